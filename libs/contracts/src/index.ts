@@ -1,0 +1,4 @@
+export * from './cloudevents/envelope';
+export * from './subjects';
+export * from './metrics/series';
+export * from './metrics/metrics-batch.v1';
