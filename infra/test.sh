@@ -5,6 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x node_modules/.bin/node ]; then npm install --no-audit --no-fund; fi
 bash infra/servers.sh
+bash infra/peers.sh
 echo "[test] type-check"; npx tsc -p tsconfig.json --noEmit
 echo "[test] lint"; npx eslint --max-warnings 0 .
-echo "[test] jest"; npx jest --ci "$@"
+echo "[test] jest"
+mkdir -p .arcwatch
+status=0
+npx jest --ci --json --outputFile=.arcwatch/jest-results.json "$@" || status=$?
+# One closing line in the plain form, counted from jest's own results.
+node -e '
+  const r = require("./.arcwatch/jest-results.json");
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' || true
+exit $status
