@@ -1,2 +1,7 @@
 // Every subcommand, one line each: `registerCommand(group, name, () => import(...).then(m => m.command))`.
+import { registerCommand } from './main';
+import { command as traceAssemble } from './trace-assemble.command';
+import { command as traceHashKey } from './trace-hash-key.command';
 export {};
+registerCommand('trace', 'assemble', async () => traceAssemble);
+registerCommand('trace', 'hash-key', async () => traceHashKey);

@@ -1,0 +1,3 @@
+export * from './request-event.v1';
+export * from './request-completed.v1';
+export * from './api-key-hash';

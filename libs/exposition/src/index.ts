@@ -1,0 +1,3 @@
+export * from './types';
+export { ExpositionParser, parseExposition } from './exposition-parser';
+export { sampleLabels, isValidMetricName, isValidLabelName } from './labels';

@@ -1,0 +1,228 @@
+import type { StreamKey } from '@arcwatch/contracts';
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/nats-core';
+import type { MessagingLogger } from './logger';
+import type { Naming } from './naming';
+import { DEFAULT_BACKOFF, describeError, settle, type BackoffPolicy } from './retry-policy';
+
+export interface InboundMessage {
+  /** Canonical subject (test namespace stripped). */
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** Stream sequence. */
+  readonly seq: number;
+  /** 1 on first delivery; grows with every redelivery (nak, ack-wait expiry, crash). */
+  readonly deliveryCount: number;
+  readonly headers: MsgHdrs | undefined;
+  /** When JetStream stored the message. */
+  readonly storedAt: Date;
+  json<T>(): T;
+  text(): string;
+  /** Resets the ack-wait timer; call it from a handler that runs longer than ackWaitMs. */
+  working(): void;
+}
+
+export interface ConsumerOptions {
+  stream: StreamKey;
+  /** Durable consumer name; processes with the same durable share the work. */
+  durable: string;
+  /** Canonical subject filter, e.g. SUBJECTS.metricsSamplesAll (one per consumer on NATS 2.9). */
+  filterSubject: string;
+  /** Deliveries before a failing message is dead-lettered. Default 5. */
+  maxDeliver?: number;
+  /** How long a delivered message may stay unacked before redelivery. Default 30 s. */
+  ackWaitMs?: number;
+  /** Unacked messages the server hands out across all members of the durable. Default 1000. */
+  maxAckPending?: number;
+  /** Messages pulled ahead per request. Keep batch × handler time well under ackWaitMs. Default 10. */
+  batch?: number;
+  deliverPolicy?: 'all' | 'new';
+  /** Backoff for nak delays when the error gives none. Default 1 s doubling up to 60 s. */
+  backoff?: Partial<BackoffPolicy>;
+  /** Resolve = the effect is committed → ack. See RetryableError and PoisonMessageError. */
+  handler: (msg: InboundMessage) => Promise<void>;
+}
+
+export interface ConsumerHandle {
+  readonly stream: StreamKey;
+  readonly durable: string;
+  /** Stops pulling, lets the in-flight handler finish and settle, and naks what was prefetched. */
+  stop(): Promise<void>;
+}
+
+export interface DeadLetterRequest {
+  stream: StreamKey;
+  durable: string;
+  subject: string;
+  seq: number;
+  deliveryCount: number;
+  reason: string;
+  payload: Uint8Array;
+}
+
+export interface RunnerDeps {
+  js: JetStreamClient;
+  naming: Naming;
+  logger: MessagingLogger;
+  deadLetter(req: DeadLetterRequest): Promise<void>;
+}
+
+export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'backoff'>> & { backoff: BackoffPolicy };
+
+export function resolveConsumerOptions(opts: ConsumerOptions): ResolvedConsumerOptions {
+  return {
+    maxDeliver: 5,
+    ackWaitMs: 30_000,
+    maxAckPending: 1_000,
+    batch: 10,
+    deliverPolicy: 'all',
+    ...opts,
+    backoff: { ...DEFAULT_BACKOFF, ...opts.backoff },
+  };
+}
+
+const RESTART_DELAY_MS = 1_000;
+/**
+ * Lifetime of each pull request. After stop() the server may still deliver to a request it holds
+ * for up to this long (NATS 2.9 does not notice the unsubscribe), so it bounds how long a
+ * stopped member can strand messages until their ack-wait.
+ */
+const PULL_EXPIRES_MS = 5_000;
+
+/** One consume loop over a durable pull consumer; messages are handled one at a time, in order. */
+export class ConsumerRunner implements ConsumerHandle {
+  private stopping = false;
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private wakeRestart: (() => void) | undefined;
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    private readonly opts: ResolvedConsumerOptions,
+  ) {}
+
+  get stream(): StreamKey {
+    return this.opts.stream;
+  }
+
+  get durable(): string {
+    return this.opts.durable;
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeRestart?.();
+    // close() queues the end behind the prefetched messages; the loop naks those as it meets them.
+    void this.messages?.close();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const streamName = this.deps.naming.streamName(this.opts.stream);
+    while (!this.stopping) {
+      try {
+        const consumer = await this.deps.js.consumers.get(streamName, this.opts.durable);
+        if (this.stopping) return;
+        this.messages = await consumer.consume({ max_messages: this.opts.batch, expires: PULL_EXPIRES_MS });
+        for await (const m of this.messages) {
+          if (this.stopping) {
+            // Back to the other members without waiting out ack-wait. Not at once: NATS 2.9 may
+            // hand an immediate nak straight back to this consumer's still-open pull request.
+            m.nak(PULL_EXPIRES_MS);
+            continue;
+          }
+          await this.handle(m);
+        }
+      } catch (err) {
+        if (this.stopping) return;
+        this.deps.logger.error({ err: describeError(err), durable: this.opts.durable }, 'consumer loop failed; restarting');
+      }
+      if (!this.stopping) await this.pause(RESTART_DELAY_MS);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wakeRestart = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    const inbound = toInbound(m, this.deps.naming);
+    const { maxDeliver } = this.opts;
+    // The server never stops redelivering (max_deliver −1, see ensureConsumer): a handler that
+    // crashed the process or outran ack-wait on its last attempt still reaches the DLQ here,
+    // without being run again.
+    if (inbound.deliveryCount > maxDeliver) {
+      await this.deadLetter(m, inbound, `delivered ${inbound.deliveryCount} times without being settled (handler crashed or exceeded ack wait)`);
+      return;
+    }
+    let failure: { error: unknown } | undefined;
+    try {
+      await this.opts.handler(inbound);
+    } catch (error) {
+      failure = { error: error ?? new Error('handler threw a nullish value') };
+    }
+    const outcome = settle(failure?.error, inbound.deliveryCount, maxDeliver, this.opts.backoff);
+    switch (outcome.kind) {
+      case 'ack':
+        m.ack();
+        return;
+      case 'nak':
+        this.deps.logger.warn(
+          { subject: inbound.subject, seq: inbound.seq, deliveryCount: inbound.deliveryCount, delayMs: outcome.delayMs, reason: outcome.reason },
+          'handler failed; message will be redelivered',
+        );
+        m.nak(outcome.delayMs);
+        return;
+      case 'dead-letter':
+        await this.deadLetter(m, inbound, outcome.reason);
+        return;
+    }
+  }
+
+  private async deadLetter(m: JsMsg, inbound: InboundMessage, reason: string): Promise<void> {
+    try {
+      await this.deps.deadLetter({
+        stream: this.opts.stream,
+        durable: this.opts.durable,
+        subject: inbound.subject,
+        seq: inbound.seq,
+        deliveryCount: inbound.deliveryCount,
+        reason,
+        payload: inbound.data,
+      });
+    } catch (err) {
+      // Never term a message whose dead letter was not stored: it would be lost. It comes back
+      // after the longest backoff and is dead-lettered again (the DLQ event id de-duplicates).
+      this.deps.logger.error({ err: describeError(err), subject: inbound.subject, seq: inbound.seq }, 'dead-letter publish failed; message kept');
+      m.nak(this.opts.backoff.maxMs);
+      return;
+    }
+    this.deps.logger.warn({ subject: inbound.subject, seq: inbound.seq, deliveryCount: inbound.deliveryCount, reason }, 'message dead-lettered');
+    // No reason on term(): NATS 2.9 only understands a bare +TERM and would ignore the rest.
+    m.term();
+  }
+}
+
+function toInbound(m: JsMsg, naming: Naming): InboundMessage {
+  return {
+    subject: naming.fromWire(m.subject),
+    data: m.data,
+    seq: m.seq,
+    deliveryCount: m.info.deliveryCount,
+    headers: m.headers,
+    storedAt: m.time,
+    json: <T>() => m.json<T>(),
+    text: () => m.string(),
+    working: () => m.working(),
+  };
+}

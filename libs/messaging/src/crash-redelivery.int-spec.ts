@@ -1,0 +1,95 @@
+import { SUBJECTS } from '@arcwatch/contracts';
+import { createTestDatabase, eventually, REPO_ROOT, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { Client } from 'pg';
+import { EventBus } from './event-bus';
+import { deleteStreams, quietLogger, sleep, testEvent } from './testing/int-helpers';
+
+jest.setTimeout(60_000);
+
+const FIXTURE = path.join(__dirname, 'testing', 'crash-consumer.fixture.ts');
+const ACK_WAIT_MS = 1_500;
+
+/**
+ * A worker dies (SIGKILL) inside its handler after applying the effect but before the ack. The
+ * message must come back to another member of the same durable, and the effect, made idempotent
+ * on the event id as DESIGN.md asks of every projection, must hold each event exactly once.
+ */
+describe('redelivery after a crash before ack (real NATS, real PostgreSQL, child process)', () => {
+  const namespace = testNamespace();
+  const subject = SUBJECTS.requestEvents('crash');
+  const durable = 'crash-writer';
+  let bus: EventBus;
+  let db: TestDatabase;
+  let pg: Client;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    await pg.query('CREATE TABLE effects (event_id text PRIMARY KEY)');
+    await pg.query('CREATE TABLE attempts (event_id text NOT NULL, worker text NOT NULL, delivery_count int NOT NULL)');
+    bus = await EventBus.connect({ name: 'crash-test', namespace, logger: quietLogger });
+    await bus.ensureStreams(['requests', 'deadLetter']);
+  });
+
+  afterAll(async () => {
+    await deleteStreams(bus);
+    await bus.drain();
+    await pg.end();
+    await db.drop();
+  });
+
+  it('hands the message to the next consumer, and the effect lands once', async () => {
+    for (const id of ['e1', 'e2', 'e3']) await bus.publish(subject, testEvent(id, { id }));
+
+    const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/node'), [path.join(REPO_ROOT, 'tools/register.js'), FIXTURE], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NS: namespace, DURABLE: durable, SUBJECT: subject, ACK_WAIT_MS: String(ACK_WAIT_MS), DATABASE_URL: db.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+
+    await eventually(() => (out.includes('IN_HANDLER e1') ? true : undefined), 20_000, `the child to enter its handler (stderr: ${err})`);
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+
+    const handled: Array<{ id: string; deliveryCount: number }> = [];
+    const handle = await bus.consume({
+      stream: 'requests',
+      durable,
+      filterSubject: subject,
+      ackWaitMs: ACK_WAIT_MS,
+      handler: async (msg) => {
+        const id = msg.json<{ id: string }>().id;
+        await pg.query('INSERT INTO attempts (event_id, worker, delivery_count) VALUES ($1, $2, $3)', [id, 'parent', msg.deliveryCount]);
+        await pg.query('INSERT INTO effects (event_id) VALUES ($1) ON CONFLICT DO NOTHING', [id]);
+        handled.push({ id, deliveryCount: msg.deliveryCount });
+      },
+    });
+    await eventually(() => (handled.length >= 3 ? true : undefined), 20_000, 'the redeliveries');
+    await sleep(ACK_WAIT_MS * 2); // anything not acked would come round again in this time
+    await handle.stop();
+
+    // e1 went to the child first, so the parent saw it as its second delivery.
+    expect(handled.find((h) => h.id === 'e1')).toEqual({ id: 'e1', deliveryCount: 2 });
+    expect(handled.map((h) => h.id).sort()).toEqual(['e1', 'e2', 'e3']);
+    const attempts = await pg.query<{ event_id: string; worker: string; delivery_count: number }>(
+      "SELECT event_id, worker, delivery_count FROM attempts WHERE event_id = 'e1' ORDER BY delivery_count",
+    );
+    expect(attempts.rows).toEqual([
+      { event_id: 'e1', worker: 'child', delivery_count: 1 },
+      { event_id: 'e1', worker: 'parent', delivery_count: 2 },
+    ]);
+    const effects = await pg.query<{ event_id: string }>('SELECT event_id FROM effects ORDER BY event_id');
+    expect(effects.rows.map((r) => r.event_id)).toEqual(['e1', 'e2', 'e3']);
+    const info = await bus.jsm.consumers.info(bus.streamName('requests'), durable);
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_pending).toBe(0);
+  });
+});

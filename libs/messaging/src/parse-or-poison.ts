@@ -1,0 +1,18 @@
+import { parseCloudEvent, type CloudEvent } from '@arcwatch/contracts';
+import type { z } from 'zod';
+import { PoisonMessageError } from './errors';
+
+/**
+ * Parses an inbound message as a CloudEvent of `type` with `schema` for its data. A body that
+ * does not parse throws PoisonMessageError naming the problem and the subject/seq, so the
+ * consumer dead-letters it with that reason and moves on.
+ */
+export function parseOrPoison<S extends z.ZodType>(
+  msg: { data: Uint8Array; subject: string; seq: number },
+  type: string | readonly string[],
+  schema: S,
+): CloudEvent<z.infer<S>> {
+  const parsed = parseCloudEvent(msg.data, type, schema);
+  if (!parsed.ok) throw new PoisonMessageError(`${msg.subject}#${msg.seq}: ${parsed.reason}`);
+  return parsed.event;
+}

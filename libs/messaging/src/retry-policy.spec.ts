@@ -1,0 +1,48 @@
+import { PoisonMessageError, RetryableError } from './errors';
+import { retryDelayMs, settle } from './retry-policy';
+
+const policy = { baseMs: 100, maxMs: 1_000 };
+
+describe('retryDelayMs', () => {
+  it('doubles with every delivery and stops at the cap', () => {
+    expect([1, 2, 3, 4, 5, 6].map((n) => retryDelayMs(n, policy))).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+  });
+
+  it('does not overflow for absurd delivery counts', () => {
+    expect(retryDelayMs(10_000, policy)).toBe(1_000);
+  });
+});
+
+describe('settle', () => {
+  it('acks when the handler resolved', () => {
+    expect(settle(undefined, 1, 5, policy)).toEqual({ kind: 'ack' });
+  });
+
+  it('dead-letters a poison message on its first delivery, with its reason', () => {
+    expect(settle(new PoisonMessageError('data.samples: required'), 1, 5, policy)).toEqual({
+      kind: 'dead-letter',
+      reason: 'data.samples: required',
+    });
+  });
+
+  it('naks an ordinary failure with the backoff for its delivery count', () => {
+    expect(settle(new Error('db down'), 3, 5, policy)).toEqual({ kind: 'nak', delayMs: 400, reason: 'Error: db down' });
+  });
+
+  it('honours the delay a RetryableError asks for', () => {
+    expect(settle(new RetryableError('rate limited', 2_500), 1, 5, policy)).toMatchObject({ kind: 'nak', delayMs: 2_500 });
+  });
+
+  it('uses the backoff when a RetryableError gives no delay', () => {
+    expect(settle(new RetryableError('busy'), 2, 5, policy)).toMatchObject({ kind: 'nak', delayMs: 200 });
+  });
+
+  it('dead-letters at maxDeliver, naming the count and the last error', () => {
+    const s = settle(new RetryableError('still down'), 5, 5, policy);
+    expect(s).toEqual({ kind: 'dead-letter', reason: 'gave up after 5 deliveries: RetryableError: still down' });
+  });
+
+  it('describes a thrown non-Error value', () => {
+    expect(settle('boom', 1, 5, policy)).toMatchObject({ kind: 'nak', reason: 'non-error thrown: boom' });
+  });
+});

@@ -1,0 +1,49 @@
+import { PoisonMessageError, RetryableError } from './errors';
+
+/** Exponential backoff between redeliveries of a failing message, capped. */
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000 };
+
+/** What to do with a delivered message once its handler has settled. */
+export type Settlement =
+  | { kind: 'ack' }
+  | { kind: 'nak'; delayMs: number; reason: string }
+  | { kind: 'dead-letter'; reason: string };
+
+/** Delay before delivery `deliveryCount + 1`: base · 2^(deliveryCount−1), at most maxMs. */
+export function retryDelayMs(deliveryCount: number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
+  const exponent = Math.max(0, Math.min(deliveryCount - 1, 30));
+  return Math.min(policy.baseMs * 2 ** exponent, policy.maxMs);
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return `non-error thrown: ${String(err)}`;
+}
+
+/**
+ * The ack / nak / dead-letter rule, kept pure so it is tested without a server.
+ * `error` is undefined when the handler resolved.
+ */
+export function settle(
+  error: unknown,
+  deliveryCount: number,
+  maxDeliver: number,
+  policy: BackoffPolicy = DEFAULT_BACKOFF,
+): Settlement {
+  if (error === undefined) return { kind: 'ack' };
+  if (error instanceof PoisonMessageError) return { kind: 'dead-letter', reason: error.message };
+  const reason = describeError(error);
+  if (deliveryCount >= maxDeliver) {
+    return { kind: 'dead-letter', reason: `gave up after ${deliveryCount} deliveries: ${reason}` };
+  }
+  const delayMs =
+    error instanceof RetryableError && error.delayMs !== undefined
+      ? Math.max(0, error.delayMs)
+      : retryDelayMs(deliveryCount, policy);
+  return { kind: 'nak', delayMs, reason };
+}

@@ -1,0 +1,268 @@
+/**
+ * The query engine: parses, selects every selector's data once for the whole query window,
+ * evaluates step by step (evaluator.ts), and shapes results as the Prometheus API does.
+ */
+import type { Labels, Queryable } from '@arcwatch/contracts';
+import type { Expr, VectorSelector } from './ast';
+import { Annotations } from './annotations';
+import { PromqlError, executionError } from './errors';
+import { Evaluator, type EvalParams, type PreparedSeries } from './evaluator';
+import { formatPromValue } from './literals';
+import { parsePromql } from './parser';
+import { typeOf } from './typecheck';
+import { compareLabels, labelsKey, withoutName, type Sample, type Value } from './values';
+
+export interface PromqlEngineOptions {
+  /** How far back an instant selector looks for the latest sample. Default 5 minutes. */
+  lookbackDeltaMs?: number;
+  /** Most samples one evaluation step may hold. Default 50 million. */
+  maxSamples?: number;
+  /** Wall-clock limit per query. Default 2 minutes. */
+  timeoutMs?: number;
+  /** Resolution of subqueries written without a step. Default 1 minute. */
+  subqueryStepMs?: number;
+}
+
+/** Numeric results, for callers that compute on them (rules, the test runner). */
+export type RawResult =
+  | { type: 'scalar'; timeMs: number; value: number }
+  | { type: 'string'; timeMs: number; value: string }
+  | { type: 'vector'; timeMs: number; samples: { labels: Labels; value: number }[] }
+  | { type: 'matrix'; series: RawSeries[] };
+
+export interface RawSeries {
+  labels: Labels;
+  timestamps: number[];
+  values: number[];
+}
+
+export interface RawQueryResult {
+  result: RawResult;
+  warnings: string[];
+  infos: string[];
+}
+
+type PromPoint = [number, string];
+
+/** The `data` of a Prometheus `/api/v1/query(_range)` response, plus its annotations. */
+export type QueryResult =
+  | { resultType: 'vector'; result: { metric: Labels; value: PromPoint }[]; warnings: string[]; infos: string[] }
+  | { resultType: 'matrix'; result: { metric: Labels; values: PromPoint[] }[]; warnings: string[]; infos: string[] }
+  | { resultType: 'scalar'; result: PromPoint; warnings: string[]; infos: string[] }
+  | { resultType: 'string'; result: PromPoint; warnings: string[]; infos: string[] };
+
+const MAX_POINTS_PER_SERIES = 11_000;
+
+export class PromqlEngine {
+  private readonly lookbackMs: number;
+  private readonly maxSamples: number;
+  private readonly timeoutMs: number;
+  private readonly subqueryStepMs: number;
+
+  constructor(
+    private readonly queryable: Queryable,
+    opts: PromqlEngineOptions = {},
+  ) {
+    this.lookbackMs = opts.lookbackDeltaMs ?? 5 * 60_000;
+    this.maxSamples = opts.maxSamples ?? 50_000_000;
+    this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.subqueryStepMs = opts.subqueryStepMs ?? 60_000;
+  }
+
+  async instantQuery(expr: string, timeMs: number): Promise<QueryResult> {
+    return formatResult(await this.evaluateInstant(expr, timeMs));
+  }
+
+  async rangeQuery(expr: string, startMs: number, endMs: number, stepMs: number): Promise<QueryResult> {
+    return formatResult(await this.evaluateRange(expr, startMs, endMs, stepMs));
+  }
+
+  /** Instant query with numeric results (for rule evaluation). */
+  async evaluateInstant(expr: string | Expr, timeMs: number): Promise<RawQueryResult> {
+    const ast = typeof expr === 'string' ? parsePromql(expr) : expr;
+    const { ev, notes } = await this.prepare(ast, { startMs: timeMs, endMs: timeMs, stepMs: 0 }, sourceOf(expr));
+    const v = ev.eval(ast, timeMs);
+    return { result: finishInstant(v, timeMs), warnings: [...notes.warnings], infos: [...notes.infos] };
+  }
+
+  /** Range query with numeric results. */
+  async evaluateRange(expr: string | Expr, startMs: number, endMs: number, stepMs: number): Promise<RawQueryResult> {
+    if (!(stepMs > 0)) throw new PromqlError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (endMs < startMs) throw new PromqlError('bad_data', 'end timestamp must not be before start time');
+    if ((endMs - startMs) / stepMs > MAX_POINTS_PER_SERIES) {
+      throw new PromqlError('bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+    }
+    const ast = typeof expr === 'string' ? parsePromql(expr) : expr;
+    const t = typeOf(ast);
+    if (t !== 'scalar' && t !== 'vector') {
+      throw new PromqlError('bad_data', `invalid expression type ${JSON.stringify(t === 'matrix' ? 'range vector' : t)} for range query, must be Scalar or instant Vector`);
+    }
+    const { ev, notes } = await this.prepare(ast, { startMs, endMs, stepMs }, sourceOf(expr));
+    const series = new Map<string, RawSeries>();
+    for (let ts = startMs; ts <= endMs; ts += stepMs) {
+      ev.resetSampleCount();
+      const v = ev.eval(ast, ts);
+      const samples: Sample[] = v.type === 'scalar' ? [{ labels: {}, value: v.value }] : v.type === 'vector' ? v.samples : [];
+      const seen = new Set<string>();
+      for (const s of samples) {
+        const labels = s.dropName ? withoutName(s.labels) : s.labels;
+        const key = labelsKey(labels);
+        if (seen.has(key)) throw executionError('vector cannot contain metrics with the same labelset');
+        seen.add(key);
+        let out = series.get(key);
+        if (!out) series.set(key, (out = { labels, timestamps: [], values: [] }));
+        out.timestamps.push(ts);
+        out.values.push(s.value);
+      }
+    }
+    const sorted = [...series.values()].sort((a, b) => compareLabels(a.labels, b.labels));
+    return { result: { type: 'matrix', series: sorted }, warnings: [...notes.warnings], infos: [...notes.infos] };
+  }
+
+  private async prepare(ast: Expr, window: Pick<EvalParams, 'startMs' | 'endMs' | 'stepMs'>, source: string): Promise<{ ev: Evaluator; notes: Annotations }> {
+    const params: EvalParams = {
+      ...window,
+      lookbackMs: this.lookbackMs,
+      subqueryStepMs: this.subqueryStepMs,
+      maxSamples: this.maxSamples,
+      deadline: Date.now() + this.timeoutMs,
+    };
+    const data = new Map<VectorSelector, PreparedSeries[]>();
+    const notes = new Annotations(source);
+    const ev = new Evaluator(params, data, notes);
+    const windows = new Map<VectorSelector, { min: number; max: number }>();
+    collectWindows(ev, ast, window.startMs, window.endMs, windows);
+    await Promise.all(
+      [...windows].map(async ([sel, w]) => {
+        const found = await this.queryable.select(sel.matchers, w.min, w.max);
+        data.set(sel, found.map(prepareSeries).sort((a, b) => compareLabels(a.labels, b.labels)));
+      }),
+    );
+    if (Date.now() > params.deadline) throw new PromqlError('timeout', 'query timed out in query execution');
+    return { ev, notes };
+  }
+}
+
+function sourceOf(expr: string | Expr): string {
+  return typeof expr === 'string' ? expr : '';
+}
+
+function prepareSeries(s: { labels: Labels; timestamps: ArrayLike<number>; values: ArrayLike<number> }): PreparedSeries {
+  const ts = s.timestamps instanceof Float64Array ? s.timestamps : Float64Array.from(s.timestamps);
+  const vs = s.values instanceof Float64Array ? s.values : Float64Array.from(s.values);
+  return { labels: s.labels, ts, vs };
+}
+
+function widen(windows: Map<VectorSelector, { min: number; max: number }>, sel: VectorSelector, min: number, max: number): void {
+  const w = windows.get(sel);
+  if (!w) windows.set(sel, { min, max });
+  else {
+    w.min = Math.min(w.min, min);
+    w.max = Math.max(w.max, max);
+  }
+}
+
+/**
+ * Works out, for every selector, the one time window that covers all its evaluations:
+ * [first step - offset - range - lookback, last step - offset], with `@` pinning the steps and
+ * subqueries widening the window of everything beneath them.
+ */
+function collectWindows(ev: Evaluator, e: Expr, lo: number, hi: number, out: Map<VectorSelector, { min: number; max: number }>): void {
+  switch (e.kind) {
+    case 'vectorSelector': {
+      const refLo = ev.referenceTime(lo, e.at, e.offset);
+      const refHi = ev.referenceTime(hi, e.at, e.offset);
+      widen(out, e, Math.min(refLo, refHi) - ev.params.lookbackMs, Math.max(refLo, refHi));
+      return;
+    }
+    case 'matrixSelector': {
+      const a = ev.matrixWindow(e, lo);
+      const b = ev.matrixWindow(e, hi);
+      widen(out, e.selector, Math.min(a.start, b.start), Math.max(a.end, b.end));
+      return;
+    }
+    case 'subquery': {
+      const a = ev.subqueryWindow(e, lo);
+      const b = ev.subqueryWindow(e, hi);
+      collectWindows(ev, e.expr, Math.min(a.start, b.start), Math.max(a.end, b.end), out);
+      return;
+    }
+    case 'aggregate':
+      if (e.param) collectWindows(ev, e.param, lo, hi, out);
+      collectWindows(ev, e.expr, lo, hi, out);
+      return;
+    case 'binary':
+      collectWindows(ev, e.lhs, lo, hi, out);
+      collectWindows(ev, e.rhs, lo, hi, out);
+      return;
+    case 'call':
+      for (const a of e.args) collectWindows(ev, a, lo, hi, out);
+      return;
+    case 'paren':
+    case 'unary':
+    case 'stepInvariant':
+      collectWindows(ev, e.expr, lo, hi, out);
+      return;
+    default:
+      return;
+  }
+}
+
+/** Applies pending name removals and rejects label sets that became equal. */
+function finishInstant(v: Value, timeMs: number): RawResult {
+  switch (v.type) {
+    case 'scalar':
+      return { type: 'scalar', timeMs, value: v.value };
+    case 'string':
+      return { type: 'string', timeMs, value: v.value };
+    case 'vector': {
+      const seen = new Set<string>();
+      const samples = v.samples.map((s) => {
+        const labels = s.dropName ? withoutName(s.labels) : s.labels;
+        const key = labelsKey(labels);
+        if (seen.has(key)) throw executionError('vector cannot contain metrics with the same labelset');
+        seen.add(key);
+        return { labels, value: s.value };
+      });
+      return { type: 'vector', timeMs, samples };
+    }
+    case 'matrix': {
+      const seen = new Set<string>();
+      const series = v.series.map((s) => {
+        const labels = s.dropName ? withoutName(s.labels) : s.labels;
+        const key = labelsKey(labels);
+        if (seen.has(key)) throw executionError('vector cannot contain metrics with the same labelset');
+        seen.add(key);
+        return { labels, timestamps: Array.from(s.ts), values: Array.from(s.vs) };
+      });
+      return { type: 'matrix', series: series.sort((a, b) => compareLabels(a.labels, b.labels)) };
+    }
+  }
+}
+
+const point = (ms: number, v: string): PromPoint => [ms / 1000, v];
+
+/** Shapes a numeric result like the Prometheus HTTP API (values as strings, seconds as floats). */
+export function formatResult(raw: RawQueryResult): QueryResult {
+  const { result: r, warnings, infos } = raw;
+  switch (r.type) {
+    case 'scalar':
+      return { resultType: 'scalar', result: point(r.timeMs, formatPromValue(r.value)), warnings, infos };
+    case 'string':
+      return { resultType: 'string', result: point(r.timeMs, r.value), warnings, infos };
+    case 'vector':
+      return {
+        resultType: 'vector',
+        result: r.samples.map((s) => ({ metric: s.labels, value: point(r.timeMs, formatPromValue(s.value)) })),
+        warnings,
+        infos,
+      };
+    case 'matrix':
+      return {
+        resultType: 'matrix',
+        result: r.series.map((s) => ({ metric: s.labels, values: s.timestamps.map((t, i) => point(t, formatPromValue(s.values[i]))) })),
+        warnings,
+        infos,
+      };
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Evaluates an expression at one timestamp over series that were selected up front (see
+ * engine.ts). Range queries call `eval` once per step; subqueries call it at their own steps.
+ * Pure: no I/O, no clock besides the deadline check.
+ */
+import type { Labels } from '@arcwatch/contracts';
+import { isStaleNaN } from '@arcwatch/contracts';
+import type { AtModifier, DurationExpr, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast';
+import { evalAggregate } from './aggregations';
+import type { Annotations } from './annotations';
+import { evalBinary } from './binary-ops';
+import { PromqlError, executionError } from './errors';
+import { evalCall } from './functions';
+import { labelsKey, type RangeSeries, type Sample, type Value } from './values';
+
+export interface EvalParams {
+  startMs: number;
+  endMs: number;
+  /** 0 for instant queries. */
+  stepMs: number;
+  lookbackMs: number;
+  /** Resolution of subqueries written without a step (`x[1h:]`). */
+  subqueryStepMs: number;
+  maxSamples: number;
+  /** Absolute wall-clock deadline (ms since epoch); Infinity for none. */
+  deadline: number;
+}
+
+/** One stored series, as selected once for the whole query. */
+export interface PreparedSeries {
+  labels: Labels;
+  ts: Float64Array;
+  vs: Float64Array;
+  /** The same points without staleness markers, built on first use by a range selector. */
+  points?: { ts: Float64Array; vs: Float64Array };
+}
+
+/** Index of the first element > x in a sorted array. */
+export function upperBound(a: ArrayLike<number>, x: number, lo = 0, hi = a.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export class Evaluator {
+  private samplesInStep = 0;
+  private checks = 0;
+
+  constructor(
+    readonly params: EvalParams,
+    private readonly data: ReadonlyMap<VectorSelector, PreparedSeries[]>,
+    readonly notes: Annotations,
+  ) {}
+
+  durationMs(d: DurationExpr): number {
+    switch (d.kind) {
+      case 'lit':
+        return d.ms;
+      case 'step':
+        return this.params.stepMs;
+      case 'range':
+        return this.params.endMs - this.params.startMs;
+      case 'neg':
+        return -this.durationMs(d.expr);
+      case 'minmax':
+        return (d.op === 'min' ? Math.min : Math.max)(this.durationMs(d.lhs), this.durationMs(d.rhs));
+      case 'bin': {
+        const a = this.durationMs(d.lhs);
+        const b = this.durationMs(d.rhs);
+        switch (d.op) {
+          case '+': return a + b;
+          case '-': return a - b;
+          // Both sides are milliseconds; products and quotients are rescaled to stay in ms.
+          case '*': return (a * b) / 1000;
+          case '/': return Math.round((a / b) * 1000);
+          case '%': return a % b;
+          case '^': return Math.round(Math.pow(a / 1000, b / 1000) * 1000);
+        }
+      }
+    }
+  }
+
+  /** The time a selector or subquery reads at: its `@` time or `t`, minus its offset. */
+  referenceTime(t: number, at: AtModifier | undefined, offset: DurationExpr | undefined): number {
+    const base = !at ? t : at.kind === 'time' ? at.ms : at.kind === 'start' ? this.params.startMs : this.params.endMs;
+    return base - (offset ? this.durationMs(offset) : 0);
+  }
+
+  eval(e: Expr, t: number): Value {
+    if ((++this.checks & 1023) === 0 && Date.now() > this.params.deadline) {
+      throw new PromqlError('timeout', 'query timed out in expression evaluation');
+    }
+    switch (e.kind) {
+      case 'number':
+        return { type: 'scalar', value: e.value };
+      case 'string':
+        return { type: 'string', value: e.value };
+      case 'paren':
+      case 'stepInvariant':
+        return this.eval(e.expr, t);
+      case 'unary': {
+        const v = this.eval(e.expr, t);
+        if (e.op === '+') return v;
+        if (v.type === 'scalar') return { type: 'scalar', value: -v.value };
+        if (v.type !== 'vector') throw executionError('unary minus on a non-vector');
+        return { type: 'vector', samples: v.samples.map((s) => ({ labels: s.labels, value: -s.value, dropName: true })) };
+      }
+      case 'vectorSelector':
+        return { type: 'vector', samples: this.selectVector(e, t) };
+      case 'matrixSelector':
+        return { type: 'matrix', series: this.selectMatrix(e, t) };
+      case 'subquery':
+        return { type: 'matrix', series: this.subquery(e, t) };
+      case 'aggregate':
+        return evalAggregate(this, e, t);
+      case 'binary':
+        return evalBinary(this, e, t);
+      case 'call':
+        return evalCall(this, e, t);
+    }
+  }
+
+  evalVector(e: Expr, t: number): Sample[] {
+    const v = this.eval(e, t);
+    if (v.type !== 'vector') throw executionError(`expected instant vector, got ${v.type}`);
+    return v.samples;
+  }
+
+  evalScalar(e: Expr, t: number): number {
+    const v = this.eval(e, t);
+    if (v.type !== 'scalar') throw executionError(`expected scalar, got ${v.type}`);
+    return v.value;
+  }
+
+  evalString(e: Expr, t: number): string {
+    const v = this.eval(e, t);
+    if (v.type !== 'string') throw executionError(`expected string, got ${v.type}`);
+    return v.value;
+  }
+
+  /** Starts counting samples for a new top-level step. */
+  resetSampleCount(): void {
+    this.samplesInStep = 0;
+  }
+
+  countSamples(n: number): void {
+    this.samplesInStep += n;
+    if (this.samplesInStep > this.params.maxSamples) {
+      throw executionError('query processing would load too many samples into memory in query execution');
+    }
+  }
+
+  private seriesOf(sel: VectorSelector): PreparedSeries[] {
+    return this.data.get(sel) ?? [];
+  }
+
+  selectVector(sel: VectorSelector, t: number): Sample[] {
+    const ref = this.referenceTime(t, sel.at, sel.offset);
+    const lo = ref - this.params.lookbackMs;
+    const out: Sample[] = [];
+    for (const s of this.seriesOf(sel)) {
+      const i = upperBound(s.ts, ref) - 1;
+      if (i < 0 || s.ts[i] <= lo || isStaleNaN(s.vs[i])) continue;
+      out.push({ labels: s.labels, value: s.vs[i], ts: s.ts[i] });
+    }
+    this.countSamples(out.length);
+    return out;
+  }
+
+  /** The window (ref - range, ref] a range selector covers at time t. */
+  matrixWindow(ms: MatrixSelector, t: number): { start: number; end: number } {
+    const end = this.referenceTime(t, ms.selector.at, ms.selector.offset);
+    return { start: end - this.durationMs(ms.range), end };
+  }
+
+  selectMatrix(ms: MatrixSelector, t: number): RangeSeries[] {
+    const { start, end } = this.matrixWindow(ms, t);
+    const out: RangeSeries[] = [];
+    let count = 0;
+    for (const s of this.seriesOf(ms.selector)) {
+      const p = (s.points ??= withoutStaleMarkers(s));
+      const from = upperBound(p.ts, start);
+      const to = upperBound(p.ts, end, from);
+      if (to <= from) continue;
+      count += to - from;
+      out.push({ labels: s.labels, ts: p.ts.subarray(from, to), vs: p.vs.subarray(from, to) });
+    }
+    this.countSamples(count);
+    return out;
+  }
+
+  subqueryWindow(sq: SubqueryExpr, t: number): { start: number; end: number; step: number } {
+    const end = this.referenceTime(t, sq.at, sq.offset);
+    const step = sq.step ? this.durationMs(sq.step) : this.params.subqueryStepMs;
+    if (step <= 0) throw executionError('zero or negative query resolution step widths are not accepted');
+    return { start: end - this.durationMs(sq.range), end, step };
+  }
+
+  subquery(sq: SubqueryExpr, t: number): RangeSeries[] {
+    const { start, end, step } = this.subqueryWindow(sq, t);
+    // Inner steps are aligned to multiples of the step, so every outer step sees the same grid.
+    let first = Math.floor(start / step) * step;
+    if (first <= start) first += step;
+    const byKey = new Map<string, { labels: Labels; ts: number[]; vs: number[]; dropName?: boolean }>();
+    for (let ts = first; ts <= end; ts += step) {
+      const v = this.eval(sq.expr, ts);
+      const samples: Sample[] = v.type === 'scalar' ? [{ labels: {}, value: v.value }] : v.type === 'vector' ? v.samples : [];
+      for (const s of samples) {
+        const key = labelsKey(s.labels);
+        let series = byKey.get(key);
+        if (!series) byKey.set(key, (series = { labels: s.labels, ts: [], vs: [], dropName: s.dropName }));
+        series.ts.push(ts);
+        series.vs.push(s.value);
+      }
+    }
+    return [...byKey.values()];
+  }
+}
+
+function withoutStaleMarkers(s: PreparedSeries): { ts: Float64Array; vs: Float64Array } {
+  let stale = 0;
+  for (let i = 0; i < s.vs.length; i++) if (isStaleNaN(s.vs[i])) stale++;
+  if (stale === 0) return { ts: s.ts, vs: s.vs };
+  const ts = new Float64Array(s.ts.length - stale);
+  const vs = new Float64Array(ts.length);
+  let j = 0;
+  for (let i = 0; i < s.vs.length; i++) {
+    if (isStaleNaN(s.vs[i])) continue;
+    ts[j] = s.ts[i];
+    vs[j++] = s.vs[i];
+  }
+  return { ts, vs };
+}

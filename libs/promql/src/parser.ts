@@ -1,0 +1,316 @@
+/**
+ * Parses PromQL with the grammar Prometheus ships for its UI (@prometheus-io/lezer-promql) and
+ * maps the lezer tree onto our typed AST. Lezer recovers from errors, so syntax errors are found
+ * by looking for error nodes; type rules are checked afterwards (typecheck.ts).
+ */
+import { parser } from '@prometheus-io/lezer-promql';
+import type { SyntaxNode } from '@lezer/common';
+import type { LabelMatcher, MatchType } from '@arcwatch/contracts';
+import type {
+  AggregateOp, AtModifier, BinaryOp, DurationExpr, Expr, MatrixSelector, PosRange, SubqueryExpr, VectorMatching, VectorSelector,
+} from './ast';
+import { PromqlError, parseError } from './errors';
+import { parseDurationMs, parseNumberLiteral, unquoteString } from './literals';
+import { checkTypes } from './typecheck';
+
+const BINARY_OPS: Record<string, BinaryOp> = {
+  Pow: '^', Mul: '*', Div: '/', Mod: '%', Atan2: 'atan2', Add: '+', Sub: '-', Eql: '==', Neq: '!=', Gtr: '>', Lss: '<',
+  Gte: '>=', Lte: '<=', And: 'and', Or: 'or', Unless: 'unless',
+};
+const MATCH_OPS: Record<string, MatchType> = { EqlSingle: '=', Neq: '!=', EqlRegex: '=~', NeqRegex: '!~' };
+const PARAM_AGGREGATIONS = new Set<AggregateOp>(['topk', 'bottomk', 'quantile', 'count_values', 'limitk', 'limit_ratio']);
+
+/** Parses and type-checks a query. Throws PromqlError('bad_data') with a position. */
+export function parsePromql(query: string): Expr {
+  const tree = parser.parse(query);
+  let firstError: SyntaxNode | undefined;
+  tree.iterate({
+    enter: (n) => {
+      if (firstError) return false;
+      if (n.type.isError) firstError = n.node;
+      return undefined;
+    },
+  });
+  if (firstError) throw syntaxError(query, firstError);
+  const top = tree.topNode.firstChild;
+  if (!top) throw parseError(query, 0, 'no expression found in input');
+  const expr = new TreeMapper(query).expr(top);
+  checkTypes(query, expr);
+  return expr;
+}
+
+function syntaxError(query: string, node: SyntaxNode): PromqlError {
+  const at = node.from;
+  if (at >= query.length || query.slice(at).trim() === '') return parseError(query, at, 'unexpected end of input');
+  const rest = query.slice(at).trimStart();
+  const token = /^(\w+|"[^"]*"?|\S)/.exec(rest)?.[0] ?? rest[0];
+  return parseError(query, query.length - rest.length, `unexpected ${JSON.stringify(token)}`);
+}
+
+class TreeMapper {
+  constructor(private readonly q: string) {}
+
+  private text(n: SyntaxNode): string {
+    return this.q.slice(n.from, n.to);
+  }
+
+  private pos(n: SyntaxNode): PosRange {
+    return { start: n.from, end: n.to };
+  }
+
+  private fail(n: SyntaxNode, msg: string): never {
+    throw parseError(this.q, n.from, msg);
+  }
+
+  private children(n: SyntaxNode): SyntaxNode[] {
+    const out: SyntaxNode[] = [];
+    for (let c = n.firstChild; c; c = c.nextSibling) out.push(c);
+    return out;
+  }
+
+  private str(n: SyntaxNode): string {
+    try {
+      return unquoteString(this.text(n));
+    } catch (err) {
+      return this.fail(n, (err as Error).message);
+    }
+  }
+
+  expr(n: SyntaxNode): Expr {
+    switch (n.type.name) {
+      case 'NumberDurationLiteral': {
+        const v = parseNumberLiteral(this.text(n));
+        if (v === undefined) this.fail(n, `bad number or duration syntax: ${JSON.stringify(this.text(n))}`);
+        return { kind: 'number', value: v, pos: this.pos(n) };
+      }
+      case 'StringLiteral':
+        return { kind: 'string', value: this.str(n), pos: this.pos(n) };
+      case 'VectorSelector':
+        return this.vectorSelector(n);
+      case 'MatrixSelector':
+        return this.matrixSelector(n);
+      case 'SubqueryExpr':
+        return this.subquery(n);
+      case 'OffsetExpr':
+        return this.offset(n);
+      case 'StepInvariantExpr':
+        return this.at(n);
+      case 'AnchoredExpr':
+      case 'SmoothedExpr': {
+        const inner = this.expr(n.firstChild!);
+        if (inner.kind !== 'matrixSelector') this.fail(n, `${n.type.name === 'AnchoredExpr' ? 'anchored' : 'smoothed'} modifier can only be used on range vector selectors`);
+        return { ...inner, extension: n.type.name === 'AnchoredExpr' ? 'anchored' : 'smoothed', pos: this.pos(n) };
+      }
+      case 'AggregateExpr':
+        return this.aggregate(n);
+      case 'BinaryExpr':
+        return this.binary(n);
+      case 'FunctionCall': {
+        const [ident, body] = this.children(n);
+        const func = this.text(ident);
+        return { kind: 'call', func, args: this.children(body).map((c) => this.expr(c)), pos: this.pos(n) };
+      }
+      case 'ParenExpr':
+        return { kind: 'paren', expr: this.expr(n.firstChild!), pos: this.pos(n) };
+      case 'UnaryExpr': {
+        const [opNode, operand] = this.children(n);
+        const op = this.text(opNode) === '-' ? '-' : '+';
+        const inner = this.expr(operand);
+        if (inner.kind === 'number') return { kind: 'number', value: op === '-' ? -inner.value : inner.value, pos: this.pos(n) };
+        return { kind: 'unary', op, expr: inner, pos: this.pos(n) };
+      }
+      default:
+        return this.fail(n, `unexpected ${n.type.name}`);
+    }
+  }
+
+  private labelName(n: SyntaxNode): string {
+    return n.type.name === 'QuotedLabelName' ? this.str(n.firstChild!) : this.text(n);
+  }
+
+  private vectorSelector(n: SyntaxNode): VectorSelector {
+    let name: string | undefined;
+    const matchers: LabelMatcher[] = [];
+    for (const c of this.children(n)) {
+      if (c.type.name === 'Identifier') name = this.text(c);
+      if (c.type.name !== 'LabelMatchers') continue;
+      for (const m of this.children(c)) {
+        if (m.type.name === 'QuotedLabelName') {
+          const metric = this.str(m.firstChild!);
+          if (name !== undefined) this.fail(m, `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(metric)}`);
+          name = metric;
+          continue;
+        }
+        const [ln, op, value] = this.children(m);
+        const type = MATCH_OPS[op.firstChild!.type.name];
+        const matcher: LabelMatcher = { name: this.labelName(ln), type, value: this.str(value) };
+        if (type === '=~' || type === '!~') {
+          try {
+            new RegExp(`^(?:${matcher.value})$`, 's');
+          } catch (err) {
+            this.fail(value, `error parsing regexp: ${(err as Error).message}`);
+          }
+        }
+        matchers.push(matcher);
+      }
+    }
+    if (name !== undefined) {
+      if (matchers.some((m) => m.name === '__name__')) this.fail(n, `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(matchers.find((m) => m.name === '__name__')!.value)}`);
+      matchers.unshift({ name: '__name__', type: '=', value: name });
+    }
+    if (!matchers.some((m) => !matchesEmpty(m))) this.fail(n, 'vector selector must contain at least one non-empty matcher');
+    return { kind: 'vectorSelector', name, matchers, pos: this.pos(n) };
+  }
+
+  private matrixSelector(n: SyntaxNode): MatrixSelector {
+    const [inner, dur] = this.children(n);
+    const sel = this.expr(inner);
+    if (sel.kind !== 'vectorSelector') this.fail(n, 'ranges only allowed for vector selectors');
+    if (sel.offset) this.fail(n, 'no offset modifiers allowed before range');
+    if (sel.at) this.fail(n, 'no @ modifiers allowed before range');
+    return { kind: 'matrixSelector', selector: sel, range: this.duration(dur), pos: this.pos(n) };
+  }
+
+  private subquery(n: SyntaxNode): SubqueryExpr {
+    const [inner, range, step] = this.children(n);
+    return {
+      kind: 'subquery', expr: this.expr(inner), range: this.duration(range), step: step ? this.duration(step) : undefined, pos: this.pos(n),
+    };
+  }
+
+  private offset(n: SyntaxNode): Expr {
+    const [inner, , dur] = this.children(n);
+    const e = this.expr(inner);
+    const offset = this.duration(dur);
+    const target = e.kind === 'matrixSelector' ? e.selector : e;
+    if (target.kind !== 'vectorSelector' && target.kind !== 'subquery') this.fail(n, 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery');
+    if (target.offset) this.fail(n, 'offset may not be set multiple times');
+    target.offset = offset;
+    return { ...e, pos: this.pos(n) } as Expr;
+  }
+
+  private at(n: SyntaxNode): Expr {
+    const kids = this.children(n);
+    const e = this.expr(kids[0]);
+    const last = kids[kids.length - 1];
+    let at: AtModifier;
+    if (last.type.name === 'AtModifierPreprocessors') {
+      at = { kind: last.firstChild!.type.name === 'AtStart' ? 'start' : 'end' };
+    } else {
+      const secs = parseNumberLiteral(this.text(last));
+      if (secs === undefined || !Number.isFinite(secs)) this.fail(last, `timestamp out of bounds for @ modifier: ${this.text(last)}`);
+      at = { kind: 'time', ms: Math.round(secs * 1000) };
+    }
+    const target = e.kind === 'matrixSelector' ? e.selector : e;
+    if (target.kind !== 'vectorSelector' && target.kind !== 'subquery') this.fail(n, '@ modifier must be preceded by an instant vector selector or range vector selector or a subquery');
+    if (target.at) this.fail(n, '@ <timestamp> may not be set multiple times');
+    target.at = at;
+    return { ...e, pos: this.pos(n) } as Expr;
+  }
+
+  private aggregate(n: SyntaxNode): Expr {
+    let op: AggregateOp = 'sum';
+    let grouping: string[] = [];
+    let without = false;
+    let args: Expr[] = [];
+    for (const c of this.children(n)) {
+      if (c.type.name === 'AggregateOp') op = this.text(c).toLowerCase() as AggregateOp;
+      else if (c.type.name === 'AggregateModifier') {
+        const [kw, labels] = this.children(c);
+        without = kw.type.name === 'Without';
+        grouping = this.children(labels).map((l) => this.labelName(l));
+      } else if (c.type.name === 'FunctionCallBody') args = this.children(c).map((a) => this.expr(a));
+    }
+    const want = PARAM_AGGREGATIONS.has(op) ? 2 : 1;
+    if (args.length !== want) this.fail(n, `wrong number of arguments for aggregate expression provided, expected ${want}, got ${args.length}`);
+    return {
+      kind: 'aggregate', op, expr: args[want - 1], param: want === 2 ? args[0] : undefined, grouping, without, pos: this.pos(n),
+    };
+  }
+
+  private binary(n: SyntaxNode): Expr {
+    const kids = this.children(n);
+    const lhs = this.expr(kids[0]);
+    const rhs = this.expr(kids[kids.length - 1]);
+    const op = BINARY_OPS[kids[1].type.name];
+    let returnBool = false;
+    let matching: VectorMatching | undefined;
+    let fill: { lhs?: number; rhs?: number } | undefined;
+    for (const c of kids.slice(2, -1)) {
+      if (c.type.name === 'BoolModifier') returnBool = true;
+      else if (c.type.name === 'MatchingModifierClause') matching = this.matching(c);
+      else if (c.type.name === 'FillModifier') fill = this.fill(c);
+    }
+    return { kind: 'binary', op, lhs, rhs, returnBool, matching, fill, pos: this.pos(n) };
+  }
+
+  private matching(c: SyntaxNode): VectorMatching {
+    const parts = this.children(c);
+    const m: VectorMatching = { card: 'one-to-one', on: parts[0].type.name === 'On', labels: this.children(parts[1]).map((l) => this.labelName(l)), include: [] };
+    if (parts[2]) {
+      m.card = parts[2].type.name === 'GroupLeft' ? 'many-to-one' : 'one-to-many';
+      if (parts[3]) m.include = this.children(parts[3]).map((l) => this.labelName(l));
+    }
+    return m;
+  }
+
+  private fill(c: SyntaxNode): { lhs?: number; rhs?: number } {
+    const out: { lhs?: number; rhs?: number } = {};
+    for (const clause of this.children(c)) {
+      const num = this.children(clause).find((k) => k.type.name === 'NumberDurationLiteral');
+      const v = num ? parseNumberLiteral(this.text(num)) ?? NaN : NaN;
+      if (clause.type.name !== 'FillRightClause') out.lhs = v;
+      if (clause.type.name !== 'FillLeftClause') out.rhs = v;
+    }
+    return out;
+  }
+
+  private duration(n: SyntaxNode): DurationExpr {
+    const kids = this.children(n);
+    const first = kids[0];
+    if (!first) return this.fail(n, 'missing duration');
+    switch (first.type.name) {
+      case 'NumberDurationLiteralInDurationContext': {
+        const t = this.text(first);
+        const d = parseDurationMs(t);
+        if (d !== undefined) return { kind: 'lit', ms: d };
+        const secs = parseNumberLiteral(t);
+        if (secs === undefined || !Number.isFinite(secs)) this.fail(first, `bad duration syntax: ${JSON.stringify(t)}`);
+        return { kind: 'lit', ms: Math.round(secs * 1000) };
+      }
+      case 'DurationStep':
+        return { kind: 'step' };
+      case 'DurationRange':
+        return { kind: 'range' };
+      case 'DurationMinOf':
+      case 'DurationMaxOf':
+        return { kind: 'minmax', op: first.type.name === 'DurationMinOf' ? 'min' : 'max', lhs: this.duration(kids[1]), rhs: this.duration(kids[2]) };
+      case 'UnaryOp': {
+        const inner = this.duration(kids[1]);
+        return this.text(first) === '-' ? { kind: 'neg', expr: inner } : inner;
+      }
+      case 'DurationExpr':
+      case 'OffsetDurationExpr': {
+        if (kids.length === 1) return this.duration(first);
+        const op = BINARY_OPS[kids[1].type.name];
+        return { kind: 'bin', op: op as '+', lhs: this.duration(first), rhs: this.duration(kids[2]) };
+      }
+      default:
+        // "(" DurationExpr ")": the parenthesis tokens are anonymous, so the inner node comes first.
+        return this.fail(n, `unexpected ${first.type.name} in duration`);
+    }
+  }
+}
+
+function matchesEmpty(m: LabelMatcher): boolean {
+  switch (m.type) {
+    case '=':
+      return m.value === '';
+    case '!=':
+      return m.value !== '';
+    case '=~':
+      return new RegExp(`^(?:${m.value})$`, 's').test('');
+    case '!~':
+      return !new RegExp(`^(?:${m.value})$`, 's').test('');
+  }
+}

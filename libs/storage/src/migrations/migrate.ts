@@ -1,0 +1,64 @@
+import type { Pool } from 'pg';
+import { StorageError } from '../errors';
+import { renderMigrations, type Migration } from './migration';
+import { appliedMigrations, ensureMigrationsTable, lockSchema, recordMigration, timescaleStatus, unlockSchema } from './migrations.repository';
+
+export interface MigrateOptions {
+  schema: string;
+  migrations: readonly Migration[];
+  /** Force the TimescaleDB or the plain-PostgreSQL rendering; detected when left out. */
+  timescale?: boolean;
+}
+
+export interface MigrateResult {
+  applied: string[];
+  timescale: boolean;
+}
+
+/**
+ * Applies the pending migrations of one service schema, in order, each in its own transaction
+ * (unless flagged `transactional: false`). A session advisory lock per schema makes processes
+ * that start together wait for each other instead of racing on the same DDL.
+ */
+export async function migrate(pool: Pool, opts: MigrateOptions): Promise<MigrateResult> {
+  const client = await pool.connect();
+  try {
+    const ts = opts.timescale ?? (await timescaleStatus(client)).installed;
+    const rendered = renderMigrations(opts.migrations, { schema: opts.schema, timescale: ts });
+    await lockSchema(client, opts.schema);
+    try {
+      await ensureMigrationsTable(client, opts.schema);
+      const done = await appliedMigrations(client, opts.schema);
+      const applied: string[] = [];
+      for (const m of rendered) {
+        const previous = done.get(m.id);
+        if (previous !== undefined) {
+          if (previous !== m.checksum) {
+            throw new StorageError('MIGRATION_CHECKSUM_MISMATCH', `migration ${opts.schema}/${m.id} was changed after it was applied`);
+          }
+          continue;
+        }
+        try {
+          if (m.transactional) {
+            await client.query('BEGIN');
+            await client.query(m.sql);
+            await recordMigration(client, opts.schema, m.id, m.checksum);
+            await client.query('COMMIT');
+          } else {
+            await client.query(m.sql);
+            await recordMigration(client, opts.schema, m.id, m.checksum);
+          }
+        } catch (err) {
+          if (m.transactional) await client.query('ROLLBACK').catch(() => undefined);
+          throw new StorageError('MIGRATION_FAILED', `migration ${opts.schema}/${m.id} failed: ${(err as Error).message}`, { cause: err });
+        }
+        applied.push(m.id);
+      }
+      return { applied, timescale: ts };
+    } finally {
+      await unlockSchema(client, opts.schema).catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,33 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { Pool, type PoolClient, type PoolConfig } from 'pg';
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/arcwatch';
+
+/**
+ * A pg pool for one service. The URL defaults to DATABASE_URL, then to the local default of the
+ * test machines; services pass the value parsed by their own config schema.
+ */
+export function createPool(url?: string, options: Omit<PoolConfig, 'connectionString'> = {}): Pool {
+  const connectionString = url ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  return new Pool({ max: 10, ...options, connectionString });
+}
+
+export function drizzleFor(pool: Pool): NodePgDatabase {
+  return drizzle(pool);
+}
+
+/** Runs `fn` inside BEGIN … COMMIT on one pooled client, rolling back on any error. */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,80 @@
+import { decodeHeadPayload } from './head-payload.codec';
+import { mergeSorted, sortUnique, wordsOf, type SampleArrays } from './sample-merge';
+import { decodeChunk, encodeChunk } from './xor-chunk.codec';
+
+/**
+ * The pure core of compaction: head payloads → samples grouped by (series, aligned bucket) →
+ * merged with the chunk already stored for that key → re-encoded.
+ */
+export interface PendingChunk {
+  seriesId: number;
+  startMs: number;
+  samples: SampleArrays;
+}
+
+interface Acc {
+  seriesId: number;
+  startMs: number;
+  ts: number[];
+  words: number[];
+}
+
+export function bucketStart(ms: number, spanMs: number): number {
+  return Math.floor(ms / spanMs) * spanMs;
+}
+
+export function groupHeadPayloads(payloads: readonly Uint8Array[], spanMs: number): PendingChunk[] {
+  // by series, then a short list of buckets (usually one): numeric keys, no per-sample strings
+  const groups = new Map<number, Acc[]>();
+  for (const raw of payloads) {
+    const p = decodeHeadPayload(raw);
+    const words = wordsOf(p.values);
+    for (let i = 0; i < p.seriesIds.length; i++) {
+      const sid = p.seriesIds[i]!;
+      const off = p.offsets[i]!;
+      for (let j = 0; j < p.counts[i]!; j++) {
+        const t = p.timestamps[off + j]!;
+        const start = bucketStart(t, spanMs);
+        let list = groups.get(sid);
+        if (!list) groups.set(sid, (list = []));
+        let acc = list.find((a) => a.startMs === start);
+        if (!acc) list.push((acc = { seriesId: sid, startMs: start, ts: [], words: [] }));
+        acc.ts.push(t);
+        acc.words.push(words[2 * (off + j)]!, words[2 * (off + j) + 1]!);
+      }
+    }
+  }
+  return [...groups.values()].flat().map((a) => ({
+    seriesId: a.seriesId,
+    startMs: a.startMs,
+    samples: sortUnique({ timestamps: Float64Array.from(a.ts), words: Uint32Array.from(a.words) }),
+  }));
+}
+
+export function decodeChunkSamples(data: Uint8Array, count: number): SampleArrays {
+  const timestamps = new Float64Array(count);
+  const words = new Uint32Array(2 * count);
+  decodeChunk(data, count, timestamps, words);
+  return { timestamps, words };
+}
+
+export interface EncodedChunk {
+  seriesId: number;
+  startMs: number;
+  endMs: number;
+  count: number;
+  data: Uint8Array;
+}
+
+/** Folds pending samples into the stored chunk (stored samples win on equal timestamps). */
+export function mergeChunk(pending: PendingChunk, stored: { count: number; data: Uint8Array } | undefined): EncodedChunk {
+  const merged = stored ? mergeSorted(decodeChunkSamples(stored.data, stored.count), pending.samples) : pending.samples;
+  const n = merged.timestamps.length;
+  return {
+    seriesId: pending.seriesId,
+    startMs: pending.startMs,
+    endMs: merged.timestamps[n - 1]!,
+    count: n,
+    data: encodeChunk(merged.timestamps, merged.words, n),
+  };
+}

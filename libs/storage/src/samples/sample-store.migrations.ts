@@ -1,0 +1,61 @@
+import { assertIdentifier } from '../errors';
+import type { Migration, MigrationContext } from '../migrations/migration';
+import { timescaleTableSql } from '../partitioning/partitioning.repository';
+
+/**
+ * The sample store's tables inside a service schema:
+ * - series: the catalog (labels without __name__, which is `metric`), unique by labels hash;
+ * - batch_log: ids of ingested batches, so a redelivered batch is recognised after compaction;
+ * - head: one row per ingested batch, raw (see head-payload.codec.ts), until compacted;
+ * - chunks: per series and aligned time bucket, Gorilla-encoded samples (xor-chunk.codec.ts),
+ *   daily-partitioned on start_time (or a hypertable under TimescaleDB).
+ */
+export function sampleStoreMigrations(schema: string): Migration[] {
+  assertIdentifier(schema);
+  return [
+    {
+      id: '0001_sample_store',
+      up: (ctx: MigrationContext) => {
+        const s = schema;
+        const chunks = `CREATE TABLE ${s}.chunks (
+            series_id int4 NOT NULL,
+            start_time timestamptz NOT NULL,
+            end_time timestamptz NOT NULL,
+            count int4 NOT NULL,
+            data bytea NOT NULL,
+            PRIMARY KEY (series_id, start_time)
+          )`;
+        return `
+          CREATE TABLE ${s}.series (
+            id serial PRIMARY KEY,
+            metric text NOT NULL,
+            labels jsonb NOT NULL,
+            labels_hash bytea NOT NULL UNIQUE,
+            created_at timestamptz NOT NULL DEFAULT now()
+          );
+          CREATE TABLE ${s}.batch_log (
+            batch_id text PRIMARY KEY,
+            max_ts int8 NOT NULL
+          );
+          -- head rows are written once and deleted by the compactor; their payload is
+          -- incompressible float bits, so keep it inline and skip the pglz attempt
+          CREATE TABLE ${s}.head (
+            batch_id text PRIMARY KEY,
+            min_ts int8 NOT NULL,
+            max_ts int8 NOT NULL,
+            samples int4 NOT NULL,
+            payload bytea NOT NULL
+          ) WITH (toast_tuple_target = 8160, autovacuum_vacuum_scale_factor = 0.05);
+          ALTER TABLE ${s}.head ALTER COLUMN payload SET STORAGE EXTERNAL;
+          ${
+            ctx.timescale
+              ? `${chunks};\n${timescaleTableSql({ schema: s, table: 'chunks', timeColumn: 'start_time', retentionDays: 30 })}`
+              : `${chunks} PARTITION BY RANGE (start_time);`
+          }
+          -- chunks are already compressed by their encoding
+          ALTER TABLE ${s}.chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+        `;
+      },
+    },
+  ];
+}

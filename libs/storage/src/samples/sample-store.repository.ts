@@ -1,0 +1,195 @@
+import type { Pool, PoolClient } from 'pg';
+
+type Db = Pool | PoolClient;
+
+/**
+ * Every SQL statement of the sample store. `schema` is validated once by SampleStore
+ * (assertIdentifier). Times in the head are int8 milliseconds; chunk times are timestamptz so
+ * that SQL readers can use date_bin() on them and partitions prune by range.
+ */
+
+export interface SeriesRow {
+  id: number;
+  metric: string;
+  labels: Record<string, string>;
+}
+
+export interface NewSeriesRow {
+  metric: string;
+  labelsJson: string;
+  hash: Buffer;
+}
+
+/** Inserts catalog rows; returns the id of every requested hash (new or already there). */
+export async function upsertSeries(db: Db, schema: string, rows: readonly NewSeriesRow[]): Promise<{ id: number; hash: Buffer; created: boolean }[]> {
+  const inserted = await db.query<{ id: number; labels_hash: Buffer }>(
+    `INSERT INTO ${schema}.series (metric, labels, labels_hash)
+     SELECT * FROM unnest($1::text[], $2::jsonb[], $3::bytea[])
+     ON CONFLICT (labels_hash) DO NOTHING
+     RETURNING id, labels_hash`,
+    [rows.map((r) => r.metric), rows.map((r) => r.labelsJson), rows.map((r) => r.hash)],
+  );
+  const out = inserted.rows.map((r) => ({ id: r.id, hash: r.labels_hash, created: true }));
+  if (out.length < rows.length) {
+    // someone else (another writer) created the rest first
+    const got = new Set(out.map((r) => r.hash.toString('hex')));
+    const missing = rows.filter((r) => !got.has(r.hash.toString('hex'))).map((r) => r.hash);
+    const existing = await db.query<{ id: number; labels_hash: Buffer }>(
+      `SELECT id, labels_hash FROM ${schema}.series WHERE labels_hash = ANY($1::bytea[])`,
+      [missing],
+    );
+    for (const r of existing.rows) out.push({ id: r.id, hash: r.labels_hash, created: false });
+  }
+  return out;
+}
+
+/** Catalog rows above `afterId`, plus the listed ids (gaps that may since have committed). */
+export async function loadSeries(db: Db, schema: string, afterId: number, gapIds: readonly number[]): Promise<SeriesRow[]> {
+  const { rows } = await db.query<SeriesRow>(
+    `SELECT id, metric, labels FROM ${schema}.series WHERE id > $1 OR id = ANY($2::int4[]) ORDER BY id`,
+    [afterId, gapIds],
+  );
+  return rows;
+}
+
+export interface HeadRowInput {
+  batchId: string;
+  minTs: number;
+  maxTs: number;
+  samples: number;
+  payload: Uint8Array;
+}
+
+/**
+ * Records the batches and their head rows in one statement: a batch id already in batch_log
+ * (a redelivery, before or after compaction) inserts nothing. Returns the ids inserted.
+ */
+export async function insertBatches(db: Db, schema: string, rows: readonly HeadRowInput[]): Promise<string[]> {
+  const { rows: out } = await db.query<{ batch_id: string }>(
+    `WITH input AS (
+       SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int4[], $5::bytea[])
+         AS u(batch_id, min_ts, max_ts, samples, payload)
+     ), logged AS (
+       INSERT INTO ${schema}.batch_log (batch_id, max_ts)
+       SELECT batch_id, max_ts FROM input
+       ON CONFLICT (batch_id) DO NOTHING
+       RETURNING batch_id
+     )
+     INSERT INTO ${schema}.head (batch_id, min_ts, max_ts, samples, payload)
+     SELECT i.batch_id, i.min_ts, i.max_ts, i.samples, i.payload FROM input i JOIN logged l USING (batch_id)
+     RETURNING batch_id`,
+    [rows.map((r) => r.batchId), rows.map((r) => r.minTs), rows.map((r) => r.maxTs), rows.map((r) => r.samples), rows.map((r) => Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength))],
+  );
+  return out.map((r) => r.batch_id);
+}
+
+/** Only one compactor per schema at a time; the others skip their turn. */
+export async function tryCompactionLock(client: PoolClient, schema: string): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok`, [`arcwatch.compact.${schema}`]);
+  return rows[0]?.ok === true;
+}
+
+/** Removes up to `limit` head rows that ended before `cutoffMs` and returns their payloads. */
+export async function takeHeadRows(client: PoolClient, schema: string, cutoffMs: number, limit: number): Promise<Buffer[]> {
+  const { rows } = await client.query<{ payload: Buffer }>(
+    `DELETE FROM ${schema}.head
+      WHERE batch_id IN (SELECT batch_id FROM ${schema}.head WHERE max_ts < $1 ORDER BY max_ts LIMIT $2)
+      RETURNING payload`,
+    [cutoffMs, limit],
+  );
+  return rows.map((r) => r.payload);
+}
+
+/** Time span of the head rows that a compaction with this cutoff would take. */
+export async function headSpan(db: Db, schema: string, cutoffMs: number): Promise<{ min: number; max: number } | undefined> {
+  const { rows } = await db.query<{ min: string | null; max: string | null }>(
+    `SELECT min(min_ts) AS min, max(max_ts) AS max FROM ${schema}.head WHERE max_ts < $1`,
+    [cutoffMs],
+  );
+  const r = rows[0];
+  return r?.min == null || r.max == null ? undefined : { min: Number(r.min), max: Number(r.max) };
+}
+
+export interface ChunkRow {
+  series_id: number;
+  start_ms: string;
+  count: number;
+  data: Buffer;
+}
+
+/** The chunks at exactly these (series, bucket start) keys, for merging new samples in. */
+export async function chunksAt(client: PoolClient, schema: string, seriesIds: readonly number[], startMs: readonly number[]): Promise<ChunkRow[]> {
+  const { rows } = await client.query<ChunkRow>(
+    `SELECT c.series_id, (extract(epoch FROM c.start_time) * 1000)::int8 AS start_ms, c.count, c.data
+       FROM unnest($1::int4[], $2::int8[]) AS k(series_id, start_ms)
+       JOIN ${schema}.chunks c ON c.series_id = k.series_id AND c.start_time = to_timestamp(k.start_ms / 1000.0)`,
+    [seriesIds, startMs],
+  );
+  return rows;
+}
+
+export interface ChunkWrite {
+  seriesId: number;
+  startMs: number;
+  endMs: number;
+  count: number;
+  data: Uint8Array;
+}
+
+export async function upsertChunks(client: PoolClient, schema: string, rows: readonly ChunkWrite[]): Promise<void> {
+  await client.query(
+    `INSERT INTO ${schema}.chunks (series_id, start_time, end_time, count, data)
+     SELECT series_id, to_timestamp(start_ms / 1000.0), to_timestamp(end_ms / 1000.0), count, data
+       FROM unnest($1::int4[], $2::int8[], $3::int8[], $4::int4[], $5::bytea[]) AS u(series_id, start_ms, end_ms, count, data)
+     ON CONFLICT (series_id, start_time) DO UPDATE
+       SET end_time = EXCLUDED.end_time, count = EXCLUDED.count, data = EXCLUDED.data`,
+    [
+      rows.map((r) => r.seriesId),
+      rows.map((r) => r.startMs),
+      rows.map((r) => r.endMs),
+      rows.map((r) => r.count),
+      rows.map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
+    ],
+  );
+}
+
+/**
+ * The hot read: chunks of the given series overlapping [startMs, endMs]. The lower bound on
+ * start_time (a chunk starts at most one span before its first sample's bucket) lets the planner
+ * prune partitions; the primary key (series_id, start_time) serves the rest.
+ */
+export function selectChunksSql(schema: string): string {
+  return `SELECT series_id, count, data FROM ${schema}.chunks
+     WHERE series_id = ANY($1::int4[])
+       AND start_time > to_timestamp($2::int8 / 1000.0) AND start_time <= to_timestamp($3::int8 / 1000.0)
+       AND end_time >= to_timestamp($4::int8 / 1000.0)
+     ORDER BY series_id, start_time`;
+}
+
+export async function selectChunks(db: Db, schema: string, ids: readonly number[], startMs: number, endMs: number, spanMs: number): Promise<{ series_id: number; count: number; data: Buffer }[]> {
+  const { rows } = await db.query<{ series_id: number; count: number; data: Buffer }>(selectChunksSql(schema), [ids, startMs - spanMs, endMs, startMs]);
+  return rows;
+}
+
+/** Head rows overlapping the window; the head holds minutes of data, so this scan stays small. */
+export async function selectHead(db: Db, schema: string, startMs: number, endMs: number): Promise<Buffer[]> {
+  const { rows } = await db.query<{ payload: Buffer }>(`SELECT payload FROM ${schema}.head WHERE max_ts >= $1 AND min_ts <= $2`, [startMs, endMs]);
+  return rows.map((r) => r.payload);
+}
+
+export async function deleteBatchLogBefore(db: Db, schema: string, cutoffMs: number): Promise<number> {
+  const res = await db.query(`DELETE FROM ${schema}.batch_log WHERE max_ts < $1`, [cutoffMs]);
+  return res.rowCount ?? 0;
+}
+
+export async function storeStats(db: Db, schema: string): Promise<{ series: number; samples: number; bytes: number }> {
+  const { rows } = await db.query<{ series: string; samples: string; bytes: string }>(
+    `SELECT (SELECT count(*) FROM ${schema}.series) AS series,
+            (SELECT coalesce(sum(count), 0) FROM ${schema}.chunks) + (SELECT coalesce(sum(samples), 0) FROM ${schema}.head) AS samples,
+            (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('${schema}.chunks'))
+              + pg_total_relation_size('${schema}.head') + pg_total_relation_size('${schema}.series')
+              + pg_total_relation_size('${schema}.batch_log') AS bytes`,
+  );
+  const r = rows[0]!;
+  return { series: Number(r.series), samples: Number(r.samples), bytes: Number(r.bytes) };
+}

@@ -1,0 +1,304 @@
+import { fromWireValue, type LabelMatcher, type Labels, type MetricsBatchV1, type Queryable, type SeriesData } from '@arcwatch/contracts';
+import type { Pool } from 'pg';
+import { StorageError, assertIdentifier } from '../errors';
+import { DAY_MS, daysCovering } from '../partitioning/partitioning';
+import { ensurePartitions, ensurePartitionsCovering, type EnsurePartitionsResult } from '../partitioning/partitions';
+import { withTransaction } from '../pool';
+import { bucketStart, decodeChunkSamples, groupHeadPayloads, mergeChunk } from './chunk-compaction';
+import { decodeHeadPayload, encodeHeadPayload, type HeadSeriesInput } from './head-payload.codec';
+import { canonicalLabelKey } from './label-matching';
+import { clip, concat, mergeSorted, sortUnique, valuesOf, wordsOf, type SampleArrays } from './sample-merge';
+import * as repo from './sample-store.repository';
+import { SeriesCatalog, labelsHash, normalizeLabels } from './series-catalog';
+
+export interface SampleStoreOptions {
+  schema: string;
+  clock?: () => number;
+  /** Cardinality guard: a batch that would grow the catalog beyond this is rejected whole. */
+  maxSeries?: number;
+  /** Width of the aligned time bucket one chunk row covers (default 2 h: 480 samples at 15 s). */
+  chunkSpanMs?: number;
+}
+
+export interface AppendResult {
+  inserted: boolean;
+  samples: number;
+  newSeries: number;
+}
+
+export interface AppendManyResult {
+  inserted: number;
+  duplicates: number;
+  samples: number;
+  newSeries: number;
+}
+
+export interface CompactResult {
+  series: number;
+  samples: number;
+}
+
+export interface RetentionOptions {
+  retentionDays: number;
+  /** Batch ids are remembered this long for idempotency (default 1 day). */
+  dedupWindowMs?: number;
+}
+
+const COMPACT_ROWS_PER_TX = 1000;
+/** A catalog gap younger than this may be a series still being committed by another writer. */
+const GAP_TTL_MS = 60_000;
+
+/**
+ * The metric sample store: a series catalog cached in memory, a head table with one row per
+ * ingested batch (one INSERT per batch, idempotent by batch id), and Gorilla-encoded chunk rows
+ * per series and time bucket that `compact()` folds the head into. Reads merge both.
+ */
+export class SampleStore implements Queryable {
+  readonly schema: string;
+  private readonly clock: () => number;
+  private readonly maxSeries: number;
+  readonly chunkSpanMs: number;
+  private readonly catalog = new SeriesCatalog();
+  private readonly gaps = new Map<number, number>();
+  private readonly partitionDays = new Set<number>();
+
+  constructor(
+    private readonly pool: Pool,
+    opts: SampleStoreOptions,
+  ) {
+    this.schema = assertIdentifier(opts.schema);
+    this.clock = opts.clock ?? Date.now;
+    this.maxSeries = opts.maxSeries ?? 1_000_000;
+    this.chunkSpanMs = opts.chunkSpanMs ?? 2 * 3_600_000;
+    if (DAY_MS % this.chunkSpanMs !== 0) throw new StorageError('INVALID_BATCH', 'chunkSpanMs must divide a day');
+  }
+
+  async appendBatch(batch: MetricsBatchV1): Promise<AppendResult> {
+    const r = await this.appendBatches([batch]);
+    return { inserted: r.inserted === 1, samples: r.inserted === 1 ? r.samples : 0, newSeries: r.newSeries };
+  }
+
+  /** Several batches in one statement (one transaction). Duplicates, in the call or stored, are skipped. */
+  async appendBatches(batches: readonly MetricsBatchV1[]): Promise<AppendManyResult> {
+    const unique = new Map<string, MetricsBatchV1>();
+    for (const b of batches) if (!unique.has(b.batchId)) unique.set(b.batchId, b);
+    const keyed = [...unique.values()].map((b) => ({ batch: b, keys: this.seriesKeys(b) }));
+    const newSeries = await this.ensureSeries(keyed);
+    const rows: repo.HeadRowInput[] = [];
+    const samplesOf = new Map<string, number>();
+    for (const { batch, keys } of keyed) {
+      const row = this.headRow(batch, keys);
+      rows.push(row);
+      samplesOf.set(batch.batchId, row.samples);
+    }
+    const inserted = rows.length ? await repo.insertBatches(this.pool, this.schema, rows) : [];
+    let samples = 0;
+    for (const id of inserted) samples += samplesOf.get(id)!;
+    return { inserted: inserted.length, duplicates: batches.length - inserted.length, samples, newSeries };
+  }
+
+  /** The canonical key of each series of the batch (computed once: it is the costly part of ingest). */
+  private seriesKeys(b: MetricsBatchV1): string[] {
+    return b.series.map((s) => {
+      if (!s.labels.__name__) throw new StorageError('INVALID_BATCH', `batch ${b.batchId}: a series has no __name__`);
+      return canonicalLabelKey(s.labels);
+    });
+  }
+
+  private headRow(b: MetricsBatchV1, keys: readonly string[]): repo.HeadRowInput {
+    const series: HeadSeriesInput[] = [];
+    let min = Infinity;
+    let max = -Infinity;
+    let samples = 0;
+    b.series.forEach((s, i) => {
+      const n = s.samples.length;
+      const ts = new Float64Array(n);
+      const vals = new Float64Array(n);
+      for (let j = 0; j < n; j++) {
+        const [t, v] = s.samples[j]!;
+        if (!Number.isSafeInteger(t)) throw new StorageError('INVALID_BATCH', `batch ${b.batchId}: timestamp ${t} is not an integer`);
+        ts[j] = t;
+        vals[j] = fromWireValue(v);
+        if (t < min) min = t;
+        if (t > max) max = t;
+      }
+      samples += n;
+      series.push({ seriesId: this.catalog.idFor(keys[i]!)!, timestamps: ts, values: vals });
+    });
+    if (samples === 0) min = max = b.scrapedAtMs;
+    return { batchId: b.batchId, minTs: min, maxTs: max, samples, payload: encodeHeadPayload(series) };
+  }
+
+  /** Makes sure every series of the batches has an id in the catalog; returns how many were new. */
+  private async ensureSeries(keyed: readonly { batch: MetricsBatchV1; keys: string[] }[]): Promise<number> {
+    const missing = new Map<string, Labels>();
+    for (const { batch, keys } of keyed) {
+      keys.forEach((key, i) => {
+        if (this.catalog.idFor(key) === undefined && !missing.has(key)) missing.set(key, normalizeLabels(batch.series[i]!.labels));
+      });
+    }
+    if (missing.size === 0) return 0;
+    if (this.catalog.size + missing.size > this.maxSeries) {
+      await this.refreshCatalog();
+      const stillMissing = [...missing.keys()].filter((k) => this.catalog.idFor(k) === undefined).length;
+      if (this.catalog.size + stillMissing > this.maxSeries) {
+        throw new StorageError('SERIES_LIMIT_EXCEEDED', `${stillMissing} new series would exceed the limit of ${this.maxSeries}`);
+      }
+    }
+    const rows = [...missing.entries()].map(([key, labels]) => {
+      const { __name__: metric, ...rest } = labels;
+      return { key, labels, row: { metric: metric!, labelsJson: JSON.stringify(rest), hash: labelsHash(key) } };
+    });
+    const byHash = new Map(rows.map((r) => [r.row.hash.toString('hex'), r]));
+    const ids = await repo.upsertSeries(this.pool, this.schema, rows.map((r) => r.row));
+    let created = 0;
+    for (const r of ids) {
+      const entry = byHash.get(r.hash.toString('hex'))!;
+      this.catalog.add(r.id, entry.labels, entry.key);
+      if (r.created) created++;
+    }
+    return created;
+  }
+
+  /** Loads catalog rows written by other processes since the last look. */
+  private async refreshCatalog(): Promise<void> {
+    const now = this.clock();
+    for (const [id, since] of this.gaps) if (now - since > GAP_TTL_MS || this.catalog.has(id)) this.gaps.delete(id);
+    const before = this.catalog.maxId;
+    const rows = await repo.loadSeries(this.pool, this.schema, before, [...this.gaps.keys()]);
+    for (const r of rows) this.catalog.add(r.id, { __name__: r.metric, ...r.labels });
+    // ids skipped by the sequence may belong to transactions that have not committed yet
+    for (let id = before + 1; id < this.catalog.maxId; id++) if (!this.catalog.has(id) && !this.gaps.has(id)) this.gaps.set(id, now);
+  }
+
+  /**
+   * Folds head rows that ended more than `olderThanMs` ago into chunks, in transactions of up to
+   * COMPACT_ROWS_PER_TX batches. Safe to run from several processes: one compacts, the others
+   * return at once. Replayed samples (same series and timestamp) are dropped, never duplicated.
+   */
+  async compact(olderThanMs = 5 * 60_000): Promise<CompactResult> {
+    const cutoff = this.clock() - olderThanMs;
+    const span = await repo.headSpan(this.pool, this.schema, cutoff);
+    if (!span) return { series: 0, samples: 0 };
+    await this.ensureChunkPartitions(bucketStart(span.min, this.chunkSpanMs), span.max);
+    const series = new Set<number>();
+    let samples = 0;
+    for (;;) {
+      const done = await withTransaction(this.pool, async (client) => {
+        if (!(await repo.tryCompactionLock(client, this.schema))) return true;
+        const payloads = await repo.takeHeadRows(client, this.schema, cutoff, COMPACT_ROWS_PER_TX);
+        if (payloads.length === 0) return true;
+        const pending = groupHeadPayloads(payloads, this.chunkSpanMs);
+        const stored = await repo.chunksAt(client, this.schema, pending.map((p) => p.seriesId), pending.map((p) => p.startMs));
+        const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
+        const writes = pending.map((p) => {
+          series.add(p.seriesId);
+          samples += p.samples.timestamps.length;
+          return mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`));
+        });
+        await repo.upsertChunks(client, this.schema, writes);
+        return payloads.length < COMPACT_ROWS_PER_TX;
+      });
+      if (done) break;
+    }
+    return { series: series.size, samples };
+  }
+
+  private async ensureChunkPartitions(fromMs: number, toMs: number): Promise<void> {
+    const days = daysCovering(fromMs, toMs);
+    if (days.every((d) => this.partitionDays.has(d))) return;
+    await ensurePartitionsCovering(this.pool, `${this.schema}.chunks`, fromMs, toMs);
+    for (const d of days) this.partitionDays.add(d);
+  }
+
+  /** Creates chunk partitions ahead (native PostgreSQL) and drops expired ones. */
+  async ensurePartitions(opts: { daysAhead?: number; retentionDays?: number } = {}): Promise<EnsurePartitionsResult> {
+    const res = await ensurePartitions(this.pool, `${this.schema}.chunks`, { ...opts, now: this.clock() });
+    this.partitionDays.clear();
+    return res;
+  }
+
+  /** Drops chunk partitions past retention and forgets batch ids past the dedup window. */
+  async applyRetention(opts: RetentionOptions): Promise<{ droppedPartitions: string[]; forgottenBatches: number }> {
+    const res = await this.ensurePartitions({ retentionDays: opts.retentionDays });
+    const forgotten = await repo.deleteBatchLogBefore(this.pool, this.schema, this.clock() - (opts.dedupWindowMs ?? DAY_MS));
+    return { droppedPartitions: res.dropped, forgottenBatches: forgotten };
+  }
+
+  async select(matchers: LabelMatcher[], startMs: number, endMs: number): Promise<SeriesData[]> {
+    await this.refreshCatalog();
+    const ids = this.catalog.resolve(matchers);
+    if (ids.length === 0) return [];
+    const [chunks, head] = await Promise.all([
+      repo.selectChunks(this.pool, this.schema, ids, startMs, endMs, this.chunkSpanMs),
+      repo.selectHead(this.pool, this.schema, startMs, endMs),
+    ]);
+    const fromChunks = new Map<number, SampleArrays[]>();
+    for (const c of chunks) {
+      const parts = fromChunks.get(c.series_id) ?? [];
+      parts.push(decodeChunkSamples(c.data, c.count));
+      fromChunks.set(c.series_id, parts);
+    }
+    const fromHead = this.collectHead(head, new Set(ids));
+    const out: SeriesData[] = [];
+    for (const id of ids) {
+      const stored = fromChunks.get(id);
+      const recent = fromHead.get(id);
+      let all = stored ? concat(stored) : undefined;
+      if (recent) {
+        const sorted = sortUnique(concat(recent));
+        all = all ? mergeSorted(all, sorted) : sorted;
+      }
+      if (!all) continue;
+      const inWindow = clip(all, startMs, endMs);
+      if (inWindow.timestamps.length === 0) continue;
+      out.push({ labels: { ...this.catalog.labelsOf(id)! }, timestamps: inWindow.timestamps.slice(), values: valuesOf(inWindow.words) });
+    }
+    return out;
+  }
+
+  private collectHead(payloads: readonly Buffer[], wanted: ReadonlySet<number>): Map<number, SampleArrays[]> {
+    const out = new Map<number, SampleArrays[]>();
+    for (const raw of payloads) {
+      const p = decodeHeadPayload(raw);
+      const words = wordsOf(p.values);
+      for (let i = 0; i < p.seriesIds.length; i++) {
+        const sid = p.seriesIds[i]!;
+        if (!wanted.has(sid)) continue;
+        const off = p.offsets[i]!;
+        const n = p.counts[i]!;
+        const part = { timestamps: p.timestamps.subarray(off, off + n), words: words.subarray(2 * off, 2 * (off + n)) };
+        const list = out.get(sid);
+        if (list) list.push(part);
+        else out.set(sid, [part]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Series matching any of the matcher sets. The catalog keeps no per-series time range, so the
+   * window is not applied here: every known series is reported (as Prometheus does for series
+   * still in its head).
+   */
+  async series(matchers: LabelMatcher[][], _startMs: number, _endMs: number): Promise<Labels[]> {
+    await this.refreshCatalog();
+    return this.catalog.resolveAny(matchers).map((id) => ({ ...this.catalog.labelsOf(id)! }));
+  }
+
+  async labelNames(matchers: LabelMatcher[][], startMs: number, endMs: number): Promise<string[]> {
+    const names = new Set<string>();
+    for (const l of await this.series(matchers, startMs, endMs)) for (const k of Object.keys(l)) names.add(k);
+    return [...names].sort();
+  }
+
+  async labelValues(name: string, matchers: LabelMatcher[][], startMs: number, endMs: number): Promise<string[]> {
+    const values = new Set<string>();
+    for (const l of await this.series(matchers, startMs, endMs)) if (l[name] !== undefined) values.add(l[name]);
+    return [...values].sort();
+  }
+
+  async stats(): Promise<{ series: number; samples: number; bytes: number }> {
+    return repo.storeStats(this.pool, this.schema);
+  }
+}

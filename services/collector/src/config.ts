@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/**
+ * The collector's process configuration: connections, port, role. Parsed once at boot; no other
+ * file reads process.env. The scrape configuration itself is a YAML file (COLLECTOR_CONFIG),
+ * validated by `config/scrape-config.loader.ts`.
+ */
+export const collectorEnvSchema = z.object({
+  DATABASE_URL: z.string().min(1).default('postgres://postgres@127.0.0.1:5432/postgres'),
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** Prefix for streams and subjects, so tests (or tenants of one NATS) stay apart. */
+  NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]*$/).optional(),
+  COLLECTOR_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  COLLECTOR_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Prometheus-style YAML with global, scrape_configs and an arcwatch block; none = push only. */
+  COLLECTOR_CONFIG: z.string().min(1).optional(),
+  /** all = scraper + writer in one process; scraper = scrape and accept pushes; writer = project to storage and serve the catalog. */
+  COLLECTOR_ROLE: z.enum(['all', 'scraper', 'writer']).default('all'),
+  /** Postgres schema that holds the collector's tables. */
+  COLLECTOR_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('collector'),
+  /** How many messages the writer stores per transaction at most. */
+  COLLECTOR_WRITER_BATCH: z.coerce.number().int().min(1).max(1000).default(32),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type CollectorRole = z.infer<typeof collectorEnvSchema>['COLLECTOR_ROLE'];
+
+export interface CollectorConfig {
+  databaseUrl: string;
+  natsUrl: string;
+  natsNamespace: string | undefined;
+  port: number;
+  host: string;
+  scrapeConfigFile: string | undefined;
+  role: CollectorRole;
+  dbSchema: string;
+  writerBatch: number;
+  logLevel: z.infer<typeof collectorEnvSchema>['LOG_LEVEL'];
+}
+
+export function loadCollectorConfig(env: Record<string, string | undefined> = process.env): CollectorConfig {
+  const parsed = collectorEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid collector environment: ${detail}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    natsUrl: e.NATS_URL,
+    natsNamespace: e.NATS_NAMESPACE || undefined,
+    port: e.COLLECTOR_PORT,
+    host: e.COLLECTOR_HOST,
+    scrapeConfigFile: e.COLLECTOR_CONFIG,
+    role: e.COLLECTOR_ROLE,
+    dbSchema: e.COLLECTOR_DB_SCHEMA,
+    writerBatch: e.COLLECTOR_WRITER_BATCH,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+/**
+ * The scrape configuration file: Prometheus's `global` + `scrape_configs` (the subset the
+ * collector implements) and ArcWatch's own `arcwatch` block. Keys use Prometheus's spelling so
+ * that an existing prometheus.yml works unchanged; keys Prometheus has but the collector does not
+ * implement are accepted and reported as warnings (see IGNORED_KEYS), anything else is an error.
+ */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export const durationSchema = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `not a duration: "${text}" (expected e.g. 15s, 1m30s, 500ms)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const labelNameSchema = z.string().regex(LABEL_NAME, 'not a valid label name');
+const labelSetSchema = z.record(labelNameSchema, z.string());
+
+export const relabelActionSchema = z.enum([
+  'replace', 'keep', 'drop', 'labeldrop', 'labelkeep', 'labelmap', 'hashmod', 'lowercase', 'uppercase', 'keepequal', 'dropequal',
+]);
+
+export const relabelConfigSchema = z
+  .object({
+    source_labels: z.array(labelNameSchema).default([]),
+    separator: z.string().default(';'),
+    regex: z.string().default('(.*)'),
+    modulus: z.number().int().positive().optional(),
+    target_label: z.string().optional(),
+    replacement: z.string().default('$1'),
+    action: relabelActionSchema.default('replace'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    try {
+      new RegExp(`^(?:${c.regex})$`);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['regex'], message: `invalid regular expression: ${(err as Error).message}` });
+    }
+    const needsTarget = ['replace', 'hashmod', 'lowercase', 'uppercase', 'keepequal', 'dropequal'];
+    if (needsTarget.includes(c.action) && !c.target_label) {
+      ctx.addIssue({ code: 'custom', path: ['target_label'], message: `relabel action ${c.action} requires target_label` });
+    }
+    if (c.action === 'hashmod' && c.modulus === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['modulus'], message: 'relabel action hashmod requires modulus' });
+    }
+    if ((c.action === 'labeldrop' || c.action === 'labelkeep') && c.source_labels.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['source_labels'], message: `relabel action ${c.action} takes no source_labels` });
+    }
+  });
+
+export const staticConfigSchema = z
+  .object({
+    targets: z.array(z.string().min(1)).default([]),
+    labels: labelSetSchema.default({}),
+  })
+  .strict();
+
+export const fileSdConfigSchema = z
+  .object({
+    files: z.array(z.string().min(1)).min(1),
+    refresh_interval: durationSchema.prefault('5m'),
+  })
+  .strict();
+
+/** Keys of a Prometheus scrape config that the collector accepts but does not act on. */
+export const IGNORED_SCRAPE_KEYS = [
+  'scrape_native_histograms', 'scrape_classic_histograms', 'scrape_protocols', 'enable_compression', 'body_size_limit',
+  'label_limit', 'label_name_length_limit', 'label_value_length_limit', 'target_limit', 'keep_dropped_targets',
+  'track_timestamps_staleness', 'native_histogram_bucket_limit', 'fallback_scrape_protocol', 'metric_name_validation_scheme',
+  'follow_redirects', 'enable_http2', 'tls_config', 'proxy_url',
+] as const;
+
+export const IGNORED_TOP_KEYS = ['alerting', 'rule_files', 'remote_write', 'remote_read', 'storage', 'tracing', 'scrape_config_files', 'runtime', 'otlp'] as const;
+
+export const scrapeConfigSchema = z
+  .object({
+    job_name: z.string().min(1),
+    scrape_interval: durationSchema.optional(),
+    scrape_timeout: durationSchema.optional(),
+    metrics_path: z.string().startsWith('/').default('/metrics'),
+    scheme: z.enum(['http', 'https']).default('http'),
+    params: z.record(z.string(), z.array(z.string())).default({}),
+    honor_labels: z.boolean().default(false),
+    honor_timestamps: z.boolean().default(true),
+    sample_limit: z.number().int().min(0).default(0),
+    static_configs: z.array(staticConfigSchema).default([]),
+    file_sd_configs: z.array(fileSdConfigSchema).default([]),
+    relabel_configs: z.array(relabelConfigSchema).default([]),
+    metric_relabel_configs: z.array(relabelConfigSchema).default([]),
+    ...Object.fromEntries(IGNORED_SCRAPE_KEYS.map((k) => [k, z.unknown().optional()])),
+  })
+  .strict();
+
+export const globalConfigSchema = z
+  .object({
+    scrape_interval: durationSchema.prefault('1m'),
+    scrape_timeout: durationSchema.prefault('10s'),
+    evaluation_interval: durationSchema.optional(),
+    ...Object.fromEntries(['external_labels', 'rule_query_offset', 'query_log_file', 'scrape_failure_log_file', 'body_size_limit', 'sample_limit', 'label_limit', 'label_name_length_limit', 'label_value_length_limit', 'target_limit', 'keep_dropped_targets', 'scrape_protocols', 'metric_name_validation_scheme'].map((k) => [k, z.unknown().optional()])),
+  })
+  .strict();
+
+export const arcwatchBlockSchema = z
+  .object({
+    /** Cluster name: the <cluster> token of the subjects this collector publishes on. */
+    cluster: z.string().min(1).default('default'),
+    /** Cardinality guard: most distinct series one target may have per scrape; 0 = no limit. */
+    series_limit: z.number().int().min(0).default(0),
+    /** Per-job overrides of the guard. */
+    jobs: z.record(z.string(), z.object({ series_limit: z.number().int().min(0) }).strict()).default({}),
+  })
+  .strict();
+
+export const scrapeFileSchema = z
+  .object({
+    global: globalConfigSchema.default(globalConfigSchema.parse({})),
+    scrape_configs: z.array(scrapeConfigSchema).default([]),
+    arcwatch: arcwatchBlockSchema.default(arcwatchBlockSchema.parse({})),
+    ...Object.fromEntries(IGNORED_TOP_KEYS.map((k) => [k, z.unknown().optional()])),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    const seen = new Map<string, number>();
+    file.scrape_configs.forEach((sc, i) => {
+      if (seen.has(sc.job_name)) {
+        ctx.addIssue({ code: 'custom', path: ['scrape_configs', i, 'job_name'], message: `duplicate job_name "${sc.job_name}" (first at scrape_configs.${seen.get(sc.job_name)})` });
+      }
+      seen.set(sc.job_name, i);
+      const interval = sc.scrape_interval ?? file.global.scrape_interval;
+      const timeout = sc.scrape_timeout ?? Math.min(file.global.scrape_timeout, interval);
+      if (timeout > interval) {
+        ctx.addIssue({ code: 'custom', path: ['scrape_configs', i, 'scrape_timeout'], message: 'scrape_timeout is greater than scrape_interval' });
+      }
+    });
+  });
+
+export type RelabelConfig = z.infer<typeof relabelConfigSchema>;
+export type ScrapeConfigRaw = z.infer<typeof scrapeConfigSchema>;
+export type ScrapeFileRaw = z.infer<typeof scrapeFileSchema>;
+
+/** The file after defaults are resolved: what the scrape manager runs. */
+export interface ScrapeJob {
+  jobName: string;
+  intervalMs: number;
+  timeoutMs: number;
+  metricsPath: string;
+  scheme: 'http' | 'https';
+  params: Record<string, string[]>;
+  honorLabels: boolean;
+  honorTimestamps: boolean;
+  sampleLimit: number;
+  seriesLimit: number;
+  staticConfigs: Array<{ targets: string[]; labels: Record<string, string> }>;
+  fileSdConfigs: Array<{ files: string[]; refreshIntervalMs: number }>;
+  relabelConfigs: RelabelConfig[];
+  metricRelabelConfigs: RelabelConfig[];
+}
+
+export interface ScrapeSettings {
+  cluster: string;
+  jobs: ScrapeJob[];
+  warnings: string[];
+}

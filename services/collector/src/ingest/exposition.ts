@@ -1,0 +1,28 @@
+import { parseExposition, type ExpositionFormat } from '@arcwatch/exposition';
+import type { ScrapedSample } from '../scrape/scrape-batch';
+
+/** The exposition parse as the collector uses it: samples plus the lines that were refused. */
+export interface ParsedExposition {
+  samples: ScrapedSample[];
+  errors: Array<{ line: number; message: string }>;
+  /** DCGM "blank" sentinels the parser dropped on purpose. */
+  dropped: number;
+}
+
+/** OpenMetrics when the server says so (or the body ends with its `# EOF`), else text 0.0.4. */
+export function formatOf(contentType: string | undefined, body: string): ExpositionFormat {
+  if (contentType?.toLowerCase().startsWith('application/openmetrics-text')) return 'openmetrics';
+  if (contentType === undefined || contentType === '' || contentType.startsWith('application/octet-stream')) {
+    return /(^|\n)# EOF\s*$/.test(body) ? 'openmetrics' : 'prometheus';
+  }
+  return 'prometheus';
+}
+
+export function parseBody(body: string, contentType: string | undefined): ParsedExposition {
+  const result = parseExposition(body, { format: formatOf(contentType, body) });
+  return {
+    samples: result.samples,
+    errors: result.errors.map((e) => ({ line: e.line, message: e.message })),
+    dropped: result.dropped,
+  };
+}

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { deterministicId, toWireValue, type MetricMetadata, type MetricsBatchSeries, type MetricsBatchV1 } from '@arcwatch/contracts';
+import { hostOf, labelsKey } from '../scrape/target';
+
+/**
+ * Pushed samples (text import, remote_write) grouped into one batch per target, the target
+ * being the samples' job and instance labels. The batch id is derived from the request's content
+ * (and the target), so a client that retries the same request produces the same ids and the
+ * retry is dropped.
+ */
+export interface PushedSeries {
+  labels: Record<string, string>;
+  samples: Array<[number, number]>;
+}
+
+export interface PushContext {
+  source: 'import' | 'remote_write';
+  cluster: string;
+  /** Identity of the request's content: a hash of the body and anything else that shapes it. */
+  contentKey: string;
+  receivedAtMs: number;
+  metadata?: MetricMetadata[];
+}
+
+export function contentKey(...parts: Array<string | Uint8Array>): string {
+  const h = createHash('sha256');
+  for (const p of parts) {
+    h.update(p);
+    h.update('\u0000');
+  }
+  return h.digest('hex');
+}
+
+export function groupIntoBatches(series: readonly PushedSeries[], ctx: PushContext): MetricsBatchV1[] {
+  const groups = new Map<string, { job: string; instance: string; series: Map<string, MetricsBatchSeries> }>();
+  for (const s of series) {
+    if (!s.labels.__name__ || s.samples.length === 0) continue;
+    const job = s.labels.job ?? '';
+    const instance = s.labels.instance ?? '';
+    const gk = `${job}\u0000${instance}`;
+    let g = groups.get(gk);
+    if (!g) {
+      g = { job, instance, series: new Map() };
+      groups.set(gk, g);
+    }
+    const key = labelsKey(s.labels);
+    const existing = g.series.get(key);
+    const samples = s.samples.map(([t, v]) => [t, toWireValue(v)] as MetricsBatchSeries['samples'][number]);
+    if (existing) existing.samples.push(...samples);
+    else g.series.set(key, { labels: s.labels, samples });
+  }
+  return [...groups.values()].map((g) => {
+    const list = [...g.series.values()];
+    for (const s of list) s.samples.sort((a, b) => a[0] - b[0]);
+    return {
+      batchId: deterministicId(ctx.source, g.job, g.instance, ctx.contentKey),
+      source: ctx.source,
+      cluster: ctx.cluster,
+      node: g.instance ? hostOf(g.instance) : ctx.source,
+      target: { job: g.job, instance: g.instance },
+      scrapedAtMs: ctx.receivedAtMs,
+      series: list,
+      ...(ctx.metadata && ctx.metadata.length > 0 ? { metadata: ctx.metadata } : {}),
+    };
+  });
+}

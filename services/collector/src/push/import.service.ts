@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { countSamples, BatchPublisher } from '../ingest/batch.publisher';
+import { parseBody } from '../ingest/exposition';
+import { contentKey, groupIntoBatches, type PushedSeries } from '../ingest/push-batches';
+import { CollectorMetrics } from '../observability/collector.metrics';
+import { CLOCK, LOGGER, SCRAPE_SETTINGS, type Clock } from '../core/tokens';
+import type { ScrapeSettings } from '../config/scrape-config.schema';
+import { labelsKey } from '../scrape/target';
+
+export interface ImportRequest {
+  body: string;
+  contentType: string | undefined;
+  /** Labels added to (and overriding) every sample: `extra_label=name=value`. */
+  extraLabels: Record<string, string>;
+  /** A client-chosen id for the request, making a retry of it a no-op. */
+  idempotencyKey: string | undefined;
+}
+
+export interface ImportResult {
+  batches: number;
+  samples: number;
+  errors: Array<{ line: number; message: string }>;
+}
+
+/** POST /api/v1/import/prometheus: a text exposition pushed by a client, one batch per target. */
+@Injectable()
+export class ImportService {
+  constructor(
+    @Inject(SCRAPE_SETTINGS) private readonly settings: ScrapeSettings,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly publisher: BatchPublisher,
+    private readonly metrics: CollectorMetrics,
+  ) {}
+
+  async importText(req: ImportRequest): Promise<ImportResult> {
+    const receivedAtMs = this.clock.now();
+    const parsed = parseBody(req.body, req.contentType);
+    if (parsed.errors.length > 0) this.metrics.parseErrors.inc({ source: 'import' }, parsed.errors.length);
+    const series: PushedSeries[] = parsed.samples.map((s) => ({
+      labels: { ...s.labels, ...req.extraLabels, __name__: s.name },
+      samples: [[s.timestampMs ?? receivedAtMs, s.value]],
+    }));
+    // Where every sample carries its own time, the body alone is the fact; otherwise the arrival
+    // time (or the client's idempotency key) is part of it.
+    const timeless = parsed.samples.some((s) => s.timestampMs === undefined);
+    const key = contentKey(req.body, labelsKey(req.extraLabels), req.idempotencyKey ?? (timeless ? String(receivedAtMs) : ''));
+    const batches = groupIntoBatches(series, { source: 'import', cluster: this.settings.cluster, contentKey: key, receivedAtMs });
+    for (const batch of batches) await this.publisher.publish(batch);
+    const samples = batches.reduce((n, b) => n + countSamples(b), 0);
+    this.logger.debug({ batches: batches.length, samples, errors: parsed.errors.length }, 'import');
+    return { batches: batches.length, samples, errors: parsed.errors };
+  }
+}

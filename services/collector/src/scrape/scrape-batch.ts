@@ -1,0 +1,179 @@
+import { deterministicId, STALE_NAN, toWireValue, type MetricsBatchSeries, type MetricsBatchV1, type WireValue } from '@arcwatch/contracts';
+import { relabel, type CompiledRule, type LabelSet } from '../relabel/relabel';
+import { labelsKey, type ScrapeTarget } from './target';
+
+/**
+ * The pure core of one scrape: from what the target answered (or how it failed) and what the
+ * previous scrape saw, the batch to publish and the state for the next scrape. Follows
+ * Prometheus: target labels win over scraped ones unless honor_labels (then the scraped label is
+ * kept as exported_<name>), sample_limit fails the whole scrape, series that vanished since the
+ * last scrape get a staleness marker, and up / scrape_* series describe every scrape.
+ */
+export interface ScrapedSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+  timestampMs?: number;
+}
+
+export type ScrapeOutcome = { ok: true; samples: readonly ScrapedSample[] } | { ok: false; error: string };
+
+export interface ScrapeOptions {
+  honorLabels: boolean;
+  honorTimestamps: boolean;
+  sampleLimit: number;
+  seriesLimit: number;
+  metricRules: readonly CompiledRule[];
+}
+
+/** What the next scrape needs to know: the series this target had, by key. */
+export interface TargetScrapeState {
+  series: ReadonlyMap<string, LabelSet>;
+}
+
+export const EMPTY_STATE: TargetScrapeState = { series: new Map() };
+
+export interface ScrapeReport {
+  up: boolean;
+  error?: string;
+  samplesScraped: number;
+  samplesPostRelabel: number;
+  seriesDroppedByLimit: number;
+  staleMarkers: number;
+}
+
+export interface ScrapeResult {
+  batch: MetricsBatchV1;
+  state: TargetScrapeState;
+  report: ScrapeReport;
+}
+
+export interface ScrapeInput {
+  cluster: string;
+  target: ScrapeTarget;
+  options: ScrapeOptions;
+  startMs: number;
+  durationMs: number;
+  outcome: ScrapeOutcome;
+  previous: TargetScrapeState;
+}
+
+export const SYNTHETIC_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling'] as const;
+
+export function scrapeBatchId(target: ScrapeTarget, startMs: number): string {
+  return deterministicId('scrape', target.jobName, target.instance, startMs);
+}
+
+function mergeTargetLabels(sample: ScrapedSample, target: LabelSet, honorLabels: boolean): LabelSet {
+  const out: LabelSet = { ...sample.labels, __name__: sample.name };
+  for (const [name, value] of Object.entries(target)) {
+    const scraped = out[name];
+    if (scraped === undefined) {
+      out[name] = value;
+    } else if (!honorLabels) {
+      let exported = `exported_${name}`;
+      while (out[exported] !== undefined) exported = `exported_${exported}`;
+      out[exported] = scraped;
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
+interface Accepted {
+  labels: LabelSet;
+  samples: Array<[number, WireValue]>;
+  tracked: boolean;
+}
+
+export function buildScrapeBatch(input: ScrapeInput): ScrapeResult {
+  const { target, options, startMs, outcome, previous } = input;
+  const accepted = new Map<string, Accepted>();
+  let error = outcome.ok ? undefined : outcome.error;
+  const samplesScraped = outcome.ok ? outcome.samples.length : 0;
+  let samplesPostRelabel = 0;
+  let seriesDroppedByLimit = 0;
+
+  if (outcome.ok) {
+    for (const sample of outcome.samples) {
+      const labels = relabel(mergeTargetLabels(sample, target.labels, options.honorLabels), options.metricRules);
+      if (!labels || !labels.__name__) continue;
+      samplesPostRelabel++;
+      const key = labelsKey(labels);
+      const explicit = options.honorTimestamps && sample.timestampMs !== undefined;
+      const ts = explicit ? (sample.timestampMs as number) : startMs;
+      const existing = accepted.get(key);
+      // A second sample for a series at the same time is a duplicate, as in Prometheus: first wins.
+      if (existing) {
+        if (!existing.samples.some(([t]) => t === ts)) existing.samples.push([ts, toWireValue(sample.value)]);
+        continue;
+      }
+      accepted.set(key, { labels, samples: [[ts, toWireValue(sample.value)]], tracked: !explicit });
+    }
+    if (options.sampleLimit > 0 && samplesPostRelabel > options.sampleLimit) {
+      error = `sample_limit exceeded: ${samplesPostRelabel} samples > ${options.sampleLimit}`;
+      accepted.clear();
+    } else if (options.seriesLimit > 0 && accepted.size > options.seriesLimit) {
+      // Series the target already had keep their place; new ones fill what is left, in order.
+      const known = [...accepted.keys()].filter((k) => previous.series.has(k));
+      const fresh = [...accepted.keys()].filter((k) => !previous.series.has(k));
+      const keep = new Set([...known, ...fresh].slice(0, options.seriesLimit));
+      for (const key of accepted.keys()) if (!keep.has(key)) accepted.delete(key);
+      seriesDroppedByLimit = known.length + fresh.length - keep.size;
+    }
+  }
+
+  const up = error === undefined;
+  const synthetic: Array<[string, number]> = [
+    ['up', up ? 1 : 0],
+    ['scrape_duration_seconds', input.durationMs / 1000],
+    ['scrape_samples_scraped', samplesScraped],
+    ['scrape_samples_post_metric_relabeling', up ? samplesPostRelabel : 0],
+  ];
+  if (options.seriesLimit > 0) synthetic.push(['arcwatch_scrape_series_dropped_by_limit', seriesDroppedByLimit]);
+  for (const [name, value] of synthetic) {
+    const labels = { ...target.labels, __name__: name };
+    accepted.set(labelsKey(labels), { labels, samples: [[startMs, toWireValue(value)]], tracked: true });
+  }
+
+  const series: MetricsBatchSeries[] = [];
+  const nextState = new Map<string, LabelSet>();
+  for (const [key, a] of accepted) {
+    series.push({ labels: a.labels, samples: a.samples.sort((x, y) => x[0] - y[0]) });
+    if (a.tracked) nextState.set(key, a.labels);
+  }
+  let staleMarkers = 0;
+  for (const [key, labels] of previous.series) {
+    if (nextState.has(key)) continue;
+    series.push({ labels, samples: [[startMs, toWireValue(STALE_NAN)]] });
+    staleMarkers++;
+  }
+
+  return {
+    batch: {
+      batchId: scrapeBatchId(target, startMs),
+      source: 'scrape',
+      cluster: input.cluster,
+      node: target.node,
+      target: { job: target.jobName, instance: target.instance },
+      scrapedAtMs: startMs,
+      series,
+    },
+    state: { series: nextState },
+    report: { up, ...(error === undefined ? {} : { error }), samplesScraped, samplesPostRelabel: up ? samplesPostRelabel : 0, seriesDroppedByLimit, staleMarkers },
+  };
+}
+
+/** When a target goes away: every series it had, synthetic ones included, becomes stale. */
+export function buildEndOfTargetBatch(cluster: string, target: ScrapeTarget, previous: TargetScrapeState, atMs: number): MetricsBatchV1 | undefined {
+  if (previous.series.size === 0) return undefined;
+  return {
+    batchId: deterministicId('scrape-end', target.jobName, target.instance, atMs),
+    source: 'scrape',
+    cluster,
+    node: target.node,
+    target: { job: target.jobName, instance: target.instance },
+    scrapedAtMs: atMs,
+    series: [...previous.series.values()].map((labels) => ({ labels, samples: [[atMs, toWireValue(STALE_NAN)]] })),
+  };
+}

@@ -1,0 +1,127 @@
+import { hashApiKey, type RequestEventKind, type RequestEventV1 } from '@arcwatch/contracts';
+import { assemble, decide, DEFAULT_POLICY } from './assembly.decider';
+import { InMemoryAssembler } from './assembler';
+import { evolve, toAssemblyEvent, type RequestState } from './request-state';
+import { directoryFromEntries, EMPTY_DIRECTORY } from './tenant-directory';
+
+const T0 = Date.parse('2025-06-01T12:00:00.000Z');
+const at = (ms: number) => new Date(T0 + ms).toISOString();
+
+function ev(kind: RequestEventKind, ms: number, extra: Partial<RequestEventV1> = {}): RequestEventV1 {
+  return { requestId: 'req-1', kind, time: at(ms), ...extra };
+}
+
+function stateOf(events: RequestEventV1[], seenAtMs = T0): RequestState {
+  let s: RequestState | undefined;
+  for (const e of events) s = evolve(s, toAssemblyEvent(e), seenAtMs);
+  if (!s) throw new Error('no events');
+  return s;
+}
+
+const happyPath = [
+  ev('received', 0, { tenant: 'acme', model: 'llama-3-8b', modelVersion: 'v1' }),
+  ev('queued', 5),
+  ev('scheduled', 105, { instance: 'vllm-0', node: 'gpu-node-1', gpuUuids: ['GPU-b', 'GPU-a'] }),
+  ev('first_token', 305),
+  ev('completed', 1305, { promptTokens: 100, completionTokens: 11, cachedTokens: 40, finishReason: 'stop' }),
+];
+
+describe('assembly decider', () => {
+  it('given every phase, when the terminal event arrives, then the request is assembled at once with its timings', () => {
+    const d = decide(stateOf(happyPath), T0, DEFAULT_POLICY, EMPTY_DIRECTORY);
+    expect(d.type).toBe('assemble');
+    if (d.type !== 'assemble') return;
+    expect(d.record).toMatchObject({
+      requestId: 'req-1',
+      status: 'completed',
+      startedAt: at(0),
+      endedAt: at(1305),
+      tenant: 'acme',
+      team: 'unknown',
+      project: 'unknown',
+      model: 'llama-3-8b',
+      modelVersion: 'v1',
+      instance: 'vllm-0',
+      node: 'gpu-node-1',
+      gpuUuids: ['GPU-a', 'GPU-b'],
+      promptTokens: 100,
+      completionTokens: 11,
+      cachedTokens: 40,
+      finishReason: 'stop',
+      queueMs: 100,
+      prefillMs: 200,
+      ttftMs: 305,
+      tpotMs: 100,
+      e2eMs: 1305,
+      missingPhases: [],
+    });
+    expect(d.record.timeline.map((t) => t.kind)).toEqual(['received', 'queued', 'scheduled', 'first_token', 'completed']);
+  });
+
+  it('given a terminal event without first_token, waits for the grace period, then assembles what it has', () => {
+    const s = stateOf([happyPath[0], happyPath[4]]);
+    const waiting = decide(s, T0 + 1_000, DEFAULT_POLICY, EMPTY_DIRECTORY);
+    expect(waiting).toEqual({ type: 'wait', untilMs: T0 + DEFAULT_POLICY.completionGraceMs });
+    const done = decide(s, T0 + DEFAULT_POLICY.completionGraceMs, DEFAULT_POLICY, EMPTY_DIRECTORY);
+    expect(done.type).toBe('assemble');
+    if (done.type !== 'assemble') return;
+    expect(done.record.missingPhases).toEqual(['queued', 'scheduled', 'first_token']);
+    expect(done.record.ttftMs).toBeNull();
+    expect(done.record.tpotMs).toBeNull();
+    expect(done.record.e2eMs).toBe(1305);
+  });
+
+  it('given no terminal event, abandons the request only after the timeout since its last event', () => {
+    const s: RequestState = { ...stateOf(happyPath.slice(0, 3)), lastSeenAtMs: T0 + 50 };
+    const policy = { ...DEFAULT_POLICY, abandonAfterMs: 60_000 };
+    expect(decide(s, T0 + 60_049, policy, EMPTY_DIRECTORY)).toEqual({ type: 'wait', untilMs: T0 + 60_050 });
+    const d = decide(s, T0 + 60_050, policy, EMPTY_DIRECTORY);
+    expect(d.type === 'assemble' && d.record.status).toBe('abandoned');
+    if (d.type !== 'assemble') return;
+    expect(d.record.endedAt).toBe(at(105));
+    expect(d.record.e2eMs).toBeNull();
+    expect(d.record.queueMs).toBe(100);
+    expect(d.record.missingPhases).toEqual(['first_token']);
+  });
+
+  it('given a request that failed before it was scheduled, waits out the grace period, then keeps the error', () => {
+    const s = stateOf([ev('received', 0), ev('failed', 40, { error: { code: 'oom', message: 'CUDA out of memory' } })]);
+    expect(decide(s, T0, DEFAULT_POLICY, EMPTY_DIRECTORY).type).toBe('wait');
+    const d = decide(s, T0 + DEFAULT_POLICY.completionGraceMs, DEFAULT_POLICY, EMPTY_DIRECTORY);
+    expect(d.type).toBe('assemble');
+    if (d.type !== 'assemble') return;
+    expect(d.record).toMatchObject({ status: 'failed', e2eMs: 40, error: { code: 'oom' }, missingPhases: [], tpotMs: null });
+  });
+
+  it('takes the earliest of repeated phases and ignores negative durations from skewed clocks', () => {
+    const r = assemble(stateOf([ev('received', 10), ev('received', 0), ev('first_token', -5), ev('completed', 100)]), EMPTY_DIRECTORY);
+    expect(r.startedAt).toBe(at(0));
+    expect(r.ttftMs).toBeNull();
+    expect(r.e2eMs).toBe(100);
+  });
+
+  it('resolves tenant, team and project from the API key hash, and counts unknown keys as unknown', () => {
+    const salt = 'a-test-salt-of-16+chars';
+    const known = hashApiKey('sk-known', salt);
+    const dir = directoryFromEntries([{ keyHash: known, tenant: 'acme', team: 'search', project: 'ranker' }]);
+    const r1 = assemble(stateOf([ev('received', 0, { apiKeyHash: known }), ev('completed', 9)]), dir);
+    expect([r1.tenant, r1.team, r1.project, r1.apiKeyHash]).toEqual(['acme', 'search', 'ranker', known]);
+    const r2 = assemble(stateOf([ev('received', 0, { apiKeyHash: hashApiKey('sk-other', salt) }), ev('completed', 9)]), dir);
+    expect([r2.tenant, r2.team, r2.project]).toEqual(['unknown', 'unknown', 'unknown']);
+    // A tenant stated by the gateway wins; the key's team is not borrowed across tenants.
+    const r3 = assemble(stateOf([ev('received', 0, { apiKeyHash: known, tenant: 'globex' }), ev('completed', 9)]), dir);
+    expect([r3.tenant, r3.team]).toEqual(['globex', 'unknown']);
+  });
+
+  it('reports a phase of an already assembled request as late and does not assemble it twice', () => {
+    const a = new InMemoryAssembler(DEFAULT_POLICY, EMPTY_DIRECTORY);
+    for (const e of happyPath) a.ingest(toAssemblyEvent(e), T0);
+    expect(a.tick(T0).map((r) => r.requestId)).toEqual(['req-1']);
+    expect(a.ingest(toAssemblyEvent(happyPath[2]), T0 + 1)).toBe('late');
+    expect(a.tick(Number.POSITIVE_INFINITY)).toEqual([]);
+  });
+
+  it('refuses to evolve a state with another request\'s event', () => {
+    expect(() => evolve(stateOf(happyPath), toAssemblyEvent({ ...happyPath[0], requestId: 'req-2' }), T0)).toThrow(/req-2/);
+  });
+});

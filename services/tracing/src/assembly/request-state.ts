@@ -1,0 +1,94 @@
+import { REQUEST_EVENT_KINDS, eventTimeMs, requestEventId, type RequestEventKind, type RequestEventV1 } from '@arcwatch/contracts';
+
+/** An event as assembly sees it: parsed, with its deterministic id and its time in ms. */
+export interface AssemblyEvent extends RequestEventV1 {
+  eventId: string;
+  timeMs: number;
+}
+
+export function toAssemblyEvent(e: RequestEventV1): AssemblyEvent {
+  return { ...e, eventId: requestEventId(e), timeMs: eventTimeMs(e) };
+}
+
+/**
+ * Everything known about one request that has not been assembled yet. The state is a set of
+ * distinct events plus min/max arrival times, so `evolve` is commutative and idempotent: any
+ * order of the same events, with any duplicates, gives an equal state.
+ */
+export interface RequestState {
+  requestId: string;
+  /** Distinct events by event id. */
+  events: Readonly<Record<string, AssemblyEvent>>;
+  /** Arrival times by the service's clock (the CLI uses event times). */
+  firstSeenAtMs: number;
+  lastSeenAtMs: number;
+  /** When the first terminal event arrived; the completion grace period starts here. */
+  terminalSeenAtMs: number | null;
+}
+
+const TERMINAL: ReadonlySet<RequestEventKind> = new Set(['completed', 'failed', 'cancelled']);
+
+export function evolve(state: RequestState | undefined, event: AssemblyEvent, seenAtMs: number): RequestState {
+  const terminalSeen = TERMINAL.has(event.kind) ? seenAtMs : null;
+  if (state === undefined) {
+    return {
+      requestId: event.requestId,
+      events: { [event.eventId]: event },
+      firstSeenAtMs: seenAtMs,
+      lastSeenAtMs: seenAtMs,
+      terminalSeenAtMs: terminalSeen,
+    };
+  }
+  if (state.requestId !== event.requestId) {
+    throw new Error(`event ${event.eventId} of request ${event.requestId} applied to request ${state.requestId}`);
+  }
+  return {
+    requestId: state.requestId,
+    events: keepsExisting(state.events[event.eventId], event) ? state.events : { ...state.events, [event.eventId]: event },
+    firstSeenAtMs: Math.min(state.firstSeenAtMs, seenAtMs),
+    lastSeenAtMs: Math.max(state.lastSeenAtMs, seenAtMs),
+    terminalSeenAtMs: minNullable(state.terminalSeenAtMs, terminalSeen),
+  };
+}
+
+/**
+ * Two events with one id are the same fact; should their payloads differ (a re-sent event with
+ * more fields), the canonically smaller one is kept so that arrival order cannot matter.
+ */
+function keepsExisting(existing: AssemblyEvent | undefined, incoming: AssemblyEvent): boolean {
+  if (existing === undefined) return false;
+  if (existing === incoming) return true;
+  const a = canonicalJson(existing);
+  const b = canonicalJson(incoming);
+  return a <= b;
+}
+
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function minNullable(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
+}
+
+const KIND_RANK: Readonly<Record<RequestEventKind, number>> = Object.fromEntries(
+  REQUEST_EVENT_KINDS.map((k, i) => [k, i]),
+) as Record<RequestEventKind, number>;
+
+/** A total order on events that does not depend on arrival: time, then phase, then id. */
+export function compareEvents(a: AssemblyEvent, b: AssemblyEvent): number {
+  return a.timeMs - b.timeMs || KIND_RANK[a.kind] - KIND_RANK[b.kind] || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
+}
+
+export function sortedEvents(state: RequestState): AssemblyEvent[] {
+  return Object.values(state.events).sort(compareEvents);
+}

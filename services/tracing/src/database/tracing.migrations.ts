@@ -1,0 +1,83 @@
+import type { Migration } from '@arcwatch/storage';
+
+/**
+ * The tracing schema. Assembly state (request_events, open_requests) is what makes a restart
+ * lose nothing: an event is acked only once its row is committed. `finished_requests` is the
+ * gate that makes a second assembly of one request (a late event, a replay) a no-op, and tells
+ * the partition of a request for lookups by id.
+ */
+export const tracingMigrations: Migration[] = [
+  {
+    id: '0001_assembly',
+    up: ({ schema: s }) => `
+      CREATE TABLE ${s}.request_events (
+        event_id   text PRIMARY KEY,
+        request_id text NOT NULL,
+        event      jsonb NOT NULL
+      );
+      CREATE INDEX request_events_request_id ON ${s}.request_events (request_id);
+
+      CREATE TABLE ${s}.open_requests (
+        request_id       text PRIMARY KEY,
+        first_seen_at    timestamptz NOT NULL,
+        last_seen_at     timestamptz NOT NULL,
+        terminal_seen_at timestamptz,
+        due_at           timestamptz NOT NULL
+      );
+      CREATE INDEX open_requests_due_at ON ${s}.open_requests (due_at);
+
+      CREATE TABLE ${s}.finished_requests (
+        request_id  text PRIMARY KEY,
+        started_at  timestamptz NOT NULL,
+        finished_at timestamptz NOT NULL
+      );
+
+      CREATE TABLE ${s}.requests (
+        request_id        text NOT NULL,
+        started_at        timestamptz NOT NULL,
+        ended_at          timestamptz NOT NULL,
+        status            text NOT NULL,
+        tenant            text NOT NULL,
+        team              text NOT NULL,
+        project           text NOT NULL,
+        model             text NOT NULL,
+        model_version     text NOT NULL,
+        instance          text,
+        queue_ms          double precision,
+        ttft_ms           double precision,
+        tpot_ms           double precision,
+        e2e_ms            double precision,
+        prompt_tokens     integer,
+        completion_tokens integer,
+        record            jsonb NOT NULL,
+        PRIMARY KEY (request_id, started_at)
+      ) PARTITION BY RANGE (started_at);
+      CREATE INDEX requests_tenant_started ON ${s}.requests (tenant, started_at DESC, request_id DESC);
+      CREATE INDEX requests_model_started ON ${s}.requests (model, started_at DESC, request_id DESC);
+      CREATE INDEX requests_started ON ${s}.requests (started_at DESC, request_id DESC);
+
+      CREATE TABLE ${s}.outbox (
+        id       bigserial PRIMARY KEY,
+        event_id text NOT NULL UNIQUE,
+        subject  text NOT NULL,
+        event    jsonb NOT NULL
+      );
+
+      CREATE TABLE ${s}.minute_stats (
+        minute        timestamptz NOT NULL,
+        model         text NOT NULL,
+        model_version text NOT NULL,
+        tenant        text NOT NULL,
+        stats         jsonb NOT NULL,
+        published     boolean NOT NULL DEFAULT false,
+        PRIMARY KEY (minute, model, model_version, tenant)
+      );
+      CREATE INDEX minute_stats_unpublished ON ${s}.minute_stats (minute) WHERE NOT published;
+
+      CREATE TABLE ${s}.counter_totals (
+        series_id text PRIMARY KEY,
+        labels    jsonb NOT NULL,
+        value     double precision NOT NULL
+      );`,
+  },
+];

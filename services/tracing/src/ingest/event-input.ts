@@ -1,0 +1,35 @@
+import {
+  REQUEST_EVENT_V1,
+  cloudEventSchema,
+  formatZodError,
+  hashApiKey,
+  requestEventInputSchema,
+  type RequestEventV1,
+} from '@arcwatch/contracts';
+
+export type NormalizeResult = { ok: true; event: RequestEventV1 } | { ok: false; error: string };
+
+/**
+ * The ingest boundary: an emitter's event (bare, or wrapped in a CloudEvent of type
+ * io.arcwatch.requests.event.v1) becomes a published-shape event. A raw `apiKey` is replaced by
+ * its salted hash here and nowhere else; without a salt a raw key is refused, never passed on.
+ */
+export function normalizeEventInput(raw: unknown, apiKeySalt: string | undefined): NormalizeResult {
+  let body = raw;
+  if (isCloudEventLike(raw)) {
+    const env = cloudEventSchema.safeParse(raw);
+    if (!env.success) return { ok: false, error: `not a CloudEvent: ${formatZodError(env.error)}` };
+    if (env.data.type !== REQUEST_EVENT_V1) return { ok: false, error: `unexpected event type ${env.data.type} (want ${REQUEST_EVENT_V1})` };
+    body = env.data.data;
+  }
+  const parsed = requestEventInputSchema.safeParse(body);
+  if (!parsed.success) return { ok: false, error: formatZodError(parsed.error) };
+  const { apiKey, ...rest } = parsed.data;
+  if (apiKey === undefined) return { ok: true, event: rest };
+  if (apiKeySalt === undefined) return { ok: false, error: 'apiKey: a raw API key needs the API-key salt to be configured; send apiKeyHash instead' };
+  return { ok: true, event: { ...rest, apiKeyHash: hashApiKey(apiKey, apiKeySalt) } };
+}
+
+function isCloudEventLike(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === 'object' && raw !== null && 'specversion' in raw;
+}

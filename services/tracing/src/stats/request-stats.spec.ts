@@ -1,0 +1,87 @@
+import type { RequestCompletedV1 } from '@arcwatch/contracts';
+import { addRecord, addToTotals, CardinalityLimiter, emptyStats, errorReason, minuteSeries, rollUp, MINUTE_MS } from './request-stats';
+
+const T0 = Date.parse('2025-06-01T12:00:00.000Z');
+
+function record(over: Partial<RequestCompletedV1>): RequestCompletedV1 {
+  return {
+    requestId: 'r',
+    status: 'completed',
+    startedAt: new Date(T0).toISOString(),
+    endedAt: new Date(T0 + 1000).toISOString(),
+    tenant: 'acme',
+    team: 'unknown',
+    project: 'unknown',
+    apiKeyHash: null,
+    model: 'llama',
+    modelVersion: 'v1',
+    instance: null,
+    node: null,
+    gpuUuids: [],
+    promptTokens: 10,
+    completionTokens: 5,
+    cachedTokens: 2,
+    finishReason: 'stop',
+    error: null,
+    queueMs: 10,
+    prefillMs: 20,
+    ttftMs: 200,
+    tpotMs: 50,
+    e2eMs: 1000,
+    missingPhases: [],
+    timeline: [],
+    ...over,
+  };
+}
+
+const key = { model: 'llama', modelVersion: 'v1', tenant: 'acme' };
+
+describe('request statistics', () => {
+  it('counts requests by status, errors by reason and sums tokens', () => {
+    let s = emptyStats(key, T0);
+    s = addRecord(s, record({ requestId: 'a' }));
+    s = addRecord(s, record({ requestId: 'b', status: 'failed', error: { code: 'CUDA OOM' }, completionTokens: null, ttftMs: null, tpotMs: null }));
+    s = addRecord(s, record({ requestId: 'c', status: 'cancelled', finishReason: 'abort' }));
+    expect(s.byStatus).toEqual({ completed: 1, failed: 1, cancelled: 1 });
+    expect(s.errorsByReason).toEqual({ cuda_oom: 1, abort: 1 });
+    expect([s.promptTokens, s.completionTokens, s.cachedTokens]).toEqual([30, 10, 6]);
+    expect(s.latencies.ttft.count).toBe(2);
+    expect(s.latencies.e2e.count).toBe(3);
+  });
+
+  it('publishes cumulative counters and per-minute quantiles with bounded labels and no request ids', () => {
+    const m1 = addRecord(emptyStats(key, T0), record({ requestId: 'req-123', e2eMs: 1000 }));
+    const m2 = addRecord(emptyStats(key, T0 + MINUTE_MS), record({ requestId: 'req-456', e2eMs: 3000 }));
+    const totals = addToTotals(addToTotals({}, m1), m2);
+    const series = minuteSeries(m2, totals);
+    const total = series.find((x) => x.labels.__name__ === 'arcwatch_requests_total');
+    expect(total).toEqual({ labels: { __name__: 'arcwatch_requests_total', model: 'llama', model_version: 'v1', tenant: 'acme', status: 'completed' }, samples: [[T0 + 2 * MINUTE_MS, 2]] });
+    const p50 = series.find((x) => x.labels.__name__ === 'arcwatch_request_e2e_seconds' && x.labels.quantile === '0.5');
+    expect(p50?.samples[0][1]).toBeCloseTo(3, 1);
+    const labelValues = series.flatMap((x) => Object.values(x.labels));
+    expect(labelValues.some((v) => v.startsWith('req-'))).toBe(false);
+  });
+
+  it('rolls minutes up into hours by merging', () => {
+    const minutes = [0, 1, 59, 60].map((m) => addRecord(emptyStats(key, T0 + m * MINUTE_MS), record({ e2eMs: 1000 * (m + 1) })));
+    const hours = rollUp(minutes);
+    expect(hours.map((h) => [h.startMs, h.byStatus.completed, h.latencies.e2e.count])).toEqual([
+      [T0, 3, 3],
+      [T0 + 3_600_000, 1, 1],
+    ]);
+  });
+
+  it('folds label sets beyond the limit into other', () => {
+    const lim = new CardinalityLimiter(2, 1);
+    expect(lim.key({ model: 'a', modelVersion: '1', tenant: 't' }).model).toBe('a');
+    expect(lim.key({ model: 'b', modelVersion: '1', tenant: 't' }).model).toBe('b');
+    expect(lim.key({ model: 'c', modelVersion: '1', tenant: 't' })).toEqual({ model: 'other', modelVersion: 'other', tenant: 'other' });
+    expect(lim.key({ model: 'a', modelVersion: '1', tenant: 't' }).model).toBe('a');
+    expect([lim.reason('oom'), lim.reason('timeout'), lim.reason('oom')]).toEqual(['oom', 'other', 'oom']);
+  });
+
+  it('names abandoned requests as such and completed ones not at all', () => {
+    expect(errorReason(record({ status: 'abandoned' }))).toBe('abandoned');
+    expect(errorReason(record({}))).toBeUndefined();
+  });
+});

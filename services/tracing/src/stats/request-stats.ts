@@ -1,0 +1,201 @@
+import { toWireValue, type MetricsBatchSeries, type RequestCompletedV1, type RequestStatus } from '@arcwatch/contracts';
+import { addValue, emptySketch, mergeSketches, quantile, type LatencySketch } from './latency-sketch';
+
+/**
+ * Per-minute request statistics per (model, model version, tenant), pure. A minute is keyed by
+ * the request's end. Everything here is mergeable: minutes roll up into hours by `mergeStats`.
+ */
+export interface StatsKey {
+  model: string;
+  modelVersion: string;
+  tenant: string;
+}
+
+export const LATENCIES = ['queue', 'ttft', 'tpot', 'e2e'] as const;
+export type LatencyName = (typeof LATENCIES)[number];
+
+export interface WindowStats {
+  key: StatsKey;
+  /** Window start, ms since epoch (a whole minute or hour). */
+  startMs: number;
+  byStatus: Partial<Record<RequestStatus, number>>;
+  /** Failed requests by error code, cancelled by finish reason. */
+  errorsByReason: Record<string, number>;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  latencies: Record<LatencyName, LatencySketch>;
+}
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+export const QUANTILES = [0.5, 0.9, 0.99] as const;
+
+export function windowStart(ms: number, sizeMs: number): number {
+  return Math.floor(ms / sizeMs) * sizeMs;
+}
+
+export function emptyStats(key: StatsKey, startMs: number): WindowStats {
+  return {
+    key,
+    startMs,
+    byStatus: {},
+    errorsByReason: {},
+    promptTokens: 0,
+    completionTokens: 0,
+    cachedTokens: 0,
+    latencies: { queue: emptySketch(), ttft: emptySketch(), tpot: emptySketch(), e2e: emptySketch() },
+  };
+}
+
+/** Why a request did not complete, as a bounded label value, or undefined when it did. */
+export function errorReason(r: RequestCompletedV1): string | undefined {
+  if (r.status === 'completed') return undefined;
+  if (r.status === 'abandoned') return 'abandoned';
+  const raw = r.status === 'failed' ? (r.error?.code ?? 'error') : (r.finishReason ?? 'cancelled');
+  return sanitizeLabelValue(raw);
+}
+
+export function sanitizeLabelValue(raw: string): string {
+  const v = raw.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 40);
+  return v.length > 0 ? v : 'other';
+}
+
+export function addRecord(stats: WindowStats, r: RequestCompletedV1, reason: string | undefined = errorReason(r)): WindowStats {
+  const latencies = { ...stats.latencies };
+  const ms: Record<LatencyName, number | null> = { queue: r.queueMs, ttft: r.ttftMs, tpot: r.tpotMs, e2e: r.e2eMs };
+  for (const name of LATENCIES) {
+    const v = ms[name];
+    if (v !== null) latencies[name] = addValue(latencies[name], v / 1000);
+  }
+  return {
+    ...stats,
+    byStatus: { ...stats.byStatus, [r.status]: (stats.byStatus[r.status] ?? 0) + 1 },
+    errorsByReason: reason === undefined ? stats.errorsByReason : { ...stats.errorsByReason, [reason]: (stats.errorsByReason[reason] ?? 0) + 1 },
+    promptTokens: stats.promptTokens + (r.promptTokens ?? 0),
+    completionTokens: stats.completionTokens + (r.completionTokens ?? 0),
+    cachedTokens: stats.cachedTokens + (r.cachedTokens ?? 0),
+    latencies,
+  };
+}
+
+/** Merges windows of one key (minutes into their hour): counts add, sketches merge. */
+export function mergeStats(a: WindowStats, b: WindowStats, startMs = Math.min(a.startMs, b.startMs)): WindowStats {
+  const addCounts = <K extends string>(x: Partial<Record<K, number>>, y: Partial<Record<K, number>>) => {
+    const out: Partial<Record<K, number>> = { ...x };
+    for (const [k, v] of Object.entries(y) as Array<[K, number]>) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  return {
+    key: a.key,
+    startMs,
+    byStatus: addCounts(a.byStatus, b.byStatus),
+    errorsByReason: addCounts(a.errorsByReason, b.errorsByReason) as Record<string, number>,
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    cachedTokens: a.cachedTokens + b.cachedTokens,
+    latencies: {
+      queue: mergeSketches(a.latencies.queue, b.latencies.queue),
+      ttft: mergeSketches(a.latencies.ttft, b.latencies.ttft),
+      tpot: mergeSketches(a.latencies.tpot, b.latencies.tpot),
+      e2e: mergeSketches(a.latencies.e2e, b.latencies.e2e),
+    },
+  };
+}
+
+export function rollUp(windows: WindowStats[], sizeMs = HOUR_MS): WindowStats[] {
+  const out = new Map<string, WindowStats>();
+  for (const w of windows) {
+    const start = windowStart(w.startMs, sizeMs);
+    const id = JSON.stringify([start, w.key.model, w.key.modelVersion, w.key.tenant]);
+    const prev = out.get(id);
+    out.set(id, prev ? mergeStats(prev, w, start) : { ...w, startMs: start });
+  }
+  return [...out.values()];
+}
+
+/**
+ * Keeps the label sets bounded: at most `maxKeys` (model, version, tenant) combinations and
+ * `maxReasons` error reasons; beyond, values fold into `other`. Request ids never become labels.
+ */
+export class CardinalityLimiter {
+  private readonly keys = new Set<string>();
+  private readonly reasons = new Set<string>();
+
+  constructor(
+    readonly maxKeys = 500,
+    readonly maxReasons = 32,
+  ) {}
+
+  key(r: Pick<RequestCompletedV1, 'model' | 'modelVersion' | 'tenant'>): StatsKey {
+    const k: StatsKey = { model: r.model, modelVersion: r.modelVersion, tenant: r.tenant };
+    const id = JSON.stringify([k.model, k.modelVersion, k.tenant]);
+    if (this.keys.has(id)) return k;
+    if (this.keys.size < this.maxKeys) {
+      this.keys.add(id);
+      return k;
+    }
+    return { model: 'other', modelVersion: 'other', tenant: 'other' };
+  }
+
+  reason(reason: string | undefined): string | undefined {
+    if (reason === undefined || this.reasons.has(reason)) return reason;
+    if (this.reasons.size < this.maxReasons) {
+      this.reasons.add(reason);
+      return reason;
+    }
+    return 'other';
+  }
+}
+
+/** Cumulative counters per label set, as Prometheus counters must be. */
+export type CounterTotals = Record<string, { labels: Record<string, string>; value: number }>;
+
+export function counterIncrements(w: WindowStats): Array<{ labels: Record<string, string>; value: number }> {
+  const base = { model: w.key.model, model_version: w.key.modelVersion, tenant: w.key.tenant };
+  const out: Array<{ labels: Record<string, string>; value: number }> = [];
+  for (const [status, n] of Object.entries(w.byStatus)) out.push({ labels: { __name__: 'arcwatch_requests_total', ...base, status }, value: n });
+  for (const [reason, n] of Object.entries(w.errorsByReason)) out.push({ labels: { __name__: 'arcwatch_request_errors_total', ...base, reason }, value: n });
+  const tokens: Array<[string, number]> = [
+    ['arcwatch_request_prompt_tokens_total', w.promptTokens],
+    ['arcwatch_request_completion_tokens_total', w.completionTokens],
+    ['arcwatch_request_cached_tokens_total', w.cachedTokens],
+  ];
+  for (const [name, v] of tokens) out.push({ labels: { __name__: name, ...base }, value: v });
+  return out;
+}
+
+export function seriesId(labels: Record<string, string>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+export function addToTotals(totals: CounterTotals, w: WindowStats): CounterTotals {
+  const out = { ...totals };
+  for (const inc of counterIncrements(w)) {
+    const id = seriesId(inc.labels);
+    out[id] = { labels: inc.labels, value: (out[id]?.value ?? 0) + inc.value };
+  }
+  return out;
+}
+
+/**
+ * The series of one closed minute: the cumulative counters of its label sets as of the minute's
+ * end, and the minute's latency quantiles (gauges `arcwatch_request_<name>_seconds{quantile}`).
+ */
+export function minuteSeries(w: WindowStats, totals: CounterTotals): MetricsBatchSeries[] {
+  const at = w.startMs + MINUTE_MS;
+  const base = { model: w.key.model, model_version: w.key.modelVersion, tenant: w.key.tenant };
+  const series: MetricsBatchSeries[] = [];
+  for (const inc of counterIncrements(w)) {
+    const total = totals[seriesId(inc.labels)]?.value ?? inc.value;
+    series.push({ labels: inc.labels, samples: [[at, total]] });
+  }
+  for (const name of LATENCIES) {
+    const sketch = w.latencies[name];
+    if (sketch.count === 0) continue;
+    for (const q of QUANTILES) {
+      series.push({ labels: { __name__: `arcwatch_request_${name}_seconds`, ...base, quantile: String(q) }, samples: [[at, toWireValue(quantile(sketch, q))]] });
+    }
+  }
+  return series;
+}

@@ -1,0 +1,106 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import { withTransaction } from '@arcwatch/storage';
+import { EVENT_TYPES, SUBJECTS, cloudEvent, deterministicId, type MetricsBatchV1, type RequestCompletedV1 } from '@arcwatch/contracts';
+import { CLOCK, type Clock } from '../clock';
+import { TRACING_CONFIG, type TracingConfig } from '../config';
+import { PG_POOL } from '../database/database.providers';
+import { AssemblyRepository } from '../assembly/assembly.repository';
+import {
+  CardinalityLimiter,
+  MINUTE_MS,
+  addRecord,
+  counterIncrements,
+  emptyStats,
+  errorReason,
+  minuteSeries,
+  seriesId,
+  windowStart,
+  type StatsKey,
+  type WindowStats,
+} from './request-stats';
+import { StatsRepository } from './stats.repository';
+
+/**
+ * Per-minute statistics: folded in inside the assembly transaction (so a request counts once,
+ * exactly when it is projected), published as a MetricsBatchV1 once the minute is closed.
+ */
+@Injectable()
+export class StatsService {
+  private readonly logger = new Logger(StatsService.name);
+  private readonly repo: StatsRepository;
+  private readonly outbox: AssemblyRepository;
+  private limiter: CardinalityLimiter;
+
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(TRACING_CONFIG) private readonly config: TracingConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    this.repo = new StatsRepository(config.dbSchema);
+    this.outbox = new AssemblyRepository(config.dbSchema);
+    this.limiter = new CardinalityLimiter(config.statsMaxLabelSets);
+  }
+
+  async loadLimits(): Promise<void> {
+    const limiter = new CardinalityLimiter(this.config.statsMaxLabelSets);
+    for (const k of await this.repo.knownKeys(this.pool)) limiter.key({ model: k.model, modelVersion: k.modelVersion, tenant: k.tenant });
+    this.limiter = limiter;
+  }
+
+  /** Adds newly finished requests to their minutes and counters; runs in the caller's transaction. */
+  async apply(db: PoolClient, records: RequestCompletedV1[]): Promise<void> {
+    if (records.length === 0) return;
+    const keyed = records.map((r) => ({ r, minuteMs: windowStart(Date.parse(r.endedAt), MINUTE_MS), key: this.limiter.key(r), reason: this.limiter.reason(errorReason(r)) }));
+    const id = (minuteMs: number, k: StatsKey) => JSON.stringify([minuteMs, k.model, k.modelVersion, k.tenant]);
+    const unique = new Map(keyed.map((x) => [id(x.minuteMs, x.key), { minuteMs: x.minuteMs, key: x.key }]));
+    const current = new Map((await this.repo.lockMinutes(db, [...unique.values()])).map((w) => [id(w.startMs, w.key), w]));
+    const deltas = new Map<string, WindowStats>();
+    for (const x of keyed) {
+      const k = id(x.minuteMs, x.key);
+      current.set(k, addRecord(current.get(k) ?? emptyStats(x.key, x.minuteMs), x.r, x.reason));
+      deltas.set(k, addRecord(deltas.get(k) ?? emptyStats(x.key, x.minuteMs), x.r, x.reason));
+    }
+    await this.repo.saveMinutes(db, [...current.values()]);
+    const increments = [...deltas.values()].flatMap(counterIncrements).filter((i) => i.value !== 0).map((i) => ({ ...i, id: seriesId(i.labels) }));
+    await this.repo.addToCounters(db, increments);
+  }
+
+  /**
+   * Publishes (through the outbox) every closed minute: one batch per minute, id derived from
+   * the minute and its label sets, so a retried publication is dropped as a duplicate.
+   */
+  async publishClosedMinutes(): Promise<number> {
+    const closedBefore = windowStart(this.clock.nowMs() - this.config.statsLatenessMs, MINUTE_MS) - MINUTE_MS + 1;
+    return withTransaction(this.pool, async (db) => {
+      const minutes = await this.repo.claimClosedMinutes(db, closedBefore, 500);
+      if (minutes.length === 0) return 0;
+      const byMinute = new Map<number, WindowStats[]>();
+      for (const w of minutes) (byMinute.get(w.startMs) ?? byMinute.set(w.startMs, []).get(w.startMs))?.push(w);
+      const rows = [];
+      for (const [minuteMs, windows] of byMinute) {
+        const totals = await this.repo.counters(db, windows.flatMap(counterIncrements).map((i) => seriesId(i.labels)));
+        const batchId = deterministicId('tracing-minute', minuteMs, ...windows.map((w) => `${w.key.model}/${w.key.modelVersion}/${w.key.tenant}`).sort());
+        const batch: MetricsBatchV1 = {
+          batchId,
+          source: 'tracing',
+          cluster: 'tracing',
+          node: this.config.statsInstance,
+          target: { job: 'arcwatch-tracing', instance: this.config.statsInstance },
+          scrapedAtMs: minuteMs + MINUTE_MS,
+          series: windows.flatMap((w) => minuteSeries(w, totals)),
+        };
+        const subject = SUBJECTS.metricsSamples('tracing', this.config.statsInstance);
+        rows.push({ eventId: batchId, subject, event: cloudEvent({ id: batchId, type: EVENT_TYPES.metricsBatch, source: 'arcwatch/tracing', subject, time: new Date(minuteMs + MINUTE_MS), data: batch }) });
+      }
+      await this.outbox.enqueue(db, rows);
+      await this.repo.markPublished(db, minutes);
+      this.logger.debug(`published ${byMinute.size} minute(s) of request statistics`);
+      return byMinute.size;
+    });
+  }
+
+  minutes(fromMs: number, toMs: number, filter: { model?: string; tenant?: string }): Promise<WindowStats[]> {
+    return this.repo.minutes(this.pool, fromMs, toMs, filter);
+  }
+}
