@@ -1,5 +1,7 @@
+import { TextDecoder } from 'node:util';
 import type { Labels } from '@arcwatch/contracts';
 import type { FamilyTracker, MetadataKeyword, ParseSink } from './family-tracker';
+import { detach, LabelCache, type LabelEntry } from './label-cache';
 import { isMetricNameChar, isValidMetricName, parseLabelBlock } from './labels';
 import { OpenMetricsFamilies } from './openmetrics-families';
 import { PrometheusFamilies } from './prometheus-families';
@@ -24,7 +26,6 @@ const C_TAB = 9;
 const C_CR = 13;
 
 const EMPTY_LABELS: Labels = Object.freeze({}) as Labels;
-const DEFAULT_LABEL_CACHE_LIMIT = 200_000;
 
 /** Thrown by a line reader to reject the line; turned into a `ParseError` with a column. */
 class LineError {
@@ -48,8 +49,8 @@ export class ExpositionParser {
   readonly format: ExpositionFormat;
   private readonly strict: boolean;
   private readonly blanks: BlankSentinelPolicy;
-  private readonly labelCache: Map<string, Labels>;
-  private readonly labelCacheLimit: number;
+  private readonly labelCache: LabelCache;
+  private lastEntry: LabelEntry | undefined;
   private readonly names = new Map<string, string>();
   private readonly families: MetricFamily[] = [];
   private samples: Sample[] = [];
@@ -69,8 +70,7 @@ export class ExpositionParser {
     this.format = options.format ?? 'prometheus';
     this.strict = this.format === 'openmetrics';
     this.blanks = options.blankSentinels ?? 'dcgm';
-    this.labelCache = options.labelCache ?? new Map();
-    this.labelCacheLimit = options.labelCacheLimit ?? DEFAULT_LABEL_CACHE_LIMIT;
+    this.labelCache = options.labelCache ?? new LabelCache();
     const sink: ParseSink = {
       addFamily: (f) => this.families.push(f) - 1,
       family: (i) => this.families[i],
@@ -216,23 +216,26 @@ export class ExpositionParser {
       if (i === a) throw new LineError(i, 'expected a metric name');
       name = this.intern(s.slice(a, i));
     }
-    if (!strict) i = skipBlanks(s, i, b);
+    if (!strict) {
+      // Text 0.0.4 allows blanks between the name and `{`.
+      const j = skipBlanks(s, i, b);
+      if (j < b && s.charCodeAt(j) === C_OPEN) i = j;
+    }
 
     let labels = EMPTY_LABELS;
     if (i < b && s.charCodeAt(i) === C_OPEN) {
       const close = s.indexOf('}', i);
-      const cached = close !== -1 && close < b ? this.labelCache.get(s.slice(i, close + 1)) : undefined;
-      if (cached !== undefined) {
-        labels = cached;
+      let entry = close !== -1 && close < b ? this.labelCache.find(s.slice(i, close + 1), this.lastEntry) : undefined;
+      if (entry !== undefined) {
         i = close + 1;
       } else {
         const block = parseLabelBlock(s, i, b, strict);
         if (!('labels' in block)) throw new LineError(block.at, block.message);
-        labels = Object.freeze(block.labels);
-        if (this.labelCache.size >= this.labelCacheLimit) this.labelCache.clear();
-        this.labelCache.set(s.slice(i, block.end), labels);
+        entry = this.labelCache.add(s.slice(i, block.end), Object.freeze(block.labels), this.lastEntry);
         i = block.end;
       }
+      this.lastEntry = entry;
+      labels = entry.labels;
     }
 
     i = this.separator(s, i, b, 'value');
@@ -302,8 +305,9 @@ export class ExpositionParser {
   private intern(name: string): string {
     const known = this.names.get(name);
     if (known !== undefined) return known;
-    this.names.set(name, name);
-    return name;
+    const copy = detach(name);
+    this.names.set(copy, copy);
+    return copy;
   }
 
   private addError(line: number, column: number | undefined, message: string, code: ParseErrorCode): void {

@@ -1,4 +1,5 @@
 import type { Labels } from '@arcwatch/contracts';
+import { detach } from './label-cache';
 
 /**
  * Label sets and names. OpenMetrics (`strict`) allows no blanks and no trailing comma inside
@@ -99,7 +100,7 @@ export function parseLabelBlock(s: string, start: number, end: number, strict: b
     }
     if (i >= end) return { at: valueStart - 1, message: `unterminated value for label "${name}"` };
     if (Object.prototype.hasOwnProperty.call(labels, name)) return { at: nameStart, message: `duplicate label "${name}"` };
-    labels[name] = escaped ? unescapeLabelValue(s, valueStart, i) : s.slice(valueStart, i);
+    labels[detach(name)] = escaped ? unescapeLabelValue(s, valueStart, i) : detach(s.slice(valueStart, i));
     i++;
     first = false;
     if (!strict) i = skipBlanks(s, i, end);

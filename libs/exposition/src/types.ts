@@ -1,4 +1,5 @@
 import type { Labels } from '@arcwatch/contracts';
+import type { LabelCache } from './label-cache';
 
 /** `prometheus` is the text format 0.0.4; `openmetrics` is OpenMetrics 1.0 text. */
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
@@ -90,12 +91,10 @@ export interface ParseOptions {
    */
   blankSentinels?: BlankSentinelPolicy;
   /**
-   * Label objects keyed by their exact text, e.g. shared across scrapes of one target so that a
-   * steady target allocates no labels at all. Keep one cache per format. Cleared when it
-   * grows past `labelCacheLimit`.
+   * Label objects by their exact text; pass one per target (and format) to reuse label objects
+   * across its scrapes. A fresh cache is used per parse otherwise.
    */
-  labelCache?: Map<string, Labels>;
-  labelCacheLimit?: number;
+  labelCache?: LabelCache;
 }
 
 /** Smallest value (as parsed to a double) that DCGM uses for "blank": 2^63 − 16 rounds to 2^63. */

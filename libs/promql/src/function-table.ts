@@ -54,6 +54,11 @@ export const FUNCTIONS: Record<string, FunctionSignature> = {
   vector: { args: [s], variadic: 0, returns: v },
   time: { args: [], variadic: 0, returns: s },
   pi: { args: [], variadic: 0, returns: s },
+  // Experimental: the query's own step, range, start and end, as scalars in seconds.
+  step: { args: [], variadic: 0, returns: s },
+  range: { args: [], variadic: 0, returns: s },
+  start: { args: [], variadic: 0, returns: s },
+  end: { args: [], variadic: 0, returns: s },
   info: { args: [v, v], variadic: 1, returns: v },
   histogram_avg: histogramFn(), histogram_count: histogramFn(), histogram_sum: histogramFn(), histogram_stddev: histogramFn(),
   histogram_stdvar: histogramFn(),

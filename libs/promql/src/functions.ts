@@ -79,6 +79,14 @@ export function evalCall(ev: Evaluator, call: Call, t: number): Value {
       return { type: 'scalar', value: t / 1000 };
     case 'pi':
       return { type: 'scalar', value: Math.PI };
+    case 'step':
+      return { type: 'scalar', value: ev.params.stepMs / 1000 };
+    case 'range':
+      return { type: 'scalar', value: (ev.params.endMs - ev.params.startMs) / 1000 };
+    case 'start':
+      return { type: 'scalar', value: ev.params.startMs / 1000 };
+    case 'end':
+      return { type: 'scalar', value: ev.params.endMs / 1000 };
     case 'vector':
       return { type: 'vector', samples: [{ labels: {}, value: ev.evalScalar(call.args[0], t) }] };
     case 'scalar': {

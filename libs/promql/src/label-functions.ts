@@ -112,11 +112,16 @@ export function absent(_ctx: CallContext, present: boolean, arg: Expr): Value {
   if (present) return { type: 'vector', samples: [] };
   const matchers = arg.kind === 'vectorSelector' ? arg.matchers : arg.kind === 'matrixSelector' ? arg.selector.matchers : [];
   const labels: Labels = {};
+  // A label constrained twice, or by anything but equality, has no single value to report.
+  const ambiguous = new Set<string>();
   for (const m of matchers) {
     if (m.name === METRIC_NAME) continue;
-    // A label constrained twice, or by anything but equality, has no single value to report.
-    if (m.type === '=' && !(m.name in labels) && m.value !== '') labels[m.name] = m.value;
-    else delete labels[m.name];
+    if (m.type === '=' && !(m.name in labels) && !ambiguous.has(m.name)) {
+      if (m.value !== '') labels[m.name] = m.value;
+    } else {
+      delete labels[m.name];
+      ambiguous.add(m.name);
+    }
   }
   return { type: 'vector', samples: [{ labels, value: 1 }] };
 }

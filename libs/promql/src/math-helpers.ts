@@ -4,8 +4,8 @@
 export function kahanInc(inc: number, sum: number, c: number): [number, number] {
   const t = sum + inc;
   if (!Number.isFinite(t)) return [t, 0];
-  if (Math.abs(sum) >= Math.abs(inc)) return [t, c + (sum - t) + inc];
-  return [t, c + (inc - t) + sum];
+  if (Math.abs(sum) >= Math.abs(inc)) return [t, c + ((sum - t) + inc)];
+  return [t, c + ((inc - t) + sum)];
 }
 
 export function kahanSum(values: ArrayLike<number>): number {
@@ -82,12 +82,15 @@ export class VarianceAccumulator {
   }
 }
 
-/** The φ-quantile of values (interpolated between closest ranks), as Prometheus computes it. */
+/**
+ * The φ-quantile of values (interpolated between closest ranks), as Prometheus computes it.
+ * NaN counts as the smallest value.
+ */
 export function quantile(q: number, values: number[]): number {
   if (values.length === 0 || Number.isNaN(q)) return NaN;
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = [...values].sort((a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b));
   const n = sorted.length;
   const rank = q * (n - 1);
   const lower = Math.max(0, Math.floor(rank));

@@ -16,13 +16,13 @@ interface StoredSeries {
 }
 
 export class MemoryQueryable implements Queryable {
-  private readonly series = new Map<string, StoredSeries>();
+  private readonly stored = new Map<string, StoredSeries>();
 
   /** Adds one sample; a sample at an existing timestamp replaces it. */
   add(labels: Labels, timestampMs: number, value: number): void {
     const key = labelsKey(labels);
-    let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { labels: { ...labels }, ts: new Float64Array(8), vs: new Float64Array(8), length: 0, sorted: true }));
+    let s = this.stored.get(key);
+    if (!s) this.stored.set(key, (s = { labels: { ...labels }, ts: new Float64Array(8), vs: new Float64Array(8), length: 0, sorted: true }));
     if (s.length === s.ts.length) {
       const ts = new Float64Array(s.ts.length * 2);
       const vs = new Float64Array(s.vs.length * 2);
@@ -43,12 +43,12 @@ export class MemoryQueryable implements Queryable {
   }
 
   clear(): void {
-    this.series.clear();
+    this.stored.clear();
   }
 
   /** Every stored label set (for tools that inspect what was loaded). */
   allLabels(): Labels[] {
-    return [...this.series.values()].map((s) => s.labels);
+    return [...this.stored.values()].map((s) => s.labels);
   }
 
   private normalise(s: StoredSeries): void {
@@ -71,7 +71,7 @@ export class MemoryQueryable implements Queryable {
   }
 
   private matching(matchers: LabelMatcher[][]): StoredSeries[] {
-    const all = [...this.series.values()];
+    const all = [...this.stored.values()];
     if (matchers.length === 0) return all;
     return all.filter((s) => matchers.some((set) => matchesAll(set, s.labels)));
   }
@@ -84,7 +84,7 @@ export class MemoryQueryable implements Queryable {
 
   async select(matchers: LabelMatcher[], startMs: number, endMs: number): Promise<SeriesData[]> {
     const out: SeriesData[] = [];
-    for (const s of this.series.values()) {
+    for (const s of this.stored.values()) {
       if (!matchesAll(matchers, s.labels)) continue;
       this.normalise(s);
       let from = 0;

@@ -22,21 +22,38 @@ const PARAM_AGGREGATIONS = new Set<AggregateOp>(['topk', 'bottomk', 'quantile', 
 
 /** Parses and type-checks a query. Throws PromqlError('bad_data') with a position. */
 export function parsePromql(query: string): Expr {
-  const tree = parser.parse(query);
-  let firstError: SyntaxNode | undefined;
-  tree.iterate({
-    enter: (n) => {
-      if (firstError) return false;
-      if (n.type.isError) firstError = n.node;
-      return undefined;
-    },
-  });
+  let tree = parser.parse(query);
+  let firstError = findError(tree.topNode);
+  if (firstError) {
+    // Prometheus accepts `2.` as a number; the lezer grammar wants digits after the point.
+    // Blanking the point keeps every offset (and so every error position) unchanged.
+    const patched = query.replace(/("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)|(\d)\.(?![\w.])/g, (all, str, digit) => (str ? all : `${digit} `));
+    if (patched !== query) {
+      const retry = parser.parse(patched);
+      if (!findError(retry.topNode)) {
+        tree = retry;
+        firstError = undefined;
+      }
+    }
+  }
   if (firstError) throw syntaxError(query, firstError);
   const top = tree.topNode.firstChild;
   if (!top) throw parseError(query, 0, 'no expression found in input');
   const expr = new TreeMapper(query).expr(top);
   checkTypes(query, expr);
   return expr;
+}
+
+function findError(top: SyntaxNode): SyntaxNode | undefined {
+  let found: SyntaxNode | undefined;
+  top.toTree().iterate({
+    enter: (n) => {
+      if (found) return false;
+      if (n.type.isError) found = n.node;
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function syntaxError(query: string, node: SyntaxNode): PromqlError {

@@ -170,6 +170,7 @@ export const RANGE_FUNCTIONS: Record<string, RangeFunction> = {
   mad_over_time: {
     compute: (w) => {
       const vs = values(w);
+      if (vs.some(Number.isNaN)) return NaN;
       const median = quantile(0.5, vs);
       return quantile(0.5, vs.map((v) => Math.abs(v - median)));
     },

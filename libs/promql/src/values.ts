@@ -44,10 +44,16 @@ export function outputKey(s: { labels: Labels; dropName?: boolean }): string {
   return labelsKey(s.dropName ? withoutName(s.labels) : s.labels);
 }
 
+/**
+ * Removes the metric name, and with it the type and unit labels (`__type__`, `__unit__`) that
+ * Prometheus's type-and-unit-labels feature attaches: they describe the named metric only.
+ */
 export function withoutName(labels: Labels): Labels {
-  if (!(METRIC_NAME in labels)) return labels;
+  if (!(METRIC_NAME in labels) && !('__type__' in labels) && !('__unit__' in labels)) return labels;
   const out = { ...labels };
   delete out[METRIC_NAME];
+  delete out.__type__;
+  delete out.__unit__;
   return out;
 }
 

@@ -3,6 +3,7 @@ import { CatalogModule } from './catalog/catalog.module';
 import { CoreModule, type CoreOptions } from './core/core.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PushModule } from './push/push.module';
+import { QueryModule } from './query/query.module';
 import { RemoteWriteModule } from './remote-write/remote-write.module';
 import { ScrapeModule } from './scrape/scrape.module';
 import { WriterModule } from './writer/writer.module';
@@ -23,7 +24,7 @@ export class CollectorAppModule {
         CoreModule.forRoot({ ...opts, withStorage: store }),
         ObservabilityModule,
         ...(ingest ? [ScrapeModule, PushModule, RemoteWriteModule] : []),
-        ...(store ? [WriterModule, CatalogModule] : []),
+        ...(store ? [WriterModule, CatalogModule, QueryModule] : []),
       ],
     };
   }

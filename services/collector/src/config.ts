@@ -13,7 +13,7 @@ export const collectorEnvSchema = z.object({
   COLLECTOR_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   COLLECTOR_HOST: z.string().min(1).default('0.0.0.0'),
   /** Prometheus-style YAML with global, scrape_configs and an arcwatch block; none = push only. */
-  COLLECTOR_CONFIG: z.string().min(1).optional(),
+  COLLECTOR_CONFIG: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
   /** all = scraper + writer in one process; scraper = scrape and accept pushes; writer = project to storage and serve the catalog. */
   COLLECTOR_ROLE: z.enum(['all', 'scraper', 'writer']).default('all'),
   /** Postgres schema that holds the collector's tables. */

@@ -2,6 +2,8 @@
 import { registerCommand } from './main';
 import { command as traceAssemble } from './trace-assemble.command';
 import { command as traceHashKey } from './trace-hash-key.command';
+import { command as promqlTest } from './promql-test.command';
 export {};
 registerCommand('trace', 'assemble', async () => traceAssemble);
 registerCommand('trace', 'hash-key', async () => traceHashKey);
+registerCommand('promql', 'test', async () => promqlTest);

@@ -61,7 +61,8 @@ export class HttpEventSink implements EventSink {
         const res = await this.post(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(batch),
+          // The tracing ingest takes `{ "events": [...] }`, at most REQUEST_EVENT_BATCH_MAX per call.
+          body: JSON.stringify({ events: batch }),
           signal: AbortSignal.timeout(10_000),
         });
         // A 4xx is the batch's fault: retrying it would block every later event.

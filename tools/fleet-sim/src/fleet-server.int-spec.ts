@@ -36,7 +36,7 @@ describe('fleet-sim HTTP shell on loopback', () => {
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         expect(req.url).toBe('/api/v1/requests/events');
-        received.push(JSON.parse(body) as SimRequestEvent[]);
+        received.push((JSON.parse(body) as { events: SimRequestEvent[] }).events);
         res.writeHead(202, { 'content-type': 'application/json' }).end('{}');
       });
     });

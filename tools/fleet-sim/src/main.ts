@@ -72,12 +72,12 @@ async function serve(o: FleetSimOptions, clock: Clock): Promise<number> {
     log(`${model.nodes[o.outage.node].hostname} dies ${o.outage.firstAtMs / 1000} s after start for ${o.outage.durationMs / 1000} s` +
       (o.outage.everyMs > 0 ? `, every ${o.outage.everyMs / 1000} s` : ''));
   }
-  const report = setInterval(() => {
-    if (http) {
-      const s = http.stats;
-      log(`events sent ${s.sent}, dropped ${s.dropped}, failed posts ${s.failures}${s.lastError ? ` (last: ${s.lastError})` : ''}`);
-    }
-  }, 60_000);
+  const reportSink = () => {
+    if (!http) return;
+    const s = http.stats;
+    log(`request events sent ${s.sent}, dropped ${s.dropped}, failed posts ${s.failures}${s.lastError ? ` (last: ${s.lastError})` : ''}`);
+  };
+  const report = setInterval(reportSink, 15_000);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -85,6 +85,7 @@ async function serve(o: FleetSimOptions, clock: Clock): Promise<number> {
   clearInterval(report);
   log('stopping');
   await server.stop();
+  reportSink();
   return 0;
 }
 

@@ -1,13 +1,15 @@
 import type { Pool } from 'pg';
 import { StorageError } from '../errors';
 import { renderMigrations, type Migration } from './migration';
-import { appliedMigrations, ensureMigrationsTable, lockSchema, recordMigration, timescaleStatus, unlockSchema } from './migrations.repository';
+import { appliedMigrations, ensureMigrationsTable, recordMigration, timescaleStatus, tryLockSchema, unlockSchema } from './migrations.repository';
 
 export interface MigrateOptions {
   schema: string;
   migrations: readonly Migration[];
   /** Force the TimescaleDB or the plain-PostgreSQL rendering; detected when left out. */
   timescale?: boolean;
+  /** How long to wait for another process's migration run (default 5 minutes). */
+  lockTimeoutMs?: number;
 }
 
 export interface MigrateResult {
@@ -25,7 +27,11 @@ export async function migrate(pool: Pool, opts: MigrateOptions): Promise<Migrate
   try {
     const ts = opts.timescale ?? (await timescaleStatus(client)).installed;
     const rendered = renderMigrations(opts.migrations, { schema: opts.schema, timescale: ts });
-    await lockSchema(client, opts.schema);
+    const deadline = Date.now() + (opts.lockTimeoutMs ?? 300_000);
+    while (!(await tryLockSchema(client, opts.schema))) {
+      if (Date.now() > deadline) throw new StorageError('MIGRATION_LOCK_TIMEOUT', `another process held the migration lock of ${opts.schema} too long`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     try {
       await ensureMigrationsTable(client, opts.schema);
       const done = await appliedMigrations(client, opts.schema);

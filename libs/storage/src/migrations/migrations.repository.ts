@@ -2,9 +2,14 @@ import type { PoolClient } from 'pg';
 
 /** SQL of the migrations runner. `schema` is validated by the caller (assertIdentifier). */
 
-export async function lockSchema(client: PoolClient, schema: string): Promise<void> {
-  // A session lock (not a transaction lock): it must outlive the per-migration transactions.
-  await client.query(`SELECT pg_advisory_lock(hashtext($1))`, [`arcwatch.migrate.${schema}`]);
+/**
+ * A session lock (not a transaction lock): it must outlive the per-migration transactions.
+ * Tried, never waited on: a session blocked in pg_advisory_lock holds a snapshot, and
+ * CREATE INDEX CONCURRENTLY in the lock holder waits for every snapshot, so blocking deadlocks.
+ */
+export async function tryLockSchema(client: PoolClient, schema: string): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS ok`, [`arcwatch.migrate.${schema}`]);
+  return rows[0]?.ok === true;
 }
 
 export async function unlockSchema(client: PoolClient, schema: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { fromWireValue, type WireValue } from '@arcwatch/contracts';
 import { StorageError } from '../errors';
 
 /**
@@ -49,6 +50,48 @@ export function encodeHeadPayload(series: readonly HeadSeriesInput[]): Uint8Arra
     }
   }
   return new Uint8Array(buf);
+}
+
+export interface EncodedBatch {
+  payload: Uint8Array;
+  samples: number;
+  minTs: number;
+  maxTs: number;
+}
+
+/**
+ * Encodes a batch's samples straight from their wire form into one buffer (ingest's hot loop:
+ * no per-series allocation). Throws on a timestamp that is not a safe integer.
+ */
+export function encodeBatchPayload(seriesIds: ArrayLike<number>, samples: readonly (readonly (readonly [number, WireValue])[])[]): EncodedBatch {
+  const n = samples.length;
+  let total = 0;
+  for (const s of samples) total += s.length;
+  const hw = headerWords(n);
+  const buf = new ArrayBuffer(hw * 4 + total * 16);
+  const header = new Uint32Array(buf, 0, hw);
+  const ts = new Float64Array(buf, hw * 4, total);
+  const vals = new Float64Array(buf, hw * 4 + total * 8, total);
+  header[0] = n;
+  let k = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const list = samples[i]!;
+    header[1 + i] = seriesIds[i]!;
+    header[1 + n + i] = list.length;
+    for (let j = 0; j < list.length; j++, k++) {
+      const sample = list[j]!;
+      const t = sample[0];
+      if (!Number.isSafeInteger(t)) throw new StorageError('INVALID_BATCH', `timestamp ${t} is not an integer`);
+      const v = sample[1];
+      ts[k] = t;
+      vals[k] = typeof v === 'number' ? v : fromWireValue(v);
+      if (t < min) min = t;
+      if (t > max) max = t;
+    }
+  }
+  return { payload: new Uint8Array(buf), samples: total, minTs: min, maxTs: max };
 }
 
 export function decodeHeadPayload(bytes: Uint8Array): HeadPayload {

@@ -1,12 +1,12 @@
-import { fromWireValue, type LabelMatcher, type Labels, type MetricsBatchV1, type Queryable, type SeriesData } from '@arcwatch/contracts';
+import { type LabelMatcher, type Labels, type MetricsBatchV1, type Queryable, type SeriesData } from '@arcwatch/contracts';
 import type { Pool } from 'pg';
 import { StorageError, assertIdentifier } from '../errors';
 import { DAY_MS, daysCovering } from '../partitioning/partitioning';
 import { ensurePartitions, ensurePartitionsCovering, type EnsurePartitionsResult } from '../partitioning/partitions';
 import { withTransaction } from '../pool';
 import { bucketStart, decodeChunkSamples, groupHeadPayloads, mergeChunk } from './chunk-compaction';
-import { decodeHeadPayload, encodeHeadPayload, type HeadSeriesInput } from './head-payload.codec';
-import { canonicalLabelKey } from './label-matching';
+import { decodeHeadPayload } from './head-payload.codec';
+import { ScrapeCache, headRow, type ResolvedBatch } from './scrape-cache';
 import { clip, concat, mergeSorted, sortUnique, valuesOf, wordsOf, type SampleArrays } from './sample-merge';
 import * as repo from './sample-store.repository';
 import { SeriesCatalog, labelsHash, normalizeLabels } from './series-catalog';
@@ -61,6 +61,7 @@ export class SampleStore implements Queryable {
   private readonly catalog = new SeriesCatalog();
   private readonly gaps = new Map<number, number>();
   private readonly partitionDays = new Set<number>();
+  private readonly scrapeCache = new ScrapeCache();
 
   constructor(
     private readonly pool: Pool,
@@ -82,14 +83,15 @@ export class SampleStore implements Queryable {
   async appendBatches(batches: readonly MetricsBatchV1[]): Promise<AppendManyResult> {
     const unique = new Map<string, MetricsBatchV1>();
     for (const b of batches) if (!unique.has(b.batchId)) unique.set(b.batchId, b);
-    const keyed = [...unique.values()].map((b) => ({ batch: b, keys: this.seriesKeys(b) }));
-    const newSeries = await this.ensureSeries(keyed);
+    const resolved = [...unique.values()].map((b) => this.scrapeCache.resolve(b, this.catalog));
+    const newSeries = await this.ensureSeries(resolved);
     const rows: repo.HeadRowInput[] = [];
     const samplesOf = new Map<string, number>();
-    for (const { batch, keys } of keyed) {
-      const row = this.headRow(batch, keys);
+    for (const r of resolved) {
+      this.scrapeCache.remember(r);
+      const row = headRow(r);
       rows.push(row);
-      samplesOf.set(batch.batchId, row.samples);
+      samplesOf.set(r.batch.batchId, row.samples);
     }
     const inserted = rows.length ? await repo.insertBatches(this.pool, this.schema, rows) : [];
     let samples = 0;
@@ -97,47 +99,21 @@ export class SampleStore implements Queryable {
     return { inserted: inserted.length, duplicates: batches.length - inserted.length, samples, newSeries };
   }
 
-  /** The canonical key of each series of the batch (computed once: it is the costly part of ingest). */
-  private seriesKeys(b: MetricsBatchV1): string[] {
-    return b.series.map((s) => {
-      if (!s.labels.__name__) throw new StorageError('INVALID_BATCH', `batch ${b.batchId}: a series has no __name__`);
-      return canonicalLabelKey(s.labels);
-    });
-  }
-
-  private headRow(b: MetricsBatchV1, keys: readonly string[]): repo.HeadRowInput {
-    const series: HeadSeriesInput[] = [];
-    let min = Infinity;
-    let max = -Infinity;
-    let samples = 0;
-    b.series.forEach((s, i) => {
-      const n = s.samples.length;
-      const ts = new Float64Array(n);
-      const vals = new Float64Array(n);
-      for (let j = 0; j < n; j++) {
-        const [t, v] = s.samples[j]!;
-        if (!Number.isSafeInteger(t)) throw new StorageError('INVALID_BATCH', `batch ${b.batchId}: timestamp ${t} is not an integer`);
-        ts[j] = t;
-        vals[j] = fromWireValue(v);
-        if (t < min) min = t;
-        if (t > max) max = t;
-      }
-      samples += n;
-      series.push({ seriesId: this.catalog.idFor(keys[i]!)!, timestamps: ts, values: vals });
-    });
-    if (samples === 0) min = max = b.scrapedAtMs;
-    return { batchId: b.batchId, minTs: min, maxTs: max, samples, payload: encodeHeadPayload(series) };
-  }
-
-  /** Makes sure every series of the batches has an id in the catalog; returns how many were new. */
-  private async ensureSeries(keyed: readonly { batch: MetricsBatchV1; keys: string[] }[]): Promise<number> {
+  /** Gives every series of the batches a catalog id, creating what is new; returns how many were. */
+  private async ensureSeries(resolved: readonly ResolvedBatch[]): Promise<number> {
     const missing = new Map<string, Labels>();
-    for (const { batch, keys } of keyed) {
-      keys.forEach((key, i) => {
-        if (this.catalog.idFor(key) === undefined && !missing.has(key)) missing.set(key, normalizeLabels(batch.series[i]!.labels));
+    for (const r of resolved) {
+      r.keys.forEach((key, i) => {
+        if (key !== undefined && r.ids[i] === 0 && !missing.has(key)) missing.set(key, normalizeLabels(r.batch.series[i]!.labels));
       });
     }
-    if (missing.size === 0) return 0;
+    const created = missing.size > 0 ? await this.createSeries(missing) : 0;
+    for (const r of resolved) r.keys.forEach((key, i) => key !== undefined && r.ids[i] === 0 && (r.ids[i] = this.catalog.idFor(key)!));
+    return created;
+  }
+
+  /** Inserts the missing series (others may have created some first); returns how many it created. */
+  private async createSeries(missing: Map<string, Labels>): Promise<number> {
     if (this.catalog.size + missing.size > this.maxSeries) {
       await this.refreshCatalog();
       const stillMissing = [...missing.keys()].filter((k) => this.catalog.idFor(k) === undefined).length;

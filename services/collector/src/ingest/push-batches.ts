@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deterministicId, toWireValue, type MetricMetadata, type MetricsBatchSeries, type MetricsBatchV1 } from '@arcwatch/contracts';
+import { deterministicId, type MetricMetadata, type MetricsBatchSeries, type MetricsBatchV1, type WireValue } from '@arcwatch/contracts';
 import { hostOf, labelsKey } from '../scrape/target';
 
 /**
@@ -10,7 +10,8 @@ import { hostOf, labelsKey } from '../scrape/target';
  */
 export interface PushedSeries {
   labels: Record<string, string>;
-  samples: Array<[number, number]>;
+  /** Values already in wire form: a staleness marker must not pass through a plain number. */
+  samples: Array<[number, WireValue]>;
 }
 
 export interface PushContext {
@@ -45,7 +46,7 @@ export function groupIntoBatches(series: readonly PushedSeries[], ctx: PushConte
     }
     const key = labelsKey(s.labels);
     const existing = g.series.get(key);
-    const samples = s.samples.map(([t, v]) => [t, toWireValue(v)] as MetricsBatchSeries['samples'][number]);
+    const samples = s.samples.map(([t, v]) => [t, v] as MetricsBatchSeries['samples'][number]);
     if (existing) existing.samples.push(...samples);
     else g.series.set(key, { labels: s.labels, samples });
   }

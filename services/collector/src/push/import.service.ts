@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { toWireValue } from '@arcwatch/contracts';
 import type { Logger } from 'pino';
 import { countSamples, BatchPublisher } from '../ingest/batch.publisher';
 import { parseBody } from '../ingest/exposition';
@@ -40,7 +41,7 @@ export class ImportService {
     if (parsed.errors.length > 0) this.metrics.parseErrors.inc({ source: 'import' }, parsed.errors.length);
     const series: PushedSeries[] = parsed.samples.map((s) => ({
       labels: { ...s.labels, ...req.extraLabels, __name__: s.name },
-      samples: [[s.timestampMs ?? receivedAtMs, s.value]],
+      samples: [[s.timestampMs ?? receivedAtMs, toWireValue(s.value)]],
     }));
     // Where every sample carries its own time, the body alone is the fact; otherwise the arrival
     // time (or the client's idempotency key) is part of it.

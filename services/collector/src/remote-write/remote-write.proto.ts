@@ -2,8 +2,8 @@ import protobuf from 'protobufjs';
 
 /**
  * The part of prometheus/prompb (remote.proto, types.proto) that remote_write 1.0 sends:
- * WriteRequest → TimeSeries → Label / Sample, plus metadata. Exemplars and native histograms
- * are declared so that they decode, and are then ignored. Field numbers as upstream.
+ * WriteRequest → TimeSeries → Label / Sample, plus metadata; exemplars and native histograms
+ * are skipped. Field numbers as upstream.
  */
 const root = protobuf.Root.fromJSON({
   nested: {
@@ -36,12 +36,8 @@ const root = protobuf.Root.fromJSON({
   },
 });
 
-export const WriteRequestType = root.lookupType('prometheus.WriteRequest');
-
-export interface DecodedWriteRequest {
-  timeseries: Array<{ labels: Array<{ name: string; value: string }>; samples: Array<{ value: number; timestamp: number }> }>;
-  metadata: Array<{ type: number; metric_family_name: string; help: string; unit: string }>;
-}
+/** Metadata is decoded by reflection; series and samples by hand (see remote-write.decoder.ts). */
+export const MetricMetadataType = root.lookupType('prometheus.MetricMetadata');
 
 /** Prometheus's MetricMetadata.MetricType numbering. */
 export const METADATA_TYPES = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'] as const;

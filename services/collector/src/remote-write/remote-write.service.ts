@@ -23,7 +23,7 @@ export class RemoteWriteService {
     const req = decodeWriteRequest(body);
     const series: PushedSeries[] = req.timeseries.map((ts) => ({
       labels: Object.fromEntries(ts.labels.filter((l) => l.value !== '').map((l) => [l.name, l.value])),
-      samples: ts.samples.map((s) => [s.timestamp, s.value]),
+      samples: ts.samples,
     }));
     const metadata: MetricMetadata[] = req.metadata.map((m) => ({
       metric: m.metric_family_name,

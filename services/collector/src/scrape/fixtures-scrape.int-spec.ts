@@ -24,6 +24,9 @@ function sampleLines(text: string): number {
   return text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).length;
 }
 
+type ApiBody = { status: string; data: Array<Record<string, string>> & string[]; errorType?: string; error?: string };
+const getJson = async (res: Response | Promise<Response>): Promise<ApiBody> => (await (await res).json()) as ApiBody;
+
 describe('scraping every real fixture', () => {
   let targets: TargetServer;
   let collector: CollectorHarness;
@@ -72,16 +75,16 @@ describe('scraping every real fixture', () => {
   it('answers the catalog endpoints in Prometheus\'s format', async () => {
     const dcgmJob = 'f1';
     await eventually(async () => ((await collector.store.series([[{ name: 'job', type: '=', value: dcgmJob }]], 0, Date.now())).length > 0 ? true : undefined), 20_000);
-    const series = await (await fetch(`${collector.url}/api/v1/series?match[]=${encodeURIComponent(`DCGM_FI_DEV_GPU_UTIL{job="${dcgmJob}"}`)}`)).json();
+    const series = await getJson(fetch(`${collector.url}/api/v1/series?match[]=${encodeURIComponent(`DCGM_FI_DEV_GPU_UTIL{job="${dcgmJob}"}`)}`));
     expect(series.status).toBe('success');
     expect(series.data.length).toBeGreaterThan(0);
     expect(series.data[0]).toMatchObject({ __name__: 'DCGM_FI_DEV_GPU_UTIL', job: dcgmJob });
 
     const form = new URLSearchParams([['match[]', `up{job="${dcgmJob}"}`], ['start', '0'], ['end', String(Date.now() / 1000 + 60)]]);
-    const labels = await (await fetch(`${collector.url}/api/v1/labels`, { method: 'POST', body: form })).json();
+    const labels = await getJson(fetch(`${collector.url}/api/v1/labels`, { method: 'POST', body: form }));
     expect(labels).toEqual({ status: 'success', data: ['__name__', 'fixture', 'instance', 'job'] });
 
-    const values = await (await fetch(`${collector.url}/api/v1/label/job/values?match[]=up`)).json();
+    const values = await getJson(fetch(`${collector.url}/api/v1/label/job/values?match[]=up`));
     expect(values.data).toEqual(expect.arrayContaining(FIXTURES.map((_, i) => `f${i}`)));
 
     const bad = await fetch(`${collector.url}/api/v1/series?match[]=${encodeURIComponent('{job=~".*"}')}`);

@@ -22,10 +22,12 @@ export class AssemblyRepository {
   constructor(private readonly schema: string) {}
 
   /**
-   * Stores one event and marks its request due, in one statement (so atomically). The event id
-   * de-duplicates; a request already in finished_requests is not reopened.
+   * Stores one event and schedules its request, in one statement (so atomically). The event id
+   * de-duplicates; a request already in finished_requests is not reopened. A request is due at
+   * once only when a decision may have changed (its terminal event is in); otherwise at its
+   * abandonment deadline, so streaming phases do not make the assembler re-read open requests.
    */
-  async recordEvent(db: Db, e: AssemblyEvent, seenAtMs: number, terminal: boolean): Promise<RecordOutcome> {
+  async recordEvent(db: Db, e: AssemblyEvent, seenAtMs: number, terminal: boolean, abandonAfterMs: number): Promise<RecordOutcome> {
     const s = this.schema;
     const { rows } = await db.query<{ late: boolean; inserted: boolean }>(
       `WITH gate AS (SELECT 1 FROM ${s}.finished_requests WHERE request_id = $2),
@@ -37,16 +39,18 @@ export class AssemblyRepository {
        ),
        open AS (
          INSERT INTO ${s}.open_requests AS o (request_id, first_seen_at, last_seen_at, terminal_seen_at, due_at)
-         SELECT $2, $4, $4, $5, $4 WHERE EXISTS (SELECT 1 FROM ins)
+         SELECT $2, $4, $4, $5, CASE WHEN $5::timestamptz IS NULL THEN $6 ELSE $4 END WHERE EXISTS (SELECT 1 FROM ins)
          ON CONFLICT (request_id) DO UPDATE SET
            first_seen_at    = LEAST(o.first_seen_at, EXCLUDED.first_seen_at),
            last_seen_at     = GREATEST(o.last_seen_at, EXCLUDED.last_seen_at),
            terminal_seen_at = LEAST(o.terminal_seen_at, EXCLUDED.terminal_seen_at),
-           due_at           = LEAST(o.due_at, EXCLUDED.due_at)
+           due_at           = CASE WHEN o.terminal_seen_at IS NULL AND EXCLUDED.terminal_seen_at IS NULL
+                                   THEN GREATEST(o.due_at, EXCLUDED.due_at)
+                                   ELSE LEAST(o.due_at, EXCLUDED.last_seen_at) END
          RETURNING 1
        )
        SELECT EXISTS (SELECT 1 FROM gate) AS late, EXISTS (SELECT 1 FROM open) AS inserted`,
-      [e.eventId, e.requestId, JSON.stringify(stripDerived(e)), new Date(seenAtMs), terminal ? new Date(seenAtMs) : null],
+      [e.eventId, e.requestId, JSON.stringify(stripDerived(e)), new Date(seenAtMs), terminal ? new Date(seenAtMs) : null, new Date(seenAtMs + abandonAfterMs)],
     );
     return rows[0];
   }

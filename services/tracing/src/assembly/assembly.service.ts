@@ -42,7 +42,7 @@ export class AssemblyService {
   /** Stores one parsed event; resolves once it is committed (the consumer acks after that). */
   async record(event: RequestEventV1): Promise<RecordOutcome> {
     const e = toAssemblyEvent(event);
-    const outcome = await this.repo.recordEvent(this.pool, e, this.clock.nowMs(), isTerminalKind(e.kind));
+    const outcome = await this.repo.recordEvent(this.pool, e, this.clock.nowMs(), isTerminalKind(e.kind), this.policy.abandonAfterMs);
     if (outcome.late) this.metrics.inc('events_late');
     else if (!outcome.inserted) this.metrics.inc('events_duplicate');
     else this.metrics.inc('events_ingested');

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# `npm start`: everything on one machine. Makes sure PostgreSQL, Redis and NATS run, starts a
+# simulated GPU fleet (dcgm-exporter + vLLM endpoints and request traffic), writes the collector's
+# scrape config for it, starts every ArcWatch service whose entry point exists as its own process,
+# waits until each answers, and stops all of it on Ctrl-C.
+#
+#   bash infra/run.sh                 run until Ctrl-C
+#   bash infra/run.sh --check [SECS]  run SECS (default 45), then ask the collector how many DCGM
+#                                     series it stored; exit 0 if any, 1 otherwise
+#   ARCWATCH_RUN_FOR=SECS bash infra/run.sh   same as --check SECS
+#
+# Environment (defaults in brackets): ARCWATCH_NODES [4], ARCWATCH_FLEET_PORT [19400],
+# DATABASE_URL [postgres://postgres@127.0.0.1:5432/arcwatch], NATS_URL [nats://127.0.0.1:4222],
+# REDIS_URL [redis://127.0.0.1:6379], COLLECTOR_PORT [9464], TRACING_PORT [9465],
+# TRACING_API_KEY_SALT [a fixed local-development salt].
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CHECK_SECS=${ARCWATCH_RUN_FOR:-}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --check) CHECK_SECS=45; if [[ ${2:-} =~ ^[0-9]+$ ]]; then CHECK_SECS=$2; shift; fi ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+STATE_DIR=.arcwatch
+LOG_DIR=$STATE_DIR/logs
+NODES=${ARCWATCH_NODES:-4}
+FLEET_PORT=${ARCWATCH_FLEET_PORT:-19400}
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/arcwatch}
+export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+export COLLECTOR_PORT=${COLLECTOR_PORT:-9464}
+export TRACING_PORT=${TRACING_PORT:-9465}
+# Lets the tracing service accept the simulated gateway's raw API keys (it stores only their HMAC).
+export TRACING_API_KEY_SALT=${TRACING_API_KEY_SALT:-arcwatch-local-development-salt}
+NODE=node_modules/.bin/node
+
+log() { printf '[run] %s\n' "$*" >&2; }
+
+if [ ! -x "$NODE" ]; then log "installing dependencies"; npm install --no-audit --no-fund; fi
+bash infra/servers.sh
+
+# The database named in DATABASE_URL (servers.sh creates `arcwatch`; this covers another name).
+db_name=$(sed -E 's#^.*/([^/?]+)(\?.*)?$#\1#' <<<"$DATABASE_URL")
+admin_url=$(sed -E 's#/[^/?]+(\?.*)?$#/postgres#' <<<"$DATABASE_URL")
+if ! psql "$admin_url" -tAc "select 1 from pg_database where datname='$db_name'" | grep -q 1; then
+  log "creating database $db_name"
+  psql "$admin_url" -qc "create database \"$db_name\""
+fi
+
+mkdir -p "$LOG_DIR"
+PIDS=()
+NAMES=()
+stop_all() {
+  trap - INT TERM EXIT
+  local i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    if kill -0 "${PIDS[$i]}" 2>/dev/null; then log "stopping ${NAMES[$i]} (pid ${PIDS[$i]})"; kill -TERM "${PIDS[$i]}" 2>/dev/null || true; fi
+  done
+  for ((i = 0; i < 50; i++)); do
+    local alive=0 p
+    for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && return 0
+    sleep 0.1
+  done
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+}
+trap 'stop_all; exit 130' INT TERM
+trap stop_all EXIT
+
+# start NAME LOGFILE ENV=… -- ARGS…: one process, its pid remembered for the shutdown.
+start() {
+  local name=$1; shift
+  log "starting $name (log: $LOG_DIR/$name.log)"
+  env "$@" >"$LOG_DIR/$name.log" 2>&1 &
+  PIDS+=($!)
+  NAMES+=("$name")
+}
+
+has_service() { [ -f "services/$1/src/main.ts" ]; }
+
+# 1. The simulated fleet. Without a tracing service its request events go to a JSONL file that
+#    the offline CLI can read.
+fleet_args=(--nodes "$NODES" --base-port "$FLEET_PORT" --write-sd "$STATE_DIR/fleet-sd.json"
+  --write-scrape-config "$STATE_DIR/collector.yml")
+if has_service tracing; then fleet_args+=(--tracing-url "http://127.0.0.1:$TRACING_PORT")
+else fleet_args+=(--events-out "$STATE_DIR/request-events.jsonl"); fi
+rm -f "$STATE_DIR/collector.yml"
+start fleet-sim "$NODE" tools/register.js tools/fleet-sim/src/main.ts "${fleet_args[@]}"
+for ((i = 0; i < 100; i++)); do [ -s "$STATE_DIR/collector.yml" ] && break; sleep 0.1; done
+[ -s "$STATE_DIR/collector.yml" ] || { log "fleet-sim did not start:"; tail -n 20 "$LOG_DIR/fleet-sim.log" >&2; exit 1; }
+
+# 2. The services, each its own process. Ports: collector and tracing fixed, others from 9466 up.
+declare -A PORT_OF=([collector]=$COLLECTOR_PORT [tracing]=$TRACING_PORT)
+next_port=9466
+STARTED=()
+for dir in services/*/; do
+  svc=$(basename "$dir")
+  has_service "$svc" || { log "skipping $svc (no src/main.ts yet)"; continue; }
+  port=${PORT_OF[$svc]:-$next_port}
+  [ -n "${PORT_OF[$svc]:-}" ] || next_port=$((next_port + 1))
+  PORT_OF[$svc]=$port
+  port_var="$(tr '[:lower:]-' '[:upper:]_' <<<"$svc")_PORT"
+  extra=()
+  [ "$svc" = collector ] && extra+=(COLLECTOR_CONFIG="$PWD/$STATE_DIR/collector.yml")
+  start "$svc" "$port_var=$port" ${extra[@]+"${extra[@]}"} "$NODE" tools/register.js "services/$svc/src/main.ts"
+  STARTED+=("$svc")
+done
+
+# 3. Wait until each service answers on one of the usual health paths.
+healthy() {
+  local p
+  for p in /health /healthz /api/v1/health /-/ready /-/healthy; do
+    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1$p" 2>/dev/null && return 0
+  done
+  return 1
+}
+for svc in ${STARTED[@]+"${STARTED[@]}"}; do
+  port=${PORT_OF[$svc]}
+  for ((i = 0; i < 120; i++)); do
+    healthy "$port" && break
+    idx=$(printf '%s\n' "${NAMES[@]}" | grep -nx "$svc" | cut -d: -f1)
+    if ! kill -0 "${PIDS[$((idx - 1))]}" 2>/dev/null; then
+      log "$svc exited during start-up; last lines of $LOG_DIR/$svc.log:"; tail -n 30 "$LOG_DIR/$svc.log" >&2; exit 1
+    fi
+    sleep 0.5
+  done
+  healthy "$port" && log "$svc answers on :$port" || log "$svc does not answer a health check on :$port yet (see $LOG_DIR/$svc.log)"
+done
+
+cat >&2 <<INFO
+
+ArcWatch is running.
+  simulated fleet   $NODES nodes x 8 GPUs: dcgm-exporter http://127.0.0.1:$FLEET_PORT/metrics, vLLM http://127.0.0.1:$((FLEET_PORT + 1))/metrics (node i: +2i)
+  scrape config     $STATE_DIR/collector.yml (targets in $STATE_DIR/fleet-sd.json)
+  collector API     http://127.0.0.1:$COLLECTOR_PORT/api/v1/
+    series          curl -sG http://127.0.0.1:$COLLECTOR_PORT/api/v1/series --data-urlencode 'match[]={__name__=~"DCGM.*"}'
+    query           curl -sG http://127.0.0.1:$COLLECTOR_PORT/api/v1/query --data-urlencode 'query=avg by (Hostname) (DCGM_FI_DEV_GPU_UTIL)'
+  tracing API       http://127.0.0.1:$TRACING_PORT/api/v1/  (events: POST /api/v1/requests/events)
+  logs              $LOG_DIR/
+INFO
+
+if [ -z "$CHECK_SECS" ]; then
+  log "Ctrl-C stops everything"
+  wait -n "${PIDS[@]}" || true
+  log "a process exited; stopping the rest"
+  exit 1
+fi
+
+# --check: let scrapes accumulate, then count what the collector stored.
+log "checking: running ${CHECK_SECS}s"
+sleep "$CHECK_SECS"
+if ! has_service collector; then log "check failed: services/collector/src/main.ts does not exist yet"; exit 1; fi
+body=$(curl -fsSG --max-time 10 "http://127.0.0.1:$COLLECTOR_PORT/api/v1/series" --data-urlencode 'match[]={__name__=~"DCGM.*"}') || {
+  log "check failed: the collector's series API did not answer"; exit 1; }
+count=$("$NODE" -e 'const b=JSON.parse(require("fs").readFileSync(0,"utf8"));if(b.status!=="success"||!Array.isArray(b.data))process.exit(3);console.log(b.data.length)' <<<"$body") || {
+  log "check failed: unexpected answer: ${body:0:300}"; exit 1; }
+expected=$((NODES * 8 * 25))
+log "collector stores $count DCGM series (the fleet exposes $expected while every node is up)"
+[ "$count" -gt 0 ]

@@ -1,0 +1,187 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { isStaleNaN, type MetricsBatchV1, type SeriesData } from '@arcwatch/contracts';
+import { BENCH_DIR, FIXTURES_DIR, createTestDatabase, type TestDatabase } from '@arcwatch/testing';
+import type { Pool } from 'pg';
+import { createPool } from '../pool';
+import { migrate } from '../migrations/migrate';
+import { batchFromExposition } from '../testing/exposition-batches';
+import { SampleStore } from './sample-store';
+import { sampleStoreMigrations } from './sample-store.migrations';
+import { selectChunksSql } from './sample-store.repository';
+
+const SCHEMA = 'collector';
+const T0 = Date.UTC(2025, 2, 10, 12, 0, 0);
+let db: TestDatabase;
+let pool: Pool;
+let now = T0 + 3_600_000;
+const clock = () => now;
+
+function batch(id: string, series: { labels: Record<string, string>; samples: MetricsBatchV1['series'][number]['samples'] }[]): MetricsBatchV1 {
+  return { batchId: id, source: 'scrape', cluster: 'c1', node: 'n1', target: { job: 'j', instance: 'i' }, scrapedAtMs: series[0]!.samples[0]![0], series };
+}
+
+function byName(data: SeriesData[], name: string): SeriesData {
+  const s = data.find((d) => d.labels.__name__ === name);
+  if (!s) throw new Error(`no series ${name}`);
+  return s;
+}
+
+async function snapshot(store: SampleStore): Promise<string> {
+  const data = await store.select([{ name: '__name__', type: '=~', value: '.+' }], 0, 4e12);
+  return JSON.stringify(data.map((d) => [d.labels, Array.from(d.timestamps), Array.from(new Uint32Array(Float64Array.from(d.values).buffer))]));
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = createPool(db.url, { max: 4 });
+  await migrate(pool, { schema: SCHEMA, migrations: sampleStoreMigrations(SCHEMA) });
+});
+
+afterAll(async () => {
+  await pool.end();
+  await db.drop();
+});
+
+describe('SampleStore', () => {
+  it('stores NaN, ±Inf and stale markers bit-exactly, before and after compaction', async () => {
+    const store = new SampleStore(pool, { schema: SCHEMA, clock });
+    const labels = { __name__: 'special_values', job: 'j', instance: 'i' };
+    const r = await store.appendBatch(batch('special-1', [{ labels, samples: [[T0, 1.25], [T0 + 15_000, 'NaN'], [T0 + 30_000, '+Inf'], [T0 + 45_000, '-Inf'], [T0 + 60_000, 'stale']] }]));
+    expect(r).toEqual({ inserted: true, samples: 5, newSeries: 1 });
+    const check = async () => {
+      const [s] = await store.select([{ name: '__name__', type: '=', value: 'special_values' }], T0, T0 + 60_000);
+      expect(Array.from(s!.timestamps)).toEqual([T0, T0 + 15_000, T0 + 30_000, T0 + 45_000, T0 + 60_000]);
+      const v = s!.values;
+      expect([v[0], v[2], v[3]]).toEqual([1.25, Infinity, -Infinity]);
+      expect(Number.isNaN(v[1]) && !isStaleNaN(v[1]!)).toBe(true);
+      expect(isStaleNaN(v[4]!)).toBe(true);
+      expect(s!.labels).toEqual(labels);
+    };
+    await check();
+    await store.compact(0);
+    await check();
+  });
+
+  it('replaying a batch changes nothing, before and after compaction', async () => {
+    const store = new SampleStore(pool, { schema: SCHEMA, clock });
+    const b = batch('replay-1', [{ labels: { __name__: 'replayed', job: 'j' }, samples: [[T0 + 1000, 7]] }]);
+    expect((await store.appendBatch(b)).inserted).toBe(true);
+    const before = await snapshot(store);
+    const statsBefore = await store.stats();
+    expect(await store.appendBatch(b)).toEqual({ inserted: false, samples: 0, newSeries: 0 });
+    expect(await snapshot(store)).toBe(before);
+    await store.compact(0);
+    expect(await snapshot(store)).toBe(before);
+    expect(await store.appendBatches([b, b])).toMatchObject({ inserted: 0, duplicates: 2 });
+    await store.compact(0);
+    expect(await snapshot(store)).toBe(before);
+    expect((await store.stats()).samples).toBe(statsBefore.samples);
+  });
+
+  it('returns only samples inside a partially overlapping window, from chunks and head alike', async () => {
+    const store = new SampleStore(pool, { schema: SCHEMA, clock });
+    const labels = { __name__: 'windowed', job: 'j' };
+    // 3 hours at 15 min: crosses a 2 h chunk boundary; the last hour stays in the head
+    const pts = Array.from({ length: 12 }, (_, i) => T0 + i * 900_000);
+    await store.appendBatch(batch('win-a', [{ labels, samples: pts.slice(0, 8).map((t, i): [number, number] => [t, i]) }]));
+    await store.compact(0);
+    await store.appendBatch(batch('win-b', [{ labels, samples: pts.slice(8).map((t, i): [number, number] => [t, i + 8]) }]));
+    const [s] = await store.select([{ name: '__name__', type: '=', value: 'windowed' }], pts[3]! - 1, pts[9]!);
+    expect(Array.from(s!.timestamps)).toEqual(pts.slice(3, 10));
+    expect(Array.from(s!.values)).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    expect(await store.select([{ name: '__name__', type: '=', value: 'windowed' }], pts[11]! + 1, pts[11]! + 10)).toEqual([]);
+  });
+
+  it('keeps every sample of the fleet workload through compaction and pushes matchers down', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aw-fleet-'));
+    try {
+      execFileSync(process.execPath, [path.join(BENCH_DIR, 'fleet.mjs'), 'prom', '--nodes', '2', '--scrapes', '3', '--ts', '--end-ms', String(T0 + 30_000), '--out', dir]);
+      const files = readdirSync(dir).sort();
+      const batches = files.map((f, k) => batchFromExposition(readFileSync(path.join(dir, f), 'utf8'), { batchId: `fleet-${k}`, timestampMs: 0, job: 'fleet', instance: 'sim' }));
+      const total = batches.reduce((a, b) => a + b.series.length, 0);
+      const store = new SampleStore(pool, { schema: 'fleet', clock });
+      await migrate(pool, { schema: 'fleet', migrations: sampleStoreMigrations('fleet') });
+      const res = await store.appendBatches(batches);
+      expect(res).toMatchObject({ inserted: 3, samples: total, newSeries: total / 3 });
+      const before = await snapshot(store);
+      const compacted = await store.compact(0);
+      expect(compacted).toEqual({ series: total / 3, samples: total });
+      expect(await snapshot(store)).toBe(before);
+      expect((await store.stats()).samples).toBe(total);
+      const util = await store.select([{ name: '__name__', type: '=', value: 'DCGM_FI_DEV_GPU_UTIL' }, { name: 'Hostname', type: '=~', value: 'gpu-node-00(1|2)' }, { name: 'gpu', type: '!~', value: '[4-7]' }], T0, T0 + 30_000);
+      expect(util.map((u) => `${u.labels.Hostname}/${u.labels.gpu}`).sort()).toEqual(['gpu-node-001/0', 'gpu-node-001/1', 'gpu-node-001/2', 'gpu-node-001/3', 'gpu-node-002/0', 'gpu-node-002/1', 'gpu-node-002/2', 'gpu-node-002/3']);
+      expect(util.every((u) => u.timestamps.length === 3)).toBe(true);
+      expect(await store.labelValues('Hostname', [[{ name: '__name__', type: '=', value: 'DCGM_FI_DEV_GPU_TEMP' }]], T0, T0)).toEqual(['gpu-node-001', 'gpu-node-002']);
+      expect(await store.labelNames([[{ name: '__name__', type: '=', value: 'vllm:num_requests_running' }]], T0, T0)).toEqual(['__name__', 'instance', 'job', 'model_name']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stores a real dcgm-exporter scrape and reads its values back exactly', async () => {
+    const text = readFileSync(path.join(FIXTURES_DIR, 'dcgm-exporter', 'dcgm-exporter-L4-driver580.k8s-ai-conformance-kops.metrics.txt'), 'utf8');
+    const b = batchFromExposition(text, { batchId: 'dcgm-l4', timestampMs: T0, job: 'dcgm', instance: '10.0.0.7:9400' });
+    const store = new SampleStore(pool, { schema: SCHEMA, clock });
+    await store.appendBatch(b);
+    await store.compact(0);
+    const got = await store.select([{ name: 'job', type: '=', value: 'dcgm' }], T0, T0);
+    expect(got).toHaveLength(b.series.length);
+    const clock0 = byName(got, 'DCGM_FI_DEV_SM_CLOCK');
+    expect(clock0.values[0]).toBe(b.series.find((s) => s.labels.__name__ === 'DCGM_FI_DEV_SM_CLOCK')!.samples[0]![1]);
+    for (const s of b.series) {
+      const match = got.find((g) => JSON.stringify(Object.entries(g.labels).sort()) === JSON.stringify(Object.entries(s.labels).sort()));
+      expect(match?.values[0]).toBe(s.samples[0]![1]);
+    }
+  });
+
+  it('two writers creating the same series concurrently share one id per series', async () => {
+    const a = new SampleStore(pool, { schema: SCHEMA, clock });
+    const b = new SampleStore(pool, { schema: SCHEMA, clock });
+    const series = Array.from({ length: 200 }, (_, i) => ({ labels: { __name__: 'race_metric', shard: String(i) }, samples: [[T0, i]] as [number, number][] }));
+    await Promise.all([
+      a.appendBatch({ ...batch('race-a', series), target: { job: 'j', instance: 'a' } }),
+      b.appendBatch({ ...batch('race-b', series.map((s) => ({ ...s, samples: [[T0 + 1, 1]] as [number, number][] }))), target: { job: 'j', instance: 'b' } }),
+    ]);
+    const { rows } = await pool.query<{ n: string; d: string }>(`SELECT count(*) AS n, count(DISTINCT labels_hash) AS d FROM ${SCHEMA}.series WHERE metric = 'race_metric'`);
+    expect(rows[0]).toEqual({ n: '200', d: '200' });
+    const read = await new SampleStore(pool, { schema: SCHEMA, clock }).select([{ name: '__name__', type: '=', value: 'race_metric' }], T0, T0 + 1);
+    expect(read).toHaveLength(200);
+    expect(read.every((s) => s.timestamps.length === 2)).toBe(true);
+  });
+
+  it('rejects a batch beyond the series limit, whole', async () => {
+    const store = new SampleStore(pool, { schema: 'limited', clock, maxSeries: 2 });
+    await migrate(pool, { schema: 'limited', migrations: sampleStoreMigrations('limited') });
+    const series = ['a', 'b', 'c'].map((n) => ({ labels: { __name__: n }, samples: [[T0, 1]] as [number, number][] }));
+    await expect(store.appendBatch(batch('too-many', series))).rejects.toMatchObject({ code: 'SERIES_LIMIT_EXCEEDED' });
+    expect((await store.stats()).series).toBe(0);
+  });
+
+  it('drops chunk partitions past retention', async () => {
+    now = T0 + 10 * 86_400_000;
+    const store = new SampleStore(pool, { schema: SCHEMA, clock });
+    const res = await store.applyRetention({ retentionDays: 3 });
+    expect(res.droppedPartitions).toContain('chunks_p20250310');
+    expect(await store.select([{ name: '__name__', type: '=', value: 'special_values' }], 0, 4e12)).toEqual([]);
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${SCHEMA}.batch_log`);
+    expect(rows[0].n).toBe(0);
+    now = T0 + 3_600_000;
+  });
+
+  it('serves the hot read from the primary key with partition pruning', async () => {
+    const store = new SampleStore(pool, { schema: SCHEMA, clock });
+    await store.ensurePartitions({ daysAhead: 3 });
+    await pool.query('SET enable_seqscan = off');
+    try {
+      const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${selectChunksSql(SCHEMA)}`.replace(/\$1::int4\[\]/, `'{1,2,3}'::int4[]`).replace('$2::int8', String(T0)).replace('$3::int8', String(T0 + 3_600_000)).replace('$4::int8', String(T0)));
+      const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toMatch(/Index Scan using chunks_p\d+_pkey/);
+      expect(plan).not.toMatch(/chunks_p20250312/); // pruned: outside the window
+    } finally {
+      await pool.query('RESET enable_seqscan');
+    }
+  });
+});

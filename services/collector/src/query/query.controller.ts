@@ -1,0 +1,62 @@
+import { Body, Controller, Get, HttpCode, Post, Query, UseFilters } from '@nestjs/common';
+import { QueryErrorFilter } from './query-error.filter';
+import { mergeForm } from './query-params';
+import { QueryService } from './query.service';
+
+/**
+ * Prometheus's query API. GET reads the URL query; POST reads an x-www-form-urlencoded body
+ * (and the URL query), and answers 200 like Prometheus, not Nest's default 201.
+ */
+@Controller('api/v1')
+@UseFilters(QueryErrorFilter)
+export class QueryController {
+  constructor(private readonly queries: QueryService) {}
+
+  @Get('query')
+  getQuery(@Query() query: unknown) {
+    return this.queries.instant(mergeForm(query, undefined));
+  }
+
+  @Post('query')
+  @HttpCode(200)
+  postQuery(@Query() query: unknown, @Body() body: unknown) {
+    return this.queries.instant(mergeForm(query, body));
+  }
+
+  @Get('query_range')
+  getQueryRange(@Query() query: unknown) {
+    return this.queries.range(mergeForm(query, undefined));
+  }
+
+  @Post('query_range')
+  @HttpCode(200)
+  postQueryRange(@Query() query: unknown, @Body() body: unknown) {
+    return this.queries.range(mergeForm(query, body));
+  }
+
+  @Get('query_exemplars')
+  getExemplars(@Query() query: unknown) {
+    return this.queries.exemplars(mergeForm(query, undefined));
+  }
+
+  @Post('query_exemplars')
+  @HttpCode(200)
+  postExemplars(@Query() query: unknown, @Body() body: unknown) {
+    return this.queries.exemplars(mergeForm(query, body));
+  }
+
+  @Get('metadata')
+  getMetadata(@Query() query: unknown) {
+    return this.queries.metadata(mergeForm(query, undefined));
+  }
+
+  @Get('status/buildinfo')
+  getBuildInfo() {
+    return this.queries.buildInfo();
+  }
+
+  @Get('status/runtimeinfo')
+  getRuntimeInfo() {
+    return this.queries.runtimeInfo();
+  }
+}

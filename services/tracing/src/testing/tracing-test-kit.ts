@@ -1,0 +1,44 @@
+import type { StreamKey } from '@arcwatch/contracts';
+import type { EventBus } from '@arcwatch/messaging';
+import { loadTracingConfig, type TracingConfig } from '../config';
+
+/** Integration tests only: a settable clock and stream readers. */
+export class TestClock {
+  constructor(public ms: number) {}
+  nowMs(): number {
+    return this.ms;
+  }
+}
+
+export function testConfig(databaseUrl: string, namespace: string, extra: Record<string, string> = {}): TracingConfig {
+  return loadTracingConfig({
+    DATABASE_URL: databaseUrl,
+    NATS_NAMESPACE: namespace,
+    TRACING_PORT: '0',
+    TRACING_API_KEY_SALT: 'integration-test-salt',
+    LOG_LEVEL: 'silent',
+    ...extra,
+  });
+}
+
+/** Every stored message of a stream whose canonical subject starts with `prefix`, oldest first. */
+export async function readSubjects<T>(bus: EventBus, key: StreamKey, prefix: string): Promise<Array<{ subject: string; body: T }>> {
+  const name = bus.streamName(key);
+  const info = await bus.jsm.streams.info(name);
+  const out: Array<{ subject: string; body: T }> = [];
+  if (info.state.messages === 0) return out;
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const m = await bus.jsm.streams.getMessage(name, { seq }).catch(() => null);
+    const subject = m ? bus.naming.fromWire(m.subject) : '';
+    if (m && subject.startsWith(prefix)) out.push({ subject, body: m.json<T>() });
+  }
+  return out;
+}
+
+/** Per-subject message counts of a stream (canonical subjects). */
+export async function subjectCounts(bus: EventBus, key: StreamKey): Promise<Record<string, number>> {
+  const info = await bus.jsm.streams.info(bus.streamName(key), { subjects_filter: '>' });
+  const out: Record<string, number> = {};
+  for (const [s, n] of Object.entries(info.state.subjects ?? {})) out[bus.naming.fromWire(s)] = n;
+  return out;
+}
