@@ -200,8 +200,9 @@ export class ExpositionParser {
       this.addError(this.lineNo, undefined, `invalid metric name "${name}" in ${keyword}`, 'syntax');
       return;
     }
-    const text = rest.slice(nameEnd).replace(/^[ \t]+/, '');
-    if (keyword === 'TYPE') this.tracker.onMetadata('TYPE', name, text.trimEnd(), this.lineNo);
+    // One blank separates the name from the text: HELP keeps any further leading blanks.
+    const text = rest.slice(nameEnd + 1);
+    if (keyword === 'TYPE') this.tracker.onMetadata('TYPE', name, text.trim(), this.lineNo);
     else this.tracker.onMetadata(keyword as MetadataKeyword, name, text, this.lineNo);
   }
 

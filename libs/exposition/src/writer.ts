@@ -42,14 +42,28 @@ export function writeExposition(families: readonly MetricFamily[], samples: read
 
   const out: string[] = [];
   families.forEach((family, i) => {
-    if (family.help !== undefined) out.push(`# HELP ${family.name} ${escapeHelp(family.help, om)}`);
-    out.push(`# TYPE ${family.name} ${om ? (family.type === 'untyped' ? 'unknown' : family.type) : PROMETHEUS_TYPE[family.type]}`);
-    if (om && family.unit !== undefined) out.push(`# UNIT ${family.name} ${family.unit}`);
+    const { name, type } = om ? openMetricsHeader(family, byFamily[i]) : { name: family.name, type: PROMETHEUS_TYPE[family.type] };
+    if (family.help !== undefined) out.push(`# HELP ${name} ${escapeHelp(family.help, om)}`);
+    out.push(`# TYPE ${name} ${type}`);
+    if (om && family.unit !== undefined) out.push(`# UNIT ${name} ${family.unit}`);
     for (const s of byFamily[i]) out.push(sampleLine(s, om));
   });
   for (const s of orphans) out.push(sampleLine(s, om));
   if (om) out.push('# EOF');
   return out.join('\n') + '\n';
+}
+
+/**
+ * Text 0.0.4 names a counter family by its full series name (`x_total`, or TGI's bare `x`);
+ * OpenMetrics names the family `x` and requires its series to be `x_total`. So a text 0.0.4
+ * counter `x_total` is announced as `x`, and a counter series without `_total` (which OpenMetrics
+ * cannot express) as `unknown`; series names are never changed.
+ */
+function openMetricsHeader(family: MetricFamily, samples: readonly Sample[]): { name: string; type: MetricType } {
+  if (family.type === 'untyped') return { name: family.name, type: 'unknown' };
+  if (family.type !== 'counter' || !samples.some((s) => s.name === family.name)) return { name: family.name, type: family.type };
+  if (family.name.endsWith('_total')) return { name: family.name.slice(0, -'_total'.length), type: 'counter' };
+  return { name: family.name, type: 'unknown' };
 }
 
 function sampleLine(s: Sample, om: boolean): string {

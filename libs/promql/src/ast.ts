@@ -128,13 +128,6 @@ export interface UnaryExpr {
   pos: PosRange;
 }
 
-/** An `@` modifier applied to an expression that is not a selector or subquery (after folding). */
-export interface StepInvariantExpr {
-  kind: 'stepInvariant';
-  expr: Expr;
-  pos: PosRange;
-}
-
 export type Expr =
   | NumberLiteral
   | StringLiteral
@@ -145,8 +138,7 @@ export type Expr =
   | BinaryExpr
   | Call
   | ParenExpr
-  | UnaryExpr
-  | StepInvariantExpr;
+  | UnaryExpr;
 
 export function isComparisonOp(op: BinaryOp): op is ComparisonOp {
   return op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';
@@ -170,7 +162,6 @@ export function childrenOf(expr: Expr): Expr[] {
     case 'subquery':
     case 'paren':
     case 'unary':
-    case 'stepInvariant':
       return [expr.expr];
     case 'aggregate':
       return expr.param ? [expr.param, expr.expr] : [expr.expr];

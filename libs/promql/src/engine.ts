@@ -200,7 +200,6 @@ function collectWindows(ev: Evaluator, e: Expr, lo: number, hi: number, out: Map
       return;
     case 'paren':
     case 'unary':
-    case 'stepInvariant':
       collectWindows(ev, e.expr, lo, hi, out);
       return;
     default:

@@ -99,7 +99,6 @@ export class Evaluator {
       case 'string':
         return { type: 'string', value: e.value };
       case 'paren':
-      case 'stepInvariant':
         return this.eval(e.expr, t);
       case 'unary': {
         const v = this.eval(e.expr, t);

@@ -46,7 +46,7 @@ function mapValues(samples: Sample[], f: (v: number) => number): Value {
 
 /** The selector under parentheses, if the argument is one (timestamp() and absent() look through). */
 function unwrap(e: Expr): Expr {
-  return e.kind === 'paren' || e.kind === 'stepInvariant' ? unwrap(e.expr) : e;
+  return e.kind === 'paren' ? unwrap(e.expr) : e;
 }
 
 export function evalCall(ev: Evaluator, call: Call, t: number): Value {

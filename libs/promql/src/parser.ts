@@ -60,6 +60,9 @@ function syntaxError(query: string, node: SyntaxNode): PromqlError {
   const at = node.from;
   if (at >= query.length || query.slice(at).trim() === '') return parseError(query, at, 'unexpected end of input');
   const rest = query.slice(at).trimStart();
+  // The grammar lists the known functions, so an unknown one surfaces as a stray "(".
+  const ident = /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(query.slice(0, query.length - rest.length));
+  if (rest.startsWith('(') && ident) return parseError(query, ident.index, `unknown function with name ${JSON.stringify(ident[1])}`);
   const token = /^(\w+|"[^"]*"?|\S)/.exec(rest)?.[0] ?? rest[0];
   return parseError(query, query.length - rest.length, `unexpected ${JSON.stringify(token)}`);
 }
@@ -249,7 +252,11 @@ class TreeMapper {
     const kids = this.children(n);
     const lhs = this.expr(kids[0]);
     const rhs = this.expr(kids[kids.length - 1]);
-    const op = BINARY_OPS[kids[1].type.name];
+    const opName = kids[1].type.name;
+    if (opName === 'TrimUpper' || opName === 'TrimLower') {
+      this.fail(kids[1], `operator ${JSON.stringify(this.text(kids[1]))} trims native histograms, which this engine does not support`);
+    }
+    const op = BINARY_OPS[opName];
     let returnBool = false;
     let matching: VectorMatching | undefined;
     let fill: { lhs?: number; rhs?: number } | undefined;

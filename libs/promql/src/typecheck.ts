@@ -25,7 +25,6 @@ export function typeOf(e: Expr): ValueType {
       return FUNCTIONS[e.func]?.returns ?? 'vector';
     case 'paren':
     case 'unary':
-    case 'stepInvariant':
       return typeOf(e.expr);
   }
 }

@@ -37,6 +37,7 @@ export interface TestFileReport {
 function unsupportedFeature(query: string, ast: Expr | undefined): string | undefined {
   if (/\b(anchored|smoothed)\b/.test(query)) return 'extended range selectors (anchored/smoothed) are not supported';
   if (/\bfill(_left|_right)?\s*\(/.test(query)) return 'fill() binary operator modifiers are not supported';
+  if (/<\/|>\//.test(query)) return 'trim operators </ and >/ apply to native histograms only';
   if (/\binfo\s*\(/.test(query)) return 'info() is not supported (experimental)';
   if (!ast) {
     // The lezer grammar only knows min_of()/max_of() inside durations; Prometheus also takes them as numbers.

@@ -18,38 +18,9 @@ export interface HeadPayload {
   values: Float64Array;
 }
 
-export interface HeadSeriesInput {
-  seriesId: number;
-  timestamps: ArrayLike<number>;
-  values: ArrayLike<number>;
-}
-
 function headerWords(n: number): number {
   const words = 1 + 2 * n;
   return words + (words & 1); // pad to a multiple of 8 bytes
-}
-
-export function encodeHeadPayload(series: readonly HeadSeriesInput[]): Uint8Array {
-  const n = series.length;
-  let total = 0;
-  for (const s of series) total += s.timestamps.length;
-  const hw = headerWords(n);
-  const buf = new ArrayBuffer(hw * 4 + total * 16);
-  const header = new Uint32Array(buf, 0, hw);
-  const ts = new Float64Array(buf, hw * 4, total);
-  const vals = new Float64Array(buf, hw * 4 + total * 8, total);
-  header[0] = n;
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    const s = series[i]!;
-    header[1 + i] = s.seriesId;
-    header[1 + n + i] = s.timestamps.length;
-    for (let j = 0; j < s.timestamps.length; j++, k++) {
-      ts[k] = s.timestamps[j]!;
-      vals[k] = s.values[j]!;
-    }
-  }
-  return new Uint8Array(buf);
 }
 
 export interface EncodedBatch {

@@ -39,7 +39,7 @@ export class AssemblyRepository {
        ),
        open AS (
          INSERT INTO ${s}.open_requests AS o (request_id, first_seen_at, last_seen_at, terminal_seen_at, due_at)
-         SELECT $2, $4, $4, $5, CASE WHEN $5::timestamptz IS NULL THEN $6 ELSE $4 END WHERE EXISTS (SELECT 1 FROM ins)
+         SELECT $2, $4::timestamptz, $4::timestamptz, $5::timestamptz, CASE WHEN $5::timestamptz IS NULL THEN $6::timestamptz ELSE $4::timestamptz END WHERE EXISTS (SELECT 1 FROM ins)
          ON CONFLICT (request_id) DO UPDATE SET
            first_seen_at    = LEAST(o.first_seen_at, EXCLUDED.first_seen_at),
            last_seen_at     = GREATEST(o.last_seen_at, EXCLUDED.last_seen_at),
