@@ -34,8 +34,8 @@ interface CurrentFamily {
   group: string | undefined;
   groupTimestamp: number | undefined;
   seenGroups: Set<string>;
-  /** Series already seen in the current group at the current timestamp. */
-  groupSeries: Set<string>;
+  /** Series (label object → sample names) already seen in the current group. */
+  groupSeries: Map<Labels, string[]>;
 }
 
 /**
@@ -126,19 +126,21 @@ export class OpenMetricsFamilies implements FamilyTracker {
   private checkGrouping(cur: CurrentFamily, sample: Sample, ts: number | undefined, fail: (m: string) => void): boolean {
     const key = groupKey(sample, cur.family);
     const sameGroup = cur.group !== undefined && key === cur.group;
-    if (cur.group !== undefined && key !== cur.group && cur.seenGroups.has(key)) {
+    if (cur.group !== undefined && !sameGroup && cur.seenGroups.has(key)) {
       fail('samples of one label set must be contiguous (group seen before)');
     }
-    if (cur.group !== undefined && key === cur.group) {
+    if (sameGroup) {
       if ((ts === undefined) !== (cur.groupTimestamp === undefined)) fail('some samples of a group have timestamps and others not');
       else if (ts !== undefined && cur.groupTimestamp !== undefined && cur.groupTimestamp > ts && cur.family.type !== 'info') {
         fail('timestamps went backwards within a group');
       }
     }
     if (!sameGroup) cur.groupSeries.clear();
-    const seriesId = sample.name + '\u0002' + labelKey(sample.labels, undefined);
-    const repeated = sameGroup && ts === cur.groupTimestamp && cur.groupSeries.has(seriesId);
-    cur.groupSeries.add(seriesId);
+    // Label objects are shared per label text, so (name, labels object) identifies a series here.
+    let names = cur.groupSeries.get(sample.labels);
+    const repeated = sameGroup && ts === cur.groupTimestamp && names !== undefined && names.includes(sample.name);
+    if (names === undefined) cur.groupSeries.set(sample.labels, (names = []));
+    if (!repeated) names.push(sample.name);
     cur.group = key;
     cur.groupTimestamp = ts;
     cur.seenGroups.add(key);
@@ -159,7 +161,7 @@ export class OpenMetricsFamilies implements FamilyTracker {
       group: undefined,
       groupTimestamp: undefined,
       seenGroups: new Set(),
-      groupSeries: new Set(),
+      groupSeries: new Map(),
     };
     return this.current;
   }
@@ -200,19 +202,27 @@ function isCanonicalBound(le: string): boolean {
 function groupKey(sample: Sample, family: MetricFamily): string {
   const type = family.type;
   if (type === 'info') return '';
-  let skip: string | undefined;
+  let skip = '';
   if (type === 'summary' && sample.name === family.name) skip = 'quantile';
   else if (type === 'stateset') skip = family.name;
   else if ((type === 'histogram' || type === 'gaugehistogram') && sample.name === family.name + '_bucket') skip = 'le';
   return labelKey(sample.labels, skip);
 }
 
-function labelKey(labels: Labels, skip: string | undefined): string {
+/** Keys by label object and skipped name: label objects are shared, so most lookups hit. */
+const keyCache = new WeakMap<Labels, Map<string, string>>();
+
+function labelKey(labels: Labels, skip: string): string {
+  let byskip = keyCache.get(labels);
+  const known = byskip?.get(skip);
+  if (known !== undefined) return known;
   const names = Object.keys(labels)
     .filter((n) => n !== skip)
     .sort();
   let key = '';
   for (const n of names) key += n + '\u0000' + labels[n] + '\u0001';
+  if (byskip === undefined) keyCache.set(labels, (byskip = new Map()));
+  byskip.set(skip, key);
   return key;
 }
 
