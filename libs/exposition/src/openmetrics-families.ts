@@ -1,6 +1,6 @@
 import type { Labels } from '@arcwatch/contracts';
 import { OPENMETRICS_TYPES, type FamilyTracker, type MetadataKeyword, type ParseSink } from './family-tracker';
-import { checkHistogram, type TrackedSample } from './openmetrics-histogram';
+import { checkHistogram, labelKey, type TrackedSample } from './openmetrics-histogram';
 import { codePointLength, unescapeHelp } from './labels';
 import { parseNumber } from './numbers';
 import type { MetricFamily, MetricType, Sample } from './types';
@@ -30,6 +30,8 @@ interface CurrentFamily {
   unitSet: boolean;
   firstLine: number;
   allowed: readonly string[];
+  hasSamples: boolean;
+  /** Samples of (gauge) histograms, kept for the structure check when the family ends. */
   samples: TrackedSample[];
   group: string | undefined;
   groupTimestamp: number | undefined;
@@ -52,7 +54,7 @@ export class OpenMetricsFamilies implements FamilyTracker {
 
   onMetadata(keyword: MetadataKeyword, name: string, text: string, line: number): void {
     let cur = this.current;
-    if (cur && cur.family.name === name && cur.samples.length > 0) {
+    if (cur && cur.family.name === name && cur.hasSamples) {
       this.sink.error(line, undefined, `${keyword} for "${name}" after its samples`, 'metadata');
       return;
     }
@@ -99,6 +101,7 @@ export class OpenMetricsFamilies implements FamilyTracker {
     }
 
     const repeated = this.checkGrouping(cur, sample, rawTimestamp, fail);
+    cur.hasSamples = true;
 
     const v = sample.value;
     if (type === 'stateset' && v !== 0 && v !== 1) fail('stateset values must be 0 or 1');
@@ -114,7 +117,7 @@ export class OpenMetricsFamilies implements FamilyTracker {
     }
     // A series repeated at the same timestamp (e.g. timestamps equal after truncation) is
     // returned but left out of the histogram checks, where it would look like a bucket out of order.
-    if (!repeated) cur.samples.push({ sample, suffix, timestamp: rawTimestamp, line });
+    if (!repeated && (type === 'histogram' || type === 'gaugehistogram')) cur.samples.push({ sample, suffix, timestamp: rawTimestamp, line });
     return cur.index;
   }
 
@@ -157,6 +160,7 @@ export class OpenMetricsFamilies implements FamilyTracker {
       unitSet: false,
       firstLine: line,
       allowed: [name],
+      hasSamples: false,
       samples: [],
       group: undefined,
       groupTimestamp: undefined,
@@ -207,23 +211,6 @@ function groupKey(sample: Sample, family: MetricFamily): string {
   else if (type === 'stateset') skip = family.name;
   else if ((type === 'histogram' || type === 'gaugehistogram') && sample.name === family.name + '_bucket') skip = 'le';
   return labelKey(sample.labels, skip);
-}
-
-/** Keys by label object and skipped name: label objects are shared, so most lookups hit. */
-const keyCache = new WeakMap<Labels, Map<string, string>>();
-
-function labelKey(labels: Labels, skip: string): string {
-  let byskip = keyCache.get(labels);
-  const known = byskip?.get(skip);
-  if (known !== undefined) return known;
-  const names = Object.keys(labels)
-    .filter((n) => n !== skip)
-    .sort();
-  let key = '';
-  for (const n of names) key += n + '\u0000' + labels[n] + '\u0001';
-  if (byskip === undefined) keyCache.set(labels, (byskip = new Map()));
-  byskip.set(skip, key);
-  return key;
 }
 
 function exemplarLength(labels: Labels): number {

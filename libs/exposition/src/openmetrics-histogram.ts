@@ -1,3 +1,4 @@
+import type { Labels } from '@arcwatch/contracts';
 import { parseNumber } from './numbers';
 import type { Sample } from './types';
 
@@ -91,11 +92,23 @@ export function checkHistogram(samples: readonly TrackedSample[]): HistogramProb
 }
 
 function runKey(t: TrackedSample): string {
-  const labels = t.sample.labels;
+  return labelKey(t.sample.labels, t.suffix === '_bucket' ? 'le' : '');
+}
+
+/** Keys by label object and skipped name: label objects are shared, so most lookups hit. */
+const keyCache = new WeakMap<Labels, Map<string, string>>();
+
+export function labelKey(labels: Labels, skip: string): string {
+  let byskip = keyCache.get(labels);
+  const known = byskip?.get(skip);
+  if (known !== undefined) return known;
   const names = Object.keys(labels)
-    .filter((n) => !(t.suffix === '_bucket' && n === 'le'))
+    .filter((n) => n !== skip)
     .sort();
   let key = '';
   for (const n of names) key += n + '\u0000' + labels[n] + '\u0001';
+  if (byskip === undefined) keyCache.set(labels, (byskip = new Map()));
+  byskip.set(skip, key);
   return key;
 }
+

@@ -11,7 +11,7 @@ const i = (key: string, v: number) => ({ key, value: { intValue: String(v) } });
 const d = (key: string, v: number) => ({ key, value: { doubleValue: v } });
 
 /** A span as vLLM's v1 output processor exports it, plus a gateway span and a plain HTTP span. */
-export function vllmTracePayload() {
+function vllmTracePayload() {
   return {
     resourceSpans: [
       {
