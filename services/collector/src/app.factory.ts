@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import fastifyFormbody from '@fastify/formbody';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { CollectorAppModule } from './app.module';
@@ -33,8 +32,6 @@ export async function createCollectorApp(config: CollectorConfig, opts: CreateCo
   const app = await NestFactory.create<NestFastifyApplication>(CollectorAppModule.forRoot({ config, settings, logger, ...(opts.clock ? { clock: opts.clock } : {}) }), adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
   });
-  // Prometheus clients (Grafana, promtool) POST query parameters as x-www-form-urlencoded.
-  await app.register(fastifyFormbody);
   app.useGlobalFilters(new CollectorErrorFilter());
   app.enableShutdownHooks();
   return app;
