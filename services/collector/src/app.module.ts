@@ -4,6 +4,7 @@ import { CoreModule, type CoreOptions } from './core/core.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PushModule } from './push/push.module';
 import { QueryModule } from './query/query.module';
+import { RecordingModule } from './recording/recording.module';
 import { RemoteWriteModule } from './remote-write/remote-write.module';
 import { ScrapeModule } from './scrape/scrape.module';
 import { WriterModule } from './writer/writer.module';
@@ -24,7 +25,7 @@ export class CollectorAppModule {
         CoreModule.forRoot({ ...opts, withStorage: store }),
         ObservabilityModule,
         ...(ingest ? [ScrapeModule, PushModule, RemoteWriteModule] : []),
-        ...(store ? [WriterModule, CatalogModule, QueryModule] : []),
+        ...(store ? [WriterModule, CatalogModule, QueryModule, RecordingModule] : []),
       ],
     };
   }

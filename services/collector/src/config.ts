@@ -14,6 +14,8 @@ export const collectorEnvSchema = z.object({
   COLLECTOR_HOST: z.string().min(1).default('0.0.0.0'),
   /** Prometheus-style YAML with global, scrape_configs and an arcwatch block; none = push only. */
   COLLECTOR_CONFIG: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+  /** Prometheus rule-group YAML files, comma-separated; their recording rules run where the store is. */
+  COLLECTOR_RULES: z.string().optional(),
   /** all = scraper + writer in one process; scraper = scrape and accept pushes; writer = project to storage and serve the catalog. */
   COLLECTOR_ROLE: z.enum(['all', 'scraper', 'writer']).default('all'),
   /** Postgres schema that holds the collector's tables. */
@@ -32,6 +34,7 @@ export interface CollectorConfig {
   port: number;
   host: string;
   scrapeConfigFile: string | undefined;
+  ruleFiles: string[];
   role: CollectorRole;
   dbSchema: string;
   writerBatch: number;
@@ -52,6 +55,7 @@ export function loadCollectorConfig(env: Record<string, string | undefined> = pr
     port: e.COLLECTOR_PORT,
     host: e.COLLECTOR_HOST,
     scrapeConfigFile: e.COLLECTOR_CONFIG,
+    ruleFiles: (e.COLLECTOR_RULES ?? '').split(',').map((f) => f.trim()).filter((f) => f !== ''),
     role: e.COLLECTOR_ROLE,
     dbSchema: e.COLLECTOR_DB_SCHEMA,
     writerBatch: e.COLLECTOR_WRITER_BATCH,

@@ -155,7 +155,8 @@ function checkRule(rule: RawRule, path: PathKey[], groupLabels: Record<string, s
 /** Validates a rule file's text; `file` names the source in errors and in the groups. */
 export function parseRuleFile(text: string, file: string, opts: RuleLoadOptions = {}): RuleGroup[] {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  // merge: Prometheus's YAML reader resolves `<<` merge keys, and rule files use them for shared labels.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
   if (doc.errors.length > 0) {
     throw new ConfigFileError(
       doc.errors.map((e) => {
@@ -189,6 +190,7 @@ export function parseRuleFile(text: string, file: string, opts: RuleLoadOptions 
     for (const name of Object.keys(g.labels ?? {})) {
       if (!validLabel(name, mode)) issues.push(at.issue([...gPath, 'labels'], `invalid label name: ${name}`, name));
     }
+    if (g.interval !== undefined && parseDuration(g.interval) === 0) issues.push(at.issue([...gPath, 'interval'], 'interval must be greater than 0'));
     const recording: RecordingRule[] = [];
     let alerting = 0;
     (g.rules ?? []).forEach((r, ri) => {

@@ -18,6 +18,8 @@ const FIXTURES = [
   'node-exporter/node-exporter-1.5.0-debian12.metrics.txt',
   'prometheus-exposition/prometheus-alltypes.237mfs.prom.txt',
   'prometheus-exposition/promtool-metrics-test.prom',
+  'prometheus-exposition/prometheus-alltypes.5mfs.om.txt',
+  'prometheus-exposition/prometheus-1histogram.om.txt',
 ];
 
 function sampleLines(text: string): number {

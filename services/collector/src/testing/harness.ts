@@ -16,7 +16,7 @@ import { parseScrapeConfig } from '../config/scrape-config.loader';
 export interface TargetServer {
   url: string;
   port: number;
-  /** path → body (text exposition); a missing path answers 404. */
+  /** path → body (text exposition; OpenMetrics when it ends with # EOF); a missing path answers 404. */
   routes: Map<string, string>;
   close(): Promise<void>;
 }
@@ -29,7 +29,8 @@ export async function startTargetServer(routes: Record<string, string> = {}): Pr
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
+    const openMetrics = /(^|\n)# EOF\s*$/.test(body);
+    res.writeHead(200, { 'Content-Type': openMetrics ? 'application/openmetrics-text; version=1.0.0; charset=utf-8' : 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
