@@ -3,7 +3,7 @@ import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstrea
 import type { MsgHdrs } from '@nats-io/nats-core';
 import type { MessagingLogger } from './logger';
 import type { Naming } from './naming';
-import { DEFAULT_BACKOFF, describeError, settle, type BackoffPolicy } from './retry-policy';
+import { DEFAULT_BACKOFF, describeError, settle, type BackoffPolicy, type Settlement } from './retry-policy';
 
 export interface InboundMessage {
   /** Canonical subject (test namespace stripped). */
@@ -67,18 +67,24 @@ export interface RunnerDeps {
   deadLetter(req: DeadLetterRequest): Promise<void>;
 }
 
+/** The settings every runner shares: what the durable is, and how failures are settled. */
+export type DurableSettings = Required<Omit<ConsumerOptions, 'backoff' | 'handler' | 'batch'>> & { backoff: BackoffPolicy };
+
 export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'backoff'>> & { backoff: BackoffPolicy };
 
-export function resolveConsumerOptions(opts: ConsumerOptions): ResolvedConsumerOptions {
+export function resolveDurableSettings(opts: Omit<ConsumerOptions, 'handler' | 'batch'>): DurableSettings {
   return {
     maxDeliver: 5,
     ackWaitMs: 30_000,
     maxAckPending: 1_000,
-    batch: 10,
     deliverPolicy: 'all',
     ...opts,
     backoff: { ...DEFAULT_BACKOFF, ...opts.backoff },
   };
+}
+
+export function resolveConsumerOptions(opts: ConsumerOptions): ResolvedConsumerOptions {
+  return { batch: 10, ...opts, ...resolveDurableSettings(opts) };
 }
 
 const RESTART_DELAY_MS = 1_000;
@@ -89,24 +95,29 @@ const RESTART_DELAY_MS = 1_000;
  */
 const PULL_EXPIRES_MS = 5_000;
 
-/** One consume loop over a durable pull consumer; messages are handled one at a time, in order. */
-export class ConsumerRunner implements ConsumerHandle {
-  private stopping = false;
+/**
+ * The consume loop over a durable pull consumer, shared by the one-at-a-time and the batch
+ * runner: (re)connecting to the consumer, stopping, and carrying out a Settlement.
+ */
+export abstract class PullRunner implements ConsumerHandle {
+  protected stopping = false;
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private wakeRestart: (() => void) | undefined;
 
   constructor(
-    private readonly deps: RunnerDeps,
-    private readonly opts: ResolvedConsumerOptions,
+    protected readonly deps: RunnerDeps,
+    protected readonly settings: DurableSettings,
+    /** Messages pulled ahead per pull request. */
+    private readonly prefetch: number,
   ) {}
 
   get stream(): StreamKey {
-    return this.opts.stream;
+    return this.settings.stream;
   }
 
   get durable(): string {
-    return this.opts.durable;
+    return this.settings.durable;
   }
 
   start(): void {
@@ -121,25 +132,20 @@ export class ConsumerRunner implements ConsumerHandle {
     await this.loop;
   }
 
+  /** Handles messages until the iterator ends (stop, or a broken pull: the loop restarts). */
+  protected abstract process(messages: ConsumerMessages): Promise<void>;
+
   private async run(): Promise<void> {
-    const streamName = this.deps.naming.streamName(this.opts.stream);
+    const streamName = this.deps.naming.streamName(this.settings.stream);
     while (!this.stopping) {
       try {
-        const consumer = await this.deps.js.consumers.get(streamName, this.opts.durable);
+        const consumer = await this.deps.js.consumers.get(streamName, this.settings.durable);
         if (this.stopping) return;
-        this.messages = await consumer.consume({ max_messages: this.opts.batch, expires: PULL_EXPIRES_MS });
-        for await (const m of this.messages) {
-          if (this.stopping) {
-            // Back to the other members without waiting out ack-wait. Not at once: NATS 2.9 may
-            // hand an immediate nak straight back to this consumer's still-open pull request.
-            m.nak(PULL_EXPIRES_MS);
-            continue;
-          }
-          await this.handle(m);
-        }
+        this.messages = await consumer.consume({ max_messages: this.prefetch, expires: PULL_EXPIRES_MS });
+        await this.process(this.messages);
       } catch (err) {
         if (this.stopping) return;
-        this.deps.logger.error({ err: describeError(err), durable: this.opts.durable }, 'consumer loop failed; restarting');
+        this.deps.logger.error({ err: describeError(err), durable: this.settings.durable }, 'consumer loop failed; restarting');
       }
       if (!this.stopping) await this.pause(RESTART_DELAY_MS);
     }
@@ -155,23 +161,26 @@ export class ConsumerRunner implements ConsumerHandle {
     });
   }
 
-  private async handle(m: JsMsg): Promise<void> {
-    const inbound = toInbound(m, this.deps.naming);
-    const { maxDeliver } = this.opts;
-    // The server never stops redelivering (max_deliver −1, see ensureConsumer): a handler that
-    // crashed the process or outran ack-wait on its last attempt still reaches the DLQ here,
-    // without being run again.
-    if (inbound.deliveryCount > maxDeliver) {
-      await this.deadLetter(m, inbound, `delivered ${inbound.deliveryCount} times without being settled (handler crashed or exceeded ack wait)`);
-      return;
-    }
-    let failure: { error: unknown } | undefined;
-    try {
-      await this.opts.handler(inbound);
-    } catch (error) {
-      failure = { error: error ?? new Error('handler threw a nullish value') };
-    }
-    const outcome = settle(failure?.error, inbound.deliveryCount, maxDeliver, this.opts.backoff);
+  /**
+   * Gives a message that was pulled but never handled back to the other members. Not at once:
+   * NATS 2.9 may hand an immediate nak straight back to this consumer's still-open pull request.
+   */
+  protected release(m: JsMsg): void {
+    m.nak(PULL_EXPIRES_MS);
+  }
+
+  /**
+   * The server never stops redelivering (max_deliver −1, see ensureConsumer): a handler that
+   * crashed the process or outran ack-wait on its last attempt still reaches the DLQ here,
+   * without being run again. Returns true when the message was taken care of this way.
+   */
+  protected async deadLetterIfExhausted(m: JsMsg, inbound: InboundMessage): Promise<boolean> {
+    if (inbound.deliveryCount <= this.settings.maxDeliver) return false;
+    await this.deadLetter(m, inbound, `delivered ${inbound.deliveryCount} times without being settled (handler crashed or exceeded ack wait)`);
+    return true;
+  }
+
+  protected async apply(m: JsMsg, inbound: InboundMessage, outcome: Settlement): Promise<void> {
     switch (outcome.kind) {
       case 'ack':
         m.ack();
@@ -192,8 +201,8 @@ export class ConsumerRunner implements ConsumerHandle {
   private async deadLetter(m: JsMsg, inbound: InboundMessage, reason: string): Promise<void> {
     try {
       await this.deps.deadLetter({
-        stream: this.opts.stream,
-        durable: this.opts.durable,
+        stream: this.settings.stream,
+        durable: this.settings.durable,
         subject: inbound.subject,
         seq: inbound.seq,
         deliveryCount: inbound.deliveryCount,
@@ -204,7 +213,7 @@ export class ConsumerRunner implements ConsumerHandle {
       // Never term a message whose dead letter was not stored: it would be lost. It comes back
       // after the longest backoff and is dead-lettered again (the DLQ event id de-duplicates).
       this.deps.logger.error({ err: describeError(err), subject: inbound.subject, seq: inbound.seq }, 'dead-letter publish failed; message kept');
-      m.nak(this.opts.backoff.maxMs);
+      m.nak(this.settings.backoff.maxMs);
       return;
     }
     this.deps.logger.warn({ subject: inbound.subject, seq: inbound.seq, deliveryCount: inbound.deliveryCount, reason }, 'message dead-lettered');
@@ -213,7 +222,39 @@ export class ConsumerRunner implements ConsumerHandle {
   }
 }
 
-function toInbound(m: JsMsg, naming: Naming): InboundMessage {
+/** One consume loop whose messages are handled one at a time, in order. */
+export class ConsumerRunner extends PullRunner {
+  constructor(
+    deps: RunnerDeps,
+    private readonly opts: ResolvedConsumerOptions,
+  ) {
+    super(deps, opts, opts.batch);
+  }
+
+  protected async process(messages: ConsumerMessages): Promise<void> {
+    for await (const m of messages) {
+      if (this.stopping) {
+        this.release(m);
+        continue;
+      }
+      await this.handle(m);
+    }
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    const inbound = toInbound(m, this.deps.naming);
+    if (await this.deadLetterIfExhausted(m, inbound)) return;
+    let failure: { error: unknown } | undefined;
+    try {
+      await this.opts.handler(inbound);
+    } catch (error) {
+      failure = { error: error ?? new Error('handler threw a nullish value') };
+    }
+    await this.apply(m, inbound, settle(failure?.error, inbound.deliveryCount, this.opts.maxDeliver, this.opts.backoff));
+  }
+}
+
+export function toInbound(m: JsMsg, naming: Naming): InboundMessage {
   return {
     subject: naming.fromWire(m.subject),
     data: m.data,

@@ -15,7 +15,8 @@ import {
 } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { ConsumerRunner, resolveConsumerOptions, type ConsumerHandle, type ConsumerOptions, type DeadLetterRequest, type ResolvedConsumerOptions } from './consumer-runner';
+import { BatchConsumerRunner, resolveBatchOptions, type BatchConsumerOptions } from './batch-consumer-runner';
+import { ConsumerRunner, resolveConsumerOptions, type ConsumerHandle, type ConsumerOptions, type DeadLetterRequest, type DurableSettings, type PullRunner } from './consumer-runner';
 import { deadLetterEvent } from './dead-letter';
 import { MessagingError } from './errors';
 import { defaultLogger, type MessagingLogger } from './logger';
@@ -63,7 +64,7 @@ function isApiError(err: unknown, code: number): boolean {
 
 /** The one JetStream adapter: streams, de-duplicated publishing, durable pull consumers. */
 export class EventBus {
-  private readonly runners = new Set<ConsumerRunner>();
+  private readonly runners = new Set<PullRunner>();
   private readonly encoder = new TextEncoder();
   private draining: Promise<void> | undefined;
 
@@ -218,12 +219,38 @@ export class EventBus {
   async consume(opts: ConsumerOptions): Promise<ConsumerHandle> {
     if (this.draining) throw new MessagingError('BUS_DRAINING', `consume ${opts.durable} after drain() began`);
     const o = resolveConsumerOptions(opts);
-    validateConsumerOptions(o);
+    validateConsumerOptions(o, [['batch', o.batch]]);
     await this.ensureConsumer(o);
-    const runner = new ConsumerRunner(
-      { js: this.js, naming: this.naming, logger: this.logger, deadLetter: (req) => this.publishDeadLetter(req) },
-      o,
-    );
+    return this.startRunner(new ConsumerRunner(this.runnerDeps(), o));
+  }
+
+  /**
+   * Like consume(), but the handler gets up to `maxBatch` messages at once and commits their
+   * effect together; every message is settled after it resolves (see BatchOutcome).
+   */
+  async consumeBatch(opts: BatchConsumerOptions): Promise<ConsumerHandle> {
+    if (this.draining) throw new MessagingError('BUS_DRAINING', `consume ${opts.durable} after drain() began`);
+    const o = resolveBatchOptions(opts);
+    validateConsumerOptions(o, [
+      ['maxBatch', o.maxBatch],
+      ['maxWaitMs', o.maxWaitMs],
+    ]);
+    if (o.maxBatch > o.maxAckPending) {
+      throw new MessagingError('CONSUMER_CONFIG_INVALID', `consumer ${o.durable}: maxBatch ${o.maxBatch} exceeds maxAckPending ${o.maxAckPending}`);
+    }
+    if (o.maxWaitMs >= o.ackWaitMs) {
+      // Messages waiting for their batch to fill are not kept alive; they would be redelivered.
+      throw new MessagingError('CONSUMER_CONFIG_INVALID', `consumer ${o.durable}: maxWaitMs ${o.maxWaitMs} must be below ackWaitMs ${o.ackWaitMs}`);
+    }
+    await this.ensureConsumer(o);
+    return this.startRunner(new BatchConsumerRunner(this.runnerDeps(), o));
+  }
+
+  private runnerDeps() {
+    return { js: this.js, naming: this.naming, logger: this.logger, deadLetter: (req: DeadLetterRequest) => this.publishDeadLetter(req) };
+  }
+
+  private startRunner(runner: PullRunner): ConsumerHandle {
     this.runners.add(runner);
     runner.start();
     return {
@@ -236,7 +263,7 @@ export class EventBus {
     };
   }
 
-  private async ensureConsumer(o: ResolvedConsumerOptions): Promise<void> {
+  private async ensureConsumer(o: DurableSettings): Promise<void> {
     const stream = this.naming.streamName(o.stream);
     const filter = this.naming.toWire(o.filterSubject);
     // max_deliver stays unlimited on the server: the runner dead-letters at maxDeliver itself, and
@@ -294,14 +321,9 @@ export class EventBus {
   }
 }
 
-function validateConsumerOptions(o: ResolvedConsumerOptions): void {
+function validateConsumerOptions(o: DurableSettings, more: Array<[string, number]>): void {
   assertDurableNameAsMessagingError(o.durable);
-  const positive: Array<[string, number]> = [
-    ['maxDeliver', o.maxDeliver],
-    ['ackWaitMs', o.ackWaitMs],
-    ['maxAckPending', o.maxAckPending],
-    ['batch', o.batch],
-  ];
+  const positive: Array<[string, number]> = [['maxDeliver', o.maxDeliver], ['ackWaitMs', o.ackWaitMs], ['maxAckPending', o.maxAckPending], ...more];
   for (const [field, value] of positive) {
     if (!Number.isInteger(value) || value < 1) {
       throw new MessagingError('CONSUMER_CONFIG_INVALID', `consumer ${o.durable}: ${field} must be a positive integer, got ${value}`);

@@ -1,8 +1,9 @@
 export { EventBus, type EventBusOptions, type PublishItem, type PublishResult, type StreamLimits } from './event-bus';
 export type { ConsumerHandle, ConsumerOptions, InboundMessage } from './consumer-runner';
+export type { BatchConsumerOptions, BatchOutcome } from './batch-consumer-runner';
 export { MessagingError, PoisonMessageError, RetryableError, type MessagingErrorCode } from './errors';
-export { parseOrPoison } from './parse-or-poison';
-export { DEFAULT_BACKOFF, retryDelayMs, settle, type BackoffPolicy, type Settlement } from './retry-policy';
+export { parseEach, parseOrPoison } from './parse-or-poison';
+export { DEFAULT_BACKOFF, retryDelayMs, settle, settleBatch, type BackoffPolicy, type BatchResult, type Settlement } from './retry-policy';
 export { deadLetterEvent, type DeadLetterInput } from './dead-letter';
 export { createNaming, type Naming } from './naming';
 export type { MessagingLogger } from './logger';

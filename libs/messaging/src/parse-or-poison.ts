@@ -16,3 +16,25 @@ export function parseOrPoison<S extends z.ZodType>(
   if (!parsed.ok) throw new PoisonMessageError(`${msg.subject}#${msg.seq}: ${parsed.reason}`);
   return parsed.event;
 }
+
+/**
+ * parseOrPoison over a batch: the messages that parse, with their events, in order, and a
+ * `failed` map (seq → PoisonMessageError) ready to return as the batch outcome.
+ */
+export function parseEach<S extends z.ZodType, M extends { data: Uint8Array; subject: string; seq: number }>(
+  msgs: readonly M[],
+  type: string | readonly string[],
+  schema: S,
+): { parsed: Array<{ msg: M; event: CloudEvent<z.infer<S>> }>; failed: Map<number, PoisonMessageError> } {
+  const parsed: Array<{ msg: M; event: CloudEvent<z.infer<S>> }> = [];
+  const failed = new Map<number, PoisonMessageError>();
+  for (const msg of msgs) {
+    try {
+      parsed.push({ msg, event: parseOrPoison(msg, type, schema) });
+    } catch (err) {
+      if (!(err instanceof PoisonMessageError)) throw err;
+      failed.set(msg.seq, err);
+    }
+  }
+  return { parsed, failed };
+}

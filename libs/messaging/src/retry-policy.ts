@@ -47,3 +47,34 @@ export function settle(
       : retryDelayMs(deliveryCount, policy);
   return { kind: 'nak', delayMs, reason };
 }
+
+/** What a batch handler did: resolved (with the messages it could not take), or threw. */
+export type BatchResult = { kind: 'resolved'; failed?: ReadonlyMap<number, unknown> } | { kind: 'threw'; error: unknown };
+
+/**
+ * The settlement of each message of a batch, in order. Resolved: the messages not named in
+ * `failed` were committed and are acked; a named one is settled by its own error, as `settle`
+ * would for a single message. Threw: nothing was committed, so every message is nak'ed with the
+ * backoff of its own delivery count, or dead-lettered once past maxDeliver. A PoisonMessageError
+ * thrown for the whole batch is not taken as "every message is poison": one malformed message
+ * must not take good ones with it, so the handler has to name it in `failed` instead.
+ */
+export function settleBatch(
+  messages: ReadonlyArray<{ seq: number; deliveryCount: number }>,
+  result: BatchResult,
+  maxDeliver: number,
+  policy: BackoffPolicy = DEFAULT_BACKOFF,
+): Settlement[] {
+  if (result.kind === 'resolved') {
+    return messages.map((m) => {
+      if (!result.failed?.has(m.seq)) return { kind: 'ack' };
+      const error = result.failed.get(m.seq) ?? new Error(`batch handler reported message ${m.seq} as failed without an error`);
+      return settle(error, m.deliveryCount, maxDeliver, policy);
+    });
+  }
+  const error =
+    result.error instanceof PoisonMessageError
+      ? new Error(`${describeError(result.error)} (thrown for the whole batch; name the message in BatchOutcome.failed to dead-letter it alone)`)
+      : result.error;
+  return messages.map((m) => settle(error, m.deliveryCount, maxDeliver, policy));
+}

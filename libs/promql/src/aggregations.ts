@@ -6,6 +6,7 @@ import { executionError } from './errors';
 import { formatG } from './functions';
 import { isValidLabelName } from './label-functions';
 import { formatPromValue } from './literals';
+import { labelsHash } from './xxhash64';
 import { MeanAccumulator, VarianceAccumulator, kahanInc, quantile } from './math-helpers';
 import { METRIC_NAME, dropLabels, keyOn, keyWithout, pickLabels, withoutName, type Sample, type Value } from './values';
 
@@ -84,11 +85,7 @@ function reduce(op: AggregateExpr['op'], samples: Sample[], param: number): numb
 }
 
 export function evalAggregate(ev: Evaluator, e: AggregateExpr, t: number): Value {
-  if (e.op === 'limit_ratio') {
-    const r = ev.evalScalar(e.param!, t);
-    if (Number.isNaN(r)) throw executionError('Ratio value is NaN');
-    throw executionError('limit_ratio is not supported by this engine');
-  }
+  if (e.op === 'limit_ratio') return { type: 'vector', samples: limitRatio(ev, e, t) };
   if (e.op === 'count_values') {
     const label = ev.evalString(e.param!, t);
     if (!isValidLabelName(label)) throw executionError(`invalid label name ${JSON.stringify(label)}`);
@@ -119,4 +116,31 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr, t: number): Value
     type: 'vector',
     samples: groupSamples(e, samples).map((g) => ({ labels: g.labels, value: reduce(e.op, g.samples, param) })),
   };
+}
+
+const TWO_POW_64 = 2 ** 64;
+
+/**
+ * limit_ratio(r, v): a series is kept when its label hash, scaled to [0, 1), lies below r; a
+ * negative r keeps the complement, those at or above 1 + r. So `limit_ratio(r, v)` and
+ * `limit_ratio(-(1 - r), v)` split v exactly, and a series stays picked from step to step.
+ */
+function limitRatio(ev: Evaluator, e: AggregateExpr, t: number): Sample[] {
+  let r = ev.evalScalar(e.param!, t);
+  if (Number.isNaN(r)) throw executionError('Ratio value is NaN');
+  if (r < -1 || r > 1) {
+    const capped = r < -1 ? -1 : 1;
+    ev.notes.warn(`ratio value should be between -1 and 1, got ${formatG(r)}, capping to ${formatG(capped)}`, e.param!.pos);
+    r = capped;
+  }
+  const samples = ev.evalVector(e.expr, t);
+  if (r === 0) return [];
+  const out: Sample[] = [];
+  for (const g of groupSamples(e, samples)) {
+    for (const s of g.samples) {
+      const offset = Number(labelsHash(s.labels)) / TWO_POW_64;
+      if (r >= 0 ? offset < r : offset >= 1 + r) out.push(s);
+    }
+  }
+  return out;
 }

@@ -82,15 +82,20 @@ function setOp(op: 'and' | 'or' | 'unless', lhs: Sample[], rhs: Sample[], matchi
   return lhs.filter((s) => rightSigs.has(sig(s.labels)) === (op === 'and'));
 }
 
+/** Label sets as Prometheus prints them in errors: `{__name__="x", a="b"}`, names sorted. */
+function promLabels(labels: Labels): string {
+  return `{${Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(', ')}}`;
+}
+
 function matchGroupLabels(labels: Labels, matching: VectorMatching): string {
-  if (matching.on) return formatLabels(pickLabels(labels, matching.labels));
+  if (matching.on) return promLabels(pickLabels(labels, matching.labels));
   const ignored = new Set([...matching.labels, METRIC_NAME]);
   const kept: Labels = {};
   for (const [k, v] of Object.entries(labels)) if (!ignored.has(k)) kept[k] = v;
-  return formatLabels(kept);
+  return promLabels(kept);
 }
 
-function resultLabels(e: BinaryExpr, many: Sample, one: Sample, matching: VectorMatching): Labels {
+function resultLabels(many: Sample, one: Sample | undefined, matching: VectorMatching): Labels {
   let labels: Labels;
   if (matching.card === 'one-to-one') {
     if (matching.on) labels = pickLabels(many.labels, matching.labels);
@@ -102,45 +107,53 @@ function resultLabels(e: BinaryExpr, many: Sample, one: Sample, matching: Vector
     labels = { ...many.labels };
   }
   for (const l of matching.include) {
-    const v = one.labels[l];
+    const v = one?.labels[l];
     if (v !== undefined && v !== '') labels[l] = v;
     else delete labels[l];
   }
   return labels;
 }
 
+/**
+ * Vector/vector arithmetic and comparisons. With fill modifiers a series that finds no partner
+ * is paired with the fill value instead of being dropped; the result labels are then worked
+ * out from the series that is present, as if it had matched.
+ */
 function vectorVector(e: BinaryExpr, lhs: Sample[], rhs: Sample[], matching: VectorMatching): Sample[] {
   if (matching.card === 'many-to-many') throw executionError('many-to-many only allowed for set operators');
+  // Nothing can match, so duplicates on either side go unreported, as in Prometheus.
+  if ((lhs.length === 0 || rhs.length === 0) && !e.fill) return [];
   const sig = signature(matching);
   // The "one" side must be unique per match group; group_right swaps which side that is.
   const swapped = matching.card === 'one-to-many';
   const [manySide, oneSide] = swapped ? [rhs, lhs] : [lhs, rhs];
+  // fill.lhs stands in for a missing left operand, fill.rhs for a missing right one.
+  const [fillMany, fillOne] = swapped ? [e.fill?.rhs, e.fill?.lhs] : [e.fill?.lhs, e.fill?.rhs];
   const ones = new Map<string, Sample>();
   for (const s of oneSide) {
     const key = sig(s.labels);
     const prev = ones.get(key);
     if (prev) {
       throw executionError(
-        `found duplicate series for the match group ${matchGroupLabels(s.labels, matching)} on the ${swapped ? 'left' : 'right'} hand-side of the operation: [${formatLabels(prev.labels)}, ${formatLabels(s.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
+        `found duplicate series for the match group ${matchGroupLabels(s.labels, matching)} on the ${swapped ? 'left' : 'right'} hand-side of the operation: [${promLabels(prev.labels)}, ${promLabels(s.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
       );
     }
     ones.set(key, s);
   }
   const matchedOnce = new Set<string>();
   const outputKeys = new Set<string>();
+  const usedOnes = new Set<string>();
   const out: Sample[] = [];
-  for (const s of manySide) {
-    const key = sig(s.labels);
-    const one = ones.get(key);
-    if (!one) continue;
-    const [l, r] = swapped ? [one.value, s.value] : [s.value, one.value];
+  const emit = (many: Sample, one: Sample | undefined, manyValue: number, oneValue: number, key: string) => {
+    const [l, r] = swapped ? [oneValue, manyValue] : [manyValue, oneValue];
     let { value, keep } = applyOp(e.op, l, r);
     if (e.returnBool) {
       value = keep ? 1 : 0;
       keep = true;
     }
-    if (!keep) continue;
-    const labels = resultLabels(e, s, one, matching);
+    // Pairs a comparison filters out take no part in the uniqueness checks.
+    if (!keep) return;
+    const labels = resultLabels(many, one, matching);
     if (matching.card === 'one-to-one') {
       if (matchedOnce.has(key)) throw executionError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
       matchedOnce.add(key);
@@ -149,8 +162,21 @@ function vectorVector(e: BinaryExpr, lhs: Sample[], rhs: Sample[], matching: Vec
       if (outputKeys.has(outKey)) throw executionError('multiple matches for labels: grouping labels must ensure unique matches');
       outputKeys.add(outKey);
     }
-    const dropName = dropsName(e) || s.dropName;
-    out.push({ labels, value, dropName });
+    out.push({ labels, value, dropName: dropsName(e) || many.dropName });
+  };
+  for (const s of manySide) {
+    const key = sig(s.labels);
+    const one = ones.get(key);
+    if (one) {
+      usedOnes.add(key);
+      emit(s, one, s.value, one.value, key);
+    } else if (fillOne !== undefined) {
+      emit(s, undefined, s.value, fillOne, key);
+    }
+  }
+  if (fillMany !== undefined) {
+    // A "one"-side series nobody matched stands in for the missing "many" side.
+    for (const [key, one] of ones) if (!usedOnes.has(key)) emit(one, one, fillMany, one.value, key);
   }
   return out;
 }

@@ -80,7 +80,7 @@ describe('PromqlEngine', () => {
     store.add({ __name__: 'b', x: '1', y: '2' }, 0, 1);
     const engine = new PromqlEngine(store);
     await expect(engine.instantQuery('a + on(x) b', 0)).rejects.toThrow(
-      'found duplicate series for the match group {x="1"} on the right hand-side of the operation: [b{x="1", y="1"}, b{x="1", y="2"}];many-to-many matching not allowed: matching labels must be unique on one side',
+      'found duplicate series for the match group {x="1"} on the right hand-side of the operation: [{__name__="b", x="1", y="1"}, {__name__="b", x="1", y="2"}];many-to-many matching not allowed: matching labels must be unique on one side',
     );
     await expect(engine.instantQuery('a + on(x) b', 0)).rejects.toBeInstanceOf(PromqlError);
   });

@@ -46,7 +46,7 @@ describe('parsePromql', () => {
   it('reports syntax errors with line and column', () => {
     const err = parseFailure('sum(rate(x[5m])');
     expect(err.errorType).toBe('bad_data');
-    expect(err.message).toBe('1:16: parse error: unexpected end of input');
+    expect(err.message).toBe('1:16: parse error: unclosed left parenthesis');
     expect(err.position).toEqual({ offset: 15, line: 1, column: 16 });
   });
 

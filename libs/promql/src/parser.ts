@@ -11,6 +11,7 @@ import type {
 } from './ast';
 import { PromqlError, parseError } from './errors';
 import { parseDurationMs, parseNumberLiteral, unquoteString } from './literals';
+import { describeSyntaxError, lexPromql } from './syntax-errors';
 import { checkTypes } from './typecheck';
 
 const BINARY_OPS: Record<string, BinaryOp> = {
@@ -24,7 +25,10 @@ const PARAM_AGGREGATIONS = new Set<AggregateOp>(['topk', 'bottomk', 'quantile', 
 export function parsePromql(query: string): Expr {
   let tree = parser.parse(query);
   let firstError = findError(tree.topNode);
-  if (firstError) {
+  const lexError = lexPromql(query).error;
+  // Lezer's string token runs to the end of input; PromQL's lexer rejects an unclosed quote.
+  if (!firstError && lexError?.msg.startsWith('unterminated')) throw parseError(query, lexError.pos, lexError.msg);
+  if (firstError && !lexError) {
     // Prometheus accepts `2.` as a number; the lezer grammar wants digits after the point.
     // Blanking the point keeps every offset (and so every error position) unchanged.
     const patched = query.replace(/("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)|(\d)\.(?![\w.])/g, (all, str, digit) => (str ? all : `${digit} `));
@@ -57,14 +61,8 @@ function findError(top: SyntaxNode): SyntaxNode | undefined {
 }
 
 function syntaxError(query: string, node: SyntaxNode): PromqlError {
-  const at = node.from;
-  if (at >= query.length || query.slice(at).trim() === '') return parseError(query, at, 'unexpected end of input');
-  const rest = query.slice(at).trimStart();
-  // The grammar lists the known functions, so an unknown one surfaces as a stray "(".
-  const ident = /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(query.slice(0, query.length - rest.length));
-  if (rest.startsWith('(') && ident) return parseError(query, ident.index, `unknown function with name ${JSON.stringify(ident[1])}`);
-  const token = /^(\w+|"[^"]*"?|\S)/.exec(rest)?.[0] ?? rest[0];
-  return parseError(query, query.length - rest.length, `unexpected ${JSON.stringify(token)}`);
+  const { pos, msg } = describeSyntaxError(query, node.from);
+  return parseError(query, pos, msg);
 }
 
 class TreeMapper {
@@ -182,36 +180,49 @@ class TreeMapper {
     return { kind: 'vectorSelector', name, matchers, pos: this.pos(n) };
   }
 
-  private matrixSelector(n: SyntaxNode): MatrixSelector {
-    const [inner, dur] = this.children(n);
-    const sel = this.expr(inner);
-    if (sel.kind !== 'vectorSelector') this.fail(n, 'ranges only allowed for vector selectors');
-    if (sel.offset) this.fail(n, 'no offset modifiers allowed before range');
-    if (sel.at) this.fail(n, 'no @ modifiers allowed before range');
-    return { kind: 'matrixSelector', selector: sel, range: this.duration(dur), pos: this.pos(n) };
+  /**
+   * Lezer attaches `[range]`, `[range:step]`, `offset` and `@` to a whole preceding unary or
+   * binary expression; in PromQL they bind tightest, to the operand right before them
+   * (`-x @ 100` is `-(x @ 100)`, `a + b offset 1m` is `a + (b offset 1m)`).
+   */
+  private rebind(e: Expr, apply: (operand: Expr) => Expr): Expr {
+    if (e.kind === 'unary') return { ...e, expr: this.rebind(e.expr, apply) };
+    if (e.kind === 'binary') return { ...e, rhs: this.rebind(e.rhs, apply) };
+    return apply(e);
   }
 
-  private subquery(n: SyntaxNode): SubqueryExpr {
-    const [inner, range, step] = this.children(n);
-    return {
-      kind: 'subquery', expr: this.expr(inner), range: this.duration(range), step: step ? this.duration(step) : undefined, pos: this.pos(n),
-    };
+  private matrixSelector(n: SyntaxNode): Expr {
+    const [inner, dur] = this.children(n);
+    const range = this.duration(dur);
+    return this.rebind(this.expr(inner), (sel): MatrixSelector => {
+      if (sel.kind !== 'vectorSelector') this.fail(n, 'ranges only allowed for vector selectors');
+      if (sel.offset) this.fail(n, 'no offset modifiers allowed before range');
+      if (sel.at) this.fail(n, 'no @ modifiers allowed before range');
+      return { kind: 'matrixSelector', selector: sel, range, pos: { start: sel.pos.start, end: n.to } };
+    });
+  }
+
+  private subquery(n: SyntaxNode): Expr {
+    const [inner, rangeNode, stepNode] = this.children(n);
+    const range = this.duration(rangeNode);
+    const step = stepNode ? this.duration(stepNode) : undefined;
+    return this.rebind(this.expr(inner), (e): SubqueryExpr => ({ kind: 'subquery', expr: e, range, step, pos: { start: e.pos.start, end: n.to } }));
   }
 
   private offset(n: SyntaxNode): Expr {
     const [inner, , dur] = this.children(n);
-    const e = this.expr(inner);
     const offset = this.duration(dur);
-    const target = e.kind === 'matrixSelector' ? e.selector : e;
-    if (target.kind !== 'vectorSelector' && target.kind !== 'subquery') this.fail(n, 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery');
-    if (target.offset) this.fail(n, 'offset may not be set multiple times');
-    target.offset = offset;
-    return { ...e, pos: this.pos(n) } as Expr;
+    return this.rebind(this.expr(inner), (e) => {
+      const target = e.kind === 'matrixSelector' ? e.selector : e;
+      if (target.kind !== 'vectorSelector' && target.kind !== 'subquery') this.fail(n, 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery');
+      if (target.offset) this.fail(n, 'offset may not be set multiple times');
+      target.offset = offset;
+      return { ...e, pos: { start: e.pos.start, end: n.to } } as Expr;
+    });
   }
 
   private at(n: SyntaxNode): Expr {
     const kids = this.children(n);
-    const e = this.expr(kids[0]);
     const last = kids[kids.length - 1];
     let at: AtModifier;
     if (last.type.name === 'AtModifierPreprocessors') {
@@ -221,11 +232,13 @@ class TreeMapper {
       if (secs === undefined || !Number.isFinite(secs)) this.fail(last, `timestamp out of bounds for @ modifier: ${this.text(last)}`);
       at = { kind: 'time', ms: Math.round(secs * 1000) };
     }
-    const target = e.kind === 'matrixSelector' ? e.selector : e;
-    if (target.kind !== 'vectorSelector' && target.kind !== 'subquery') this.fail(n, '@ modifier must be preceded by an instant vector selector or range vector selector or a subquery');
-    if (target.at) this.fail(n, '@ <timestamp> may not be set multiple times');
-    target.at = at;
-    return { ...e, pos: this.pos(n) } as Expr;
+    return this.rebind(this.expr(kids[0]), (e) => {
+      const target = e.kind === 'matrixSelector' ? e.selector : e;
+      if (target.kind !== 'vectorSelector' && target.kind !== 'subquery') this.fail(n, '@ modifier must be preceded by an instant vector selector or range vector selector or a subquery');
+      if (target.at) this.fail(n, '@ <timestamp> may not be set multiple times');
+      target.at = at;
+      return { ...e, pos: { start: e.pos.start, end: n.to } } as Expr;
+    });
   }
 
   private aggregate(n: SyntaxNode): Expr {
@@ -264,6 +277,14 @@ class TreeMapper {
       if (c.type.name === 'BoolModifier') returnBool = true;
       else if (c.type.name === 'MatchingModifierClause') matching = this.matching(c);
       else if (c.type.name === 'FillModifier') fill = this.fill(c);
+    }
+    const signed = /^\s*([-+])/.exec(this.text(kids[0]));
+    if (op === '^' && kids[0].type.name === 'NumberDurationLiteral' && signed && lhs.kind === 'number') {
+      // The grammar folds the sign into the literal, but a unary sign binds looser than `^`:
+      // `-2 ^ 2` is -(2 ^ 2).
+      const magnitude: Expr = { kind: 'number', value: Math.abs(lhs.value), pos: lhs.pos };
+      const power: Expr = { kind: 'binary', op, lhs: magnitude, rhs, returnBool, matching, fill, pos: this.pos(n) };
+      return signed[1] === '-' ? { kind: 'unary', op: '-', expr: power, pos: this.pos(n) } : power;
     }
     return { kind: 'binary', op, lhs, rhs, returnBool, matching, fill, pos: this.pos(n) };
   }

@@ -11,8 +11,10 @@ export {
   type AppendResult,
   type AppendManyResult,
   type CompactResult,
+  type ImportResult,
   type RetentionOptions,
 } from './samples/sample-store';
+export { type HistorySeries } from './samples/history-import';
 export { sampleStoreMigrations } from './samples/sample-store.migrations';
 export { sampleStoreTables } from './samples/sample-store.schema';
 export { encodeChunk, decodeChunk } from './samples/xor-chunk.codec';

@@ -7,6 +7,7 @@ import type { CollectorConfig } from './config';
 import { loadScrapeConfigFile } from './config/scrape-config.loader';
 import type { ScrapeSettings } from './config/scrape-config.schema';
 import { createLogger, PinoNestLogger } from './core/logger';
+import { loadRuleFiles } from './recording/rule-file.loader';
 import type { Clock } from './core/tokens';
 import { CollectorErrorFilter } from './http/prometheus-response';
 
@@ -24,12 +25,13 @@ const BODY_LIMIT = 64 * 1024 * 1024;
 export async function createCollectorApp(config: CollectorConfig, opts: CreateCollectorOptions = {}): Promise<NestFastifyApplication> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const settings = opts.settings ?? (config.scrapeConfigFile ? loadScrapeConfigFile(config.scrapeConfigFile) : EMPTY_SETTINGS);
+  const ruleGroups = loadRuleFiles(config.ruleFiles);
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT });
   const fastify = adapter.getInstance();
   // remote_write sends snappy-compressed protobuf; the import endpoint takes any text exposition.
   fastify.addContentTypeParser(['application/x-protobuf', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   fastify.addContentTypeParser(['application/openmetrics-text'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  const app = await NestFactory.create<NestFastifyApplication>(CollectorAppModule.forRoot({ config, settings, logger, ...(opts.clock ? { clock: opts.clock } : {}) }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(CollectorAppModule.forRoot({ config, settings, logger, ruleGroups, ...(opts.clock ? { clock: opts.clock } : {}) }), adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
   });
   app.useGlobalFilters(new CollectorErrorFilter());

@@ -5,6 +5,7 @@ import { ObservabilityModule } from './observability/observability.module';
 import { PushModule } from './push/push.module';
 import { QueryModule } from './query/query.module';
 import { RecordingModule } from './recording/recording.module';
+import type { RuleGroup } from './recording/rule-file.loader';
 import { RemoteWriteModule } from './remote-write/remote-write.module';
 import { ScrapeModule } from './scrape/scrape.module';
 import { WriterModule } from './writer/writer.module';
@@ -15,7 +16,7 @@ import { WriterModule } from './writer/writer.module';
  */
 @Module({})
 export class CollectorAppModule {
-  static forRoot(opts: Omit<CoreOptions, 'withStorage'>): DynamicModule {
+  static forRoot(opts: Omit<CoreOptions, 'withStorage'> & { ruleGroups?: readonly RuleGroup[] }): DynamicModule {
     const role = opts.config.role;
     const ingest = role === 'all' || role === 'scraper';
     const store = role === 'all' || role === 'writer';
@@ -25,7 +26,7 @@ export class CollectorAppModule {
         CoreModule.forRoot({ ...opts, withStorage: store }),
         ObservabilityModule,
         ...(ingest ? [ScrapeModule, PushModule, RemoteWriteModule] : []),
-        ...(store ? [WriterModule, CatalogModule, QueryModule, RecordingModule] : []),
+        ...(store ? [WriterModule, CatalogModule, QueryModule, RecordingModule.forRoot(opts.ruleGroups ?? [])] : []),
       ],
     };
   }

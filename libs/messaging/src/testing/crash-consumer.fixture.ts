@@ -2,7 +2,8 @@
  * Child process for crash-redelivery.int-spec.ts: consumes with a durable, applies the effect,
  * says so on stdout and then hangs inside the handler, never acking, until the test SIGKILLs it.
  * Usage: node tools/register.js libs/messaging/src/testing/crash-consumer.fixture.ts
- * with NS, DURABLE, SUBJECT, ACK_WAIT_MS and DATABASE_URL in the environment.
+ * with NS, DURABLE, SUBJECT, ACK_WAIT_MS and DATABASE_URL in the environment; MODE=batch uses
+ * consumeBatch and commits the whole batch in one transaction before hanging.
  */
 import { Client } from 'pg';
 import { EventBus } from '../event-bus';
@@ -17,6 +18,30 @@ async function main(): Promise<void> {
   const db = new Client({ connectionString: env('DATABASE_URL') });
   await db.connect();
   const bus = await EventBus.connect({ name: 'crash-consumer', namespace: env('NS'), logger: quietLogger });
+  if (process.env.MODE === 'batch') {
+    await bus.consumeBatch({
+      stream: 'requests',
+      durable: env('DURABLE'),
+      filterSubject: env('SUBJECT'),
+      ackWaitMs: Number(env('ACK_WAIT_MS')),
+      maxBatch: 10,
+      maxWaitMs: 300,
+      handler: async (msgs) => {
+        const ids = msgs.map((m) => m.json<{ id: string }>().id);
+        await db.query('BEGIN');
+        await db.query(
+          "INSERT INTO attempts (event_id, worker, delivery_count) SELECT id, 'child', n FROM unnest($1::text[], $2::int[]) AS a(id, n)",
+          [ids, msgs.map((m) => m.deliveryCount)],
+        );
+        await db.query('INSERT INTO effects (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [ids]);
+        await db.query('COMMIT');
+        process.stdout.write(`IN_HANDLER ${ids.join(',')}\n`);
+        await new Promise(() => undefined); // the crash happens here, after the commit and before the acks
+      },
+    });
+    process.stdout.write('READY\n');
+    return;
+  }
   await bus.consume({
     stream: 'requests',
     durable: env('DURABLE'),

@@ -36,7 +36,6 @@ export interface TestFileReport {
 /** Features the engine does not implement; evals using them are skipped with this reason. */
 function unsupportedFeature(query: string, ast: Expr | undefined): string | undefined {
   if (/\b(anchored|smoothed)\b/.test(query)) return 'extended range selectors (anchored/smoothed) are not supported';
-  if (/\bfill(_left|_right)?\s*\(/.test(query)) return 'fill() binary operator modifiers are not supported';
   if (/<\/|>\//.test(query)) return 'trim operators </ and >/ apply to native histograms only';
   if (/\binfo\s*\(/.test(query)) return 'info() is not supported (experimental)';
   if (!ast) {
@@ -48,7 +47,6 @@ function unsupportedFeature(query: string, ast: Expr | undefined): string | unde
   walkExpr(ast, (e) => {
     if (reason) return;
     if (e.kind === 'call' && FUNCTIONS[e.func]?.nativeHistogram) reason = `native histogram function ${e.func}()`;
-    else if (e.kind === 'aggregate' && e.op === 'limit_ratio') reason = 'limit_ratio is not supported (experimental)';
   });
   return reason;
 }

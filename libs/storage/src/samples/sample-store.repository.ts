@@ -89,6 +89,11 @@ export async function tryCompactionLock(client: PoolClient, schema: string): Pro
   return rows[0]?.ok === true;
 }
 
+/** The compactor's lock, waited for: bulk imports rewrite the same chunk rows. */
+export async function waitCompactionLock(client: PoolClient, schema: string): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`arcwatch.compact.${schema}`]);
+}
+
 /** Removes up to `limit` head rows that ended before `cutoffMs` and returns their payloads. */
 export async function takeHeadRows(client: PoolClient, schema: string, cutoffMs: number, limit: number): Promise<Buffer[]> {
   const { rows } = await client.query<{ payload: Buffer }>(

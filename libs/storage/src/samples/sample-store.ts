@@ -6,6 +6,8 @@ import { ensurePartitions, ensurePartitionsCovering, type EnsurePartitionsResult
 import { withTransaction } from '../pool';
 import { bucketStart, decodeChunkSamples, groupHeadPayloads, mergeChunk } from './chunk-compaction';
 import { decodeHeadPayload } from './head-payload.codec';
+import { historyChunks, type HistorySeries } from './history-import';
+import { canonicalLabelKey } from './label-matching';
 import { ScrapeCache, headRow, type ResolvedBatch } from './scrape-cache';
 import { clip, concat, mergeSorted, sortUnique, valuesOf, wordsOf, type SampleArrays } from './sample-merge';
 import * as repo from './sample-store.repository';
@@ -38,6 +40,13 @@ export interface CompactResult {
   samples: number;
 }
 
+export interface ImportResult {
+  series: number;
+  newSeries: number;
+  samples: number;
+  chunks: number;
+}
+
 export interface RetentionOptions {
   retentionDays: number;
   /** Batch ids are remembered this long for idempotency (default 1 day). */
@@ -45,6 +54,8 @@ export interface RetentionOptions {
 }
 
 const COMPACT_ROWS_PER_TX = 1000;
+/** Chunk rows written per bulk-import transaction (~1 MB of encoded data at the fleet's mix). */
+const IMPORT_CHUNKS_PER_TX = 4000;
 /** A catalog gap younger than this may be a series still being committed by another writer. */
 const GAP_TTL_MS = 60_000;
 
@@ -178,6 +189,44 @@ export class SampleStore implements Queryable {
       if (done) break;
     }
     return { series: series.size, samples };
+  }
+
+  /**
+   * Bulk history (backfills, benchmarks): encodes the samples straight into chunk rows, skipping
+   * the head. A chunk already stored for a (series, bucket) is merged, stored samples winning on
+   * equal timestamps as in compaction, under the compactor's lock.
+   */
+  async importHistory(input: readonly HistorySeries[]): Promise<ImportResult> {
+    const keyed = input.map((s) => {
+      const labels = normalizeLabels(s.labels);
+      if (!labels.__name__) throw new StorageError('INVALID_BATCH', 'a series without __name__');
+      return { labels, key: canonicalLabelKey(labels) };
+    });
+    const missing = new Map<string, Labels>();
+    for (const k of keyed) if (this.catalog.idFor(k.key) === undefined && !missing.has(k.key)) missing.set(k.key, k.labels);
+    const newSeries = missing.size > 0 ? await this.createSeries(missing) : 0;
+    const pending = input.flatMap((s, i) => historyChunks(this.catalog.idFor(keyed[i]!.key)!, s.timestamps, s.values, this.chunkSpanMs));
+    if (pending.length === 0) return { series: 0, newSeries, samples: 0, chunks: 0 };
+    let min = Infinity;
+    let max = -Infinity;
+    for (const p of pending) {
+      min = Math.min(min, p.startMs);
+      max = Math.max(max, p.samples.timestamps[p.samples.timestamps.length - 1]!);
+    }
+    await this.ensureChunkPartitions(min, max);
+    let samples = 0;
+    for (let i = 0; i < pending.length; i += IMPORT_CHUNKS_PER_TX) {
+      const slice = pending.slice(i, i + IMPORT_CHUNKS_PER_TX);
+      await withTransaction(this.pool, async (client) => {
+        await repo.waitCompactionLock(client, this.schema);
+        const stored = await repo.chunksAt(client, this.schema, slice.map((p) => p.seriesId), slice.map((p) => p.startMs));
+        const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
+        const writes = slice.map((p) => mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`)));
+        for (const p of slice) samples += p.samples.timestamps.length;
+        await repo.upsertChunks(client, this.schema, writes);
+      });
+    }
+    return { series: new Set(pending.map((p) => p.seriesId)).size, newSeries, samples, chunks: pending.length };
   }
 
   private async ensureChunkPartitions(fromMs: number, toMs: number): Promise<void> {

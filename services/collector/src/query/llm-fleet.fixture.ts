@@ -7,8 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { INestApplicationContext } from '@nestjs/common';
 import type { MetricsBatchV1 } from '@arcwatch/contracts';
+import type { SampleStore } from '@arcwatch/storage';
 import { FIXTURES_DIR } from '@arcwatch/testing';
+import { SAMPLE_STORE } from '../core/tokens';
 import { parseBody } from '../ingest/exposition';
 import { buildScrapeBatch, EMPTY_STATE, type ScrapedSample, type ScrapeOptions, type TargetScrapeState } from '../scrape/scrape-batch';
 import { hostOf, type ScrapeTarget } from '../scrape/target';
@@ -112,4 +115,13 @@ export function llmFleetBatches(): MetricsBatchV1[] {
     ...scrapes(target('dcgm', INSTANCES.a100), [[T0_MS, a100], [T1_MS, a100]]),
     ...scrapes(target('dcgm', INSTANCES.l4), [[T0_MS, l4], [T1_MS, fillFramebuffer(l4)]]),
   ];
+}
+
+/**
+ * Stores the fleet through the collector's own SampleStore, the one the writer uses: a second
+ * pool on the test database would still be closing when the database is dropped.
+ */
+export async function storeFleet(app: INestApplicationContext): Promise<void> {
+  const store = app.get<SampleStore>(SAMPLE_STORE);
+  for (const batch of llmFleetBatches()) await store.appendBatch(batch);
 }

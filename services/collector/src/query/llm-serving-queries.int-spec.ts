@@ -1,5 +1,5 @@
 import { startCollector, type CollectorHarness } from '../testing/harness';
-import { FIXTURE_FILES, fixtureText, INSTANCES, L4_FILL, llmFleetBatches, PROMPT_TOKENS_ADDED, T0_MS, T1_MS, TTFT, TTFT_ADDED, TTFT_REQUESTS } from './llm-fleet.fixture';
+import { FIXTURE_FILES, fixtureText, INSTANCES, L4_FILL, PROMPT_TOKENS_ADDED, storeFleet, T0_MS, T1_MS, TTFT, TTFT_ADDED, TTFT_REQUESTS } from './llm-fleet.fixture';
 
 /**
  * The classic LLM-serving expressions through /api/v1/query, over the real vLLM and DCGM
@@ -58,7 +58,7 @@ describe('LLM-serving expressions over stored fixture scrapes', () => {
 
   beforeAll(async () => {
     collector = await startCollector();
-    for (const batch of llmFleetBatches()) await collector.store.appendBatch(batch);
+    await storeFleet(collector.app);
   });
 
   afterAll(async () => {

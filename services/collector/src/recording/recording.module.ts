@@ -1,14 +1,20 @@
-import { Module } from '@nestjs/common';
-import type { CollectorConfig } from '../config';
-import { COLLECTOR_CONFIG } from '../core/tokens';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { IngestModule } from '../ingest/ingest.module';
 import { RecordingService, RULE_GROUPS } from './recording.service';
-import { loadRuleFiles } from './rule-file.loader';
+import type { RuleGroup } from './rule-file.loader';
 
-/** Recording rules; the rule files are validated while the app is built, before it listens. */
-@Module({
-  imports: [IngestModule],
-  providers: [{ provide: RULE_GROUPS, useFactory: (config: CollectorConfig) => loadRuleFiles(config.ruleFiles), inject: [COLLECTOR_CONFIG] }, RecordingService],
-  exports: [RecordingService],
-})
-export class RecordingModule {}
+/**
+ * Recording rules. The groups come already validated: the app factory loads the rule files
+ * before anything connects, as it does the scrape configuration.
+ */
+@Module({})
+export class RecordingModule {
+  static forRoot(groups: readonly RuleGroup[]): DynamicModule {
+    return {
+      module: RecordingModule,
+      imports: [IngestModule],
+      providers: [{ provide: RULE_GROUPS, useValue: groups }, RecordingService],
+      exports: [RecordingService],
+    };
+  }
+}

@@ -10,7 +10,7 @@ import { resolveTenant, type KeyDirectory } from './tenant-directory';
 export interface AssemblyPolicy {
   /** How long after the terminal event to wait for phases still missing (late or reordered). */
   completionGraceMs: number;
-  /** A request with no terminal event is abandoned this long after its last event arrived. */
+  /** A request with no terminal event is abandoned this long after its first event arrived. */
   abandonAfterMs: number;
 }
 
@@ -30,7 +30,12 @@ const PHASES_REPORTED: readonly RequestEventKind[] = ['received', 'queued', 'sch
  * - a terminal event with phases missing → wait out the grace period, then assemble without them
  *   (a phase may be late or may never come: a request cancelled while queued is never scheduled,
  *   a gateway may not report `queued`; the grace period is what lets reordered phases still count);
- * - no terminal event → abandoned once `abandonAfterMs` passed since the last event arrived.
+ * - no terminal event → abandoned once `abandonAfterMs` passed since the first event arrived (from
+ *   the first, so that a request which keeps trickling events cannot stay open forever).
+ *
+ * `nowMs` is the assembly clock: in the service, how far the consumer has read the stream (see
+ * AssemblyService.progressMs), so that a stalled or lagging consumer does not run out grace
+ * periods for phases that are waiting in the stream.
  */
 export function decide(state: RequestState, nowMs: number, policy: AssemblyPolicy, directory: KeyDirectory): Decision {
   const events = sortedEvents(state);
@@ -41,7 +46,7 @@ export function decide(state: RequestState, nowMs: number, policy: AssemblyPolic
     if (missing.length > 0 && nowMs < graceEnds) return { type: 'wait', untilMs: graceEnds };
     return { type: 'assemble', record: assemble(state, directory) };
   }
-  const abandonAt = state.lastSeenAtMs + policy.abandonAfterMs;
+  const abandonAt = state.firstSeenAtMs + policy.abandonAfterMs;
   if (nowMs < abandonAt) return { type: 'wait', untilMs: abandonAt };
   return { type: 'assemble', record: assemble(state, directory) };
 }

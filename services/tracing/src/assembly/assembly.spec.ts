@@ -71,11 +71,13 @@ describe('assembly decider', () => {
     expect(done.record.e2eMs).toBe(1305);
   });
 
-  it('given no terminal event, abandons the request only after the timeout since its last event', () => {
-    const s: RequestState = { ...stateOf(happyPath.slice(0, 3)), lastSeenAtMs: T0 + 50 };
+  it('given no terminal event, abandons the request once the timeout since its first event passed, however late its last one came', () => {
+    // A request that keeps trickling events (a stuck stream re-sending `first_token`) is still
+    // abandoned on time: the deadline does not move with each new event.
+    const s: RequestState = { ...stateOf(happyPath.slice(0, 3)), lastSeenAtMs: T0 + 59_000 };
     const policy = { ...DEFAULT_POLICY, abandonAfterMs: 60_000 };
-    expect(decide(s, T0 + 60_049, policy, EMPTY_DIRECTORY)).toEqual({ type: 'wait', untilMs: T0 + 60_050 });
-    const d = decide(s, T0 + 60_050, policy, EMPTY_DIRECTORY);
+    expect(decide(s, T0 + 59_999, policy, EMPTY_DIRECTORY)).toEqual({ type: 'wait', untilMs: T0 + 60_000 });
+    const d = decide(s, T0 + 60_000, policy, EMPTY_DIRECTORY);
     expect(d.type === 'assemble' && d.record.status).toBe('abandoned');
     if (d.type !== 'assemble') return;
     expect(d.record.endedAt).toBe(at(105));

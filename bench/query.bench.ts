@@ -1,0 +1,201 @@
+/**
+ * Range-query benchmark: 6 h of the 1,000-GPU reference fleet (../shared/bench/fleet.mjs) at a
+ * 15 s step, loaded into a fresh SampleStore (importHistory: straight into chunks), into
+ * VictoriaMetrics (/api/v1/import) and into Prometheus (promtool blocks); then the two reference
+ * queries as 6 h range queries at a 15 s step, median of N warm runs on each.
+ *
+ *   npm run bench:query -- [--hours 6] [--nodes 125] [--runs 5] [--competitors vm,prom|none] [--no-docs] [--profile-only]
+ *
+ * The default full run takes about 10 minutes and rewrites the generated block of the `## Query`
+ * section of docs/benchmarks.md (`--no-docs` leaves it alone). `--profile-only` loads and runs
+ * only ArcWatch's queries (for `node --cpu-prof`).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PromqlEngine } from '@arcwatch/promql';
+import { SampleStore, createPool, migrate, sampleStoreMigrations, type HistorySeries } from '@arcwatch/storage';
+import { REPO_ROOT, createTestDatabase } from '@arcwatch/testing';
+import { FLEET_SCRIPT, generateHistory, type FleetHistory } from './fleet-history';
+import { httpGet, rangeQueryUrl, runCommand, startPrometheus, startVictoriaMetrics, type RunningServer } from './competitors';
+import { compareMatrices, fmt, machine, median, writeQuerySection } from './query-report';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i]!;
+  if (!a.startsWith('--')) continue;
+  const next = process.argv[i + 1];
+  if (next !== undefined && !next.startsWith('--')) args.set(a.slice(2), next), i++;
+  else args.set(a.slice(2), 'true');
+}
+const HOURS = Number(args.get('hours') ?? 6);
+const NODES = Number(args.get('nodes') ?? 125);
+const RUNS = Number(args.get('runs') ?? 5);
+const PROFILE_ONLY = args.has('profile-only');
+const COMPETITORS = PROFILE_ONLY ? [] : (args.get('competitors') ?? 'vm,prom').split(',').filter((c) => c === 'vm' || c === 'prom');
+const WRITE_DOCS = !args.has('no-docs') && !PROFILE_ONLY;
+const STEP_SEC = 15;
+const IMPORT_GROUP = 2500;
+
+const QUERIES = [
+  { id: 'q1', expr: 'avg by (Hostname)(DCGM_FI_DEV_GPU_UTIL)' },
+  { id: 'q2', expr: 'histogram_quantile(0.99, sum by (le, model_name)(rate(vllm:time_to_first_token_seconds_bucket[5m])))' },
+] as const;
+
+const log = (msg: string): void => void process.stdout.write(`${msg}\n`);
+
+async function timeRuns(fn: () => Promise<string>): Promise<{ median: number; runs: number[]; body: string }> {
+  let body = await fn(); // warm-up
+  const runs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    body = await fn();
+    runs.push(performance.now() - t0);
+  }
+  return { median: median(runs), runs, body };
+}
+
+async function loadStore(store: SampleStore, h: FleetHistory): Promise<{ ms: number; samples: number; chunks: number }> {
+  const t0 = performance.now();
+  let samples = 0;
+  let chunks = 0;
+  for (let from = 0; from < h.labels.length; from += IMPORT_GROUP) {
+    const group: HistorySeries[] = [];
+    for (let i = from; i < Math.min(h.labels.length, from + IMPORT_GROUP); i++) {
+      group.push({ labels: h.labels[i]!, timestamps: h.timestamps, values: h.matrix.subarray(i * h.steps, (i + 1) * h.steps) });
+    }
+    const r = await store.importHistory(group);
+    samples += r.samples;
+    chunks += r.chunks;
+  }
+  return { ms: performance.now() - t0, samples, chunks };
+}
+
+interface Row {
+  system: string;
+  q1: number;
+  q2: number;
+  note: string;
+}
+
+async function main(): Promise<void> {
+  const endMs = Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000;
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'arcwatch-query-bench-'));
+  const db = await createTestDatabase();
+  const pool = createPool(db.url, { max: 4 });
+  const servers: RunningServer[] = [];
+  try {
+    let t0 = performance.now();
+    const h = await generateHistory({ nodes: NODES, hours: HOURS, stepSec: STEP_SEC, endMs });
+    const total = h.labels.length * h.steps;
+    log(`workload: ${NODES} nodes, ${fmt(h.labels.length)} series × ${fmt(h.steps)} scrapes = ${fmt(total)} samples (generated in ${fmt(performance.now() - t0)} ms)`);
+
+    // Competitor input files are written by fleet.mjs itself (same seed and end time → same data),
+    // in the background while ArcWatch loads; the queries are timed only after every load is done.
+    const common = ['--nodes', String(NODES), '--hours', String(HOURS), '--step', String(STEP_SEC), '--end-ms', String(endMs)];
+    const vmjson = path.join(tmp, 'fleet.vmjson');
+    const om = path.join(tmp, 'fleet.om');
+    const files = Promise.all([
+      COMPETITORS.includes('vm') ? runCommand(process.execPath, [FLEET_SCRIPT, 'vmjson', ...common, '--out', vmjson]) : undefined,
+      COMPETITORS.includes('prom') ? runCommand(process.execPath, [FLEET_SCRIPT, 'om', ...common, '--out', om]) : undefined,
+    ]);
+    files.catch(() => undefined);
+
+    await migrate(pool, { schema: 'bench', migrations: sampleStoreMigrations('bench') });
+    const store = new SampleStore(pool, { schema: 'bench' });
+    const load = await loadStore(store, h);
+    const stats = await store.stats();
+    log(`ArcWatch load (importHistory): ${fmt(load.samples)} samples, ${fmt(load.chunks)} chunk rows in ${fmt(load.ms / 1000, 1)} s = ${fmt(load.samples / (load.ms / 1000))} samples/s; ${fmt(stats.bytes / load.samples, 2)} B/sample on disk`);
+
+    let loadNotes = `ArcWatch importHistory ${fmt(load.samples / (load.ms / 1000) / 1000)} k samples/s (competitor files were being generated on the same cores)`;
+    t0 = performance.now();
+    await files;
+    log(`fleet.mjs vmjson/om files written (${fmt((performance.now() - t0) / 1000, 1)} s after the ArcWatch load)`);
+    const lastSec = endMs / 1000;
+    if (COMPETITORS.includes('vm')) {
+      t0 = performance.now();
+      servers.push(await startVictoriaMetrics(tmp, vmjson, { series: h.labels.length, lastSec }));
+      rmSync(vmjson);
+      loadNotes += `; VictoriaMetrics import until queryable ${fmt((performance.now() - t0) / 1000, 1)} s`;
+      log(`VictoriaMetrics loaded in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    }
+    if (COMPETITORS.includes('prom')) {
+      t0 = performance.now();
+      servers.push(await startPrometheus(tmp, om));
+      rmSync(om);
+      loadNotes += `; promtool blocks + Prometheus start ${fmt((performance.now() - t0) / 1000, 1)} s`;
+      log(`Prometheus blocks built and served in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+    }
+
+    const startMs = endMs - HOURS * 3_600_000;
+    const engine = new PromqlEngine(store);
+    const host = machine();
+    log(`machine: ${host}`);
+    const rows: Row[] = [];
+    const ours: Record<string, string> = {};
+    const timed: Record<string, number> = {};
+    for (const q of QUERIES) {
+      const r = await timeRuns(async () => JSON.stringify({ status: 'success', data: await engine.rangeQuery(q.expr, startMs, endMs, STEP_SEC * 1000) }));
+      ours[q.id] = r.body;
+      timed[q.id] = r.median;
+      log(`ArcWatch ${q.id}: median ${fmt(r.median)} ms (runs ${r.runs.map((x) => fmt(x)).join(', ')})`);
+    }
+    rows.push({ system: 'ArcWatch SampleStore + PromqlEngine', q1: timed.q1!, q2: timed.q2!, note: 'in-process `rangeQuery` + JSON of the response' });
+
+    const checks: string[] = [];
+    for (const s of servers) {
+      const variants = s.name.startsWith('Victoria') ? [{ extra: '&nocache=1', note: 'HTTP, `nocache=1` (no rollup result cache)' }, { extra: '', note: 'HTTP, default rollup result cache' }] : [{ extra: '', note: 'HTTP' }];
+      for (const v of variants) {
+        const res: Record<string, number> = {};
+        for (const q of QUERIES) {
+          const r = await timeRuns(async () => {
+            const { status, body } = await httpGet(rangeQueryUrl(s.baseUrl, q.expr, startMs / 1000, endMs / 1000, STEP_SEC, v.extra));
+            if (status !== 200) throw new Error(`${s.name} answered ${status}: ${body.slice(0, 300)}`);
+            return body;
+          });
+          res[q.id] = r.median;
+          log(`${s.name}${v.extra} ${q.id}: median ${fmt(r.median)} ms (runs ${r.runs.map((x) => fmt(x)).join(', ')})`);
+          if (v.extra === variants[0]!.extra) {
+            const c = compareMatrices(ours[q.id]!, r.body);
+            checks.push(`${q.id} vs ${s.name}: ${c.series[0]} / ${c.series[1]} series, ${fmt(c.points[0])} / ${fmt(c.points[1])} points, largest relative difference ${c.maxRelDiff.toExponential(1)}`);
+          }
+        }
+        rows.push({ system: s.name, q1: res.q1!, q2: res.q2!, note: v.note });
+      }
+    }
+    for (const c of checks) log(`check: ${c}`);
+
+    const table = [
+      '| system | q1 `avg by (Hostname)` | q2 `histogram_quantile(0.99, … rate(…[5m]))` | how |',
+      '| --- | ---: | ---: | --- |',
+      ...rows.map((r) => `| ${r.system} | ${fmt(r.q1)} ms | ${fmt(r.q2)} ms | ${r.note} |`),
+    ].join('\n');
+    log(`\n${table}\n`);
+    if (WRITE_DOCS) {
+      const generated = [
+        `Last run ${new Date().toISOString().slice(0, 16)}Z: ${NODES} nodes, ${HOURS} h at ${STEP_SEC} s = ${fmt(total)} samples in ${fmt(h.labels.length)} series; ` +
+          `range ${HOURS} h, step ${STEP_SEC} s; median of ${RUNS} warm runs after one warm-up.`,
+        '',
+        `Machine: ${host}.`,
+        '',
+        table,
+        '',
+        `Loads: ${loadNotes}.`,
+        '',
+        'Same answers: ' + checks.join('; ') + '.',
+      ].join('\n');
+      writeQuerySection(path.join(REPO_ROOT, 'docs', 'benchmarks.md'), generated);
+      log('docs/benchmarks.md updated');
+    }
+  } finally {
+    for (const s of servers) await s.stop();
+    await pool.end();
+    await db.drop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
