@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { CollectorError } from '../errors';
 import { success } from '../http/prometheus-response';
@@ -30,6 +30,7 @@ export class CatalogController {
   }
 
   @Post('series')
+  @HttpCode(200)
   async postSeries(@Query() query: unknown, @Body() body: unknown) {
     return success(await this.catalog.series(readCatalogQuery(query, body)));
   }
@@ -40,6 +41,7 @@ export class CatalogController {
   }
 
   @Post('labels')
+  @HttpCode(200)
   async postLabels(@Query() query: unknown, @Body() body: unknown) {
     return success(await this.catalog.labelNames(readCatalogQuery(query, body)));
   }

@@ -10,7 +10,8 @@ export function success<T>(data: T, warnings?: string[]): { status: 'success'; d
 }
 
 function errorTypeFor(status: number): PrometheusErrorType {
-  if (status === 400 || status === 422) return 'bad_data';
+  if (status === 400) return 'bad_data';
+  if (status === 422) return 'execution';
   if (status === 404) return 'not_found';
   if (status === 503) return 'unavailable';
   if (status === 504) return 'timeout';

@@ -83,7 +83,9 @@ describe('scraping every real fixture', () => {
     expect(series.data[0]).toMatchObject({ __name__: 'DCGM_FI_DEV_GPU_UTIL', job: dcgmJob });
 
     const form = new URLSearchParams([['match[]', `up{job="${dcgmJob}"}`], ['start', '0'], ['end', String(Date.now() / 1000 + 60)]]);
-    const labels = await getJson(fetch(`${collector.url}/api/v1/labels`, { method: 'POST', body: form }));
+    const posted = await fetch(`${collector.url}/api/v1/labels`, { method: 'POST', body: form });
+    expect(posted.status).toBe(200);
+    const labels = await posted.json();
     expect(labels).toEqual({ status: 'success', data: ['__name__', 'fixture', 'instance', 'job'] });
 
     const values = await getJson(fetch(`${collector.url}/api/v1/label/job/values?match[]=up`));

@@ -80,4 +80,14 @@ export const tracingMigrations: Migration[] = [
         value     double precision NOT NULL
       );`,
   },
+  {
+    // How far the assembly consumer has read AW_REQUESTS (JetStream stored-at time of the latest
+    // committed message): grace periods and abandonment are measured on it, not on wall time.
+    id: '0002_consumer_progress',
+    up: ({ schema: s }) => `
+      CREATE TABLE ${s}.consumer_progress (
+        durable   text PRIMARY KEY,
+        stored_at timestamptz NOT NULL
+      );`,
+  },
 ];
