@@ -169,7 +169,7 @@ describe('EventBus.consumeBatch (real NATS)', () => {
       { ids: ['r1', 'r2', 'r3'], deliveryCounts: [3, 3, 3] },
     ]);
     expect(dlq.map((d) => [d.seq, d.deliveryCount, d.reason])).toEqual(
-      [1, 2, 3].map((i) => [expect.any(Number), 3, 'gave up after 3 deliveries: Error: could not serialize access (call 3)']),
+      [1, 2, 3].map(() => [expect.any(Number), 3, 'gave up after 3 deliveries: Error: could not serialize access (call 3)']),
     );
     await sleep(500);
     expect(calls).toHaveLength(3);

@@ -15,17 +15,43 @@ interface Group {
   samples: Sample[];
 }
 
+interface GroupKey {
+  key: string;
+  labels: Labels;
+}
+
+/**
+ * Group keys by input label set, per aggregation and name-removal state. Label sets are never
+ * mutated and a selected series keeps its object across the steps of a range query, so the key
+ * (and the group's label set) is computed once per series instead of once per step.
+ */
+const groupKeyCache = new WeakMap<AggregateExpr, [WeakMap<Labels, GroupKey>, WeakMap<Labels, GroupKey>]>();
+
+function groupKeyOf(e: AggregateExpr, s: Sample, without: ReadonlySet<string>): GroupKey {
+  let caches = groupKeyCache.get(e);
+  if (!caches) groupKeyCache.set(e, (caches = [new WeakMap(), new WeakMap()]));
+  const cache = caches[s.dropName ? 1 : 0];
+  let gk = cache.get(s.labels);
+  if (!gk) {
+    // A name already marked for removal takes no part in grouping.
+    const labels = s.dropName ? withoutName(s.labels) : s.labels;
+    gk = e.without
+      ? { key: keyWithout(labels, without), labels: dropLabels(labels, without) }
+      : { key: keyOn(labels, e.grouping), labels: pickLabels(labels, e.grouping) };
+    cache.set(s.labels, gk);
+  }
+  return gk;
+}
+
 /** Splits the input into groups in first-seen order, as Prometheus emits them. */
 function groupSamples(e: AggregateExpr, samples: Sample[], extraKey?: (s: Sample) => string): Group[] {
   const without = new Set([...e.grouping, METRIC_NAME]);
   const groups = new Map<string, Group>();
   for (const s of samples) {
-    // A name already marked for removal takes no part in grouping.
-    const labels = s.dropName ? withoutName(s.labels) : s.labels;
-    let key = e.without ? keyWithout(labels, without) : keyOn(labels, e.grouping);
-    if (extraKey) key += '\u0002' + extraKey(s);
+    const gk = groupKeyOf(e, s, without);
+    const key = extraKey ? gk.key + '\u0002' + extraKey(s) : gk.key;
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { labels: e.without ? dropLabels(labels, without) : pickLabels(labels, e.grouping), samples: [] }));
+    if (!g) groups.set(key, (g = { labels: extraKey ? { ...gk.labels } : gk.labels, samples: [] }));
     g.samples.push(s);
   }
   return [...groups.values()];

@@ -3,7 +3,7 @@ import type { Labels } from '@arcwatch/contracts';
 import { isComparisonOp, isSetOp, type BinaryExpr, type BinaryOp, type VectorMatching } from './ast';
 import type { Evaluator } from './evaluator';
 import { executionError } from './errors';
-import { METRIC_NAME, formatLabels, keyOn, keyWithout, labelsKey, pickLabels, type Sample, type Value } from './values';
+import { METRIC_NAME, keyOn, keyWithout, labelsKey, pickLabels, type Sample, type Value } from './values';
 
 /** Go's math.Pow differs from Math.pow for a base of ±1 with NaN or infinite exponents. */
 function pow(a: number, b: number): number {

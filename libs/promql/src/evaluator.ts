@@ -33,7 +33,12 @@ export interface PreparedSeries {
   vs: Float64Array;
   /** The same points without staleness markers, built on first use by a range selector. */
   points?: { ts: Float64Array; vs: Float64Array };
+  /** resets[i]: how many of points 1..i are lower than the point before (counter resets). */
+  resets?: Uint32Array;
 }
+
+/** A range selector's window over one series as an index range into its points (no copies). */
+export type WindowVisitor = (s: PreparedSeries, p: { ts: Float64Array; vs: Float64Array }, from: number, to: number) => void;
 
 /** Index of the first element > x in a sorted array. */
 export function upperBound(a: ArrayLike<number>, x: number, lo = 0, hi = a.length): number {
@@ -191,6 +196,25 @@ export class Evaluator {
     return out;
   }
 
+  /**
+   * selectMatrix without the views: calls `visit` with each series' points and the index range
+   * [from, to) inside the window. Range queries call this once per series and step, so the two
+   * typed-array views per call that selectMatrix makes dominated their time.
+   */
+  forEachWindow(ms: MatrixSelector, t: number, visit: WindowVisitor): void {
+    const { start, end } = this.matrixWindow(ms, t);
+    let count = 0;
+    for (const s of this.seriesOf(ms.selector)) {
+      const p = (s.points ??= withoutStaleMarkers(s));
+      const from = upperBound(p.ts, start);
+      const to = upperBound(p.ts, end, from);
+      if (to <= from) continue;
+      count += to - from;
+      visit(s, p, from, to);
+    }
+    this.countSamples(count);
+  }
+
   subqueryWindow(sq: SubqueryExpr, t: number): { start: number; end: number; step: number } {
     const end = this.referenceTime(t, sq.at, sq.offset);
     const step = sq.step ? this.durationMs(sq.step) : this.params.subqueryStepMs;
@@ -217,6 +241,15 @@ export class Evaluator {
     }
     return [...byKey.values()];
   }
+}
+
+/** Prefix counts of counter resets over a series' points (see PreparedSeries.resets). */
+export function resetCounts(s: PreparedSeries): Uint32Array {
+  if (s.resets) return s.resets;
+  const vs = (s.points ??= withoutStaleMarkers(s)).vs;
+  const out = new Uint32Array(vs.length);
+  for (let i = 1; i < vs.length; i++) out[i] = out[i - 1] + (vs[i] < vs[i - 1] ? 1 : 0);
+  return (s.resets = out);
 }
 
 function withoutStaleMarkers(s: PreparedSeries): { ts: Float64Array; vs: Float64Array } {

@@ -4,12 +4,12 @@
  */
 import type { Labels } from '@arcwatch/contracts';
 import type { Call, Expr } from './ast';
-import type { Evaluator } from './evaluator';
+import { resetCounts, type Evaluator } from './evaluator';
 import { executionError } from './errors';
 import { FUNCTIONS } from './function-table';
 import { histogramQuantile } from './histogram-quantile';
 import { absent, labelJoin, labelReplace, sortByLabel } from './label-functions';
-import { RANGE_FUNCTIONS, type RangeWindow } from './range-functions';
+import { INDEXED_RANGE_FUNCTIONS, RANGE_FUNCTIONS, type RangeWindow } from './range-functions';
 import { METRIC_NAME, type RangeSeries, type Sample, type Value } from './values';
 
 export interface CallContext {
@@ -162,6 +162,20 @@ function evalRangeFunction(ctx: CallContext, compute: (w: RangeWindow) => number
     ev.notes.warn(`quantile value should be between 0 and 1, got ${formatG(params[0])}`, call.args[0].pos);
   }
   const arg = unwrap(call.args[matrixIdx]);
+  const checkCounter = call.func === 'rate' || call.func === 'increase';
+  const indexed = INDEXED_RANGE_FUNCTIONS[call.func];
+  if (indexed && arg.kind === 'matrixSelector' && !arg.extension) {
+    const { start, end } = ev.matrixWindow(arg, t);
+    const out: Sample[] = [];
+    ev.forEachWindow(arg, t, (s, p, from, to) => {
+      const r = resetCounts(s);
+      const value = indexed(p.ts, p.vs, from, to, r[to - 1] - r[from], start, end);
+      if (value === undefined) return;
+      if (checkCounter) warnPossibleNonCounter(ctx, s.labels, call.args[matrixIdx]);
+      out.push({ labels: s.labels, value, dropName: true });
+    });
+    return { type: 'vector', samples: out };
+  }
   let series: RangeSeries[];
   let window: { start: number; end: number };
   if (arg.kind === 'matrixSelector') {
@@ -175,7 +189,6 @@ function evalRangeFunction(ctx: CallContext, compute: (w: RangeWindow) => number
     throw executionError(`expected a range vector argument to ${call.func}`);
   }
   const out: Sample[] = [];
-  const checkCounter = call.func === 'rate' || call.func === 'increase';
   for (const s of series) {
     if (s.ts.length === 0) continue;
     const value = compute({ ts: s.ts, vs: s.vs, rangeStart: window.start, rangeEnd: window.end, t, params });

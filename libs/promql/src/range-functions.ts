@@ -24,25 +24,43 @@ export interface RangeFunction {
 }
 
 function extrapolatedRate(w: RangeWindow, isCounter: boolean, isRate: boolean): number | undefined {
-  const { ts, vs } = w;
-  const n = ts.length;
+  return extrapolatedRateIn(w.ts, w.vs, 0, w.ts.length, w.rangeStart, w.rangeEnd, isCounter, isRate, true);
+}
+
+/**
+ * rate/increase/delta over the points [from, to) of a series. `mayReset` false promises that no
+ * point in the range is lower than the one before, which skips the counter-reset scan.
+ */
+function extrapolatedRateIn(
+  ts: ArrayLike<number>,
+  vs: ArrayLike<number>,
+  from: number,
+  to: number,
+  rangeStart: number,
+  rangeEnd: number,
+  isCounter: boolean,
+  isRate: boolean,
+  mayReset: boolean,
+): number | undefined {
+  const n = to - from;
   if (n < 2) return undefined;
-  let result = vs[n - 1] - vs[0];
-  if (isCounter) {
-    for (let i = 1; i < n; i++) if (vs[i] < vs[i - 1]) result += vs[i - 1];
+  const last = to - 1;
+  let result = vs[last] - vs[from];
+  if (isCounter && mayReset) {
+    for (let i = from + 1; i < to; i++) if (vs[i] < vs[i - 1]) result += vs[i - 1];
   }
-  const rangeSeconds = (w.rangeEnd - w.rangeStart) / 1000;
-  let toStart = (ts[0] - w.rangeStart) / 1000;
-  let toEnd = (w.rangeEnd - ts[n - 1]) / 1000;
-  const sampled = (ts[n - 1] - ts[0]) / 1000;
+  const rangeSeconds = (rangeEnd - rangeStart) / 1000;
+  let toStart = (ts[from] - rangeStart) / 1000;
+  let toEnd = (rangeEnd - ts[last]) / 1000;
+  const sampled = (ts[last] - ts[from]) / 1000;
   const avgGap = sampled / (n - 1);
   // Extrapolate to a window edge only when a sample is missing there by at most ~one interval;
   // otherwise assume the series starts or ends inside the window, half an interval out.
   const threshold = avgGap * 1.1;
   if (toStart >= threshold) toStart = avgGap / 2;
-  if (isCounter && result > 0 && vs[0] >= 0) {
+  if (isCounter && result > 0 && vs[from] >= 0) {
     // A counter cannot go below zero: do not extrapolate past the point where it would be 0.
-    const toZero = sampled * (vs[0] / result);
+    const toZero = sampled * (vs[from] / result);
     if (toZero < toStart) toStart = toZero;
   }
   if (toEnd >= threshold) toEnd = avgGap / 2;
@@ -50,6 +68,19 @@ function extrapolatedRate(w: RangeWindow, isCounter: boolean, isRate: boolean): 
   if (isRate) factor /= rangeSeconds;
   return result * factor;
 }
+
+/**
+ * Range functions that can work on an index range of a series' points directly (range queries
+ * evaluate them per series and step; views would cost more than the function). `resets` is the
+ * number of counter resets inside [from, to).
+ */
+export type IndexedRangeFunction = (ts: Float64Array, vs: Float64Array, from: number, to: number, resets: number, rangeStart: number, rangeEnd: number) => number | undefined;
+
+export const INDEXED_RANGE_FUNCTIONS: Record<string, IndexedRangeFunction> = {
+  rate: (ts, vs, from, to, resets, rs, re) => extrapolatedRateIn(ts, vs, from, to, rs, re, true, true, resets > 0),
+  increase: (ts, vs, from, to, resets, rs, re) => extrapolatedRateIn(ts, vs, from, to, rs, re, true, false, resets > 0),
+  delta: (ts, vs, from, to, _resets, rs, re) => extrapolatedRateIn(ts, vs, from, to, rs, re, false, false, false),
+};
 
 function instantDelta(w: RangeWindow, isRate: boolean): number | undefined {
   const n = w.ts.length;

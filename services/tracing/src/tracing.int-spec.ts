@@ -38,6 +38,8 @@ describe('tracing service (NATS + Postgres)', () => {
 
   const pass = () => app.get(AssemblyWorker).runOnce();
   const storedEvents = async () => Number((await pool.query('SELECT count(*) AS n FROM tracing.request_events')).rows[0].n);
+  // A request whose every phase is in is assembled by the consumer's own transaction.
+  const assembled = async (id: string) => Number((await pool.query('SELECT count(*) AS n FROM tracing.requests WHERE request_id = $1', [id])).rows[0].n);
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -67,8 +69,9 @@ describe('tracing service (NATS + Postgres)', () => {
     expect(body.rejected[0].index).toBe(5);
     expect(body.rejected[0].error).toMatch(/kind/);
 
-    await eventually(async () => ((await storedEvents()) === 5 ? true : undefined), 10_000, 'events stored');
-    await pass();
+    await eventually(async () => ((await assembled('http-1')) === 1 ? true : undefined), 10_000, 'http-1 assembled by the consumer');
+    expect(await storedEvents()).toBe(0);
+    await pass(); // relays the outbox
 
     const got = await http('GET', '/api/v1/requests/http-1');
     expect(got.statusCode).toBe(200);
@@ -152,7 +155,7 @@ describe('tracing service (NATS + Postgres)', () => {
     const res = await http('POST', '/v1/traces', encode(payload), { 'content-type': contentType });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain(contentType);
-    await eventually(async () => ((await storedEvents()) >= 5 ? true : undefined), 10_000, 'OTLP events stored');
+    await eventually(async () => ((await assembled(id)) === 1 ? true : undefined), 10_000, 'the OTLP request assembled');
     await pass();
     const got = (await http('GET', `/api/v1/requests/${id}`)).json();
     expect(got).toMatchObject({ status: 'completed', model: 'qwen2.5-0.5b', instance: 'vllm-1', queueMs: 50, ttftMs: 250, prefillMs: 150, e2eMs: 2250, tpotMs: 100 });

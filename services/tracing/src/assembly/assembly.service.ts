@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { EventBus } from '@arcwatch/messaging';
 import { ensurePartitionsCovering, withTransaction } from '@arcwatch/storage';
 import { EVENT_TYPES, SUBJECTS, cloudEvent, isTerminalKind, requestCompletedId, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
 import { CLOCK, type Clock } from '../clock';
@@ -16,10 +17,27 @@ import type { KeyDirectory } from './tenant-directory';
 const DUE_BATCH = 500;
 const DAY_MS = 86_400_000;
 
+export const ASSEMBLY_DURABLE = 'tracing-assembly';
+
+/** One consumed event, with the time JetStream stored it (the assembly clock's unit). */
+export interface StoredEvent {
+  event: RequestEventV1;
+  storedAtMs: number;
+}
+
+type OpenRequestRow = Omit<RequestState, 'events'> & { events: RequestEventV1[] };
+
 /**
- * The shell around the pure decider: events go into Postgres (the state that survives a
- * SIGKILL), and `assembleDue` decides every due request in one transaction that also projects
- * the finished ones, queues their request.completed events and counts them in the statistics.
+ * The shell around the pure decider. `recordBatch` stores a group of consumed events (the state
+ * that survives a SIGKILL) and, in the same transaction, assembles the requests they completed.
+ * `assembleDue` decides the requests whose grace period or abandonment deadline has passed.
+ * Either way one transaction projects the finished requests, queues their request.completed
+ * events in the outbox and counts them in the statistics.
+ *
+ * Time here is stream time: an event is "seen" when JetStream stored it, and the assembly clock
+ * is how far the consumer has read (see progressMs), so a consumer that stalls or lags behind a
+ * backlog does not run out grace periods of phases still waiting in the stream, and a replay
+ * decides the same way as the live run did.
  */
 @Injectable()
 export class AssemblyService {
@@ -32,6 +50,7 @@ export class AssemblyService {
     @Inject(TRACING_CONFIG) private readonly config: TracingConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(KEY_DIRECTORY) private readonly directory: KeyDirectory,
+    @Inject(EventBus) private readonly bus: EventBus,
     private readonly stats: StatsService,
     private readonly metrics: TracingMetrics,
   ) {
@@ -39,63 +58,99 @@ export class AssemblyService {
     this.policy = { completionGraceMs: config.completionGraceMs, abandonAfterMs: config.abandonAfterMs };
   }
 
-  /** Stores one parsed event; resolves once it is committed (the consumer acks after that). */
-  async record(event: RequestEventV1): Promise<RecordOutcome> {
-    const e = toAssemblyEvent(event);
-    const outcome = await this.repo.recordEvent(this.pool, e, this.clock.nowMs(), isTerminalKind(e.kind), this.policy.abandonAfterMs);
-    if (outcome.late) this.metrics.inc('events_late');
-    else if (!outcome.inserted) this.metrics.inc('events_duplicate');
-    else this.metrics.inc('events_ingested');
-    return outcome;
+  /**
+   * Stores a group of parsed events and assembles the requests they completed, in one
+   * transaction; resolves once it is committed (the consumer acks after that).
+   */
+  async recordBatch(items: readonly StoredEvent[]): Promise<RecordOutcome[]> {
+    if (items.length === 0) return [];
+    const events = items.map((x) => ({ e: toAssemblyEvent(x.event), seenAtMs: x.storedAtMs, terminal: isTerminalKind(x.event.kind) }));
+    const progress = Math.max(...items.map((x) => x.storedAtMs));
+    const { outcomes, assembled } = await withTransaction(this.pool, async (db) => {
+      const recorded = await this.repo.recordEvents(db, events, this.policy.abandonAfterMs);
+      const rows = await this.repo.claimByIds(db, recorded.terminalRequests);
+      const n = await this.decideAndProject(db, rows, progress);
+      await this.repo.advanceProgress(db, ASSEMBLY_DURABLE, progress);
+      return { outcomes: recorded.outcomes, assembled: n };
+    });
+    this.countAfterCommit(assembled);
+    const late = outcomes.filter((o) => o.late).length;
+    const duplicate = outcomes.filter((o) => !o.late && !o.inserted).length;
+    if (late > 0) this.metrics.inc('events_late', late);
+    if (duplicate > 0) this.metrics.inc('events_duplicate', duplicate);
+    if (outcomes.length - late - duplicate > 0) this.metrics.inc('events_ingested', outcomes.length - late - duplicate);
+    return outcomes;
   }
 
   /** Decides every request due now; returns how many were assembled. Loops until none is due. */
   async assembleDue(): Promise<number> {
     let total = 0;
+    const now = await this.progressMs();
     for (;;) {
-      const n = await this.assembleBatch();
-      total += n.assembled;
+      const n = await withTransaction(this.pool, async (db) => {
+        const due = await this.repo.claimDue(db, now, DUE_BATCH);
+        return { claimed: due.length, assembled: await this.decideAndProject(db, due, now) };
+      });
+      this.countAfterCommit(n.assembled);
+      total += n.assembled.fresh.length;
       if (n.claimed < DUE_BATCH) break;
     }
     this.metrics.setOpenRequests(await this.repo.countOpen(this.pool));
     return total;
   }
 
-  private async assembleBatch(): Promise<{ claimed: number; assembled: number }> {
-    const now = this.clock.nowMs();
-    return withTransaction(this.pool, async (db) => {
-      const due = await this.repo.claimDue(db, now, DUE_BATCH);
-      const waits: Array<{ requestId: string; dueAtMs: number }> = [];
-      const records: RequestCompletedV1[] = [];
-      for (const row of due) {
-        const state = rebuild(row);
-        if (state === undefined) {
-          // Both rows are written by one statement, so this is not expected; look again later
-          // rather than invent a record.
-          waits.push({ requestId: row.requestId, dueAtMs: now + this.policy.abandonAfterMs });
-          continue;
-        }
-        const d = decide(state, now, this.policy, this.directory);
-        if (d.type === 'wait') waits.push({ requestId: row.requestId, dueAtMs: d.untilMs });
-        else records.push(d.record);
+  /**
+   * The assembly clock. While the consumer has nothing undelivered or unacked it is the wall
+   * clock; otherwise it is how far the consumer has committed (stored-at time of its latest
+   * message), which stands still while the consumer is stalled. With several replicas that is
+   * the furthest one; the others lag it by at most a batch.
+   */
+  async progressMs(): Promise<number> {
+    const wall = this.clock.nowMs();
+    const committed = await this.repo.progress(this.pool, ASSEMBLY_DURABLE);
+    const caughtUp = await this.bus.jsm.consumers
+      .info(this.bus.streamName('requests'), ASSEMBLY_DURABLE)
+      .then((info) => info.num_pending === 0 && info.num_ack_pending === 0)
+      .catch(() => false); // NATS unreachable or no consumer yet: the consumer is not progressing either
+    if (committed === undefined) return wall;
+    return caughtUp ? Math.max(wall, committed) : Math.min(wall, committed);
+  }
+
+  private async decideAndProject(db: PoolClient, rows: OpenRequestRow[], now: number): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
+    const waits: Array<{ requestId: string; dueAtMs: number }> = [];
+    const records: RequestCompletedV1[] = [];
+    for (const row of rows) {
+      const state = rebuild(row);
+      if (state === undefined) {
+        // Both rows are written by one statement, so this is not expected; look again later
+        // rather than invent a record.
+        waits.push({ requestId: row.requestId, dueAtMs: now + this.policy.abandonAfterMs });
+        continue;
       }
-      await this.repo.reschedule(db, waits);
-      if (records.length === 0) return { claimed: due.length, assembled: 0 };
-      await this.ensurePartitions(records);
-      const fresh = await this.repo.finish(db, records, now);
-      await this.repo.enqueue(
-        db,
-        fresh.map((r) => {
-          const subject = SUBJECTS.requestCompleted(r.tenant);
-          const id = requestCompletedId(r.requestId);
-          return { eventId: id, subject, event: cloudEvent({ id, type: EVENT_TYPES.requestCompleted, source: 'arcwatch/tracing', subject: r.requestId, time: r.endedAt, data: r }) };
-        }),
-      );
-      await this.stats.apply(db, fresh);
-      for (const r of fresh) this.metrics.assembledRequest(r.status);
-      if (fresh.length < records.length) this.metrics.inc('events_late', records.length - fresh.length);
-      return { claimed: due.length, assembled: fresh.length };
-    });
+      const d = decide(state, now, this.policy, this.directory);
+      if (d.type === 'wait') waits.push({ requestId: row.requestId, dueAtMs: d.untilMs });
+      else records.push(d.record);
+    }
+    await this.repo.reschedule(db, waits);
+    if (records.length === 0) return { fresh: [], late: 0 };
+    await this.ensurePartitions(records);
+    const fresh = await this.repo.finish(db, records, this.clock.nowMs());
+    await this.repo.enqueue(
+      db,
+      fresh.map((r) => {
+        const subject = SUBJECTS.requestCompleted(r.tenant);
+        const id = requestCompletedId(r.requestId);
+        return { eventId: id, subject, event: cloudEvent({ id, type: EVENT_TYPES.requestCompleted, source: 'arcwatch/tracing', subject: r.requestId, time: r.endedAt, data: r }) };
+      }),
+    );
+    await this.stats.apply(db, fresh);
+    return { fresh, late: records.length - fresh.length };
+  }
+
+  /** Counters move only for what was committed: a rolled-back batch is counted when it is retried. */
+  private countAfterCommit(a: { fresh: RequestCompletedV1[]; late: number }): void {
+    for (const r of a.fresh) this.metrics.assembledRequest(r.status);
+    if (a.late > 0) this.metrics.inc('events_late', a.late);
   }
 
   /** A replayed or very late request may start on a day with no partition yet. */
