@@ -22,7 +22,8 @@ const MATCH_OPS: Record<string, MatchType> = { EqlSingle: '=', Neq: '!=', EqlReg
 const PARAM_AGGREGATIONS = new Set<AggregateOp>(['topk', 'bottomk', 'quantile', 'count_values', 'limitk', 'limit_ratio']);
 
 /** Parses and type-checks a query. Throws PromqlError('bad_data') with a position. */
-export function parsePromql(query: string): Expr {
+export function parsePromql(rawQuery: string): Expr {
+  const query = blankComments(rawQuery);
   let tree = parser.parse(query);
   let firstError = findError(tree.topNode);
   const lexError = lexPromql(query).error;
@@ -46,6 +47,29 @@ export function parsePromql(query: string): Expr {
   const expr = new TreeMapper(query).expr(top);
   checkTypes(query, expr);
   return expr;
+}
+
+/**
+ * PromQL allows `#` comments to the end of a line (rule files use them); the lezer grammar keeps
+ * them as nodes that the tree mapper would trip over. Blanking them with spaces keeps every offset,
+ * so error positions still point into the query as written.
+ */
+export function blankComments(query: string): string {
+  if (!query.includes('#')) return query;
+  const out = query.split('');
+  let quote = '';
+  for (let i = 0; i < out.length; i++) {
+    const c = out[i];
+    if (quote) {
+      if (c === '\\' && quote !== '`') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'" || c === '`') {
+      quote = c;
+    } else if (c === '#') {
+      for (; i < out.length && out[i] !== '\n'; i++) out[i] = ' ';
+    }
+  }
+  return out.join('');
 }
 
 function findError(top: SyntaxNode): SyntaxNode | undefined {

@@ -70,9 +70,14 @@ describe('rule files as Prometheus writes them', () => {
   });
 
   it.each([
+    ['kube-prometheus/alertmanager-prometheusRule.yaml'],
+    ['kube-prometheus/grafana-prometheusRule.yaml'],
     ['kube-prometheus/kubePrometheus-prometheusRule.yaml'],
-    ['kube-prometheus/nodeExporter-prometheusRule.yaml'],
     ['kube-prometheus/kubeStateMetrics-prometheusRule.yaml'],
+    ['kube-prometheus/kubernetesControlPlane-prometheusRule.yaml'],
+    ['kube-prometheus/nodeExporter-prometheusRule.yaml'],
+    ['kube-prometheus/prometheus-prometheusRule.yaml'],
+    ['kube-prometheus/prometheusOperator-prometheusRule.yaml'],
     ['awesome-prometheus-alerts/host-and-hardware.node-exporter.yml'],
     ['promtool-unittest/rules.yml'],
     ['gpu/ibm-autopilot.healthchecks-alerts.yaml'],
