@@ -22,6 +22,11 @@ export const collectorEnvSchema = z.object({
   COLLECTOR_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('collector'),
   /** How many messages the writer stores per transaction at most. */
   COLLECTOR_WRITER_BATCH: z.coerce.number().int().min(1).max(1000).default(32),
+  /** Head rows older than this are compacted into per-series chunks. */
+  COLLECTOR_COMPACT_AFTER_MS: z.coerce.number().int().min(0).default(5 * 60_000),
+  COLLECTOR_COMPACT_EVERY_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /** Chunk partitions (days) older than this are dropped. */
+  COLLECTOR_RETENTION_DAYS: z.coerce.number().int().min(1).default(15),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -38,6 +43,9 @@ export interface CollectorConfig {
   role: CollectorRole;
   dbSchema: string;
   writerBatch: number;
+  compactAfterMs: number;
+  compactEveryMs: number;
+  retentionDays: number;
   logLevel: z.infer<typeof collectorEnvSchema>['LOG_LEVEL'];
 }
 
@@ -59,6 +67,9 @@ export function loadCollectorConfig(env: Record<string, string | undefined> = pr
     role: e.COLLECTOR_ROLE,
     dbSchema: e.COLLECTOR_DB_SCHEMA,
     writerBatch: e.COLLECTOR_WRITER_BATCH,
+    compactAfterMs: e.COLLECTOR_COMPACT_AFTER_MS,
+    compactEveryMs: e.COLLECTOR_COMPACT_EVERY_MS,
+    retentionDays: e.COLLECTOR_RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
   };
 }

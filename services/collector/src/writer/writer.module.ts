@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { WriterConsumer } from './writer.consumer';
+import { StorageMaintenanceService } from './storage-maintenance.service';
 import { WriterService } from './writer.service';
 
-@Module({ providers: [WriterService, WriterConsumer], exports: [WriterConsumer] })
+@Module({ providers: [WriterService, WriterConsumer, StorageMaintenanceService], exports: [WriterConsumer] })
 export class WriterModule {}

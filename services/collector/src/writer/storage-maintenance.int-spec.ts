@@ -1,0 +1,56 @@
+import type { MetricsBatchV1 } from '@arcwatch/contracts';
+import { SampleStore, createPool, migrate, sampleStoreMigrations } from '@arcwatch/storage';
+import { createTestDatabase, type TestDatabase } from '@arcwatch/testing';
+import pino from 'pino';
+import type { Pool } from 'pg';
+import { loadCollectorConfig } from '../config';
+import { StorageMaintenanceService } from './storage-maintenance.service';
+
+const SCHEMA = 'collector';
+const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
+let db: TestDatabase;
+let pool: Pool;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = createPool(db.url, { max: 2 });
+  await migrate(pool, { schema: SCHEMA, migrations: sampleStoreMigrations(SCHEMA) });
+});
+
+afterAll(async () => {
+  await pool.end();
+  await db.drop();
+});
+
+function scrape(i: number): MetricsBatchV1 {
+  const t = T0 + i * 15_000;
+  return {
+    batchId: `maint-${i}`, source: 'scrape', cluster: 'c', node: 'n', target: { job: 'dcgm', instance: 'n:9400' }, scrapedAtMs: t,
+    series: [0, 1].map((gpu) => ({ labels: { __name__: 'DCGM_FI_DEV_GPU_UTIL', gpu: String(gpu), job: 'dcgm', instance: 'n:9400' }, samples: [[t, 10 * gpu + i]] })),
+  };
+}
+
+describe('storage maintenance in the writer', () => {
+  it('compacts head rows older than the configured age and keeps every sample readable', async () => {
+    let now = T0 + 20 * 60_000;
+    const store = new SampleStore(pool, { schema: SCHEMA, clock: () => now });
+    await store.appendBatches(Array.from({ length: 40 }, (_, i) => scrape(i)));
+    const config = loadCollectorConfig({ COLLECTOR_COMPACT_AFTER_MS: String(5 * 60_000), COLLECTOR_RETENTION_DAYS: '7' });
+    const maintenance = new StorageMaintenanceService(store, config, pino({ level: 'silent' }));
+
+    const headRows = async () => Number((await pool.query(`SELECT count(*) AS n FROM ${SCHEMA}.head`)).rows[0].n);
+    expect(await headRows()).toBe(40);
+    await maintenance.runOnce(now);
+    // 40 scrapes 15 s apart end at T0 + 9m45s; the cutoff is now − 5 min = T0 + 15 min, so all fold.
+    expect(await headRows()).toBe(0);
+
+    const [gpu1] = await store.select([{ name: 'gpu', type: '=', value: '1' }], T0, T0 + 40 * 15_000);
+    expect(Array.from(gpu1!.values)).toEqual(Array.from({ length: 40 }, (_, i) => 10 + i));
+
+    // A later scrape stays in the head until it is old enough.
+    now = T0 + 30 * 60_000;
+    await store.appendBatch(scrape(100)); // at T0 + 25 min, younger than now − 5 min
+    await maintenance.runOnce(now);
+    expect(await headRows()).toBe(1);
+  });
+});

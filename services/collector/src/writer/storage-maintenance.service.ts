@@ -1,0 +1,60 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { SampleStore } from '@arcwatch/storage';
+import type { Logger } from 'pino';
+import type { CollectorConfig } from '../config';
+import { COLLECTOR_CONFIG, LOGGER, SAMPLE_STORE } from '../core/tokens';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Keeps the sample store in shape where the writer runs: folds head rows older than a few
+ * minutes into compressed per-series chunks, and once an hour creates the coming days'
+ * partitions and drops those past retention. Replicas may all run it: compaction takes a lock in
+ * the database, so only one compacts at a time and the others find nothing to do.
+ */
+@Injectable()
+export class StorageMaintenanceService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private lastRetentionMs = 0;
+
+  constructor(
+    @Inject(SAMPLE_STORE) private readonly store: SampleStore,
+    @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.runOnce(), this.config.compactEveryMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One maintenance pass; never overlaps itself, never throws (a failed pass is retried next time). */
+  runOnce(now = Date.now()): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.pass(now).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async pass(now: number): Promise<void> {
+    try {
+      const started = performance.now();
+      const r = await this.store.compact(this.config.compactAfterMs);
+      if (r.samples > 0) this.logger.info({ ...r, ms: Math.round(performance.now() - started) }, 'head compacted into chunks');
+      if (now - this.lastRetentionMs >= HOUR_MS) {
+        const kept = await this.store.applyRetention({ retentionDays: this.config.retentionDays });
+        this.lastRetentionMs = now;
+        if (kept.droppedPartitions.length > 0) this.logger.info(kept, 'retention applied');
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'storage maintenance failed; retrying at the next interval');
+    }
+  }
+}
