@@ -140,7 +140,10 @@ ArcWatch is running.
   collector API     http://127.0.0.1:$COLLECTOR_PORT/api/v1/
     series          curl -sG http://127.0.0.1:$COLLECTOR_PORT/api/v1/series --data-urlencode 'match[]={__name__=~"DCGM.*"}'
     query           curl -sG http://127.0.0.1:$COLLECTOR_PORT/api/v1/query --data-urlencode 'query=avg by (Hostname) (DCGM_FI_DEV_GPU_UTIL)'
+  Grafana           add a Prometheus data source with URL http://127.0.0.1:$COLLECTOR_PORT
   tracing API       http://127.0.0.1:$TRACING_PORT/api/v1/  (events: POST /api/v1/requests/events)
+    requests        curl -s 'http://127.0.0.1:$TRACING_PORT/api/v1/requests?limit=5'
+    request stats   curl -sG http://127.0.0.1:$COLLECTOR_PORT/api/v1/query --data-urlencode 'query=sum by (tenant) (arcwatch_requests_total)'
   logs              $LOG_DIR/
 INFO
 
