@@ -50,9 +50,28 @@ export function upperBound(a: ArrayLike<number>, x: number, lo = 0, hi = a.lengt
   return lo;
 }
 
+/** upperBound for Float64Arrays only: keeps the element loads monomorphic in the hot loops. */
+function searchAfter(a: Float64Array, x: number, lo: number): number {
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first element > x at or after `from`, walking a few points before searching. */
+function seekAfter(a: Float64Array, from: number, x: number): number {
+  const n = a.length;
+  for (let k = 0; k < 8; k++, from++) if (from >= n || a[from] > x) return from;
+  return searchAfter(a, x, from);
+}
+
 export class Evaluator {
   private samplesInStep = 0;
   private checks = 0;
+  private readonly cursors = new Map<object, { t: number; idx: Int32Array }>();
 
   constructor(
     readonly params: EvalParams,
@@ -161,12 +180,30 @@ export class Evaluator {
     return this.data.get(sel) ?? [];
   }
 
+  /**
+   * Per selector, the index each series' last search ended at. Range queries step forward in
+   * time, so the next search starts there and usually moves a point or two; a step back (a
+   * subquery starting over) searches from scratch.
+   */
+  private cursorsFor(key: object, n: number, width: number, t: number): { idx: Int32Array; forward: boolean } {
+    let c = this.cursors.get(key);
+    if (!c || c.idx.length !== n * width) this.cursors.set(key, (c = { t: -Infinity, idx: new Int32Array(n * width) }));
+    const forward = t >= c.t && c.t !== -Infinity;
+    c.t = t;
+    return { idx: c.idx, forward };
+  }
+
   selectVector(sel: VectorSelector, t: number): Sample[] {
     const ref = this.referenceTime(t, sel.at, sel.offset);
     const lo = ref - this.params.lookbackMs;
     const out: Sample[] = [];
-    for (const s of this.seriesOf(sel)) {
-      const i = upperBound(s.ts, ref) - 1;
+    const series = this.seriesOf(sel);
+    const { idx, forward } = this.cursorsFor(sel, series.length, 1, ref);
+    for (let k = 0; k < series.length; k++) {
+      const s = series[k];
+      const next = forward ? seekAfter(s.ts, idx[k], ref) : searchAfter(s.ts, ref, 0);
+      idx[k] = next;
+      const i = next - 1;
       if (i < 0 || s.ts[i] <= lo || isStaleNaN(s.vs[i])) continue;
       out.push({ labels: s.labels, value: s.vs[i], ts: s.ts[i] });
     }
@@ -181,18 +218,8 @@ export class Evaluator {
   }
 
   selectMatrix(ms: MatrixSelector, t: number): RangeSeries[] {
-    const { start, end } = this.matrixWindow(ms, t);
     const out: RangeSeries[] = [];
-    let count = 0;
-    for (const s of this.seriesOf(ms.selector)) {
-      const p = (s.points ??= withoutStaleMarkers(s));
-      const from = upperBound(p.ts, start);
-      const to = upperBound(p.ts, end, from);
-      if (to <= from) continue;
-      count += to - from;
-      out.push({ labels: s.labels, ts: p.ts.subarray(from, to), vs: p.vs.subarray(from, to) });
-    }
-    this.countSamples(count);
+    this.forEachWindow(ms, t, (s, p, from, to) => out.push({ labels: s.labels, ts: p.ts.subarray(from, to), vs: p.vs.subarray(from, to) }));
     return out;
   }
 
@@ -203,11 +230,17 @@ export class Evaluator {
    */
   forEachWindow(ms: MatrixSelector, t: number, visit: WindowVisitor): void {
     const { start, end } = this.matrixWindow(ms, t);
+    const series = this.seriesOf(ms.selector);
+    // the range is fixed per query, so `end` moving forward moves `start` forward too
+    const { idx, forward } = this.cursorsFor(ms, series.length, 2, end);
     let count = 0;
-    for (const s of this.seriesOf(ms.selector)) {
+    for (let k = 0; k < series.length; k++) {
+      const s = series[k];
       const p = (s.points ??= withoutStaleMarkers(s));
-      const from = upperBound(p.ts, start);
-      const to = upperBound(p.ts, end, from);
+      const from = forward ? seekAfter(p.ts, idx[2 * k], start) : searchAfter(p.ts, start, 0);
+      const to = forward ? seekAfter(p.ts, Math.max(from, idx[2 * k + 1]), end) : searchAfter(p.ts, end, from);
+      idx[2 * k] = from;
+      idx[2 * k + 1] = to;
       if (to <= from) continue;
       count += to - from;
       visit(s, p, from, to);

@@ -23,7 +23,7 @@ type io.arcwatch.requests.event.v1) and prints one assembled request per line (J
   --now TIME           assemble as of this RFC 3339 time (default: the end of time, so every
                        request is printed, unfinished ones as abandoned)
   --grace-ms N         wait for missing phases after the terminal event (default ${DEFAULT_POLICY.completionGraceMs})
-  --abandon-after-ms N abandon a request this long after its last event (default ${DEFAULT_POLICY.abandonAfterMs})
+  --abandon-after-ms N abandon a request this long after its first event (default ${DEFAULT_POLICY.abandonAfterMs})
   --api-keys FILE      API-key mapping YAML (tenant, team, project per key hash)
   --salt SALT          salt for raw apiKey fields (default: $ARCWATCH_API_KEY_SALT)
 

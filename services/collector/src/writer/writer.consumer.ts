@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SUBJECTS } from '@arcwatch/contracts';
 import type { ConsumerHandle, EventBus } from '@arcwatch/messaging';
-import { EVENT_BUS } from '../core/tokens';
+import type { CollectorConfig } from '../config';
+import { COLLECTOR_CONFIG, EVENT_BUS } from '../core/tokens';
 import { WriterService } from './writer.service';
 
 export const WRITER_DURABLE = 'collector-writer';
@@ -13,18 +14,23 @@ export class WriterConsumer implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     private readonly writer: WriterService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.handle = await this.bus.consume({
+    // One group = one transaction; a group closes at COLLECTOR_WRITER_BATCH messages or 50 ms
+    // after its first one, so a quiet stream is still written within a scrape's blink.
+    this.handle = await this.bus.consumeBatch({
       stream: 'metrics',
       durable: WRITER_DURABLE,
       filterSubject: SUBJECTS.metricsSamplesAll,
       maxDeliver: 10,
       ackWaitMs: 30_000,
-      batch: 16,
-      handler: (msg) => this.writer.handle(msg),
+      maxAckPending: Math.max(1000, 2 * this.config.writerBatch),
+      maxBatch: this.config.writerBatch,
+      maxWaitMs: 50,
+      handler: (msgs) => this.writer.handleGroup(msgs),
     });
   }
 

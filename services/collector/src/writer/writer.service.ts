@@ -1,15 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_TYPES, metricsBatchV1Schema } from '@arcwatch/contracts';
-import { parseOrPoison, type InboundMessage } from '@arcwatch/messaging';
-import type { SampleStore } from '@arcwatch/storage';
+import { EVENT_TYPES, metricsBatchV1Schema, type MetricsBatchV1 } from '@arcwatch/contracts';
+import { parseEach, PoisonMessageError, type BatchOutcome, type InboundMessage } from '@arcwatch/messaging';
+import { StorageError, type AppendManyResult, type SampleStore } from '@arcwatch/storage';
 import type { Logger } from 'pino';
 import { CLOCK, LOGGER, SAMPLE_STORE, type Clock } from '../core/tokens';
 import { CollectorMetrics } from '../observability/collector.metrics';
 
 /**
- * Projects one metrics batch message into the sample store. The store is idempotent by batch id,
- * so a redelivered or replayed batch changes nothing; the message is acked (by the consumer
- * runner) only after this resolves, i.e. after the commit.
+ * Projects a group of metrics batch messages into the sample store with one transaction
+ * (`appendBatches`: one INSERT for the whole group). The store is idempotent by batch id, so a
+ * redelivered or replayed batch changes nothing; the messages are acked by the consumer runner
+ * only after this resolves, i.e. after the commit. A message that cannot be stored is named in
+ * `failed` and dead-lettered alone; the rest of its group is committed.
  */
 @Injectable()
 export class WriterService {
@@ -20,25 +22,51 @@ export class WriterService {
     private readonly metrics: CollectorMetrics,
   ) {}
 
-  async handle(msg: InboundMessage): Promise<void> {
-    let event;
-    try {
-      event = parseOrPoison(msg, EVENT_TYPES.metricsBatch, metricsBatchV1Schema);
-    } catch (err) {
-      this.metrics.writerBatches.inc({ result: 'poison' });
-      throw err;
-    }
+  async handleGroup(msgs: readonly InboundMessage[]): Promise<BatchOutcome> {
+    const { parsed, failed } = parseEach(msgs, EVENT_TYPES.metricsBatch, metricsBatchV1Schema);
+    if (failed.size > 0) this.metrics.writerBatches.inc({ result: 'poison' }, failed.size);
+    if (parsed.length === 0) return { failed };
     const started = performance.now();
     try {
-      const r = await this.store.appendBatch(event.data);
-      this.metrics.writerCommit.observe({}, (performance.now() - started) / 1000);
-      this.metrics.writerBatches.inc({ result: r.inserted ? 'stored' : 'duplicate' });
-      this.metrics.writerSamples.inc({}, r.samples);
-      this.metrics.writerLag.set({}, Math.max(0, this.clock.now() - event.data.scrapedAtMs) / 1000);
-      this.logger.debug({ batchId: event.data.batchId, inserted: r.inserted, samples: r.samples, seq: msg.seq }, 'batch stored');
+      const r = await this.store.appendBatches(parsed.map((p) => p.event.data));
+      this.record(r, parsed.map((p) => p.event.data), started);
     } catch (err) {
-      this.metrics.writerBatches.inc({ result: 'error' });
-      throw err;
+      // The store refuses a batch it cannot lay out (no __name__, a timestamp it cannot keep)
+      // before it writes anything: find which ones, one by one, and keep the others.
+      if (!(err instanceof StorageError && err.code === 'INVALID_BATCH')) {
+        this.metrics.writerBatches.inc({ result: 'error' }, parsed.length);
+        throw err;
+      }
+      await this.storeOneByOne(parsed, failed);
     }
+    return { failed };
+  }
+
+  private async storeOneByOne(parsed: ReadonlyArray<{ msg: InboundMessage; event: { data: MetricsBatchV1 } }>, failed: Map<number, unknown>): Promise<void> {
+    for (const { msg, event } of parsed) {
+      const started = performance.now();
+      try {
+        const r = await this.store.appendBatches([event.data]);
+        this.record(r, [event.data], started);
+      } catch (err) {
+        if (!(err instanceof StorageError && err.code === 'INVALID_BATCH')) {
+          this.metrics.writerBatches.inc({ result: 'error' });
+          throw err;
+        }
+        this.metrics.writerBatches.inc({ result: 'poison' });
+        failed.set(msg.seq, new PoisonMessageError(`${msg.subject}#${msg.seq}: ${err.message}`));
+      }
+    }
+  }
+
+  private record(r: AppendManyResult, batches: readonly MetricsBatchV1[], started: number): void {
+    this.metrics.writerCommit.observe({}, (performance.now() - started) / 1000);
+    if (r.inserted > 0) this.metrics.writerBatches.inc({ result: 'stored' }, r.inserted);
+    if (r.duplicates > 0) this.metrics.writerBatches.inc({ result: 'duplicate' }, r.duplicates);
+    this.metrics.writerSamples.inc({}, r.samples);
+    let newest = 0;
+    for (const b of batches) if (b.scrapedAtMs > newest) newest = b.scrapedAtMs;
+    this.metrics.writerLag.set({}, Math.max(0, this.clock.now() - newest) / 1000);
+    this.logger.debug({ batches: batches.length, inserted: r.inserted, samples: r.samples }, 'batches stored');
   }
 }
