@@ -19,9 +19,11 @@ describe('match[] selectors', () => {
 
   it('refuses what Prometheus refuses, saying where', () => {
     expect(() => parseSelector('{job=~".*"}')).toThrow('vector selector must contain at least one non-empty matcher');
-    expect(() => parseSelector('up{job="x"')).toThrow(/at char 11: expected ',' or '}'/);
-    expect(() => parseSelector('up{job=x}')).toThrow('expected a quoted string');
-    expect(() => parseSelector('up{job=~"("}')).toThrow('bad regex');
+    expect(() => parseSelector('up{job="x"')).toThrow(/invalid parameter "match\[\]": 1:\d+: parse error: /);
+    expect(() => parseSelector('up{job=x}')).toThrow(/1:8: parse error: /);
+    expect(() => parseSelector('up{job=~"("}')).toThrow(/parse error/);
+    expect(() => parseSelector('rate(up[5m])')).toThrow('is not a series selector');
+    expect(() => parseSelector('up offset 5m')).toThrow('is not a series selector');
     expect(() => parseSelector('')).toThrow('empty selector');
   });
 
