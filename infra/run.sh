@@ -40,6 +40,12 @@ export TRACING_API_KEY_SALT=${TRACING_API_KEY_SALT:-arcwatch-local-development-s
 NODE=node_modules/.bin/node
 
 log() { printf '[run] %s\n' "$*" >&2; }
+# GET a URL with Node's fetch (a bare machine may have no curl); body on stdout, non-2xx fails.
+http_get() {
+  "$NODE" -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(Number(process.argv[2])) })
+    .then(async (r) => { if (!r.ok) process.exit(1); process.stdout.write(await r.text()); })
+    .catch(() => process.exit(1))' "$1" "${2:-2000}"
+}
 
 if [ ! -x "$NODE" ]; then log "installing dependencies"; npm install --no-audit --no-fund; fi
 bash infra/servers.sh
@@ -115,7 +121,7 @@ done
 healthy() {
   local p
   for p in /health /healthz /api/v1/health /-/ready /-/healthy; do
-    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1$p" 2>/dev/null && return 0
+    http_get "http://127.0.0.1:$1$p" 2000 >/dev/null && return 0
   done
   return 1
 }
@@ -158,7 +164,7 @@ fi
 log "checking: running ${CHECK_SECS}s"
 sleep "$CHECK_SECS"
 if ! has_service collector; then log "check failed: services/collector/src/main.ts does not exist yet"; exit 1; fi
-body=$(curl -fsSG --max-time 10 "http://127.0.0.1:$COLLECTOR_PORT/api/v1/series" --data-urlencode 'match[]={__name__=~"DCGM.*"}') || {
+body=$(http_get "http://127.0.0.1:$COLLECTOR_PORT/api/v1/series?match%5B%5D=%7B__name__%3D~%22DCGM.*%22%7D" 10000) || {
   log "check failed: the collector's series API did not answer"; exit 1; }
 count=$("$NODE" -e 'const b=JSON.parse(require("fs").readFileSync(0,"utf8"));if(b.status!=="success"||!Array.isArray(b.data))process.exit(3);console.log(b.data.length)' <<<"$body") || {
   log "check failed: unexpected answer: ${body:0:300}"; exit 1; }

@@ -11,6 +11,7 @@ import type { Annotations } from './annotations';
 import { evalBinary } from './binary-ops';
 import { PromqlError, executionError } from './errors';
 import { evalCall } from './functions';
+import { gridValue, type GridRows } from './range-batch';
 import { labelsKey, type RangeSeries, type Sample, type Value } from './values';
 
 export interface EvalParams {
@@ -51,7 +52,7 @@ export function upperBound(a: ArrayLike<number>, x: number, lo = 0, hi = a.lengt
 }
 
 /** upperBound for Float64Arrays only: keeps the element loads monomorphic in the hot loops. */
-function searchAfter(a: Float64Array, x: number, lo: number): number {
+export function searchAfter(a: Float64Array, x: number, lo: number): number {
   let hi = a.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
@@ -62,7 +63,7 @@ function searchAfter(a: Float64Array, x: number, lo: number): number {
 }
 
 /** Index of the first element > x at or after `from`, walking a few points before searching. */
-function seekAfter(a: Float64Array, from: number, x: number): number {
+export function seekAfter(a: Float64Array, from: number, x: number): number {
   const n = a.length;
   for (let k = 0; k < 8; k++, from++) if (from >= n || a[from] > x) return from;
   return searchAfter(a, x, from);
@@ -72,6 +73,8 @@ export class Evaluator {
   private samplesInStep = 0;
   private checks = 0;
   private readonly cursors = new Map<object, { t: number; idx: Int32Array }>();
+  /** Whole-grid values of nodes of a range query (range-batch.ts); null: not for that path. */
+  readonly gridMemo = new Map<Expr, GridRows | null>();
 
   constructor(
     readonly params: EvalParams,
@@ -114,8 +117,10 @@ export class Evaluator {
   }
 
   eval(e: Expr, t: number): Value {
-    if ((++this.checks & 1023) === 0 && Date.now() > this.params.deadline) {
-      throw new PromqlError('timeout', 'query timed out in expression evaluation');
+    if ((++this.checks & 1023) === 0) this.checkDeadline();
+    if (this.params.stepMs > 0 && (e.kind === 'vectorSelector' || e.kind === 'call' || e.kind === 'aggregate')) {
+      const v = gridValue(this, e, t);
+      if (v) return v;
     }
     switch (e.kind) {
       case 'number':
@@ -144,6 +149,20 @@ export class Evaluator {
       case 'call':
         return evalCall(this, e, t);
     }
+  }
+
+  checkDeadline(): void {
+    if (Date.now() > this.params.deadline) throw new PromqlError('timeout', 'query timed out in expression evaluation');
+  }
+
+  /** The series a selector selected, in label order. */
+  preparedSeries(sel: VectorSelector): PreparedSeries[] {
+    return this.seriesOf(sel);
+  }
+
+  /** A series' points without staleness markers (what range selectors see). */
+  pointsOf(s: PreparedSeries): { ts: Float64Array; vs: Float64Array } {
+    return (s.points ??= withoutStaleMarkers(s));
   }
 
   evalVector(e: Expr, t: number): Sample[] {

@@ -199,7 +199,7 @@ function evalRangeFunction(ctx: CallContext, compute: (w: RangeWindow) => number
   return { type: 'vector', samples: out };
 }
 
-function warnPossibleNonCounter(ctx: CallContext, labels: Labels, arg: Expr): void {
+export function warnPossibleNonCounter(ctx: CallContext, labels: Labels, arg: Expr): void {
   const name = labels[METRIC_NAME];
   if (!name || labels.__type__ !== undefined) return;
   if (COUNTER_SUFFIXES.some((suffix) => name.endsWith(suffix))) return;

@@ -78,7 +78,7 @@ describe('the collector writer, one transaction per group of messages', () => {
     expect(dlq.map((d) => d.seq).sort((a, b) => a - b)).toEqual([seqOf('bad-shape'), seqOf('no-name')].sort((a, b) => a - b));
     const bySeq = new Map(dlq.map((d) => [d.seq, d]));
     expect(bySeq.get(seqOf('bad-shape'))!.reason).toMatch(/invalid io\.arcwatch\.metrics\.batch\.v1 data: series\.0\.samples/);
-    expect(bySeq.get(seqOf('no-name'))!.reason).toMatch(/without __name__/);
+    expect(bySeq.get(seqOf('no-name'))!.reason).toMatch(/#\d+: batch no-name: a series has no __name__$/);
     expect(bySeq.get(seqOf('no-name'))!.durable).toBe('collector-writer');
 
     const { rows } = await pool.query<{ batch_id: string; samples: number }>('SELECT batch_id, samples FROM collector.head ORDER BY batch_id');

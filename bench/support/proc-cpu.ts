@@ -1,0 +1,84 @@
+/**
+ * CPU time of processes from /proc (Linux): utime + stime of /proc/<pid>/stat, in seconds.
+ * PostgreSQL runs one backend process per connection, so its share of a benchmark is the CPU of
+ * the backends connected to the benchmark's database, sampled while they live.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Pool } from 'pg';
+
+let ticksPerSecond: number | undefined;
+
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** CPU-seconds (user + system) the process has used so far; undefined once it is gone. */
+export function processCpuSeconds(pid: number): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may contain spaces; fields after it are space-separated.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  return (utime + stime) / clockTicks();
+}
+
+/** CPU-seconds of this process so far (user + system). */
+export function selfCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/**
+ * Samples the CPU of every PostgreSQL backend connected to one database, from `start()` to
+ * `stop()`. A backend seen for the first time after start() counts from zero (it was born during
+ * the run); one that exits between two samples loses at most one interval of its CPU.
+ */
+export class PgBackendCpu {
+  private readonly first = new Map<number, number>();
+  private readonly last = new Map<number, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+
+  constructor(
+    private readonly admin: Pool,
+    private readonly database: string,
+    private readonly intervalMs = 200,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.sample();
+    this.started = true;
+    this.timer = setInterval(() => void this.sample().catch(() => undefined), this.intervalMs);
+  }
+
+  async stop(): Promise<{ cpuSeconds: number; backends: number }> {
+    clearInterval(this.timer);
+    await this.sample();
+    let cpu = 0;
+    for (const [pid, end] of this.last) cpu += end - (this.first.get(pid) ?? 0);
+    return { cpuSeconds: cpu, backends: this.last.size };
+  }
+
+  private async sample(): Promise<void> {
+    const { rows } = await this.admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [this.database]);
+    for (const { pid } of rows) {
+      const cpu = processCpuSeconds(pid);
+      if (cpu === undefined) continue;
+      if (!this.first.has(pid)) this.first.set(pid, this.started ? 0 : cpu);
+      this.last.set(pid, cpu);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The README's run command, as a person runs it (`npm start`, here with `--check`): servers,
+ * migrations, the simulated fleet and every service as its own process, and the fleet's metrics
+ * stored by the collector. Ports, database and NATS namespace are the test's own, so it can run
+ * beside anything else on the machine.
+ */
+import { spawn } from 'node:child_process';
+import { REPO_ROOT, createTestDatabase, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import { freePort, freePortRange } from './support/service-process';
+
+const NODES = 2;
+
+describe('npm start (infra/run.sh --check)', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('runs the fleet and every service, and the collector stores every DCGM series', async () => {
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      NATS_NAMESPACE: testNamespace(),
+      COLLECTOR_PORT: String(await freePort()),
+      TRACING_PORT: String(await freePort()),
+      ARCWATCH_FLEET_PORT: String(await freePortRange(NODES * 2)),
+      ARCWATCH_NODES: String(NODES),
+    };
+    const child = spawn('bash', ['infra/run.sh', '--check', '20'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    if (code !== 0) throw new Error(`run.sh --check exited ${code}:\n${output.slice(-4000)}`);
+    expect(output).toContain('ArcWatch is running.');
+    expect(output).toMatch(/collector answers on :\d+/);
+    expect(output).toMatch(/tracing answers on :\d+/);
+    const stored = /collector stores (\d+) DCGM series \(the fleet exposes (\d+)/.exec(output);
+    expect(stored).not.toBeNull();
+    // 25 DCGM families per GPU, 8 GPUs per node, no outage in the first minutes.
+    expect(Number(stored![2])).toBe(NODES * 8 * 25);
+    expect(Number(stored![1])).toBe(NODES * 8 * 25);
+  }, 150_000);
+});
