@@ -25,8 +25,10 @@ for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i]!;
   if (!a.startsWith('--')) continue;
   const next = process.argv[i + 1];
-  if (next !== undefined && !next.startsWith('--')) args.set(a.slice(2), next), i++;
-  else args.set(a.slice(2), 'true');
+  if (next !== undefined && !next.startsWith('--')) {
+    args.set(a.slice(2), next);
+    i++;
+  } else args.set(a.slice(2), 'true');
 }
 const HOURS = Number(args.get('hours') ?? 6);
 const NODES = Number(args.get('nodes') ?? 125);
@@ -38,8 +40,8 @@ const STEP_SEC = 15;
 const IMPORT_GROUP = 2500;
 
 const QUERIES = [
-  { id: 'q1', expr: 'avg by (Hostname)(DCGM_FI_DEV_GPU_UTIL)' },
-  { id: 'q2', expr: 'histogram_quantile(0.99, sum by (le, model_name)(rate(vllm:time_to_first_token_seconds_bucket[5m])))' },
+  { id: 'q1', expr: 'avg by (Hostname)(DCGM_FI_DEV_GPU_UTIL)', metric: 'DCGM_FI_DEV_GPU_UTIL', lookBackMs: 5 * 60_000 },
+  { id: 'q2', expr: 'histogram_quantile(0.99, sum by (le, model_name)(rate(vllm:time_to_first_token_seconds_bucket[5m])))', metric: 'vllm:time_to_first_token_seconds_bucket', lookBackMs: 5 * 60_000 },
 ] as const;
 
 const log = (msg: string): void => void process.stdout.write(`${msg}\n`);
@@ -134,13 +136,19 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     const ours: Record<string, string> = {};
     const timed: Record<string, number> = {};
+    const selectOnly: Record<string, number> = {};
     for (const q of QUERIES) {
       const r = await timeRuns(async () => JSON.stringify({ status: 'success', data: await engine.rangeQuery(q.expr, startMs, endMs, STEP_SEC * 1000) }));
       ours[q.id] = r.body;
       timed[q.id] = r.median;
       log(`ArcWatch ${q.id}: median ${fmt(r.median)} ms (runs ${r.runs.map((x) => fmt(x)).join(', ')})`);
+      // the storage part alone: the one select the engine makes for the query's selector
+      const sel = await timeRuns(async () => String((await store.select([{ name: '__name__', type: '=', value: q.metric }], startMs - q.lookBackMs, endMs)).length));
+      selectOnly[q.id] = sel.median;
+      log(`ArcWatch ${q.id} select alone (${sel.body} series): median ${fmt(sel.median)} ms`);
     }
     rows.push({ system: 'ArcWatch SampleStore + PromqlEngine', q1: timed.q1!, q2: timed.q2!, note: 'in-process `rangeQuery` + JSON of the response' });
+    rows.push({ system: '… of which `SampleStore.select`', q1: selectOnly.q1!, q2: selectOnly.q2!, note: 'catalog match, chunk fetch, decode' });
 
     const checks: string[] = [];
     for (const s of servers) {

@@ -75,7 +75,7 @@ export interface CollectorProcessOptions {
 export async function startCollectorProcess(opts: CollectorProcessOptions): Promise<RunningSystem> {
   const port = await freePort();
   const logFile = path.join(opts.logDir, 'collector.log');
-  const nodeArgs = opts.cpuProfileDir ? ['-r', './tools/register.js', '-r', './bench/support/cpu-profile.preload.ts'] : [];
+  const entry = opts.cpuProfileDir ? 'bench/support/profiled-collector.ts' : 'services/collector/src/main.ts';
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '',
     DATABASE_URL: opts.databaseUrl,
@@ -90,7 +90,7 @@ export async function startCollectorProcess(opts: CollectorProcessOptions): Prom
     LOG_LEVEL: 'warn',
     ...(opts.cpuProfileDir ? { ARCWATCH_CPU_PROFILE_DIR: opts.cpuProfileDir } : {}),
   };
-  const child = startProcess(path.join(REPO_ROOT, 'node_modules/.bin/node'), [...nodeArgs, 'tools/register.js', 'services/collector/src/main.ts'], env, logFile);
+  const child = startProcess(path.join(REPO_ROOT, 'node_modules/.bin/node'), ['tools/register.js', entry], env, logFile);
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitReady(`${baseUrl}/readyz`, 'collector', child, logFile);

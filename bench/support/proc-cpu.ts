@@ -4,7 +4,7 @@
  * the backends connected to the benchmark's database, sampled while they live.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
 
 let ticksPerSecond: number | undefined;
@@ -81,4 +81,18 @@ export class PgBackendCpu {
       this.last.set(pid, cpu);
     }
   }
+}
+
+/** Pids whose command name (/proc/<pid>/comm) is exactly `comm`, e.g. the local nats-server. */
+export function pidsNamed(comm: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) out.push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
 }

@@ -20,6 +20,8 @@ export interface SampleStoreOptions {
   maxSeries?: number;
   /** Width of the aligned time bucket one chunk row covers (default 2 h: 480 samples at 15 s). */
   chunkSpanMs?: number;
+  /** Head rows folded per compaction transaction (default 5,000). */
+  compactRowsPerTx?: number;
 }
 
 export interface AppendResult {
@@ -53,7 +55,9 @@ export interface RetentionOptions {
   dedupWindowMs?: number;
 }
 
-const COMPACT_ROWS_PER_TX = 1000;
+/** Head rows (batches) folded per compaction transaction: every chunk a transaction touches is
+ * decoded and re-encoded once, so a backlog costs fewer rewrites in bigger transactions. */
+const COMPACT_ROWS_PER_TX = 5000;
 /** Chunk rows written per bulk-import transaction (~1 MB of encoded data at the fleet's mix). */
 const IMPORT_CHUNKS_PER_TX = 4000;
 /** A catalog gap younger than this may be a series still being committed by another writer. */
@@ -69,6 +73,7 @@ export class SampleStore implements Queryable {
   private readonly clock: () => number;
   private readonly maxSeries: number;
   readonly chunkSpanMs: number;
+  private readonly compactRowsPerTx: number;
   private readonly catalog = new SeriesCatalog();
   private readonly gaps = new Map<number, number>();
   private readonly partitionDays = new Set<number>();
@@ -82,6 +87,7 @@ export class SampleStore implements Queryable {
     this.clock = opts.clock ?? Date.now;
     this.maxSeries = opts.maxSeries ?? 1_000_000;
     this.chunkSpanMs = opts.chunkSpanMs ?? 2 * 3_600_000;
+    this.compactRowsPerTx = opts.compactRowsPerTx ?? COMPACT_ROWS_PER_TX;
     if (DAY_MS % this.chunkSpanMs !== 0) throw new StorageError('INVALID_BATCH', 'chunkSpanMs must divide a day');
   }
 
@@ -160,7 +166,7 @@ export class SampleStore implements Queryable {
 
   /**
    * Folds head rows that ended more than `olderThanMs` ago into chunks, in transactions of up to
-   * COMPACT_ROWS_PER_TX batches. Safe to run from several processes: one compacts, the others
+   * `compactRowsPerTx` batches. Safe to run from several processes: one compacts, the others
    * return at once. Replayed samples (same series and timestamp) are dropped, never duplicated.
    */
   async compact(olderThanMs = 5 * 60_000): Promise<CompactResult> {
@@ -173,7 +179,7 @@ export class SampleStore implements Queryable {
     for (;;) {
       const done = await withTransaction(this.pool, async (client) => {
         if (!(await repo.tryCompactionLock(client, this.schema))) return true;
-        const payloads = await repo.takeHeadRows(client, this.schema, cutoff, COMPACT_ROWS_PER_TX);
+        const payloads = await repo.takeHeadRows(client, this.schema, cutoff, this.compactRowsPerTx);
         if (payloads.length === 0) return true;
         const pending = groupHeadPayloads(payloads, this.chunkSpanMs);
         const stored = await repo.chunksAt(client, this.schema, pending.map((p) => p.seriesId), pending.map((p) => p.startMs));
@@ -184,7 +190,7 @@ export class SampleStore implements Queryable {
           return mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`));
         });
         await repo.upsertChunks(client, this.schema, writes);
-        return payloads.length < COMPACT_ROWS_PER_TX;
+        return payloads.length < this.compactRowsPerTx;
       });
       if (done) break;
     }

@@ -60,26 +60,34 @@ class BitWriter {
 
 class BitReader {
   private pos = 0;
-  constructor(private readonly buf: Uint8Array) {}
+  private readonly bits: number;
+  constructor(private readonly buf: Uint8Array) {
+    this.bits = buf.length * 8;
+  }
 
   read(n: number): number {
+    if (this.pos + n > this.bits) throw new StorageError('CORRUPT_CHUNK', 'chunk ended early');
     let out = 0;
+    let pos = this.pos;
     while (n > 0) {
-      const byteIdx = this.pos >>> 3;
-      if (byteIdx >= this.buf.length) throw new StorageError('CORRUPT_CHUNK', 'chunk ended early');
-      const avail = 8 - (this.pos & 7);
+      const avail = 8 - (pos & 7);
       const take = avail < n ? avail : n;
-      const bits = (this.buf[byteIdx]! >>> (avail - take)) & ((1 << take) - 1);
+      const bits = (this.buf[pos >>> 3]! >>> (avail - take)) & ((1 << take) - 1);
       // multiply rather than shift: the result may need all 32 bits unsigned
       out = out * (1 << take) + bits;
-      this.pos += take;
+      pos += take;
       n -= take;
     }
+    this.pos = pos;
     return out;
   }
 
+  /** One bit: most of a chunk's control bits, so it skips read()'s loop. */
   bit(): number {
-    return this.read(1);
+    const pos = this.pos;
+    if (pos >= this.bits) throw new StorageError('CORRUPT_CHUNK', 'chunk ended early');
+    this.pos = pos + 1;
+    return (this.buf[pos >>> 3]! >>> (7 - (pos & 7))) & 1;
   }
 }
 

@@ -1,4 +1,4 @@
-import { parseExposition, type ExpositionFormat } from '@arcwatch/exposition';
+import { parseExposition, type ExpositionFormat, type LabelCache } from '@arcwatch/exposition';
 import type { ScrapedSample } from '../scrape/scrape-batch';
 
 /** The exposition parse as the collector uses it: samples plus the lines that were refused. */
@@ -18,8 +18,10 @@ export function formatOf(contentType: string | undefined, body: string): Exposit
   return 'prometheus';
 }
 
-export function parseBody(body: string, contentType: string | undefined): ParsedExposition {
-  const result = parseExposition(body, { format: formatOf(contentType, body) });
+/** `labelCaches`: one per format, kept across calls, so a known label text allocates nothing. */
+export function parseBody(body: string, contentType: string | undefined, labelCaches?: Record<ExpositionFormat, LabelCache>): ParsedExposition {
+  const format = formatOf(contentType, body);
+  const result = parseExposition(body, { format, ...(labelCaches ? { labelCache: labelCaches[format] } : {}) });
   return {
     samples: result.samples,
     errors: result.errors.map((e) => ({ line: e.line, message: e.message })),

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { toWireValue } from '@arcwatch/contracts';
 import type { Logger } from 'pino';
 import { countSamples, BatchPublisher } from '../ingest/batch.publisher';
 import { parseBody } from '../ingest/exposition';
-import { contentKey, groupIntoBatches, type PushedSeries } from '../ingest/push-batches';
+import { ImportBatchBuilder } from '../ingest/import-batches';
+import { contentKey } from '../ingest/push-batches';
 import { CollectorMetrics } from '../observability/collector.metrics';
 import { CLOCK, LOGGER, SCRAPE_SETTINGS, type Clock } from '../core/tokens';
 import type { ScrapeSettings } from '../config/scrape-config.schema';
@@ -27,6 +27,8 @@ export interface ImportResult {
 /** POST /api/v1/import/prometheus: a text exposition pushed by a client, one batch per target. */
 @Injectable()
 export class ImportService {
+  private readonly batches = new ImportBatchBuilder();
+
   constructor(
     @Inject(SCRAPE_SETTINGS) private readonly settings: ScrapeSettings,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -37,17 +39,13 @@ export class ImportService {
 
   async importText(req: ImportRequest): Promise<ImportResult> {
     const receivedAtMs = this.clock.now();
-    const parsed = parseBody(req.body, req.contentType);
+    const parsed = parseBody(req.body, req.contentType, this.batches.labelCaches);
     if (parsed.errors.length > 0) this.metrics.parseErrors.inc({ source: 'import' }, parsed.errors.length);
-    const series: PushedSeries[] = parsed.samples.map((s) => ({
-      labels: { ...s.labels, ...req.extraLabels, __name__: s.name },
-      samples: [[s.timestampMs ?? receivedAtMs, toWireValue(s.value)]],
-    }));
     // Where every sample carries its own time, the body alone is the fact; otherwise the arrival
     // time (or the client's idempotency key) is part of it.
     const timeless = parsed.samples.some((s) => s.timestampMs === undefined);
     const key = contentKey(req.body, labelsKey(req.extraLabels), req.idempotencyKey ?? (timeless ? String(receivedAtMs) : ''));
-    const batches = groupIntoBatches(series, { source: 'import', cluster: this.settings.cluster, contentKey: key, receivedAtMs });
+    const batches = this.batches.build(parsed.samples, req.extraLabels, { cluster: this.settings.cluster, contentKey: key, receivedAtMs });
     for (const batch of batches) await this.publisher.publish(batch);
     const samples = batches.reduce((n, b) => n + countSamples(b), 0);
     this.logger.debug({ batches: batches.length, samples, errors: parsed.errors.length }, 'import');

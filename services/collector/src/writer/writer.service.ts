@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_TYPES, metricsBatchV1Schema, type MetricsBatchV1 } from '@arcwatch/contracts';
-import { parseEach, PoisonMessageError, type BatchOutcome, type InboundMessage } from '@arcwatch/messaging';
+import type { MetricsBatchV1 } from '@arcwatch/contracts';
+import { PoisonMessageError, type BatchOutcome, type InboundMessage } from '@arcwatch/messaging';
 import { StorageError, type AppendManyResult, type SampleStore } from '@arcwatch/storage';
 import type { Logger } from 'pino';
 import { CLOCK, LOGGER, SAMPLE_STORE, type Clock } from '../core/tokens';
 import { CollectorMetrics } from '../observability/collector.metrics';
+import { decodeGroup } from './batch-decoder';
 
 /**
  * Projects a group of metrics batch messages into the sample store with one transaction
@@ -23,13 +24,13 @@ export class WriterService {
   ) {}
 
   async handleGroup(msgs: readonly InboundMessage[]): Promise<BatchOutcome> {
-    const { parsed, failed } = parseEach(msgs, EVENT_TYPES.metricsBatch, metricsBatchV1Schema);
+    const { parsed, failed } = decodeGroup(msgs);
     if (failed.size > 0) this.metrics.writerBatches.inc({ result: 'poison' }, failed.size);
     if (parsed.length === 0) return { failed };
     const started = performance.now();
     try {
-      const r = await this.store.appendBatches(parsed.map((p) => p.event.data));
-      this.record(r, parsed.map((p) => p.event.data), started);
+      const r = await this.store.appendBatches(parsed.map((p) => p.batch));
+      this.record(r, parsed.map((p) => p.batch), started);
     } catch (err) {
       // The store refuses a batch it cannot lay out (no __name__, a timestamp it cannot keep)
       // before it writes anything: find which ones, one by one, and keep the others.
@@ -42,12 +43,12 @@ export class WriterService {
     return { failed };
   }
 
-  private async storeOneByOne(parsed: ReadonlyArray<{ msg: InboundMessage; event: { data: MetricsBatchV1 } }>, failed: Map<number, unknown>): Promise<void> {
-    for (const { msg, event } of parsed) {
+  private async storeOneByOne(parsed: ReadonlyArray<{ msg: InboundMessage; batch: MetricsBatchV1 }>, failed: Map<number, unknown>): Promise<void> {
+    for (const { msg, batch } of parsed) {
       const started = performance.now();
       try {
-        const r = await this.store.appendBatches([event.data]);
-        this.record(r, [event.data], started);
+        const r = await this.store.appendBatches([batch]);
+        this.record(r, [batch], started);
       } catch (err) {
         if (!(err instanceof StorageError && err.code === 'INVALID_BATCH')) {
           this.metrics.writerBatches.inc({ result: 'error' });

@@ -1,8 +1,8 @@
 /**
- * Preloaded into the collector by the ingest benchmark (`--cpu-prof DIR`): starts the V8
- * profiler at boot and writes `collector-<pid>.cpuprofile` into ARCWATCH_CPU_PROFILE_DIR on
- * SIGUSR2. Node's own --cpu-prof writes only on a normal exit, and the collector ends on a
- * re-raised SIGTERM.
+ * The collector's entry point under a CPU profiler, for the ingest benchmark (`--cpu-prof DIR`):
+ * starts the V8 profiler, then the collector, and writes `collector-<pid>.cpuprofile` into
+ * ARCWATCH_CPU_PROFILE_DIR on SIGUSR2. Node's own --cpu-prof writes only on a normal exit, and
+ * the collector ends on a re-raised SIGTERM.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
@@ -20,3 +20,6 @@ if (dir) {
     });
   });
 }
+
+// After the profiler: the collector starts as it is imported.
+void import('../../services/collector/src/main');
