@@ -28,6 +28,8 @@ export const SUBJECTS = {
 
 export const EVENT_TYPES = {
   metricsBatch: 'io.arcwatch.metrics.batch.v1',
+  /** The packed form of the same batch, on the same subject (metrics-batch.v2.ts). */
+  metricsBatchV2: 'io.arcwatch.metrics.batch.v2',
   requestEvent: 'io.arcwatch.requests.event.v1',
   requestCompleted: 'io.arcwatch.requests.completed.v1',
   deadLetter: 'io.arcwatch.dlq.v1',

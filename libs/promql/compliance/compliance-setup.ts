@@ -24,17 +24,19 @@ const SCHEMA = 'compliance';
 /**
  * Query times for a data set: three instant times (one shortly after instance 10002's counter
  * reset, two later, where 1 h ranges and 10 m offsets are full) and a range query over the
- * second half at a 10 s step. Every time is a whole second plus 3 s past a multiple of 10 s:
- * the samples never sit on a window boundary (demo-series.ts), and this keeps the points of the
- * corpus' 10 s subqueries, which lie on multiples of 10 s, off the boundary as well; on the grid,
- * Prometheus 2.x would count the leftmost subquery point in its closed-left window and 3.x not.
+ * second half at a 10 s step. Every time is a whole second a few seconds past a multiple of
+ * 10 s: the samples never sit on a window boundary (demo-series.ts), and this keeps the points
+ * of the corpus' 10 s subqueries, which lie on multiples of 10 s, off the boundary as well; on
+ * the grid, Prometheus 2.x would count the leftmost subquery point in its closed-left window and
+ * 3.x would not. The first instant time falls where no target was scraped in the last second,
+ * so that `absent_over_time(…[1s])` has something to report.
  */
 export function queryPlanFor(startMs: number, durationMs: number): QueryPlan {
   const end = startMs + durationMs;
-  const offGrid = (ms: number) => Math.floor(ms / 10_000) * 10_000 + 3_000;
+  const offGrid = (ms: number, s: number) => Math.floor(ms / 10_000) * 10_000 + s * 1000;
   return {
-    instantTimesMs: [offGrid(startMs + durationMs * 0.47), offGrid(startMs + durationMs * 0.8), offGrid(end - 10_000)],
-    range: { startMs: offGrid(startMs + durationMs / 2), endMs: offGrid(end - 10_000), stepMs: 10_000 },
+    instantTimesMs: [offGrid(startMs + durationMs * 0.47, 4), offGrid(startMs + durationMs * 0.8, 3), offGrid(end - 10_000, 3)],
+    range: { startMs: offGrid(startMs + durationMs / 2, 3), endMs: offGrid(end - 10_000, 3), stepMs: 10_000 },
   };
 }
 

@@ -13,6 +13,7 @@ export const VALUE_FRACTION = 1e-5;
 export function sameValue(a: number, b: number): boolean {
   if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
   if (a === b) return true;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
   return Math.abs(a - b) <= VALUE_FRACTION * Math.min(Math.abs(a), Math.abs(b));
 }
 

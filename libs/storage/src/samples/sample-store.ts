@@ -1,4 +1,4 @@
-import { type LabelMatcher, type Labels, type MetricsBatchV1, type Queryable, type SeriesData } from '@arcwatch/contracts';
+import { type LabelMatcher, type Labels, type MetricsBatchV1, type MetricsBatchV2, type Queryable, type SeriesData } from '@arcwatch/contracts';
 import type { Pool } from 'pg';
 import { StorageError, assertIdentifier } from '../errors';
 import { DAY_MS, daysCovering } from '../partitioning/partitioning';
@@ -8,6 +8,7 @@ import { bucketStart, decodeChunkSamples, groupHeadPayloads, mergeChunk } from '
 import { decodeHeadPayload } from './head-payload.codec';
 import { historyChunks, type HistorySeries } from './history-import';
 import { canonicalLabelKey } from './label-matching';
+import { appendPackedBatches, PackedSeriesCache } from './packed-append';
 import { ScrapeCache, headRow, type ResolvedBatch } from './scrape-cache';
 import { clip, concat, mergeSorted, sortUnique, valuesOf, wordsOf, type SampleArrays } from './sample-merge';
 import * as repo from './sample-store.repository';
@@ -78,6 +79,7 @@ export class SampleStore implements Queryable {
   private readonly gaps = new Map<number, number>();
   private readonly partitionDays = new Set<number>();
   private readonly scrapeCache = new ScrapeCache();
+  private readonly packedCache = new PackedSeriesCache();
 
   constructor(
     private readonly pool: Pool,
@@ -114,6 +116,12 @@ export class SampleStore implements Queryable {
     let samples = 0;
     for (const id of inserted) samples += samplesOf.get(id)!;
     return { inserted: inserted.length, duplicates: batches.length - inserted.length, samples, newSeries };
+  }
+
+  /** Packed (v2) batches in one statement, idempotent by batch id as appendBatches (packed-append.ts). */
+  appendPacked(batches: readonly MetricsBatchV2[]): Promise<AppendManyResult> {
+    const ctx = { pool: this.pool, schema: this.schema, catalog: this.catalog, cache: this.packedCache, createSeries: (m: Map<string, Labels>) => this.createSeries(m) };
+    return appendPackedBatches(ctx, batches);
   }
 
   /** Gives every series of the batches a catalog id, creating what is new; returns how many were. */
