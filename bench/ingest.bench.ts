@@ -2,14 +2,16 @@
  * Ingest benchmark: the 1,000-GPU reference fleet (../shared/bench/fleet.mjs) end to end.
  *
  *   npm run bench:ingest -- [--scrapes 20] [--nodes 125] [--concurrency 32] [--writer-batch N]
- *                           [--systems arcwatch,vm] [--cpu-prof DIR] [--no-docs]
+ *                           [--systems arcwatch,vm] [--layouts all,split] [--cpu-prof DIR] [--no-docs]
  *
  * (a) parse speed of the fleet's exposition with @arcwatch/exposition;
- * (b) the collector as its own process (role all, a fresh database, a unique NATS namespace):
+ * (b) the collector as its own process (role all, a fresh database, a unique NATS namespace) and,
+ *     with layout `split`, as a scraper process (the pushes) beside a writer process (storage,
+ *     queries), as one would deploy it to use more than one core:
  *     the 125 per-node expositions of K consecutive scrapes (distinct timestamps per scrape) are
  *     pushed to POST /api/v1/import/prometheus, `concurrency` requests in flight, and the clock
  *     stops when the query API answers for every sample; CPU per sample from /proc for the
- *     collector, the PostgreSQL backends of its database and nats-server;
+ *     collector process(es), the PostgreSQL backends of its database and nats-server;
  * (c) VictoriaMetrics with the same pushes and the same queryable check.
  * The default (20 scrapes, 550,000 samples) takes 2–4 minutes and rewrites the generated block
  * of the `## Ingest` section of docs/benchmarks.md.
@@ -22,7 +24,7 @@ import { createPool } from '@arcwatch/storage';
 import { REPO_ROOT, createTestDatabase, uniqueToken } from '@arcwatch/testing';
 import type { Pool } from 'pg';
 import { buildWorkload, STEP_MS, type IngestWorkload } from './support/fleet-pushes';
-import { instantValue, pushAll, startCollectorProcess, startVictoriaMetrics, type RunningSystem } from './support/ingest-systems';
+import { instantValue, pushAll, startCollectorProcess, startVictoriaMetrics, type CollectorLayout, type RunningSystem } from './support/ingest-systems';
 import { describeMachine, fmt, machineInfo, median, parseTable, systemsTable, writeIngestSection, type ParseResultRow, type SystemResult } from './support/ingest-report';
 import { PgBackendCpu, pidsNamed, processCpuSeconds, selfCpuSeconds } from './support/proc-cpu';
 
@@ -43,6 +45,7 @@ const NODES = Number(args.get('nodes') ?? 125);
 const CONCURRENCY = Number(args.get('concurrency') ?? 32);
 const WRITER_BATCH = args.has('writer-batch') ? Number(args.get('writer-batch')) : undefined;
 const SYSTEMS = (args.get('systems') ?? 'arcwatch,vm').split(',');
+const LAYOUTS = (args.get('layouts') ?? 'all,split').split(',').filter((l): l is CollectorLayout => l === 'all' || l === 'split');
 const CPU_PROFILE_DIR = args.get('cpu-prof');
 const WRITE_DOCS = !args.has('no-docs') && CPU_PROFILE_DIR === undefined;
 const PARSE_RUNS = 5;
@@ -85,12 +88,13 @@ async function startCpuMeter(system: RunningSystem, pg?: { admin: Pool; database
   const natsCpu = () => natsPids.reduce((n, pid) => n + (processCpuSeconds(pid) ?? 0), 0);
   const backends = pg ? new PgBackendCpu(pg.admin, pg.database) : undefined;
   await backends?.start();
-  const proc0 = processCpuSeconds(system.pid)!;
+  const procCpu = () => system.pids.reduce((n, pid) => n + processCpuSeconds(pid)!, 0);
+  const proc0 = procCpu();
   const nats0 = natsCpu();
   const self0 = selfCpuSeconds();
   return {
     async stop() {
-      const processCpu = processCpuSeconds(system.pid)! - proc0;
+      const processCpu = procCpu() - proc0;
       const driverCpu = selfCpuSeconds() - self0;
       const natsDelta = natsCpu() - nats0;
       const pgCpu = await backends?.stop();
@@ -113,11 +117,12 @@ async function until(probe: () => Promise<boolean>, what: string): Promise<void>
   }
 }
 
-async function runArcWatch(w: IngestWorkload, logDir: string): Promise<SystemResult> {
+async function runArcWatch(w: IngestWorkload, logDir: string, layout: CollectorLayout): Promise<SystemResult> {
   const db = await createTestDatabase();
   const admin = createPool(db.url, { max: 2 });
   admin.on('error', () => undefined); // the database is dropped with FORCE at the end
   const collector = await startCollectorProcess({
+    layout,
     databaseUrl: db.url,
     namespace: uniqueToken('bench'),
     writerBatch: WRITER_BATCH ?? 32,
@@ -134,14 +139,14 @@ async function runArcWatch(w: IngestWorkload, logDir: string): Promise<SystemRes
       const { rows } = await admin.query<{ n: string | null }>('SELECT sum(samples) AS n FROM collector.head');
       return Number(rows[0]?.n ?? 0) >= expectedSamples(w);
     }, 'ArcWatch: rows committed');
-    await until(async () => (await instantValue(collector.baseUrl, 'count(DCGM_FI_DEV_GPU_UTIL)', lastSec(w))) === gpus(w), 'ArcWatch: last scrape queryable');
-    const total = await instantValue(collector.baseUrl, totalExpr(w), lastSec(w));
+    await until(async () => (await instantValue(collector.queryUrl, 'count(DCGM_FI_DEV_GPU_UTIL)', lastSec(w))) === gpus(w), 'ArcWatch: last scrape queryable');
+    const total = await instantValue(collector.queryUrl, totalExpr(w), lastSec(w));
     const done = performance.now();
     const cpu = await meter.stop();
     if (total !== expectedSamples(w)) throw new Error(`ArcWatch: the query API counts ${total} samples, expected ${expectedSamples(w)}`);
     const { rows } = await admin.query<{ n: string; b: string }>('SELECT sum(samples) AS n, count(*) AS b FROM collector.head');
     return {
-      name: 'ArcWatch',
+      name: collector.name,
       samples: expectedSamples(w),
       pushSeconds: (pushed - t0) / 1000,
       queryableSeconds: (done - t0) / 1000,
@@ -202,9 +207,11 @@ async function main(): Promise<void> {
 
     const results: SystemResult[] = [];
     if (SYSTEMS.includes('arcwatch')) {
-      log('ArcWatch: collector process, pushes …');
-      results.push(await runArcWatch(w, dir));
-      log(`  ${fmt(results.at(-1)!.samples / results.at(-1)!.queryableSeconds)} samples/s`);
+      for (const layout of LAYOUTS) {
+        log(`ArcWatch (${layout === 'all' ? 'one process, role all' : 'scraper + writer processes'}): pushes …`);
+        results.push(await runArcWatch(w, dir, layout));
+        log(`  ${fmt(results.at(-1)!.samples / results.at(-1)!.queryableSeconds)} samples/s`);
+      }
     }
     if (SYSTEMS.includes('vm')) {
       log('VictoriaMetrics: pushes …');
@@ -217,7 +224,7 @@ async function main(): Promise<void> {
     log(`load average after: ${loadAfter}`);
 
     if (WRITE_DOCS && results.length > 0) {
-      const cmd = `npm run bench:ingest -- --scrapes ${SCRAPES}${NODES !== 125 ? ` --nodes ${NODES}` : ''}${CONCURRENCY !== 32 ? ` --concurrency ${CONCURRENCY}` : ''}${WRITER_BATCH !== undefined ? ` --writer-batch ${WRITER_BATCH}` : ''}`;
+      const cmd = `npm run bench:ingest -- --scrapes ${SCRAPES}${NODES !== 125 ? ` --nodes ${NODES}` : ''}${CONCURRENCY !== 32 ? ` --concurrency ${CONCURRENCY}` : ''}${WRITER_BATCH !== undefined ? ` --writer-batch ${WRITER_BATCH}` : ''}${args.has('layouts') ? ` --layouts ${LAYOUTS.join(',')}` : ''}`;
       const generated = [
         `Generated by \`${cmd}\` on ${new Date().toISOString().slice(0, 10)}.`,
         '',

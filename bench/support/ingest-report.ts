@@ -69,7 +69,7 @@ export function systemsTable(results: readonly SystemResult[]): string {
     `| pushes acknowledged after (s) | ${cell((r) => fmt(r.pushSeconds, 2))} |`,
     `| every sample queryable after (s) | ${cell((r) => fmt(r.queryableSeconds, 2))} |`,
     `| **samples/s, first push → queryable** | ${cell((r) => `**${fmt(r.samples / r.queryableSeconds)}**`)} |`,
-    `| CPU µs/sample, server process | ${cell((r) => us(r.processCpu, r.samples))} |`,
+    `| CPU µs/sample, server process(es) | ${cell((r) => us(r.processCpu, r.samples))} |`,
     `| CPU µs/sample, PostgreSQL backends | ${cell((r) => (r.postgresCpu === undefined ? '—' : us(r.postgresCpu, r.samples)))} |`,
     `| CPU µs/sample, nats-server (shared) | ${cell((r) => (r.natsCpu === undefined ? '—' : us(r.natsCpu, r.samples)))} |`,
     `| **CPU µs/sample, all server-side** | ${cell((r) => `**${us(total(r), r.samples)}**`)} |`,

@@ -1,7 +1,8 @@
 /**
- * The two systems under the ingest benchmark, each as its own process on a private port: the
- * ArcWatch collector (role all, fresh database, unique NATS namespace) and VictoriaMetrics
- * (fresh data directory). Both take the same pushes on /api/v1/import/prometheus.
+ * The systems under the ingest benchmark, each on private ports: the ArcWatch collector (fresh
+ * database, unique NATS namespace) as one process of role `all`, or split into a `scraper`
+ * process that takes the pushes and a `writer` process that stores and answers queries; and
+ * VictoriaMetrics (fresh data directory). All take the same pushes on /api/v1/import/prometheus.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -13,8 +14,12 @@ import { importPath, type NodePush } from './fleet-pushes';
 
 export interface RunningSystem {
   name: string;
-  pid: number;
+  /** Every server process of the system: their CPU is what the benchmark counts. */
+  pids: number[];
+  /** Where the pushes go. */
   baseUrl: string;
+  /** Where the query API answers (the writer, in the split layout). */
+  queryUrl: string;
   stop(): Promise<void>;
 }
 
@@ -63,7 +68,11 @@ async function waitReady(url: string, what: string, child: ChildProcess, logFile
   }
 }
 
+export type CollectorLayout = 'all' | 'split';
+
 export interface CollectorProcessOptions {
+  /** `all`: one process; `split`: COLLECTOR_ROLE=scraper and COLLECTOR_ROLE=writer processes. */
+  layout: CollectorLayout;
   databaseUrl: string;
   namespace: string;
   writerBatch: number;
@@ -72,9 +81,15 @@ export interface CollectorProcessOptions {
   cpuProfileDir?: string;
 }
 
-export async function startCollectorProcess(opts: CollectorProcessOptions): Promise<RunningSystem> {
+interface CollectorProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+async function startOneCollector(opts: CollectorProcessOptions, role: 'all' | 'scraper' | 'writer'): Promise<CollectorProcess> {
   const port = await freePort();
-  const logFile = path.join(opts.logDir, 'collector.log');
+  const logFile = path.join(opts.logDir, `collector-${role}.log`);
   const entry = opts.cpuProfileDir ? 'bench/support/profiled-collector.ts' : 'services/collector/src/main.ts';
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '',
@@ -82,7 +97,7 @@ export async function startCollectorProcess(opts: CollectorProcessOptions): Prom
     NATS_NAMESPACE: opts.namespace,
     COLLECTOR_PORT: String(port),
     COLLECTOR_HOST: '127.0.0.1',
-    COLLECTOR_ROLE: 'all',
+    COLLECTOR_ROLE: role,
     COLLECTOR_WRITER_BATCH: String(opts.writerBatch),
     // Compaction is a background stage with its own benchmark (libs/storage/bench); keep it from
     // folding the oldest scrapes of this run in the middle of the timed window.
@@ -99,8 +114,7 @@ export async function startCollectorProcess(opts: CollectorProcessOptions): Prom
     throw err;
   }
   return {
-    name: 'ArcWatch collector',
-    pid: child.pid!,
+    child,
     baseUrl,
     async stop() {
       if (opts.cpuProfileDir) {
@@ -108,6 +122,32 @@ export async function startCollectorProcess(opts: CollectorProcessOptions): Prom
         await new Promise((r) => setTimeout(r, 3000));
       }
       await stopProcess(child);
+    },
+  };
+}
+
+export async function startCollectorProcess(opts: CollectorProcessOptions): Promise<RunningSystem> {
+  if (opts.layout === 'all') {
+    const all = await startOneCollector(opts, 'all');
+    return { name: 'ArcWatch', pids: [all.child.pid!], baseUrl: all.baseUrl, queryUrl: all.baseUrl, stop: () => all.stop() };
+  }
+  // The writer first: it migrates the schema and creates the durable the scraper's batches wait in.
+  const writer = await startOneCollector(opts, 'writer');
+  let scraper: CollectorProcess;
+  try {
+    scraper = await startOneCollector(opts, 'scraper');
+  } catch (err) {
+    await writer.stop();
+    throw err;
+  }
+  return {
+    name: 'ArcWatch, scraper + writer processes',
+    pids: [scraper.child.pid!, writer.child.pid!],
+    baseUrl: scraper.baseUrl,
+    queryUrl: writer.baseUrl,
+    async stop() {
+      await scraper.stop();
+      await writer.stop();
     },
   };
 }
@@ -128,7 +168,7 @@ export async function startVictoriaMetrics(dataDir: string, logDir: string): Pro
     await stopProcess(child);
     throw err;
   }
-  return { name: 'VictoriaMetrics 1.79', pid: child.pid!, baseUrl, stop: () => stopProcess(child) };
+  return { name: 'VictoriaMetrics 1.79', pids: [child.pid!], baseUrl, queryUrl: baseUrl, stop: () => stopProcess(child) };
 }
 
 /**

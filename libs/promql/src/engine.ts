@@ -9,6 +9,7 @@ import { PromqlError, executionError } from './errors';
 import { Evaluator, type EvalParams, type PreparedSeries } from './evaluator';
 import { formatPromValue } from './literals';
 import { parsePromql } from './parser';
+import { gridMatrix } from './range-batch';
 import { typeOf } from './typecheck';
 import { compareLabels, labelsKey, withoutName, type Sample, type Value } from './values';
 
@@ -98,6 +99,11 @@ export class PromqlEngine {
       throw new PromqlError('bad_data', `invalid expression type ${JSON.stringify(t === 'matrix' ? 'range vector' : t)} for range query, must be Scalar or instant Vector`);
     }
     const { ev, notes } = await this.prepare(ast, { startMs, endMs, stepMs }, sourceOf(expr));
+    const direct = gridMatrix(ev, ast);
+    if (direct) {
+      const sortedDirect = direct.sort((a, b) => compareLabels(a.labels, b.labels));
+      return { result: { type: 'matrix', series: sortedDirect }, warnings: [...notes.warnings], infos: [...notes.infos] };
+    }
     const series = new Map<string, RawSeries>();
     for (let ts = startMs; ts <= endMs; ts += stepMs) {
       ev.resetSampleCount();
@@ -241,6 +247,14 @@ function finishInstant(v: Value, timeMs: number): RawResult {
 
 const point = (ms: number, v: string): PromPoint => [ms / 1000, v];
 
+/** A series' points as the API writes them; a plain loop, as this runs once per point of the response. */
+function matrixPoints(s: RawSeries): PromPoint[] {
+  const n = s.timestamps.length;
+  const out = new Array<PromPoint>(n);
+  for (let i = 0; i < n; i++) out[i] = [s.timestamps[i] / 1000, formatPromValue(s.values[i])];
+  return out;
+}
+
 /** Shapes a numeric result like the Prometheus HTTP API (values as strings, seconds as floats). */
 export function formatResult(raw: RawQueryResult): QueryResult {
   const { result: r, warnings, infos } = raw;
@@ -259,7 +273,7 @@ export function formatResult(raw: RawQueryResult): QueryResult {
     case 'matrix':
       return {
         resultType: 'matrix',
-        result: r.series.map((s) => ({ metric: s.labels, values: s.timestamps.map((t, i) => point(t, formatPromValue(s.values[i]))) })),
+        result: r.series.map((s) => ({ metric: s.labels, values: matrixPoints(s) })),
         warnings,
         infos,
       };

@@ -13,7 +13,7 @@ interface Bucket {
 const WITHOUT_LE_AND_NAME = new Set(['le', METRIC_NAME]);
 
 /** Go's ParseFloat for `le` values: decimal, exponent, hex and Inf/NaN spellings. */
-function parseLe(text: string | undefined): number | undefined {
+export function parseLe(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const t = text.trim();
   if (t !== text || t === '') return undefined;
@@ -27,18 +27,18 @@ function parseLe(text: string | undefined): number | undefined {
  * Cumulative counts must not decrease. Tiny differences from float error are flattened
  * silently; real decreases are flattened too but reported.
  */
-function ensureMonotonic(buckets: Bucket[]): boolean {
+function ensureMonotonic(counts: Float64Array, n: number): boolean {
   let forced = false;
-  let prev = buckets[0].count;
-  for (let i = 1; i < buckets.length; i++) {
-    const cur = buckets[i].count;
+  let prev = counts[0];
+  for (let i = 1; i < n; i++) {
+    const cur = counts[i];
     if (cur === prev) continue;
     if (almostEqual(prev, cur, 1e-12)) {
-      buckets[i].count = prev;
+      counts[i] = prev;
       continue;
     }
     if (cur < prev) {
-      buckets[i].count = prev;
+      counts[i] = prev;
       forced = true;
       continue;
     }
@@ -47,35 +47,56 @@ function ensureMonotonic(buckets: Bucket[]): boolean {
   return forced;
 }
 
+let scratchBounds = new Float64Array(64);
+let scratchCounts = new Float64Array(64);
+
 export function bucketQuantile(q: number, input: Bucket[]): { value: number; forcedMonotonic: boolean } {
   if (Number.isNaN(q)) return { value: NaN, forcedMonotonic: false };
   if (q < 0) return { value: -Infinity, forcedMonotonic: false };
   if (q > 1) return { value: Infinity, forcedMonotonic: false };
   const sorted = [...input].sort((a, b) => a.upperBound - b.upperBound);
-  if (sorted.length === 0 || sorted[sorted.length - 1].upperBound !== Infinity) return { value: NaN, forcedMonotonic: false };
-  // Series that differ only in the spelling of `le` ("1" vs "1.0") are the same bucket.
-  const buckets: Bucket[] = [];
-  for (const b of sorted) {
-    const last = buckets[buckets.length - 1];
-    if (last && last.upperBound === b.upperBound) last.count += b.count;
-    else buckets.push({ ...b });
+  if (sorted.length > scratchBounds.length) {
+    scratchBounds = new Float64Array(sorted.length);
+    scratchCounts = new Float64Array(sorted.length);
   }
-  const forcedMonotonic = ensureMonotonic(buckets);
-  if (buckets.length < 2) return { value: NaN, forcedMonotonic };
-  const observations = buckets[buckets.length - 1].count;
+  // Series that differ only in the spelling of `le` ("1" vs "1.0") are the same bucket.
+  let n = 0;
+  for (const b of sorted) {
+    if (n > 0 && scratchBounds[n - 1] === b.upperBound) scratchCounts[n - 1] += b.count;
+    else {
+      scratchBounds[n] = b.upperBound;
+      scratchCounts[n++] = b.count;
+    }
+  }
+  return sortedBucketQuantile(q, scratchBounds, scratchCounts, n);
+}
+
+/**
+ * bucketQuantile over buckets already sorted by upper bound, each bound once: `bounds[0..n)`
+ * and their cumulative `counts` (flattened in place where not monotonic).
+ */
+export function sortedBucketQuantile(q: number, bounds: Float64Array, counts: Float64Array, n: number): { value: number; forcedMonotonic: boolean } {
+  if (Number.isNaN(q)) return { value: NaN, forcedMonotonic: false };
+  if (q < 0) return { value: -Infinity, forcedMonotonic: false };
+  if (q > 1) return { value: Infinity, forcedMonotonic: false };
+  if (n === 0 || bounds[n - 1] !== Infinity) return { value: NaN, forcedMonotonic: false };
+  const forcedMonotonic = ensureMonotonic(counts, n);
+  if (n < 2) return { value: NaN, forcedMonotonic };
+  const observations = counts[n - 1];
   if (observations === 0 || Number.isNaN(observations)) return { value: NaN, forcedMonotonic };
   let rank = q * observations;
-  let b = buckets.findIndex((x) => x.count >= rank);
-  if (b < 0) b = buckets.length - 1;
-  if (b === buckets.length - 1) return { value: buckets[buckets.length - 2].upperBound, forcedMonotonic };
-  if (b === 0 && buckets[0].upperBound <= 0) return { value: buckets[0].upperBound, forcedMonotonic };
+  let b = 0;
+  while (b < n && !(counts[b] >= rank)) b++;
+  if (b === n) b = n - 1;
+  if (b === n - 1) return { value: bounds[n - 2], forcedMonotonic };
+  if (b === 0 && bounds[0] <= 0) return { value: bounds[0], forcedMonotonic };
   let start = 0;
-  const end = buckets[b].upperBound;
-  let count = buckets[b].count;
+  const end = bounds[b];
+  let count = counts[b];
   if (b > 0) {
-    start = buckets[b - 1].upperBound;
-    count -= buckets[b - 1].count;
-    rank -= buckets[b - 1].count;
+    start = bounds[b - 1];
+    count -= counts[b - 1];
+    rank -= counts[b - 1];
   }
   return { value: start + (end - start) * (rank / count), forcedMonotonic };
 }

@@ -26,6 +26,15 @@ export class MeanAccumulator {
   private mean = 0;
   private incremental = false;
 
+  /** An accumulator that has already added `count` values summing to `sum` + `c` (compensated, finite so far). */
+  static resume(count: number, sum: number, c: number): MeanAccumulator {
+    const acc = new MeanAccumulator();
+    acc.count = count;
+    acc.sum = sum;
+    acc.c = c;
+    return acc;
+  }
+
   add(v: number): void {
     this.count++;
     if (!this.incremental) {
@@ -82,21 +91,72 @@ export class VarianceAccumulator {
   }
 }
 
+/** NaN orders below every number (Prometheus's quantile ordering); NaNs are equal to each other. */
+function before(a: number, b: number): boolean {
+  return a !== a ? b === b : a < b;
+}
+
+/**
+ * Moves the k-th smallest of a[left..right] to a[k], smaller ones before it and the rest after
+ * (Hoare partitioning around a median of three, iterated on the side that holds k).
+ */
+function selectKth(a: Float64Array, left: number, right: number, k: number): void {
+  while (right > left) {
+    const mid = (left + right) >>> 1;
+    if (before(a[mid], a[left])) swap(a, mid, left);
+    if (before(a[right], a[left])) swap(a, right, left);
+    if (before(a[right], a[mid])) swap(a, right, mid);
+    const pivot = a[mid];
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (before(a[i], pivot)) i++;
+      while (before(pivot, a[j])) j--;
+      if (i <= j) swap(a, i++, j--);
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
+}
+
+/** Reused by every quantile: range queries ask for one per series and step. */
+let scratch = new Float64Array(64);
+
 /**
  * The φ-quantile of values (interpolated between closest ranks), as Prometheus computes it.
- * NaN counts as the smallest value.
+ * NaN counts as the smallest value. The two ranks it needs are found by selection on a scratch
+ * copy, not a sort: same values, O(n) instead of O(n log n) and no array per call. (Where the
+ * values hold both -0 and +0 the sign of a zero result may differ from a sort's; Prometheus's
+ * own unstable sort leaves that open too.)
  */
-export function quantile(q: number, values: number[]): number {
-  if (values.length === 0 || Number.isNaN(q)) return NaN;
+export function quantile(q: number, values: ArrayLike<number>): number {
+  const n = values.length;
+  if (n === 0 || Number.isNaN(q)) return NaN;
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
-  const sorted = [...values].sort((a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b));
-  const n = sorted.length;
+  if (n > scratch.length) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
+  const a = scratch;
+  for (let i = 0; i < n; i++) a[i] = values[i];
   const rank = q * (n - 1);
   const lower = Math.max(0, Math.floor(rank));
   const upper = Math.min(n - 1, lower + 1);
   const weight = rank - Math.floor(rank);
-  return sorted[lower] * (1 - weight) + sorted[upper] * weight;
+  selectKth(a, 0, n - 1, lower);
+  const low = a[lower];
+  let high = low;
+  if (upper !== lower) {
+    // everything after `lower` is at or above it: the next rank is their smallest
+    high = a[upper];
+    for (let i = upper + 1; i < n; i++) if (before(a[i], high)) high = a[i];
+  }
+  return low * (1 - weight) + high * weight;
 }
 
 /** Least-squares fit of values over seconds relative to interceptMs. */

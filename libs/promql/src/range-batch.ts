@@ -14,8 +14,10 @@ import type { AggregateExpr, Call, Expr, MatrixSelector, VectorSelector } from '
 import { resetCounts, searchAfter, seekAfter, type Evaluator, type PreparedSeries } from './evaluator';
 import { warnPossibleNonCounter } from './functions';
 import { INDEXED_RANGE_FUNCTIONS } from './range-functions';
-import { MeanAccumulator, kahanInc } from './math-helpers';
-import { METRIC_NAME, keyOn, keyWithout, pickLabels, dropLabels, withoutName, type Sample, type Value } from './values';
+import { histogramQuantileRows } from './range-batch-histogram';
+import { MeanAccumulator } from './math-helpers';
+import { executionError } from './errors';
+import { METRIC_NAME, keyOn, keyWithout, labelsKey, pickLabels, dropLabels, withoutName, type Sample, type Value } from './values';
 
 /** Values of rows (series) × steps, row-major: index r * steps + k. */
 export interface GridRows {
@@ -45,12 +47,58 @@ export function gridValue(ev: Evaluator, e: Expr, t: number): Value | undefined 
   return rows ? { type: 'vector', samples: samplesAt(ev, rows, off / stepMs) } : undefined;
 }
 
+/**
+ * The whole result of a range query whose expression is on the grid path, series by series,
+ * without an instant vector per step: what the step loop in engine.ts would collect (name
+ * removal applied, series whose labels become equal merged, or rejected where two share a step).
+ */
+export function gridMatrix(ev: Evaluator, e: Expr): { labels: Labels; timestamps: number[]; values: number[] }[] | undefined {
+  const { startMs, stepMs } = ev.params;
+  if (!(stepMs > 0)) return undefined;
+  const rows = gridRows(ev, e);
+  if (!rows) return undefined;
+  const { steps, present, values } = rows;
+  if (rows.counts) {
+    for (let k = 0; k < steps; k++) {
+      ev.resetSampleCount();
+      ev.countSamples(rows.counts[k]);
+    }
+  }
+  const byKey = new Map<string, { labels: Labels; rows: number[] }>();
+  for (let r = 0; r < rows.labels.length; r++) {
+    if (!present.subarray(r * steps, (r + 1) * steps).includes(1)) continue;
+    const labels = rows.dropName ? withoutName(rows.labels[r]) : rows.labels[r];
+    const key = labelsKey(labels);
+    const entry = byKey.get(key);
+    if (entry) entry.rows.push(r);
+    else byKey.set(key, { labels, rows: [r] });
+  }
+  const out: { labels: Labels; timestamps: number[]; values: number[] }[] = [];
+  for (const { labels, rows: members } of byKey.values()) {
+    const timestamps: number[] = [];
+    const vs: number[] = [];
+    for (let k = 0; k < steps; k++) {
+      let found = -1;
+      for (const r of members) {
+        if (!present[r * steps + k]) continue;
+        if (found >= 0) throw executionError('vector cannot contain metrics with the same labelset');
+        found = r;
+      }
+      if (found < 0) continue;
+      timestamps.push(startMs + k * stepMs);
+      vs.push(values[found * steps + k]);
+    }
+    out.push({ labels, timestamps, values: vs });
+  }
+  return out;
+}
+
 function gridRows(ev: Evaluator, e: Expr): GridRows | undefined {
   const memo = ev.gridMemo;
   if (memo.has(e)) return memo.get(e) ?? undefined;
   let rows: GridRows | undefined;
   if (e.kind === 'vectorSelector') rows = fits(ev, ev.preparedSeries(e).length) ? selectorRows(ev, e) : undefined;
-  else if (e.kind === 'call') rows = rangeCallRows(ev, e);
+  else if (e.kind === 'call') rows = e.func === 'histogram_quantile' ? histogramRows(ev, e) : rangeCallRows(ev, e);
   else if (e.kind === 'aggregate') rows = aggregateRows(ev, e);
   else if (e.kind === 'paren') rows = gridRows(ev, e.expr);
   memo.set(e, rows ?? null);
@@ -91,6 +139,13 @@ function selectorRows(ev: Evaluator, sel: VectorSelector): GridRows {
     }
   });
   return { labels: series.map((s) => s.labels), dropName: false, steps, values, present, ts, counts };
+}
+
+function histogramRows(ev: Evaluator, call: Call): GridRows | undefined {
+  const q = unwrap(call.args[0]);
+  if (q.kind !== 'number') return undefined;
+  const inner = gridRows(ev, unwrap(call.args[1]));
+  return inner ? histogramQuantileRows(ev, call, q.value, inner) : undefined;
 }
 
 function rangeCallRows(ev: Evaluator, call: Call): GridRows | undefined {
@@ -159,54 +214,99 @@ function aggregateRows(ev: Evaluator, e: AggregateExpr): GridRows | undefined {
     return g;
   });
   const n = labels.length * steps;
-  const values = new Float64Array(n);
-  const comp = new Float64Array(n);
-  const present = new Uint8Array(n);
-  const first = new Int32Array(n);
-  const means: (MeanAccumulator | undefined)[] = e.op === 'avg' ? new Array<MeanAccumulator | undefined>(n) : [];
+  const acc: Fold = { values: new Float64Array(n), comp: new Float64Array(n), counts: new Float64Array(n), present: new Uint8Array(n), first: new Int32Array(n), overflowed: new Map() };
+  const fold = FOLDS[e.op as BatchedOp];
   // Row by row in input order, so every group folds its members in the order the step-by-step
   // path would (compensated sums depend on it).
   for (let r = 0; r < inner.labels.length; r++) {
     ev.checkDeadline();
-    const base = groupOf[r] * steps;
-    for (let k = 0; k < steps; k++) {
-      if (!inner.present[r * steps + k]) continue;
-      const v = inner.values[r * steps + k];
-      const at = base + k;
-      const seen = present[at] === 1;
-      if (!seen) {
-        present[at] = 1;
-        first[at] = r;
-      }
-      switch (e.op) {
-        case 'sum':
-          [values[at], comp[at]] = kahanInc(v, seen ? values[at] : 0, seen ? comp[at] : 0);
-          break;
-        case 'avg':
-          (means[at] ??= new MeanAccumulator()).add(v);
-          break;
-        case 'min':
-          if (!seen || v < values[at] || Number.isNaN(values[at])) values[at] = v;
-          break;
-        case 'max':
-          if (!seen || v > values[at] || Number.isNaN(values[at])) values[at] = v;
-          break;
-        case 'count':
-          values[at] = seen ? values[at] + 1 : 1;
-          break;
-        case 'group':
-          values[at] = 1;
-          break;
-      }
-    }
+    fold(acc, inner.values, inner.present, r * steps, groupOf[r] * steps, steps, r);
   }
+  const { values, comp, counts, present, first, overflowed } = acc;
   for (let at = 0; at < n; at++) {
     if (!present[at]) continue;
-    if (e.op === 'sum' && Number.isFinite(values[at])) values[at] += comp[at];
-    else if (e.op === 'avg') values[at] = means[at]!.value();
+    if (e.op === 'sum') {
+      if (Number.isFinite(values[at])) values[at] += comp[at];
+    } else if (e.op === 'avg') {
+      // MeanAccumulator.value() for a mean that never overflowed
+      const m = overflowed.get(at);
+      values[at] = m ? m.value() : Number.isFinite(values[at]) ? values[at] / counts[at] + comp[at] / counts[at] : values[at] / counts[at];
+    }
   }
   return { labels, dropName: false, steps, values, present, first, counts: inner.counts };
 }
+
+type BatchedOp = 'sum' | 'avg' | 'min' | 'max' | 'count' | 'group';
+
+/** Per group and step: the running value, its compensation and member count (avg). */
+interface Fold {
+  values: Float64Array;
+  comp: Float64Array;
+  counts: Float64Array;
+  present: Uint8Array;
+  first: Int32Array;
+  /** avg cells whose compensated sum overflowed: an incremental mean from there on. */
+  overflowed: Map<number, MeanAccumulator>;
+}
+
+/** Folds one inner row (cells from..from+steps) into its group's cells (at..at+steps). */
+type FoldRow = (f: Fold, inValues: Float64Array, inPresent: Uint8Array, from: number, at: number, steps: number, row: number) => void;
+
+/** kahanInc(v, values[at], comp[at]) in place, without the tuple. */
+function kahanAt(values: Float64Array, comp: Float64Array, at: number, v: number): void {
+  const sum = values[at];
+  const t = sum + v;
+  if (!Number.isFinite(t)) {
+    values[at] = t;
+    comp[at] = 0;
+  } else if (Math.abs(sum) >= Math.abs(v)) {
+    values[at] = t;
+    comp[at] += sum - t + v;
+  } else {
+    values[at] = t;
+    comp[at] += v - t + sum;
+  }
+}
+
+function foldWith(step: (f: Fold, at: number, v: number, seen: boolean) => void): FoldRow {
+  return (f, inValues, inPresent, from, at, steps, row) => {
+    const { present, first } = f;
+    for (let k = 0; k < steps; k++) {
+      if (!inPresent[from + k]) continue;
+      const cell = at + k;
+      const seen = present[cell] === 1;
+      if (!seen) {
+        present[cell] = 1;
+        first[cell] = row;
+      }
+      step(f, cell, inValues[from + k], seen);
+    }
+  };
+}
+
+const FOLDS: Record<BatchedOp, FoldRow> = {
+  // cells start at 0 with no compensation, as the step-by-step path's first kahanInc
+  sum: foldWith((f, at, v) => kahanAt(f.values, f.comp, at, v)),
+  avg: foldWith((f, at, v) => {
+    const n = ++f.counts[at];
+    const m = f.overflowed.get(at);
+    if (m) m.add(v);
+    else if (n === 1 || Number.isFinite(f.values[at] + v)) kahanAt(f.values, f.comp, at, v);
+    else {
+      const resumed = MeanAccumulator.resume(n - 1, f.values[at], f.comp[at]);
+      resumed.add(v);
+      f.overflowed.set(at, resumed);
+    }
+  }),
+  min: foldWith((f, at, v, seen) => {
+    if (!seen || v < f.values[at] || Number.isNaN(f.values[at])) f.values[at] = v;
+  }),
+  max: foldWith((f, at, v, seen) => {
+    if (!seen || v > f.values[at] || Number.isNaN(f.values[at])) f.values[at] = v;
+  }),
+  count: foldWith((f, at) => void f.values[at]++),
+  group: foldWith((f, at) => void (f.values[at] = 1)),
+};
 
 /** The instant vector at step k, in the order the step-by-step path produces. */
 function samplesAt(ev: Evaluator, rows: GridRows, k: number): Sample[] {

@@ -197,7 +197,7 @@ export const RANGE_FUNCTIONS: Record<string, RangeFunction> = {
       return acc.variance();
     },
   },
-  quantile_over_time: { compute: (w) => quantile(w.params[0], values(w)) },
+  quantile_over_time: { compute: (w) => quantile(w.params[0], w.vs) },
   mad_over_time: {
     compute: (w) => {
       const vs = values(w);

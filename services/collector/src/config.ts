@@ -20,6 +20,11 @@ export const collectorEnvSchema = z.object({
   COLLECTOR_ROLE: z.enum(['all', 'scraper', 'writer']).default('all'),
   /** Postgres schema that holds the collector's tables. */
   COLLECTOR_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('collector'),
+  /**
+   * What the collector publishes: v2 (packed, the default) or v1 — only while writers older than
+   * this release still consume the stream; this release's writer takes both.
+   */
+  COLLECTOR_BATCH_FORMAT: z.enum(['v1', 'v2']).default('v2'),
   /** How many messages the writer stores per transaction at most. */
   COLLECTOR_WRITER_BATCH: z.coerce.number().int().min(1).max(1000).default(32),
   /** Head rows older than this are compacted into per-series chunks. */
@@ -43,6 +48,7 @@ export interface CollectorConfig {
   role: CollectorRole;
   dbSchema: string;
   writerBatch: number;
+  batchFormat: 'v1' | 'v2';
   compactAfterMs: number;
   compactEveryMs: number;
   retentionDays: number;
@@ -67,6 +73,7 @@ export function loadCollectorConfig(env: Record<string, string | undefined> = pr
     role: e.COLLECTOR_ROLE,
     dbSchema: e.COLLECTOR_DB_SCHEMA,
     writerBatch: e.COLLECTOR_WRITER_BATCH,
+    batchFormat: e.COLLECTOR_BATCH_FORMAT,
     compactAfterMs: e.COLLECTOR_COMPACT_AFTER_MS,
     compactEveryMs: e.COLLECTOR_COMPACT_EVERY_MS,
     retentionDays: e.COLLECTOR_RETENTION_DAYS,

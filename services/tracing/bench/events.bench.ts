@@ -3,7 +3,10 @@
  * endpoint → JetStream → assembly state in Postgres → assembled, projected and published.
  * Prints events/s for the HTTP accept step and for the whole path.
  *
- *   node tools/register.js services/tracing/bench/events.bench.ts [requests=2000]
+ *   node tools/register.js services/tracing/bench/events.bench.ts [requests=2000] [eventsPerMessage=1]
+ *
+ * eventsPerMessage is TRACING_INGEST_EVENTS_PER_MESSAGE: 1 publishes one JetStream message per
+ * event, more packs them into io.arcwatch.requests.event-batch.v1 messages.
  */
 import 'reflect-metadata';
 import { Pool } from 'pg';
@@ -14,10 +17,11 @@ import { testConfig } from '../src/testing/tracing-test-kit';
 
 async function main(): Promise<void> {
   const requests = Number(process.argv[2] ?? 2000);
+  const eventsPerMessage = process.argv[3] ?? '1';
   const db = await createTestDatabase();
   const ns = testNamespace();
   const pool = new Pool({ connectionString: db.url });
-  const app = await createTracingApp({ config: testConfig(db.url, ns, { TRACING_ASSEMBLY_INTERVAL_MS: '50' }) });
+  const app = await createTracingApp({ config: testConfig(db.url, ns, { TRACING_ASSEMBLY_INTERVAL_MS: '50', TRACING_INGEST_EVENTS_PER_MESSAGE: eventsPerMessage }) });
   await app.init();
   const http = app.getHttpAdapter().getInstance();
   const t0 = Date.now() - 60_000;
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
     bench: 'tracing-events-end-to-end',
     events: events.length,
     requests,
+    eventsPerMessage: Number(eventsPerMessage),
     httpAcceptMs: accepted - started,
     httpAcceptEventsPerSec: Math.round(events.length / ((accepted - started) / 1000)),
     endToEndMs: done - started,

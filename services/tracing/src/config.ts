@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REQUEST_EVENT_BATCH_MESSAGE_MAX } from '@arcwatch/contracts';
 
 /**
  * The tracing service's process configuration, parsed once at boot; no other file reads
@@ -20,6 +21,13 @@ export const tracingEnvSchema = z.object({
   /** How often due requests are assembled. */
   TRACING_ASSEMBLY_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
   /** A minute's statistics are published this long after it ends, to let late requests in. */
+  /**
+   * Events per JetStream message from the HTTP and OTLP ingest: 1 publishes
+   * io.arcwatch.requests.event.v1 (one message per event); more packs each tenant's events into
+   * io.arcwatch.requests.event-batch.v1 messages. Raise it only once every consumer of
+   * aw.requests.v1.events.> reads the batch form (tracing does from this version on).
+   */
+  TRACING_INGEST_EVENTS_PER_MESSAGE: z.coerce.number().int().min(1).max(REQUEST_EVENT_BATCH_MESSAGE_MAX).default(1),
   TRACING_STATS_LATENESS_MS: z.coerce.number().int().min(0).default(30_000),
   /** The `instance` of the statistics series (the same for every replica). */
   TRACING_STATS_INSTANCE: z.string().min(1).default('tracing'),
@@ -40,6 +48,7 @@ export interface TracingConfig {
   completionGraceMs: number;
   abandonAfterMs: number;
   assemblyIntervalMs: number;
+  ingestEventsPerMessage: number;
   statsLatenessMs: number;
   statsInstance: string;
   statsMaxLabelSets: number;
@@ -68,6 +77,7 @@ export function loadTracingConfig(env: Record<string, string | undefined> = proc
     completionGraceMs: e.TRACING_COMPLETION_GRACE_MS,
     abandonAfterMs: e.TRACING_ABANDON_AFTER_MS,
     assemblyIntervalMs: e.TRACING_ASSEMBLY_INTERVAL_MS,
+    ingestEventsPerMessage: e.TRACING_INGEST_EVENTS_PER_MESSAGE,
     statsLatenessMs: e.TRACING_STATS_LATENESS_MS,
     statsInstance: e.TRACING_STATS_INSTANCE,
     statsMaxLabelSets: e.TRACING_STATS_MAX_LABEL_SETS,

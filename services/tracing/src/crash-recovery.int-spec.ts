@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { EventBus } from '@arcwatch/messaging';
 import { REPO_ROOT, createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
-import { EVENT_TYPES, SUBJECTS, cloudEvent, requestEventId, type CloudEvent, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
+import { EVENT_TYPES, REQUEST_EVENT_BATCH_V1, SUBJECTS, cloudEvent, requestEventBatchId, requestEventId, type CloudEvent, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
 import { readSubjects } from './testing/tracing-test-kit';
 
 /**
@@ -77,14 +77,21 @@ describe('tracing survives SIGKILL during ingest', () => {
 
   it('loses and duplicates nothing', async () => {
     const all = Array.from({ length: REQUESTS }, (_, i) => eventsOf(i)).flat();
-    // Every tenth event is sent twice under another message id, so JetStream keeps both copies.
-    const withDuplicates = shuffle([...all, ...all.filter((_, i) => i % 10 === 0)]);
-    await bus.publishMany(
-      withDuplicates.map((e, n) => ({
-        subject: SUBJECTS.requestEvents(e.tenant ?? 'unknown'),
-        event: cloudEvent({ id: `${requestEventId(e)}-${n}`, type: EVENT_TYPES.requestEvent, source: 'test', data: e }),
-      })),
-    );
+    // Every tenth event is sent twice under another message id, so JetStream keeps both copies;
+    // the second copies travel in batch messages (io.arcwatch.requests.event-batch.v1) of 20.
+    const shuffled = shuffle(all);
+    const seconds = shuffle(all.filter((_, i) => i % 10 === 0), 7);
+    const singles = shuffled.map((e, n) => ({
+      subject: SUBJECTS.requestEvents(e.tenant ?? 'unknown'),
+      event: cloudEvent<unknown>({ id: `${requestEventId(e)}-${n}`, type: EVENT_TYPES.requestEvent, source: 'test', data: e }),
+    }));
+    const batches = Array.from({ length: Math.ceil(seconds.length / 20) }, (_, b) => seconds.slice(b * 20, b * 20 + 20)).map((events) => ({
+      subject: SUBJECTS.requestEvents('unknown'),
+      event: cloudEvent<unknown>({ id: requestEventBatchId(events), type: REQUEST_EVENT_BATCH_V1, source: 'test', data: { events } }),
+    }));
+    // Interleaved, so that batch messages land in the same consumer groups as single ones.
+    const step = Math.floor(singles.length / batches.length);
+    await bus.publishMany(singles.flatMap((m, i) => (i % step === 0 && batches[i / step] ? [m, batches[i / step]] : [m])));
 
     child = start();
     await eventually(async () => ((await count('SELECT count(*) AS n FROM tracing.finished_requests')) > 10 ? true : undefined), 60_000, 'ingest under way');

@@ -37,7 +37,7 @@ describe('tracing service (NATS + Postgres)', () => {
       .inject({ method, url, payload: payload as string | Buffer | object | undefined, headers });
 
   const pass = () => app.get(AssemblyWorker).runOnce();
-  const storedEvents = async () => Number((await pool.query('SELECT count(*) AS n FROM tracing.request_events')).rows[0].n);
+  const openRequests = async () => Number((await pool.query('SELECT count(*) AS n FROM tracing.open_requests')).rows[0].n);
   // A request whose every phase is in is assembled by the consumer's own transaction.
   const assembled = async (id: string) => Number((await pool.query('SELECT count(*) AS n FROM tracing.requests WHERE request_id = $1', [id])).rows[0].n);
 
@@ -70,7 +70,7 @@ describe('tracing service (NATS + Postgres)', () => {
     expect(body.rejected[0].error).toMatch(/kind/);
 
     await eventually(async () => ((await assembled('http-1')) === 1 ? true : undefined), 10_000, 'http-1 assembled by the consumer');
-    expect(await storedEvents()).toBe(0);
+    expect(await openRequests()).toBe(0);
     await pass(); // relays the outbox
 
     const got = await http('GET', '/api/v1/requests/http-1');
@@ -114,7 +114,7 @@ describe('tracing service (NATS + Postgres)', () => {
     expect(Number((await pool.query(`SELECT count(*) AS n FROM tracing.requests WHERE request_id = 'http-1'`)).rows[0].n)).toBe(1);
     const after = await subjectCounts(bus, 'requests');
     expect(after[SUBJECTS.requestCompleted('unknown')]).toBe(before[SUBJECTS.requestCompleted('unknown')]);
-    expect(await storedEvents()).toBe(0);
+    expect(await openRequests()).toBe(0);
   });
 
   it.each([

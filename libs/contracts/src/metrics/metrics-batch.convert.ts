@@ -1,4 +1,5 @@
 import type { MetricsBatchSeries, MetricsBatchV1, WireValue } from './metrics-batch.v1';
+import type { Labels } from './series';
 import { packedSampleCount, type MetricsBatchV2 } from './metrics-batch.v2';
 import { base64Length } from './packed-float64';
 import { formatSeriesText, parseSeriesText } from './series-text';
@@ -33,6 +34,42 @@ function readWireValue(buf: Buffer, at: number): WireValue {
   return hi === STALE_HI && lo === STALE_LO ? 'stale' : 'NaN';
 }
 
+/** The labels (name and value) every series has, `__name__` aside; empty for fewer than two series. */
+export function sharedLabels(all: readonly Labels[]): Labels {
+  const shared: Labels = {};
+  if (all.length < 2) return shared;
+  let names = Object.keys(all[0]!).filter((n) => n !== '__name__');
+  for (let i = 1; i < all.length && names.length > 0; i++) {
+    const l = all[i]!;
+    names = names.filter((n) => l[n] === all[0]![n]);
+  }
+  for (const n of names) shared[n] = all[0]![n]!;
+  return shared;
+}
+
+/** `labels` without the names in `shared`. */
+export function withoutShared(labels: Labels, shared: Labels): Labels {
+  const rest: Labels = {};
+  for (const n in labels) if (!Object.hasOwn(shared, n)) rest[n] = labels[n]!;
+  return rest;
+}
+
+/** The full label set of one series of a v2 batch. Throws PackedBatchError or SeriesTextError. */
+export function packedSeriesLabels(shared: Labels | undefined, text: string): Labels {
+  const own = parseSeriesText(text);
+  if (shared === undefined) return own;
+  for (const n in own) if (Object.hasOwn(shared, n)) throw new PackedBatchError(`series ${JSON.stringify(text)} repeats shared label ${n}`);
+  return { ...shared, ...own };
+}
+
+/** The shared labels of a v2 batch, read; a name there is refused. Throws PackedBatchError or SeriesTextError. */
+export function packedSharedLabels(text: string | undefined): Labels | undefined {
+  if (text === undefined) return undefined;
+  const shared = parseSeriesText(text);
+  if (shared.__name__ !== undefined) throw new PackedBatchError(`shared labels ${JSON.stringify(text)} name a metric`);
+  return shared;
+}
+
 export function toMetricsBatchV2(b: MetricsBatchV1): MetricsBatchV2 {
   let total = 0;
   let single = true;
@@ -43,16 +80,18 @@ export function toMetricsBatchV2(b: MetricsBatchV1): MetricsBatchV2 {
   const values = Buffer.alloc(total * 8);
   const times = Buffer.alloc(total * 8);
   const first = b.series[0]?.samples[0]?.[0];
-  let shared = true;
+  let sameTime = true;
   let k = 0;
   for (const s of b.series) {
     for (const [t, v] of s.samples) {
-      if (t !== first) shared = false;
+      if (t !== first) sameTime = false;
       times.writeDoubleLE(t, k * 8);
       writeWireValue(values, k * 8, v);
       k++;
     }
   }
+  const shared = sharedLabels(b.series.map((s) => s.labels));
+  const sharedText = Object.keys(shared).length > 0 ? formatSeriesText(shared) : undefined;
   return {
     batchId: b.batchId,
     source: b.source,
@@ -60,9 +99,10 @@ export function toMetricsBatchV2(b: MetricsBatchV1): MetricsBatchV2 {
     node: b.node,
     target: { job: b.target.job, instance: b.target.instance },
     scrapedAtMs: b.scrapedAtMs,
-    series: b.series.map((s) => formatSeriesText(s.labels)),
+    ...(sharedText === undefined ? {} : { labels: sharedText }),
+    series: b.series.map((s) => formatSeriesText(sharedText === undefined ? s.labels : withoutShared(s.labels, shared))),
     ...(single ? {} : { counts: b.series.map((s) => s.samples.length) }),
-    ...(shared ? { timestampMs: first ?? b.scrapedAtMs } : { timestamps: times.toString('base64') }),
+    ...(sameTime ? { timestampMs: first ?? b.scrapedAtMs } : { timestamps: times.toString('base64') }),
     values: values.toString('base64'),
     ...(b.metadata === undefined ? {} : { metadata: b.metadata }),
   };
@@ -82,6 +122,7 @@ export function toMetricsBatchV1(b: MetricsBatchV2): MetricsBatchV1 {
   } else if (b.timestampMs === undefined) {
     throw new PackedBatchError('neither timestampMs nor timestamps');
   }
+  const shared = packedSharedLabels(b.labels);
   const series: MetricsBatchSeries[] = [];
   let k = 0;
   for (let i = 0; i < b.series.length; i++) {
@@ -92,7 +133,7 @@ export function toMetricsBatchV1(b: MetricsBatchV2): MetricsBatchV1 {
       if (!Number.isSafeInteger(t)) throw new PackedBatchError(`timestamp ${t} is not an integer`);
       samples.push([t, readWireValue(values, k * 8)]);
     }
-    series.push({ labels: parseSeriesText(b.series[i]!), samples });
+    series.push({ labels: packedSeriesLabels(shared, b.series[i]!), samples });
   }
   return {
     batchId: b.batchId,

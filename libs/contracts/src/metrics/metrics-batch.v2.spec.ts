@@ -92,12 +92,24 @@ describe('metrics batch v2', () => {
         { labels: { __name__: 'x', job: 'dcgm' }, samples: [[t, 'stale']] },
       ],
     });
-    expect(packed).toMatchObject({ series: ['up{job="dcgm"}', 'x{job="dcgm"}'], timestampMs: t });
+    expect(packed).toMatchObject({ labels: '{job="dcgm"}', series: ['up', 'x'], timestampMs: t });
     expect(packed.counts).toBeUndefined();
     expect(packed.timestamps).toBeUndefined();
     const bytes = Buffer.from(packed.values, 'base64');
     // little-endian float64 bits: 1.0, then the staleness marker 0x7ff0000000000002
     expect([0, 4, 8, 12].map((at) => bytes.readUInt32LE(at))).toEqual([0, 0x3ff00000, 2, 0x7ff00000]);
+  });
+
+  it('writes the labels every series shares once, and refuses a batch that repeats or names them', () => {
+    const t = 1_767_600_000_000;
+    const gpu = (g: string, name: string) => ({ labels: { __name__: name, gpu: g, Hostname: 'n1', job: 'fleet', instance: 'n1' }, samples: [[t, 1] as [number, WireValue]] });
+    const b: MetricsBatchV1 = { batchId: 'b', source: 'import', cluster: 'c', node: 'n1', target: { job: 'fleet', instance: 'n1' }, scrapedAtMs: t, series: [gpu('0', 'a'), gpu('1', 'a'), gpu('0', 'b')] };
+    const packed = toMetricsBatchV2(b);
+    expect(packed.labels).toBe('{Hostname="n1",instance="n1",job="fleet"}');
+    expect(packed.series).toEqual(['a{gpu="0"}', 'a{gpu="1"}', 'b{gpu="0"}']);
+    expect(toMetricsBatchV1(packed)).toEqual(b);
+    expect(() => toMetricsBatchV1({ ...packed, series: ['a{gpu="0",job="x"}', 'a', 'b'] })).toThrow(/repeats shared label job/);
+    expect(() => toMetricsBatchV1({ ...packed, labels: 'up{job="x"}' })).toThrow(/name a metric/);
   });
 
   it('keeps float64 bits through base64', () => {

@@ -9,9 +9,14 @@ import { base64Length } from './packed-float64';
  * consumers tell the two apart by the event type), laid out so that neither side builds an object
  * per series or per sample:
  *
- * - `series`: one canonical series text per series (`name{a="x",b="y"}`, labels sorted, see
- *   series-text.ts), job and instance included as in v1. A writer maps the whole string to a
- *   series id through a cache; producers keep the string per series between scrapes.
+ * - `labels`: what every series of the batch shares, once, as a series text without a name
+ *   (`{Hostname="gpu-node-001",instance="gpu-node-001",job="fleet"}`): the target's identity and
+ *   whatever else the exporter repeats on every line. Absent when nothing is shared.
+ * - `series`: per series, the canonical series text of the rest (`name{a="x",b="y"}`, labels
+ *   sorted, see series-text.ts). The full label set is `labels` plus this; no name is in both.
+ *   A writer maps (`labels`, text) to a series id through a cache without reading either;
+ *   producers keep the text per series between scrapes. Factoring the shared labels out halves
+ *   a DCGM batch (docs/decisions/0003-ingest-path.md).
  * - `counts`: samples per series, in `series` order; absent when every series has exactly one.
  * - `timestampMs`: the time of every sample (the common case: one scrape, one time), or
  *   `timestamps`: base64 of little-endian float64 milliseconds, one per sample. Exactly one is set.
@@ -35,6 +40,7 @@ export const metricsBatchV2Schema = z
     target: z.object({ job: z.string(), instance: z.string() }),
     /** When the scrape started (or the push arrived), ms since epoch. */
     scrapedAtMs: z.number().int(),
+    labels: z.string().optional(),
     series: z.array(z.string()),
     counts: z.array(z.number().int().min(1)).optional(),
     timestampMs: z.number().int().optional(),

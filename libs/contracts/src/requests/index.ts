@@ -1,3 +1,4 @@
 export * from './request-event.v1';
 export * from './request-completed.v1';
 export * from './api-key-hash';
+export * from './request-event-batch.v1';

@@ -110,6 +110,11 @@ export function valuesOf(words: Uint32Array): Float64Array {
   return new Float64Array(own.buffer);
 }
 
+/** The values whose bits are `words`, as a view (words must start on an 8-byte boundary). */
+export function valuesView(words: Uint32Array): Float64Array {
+  return new Float64Array(words.buffer, words.byteOffset, words.length / 2);
+}
+
 /** The [lo, hi] bit words of a Float64Array (a view, no copy). */
 export function wordsOf(values: Float64Array): Uint32Array {
   return new Uint32Array(values.buffer, values.byteOffset, values.length * 2);

@@ -161,19 +161,56 @@ export async function upsertChunks(client: PoolClient, schema: string, rows: rea
 /**
  * The hot read: chunks of the given series overlapping [startMs, endMs]. The lower bound on
  * start_time (a chunk starts at most one span before its first sample's bucket) lets the planner
- * prune partitions; the primary key (series_id, start_time) serves the rest.
+ * prune partitions; the primary key (series_id, start_time) serves the rest. `data` travels as
+ * base64: node-postgres reads bytea as hex text (two characters a byte plus a parse), and its
+ * binary result mode cannot carry bytea. `xmin` identifies the row version for the chunk cache.
  */
-export function selectChunksSql(schema: string): string {
-  return `SELECT series_id, count, data FROM ${schema}.chunks
+export function selectChunksSql(schema: string, withData = true): string {
+  return `SELECT series_id, (extract(epoch FROM start_time) * 1000)::int8 AS start_ms, count, xmin::text AS version${withData ? `, encode(data, 'base64') AS data` : ''}
+       FROM ${schema}.chunks
      WHERE series_id = ANY($1::int4[])
        AND start_time > to_timestamp($2::int8 / 1000.0) AND start_time <= to_timestamp($3::int8 / 1000.0)
        AND end_time >= to_timestamp($4::int8 / 1000.0)
      ORDER BY series_id, start_time`;
 }
 
-export async function selectChunks(db: Db, schema: string, ids: readonly number[], startMs: number, endMs: number, spanMs: number): Promise<{ series_id: number; count: number; data: Buffer }[]> {
-  const { rows } = await db.query<{ series_id: number; count: number; data: Buffer }>(selectChunksSql(schema), [ids, startMs - spanMs, endMs, startMs]);
-  return rows;
+/** Chunk rows as columns; `data[i]` is base64 (empty when only versions were asked for). */
+export interface ChunkColumns {
+  seriesIds: number[];
+  startMs: number[];
+  counts: number[];
+  versions: string[];
+  data: string[];
+}
+
+function toColumns(rows: unknown[][], withData: boolean): ChunkColumns {
+  const out: ChunkColumns = { seriesIds: [], startMs: [], counts: [], versions: [], data: [] };
+  for (const r of rows) {
+    out.seriesIds.push(r[0] as number);
+    out.startMs.push(Number(r[1]));
+    out.counts.push(r[2] as number);
+    out.versions.push(r[3] as string);
+    out.data.push(withData ? (r[4] as string) : '');
+  }
+  return out;
+}
+
+/** The chunks of `ids` overlapping the window, ordered by series and start; without data, only their versions. */
+export async function selectChunks(db: Db, schema: string, ids: readonly number[], startMs: number, endMs: number, spanMs: number, withData = true): Promise<ChunkColumns> {
+  const { rows } = await db.query<unknown[]>({ text: selectChunksSql(schema, withData), values: [ids, startMs - spanMs, endMs, startMs], rowMode: 'array' });
+  return toColumns(rows, withData);
+}
+
+/** The chunks at exactly these (series, bucket start) keys, with data (the chunk cache's misses). */
+export async function selectChunksAt(db: Db, schema: string, seriesIds: readonly number[], startMs: readonly number[]): Promise<ChunkColumns> {
+  const { rows } = await db.query<unknown[]>({
+    text: `SELECT c.series_id, k.start_ms, c.count, c.xmin::text, encode(c.data, 'base64')
+       FROM unnest($1::int4[], $2::int8[]) AS k(series_id, start_ms)
+       JOIN ${schema}.chunks c ON c.series_id = k.series_id AND c.start_time = to_timestamp(k.start_ms / 1000.0)`,
+    values: [seriesIds, startMs],
+    rowMode: 'array',
+  });
+  return toColumns(rows, true);
 }
 
 /** Head rows overlapping the window; the head holds minutes of data, so this scan stays small. */

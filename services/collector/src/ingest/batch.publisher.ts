@@ -1,36 +1,49 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { cloudEvent, EVENT_TYPES, SUBJECTS, type MetricsBatchV1 } from '@arcwatch/contracts';
+import { cloudEvent, EVENT_TYPES, packedSampleCount, SUBJECTS, toMetricsBatchV1, toMetricsBatchV2, type MetricsBatchV1, type MetricsBatchV2 } from '@arcwatch/contracts';
 import type { EventBus, PublishResult } from '@arcwatch/messaging';
+import type { CollectorConfig } from '../config';
 import { CollectorError } from '../errors';
 import { CollectorMetrics } from '../observability/collector.metrics';
-import { EVENT_BUS } from '../core/tokens';
+import { COLLECTOR_CONFIG, EVENT_BUS } from '../core/tokens';
 
 export const EVENT_SOURCE = '/arcwatch/collector';
 
-export function countSamples(batch: MetricsBatchV1): number {
-  return batch.series.reduce((n, s) => n + s.samples.length, 0);
+export type AnyMetricsBatch = MetricsBatchV1 | MetricsBatchV2;
+
+export function isPacked(batch: AnyMetricsBatch): batch is MetricsBatchV2 {
+  return typeof (batch as Partial<MetricsBatchV2>).values === 'string';
+}
+
+export function countSamples(batch: AnyMetricsBatch): number {
+  return isPacked(batch) ? packedSampleCount(batch) : batch.series.reduce((n, s) => n + s.samples.length, 0);
 }
 
 /**
- * Publishes one batch as one CloudEvent on aw.metrics.v1.samples.<cluster>.<node>. The event id
- * is the batch id, so a re-publish (a retried push, a restart that repeats a scrape time) is
- * dropped by JetStream and, past its window, by the writer.
+ * Publishes one batch as one CloudEvent on aw.metrics.v1.samples.<cluster>.<node>, in the format
+ * COLLECTOR_BATCH_FORMAT names (v2, packed, unless old writers still read the stream). Builders
+ * hand over either form: the push path builds v2 directly, scrapes, remote_write and recording
+ * rules build v1 (a few series per target and interval) and are converted here. The event id
+ * is the batch id in both formats, so a re-publish (a retried push, a restart that repeats a
+ * scrape time) is dropped by JetStream and, past its window, by the writer.
  */
 @Injectable()
 export class BatchPublisher {
   constructor(
     @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     private readonly metrics: CollectorMetrics,
   ) {}
 
-  async publish(batch: MetricsBatchV1): Promise<PublishResult> {
+  async publish(batch: AnyMetricsBatch): Promise<PublishResult> {
+    const packed = this.config.batchFormat === 'v2';
+    const data = packed ? (isPacked(batch) ? batch : toMetricsBatchV2(batch)) : isPacked(batch) ? toMetricsBatchV1(batch) : batch;
     const event = cloudEvent({
-      type: EVENT_TYPES.metricsBatch,
+      type: packed ? EVENT_TYPES.metricsBatchV2 : EVENT_TYPES.metricsBatch,
       source: EVENT_SOURCE,
       id: batch.batchId,
       subject: `${batch.target.job}/${batch.target.instance}`,
       time: new Date(batch.scrapedAtMs),
-      data: batch,
+      data,
     });
     const started = performance.now();
     try {

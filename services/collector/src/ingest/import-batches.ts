@@ -1,15 +1,16 @@
-import { deterministicId, toWireValue, type Labels, type MetricsBatchSeries, type MetricsBatchV1 } from '@arcwatch/contracts';
+import { deterministicId, encodeFloat64Base64, formatSeriesText, toMetricsBatchV2, toWireValue, withoutShared, type Labels, type MetricsBatchSeries, type MetricsBatchV2 } from '@arcwatch/contracts';
 import { LabelCache, type ExpositionFormat } from '@arcwatch/exposition';
 import type { ScrapedSample } from '../scrape/scrape-batch';
 import { hostOf, labelsKey } from '../scrape/target';
 
 /**
- * Text pushes to batches, one per target (job, instance), as `groupIntoBatches` does for any
- * pushed series, without rebuilding every series' labels and canonical key on every push: the
- * parser hands out one frozen label object per distinct label text (shared across pushes through
- * `labelCaches`), and the merged labels (with extra labels and __name__) and their key are kept
- * per such object. The ingest benchmark spent about a third of the push handler there
- * (docs/decisions/0003-ingest-path.md).
+ * Text pushes to packed batches (`io.arcwatch.metrics.batch.v2`), one per target (job,
+ * instance), as `groupIntoBatches` groups any pushed series, without rebuilding any series'
+ * labels, key or series text on a push: the parser hands out one frozen label object per
+ * distinct label text (shared across pushes through `labelCaches`), and the merged labels (with
+ * extra labels and __name__), their key and their series text are kept per such object. A push
+ * then costs a walk that appends each sample's series text, time and value to its target's
+ * columns (docs/decisions/0003-ingest-path.md).
  */
 interface MergedSeries {
   source: Labels;
@@ -17,6 +18,9 @@ interface MergedSeries {
   extraKey: string;
   labels: Labels;
   key: string;
+  /** The series text without the batch's shared labels, for the shared labels `textShared` (usually the same push after push). */
+  text: string;
+  textShared: string | undefined;
   /** The series that followed this one last time: a target writes its series in a stable order. */
   next: MergedSeries | undefined;
 }
@@ -27,15 +31,28 @@ export interface ImportBatchContext {
   receivedAtMs: number;
 }
 
+/** One target's columns, in the order the push wrote its series. */
+interface Columns {
+  job: string;
+  instance: string;
+  series: MergedSeries[];
+  times: number[];
+  values: number[];
+  /** A series appeared twice: its samples must be merged (rare; see `mergedBatch`). */
+  repeated: boolean;
+}
+
 export class ImportBatchBuilder {
   readonly labelCaches: Record<ExpositionFormat, LabelCache> = { prometheus: new LabelCache(), openmetrics: new LabelCache() };
   // Keyed by the parser's label objects: entries go when the label cache drops those objects.
   private readonly merged = new WeakMap<Labels, Map<string, MergedSeries>>();
 
-  build(samples: readonly ScrapedSample[], extraLabels: Labels, ctx: ImportBatchContext): MetricsBatchV1[] {
+  build(samples: readonly ScrapedSample[], extraLabels: Labels, ctx: ImportBatchContext): MetricsBatchV2[] {
+    // Keys seen in this push: the same series may come twice, even under another label order.
+    const seen = new Set<string>();
     const extraKey = labelsKey(extraLabels);
-    const groups = new Map<string, { job: string; instance: string; series: Map<string, MetricsBatchSeries> }>();
-    let last: { job: string; instance: string; series: Map<string, MetricsBatchSeries> } | undefined;
+    const groups = new Map<string, Columns>();
+    let last: Columns | undefined;
     let prev: MergedSeries | undefined;
     for (const s of samples) {
       const guess = prev?.next;
@@ -46,27 +63,25 @@ export class ImportBatchBuilder {
       const instance = m.labels.instance ?? '';
       let g = last !== undefined && last.job === job && last.instance === instance ? last : groups.get(`${job}\u0000${instance}`);
       if (g === undefined) {
-        g = { job, instance, series: new Map() };
+        g = { job, instance, series: [], times: [], values: [], repeated: false };
         groups.set(`${job}\u0000${instance}`, g);
       }
       last = g;
-      const sample: [number, ReturnType<typeof toWireValue>] = [s.timestampMs ?? ctx.receivedAtMs, toWireValue(s.value)];
-      const existing = g.series.get(m.key);
-      if (existing) existing.samples.push(sample);
-      else g.series.set(m.key, { labels: m.labels, samples: [sample] });
+      if (seen.size === seen.add(m.key).size) g.repeated = true;
+      g.series.push(m);
+      g.times.push(s.timestampMs ?? ctx.receivedAtMs);
+      g.values.push(s.value);
     }
     return [...groups.values()].map((g) => {
-      const series = [...g.series.values()];
-      for (const s of series) if (s.samples.length > 1) s.samples.sort((a, b) => a[0] - b[0]);
-      return {
+      const head = {
         batchId: deterministicId('import', g.job, g.instance, ctx.contentKey),
-        source: 'import',
+        source: 'import' as const,
         cluster: ctx.cluster,
         node: g.instance ? hostOf(g.instance) : 'import',
         target: { job: g.job, instance: g.instance },
         scrapedAtMs: ctx.receivedAtMs,
-        series,
       };
+      return g.repeated ? mergedBatch(head, g) : packedBatch(head, g);
     });
   }
 
@@ -80,9 +95,76 @@ export class ImportBatchBuilder {
     let m = byName.get(k);
     if (m === undefined) {
       const labels = Object.freeze({ ...s.labels, ...extraLabels, __name__: s.name });
-      m = { source: s.labels, name: s.name, extraKey, labels, key: labelsKey(labels), next: undefined };
+      m = { source: s.labels, name: s.name, extraKey, labels, key: labelsKey(labels), text: '', textShared: undefined, next: undefined };
       byName.set(k, m);
     }
     return m;
   }
+}
+
+type BatchHead = Omit<MetricsBatchV2, 'series' | 'values'>;
+
+/**
+ * The labels every series of the group has (name and value, __name__ aside), found by narrowing
+ * the first series' labels: a handful of lookups per series, as the candidates shrink fast.
+ */
+function sharedOf(series: readonly MergedSeries[]): Labels | undefined {
+  if (series.length < 2) return undefined;
+  const first = series[0]!.labels;
+  let names = Object.keys(first).filter((k) => k !== '__name__');
+  for (let i = 1; i < series.length && names.length > 0; i++) {
+    const l = series[i]!.labels;
+    for (const n of names) {
+      if (l[n] !== first[n]) {
+        names = names.filter((k) => l[k] === first[k]);
+        break;
+      }
+    }
+  }
+  if (names.length === 0) return undefined;
+  const shared: Labels = {};
+  for (const n of names.sort()) shared[n] = first[n]!;
+  return shared;
+}
+
+/** Every series once: the columns are the batch. One shared time when all samples have it. */
+function packedBatch(head: BatchHead, g: Columns): MetricsBatchV2 {
+  const shared = sharedOf(g.series);
+  const sharedText = shared === undefined ? undefined : formatSeriesText(shared);
+  const texts = new Array<string>(g.series.length);
+  for (let i = 0; i < texts.length; i++) {
+    const m = g.series[i]!;
+    if (m.textShared !== sharedText || m.text === '') {
+      m.text = formatSeriesText(shared === undefined ? m.labels : withoutShared(m.labels, shared));
+      m.textShared = sharedText;
+    }
+    texts[i] = m.text;
+  }
+  const n = g.times.length;
+  const t0 = g.times[0];
+  let sameTime = true;
+  for (let i = 1; i < n && sameTime; i++) sameTime = g.times[i] === t0;
+  // The exposition cannot say "stale": its values are plain numbers, safe in a number[].
+  return {
+    ...head,
+    ...(sharedText === undefined ? {} : { labels: sharedText }),
+    series: texts,
+    ...(sameTime ? { timestampMs: t0 ?? head.scrapedAtMs } : { timestamps: encodeFloat64Base64(Float64Array.from(g.times)) }),
+    values: encodeFloat64Base64(Float64Array.from(g.values)),
+  };
+}
+
+/** A series written more than once in the push: one series, its samples in time order. */
+function mergedBatch(head: BatchHead, g: Columns): MetricsBatchV2 {
+  const byKey = new Map<string, MetricsBatchSeries>();
+  for (let i = 0; i < g.series.length; i++) {
+    const m = g.series[i]!;
+    const sample: [number, ReturnType<typeof toWireValue>] = [g.times[i]!, toWireValue(g.values[i]!)];
+    const existing = byKey.get(m.key);
+    if (existing) existing.samples.push(sample);
+    else byKey.set(m.key, { labels: m.labels, samples: [sample] });
+  }
+  const series = [...byKey.values()];
+  for (const s of series) if (s.samples.length > 1) s.samples.sort((a, b) => a[0] - b[0]);
+  return toMetricsBatchV2({ ...head, series });
 }

@@ -1,4 +1,4 @@
-import { cloudEvent, EVENT_TYPES, metricsBatchV1Schema, type MetricsBatchV1 } from '@arcwatch/contracts';
+import { cloudEvent, EVENT_TYPES, metricsBatchV1Schema, toMetricsBatchV2, type MetricsBatchV1 } from '@arcwatch/contracts';
 import type { InboundMessage } from '@arcwatch/messaging';
 import { decodeGroup, fastDecode, isWellFormedBatch } from './batch-decoder';
 
@@ -47,7 +47,7 @@ describe('decoding a group of metrics batch messages for the writer', () => {
   it('takes a well-formed batch on the fast path, as zod would', () => {
     expect(isWellFormedBatch(good)).toBe(true);
     expect(metricsBatchV1Schema.safeParse(good).success).toBe(true);
-    expect(fastDecode(message(1, good).data)).toEqual(good);
+    expect(fastDecode(message(1, good).data)).toEqual({ type: EVENT_TYPES.metricsBatch, batch: good });
   });
 
   it.each(broken)('leaves %s to zod, which refuses it', (_what, data) => {
@@ -64,12 +64,26 @@ describe('decoding a group of metrics batch messages for the writer', () => {
     ]);
     expect([...failed.keys()]).toEqual([2, 4]);
     expect(failed.get(2)!.message).toMatch(/#2: invalid io\.arcwatch\.metrics\.batch\.v1 data: series\.0\.samples\.0/);
-    expect(failed.get(4)!.message).toMatch(/#4: unexpected event type io\.arcwatch\.other\.v1/);
+    expect(failed.get(4)!.message).toMatch(/#4: unexpected event type io\.arcwatch\.other\.v1 \(want io\.arcwatch\.metrics\.batch\.v1 or io\.arcwatch\.metrics\.batch\.v2\)/);
   });
 
   it('lets zod judge a batch with metadata, and accepts it when valid', () => {
     const withMetadata = { ...good, metadata: [{ metric: 'DCGM_FI_DEV_GPU_UTIL', type: 'gauge', help: 'GPU utilization (in %).' }] };
     expect(isWellFormedBatch(withMetadata)).toBe(false);
     expect(decodeGroup([message(7, withMetadata)]).parsed[0]!.batch).toEqual(withMetadata);
+  });
+
+  it('takes v2 beside v1 in one group, and words a broken v2 by its own schema', () => {
+    const packed = toMetricsBatchV2(good);
+    const msgs = [message(1, packed, EVENT_TYPES.metricsBatchV2), message(2, good), message(3, { ...packed, values: 'AAAA' }, EVENT_TYPES.metricsBatchV2), message(4, packed)];
+    expect(fastDecode(msgs[0]!.data)).toEqual({ type: EVENT_TYPES.metricsBatchV2, batch: packed });
+    const { parsed, failed } = decodeGroup(msgs);
+    expect(parsed.map((p) => [p.msg.seq, p.type])).toEqual([
+      [1, EVENT_TYPES.metricsBatchV2],
+      [2, EVENT_TYPES.metricsBatch],
+    ]);
+    expect(failed.get(3)!.message).toMatch(/#3: invalid io\.arcwatch\.metrics\.batch\.v2 data: values: not 3 float64 values/);
+    // a v2 body announced as v1 is judged as v1
+    expect(failed.get(4)!.message).toMatch(/#4: invalid io\.arcwatch\.metrics\.batch\.v1 data: series\.0/);
   });
 });

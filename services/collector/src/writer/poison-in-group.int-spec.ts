@@ -1,4 +1,4 @@
-import { cloudEvent, deadLetterV1Schema, EVENT_TYPES, SUBJECTS, type MetricsBatchV1 } from '@arcwatch/contracts';
+import { cloudEvent, deadLetterV1Schema, EVENT_TYPES, SUBJECTS, toMetricsBatchV2, type MetricsBatchV1, type MetricsBatchV2 } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
 import { createTestDatabase, eventually, testNamespace, TEST_NATS_URL, type TestDatabase } from '@arcwatch/testing';
 import pino from 'pino';
@@ -32,6 +32,10 @@ function event(b: MetricsBatchV1) {
   return cloudEvent({ type: EVENT_TYPES.metricsBatch, source: '/test', id: b.batchId, data: b, time: new Date(b.scrapedAtMs) });
 }
 
+function packedEvent(b: MetricsBatchV2) {
+  return cloudEvent({ type: EVENT_TYPES.metricsBatchV2, source: '/test', id: b.batchId, data: b, time: new Date(b.scrapedAtMs) });
+}
+
 describe('the collector writer, one transaction per group of messages', () => {
   let db: TestDatabase;
   let bus: EventBus;
@@ -52,13 +56,18 @@ describe('the collector writer, one transaction per group of messages', () => {
   it('dead-letters a poison message alone and commits the rest of its group', async () => {
     const good = [1, 2, 3, 4, 5, 6].map((i) => batch(i));
     const items = [
-      ...good.slice(0, 2).map((b) => ({ subject: SUBJECTS.metricsSamples('c1', b.node), event: event(b) })),
+      // v1 and v2 mixed in one group, as during a rolling deploy or beside tracing's v1 statistics
+      ...good.slice(0, 2).map((b, i) => ({ subject: SUBJECTS.metricsSamples('c1', b.node), event: i === 0 ? event(b) : packedEvent(toMetricsBatchV2(b)) })),
       // Not a metrics batch: samples is not a list of [time, value] pairs.
       { subject: SUBJECTS.metricsSamples('c1', 'bad-node'), event: cloudEvent({ type: EVENT_TYPES.metricsBatch, source: '/test', id: 'bad-shape', data: { ...batch(90), series: [{ labels: { __name__: 'x' }, samples: 'none' }] } }) },
       ...good.slice(2, 4).map((b) => ({ subject: SUBJECTS.metricsSamples('c1', b.node), event: event(b) })),
       // Valid by the schema, refused by the store.
       { subject: SUBJECTS.metricsSamples('c1', 'gpu-node-91'), event: event({ ...batch(91, { withoutName: true }), batchId: 'no-name' }) },
-      ...good.slice(4).map((b) => ({ subject: SUBJECTS.metricsSamples('c1', b.node), event: event(b) })),
+      // Packed, valid by the schema, but a series text the store cannot read.
+      { subject: SUBJECTS.metricsSamples('c1', 'gpu-node-92'), event: packedEvent({ ...toMetricsBatchV2(batch(92)), batchId: 'bad-text', series: toMetricsBatchV2(batch(92)).series.map(() => 'up{gpu=0}') }) },
+      // A type the writer does not know.
+      { subject: SUBJECTS.metricsSamples('c1', 'gpu-node-93'), event: cloudEvent({ type: 'io.arcwatch.metrics.batch.v3', source: '/test', id: 'other-type', data: batch(93) }) },
+      ...good.slice(4).map((b) => ({ subject: SUBJECTS.metricsSamples('c1', b.node), event: packedEvent(toMetricsBatchV2(b)) })),
     ];
     // Published before the writer starts, so its first pull takes them as one group.
     const published = await bus.publishMany(items);
@@ -73,12 +82,14 @@ describe('the collector writer, one transaction per group of messages', () => {
 
     const dlq = await eventually(async () => {
       const letters = await readDeadLetters(bus);
-      return letters.length >= 2 ? letters : undefined;
-    }, 20_000, 'two dead letters');
-    expect(dlq.map((d) => d.seq).sort((a, b) => a - b)).toEqual([seqOf('bad-shape'), seqOf('no-name')].sort((a, b) => a - b));
+      return letters.length >= 4 ? letters : undefined;
+    }, 20_000, 'four dead letters');
+    expect(dlq.map((d) => d.seq).sort((a, b) => a - b)).toEqual(['bad-shape', 'no-name', 'bad-text', 'other-type'].map(seqOf).sort((a, b) => a - b));
     const bySeq = new Map(dlq.map((d) => [d.seq, d]));
     expect(bySeq.get(seqOf('bad-shape'))!.reason).toMatch(/invalid io\.arcwatch\.metrics\.batch\.v1 data: series\.0\.samples/);
-    expect(bySeq.get(seqOf('no-name'))!.reason).toMatch(/#\d+: batch no-name: a series has no __name__$/);
+    expect(bySeq.get(seqOf('no-name'))!.reason).toMatch(/#\d+: batch no-name: series "\{gpu=\\"0\\",.*" has no __name__$/);
+    expect(bySeq.get(seqOf('bad-text'))!.reason).toMatch(/#\d+: batch bad-text: series text "up\{gpu=0\}" at 7: expected a quoted value$/);
+    expect(bySeq.get(seqOf('other-type'))!.reason).toMatch(/unexpected event type io\.arcwatch\.metrics\.batch\.v3 \(want io\.arcwatch\.metrics\.batch\.v1 or io\.arcwatch\.metrics\.batch\.v2\)/);
     expect(bySeq.get(seqOf('no-name'))!.durable).toBe('collector-writer');
 
     const { rows } = await pool.query<{ batch_id: string; samples: number }>('SELECT batch_id, samples FROM collector.head ORDER BY batch_id');

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EVENT_TYPES, metricsBatchV1Schema, parseCloudEvent } from '@arcwatch/contracts';
+import { EVENT_TYPES, metricsBatchV2Schema, packedSampleCount, parseCloudEvent } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
 import { createPool } from '@arcwatch/storage';
 import { createTestDatabase, eventually, testNamespace, TEST_NATS_URL, type TestDatabase } from '@arcwatch/testing';
@@ -84,11 +84,12 @@ describe('a collector killed with SIGKILL mid-stream', () => {
     const published = new Map<string, number>();
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
       const msg = await bus.jsm.streams.getMessage(stream, { seq });
-      const parsed = parseCloudEvent(msg!.data, EVENT_TYPES.metricsBatch, metricsBatchV1Schema);
+      // the collector publishes the packed form (COLLECTOR_BATCH_FORMAT defaults to v2)
+      const parsed = parseCloudEvent(msg!.data, EVENT_TYPES.metricsBatchV2, metricsBatchV2Schema);
       if (!parsed.ok) throw new Error(parsed.reason);
       const b = parsed.event.data;
       expect(published.has(b.batchId)).toBe(false);
-      published.set(b.batchId, b.series.reduce((n, s) => n + s.samples.length, 0));
+      published.set(b.batchId, packedSampleCount(b));
     }
     expect(published.size).toBeGreaterThan(30);
 

@@ -1,15 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { MetricsBatchV1 } from '@arcwatch/contracts';
+import { EVENT_TYPES, toMetricsBatchV2, type MetricsBatchV2 } from '@arcwatch/contracts';
 import { PoisonMessageError, type BatchOutcome, type InboundMessage } from '@arcwatch/messaging';
 import { StorageError, type AppendManyResult, type SampleStore } from '@arcwatch/storage';
 import type { Logger } from 'pino';
 import { CLOCK, LOGGER, SAMPLE_STORE, type Clock } from '../core/tokens';
 import { CollectorMetrics } from '../observability/collector.metrics';
-import { decodeGroup } from './batch-decoder';
+import { decodeGroup, type DecodedGroup } from './batch-decoder';
 
 /**
  * Projects a group of metrics batch messages into the sample store with one transaction
- * (`appendBatches`: one INSERT for the whole group). The store is idempotent by batch id, so a
+ * (`appendPacked`: one INSERT for the whole group). v1 batches are converted to the packed form
+ * first, so a group that mixes both is still one transaction. The store is idempotent by batch id, so a
  * redelivered or replayed batch changes nothing; the messages are acked by the consumer runner
  * only after this resolves, i.e. after the commit. A message that cannot be stored is named in
  * `failed` and dead-lettered alone; the rest of its group is committed.
@@ -28,9 +29,10 @@ export class WriterService {
     if (failed.size > 0) this.metrics.writerBatches.inc({ result: 'poison' }, failed.size);
     if (parsed.length === 0) return { failed };
     const started = performance.now();
+    const packed = parsed.map((p) => ({ msg: p.msg, batch: packedOf(p) }));
     try {
-      const r = await this.store.appendBatches(parsed.map((p) => p.batch));
-      this.record(r, parsed.map((p) => p.batch), started);
+      const r = await this.store.appendPacked(packed.map((p) => p.batch));
+      this.record(r, packed.map((p) => p.batch), started);
     } catch (err) {
       // The store refuses a batch it cannot lay out (no __name__, a timestamp it cannot keep)
       // before it writes anything: find which ones, one by one, and keep the others.
@@ -38,16 +40,16 @@ export class WriterService {
         this.metrics.writerBatches.inc({ result: 'error' }, parsed.length);
         throw err;
       }
-      await this.storeOneByOne(parsed, failed);
+      await this.storeOneByOne(packed, failed);
     }
     return { failed };
   }
 
-  private async storeOneByOne(parsed: ReadonlyArray<{ msg: InboundMessage; batch: MetricsBatchV1 }>, failed: Map<number, unknown>): Promise<void> {
+  private async storeOneByOne(parsed: ReadonlyArray<{ msg: InboundMessage; batch: MetricsBatchV2 }>, failed: Map<number, unknown>): Promise<void> {
     for (const { msg, batch } of parsed) {
       const started = performance.now();
       try {
-        const r = await this.store.appendBatches([batch]);
+        const r = await this.store.appendPacked([batch]);
         this.record(r, [batch], started);
       } catch (err) {
         if (!(err instanceof StorageError && err.code === 'INVALID_BATCH')) {
@@ -60,7 +62,7 @@ export class WriterService {
     }
   }
 
-  private record(r: AppendManyResult, batches: readonly MetricsBatchV1[], started: number): void {
+  private record(r: AppendManyResult, batches: readonly MetricsBatchV2[], started: number): void {
     this.metrics.writerCommit.observe({}, (performance.now() - started) / 1000);
     if (r.inserted > 0) this.metrics.writerBatches.inc({ result: 'stored' }, r.inserted);
     if (r.duplicates > 0) this.metrics.writerBatches.inc({ result: 'duplicate' }, r.duplicates);
@@ -70,4 +72,8 @@ export class WriterService {
     this.metrics.writerLag.set({}, Math.max(0, this.clock.now() - newest) / 1000);
     this.logger.debug({ batches: batches.length, inserted: r.inserted, samples: r.samples }, 'batches stored');
   }
+}
+
+function packedOf(p: DecodedGroup['parsed'][number]): MetricsBatchV2 {
+  return p.type === EVENT_TYPES.metricsBatchV2 ? p.batch : toMetricsBatchV2(p.batch);
 }

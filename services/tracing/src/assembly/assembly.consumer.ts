@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { EventBus, RetryableError, parseEach, type ConsumerHandle } from '@arcwatch/messaging';
-import { EVENT_TYPES, SUBJECTS, requestEventV1Schema } from '@arcwatch/contracts';
-import { ASSEMBLY_DURABLE, AssemblyService } from './assembly.service';
+import { EventBus, PoisonMessageError, RetryableError, type ConsumerHandle, type InboundMessage } from '@arcwatch/messaging';
+import { EVENT_TYPES, REQUEST_EVENT_BATCH_V1, SUBJECTS, formatZodError, parseCloudEvent, requestEventBatchV1Schema, requestEventV1Schema } from '@arcwatch/contracts';
+import { z } from 'zod';
+import { ASSEMBLY_DURABLE, AssemblyService, type StoredEvent } from './assembly.service';
 
 export { ASSEMBLY_DURABLE } from './assembly.service';
 
@@ -10,7 +11,8 @@ export { ASSEMBLY_DURABLE } from './assembly.service';
  * stores the group and assembles the requests it completed, and the messages are acked only
  * after it committed. A SIGKILL at any point means the group is redelivered, and a redelivered
  * event is a no-op (its id is already stored, or its request already finished). A malformed
- * message is dead-lettered on its own; the rest of its group is committed.
+ * message is dead-lettered on its own; the rest of its group is committed. A message is one
+ * event (io.arcwatch.requests.event.v1) or several (io.arcwatch.requests.event-batch.v1).
  */
 @Injectable()
 export class AssemblyConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -31,9 +33,9 @@ export class AssemblyConsumer implements OnApplicationBootstrap, OnModuleDestroy
       maxWaitMs: 50,
       maxAckPending: 2_000,
       handler: async (msgs) => {
-        const { parsed, failed } = parseEach(msgs, EVENT_TYPES.requestEvent, requestEventV1Schema);
+        const { events, failed } = parseEventMessages(msgs);
         try {
-          await this.assembly.recordBatch(parsed.map((p) => ({ event: p.event.data, storedAtMs: p.msg.storedAt.getTime() })));
+          await this.assembly.recordBatch(events);
         } catch (err) {
           const first = msgs[0];
           throw new RetryableError(`storing ${msgs.length} events from ${first.subject}#${first.seq}: ${(err as Error).message}`, undefined, { cause: err });
@@ -47,4 +49,35 @@ export class AssemblyConsumer implements OnApplicationBootstrap, OnModuleDestroy
   async onModuleDestroy(): Promise<void> {
     await this.handle?.stop();
   }
+}
+
+const EVENT_MESSAGE_TYPES = [EVENT_TYPES.requestEvent, REQUEST_EVENT_BATCH_V1] as const;
+
+/**
+ * The events of a group of messages, in stream order, each with its message's stored-at time.
+ * A message that is not a valid event or batch of events is named in `failed` as poison; a batch
+ * with one bad event is refused whole, as one message.
+ */
+export function parseEventMessages(msgs: readonly InboundMessage[]): { events: StoredEvent[]; failed: Map<number, PoisonMessageError> } {
+  const events: StoredEvent[] = [];
+  const failed = new Map<number, PoisonMessageError>();
+  for (const msg of msgs) {
+    const envelope = parseCloudEvent(msg.data, EVENT_MESSAGE_TYPES, z.unknown());
+    if (!envelope.ok) {
+      failed.set(msg.seq, new PoisonMessageError(`${msg.subject}#${msg.seq}: ${envelope.reason}`));
+      continue;
+    }
+    const { type, data } = envelope.event;
+    const storedAtMs = msg.storedAt.getTime();
+    if (type === REQUEST_EVENT_BATCH_V1) {
+      const batch = requestEventBatchV1Schema.safeParse(data);
+      if (batch.success) for (const event of batch.data.events) events.push({ event, storedAtMs });
+      else failed.set(msg.seq, new PoisonMessageError(`${msg.subject}#${msg.seq}: invalid ${type} data: ${formatZodError(batch.error)}`));
+    } else {
+      const single = requestEventV1Schema.safeParse(data);
+      if (single.success) events.push({ event: single.data, storedAtMs });
+      else failed.set(msg.seq, new PoisonMessageError(`${msg.subject}#${msg.seq}: invalid ${type} data: ${formatZodError(single.error)}`));
+    }
+  }
+  return { events, failed };
 }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { RequestCompletedV1, RequestEventKind, RequestEventV1 } from '@arcwatch/contracts';
 import { DEFAULT_POLICY } from './assembly.decider';
 import { InMemoryAssembler } from './assembler';
-import { toAssemblyEvent } from './request-state';
+import { evolve, evolveAll, toAssemblyEvent, type RequestState } from './request-state';
 import { EMPTY_DIRECTORY } from './tenant-directory';
 
 const T0 = Date.parse('2025-06-01T00:00:00.000Z');
@@ -134,6 +134,24 @@ describe('assembly properties', () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+
+  it('folding a group at once (evolveAll, as the service does) gives the state evolve gives one event at a time', () => {
+    fc.assert(
+      fc.property(
+        generatedRequest(0).chain((r) => fc.tuple(shuffledWithDuplicates(r.events), fc.integer({ min: 0, max: 12 }))),
+        ([arrivals, split]) => {
+          const timed = arrivals.map((e, i) => ({ event: toAssemblyEvent(e), seenAtMs: T0 + i }));
+          let oneByOne: RequestState | undefined;
+          for (const x of timed) oneByOne = evolve(oneByOne, x.event, x.seenAtMs);
+          // The group may also arrive in two parts, the first already stored.
+          const cut = Math.min(split, timed.length);
+          expect(evolveAll(evolveAll(undefined, timed.slice(0, cut)), timed.slice(cut))).toEqual(oneByOne);
+          expect(evolveAll(oneByOne, [])).toBe(oneByOne);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { RequestCompletedV1, RequestEventV1 } from '@arcwatch/contracts';
+import { eventTimeMs, type CloudEvent, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
 import type { AssemblyEvent, RequestState } from './request-state';
 
 type Db = Pool | PoolClient;
@@ -7,15 +7,8 @@ type Db = Pool | PoolClient;
 export interface RecordOutcome {
   /** The request was already assembled: the event changes nothing. */
   late: boolean;
-  /** False when the event id was already stored (a redelivery or a replay). */
+  /** False when the event id was already in the request's state (a redelivery or a replay). */
   inserted: boolean;
-}
-
-interface OpenRow {
-  request_id: string;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  terminal_seen_at: Date | null;
 }
 
 export interface OutboxRow {
@@ -24,95 +17,98 @@ export interface OutboxRow {
   event: unknown;
 }
 
-/** SQL of the assembly state. The schema name is validated by the config schema. */
+/** An open request's state to store, and when it has to be decided again. */
+export interface OpenStateWrite {
+  state: RequestState;
+  dueAtMs: number;
+  /** The row was read (and locked) in this transaction; otherwise it is new, as far as we know. */
+  existed: boolean;
+}
+
+/** An assembled request, and its request.completed event minus the data (which is the record). */
+export interface FinishItem {
+  record: RequestCompletedV1;
+  outbox: { eventId: string; subject: string; envelope: CloudEvent<null> };
+}
+
+interface OpenRow {
+  request_id: string;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  terminal_seen_at: Date | null;
+  events: Record<string, RequestEventV1>;
+}
+
+/**
+ * SQL of the assembly state. The schema name is validated by the config schema. Every statement
+ * takes the requests of a whole group at once (arrays in, one round trip), and rows are always
+ * locked in request-id order so that two replicas cannot deadlock on them.
+ */
 export class AssemblyRepository {
   constructor(private readonly schema: string) {}
 
-  /**
-   * Stores a group of events and schedules their requests, in one statement. The event id
-   * de-duplicates; a request already in finished_requests is not reopened. A request is due at
-   * once only when a decision may have changed (a terminal event is in); otherwise at its
-   * abandonment deadline, counted from its first event, so streaming phases do not make the
-   * assembler re-read open requests. Rows are sorted by request id so that two replicas lock
-   * open_requests rows in the same order. Returns the outcome of each input event, in order,
-   * and the requests that now have a terminal event (the ones worth deciding at once).
-   */
-  async recordEvents(db: Db, events: ReadonlyArray<{ e: AssemblyEvent; seenAtMs: number; terminal: boolean }>, abandonAfterMs: number): Promise<{ outcomes: RecordOutcome[]; terminalRequests: string[] }> {
-    if (events.length === 0) return { outcomes: [], terminalRequests: [] };
-    const s = this.schema;
-    const order = events.map((_, i) => i).sort((a, b) => cmp(events[a].e.requestId, events[b].e.requestId) || a - b);
-    const sorted = order.map((i) => events[i]);
-    const { rows } = await db.query<{ ord: number; late: boolean; inserted: boolean; terminal_request: string | null }>(
-      `WITH input AS (
-         SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::boolean[])
-                  AS i(ord, event_id, request_id, event, seen_at, terminal)
-       ),
-       gate AS (SELECT f.request_id FROM ${s}.finished_requests f WHERE f.request_id IN (SELECT request_id FROM input)),
-       ins AS (
-         INSERT INTO ${s}.request_events (event_id, request_id, event)
-         SELECT event_id, request_id, event FROM input
-          WHERE request_id NOT IN (SELECT request_id FROM gate)
-          ORDER BY ord
-         ON CONFLICT (event_id) DO NOTHING
-         RETURNING event_id
-       ),
-       fresh AS (
-         SELECT DISTINCT ON (i.event_id) i.* FROM input i JOIN ins USING (event_id) ORDER BY i.event_id, i.ord
-       ),
-       per_request AS (
-         SELECT request_id, min(seen_at) AS first_seen, max(seen_at) AS last_seen,
-                min(seen_at) FILTER (WHERE terminal) AS terminal_seen
-           FROM fresh GROUP BY request_id
-       ),
-       open AS (
-         INSERT INTO ${s}.open_requests AS o (request_id, first_seen_at, last_seen_at, terminal_seen_at, due_at)
-         SELECT request_id, first_seen, last_seen, terminal_seen,
-                CASE WHEN terminal_seen IS NULL THEN first_seen + make_interval(secs => $7::float8 / 1000) ELSE last_seen END
-           FROM per_request ORDER BY request_id
-         ON CONFLICT (request_id) DO UPDATE SET
-           first_seen_at    = LEAST(o.first_seen_at, EXCLUDED.first_seen_at),
-           last_seen_at     = GREATEST(o.last_seen_at, EXCLUDED.last_seen_at),
-           terminal_seen_at = LEAST(o.terminal_seen_at, EXCLUDED.terminal_seen_at),
-           due_at           = CASE WHEN o.terminal_seen_at IS NULL AND EXCLUDED.terminal_seen_at IS NULL
-                                   THEN LEAST(o.due_at, EXCLUDED.due_at)
-                                   ELSE LEAST(o.due_at, EXCLUDED.last_seen_at) END
-         RETURNING request_id, terminal_seen_at IS NOT NULL AS terminal
-       )
-       SELECT i.ord,
-              i.request_id IN (SELECT request_id FROM gate) AS late,
-              EXISTS (SELECT 1 FROM fresh f WHERE f.ord = i.ord) AS inserted,
-              NULL::text AS terminal_request
-         FROM input i
-       UNION ALL
-       SELECT NULL, false, false, request_id FROM open WHERE terminal`,
-      [
-        order,
-        sorted.map((x) => x.e.eventId),
-        sorted.map((x) => x.e.requestId),
-        sorted.map((x) => JSON.stringify(stripDerived(x.e))),
-        sorted.map((x) => new Date(x.seenAtMs)),
-        sorted.map((x) => x.terminal),
-        abandonAfterMs,
-      ],
-    );
-    const outcomes = new Array<RecordOutcome>(events.length);
-    const terminalRequests: string[] = [];
-    for (const r of rows) {
-      if (r.terminal_request !== null) terminalRequests.push(r.terminal_request);
-      else outcomes[r.ord] = { late: r.late, inserted: r.inserted };
-    }
-    return { outcomes, terminalRequests: terminalRequests.sort() };
-  }
-
-  /** The open requests among `ids`, locked, with their events (the caller already holds the rows). */
-  async claimByIds(db: PoolClient, ids: string[]): Promise<Array<Omit<RequestState, 'events'> & { events: RequestEventV1[] }>> {
+  /** The open requests among `ids` (sorted), with their state, locked until the transaction ends. */
+  async lockOpen(db: PoolClient, ids: readonly string[]): Promise<RequestState[]> {
     if (ids.length === 0) return [];
-    const due = await db.query<OpenRow>(
-      `SELECT request_id, first_seen_at, last_seen_at, terminal_seen_at FROM ${this.schema}.open_requests
+    const { rows } = await db.query<OpenRow>(
+      `SELECT request_id, first_seen_at, last_seen_at, terminal_seen_at, events FROM ${this.schema}.open_requests
         WHERE request_id = ANY($1::text[]) ORDER BY request_id FOR UPDATE`,
       [ids],
     );
-    return this.withEvents(db, due.rows);
+    return rows.map(toState);
+  }
+
+  /**
+   * The requests among `ids` that were already assembled. A separate statement after lockOpen on
+   * purpose: it reads a snapshot taken after the locks were granted, so a request that another
+   * transaction finished while we waited for its row is seen as finished, not as new.
+   */
+  async finishedAmong(db: Db, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await db.query<{ request_id: string }>(`SELECT request_id FROM ${this.schema}.finished_requests WHERE request_id = ANY($1::text[])`, [ids]);
+    return new Set(rows.map((r) => r.request_id));
+  }
+
+  /**
+   * Stores the states of requests that stay open. A row read under lock is overwritten (the state
+   * written is a superset of it). A new one is inserted; should another replica have created it
+   * meanwhile, the two states are merged: events by id, the earliest first and terminal arrival,
+   * the latest last arrival, the earlier due time (deciding early only means deciding again).
+   */
+  async saveOpen(db: PoolClient, writes: readonly OpenStateWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    const s = this.schema;
+    const sorted = [...writes].sort((a, b) => cmp(a.state.requestId, b.state.requestId));
+    await db.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::jsonb[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::boolean[])
+                  AS i(request_id, events, first_seen_at, last_seen_at, terminal_seen_at, due_at, existed)
+       ),
+       upd AS (
+         UPDATE ${s}.open_requests o
+            SET events = i.events, first_seen_at = i.first_seen_at, last_seen_at = i.last_seen_at,
+                terminal_seen_at = i.terminal_seen_at, due_at = i.due_at
+           FROM input i
+          WHERE i.existed AND o.request_id = i.request_id
+       )
+       INSERT INTO ${s}.open_requests AS o (request_id, events, first_seen_at, last_seen_at, terminal_seen_at, due_at)
+       SELECT request_id, events, first_seen_at, last_seen_at, terminal_seen_at, due_at FROM input WHERE NOT existed ORDER BY request_id
+       ON CONFLICT (request_id) DO UPDATE SET
+         events           = o.events || EXCLUDED.events,
+         first_seen_at    = LEAST(o.first_seen_at, EXCLUDED.first_seen_at),
+         last_seen_at     = GREATEST(o.last_seen_at, EXCLUDED.last_seen_at),
+         terminal_seen_at = LEAST(o.terminal_seen_at, EXCLUDED.terminal_seen_at),
+         due_at           = LEAST(o.due_at, EXCLUDED.due_at)`,
+      [
+        sorted.map((w) => w.state.requestId),
+        sorted.map((w) => JSON.stringify(storedEvents(w.state))),
+        sorted.map((w) => new Date(w.state.firstSeenAtMs)),
+        sorted.map((w) => new Date(w.state.lastSeenAtMs)),
+        sorted.map((w) => (w.state.terminalSeenAtMs === null ? null : new Date(w.state.terminalSeenAtMs))),
+        sorted.map((w) => new Date(w.dueAtMs)),
+        sorted.map((w) => w.existed),
+      ],
+    );
   }
 
   /** How far the consumer has read the stream: the latest stored-at time it committed. */
@@ -129,10 +125,13 @@ export class AssemblyRepository {
     );
   }
 
-  /** Locks up to `limit` requests due at `nowMs` (other replicas skip them) with their events. */
-  async claimDue(db: PoolClient, nowMs: number, limit: number): Promise<Array<Omit<RequestState, 'events'> & { events: RequestEventV1[] }>> {
-    const due = await db.query<OpenRow>(
-      `SELECT request_id, first_seen_at, last_seen_at, terminal_seen_at
+  /**
+   * Locks up to `limit` requests due at `nowMs`, with their state; other replicas skip them. The
+   * scan is the open_requests_due_at index in order, stopping at `limit`.
+   */
+  async claimDue(db: PoolClient, nowMs: number, limit: number): Promise<RequestState[]> {
+    const { rows } = await db.query<OpenRow>(
+      `SELECT request_id, first_seen_at, last_seen_at, terminal_seen_at, events
          FROM ${this.schema}.open_requests
         WHERE due_at <= $1
         ORDER BY due_at
@@ -140,25 +139,7 @@ export class AssemblyRepository {
         FOR UPDATE SKIP LOCKED`,
       [new Date(nowMs), limit],
     );
-    return this.withEvents(db, due.rows);
-  }
-
-  private async withEvents(db: PoolClient, open: OpenRow[]): Promise<Array<Omit<RequestState, 'events'> & { events: RequestEventV1[] }>> {
-    if (open.length === 0) return [];
-    const ids = open.map((r) => r.request_id);
-    const ev = await db.query<{ request_id: string; event: RequestEventV1 }>(
-      `SELECT request_id, event FROM ${this.schema}.request_events WHERE request_id = ANY($1::text[])`,
-      [ids],
-    );
-    const byId = new Map<string, RequestEventV1[]>();
-    for (const r of ev.rows) (byId.get(r.request_id) ?? byId.set(r.request_id, []).get(r.request_id))?.push(r.event);
-    return open.map((r) => ({
-      requestId: r.request_id,
-      firstSeenAtMs: r.first_seen_at.getTime(),
-      lastSeenAtMs: r.last_seen_at.getTime(),
-      terminalSeenAtMs: r.terminal_seen_at?.getTime() ?? null,
-      events: byId.get(r.request_id) ?? [],
-    }));
+    return rows.map(toState);
   }
 
   async reschedule(db: PoolClient, waits: Array<{ requestId: string; dueAtMs: number }>): Promise<void> {
@@ -172,39 +153,57 @@ export class AssemblyRepository {
   }
 
   /**
-   * Closes the requests: the ones not finished before are projected into `requests`; every one
-   * leaves the assembly state. Returns the records that were newly finished (the others were a
-   * second assembly of a finished request, reopened by a late event: nothing to do).
+   * Closes requests in one statement: the ones not finished before are gated in
+   * finished_requests, projected into `requests` and queued in the outbox; the open rows in
+   * `closeIds` are deleted. The outbox event is the item's envelope with the record as its
+   * `data`, put together here so that the record crosses the wire and is parsed once. Returns the
+   * records that were newly finished (the others were a second assembly of a finished request,
+   * reopened by a late event: nothing to do).
    */
-  async finish(db: PoolClient, records: RequestCompletedV1[], finishedAtMs: number): Promise<RequestCompletedV1[]> {
-    if (records.length === 0) return [];
+  async finish(db: PoolClient, items: readonly FinishItem[], closeIds: readonly string[], finishedAtMs: number): Promise<RequestCompletedV1[]> {
+    if (items.length === 0 && closeIds.length === 0) return [];
     const s = this.schema;
-    const ids = records.map((r) => r.requestId);
-    const fresh = await db.query<{ request_id: string }>(
-      `INSERT INTO ${s}.finished_requests (request_id, started_at, finished_at)
-       SELECT id, started, $3 FROM unnest($1::text[], $2::timestamptz[]) AS f(id, started)
-       ON CONFLICT (request_id) DO NOTHING
-       RETURNING request_id`,
-      [ids, records.map((r) => r.startedAt), new Date(finishedAtMs)],
-    );
-    const newIds = new Set(fresh.rows.map((r) => r.request_id));
-    const newRecords = records.filter((r) => newIds.has(r.requestId));
-    if (newRecords.length > 0) {
-      await db.query(
-        `INSERT INTO ${s}.requests (request_id, started_at, ended_at, status, tenant, team, project, model, model_version,
+    const sorted = [...items].sort((a, b) => cmp(a.record.requestId, b.record.requestId));
+    const { rows } = await db.query<{ request_id: string }>(
+      `WITH input AS (
+         SELECT e->>'requestId' AS request_id, (e->>'startedAt')::timestamptz AS started_at, e AS r, o.event_id, o.subject, o.envelope
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n)
+           JOIN unnest($2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS o(event_id, subject, envelope, n) USING (n)
+       ),
+       gate AS (
+         INSERT INTO ${s}.finished_requests (request_id, started_at, finished_at)
+         SELECT request_id, started_at, $5 FROM input ORDER BY request_id
+         ON CONFLICT (request_id) DO NOTHING
+         RETURNING request_id
+       ),
+       projected AS (
+         INSERT INTO ${s}.requests (request_id, started_at, ended_at, status, tenant, team, project, model, model_version,
                                     instance, queue_ms, ttft_ms, tpot_ms, e2e_ms, prompt_tokens, completion_tokens, record)
-         SELECT r->>'requestId', (r->>'startedAt')::timestamptz, (r->>'endedAt')::timestamptz, r->>'status',
+         SELECT i.request_id, i.started_at, (r->>'endedAt')::timestamptz, r->>'status',
                 r->>'tenant', r->>'team', r->>'project', r->>'model', r->>'modelVersion', r->>'instance',
                 (r->>'queueMs')::float8, (r->>'ttftMs')::float8, (r->>'tpotMs')::float8, (r->>'e2eMs')::float8,
                 (r->>'promptTokens')::int, (r->>'completionTokens')::int, r
-           FROM jsonb_array_elements($1::jsonb) AS r
-         ON CONFLICT DO NOTHING`,
-        [JSON.stringify(newRecords)],
-      );
-    }
-    await db.query(`DELETE FROM ${s}.open_requests WHERE request_id = ANY($1::text[])`, [ids]);
-    await db.query(`DELETE FROM ${s}.request_events WHERE request_id = ANY($1::text[])`, [ids]);
-    return newRecords;
+           FROM input i JOIN gate USING (request_id)
+         ON CONFLICT DO NOTHING
+       ),
+       queued AS (
+         INSERT INTO ${s}.outbox (event_id, subject, event)
+         SELECT i.event_id, i.subject, jsonb_set(i.envelope, '{data}', i.r) FROM input i JOIN gate USING (request_id) ORDER BY i.request_id
+         ON CONFLICT (event_id) DO NOTHING
+       ),
+       closed AS (DELETE FROM ${s}.open_requests WHERE request_id = ANY($6::text[]))
+       SELECT request_id FROM gate`,
+      [
+        JSON.stringify(sorted.map((i) => i.record)),
+        sorted.map((i) => i.outbox.eventId),
+        sorted.map((i) => i.outbox.subject),
+        sorted.map((i) => JSON.stringify(i.outbox.envelope)),
+        new Date(finishedAtMs),
+        closeIds,
+      ],
+    );
+    const fresh = new Set(rows.map((r) => r.request_id));
+    return sorted.map((i) => i.record).filter((r) => fresh.has(r.requestId));
   }
 
   async enqueue(db: Db, rows: OutboxRow[]): Promise<void> {
@@ -223,10 +222,27 @@ export class AssemblyRepository {
   }
 }
 
-/** The stored event is the contract's shape; the derived fields are recomputed on load. */
-function stripDerived(e: AssemblyEvent): RequestEventV1 {
-  const { eventId: _id, timeMs: _t, ...event } = e;
-  return event;
+/** The derived fields (id, time in ms) are not stored: the id is the key, the time is re-parsed. */
+function toState(r: OpenRow): RequestState {
+  const events: Record<string, AssemblyEvent> = {};
+  for (const [eventId, e] of Object.entries(r.events)) events[eventId] = { ...e, eventId, timeMs: eventTimeMs(e) };
+  return {
+    requestId: r.request_id,
+    events,
+    firstSeenAtMs: r.first_seen_at.getTime(),
+    lastSeenAtMs: r.last_seen_at.getTime(),
+    terminalSeenAtMs: r.terminal_seen_at?.getTime() ?? null,
+  };
+}
+
+/** The stored form of a state's events: the contract's shape, keyed by event id. */
+function storedEvents(state: RequestState): Record<string, RequestEventV1> {
+  const out: Record<string, RequestEventV1> = {};
+  for (const [eventId, e] of Object.entries(state.events)) {
+    const { eventId: _id, timeMs: _t, ...event } = e;
+    out[eventId] = event;
+  }
+  return out;
 }
 
 function cmp(a: string, b: string): number {

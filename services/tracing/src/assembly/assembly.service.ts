@@ -2,19 +2,21 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { EventBus } from '@arcwatch/messaging';
 import { ensurePartitionsCovering, withTransaction } from '@arcwatch/storage';
-import { EVENT_TYPES, SUBJECTS, cloudEvent, isTerminalKind, requestCompletedId, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
+import { EVENT_TYPES, SUBJECTS, cloudEvent, requestCompletedId, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
 import { CLOCK, type Clock } from '../clock';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { PG_POOL } from '../database/database.providers';
 import { TracingMetrics } from '../health/tracing.metrics';
 import { StatsService } from '../stats/stats.service';
 import { decide, type AssemblyPolicy } from './assembly.decider';
-import { AssemblyRepository, type RecordOutcome } from './assembly.repository';
-import { evolve, toAssemblyEvent, type RequestState } from './request-state';
+import { AssemblyRepository, type OpenStateWrite, type RecordOutcome } from './assembly.repository';
+import { evolveAll, toAssemblyEvent, type RequestState } from './request-state';
 import { KEY_DIRECTORY } from './key-directory.provider';
 import type { KeyDirectory } from './tenant-directory';
 
 const DUE_BATCH = 500;
+/** Events stored per transaction: big enough that round trips do not matter, small enough to keep locks short. */
+const MAX_EVENTS_PER_TRANSACTION = 5_000;
 const DAY_MS = 86_400_000;
 
 export const ASSEMBLY_DURABLE = 'tracing-assembly';
@@ -25,11 +27,10 @@ export interface StoredEvent {
   storedAtMs: number;
 }
 
-type OpenRequestRow = Omit<RequestState, 'events'> & { events: RequestEventV1[] };
-
 /**
- * The shell around the pure decider. `recordBatch` stores a group of consumed events (the state
- * that survives a SIGKILL) and, in the same transaction, assembles the requests they completed.
+ * The shell around the pure decider. `recordBatch` folds a group of consumed events into the
+ * per-request state rows (what survives a SIGKILL) and, in the same transaction, assembles the
+ * requests they completed.
  * `assembleDue` decides the requests whose grace period or abandonment deadline has passed.
  * Either way one transaction projects the finished requests, queues their request.completed
  * events in the outbox and counts them in the statistics.
@@ -59,19 +60,64 @@ export class AssemblyService {
   }
 
   /**
-   * Stores a group of parsed events and assembles the requests they completed, in one
-   * transaction; resolves once it is committed (the consumer acks after that).
+   * Stores a group of parsed events and assembles the requests they completed, one transaction
+   * per MAX_EVENTS_PER_TRANSACTION events in stream order; resolves once all are committed (the
+   * consumer acks after that). A crash between two of them redelivers the group, and what the
+   * first one committed is a no-op the second time (event ids, finished requests).
    */
   async recordBatch(items: readonly StoredEvent[]): Promise<RecordOutcome[]> {
+    const outcomes: RecordOutcome[] = [];
+    for (let i = 0; i < items.length; i += MAX_EVENTS_PER_TRANSACTION) outcomes.push(...(await this.recordChunk(items.slice(i, i + MAX_EVENTS_PER_TRANSACTION))));
+    return outcomes;
+  }
+
+  /**
+   * One transaction: lock the states of every request in the chunk (one statement), fold the
+   * events in, decide each changed request, and write back only what changed: the states that
+   * stay open, and the finished requests with their outbox events and statistics.
+   */
+  private async recordChunk(items: readonly StoredEvent[]): Promise<RecordOutcome[]> {
     if (items.length === 0) return [];
-    const events = items.map((x) => ({ e: toAssemblyEvent(x.event), seenAtMs: x.storedAtMs, terminal: isTerminalKind(x.event.kind) }));
+    const events = items.map((x) => ({ e: toAssemblyEvent(x.event), seenAtMs: x.storedAtMs }));
     const progress = Math.max(...items.map((x) => x.storedAtMs));
+    const byRequest = new Map<string, number[]>();
+    events.forEach((x, i) => (byRequest.get(x.e.requestId) ?? byRequest.set(x.e.requestId, []).get(x.e.requestId))?.push(i));
+    const ids = [...byRequest.keys()].sort();
     const { outcomes, assembled } = await withTransaction(this.pool, async (db) => {
-      const recorded = await this.repo.recordEvents(db, events, this.policy.abandonAfterMs);
-      const rows = await this.repo.claimByIds(db, recorded.terminalRequests);
-      const n = await this.decideAndProject(db, rows, progress);
+      const open = new Map((await this.repo.lockOpen(db, ids)).map((st) => [st.requestId, st]));
+      const finished = await this.repo.finishedAmong(db, ids.filter((id) => !open.has(id)));
+      const outcomes = new Array<RecordOutcome>(events.length);
+      const writes: OpenStateWrite[] = [];
+      const records: RequestCompletedV1[] = [];
+      const closeIds: string[] = [];
+      for (const id of ids) {
+        const indexes = byRequest.get(id) ?? [];
+        if (finished.has(id)) {
+          for (const i of indexes) outcomes[i] = { late: true, inserted: false };
+          continue;
+        }
+        const before = open.get(id);
+        const known = new Set(before ? Object.keys(before.events) : []);
+        const folded = indexes.map((i) => {
+          const { e, seenAtMs } = events[i];
+          const dup = known.has(e.eventId);
+          known.add(e.eventId);
+          outcomes[i] = { late: false, inserted: !dup };
+          return { event: e, seenAtMs: dup ? null : seenAtMs };
+        });
+        const state = evolveAll(before, folded);
+        if (state === undefined || state === before) continue; // only duplicates: nothing changed
+        const d = decide(state, progress, this.policy, this.directory);
+        if (d.type === 'wait') writes.push({ state, dueAtMs: d.untilMs, existed: before !== undefined });
+        else {
+          records.push(d.record);
+          if (before !== undefined) closeIds.push(id);
+        }
+      }
+      await this.repo.saveOpen(db, writes);
+      const assembled = await this.project(db, records, closeIds);
       await this.repo.advanceProgress(db, ASSEMBLY_DURABLE, progress);
-      return { outcomes: recorded.outcomes, assembled: n };
+      return { outcomes, assembled };
     });
     this.countAfterCommit(assembled);
     const late = outcomes.filter((o) => o.late).length;
@@ -116,33 +162,28 @@ export class AssemblyService {
     return caughtUp ? Math.max(wall, committed) : Math.min(wall, committed);
   }
 
-  private async decideAndProject(db: PoolClient, rows: OpenRequestRow[], now: number): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
+  private async decideAndProject(db: PoolClient, states: RequestState[], now: number): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
     const waits: Array<{ requestId: string; dueAtMs: number }> = [];
     const records: RequestCompletedV1[] = [];
-    for (const row of rows) {
-      const state = rebuild(row);
-      if (state === undefined) {
-        // Both rows are written by one statement, so this is not expected; look again later
-        // rather than invent a record.
-        waits.push({ requestId: row.requestId, dueAtMs: now + this.policy.abandonAfterMs });
-        continue;
-      }
+    for (const state of states) {
       const d = decide(state, now, this.policy, this.directory);
-      if (d.type === 'wait') waits.push({ requestId: row.requestId, dueAtMs: d.untilMs });
+      if (d.type === 'wait') waits.push({ requestId: state.requestId, dueAtMs: d.untilMs });
       else records.push(d.record);
     }
     await this.repo.reschedule(db, waits);
+    return this.project(db, records, records.map((r) => r.requestId));
+  }
+
+  /** Finishes the assembled requests (closing their open rows), queues their events, counts them. */
+  private async project(db: PoolClient, records: RequestCompletedV1[], closeIds: string[]): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
     if (records.length === 0) return { fresh: [], late: 0 };
     await this.ensurePartitions(records);
-    const fresh = await this.repo.finish(db, records, this.clock.nowMs());
-    await this.repo.enqueue(
-      db,
-      fresh.map((r) => {
-        const subject = SUBJECTS.requestCompleted(r.tenant);
-        const id = requestCompletedId(r.requestId);
-        return { eventId: id, subject, event: cloudEvent({ id, type: EVENT_TYPES.requestCompleted, source: 'arcwatch/tracing', subject: r.requestId, time: r.endedAt, data: r }) };
-      }),
-    );
+    const items = records.map((r) => {
+      const id = requestCompletedId(r.requestId);
+      const envelope = cloudEvent({ id, type: EVENT_TYPES.requestCompleted, source: 'arcwatch/tracing', subject: r.requestId, time: r.endedAt, data: null });
+      return { record: r, outbox: { eventId: id, subject: SUBJECTS.requestCompleted(r.tenant), envelope } };
+    });
+    const fresh = await this.repo.finish(db, items, closeIds, this.clock.nowMs());
     await this.stats.apply(db, fresh);
     return { fresh, late: records.length - fresh.length };
   }
@@ -165,11 +206,4 @@ export class AssemblyService {
   openRequests(): Promise<number> {
     return this.repo.countOpen(this.pool);
   }
-}
-
-function rebuild(row: Omit<RequestState, 'events'> & { events: RequestEventV1[] }): RequestState | undefined {
-  let state: RequestState | undefined;
-  for (const e of row.events) state = evolve(state, toAssemblyEvent(e), row.firstSeenAtMs);
-  if (state === undefined) return undefined;
-  return { ...state, firstSeenAtMs: row.firstSeenAtMs, lastSeenAtMs: row.lastSeenAtMs, terminalSeenAtMs: row.terminalSeenAtMs };
 }

@@ -1,7 +1,7 @@
 import { hashApiKey, type RequestEventKind, type RequestEventV1 } from '@arcwatch/contracts';
 import { assemble, decide, DEFAULT_POLICY } from './assembly.decider';
 import { InMemoryAssembler } from './assembler';
-import { evolve, toAssemblyEvent, type RequestState } from './request-state';
+import { evolve, evolveAll, toAssemblyEvent, type RequestState } from './request-state';
 import { directoryFromEntries, EMPTY_DIRECTORY } from './tenant-directory';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
@@ -125,5 +125,36 @@ describe('assembly decider', () => {
 
   it('refuses to evolve a state with another request\'s event', () => {
     expect(() => evolve(stateOf(happyPath), toAssemblyEvent({ ...happyPath[0], requestId: 'req-2' }), T0)).toThrow(/req-2/);
+  });
+});
+
+describe('folding redelivered events (evolveAll)', () => {
+  const received = toAssemblyEvent(ev('received', 0));
+  const completed = toAssemblyEvent(ev('completed', 1305, { completionTokens: 11 }));
+
+  it('given a stored state, when the same events are delivered again without arrival times, then the state is the same object', () => {
+    const stored = evolveAll(undefined, [
+      { event: received, seenAtMs: T0 },
+      { event: completed, seenAtMs: T0 + 10 },
+    ]);
+    expect(evolveAll(stored, [{ event: received, seenAtMs: null }, { event: completed, seenAtMs: null }])).toBe(stored);
+  });
+
+  it('given a stored state, when a redelivered event carries a canonically smaller payload, then it is kept but no arrival time moves', () => {
+    const stored = evolveAll(undefined, [
+      { event: received, seenAtMs: T0 },
+      { event: completed, seenAtMs: T0 + 10 },
+    ]);
+    // Same id (request, kind, instant); "finishReason" sorts before "kind", so this one is smaller.
+    const richer = toAssemblyEvent(ev('completed', 1305, { completionTokens: 11, finishReason: 'stop' }));
+    const after = evolveAll(stored, [{ event: richer, seenAtMs: null }]);
+    expect(after).not.toBe(stored);
+    expect(after?.events[completed.eventId]).toBe(richer); // as evolve would choose
+    expect(evolve(stored, richer, T0 + 99).events[completed.eventId]).toBe(richer);
+    expect([after?.firstSeenAtMs, after?.lastSeenAtMs, after?.terminalSeenAtMs]).toEqual([T0, T0 + 10, T0 + 10]);
+  });
+
+  it('refuses an event of another request', () => {
+    expect(() => evolveAll(undefined, [{ event: received, seenAtMs: T0 }, { event: toAssemblyEvent({ ...ev('queued', 5), requestId: 'req-2' }), seenAtMs: T0 }])).toThrow(/req-2/);
   });
 });

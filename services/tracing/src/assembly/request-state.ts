@@ -52,6 +52,37 @@ export function evolve(state: RequestState | undefined, event: AssemblyEvent, se
 }
 
 /**
+ * `evolve` over several events of one request, building one events map instead of one per event;
+ * with every `seenAtMs` given it is the same as folding `evolve` over them in order. A null
+ * `seenAtMs` marks an event whose id the state already has (a redelivery): it may still replace
+ * the stored payload by the canonical rule, but its arrival does not count, so replaying the
+ * stream cannot push grace periods out. Returns `state` itself when nothing changed.
+ */
+export function evolveAll(state: RequestState | undefined, events: ReadonlyArray<{ event: AssemblyEvent; seenAtMs: number | null }>): RequestState | undefined {
+  let map: Record<string, AssemblyEvent> | undefined;
+  let requestId = state?.requestId;
+  let first = state?.firstSeenAtMs ?? Infinity;
+  let last = state?.lastSeenAtMs ?? -Infinity;
+  let terminal = state?.terminalSeenAtMs ?? null;
+  for (const { event, seenAtMs } of events) {
+    requestId ??= event.requestId;
+    if (event.requestId !== requestId) throw new Error(`event ${event.eventId} of request ${event.requestId} applied to request ${requestId}`);
+    const current = map ?? state?.events;
+    if (!keepsExisting(current?.[event.eventId], event)) {
+      map ??= { ...state?.events };
+      map[event.eventId] = event;
+    }
+    if (seenAtMs === null) continue;
+    first = Math.min(first, seenAtMs);
+    last = Math.max(last, seenAtMs);
+    terminal = minNullable(terminal, TERMINAL.has(event.kind) ? seenAtMs : null);
+  }
+  if (requestId === undefined) return state;
+  if (state !== undefined && map === undefined && first === state.firstSeenAtMs && last === state.lastSeenAtMs && terminal === state.terminalSeenAtMs) return state;
+  return { requestId, events: map ?? { ...state?.events }, firstSeenAtMs: first, lastSeenAtMs: last, terminalSeenAtMs: terminal };
+}
+
+/**
  * Two events with one id are the same fact; should their payloads differ (a re-sent event with
  * more fields), the canonically smaller one is kept so that arrival order cannot matter.
  */

@@ -1,7 +1,7 @@
 import type { Migration } from '@arcwatch/storage';
 
 /**
- * The tracing schema. Assembly state (request_events, open_requests) is what makes a restart
+ * The tracing schema. Assembly state (open_requests) is what makes a restart
  * lose nothing: an event is acked only once its row is committed. `finished_requests` is the
  * gate that makes a second assembly of one request (a late event, a replay) a no-op, and tells
  * the partition of a request for lookups by id.
@@ -89,5 +89,20 @@ export const tracingMigrations: Migration[] = [
         durable   text PRIMARY KEY,
         stored_at timestamptz NOT NULL
       );`,
+  },
+  {
+    // The state of an open request is one row: its distinct events (by event id) live in
+    // open_requests.events, so a group of events costs one read and one write per request instead
+    // of a row per event, and deciding a request never re-reads its events. The rows of
+    // request_events (open requests of an older version) move into that column.
+    id: '0003_open_request_state',
+    up: ({ schema: s }) => `
+      ALTER TABLE ${s}.open_requests ADD COLUMN events jsonb NOT NULL DEFAULT '{}'::jsonb;
+      UPDATE ${s}.open_requests o
+         SET events = e.events
+        FROM (SELECT request_id, jsonb_object_agg(event_id, event) AS events FROM ${s}.request_events GROUP BY request_id) e
+       WHERE e.request_id = o.request_id;
+      DROP TABLE ${s}.request_events;
+      ALTER TABLE ${s}.open_requests ALTER COLUMN events DROP DEFAULT;`,
   },
 ];

@@ -41,8 +41,8 @@ export class RequestsRepository {
   }
 
   async openEvents(requestId: string): Promise<RequestEventV1[]> {
-    const { rows } = await this.pool.query<{ event: RequestEventV1 }>(`SELECT event FROM ${this.schema}.request_events WHERE request_id = $1`, [requestId]);
-    return rows.map((r) => r.event);
+    const { rows } = await this.pool.query<{ events: Record<string, RequestEventV1> }>(`SELECT events FROM ${this.schema}.open_requests WHERE request_id = $1`, [requestId]);
+    return rows.length === 0 ? [] : Object.values(rows[0].events);
   }
 
   async search(f: SearchFilter): Promise<RequestCompletedV1[]> {
