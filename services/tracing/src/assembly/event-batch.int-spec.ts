@@ -116,6 +116,14 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
     expect((await pool.query(`SELECT 1 FROM tracing.open_requests WHERE request_id = 'split-1'`)).rowCount).toBe(0);
   });
 
+  it('commits a group whose requests end in two different minutes (the counters of one label set are summed first)', async () => {
+    const shifted = (id: string, byMs: number) => lifecycle(id).map((e) => ({ ...e, time: new Date(Date.parse(e.time) + byMs).toISOString() }));
+    await bus.publish(SUBJECTS.requestEvents('acme'), batchEvent([...shifted('minutes-1', 0), ...shifted('minutes-2', 60_000)]));
+    await eventually(async () => ((await records('minutes-')).length === 2 ? true : undefined), 10_000, 'both requests assembled in one transaction');
+    const minutes = await pool.query<{ minute: Date }>(`SELECT DISTINCT minute FROM tracing.minute_stats WHERE tenant = 'acme' ORDER BY minute`);
+    expect(minutes.rows.map((r) => r.minute.getTime())).toEqual([T0, T0 + 60_000]);
+  });
+
   it('dead-letters a batch message with an invalid event whole, and commits the rest of its group', async () => {
     const good = lifecycle('poison-neighbour');
     const bad = { ...lifecycle('poison-1')[0], kind: 'started' } as unknown as RequestEventV1;

@@ -1,5 +1,5 @@
 import type { RequestCompletedV1 } from '@arcwatch/contracts';
-import { addRecord, addToTotals, CardinalityLimiter, emptyStats, errorReason, minuteSeries, rollUp, MINUTE_MS } from './request-stats';
+import { addRecord, addToTotals, CardinalityLimiter, emptyStats, errorReason, minuteSeries, rollUp, summedIncrements, MINUTE_MS } from './request-stats';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
 
@@ -83,5 +83,17 @@ describe('request statistics', () => {
   it('names abandoned requests as such and completed ones not at all', () => {
     expect(errorReason(record({ status: 'abandoned' }))).toBe('abandoned');
     expect(errorReason(record({}))).toBeUndefined();
+  });
+
+  it('given one label set in two minutes of one group, when the counters are incremented, then each series appears once with the sum', () => {
+    const first = addRecord(emptyStats(key, T0), record({ promptTokens: 10 }), undefined);
+    const second = addRecord(addRecord(emptyStats(key, T0 + MINUTE_MS), record({ promptTokens: 7 }), undefined), record({ status: 'failed', promptTokens: 1, error: { code: 'oom' } }), 'oom');
+    const incs = summedIncrements([first, second]);
+    expect(new Set(incs.map((i) => i.id)).size).toBe(incs.length);
+    const value = (name: string, extra: Record<string, string> = {}) => incs.find((i) => i.labels.__name__ === name && Object.entries(extra).every(([k, v]) => i.labels[k] === v))?.value;
+    expect(value('arcwatch_requests_total', { status: 'completed' })).toBe(2);
+    expect(value('arcwatch_requests_total', { status: 'failed' })).toBe(1);
+    expect(value('arcwatch_request_prompt_tokens_total')).toBe(18);
+    expect(value('arcwatch_request_errors_total', { reason: 'oom' })).toBe(1);
   });
 });

@@ -165,6 +165,24 @@ export function counterIncrements(w: WindowStats): Array<{ labels: Record<string
   return out;
 }
 
+/**
+ * What several windows add to the cumulative counters, one entry per series. Windows of the same
+ * label set in different minutes feed the same counter, so their increments are summed here: the
+ * store applies each series once per statement.
+ */
+export function summedIncrements(windows: readonly WindowStats[]): Array<{ id: string; labels: Record<string, string>; value: number }> {
+  const byId = new Map<string, { id: string; labels: Record<string, string>; value: number }>();
+  for (const w of windows) {
+    for (const inc of counterIncrements(w)) {
+      const id = seriesId(inc.labels);
+      const sum = byId.get(id);
+      if (sum) sum.value += inc.value;
+      else byId.set(id, { id, labels: inc.labels, value: inc.value });
+    }
+  }
+  return [...byId.values()].filter((i) => i.value !== 0);
+}
+
 export function seriesId(labels: Record<string, string>): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

@@ -15,6 +15,7 @@ import {
   errorReason,
   minuteSeries,
   seriesId,
+  summedIncrements,
   windowStart,
   type StatsKey,
   type WindowStats,
@@ -62,8 +63,7 @@ export class StatsService {
       deltas.set(k, addRecord(deltas.get(k) ?? emptyStats(x.key, x.minuteMs), x.r, x.reason));
     }
     await this.repo.saveMinutes(db, [...current.values()]);
-    const increments = [...deltas.values()].flatMap(counterIncrements).filter((i) => i.value !== 0).map((i) => ({ ...i, id: seriesId(i.labels) }));
-    await this.repo.addToCounters(db, increments);
+    await this.repo.addToCounters(db, summedIncrements([...deltas.values()]));
   }
 
   /**
