@@ -137,13 +137,18 @@ let scratch = new Float64Array(64);
  * own unstable sort leaves that open too.)
  */
 export function quantile(q: number, values: ArrayLike<number>): number {
-  const n = values.length;
-  if (n === 0 || Number.isNaN(q)) return NaN;
+  return quantileIn(q, values, 0, values.length);
+}
+
+/** quantile() of values[from..to), without a view or copy of the range. */
+export function quantileIn(q: number, values: ArrayLike<number>, from: number, to: number): number {
+  const n = to - from;
+  if (n <= 0 || Number.isNaN(q)) return NaN;
   if (q < 0) return -Infinity;
   if (q > 1) return Infinity;
   if (n > scratch.length) scratch = new Float64Array(Math.max(n, 2 * scratch.length));
   const a = scratch;
-  for (let i = 0; i < n; i++) a[i] = values[i];
+  for (let i = 0; i < n; i++) a[i] = values[from + i];
   const rank = q * (n - 1);
   const lower = Math.max(0, Math.floor(rank));
   const upper = Math.min(n - 1, lower + 1);

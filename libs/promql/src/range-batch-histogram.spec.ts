@@ -52,7 +52,7 @@ function asMap(r: RawQueryResult): Map<string, Map<number, number>> {
   return new Map(r.result.series.map((s) => [JSON.stringify(s.labels), new Map(s.timestamps.map((t, i) => [t, s.values[i]!]))]));
 }
 
-describe('histogram_quantile and whole results on the grid path', () => {
+describe('histogram_quantile, quantile_over_time and whole results on the grid path', () => {
   const queries = [
     'histogram_quantile(0.99, sum by (le, model)(rate(ttft_bucket[5m])))',
     'histogram_quantile(0.5, rate(ttft_bucket[5m]))',
@@ -60,6 +60,9 @@ describe('histogram_quantile and whole results on the grid path', () => {
     'histogram_quantile(1.5, sum by (le, model)(rate(ttft_bucket[5m])))',
     'histogram_quantile(-1, rate(ttft_bucket[5m]))',
     'rate(x_total[1m])',
+    'quantile_over_time(0.9, ttft_bucket[3m])',
+    'quantile_over_time(-0.5, x_total[2m])',
+    'sum by (model)(quantile_over_time((0.5), ttft_bucket[5m]))',
   ];
   it.each(queries)('%s: values, warnings and infos of step-by-step evaluation', async (expr) => {
     const engine = new PromqlEngine(data());

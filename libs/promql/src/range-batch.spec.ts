@@ -65,6 +65,7 @@ describe('range queries over the whole step grid', () => {
     'rate(ttft_bucket[5m])',
     'increase(ttft_bucket[2m] offset 1m)',
     'delta(gpu_util[3m])',
+    'quantile_over_time(0.75, gpu_util[4m])',
     'sum by (le, model)(rate(ttft_bucket[5m]))',
     'histogram_quantile(0.9, sum by (le, model)(rate(ttft_bucket[5m])))',
     'topk(1, avg by (host)(gpu_util))',

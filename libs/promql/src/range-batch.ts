@@ -3,8 +3,8 @@
  * touches every series at one point per step, which for thousands of series is a cache miss per
  * series and step plus a Sample object each; Prometheus evaluates selectors and range functions
  * series by series for the same reason. A node's value at time t depends on t only, so for the
- * common shapes (selectors, rate-like functions over range selectors, and sum/avg/min/max/count/
- * group over those) the values of every step of the query grid are computed in one pass, kept
+ * common shapes (selectors, rate-like functions and quantile_over_time over range selectors,
+ * sum/avg/min/max/count/group over those, and histogram_quantile over any of them) the values of every step of the query grid are computed in one pass, kept
  * in typed arrays, and handed out as an instant vector when the step-by-step evaluation asks for
  * a grid step. Anything else, and every time off the grid (subquery steps), goes the usual way.
  */
@@ -12,10 +12,10 @@ import type { Labels } from '@arcwatch/contracts';
 import { isStaleNaN } from '@arcwatch/contracts';
 import type { AggregateExpr, Call, Expr, MatrixSelector, VectorSelector } from './ast';
 import { resetCounts, searchAfter, seekAfter, type Evaluator, type PreparedSeries } from './evaluator';
-import { warnPossibleNonCounter } from './functions';
-import { INDEXED_RANGE_FUNCTIONS } from './range-functions';
+import { formatG, warnPossibleNonCounter } from './functions';
+import { INDEXED_RANGE_FUNCTIONS, type IndexedRangeFunction } from './range-functions';
 import { histogramQuantileRows } from './range-batch-histogram';
-import { MeanAccumulator } from './math-helpers';
+import { MeanAccumulator, quantileIn } from './math-helpers';
 import { executionError } from './errors';
 import { METRIC_NAME, keyOn, keyWithout, labelsKey, pickLabels, dropLabels, withoutName, type Sample, type Value } from './values';
 
@@ -148,13 +148,29 @@ function histogramRows(ev: Evaluator, call: Call): GridRows | undefined {
   return inner ? histogramQuantileRows(ev, call, q.value, inner) : undefined;
 }
 
+/** The per-window function of a call on the grid path and its range argument, if it has one. */
+function indexedCall(call: Call): { fn: IndexedRangeFunction; arg: Expr; q?: number } | undefined {
+  if (call.func === 'quantile_over_time' && call.args.length === 2) {
+    // a literal quantile only: one computed per step would have to be evaluated step by step
+    const q = unwrap(call.args[0]);
+    if (q.kind !== 'number') return undefined;
+    const phi = q.value;
+    return { fn: (_ts, vs, from, to) => quantileIn(phi, vs, from, to), arg: unwrap(call.args[1]), q: phi };
+  }
+  if (!Object.hasOwn(INDEXED_RANGE_FUNCTIONS, call.func) || call.args.length !== 1) return undefined;
+  return { fn: INDEXED_RANGE_FUNCTIONS[call.func], arg: unwrap(call.args[0]) };
+}
+
 function rangeCallRows(ev: Evaluator, call: Call): GridRows | undefined {
-  const fn = INDEXED_RANGE_FUNCTIONS[call.func];
-  const arg = call.args.length === 1 ? unwrap(call.args[0]) : undefined;
-  if (!fn || arg?.kind !== 'matrixSelector' || arg.extension) return undefined;
+  const indexed = indexedCall(call);
+  const arg = indexed?.arg;
+  if (!indexed || arg?.kind !== 'matrixSelector' || arg.extension) return undefined;
+  const { fn } = indexed;
   const ms: MatrixSelector = arg;
   const series = ev.preparedSeries(ms.selector);
   if (!fits(ev, series.length)) return undefined;
+  // the step-by-step path warns at every step, before selecting
+  if (indexed.q !== undefined && !(indexed.q >= 0 && indexed.q <= 1)) ev.notes.warn(`quantile value should be between 0 and 1, got ${formatG(indexed.q)}`, call.args[0].pos);
   const checkCounter = call.func === 'rate' || call.func === 'increase';
   const ctx = { ev, call, t: ev.params.startMs };
   const steps = stepCount(ev);
