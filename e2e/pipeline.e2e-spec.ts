@@ -83,7 +83,11 @@ describe('pipeline: fleet → collector → storage → PromQL, and requests →
     }, 60_000, 'all GPUs stored');
     expect(Number(count[0].value[1])).toBe(NODES * GPUS);
 
-    const up = await query('up{job="vllm"}');
+    // Each target has its own scrape loop: the vLLM targets' first scrapes may land a moment later.
+    const up = await eventually(async () => {
+      const r = await query('up{job="vllm"}');
+      return r.length === NODES ? r : undefined;
+    }, 30_000, 'every vLLM target scraped');
     expect(up.map((s) => Number(s.value[1]))).toEqual(Array(NODES).fill(1));
 
     const perHost = await query('avg by (Hostname) (DCGM_FI_DEV_GPU_UTIL)');
