@@ -81,6 +81,7 @@ export class BatchConsumerRunner extends PullRunner {
         }
         next = undefined;
         if (r.done) return;
+        this.took(r.value);
         if (this.stopping) {
           this.release(r.value);
           continue;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { z } from 'zod';
 import type { ConsumerHandle, InboundMessage } from './consumer-runner';
-import { MessagingError } from './errors';
+import { MessagingError, RetryableError } from './errors';
 import { EventBus } from './event-bus';
 import { parseEach } from './parse-or-poison';
 import { deleteStreams, quietLogger, readStream, sleep, testEvent } from './testing/int-helpers';
@@ -218,6 +218,43 @@ describe('EventBus.consumeBatch (real NATS)', () => {
     await eventually(() => (rest.length >= 1 ? true : undefined), 15_000, 'the prefetched message');
     await sleep(2_500); // past the ack wait: an unacked s1 or s2 would be back by now
     expect(rest).toEqual([{ ids: ['s3'], deliveryCounts: [2] }]);
+  });
+
+  it('reports its backlog from message metadata: in flight, nak\'ed until taken again, and caught up', async () => {
+    const { subject, durable } = lane();
+    for (let i = 1; i <= 5; i++) await bus.publish(subject, testEvent(`k${i}`, { id: `k${i}` }));
+    const calls: Call[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const handle = await bus.consumeBatch({
+      stream: 'requests',
+      durable,
+      filterSubject: subject,
+      maxBatch: 3,
+      maxWaitMs: 200,
+      handler: async (msgs) => {
+        calls.push(record(msgs));
+        if (calls.length === 1) {
+          await gate;
+          throw new RetryableError('database unavailable', 1_500);
+        }
+      },
+    });
+    handles.push(handle);
+    await eventually(() => (calls.length === 1 ? true : undefined), 10_000, 'the first batch');
+    // k3 was delivered with k4 and k5 still to come (prefetched or not, the server counted them).
+    expect(handle.backlog()).toMatchObject({ undelivered: 2, inFlight: 3, awaitingRedelivery: 0 });
+    release();
+    await eventually(() => (calls.length === 2 ? true : undefined), 10_000, 'the second batch');
+    await eventually(() => (handle.backlog().inFlight === 0 ? true : undefined), 5_000, 'the acks');
+    // The server still counts the nak'ed three as unacked; so does the backlog.
+    expect(handle.backlog()).toMatchObject({ undelivered: 0, inFlight: 0, awaitingRedelivery: 3 });
+    expect(await pending(durable)).toEqual({ ackPending: 3, undelivered: 0 });
+    await eventually(() => (calls.length === 3 ? true : undefined), 10_000, 'the redelivery');
+    await eventually(() => (handle.backlog().inFlight === 0 ? true : undefined), 5_000, 'the acks of the redelivery');
+    expect(handle.backlog()).toMatchObject({ undelivered: 0, inFlight: 0, awaitingRedelivery: 0, lastTakenAt: expect.any(Date) });
+    expect(await pending(durable)).toEqual({ ackPending: 0, undelivered: 0 });
+    expect(calls.map((c) => c.ids)).toEqual([['k1', 'k2', 'k3'], ['k4', 'k5'], ['k1', 'k2', 'k3']]);
   });
 
   it('refuses a batch that cannot fill, or one that waits longer than ack-wait', async () => {

@@ -43,11 +43,37 @@ export interface ConsumerOptions {
   handler: (msg: InboundMessage) => Promise<void>;
 }
 
+/**
+ * What this member of a durable knows of its backlog, from the metadata of the messages it took,
+ * without a request to the server. On NATS 2.9 a consumer info request (which computes the
+ * consumer's pending count) can slow delivery to that consumer down; asked every 50 ms it
+ * halved the rate in the consume bench (docs/messaging.md, "Throughput"). Other members of the
+ * durable are not seen here.
+ */
+export interface ConsumerBacklog {
+  /**
+   * Messages the server still had for the durable when it delivered the last message this member
+   * took (prefetched ones included); undefined until this member took one: ask the server then.
+   */
+  undelivered: number | undefined;
+  /** Taken and not yet acked, nak'ed or terminated: collecting, in the handler, or being settled. */
+  inFlight: number;
+  /**
+   * Nak'ed by this member and not taken again yet: the server still counts them as unacked. An
+   * entry is dropped after its delay plus ack wait (another member may have taken it).
+   */
+  awaitingRedelivery: number;
+  /** When this member last took a message. */
+  lastTakenAt: Date | undefined;
+}
+
 export interface ConsumerHandle {
   readonly stream: StreamKey;
   readonly durable: string;
   /** Stops pulling, lets the in-flight handler finish and settle, and naks what was prefetched. */
   stop(): Promise<void>;
+  /** This member's view of the backlog (see ConsumerBacklog); costs no server request. */
+  backlog(): ConsumerBacklog;
 }
 
 export interface DeadLetterRequest {
@@ -102,6 +128,12 @@ const PULL_EXPIRES_MS = 5_000;
 export abstract class PullRunner implements ConsumerHandle {
   protected stopping = false;
   private messages: ConsumerMessages | undefined;
+  private undelivered: number | undefined;
+  private taken = 0;
+  private settled = 0;
+  private lastTakenAt: Date | undefined;
+  /** seq → when to stop counting it (ms since epoch). */
+  private readonly nakked = new Map<number, number>();
   private loop: Promise<void> | undefined;
   private wakeRestart: (() => void) | undefined;
 
@@ -135,6 +167,36 @@ export abstract class PullRunner implements ConsumerHandle {
   /** Handles messages until the iterator ends (stop, or a broken pull: the loop restarts). */
   protected abstract process(messages: ConsumerMessages): Promise<void>;
 
+  backlog(): ConsumerBacklog {
+    const now = Date.now();
+    for (const [seq, until] of this.nakked) if (until <= now) this.nakked.delete(seq);
+    return { undelivered: this.undelivered, inFlight: this.taken - this.settled, awaitingRedelivery: this.nakked.size, lastTakenAt: this.lastTakenAt };
+  }
+
+  /** Every message the iterator yields passes here first; each is then settled exactly once. */
+  protected took(m: JsMsg): void {
+    this.taken++;
+    this.undelivered = m.info.pending;
+    this.lastTakenAt = new Date();
+    this.nakked.delete(m.seq);
+  }
+
+  private ack(m: JsMsg): void {
+    this.settled++;
+    m.ack();
+  }
+
+  private nak(m: JsMsg, delayMs: number): void {
+    this.settled++;
+    this.nakked.set(m.seq, Date.now() + delayMs + this.settings.ackWaitMs);
+    m.nak(delayMs);
+  }
+
+  private term(m: JsMsg): void {
+    this.settled++;
+    m.term();
+  }
+
   private async run(): Promise<void> {
     const streamName = this.deps.naming.streamName(this.settings.stream);
     while (!this.stopping) {
@@ -166,7 +228,7 @@ export abstract class PullRunner implements ConsumerHandle {
    * NATS 2.9 may hand an immediate nak straight back to this consumer's still-open pull request.
    */
   protected release(m: JsMsg): void {
-    m.nak(PULL_EXPIRES_MS);
+    this.nak(m, PULL_EXPIRES_MS);
   }
 
   /**
@@ -183,14 +245,14 @@ export abstract class PullRunner implements ConsumerHandle {
   protected async apply(m: JsMsg, inbound: InboundMessage, outcome: Settlement): Promise<void> {
     switch (outcome.kind) {
       case 'ack':
-        m.ack();
+        this.ack(m);
         return;
       case 'nak':
         this.deps.logger.warn(
           { subject: inbound.subject, seq: inbound.seq, deliveryCount: inbound.deliveryCount, delayMs: outcome.delayMs, reason: outcome.reason },
           'handler failed; message will be redelivered',
         );
-        m.nak(outcome.delayMs);
+        this.nak(m, outcome.delayMs);
         return;
       case 'dead-letter':
         await this.deadLetter(m, inbound, outcome.reason);
@@ -213,12 +275,12 @@ export abstract class PullRunner implements ConsumerHandle {
       // Never term a message whose dead letter was not stored: it would be lost. It comes back
       // after the longest backoff and is dead-lettered again (the DLQ event id de-duplicates).
       this.deps.logger.error({ err: describeError(err), subject: inbound.subject, seq: inbound.seq }, 'dead-letter publish failed; message kept');
-      m.nak(this.settings.backoff.maxMs);
+      this.nak(m, this.settings.backoff.maxMs);
       return;
     }
     this.deps.logger.warn({ subject: inbound.subject, seq: inbound.seq, deliveryCount: inbound.deliveryCount, reason }, 'message dead-lettered');
     // No reason on term(): NATS 2.9 only understands a bare +TERM and would ignore the rest.
-    m.term();
+    this.term(m);
   }
 }
 
@@ -233,6 +295,7 @@ export class ConsumerRunner extends PullRunner {
 
   protected async process(messages: ConsumerMessages): Promise<void> {
     for await (const m of messages) {
+      this.took(m);
       if (this.stopping) {
         this.release(m);
         continue;

@@ -256,6 +256,7 @@ export class EventBus {
     return {
       stream: runner.stream,
       durable: runner.durable,
+      backlog: () => runner.backlog(),
       stop: async () => {
         await runner.stop();
         this.runners.delete(runner);

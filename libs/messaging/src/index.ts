@@ -1,5 +1,5 @@
 export { EventBus, type EventBusOptions, type PublishItem, type PublishResult, type StreamLimits } from './event-bus';
-export type { ConsumerHandle, ConsumerOptions, InboundMessage } from './consumer-runner';
+export type { ConsumerBacklog, ConsumerHandle, ConsumerOptions, InboundMessage } from './consumer-runner';
 export type { BatchConsumerOptions, BatchOutcome } from './batch-consumer-runner';
 export { MessagingError, PoisonMessageError, RetryableError, type MessagingErrorCode } from './errors';
 export { parseEach, parseOrPoison } from './parse-or-poison';
