@@ -138,6 +138,7 @@ describe('EventBus.consumeBatch (real NATS)', () => {
     expect(dlq.map((d) => d.reason)).toEqual([`${subject}#${dlq[0].seq}: body is not JSON: Unexpected end of JSON input`, expect.stringMatching(/#\d+: invalid io\.arcwatch\.test\.ping\.v1 data: n:/)]);
     expect(dlq[1].seq).toBe(dlq[0].seq + 1);
     expect(dlq.map((d) => d.deliveryCount)).toEqual([1, 1]);
+    await eventually(async () => ((await pending(durable)).ackPending === 0 ? true : undefined), 5_000, 'the acks');
     expect(await pending(durable)).toEqual({ ackPending: 0, undelivered: 0 });
   });
 
@@ -249,10 +250,16 @@ describe('EventBus.consumeBatch (real NATS)', () => {
     await eventually(() => (handle.backlog().inFlight === 0 ? true : undefined), 5_000, 'the acks');
     // The server still counts the nak'ed three as unacked; so does the backlog.
     expect(handle.backlog()).toMatchObject({ undelivered: 0, inFlight: 0, awaitingRedelivery: 3 });
-    expect(await pending(durable)).toEqual({ ackPending: 3, undelivered: 0 });
+    // The acks of the other two travel asynchronously: wait until the server has counted them.
+    const serverCounts = await eventually(async () => {
+      const p = await pending(durable);
+      return p.ackPending === 3 ? p : undefined;
+    }, 5_000, 'the server to count the acks');
+    expect(serverCounts).toEqual({ ackPending: 3, undelivered: 0 });
     await eventually(() => (calls.length === 3 ? true : undefined), 10_000, 'the redelivery');
     await eventually(() => (handle.backlog().inFlight === 0 ? true : undefined), 5_000, 'the acks of the redelivery');
     expect(handle.backlog()).toMatchObject({ undelivered: 0, inFlight: 0, awaitingRedelivery: 0, lastTakenAt: expect.any(Date) });
+    await eventually(async () => ((await pending(durable)).ackPending === 0 ? true : undefined), 5_000, 'the server to count the last acks');
     expect(await pending(durable)).toEqual({ ackPending: 0, undelivered: 0 });
     expect(calls.map((c) => c.ids)).toEqual([['k1', 'k2', 'k3'], ['k4', 'k5'], ['k1', 'k2', 'k3']]);
   });

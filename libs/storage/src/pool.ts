@@ -7,9 +7,18 @@ export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/arcwatch
  * A pg pool for one service. The URL defaults to DATABASE_URL, then to the local default of the
  * test machines; services pass the value parsed by their own config schema.
  */
-export function createPool(url?: string, options: Omit<PoolConfig, 'connectionString'> = {}): Pool {
+export function createPool(
+  url?: string,
+  options: Omit<PoolConfig, 'connectionString'> = {},
+  onIdleError: (err: Error) => void = (err) => process.emitWarning(`idle PostgreSQL connection closed: ${err.message}`),
+): Pool {
   const connectionString = url ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-  return new Pool({ max: 10, ...options, connectionString });
+  const pool = new Pool({ max: 10, ...options, connectionString });
+  // An idle client whose connection the server ends (restart, failover, pg_terminate_backend)
+  // makes the pool emit 'error'; unheard, that would crash the process. The pool drops that
+  // client and opens a new one on the next checkout, so reporting it is enough.
+  pool.on('error', onIdleError);
+  return pool;
 }
 
 export function drizzleFor(pool: Pool): NodePgDatabase {
