@@ -3,23 +3,11 @@
  * hex, Inf/NaN, durations as seconds), durations, and Go-style quoted strings.
  */
 
-const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-const UNIT_MS = [365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1_000, 1];
+import { parseDuration } from '@arcwatch/config-files';
 
-/** Parses `1h30m`-style durations; undefined when the text is not one. */
+/** Parses `1h30m`-style durations; undefined when the text is not one (PromQL has no bare `0`). */
 export function parseDurationMs(text: string): number | undefined {
-  if (text === '') return undefined;
-  const m = DURATION_RE.exec(text);
-  if (!m) return undefined;
-  let ms = 0;
-  let any = false;
-  for (let i = 0; i < UNIT_MS.length; i++) {
-    if (m[i + 1] !== undefined) {
-      any = true;
-      ms += Number(m[i + 1]) * UNIT_MS[i];
-    }
-  }
-  return any ? ms : undefined;
+  return text === '0' ? undefined : parseDuration(text);
 }
 
 /** A number literal as PromQL reads it: floats, hex, Inf/NaN (any case), or a duration in seconds. */

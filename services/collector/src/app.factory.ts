@@ -7,7 +7,7 @@ import type { CollectorConfig } from './config';
 import { loadScrapeConfigFile } from './config/scrape-config.loader';
 import type { ScrapeSettings } from './config/scrape-config.schema';
 import { createLogger, PinoNestLogger } from './core/logger';
-import { loadRuleFiles } from './recording/rule-file.loader';
+import { loadRuleFiles } from '@arcwatch/rules';
 import type { Clock } from './core/tokens';
 import { CollectorErrorFilter } from './http/prometheus-response';
 

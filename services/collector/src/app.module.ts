@@ -5,7 +5,7 @@ import { ObservabilityModule } from './observability/observability.module';
 import { PushModule } from './push/push.module';
 import { QueryModule } from './query/query.module';
 import { RecordingModule } from './recording/recording.module';
-import type { RuleGroup } from './recording/rule-file.loader';
+import type { RuleGroup } from '@arcwatch/rules';
 import { RemoteWriteModule } from './remote-write/remote-write.module';
 import { ScrapeModule } from './scrape/scrape.module';
 import { WriterModule } from './writer/writer.module';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from './duration';
+import { parseDuration } from '@arcwatch/config-files';
 
 /**
  * The scrape configuration file: Prometheus's `global` + `scrape_configs` (the subset the

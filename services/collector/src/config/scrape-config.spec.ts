@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURES_DIR } from '@arcwatch/testing';
-import { parseDuration } from './duration';
+import { parseDuration } from '@arcwatch/config-files';
 import { ConfigFileError, parseScrapeConfig } from './scrape-config.loader';
 
 function issuesOf(text: string) {

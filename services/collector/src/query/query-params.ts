@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration as parsePromDuration } from '../config/duration';
+import { parseDuration as parsePromDuration } from '@arcwatch/config-files';
 import { invalidParam, QueryApiError } from './query-errors';
 
 /**

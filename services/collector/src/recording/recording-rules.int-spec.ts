@@ -71,7 +71,7 @@ describe('recording rules over stored fixture scrapes', () => {
 
   it('records the rules of the group, readable through /api/v1/query', async () => {
     const recording = app.get(RecordingService);
-    expect(recording.groups.map((g) => [g.name, g.intervalMs, g.recording.length, g.alerting])).toEqual([['llm-serving', 3_600_000, 3, 1]]);
+    expect(recording.groups.map((g) => [g.name, g.intervalMs, g.recording.length, g.alerting.length])).toEqual([['llm-serving', 3_600_000, 3, 1]]);
 
     const evaluation = await recording.evaluate(recording.groups[0], T1_MS);
     expect(evaluation.errors).toEqual([]);

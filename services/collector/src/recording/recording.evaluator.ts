@@ -1,6 +1,6 @@
 import { deterministicId, STALE_NAN, toWireValue, type Labels, type MetricsBatchSeries, type MetricsBatchV1 } from '@arcwatch/contracts';
 import type { RawResult } from '@arcwatch/promql';
-import type { RecordingRule, RuleGroup } from './rule-file.loader';
+import type { RecordingRule, RuleGroup } from '@arcwatch/rules';
 
 /**
  * The pure core of recording rules: what one rule's query result becomes (Prometheus's

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { IngestModule } from '../ingest/ingest.module';
 import { RecordingService, RULE_GROUPS } from './recording.service';
-import type { RuleGroup } from './rule-file.loader';
+import type { RuleGroup } from '@arcwatch/rules';
 
 /**
  * Recording rules. The groups come already validated: the app factory loads the rule files

@@ -6,7 +6,7 @@ import type { ScrapeSettings } from '../config/scrape-config.schema';
 import { CLOCK, LOGGER, SAMPLE_STORE, SCRAPE_SETTINGS, type Clock } from '../core/tokens';
 import { BatchPublisher } from '../ingest/batch.publisher';
 import { EMPTY_GROUP_STATE, groupBatch, recordRule, type GroupState, type RuleOutcome } from './recording.evaluator';
-import type { RuleGroup } from './rule-file.loader';
+import type { RuleGroup } from '@arcwatch/rules';
 import { GroupOverlayQueryable, GroupScheduler, realTimers } from './rule-scheduler';
 
 export const RULE_GROUPS = Symbol('RULE_GROUPS');

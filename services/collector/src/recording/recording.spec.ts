@@ -1,7 +1,7 @@
 import { isStaleNaN, type Labels } from '@arcwatch/contracts';
 import { MemoryQueryable, parsePromql } from '@arcwatch/promql';
 import { EMPTY_GROUP_STATE, evalTimeAt, groupBatch, nextEvalTime, recordingBatchId, recordRule } from './recording.evaluator';
-import type { RecordingRule } from './rule-file.loader';
+import type { RecordingRule } from '@arcwatch/rules';
 import { GroupOverlayQueryable, GroupScheduler, type Timers } from './rule-scheduler';
 
 const rule = (record: string, labels: Record<string, string> = {}): RecordingRule => ({ record, expr: 'x', ast: parsePromql('x'), labels });

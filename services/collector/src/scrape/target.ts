@@ -1,5 +1,5 @@
 import { compileRules, relabel, type CompiledRule, type LabelSet } from '../relabel/relabel';
-import { formatDuration } from '../config/duration';
+import { formatDuration } from '@arcwatch/config-files';
 import type { ScrapeJob } from '../config/scrape-config.schema';
 
 /**

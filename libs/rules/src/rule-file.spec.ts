@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURES_DIR } from '@arcwatch/testing';
-import { ConfigFileError, type ConfigIssue } from '../config/scrape-config.loader';
+import { ConfigFileError, type ConfigIssue } from '@arcwatch/config-files';
 import { parseRuleFile, type RuleLoadOptions } from './rule-file.loader';
 
 const RULES_DIR = path.join(FIXTURES_DIR, 'alert-rules');
@@ -50,7 +50,7 @@ describe('rule files as Prometheus writes them', () => {
 
   it('keeps the recording rules with group and rule labels, counts alerting rules, takes intervals', () => {
     const groups = parseRuleFile(read('prometheus-rulefmt/test.yaml'), 'test.yaml');
-    expect(groups.map((g) => [g.name, g.intervalMs, g.recording.map((r) => r.record), g.alerting])).toEqual([
+    expect(groups.map((g) => [g.name, g.intervalMs, g.recording.map((r) => r.record), g.alerting.length])).toEqual([
       ['my-group-name', 30_000, ['new_metric'], 2],
       ['my-another-name', 30_000, ['new_metric'], 2],
     ]);
@@ -87,5 +87,29 @@ describe('rule files as Prometheus writes them', () => {
 
   it('reports a YAML syntax error with its line', () => {
     expect(() => parseRuleFile('groups:\n  - name: a\n   rules: [', 'broken.yml')).toThrow(/broken\.yml:\d+:\d+: \(yaml\)/);
+  });
+});
+
+describe('alerting rules', () => {
+  it('keeps for, keep_firing_for, labels and annotations with group labels under the rule labels', () => {
+    const text = [
+      'groups:',
+      '  - name: g',
+      '    labels: { team: infra, severity: P3 }',
+      '    rules:',
+      '      - alert: Down',
+      '        expr: up == 0',
+      '        for: 1m',
+      '        keep_firing_for: 30s',
+      '        labels: { severity: P0 }',
+      '        annotations: { summary: "{{ $labels.instance }} is down" }',
+      '      - record: x:sum',
+      '        expr: sum(up)',
+    ].join('\n');
+    const [group] = parseRuleFile(text, 'a.yml');
+    expect(group.alerting.map((r) => [r.alert, r.expr, r.forMs, r.keepFiringForMs, r.labels, r.annotations])).toEqual([
+      ['Down', 'up == 0', 60_000, 30_000, { team: 'infra', severity: 'P0' }, { summary: '{{ $labels.instance }} is down' }],
+    ]);
+    expect(group.rules.map((r) => r.kind)).toEqual(['alerting', 'recording']);
   });
 });

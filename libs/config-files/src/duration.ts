@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Prometheus durations: a sequence of <int><unit> with units y w d h m s ms, largest first
  * ("1h30m", "15s", "500ms"). Returns milliseconds, or undefined when the text is not one.
@@ -25,3 +27,9 @@ export function formatDuration(ms: number): string {
   if (s % 60 === 0 && s > 0) return `${s / 60}m`;
   return `${s}s`;
 }
+
+/** A zod string that must be a Prometheus duration; use `parseDuration` on the value. */
+export const durationString = z.string().refine((s) => parseDuration(s) !== undefined, { message: 'not a valid duration (e.g. 30s, 1m, 1h30m)' });
+
+/** A Prometheus duration parsed to milliseconds by the schema itself. */
+export const durationMs = durationString.transform((s) => parseDuration(s) as number);

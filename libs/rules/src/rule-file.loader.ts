@@ -1,16 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { ConfigFileError, durationString, parseDuration, readConfigText, YamlSource, type ConfigIssue, type PathKey } from '@arcwatch/config-files';
 import { parsePromql, PromqlError, type Expr } from '@arcwatch/promql';
-import { ConfigFileError, type ConfigIssue } from '../config/scrape-config.loader';
-import { parseDuration } from '../config/duration';
 
 /**
  * Prometheus rule files (`groups:` of `record` and `alert` rules), validated as Prometheus's
  * rulefmt does, with every problem located by file, line and field. Also accepts a
  * PrometheusRule custom resource (kube-prometheus, the operator), whose groups sit under
- * `spec.groups`. Alerting rules are checked and counted but not kept: the anomaly service
- * evaluates them.
+ * `spec.groups`. Recording rules run in the collector; alerting rules in the anomaly service.
  */
 export interface RecordingRule {
   record: string;
@@ -18,6 +14,17 @@ export interface RecordingRule {
   ast: Expr;
   /** Group labels with the rule's own on top; an empty value removes the label. */
   labels: Record<string, string>;
+}
+
+export interface AlertingRule {
+  alert: string;
+  expr: string;
+  ast: Expr;
+  forMs: number;
+  keepFiringForMs: number;
+  /** Group labels with the rule's own on top; values may hold templates. */
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
 }
 
 export interface RuleGroup {
@@ -28,7 +35,9 @@ export interface RuleGroup {
   /** Most series one rule may produce; 0 = no limit. */
   limit: number;
   recording: RecordingRule[];
-  alerting: number;
+  alerting: AlertingRule[];
+  /** Every rule in file order, for evaluators that run a group's rules in sequence. */
+  rules: Array<{ kind: 'recording'; rule: RecordingRule } | { kind: 'alerting'; rule: AlertingRule }>;
 }
 
 /** Prometheus 3 accepts any UTF-8 label name; `legacy` is the older [a-zA-Z_][a-zA-Z0-9_]*. */
@@ -44,7 +53,7 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export const DEFAULT_EVALUATION_INTERVAL_MS = 60_000;
 
-const duration = z.string().refine((s) => parseDuration(s) !== undefined, { message: 'not a valid duration (e.g. 30s, 1m, 1h30m)' });
+const duration = durationString;
 const stringMap = z.record(z.string(), z.string());
 
 const ruleSchema = z
@@ -74,54 +83,16 @@ const groupSchema = z
 const ruleFileSchema = z.object({ groups: z.array(groupSchema).nullish() }).strict();
 
 type RawRule = z.infer<typeof ruleSchema>;
-type PathKey = string | number;
-
-class Locator {
-  constructor(
-    private readonly file: string,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
-  ) {}
-
-  /** The deepest existing node on the path; for `key`, the key itself within its parent map. */
-  issue(path: readonly PathKey[], message: string, key?: string): ConfigIssue {
-    const at = (key !== undefined && this.keyPos(path, key)) || this.nodePos(path);
-    const full = key === undefined ? path : [...path, key];
-    const field = full.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '') || '(root)';
-    return { file: this.file, ...at, field, message };
-  }
-
-  private nodePos(path: readonly PathKey[]): { line: number; column: number } {
-    for (let depth = path.length; depth >= 0; depth--) {
-      const sub = path.slice(0, depth);
-      const node = sub.length === 0 ? this.doc.contents : this.doc.getIn(sub, true);
-      const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-      if (range) {
-        const pos = this.lines.linePos(range[0]);
-        return { line: pos.line, column: pos.col };
-      }
-    }
-    return { line: 1, column: 1 };
-  }
-
-  private keyPos(parent: readonly PathKey[], key: string): { line: number; column: number } | undefined {
-    const map = parent.length === 0 ? this.doc.contents : this.doc.getIn(parent, true);
-    if (!isMap(map)) return undefined;
-    const pair = map.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
-    const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-    if (!range) return undefined;
-    const pos = this.lines.linePos(range[0]);
-    return { line: pos.line, column: pos.col };
-  }
-}
 
 function validLabel(name: string, mode: NameValidation): boolean {
   if (name === '' || name.startsWith('__')) return false;
   return mode === 'legacy' ? LEGACY_LABEL.test(name) : true;
 }
 
-/** rulefmt's checks on one rule; pushes issues and returns the recording rule when it is one. */
-function checkRule(rule: RawRule, path: PathKey[], groupLabels: Record<string, string>, mode: NameValidation, at: Locator, issues: ConfigIssue[]): RecordingRule | undefined {
+type CheckedRule = { kind: 'recording'; rule: RecordingRule } | { kind: 'alerting'; rule: AlertingRule };
+
+/** rulefmt's checks on one rule; pushes issues and returns the rule when it has none. */
+function checkRule(rule: RawRule, path: PathKey[], groupLabels: Record<string, string>, mode: NameValidation, at: YamlSource, issues: ConfigIssue[]): CheckedRule | undefined {
   const before = issues.length;
   if (rule.record !== undefined && rule.alert !== undefined) issues.push(at.issue(path, "only one of 'record' and 'alert' must be set", 'record'));
   if (rule.record === undefined && rule.alert === undefined) issues.push(at.issue(path, "one of 'record' or 'alert' must be set"));
@@ -148,35 +119,33 @@ function checkRule(rule: RawRule, path: PathKey[], groupLabels: Record<string, s
   for (const name of Object.keys(rule.annotations ?? {})) {
     if (!validLabel(name, mode)) issues.push(at.issue([...path, 'annotations'], `invalid annotation name: ${name}`, name));
   }
-  if (issues.length > before || rule.record === undefined || ast === undefined) return undefined;
-  return { record: rule.record, expr, ast, labels: { ...groupLabels, ...rule.labels } };
+  if (issues.length > before || ast === undefined) return undefined;
+  const labels = { ...groupLabels, ...rule.labels };
+  if (rule.record !== undefined) return { kind: 'recording', rule: { record: rule.record, expr, ast, labels } };
+  return {
+    kind: 'alerting',
+    rule: {
+      alert: rule.alert as string,
+      expr,
+      ast,
+      forMs: rule.for === undefined ? 0 : (parseDuration(rule.for) as number),
+      keepFiringForMs: rule.keep_firing_for === undefined ? 0 : (parseDuration(rule.keep_firing_for) as number),
+      labels,
+      annotations: { ...rule.annotations },
+    },
+  };
 }
 
 /** Validates a rule file's text; `file` names the source in errors and in the groups. */
 export function parseRuleFile(text: string, file: string, opts: RuleLoadOptions = {}): RuleGroup[] {
-  const lines = new LineCounter();
-  // merge: Prometheus's YAML reader resolves `<<` merge keys, and rule files use them for shared labels.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigFileError(
-      doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return { file, line: pos.line, column: pos.col, field: '(yaml)', message: e.message.split('\n')[0] };
-      }),
-    );
-  }
-  const at = new Locator(file, doc, lines);
-  const top = (doc.toJS() ?? {}) as Record<string, unknown>;
+  // Prometheus's YAML reader resolves `<<` merge keys, and rule files use them for shared labels.
+  const at = YamlSource.parse(text, file, { merge: true });
+  const top = at.toJS() as Record<string, unknown>;
   const custom = top.kind === 'PrometheusRule';
   const root: PathKey[] = custom ? ['spec'] : [];
   const parsed = ruleFileSchema.safeParse(custom ? { groups: (top.spec as { groups?: unknown } | undefined)?.groups } : top);
   if (!parsed.success) {
-    throw new ConfigFileError(
-      parsed.error.issues.map((i) => {
-        const path = [...root, ...i.path.filter((k): k is PathKey => typeof k === 'string' || typeof k === 'number')];
-        return i.code === 'unrecognized_keys' ? at.issue(path, 'unknown field', i.keys[0]) : at.issue(path, i.message);
-      }),
-    );
+    throw new ConfigFileError(at.zodIssues(parsed.error, root));
   }
 
   const mode = opts.nameValidation ?? 'utf8';
@@ -191,12 +160,10 @@ export function parseRuleFile(text: string, file: string, opts: RuleLoadOptions 
       if (!validLabel(name, mode)) issues.push(at.issue([...gPath, 'labels'], `invalid label name: ${name}`, name));
     }
     if (g.interval !== undefined && parseDuration(g.interval) === 0) issues.push(at.issue([...gPath, 'interval'], 'interval must be greater than 0'));
-    const recording: RecordingRule[] = [];
-    let alerting = 0;
+    const rules: CheckedRule[] = [];
     (g.rules ?? []).forEach((r, ri) => {
       const rule = checkRule(r, [...gPath, 'rules', ri], g.labels ?? {}, mode, at, issues);
-      if (rule) recording.push(rule);
-      if (r.alert !== undefined) alerting++;
+      if (rule) rules.push(rule);
     });
     groups.push({
       file,
@@ -204,24 +171,25 @@ export function parseRuleFile(text: string, file: string, opts: RuleLoadOptions 
       intervalMs: g.interval === undefined ? (opts.defaultIntervalMs ?? DEFAULT_EVALUATION_INTERVAL_MS) : (parseDuration(g.interval) as number),
       queryOffsetMs: g.query_offset === undefined ? 0 : (parseDuration(g.query_offset) as number),
       limit: g.limit ?? 0,
-      recording,
-      alerting,
+      recording: rules.flatMap((r) => (r.kind === 'recording' ? [r.rule] : [])),
+      alerting: rules.flatMap((r) => (r.kind === 'alerting' ? [r.rule] : [])),
+      rules,
     });
   });
   if (issues.length > 0) throw new ConfigFileError(issues);
   return groups;
 }
 
-/** Loads every file of COLLECTOR_RULES; all problems of all files are reported together. */
+/** Loads every rule file; all problems of all files are reported together. */
 export function loadRuleFiles(files: readonly string[], opts: RuleLoadOptions = {}): RuleGroup[] {
   const groups: RuleGroup[] = [];
   const issues: ConfigIssue[] = [];
   for (const file of files) {
     try {
-      groups.push(...parseRuleFile(readFileSync(file, 'utf8'), file, opts));
+      groups.push(...parseRuleFile(readConfigText(file), file, opts));
     } catch (err) {
       if (err instanceof ConfigFileError) issues.push(...err.issues);
-      else issues.push({ file, line: 0, column: 0, field: '(file)', message: `cannot read: ${(err as Error).message}` });
+      else throw err;
     }
   }
   if (issues.length > 0) throw new ConfigFileError(issues);

@@ -1,0 +1,2 @@
+export * from './yaml-config';
+export * from './duration';
