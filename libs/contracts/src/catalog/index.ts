@@ -1,0 +1,7 @@
+import { REQUEST_EVENTS } from '../requests/requests.catalog';
+import type { PublicEvent } from './public-event';
+
+export type { PublicEvent } from './public-event';
+
+/** Every public event, by context. Add a context's array here when it has public events. */
+export const PUBLIC_EVENTS: readonly PublicEvent[] = [...REQUEST_EVENTS];
