@@ -8,4 +8,5 @@ export * from './metrics/series-text';
 export * from './metrics/packed-float64';
 export * from './messaging/dead-letter.v1';
 export * from './requests';
+export * from './alerts';
 export * from './catalog';
