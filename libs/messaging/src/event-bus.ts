@@ -67,6 +67,8 @@ export class EventBus {
   private readonly runners = new Set<PullRunner>();
   private readonly encoder = new TextEncoder();
   private draining: Promise<void> | undefined;
+  /** Connected right now: false from a `disconnect` until the next `reconnect`. */
+  private connected = true;
 
   private constructor(
     /** Escape hatch: the core NATS connection (request/reply, flush). */
@@ -97,15 +99,21 @@ export class EventBus {
     } catch (err) {
       throw new MessagingError('CONNECT_FAILED', `cannot connect to NATS at ${url}: ${describeError(err)}`, { cause: err });
     }
-    void logStatus(nc, logger);
     try {
       const jsm = await jetstreamManager(nc);
       const timeout = opts.publishTimeoutMs ?? 5_000;
-      return new EventBus(nc, jetstream(nc, { timeout }), jsm, naming, logger, `arcwatch/${opts.name}`, timeout);
+      const bus = new EventBus(nc, jetstream(nc, { timeout }), jsm, naming, logger, `arcwatch/${opts.name}`, timeout);
+      void followStatus(nc, logger, (up) => (bus.connected = up));
+      return bus;
     } catch (err) {
       await nc.close();
       throw new MessagingError('CONNECT_FAILED', `JetStream is not available at ${url}: ${describeError(err)}`, { cause: err });
     }
+  }
+
+  /** Whether the connection is up at this moment (a client that is reconnecting is not). */
+  isConnected(): boolean {
+    return this.connected && !this.nc.isClosed() && !this.draining;
   }
 
   /** The wire name of a stream (namespace applied). */
@@ -343,8 +351,10 @@ function assertDurableNameAsMessagingError(durable: string): void {
   }
 }
 
-async function logStatus(nc: NatsConnection, logger: MessagingLogger): Promise<void> {
+async function followStatus(nc: NatsConnection, logger: MessagingLogger, setConnected: (up: boolean) => void): Promise<void> {
   for await (const s of nc.status()) {
+    if (s.type === 'disconnect' || s.type === 'reconnecting') setConnected(false);
+    else if (s.type === 'reconnect') setConnected(true);
     const info = { type: s.type, ...('server' in s ? { server: s.server } : {}) };
     if (s.type === 'disconnect' || s.type === 'error' || s.type === 'staleConnection') logger.warn(info, 'nats connection status');
     else if (s.type === 'reconnect') logger.info(info, 'nats reconnected');

@@ -89,3 +89,12 @@ describe('settleBatch', () => {
     ]);
   });
 });
+
+describe('coded service errors', () => {
+  it('follow their disposition: dead-letter at once, ack as done, nak otherwise', () => {
+    const coded = (disposition: string) => Object.assign(new Error('x'), { code: 'C', disposition });
+    expect(settle(coded('dead-letter'), 1, 5).kind).toBe('dead-letter');
+    expect(settle(coded('ack'), 1, 5)).toEqual({ kind: 'ack' });
+    expect(settle(coded('nak'), 1, 5).kind).toBe('nak');
+  });
+});

@@ -20,6 +20,12 @@ export function retryDelayMs(deliveryCount: number, policy: BackoffPolicy = DEFA
   return Math.min(policy.baseMs * 2 ** exponent, policy.maxMs);
 }
 
+function codedDisposition(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('disposition' in err)) return undefined;
+  const d = (err as { disposition: unknown }).disposition;
+  return typeof d === 'string' ? d : undefined;
+}
+
 export function describeError(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return `non-error thrown: ${String(err)}`;
@@ -37,6 +43,10 @@ export function settle(
 ): Settlement {
   if (error === undefined) return { kind: 'ack' };
   if (error instanceof PoisonMessageError) return { kind: 'dead-letter', reason: error.message };
+  // A coded service error (libs/runtime ServiceError) says itself what a consumer does with it.
+  const disposition = codedDisposition(error);
+  if (disposition === 'dead-letter') return { kind: 'dead-letter', reason: describeError(error) };
+  if (disposition === 'ack') return { kind: 'ack' };
   const reason = describeError(error);
   if (deliveryCount >= maxDeliver) {
     return { kind: 'dead-letter', reason: `gave up after ${deliveryCount} deliveries: ${reason}` };

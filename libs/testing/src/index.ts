@@ -4,7 +4,6 @@
  * can run side by side and leave nothing behind that another run would trip on.
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { Client } from 'pg';
 
 export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -72,7 +71,6 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
   }
 }
 
-/** Repository root and the shared fixtures beside the checkout (../shared/fixtures). */
-export const REPO_ROOT = path.resolve(__dirname, '../../..');
-export const FIXTURES_DIR = process.env.ARCWATCH_FIXTURES ?? path.resolve(REPO_ROOT, '..', 'shared', 'fixtures');
-export const BENCH_DIR = path.resolve(FIXTURES_DIR, '..', 'bench');
+export * from './paths';
+export * from './processes';
+export * from './test-clock';

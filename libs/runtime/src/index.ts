@@ -1,0 +1,10 @@
+export * from './clock';
+export * from './config';
+export * from './errors';
+export * from './logger';
+export * from './tokens';
+export * from './bootstrap';
+export * from './runtime.module';
+export { MetricsRegistry, Counter, Gauge, Histogram } from './metrics/metrics.registry';
+export { HttpErrorFilter, type ErrorBody } from './http/http-error.filter';
+export { postgresReady, natsReady } from './health/readiness';
