@@ -43,7 +43,7 @@ describe('pipeline: fleet → collector → storage → PromQL, and requests →
       TRACING_STATS_LATENESS_MS: '1000',
     });
     procs.push(tracing);
-    await eventually(async () => ((await fetch(`${tracingUrl}/health`)).ok ? true : undefined), 60_000, `tracing health\n${tracing.log()}`);
+    await eventually(async () => ((await fetch(`${tracingUrl}/readyz`)).ok ? true : undefined), 60_000, `tracing ready\n${tracing.log()}`);
 
     const scrapeConfig = path.join(dir, 'collector.yml');
     const fleet = startProcess('fleet-sim', 'tools/fleet-sim/src/main.ts', [

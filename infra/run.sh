@@ -117,13 +117,9 @@ for dir in services/*/; do
   STARTED+=("$svc")
 done
 
-# 3. Wait until each service answers on one of the usual health paths.
+# 3. Wait until each service is ready (every service answers GET /readyz; docs/http-api.md).
 healthy() {
-  local p
-  for p in /health /healthz /api/v1/health /-/ready /-/healthy; do
-    http_get "http://127.0.0.1:$1$p" 2000 >/dev/null && return 0
-  done
-  return 1
+  http_get "http://127.0.0.1:$1/readyz" 2000 >/dev/null
 }
 for svc in ${STARTED[@]+"${STARTED[@]}"}; do
   port=${PORT_OF[$svc]}

@@ -1,19 +1,27 @@
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { TracingModule, type TracingModuleOptions } from './tracing.module';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLogger, createServiceApp, type Clock, type Logger } from '@arcwatch/runtime';
+import type { TracingConfig } from './config';
+import { TracingModule } from './tracing.module';
 
 /** 10,000 events of a few hundred bytes each, with room to spare. */
 const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 
-export async function createTracingApp(opts: TracingModuleOptions): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(TracingModule.forRoot(opts), new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }), {
-    logger: opts.config.logLevel === 'silent' ? false : ['error', 'warn', 'log'],
+export interface CreateTracingOptions {
+  config: TracingConfig;
+  logger?: Logger;
+  clock?: Clock;
+  /** Tests drive passes themselves (AssemblyWorker.runOnce) instead of the timer. */
+  disableWorkerTimer?: boolean;
+}
+
+export async function createTracingApp(opts: CreateTracingOptions): Promise<NestFastifyApplication> {
+  const logger = opts.logger ?? createLogger('tracing', opts.config.logLevel);
+  return createServiceApp({
+    logger,
+    module: TracingModule.forRoot({ ...opts, logger }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // OTLP/HTTP protobuf bodies arrive raw; the controller decodes them.
+    configureFastify: (fastify) =>
+      fastify.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body)),
   });
-  // OTLP/HTTP protobuf bodies arrive raw; the controller decodes them.
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req: unknown, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body));
-  app.enableShutdownHooks();
-  return app;
 }

@@ -1,9 +1,4 @@
-// The pure parts of the tracing service, for the offline CLI (`arcwatch trace assemble`) and
-// the benchmarks. The Nest application starts from main.ts, never from here.
-export * from './assembly/request-state';
-export * from './assembly/assembly.decider';
-export * from './assembly/assembler';
-export * from './assembly/tenant-directory';
-export * from './ingest/event-input';
-export * from './config/api-keys.config';
-export * from './tracing.errors';
+// What tests and benchmarks use from outside the service; the app starts from main.ts.
+export { createTracingApp } from './app';
+export { loadTracingConfig, tracingEnv, type TracingConfig } from './config';
+export { TracingError } from './errors';

@@ -1,14 +1,10 @@
-import 'reflect-metadata';
+import { runService } from '@arcwatch/runtime';
 import { createTracingApp } from './app';
 import { loadTracingConfig } from './config';
 
-async function bootstrap(): Promise<void> {
-  const config = loadTracingConfig();
-  const app = await createTracingApp({ config });
-  await app.listen(config.port, config.host);
-}
-
-bootstrap().catch((err: unknown) => {
-  process.stderr.write(`tracing: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
+let config: ReturnType<typeof loadTracingConfig>;
+void runService({
+  service: 'tracing',
+  loadConfig: () => (config = loadTracingConfig()),
+  createApp: (logger) => createTracingApp({ config, logger }),
 });

@@ -5,9 +5,10 @@ import { EVENT_TYPES, SUBJECTS, cloudEvent, hashApiKey, requestEventId, type Clo
 import { Pool } from 'pg';
 import { createTracingApp } from './app';
 import { AssemblyWorker } from './assembly/assembly.worker';
-import { CLOCK } from './clock';
 import { encodeOtlpRequest } from './otlp/otlp-trace.proto';
-import { TestClock, readSubjects, subjectCounts, testConfig } from './testing/tracing-test-kit';
+import { readSubjects, subjectCounts, testConfig } from './testing/tracing-test-kit';
+import { CLOCK } from '@arcwatch/runtime';
+import { TestClock } from '@arcwatch/testing';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
@@ -181,7 +182,7 @@ describe('tracing service (NATS + Postgres)', () => {
   });
 
   it('publishes the closed minute as a metrics batch with bounded labels', async () => {
-    clock.ms = T0 + 10 * 60_000;
+    clock.set(T0 + 10 * 60_000);
     await pass();
     const batches = await readSubjects<CloudEvent<MetricsBatchV1>>(bus, 'metrics', 'aw.metrics.v1.samples.');
     expect(batches).toHaveLength(1);

@@ -11,7 +11,7 @@ import {
   toAssemblyEvent,
   type AssemblyPolicy,
   type KeyDirectory,
-} from '@arcwatch/service-tracing';
+} from '@arcwatch/request-assembly';
 import type { CliIo, Command } from './main';
 
 const USAGE = `usage: arcwatch trace assemble --events FILE.jsonl [options]

@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY, EMPTY_DIRECTORY } from '@arcwatch/service-tracing';
+import { DEFAULT_POLICY, EMPTY_DIRECTORY } from '@arcwatch/request-assembly';
 import { assembleJsonl } from './trace-assemble.command';
 
 describe('arcwatch trace assemble', () => {

@@ -11,7 +11,6 @@ export class MetricsRegistry {
   readonly registry = new Registry();
 
   constructor(readonly service: string) {
-    this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry, prefix: 'arcwatch_' });
   }
 

@@ -3,10 +3,10 @@ import { createTestDatabase, type TestDatabase } from '@arcwatch/testing';
 import { cloudEvent, requestEventId, type RequestEventV1 } from '@arcwatch/contracts';
 import { ensurePartitionsCovering, migrate, withTransaction } from '@arcwatch/storage';
 import { tracingMigrations } from '../database/tracing.migrations';
-import { assemble } from './assembly.decider';
+import { assemble } from '@arcwatch/request-assembly';
 import { AssemblyRepository } from './assembly.repository';
-import { evolveAll, toAssemblyEvent, type RequestState } from './request-state';
-import { EMPTY_DIRECTORY } from './tenant-directory';
+import { evolveAll, toAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
+import { EMPTY_DIRECTORY } from '@arcwatch/request-assembly';
 
 /** The assembly state's SQL against a real PostgreSQL: upgrade, concurrent creation, closing. */
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');

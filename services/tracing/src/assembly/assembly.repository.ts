@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { eventTimeMs, type CloudEvent, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
-import type { AssemblyEvent, RequestState } from './request-state';
+import type { AssemblyEvent, RequestState } from '@arcwatch/request-assembly';
 
 type Db = Pool | PoolClient;
 
@@ -9,12 +9,6 @@ export interface RecordOutcome {
   late: boolean;
   /** False when the event id was already in the request's state (a redelivery or a replay). */
   inserted: boolean;
-}
-
-export interface OutboxRow {
-  eventId: string;
-  subject: string;
-  event: unknown;
 }
 
 /** An open request's state to store, and when it has to be decided again. */
@@ -204,16 +198,6 @@ export class AssemblyRepository {
     );
     const fresh = new Set(rows.map((r) => r.request_id));
     return sorted.map((i) => i.record).filter((r) => fresh.has(r.requestId));
-  }
-
-  async enqueue(db: Db, rows: OutboxRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await db.query(
-      `INSERT INTO ${this.schema}.outbox (event_id, subject, event)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
-       ON CONFLICT (event_id) DO NOTHING`,
-      [rows.map((r) => r.eventId), rows.map((r) => r.subject), rows.map((r) => JSON.stringify(r.event))],
-    );
   }
 
   async countOpen(db: Db): Promise<number> {

@@ -3,16 +3,15 @@ import type { Pool, PoolClient } from 'pg';
 import { EventBus } from '@arcwatch/messaging';
 import { ensurePartitionsCovering, withTransaction } from '@arcwatch/storage';
 import { EVENT_TYPES, SUBJECTS, cloudEvent, requestCompletedId, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
-import { CLOCK, type Clock } from '../clock';
+import { CLOCK, PG_POOL, type Clock } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
-import { PG_POOL } from '../database/database.providers';
-import { TracingMetrics } from '../health/tracing.metrics';
+import { TracingMetrics } from '../metrics';
 import { StatsService } from '../stats/stats.service';
-import { decide, type AssemblyPolicy } from './assembly.decider';
+import { decide, type AssemblyPolicy } from '@arcwatch/request-assembly';
 import { AssemblyRepository, type OpenStateWrite, type RecordOutcome } from './assembly.repository';
-import { evolveAll, toAssemblyEvent, type RequestState } from './request-state';
+import { evolveAll, toAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
 import { KEY_DIRECTORY } from './key-directory.provider';
-import type { KeyDirectory } from './tenant-directory';
+import type { KeyDirectory } from '@arcwatch/request-assembly';
 
 const DUE_BATCH = 500;
 /** Events stored per transaction: big enough that round trips do not matter, small enough to keep locks short. */
@@ -152,7 +151,7 @@ export class AssemblyService {
    * the furthest one; the others lag it by at most a batch.
    */
   async progressMs(): Promise<number> {
-    const wall = this.clock.nowMs();
+    const wall = this.clock.now();
     const committed = await this.repo.progress(this.pool, ASSEMBLY_DURABLE);
     const caughtUp = await this.bus.jsm.consumers
       .info(this.bus.streamName('requests'), ASSEMBLY_DURABLE)
@@ -183,7 +182,7 @@ export class AssemblyService {
       const envelope = cloudEvent({ id, type: EVENT_TYPES.requestCompleted, source: 'arcwatch/tracing', subject: r.requestId, time: r.endedAt, data: null });
       return { record: r, outbox: { eventId: id, subject: SUBJECTS.requestCompleted(r.tenant), envelope } };
     });
-    const fresh = await this.repo.finish(db, items, closeIds, this.clock.nowMs());
+    const fresh = await this.repo.finish(db, items, closeIds, this.clock.now());
     await this.stats.apply(db, fresh);
     return { fresh, late: records.length - fresh.length };
   }

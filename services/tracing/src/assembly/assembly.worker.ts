@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
-import { OutboxRelay } from '../outbox/outbox.relay';
+import { OutboxRelay } from '@arcwatch/outbox';
 import { StatsService } from '../stats/stats.service';
 import { AssemblyService } from './assembly.service';
 

@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
-import { loadApiKeysFile } from '../config/api-keys.config';
-import { EMPTY_DIRECTORY, directoryFromEntries, type KeyDirectory } from './tenant-directory';
+import { loadApiKeysFile } from '@arcwatch/request-assembly';
+import { EMPTY_DIRECTORY, directoryFromEntries, type KeyDirectory } from '@arcwatch/request-assembly';
 
 export const KEY_DIRECTORY = Symbol('KEY_DIRECTORY');
 

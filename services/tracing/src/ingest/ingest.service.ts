@@ -14,12 +14,12 @@ import {
 } from '@arcwatch/contracts';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { KEY_DIRECTORY } from '../assembly/key-directory.provider';
-import type { KeyDirectory } from '../assembly/tenant-directory';
-import { TracingMetrics } from '../health/tracing.metrics';
+import type { KeyDirectory } from '@arcwatch/request-assembly';
+import { TracingMetrics } from '../metrics';
 import { decodeOtlpProtobuf } from '../otlp/otlp-trace.proto';
 import { mapOtlpTraces } from '../otlp/otlp.mapper';
-import { TracingError } from '../tracing.errors';
-import { normalizeEventInput } from './event-input';
+import { TracingError } from '../errors';
+import { normalizeEventInput } from '@arcwatch/request-assembly';
 
 const INGEST_SOURCE = 'arcwatch/tracing/ingest';
 

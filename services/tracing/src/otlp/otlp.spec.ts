@@ -1,7 +1,7 @@
-import { DEFAULT_POLICY } from '../assembly/assembly.decider';
-import { InMemoryAssembler } from '../assembly/assembler';
-import { toAssemblyEvent } from '../assembly/request-state';
-import { EMPTY_DIRECTORY } from '../assembly/tenant-directory';
+import { DEFAULT_POLICY } from '@arcwatch/request-assembly';
+import { InMemoryAssembler } from '@arcwatch/request-assembly';
+import { toAssemblyEvent } from '@arcwatch/request-assembly';
+import { EMPTY_DIRECTORY } from '@arcwatch/request-assembly';
 import { decodeOtlpProtobuf, encodeOtlpRequest, encodeOtlpResponse, ExportTraceServiceResponse } from './otlp-trace.proto';
 import { mapOtlpTraces, type OtlpMapResult } from './otlp.mapper';
 

@@ -2,14 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { formatZodError, type RequestCompletedV1 } from '@arcwatch/contracts';
 import type { z } from 'zod';
-import { CLOCK, type Clock } from '../clock';
+import { CLOCK, PG_POOL, type Clock } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
-import { PG_POOL } from '../database/database.providers';
-import { toAssemblyEvent, compareEvents } from '../assembly/request-state';
+import { toAssemblyEvent, compareEvents } from '@arcwatch/request-assembly';
 import { HOUR_MS, MINUTE_MS, QUANTILES, rollUp, type LatencyName } from '../stats/request-stats';
 import { quantile } from '../stats/latency-sketch';
 import { StatsService } from '../stats/stats.service';
-import { TracingError } from '../tracing.errors';
+import { TracingError } from '../errors';
 import { RequestsRepository, type LatencyColumn } from './requests.repository';
 import { MAX_WINDOW_MS, cursorSchema, exemplarsQuerySchema, searchQuerySchema, statsQuerySchema } from './requests.schema';
 
@@ -96,7 +95,7 @@ export class RequestsService {
   }
 
   private window(from: number | undefined, to: number | undefined): { fromMs: number; toMs: number } {
-    const toMs = to ?? this.clock.nowMs();
+    const toMs = to ?? this.clock.now();
     const fromMs = from ?? toMs - HOUR_MS;
     if (!(fromMs < toMs)) throw new TracingError('QUERY_INVALID', 'from: must be before to');
     if (toMs - fromMs > MAX_WINDOW_MS) throw new TracingError('QUERY_INVALID', 'from: window longer than 31 days');

@@ -2,10 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from '@arcwatch/storage';
 import { EVENT_TYPES, SUBJECTS, cloudEvent, deterministicId, type MetricsBatchV1, type RequestCompletedV1 } from '@arcwatch/contracts';
-import { CLOCK, type Clock } from '../clock';
+import { CLOCK, PG_POOL, type Clock } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
-import { PG_POOL } from '../database/database.providers';
-import { AssemblyRepository } from '../assembly/assembly.repository';
+import { enqueueOutbox, type OutboxEntry } from '@arcwatch/outbox';
 import {
   CardinalityLimiter,
   MINUTE_MS,
@@ -30,7 +29,6 @@ import { StatsRepository } from './stats.repository';
 export class StatsService {
   private readonly logger = new Logger(StatsService.name);
   private readonly repo: StatsRepository;
-  private readonly outbox: AssemblyRepository;
   private limiter: CardinalityLimiter;
 
   constructor(
@@ -39,7 +37,6 @@ export class StatsService {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.repo = new StatsRepository(config.dbSchema);
-    this.outbox = new AssemblyRepository(config.dbSchema);
     this.limiter = new CardinalityLimiter(config.statsMaxLabelSets);
   }
 
@@ -71,13 +68,13 @@ export class StatsService {
    * the minute and its label sets, so a retried publication is dropped as a duplicate.
    */
   async publishClosedMinutes(): Promise<number> {
-    const closedBefore = windowStart(this.clock.nowMs() - this.config.statsLatenessMs, MINUTE_MS) - MINUTE_MS + 1;
+    const closedBefore = windowStart(this.clock.now() - this.config.statsLatenessMs, MINUTE_MS) - MINUTE_MS + 1;
     return withTransaction(this.pool, async (db) => {
       const minutes = await this.repo.claimClosedMinutes(db, closedBefore, 500);
       if (minutes.length === 0) return 0;
       const byMinute = new Map<number, WindowStats[]>();
       for (const w of minutes) (byMinute.get(w.startMs) ?? byMinute.set(w.startMs, []).get(w.startMs))?.push(w);
-      const rows = [];
+      const rows: OutboxEntry[] = [];
       for (const [minuteMs, windows] of byMinute) {
         const totals = await this.repo.counters(db, windows.flatMap(counterIncrements).map((i) => seriesId(i.labels)));
         const batchId = deterministicId('tracing-minute', minuteMs, ...windows.map((w) => `${w.key.model}/${w.key.modelVersion}/${w.key.tenant}`).sort());
@@ -91,9 +88,9 @@ export class StatsService {
           series: windows.flatMap((w) => minuteSeries(w, totals)),
         };
         const subject = SUBJECTS.metricsSamples('tracing', this.config.statsInstance);
-        rows.push({ eventId: batchId, subject, event: cloudEvent({ id: batchId, type: EVENT_TYPES.metricsBatch, source: 'arcwatch/tracing', subject, time: new Date(minuteMs + MINUTE_MS), data: batch }) });
+        rows.push({ subject, event: cloudEvent({ id: batchId, type: EVENT_TYPES.metricsBatch, source: 'arcwatch/tracing', subject, time: new Date(minuteMs + MINUTE_MS), data: batch }) });
       }
-      await this.outbox.enqueue(db, rows);
+      await enqueueOutbox(db, this.config.dbSchema, rows);
       await this.repo.markPublished(db, minutes);
       this.logger.debug(`published ${byMinute.size} minute(s) of request statistics`);
       return byMinute.size;

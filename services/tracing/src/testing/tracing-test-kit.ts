@@ -2,14 +2,7 @@ import type { StreamKey } from '@arcwatch/contracts';
 import type { EventBus } from '@arcwatch/messaging';
 import { loadTracingConfig, type TracingConfig } from '../config';
 
-/** Integration tests only: a settable clock and stream readers. */
-export class TestClock {
-  constructor(public ms: number) {}
-  nowMs(): number {
-    return this.ms;
-  }
-}
-
+/** Integration tests only: the service's test configuration and stream readers. */
 export function testConfig(databaseUrl: string, namespace: string, extra: Record<string, string> = {}): TracingConfig {
   return loadTracingConfig({
     DATABASE_URL: databaseUrl,

@@ -9,7 +9,7 @@ describe('API-key mapping file', () => {
 
   it('names the file, line and field of a bad entry', () => {
     const text = `apiKeys:\n  - keyHash: ${HASH}\n    tenant: acme\n  - keyHash: sk-live-raw-key\n    tenant: globex\n`;
-    expect(() => parseApiKeysYaml(text, 'keys.yaml')).toThrow(/^keys\.yaml:4: apiKeys\.1\.keyHash: expected 64 lowercase hex/);
+    expect(() => parseApiKeysYaml(text, 'keys.yaml')).toThrow(/^keys\.yaml:4:14: apiKeys\[1\]\.keyHash: expected 64 lowercase hex/);
   });
 
   it('refuses the same key hash twice', () => {

@@ -1,0 +1,15 @@
+import type { Provider } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { EventBus } from '@arcwatch/messaging';
+import { OutboxRelay } from '@arcwatch/outbox';
+import { PG_POOL } from '@arcwatch/runtime';
+import { TRACING_CONFIG, type TracingConfig } from './config';
+import { TracingMetrics } from './metrics';
+
+/** The relay of tracing's outbox (request.completed and statistics batches). */
+export const tracingOutboxRelayProvider: Provider = {
+  provide: OutboxRelay,
+  inject: [PG_POOL, TRACING_CONFIG, EventBus, TracingMetrics],
+  useFactory: (pool: Pool, config: TracingConfig, bus: EventBus, metrics: TracingMetrics) =>
+    new OutboxRelay({ pool, schema: config.dbSchema, bus, onPublished: (n) => metrics.inc('outbox_published', n) }),
+};
