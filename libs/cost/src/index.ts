@@ -1,0 +1,5 @@
+export * from './money';
+export * from './price-catalog';
+export * from './inventory';
+export * from './cost-request';
+export * from './allocation';
