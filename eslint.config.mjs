@@ -1,38 +1,21 @@
-// Lint, including the module boundaries: services import libs (as @arcwatch/<lib>), never each
-// other; libs never import services; nothing reaches into another project by relative path.
+// Lint, including the module boundaries (tools/eslint-boundaries.mjs): derived from the folders,
+// so a service, lib or tool created later is covered without a change here.
 import tseslint from 'typescript-eslint';
-
-const services = ['collector', 'tracing'];
+import { boundaries } from './tools/eslint-boundaries.mjs';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'tools/register.js', '**/*.js', '**/*.mjs', '.nx/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'tools/register.js', '**/*.js', '**/*.mjs', '.nx/**', '.arcwatch/**'] },
   ...tseslint.configs.recommended,
   {
+    plugins: { arcwatch: { rules: { boundaries } } },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'arcwatch/boundaries': 'error',
       'no-restricted-syntax': [
         'error',
         { selector: "CallExpression[callee.object.name=/^(it|describe|test)$/][callee.property.name='only']", message: 'no .only' },
       ],
     },
   },
-  {
-    files: ['libs/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/services/**', '@arcwatch/service-*'], message: 'libs never import services' },
-        { group: ['../../*/src/**', '../../../libs/**'], message: 'import another lib as @arcwatch/<lib>' },
-      ] }],
-    },
-  },
-  ...services.map((s) => ({
-    files: [`services/${s}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/services/**', ...services.filter((o) => o !== s).map((o) => `**/${o}/**`)], message: 'services never import each other; share through libs/contracts' },
-        { group: ['**/libs/**'], message: 'import a lib as @arcwatch/<lib>' },
-      ] }],
-    },
-  })),
 );
