@@ -9,4 +9,5 @@ export * from './metrics/packed-float64';
 export * from './messaging/dead-letter.v1';
 export * from './requests';
 export * from './alerts';
+export * from './node';
 export * from './catalog';

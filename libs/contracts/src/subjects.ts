@@ -9,6 +9,7 @@ export const STREAMS = {
   cost: { name: 'AW_COST', subjects: ['aw.cost.v1.>'] },
   alerts: { name: 'AW_ALERTS', subjects: ['aw.alerts.v1.>'] },
   notify: { name: 'AW_NOTIFY', subjects: ['aw.notify.v1.>'] },
+  node: { name: 'AW_NODE', subjects: ['aw.node.v1.>'] },
   deadLetter: { name: 'AW_DLQ', subjects: ['aw.dlq.>'] },
 } as const;
 

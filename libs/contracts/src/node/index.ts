@@ -1,0 +1,1 @@
+export * from './gpu-error.v1';

@@ -1,0 +1,15 @@
+export * from './labels/gpu-labels';
+export * from './nvidia-smi/query-gpu';
+export * from './nvidia-smi/query-xml';
+export * from './nvidia-smi/list-and-nvlink';
+export * from './nvidia-smi/nvidia-smi.runner';
+export * from './nvidia-smi/gpu-reader';
+export { parseXml, XmlError, type XmlElement } from './nvidia-smi/xml-tree';
+export * from './dcgm-mapping';
+export * from './sample-set';
+export * from './collect';
+export * from './logs/log-patterns';
+export * from './logs/log-tailer';
+export * from './logs/gpu-error-tracker';
+export * from './spool/frame';
+export * from './spool/spool';

@@ -1,0 +1,97 @@
+import type { GpuSnapshot } from '../dcgm-mapping';
+import { parseListGpus, parseNvlinkCounters, type NvlinkCounter } from './list-and-nvlink';
+import { NvidiaSmiError, runNvidiaSmi } from './nvidia-smi.runner';
+import { invalidQueryField, METRIC_FIELDS, parseQueryGpu, queryFieldList, type QueryMetricField } from './query-gpu';
+import { parseQueryXml, type QueryXmlResult } from './query-xml';
+
+export interface GpuReaderOptions {
+  binary?: string;
+  timeoutMs?: number;
+  /** Read `-q -x` (MIG slices, named throttle reasons, PCIe replays) at most this often; 0: every read. */
+  xmlEveryMs?: number;
+  /** Read NVLink counters (`nvlink -gt d`, `nvlink -e`). */
+  nvlink?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface GpuReadResult {
+  snapshot: GpuSnapshot;
+  /** Readings that failed this time but did not stop the others (XML, NVLink). */
+  problems: string[];
+  /** Fields this driver refused, dropped for good. */
+  droppedFields: string[];
+}
+
+/**
+ * Reads the node's GPUs through nvidia-smi. Keeps what it learnt between reads: the query fields
+ * this driver accepts (an unknown field makes nvidia-smi refuse the whole query), the last XML
+ * reading (it is slow, read less often) and whether the GPUs have NVLink at all.
+ */
+export class GpuReader {
+  private fields: QueryMetricField[] = [...METRIC_FIELDS];
+  private readonly dropped: string[] = [];
+  private lastXml?: { atMs: number; value: QueryXmlResult; migs: GpuSnapshot['migs'] };
+  private nvlinkAbsent = false;
+
+  constructor(private readonly opts: GpuReaderOptions = {}) {}
+
+  private run(args: string[]): Promise<string> {
+    return runNvidiaSmi(args, { binary: this.opts.binary, timeoutMs: this.opts.timeoutMs ?? 5000, env: this.opts.env });
+  }
+
+  /** Throws NvidiaSmiError when the main query fails (driver error, no devices, timeout…). */
+  async read(nowMs: number): Promise<GpuReadResult> {
+    const problems: string[] = [];
+    let stdout: string | undefined;
+    let asked: string[] = [];
+    for (let attempt = 0; stdout === undefined; attempt++) {
+      asked = queryFieldList(this.fields);
+      try {
+        stdout = await this.run([`--query-gpu=${asked.join(',')}`, '--format=csv,noheader,nounits']);
+      } catch (err) {
+        const bad = err instanceof NvidiaSmiError && err.code === 'NVSMI_INVALID_FIELD' ? invalidQueryField(err.message) : undefined;
+        const known = bad !== undefined && this.fields.some((f) => f.field === bad);
+        if (!known || attempt > METRIC_FIELDS.length) throw err;
+        this.fields = this.fields.filter((f) => f.field !== bad);
+        this.dropped.push(bad);
+      }
+    }
+    const parsed = parseQueryGpu(stdout, asked, this.fields);
+    problems.push(...parsed.problems);
+    const snapshot: GpuSnapshot = { gpus: parsed.gpus };
+
+    const every = this.opts.xmlEveryMs ?? 0;
+    if (parsed.gpus.length > 0 && (every >= 0 || parsed.gpus.some((g) => g.migEnabled))) {
+      if (this.lastXml && nowMs - this.lastXml.atMs < every) {
+        snapshot.xml = this.lastXml.value;
+        if (this.lastXml.migs) snapshot.migs = this.lastXml.migs;
+      } else {
+        try {
+          const xml = parseQueryXml(await this.run(['-q', '-x']));
+          let migs: GpuSnapshot['migs'];
+          if (xml.gpus.some((g) => g.migDevices.length > 0)) migs = parseListGpus(await this.run(['-L'])).migs;
+          this.lastXml = { atMs: nowMs, value: xml, migs };
+          snapshot.xml = xml;
+          if (migs) snapshot.migs = migs;
+        } catch (err) {
+          problems.push(`-q -x: ${(err as Error).message}`);
+        }
+      }
+    }
+
+    if (this.opts.nvlink && !this.nvlinkAbsent && parsed.gpus.length > 0) {
+      try {
+        const counters: NvlinkCounter[] = [
+          ...parseNvlinkCounters(await this.run(['nvlink', '-gt', 'd'])),
+          ...parseNvlinkCounters(await this.run(['nvlink', '-e'])),
+        ];
+        // A node without NVLink prints GPU lines and no links: stop asking.
+        if (counters.length === 0) this.nvlinkAbsent = true;
+        snapshot.nvlink = counters;
+      } catch (err) {
+        problems.push(`nvlink: ${(err as Error).message}`);
+      }
+    }
+    return { snapshot, problems, droppedFields: [...this.dropped] };
+  }
+}
