@@ -1,0 +1,15 @@
+export * from './matchers/matcher';
+export * from './matchers/go-regexp';
+export * from './matchers/classic-parse';
+export * from './matchers/utf8-parse';
+export * from './matchers/parse';
+export * from './config/alertmanager-config';
+export * from './config/arcwatch-config';
+export * from './config/receivers';
+export { AmLoadError } from './config/yaml-decoder';
+export * from './routing/route';
+export * from './routing/route-tree-text';
+export * from './inhibit/inhibit';
+export * from './silence/silence';
+export * from './time-interval/time-interval';
+export * from './compat/case-adapter';
