@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { CusumDetector, cusumParamsSchema, type CusumParams } from './cusum.detector';
+import { alarmLevel, DetectorError, expectState, QUIET, type DetectorKind, type DetectorOutput, type DetectorState, type StreamingDetector } from './detector';
+import { RobustDetector, robustParamsSchema, type RobustParams } from './robust.detector';
+import { SeasonalDetector, seasonalParamsSchema, type SeasonalParams } from './seasonal.detector';
+
+/**
+ * `ensemble` runs several detectors side by side on the same series. By default the seasonal
+ * detector and CUSUM, averaged: a departure from the daily / weekly shape that also persists
+ * scores highest, a one-sample blip on only one of them half as much. `combine: max` lets the most
+ * confident member speak instead; `members` may add the robust detector.
+ */
+export const ensembleParamsSchema = z
+  .object({
+    robust: robustParamsSchema.partial().default({}),
+    seasonal: seasonalParamsSchema.partial().default({}),
+    cusum: cusumParamsSchema.partial().default({}),
+    /** Which detectors take part. */
+    /** `max`: the most confident member speaks; `mean`: the members' scores are averaged (agreement counts). */
+    combine: z.enum(['max', 'mean']).default('mean'),
+    members: z.array(z.enum(['robust', 'seasonal', 'cusum'])).min(1).default(['seasonal', 'cusum']),
+  })
+  .strict();
+export type EnsembleParams = z.infer<typeof ensembleParamsSchema>;
+
+export class EnsembleDetector implements StreamingDetector {
+  readonly kind = 'ensemble' as const;
+  private readonly parts: StreamingDetector[];
+  private readonly combine: 'max' | 'mean';
+  private readonly level: number;
+
+  constructor(params: Partial<EnsembleParams> = {}, sensitivity = 0.5) {
+    const parsed = ensembleParamsSchema.safeParse(params);
+    if (!parsed.success) throw new DetectorError('DETECTOR_PARAMS_INVALID', `ensemble: ${parsed.error.issues[0]?.message}`);
+    const p = parsed.data;
+    const all = { robust: () => new RobustDetector(p.robust, sensitivity), seasonal: () => new SeasonalDetector(p.seasonal, sensitivity), cusum: () => new CusumDetector(p.cusum, sensitivity) };
+    this.combine = p.combine;
+    this.level = alarmLevel(sensitivity);
+    this.parts = [...new Set(p.members)].map((m) => all[m]());
+  }
+
+  update(timeMs: number, value: number | null | undefined): DetectorOutput {
+    let best: DetectorOutput = QUIET;
+    let sum = 0;
+    for (const d of this.parts) {
+      const out = d.update(timeMs, value);
+      sum += out.score;
+      if (out.score > best.score) best = out;
+    }
+    if (this.combine === 'max') return best;
+    const score = sum / this.parts.length;
+    return { score, anomalous: score >= this.level, direction: score > 0 ? best.direction : 'none' };
+  }
+
+  state(): DetectorState {
+    return { kind: this.kind, version: 1, parts: this.parts.map((d) => d.state()) };
+  }
+
+  restore(state: unknown): void {
+    const s = expectState(state, this.kind);
+    if (!Array.isArray(s.parts) || s.parts.length !== this.parts.length) throw new DetectorError('DETECTOR_STATE_INVALID', `ensemble: parts must hold ${this.parts.length} states`);
+    this.parts.forEach((d, i) => d.restore((s.parts as unknown[])[i]));
+  }
+}
+
+/** What a detector is built from: the `detector` section of a detector config, or code. */
+export interface DetectorSpec {
+  kind: DetectorKind;
+  /** Kind-specific parameters; omitted ones take their defaults. */
+  params?: Record<string, unknown>;
+  /** 0..1; the alarm level on the score is 1 − sensitivity. Default 0.5. */
+  sensitivity?: number;
+}
+
+/** Builds a fresh detector; with `state`, one that continues from that state. */
+export function createDetector(spec: DetectorSpec, state?: unknown): StreamingDetector {
+  const sensitivity = spec.sensitivity ?? 0.5;
+  if (!(sensitivity >= 0 && sensitivity <= 1)) throw new DetectorError('DETECTOR_PARAMS_INVALID', `sensitivity ${sensitivity} is outside [0, 1]`);
+  const params = spec.params ?? {};
+  let detector: StreamingDetector;
+  switch (spec.kind) {
+    case 'robust':
+      detector = new RobustDetector(params as Partial<RobustParams>, sensitivity);
+      break;
+    case 'seasonal':
+      detector = new SeasonalDetector(params as Partial<SeasonalParams>, sensitivity);
+      break;
+    case 'cusum':
+      detector = new CusumDetector(params as Partial<CusumParams>, sensitivity);
+      break;
+    case 'ensemble':
+      detector = new EnsembleDetector(params as Partial<EnsembleParams>, sensitivity);
+      break;
+    default:
+      throw new DetectorError('DETECTOR_UNKNOWN', `unknown detector kind "${String(spec.kind)}"`);
+  }
+  if (state !== undefined) detector.restore(state);
+  return detector;
+}
+
+/** The parameter schema of each kind, for config validation. */
+export const DETECTOR_PARAM_SCHEMAS = {
+  robust: robustParamsSchema,
+  seasonal: seasonalParamsSchema,
+  cusum: cusumParamsSchema,
+  ensemble: ensembleParamsSchema,
+} as const;
