@@ -3,3 +3,4 @@ export * from './price-catalog';
 export * from './inventory';
 export * from './cost-request';
 export * from './allocation';
+export * from './focus-import';

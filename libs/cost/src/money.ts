@@ -22,7 +22,8 @@ export type CostErrorCode =
   | 'PRICE_AMBIGUOUS'
   | 'CURRENCY_MISMATCH'
   | 'ALLOCATION_INVALID'
-  | 'INVENTORY_INVALID';
+  | 'INVENTORY_INVALID'
+  | 'INVOICE_HEADER_INVALID';
 
 const DECIMAL_RE = /^([+-])?(\d+)(?:\.(\d+))?$/;
 
