@@ -106,7 +106,17 @@ export class Spool {
     } catch {
       // No cursor yet (or an unreadable one): deliver from the oldest segment.
     }
+    const before = JSON.stringify(this.cursor);
     this.normaliseCursor();
+    // A cursor moved back by a cut tail is written at once: records appended later at those
+    // offsets must not read as delivered after the next restart.
+    if (JSON.stringify(this.cursor) !== before) this.writeCursor();
+  }
+
+  private writeCursor(): void {
+    const tmp = path.join(this.opts.dir, 'cursor.json.tmp');
+    fs.writeFileSync(tmp, JSON.stringify(this.cursor));
+    fs.renameSync(tmp, path.join(this.opts.dir, 'cursor.json'));
   }
 
   /** Puts the cursor on a record boundary of an existing segment (or past everything). */
@@ -221,9 +231,7 @@ export class Spool {
       this.segments.shift();
       fs.rmSync(this.file(first.seq), { force: true });
     }
-    const tmp = path.join(this.opts.dir, 'cursor.json.tmp');
-    fs.writeFileSync(tmp, JSON.stringify(this.cursor));
-    fs.renameSync(tmp, path.join(this.opts.dir, 'cursor.json'));
+    this.writeCursor();
   }
 
   stats(): SpoolStats {

@@ -1,0 +1,70 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { STAND_IN_NVIDIA_SMI, standInEnv } from '../testing/stand-in';
+import { GpuReader } from './gpu-reader';
+import { NvidiaSmiError, runNvidiaSmi } from './nvidia-smi.runner';
+
+function reader(scenario: string, extra: { timeoutMs?: number; nvlink?: boolean; xmlEveryMs?: number } = {}): GpuReader {
+  return new GpuReader({ binary: STAND_IN_NVIDIA_SMI, env: standInEnv(scenario), timeoutMs: extra.timeoutMs ?? 5000, ...extra });
+}
+
+async function failure(p: Promise<unknown>): Promise<NvidiaSmiError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(NvidiaSmiError);
+    return err as NvidiaSmiError;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('reading GPUs through the stand-in nvidia-smi', () => {
+  it('reads an 8-GPU node with XML and NVLink', async () => {
+    const r = await reader('h100x8', { nvlink: true }).read(0);
+    expect(r.problems).toEqual([]);
+    expect(r.snapshot.gpus.map((g) => g.index)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    expect(r.snapshot.gpus[7]!.values.get('power.draw')).toBe(619.45);
+    expect(r.snapshot.xml?.gpus[3]?.activeThrottleReasons).toEqual(['sw_power_cap']);
+    expect(r.snapshot.nvlink?.filter((c) => c.counter === 'data_tx')).toHaveLength(8 * 18);
+  });
+
+  it('reads MIG slices with their profiles from -L', async () => {
+    const r = await reader('a100-mig').read(0);
+    expect(r.snapshot.gpus[0]!.migEnabled).toBe(true);
+    expect(r.snapshot.xml?.gpus[0]?.migDevices.map((d) => d.gpuInstanceId)).toEqual(['1', '5', '13']);
+    expect(r.snapshot.migs?.map((m) => m.profile)).toEqual(['3g.40gb', '2g.20gb', '1g.10gb']);
+  });
+
+  it('drops the query fields an older driver refuses and keeps reading the rest', async () => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nvsmi-')), 'calls');
+    const rd = new GpuReader({ binary: STAND_IN_NVIDIA_SMI, env: { ...standInEnv('t4-old-driver'), NVIDIA_SMI_CALL_LOG: log } });
+    const r = await rd.read(0);
+    expect(r.droppedFields.sort()).toEqual(['memory.reserved', 'utilization.decoder', 'utilization.encoder']);
+    expect(r.snapshot.gpus[0]!.values.get('power.draw')).toBe(27.85);
+    const queriesBefore = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('--query-gpu')).length;
+    expect(queriesBefore).toBe(4);
+    await rd.read(1000);
+    const queriesAfter = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('--query-gpu')).length;
+    expect(queriesAfter).toBe(5);
+  });
+
+  it('reports a driver failure with its code', async () => {
+    const e = await failure(reader('driver-error').read(0));
+    expect(e.code).toBe('NVSMI_DRIVER');
+    expect(e.exitCode).toBe(9);
+    expect(e.message).toContain("couldn't communicate with the NVIDIA driver");
+  });
+
+  it('reports a node without GPUs as NVSMI_NO_DEVICES and a missing binary as NVSMI_NOT_FOUND', async () => {
+    expect((await failure(reader('no-gpu').read(0))).code).toBe('NVSMI_NO_DEVICES');
+    expect((await failure(runNvidiaSmi(['-L'], { binary: '/nonexistent/nvidia-smi' }))).code).toBe('NVSMI_NOT_FOUND');
+  });
+
+  it('times out a hung nvidia-smi and kills it', async () => {
+    const started = Date.now();
+    const e = await failure(reader('hang', { timeoutMs: 300 }).read(0));
+    expect(e.code).toBe('NVSMI_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
