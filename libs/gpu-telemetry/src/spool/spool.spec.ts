@@ -134,8 +134,12 @@ describe('spool', () => {
         let lostToCrash = 0;
         let dropped = 0;
         for (const o of ops) {
-          if (o.k === 'append') for (let i = 0; i < o.n; i++) (s.append(rec(next)), written.push(next++));
-          else if (o.k === 'deliver') {
+          if (o.k === 'append') {
+            for (let i = 0; i < o.n; i++) {
+              s.append(rec(next));
+              written.push(next++);
+            }
+          } else if (o.k === 'deliver') {
             const b = s.peek(o.n);
             for (const r of b) delivered.push(idOf(r.payload));
             if (b.length > 0) s.ack(b[b.length - 1]!);
