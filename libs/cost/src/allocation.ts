@@ -67,6 +67,8 @@ export interface WindowAllocation {
   windowEndMs: number;
   instance: string;
   pool: string;
+  /** The provider resource (FOCUS ResourceId) billed for the instance at the window's start. */
+  resourceId: string | null;
   method: AllocationMethod;
   idlePolicy: IdlePolicy;
   currency: string;
@@ -303,7 +305,8 @@ export class Allocator {
         currency,
       });
     }
-    return { windowStartMs: ws, windowEndMs: we, instance, pool: pool.name, method: this.opts.method, idlePolicy, currency, costMicro: cost, lines };
+    const resourceId = (pieces[0] as Piece).placement.resourceId;
+    return { windowStartMs: ws, windowEndMs: we, instance, pool: pool.name, resourceId, method: this.opts.method, idlePolicy, currency, costMicro: cost, lines };
   }
 
   /**

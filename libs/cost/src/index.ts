@@ -4,3 +4,4 @@ export * from './inventory';
 export * from './cost-request';
 export * from './allocation';
 export * from './focus-import';
+export * from './reconciliation';
