@@ -13,8 +13,8 @@ import { SeasonalDetector, seasonalParamsSchema } from './seasonal.detector';
 export const cusumParamsSchema = z
   .object({
     drift: z.number().min(0).default(3),
-    /** Sum that scores 0.5 when calibration is off (h). */
-    reference: z.number().positive().default(8),
+    /** Sum that scores 0.5 (h); with calibration on, the score is the lower of this and the calibrated one. */
+    reference: z.number().positive().default(1),
     clip: z.number().positive().default(6),
     sides: z.enum(['both', 'up', 'down']).default('both'),
     /** The baseline: seasonal-model parameters (set dayBins and weekBins to 1 for a flat baseline). */
@@ -58,7 +58,9 @@ export class CusumDetector implements StreamingDetector {
     m.up = p.sides === 'down' ? 0 : Math.max(0, m.up + z - p.drift);
     m.down = p.sides === 'up' ? 0 : Math.max(0, m.down - z - p.drift);
     const sum = Math.max(m.up, m.down);
-    const score = p.calibration ? calibrate(m.calibration, sum, p.calibration) : deviationScore(sum, p.reference);
+    // Calibrated, a sum must be unusual for this series and also reach the textbook level h.
+    const raw = deviationScore(sum, p.reference);
+    const score = p.calibration ? Math.min(raw, calibrate(m.calibration, sum, p.calibration)) : raw;
     const direction = sum === 0 ? 'none' : m.up >= m.down ? 'up' : 'down';
     return { score, anomalous: score >= this.level, direction };
   }
