@@ -5,3 +5,4 @@ export * from './cost-request';
 export * from './allocation';
 export * from './focus-import';
 export * from './reconciliation';
+export * from './budgets';
