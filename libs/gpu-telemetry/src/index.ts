@@ -13,3 +13,4 @@ export * from './logs/log-tailer';
 export * from './logs/gpu-error-tracker';
 export * from './spool/frame';
 export * from './spool/spool';
+export * from './collect-once';

@@ -24,12 +24,18 @@ const stdio: CliIo = {
 export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   await import('./commands');
   const [group, name, ...rest] = argv;
-  const load = group && name ? COMMANDS[group]?.[name] : undefined;
+  let load = group && name ? COMMANDS[group]?.[name] : undefined;
+  let args = rest;
+  // A group that is a command by itself (`arcwatch agent --once`) is registered with the name ''.
+  if (!load && group && COMMANDS[group]?.[''] && (name === undefined || name.startsWith('-'))) {
+    load = COMMANDS[group]['']!;
+    args = name === undefined ? [] : [name, ...rest];
+  }
   if (!load) {
     io.err('usage: arcwatch <command> [options]\n\ncommands:');
-    for (const [g, cmds] of Object.entries(COMMANDS)) for (const n of Object.keys(cmds)) io.err(`  arcwatch ${g} ${n}`);
+    for (const [g, cmds] of Object.entries(COMMANDS)) for (const n of Object.keys(cmds)) io.err(`  arcwatch ${g}${n ? ` ${n}` : ''}`);
     return 2;
   }
   const cmd = await load();
-  return cmd(rest, io);
+  return cmd(args, io);
 }
