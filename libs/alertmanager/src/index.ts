@@ -13,3 +13,6 @@ export * from './inhibit/inhibit';
 export * from './silence/silence';
 export * from './time-interval/time-interval';
 export * from './compat/case-adapter';
+export * from './compat/check-config';
+export * from './template/go-template';
+export * from './template/notification-template';

@@ -56,7 +56,7 @@ export const INTEGRATIONS: IntegrationSpec[] = [
       force_implicit_tls: 'bool',
       threading: 'opaque',
     },
-    defaults: { html: '{{ template "email.default.html" . }}' },
+    defaults: { send_resolved: false, html: '{{ template "email.default.html" . }}' },
     validate: (c) => {
       if (!has(c, 'to')) return 'missing to address in email config';
       const seen = new Set<string>();
@@ -100,6 +100,7 @@ export const INTEGRATIONS: IntegrationSpec[] = [
     kind: 'pagerduty',
     goType: 'pagerduty.plain',
     nilIsDefault: false,
+    defaults: { send_resolved: true },
     fields: {
       ...common,
       ...s('service_key service_key_file routing_key routing_key_file client client_url description severity class component group source'),
@@ -123,6 +124,7 @@ export const INTEGRATIONS: IntegrationSpec[] = [
     kind: 'slack',
     goType: 'config.plain',
     nilIsDefault: true,
+    defaults: { send_resolved: false },
     fields: {
       ...common,
       api_url: 'url',
@@ -153,6 +155,7 @@ export const INTEGRATIONS: IntegrationSpec[] = [
     goType: 'webhook.plain',
     nilIsDefault: false,
     fields: { ...common, url: 'url', url_file: 'str', max_alerts: 'int', timeout: 'duration', payload: 'opaque' },
+    defaults: { send_resolved: true },
     validate: (c) =>
       !has(c, 'url') && !has(c, 'url_file')
         ? 'one of url or url_file must be configured'
