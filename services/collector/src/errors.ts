@@ -1,30 +1,16 @@
+import { defineErrorCodes } from '@arcwatch/runtime';
+
 /**
- * Errors with codes. The HTTP filter maps codes to status codes; the scrape loop records the code
- * as the reason a scrape failed.
+ * The collector's error codes on top of the common ones (CONFIG_INVALID, …). The HTTP filters map
+ * a code to its status; the scrape loop records the code as the reason a scrape failed.
  */
-export const COLLECTOR_ERROR_CODES = {
-  CONFIG_INVALID: 500,
-  SCRAPE_FAILED: 502,
-  SCRAPE_TIMEOUT: 504,
-  SAMPLE_LIMIT_EXCEEDED: 422,
-  BODY_INVALID: 400,
-  QUERY_INVALID: 400,
-  PUBLISH_FAILED: 503,
-} as const;
-
-export type CollectorErrorCode = keyof typeof COLLECTOR_ERROR_CODES;
-
-export class CollectorError extends Error {
-  constructor(
-    readonly code: CollectorErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'CollectorError';
-  }
-
-  get httpStatus(): number {
-    return COLLECTOR_ERROR_CODES[this.code];
-  }
-}
+export const CollectorError = defineErrorCodes('CollectorError', {
+  SCRAPE_FAILED: { status: 502, disposition: 'nak' },
+  SCRAPE_TIMEOUT: { status: 504, disposition: 'nak' },
+  SAMPLE_LIMIT_EXCEEDED: { status: 422, disposition: 'dead-letter' },
+  BODY_INVALID: { status: 400, disposition: 'dead-letter' },
+  QUERY_INVALID: { status: 400, disposition: 'dead-letter' },
+  PUBLISH_FAILED: { status: 503, disposition: 'nak' },
+});
+export type CollectorError = InstanceType<typeof CollectorError>;
+export type CollectorErrorCode = CollectorError['code'];

@@ -1,5 +1,5 @@
-export { createCollectorApp, type CreateCollectorOptions } from './app.factory';
-export { loadCollectorConfig, type CollectorConfig, type CollectorRole } from './config';
+export { createCollectorApp, type CreateCollectorOptions } from './app';
+export { collectorEnv, loadCollectorConfig, type CollectorConfig, type CollectorRole } from './config';
 export { parseScrapeConfig, loadScrapeConfigFile, ConfigFileError, type ConfigIssue } from './config/scrape-config.loader';
 export type { ScrapeSettings, ScrapeJob } from './config/scrape-config.schema';
 export { CollectorError, type CollectorErrorCode } from './errors';

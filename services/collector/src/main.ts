@@ -1,23 +1,16 @@
-import { createCollectorApp } from './app.factory';
-import { loadCollectorConfig } from './config';
-import { ConfigFileError } from './config/scrape-config.loader';
-import { createLogger } from './core/logger';
+import { runService } from '@arcwatch/runtime';
+import { createCollectorApp } from './app';
+import { loadCollectorConfig, type CollectorConfig } from './config';
 
-async function main(): Promise<void> {
-  const config = loadCollectorConfig();
-  const logger = createLogger(config.logLevel);
-  try {
-    const app = await createCollectorApp(config, { logger });
-    await app.listen(config.port, config.host);
-    logger.info({ port: config.port, role: config.role, config: config.scrapeConfigFile ?? null }, 'collector started');
-  } catch (err) {
-    if (err instanceof ConfigFileError) {
-      for (const i of err.issues) logger.fatal({ file: i.file, line: i.line, column: i.column, field: i.field }, i.message);
-    } else {
-      logger.fatal({ err }, 'collector failed to start');
-    }
-    process.exit(1);
-  }
-}
+let config: CollectorConfig | undefined;
+const loadConfig = (): CollectorConfig => (config ??= loadCollectorConfig());
 
-void main();
+void runService({
+  service: 'collector',
+  loadConfig,
+  createApp: async (logger) => {
+    const c = loadConfig();
+    logger.info({ role: c.role, config: c.scrapeConfigFile ?? null, rules: c.ruleFiles }, 'collector configured');
+    return createCollectorApp(c, { logger });
+  },
+});

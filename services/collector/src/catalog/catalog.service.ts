@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectClock, type Clock } from '@arcwatch/runtime';
 import type { Labels, Queryable } from '@arcwatch/contracts';
 import { CollectorError } from '../errors';
-import { SAMPLE_STORE, CLOCK, type Clock } from '../core/tokens';
+import { SAMPLE_STORE } from '../database/sample-store.provider';
 import { parseSelector } from './selector.parser';
 
 /** The query parameters the three catalog endpoints share, already read from GET or POST. */
@@ -21,13 +22,16 @@ export function parseTime(text: string, field: string): number {
 
 /**
  * /api/v1/series, /labels, /label/<name>/values over the sample store. Without start/end the
- * window is all time, as in Prometheus.
+ * window is all time, as in Prometheus. No SQL here: matchers (regular expressions included) are
+ * resolved by the sample store's in-memory series catalog, the one the query engine uses, which
+ * libs/storage keeps in step with its series table; drizzle's sampleStoreTables are for readers
+ * without that catalog.
  */
 @Injectable()
 export class CatalogService {
   constructor(
     @Inject(SAMPLE_STORE) private readonly store: Queryable,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @InjectClock() private readonly clock: Clock,
   ) {}
 
   private window(q: CatalogQuery): { startMs: number; endMs: number; matchers: ReturnType<typeof parseSelector>[] } {

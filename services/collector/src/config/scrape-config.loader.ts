@@ -3,6 +3,9 @@ import { IGNORED_SCRAPE_KEYS, IGNORED_TOP_KEYS, scrapeFileSchema, type ScrapeFil
 
 export { ConfigFileError, type ConfigIssue } from '@arcwatch/config-files';
 
+/** The validated scrape settings (ScrapeSettings), read before anything connects. */
+export const SCRAPE_SETTINGS = Symbol('SCRAPE_SETTINGS');
+
 function collectWarnings(raw: ScrapeFileRaw): string[] {
   const warnings: string[] = [];
   const top = raw as Record<string, unknown>;

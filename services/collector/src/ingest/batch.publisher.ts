@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { cloudEvent, EVENT_TYPES, packedSampleCount, SUBJECTS, toMetricsBatchV1, toMetricsBatchV2, type MetricsBatchV1, type MetricsBatchV2 } from '@arcwatch/contracts';
-import type { EventBus, PublishResult } from '@arcwatch/messaging';
-import type { CollectorConfig } from '../config';
+import { EventBus, type PublishResult } from '@arcwatch/messaging';
+import { COLLECTOR_CONFIG, type CollectorConfig } from '../config';
 import { CollectorError } from '../errors';
-import { CollectorMetrics } from '../observability/collector.metrics';
-import { COLLECTOR_CONFIG, EVENT_BUS } from '../core/tokens';
+import { CollectorMetrics } from '../metrics';
 
 export const EVENT_SOURCE = '/arcwatch/collector';
 
@@ -29,7 +28,7 @@ export function countSamples(batch: AnyMetricsBatch): number {
 @Injectable()
 export class BatchPublisher {
   constructor(
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly bus: EventBus,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     private readonly metrics: CollectorMetrics,
   ) {}
@@ -48,7 +47,7 @@ export class BatchPublisher {
     const started = performance.now();
     try {
       const result = await this.bus.publish(SUBJECTS.metricsSamples(batch.cluster, batch.node), event);
-      this.metrics.publishLatency.observe({}, (performance.now() - started) / 1000);
+      this.metrics.publishLatency.observe((performance.now() - started) / 1000);
       this.metrics.publishes.inc({ source: batch.source, result: result.duplicate ? 'duplicate' : 'ok' });
       if (!result.duplicate) this.metrics.samplesIngested.inc({ source: batch.source }, countSamples(batch));
       return result;

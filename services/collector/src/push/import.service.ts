@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Logger } from 'pino';
+import { InjectClock, InjectLogger, type Clock, type Logger } from '@arcwatch/runtime';
 import { countSamples, BatchPublisher } from '../ingest/batch.publisher';
 import { parseBody } from '../ingest/exposition';
 import { ImportBatchBuilder } from '../ingest/import-batches';
 import { contentKey } from '../ingest/push-batches';
-import { CollectorMetrics } from '../observability/collector.metrics';
-import { CLOCK, LOGGER, SCRAPE_SETTINGS, type Clock } from '../core/tokens';
+import { CollectorMetrics } from '../metrics';
+import { SCRAPE_SETTINGS } from '../config/scrape-config.loader';
 import type { ScrapeSettings } from '../config/scrape-config.schema';
 import { labelsKey } from '../scrape/target';
 
@@ -31,8 +31,8 @@ export class ImportService {
 
   constructor(
     @Inject(SCRAPE_SETTINGS) private readonly settings: ScrapeSettings,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @InjectClock() private readonly clock: Clock,
+    @InjectLogger() private readonly logger: Logger,
     private readonly publisher: BatchPublisher,
     private readonly metrics: CollectorMetrics,
   ) {}

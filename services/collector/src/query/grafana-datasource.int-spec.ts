@@ -1,3 +1,4 @@
+import { getJson } from '@arcwatch/testing';
 import { startCollector, type CollectorHarness } from '../testing/harness';
 import { INSTANCES, PROMPT_TOKENS_ADDED, storeFleet, T0_MS, T1_MS } from './llm-fleet.fixture';
 
@@ -16,15 +17,12 @@ type Body = { status: string; data: unknown; errorType?: string; error?: string 
 describe('Grafana Prometheus data source against the collector', () => {
   let collector: CollectorHarness;
 
-  const get = async (path: string, params: Record<string, string> = {}): Promise<{ status: number; body: Body }> => {
+  const get = (path: string, params: Record<string, string> = {}): Promise<{ status: number; body: Body }> => {
     const qs = new URLSearchParams(params).toString();
-    const res = await fetch(`${collector.url}${path}${qs ? `?${qs}` : ''}`, { headers: HEADERS });
-    return { status: res.status, body: (await res.json()) as Body };
+    return getJson<Body>(`${collector.url}${path}${qs ? `?${qs}` : ''}`, { headers: HEADERS });
   };
-  const post = async (path: string, form: URLSearchParams): Promise<{ status: number; body: Body }> => {
-    const res = await fetch(`${collector.url}${path}`, { method: 'POST', headers: FORM, body: form.toString() });
-    return { status: res.status, body: (await res.json()) as Body };
-  };
+  const post = (path: string, form: URLSearchParams): Promise<{ status: number; body: Body }> =>
+    getJson<Body>(`${collector.url}${path}`, { method: 'POST', headers: FORM, body: form.toString() });
 
   beforeAll(async () => {
     collector = await startCollector();

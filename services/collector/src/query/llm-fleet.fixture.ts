@@ -11,7 +11,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { MetricsBatchV1 } from '@arcwatch/contracts';
 import type { SampleStore } from '@arcwatch/storage';
 import { FIXTURES_DIR } from '@arcwatch/testing';
-import { SAMPLE_STORE } from '../core/tokens';
+import { SAMPLE_STORE } from '../database/sample-store.provider';
 import { parseBody } from '../ingest/exposition';
 import { buildScrapeBatch, EMPTY_STATE, type ScrapedSample, type ScrapeOptions, type TargetScrapeState } from '../scrape/scrape-batch';
 import { hostOf, type ScrapeTarget } from '../scrape/target';

@@ -1,3 +1,4 @@
+import { getJson } from '@arcwatch/testing';
 import { startCollector, type CollectorHarness } from '../testing/harness';
 import { FIXTURE_FILES, fixtureText, INSTANCES, L4_FILL, PROMPT_TOKENS_ADDED, storeFleet, T0_MS, T1_MS, TTFT, TTFT_ADDED, TTFT_REQUESTS } from './llm-fleet.fixture';
 
@@ -51,10 +52,8 @@ describe('LLM-serving expressions over stored fixture scrapes', () => {
   const vllmText = fixtureText(FIXTURE_FILES.vllm);
   const l4Text = fixtureText(FIXTURE_FILES.l4);
 
-  const query = async <T>(expr: string, timeMs: number): Promise<{ status: number; body: ApiBody<T> }> => {
-    const res = await fetch(`${collector.url}/api/v1/query?${new URLSearchParams({ query: expr, time: String(timeMs / 1000) })}`);
-    return { status: res.status, body: (await res.json()) as ApiBody<T> };
-  };
+  const query = <T>(expr: string, timeMs: number): Promise<{ status: number; body: ApiBody<T> }> =>
+    getJson<ApiBody<T>>(`${collector.url}/api/v1/query?${new URLSearchParams({ query: expr, time: String(timeMs / 1000) })}`);
 
   beforeAll(async () => {
     collector = await startCollector();

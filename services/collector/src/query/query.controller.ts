@@ -1,5 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query, UseFilters } from '@nestjs/common';
-import { QueryErrorFilter } from './query-error.filter';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { mergeForm } from './query-params';
 import { QueryService } from './query.service';
 
@@ -8,7 +7,6 @@ import { QueryService } from './query.service';
  * (and the URL query), and answers 200 like Prometheus, not Nest's default 201.
  */
 @Controller('api/v1')
-@UseFilters(QueryErrorFilter)
 export class QueryController {
   constructor(private readonly queries: QueryService) {}
 

@@ -3,7 +3,8 @@ import { getHeapStatistics } from 'node:v8';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Queryable } from '@arcwatch/contracts';
 import { parsePromql, PromqlEngine, type QueryResult } from '@arcwatch/promql';
-import { CLOCK, SAMPLE_STORE, type Clock } from '../core/tokens';
+import { InjectClock, type Clock } from '@arcwatch/runtime';
+import { SAMPLE_STORE } from '../database/sample-store.provider';
 import { inferFamilies, metadataResponse, type MetadataEntry } from './metric-metadata';
 import { fromEngineError } from './query-errors';
 import { parseInstantParams, parseMetadataParams, parseRangeParams, parseWindowParams, type FormParams } from './query-params';
@@ -44,7 +45,7 @@ export class QueryService {
 
   constructor(
     @Inject(SAMPLE_STORE) private readonly store: Queryable,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @InjectClock() private readonly clock: Clock,
   ) {
     this.startedAtMs = clock.now();
   }

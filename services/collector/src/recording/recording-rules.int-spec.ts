@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import pino from 'pino';
-import { createCollectorApp } from '../app.factory';
+import { createCollectorApp } from '../app';
 import { loadCollectorConfig } from '../config';
 import { ConfigFileError } from '../config/scrape-config.loader';
 import { FIXTURE_FILES, fixtureText, INSTANCES, L4_FILL, storeFleet, T1_MS } from '../query/llm-fleet.fixture';

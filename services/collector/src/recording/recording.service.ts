@@ -1,13 +1,14 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { MetricsBatchV1, Queryable } from '@arcwatch/contracts';
 import { PromqlEngine } from '@arcwatch/promql';
-import type { Logger } from 'pino';
+import { InjectClock, InjectLogger, type Clock, type Logger } from '@arcwatch/runtime';
 import type { ScrapeSettings } from '../config/scrape-config.schema';
-import { CLOCK, LOGGER, SAMPLE_STORE, SCRAPE_SETTINGS, type Clock } from '../core/tokens';
+import { SCRAPE_SETTINGS } from '../config/scrape-config.loader';
+import { SAMPLE_STORE } from '../database/sample-store.provider';
 import { BatchPublisher } from '../ingest/batch.publisher';
 import { EMPTY_GROUP_STATE, groupBatch, recordRule, type GroupState, type RuleOutcome } from './recording.evaluator';
 import type { RuleGroup } from '@arcwatch/rules';
-import { GroupOverlayQueryable, GroupScheduler, realTimers } from './rule-scheduler';
+import { GroupOverlayQueryable, GroupScheduler } from './rule-scheduler';
 
 export const RULE_GROUPS = Symbol('RULE_GROUPS');
 
@@ -31,15 +32,15 @@ export class RecordingService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(RULE_GROUPS) readonly groups: readonly RuleGroup[],
     @Inject(SAMPLE_STORE) private readonly store: Queryable,
     @Inject(SCRAPE_SETTINGS) private readonly settings: ScrapeSettings,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @InjectClock() private readonly clock: Clock,
+    @InjectLogger() private readonly logger: Logger,
     private readonly publisher: BatchPublisher,
   ) {}
 
   onApplicationBootstrap(): void {
     for (const group of this.groups) {
       if (group.recording.length === 0) continue;
-      const scheduler = new GroupScheduler(this.clock, realTimers, group.intervalMs, (t) => this.tick(group, t));
+      const scheduler = new GroupScheduler(this.clock, group.intervalMs, (t) => this.tick(group, t));
       scheduler.start();
       this.schedulers.push(scheduler);
     }

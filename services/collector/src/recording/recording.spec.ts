@@ -1,8 +1,9 @@
 import { isStaleNaN, type Labels } from '@arcwatch/contracts';
 import { MemoryQueryable, parsePromql } from '@arcwatch/promql';
+import { ManualClock } from '@arcwatch/runtime';
 import { EMPTY_GROUP_STATE, evalTimeAt, groupBatch, nextEvalTime, recordingBatchId, recordRule } from './recording.evaluator';
 import type { RecordingRule } from '@arcwatch/rules';
-import { GroupOverlayQueryable, GroupScheduler, type Timers } from './rule-scheduler';
+import { GroupOverlayQueryable, GroupScheduler } from './rule-scheduler';
 
 const rule = (record: string, labels: Record<string, string> = {}): RecordingRule => ({ record, expr: 'x', ast: parsePromql('x'), labels });
 const group = { file: 'rules/gpu.yml', name: 'gpu' };
@@ -55,44 +56,23 @@ describe('one group evaluation', () => {
 });
 
 describe('the group scheduler', () => {
-  class ManualTimers implements Timers {
-    now = 0;
-    pending: Array<{ at: number; fn: () => void; id: number }> = [];
-    private ids = 0;
-    setTimeout(fn: () => void, ms: number): unknown {
-      const id = ++this.ids;
-      this.pending.push({ at: this.now + ms, fn, id });
-      return id;
-    }
-    clearTimeout(handle: unknown): void {
-      this.pending = this.pending.filter((p) => p.id !== handle);
-    }
-    /** Moves the clock to the next timer and fires it. */
-    async fireNext(): Promise<void> {
-      this.pending.sort((a, b) => a.at - b.at);
-      const next = this.pending.shift();
-      if (!next) throw new Error('no timer pending');
-      this.now = next.at;
-      next.fn();
-      for (let i = 0; i < 5; i++) await Promise.resolve();
-    }
-  }
-
   it('runs on interval boundaries, skips the ones an overlong run covered, and stops', async () => {
-    const timers = new ManualTimers();
-    timers.now = 7_000;
+    const clock = new ManualClock(7_000);
     const runs: number[] = [];
-    const scheduler = new GroupScheduler({ now: () => timers.now }, timers, 30_000, async (t) => {
+    const scheduler = new GroupScheduler(clock, 30_000, async (t) => {
       runs.push(t);
-      if (t === 60_000) timers.now = 125_000; // this run takes 65 s
+      if (t === 60_000) clock.set(125_000); // this run takes 65 s
     });
     scheduler.start();
-    await timers.fireNext();
-    await timers.fireNext();
-    await timers.fireNext();
+    await clock.advanceTo(30_000);
+    await clock.advanceTo(60_000);
+    expect(clock.now()).toBe(125_000);
+    await clock.advanceTo(149_999);
+    expect(runs).toEqual([30_000, 60_000]);
+    await clock.advanceTo(150_000);
     expect(runs).toEqual([30_000, 60_000, 150_000]);
     await scheduler.stop();
-    expect(timers.pending).toEqual([]);
+    expect(clock.pendingCount).toBe(0);
   });
 });
 

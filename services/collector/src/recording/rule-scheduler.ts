@@ -1,32 +1,21 @@
 import type { LabelMatcher, Labels, Queryable, SeriesData } from '@arcwatch/contracts';
 import { MemoryQueryable } from '@arcwatch/promql';
-import type { Clock } from '../core/tokens';
+import type { Clock, TimerHandle } from '@arcwatch/runtime';
 import { nextEvalTime, seriesKey } from './recording.evaluator';
-
-/** setTimeout / clearTimeout, injected so that schedules are tested without waiting. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 /**
  * Runs one group on interval boundaries of the clock. One evaluation at a time: when one
  * overruns its interval, the boundaries it covered are skipped (as Prometheus counts missed
- * iterations) rather than queued.
+ * iterations) rather than queued. Time and timers come from the Clock, so schedules are tested
+ * without waiting.
  */
 export class GroupScheduler {
-  private handle: unknown;
+  private handle: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
 
   constructor(
     private readonly clock: Clock,
-    private readonly timers: Timers,
     private readonly intervalMs: number,
     private readonly run: (evalTimeMs: number) => Promise<void>,
   ) {}
@@ -40,7 +29,7 @@ export class GroupScheduler {
     if (this.stopped) return;
     const now = this.clock.now();
     const at = nextEvalTime(now, this.intervalMs);
-    this.handle = this.timers.setTimeout(() => {
+    this.handle = this.clock.setTimeout(() => {
       this.running = this.run(at).finally(() => {
         this.running = undefined;
         this.schedule();
@@ -50,7 +39,7 @@ export class GroupScheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.handle !== undefined) this.timers.clearTimeout(this.handle);
+    this.clock.clearTimeout(this.handle);
     await this.running;
   }
 }

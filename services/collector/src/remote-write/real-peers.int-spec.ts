@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { eventually } from '@arcwatch/testing';
+import { eventually, freePort, startPeer, type RunningProcess } from '@arcwatch/testing';
 import { startCollector, type CollectorHarness } from '../testing/harness';
-import { exited, freePort, spawnPeer } from '../testing/process';
 
 /**
  * Real peers from Debian's packages: a prometheus-node-exporter, scraped by the collector
@@ -15,14 +14,14 @@ const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 describe('real Prometheus and node-exporter', () => {
   let dir: string;
   let collector: CollectorHarness;
-  let nodeExporter: ReturnType<typeof spawnPeer>;
-  let prometheus: ReturnType<typeof spawnPeer>;
+  let nodeExporter: RunningProcess | undefined;
+  let prometheus: RunningProcess | undefined;
   let nePort: number;
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'collector-peers-'));
     nePort = await freePort();
-    nodeExporter = spawnPeer(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${nePort}`]);
+    nodeExporter = startPeer(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${nePort}`]);
     await eventually(async () => ((await fetch(`http://127.0.0.1:${nePort}/metrics`)).ok ? true : undefined), 20_000, 'node-exporter up');
     collector = await startCollector(
       ['global: { scrape_interval: 1s, scrape_timeout: 1s }', 'scrape_configs:', '  - job_name: node-direct', `    static_configs: [{ targets: ["127.0.0.1:${nePort}"] }]`].join('\n'),
@@ -40,15 +39,11 @@ describe('real Prometheus and node-exporter', () => {
         '    queue_config: { batch_send_deadline: 1s, max_shards: 2 }',
       ].join('\n'),
     );
-    prometheus = spawnPeer(PROMETHEUS, [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
+    prometheus = startPeer(PROMETHEUS, [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
   });
 
   afterAll(async () => {
-    for (const p of [prometheus, nodeExporter]) {
-      if (!p) continue;
-      p.kill('SIGTERM');
-      await exited(p);
-    }
+    for (const p of [prometheus, nodeExporter]) await p?.stop();
     await collector?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -57,7 +52,7 @@ describe('real Prometheus and node-exporter', () => {
     const series = await eventually(async () => {
       const s = await collector.store.series([[{ name: 'job', type: '=', value: 'node-via-prometheus' }, { name: '__name__', type: '=', value: 'node_cpu_seconds_total' }]], 0, Date.now() + 60_000);
       return s.length > 0 ? s : undefined;
-    }, 45_000, `remote-written node series (prometheus said: ${prometheus.output.join('').slice(-500)})`);
+    }, 45_000, `remote-written node series (prometheus said: ${prometheus?.log().slice(-500)})`);
     expect(series[0]).toMatchObject({ __name__: 'node_cpu_seconds_total', job: 'node-via-prometheus', instance: `127.0.0.1:${nePort}`, mode: expect.any(String) });
     const up = await eventually(async () => {
       const s = await collector.store.select([{ name: '__name__', type: '=', value: 'up' }, { name: 'job', type: '=', value: 'node-via-prometheus' }], 0, Date.now() + 60_000);

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { MetricMetadata } from '@arcwatch/contracts';
 import type { ScrapeSettings } from '../config/scrape-config.schema';
-import { CLOCK, SCRAPE_SETTINGS, type Clock } from '../core/tokens';
+import { InjectClock, type Clock } from '@arcwatch/runtime';
+import { SCRAPE_SETTINGS } from '../config/scrape-config.loader';
 import { BatchPublisher, countSamples } from '../ingest/batch.publisher';
 import { contentKey, groupIntoBatches, type PushedSeries } from '../ingest/push-batches';
 import { decodeWriteRequest } from './remote-write.decoder';
@@ -15,7 +16,7 @@ import { METADATA_TYPES } from './remote-write.proto';
 export class RemoteWriteService {
   constructor(
     @Inject(SCRAPE_SETTINGS) private readonly settings: ScrapeSettings,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @InjectClock() private readonly clock: Clock,
     private readonly publisher: BatchPublisher,
   ) {}
 

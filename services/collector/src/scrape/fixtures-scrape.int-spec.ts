@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FIXTURES_DIR, eventually } from '@arcwatch/testing';
+import { FIXTURES_DIR, eventually, getJson } from '@arcwatch/testing';
 import { isStaleNaN } from '@arcwatch/contracts';
 import { startCollector, startTargetServer, type CollectorHarness, type TargetServer } from '../testing/harness';
 
@@ -27,7 +27,6 @@ function sampleLines(text: string): number {
 }
 
 type ApiBody = { status: string; data: Array<Record<string, string>> & string[]; errorType?: string; error?: string };
-const getJson = async (res: Response | Promise<Response>): Promise<ApiBody> => (await (await res).json()) as ApiBody;
 
 describe('scraping every real fixture', () => {
   let targets: TargetServer;
@@ -77,7 +76,7 @@ describe('scraping every real fixture', () => {
   it('answers the catalog endpoints in Prometheus\'s format', async () => {
     const dcgmJob = 'f1';
     await eventually(async () => ((await collector.store.series([[{ name: 'job', type: '=', value: dcgmJob }]], 0, Date.now())).length > 0 ? true : undefined), 20_000);
-    const series = await getJson(fetch(`${collector.url}/api/v1/series?match[]=${encodeURIComponent(`DCGM_FI_DEV_GPU_UTIL{job="${dcgmJob}"}`)}`));
+    const { body: series } = await getJson<ApiBody>(`${collector.url}/api/v1/series?match[]=${encodeURIComponent(`DCGM_FI_DEV_GPU_UTIL{job="${dcgmJob}"}`)}`);
     expect(series.status).toBe('success');
     expect(series.data.length).toBeGreaterThan(0);
     expect(series.data[0]).toMatchObject({ __name__: 'DCGM_FI_DEV_GPU_UTIL', job: dcgmJob });
@@ -88,7 +87,7 @@ describe('scraping every real fixture', () => {
     const labels = await posted.json();
     expect(labels).toEqual({ status: 'success', data: ['__name__', 'fixture', 'instance', 'job'] });
 
-    const values = await getJson(fetch(`${collector.url}/api/v1/label/job/values?match[]=up`));
+    const { body: values } = await getJson<ApiBody>(`${collector.url}/api/v1/label/job/values?match[]=up`);
     expect(values.data).toEqual(expect.arrayContaining(FIXTURES.map((_, i) => `f${i}`)));
 
     const bad = await fetch(`${collector.url}/api/v1/series?match[]=${encodeURIComponent('{job=~".*"}')}`);
@@ -98,12 +97,25 @@ describe('scraping every real fixture', () => {
     expect(await none.json()).toMatchObject({ status: 'error', errorType: 'bad_data', error: 'no match[] parameter provided' });
   });
 
-  it('serves its own metrics, health and readiness', async () => {
+  it('serves its own metrics, health and readiness the way every service does', async () => {
     const metrics = await (await fetch(`${collector.url}/metrics`)).text();
-    expect(metrics).toMatch(/arcwatch_collector_scrapes_total\{job="f0",result="ok"\} \d+/);
+    expect(metrics).toMatch(/^arcwatch_collector_scrapes_total\{job="f0",result="ok"\} [1-9]\d*$/m);
     expect(metrics).toContain('# TYPE arcwatch_collector_publish_duration_seconds histogram');
-    expect((await fetch(`${collector.url}/healthz`)).status).toBe(200);
-    const ready = await fetch(`${collector.url}/readyz`);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { nats: 'ok', postgres: 'ok' } });
+    expect(metrics).toMatch(/^arcwatch_collector_writer_samples_total [1-9]\d*$/m);
+    // Node's own process metrics come with the runtime's registry.
+    expect(metrics).toContain('# TYPE arcwatch_process_cpu_user_seconds_total counter');
+    expect(await getJson(`${collector.url}/healthz`)).toEqual({ status: 200, body: { status: 'ok' } });
+    const ready = await getJson<{ status: string; info: Record<string, { status: string }> }>(`${collector.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: 'ok', info: { postgres: { status: 'up' }, nats: { status: 'up' } } });
+  });
+
+  it("answers errors in Prometheus's body on /api/v1 and in the ArcWatch error body elsewhere", async () => {
+    expect(await getJson(`${collector.url}/no-such-route`)).toEqual({ status: 404, body: { code: 'NOT_FOUND', message: 'Cannot GET /no-such-route' } });
+    // Refused by the body parser, before any controller runs: still Prometheus's shape.
+    const unparsed = await getJson(`${collector.url}/api/v1/import/prometheus`, { method: 'POST', body: 'up 1\n', headers: { 'Content-Type': 'application/x-unknown' } });
+    expect(unparsed).toEqual({ status: 415, body: { status: 'error', errorType: 'internal', error: expect.stringContaining('Unsupported Media Type') } });
+    const badPush = await getJson(`${collector.url}/api/v1/import/prometheus?extra_label=bad`, { method: 'POST', body: 'up 1\n', headers: { 'Content-Type': 'text/plain' } });
+    expect(badPush).toEqual({ status: 400, body: { status: 'error', errorType: 'bad_data', error: 'extra_label "bad": expected name=value with a valid label name' } });
   });
 });

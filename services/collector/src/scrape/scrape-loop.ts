@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Logger } from 'pino';
+import type { Clock, Logger, TimerHandle } from '@arcwatch/runtime';
 import { CollectorError } from '../errors';
 import type { BatchPublisher } from '../ingest/batch.publisher';
 import { parseBody } from '../ingest/exposition';
-import type { CollectorMetrics } from '../observability/collector.metrics';
-import type { Clock } from '../core/tokens';
+import type { CollectorMetrics } from '../metrics';
 import { buildEndOfTargetBatch, buildScrapeBatch, EMPTY_STATE, type ScrapeOptions, type ScrapeOutcome, type ScrapeReport, type TargetScrapeState } from './scrape-batch';
 import { fetchExposition } from './scrape.client';
 import type { ScrapeTarget } from './target';
@@ -30,7 +29,7 @@ export interface TargetStatus {
  */
 export class ScrapeLoop {
   private state: TargetScrapeState = EMPTY_STATE;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
   private lastScrapeMs: number | undefined;
@@ -64,7 +63,7 @@ export class ScrapeLoop {
     let next = Math.floor((now - offset) / this.intervalMs) * this.intervalMs + offset;
     if (next <= now) next += this.intervalMs;
     if (this.lastScrapeMs !== undefined && next <= this.lastScrapeMs) next += this.intervalMs;
-    this.timer = setTimeout(() => {
+    this.timer = this.deps.clock.setTimeout(() => {
       this.running = this.scrapeOnce(next).then(
         () => undefined,
         () => undefined,
@@ -113,7 +112,7 @@ export class ScrapeLoop {
   /** Stops the timer, waits for a scrape in flight, and marks every series of the target stale. */
   async stop(markStale: boolean): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.deps.clock.clearTimeout(this.timer);
     await this.running;
     if (!markStale) return;
     const batch = buildEndOfTargetBatch(this.deps.cluster, this.target, this.state, this.deps.clock.now());

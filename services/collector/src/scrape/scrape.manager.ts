@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { Logger } from 'pino';
+import { InjectClock, InjectLogger, type Clock, type Logger } from '@arcwatch/runtime';
 import type { ScrapeJob, ScrapeSettings } from '../config/scrape-config.schema';
-import { CLOCK, LOGGER, SCRAPE_SETTINGS, type Clock } from '../core/tokens';
+import { SCRAPE_SETTINGS } from '../config/scrape-config.loader';
 import { BatchPublisher } from '../ingest/batch.publisher';
-import { CollectorMetrics } from '../observability/collector.metrics';
+import { CollectorMetrics } from '../metrics';
 import { compileRules } from '../relabel/relabel';
 import { FileSdWatcher } from './file-sd';
 import type { ScrapeOptions } from './scrape-batch';
@@ -31,8 +31,8 @@ export class ScrapeManager implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(SCRAPE_SETTINGS) private readonly settings: ScrapeSettings,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @InjectClock() private readonly clock: Clock,
+    @InjectLogger() private readonly logger: Logger,
     private readonly publisher: BatchPublisher,
     private readonly metrics: CollectorMetrics,
   ) {}

@@ -9,7 +9,7 @@ import { SampleStore, createPool } from '@arcwatch/storage';
 import { createTestDatabase, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
 import pino from 'pino';
-import { createCollectorApp } from '../app.factory';
+import { createCollectorApp } from '../app';
 import { loadCollectorConfig, type CollectorConfig } from '../config';
 import { parseScrapeConfig } from '../config/scrape-config.loader';
 

@@ -4,16 +4,17 @@ import path from 'node:path';
 import { EVENT_TYPES, metricsBatchV2Schema, packedSampleCount, parseCloudEvent } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
 import { createPool } from '@arcwatch/storage';
-import { createTestDatabase, eventually, testNamespace, TEST_NATS_URL, type TestDatabase } from '@arcwatch/testing';
+import { createTestDatabase, eventually, freePort, startProcess, testNamespace, TEST_NATS_URL, type TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
 import { testEnv, startTargetServer, type TargetServer } from '../testing/harness';
-import { exited, freePort, spawnCollector } from '../testing/process';
 
 /**
  * The collector is killed with SIGKILL while it scrapes and receives pushes, then started again.
  * Every batch that reached JetStream must be stored exactly once: the writer acks only after the
  * commit, JetStream redelivers what was not acked, and the store ignores a batch id it has.
  */
+const startCollectorProcess = (env: Record<string, string>) => startProcess('collector', 'services/collector/src/main.ts', [], env);
+
 const EXPOSITION = ['# TYPE DCGM_FI_DEV_GPU_UTIL gauge', ...Array.from({ length: 8 }, (_, g) => `DCGM_FI_DEV_GPU_UTIL{gpu="${g}"} ${g * 10}`)].join('\n');
 
 describe('a collector killed with SIGKILL mid-stream', () => {
@@ -59,24 +60,24 @@ describe('a collector killed with SIGKILL mid-stream', () => {
       }
     })();
 
-    const first = spawnCollector(env);
+    const first = startCollectorProcess(env);
     await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 30_000, 'first collector ready');
     // Let it scrape, push and write for a while, then kill it in the middle of all that.
     await eventually(async () => {
       const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM collector.head').catch(() => ({ rows: [{ n: '0' }] }));
       return Number(rows[0].n) >= 20 ? true : undefined;
     }, 30_000, 'some batches stored');
-    first.kill('SIGKILL');
-    expect(await exited(first)).toEqual({ code: null, signal: 'SIGKILL' });
+    await first.stop('SIGKILL');
+    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
-    const second = spawnCollector(env);
+    const second = startCollectorProcess(env);
     await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 30_000, 'second collector ready');
     await new Promise((r) => setTimeout(r, 1500));
     pushing = false;
     await pusher;
-    second.kill('SIGTERM');
+    await second.stop('SIGTERM');
     // Nest closes the app on SIGTERM, then re-raises the signal to end the process.
-    expect(await exited(second)).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await second.exited).toEqual({ code: null, signal: 'SIGTERM' });
 
     // Everything JetStream holds, read straight from the stream.
     const stream = bus.streamName('metrics');
@@ -95,14 +96,13 @@ describe('a collector killed with SIGKILL mid-stream', () => {
 
     // Batches published while the second process shut down may still wait in the stream: a
     // writer-only process drains them, as a replica would.
-    const writer = spawnCollector({ ...env, COLLECTOR_ROLE: 'writer', COLLECTOR_CONFIG: '' });
+    const writer = startCollectorProcess({ ...env, COLLECTOR_ROLE: 'writer', COLLECTOR_CONFIG: '' });
     await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 30_000, 'writer ready');
     await eventually(async () => {
       const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM collector.head');
       return Number(rows[0].n) >= published.size ? true : undefined;
     }, 30_000, 'writer caught up');
-    writer.kill('SIGTERM');
-    await exited(writer);
+    await writer.stop('SIGTERM');
 
     const { rows } = await pool.query<{ batch_id: string; samples: number }>('SELECT batch_id, samples FROM collector.head');
     const stored = new Map(rows.map((r) => [r.batch_id, r.samples]));

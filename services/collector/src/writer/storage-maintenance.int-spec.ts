@@ -3,6 +3,7 @@ import { SampleStore, createPool, migrate, sampleStoreMigrations } from '@arcwat
 import { createTestDatabase, type TestDatabase } from '@arcwatch/testing';
 import pino from 'pino';
 import type { Pool } from 'pg';
+import { systemClock } from '@arcwatch/runtime';
 import { loadCollectorConfig } from '../config';
 import { StorageMaintenanceService } from './storage-maintenance.service';
 
@@ -36,7 +37,7 @@ describe('storage maintenance in the writer', () => {
     const store = new SampleStore(pool, { schema: SCHEMA, clock: () => now });
     await store.appendBatches(Array.from({ length: 40 }, (_, i) => scrape(i)));
     const config = loadCollectorConfig({ COLLECTOR_COMPACT_AFTER_MS: String(5 * 60_000), COLLECTOR_RETENTION_DAYS: '7' });
-    const maintenance = new StorageMaintenanceService(store, config, pino({ level: 'silent' }));
+    const maintenance = new StorageMaintenanceService(store, config, pino({ level: 'silent' }), systemClock);
 
     const headRows = async () => Number((await pool.query(`SELECT count(*) AS n FROM ${SCHEMA}.head`)).rows[0].n);
     expect(await headRows()).toBe(40);

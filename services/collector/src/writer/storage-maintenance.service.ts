@@ -1,8 +1,8 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { SampleStore } from '@arcwatch/storage';
-import type { Logger } from 'pino';
-import type { CollectorConfig } from '../config';
-import { COLLECTOR_CONFIG, LOGGER, SAMPLE_STORE } from '../core/tokens';
+import { InjectClock, InjectLogger, type Clock, type Logger, type TimerHandle } from '@arcwatch/runtime';
+import { COLLECTOR_CONFIG, type CollectorConfig } from '../config';
+import { SAMPLE_STORE } from '../database/sample-store.provider';
 
 const HOUR_MS = 3_600_000;
 
@@ -13,29 +13,30 @@ const HOUR_MS = 3_600_000;
  * the database, so only one compacts at a time and the others find nothing to do.
  */
 @Injectable()
-export class StorageMaintenanceService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
+export class StorageMaintenanceService implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private lastRetentionMs = 0;
 
   constructor(
     @Inject(SAMPLE_STORE) private readonly store: SampleStore,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @InjectLogger() private readonly logger: Logger,
+    @InjectClock() private readonly clock: Clock,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.runOnce(), this.config.compactEveryMs);
-    this.timer.unref();
+    this.timer = this.clock.setInterval(() => void this.runOnce(), this.config.compactEveryMs);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+  /** Before the connections close: a pass in flight finishes first. */
+  async onModuleDestroy(): Promise<void> {
+    this.clock.clearInterval(this.timer);
     await this.running;
   }
 
   /** One maintenance pass; never overlaps itself, never throws (a failed pass is retried next time). */
-  runOnce(now = Date.now()): Promise<void> {
+  runOnce(now = this.clock.now()): Promise<void> {
     if (this.running) return this.running;
     this.running = this.pass(now).finally(() => {
       this.running = undefined;

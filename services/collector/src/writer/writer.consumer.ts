@@ -1,8 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { SUBJECTS } from '@arcwatch/contracts';
-import type { ConsumerHandle, EventBus } from '@arcwatch/messaging';
-import type { CollectorConfig } from '../config';
-import { COLLECTOR_CONFIG, EVENT_BUS } from '../core/tokens';
+import { EventBus, type ConsumerHandle } from '@arcwatch/messaging';
+import { COLLECTOR_CONFIG, type CollectorConfig } from '../config';
 import { WriterService } from './writer.service';
 
 export const WRITER_DURABLE = 'collector-writer';
@@ -13,7 +12,7 @@ export class WriterConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private handle: ConsumerHandle | undefined;
 
   constructor(
-    @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly bus: EventBus,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     private readonly writer: WriterService,
   ) {}

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_TYPES, toMetricsBatchV2, type MetricsBatchV2 } from '@arcwatch/contracts';
 import { PoisonMessageError, type BatchOutcome, type InboundMessage } from '@arcwatch/messaging';
 import { StorageError, type AppendManyResult, type SampleStore } from '@arcwatch/storage';
-import type { Logger } from 'pino';
-import { CLOCK, LOGGER, SAMPLE_STORE, type Clock } from '../core/tokens';
-import { CollectorMetrics } from '../observability/collector.metrics';
+import { InjectClock, InjectLogger, type Clock, type Logger } from '@arcwatch/runtime';
+import { SAMPLE_STORE } from '../database/sample-store.provider';
+import { CollectorMetrics } from '../metrics';
 import { decodeGroup, type DecodedGroup } from './batch-decoder';
 
 /**
@@ -19,8 +19,8 @@ import { decodeGroup, type DecodedGroup } from './batch-decoder';
 export class WriterService {
   constructor(
     @Inject(SAMPLE_STORE) private readonly store: SampleStore,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @InjectClock() private readonly clock: Clock,
+    @InjectLogger() private readonly logger: Logger,
     private readonly metrics: CollectorMetrics,
   ) {}
 
@@ -63,13 +63,13 @@ export class WriterService {
   }
 
   private record(r: AppendManyResult, batches: readonly MetricsBatchV2[], started: number): void {
-    this.metrics.writerCommit.observe({}, (performance.now() - started) / 1000);
+    this.metrics.writerCommit.observe((performance.now() - started) / 1000);
     if (r.inserted > 0) this.metrics.writerBatches.inc({ result: 'stored' }, r.inserted);
     if (r.duplicates > 0) this.metrics.writerBatches.inc({ result: 'duplicate' }, r.duplicates);
-    this.metrics.writerSamples.inc({}, r.samples);
+    this.metrics.writerSamples.inc(r.samples);
     let newest = 0;
     for (const b of batches) if (b.scrapedAtMs > newest) newest = b.scrapedAtMs;
-    this.metrics.writerLag.set({}, Math.max(0, this.clock.now() - newest) / 1000);
+    this.metrics.writerLag.set(Math.max(0, this.clock.now() - newest) / 1000);
     this.logger.debug({ batches: batches.length, inserted: r.inserted, samples: r.samples }, 'batches stored');
   }
 }
