@@ -42,6 +42,58 @@ describe('tracing service (NATS + Postgres)', () => {
   // A request whose every phase is in is assembled by the consumer's own transaction.
   const assembled = async (id: string) => Number((await pool.query('SELECT count(*) AS n FROM tracing.requests WHERE request_id = $1', [id])).rows[0].n);
 
+  const otlpPayload = (id: string, contentType: string) => ({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.instance.id', value: { stringValue: 'vllm-1' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: '5b8efff798038103d269b633813fc60c',
+                  spanId: contentType.endsWith('json') ? 'eee19b7ec3c1b174' : 'eee19b7ec3c1b175',
+                  name: 'llm_request',
+                  startTimeUnixNano: String(BigInt(T0) * 1_000_000n),
+                  endTimeUnixNano: String(BigInt(T0 + 2_000) * 1_000_000n),
+                  attributes: [
+                    { key: 'gen_ai.request.id', value: { stringValue: id } },
+                    { key: 'gen_ai.response.model', value: { stringValue: 'qwen2.5-0.5b' } },
+                    { key: 'gen_ai.usage.prompt_tokens', value: { intValue: '20' } },
+                    { key: 'gen_ai.usage.completion_tokens', value: { intValue: '21' } },
+                    { key: 'gen_ai.latency.time_in_queue', value: { doubleValue: 0.05 } },
+                    { key: 'gen_ai.latency.time_to_first_token', value: { doubleValue: 0.25 } },
+                    { key: 'gen_ai.latency.time_in_model_prefill', value: { doubleValue: 0.15 } },
+                    { key: 'gen_ai.latency.e2e', value: { doubleValue: 2.25 } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+
+  const otlpEncodings: Array<[string, (p: unknown) => string | Buffer]> = [
+    ['application/json', (p: unknown) => JSON.stringify(p)],
+    ['application/x-protobuf', (p: unknown) => Buffer.from(encodeOtlpRequest(p))],
+  ];
+
+  /**
+   * The data the read tests look at (http-1 over HTTP, one OTLP request per encoding), sent
+   * again by every test that needs it: ingest is idempotent, so each test stands alone and in
+   * any order.
+   */
+  let seeding: Promise<void> | undefined;
+  const seed = () =>
+    (seeding ??= (async () => {
+      await http('POST', '/api/v1/requests/events', { events: lifecycle('http-1') });
+      for (const [contentType, encode] of otlpEncodings) {
+        await http('POST', '/v1/traces', encode(otlpPayload(`otlp-${contentType.split('/')[1]}`, contentType)), { 'content-type': contentType });
+      }
+      for (const id of ['http-1', 'otlp-json', 'otlp-x-protobuf']) await eventually(async () => ((await assembled(id)) === 1 ? true : undefined), 10_000, `${id} assembled`);
+      await pass();
+    })());
+
   beforeAll(async () => {
     db = await createTestDatabase();
     pool = new Pool({ connectionString: db.url });
@@ -101,6 +153,8 @@ describe('tracing service (NATS + Postgres)', () => {
   });
 
   it('changes nothing when the same events are published again (replay) or arrive late', async () => {
+    await seed();
+    const lateBefore = Number(/arcwatch_tracing_events_late_total (\d+)/.exec((await http('GET', '/metrics')).body)?.[1] ?? 0);
     const before = await subjectCounts(bus, 'requests');
     for (const e of lifecycle('http-1')) {
       const { apiKey: _k, ...data } = e as RequestEventV1 & { apiKey?: string };
@@ -109,7 +163,7 @@ describe('tracing service (NATS + Postgres)', () => {
     }
     await eventually(async () => {
       const m = await http('GET', '/metrics');
-      return /arcwatch_tracing_events_late_total (\d+)/.exec(m.body)?.[1] === '5' ? true : undefined;
+      return Number(/arcwatch_tracing_events_late_total (\d+)/.exec(m.body)?.[1]) === lateBefore + 5 ? true : undefined;
     }, 10_000, 'late events counted');
     await pass();
     expect(Number((await pool.query(`SELECT count(*) AS n FROM tracing.requests WHERE request_id = 'http-1'`)).rows[0].n)).toBe(1);
@@ -118,41 +172,9 @@ describe('tracing service (NATS + Postgres)', () => {
     expect(await openRequests()).toBe(0);
   });
 
-  it.each([
-    ['application/json', (p: unknown) => JSON.stringify(p)],
-    ['application/x-protobuf', (p: unknown) => Buffer.from(encodeOtlpRequest(p))],
-  ])('assembles an OTLP %s payload of a vLLM llm_request span', async (contentType, encode) => {
+  it.each(otlpEncodings)('assembles an OTLP %s payload of a vLLM llm_request span', async (contentType, encode) => {
     const id = `otlp-${contentType.split('/')[1]}`;
-    const payload = {
-      resourceSpans: [
-        {
-          resource: { attributes: [{ key: 'service.instance.id', value: { stringValue: 'vllm-1' } }] },
-          scopeSpans: [
-            {
-              spans: [
-                {
-                  traceId: '5b8efff798038103d269b633813fc60c',
-                  spanId: contentType.endsWith('json') ? 'eee19b7ec3c1b174' : 'eee19b7ec3c1b175',
-                  name: 'llm_request',
-                  startTimeUnixNano: String(BigInt(T0) * 1_000_000n),
-                  endTimeUnixNano: String(BigInt(T0 + 2_000) * 1_000_000n),
-                  attributes: [
-                    { key: 'gen_ai.request.id', value: { stringValue: id } },
-                    { key: 'gen_ai.response.model', value: { stringValue: 'qwen2.5-0.5b' } },
-                    { key: 'gen_ai.usage.prompt_tokens', value: { intValue: '20' } },
-                    { key: 'gen_ai.usage.completion_tokens', value: { intValue: '21' } },
-                    { key: 'gen_ai.latency.time_in_queue', value: { doubleValue: 0.05 } },
-                    { key: 'gen_ai.latency.time_to_first_token', value: { doubleValue: 0.25 } },
-                    { key: 'gen_ai.latency.time_in_model_prefill', value: { doubleValue: 0.15 } },
-                    { key: 'gen_ai.latency.e2e', value: { doubleValue: 2.25 } },
-                  ],
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
+    const payload = otlpPayload(id, contentType);
     const res = await http('POST', '/v1/traces', encode(payload), { 'content-type': contentType });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain(contentType);
@@ -163,6 +185,7 @@ describe('tracing service (NATS + Postgres)', () => {
   });
 
   it('searches with filters and a cursor, and links latency buckets to request ids', async () => {
+    await seed();
     const page1 = (await http('GET', `/api/v1/requests?from=${at(-60_000)}&to=${at(60_000)}&limit=2`)).json();
     expect(page1.requests).toHaveLength(2);
     const page2 = (await http('GET', `/api/v1/requests?from=${at(-60_000)}&to=${at(60_000)}&limit=2&cursor=${page1.nextCursor}`)).json();
@@ -182,6 +205,7 @@ describe('tracing service (NATS + Postgres)', () => {
   });
 
   it('publishes the closed minute as a metrics batch with bounded labels', async () => {
+    await seed();
     clock.set(T0 + 10 * 60_000);
     await pass();
     const batches = await readSubjects<CloudEvent<MetricsBatchV1>>(bus, 'metrics', 'aw.metrics.v1.samples.');
