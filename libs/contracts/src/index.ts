@@ -9,5 +9,7 @@ export * from './metrics/packed-float64';
 export * from './messaging/dead-letter.v1';
 export * from './requests';
 export * from './alerts';
+export * from './notify';
 export * from './node';
+export * from './cost';
 export * from './catalog';
