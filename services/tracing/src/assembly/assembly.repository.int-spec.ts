@@ -28,6 +28,8 @@ describe('assembly repository (PostgreSQL)', () => {
     db = await createTestDatabase();
     pool = new Pool({ connectionString: db.url });
     await pool.query('CREATE SCHEMA tracing');
+    await migrate(pool, { schema: 'tracing', migrations: tracingMigrations });
+    await ensurePartitionsCovering(pool, 'tracing.requests', T0, T0);
   });
 
   afterAll(async () => {
@@ -36,16 +38,18 @@ describe('assembly repository (PostgreSQL)', () => {
   });
 
   it('moves the events of open requests stored by the previous version into their state row', async () => {
-    await migrate(pool, { schema: 'tracing', migrations: tracingMigrations.slice(0, 2) });
+    // A schema of its own, migrated only as far as the previous version went.
+    const repo = new AssemblyRepository('legacy');
+    await pool.query('CREATE SCHEMA legacy');
+    await migrate(pool, { schema: 'legacy', migrations: tracingMigrations.slice(0, 2) });
     const events = [ev('old-1', 'received', 0, { model: 'llama-3-8b' }), ev('old-1', 'queued', 5)];
-    await pool.query(`INSERT INTO tracing.open_requests (request_id, first_seen_at, last_seen_at, terminal_seen_at, due_at) VALUES ('old-1', $1, $2, NULL, $3)`, [new Date(T0), new Date(T0 + 7), new Date(T0 + 600_000)]);
-    for (const e of events) await pool.query('INSERT INTO tracing.request_events (event_id, request_id, event) VALUES ($1, $2, $3)', [requestEventId(e), e.requestId, JSON.stringify(e)]);
+    await pool.query(`INSERT INTO legacy.open_requests (request_id, first_seen_at, last_seen_at, terminal_seen_at, due_at) VALUES ('old-1', $1, $2, NULL, $3)`, [new Date(T0), new Date(T0 + 7), new Date(T0 + 600_000)]);
+    for (const e of events) await pool.query('INSERT INTO legacy.request_events (event_id, request_id, event) VALUES ($1, $2, $3)', [requestEventId(e), e.requestId, JSON.stringify(e)]);
 
-    await migrate(pool, { schema: 'tracing', migrations: tracingMigrations });
-    await ensurePartitionsCovering(pool, 'tracing.requests', T0, T0);
+    await migrate(pool, { schema: 'legacy', migrations: tracingMigrations });
     const [state] = await withTransaction(pool, (c) => repo.lockOpen(c, ['old-1']));
     expect(state).toEqual({ ...stateOf(events, T0), lastSeenAtMs: T0 + 7 });
-    expect((await pool.query(`SELECT to_regclass('tracing.request_events') AS t`)).rows[0].t).toBeNull();
+    expect((await pool.query(`SELECT to_regclass('legacy.request_events') AS t`)).rows[0].t).toBeNull();
   });
 
   it('merges two states of one request created concurrently (neither saw the other): events by id, earliest arrival, earlier due time', async () => {
@@ -68,18 +72,20 @@ describe('assembly repository (PostgreSQL)', () => {
   });
 
   it('closes a request once: projected, queued in the outbox with the record as data, its open row gone; a second close is a no-op', async () => {
-    const state = (await withTransaction(pool, (c) => repo.lockOpen(c, ['race-1'])))[0];
+    const open = stateOf([ev('close-1', 'received', 0), ev('close-1', 'first_token', 300), ev('close-1', 'completed', 900)], T0 + 950);
+    await withTransaction(pool, (c) => repo.saveOpen(c, [{ state: open, dueAtMs: T0 + 1_000, existed: false }]));
+    const state = (await withTransaction(pool, (c) => repo.lockOpen(c, ['close-1'])))[0];
     const record = assemble(state, EMPTY_DIRECTORY);
-    const item = { record, outbox: { eventId: 'completed-race-1', subject: 'aw.requests.v1.completed.unknown', envelope: cloudEvent({ id: 'completed-race-1', type: 't', source: 'test', data: null }) } };
-    const first = await withTransaction(pool, (c) => repo.finish(c, [item], ['race-1'], T0 + 10_000));
-    expect(first.map((r) => r.requestId)).toEqual(['race-1']);
+    const item = { record, outbox: { eventId: 'completed-close-1', subject: 'aw.requests.v1.completed.unknown', envelope: cloudEvent({ id: 'completed-close-1', type: 't', source: 'test', data: null }) } };
+    const first = await withTransaction(pool, (c) => repo.finish(c, [item], ['close-1'], T0 + 10_000));
+    expect(first.map((r) => r.requestId)).toEqual(['close-1']);
     const second = await withTransaction(pool, (c) => repo.finish(c, [item], [], T0 + 20_000));
     expect(second).toEqual([]);
 
     const outbox = await pool.query<{ event: { id: string; data: unknown } }>('SELECT event FROM tracing.outbox');
-    expect(outbox.rows.map((r) => [r.event.id, r.event.data])).toEqual([['completed-race-1', record]]);
-    expect((await pool.query(`SELECT record FROM tracing.requests WHERE request_id = 'race-1'`)).rows.map((r) => r.record)).toEqual([record]);
-    expect((await pool.query(`SELECT 1 FROM tracing.open_requests WHERE request_id = 'race-1'`)).rowCount).toBe(0);
-    expect(await withTransaction(pool, (c) => repo.finishedAmong(c, ['race-1', 'never']))).toEqual(new Set(['race-1']));
+    expect(outbox.rows.map((r) => [r.event.id, r.event.data])).toEqual([['completed-close-1', record]]);
+    expect((await pool.query(`SELECT record FROM tracing.requests WHERE request_id = 'close-1'`)).rows.map((r) => r.record)).toEqual([record]);
+    expect((await pool.query(`SELECT 1 FROM tracing.open_requests WHERE request_id = 'close-1'`)).rowCount).toBe(0);
+    expect(await withTransaction(pool, (c) => repo.finishedAmong(c, ['close-1', 'never']))).toEqual(new Set(['close-1']));
   });
 });
