@@ -1,0 +1,2 @@
+export * from './notification.v1';
+export * from './notify.catalog';
