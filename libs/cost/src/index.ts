@@ -6,3 +6,4 @@ export * from './allocation';
 export * from './focus-import';
 export * from './reconciliation';
 export * from './budgets';
+export * from './cost-summary';
