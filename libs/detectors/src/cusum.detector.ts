@@ -10,6 +10,9 @@ import { SeasonalDetector, seasonalParamsSchema } from './seasonal.detector';
  * shift. Residuals are clipped at `clip`, so one spike adds at most that much; `drift` (k) is the
  * allowance per sample; the sums decay once the baseline has absorbed a lasting change.
  */
+/** The seasonal model's parameters, with a slower level: a shift must persist to be absorbed. */
+const baselineSchema = seasonalParamsSchema.omit({ calibration: true, reference: true, sides: true }).extend({ alpha: z.number().gt(0).lt(1).default(0.03) });
+
 export const cusumParamsSchema = z
   .object({
     drift: z.number().min(0).default(3),
@@ -18,14 +21,11 @@ export const cusumParamsSchema = z
     clip: z.number().positive().default(6),
     sides: z.enum(['both', 'up', 'down']).default('both'),
     /** The baseline: seasonal-model parameters (set dayBins and weekBins to 1 for a flat baseline). */
-    baseline: seasonalParamsSchema.omit({ calibration: true, reference: true, sides: true }).partial().default({}),
+    baseline: baselineSchema.default(() => baselineSchema.parse({})),
     calibration: calibrationSchema,
   })
   .strict();
 export type CusumParams = z.infer<typeof cusumParamsSchema>;
-
-/** A slower level than the seasonal detector's: a shift must persist to be absorbed. */
-const BASELINE_DEFAULTS = { alpha: 0.03 };
 
 interface CusumMemory {
   up: number;
@@ -45,7 +45,7 @@ export class CusumDetector implements StreamingDetector {
     if (!parsed.success) throw new DetectorError('DETECTOR_PARAMS_INVALID', `cusum: ${parsed.error.issues[0]?.message}`);
     this.params = parsed.data;
     this.level = alarmLevel(sensitivity);
-    this.baseline = new SeasonalDetector({ ...BASELINE_DEFAULTS, ...this.params.baseline, calibration: false });
+    this.baseline = new SeasonalDetector({ ...this.params.baseline, calibration: false });
   }
 
   update(timeMs: number, value: number | null | undefined): DetectorOutput {

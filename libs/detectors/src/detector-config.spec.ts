@@ -21,7 +21,7 @@ describe('detector files', () => {
     expect(defs.map((d) => d.name)).toEqual(['ttft-p99-drift', 'vllm-ttft-p99-drift', 'generation-throughput-drop', 'error-rate-shift', 'tpot-p99-outlier']);
     const drop = defs.find((d) => d.name === 'generation-throughput-drop');
     expect(drop).toMatchObject({ severity: 'P1', forMs: 600_000, labels: { team: 'inference' }, flap: { windowMs: 3_600_000, enter: 4, exit: 1 } });
-    expect(drop?.spec).toMatchObject({ kind: 'seasonal', sensitivity: 0.6, params: { sides: 'down', dayBins: 144 } });
+    expect(drop?.spec).toMatchObject({ kind: 'seasonal', sensitivity: 0.6, params: { sides: 'down', dayBins: 48 } });
     expect(drop?.ast.kind).toBe('aggregate');
     for (const d of defs) expect(createDetector(d.spec).update(0, 1)).toEqual({ score: 0, anomalous: false, direction: 'none' });
   });

@@ -21,7 +21,7 @@ export const robustParamsSchema = z
 export type RobustParams = z.infer<typeof robustParamsSchema>;
 
 /** Sorted insert / remove keep the median O(window) per sample without re-sorting. */
-function lowerBound(sorted: number[], v: number): number {
+function lowerBound(sorted: readonly number[], v: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
@@ -38,14 +38,18 @@ function medianOf(sorted: readonly number[]): number {
   return n % 2 === 1 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
 }
 
-/** MAD from the sorted window by a two-pointer walk outwards from the median: O(n), no allocation of deviations. */
+/**
+ * MAD from the sorted window: the deviations |x − median| come out in increasing order when walking
+ * outwards from the median on both sides, so the middle one is found in n/2 steps without sorting.
+ */
 function madOf(sorted: readonly number[], median: number): number {
   const n = sorted.length;
-  const need = n % 2 === 1 ? [n >>> 1] : [(n >>> 1) - 1, n >>> 1];
-  let right = lowerBound(sorted as number[], median);
+  const lo = (n - 1) >>> 1;
+  const hi = n >>> 1;
+  let right = lowerBound(sorted, median);
   let left = right - 1;
-  const picked: number[] = [];
-  for (let k = 0; k <= need[need.length - 1]; k++) {
+  let atLo = 0;
+  for (let k = 0; k <= hi; k++) {
     const dl = left >= 0 ? median - sorted[left] : Infinity;
     const dr = right < n ? sorted[right] - median : Infinity;
     let d: number;
@@ -56,9 +60,10 @@ function madOf(sorted: readonly number[], median: number): number {
       d = dr;
       right++;
     }
-    if (need.includes(k)) picked.push(d);
+    if (k === lo) atLo = d;
+    if (k === hi) return (atLo + d) / 2;
   }
-  return picked.length === 1 ? picked[0] : (picked[0] + picked[1]) / 2;
+  return atLo;
 }
 
 /** The spread used to scale deviations; never 0, so a flat line that moves is still measurable. */

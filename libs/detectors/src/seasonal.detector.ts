@@ -17,7 +17,7 @@ export const seasonalParamsSchema = z
     gammaDay: z.number().gt(0).lt(1).default(0.05),
     /** Weekly profile smoothing per visit of a bin (learns what the daily profile leaves). */
     gammaWeek: z.number().gt(0).lt(1).default(0.05),
-    dayBins: z.number().int().min(1).max(1440).default(144),
+    dayBins: z.number().int().min(1).max(1440).default(48),
     weekBins: z.number().int().min(1).max(2016).default(168),
     /** Smoothing of the residual spread. */
     spreadAlpha: z.number().gt(0).lt(1).default(0.01),

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NAB_DETECTORS, nabScores, readNabCorpus, scoreAllProfiles } from '@arcwatch/detectors';
 import { FIXTURES_DIR } from '@arcwatch/testing';
@@ -6,7 +8,15 @@ import { main } from './main';
 
 const NAB = path.join(FIXTURES_DIR, 'nab');
 const DATA = path.join(NAB, 'data');
-const LABELS = path.join(NAB, 'labels', 'combined_windows.json');
+/** The ad-exchange and traffic files only (13 of 31): enough to exercise the command, quick to score. */
+function smallLabels(): string {
+  const all = JSON.parse(readFileSync(path.join(NAB, 'labels', 'combined_windows.json'), 'utf8')) as Record<string, unknown>;
+  const some = Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('realAdExchange/') || k.startsWith('realTraffic/')));
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'nab-')), 'windows.json');
+  writeFileSync(file, JSON.stringify(some));
+  return file;
+}
+const LABELS = smallLabels();
 const BIN = path.resolve(__dirname, '..', 'bin', 'arcwatch.js');
 
 async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {

@@ -13,3 +13,6 @@ export const NAB_DETECTORS: Record<string, DetectorSpec> = {
 
 /** Rows after a row during which a lower score does not count again (see `nabScores`). */
 export const NAB_ONSET_ROWS = 100;
+
+/** How much a score must rise over the preceding `NAB_ONSET_ROWS` rows' maximum to count again. */
+export const NAB_ONSET_MARGIN = 0.05;
