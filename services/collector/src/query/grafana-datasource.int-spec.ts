@@ -46,6 +46,10 @@ describe('Grafana Prometheus data source against the collector', () => {
     expect(info.version).toMatch(/^2\.\d+\.\d+$/);
     // Any `features` makes Grafana treat the source as Mimir with a ruler API.
     expect(info.features).toBeUndefined();
+
+    // Runtime information tells the retention storage maintenance applies (COLLECTOR_RETENTION_DAYS).
+    const runtime = await get('/api/v1/status/runtimeinfo');
+    expect((runtime.body.data as Record<string, unknown>).storageRetention).toBe(`${collector.config.retentionDays}d`);
   });
 
   it('renders a panel: query_range as a form with float-second start, end and step', async () => {

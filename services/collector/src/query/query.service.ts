@@ -5,6 +5,7 @@ import type { Queryable } from '@arcwatch/contracts';
 import { parsePromql, PromqlEngine, type QueryResult } from '@arcwatch/promql';
 import { InjectClock, type Clock } from '@arcwatch/runtime';
 import { SAMPLE_STORE } from '../database/sample-store.provider';
+import { COLLECTOR_CONFIG, type CollectorConfig } from '../config';
 import { inferFamilies, metadataResponse, type MetadataEntry } from './metric-metadata';
 import { fromEngineError } from './query-errors';
 import { parseInstantParams, parseMetadataParams, parseRangeParams, parseWindowParams, type FormParams } from './query-params';
@@ -46,6 +47,7 @@ export class QueryService {
   constructor(
     @Inject(SAMPLE_STORE) private readonly store: Queryable,
     @InjectClock() private readonly clock: Clock,
+    @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
   ) {
     this.startedAtMs = clock.now();
   }
@@ -104,7 +106,8 @@ export class QueryService {
         cwd: process.cwd(),
         cpus: availableParallelism(),
         heapLimitBytes: getHeapStatistics().heap_size_limit,
-        retention: 'unlimited',
+        // Chunk partitions older than this are dropped by storage maintenance.
+        retention: `${this.config.retentionDays}d`,
       }),
     };
   }

@@ -1,4 +1,6 @@
-# The collector service. Build from the repository root: docker build -f services/collector/Dockerfile .
+# One image recipe for every ArcWatch service (and the simulated fleet). Build from the
+# repository root, naming the entry point:
+#   docker build -f infra/docker/service.Dockerfile --build-arg ENTRY=services/billing/src/main.ts -t arcwatch/billing .
 # Stage 1 keeps only the workspace manifests, so the dependency layer is rebuilt only when they change.
 FROM node:24-bookworm-slim AS manifests
 WORKDIR /src
@@ -11,13 +13,15 @@ FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY --from=manifests /manifests/ ./
 # Dev dependencies stay: sources run through tools/register.js, which compiles them with @swc/core.
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 
 FROM node:24-bookworm-slim
+ARG ENTRY
+ENV NODE_ENV=production ENTRY=${ENTRY}
 WORKDIR /app
-ENV NODE_ENV=production
 COPY --from=deps /app ./
 COPY . .
+# The image's own non-root user; nothing in /app is writable by it.
 USER node
-EXPOSE 9464
-CMD ["node", "tools/register.js", "services/collector/src/main.ts"]
+# Arguments (compose `command:`) go to the entry point.
+ENTRYPOINT ["sh", "-c", "exec node tools/register.js \"$ENTRY\" \"$@\"", "--"]
