@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
-import { freePort, freePortRange, getJson, startProcess, type RunningProcess } from './support/service-process';
+import { freePort, freePortRange, getJson, startProcess, type RunningProcess } from '@arcwatch/testing';
 
 interface PromVector {
   status: string;

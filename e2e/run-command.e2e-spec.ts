@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { REPO_ROOT, createTestDatabase, testNamespace, type TestDatabase } from '@arcwatch/testing';
-import { freePort, freePortRange } from './support/service-process';
+import { freePort, freePortRange } from '@arcwatch/testing';
 
 const NODES = 2;
 

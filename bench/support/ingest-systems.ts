@@ -7,9 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
-import { REPO_ROOT } from '@arcwatch/testing';
+import { REPO_ROOT, freePort } from '@arcwatch/testing';
 import { importPath, type NodePush } from './fleet-pushes';
 
 export interface RunningSystem {
@@ -23,16 +22,6 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function startProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   const child = spawn(cmd, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
