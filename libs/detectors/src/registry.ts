@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CusumDetector, cusumParamsSchema, type CusumParams } from './cusum.detector';
-import { alarmLevel, DetectorError, expectState, QUIET, type DetectorKind, type DetectorOutput, type DetectorState, type StreamingDetector } from './detector';
+import { alarmLevel, isObservation, calibrate, calibrationSchema, newCalibrator, readCalibrator, DetectorError, expectState, type CalibrationParams, QUIET, type DetectorKind, type DetectorOutput, type DetectorState, type StreamingDetector } from './detector';
 import { RobustDetector, robustParamsSchema, type RobustParams } from './robust.detector';
 import { SeasonalDetector, seasonalParamsSchema, type SeasonalParams } from './seasonal.detector';
 
@@ -19,6 +19,11 @@ export const ensembleParamsSchema = z
     /** `max`: the most confident member speaks; `mean`: the members' scores are averaged (agreement counts). */
     combine: z.enum(['max', 'mean']).default('mean'),
     members: z.array(z.enum(['robust', 'seasonal', 'cusum'])).min(1).default(['seasonal', 'cusum']),
+    /**
+     * The combined score calibrated once more against its own history (geometric mean of that and
+     * the combined score): a series whose members often half-agree learns that this is ordinary.
+     */
+    calibration: calibrationSchema,
   })
   .strict();
 export type EnsembleParams = z.infer<typeof ensembleParamsSchema>;
@@ -28,6 +33,8 @@ export class EnsembleDetector implements StreamingDetector {
   private readonly parts: StreamingDetector[];
   private readonly combine: 'max' | 'mean';
   private readonly level: number;
+  private readonly calibration: CalibrationParams | false;
+  private calibrator = newCalibrator();
 
   constructor(params: Partial<EnsembleParams> = {}, sensitivity = 0.5) {
     const parsed = ensembleParamsSchema.safeParse(params);
@@ -36,10 +43,13 @@ export class EnsembleDetector implements StreamingDetector {
     const all = { robust: () => new RobustDetector(p.robust, sensitivity), seasonal: () => new SeasonalDetector(p.seasonal, sensitivity), cusum: () => new CusumDetector(p.cusum, sensitivity) };
     this.combine = p.combine;
     this.level = alarmLevel(sensitivity);
+    this.calibration = p.calibration;
     this.parts = [...new Set(p.members)].map((m) => all[m]());
   }
 
   update(timeMs: number, value: number | null | undefined): DetectorOutput {
+    // The members ignore a missing value; the ensemble's own calibrator must too.
+    if (!isObservation(value)) return QUIET;
     let best: DetectorOutput = QUIET;
     let sum = 0;
     for (const d of this.parts) {
@@ -48,18 +58,21 @@ export class EnsembleDetector implements StreamingDetector {
       if (out.score > best.score) best = out;
     }
     if (this.combine === 'max') return best;
-    const score = sum / this.parts.length;
+    const mean = sum / this.parts.length;
+    // Odds keep the ordering and stretch the top end, where the calibrator needs resolution.
+    const score = this.calibration ? Math.sqrt(mean * calibrate(this.calibrator, mean / (1 - mean + 1e-9), this.calibration)) : mean;
     return { score, anomalous: score >= this.level, direction: score > 0 ? best.direction : 'none' };
   }
 
   state(): DetectorState {
-    return { kind: this.kind, version: 1, parts: this.parts.map((d) => d.state()) };
+    return { kind: this.kind, version: 1, parts: this.parts.map((d) => d.state()), calibration: { ...this.calibrator } };
   }
 
   restore(state: unknown): void {
     const s = expectState(state, this.kind);
     if (!Array.isArray(s.parts) || s.parts.length !== this.parts.length) throw new DetectorError('DETECTOR_STATE_INVALID', `ensemble: parts must hold ${this.parts.length} states`);
     this.parts.forEach((d, i) => d.restore((s.parts as unknown[])[i]));
+    this.calibrator = readCalibrator(s.calibration, this.kind);
   }
 }
 
