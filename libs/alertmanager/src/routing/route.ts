@@ -1,5 +1,5 @@
 import type { RouteConfig } from '../config/alertmanager-config';
-import { matchersToString, matchesLabels, sortMatchers, type LabelSet, type Matcher } from '../matchers/matcher';
+import { goQuote, matchersToString, matchesLabels, sortMatchers, type LabelSet, type Matcher } from '../matchers/matcher';
 
 /**
  * The routing tree as Alertmanager's dispatcher builds it from the config: options inherited from
@@ -124,7 +124,7 @@ export function groupKey(r: Route, labels: LabelSet): string {
   const gl = groupLabels(r, labels);
   const inner = Object.keys(gl)
     .sort()
-    .map((k) => `${k}=${JSON.stringify(gl[k])}`)
+    .map((k) => `${k}=${goQuote(gl[k])}`)
     .join(', ');
   return `${routeKey(r)}:{${inner}}`;
 }

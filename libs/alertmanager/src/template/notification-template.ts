@@ -44,9 +44,10 @@ export class KV {
     for (const [k, v] of Object.entries(labels)) this[k] = v;
   }
 
+  /** Alertmanager's order: `alertname` first, then the other names bytewise. */
   private own(): [string, string][] {
     return Object.keys(this)
-      .sort()
+      .sort((a, b) => (a === 'alertname' ? -1 : b === 'alertname' ? 1 : a < b ? -1 : a > b ? 1 : 0))
       .map((k) => [k, String(this[k])]);
   }
 

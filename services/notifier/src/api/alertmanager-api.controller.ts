@@ -1,0 +1,161 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { matchesLabels, parseMatchers, silenceState, type Matcher, type Silence } from '@arcwatch/alertmanager';
+import { InjectClock, type Clock } from '@arcwatch/runtime';
+import { z } from 'zod';
+import type { StoredAlert } from '../alerts/alerts.repository';
+import { AlertsService } from '../alerts/alerts.service';
+import { goTime } from '../delivery/payloads';
+import { DispatchService } from '../dispatch/dispatch.service';
+import { NotifierError } from '../errors';
+import { ROUTING_CONFIG, type RoutingConfig } from '../routing/routing-config';
+import { SilencesService, toApiMatcher, type PostableSilence } from '../silences/silences.service';
+
+const postableSilenceSchema = z.object({
+  id: z.string().optional(),
+  matchers: z.array(z.object({ name: z.string(), value: z.string(), isRegex: z.boolean(), isEqual: z.boolean().optional() })).min(1),
+  startsAt: z.string(),
+  endsAt: z.string(),
+  createdBy: z.string(),
+  comment: z.string(),
+});
+
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const flag = (v: string | undefined, dflt: boolean): boolean => (v === undefined ? dflt : v === 'true');
+
+function filterMatchers(filter: string | string[] | undefined): Matcher[] {
+  try {
+    return asList(filter).flatMap((f) => parseMatchers(f, 'fallback'));
+  } catch (e) {
+    throw new NotifierError('ALERTS_INVALID', `bad matcher format: ${(e as Error).message}`);
+  }
+}
+
+const STARTED = new Date();
+
+/**
+ * The part of Alertmanager's API v2 that Prometheus, amtool and Grafana's Alertmanager data source
+ * use: alerts (post, list, groups), silences (create, list, get, expire), status and receivers.
+ */
+@Controller('api/v2')
+export class AlertmanagerApiController {
+  constructor(
+    private readonly alerts: AlertsService,
+    private readonly silences: SilencesService,
+    private readonly dispatch: DispatchService,
+    @Inject(ROUTING_CONFIG) private readonly routing: RoutingConfig,
+    @InjectClock() private readonly clock: Clock,
+  ) {}
+
+  @Post('alerts')
+  @HttpCode(200)
+  async postAlerts(@Body() body: unknown): Promise<string> {
+    await this.alerts.post(body);
+    return '';
+  }
+
+  private gettable(a: StoredAlert, now: Date): Record<string, unknown> {
+    const st = this.dispatch.status(a, now);
+    return {
+      annotations: a.annotations,
+      endsAt: goTime(a.endsAt),
+      fingerprint: a.fingerprint,
+      receivers: this.dispatch.receiversOf(a.labels).map((name) => ({ name })),
+      startsAt: goTime(a.startsAt),
+      status: { inhibitedBy: st.inhibitedBy, silencedBy: st.silencedBy, state: st.state },
+      updatedAt: goTime(a.updatedAt),
+      generatorURL: a.generatorURL,
+      labels: a.labels,
+    };
+  }
+
+  @Get('alerts')
+  async getAlerts(@Query() q: Record<string, string | string[] | undefined>): Promise<Record<string, unknown>[]> {
+    const now = new Date(this.clock.now());
+    await this.silences.load();
+    const matchers = filterMatchers(q.filter);
+    const receiver = typeof q.receiver === 'string' && q.receiver !== '' ? new RegExp(`^(?:${q.receiver})$`) : undefined;
+    const out: Record<string, unknown>[] = [];
+    for (const a of await this.alerts.all()) {
+      if (a.endsAt !== null && a.endsAt.getTime() <= now.getTime()) continue;
+      if (!matchesLabels(matchers, a.labels)) continue;
+      const st = this.dispatch.status(a, now);
+      if (!flag(q.silenced as string | undefined, true) && st.silencedBy.length > 0) continue;
+      if (!flag(q.inhibited as string | undefined, true) && st.inhibitedBy.length > 0) continue;
+      if (!flag(q.active as string | undefined, true) && st.state === 'active') continue;
+      if (receiver && !this.dispatch.receiversOf(a.labels).some((r) => receiver.test(r))) continue;
+      out.push(this.gettable(a, now));
+    }
+    return out;
+  }
+
+  @Get('alerts/groups')
+  async getGroups(@Query() q: Record<string, string | string[] | undefined>): Promise<Record<string, unknown>[]> {
+    const now = new Date(this.clock.now());
+    const matchers = filterMatchers(q.filter);
+    return this.dispatch
+      .groupsView()
+      .map((g) => ({
+        alerts: g.alerts.filter((a) => a.endsAt === null || a.endsAt.getTime() > now.getTime()).filter((a) => matchesLabels(matchers, a.labels)).map((a) => this.gettable(a, now)),
+        labels: g.labels,
+        receiver: { name: g.receiver },
+      }))
+      .filter((g) => g.alerts.length > 0);
+  }
+
+  private gettableSilence(s: Silence, now: Date): Record<string, unknown> {
+    return {
+      id: s.id,
+      status: { state: silenceState(s, now) },
+      updatedAt: goTime(s.updatedAt),
+      comment: s.comment,
+      createdBy: s.createdBy,
+      endsAt: goTime(s.endsAt),
+      matchers: (s.matcherSets[0] ?? []).map(toApiMatcher),
+      startsAt: goTime(s.startsAt),
+    };
+  }
+
+  @Get('silences')
+  async getSilences(@Query() q: Record<string, string | string[] | undefined>): Promise<Record<string, unknown>[]> {
+    const now = new Date(this.clock.now());
+    const matchers = filterMatchers(q.filter);
+    return (await this.silences.list())
+      .filter((s) => matchers.every((f) => (s.matcherSets[0] ?? []).some((m) => m.name === f.name && matchesLabels([f], { [f.name]: m.value }))))
+      .map((s) => this.gettableSilence(s, now));
+  }
+
+  @Post('silences')
+  @HttpCode(200)
+  async postSilence(@Body() body: unknown): Promise<{ silenceID: string }> {
+    const parsed = postableSilenceSchema.safeParse(body);
+    if (!parsed.success) throw new NotifierError('SILENCE_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    return { silenceID: await this.silences.create(parsed.data as PostableSilence) };
+  }
+
+  @Get('silence/:id')
+  async getSilence(@Param('id') id: string): Promise<Record<string, unknown>> {
+    return this.gettableSilence(await this.silences.get(id), new Date(this.clock.now()));
+  }
+
+  @Delete('silence/:id')
+  @HttpCode(200)
+  async deleteSilence(@Param('id') id: string): Promise<string> {
+    await this.silences.expire(id);
+    return '';
+  }
+
+  @Get('status')
+  status(): Record<string, unknown> {
+    return {
+      cluster: { peers: [], status: 'disabled' },
+      config: { original: this.routing.original },
+      uptime: STARTED.toISOString(),
+      versionInfo: { branch: 'main', buildDate: '', buildUser: 'arcwatch', goVersion: 'n/a', revision: '', version: '0.1.0-arcwatch' },
+    };
+  }
+
+  @Get('receivers')
+  receivers(): { name: string }[] {
+    return this.routing.am.receivers.map((r) => ({ name: r.name }));
+  }
+}
