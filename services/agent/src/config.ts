@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { commonEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from '@arcwatch/runtime';
+
+/**
+ * The agent's environment. Everything about what it reads (GPUs, exporters, logs, spool) is in
+ * the YAML file AGENT_CONFIG (config/agent-file.schema.ts); the AGENT_* variables below override
+ * the file's values one by one, so a DaemonSet can set the node name and a systemd unit the
+ * interval without a file of its own. The agent has no database: DATABASE_URL is not read.
+ */
+export const agentEnv = {
+  natsUrl: commonEnv.natsUrl,
+  natsNamespace: commonEnv.natsNamespace,
+  logLevel: commonEnv.logLevel,
+  ...httpEnv('AGENT', 9410),
+  configFile: ['AGENT_CONFIG', env.optionalText],
+  cluster: ['AGENT_CLUSTER', env.optionalText],
+  hostname: ['AGENT_HOSTNAME', env.optionalText],
+  intervalMs: ['AGENT_INTERVAL_MS', z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(50).optional())],
+  nvidiaSmi: ['AGENT_NVIDIA_SMI', env.optionalText],
+  spoolDir: ['AGENT_SPOOL_DIR', env.optionalText],
+  spoolMaxBytes: ['AGENT_SPOOL_MAX_BYTES', z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(4096).optional())],
+  /** A kernel log to watch for Xid lines, added to the file's logs (e.g. /var/log/kern.log). */
+  kernelLog: ['AGENT_KERNEL_LOG', env.optionalText],
+} as const satisfies EnvSpec;
+
+export type AgentEnv = ConfigOf<typeof agentEnv>;
+
+export function loadAgentEnv(source: Record<string, string | undefined> = process.env): AgentEnv {
+  return parseEnv(agentEnv, source);
+}

@@ -1,0 +1,7 @@
+import { defineErrorCodes } from '@arcwatch/runtime';
+
+/** Error codes of the agent on top of the common ones. */
+export const AgentError = defineErrorCodes('AgentError', {
+  SPOOL_RECORD_INVALID: { status: 500, disposition: 'ack' },
+});
+export type AgentError = InstanceType<typeof AgentError>;
