@@ -1,4 +1,5 @@
 /** label_replace, label_join, sort_by_label and absent: functions that work on label sets. */
+import { anchoredRegex } from './selectors';
 import type { Labels } from '@arcwatch/contracts';
 import type { Expr } from './ast';
 import { executionError } from './errors';
@@ -48,7 +49,7 @@ export function labelReplace(ctx: CallContext): Value {
   const [dst, replacement, src, pattern] = call.args.slice(1).map((a) => ev.evalString(a, t));
   let re: RegExp;
   try {
-    re = new RegExp(`^(?:${pattern})$`, 's');
+    re = anchoredRegex(pattern);
   } catch (err) {
     throw executionError(`invalid regular expression in label_replace(): ${pattern}: ${(err as Error).message}`);
   }

@@ -3,6 +3,7 @@
  * maps the lezer tree onto our typed AST. Lezer recovers from errors, so syntax errors are found
  * by looking for error nodes; type rules are checked afterwards (typecheck.ts).
  */
+import { anchoredRegex } from './selectors';
 import { parser } from '@prometheus-io/lezer-promql';
 import type { SyntaxNode } from '@lezer/common';
 import type { LabelMatcher, MatchType } from '@arcwatch/contracts';
@@ -188,7 +189,7 @@ class TreeMapper {
         const matcher: LabelMatcher = { name: this.labelName(ln), type, value: this.str(value) };
         if (type === '=~' || type === '!~') {
           try {
-            new RegExp(`^(?:${matcher.value})$`, 's');
+            anchoredRegex(matcher.value);
           } catch (err) {
             this.fail(value, `error parsing regexp: ${(err as Error).message}`);
           }
@@ -378,8 +379,8 @@ function matchesEmpty(m: LabelMatcher): boolean {
     case '!=':
       return m.value !== '';
     case '=~':
-      return new RegExp(`^(?:${m.value})$`, 's').test('');
+      return anchoredRegex(m.value).test('');
     case '!~':
-      return !new RegExp(`^(?:${m.value})$`, 's').test('');
+      return !anchoredRegex(m.value).test('');
   }
 }

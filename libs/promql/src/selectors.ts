@@ -5,11 +5,41 @@ import { parsePromql } from './parser';
 
 const regexCache = new Map<string, RegExp>();
 
+const POSIX_CLASSES: Record<string, string> = {
+  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7F', blank: '\\t ', cntrl: '\\x00-\\x1F\\x7F', digit: '0-9',
+  graph: '!-~', lower: 'a-z', print: ' -~', punct: '!-/:-@[-`{-~', space: '\\t\\n\\v\\f\\r ', upper: 'A-Z',
+  word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
+};
+
+/**
+ * An RE2 pattern (Prometheus's regex dialect) as an anchored JavaScript RegExp with `.` matching
+ * newlines. RE2-only syntax is translated: `(?P<name>`, POSIX classes `[[:alpha:]]`, `\z`, and
+ * inline flags `(?i)` / `(?s)`, which JavaScript only knows as RegExp flags: an inline flag is
+ * applied to the whole pattern (in RE2 it covers the rest of its group — the same in the usual
+ * `(?i)…` at the start).
+ */
+export function anchoredRegex(pattern: string): RegExp {
+  let flags = 's';
+  const body = pattern
+    .replace(/\(\?P</g, '(?<')
+    .replace(/\[:(\^?)([a-z]+):\]/g, (m, neg: string, name: string) => (POSIX_CLASSES[name] ? (neg ? `^${POSIX_CLASSES[name]}` : POSIX_CLASSES[name]) : m))
+    .replace(/\\z/g, '$')
+    .replace(/\(\?([imsU]+)\)/g, (_, f: string) => {
+      if (f.includes('i') && !flags.includes('i')) flags += 'i';
+      return '';
+    })
+    .replace(/\(\?([imsU]+):/g, (_, f: string) => {
+      if (f.includes('i') && !flags.includes('i')) flags += 'i';
+      return '(?:';
+    });
+  return new RegExp(`^(?:${body})$`, flags);
+}
+
 /** Prometheus regex matchers are fully anchored and let `.` match newlines. */
 export function matcherRegex(pattern: string): RegExp {
   let re = regexCache.get(pattern);
   if (!re) {
-    re = new RegExp(`^(?:${pattern})$`, 's');
+    re = anchoredRegex(pattern);
     if (regexCache.size > 10_000) regexCache.clear();
     regexCache.set(pattern, re);
   }

@@ -54,7 +54,9 @@ const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export const DEFAULT_EVALUATION_INTERVAL_MS = 60_000;
 
 const duration = durationString;
-const stringMap = z.record(z.string(), z.string());
+// Go's YAML decoder reads a scalar such as `true` or `5` into a string field as its text.
+const scalarText = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+const stringMap = z.record(z.string(), scalarText);
 
 const ruleSchema = z
   .object({
