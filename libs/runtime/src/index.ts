@@ -5,6 +5,7 @@ export * from './logger';
 export * from './tokens';
 export * from './bootstrap';
 export * from './runtime.module';
+export * from './periodic-task';
 export { MetricsRegistry, Counter, Gauge, Histogram } from './metrics/metrics.registry';
 export { HttpErrorFilter, type ErrorBody } from './http/http-error.filter';
 export { postgresReady, natsReady } from './health/readiness';

@@ -4,6 +4,7 @@ import { ManualClock } from './clock';
 import { commonEnv, env, httpEnv, parseEnv } from './config';
 import { defineErrorCodes, dispositionOf, ServiceError } from './errors';
 import { createLogger, redactUrl } from './logger';
+import { PeriodicTask } from './periodic-task';
 
 describe('env spec', () => {
   const spec = { ...commonEnv, ...httpEnv('DEMO', 8080), files: ['DEMO_FILES', env.list], limit: ['DEMO_LIMIT', z.coerce.number().int().min(1).default(5)] } as const;
@@ -69,5 +70,31 @@ describe('logger', () => {
     expect(rec).toMatchObject({ service: 'demo', msg: 'hello', token: '[redacted]', user: { password: '[redacted]' }, databaseUrl: '[redacted]' });
     expect(lines[0]).not.toMatch(/tok-123|Bearer abc|pw@/);
     expect(redactUrl('postgres://u:secret@h:5432/db')).toBe('postgres://u:redacted@h:5432/db');
+  });
+});
+
+describe('PeriodicTask', () => {
+  it('runs one pass at a time on the clock, survives a failed pass, and stops', async () => {
+    const clock = new ManualClock(0);
+    const lines: string[] = [];
+    const logger = createLogger('t', 'error', new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
+    const passes: number[] = [];
+    const task = new PeriodicTask({
+      name: 'demo',
+      intervalMs: 100,
+      clock,
+      logger,
+      run: async () => {
+        passes.push(clock.now());
+        if (passes.length === 2) throw new Error('transient');
+      },
+    });
+    task.start();
+    await clock.advance(350);
+    expect(passes).toEqual([100, 200, 300]);
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(['demo pass failed']);
+    await task.stop();
+    await clock.advance(1_000);
+    expect(passes).toHaveLength(3);
   });
 });

@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { TRACING_CONFIG, type TracingConfig } from '../config';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { OutboxRelay } from '@arcwatch/outbox';
+import { InjectClock, InjectLogger, PeriodicTask, type Clock, type Logger } from '@arcwatch/runtime';
+import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { StatsService } from '../stats/stats.service';
 import { AssemblyService } from './assembly.service';
 
@@ -10,45 +11,36 @@ import { AssemblyService } from './assembly.service';
  */
 @Injectable()
 export class AssemblyWorker implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(AssemblyWorker.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly task: PeriodicTask;
 
   constructor(
-    @Inject(TRACING_CONFIG) private readonly config: TracingConfig,
+    @Inject(TRACING_CONFIG) config: TracingConfig,
+    @InjectClock() clock: Clock,
+    @InjectLogger() logger: Logger,
     private readonly assembly: AssemblyService,
     private readonly stats: StatsService,
     private readonly relay: OutboxRelay,
-  ) {}
+  ) {
+    this.task = new PeriodicTask({ name: 'tracing', intervalMs: config.assemblyIntervalMs, clock, logger, run: () => this.pass() });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.stats.loadLimits();
-    this.schedule();
+    this.task.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One full pass; the tests call it directly instead of waiting for the timer. */
-  async runOnce(): Promise<void> {
+  runOnce(): Promise<void> {
+    return this.task.runNow();
+  }
+
+  private async pass(): Promise<void> {
     await this.assembly.assembleDue();
     await this.stats.publishClosedMinutes();
     await this.relay.flush();
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .catch((err: unknown) => this.logger.error(`tracing pass failed: ${(err as Error).message}`))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule();
-        });
-    }, this.config.assemblyIntervalMs);
   }
 }
