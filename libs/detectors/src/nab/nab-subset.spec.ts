@@ -7,6 +7,16 @@ import { nabScores } from './nab-run';
 import { rawAtThreshold, NAB_PROFILES, probationRows, scoreAllProfiles } from './nab-scorer';
 
 const NAB = path.join(FIXTURES_DIR, 'nab');
+const DOC = readFileSync(path.resolve(__dirname, '..', '..', '..', '..', 'docs', 'detectors.md'), 'utf8');
+
+/** The subset table of SCORING.md §8: detector → [standard, low FP, low FN]. */
+function publishedOnSubset(): Map<string, number[]> {
+  const text = readFileSync(path.join(NAB, 'SCORING.md'), 'utf8');
+  const section = text.slice(text.indexOf('re-scored on exactly these 31 files'), text.indexOf('## 9.'));
+  const rows = new Map<string, number[]>();
+  for (const m of section.matchAll(/^\| ([^|]+?) \| (-?[\d.]+) \| (-?[\d.]+) \| (-?[\d.]+) \|$/gm)) rows.set(m[1], [Number(m[2]), Number(m[3]), Number(m[4])]);
+  return rows;
+}
 
 /**
  * Every detector scored on the shared NAB subset (31 files, 53 windows), with one threshold per
@@ -23,6 +33,7 @@ const FLOORS: Record<string, [number, number, number]> = {
 
 describe('NAB subset', () => {
   let corpus: NabFile[];
+  const measured = new Map<string, number[]>();
   beforeAll(() => {
     corpus = readNabCorpus(path.join(NAB, 'data'), path.join(NAB, 'labels', 'combined_windows.json'));
   });
@@ -38,6 +49,7 @@ describe('NAB subset', () => {
   it.each(Object.keys(FLOORS))('%s scores at least its measured level on all three profiles', (name) => {
     const files = corpus.map((f) => ({ name: f.name, scores: nabScores(NAB_DETECTORS[name], f), windows: f.windows }));
     const results = scoreAllProfiles(files);
+    measured.set(name, results.map((r) => r.score));
     const [standard, lowFp, lowFn] = FLOORS[name];
     expect(results.map((r) => r.profile)).toEqual(['standard', 'reward_low_FP_rate', 'reward_low_FN_rate']);
     expect(results[0].score).toBeGreaterThanOrEqual(standard);
@@ -46,6 +58,32 @@ describe('NAB subset', () => {
     for (const r of results) expect(r.score).toBeLessThan(100);
     // The sweep's optimum is the raw score at its own threshold, recomputed independently.
     expect(rawAtThreshold(files, NAB_PROFILES.standard, results[0].threshold)).toBeCloseTo(results[0].raw, 9);
+  });
+
+  it('docs/detectors.md shows these scores beside the published ones, copied unchanged', () => {
+    expect([...measured.keys()].sort()).toEqual(Object.keys(FLOORS).sort());
+    for (const [name, scores] of measured) {
+      const cells = scores.map((x) => x.toFixed(2));
+      const plain = `| ${name} | ${cells.join(' | ')} |`;
+      const bold = `| **${name}** (seasonal + cusum) | ${cells.map((c) => `**${c}**`).join(' | ')} |`;
+      expect(DOC.includes(plain) || DOC.includes(bold)).toBe(true);
+    }
+    const published = publishedOnSubset();
+    expect(published.size).toBe(15);
+    for (const [name, [std, lowFp, lowFn]] of published) {
+      expect(DOC).toContain(`| ${name} | ${std.toFixed(2)} | ${lowFp.toFixed(2)} | ${lowFn.toFixed(2)} |`);
+    }
+    const final = JSON.parse(readFileSync(path.join(NAB, 'results', 'final_results.json'), 'utf8')) as Record<string, Record<string, number>>;
+    expect(Object.keys(final)).toHaveLength(15);
+    for (const [name, r] of Object.entries(final)) {
+      expect(DOC).toContain(`| ${name} | ${r.standard.toFixed(2)} | ${r.reward_low_FP_rate.toFixed(2)} | ${r.reward_low_FN_rate.toFixed(2)} |`);
+    }
+    // The claim in the docs: the ensemble is ahead of every published detector on this subset but ARTime.
+    const ensemble = measured.get('ensemble') as number[];
+    for (const [name, scores] of published) {
+      if (name === 'ARTime') continue;
+      scores.forEach((s, i) => expect({ name, profile: i, ahead: ensemble[i] > s }).toEqual({ name, profile: i, ahead: true }));
+    }
   });
 
   it('scores are causal: a row’s score does not change when later rows are cut off', () => {
