@@ -110,9 +110,17 @@ describe('assembly decider', () => {
     expect([r1.tenant, r1.team, r1.project, r1.apiKeyHash]).toEqual(['acme', 'search', 'ranker', known]);
     const r2 = assemble(stateOf([ev('received', 0, { apiKeyHash: hashApiKey('sk-other', salt) }), ev('completed', 9)]), dir);
     expect([r2.tenant, r2.team, r2.project]).toEqual(['unknown', 'unknown', 'unknown']);
-    // A tenant stated by the gateway wins; the key's team is not borrowed across tenants.
-    const r3 = assemble(stateOf([ev('received', 0, { apiKeyHash: known, tenant: 'globex' }), ev('completed', 9)]), dir);
-    expect([r3.tenant, r3.team]).toEqual(['globex', 'unknown']);
+    // A known key decides the tenant: one stated on the event cannot bill or read as someone else.
+    const r3 = assemble(stateOf([ev('received', 0, { apiKeyHash: known, tenant: 'globex', team: 'ads' }), ev('completed', 9)]), dir);
+    expect([r3.tenant, r3.team, r3.project]).toEqual(['acme', 'search', 'ranker']);
+    // Where the key's owner fixes no team or project, the event's refine it within that tenant.
+    const tenantKey = hashApiKey('sk-tenant-wide', salt);
+    const wide = directoryFromEntries([{ keyHash: tenantKey, tenant: 'acme' }]);
+    const r4 = assemble(stateOf([ev('received', 0, { apiKeyHash: tenantKey, tenant: 'globex', team: 'ads', project: 'ctr' }), ev('completed', 9)]), wide);
+    expect([r4.tenant, r4.team, r4.project]).toEqual(['acme', 'ads', 'ctr']);
+    // Without a known key the event's labels stand.
+    const r5 = assemble(stateOf([ev('received', 0, { tenant: 'globex', team: 'ads' }), ev('completed', 9)]), dir);
+    expect([r5.tenant, r5.team, r5.project]).toEqual(['globex', 'ads', 'unknown']);
   });
 
   it('reports a phase of an already assembled request as late and does not assemble it twice', () => {

@@ -24,8 +24,10 @@ export interface TenantLabels {
 }
 
 /**
- * Labels the event stated win; what they leave out comes from the key's owner; what neither
- * knows is `unknown`. A request from an unknown key is therefore counted, never dropped.
+ * A known API key decides the tenant: a tenant stated on the event never overrides it (a caller
+ * cannot bill or read as someone else by naming them). Team and project come from the key's
+ * owner where it fixes them, else from the event. Without a known key the event's labels stand;
+ * what nobody knows is `unknown`, so a request from an unknown key is counted, never dropped.
  */
 export function resolveTenant(
   stated: { tenant?: string; team?: string; project?: string },
@@ -33,11 +35,8 @@ export function resolveTenant(
   directory: KeyDirectory,
 ): TenantLabels {
   const owner = apiKeyHash === undefined ? undefined : directory(apiKeyHash);
-  // A team or project of the key's owner only applies when the tenant is that owner's.
-  const sameTenant = owner !== undefined && (stated.tenant === undefined || stated.tenant === owner.tenant);
-  return {
-    tenant: stated.tenant ?? owner?.tenant ?? UNKNOWN_LABEL,
-    team: stated.team ?? (sameTenant ? owner?.team : undefined) ?? UNKNOWN_LABEL,
-    project: stated.project ?? (sameTenant ? owner?.project : undefined) ?? UNKNOWN_LABEL,
-  };
+  if (owner) {
+    return { tenant: owner.tenant, team: owner.team ?? stated.team ?? UNKNOWN_LABEL, project: owner.project ?? stated.project ?? UNKNOWN_LABEL };
+  }
+  return { tenant: stated.tenant ?? UNKNOWN_LABEL, team: stated.team ?? UNKNOWN_LABEL, project: stated.project ?? UNKNOWN_LABEL };
 }
