@@ -1,0 +1,70 @@
+import { Inject, Injectable, SetMetadata, createParamDecorator, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { AccessError, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, bearerToken, csrfValid, parseCookies, roleAllows, type Principal, type Role } from './access';
+import { AccessService } from './access.service';
+
+export const ACCESS_SERVICE = Symbol('ACCESS_SERVICE');
+const ROLE_KEY = 'arcwatch:access:role';
+const PUBLIC_KEY = 'arcwatch:access:public';
+
+/** The least role a handler (or every handler of a controller) needs; `viewer` when not set. */
+export const Roles = (role: Role): MethodDecorator & ClassDecorator => SetMetadata(ROLE_KEY, role);
+/** A handler anyone may call (login, the page shell). */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_KEY, true);
+
+type RequestWithPrincipal = FastifyRequest & { principal?: Principal };
+
+/** The caller, as the guard authenticated it. */
+export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
+  const p = ctx.switchToHttp().getRequest<RequestWithPrincipal>().principal;
+  if (!p) throw new AccessError('UNAUTHENTICATED', 'no principal: is the handler guarded by AccessGuard?');
+  return p;
+});
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Authenticates `Authorization: Bearer <token>` or the session cookie and checks the role.
+ * Session callers must send the CSRF header on state-changing methods; bearer callers need not
+ * (a browser never attaches an Authorization header by itself).
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(ACCESS_SERVICE) private readonly access: AccessService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_KEY, targets)) return true;
+    const need = this.reflector.getAllAndOverride<Role | undefined>(ROLE_KEY, targets) ?? 'viewer';
+    const req = ctx.switchToHttp().getRequest<RequestWithPrincipal>();
+    const principal = await this.principalOf(req);
+    if (!roleAllows(principal.role, need)) throw new AccessError('FORBIDDEN', `needs role ${need}; this token is ${principal.role}`);
+    req.principal = principal;
+    return true;
+  }
+
+  private async principalOf(req: FastifyRequest): Promise<Principal> {
+    const auth = header(req, 'authorization');
+    if (auth !== undefined) {
+      const token = bearerToken(auth);
+      if (!token) throw new AccessError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
+      return this.access.authenticate(token);
+    }
+    const cookies = parseCookies(header(req, 'cookie'));
+    const sessionId = cookies[SESSION_COOKIE];
+    if (!sessionId) throw new AccessError('UNAUTHENTICATED', 'log in or send Authorization: Bearer <token>');
+    const s = await this.access.session(sessionId);
+    if (!s) throw new AccessError('UNAUTHENTICATED', 'session expired; log in again');
+    if (!csrfValid(req.method, header(req, CSRF_HEADER), cookies[CSRF_COOKIE], s.csrfHash)) {
+      throw new AccessError('CSRF_FAILED', `state-changing requests need the ${CSRF_HEADER} header matching the ${CSRF_COOKIE} cookie`);
+    }
+    return s.principal;
+  }
+}

@@ -1,0 +1,151 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { defineErrorCodes } from '@arcwatch/runtime';
+
+/** Errors of the access layer; UNAUTHENTICATED and FORBIDDEN come from the common codes. */
+export const AccessError = defineErrorCodes('AccessError', {
+  CSRF_FAILED: { status: 403, disposition: 'dead-letter' },
+  TOKEN_NOT_FOUND: { status: 404, disposition: 'ack' },
+});
+export type AccessError = InstanceType<typeof AccessError>;
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+export const roleSchema = z.enum(ROLES);
+
+/** A tenant id as the rest of ArcWatch writes it (request records, cost lines, alert labels). */
+export const tenantSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits, . _ : - (at most 128)');
+
+/** Who is calling: the token behind the bearer header or the session cookie. */
+export interface Principal {
+  tokenId: string;
+  name: string;
+  role: Role;
+  /** Set when the token sees one tenant only. */
+  tenant: string | null;
+  via: 'bearer' | 'session';
+}
+
+/** Each role can do what the roles before it can. */
+export function roleAllows(have: Role, need: Role): boolean {
+  return ROLES.indexOf(have) >= ROLES.indexOf(need);
+}
+
+/** Tokens start with a fixed prefix so secret scanners and people recognise them. */
+export const TOKEN_PREFIX = 'aw_';
+
+export function generateSecret(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function generateToken(): string {
+  return `${TOKEN_PREFIX}${generateSecret(32)}`;
+}
+
+/** What is stored for a token or a session id: the secret itself never is. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** The first characters of a token, enough to tell tokens apart in a list without revealing them. */
+export function tokenHint(token: string): string {
+  return token.slice(0, TOKEN_PREFIX.length + 4);
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * The tenant a request may read. An unscoped token reads what it asks for (all tenants when it
+ * asks for none); a scoped token reads its own tenant only, and asking for another is refused.
+ */
+export function effectiveTenant(principal: Pick<Principal, 'tenant'>, requested: string | undefined | null): string | undefined {
+  const asked = requested === null || requested === '' ? undefined : requested;
+  if (principal.tenant === null) return asked;
+  if (asked !== undefined && asked !== principal.tenant) {
+    throw new AccessError('FORBIDDEN', `this token may only read tenant ${principal.tenant}`);
+  }
+  return principal.tenant;
+}
+
+/** Whether a record of `tenant` may be shown to the principal. */
+export function canSeeTenant(principal: Pick<Principal, 'tenant'>, tenant: string | null | undefined): boolean {
+  return principal.tenant === null || tenant === principal.tenant;
+}
+
+// --- cookies -----------------------------------------------------------------------------------
+
+export const SESSION_COOKIE = 'aw_session';
+export const CSRF_COOKIE = 'aw_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** Methods that change state: these need the CSRF header when the caller uses the session cookie. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    const raw = part.slice(eq + 1).trim();
+    if (name === '' || name in out) continue;
+    try {
+      out[name] = decodeURIComponent(raw);
+    } catch {
+      out[name] = raw;
+    }
+  }
+  return out;
+}
+
+export interface CookieOptions {
+  httpOnly: boolean;
+  maxAgeSeconds: number;
+  secure: boolean;
+  path?: string;
+}
+
+/** A Set-Cookie value; always SameSite=Strict so no other site can send it along. */
+export function serializeCookie(name: string, value: string, opts: CookieOptions): string {
+  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${opts.path ?? '/'}`, `Max-Age=${Math.max(0, Math.floor(opts.maxAgeSeconds))}`, 'SameSite=Strict'];
+  if (opts.httpOnly) parts.push('HttpOnly');
+  if (opts.secure) parts.push('Secure');
+  return parts.join('; ');
+}
+
+/** The bearer token of an Authorization header, if it has one. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m?.[1];
+}
+
+/**
+ * The double-submit check: the header must equal the CSRF cookie, and both must equal the value
+ * bound to the session at login (so a cookie planted by a sibling host is not enough).
+ */
+export function csrfValid(method: string, header: string | undefined, cookie: string | undefined, sessionCsrfHash: string): boolean {
+  if (SAFE_METHODS.has(method.toUpperCase())) return true;
+  if (!header || !cookie) return false;
+  return safeEqual(header, cookie) && safeEqual(hashSecret(header), sessionCsrfHash);
+}
+
+/** The Set-Cookie values of a new session: the id HTTP-only, the CSRF value readable by the page. */
+export function sessionCookies(s: { sessionId: string; csrf: string; maxAgeSeconds: number }, secure: boolean): string[] {
+  return [
+    serializeCookie(SESSION_COOKIE, s.sessionId, { httpOnly: true, maxAgeSeconds: s.maxAgeSeconds, secure }),
+    serializeCookie(CSRF_COOKIE, s.csrf, { httpOnly: false, maxAgeSeconds: s.maxAgeSeconds, secure }),
+  ];
+}
+
+export function clearedSessionCookies(secure: boolean): string[] {
+  return [
+    serializeCookie(SESSION_COOKIE, '', { httpOnly: true, maxAgeSeconds: 0, secure }),
+    serializeCookie(CSRF_COOKIE, '', { httpOnly: false, maxAgeSeconds: 0, secure }),
+  ];
+}

@@ -1,0 +1,7 @@
+export * from './access';
+export { AccessRepository, type StoredToken, type NewToken } from './access.repository';
+export { AccessService, newTokenSchema, type IssuedToken, type NewTokenInput, type Session } from './access.service';
+export { ACCESS_SERVICE, AccessGuard, CurrentPrincipal, Public, Roles } from './access.guard';
+export { AccessModule, DEFAULT_ACCESS_SCHEMA, type AccessModuleOptions } from './access.module';
+export { accessMigrations } from './access.migrations';
+export { accessTables } from './access.schema';
