@@ -122,6 +122,14 @@ export class Inventory {
     return new Inventory(input.pools, placements);
   }
 
+  /** This inventory plus more pools and placements (instances already here keep their own). */
+  extend(pools: readonly Pool[], placements: readonly Placement[]): Inventory {
+    const mine = [...this.placementsByInstance.values()].flat();
+    const extra = placements.filter((p) => !this.placementsByInstance.has(p.instance));
+    const morePools = pools.filter((p) => !this.pools.has(p.name));
+    return new Inventory([...this.pools.values(), ...morePools], [...mine, ...extra]);
+  }
+
   instances(): string[] {
     return [...this.placementsByInstance.keys()].sort();
   }

@@ -1,0 +1,170 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { withTransaction } from '@arcwatch/storage';
+import { costAllocatedSubject, cloudEvent, COST_ALLOCATED_V1, type RequestCompletedV1 } from '@arcwatch/contracts';
+import {
+  Allocator,
+  Inventory,
+  costRequestFromRecord,
+  loadInventory,
+  summarizeCost,
+  windowStart,
+  type CostRequest,
+  type Placement,
+  type WindowAllocation,
+} from '@arcwatch/cost';
+import { enqueueOutbox } from '@arcwatch/outbox';
+import { CLOCK, PG_POOL, type Clock } from '@arcwatch/runtime';
+import { BILLING_CONFIG, type BillingConfig } from '../config';
+import { BillingMetrics } from '../metrics';
+import { PricesService } from '../prices/prices.service';
+import { AllocationRepository, type DiscoveredInstance } from './allocation.repository';
+
+export const ALLOCATION_DURABLE = 'billing-allocation';
+export const BILLING_SOURCE = 'arcwatch/billing';
+const DISCOVERED_POOL = 'discovered';
+
+/**
+ * The shell around the pure allocation core (libs/cost). `recordBatch` stores the request
+ * records of a consumed group in one transaction; `closeDue` allocates every window that the
+ * stream has moved past (the latest request end seen, less the lateness allowance, never past
+ * the clock), stores the lines and queues cost.allocated events in the same transaction.
+ * Closing follows stream time, not the wall clock, so a replay of the same records closes the
+ * same windows with the same requests and publishes the same bytes.
+ */
+@Injectable()
+export class AllocationService {
+  private readonly repo: AllocationRepository;
+  private readonly fileInventory: Inventory;
+
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(BILLING_CONFIG) private readonly config: BillingConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly prices: PricesService,
+    private readonly metrics: BillingMetrics,
+  ) {
+    this.repo = new AllocationRepository(config.dbSchema);
+    this.fileInventory = config.inventoryFile ? loadInventory(config.inventoryFile) : new Inventory([], []);
+  }
+
+  private get windowMs(): number {
+    return this.config.windowSeconds * 1000;
+  }
+
+  async recordBatch(records: readonly RequestCompletedV1[]): Promise<void> {
+    const reqs: Array<CostRequest & { node: string | null }> = [];
+    const found = new Map<string, DiscoveredInstance & { gpuUuids: string[] }>();
+    for (const rec of records) {
+      const c = costRequestFromRecord(rec);
+      if (!c.ok) {
+        this.metrics.inc('requests_skipped');
+        continue;
+      }
+      reqs.push({ ...c.request, node: rec.node });
+      const from = windowStart(c.request.startMs, this.windowMs);
+      const prev = found.get(c.request.instance);
+      if (!prev || from < prev.fromMs) {
+        found.set(c.request.instance, {
+          instance: c.request.instance,
+          node: rec.node,
+          gpus: rec.gpuUuids.length > 0 ? rec.gpuUuids.length : this.config.defaultGpus,
+          gpuUuids: rec.gpuUuids,
+          fromMs: from,
+        });
+      }
+    }
+    if (reqs.length === 0) return;
+    await withTransaction(this.pool, async (db) => {
+      const fresh = await this.repo.saveRequests(db, reqs);
+      await this.repo.discoverInstances(db, [...found.values()].filter((f) => !this.fileInventory.has(f.instance)));
+      const closed = await this.repo.progress(db, 'closed_until');
+      const late = closed === null ? 0 : reqs.filter((r) => fresh.has(r.requestId) && r.startMs < closed).length;
+      this.metrics.inc('requests_late', late);
+      this.metrics.inc('requests_recorded', fresh.size);
+      await this.repo.raiseProgress(db, 'watermark', Math.max(...reqs.map((r) => r.endMs)));
+    });
+  }
+
+  /** The inventory now: the file's instances, then those discovered from request records. */
+  async inventory(): Promise<Inventory> {
+    const found = await this.repo.instances(this.pool);
+    const placements: Placement[] = found.map((d) => ({
+      instance: d.instance,
+      pool: DISCOVERED_POOL,
+      fromMs: d.fromMs,
+      toMs: Number.POSITIVE_INFINITY,
+      node: d.node,
+      gpuUuids: [],
+      gpus: d.gpus,
+      gpuModel: this.config.defaultGpuModel,
+      price: {
+        gpuModel: this.config.defaultGpuModel,
+        provider: this.config.defaultProvider,
+        region: this.config.defaultRegion,
+        pricingKind: this.config.defaultPricingKind,
+      },
+      resourceId: null,
+    }));
+    return this.fileInventory.extend([{ name: DISCOVERED_POOL, owner: this.config.defaultPoolOwner, idle: this.config.defaultIdle }], placements);
+  }
+
+  /** Allocates the windows the stream has moved past, a bounded number per transaction; returns how many instance windows. */
+  async closeDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.closeSome();
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  private async closeSome(): Promise<number> {
+    const inventory = await this.inventory();
+    return withTransaction(this.pool, async (db) => {
+      await this.repo.lockClosing(db);
+      const watermark = await this.repo.progress(db, 'watermark');
+      if (watermark === null) return 0;
+      const w = this.windowMs;
+      const target = windowStart(Math.min(watermark, this.clock.now()) - this.config.latenessSeconds * 1000, w);
+      let closed = await this.repo.progress(db, 'closed_until');
+      if (closed === null) {
+        const first = await this.repo.earliestStart(db);
+        if (first === null) return 0;
+        closed = windowStart(first, w);
+      }
+      if (closed >= target) return 0;
+      const upto = Math.min(target, closed + this.config.maxWindowsPerPass * w);
+      const requests = await this.repo.requestsDuring(db, closed, upto);
+      const allocator = new Allocator(inventory, this.prices.current(), {
+        windowMs: w,
+        method: this.config.method,
+        prefillWeight: this.config.prefillWeight,
+        decodeWeight: this.config.decodeWeight,
+      });
+      const byInstance = new Map<string, CostRequest[]>();
+      for (const r of requests) {
+        const list = byInstance.get(r.instance) ?? [];
+        list.push(r);
+        byInstance.set(r.instance, list);
+      }
+      const windows: WindowAllocation[] = [];
+      for (const instance of inventory.instances()) windows.push(...allocator.allocateInstance(instance, byInstance.get(instance) ?? [], closed, upto));
+      const byId = new Map(requests.map((r) => [r.requestId, r]));
+      await this.repo.saveWindows(db, windows, byId);
+      const records = summarizeCost(windows, byId, w);
+      await this.repo.saveCostRecords(db, records);
+      await enqueueOutbox(
+        db,
+        this.config.dbSchema,
+        records.map((r) => ({
+          subject: costAllocatedSubject(r.key.tenant),
+          event: cloudEvent({ type: COST_ALLOCATED_V1, source: BILLING_SOURCE, id: r.id, time: r.key.periodEnd, subject: r.key.tenant, data: r.data }),
+        })),
+      );
+      await this.repo.raiseProgress(db, 'closed_until', upto);
+      this.metrics.inc('windows_allocated', windows.length);
+      return Math.max(windows.length, 1);
+    });
+  }
+}

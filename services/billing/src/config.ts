@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { commonEnv, dbSchemaEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from '@arcwatch/runtime';
+
+/**
+ * The billing service's environment, each variable named once with its schema; parsed once at
+ * boot. Prices and the inventory are YAML files (libs/cost formats). Instances the inventory file
+ * does not list are discovered from request records and priced with the BILLING_DEFAULT_* values.
+ */
+export const billingEnv = {
+  ...commonEnv,
+  ...httpEnv('BILLING', 8083),
+  ...dbSchemaEnv('BILLING', 'billing'),
+  pricesFile: ['BILLING_PRICES_FILE', z.string().min(1).default('infra/billing/prices.yaml')],
+  inventoryFile: ['BILLING_INVENTORY_FILE', env.optionalText],
+  windowSeconds: ['BILLING_WINDOW_SECONDS', z.coerce.number().int().min(1).max(3600).default(60)],
+  /** A window is allocated once the requests seen have ended this long after it (late requests wait). */
+  latenessSeconds: ['BILLING_LATENESS_SECONDS', z.coerce.number().int().min(0).default(30)],
+  method: ['BILLING_METHOD', z.enum(['time-share', 'tokens']).default('time-share')],
+  prefillWeight: ['BILLING_PREFILL_WEIGHT', z.string().regex(/^\d+(\.\d+)?$/).default('1')],
+  decodeWeight: ['BILLING_DECODE_WEIGHT', z.string().regex(/^\d+(\.\d+)?$/).default('1')],
+  defaultGpuModel: ['BILLING_DEFAULT_GPU_MODEL', z.string().min(1).default('H100')],
+  defaultGpus: ['BILLING_DEFAULT_GPUS', z.coerce.number().int().min(1).default(8)],
+  defaultProvider: ['BILLING_DEFAULT_PROVIDER', z.string().min(1).default('aws')],
+  defaultRegion: ['BILLING_DEFAULT_REGION', z.string().min(1).default('us-east-1')],
+  defaultPricingKind: ['BILLING_DEFAULT_PRICING_KIND', z.enum(['on-demand', 'reserved', 'spot', 'on-prem']).default('on-demand')],
+  /** Pool of discovered instances: who pays for their idle time, and whether idle is shared back. */
+  defaultPoolOwner: ['BILLING_DEFAULT_POOL_OWNER', z.string().min(1).default('platform')],
+  defaultIdle: ['BILLING_DEFAULT_IDLE', z.enum(['separate', 'shared']).default('separate')],
+  workerIntervalMs: ['BILLING_WORKER_INTERVAL_MS', z.coerce.number().int().min(10).default(1_000)],
+  /** Most windows closed in one transaction. */
+  maxWindowsPerPass: ['BILLING_MAX_WINDOWS_PER_PASS', z.coerce.number().int().min(1).default(60)],
+} as const satisfies EnvSpec;
+
+export type BillingConfig = ConfigOf<typeof billingEnv>;
+
+export const BILLING_CONFIG = Symbol('BILLING_CONFIG');
+
+export function loadBillingConfig(source: Record<string, string | undefined> = process.env): BillingConfig {
+  return parseEnv(billingEnv, source);
+}

@@ -1,0 +1,12 @@
+import { loadBillingConfig, type BillingConfig } from '../config';
+
+/** Integration tests only: the service's test configuration. */
+export function testConfig(databaseUrl: string, namespace: string, extra: Record<string, string> = {}): BillingConfig {
+  return loadBillingConfig({
+    DATABASE_URL: databaseUrl,
+    NATS_NAMESPACE: namespace,
+    BILLING_PORT: '0',
+    LOG_LEVEL: 'silent',
+    ...extra,
+  });
+}
