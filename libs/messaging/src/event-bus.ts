@@ -40,6 +40,8 @@ export interface EventBusOptions {
 export interface StreamLimits {
   maxAgeMs?: number;
   maxBytes?: number;
+  /** JetStream replicas of a stream this call creates (1 on a single server, 3 on a three-node cluster). */
+  replicas?: number;
 }
 
 export interface PublishResult {
@@ -153,7 +155,7 @@ export class EventBus {
             retention: RetentionPolicy.Limits,
             discard: DiscardPolicy.Old,
             duplicate_window: nanos(dupWindowMs),
-            num_replicas: 1,
+            num_replicas: limits.replicas ?? 1,
             ...limitConfig,
           });
           this.logger.info({ stream: name, subjects }, 'stream created');
@@ -164,6 +166,10 @@ export class EventBus {
           subjects.some((s) => !c.subjects?.includes(s)) ||
           (limitConfig.max_age !== undefined && limitConfig.max_age !== c.max_age) ||
           (limitConfig.max_bytes !== undefined && limitConfig.max_bytes !== c.max_bytes);
+        if (limits.replicas !== undefined && limits.replicas !== c.num_replicas) {
+          // Changing a stream's replica count is an operator's decision (and needs a cluster): say so, change nothing.
+          this.logger.warn({ stream: name, configured: limits.replicas, actual: c.num_replicas }, 'stream exists with another replica count; left as it is');
+        }
         if (changed) {
           await this.jsm.streams.update(name, { subjects: [...new Set([...(c.subjects ?? []), ...subjects])], ...limitConfig });
           this.logger.info({ stream: name, ...limitConfig }, 'stream updated');

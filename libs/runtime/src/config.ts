@@ -29,6 +29,8 @@ export const commonEnv = {
   /** Prefix for streams and subjects, so tests (or tenants of one NATS) stay apart. */
   natsNamespace: ['NATS_NAMESPACE', z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9_-]+$/).optional())],
   logLevel: ['LOG_LEVEL', z.enum(LOG_LEVELS).default('info')],
+  /** JetStream replicas of the streams a service creates: 1 on one NATS server, 3 on a three-node cluster. */
+  natsStreamReplicas: ['NATS_STREAM_REPLICAS', z.coerce.number().int().min(1).max(5).default(1)],
 } as const satisfies EnvSpec;
 
 /** `<PREFIX>_PORT` and `<PREFIX>_HOST` for a service's HTTP listener. */

@@ -27,6 +27,8 @@ export interface NatsOptions {
   namespace?: string | undefined;
   /** Streams this service publishes to, created when missing. */
   streams: StreamKey[];
+  /** Replicas of the streams it creates (NATS_STREAM_REPLICAS); default 1. */
+  replicas?: number;
 }
 
 export interface RuntimeOptions {
@@ -69,7 +71,7 @@ async function openPool(opts: PostgresOptions, logger: Logger): Promise<Pool> {
 async function openBus(service: string, opts: NatsOptions, logger: Logger): Promise<EventBus> {
   const bus = await EventBus.connect({ url: opts.url, name: service, namespace: opts.namespace, logger: logger.child({ component: 'messaging' }) });
   try {
-    if (opts.streams.length > 0) await bus.ensureStreams(opts.streams);
+    if (opts.streams.length > 0) await bus.ensureStreams(opts.streams, opts.replicas === undefined ? {} : { replicas: opts.replicas });
   } catch (err) {
     await bus.drain();
     throw err;

@@ -16,6 +16,7 @@ describe('env spec', () => {
       natsUrl: 'nats://127.0.0.1:4222',
       natsNamespace: undefined,
       logLevel: 'info',
+      natsStreamReplicas: 1,
       port: 9000,
       host: '0.0.0.0',
       files: ['a.yml', 'b.yml'],

@@ -50,7 +50,7 @@ export class CollectorModule {
           service: 'collector',
           logger: opts.logger,
           clock: opts.clock,
-          nats: { url: config.natsUrl, namespace: config.natsNamespace, streams: ['metrics', 'deadLetter'] },
+          nats: { url: config.natsUrl, namespace: config.natsNamespace, replicas: config.natsStreamReplicas, streams: ['metrics', 'deadLetter'] },
           ...(store ? { postgres: { url: config.databaseUrl, schema: config.dbSchema, migrations: collectorMigrations(config.dbSchema) } } : {}),
         }),
         ...(ingest ? [ScrapeModule, PushModule, RemoteWriteModule] : []),

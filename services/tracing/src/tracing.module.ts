@@ -41,7 +41,7 @@ export class TracingModule {
             // Today's partitions and two days ahead, before the first write.
             prepare: async (pool) => void (await ensurePartitions(pool, `${config.dbSchema}.requests`, { retentionDays: config.retentionDays })),
           },
-          nats: { url: config.natsUrl, namespace: config.natsNamespace, streams: ['requests', 'metrics', 'deadLetter'] },
+          nats: { url: config.natsUrl, namespace: config.natsNamespace, replicas: config.natsStreamReplicas, streams: ['requests', 'metrics', 'deadLetter'] },
         }),
       ],
       controllers: [IngestController, RequestsController],
