@@ -92,7 +92,7 @@ export class EventBus {
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: url,
+        servers: url.split(',').map((s) => s.trim()), // a cluster: several URLs, comma-separated
         name: opts.name,
         maxReconnectAttempts: -1, // a service outlives NATS restarts; it never gives up
         reconnectTimeWait: 1_000,
