@@ -14,7 +14,7 @@ export const billingEnv = {
   inventoryFile: ['BILLING_INVENTORY_FILE', env.optionalText],
   windowSeconds: ['BILLING_WINDOW_SECONDS', z.coerce.number().int().min(1).max(3600).default(60)],
   /** A window is allocated once the requests seen have ended this long after it (late requests wait). */
-  latenessSeconds: ['BILLING_LATENESS_SECONDS', z.coerce.number().int().min(0).default(30)],
+  latenessSeconds: ['BILLING_LATENESS_SECONDS', z.coerce.number().int().min(0).default(10)],
   method: ['BILLING_METHOD', z.enum(['time-share', 'tokens']).default('time-share')],
   prefillWeight: ['BILLING_PREFILL_WEIGHT', z.string().regex(/^\d+(\.\d+)?$/).default('1')],
   decodeWeight: ['BILLING_DECODE_WEIGHT', z.string().regex(/^\d+(\.\d+)?$/).default('1')],

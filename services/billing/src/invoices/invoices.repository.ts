@@ -1,11 +1,18 @@
+import { asc, eq, inArray } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import type { PoolClient } from 'pg';
 import type { InvoiceLine, InvoiceReject } from '@arcwatch/cost';
+import { billingTables, type BillingTables } from '../database/billing.schema';
 
 export type Db = Pick<PoolClient, 'query'>;
 
 /** The invoice tables: lines keyed by their row hash (a second import of a row adds nothing), imports, rejects. */
 export class InvoicesRepository {
-  constructor(private readonly s: string) {}
+  private readonly t: BillingTables;
+
+  constructor(private readonly s: string) {
+    this.t = billingTables(s);
+  }
 
   /** Stores lines; returns how many were new. */
   async saveLines(db: Db, lines: readonly InvoiceLine[]): Promise<number> {
@@ -49,19 +56,20 @@ export class InvoicesRepository {
   }
 
   async rejects(db: Db, importId: string): Promise<Array<{ lineNo: number; reason: string; raw: Record<string, string> }>> {
-    const { rows } = await db.query<{ line_no: number; reason: string; raw: Record<string, string> }>(
-      `SELECT line_no, reason, raw FROM ${this.s}.invoice_rejects WHERE import_id = $1 ORDER BY line_no`,
-      [importId],
-    );
-    return rows.map((r) => ({ lineNo: r.line_no, reason: r.reason, raw: r.raw }));
+    const r = this.t.invoiceRejects;
+    return drizzle(db as PoolClient)
+      .select({ lineNo: r.lineNo, reason: r.reason, raw: r.raw })
+      .from(r)
+      .where(eq(r.importId, importId))
+      .orderBy(asc(r.lineNo));
   }
 
   async importLines(db: Db, importId: string): Promise<InvoiceLine[] | undefined> {
-    const imp = await db.query<{ line_ids: string[] }>(`SELECT line_ids FROM ${this.s}.invoice_imports WHERE import_id = $1`, [importId]);
-    if (!imp.rows[0]) return undefined;
-    const { rows } = await db.query<{ line: Record<string, unknown> }>(`SELECT line FROM ${this.s}.invoice_lines WHERE line_id = ANY($1) ORDER BY line_no, line_id`, [
-      imp.rows[0].line_ids,
-    ]);
+    const d = drizzle(db as PoolClient);
+    const [imp] = await d.select({ lineIds: this.t.invoiceImports.lineIds }).from(this.t.invoiceImports).where(eq(this.t.invoiceImports.importId, importId));
+    if (!imp) return undefined;
+    const l = this.t.invoiceLines;
+    const rows = imp.lineIds.length === 0 ? [] : await d.select({ line: l.line }).from(l).where(inArray(l.lineId, imp.lineIds)).orderBy(asc(l.lineNo), asc(l.lineId));
     return rows.map(({ line }) => ({
       ...(line as unknown as InvoiceLine),
       billedCost: BigInt(line.billedCost as string),
