@@ -10,11 +10,17 @@ import { SeasonalDetector, seasonalParamsSchema, type SeasonalParams } from './s
  * scores highest, a one-sample blip on only one of them half as much. `combine: max` lets the most
  * confident member speak instead; `members` may add the robust detector.
  */
+/**
+ * Inside the ensemble the seasonal level follows faster (0.05 instead of 0.02): CUSUM's slower
+ * baseline already covers persistence, and on NAB the pair scores higher that way (docs/detectors.md).
+ */
+const ensembleSeasonalSchema = seasonalParamsSchema.extend({ alpha: z.number().gt(0).lt(1).default(0.05) });
+
 export const ensembleParamsSchema = z
   .object({
-    robust: robustParamsSchema.partial().default({}),
-    seasonal: seasonalParamsSchema.partial().default({}),
-    cusum: cusumParamsSchema.partial().default({}),
+    robust: robustParamsSchema.default(() => robustParamsSchema.parse({})),
+    seasonal: ensembleSeasonalSchema.default(() => ensembleSeasonalSchema.parse({})),
+    cusum: cusumParamsSchema.default(() => cusumParamsSchema.parse({})),
     /** Which detectors take part. */
     /** `max`: the most confident member speaks; `mean`: the members' scores are averaged (agreement counts). */
     combine: z.enum(['max', 'mean']).default('mean'),
