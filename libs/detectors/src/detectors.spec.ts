@@ -121,6 +121,21 @@ describe('cusum (change points)', () => {
   });
 });
 
+describe('latency drift', () => {
+  it('cusum (sides: up) catches a TTFT p99 creeping up 1 % per sample before it is 3σ out', () => {
+    const rand = lcg(9);
+    // p99 TTFT around 0.8 s with 0.04 s of noise; from sample 2000 it rises 0.008 s per sample.
+    const values = Array.from({ length: 2300 }, (_, i) => 0.8 + 0.04 * noise(rand) + (i >= 2000 ? 0.008 * (i - 2000) : 0));
+    const outs = feed(createDetector({ kind: 'cusum', params: { sides: 'up', drift: 0.5, reference: 5, baseline: { dayBins: 1, weekBins: 1 } } }), values);
+    const first = outs.findIndex((o, i) => i >= 2000 && o.anomalous);
+    expect(first).toBeGreaterThan(2000);
+    // At that point the drift is still under three noise standard deviations (0.04·0.577·3 ≈ 0.07 s).
+    expect(0.008 * (first - 2000)).toBeLessThan(0.07);
+    expect(outs[first].direction).toBe('up');
+    expect(outs.slice(300, 2000).filter((o, i, a) => o.anomalous && !a[i - 1]?.anomalous).length).toBeLessThanOrEqual(3);
+  });
+});
+
 describe('what every detector does with odd input', () => {
   const specs: DetectorSpec[] = ['robust', 'seasonal', 'cusum', 'ensemble'].map((kind) => ({ kind }) as DetectorSpec);
 
