@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { NAB_PROFILES, probationRows, rawAtThreshold, rowValues, scaledSigmoid, scoreAllProfiles, scoreCorpus, type NabScoredFile } from './nab-scorer';
 
 // SCORING.md §10: N = 40, P = 6, one window over rows 20..29, scores at rows 3, 10, 25 and 30.
@@ -79,5 +80,34 @@ describe('NAB scoring, the worked example of SCORING.md', () => {
   it('rejects a score outside [0, 1]', () => {
     const bad = { ...tinyFile(), scores: Array.from({ length: 40 }, (_, i) => (i === 12 ? 1.5 : 0)) };
     expect(() => scoreCorpus([bad], NAB_PROFILES.standard)).toThrow(/outside \[0, 1\]/);
+  });
+
+  it('the sweep finds the best threshold: equal to the best raw score over every candidate (random corpora)', () => {
+    const file = fc
+      .integer({ min: 8, max: 60 })
+      .chain((n) =>
+        fc.record({
+          scores: fc.array(fc.constantFrom(0, 0.1, 0.25, 0.5, 0.5, 0.75, 0.9, 1), { minLength: n, maxLength: n }),
+          cuts: fc.uniqueArray(fc.integer({ min: probationRows(n), max: n - 1 }), { maxLength: 4 }),
+        }),
+      )
+      .map(({ scores, cuts }): NabScoredFile => {
+        const sorted = [...cuts].sort((a, b) => a - b);
+        const windows: Array<[number, number]> = [];
+        for (let i = 0; i + 1 < sorted.length; i += 2) windows.push([sorted[i], sorted[i + 1]]);
+        return { name: 'f.csv', scores, windows };
+      });
+    fc.assert(
+      fc.property(fc.array(file, { minLength: 1, maxLength: 3 }), (files) => {
+        for (const profile of Object.values(NAB_PROFILES)) {
+          const swept = scoreCorpus(files, profile);
+          const candidates = [1.1, ...new Set(files.flatMap((f) => Array.from(f.scores)))];
+          const best = Math.max(...candidates.map((t) => rawAtThreshold(files, profile, t)));
+          expect(swept.raw).toBeCloseTo(best, 9);
+          expect(rawAtThreshold(files, profile, swept.threshold)).toBeCloseTo(swept.raw, 9);
+        }
+      }),
+      { numRuns: 300, seed: 42 },
+    );
   });
 });
