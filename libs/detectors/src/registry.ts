@@ -5,25 +5,25 @@ import { RobustDetector, robustParamsSchema, type RobustParams } from './robust.
 import { SeasonalDetector, seasonalParamsSchema, type SeasonalParams } from './seasonal.detector';
 
 /**
- * `ensemble` runs several detectors side by side on the same series. By default the seasonal
- * detector and CUSUM, averaged: a departure from the daily / weekly shape that also persists
- * scores highest, a one-sample blip on only one of them half as much. `combine: max` lets the most
- * confident member speak instead; `members` may add the robust detector.
- */
-/**
  * Inside the ensemble the seasonal level follows faster (0.05 instead of 0.02): CUSUM's slower
  * baseline already covers persistence, and on NAB the pair scores higher that way (docs/detectors.md).
  */
 const ensembleSeasonalSchema = seasonalParamsSchema.extend({ alpha: z.number().gt(0).lt(1).default(0.05) });
 
+/**
+ * `ensemble` runs several detectors side by side on the same series. By default the seasonal
+ * detector and CUSUM, averaged: a departure from the daily / weekly shape that also persists
+ * scores highest, a one-sample blip on only one of them half as much. `combine: max` lets the most
+ * confident member speak instead; `members` may add the robust detector.
+ */
 export const ensembleParamsSchema = z
   .object({
     robust: robustParamsSchema.default(() => robustParamsSchema.parse({})),
     seasonal: ensembleSeasonalSchema.default(() => ensembleSeasonalSchema.parse({})),
     cusum: cusumParamsSchema.default(() => cusumParamsSchema.parse({})),
-    /** Which detectors take part. */
     /** `max`: the most confident member speaks; `mean`: the members' scores are averaged (agreement counts). */
     combine: z.enum(['max', 'mean']).default('mean'),
+    /** Which detectors take part. */
     members: z.array(z.enum(['robust', 'seasonal', 'cusum'])).min(1).default(['seasonal', 'cusum']),
     /**
      * The combined score calibrated once more against its own history (geometric mean of that and
