@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -286,5 +287,28 @@ describe('billing service (NATS + Postgres)', () => {
     const bad = await http(first, 'PUT', '/api/v1/prices', 'prices:\n  - { gpuModel: H100 }\n', 'text/yaml');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toMatch(/^api:2:5: prices\[0\]/);
+  });
+
+  it('examples/billing-consumer (nats.js and the JSON Schemas only) prints the running bill, final figures replacing estimates', async () => {
+    const all = (await readStream(first.bus, 'aw.cost.v1.')).length;
+    const r = spawnSync(
+      'node',
+      [
+        path.join(REPO_ROOT, 'examples/billing-consumer/consumer.mjs'),
+        '--stream', first.bus.streamName('cost'),
+        '--subject', first.bus.naming.toWire('aw.cost.v1.>'),
+        '--count', String(all),
+      ],
+      { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 },
+    );
+    expect(r.stderr).toBe('');
+    const out = r.stdout.trim().split('\n');
+    expect(out.filter((l) => / (estimate|final) /.test(l))).toHaveLength(all);
+    const bill = Object.fromEntries(out.slice(out.indexOf('--- bill') + 1).map((l) => l.trim().split(/\s+/)).map(([t, a]) => [t, a]));
+    // acme: w0 and w1 reconciled to half (0.250352 + 0.273111); globex: r2, r6, r6 halves
+    // (0.182074 + 0.273111 + 0.136555); the third-window share of the discovered instance stays an estimate.
+    expect(bill.acme).toBe('0.523463');
+    expect(bill.globex).toBe('0.591740');
+    expect(bill.zeta).toBe('0.273111');
   });
 });
