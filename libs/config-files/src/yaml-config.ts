@@ -54,11 +54,21 @@ export class YamlSource {
         }),
       );
     }
-    return new YamlSource(file, doc, lines);
+    const source = new YamlSource(file, doc, lines);
+    try {
+      source.value = doc.toJS() ?? {};
+    } catch (err) {
+      // The yaml library parses `*name` before it knows whether the anchor exists, and throws
+      // (a ReferenceError) only when the document is converted: report it like any YAML error.
+      throw new ConfigFileError([{ file, line: 1, column: 1, field: '(yaml)', message: (err as Error).message }]);
+    }
+    return source;
   }
 
+  private value: unknown = {};
+
   toJS(): unknown {
-    return this.doc.toJS() ?? {};
+    return this.value;
   }
 
   /** An issue at `path`; with `key`, at that key within the map at `path` (unknown or misplaced keys). */
