@@ -42,7 +42,8 @@ export class AccessService {
     private readonly sessionTtlMs: number,
   ) {}
 
-  async issue(input: NewTokenInput): Promise<IssuedToken> {
+  /** Validates its input (an HTTP body may be passed as it came). */
+  async issue(input: NewTokenInput | Record<string, unknown>): Promise<IssuedToken> {
     const p = newTokenSchema.safeParse(input);
     if (!p.success) throw new AccessError('VALIDATION_FAILED', p.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     const token = generateToken();
