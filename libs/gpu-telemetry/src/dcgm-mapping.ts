@@ -10,6 +10,8 @@ export interface GpuSnapshot {
   xml?: QueryXmlResult;
   migs?: ListedMig[];
   nvlink?: NvlinkCounter[];
+  /** False when `xml` is an earlier reading kept for its labels: its values are not sent again. */
+  xmlFresh?: boolean;
 }
 
 export interface MappingOptions {
@@ -85,6 +87,7 @@ export function mapSnapshot(s: GpuSnapshot, opts: MappingOptions): SampleSet {
   const withDriver = (l: Record<string, string>): Record<string, string> =>
     driver === undefined ? l : { ...l, DCGM_FI_DRIVER_VERSION: driver };
 
+  const fresh = s.xmlFresh !== false;
   for (const g of s.gpus) {
     const x = xmlFor(g, s.xml);
     const labels = withDriver(slotLabels(gpuSlot(g, opts.hostname, x)));
@@ -93,7 +96,7 @@ export function mapSnapshot(s: GpuSnapshot, opts: MappingOptions): SampleSet {
       if (v !== undefined) set.add(f.metric, f.type, f.help, labels, v);
     }
     let mask = g.values.get('clocks_throttle_reasons.active');
-    if (mask === undefined && x?.activeThrottleReasons !== undefined) {
+    if (mask === undefined && fresh && x?.activeThrottleReasons !== undefined) {
       mask = 0;
       for (const [bit, name] of THROTTLE_REASON_BITS) if (x.activeThrottleReasons.includes(name)) mask |= bit;
       const f = field('DCGM_FI_DEV_CLOCK_THROTTLE_REASONS')!;
@@ -104,10 +107,10 @@ export function mapSnapshot(s: GpuSnapshot, opts: MappingOptions): SampleSet {
         set.add('arcwatch_gpu_clock_event_reason_active', 'gauge', '1 while the clocks are held down for this reason.', { ...labels, reason }, mask & bit ? 1 : 0);
       }
     }
-    if (x?.pcieReplayCounter !== undefined) {
+    if (fresh && x?.pcieReplayCounter !== undefined) {
       set.add('DCGM_FI_DEV_PCIE_REPLAY_COUNTER', 'counter', 'Total number of PCIe retries.', labels, x.pcieReplayCounter);
     }
-    if (g.migEnabled) {
+    if (g.migEnabled && fresh) {
       for (const m of x?.migDevices ?? []) {
         const listed = s.migs?.find((l) => l.gpuIndex === g.index && l.deviceIndex === m.index);
         const mig = withDriver(

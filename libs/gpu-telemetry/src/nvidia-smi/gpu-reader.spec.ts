@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { mapSnapshot } from '../dcgm-mapping';
 import { STAND_IN_NVIDIA_SMI, standInEnv } from '../testing/stand-in';
 import { GpuReader } from './gpu-reader';
 import { NvidiaSmiError, runNvidiaSmi } from './nvidia-smi.runner';
@@ -27,6 +28,28 @@ describe('reading GPUs through the stand-in nvidia-smi', () => {
     expect(r.snapshot.gpus[7]!.values.get('power.draw')).toBe(619.45);
     expect(r.snapshot.xml?.gpus[3]?.activeThrottleReasons).toEqual(['sw_power_cap']);
     expect(r.snapshot.nvlink?.filter((c) => c.counter === 'data_tx')).toHaveLength(8 * 18);
+  });
+
+  it('reads the XML and NVLink less often than the CSV, and never sends a kept XML reading as new values', async () => {
+    const rd = reader('h100x8', { nvlink: true, xmlEveryMs: 10_000 });
+    const first = await rd.read(0);
+    expect([first.snapshot.xmlFresh, first.snapshot.nvlink?.length]).toEqual([undefined, 8 * 18 * 2 + 8 * 18 * 3 - 1]); // GPU 2 link 4 prints no recovery line
+    const between = await rd.read(1000);
+    expect(between.snapshot.xmlFresh).toBe(false);
+    expect(between.snapshot.xml?.gpus).toHaveLength(8);
+    expect(between.snapshot.nvlink).toBeUndefined();
+    const text = mapSnapshot(between.snapshot, { hostname: 'h' }).toExposition();
+    expect(text).not.toContain('DCGM_FI_DEV_PCIE_REPLAY_COUNTER');
+    expect(text).toContain('device="nvidia7"');
+    const again = await rd.read(10_000);
+    expect(again.snapshot.xmlFresh).toBeUndefined();
+    expect(again.snapshot.nvlink).toHaveLength(8 * 18 * 5 - 1);
+  });
+
+  it('reads the XML of a MIG node every time (slice memory is only there)', async () => {
+    const rd = reader('a100-mig', { xmlEveryMs: 10_000 });
+    await rd.read(0);
+    expect((await rd.read(1000)).snapshot.xmlFresh).toBeUndefined();
   });
 
   it('reads MIG slices with their profiles from -L', async () => {

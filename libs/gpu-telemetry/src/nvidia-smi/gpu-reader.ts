@@ -11,6 +11,8 @@ export interface GpuReaderOptions {
   xmlEveryMs?: number;
   /** Read NVLink counters (`nvlink -gt d`, `nvlink -e`). */
   nvlink?: boolean;
+  /** Read NVLink counters at most this often (default 10 s; 0: every read). Counters lose nothing between reads. */
+  nvlinkEveryMs?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -32,6 +34,7 @@ export class GpuReader {
   private readonly dropped: string[] = [];
   private lastXml?: { atMs: number; value: QueryXmlResult; migs: GpuSnapshot['migs'] };
   private nvlinkAbsent = false;
+  private lastNvlinkAtMs: number | undefined;
 
   constructor(private readonly opts: GpuReaderOptions = {}) {}
 
@@ -61,9 +64,13 @@ export class GpuReader {
     const snapshot: GpuSnapshot = { gpus: parsed.gpus };
 
     const every = this.opts.xmlEveryMs ?? 0;
-    if (parsed.gpus.length > 0 && (every >= 0 || parsed.gpus.some((g) => g.migEnabled))) {
-      if (this.lastXml && nowMs - this.lastXml.atMs < every) {
+    // MIG slices' memory is only in the XML: a node with MIG on reads it every time.
+    const mig = parsed.gpus.some((g) => g.migEnabled);
+    if (parsed.gpus.length > 0 && (every >= 0 || mig)) {
+      if (this.lastXml && !mig && nowMs - this.lastXml.atMs < every) {
+        // Kept for labels (device minor numbers); its values are not sent again as new samples.
         snapshot.xml = this.lastXml.value;
+        snapshot.xmlFresh = false;
         if (this.lastXml.migs) snapshot.migs = this.lastXml.migs;
       } else {
         try {
@@ -79,7 +86,9 @@ export class GpuReader {
       }
     }
 
-    if (this.opts.nvlink && !this.nvlinkAbsent && parsed.gpus.length > 0) {
+    const nvlinkDue = this.lastNvlinkAtMs === undefined || nowMs - this.lastNvlinkAtMs >= (this.opts.nvlinkEveryMs ?? 10_000);
+    if (this.opts.nvlink && !this.nvlinkAbsent && parsed.gpus.length > 0 && nvlinkDue) {
+      this.lastNvlinkAtMs = nowMs;
       try {
         const counters: NvlinkCounter[] = [
           ...parseNvlinkCounters(await this.run(['nvlink', '-gt', 'd'])),

@@ -48,7 +48,7 @@ export class CollectService {
     @InjectLogger() private readonly logger: Logger,
   ) {
     const n = settings.nvidiaSmi;
-    this.reader = new GpuReader({ binary: n.path, timeoutMs: n.timeoutMs, xmlEveryMs: n.xmlEveryMs, nvlink: n.nvlink });
+    this.reader = new GpuReader({ binary: n.path, timeoutMs: n.timeoutMs, xmlEveryMs: n.xmlEveryMs, nvlink: n.nvlink, nvlinkEveryMs: n.nvlinkEveryMs });
     this.tailers = settings.logs.map((l) => ({
       source: { name: l.name, kind: l.kind, path: l.path, ...(l.engine ? { engine: l.engine } : {}), ...(l.devices ? { devices: l.devices } : {}), ...(l.replica ? { replica: l.replica } : {}) },
       tailer: new LogTailer(l.path, { fromStart: l.fromStart }),

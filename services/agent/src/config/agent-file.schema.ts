@@ -35,6 +35,8 @@ const agentFileObject = z
         /** `-q -x` (MIG slices, named throttle reasons) this often; -1: only on GPUs with MIG on. */
         xmlEveryMs: z.number().int().min(-1).default(10_000),
         nvlink: z.boolean().default(true),
+        /** NVLink counters this often (they are counters: nothing is lost between reads). */
+        nvlinkEveryMs: z.number().int().min(0).default(10_000),
       })
       .strict()
       .prefault({}),
