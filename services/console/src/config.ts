@@ -17,7 +17,7 @@ export const consoleEnv = {
   collectorUrl: ['CONSOLE_COLLECTOR_URL', url('http://127.0.0.1:9464')],
   tracingUrl: ['CONSOLE_TRACING_URL', url('http://127.0.0.1:8082')],
   billingUrl: ['CONSOLE_BILLING_URL', url('http://127.0.0.1:8083')],
-  anomalyUrl: ['CONSOLE_ANOMALY_URL', url('http://127.0.0.1:9095')],
+  anomalyUrl: ['CONSOLE_ANOMALY_URL', url('http://127.0.0.1:8084')],
   notifierUrl: ['CONSOLE_NOTIFIER_URL', url('http://127.0.0.1:9093')],
   /** Per call to another service; past it the service counts as down for that page. */
   upstreamTimeoutMs: ['CONSOLE_UPSTREAM_TIMEOUT_MS', z.coerce.number().int().min(50).max(60_000).default(3_000)],

@@ -1,0 +1,96 @@
+import { useState, type FormEvent } from 'react';
+import { api, fmt, isUnavailable } from '../api';
+import { useData } from '../hooks';
+import { Down, Empty, Failure } from '../ui';
+import type { PageProps } from '../main';
+
+interface Token {
+  id: string;
+  name: string;
+  hint: string;
+  role: string;
+  tenant: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+interface Configuration {
+  prices: unknown;
+  rules: unknown;
+  routing: unknown;
+  collector: unknown;
+  tokens: Token[] | null;
+}
+
+function Block({ title, value, hint }: { title: string; value: unknown; hint: string }) {
+  return (
+    <div className="block">
+      <h2>{title}</h2>
+      {isUnavailable(value) ? <Down service={value.unavailable.service} message={value.unavailable.message} /> : value === null || value === undefined ? <Empty title="Not configured">{hint}</Empty> : <pre className="json">{JSON.stringify(value, null, 2)}</pre>}
+    </div>
+  );
+}
+
+export function ConfigurationPage({ principal }: PageProps) {
+  const [tick, setTick] = useState(0);
+  const services = useData(`services:${tick}`, () => api<{ services: Array<{ service: string; url: string; up: boolean; message: string | null }> }>('services'), undefined);
+  const scoped = principal.tenant !== null;
+  const cfg = useData(`configuration:${tick}`, () => (scoped ? Promise.resolve(undefined) : api<Configuration>('configuration')), undefined);
+  const [issued, setIssued] = useState('');
+  const issue = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    try {
+      const r = await api<{ token: string }>('tokens', { method: 'POST', body: { name: f.get('name'), role: f.get('role'), tenant: String(f.get('tenant') ?? '') || null } });
+      setIssued(r.token);
+      setTick((t) => t + 1);
+    } catch (err) {
+      setIssued(`error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  return (
+    <section>
+      <h1>Configuration</h1>
+      <h2>Services</h2>
+      {services.error ? <Failure error={services.error} /> : null}
+      <table aria-label="services">
+        <thead><tr><th>Service</th><th>URL</th><th>State</th></tr></thead>
+        <tbody>
+          {(services.data?.services ?? []).map((s) => (
+            <tr key={s.service} data-service={s.service} data-up={String(s.up)}><td>{s.service}</td><td className="mono">{s.url}</td><td className={s.up ? 'ok' : 'bad'}>{s.up ? 'ready' : s.message}</td></tr>
+          ))}
+        </tbody>
+      </table>
+      {scoped ? <Empty title="Configuration spans every tenant">This token sees tenant {principal.tenant} only.</Empty> : null}
+      {cfg.error ? <Failure error={cfg.error} /> : null}
+      {cfg.data ? (
+        <>
+          <Block title="Collector" value={cfg.data.collector} hint="COLLECTOR_CONFIG names the scrape config." />
+          <Block title="Prices" value={cfg.data.prices} hint="Billing reads prices from infra/billing." />
+          <Block title="Alert rules" value={cfg.data.rules} hint="The anomaly service loads rule files." />
+          <Block title="Routing" value={cfg.data.routing} hint="The notifier loads its Alertmanager-style routing file." />
+          {cfg.data.tokens ? (
+            <div className="block">
+              <h2>API tokens</h2>
+              <table aria-label="tokens">
+                <thead><tr><th>Name</th><th>Token</th><th>Role</th><th>Tenant</th><th>Created</th><th>Last used</th><th>Revoked</th></tr></thead>
+                <tbody>
+                  {cfg.data.tokens.map((t) => (
+                    <tr key={t.id}><td>{t.name}</td><td className="mono">{t.hint}…</td><td>{t.role}</td><td>{t.tenant ?? 'all'}</td><td>{fmt.time(t.createdAt)}</td><td>{fmt.time(t.lastUsedAt)}</td><td>{t.revokedAt ? fmt.time(t.revokedAt) : ''}</td></tr>
+                  ))}
+                </tbody>
+              </table>
+              <form className="filters" onSubmit={issue}>
+                <label>Name<input name="name" required /></label>
+                <label>Role<select name="role">{['viewer', 'operator', 'admin'].map((r) => <option key={r}>{r}</option>)}</select></label>
+                <label>Tenant (empty: all)<input name="tenant" /></label>
+                <button type="submit">Issue token</button>
+              </form>
+              {issued ? <p className="notice mono">Shown once: {issued}</p> : null}
+            </div>
+          ) : null}
+        </>
+      ) : null}
+    </section>
+  );
+}
