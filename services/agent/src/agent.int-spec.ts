@@ -3,11 +3,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { nodeGpuErrorV1Schema } from '@arcwatch/contracts';
+import { loadRuleFiles } from '@arcwatch/rules';
 import {
   createTestDatabase,
   eventually,
   FIXTURES_DIR,
   freePort,
+  REPO_ROOT,
   startProcess,
   TEST_NATS_URL,
   testNamespace,
@@ -109,6 +111,11 @@ describe('agent → NATS → collector', () => {
     }, 30_000, 'the batch with the Xid');
     expect(xidRule.map((s) => [s.metric.gpu, s.value])).toEqual([['3', 79]]);
     expect((await query('arcwatch_gpu_xid_errors_total')).map((s) => [s.metric.gpu, s.metric.xid, s.value])).toEqual([['3', '79', 1]]);
+    // The fleet's own GPU rules (infra/rules/llm-fleet.rules.yml) read the agent's series as they read dcgm-exporter's.
+    const rules = new Map(loadRuleFiles([path.join(REPO_ROOT, 'infra', 'rules', 'llm-fleet.rules.yml')]).flatMap((g) => g.alerting.map((r) => [r.alert, r.expr])));
+    expect((await query(rules.get('GpuXidError')!)).map((s) => [s.metric.Hostname, s.metric.gpu, s.value])).toEqual([['gpu-node-001', '3', 79]]);
+    expect(await query(rules.get('GpuTemperatureHigh')!)).toEqual([]);
+    expect(await query(rules.get('GpuWentSilent')!)).toEqual([]);
     // The power-capped GPU's throttle reason, as a rule would ask for it.
     expect((await query('arcwatch_gpu_clock_event_reason_active{reason="sw_power_cap"} == 1')).map((s) => s.metric.gpu)).toEqual(['3']);
 
