@@ -3,10 +3,13 @@ import { goQuote } from '../template/go-format';
 
 export type LabelSet = Record<string, string>;
 
-/** Order-independent identity of a label set. */
+/**
+ * Order-independent identity of a label set. The separators are ASCII unit / record separators,
+ * not NUL: the key is also a JSON object key in persisted state, and PostgreSQL's jsonb refuses \u0000.
+ */
 export function labelsKey(labels: LabelSet): string {
   let key = '';
-  for (const n of Object.keys(labels).sort()) key += n + '\u0000' + labels[n] + '\u0001';
+  for (const n of Object.keys(labels).sort()) key += n + '\u001f' + labels[n] + '\u001e';
   return key;
 }
 

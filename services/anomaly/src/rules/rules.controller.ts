@@ -1,0 +1,67 @@
+import { Controller, Get } from '@nestjs/common';
+import { formatPromValue } from '@arcwatch/promql';
+import { formatModelDuration } from '@arcwatch/alerting';
+import { RulesService } from './rules.service';
+
+const iso = (ms: number | null): string => (ms === null ? '0001-01-01T00:00:00Z' : new Date(ms).toISOString());
+
+/** Prometheus-compatible GET /api/v1/rules and /api/v1/alerts (Grafana and the Prometheus UI read them). */
+@Controller('api/v1')
+export class RulesController {
+  constructor(private readonly rules: RulesService) {}
+
+  @Get('alerts')
+  alerts(): unknown {
+    const alerts = this.rules.activeAlerts().map((a) => ({
+      labels: a.labels,
+      annotations: a.annotations,
+      state: a.state,
+      activeAt: iso(a.activeAtMs),
+      ...(a.keepFiringSinceMs !== null ? { keepFiringSince: iso(a.keepFiringSinceMs) } : {}),
+      value: formatPromValue(a.value),
+    }));
+    return { status: 'success', data: { alerts } };
+  }
+
+  @Get('rules')
+  list(): unknown {
+    const groups = this.rules.snapshot().map(({ group, evaluator }) => {
+      const rules = group.rules.map((r, i) => {
+        const h = evaluator.health[i];
+        const common = {
+          health: h.health,
+          lastError: h.lastError || undefined,
+          evaluationTime: h.evaluationDurationMs / 1000,
+          lastEvaluation: iso(h.lastEvaluationMs),
+        };
+        if (r.kind === 'recording') return { type: 'recording', name: r.rule.record, query: r.rule.expr, labels: r.rule.labels, ...common };
+        const alerts = Object.values(evaluator.alertStates[i].alerts).filter((a) => a.state !== 'inactive');
+        const state = alerts.some((a) => a.state === 'firing') ? 'firing' : alerts.length > 0 ? 'pending' : 'inactive';
+        return {
+          type: 'alerting',
+          state,
+          name: r.rule.alert,
+          query: r.rule.expr,
+          duration: r.rule.forMs / 1000,
+          keepFiringFor: r.rule.keepFiringForMs / 1000,
+          labels: r.rule.labels,
+          annotations: r.rule.annotations,
+          alerts: alerts.map((a) => ({ labels: a.labels, annotations: a.annotations, state: a.state, activeAt: iso(a.activeAtMs), value: formatPromValue(a.value) })),
+          ...common,
+        };
+      });
+      const last = Math.max(0, ...evaluator.health.map((h) => h.lastEvaluationMs ?? 0));
+      return {
+        name: group.name,
+        file: group.file,
+        interval: group.intervalMs / 1000,
+        limit: group.limit,
+        rules,
+        evaluationTime: evaluator.health.reduce((s, h) => s + h.evaluationDurationMs, 0) / 1000,
+        lastEvaluation: iso(last || null),
+        intervalText: formatModelDuration(group.intervalMs),
+      };
+    });
+    return { status: 'success', data: { groups } };
+  }
+}

@@ -1,0 +1,30 @@
+import type { StreamKey } from '@arcwatch/contracts';
+import type { EventBus } from '@arcwatch/messaging';
+import { loadAnomalyConfig, type AnomalyConfig } from '../config';
+
+/** Integration tests only: the service's test configuration and stream readers. */
+export function testConfig(databaseUrl: string, namespace: string, extra: Record<string, string> = {}): AnomalyConfig {
+  return loadAnomalyConfig({
+    DATABASE_URL: databaseUrl,
+    NATS_NAMESPACE: namespace,
+    ANOMALY_PORT: '0',
+    ANOMALY_DEBOUNCE_MS: '0',
+    ANOMALY_RELOAD_CHECK_MS: '0',
+    LOG_LEVEL: process.env.ANOMALY_TEST_LOG_LEVEL ?? 'silent',
+    ...extra,
+  });
+}
+
+/** Every stored message of a stream whose canonical subject starts with `prefix`, oldest first. */
+export async function readSubjects<T>(bus: EventBus, key: StreamKey, prefix: string): Promise<Array<{ subject: string; body: T }>> {
+  const name = bus.streamName(key);
+  const info = await bus.jsm.streams.info(name).catch(() => undefined);
+  const out: Array<{ subject: string; body: T }> = [];
+  if (!info || info.state.messages === 0) return out;
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const m = await bus.jsm.streams.getMessage(name, { seq }).catch(() => null);
+    const subject = m ? bus.naming.fromWire(m.subject) : '';
+    if (m && subject.startsWith(prefix)) out.push({ subject, body: m.json<T>() });
+  }
+  return out;
+}
