@@ -82,6 +82,9 @@ describe('agent delivery: NATS away and back', () => {
       const warned = agent.logs.filter((l) => l.msg === 'spool full: oldest messages dropped');
       expect(warned.reduce((n, l) => n + (l.records as number), 0)).toBe(st.droppedRecords);
       expect(st.pendingRecords + st.droppedRecords).toBe(40);
+      // Spooling is working: readiness does not hang on NATS.
+      const ready = await agent.app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(200);
 
       // NATS comes up on that port: the newest batches arrive, oldest first.
       own = await startNatsServer(port);
