@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ensurePartitions } from '@arcwatch/storage';
 import { RuntimeModule, type Clock, type Logger } from '@arcwatch/runtime';
+import { AssemblyBacklog } from './assembly/assembly-backlog';
 import { AssemblyConsumer } from './assembly/assembly.consumer';
 import { AssemblyService } from './assembly/assembly.service';
 import { AssemblyWorker } from './assembly/assembly.worker';
@@ -51,6 +52,7 @@ export class TracingModule {
         TracingMetrics,
         tracingOutboxRelayProvider,
         StatsService,
+        AssemblyBacklog,
         AssemblyService,
         AssemblyWorker,
         AssemblyConsumer,

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { EventBus, PoisonMessageError, RetryableError, type ConsumerHandle, type InboundMessage } from '@arcwatch/messaging';
 import { EVENT_TYPES, REQUEST_EVENT_BATCH_V1, SUBJECTS, formatZodError, parseCloudEvent, requestEventBatchV1Schema, requestEventV1Schema } from '@arcwatch/contracts';
 import { z } from 'zod';
+import { AssemblyBacklog } from './assembly-backlog';
 import { ASSEMBLY_DURABLE, AssemblyService, type StoredEvent } from './assembly.service';
 
 export { ASSEMBLY_DURABLE } from './assembly.service';
@@ -22,6 +23,7 @@ export class AssemblyConsumer implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @Inject(EventBus) private readonly bus: EventBus,
     private readonly assembly: AssemblyService,
+    private readonly backlog: AssemblyBacklog,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -43,6 +45,7 @@ export class AssemblyConsumer implements OnApplicationBootstrap, OnModuleDestroy
         return { failed };
       },
     });
+    this.backlog.attach(this.handle);
     this.logger.log(`consuming ${SUBJECTS.requestEventsAll} as ${ASSEMBLY_DURABLE} in batches`);
   }
 

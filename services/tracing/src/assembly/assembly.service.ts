@@ -6,6 +6,7 @@ import { EVENT_TYPES, SUBJECTS, cloudEvent, requestCompletedId, type RequestComp
 import { CLOCK, PG_POOL, type Clock } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { TracingMetrics } from '../metrics';
+import { AssemblyBacklog } from './assembly-backlog';
 import { StatsService } from '../stats/stats.service';
 import { decide, type AssemblyPolicy } from '@arcwatch/request-assembly';
 import { AssemblyRepository, type OpenStateWrite, type RecordOutcome } from './assembly.repository';
@@ -53,6 +54,7 @@ export class AssemblyService {
     @Inject(EventBus) private readonly bus: EventBus,
     private readonly stats: StatsService,
     private readonly metrics: TracingMetrics,
+    private readonly backlog: AssemblyBacklog,
   ) {
     this.repo = new AssemblyRepository(config.dbSchema);
     this.policy = { completionGraceMs: config.completionGraceMs, abandonAfterMs: config.abandonAfterMs };
@@ -153,10 +155,14 @@ export class AssemblyService {
   async progressMs(): Promise<number> {
     const wall = this.clock.now();
     const committed = await this.repo.progress(this.pool, ASSEMBLY_DURABLE);
-    const caughtUp = await this.bus.jsm.consumers
-      .info(this.bus.streamName('requests'), ASSEMBLY_DURABLE)
-      .then((info) => info.num_pending === 0 && info.num_ack_pending === 0)
-      .catch(() => false); // NATS unreachable or no consumer yet: the consumer is not progressing either
+    // From what the consumer took, without asking the server (see AssemblyBacklog); the server
+    // only before the first message, when nothing is being delivered.
+    const caughtUp =
+      this.backlog.caughtUp() ??
+      (await this.bus.jsm.consumers
+        .info(this.bus.streamName('requests'), ASSEMBLY_DURABLE)
+        .then((info) => info.num_pending === 0 && info.num_ack_pending === 0)
+        .catch(() => false)); // NATS unreachable or no consumer yet: the consumer is not progressing either
     if (committed === undefined) return wall;
     return caughtUp ? Math.max(wall, committed) : Math.min(wall, committed);
   }
