@@ -1,5 +1,5 @@
 import { loadYamlConfig, parseYamlConfig } from '@arcwatch/config-files';
-import { IGNORED_SCRAPE_KEYS, IGNORED_TOP_KEYS, scrapeFileSchema, type ScrapeFileRaw, type ScrapeSettings } from './scrape-config.schema';
+import { IGNORED_SCRAPE_KEYS, IGNORED_TOP_KEYS, scrapeFileSchema, type ScrapeConfigRaw, type ScrapeFileRaw, type ScrapeHttpConfig, type ScrapeSettings } from './scrape-config.schema';
 
 export { ConfigFileError, type ConfigIssue } from '@arcwatch/config-files';
 
@@ -43,8 +43,14 @@ function settingsOf(raw: ScrapeFileRaw): ScrapeSettings {
         params: sc.params,
         honorLabels: sc.honor_labels,
         honorTimestamps: sc.honor_timestamps,
-        sampleLimit: sc.sample_limit,
+        sampleLimit: sc.sample_limit ?? raw.global.sample_limit,
         seriesLimit: raw.arcwatch.jobs[sc.job_name]?.series_limit ?? raw.arcwatch.series_limit,
+        labelLimit: sc.label_limit ?? raw.global.label_limit,
+        labelNameLengthLimit: sc.label_name_length_limit ?? raw.global.label_name_length_limit,
+        labelValueLengthLimit: sc.label_value_length_limit ?? raw.global.label_value_length_limit,
+        targetLimit: sc.target_limit ?? raw.global.target_limit,
+        bodySizeLimit: sc.body_size_limit ?? raw.global.body_size_limit,
+        http: httpConfigOf(sc),
         staticConfigs: sc.static_configs,
         fileSdConfigs: sc.file_sd_configs.map((f) => ({ files: f.files, refreshIntervalMs: f.refresh_interval })),
         relabelConfigs: sc.relabel_configs,
@@ -54,3 +60,41 @@ function settingsOf(raw: ScrapeFileRaw): ScrapeSettings {
   };
 }
 
+
+function pemSource(file: string | undefined, pem: string | undefined): { file?: string; pem?: string } | undefined {
+  if (file !== undefined) return { file };
+  return pem !== undefined ? { pem } : undefined;
+}
+
+function httpConfigOf(sc: ScrapeConfigRaw): ScrapeHttpConfig {
+  const out: ScrapeHttpConfig = {};
+  const t = sc.tls_config;
+  if (t) {
+    const ca = pemSource(t.ca_file, t.ca);
+    const cert = pemSource(t.cert_file, t.cert);
+    const key = pemSource(t.key_file, t.key);
+    out.tls = {
+      insecureSkipVerify: t.insecure_skip_verify,
+      ...(ca ? { ca } : {}),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+      ...(t.server_name !== undefined ? { serverName: t.server_name } : {}),
+      ...(t.min_version !== undefined ? { minVersion: t.min_version } : {}),
+      ...(t.max_version !== undefined ? { maxVersion: t.max_version } : {}),
+    };
+  }
+  const a = sc.authorization;
+  if (a) {
+    out.authorization = { type: a.type, ...(a.credentials !== undefined ? { credentials: a.credentials } : {}), ...(a.credentials_file !== undefined ? { credentialsFile: a.credentials_file } : {}) };
+  }
+  const b = sc.basic_auth;
+  if (b) {
+    out.basicAuth = {
+      username: b.username,
+      ...(b.username_file !== undefined ? { usernameFile: b.username_file } : {}),
+      ...(b.password !== undefined ? { password: b.password } : {}),
+      ...(b.password_file !== undefined ? { passwordFile: b.password_file } : {}),
+    };
+  }
+  return out;
+}

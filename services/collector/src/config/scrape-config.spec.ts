@@ -115,4 +115,48 @@ describe('scrape configuration file', () => {
     expect(parseDuration('15')).toBeUndefined();
     expect(parseDuration('1m1h')).toBeUndefined();
   });
+
+  it('reads the limits, TLS and credentials it applies, with global fallbacks, and no longer warns about them', () => {
+    const settings = parseScrapeConfig(
+      [
+        'global: { body_size_limit: 10MB, label_limit: 30, target_limit: 50 }',
+        'scrape_configs:',
+        '  - job_name: secure',
+        '    scheme: https',
+        '    label_limit: 20',
+        '    label_name_length_limit: 64',
+        '    label_value_length_limit: 256',
+        '    body_size_limit: 512KiB',
+        '    tls_config: { ca_file: /etc/ca.pem, cert_file: /etc/c.pem, key_file: /etc/k.pem, server_name: node-1, insecure_skip_verify: false }',
+        '    authorization: { credentials_file: /run/token }',
+        '  - job_name: basic',
+        '    basic_auth: { username: scraper, password_file: /run/pw }',
+      ].join('\n'),
+      'c.yml',
+    );
+    expect(settings.warnings).toEqual([]);
+    expect(settings.jobs[0]).toMatchObject({
+      labelLimit: 20, labelNameLengthLimit: 64, labelValueLengthLimit: 256, targetLimit: 50, bodySizeLimit: 512 * 1024,
+      http: {
+        tls: { ca: { file: '/etc/ca.pem' }, cert: { file: '/etc/c.pem' }, key: { file: '/etc/k.pem' }, serverName: 'node-1', insecureSkipVerify: false },
+        authorization: { type: 'Bearer', credentialsFile: '/run/token' },
+      },
+    });
+    expect(settings.jobs[1]).toMatchObject({ labelLimit: 30, bodySizeLimit: 10 * 1024 * 1024, http: { basicAuth: { username: 'scraper', passwordFile: '/run/pw' } } });
+  });
+
+  it('refuses contradictory credentials and sizes it cannot read', () => {
+    const issues = issuesOf(
+      [
+        'scrape_configs:',
+        '  - job_name: a',
+        '    body_size_limit: lots',
+        '    tls_config: { cert_file: /c.pem }',
+        '    basic_auth: { username: u, password: p, password_file: /pw }',
+      ].join('\n'),
+    );
+    expect(issues.map((i) => i.field).sort()).toEqual(['scrape_configs[0].basic_auth.password', 'scrape_configs[0].body_size_limit', 'scrape_configs[0].tls_config.key_file']);
+    const both = issuesOf(['scrape_configs:', '  - job_name: a', '    authorization: { credentials: t }', '    basic_auth: { username: u }'].join('\n'));
+    expect(both.map((i) => [i.field, i.message])).toEqual([['scrape_configs[0].authorization', 'at most one of basic_auth and authorization must be configured']]);
+  });
 });

@@ -7,7 +7,8 @@ import { TargetBuilder, hostOf } from './target';
 const job: ScrapeJob = {
   jobName: 'dcgm', intervalMs: 15_000, timeoutMs: 10_000, metricsPath: '/metrics', scheme: 'http', params: {},
   honorLabels: false, honorTimestamps: true, sampleLimit: 0, seriesLimit: 0, staticConfigs: [], fileSdConfigs: [],
-  relabelConfigs: [], metricRelabelConfigs: [],
+  relabelConfigs: [], metricRelabelConfigs: [], labelLimit: 0, labelNameLengthLimit: 0, labelValueLengthLimit: 0, targetLimit: 0,
+  bodySizeLimit: 0, http: {},
 };
 const [target] = new TargetBuilder(job).build([{ targets: ['gpu-node-1:9400'], labels: { rack: 'r1' }, source: 'static' }]).targets;
 const options: ScrapeOptions = { honorLabels: false, honorTimestamps: true, sampleLimit: 0, seriesLimit: 0, metricRules: [] };
@@ -134,3 +135,31 @@ describe('targets from target groups', () => {
     expect([hostOf('Node-1:9400'), hostOf('10.0.0.2'), hostOf('[fe80::1]:80')]).toEqual(['node-1', '10.0.0.2', 'fe80::1']);
   });
 });
+
+describe('label limits fail the scrape as in Prometheus', () => {
+  const limited = (o: Partial<ScrapeOptions>, samples: ScrapedSample[]) => scrape({ options: { ...options, ...o }, outcome: { ok: true, samples } });
+
+  it('label_limit counts every label of the series, __name__ and target labels included', () => {
+    // __name__, gpu, job, instance, rack = 5 labels
+    expect(limited({ labelLimit: 5 }, [util('0', 1)]).report.up).toBe(true);
+    const r = limited({ labelLimit: 4 }, [util('0', 1)]);
+    expect(r.report).toMatchObject({ up: false, error: 'label_limit exceeded (metric: DCGM_FI_DEV_GPU_UTIL, number of labels: 5, limit: 4)' });
+    expect(byName(r, 'DCGM_FI_DEV_GPU_UTIL')).toEqual([]);
+    expect(fromWireValue(byName(r, 'up')[0]!.samples[0]![1])).toBe(0);
+  });
+
+  it('label_name_length_limit and label_value_length_limit measure bytes', () => {
+    expect(limited({ labelNameLengthLimit: 8 }, [util('0', 1)]).report.up).toBe(true); // "instance" is 8
+    expect(limited({ labelNameLengthLimit: 7 }, [util('0', 1)]).report.error).toBe('label_name_length_limit exceeded (metric: DCGM_FI_DEV_GPU_UTIL, label name: instance, length: 8, limit: 7)');
+    const long = util('0', 1, { model: 'é'.repeat(10) }); // 20 bytes, 10 characters
+    expect(limited({ labelValueLengthLimit: 20 }, [long]).report.up).toBe(true);
+    expect(limited({ labelValueLengthLimit: 19 }, [long]).report.error).toBe(`label_value_length_limit exceeded (metric: DCGM_FI_DEV_GPU_UTIL, label name: model, value: "${'é'.repeat(10)}", length: 20, limit: 19)`);
+  });
+
+  it('the series of the previous scrape go stale when a limit fails the scrape', () => {
+    const first = limited({}, [util('0', 1)]);
+    const second = scrape({ options: { ...options, labelLimit: 2 }, outcome: { ok: true, samples: [util('0', 2)] }, previous: first.state });
+    expect(byName(second, 'DCGM_FI_DEV_GPU_UTIL').map((s) => isStaleNaN(fromWireValue(s.samples[0]![1])))).toEqual([true]);
+  });
+});
+

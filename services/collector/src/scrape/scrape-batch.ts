@@ -24,6 +24,34 @@ export interface ScrapeOptions {
   sampleLimit: number;
   seriesLimit: number;
   metricRules: readonly CompiledRule[];
+  /** Prometheus's label_limit, label_name_length_limit, label_value_length_limit (0 or absent: none). */
+  labelLimit?: number;
+  labelNameLengthLimit?: number;
+  labelValueLengthLimit?: number;
+}
+
+/**
+ * Prometheus's label limits on one series after metric relabelling: the first one broken fails
+ * the whole scrape (up=0), with Prometheus's message. Lengths are bytes, as Go's len().
+ */
+export function labelLimitError(labels: LabelSet, o: ScrapeOptions): string | undefined {
+  const metric = (labels.__name__ ?? '').slice(0, 50);
+  const names = Object.keys(labels);
+  if (o.labelLimit && names.length > o.labelLimit) return `label_limit exceeded (metric: ${metric}, number of labels: ${names.length}, limit: ${o.labelLimit})`;
+  if (!o.labelNameLengthLimit && !o.labelValueLengthLimit) return undefined;
+  for (const name of names) {
+    if (name === '__name__') continue;
+    const nameLen = Buffer.byteLength(name);
+    if (o.labelNameLengthLimit && nameLen > o.labelNameLengthLimit) {
+      return `label_name_length_limit exceeded (metric: ${metric}, label name: ${name.slice(0, 50)}, length: ${nameLen}, limit: ${o.labelNameLengthLimit})`;
+    }
+    const value = labels[name]!;
+    const valueLen = Buffer.byteLength(value);
+    if (o.labelValueLengthLimit && valueLen > o.labelValueLengthLimit) {
+      return `label_value_length_limit exceeded (metric: ${metric}, label name: ${name.slice(0, 50)}, value: ${JSON.stringify(value.slice(0, 50))}, length: ${valueLen}, limit: ${o.labelValueLengthLimit})`;
+    }
+  }
+  return undefined;
 }
 
 /** What the next scrape needs to know: the series this target had, by key. */
@@ -99,6 +127,8 @@ export function buildScrapeBatch(input: ScrapeInput): ScrapeResult {
       const labels = relabel(mergeTargetLabels(sample, target.labels, options.honorLabels), options.metricRules);
       if (!labels || !labels.__name__) continue;
       samplesPostRelabel++;
+      const limitError = error === undefined ? labelLimitError(labels, options) : undefined;
+      if (limitError !== undefined) error = limitError;
       const key = labelsKey(labels);
       const explicit = options.honorTimestamps && sample.timestampMs !== undefined;
       const ts = explicit ? (sample.timestampMs as number) : startMs;
@@ -110,7 +140,9 @@ export function buildScrapeBatch(input: ScrapeInput): ScrapeResult {
       }
       accepted.set(key, { labels, samples: [[ts, toWireValue(sample.value)]], tracked: !explicit });
     }
-    if (options.sampleLimit > 0 && samplesPostRelabel > options.sampleLimit) {
+    if (error !== undefined) {
+      accepted.clear();
+    } else if (options.sampleLimit > 0 && samplesPostRelabel > options.sampleLimit) {
       error = `sample_limit exceeded: ${samplesPostRelabel} samples > ${options.sampleLimit}`;
       accepted.clear();
     } else if (options.seriesLimit > 0 && accepted.size > options.seriesLimit) {

@@ -5,7 +5,7 @@ import type { BatchPublisher } from '../ingest/batch.publisher';
 import { parseBody } from '../ingest/exposition';
 import type { CollectorMetrics } from '../metrics';
 import { buildEndOfTargetBatch, buildScrapeBatch, EMPTY_STATE, type ScrapeOptions, type ScrapeOutcome, type ScrapeReport, type TargetScrapeState } from './scrape-batch';
-import { fetchExposition } from './scrape.client';
+import { fetchExposition, type FetchOptions } from './scrape.client';
 import type { ScrapeTarget } from './target';
 
 export interface ScrapeLoopDeps {
@@ -14,6 +14,10 @@ export interface ScrapeLoopDeps {
   metrics: CollectorMetrics;
   clock: Clock;
   logger: Logger;
+  /** TLS, credentials and body size limit of the job. */
+  fetch?: FetchOptions;
+  /** A reason every scrape of the job fails without asking the target (target_limit exceeded). */
+  forcedError?: () => string | undefined;
 }
 
 export interface TargetStatus {
@@ -81,7 +85,9 @@ export class ScrapeLoop {
     const t0 = performance.now();
     let outcome: ScrapeOutcome;
     try {
-      const fetched = await fetchExposition(this.target.url, this.timeoutMs);
+      const forced = this.deps.forcedError?.();
+      if (forced !== undefined) throw new Error(forced);
+      const fetched = await fetchExposition(this.target.url, this.timeoutMs, this.deps.fetch);
       const parsed = parseBody(fetched.body, fetched.contentType);
       if (parsed.errors.length > 0) {
         metrics.parseErrors.inc({ source: 'scrape' }, parsed.errors.length);

@@ -18,6 +18,8 @@ interface JobRuntime {
   fileGroups: TargetGroup[][];
   watchers: FileSdWatcher[];
   loops: Map<string, ScrapeLoop>;
+  /** Set while the job has more targets than its target_limit: every scrape of it fails. */
+  forcedError: string | undefined;
 }
 
 /**
@@ -61,11 +63,21 @@ export class ScrapeManager implements OnApplicationBootstrap, OnModuleDestroy {
     const rt: JobRuntime = {
       job,
       builder: new TargetBuilder(job),
-      options: { honorLabels: job.honorLabels, honorTimestamps: job.honorTimestamps, sampleLimit: job.sampleLimit, seriesLimit: job.seriesLimit, metricRules: compileRules(job.metricRelabelConfigs) },
+      options: {
+        honorLabels: job.honorLabels,
+        honorTimestamps: job.honorTimestamps,
+        sampleLimit: job.sampleLimit,
+        seriesLimit: job.seriesLimit,
+        metricRules: compileRules(job.metricRelabelConfigs),
+        labelLimit: job.labelLimit,
+        labelNameLengthLimit: job.labelNameLengthLimit,
+        labelValueLengthLimit: job.labelValueLengthLimit,
+      },
       staticGroups: job.staticConfigs.map((sc, i) => ({ targets: sc.targets, labels: sc.labels, source: `static_configs[${i}]` })),
       fileGroups: [],
       watchers: [],
       loops: new Map(),
+      forcedError: undefined,
     };
     this.jobs.set(job.jobName, rt);
     job.fileSdConfigs.forEach((fsd, i) => {
@@ -95,7 +107,19 @@ export class ScrapeManager implements OnApplicationBootstrap, OnModuleDestroy {
         removed.push(loop);
       }
     }
-    const deps = { cluster: this.settings.cluster, publisher: this.publisher, metrics: this.metrics, clock: this.clock, logger: this.logger };
+    // As Prometheus: past target_limit the targets are kept but every scrape fails (up=0) until it fits again.
+    const limit = rt.job.targetLimit;
+    rt.forcedError = limit > 0 && wanted.size > limit ? `target_limit exceeded (number of targets: ${wanted.size}, limit: ${limit})` : undefined;
+    if (rt.forcedError) this.logger.error({ job: rt.job.jobName, targets: wanted.size, limit }, 'target_limit exceeded');
+    const deps = {
+      cluster: this.settings.cluster,
+      publisher: this.publisher,
+      metrics: this.metrics,
+      clock: this.clock,
+      logger: this.logger,
+      fetch: { bodySizeLimit: rt.job.bodySizeLimit, http: rt.job.http },
+      forcedError: () => rt.forcedError,
+    };
     for (const [key, target] of wanted) {
       if (rt.loops.has(key)) continue;
       const loop = new ScrapeLoop(target, rt.job.intervalMs, rt.job.timeoutMs, rt.options, deps);
