@@ -181,6 +181,13 @@ export class Allocator {
     let cost = 0n;
     for (const p of pieces) cost += pieceCost(p, p.fromMs, p.toMs);
 
+    // The common case — one price and placement over the whole window — has a prefix-sum form.
+    const only = pieces.length === 1 ? (pieces[0] as Piece) : undefined;
+    if (this.opts.method === 'time-share' && only && only.fromMs <= ws && only.toMs >= we) {
+      const fast = timeShareClaims(reqs, ws, we, only.gpus);
+      if (fast) return this.finish(instance, ws, we, pool, idlePolicy, currency, cost, reqs, fast.claims, fast.gpuMs, pieces);
+    }
+
     // Segment boundaries: every point where a price, a placement or the set of running requests changes.
     const cuts = new Set<number>([ws, we]);
     for (const p of pieces) cuts.add(p.fromMs).add(p.toMs);
@@ -265,6 +272,24 @@ export class Allocator {
       }
     }
 
+    return this.finish(instance, ws, we, pool, idlePolicy, currency, cost, reqs, claims, gpuMs, pieces);
+  }
+
+  /** Splits the window cost over the claims (the last one is idle) and builds the lines. */
+  private finish(
+    instance: string,
+    ws: number,
+    we: number,
+    pool: { name: string; owner: string },
+    idlePolicy: IdlePolicy,
+    currency: string,
+    cost: bigint,
+    reqs: readonly CostRequest[],
+    claims: Rational[],
+    gpuMs: number[],
+    pieces: readonly Piece[],
+  ): WindowAllocation {
+    const n = reqs.length;
     const parts = largestRemainderRational(cost, claims);
     const idleShare = new Array<bigint>(n).fill(0n);
     let idleLeft = parts[n] as bigint;
@@ -382,4 +407,60 @@ export function allocate(
   }
   windows.sort((a, b) => a.windowStartMs - b.windowStartMs || cmp(a.instance, b.instance));
   return { windows, skipped };
+}
+
+function gcdN(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * Time-share claims of one window under one price and placement, in O(n log n): with L the lcm
+ * of the running counts, F(t) = Σ d·L/n(t) up to t is an integer step function, and a request's
+ * claim is F(its end) − F(its start). Claims are in units of 1/L ms (idle last); undefined when
+ * the integers would leave the exactly representable range (the caller then takes the general path).
+ */
+function timeShareClaims(reqs: readonly CostRequest[], ws: number, we: number, gpus: number): { claims: Rational[]; gpuMs: number[] } | undefined {
+  const n = reqs.length;
+  const starts = reqs.map((r) => Math.max(r.startMs, ws));
+  const ends = reqs.map((r) => Math.min(r.endMs, we));
+  const pts = [...new Set([ws, we, ...starts, ...ends])].sort((a, b) => a - b);
+  const ss = [...starts].sort((a, b) => a - b);
+  const es = [...ends].sort((a, b) => a - b);
+  const counts = new Array<number>(pts.length - 1);
+  let si = 0;
+  let ei = 0;
+  let L = 1;
+  for (let k = 0; k + 1 < pts.length; k++) {
+    const t = pts[k] as number;
+    while (si < n && (ss[si] as number) <= t) si++;
+    while (ei < n && (es[ei] as number) <= t) ei++;
+    const c = si - ei;
+    counts[k] = c;
+    if (c > 1) {
+      L = (L / gcdN(L, c)) * c;
+      if (L * (we - ws) > Number.MAX_SAFE_INTEGER) return undefined;
+    }
+  }
+  const F = new Map<number, number>();
+  let acc = 0;
+  let idle = 0;
+  F.set(pts[0] as number, 0);
+  for (let k = 0; k + 1 < pts.length; k++) {
+    const d = (pts[k + 1] as number) - (pts[k] as number);
+    const c = counts[k] as number;
+    if (c === 0) idle += d * L;
+    else acc += (d * L) / c;
+    F.set(pts[k + 1] as number, acc);
+  }
+  const claims = new Array<Rational>(n + 1);
+  const gpuMs = new Array<number>(n + 1);
+  for (let i = 0; i < n; i++) {
+    const c = (F.get(ends[i] as number) as number) - (F.get(starts[i] as number) as number);
+    claims[i] = { num: BigInt(c), den: 1n };
+    gpuMs[i] = (c * gpus) / L;
+  }
+  claims[n] = { num: BigInt(idle), den: 1n };
+  gpuMs[n] = (idle * gpus) / L;
+  return { claims, gpuMs };
 }

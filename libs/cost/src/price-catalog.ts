@@ -110,6 +110,8 @@ export function microPerGpuHour(e: PriceEntryInput): Rational {
 
 export class PriceCatalog {
   private readonly bySeries = new Map<string, PriceEntry[]>();
+  /** Selector → its series; allocation asks the same question for every window. */
+  private readonly resolved = new Map<string, PriceEntry[]>();
 
   constructor(readonly entries: readonly PriceEntry[]) {
     for (const e of entries) {
@@ -126,6 +128,15 @@ export class PriceCatalog {
 
   /** The one series a selector picks; none or several (with a price at some time) is an error. */
   private series(sel: PriceSelector): PriceEntry[] {
+    const key = seriesKeyOf(sel);
+    const hit = this.resolved.get(key);
+    if (hit) return hit;
+    const found = this.match(sel);
+    this.resolved.set(key, found);
+    return found;
+  }
+
+  private match(sel: PriceSelector): PriceEntry[] {
     const matches: PriceEntry[][] = [];
     for (const list of this.bySeries.values()) {
       const first = list[0];
