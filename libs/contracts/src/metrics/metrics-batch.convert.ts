@@ -105,6 +105,7 @@ export function toMetricsBatchV2(b: MetricsBatchV1): MetricsBatchV2 {
     ...(sameTime ? { timestampMs: first ?? b.scrapedAtMs } : { timestamps: times.toString('base64') }),
     values: values.toString('base64'),
     ...(b.metadata === undefined ? {} : { metadata: b.metadata }),
+    ...(b.exemplars === undefined ? {} : { exemplars: b.exemplars }),
   };
 }
 
@@ -144,5 +145,6 @@ export function toMetricsBatchV1(b: MetricsBatchV2): MetricsBatchV1 {
     scrapedAtMs: b.scrapedAtMs,
     series,
     ...(b.metadata === undefined ? {} : { metadata: b.metadata }),
+    ...(b.exemplars === undefined ? {} : { exemplars: b.exemplars }),
   };
 }

@@ -29,6 +29,21 @@ export const metricMetadataSchema = z.object({
   unit: z.string().optional(),
 });
 
+/**
+ * An exemplar attached to one series of the batch (OpenMetrics: a counter's `_total` or a histogram's
+ * `_bucket` line): the observation it stands for, with the labels that link it elsewhere —
+ * `trace_id`, or `request_id` for tracing's latency buckets. `series` indexes the batch's `series`
+ * (the same order in v1 and v2). Optional: producers and consumers that know nothing of exemplars
+ * stay on v1 / v2 unchanged.
+ */
+export const metricsBatchExemplarSchema = z.object({
+  series: z.number().int().min(0),
+  labels: z.record(z.string(), z.string()),
+  value: z.number(),
+  /** ms since epoch; the sample's time when the exposition gave none. */
+  timestampMs: z.number().int(),
+});
+
 export const metricsBatchV1Schema = z.object({
   batchId: z.string().min(1),
   source: z.enum(['scrape', 'import', 'remote_write', 'agent', 'recording_rule', 'tracing']),
@@ -39,8 +54,10 @@ export const metricsBatchV1Schema = z.object({
   scrapedAtMs: z.number().int(),
   series: z.array(metricsBatchSeriesSchema),
   metadata: z.array(metricMetadataSchema).optional(),
+  exemplars: z.array(metricsBatchExemplarSchema).optional(),
 });
 
+export type MetricsBatchExemplar = z.infer<typeof metricsBatchExemplarSchema>;
 export type MetricsBatchV1 = z.infer<typeof metricsBatchV1Schema>;
 export type MetricsBatchSeries = z.infer<typeof metricsBatchSeriesSchema>;
 export type MetricMetadata = z.infer<typeof metricMetadataSchema>;

@@ -130,6 +130,7 @@ describe('metrics batch v2', () => {
       [{ counts: [1, 1] }, 'counts: 2 counts for 1 series'],
       [{ timestamps: good.values }, 'timestampMs: exactly one of timestampMs and timestamps'],
       [{ values: '!!!!!!!!!!!=' }, 'values: not base64'],
+      [{ exemplars: [{ series: 1, labels: { trace_id: 'x' }, value: 1, timestampMs: 1 }] }, 'exemplars.0.series: no series 1 in a batch of 1'],
     ];
     for (const [patch, reason] of cases) {
       const body = JSON.stringify(cloudEvent({ type: EVENT_TYPES.metricsBatchV2, source: '/x', data: { ...good, ...patch } }));
@@ -138,3 +139,22 @@ describe('metrics batch v2', () => {
     }
   });
 });
+
+describe('exemplars in the batch (optional field of v1 and v2)', () => {
+  it('travel with their series through v1 → v2 → v1', () => {
+    const v1: MetricsBatchV1 = {
+      batchId: 'e', source: 'tracing', cluster: 'c', node: 'n', target: { job: 'j', instance: 'i' }, scrapedAtMs: 60_000,
+      series: [
+        { labels: { __name__: 'lat_bucket', le: '0.5' }, samples: [[60_000, 3]] },
+        { labels: { __name__: 'lat_bucket', le: '+Inf' }, samples: [[60_000, 4]] },
+      ],
+      exemplars: [{ series: 1, labels: { request_id: 'req-9' }, value: 2.25, timestampMs: 59_000 }],
+    };
+    const v2 = toMetricsBatchV2(v1);
+    expect(metricsBatchV2Schema.parse(JSON.parse(JSON.stringify(v2))).exemplars).toEqual(v1.exemplars);
+    const back = toMetricsBatchV1(v2);
+    expect(back.exemplars).toEqual(v1.exemplars);
+    expect(back.series[back.exemplars![0]!.series]!.labels.le).toBe('+Inf');
+  });
+});
+

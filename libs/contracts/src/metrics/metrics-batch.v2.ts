@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_TYPES } from '../subjects';
-import { metricMetadataSchema, metricsBatchV1Schema } from './metrics-batch.v1';
+import { metricMetadataSchema, metricsBatchExemplarSchema, metricsBatchV1Schema } from './metrics-batch.v1';
 import { base64Length } from './packed-float64';
 
 /**
@@ -47,6 +47,7 @@ export const metricsBatchV2Schema = z
     timestamps: base64Schema.optional(),
     values: base64Schema,
     metadata: z.array(metricMetadataSchema).optional(),
+    exemplars: z.array(metricsBatchExemplarSchema).optional(),
   })
   .superRefine((b, ctx) => {
     if (b.counts !== undefined && b.counts.length !== b.series.length) {
@@ -61,6 +62,9 @@ export const metricsBatchV2Schema = z
       ctx.addIssue({ code: 'custom', path: ['timestamps'], message: `not ${total} float64 values` });
     }
     if (b.values.length !== base64Length(total)) ctx.addIssue({ code: 'custom', path: ['values'], message: `not ${total} float64 values` });
+    b.exemplars?.forEach((e, i) => {
+      if (e.series >= b.series.length) ctx.addIssue({ code: 'custom', path: ['exemplars', i, 'series'], message: `no series ${e.series} in a batch of ${b.series.length}` });
+    });
   });
 
 export type MetricsBatchV2 = z.infer<typeof metricsBatchV2Schema>;

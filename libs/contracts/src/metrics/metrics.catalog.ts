@@ -10,7 +10,7 @@ export const METRICS_EVENTS: PublicEvent[] = [
   {
     type: EVENT_TYPES.metricsBatch,
     title: 'Metrics batch (v1)',
-    description: 'One scrape or push of one target: its samples with labels and values, metadata, the end of staleness.',
+    description: 'One scrape or push of one target: its samples with labels and values, metadata, exemplars, the end of staleness.',
     stream: 'metrics',
     subject: 'aw.metrics.v1.samples.{cluster}.{node}',
     subjectTokens: samplesTokens,
@@ -23,7 +23,7 @@ export const METRICS_EVENTS: PublicEvent[] = [
   {
     type: EVENT_TYPES.metricsBatchV2,
     title: 'Metrics batch (v2, packed)',
-    description: 'The same batch with labels once per series and values packed as base64 float64 arrays.',
+    description: 'The same batch with labels once per series and values packed as base64 float64 arrays; metadata and exemplars as in v1.',
     stream: 'metrics',
     subject: 'aw.metrics.v1.samples.{cluster}.{node}',
     subjectTokens: samplesTokens,
