@@ -19,13 +19,17 @@ describe('agent delivery: NATS away and back', () => {
     await nats.dispose();
   });
 
+  // AGENT_TEST_OUTAGE_MS=60000 AGENT_TEST_INTERVAL_MS=1000 runs the case (a minute at 1 s); the default is short.
+  const outageMs = Number(process.env.AGENT_TEST_OUTAGE_MS ?? 2500);
+  const intervalMs = process.env.AGENT_TEST_INTERVAL_MS ?? '200';
+
   it('loses nothing while NATS is stopped at a short interval, and replays in order when it returns', async () => {
     const namespace = testNamespace();
     const spool = tempDir('agent-spool-');
     const agent = await startAgent('h100x8', {
       NATS_URL: nats.url,
       NATS_NAMESPACE: namespace,
-      AGENT_INTERVAL_MS: '200',
+      AGENT_INTERVAL_MS: intervalMs,
       AGENT_SPOOL_DIR: spool,
     });
     try {
@@ -33,8 +37,10 @@ describe('agent delivery: NATS away and back', () => {
       await eventually(async () => ((await registry.value('arcwatch_agent_published_total', { kind: 'batch' })) >= 3 ? true : undefined), 20_000, 'first batches');
 
       await nats.kill();
+      const killedAt = Date.now();
       // Several intervals with NATS gone: the batches go to the spool.
-      await eventually(() => (agent.delivery.spool.stats().pendingRecords >= 10 ? true : undefined), 20_000, 'spooled batches');
+      await eventually(() => (agent.delivery.spool.stats().pendingRecords >= 10 ? true : undefined), 20_000 + outageMs, 'spooled batches');
+      await new Promise((r) => setTimeout(r, Math.max(0, outageMs - (Date.now() - killedAt))));
 
       await nats.restart();
       await eventually(() => (agent.delivery.spool.stats().pendingRecords === 0 && agent.delivery.connected() ? true : undefined), 30_000, 'spool replayed');
@@ -54,7 +60,7 @@ describe('agent delivery: NATS away and back', () => {
     expect(new Set(stored.map((b) => b.batchId)).size).toBe(built);
     for (let i = 1; i < stored.length; i++) expect(stored[i]!.scrapedAtMs).toBeGreaterThan(stored[i - 1]!.scrapedAtMs);
     fs.rmSync(spool, { recursive: true, force: true });
-  }, 120_000);
+  }, 120_000 + outageMs * 2);
 
   it('drops the oldest batches when the spool is full, says so in its metrics and logs, and delivers the rest in order', async () => {
     const port = await freePort();
