@@ -41,10 +41,10 @@ export class EscalationRepository {
     return rows.map((r) => r.state);
   }
 
-  /** States still running (for resolution by time). */
+  /** States not resolved yet, exhausted ones included: their incident still has to close. */
   async running(): Promise<EscalationState[]> {
     const { rows } = await this.pool.query<{ state: EscalationState }>(
-      `SELECT state FROM ${this.t} WHERE state->>'status' IN ('active', 'acknowledged')`,
+      `SELECT state FROM ${this.t} WHERE state->>'status' IN ('active', 'acknowledged', 'exhausted')`,
     );
     return rows.map((r) => r.state);
   }

@@ -64,7 +64,7 @@ export class EscalationService {
       if (firing && policy && (!prev || prev.episode !== a.startsAt.toISOString() || prev.status === 'resolved')) {
         if (prev && prev.episode === a.startsAt.toISOString()) continue;
         await this.step(a.fingerprint, (s) => start(s, a.fingerprint, a.startsAt.toISOString(), policy, now), 'started');
-      } else if (!firing && prev && (prev.status === 'active' || prev.status === 'acknowledged')) {
+      } else if (!firing && prev && prev.status !== 'resolved') {
         const p = this.policyNamed(prev.policy);
         if (p) await this.step(a.fingerprint, (s) => (s ? resolve(s, p) : undefined), 'resolved');
       }

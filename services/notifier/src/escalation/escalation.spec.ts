@@ -91,3 +91,13 @@ describe('escalation (Given / When / Then)', () => {
     expect(parseTimerJobId('esc-nothex-e1-c0-l1')).toBeUndefined();
   });
 });
+
+describe('escalation that ran out of levels', () => {
+  it('still resolves the incident when the alert ends', () => {
+    const single = { ...policy, repeat: 0, levels: [policy.levels[0]] };
+    let d = start(undefined, FP, 'e1', single, at(0));
+    d = due(d.state, timerOf(d), single, true, at(0));
+    expect(d.state.status).toBe('exhausted');
+    expect(resolve(d.state, single).actions).toEqual([{ kind: 'resolve', targets: ['pd-primary'] }]);
+  });
+});
