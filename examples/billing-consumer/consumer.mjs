@@ -17,7 +17,7 @@ const { values: opts } = parseArgs({
     stream: { type: 'string', default: 'AW_COST' },
     subject: { type: 'string', default: 'aw.cost.v1.>' },
     schemas: { type: 'string', default: path.join(path.dirname(new URL(import.meta.url).pathname), '../../docs/events/schemas') },
-    count: { type: 'string' },
+    count: { type: 'string' }, // stop after this many messages of the stream (any type)
     'idle-ms': { type: 'string' },
   },
 });
@@ -73,13 +73,21 @@ for await (const m of messages) {
     event = JSON.parse(new TextDecoder().decode(m.data));
   } catch {
     console.error(`${m.subject}: not JSON, skipped`);
+    if (++seen >= limit) break;
     continue;
   }
+  seen++;
   const schema = schemas.get(event.type);
-  if (!schema) continue; // budget events and future types: not part of the bill
+  const billable = event.type === 'io.arcwatch.cost.allocated.v1' || event.type === 'io.arcwatch.cost.reconciled.v1';
+  if (!schema || !billable) {
+    // Budget events and types this example does not know are not part of the bill.
+    if (seen >= limit) break;
+    continue;
+  }
   const problems = check(schema, event);
   if (problems.length > 0) {
     console.error(`${m.subject} ${event.id}: does not match ${event.type}: ${problems.slice(0, 3).join('; ')}`);
+    if (seen >= limit) break;
     continue;
   }
   const d = event.data;
@@ -93,7 +101,7 @@ for await (const m of messages) {
   const total = totals().get(`${d.tenant} ${d.currency}`) ?? 0n;
   const label = d.status === 'final' ? 'final   ' : 'estimate';
   console.log(`${d.periodStart} ${d.tenant.padEnd(14)} ${d.kind.padEnd(12)} ${label} ${d.amount.padStart(12)} ${d.currency}  bill ${money(total).padStart(12)} ${d.currency}`);
-  if (++seen >= limit) break;
+  if (seen >= limit) break;
 }
 clearTimeout(idleTimer);
 console.log('--- bill');

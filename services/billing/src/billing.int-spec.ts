@@ -109,6 +109,11 @@ describe('billing service (NATS + Postgres)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'aw-billing-'));
   const inventoryFile = path.join(dir, 'inventory.yaml');
   writeFileSync(inventoryFile, INVENTORY);
+  const budgetsFile = path.join(dir, 'budgets.yaml');
+  writeFileSync(
+    budgetsFile,
+    'budgets:\n  - { id: acme-daily, tenant: acme, period: day, money: "1.00", currency: USD }\n  - { id: globex-tokens, tenant: globex, period: day, tokens: 100 }\n',
+  );
   const runs: Run[] = [];
 
   async function start(): Promise<Run> {
@@ -116,6 +121,7 @@ describe('billing service (NATS + Postgres)', () => {
     const ns = testNamespace();
     const config = testConfig(db.url, ns, {
       BILLING_INVENTORY_FILE: inventoryFile,
+      BILLING_BUDGETS_FILE: budgetsFile,
       BILLING_PRICES_FILE: path.join(REPO_ROOT, 'infra/billing/prices.yaml'),
       BILLING_LATENESS_SECONDS: '0',
       BILLING_DEFAULT_POOL_OWNER: 'ops',
@@ -290,7 +296,9 @@ describe('billing service (NATS + Postgres)', () => {
   });
 
   it('examples/billing-consumer (nats.js and the JSON Schemas only) prints the running bill, final figures replacing estimates', async () => {
-    const all = (await readStream(first.bus, 'aw.cost.v1.')).length;
+    const stored = await readStream(first.bus, 'aw.cost.v1.');
+    const all = stored.length;
+    const bill = stored.filter((m) => m.subject.startsWith('aw.cost.v1.allocated.') || m.subject.startsWith('aw.cost.v1.reconciled.')).length;
     const r = spawnSync(
       'node',
       [
@@ -303,12 +311,29 @@ describe('billing service (NATS + Postgres)', () => {
     );
     expect(r.stderr).toBe('');
     const out = r.stdout.trim().split('\n');
-    expect(out.filter((l) => / (estimate|final) /.test(l))).toHaveLength(all);
-    const bill = Object.fromEntries(out.slice(out.indexOf('--- bill') + 1).map((l) => l.trim().split(/\s+/)).map(([t, a]) => [t, a]));
+    expect(out.filter((l) => / (estimate|final) /.test(l))).toHaveLength(bill);
+    const totals = Object.fromEntries(out.slice(out.indexOf('--- bill') + 1).map((l) => l.trim().split(/\s+/)).map(([t, a]) => [t, a]));
     // acme: w0 and w1 reconciled to half (0.250352 + 0.273111); globex: r2, r6, r6 halves
     // (0.182074 + 0.273111 + 0.136555); the third-window share of the discovered instance stays an estimate.
-    expect(bill.acme).toBe('0.523463');
-    expect(bill.globex).toBe('0.591740');
-    expect(bill.zeta).toBe('0.273111');
+    expect(totals.acme).toBe('0.523463');
+    expect(totals.globex).toBe('0.591740');
+    expect(totals.zeta).toBe('0.273111');
+  });
+
+  it('budgets: exceeded once per period when the allocated spend or tokens go over, and a forecast', async () => {
+    const events = (await readStream(first.bus, 'aw.cost.v1.budget.')).map((m) => ({ subject: m.subject, e: JSON.parse(m.raw) as { type: string; data: Record<string, unknown> } }));
+    const exceeded = events.filter((x) => x.e.type === 'io.arcwatch.cost.budget.exceeded.v1').map((x) => [x.subject, x.e.data.budgetId, x.e.data.spent, x.e.data.exceededAt]);
+    // acme: 0.500704 (w0) + 0.546222 (w1) = 1.046926 > 1.00 in the window starting at 60 s;
+    // globex: r2 ended at 40 s with 100 + 50 tokens > 100; r6 adds 150 by 130 s.
+    expect(exceeded.sort()).toEqual([
+      ['aw.cost.v1.budget.exceeded.acme', 'acme-daily', '1.046926', at(60)],
+      ['aw.cost.v1.budget.exceeded.globex', 'globex-tokens', '300', at(40)],
+    ]);
+    const acmeForecast = events.find((x) => x.e.type === 'io.arcwatch.cost.budget.forecast.v1' && x.e.data.budgetId === 'acme-daily');
+    // As of 180 s: 1.046926 over 180 s of a 24 h day → × 480 = 502.52448 (linear); no whole day seen yet.
+    expect(acmeForecast?.e.data).toMatchObject({ asOf: at(180), spent: '1.046926', forecastLinear: '502.52448', seasonalBasis: 'linear', overLimit: true });
+    // A second pass decides nothing new.
+    await first.app.get(AllocationWorker).runOnce();
+    expect(await readStream(first.bus, 'aw.cost.v1.budget.')).toHaveLength(events.length);
   });
 });

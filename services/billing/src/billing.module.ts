@@ -3,6 +3,7 @@ import { RuntimeModule, type Clock, type Logger } from '@arcwatch/runtime';
 import { AllocationConsumer } from './allocation/allocation.consumer';
 import { AllocationService } from './allocation/allocation.service';
 import { AllocationWorker } from './allocation/allocation.worker';
+import { BudgetsService } from './budgets/budgets.service';
 import { BILLING_CONFIG, type BillingConfig } from './config';
 import { billingMigrations } from './database/billing.migrations';
 import { InvoicesController } from './invoices/invoices.controller';
@@ -43,6 +44,7 @@ export class BillingModule {
         BillingMetrics,
         billingOutboxRelayProvider,
         PricesService,
+        BudgetsService,
         AllocationService,
         AllocationWorker,
         AllocationConsumer,

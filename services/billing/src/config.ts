@@ -12,6 +12,8 @@ export const billingEnv = {
   ...dbSchemaEnv('BILLING', 'billing'),
   pricesFile: ['BILLING_PRICES_FILE', z.string().min(1).default('infra/billing/prices.yaml')],
   inventoryFile: ['BILLING_INVENTORY_FILE', env.optionalText],
+  /** Budgets and quotas (libs/cost budgets YAML); evaluated as windows close. */
+  budgetsFile: ['BILLING_BUDGETS_FILE', env.optionalText],
   windowSeconds: ['BILLING_WINDOW_SECONDS', z.coerce.number().int().min(1).max(3600).default(60)],
   /** A window is allocated once the requests seen have ended this long after it (late requests wait). */
   latenessSeconds: ['BILLING_LATENESS_SECONDS', z.coerce.number().int().min(0).default(10)],

@@ -17,6 +17,7 @@ import { enqueueOutbox } from '@arcwatch/outbox';
 import { CLOCK, PG_POOL, type Clock } from '@arcwatch/runtime';
 import { BILLING_CONFIG, type BillingConfig } from '../config';
 import { BillingMetrics } from '../metrics';
+import { BudgetsService } from '../budgets/budgets.service';
 import { PricesService } from '../prices/prices.service';
 import { AllocationRepository, type DiscoveredInstance } from './allocation.repository';
 
@@ -42,6 +43,7 @@ export class AllocationService {
     @Inject(BILLING_CONFIG) private readonly config: BillingConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly prices: PricesService,
+    private readonly budgets: BudgetsService,
     private readonly metrics: BillingMetrics,
   ) {
     this.repo = new AllocationRepository(config.dbSchema);
@@ -127,7 +129,8 @@ export class AllocationService {
       if (watermark === null) return 0;
       const w = this.windowMs;
       const target = windowStart(Math.min(watermark, this.clock.now()) - this.config.latenessSeconds * 1000, w);
-      let closed = await this.repo.progress(db, 'closed_until');
+      const previous = await this.repo.progress(db, 'closed_until');
+      let closed = previous;
       if (closed === null) {
         const first = await this.repo.earliestStart(db);
         if (first === null) return 0;
@@ -163,6 +166,7 @@ export class AllocationService {
         })),
       );
       await this.repo.raiseProgress(db, 'closed_until', upto);
+      await this.budgets.afterClose(db, previous, upto);
       this.metrics.inc('windows_allocated', windows.length);
       return Math.max(windows.length, 1);
     });

@@ -125,6 +125,12 @@ export const billingMigrations: Migration[] = [
         PRIMARY KEY (import_id, line_no)
       );
 
+      -- Budget events decided once each (exceeded per budget and period, forecasts per as-of hour).
+      CREATE TABLE ${s}.budget_events (
+        event_id   text PRIMARY KEY,
+        decided_at timestamptz NOT NULL
+      );
+
       CREATE TABLE ${s}.reconciliations (
         import_id text PRIMARY KEY,
         run_at    timestamptz NOT NULL,
