@@ -55,7 +55,10 @@ describe('console API: tenant scope on every route, services away, first admin',
     standIns.billing = await startStandIn((r) => {
       if (r.path === '/api/v1/reports/cost') return { body: { by: ['tenant'], items: [{ tenant: 'acme', amount: '1.500000' }, { tenant: 'globex', amount: '9.000000' }] } };
       if (r.path === '/api/v1/reports/explain') return { body: { tenant: r.query.tenant, amount: '1.500000', instances: [] } };
-      if (r.path.startsWith('/api/v1/reports/requests/')) return { body: { requestId: r.path.split('/').pop(), amount: '0.000420', currency: 'USD', method: 'token-weighted', windows: [] } };
+      if (r.path.startsWith('/api/v1/reports/requests/')) {
+        const sharedWith = [{ requestId: 'req-globex-1', tenant: 'globex' }, { requestId: 'req-acme-2', tenant: 'acme' }];
+        return { body: { requestId: r.path.split('/').pop(), amount: '0.000420', currency: 'USD', method: 'time-share', windows: [{ window: '2026-12-03T10:00:00.000Z', amount: '0.000420', sharedWith }] } };
+      }
       if (r.path === '/api/v1/reports/idle' || r.path === '/api/v1/reports/token-cost') return { body: { items: [] } };
       if (r.path === '/api/v1/prices') return { body: { items: [] } };
       return undefined;
@@ -67,7 +70,7 @@ describe('console API: tenant scope on every route, services away, first admin',
       }
       if (r.path === '/api/v2/silences' && r.method === 'POST') return { body: { silenceID: 'new-silence' } };
       if (/\/escalation$/.test(r.path)) return { body: { acknowledgedAt: r.path.includes('fp-acme') ? '2026-12-03T10:05:00Z' : null, acknowledgedBy: 'oncall', escalation: null } };
-      if (/\/acknowledge$/.test(r.path)) return { body: { acknowledged: true } };
+      if (/\/acknowledge$/.test(r.path)) return { body: { acknowledged: true, escalation: r.path.includes('fp-acme') ? { level: 1 } : null } };
       if (r.path === '/api/v2/status') return { body: { config: { original: 'route: {}' } } };
       return undefined;
     });
@@ -154,6 +157,10 @@ describe('console API: tenant scope on every route, services away, first admin',
     const own = await get('/api/console/requests/req-acme-1', tokens.acmeViewer);
     expect(own.statusCode).toBe(200);
     expect(own.json()).toMatchObject({ request: { requestId: 'req-acme-1', tenant: 'acme' }, cost: { allocation: { amount: '0.000420' } }, gpus: { series: [{ field: 'utilization' }, { field: 'power' }] } });
+    // The GPU windows it shared: the other tenant's request is neither named nor attributed.
+    expect(own.json().cost.allocation.windows).toEqual([{ window: '2026-12-03T10:00:00.000Z', amount: '0.000420', sharedWith: [{ requestId: 'req-acme-2', tenant: 'acme' }], sharedWithOtherTenants: 1 }]);
+    expect(JSON.stringify(own.json())).not.toContain('globex');
+    expect((await get('/api/console/requests/req-acme-1', tokens.admin)).json().cost.allocation.windows[0].sharedWith).toHaveLength(2);
     expect((await get('/api/console/requests/no-such', tokens.admin)).statusCode).toBe(404);
   });
 
@@ -198,6 +205,8 @@ describe('console API: tenant scope on every route, services away, first admin',
     const forwarded = [...standIns.notifier.received].reverse().find((x) => x.path.endsWith('/acknowledge'));
     expect(forwarded).toMatchObject({ path: '/api/v1/alerts/fp-acme/acknowledge', body: { by: 'acme-oncall', comment: 'looking' } });
 
+    // Nothing escalates the infra alert: acknowledging it is a conflict, not a silent no-op.
+    expect((await post('/api/console/alerts/fp-infra/acknowledge', tokens.admin, {})).statusCode).toBe(409);
     const other = await post('/api/console/silences', tokens.acmeOperator, { matchers: [{ name: 'tenant', value: 'globex' }], comment: 'x' });
     expect(other.statusCode).toBe(403);
     const own = await post('/api/console/silences', tokens.acmeOperator, { matchers: [{ name: 'alertname', value: 'HighLatency' }], durationMinutes: 30, comment: 'deploy' });

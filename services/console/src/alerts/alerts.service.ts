@@ -68,7 +68,12 @@ export class AlertsService {
 
   async acknowledge(p: Principal, fingerprint: string, comment: string) {
     await this.visibleOrNotFound(p, fingerprint);
-    return this.upstream.post<Record<string, unknown>>('notifier', `api/v1/alerts/${encodeURIComponent(fingerprint)}/acknowledge`, { by: p.name, comment });
+    const r = await this.upstream.post<{ escalation?: unknown }>('notifier', `api/v1/alerts/${encodeURIComponent(fingerprint)}/acknowledge`, { by: p.name, comment });
+    // The notifier records an acknowledgement only for an alert an escalation policy escalates.
+    if (r.escalation === null || r.escalation === undefined) {
+      throw new ConsoleError('CONFLICT', 'the notifier has no escalation for this alert, so there is nothing to acknowledge: add an escalation policy that matches it, or silence it');
+    }
+    return r;
   }
 
   async silence(p: Principal, matchers: SilenceMatcher[], durationMinutes: number, comment: string) {

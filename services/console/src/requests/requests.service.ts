@@ -79,13 +79,13 @@ export class RequestsService {
     // Another tenant's request answers exactly like a missing one: its existence is not revealed.
     if (!parsed.success || !canSeeTenant(p, parsed.data.tenant)) throw new ConsoleError('NOT_FOUND', `no request ${requestId}`);
     const request = parsed.data;
-    const [cost, gpus] = await Promise.all([this.cost(requestId), this.gpus(request).catch((err: unknown) => unavailable(err, 'collector'))]);
+    const [cost, gpus] = await Promise.all([this.cost(requestId, p), this.gpus(request).catch((err: unknown) => unavailable(err, 'collector'))]);
     return { request, cost, gpus };
   }
 
-  private async cost(requestId: string) {
+  private async cost(requestId: string, p: Principal) {
     const o = await this.upstream.call<Record<string, unknown>>('billing', 'GET', `api/v1/reports/requests/${encodeURIComponent(requestId)}`);
-    if (o.ok) return { allocation: o.data };
+    if (o.ok) return { allocation: p.tenant === null ? o.data : redactSharing(o.data, p.tenant) };
     if (o.status === 404) return { pending: 'billing has not allocated this request yet (allocation runs per closed window)' };
     return { unavailable: { service: 'billing', message: o.message } };
   }
@@ -100,6 +100,23 @@ export class RequestsService {
     const pack = (field: string, list: typeof util) => list.map((s) => ({ field, uuid: s.metric.UUID ?? null, node: s.metric.node ?? s.metric.Hostname ?? null, gpu: s.metric.gpu ?? null, points: s.values.map(([t, v]) => [t, Number(v)]) }));
     return { series: [...pack('utilization', util), ...pack('power', power)] };
   }
+}
+
+/**
+ * A request's cost names the requests it shared each GPU window with; a scoped caller keeps those
+ * of its own tenant and learns only how many belonged to others.
+ */
+export function redactSharing(allocation: Record<string, unknown>, tenant: string): Record<string, unknown> {
+  const windows = Array.isArray(allocation.windows) ? (allocation.windows as unknown[]) : [];
+  return {
+    ...allocation,
+    windows: windows.map((w) => {
+      if (typeof w !== 'object' || w === null || !Array.isArray((w as { sharedWith?: unknown }).sharedWith)) return w;
+      const shared = (w as { sharedWith: unknown[] }).sharedWith;
+      const own = shared.filter((x) => typeof x === 'object' && x !== null && (x as { tenant?: unknown }).tenant === tenant);
+      return { ...w, sharedWith: own, sharedWithOtherTenants: shared.length - own.length };
+    }),
+  };
 }
 
 function escapeRegex(s: string): string {

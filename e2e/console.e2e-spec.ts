@@ -1,0 +1,240 @@
+/**
+ * The console in headless Chromium (Debian's chromium through playwright-core) against the real
+ * services as their own processes: the simulated fleet → collector and tracing, billing for
+ * costs, the notifier for alerts, the console serving its built app. Every page shows real data;
+ * a hot GPU drills down to its requests and their cost; a scoped token stays in its tenant.
+ * Screenshots go to .arcwatch/screenshots. Set-up on a fresh machine: `apt-get install -y chromium`
+ * (infra/peers.sh lists it).
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createTestDatabase, eventually, testNamespace, uniqueToken, type TestDatabase } from '@arcwatch/testing';
+import { REPO_ROOT, freePort, freePortRange, startProcess, type RunningProcess } from '@arcwatch/testing';
+
+const NODES = 2;
+const GPUS = 4;
+const ADMIN = `aw_e2e-admin-${uniqueToken()}`;
+const SHOTS = path.join(REPO_ROOT, '.arcwatch', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+
+interface Req {
+  requestId: string;
+  tenant: string;
+  node: string | null;
+}
+
+describe('console in a browser against the running stack', () => {
+  let db: TestDatabase;
+  let dir: string;
+  let browser: Browser;
+  let page: Page;
+  const procs: RunningProcess[] = [];
+  let consoleUrl = '';
+  let notifierUrl = '';
+  // The notifier's receiver: a local webhook that accepts every notification.
+  const hook = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end('{}')));
+
+  const api = async <T>(p: string, init: RequestInit = {}, token = ADMIN): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${consoleUrl}${p}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    return { status: res.status, body: (await res.json()) as T };
+  };
+  const shot = (name: string, p: Page = page) => p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  const ready = (p: RunningProcess, url: string) => eventually(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 90_000, `${p.name} ready\n${p.log()}`);
+
+  beforeAll(async () => {
+    if (!CHROMIUM) throw new Error('no chromium: run `apt-get install -y chromium` (infra/peers.sh)');
+    fs.mkdirSync(SHOTS, { recursive: true });
+    execFileSync(path.join(REPO_ROOT, 'node_modules/.bin/vite'), ['build', '--config', 'services/console/web/vite.config.ts'], { cwd: REPO_ROOT, stdio: 'pipe', env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' } });
+    db = await createTestDatabase();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-console-e2e-'));
+    const namespace = testNamespace();
+    const [collectorPort, tracingPort, billingPort, notifierPort, consolePort, fleetPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePortRange(NODES * 2)];
+    const url = (port: number) => `http://127.0.0.1:${port}`;
+    consoleUrl = url(consolePort);
+    notifierUrl = url(notifierPort);
+    const common = { DATABASE_URL: db.url, NATS_URL: 'nats://127.0.0.1:4222', NATS_NAMESPACE: namespace };
+    const hookPort = await freePort();
+    await new Promise<void>((resolve) => hook.listen(hookPort, '127.0.0.1', resolve));
+    // Acknowledgement belongs to escalation: an alert is acknowledgeable once a policy escalates it.
+    const notifierConfig = path.join(dir, 'notifier.yml');
+    fs.writeFileSync(
+      notifierConfig,
+      [
+        'route: { receiver: team, group_by: [alertname], group_wait: 100ms, group_interval: 1s, repeat_interval: 1h }',
+        `receivers: [{ name: team, webhook_configs: [{ url: 'http://127.0.0.1:${hookPort}/hook' }] }]`,
+        'arcwatch:',
+        '  escalation_policies:',
+        `    - { name: tenants, matchers: ['tenant=~".+"'], ack_timeout: 1h, levels: [{ delay: 0s, targets: [team] }] }`,
+        '',
+      ].join('\n'),
+    );
+
+    const tracing = startProcess('tracing', 'services/tracing/src/main.ts', [], { ...common, TRACING_PORT: String(tracingPort), TRACING_HOST: '127.0.0.1', TRACING_API_KEY_SALT: 'e2e-salt-0123456789abcdef', TRACING_COMPLETION_GRACE_MS: '500', TRACING_STATS_LATENESS_MS: '1000' });
+    const billing = startProcess('billing', 'services/billing/src/main.ts', [], { ...common, BILLING_PORT: String(billingPort), BILLING_HOST: '127.0.0.1', BILLING_WINDOW_SECONDS: '5', BILLING_LATENESS_SECONDS: '2' });
+    const notifier = startProcess('notifier', 'services/notifier/src/main.ts', [], { ...common, NOTIFIER_PORT: String(notifierPort), NOTIFIER_HOST: '127.0.0.1', NOTIFIER_REDIS_PREFIX: `aw-e2e-${namespace}`, NOTIFIER_CONFIG: notifierConfig });
+    const consoleProc = startProcess('console', 'services/console/src/main.ts', [], {
+      ...common,
+      CONSOLE_PORT: String(consolePort),
+      CONSOLE_HOST: '127.0.0.1',
+      CONSOLE_BOOTSTRAP_ADMIN_TOKEN: ADMIN,
+      CONSOLE_COLLECTOR_URL: url(collectorPort),
+      CONSOLE_TRACING_URL: url(tracingPort),
+      CONSOLE_BILLING_URL: url(billingPort),
+      CONSOLE_NOTIFIER_URL: notifierUrl,
+      CONSOLE_ANOMALY_URL: url(await freePort()),
+    });
+    procs.push(tracing, billing, notifier, consoleProc);
+    await ready(tracing, url(tracingPort));
+
+    const scrapeConfig = path.join(dir, 'collector.yml');
+    const fleet = startProcess('fleet-sim', 'tools/fleet-sim/src/main.ts', ['--nodes', String(NODES), '--gpus', String(GPUS), '--base-port', String(fleetPort), '--outage', 'none', '--scrape-interval', '1s', '--write-sd', path.join(dir, 'fleet-sd.json'), '--write-scrape-config', scrapeConfig, '--tracing-url', url(tracingPort)], {});
+    procs.push(fleet);
+    await eventually(() => (fs.existsSync(scrapeConfig) ? true : undefined), 30_000, `fleet scrape config\n${fleet.log()}`);
+    const collector = startProcess('collector', 'services/collector/src/main.ts', [], { ...common, COLLECTOR_PORT: String(collectorPort), COLLECTOR_HOST: '127.0.0.1', COLLECTOR_CONFIG: scrapeConfig });
+    procs.push(collector);
+    await Promise.all([ready(collector, url(collectorPort)), ready(billing, url(billingPort)), ready(notifier, notifierUrl), ready(consoleProc, consoleUrl)]);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    hook.close();
+    for (const p of procs.reverse()) await p.stop();
+    await db?.drop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const login = async (p: Page, token: string) => {
+    await p.goto(`${consoleUrl}/?view=fleet`);
+    await p.fill('input[name=token]', token);
+    await p.click('button[type=submit]');
+    await p.waitForSelector('header .who');
+  };
+
+  it('fleet: the heatmap shows every simulated GPU with live values', async () => {
+    await login(page, ADMIN);
+    await eventually(async () => {
+      await page.goto(`${consoleUrl}/?view=fleet`);
+      await page.waitForSelector('[data-total=gpus]');
+      return Number(await page.textContent('[data-total=gpus]')) === NODES * GPUS ? true : undefined;
+    }, 60_000, 'every GPU on the fleet page');
+    const cells = await page.$$eval('button.cell', (els) => els.map((e) => ({ node: e.getAttribute('data-node'), value: e.getAttribute('data-value') })));
+    expect(cells).toHaveLength(NODES * GPUS);
+    expect(cells.every((c) => c.value !== '' && Number(c.value) >= 0 && Number(c.value) <= 100)).toBe(true);
+    await shot('fleet');
+  }, 90_000);
+
+  it('drills from the hottest GPU to the requests its node served and to one request with its cost', async () => {
+    const hottest = await page.$$eval('button.cell', (els) => els.map((e) => ({ node: e.getAttribute('data-node') ?? '', gpu: e.getAttribute('data-gpu') ?? '', v: Number(e.getAttribute('data-value')) })).sort((a, b) => b.v - a.v)[0]);
+    await page.click(`button.cell[data-node="${hottest.node}"][data-gpu="${hottest.gpu}"]`);
+    await page.waitForSelector('.chart canvas');
+    expect(page.url()).toContain(`node=${hottest.node}`);
+    await shot('node-gpu');
+
+    await page.click('[data-action=requests-on-node]');
+    const rows = await eventually(async () => {
+      await page.reload();
+      await page.waitForSelector('table[aria-label=requests], .empty');
+      const r = await page.$$eval('tr[data-request]', (els) => els.map((e) => e.getAttribute('data-request') ?? ''));
+      return r.length > 0 ? r : undefined;
+    }, 60_000, 'requests served by the node');
+    const nodes = await page.$$eval('tr[data-request] td:nth-child(6)', (els) => els.map((e) => e.textContent));
+    expect(new Set(nodes)).toEqual(new Set([hottest.node]));
+    await shot('requests');
+
+    await page.keyboard.press('j');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('ol.timeline li');
+    expect(page.url()).toContain(`id=${encodeURIComponent(rows[0])}`);
+    // Billing allocates a window a few seconds after it closes.
+    const amount = await eventually(async () => {
+      await page.reload();
+      await page.waitForSelector('[data-section=cost]');
+      const a = await page.getAttribute('[data-section=cost] [data-amount]', 'data-amount').catch(() => null);
+      return a ?? undefined;
+    }, 60_000, 'the request cost');
+    expect(Number(amount)).toBeGreaterThan(0);
+    await shot('request');
+  }, 150_000);
+
+  it('model instances, costs and configuration show live data', async () => {
+    await page.goto(`${consoleUrl}/?view=instances&range=15m`);
+    await page.waitForSelector('table[aria-label=engines] tbody tr');
+    expect(await page.$$eval('table[aria-label=engines] tbody tr', (els) => els.length)).toBe(NODES);
+    await shot('instances');
+
+    await page.goto(`${consoleUrl}/?view=costs&by=tenant&range=15m`);
+    await page.waitForSelector('table[aria-label="cost report"] tbody tr');
+    const amounts = await page.$$eval('table[aria-label="cost report"] [data-amount]', (els) => els.map((e) => Number(e.getAttribute('data-amount'))));
+    expect(amounts.some((a) => a > 0)).toBe(true);
+    await page.click('table[aria-label="cost report"] tbody tr:first-child a');
+    await page.waitForSelector('.tree details');
+    await shot('costs');
+
+    await page.goto(`${consoleUrl}/?view=configuration`);
+    await page.waitForSelector('tr[data-service=collector][data-up=true]');
+    expect(await page.getAttribute('tr[data-service=anomaly]', 'data-up')).toBe('false');
+    await shot('configuration');
+  }, 90_000);
+
+  it('alerts: acknowledge and silence from the page reach the notifier', async () => {
+    const now = new Date().toISOString();
+    const post = await fetch(`${notifierUrl}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([
+        { labels: { alertname: 'HighTTFT', tenant: 'acme', severity: 'page' }, annotations: { summary: 'TTFT p99 above 2 s' }, startsAt: now },
+        { labels: { alertname: 'GpuTooHot', tenant: 'globex', node: 'gpu-node-001' }, annotations: { summary: 'GPU above 85 °C' }, startsAt: now },
+      ]),
+    });
+    expect(post.status).toBe(200);
+    await page.goto(`${consoleUrl}/?view=alerts`);
+    await page.waitForSelector('tr[data-state=firing]');
+    expect(await page.$$eval('tr[data-state=firing]', (els) => els.length)).toBe(2);
+    const fingerprint = await page.getAttribute('tr[data-state=firing]:has-text("HighTTFT")', 'data-fingerprint');
+    await eventually(async () => {
+      const r = await fetch(`${notifierUrl}/api/v1/alerts/${fingerprint}/escalation`);
+      return r.ok && ((await r.json()) as { escalation: unknown }).escalation ? true : undefined;
+    }, 20_000, 'the escalation of the alert');
+    await page.click('tr[data-state=firing]:has-text("HighTTFT") [data-action=ack]');
+    await page.waitForSelector('tr[data-state=acknowledged]:has-text("HighTTFT")');
+    await page.click('tr[data-state=firing]:has-text("GpuTooHot") [data-action=silence]');
+    await page.waitForSelector('tr[data-state=silenced]:has-text("GpuTooHot")');
+    expect(await page.$$eval('table[aria-label=silences] tbody tr', (els) => els.length)).toBe(1);
+    expect(await page.textContent('[data-down=anomaly]')).toContain('anomaly is unavailable');
+    await shot('alerts');
+  }, 60_000);
+
+  it('a token scoped to one tenant sees only that tenant, in the page and through the API', async () => {
+    const issued = await api<{ token: string }>('/api/console/tokens', { method: 'POST', body: JSON.stringify({ name: 'acme-viewer', role: 'viewer', tenant: 'acme' }) });
+    expect(issued.status).toBe(201);
+    const all = await api<{ items: Req[] }>('/api/console/requests?limit=500&range=1h');
+    const other = all.body.items.find((r) => r.tenant !== 'acme');
+    expect(other).toBeDefined();
+
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const scoped = await ctx.newPage();
+    await login(scoped, issued.body.token);
+    await scoped.goto(`${consoleUrl}/?view=requests`);
+    await scoped.waitForSelector('tr[data-request]');
+    const tenants = await scoped.$$eval('tr[data-request] td:nth-child(3)', (els) => els.map((e) => e.textContent));
+    expect(new Set(tenants)).toEqual(new Set(['acme']));
+    await scoped.goto(`${consoleUrl}/?view=request&id=${encodeURIComponent(other?.requestId ?? '')}`);
+    await scoped.waitForSelector('[role=alert]');
+    expect(await scoped.textContent('[role=alert]')).toContain('NOT_FOUND');
+    // The session's own fetches: another tenant is refused, cross-tenant views too.
+    const statuses = await scoped.evaluate(async () => Promise.all(['/api/console/requests?tenant=globex', '/api/console/costs?tenant=globex', '/api/console/configuration'].map(async (u) => (await fetch(u)).status)));
+    expect(statuses).toEqual([403, 403, 403]);
+    await scoped.goto(`${consoleUrl}/?view=alerts`);
+    await scoped.waitForSelector('table[aria-label="acknowledged alerts"]');
+    expect(await scoped.$$eval('tr[data-fingerprint]', (els) => els.map((e) => e.textContent ?? '').every((t) => t.includes('tenant=acme')))).toBe(true);
+    await shot('scoped-alerts', scoped);
+    await ctx.close();
+  }, 60_000);
+});
