@@ -13,7 +13,10 @@ export {
   type CompactResult,
   type ImportResult,
   type RetentionOptions,
+  type RetentionResult,
+  type SeriesExemplars,
 } from './samples/sample-store';
+export { type MetadataRow, type ExemplarRow } from './samples/catalog-extras.repository';
 export { type HistorySeries } from './samples/history-import';
 export { sampleStoreMigrations } from './samples/sample-store.migrations';
 export { sampleStoreTables } from './samples/sample-store.schema';

@@ -34,6 +34,11 @@ export class PackedSeriesCache {
     return this.ids.get(text);
   }
 
+  clear(): void {
+    this.ids.clear();
+    this.byTarget.clear();
+  }
+
   set(text: string, id: number): void {
     if (this.ids.size >= MAX_CACHED_TEXTS) this.ids.clear();
     this.ids.set(text, id);
@@ -80,6 +85,8 @@ export interface PackedAppendContext {
   cache: PackedSeriesCache;
   /** SampleStore's series creation (cardinality guard included); returns how many it created. */
   createSeries(missing: Map<string, Labels>): Promise<number>;
+  /** Called once every series has its id, before the head rows are written (metadata, exemplars). */
+  beforeInsert?(batches: ReadonlyArray<{ batch: MetricsBatchV2; ids: Uint32Array }>): Promise<void>;
 }
 
 interface PendingRow {
@@ -206,6 +213,7 @@ export async function appendPackedBatches(ctx: PackedAppendContext, batches: rea
     }
   }
   for (const p of pending) ctx.cache.remember(targetKey(p.batch), p.batch.labels, p.texts, p.ids);
+  if (ctx.beforeInsert && pending.length > 0) await ctx.beforeInsert(pending.map((p) => ({ batch: p.batch, ids: p.ids })));
   const inserted = pending.length > 0 ? await repo.insertBatches(ctx.pool, ctx.schema, pending.map((p) => p.row)) : [];
   const samplesOf = new Map(pending.map((p) => [p.row.batchId, p.row.samples]));
   let samples = 0;

@@ -57,5 +57,38 @@ export function sampleStoreMigrations(schema: string): Migration[] {
         `;
       },
     },
+      {
+      // What the Prometheus API answers beyond samples: the time range of each series (kept by
+      // compaction, for start/end on the catalog endpoints and pruning by retention), the
+      // metadata targets declared, and exemplars.
+      id: '0002_series_range_metadata_exemplars',
+      up: `
+        ALTER TABLE ${schema}.series ADD COLUMN first_ms int8, ADD COLUMN last_ms int8;
+        -- series compacted before this migration: their chunks' span (a bucket start is at most
+        -- one span before the first sample, so the window test errs on the side of listing)
+        UPDATE ${schema}.series s SET first_ms = c.first_ms, last_ms = c.last_ms
+          FROM (SELECT series_id, (extract(epoch FROM min(start_time)) * 1000)::int8 AS first_ms,
+                       (extract(epoch FROM max(end_time)) * 1000)::int8 AS last_ms
+                  FROM ${schema}.chunks GROUP BY series_id) c
+         WHERE s.id = c.series_id;
+        CREATE INDEX series_last_ms_idx ON ${schema}.series (last_ms);
+        CREATE TABLE ${schema}.metadata (
+          metric text NOT NULL,
+          type text NOT NULL,
+          help text NOT NULL,
+          unit text NOT NULL,
+          last_seen_ms int8 NOT NULL,
+          PRIMARY KEY (metric, type, help, unit)
+        );
+        CREATE TABLE ${schema}.exemplars (
+          series_id int4 NOT NULL,
+          ts int8 NOT NULL,
+          value float8 NOT NULL,
+          labels jsonb NOT NULL,
+          PRIMARY KEY (series_id, ts)
+        );
+        CREATE INDEX exemplars_ts_idx ON ${schema}.exemplars (ts);
+      `,
+    },
   ];
 }

@@ -1,4 +1,4 @@
-import { customType, integer, jsonb, pgSchema, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, customType, doublePrecision, integer, jsonb, pgSchema, primaryKey, serial, text, timestamp } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
@@ -16,7 +16,33 @@ export function sampleStoreTables(schema: string) {
       labels: jsonb('labels').$type<Record<string, string>>().notNull(),
       labelsHash: bytea('labels_hash').notNull().unique(),
       createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+      /** First and last sample time of the compacted data (ms); null until the series' first compaction. */
+      firstMs: bigint('first_ms', { mode: 'number' }),
+      lastMs: bigint('last_ms', { mode: 'number' }),
     }),
+    /** HELP / TYPE / UNIT as targets declared them; one row per distinct declaration of a family. */
+    metadata: s.table(
+      'metadata',
+      {
+        metric: text('metric').notNull(),
+        type: text('type').notNull(),
+        help: text('help').notNull(),
+        unit: text('unit').notNull(),
+        lastSeenMs: bigint('last_seen_ms', { mode: 'number' }).notNull(),
+      },
+      (t) => [primaryKey({ columns: [t.metric, t.type, t.help, t.unit] })],
+    ),
+    /** Exemplars per series and time (OpenMetrics exemplars, tracing's request ids). */
+    exemplars: s.table(
+      'exemplars',
+      {
+        seriesId: integer('series_id').notNull(),
+        ts: bigint('ts', { mode: 'number' }).notNull(),
+        value: doublePrecision('value').notNull(),
+        labels: jsonb('labels').$type<Record<string, string>>().notNull(),
+      },
+      (t) => [primaryKey({ columns: [t.seriesId, t.ts] })],
+    ),
     chunks: s.table('chunks', {
       seriesId: integer('series_id').notNull(),
       startTime: timestamp('start_time', { withTimezone: true }).notNull(),

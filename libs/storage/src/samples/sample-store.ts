@@ -1,9 +1,10 @@
-import { type LabelMatcher, type Labels, type MetricsBatchV1, type MetricsBatchV2, type Queryable, type SeriesData } from '@arcwatch/contracts';
+import { type LabelMatcher, type Labels, type MetricMetadata, type MetricsBatchExemplar, type MetricsBatchV1, type MetricsBatchV2, type Queryable, type SeriesData } from '@arcwatch/contracts';
 import type { Pool } from 'pg';
 import { StorageError, assertIdentifier } from '../errors';
 import { DAY_MS, daysCovering } from '../partitioning/partitioning';
 import { ensurePartitions, ensurePartitionsCovering, type EnsurePartitionsResult } from '../partitioning/partitions';
-import { withTransaction } from '../pool';
+import { drizzleFor, withTransaction } from '../pool';
+import { CatalogExtrasRepository, headPayloads, pruneSeries, seriesInWindow, widenSeriesRanges, type ExemplarRow, type MetadataRow } from './catalog-extras.repository';
 import { bucketStart, groupHeadPayloads, mergeChunk } from './chunk-compaction';
 import { ChunkCache, readChunks } from './chunk-read';
 import { decodeHeadPayload } from './head-payload.codec';
@@ -53,6 +54,20 @@ export interface ImportResult {
   chunks: number;
 }
 
+/** Exemplars of one series, as /api/v1/query_exemplars groups them. */
+export interface SeriesExemplars {
+  labels: Labels;
+  exemplars: Array<{ labels: Labels; value: number; timestampMs: number }>;
+}
+
+export interface RetentionResult {
+  droppedPartitions: string[];
+  forgottenBatches: number;
+  /** Catalog entries removed: their last sample is gone with retention. */
+  prunedSeries: number;
+  deletedExemplars: number;
+}
+
 export interface RetentionOptions {
   retentionDays: number;
   /** Batch ids are remembered this long for idempotency (default 1 day). */
@@ -68,6 +83,8 @@ const IMPORT_CHUNKS_PER_TX = 4000;
 const CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
 /** A catalog gap younger than this may be a series still being committed by another writer. */
 const GAP_TTL_MS = 60_000;
+/** A metadata declaration already written is written again (moving last_seen forward) after this. */
+const METADATA_REFRESH_MS = 3_600_000;
 
 /**
  * The metric sample store: a series catalog cached in memory, a head table with one row per
@@ -86,6 +103,9 @@ export class SampleStore implements Queryable {
   private readonly partitionDays = new Set<number>();
   private readonly scrapeCache = new ScrapeCache();
   private readonly packedCache = new PackedSeriesCache();
+  private readonly extras: CatalogExtrasRepository;
+  /** Declarations written recently (key → when): targets repeat theirs at every scrape. */
+  private readonly metadataWritten = new Map<string, number>();
 
   constructor(
     private readonly pool: Pool,
@@ -98,6 +118,7 @@ export class SampleStore implements Queryable {
     this.compactRowsPerTx = opts.compactRowsPerTx ?? COMPACT_ROWS_PER_TX;
     const cacheBytes = opts.chunkCacheBytes ?? CHUNK_CACHE_BYTES;
     this.chunkCache = cacheBytes > 0 ? new ChunkCache(cacheBytes) : undefined;
+    this.extras = new CatalogExtrasRepository(drizzleFor(pool), this.schema);
     if (DAY_MS % this.chunkSpanMs !== 0) throw new StorageError('INVALID_BATCH', 'chunkSpanMs must divide a day');
   }
 
@@ -112,6 +133,7 @@ export class SampleStore implements Queryable {
     for (const b of batches) if (!unique.has(b.batchId)) unique.set(b.batchId, b);
     const resolved = [...unique.values()].map((b) => this.scrapeCache.resolve(b, this.catalog));
     const newSeries = await this.ensureSeries(resolved);
+    await this.writeExtras(resolved.map((r) => ({ batch: r.batch, ids: r.ids })));
     const rows: repo.HeadRowInput[] = [];
     const samplesOf = new Map<string, number>();
     for (const r of resolved) {
@@ -128,8 +150,45 @@ export class SampleStore implements Queryable {
 
   /** Packed (v2) batches in one statement, idempotent by batch id as appendBatches (packed-append.ts). */
   appendPacked(batches: readonly MetricsBatchV2[]): Promise<AppendManyResult> {
-    const ctx = { pool: this.pool, schema: this.schema, catalog: this.catalog, cache: this.packedCache, createSeries: (m: Map<string, Labels>) => this.createSeries(m) };
+    const ctx = {
+      pool: this.pool,
+      schema: this.schema,
+      catalog: this.catalog,
+      cache: this.packedCache,
+      createSeries: (m: Map<string, Labels>) => this.createSeries(m),
+      beforeInsert: (list: ReadonlyArray<{ batch: MetricsBatchV2; ids: Uint32Array }>) => this.writeExtras(list),
+    };
     return appendPackedBatches(ctx, batches);
+  }
+
+  /**
+   * Metadata and exemplars of batches whose series have ids, written before their head rows: both
+   * writes are idempotent, so a crash between them and the head row leaves the redelivery to
+   * complete the batch, and a duplicate batch writes nothing new.
+   */
+  private async writeExtras(list: ReadonlyArray<{ batch: { scrapedAtMs: number; metadata?: MetricMetadata[]; exemplars?: MetricsBatchExemplar[] }; ids: ArrayLike<number> }>): Promise<void> {
+    const now = this.clock();
+    const metadata = new Map<string, MetadataRow>();
+    const exemplars = new Map<string, ExemplarRow>();
+    for (const { batch, ids } of list) {
+      for (const m of batch.metadata ?? []) {
+        const row = { metric: m.metric, type: m.type, help: m.help ?? '', unit: m.unit ?? '', lastSeenMs: batch.scrapedAtMs };
+        const key = `${row.metric}\u0000${row.type}\u0000${row.help}\u0000${row.unit}`;
+        const written = this.metadataWritten.get(key);
+        if (written !== undefined && now - written < METADATA_REFRESH_MS) continue;
+        const prev = metadata.get(key);
+        if (!prev || prev.lastSeenMs < row.lastSeenMs) metadata.set(key, row);
+      }
+      for (const e of batch.exemplars ?? []) {
+        const seriesId = ids[e.series];
+        if (seriesId === undefined || seriesId === 0) continue;
+        exemplars.set(`${seriesId}:${e.timestampMs}`, { seriesId, ts: e.timestampMs, value: e.value, labels: e.labels });
+      }
+    }
+    await this.extras.upsertMetadata([...metadata.values()]);
+    await this.extras.insertExemplars([...exemplars.values()]);
+    if (this.metadataWritten.size > 100_000) this.metadataWritten.clear();
+    for (const key of metadata.keys()) this.metadataWritten.set(key, now);
   }
 
   /** Gives every series of the batches a catalog id, creating what is new; returns how many were. */
@@ -206,6 +265,7 @@ export class SampleStore implements Queryable {
           return mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`));
         });
         await repo.upsertChunks(client, this.schema, writes);
+        await widenSeriesRanges(client, this.schema, rangesOf(pending));
         return payloads.length < this.compactRowsPerTx;
       });
       if (done) break;
@@ -246,6 +306,7 @@ export class SampleStore implements Queryable {
         const writes = slice.map((p) => mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`)));
         for (const p of slice) samples += p.samples.timestamps.length;
         await repo.upsertChunks(client, this.schema, writes);
+        await widenSeriesRanges(client, this.schema, rangesOf(slice));
       });
     }
     return { series: new Set(pending.map((p) => p.seriesId)).size, newSeries, samples, chunks: pending.length };
@@ -265,11 +326,56 @@ export class SampleStore implements Queryable {
     return res;
   }
 
-  /** Drops chunk partitions past retention and forgets batch ids past the dedup window. */
-  async applyRetention(opts: RetentionOptions): Promise<{ droppedPartitions: string[]; forgottenBatches: number }> {
+  /**
+   * Drops chunk partitions past retention, forgets batch ids past the dedup window, and prunes
+   * the catalog: a series whose samples are all gone (no chunk row left, nothing in the head,
+   * last sample before the cutoff) is removed, with its exemplars; exemplars and metadata older
+   * than the cutoff go too. This process's caches forget the pruned ids; another process keeps
+   * them until its own pass (each writer runs one), so a series that comes back within that
+   * hour, on that process, is stored under its old id (see docs/storage.md).
+   */
+  async applyRetention(opts: RetentionOptions): Promise<RetentionResult> {
     const res = await this.ensurePartitions({ retentionDays: opts.retentionDays });
-    const forgotten = await repo.deleteBatchLogBefore(this.pool, this.schema, this.clock() - (opts.dedupWindowMs ?? DAY_MS));
-    return { droppedPartitions: res.dropped, forgottenBatches: forgotten };
+    const now = this.clock();
+    const forgotten = await repo.deleteBatchLogBefore(this.pool, this.schema, now - (opts.dedupWindowMs ?? DAY_MS));
+    const cutoff = now - opts.retentionDays * DAY_MS;
+    const inHead = new Set<number>();
+    for (const raw of await headPayloads(this.pool, this.schema)) for (const id of decodeHeadPayload(raw).seriesIds) inHead.add(id);
+    const pruned = await withTransaction(this.pool, async (client) => {
+      // under the compactor's lock: a compaction in flight may be writing chunks of these series
+      await repo.waitCompactionLock(client, this.schema);
+      return pruneSeries(client, this.schema, cutoff, [...inHead]);
+    });
+    await this.refreshCatalog();
+    for (const id of pruned) this.catalog.remove(id);
+    if (pruned.length > 0) {
+      this.scrapeCache.clear();
+      this.packedCache.clear();
+    }
+    const deletedExemplars = await this.extras.deleteExemplarsBefore(cutoff);
+    await this.extras.deleteMetadataBefore(cutoff);
+    return { droppedPartitions: res.dropped, forgottenBatches: forgotten, prunedSeries: pruned.length, deletedExemplars };
+  }
+
+  /** Exemplars of the series matching any matcher set, in [startMs, endMs]. */
+  async exemplars(matchers: LabelMatcher[][], startMs: number, endMs: number): Promise<SeriesExemplars[]> {
+    await this.refreshCatalog();
+    const ids = this.catalog.resolveAny(matchers);
+    const rows = await this.extras.exemplars(ids, startMs, endMs);
+    const out = new Map<number, SeriesExemplars>();
+    for (const r of rows) {
+      const labels = this.catalog.labelsOf(r.seriesId);
+      if (!labels) continue;
+      let entry = out.get(r.seriesId);
+      if (!entry) out.set(r.seriesId, (entry = { labels: { ...labels }, exemplars: [] }));
+      entry.exemplars.push({ labels: r.labels, value: r.value, timestampMs: r.ts });
+    }
+    return [...out.values()];
+  }
+
+  /** Metadata targets declared (HELP, TYPE, UNIT), one row per distinct declaration. */
+  metadata(metric?: string): Promise<MetadataRow[]> {
+    return this.extras.metadata(metric);
   }
 
   async select(matchers: LabelMatcher[], startMs: number, endMs: number): Promise<SeriesData[]> {
@@ -318,13 +424,34 @@ export class SampleStore implements Queryable {
   }
 
   /**
-   * Series matching any of the matcher sets. The catalog keeps no per-series time range, so the
-   * window is not applied here: every known series is reported (as Prometheus does for series
-   * still in its head).
+   * Series matching any of the matcher sets with a sample in [startMs, endMs]: the time range
+   * compaction keeps per series in the catalog, or a head row (not yet compacted) in the window
+   * that holds the series.
    */
-  async series(matchers: LabelMatcher[][], _startMs: number, _endMs: number): Promise<Labels[]> {
+  async series(matchers: LabelMatcher[][], startMs: number, endMs: number): Promise<Labels[]> {
     await this.refreshCatalog();
-    return this.catalog.resolveAny(matchers).map((id) => ({ ...this.catalog.labelsOf(id)! }));
+    const ids = this.catalog.resolveAny(matchers);
+    if (ids.length === 0) return [];
+    const [stored, head] = await Promise.all([seriesInWindow(this.pool, this.schema, ids, startMs, endMs), repo.selectHead(this.pool, this.schema, startMs, endMs)]);
+    const inWindow = new Set(stored);
+    const wanted = new Set(ids);
+    for (const raw of head) {
+      const p = decodeHeadPayload(raw);
+      for (let i = 0; i < p.seriesIds.length; i++) {
+        const id = p.seriesIds[i]!;
+        if (!wanted.has(id) || inWindow.has(id)) continue;
+        // the row spans the window's edge: look at this series' own samples
+        const off = p.offsets[i]!;
+        for (let j = 0; j < p.counts[i]!; j++) {
+          const t = p.timestamps[off + j]!;
+          if (t >= startMs && t <= endMs) {
+            inWindow.add(id);
+            break;
+          }
+        }
+      }
+    }
+    return ids.filter((id) => inWindow.has(id)).map((id) => ({ ...this.catalog.labelsOf(id)! }));
   }
 
   async labelNames(matchers: LabelMatcher[][], startMs: number, endMs: number): Promise<string[]> {
@@ -343,3 +470,22 @@ export class SampleStore implements Queryable {
     return repo.storeStats(this.pool, this.schema);
   }
 }
+
+/** First and last sample time per series of chunks about to be written. */
+function rangesOf(pending: ReadonlyArray<{ seriesId: number; samples: { timestamps: Float64Array } }>): Map<number, { min: number; max: number }> {
+  const out = new Map<number, { min: number; max: number }>();
+  for (const p of pending) {
+    const ts = p.samples.timestamps;
+    if (ts.length === 0) continue;
+    const min = ts[0]!;
+    const max = ts[ts.length - 1]!;
+    const r = out.get(p.seriesId);
+    if (!r) out.set(p.seriesId, { min, max });
+    else {
+      r.min = Math.min(r.min, min);
+      r.max = Math.max(r.max, max);
+    }
+  }
+  return out;
+}
+

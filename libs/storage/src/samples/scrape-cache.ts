@@ -52,6 +52,10 @@ export class ScrapeCache {
     return { batch, ids, keys };
   }
 
+  clear(): void {
+    this.byTarget.clear();
+  }
+
   remember(r: ResolvedBatch): void {
     if (this.byTarget.size >= MAX_TARGETS) this.byTarget.clear();
     this.byTarget.set(targetKey(r.batch), { labels: r.batch.series.map((s) => s.labels), ids: r.ids });

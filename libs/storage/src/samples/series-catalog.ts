@@ -44,6 +44,19 @@ export class SeriesCatalog {
     if (id > this.maxId) this.maxId = id;
   }
 
+  /** Forgets a series pruned by retention. */
+  remove(id: number): void {
+    const labels = this.byId.get(id);
+    if (labels === undefined) return;
+    this.byId.delete(id);
+    this.byKey.delete(canonicalLabelKey(labels));
+    const list = this.byMetric.get(labels.__name__ ?? '');
+    if (list) {
+      const i = list.indexOf(id);
+      if (i >= 0) list.splice(i, 1);
+    }
+  }
+
   /** Ids of the series matching every matcher, ascending. */
   resolve(matchers: readonly LabelMatcher[]): number[] {
     const match = compileMatchers(matchers);
