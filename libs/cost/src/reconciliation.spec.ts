@@ -133,4 +133,88 @@ describe('reconciliation to the invoice', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('conserves after reconciliation over random schedules and random invoices (both methods, both idle policies)', () => {
+    const reqArb = fc.record({
+      start: fc.integer({ min: 0, max: 540_000 }),
+      len: fc.integer({ min: 1, max: 120_000 }),
+      tenant: fc.constantFrom('acme', 'globex', 'unknown'),
+      prompt: fc.integer({ min: 0, max: 3000 }),
+      completion: fc.integer({ min: 0, max: 900 }),
+    });
+    const lineArb = fc.record({
+      cost: fc.bigInt({ min: -(10n ** 13n), max: 10n ** 15n }),
+      from: fc.integer({ min: 0, max: 9 }),
+      len: fc.integer({ min: 1, max: 10 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(reqArb, { maxLength: 15 }),
+        fc.array(lineArb, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom('time-share' as const, 'tokens' as const),
+        fc.constantFrom('separate' as const, 'shared' as const),
+        (reqs, specs, method, idle) => {
+          const requests = reqs.map((r, i) => ({
+            requestId: `q${String(i).padStart(2, '0')}`,
+            instance: 'vllm-h100-0',
+            startMs: T0 + r.start,
+            endMs: T0 + r.start + r.len,
+            firstTokenMs: null,
+            tenant: r.tenant === 'unknown' ? null : r.tenant,
+            team: 't',
+            project: 'p',
+            model: 'm',
+            modelVersion: 'v',
+            apiKeyHash: null,
+            promptTokens: r.prompt,
+            completionTokens: r.completion,
+          }));
+          const windows = allocate(requests, h100Inventory(idle), h100Prices(), { windowMs: 60_000, method, idle }, { fromMs: T0, toMs: T0 + 600_000 }).windows;
+          const lines = specs.map((sp, i) => ({
+            ...baseLine(i),
+            billedCost: sp.cost,
+            chargePeriodStartMs: T0 + sp.from * 60_000,
+            chargePeriodEndMs: T0 + (sp.from + sp.len) * 60_000,
+          }));
+          const r = reconcile(windows, lines);
+          for (const g of r.groups) {
+            if (g.lines.reduce((a, l) => a + l.reconciledMicro, 0n) !== g.billedMicro) return false;
+          }
+          const modelled = windows.reduce((a, w) => a + w.costMicro, 0n);
+          const accounted = r.groups.reduce((a, g) => a + g.modelledMicro, 0n) + r.unbilledUsage.reduce((a, u) => a + u.modelledMicro, 0n);
+          return accounted === modelled;
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 });
+
+function baseLine(i: number): InvoiceLine {
+  return {
+    id: `x${i}`,
+    lineNo: i + 2,
+    billedCost: 0n,
+    effectiveCost: null,
+    listCost: null,
+    currency: 'USD',
+    chargePeriodStartMs: T0,
+    chargePeriodEndMs: T0,
+    billingPeriodStartMs: null,
+    billingPeriodEndMs: null,
+    chargeCategory: 'Usage',
+    chargeClass: null,
+    chargeDescription: null,
+    resourceId: 'i-vllm-h100-0',
+    resourceName: null,
+    providerName: null,
+    regionId: null,
+    serviceName: null,
+    skuId: null,
+    consumedQuantity: null,
+    consumedUnit: null,
+    pricingQuantity: null,
+    pricingUnit: null,
+    tags: null,
+  };
+}
