@@ -40,7 +40,7 @@ export class CollectorModule {
       { provide: COLLECTOR_CONFIG, useValue: config },
       { provide: SCRAPE_SETTINGS, useValue: opts.settings },
       CollectorMetrics,
-      ...(store ? [sampleStoreProvider(config.dbSchema)] : []),
+      ...(store ? [sampleStoreProvider(config.dbSchema, config.maxSeries)] : []),
     ];
     return {
       module: CollectorModule,

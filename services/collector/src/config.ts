@@ -31,6 +31,8 @@ export const collectorEnv = {
   compactEveryMs: ['COLLECTOR_COMPACT_EVERY_MS', z.coerce.number().int().min(1_000).default(60_000)],
   /** Chunk partitions (days) older than this are dropped. */
   retentionDays: ['COLLECTOR_RETENTION_DAYS', z.coerce.number().int().min(1).default(15)],
+  /** Store-wide cardinality guard: a batch that would grow the catalog past this is dead-lettered alone. */
+  maxSeries: ['COLLECTOR_MAX_SERIES', z.coerce.number().int().min(1).default(1_000_000)],
 } as const satisfies EnvSpec;
 
 export type CollectorConfig = ConfigOf<typeof collectorEnv>;

@@ -28,7 +28,7 @@ export class CollectorMetrics {
     this.publishes = registry.counter('arcwatch_collector_batches_published_total', 'Batches published to JetStream, by source and result (ok, duplicate, error).', ['source', 'result']);
     this.publishLatency = registry.histogram('arcwatch_collector_publish_duration_seconds', 'Time from publish to PubAck.', [], LATENCY_BUCKETS);
     this.targets = registry.gauge('arcwatch_collector_targets', 'Active scrape targets, by job.', ['job']);
-    this.writerBatches = registry.counter('arcwatch_collector_writer_batches_total', 'Batches the writer handled, by result (stored, duplicate, poison, error).', ['result']);
+    this.writerBatches = registry.counter('arcwatch_collector_writer_batches_total', 'Batches the writer handled, by result (stored, duplicate, poison, series_limit, error).', ['result']);
     this.writerSamples = registry.counter('arcwatch_collector_writer_samples_total', 'Samples the writer committed to storage.');
     this.writerLag = registry.gauge('arcwatch_collector_writer_lag_seconds', 'Age of the last batch the writer committed, from its scrape time.');
     this.writerCommit = registry.histogram('arcwatch_collector_writer_commit_duration_seconds', 'Time to store one batch.', [], LATENCY_BUCKETS);

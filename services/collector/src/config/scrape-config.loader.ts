@@ -31,6 +31,8 @@ export function loadScrapeConfigFile(file: string): ScrapeSettings {
 function settingsOf(raw: ScrapeFileRaw): ScrapeSettings {
   return {
     cluster: raw.arcwatch.cluster,
+    seriesLimit: raw.arcwatch.series_limit,
+    jobSeriesLimits: Object.fromEntries(Object.entries(raw.arcwatch.jobs).map(([job, j]) => [job, j.series_limit])),
     warnings: collectWarnings(raw),
     jobs: raw.scrape_configs.map((sc) => {
       const intervalMs = sc.scrape_interval ?? raw.global.scrape_interval;

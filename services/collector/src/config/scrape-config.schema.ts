@@ -271,6 +271,14 @@ export type TlsVersion = 'TLS10' | 'TLS11' | 'TLS12' | 'TLS13';
 
 export interface ScrapeSettings {
   cluster: string;
+  /** arcwatch.series_limit and its per-job overrides: the guard of scrapes, and of pushes by their job label. */
+  seriesLimit?: number;
+  jobSeriesLimits?: Record<string, number>;
   jobs: ScrapeJob[];
   warnings: string[];
+}
+
+/** The cardinality guard for a job (scraped or pushed); 0 = none. */
+export function seriesLimitFor(settings: Pick<ScrapeSettings, 'seriesLimit' | 'jobSeriesLimits'>, job: string): number {
+  return settings.jobSeriesLimits?.[job] ?? settings.seriesLimit ?? 0;
 }

@@ -1,4 +1,5 @@
-import { parseExposition, type ExpositionFormat, type LabelCache } from '@arcwatch/exposition';
+import type { MetricMetadata } from '@arcwatch/contracts';
+import { parseExposition, type ExpositionFormat, type LabelCache, type MetricFamily } from '@arcwatch/exposition';
 import type { ScrapedSample } from '../scrape/scrape-batch';
 
 /** The exposition parse as the collector uses it: samples plus the lines that were refused. */
@@ -7,6 +8,19 @@ export interface ParsedExposition {
   errors: Array<{ line: number; message: string }>;
   /** DCGM "blank" sentinels the parser dropped on purpose. */
   dropped: number;
+  /** The families the body described (a TYPE other than untyped, a HELP or a UNIT). */
+  metadata: MetricMetadata[];
+}
+
+/** A family as /api/v1/metadata reports it: text 0.0.4's `untyped` is Prometheus's `unknown`. */
+export function familyMetadata(families: readonly MetricFamily[]): MetricMetadata[] {
+  const out: MetricMetadata[] = [];
+  for (const f of families) {
+    const type = f.type === 'untyped' ? 'unknown' : f.type;
+    if (type === 'unknown' && !f.help && !f.unit) continue;
+    out.push({ metric: f.name, type, ...(f.help ? { help: f.help } : {}), ...(f.unit ? { unit: f.unit } : {}) });
+  }
+  return out;
 }
 
 /** OpenMetrics when the server says so (or the body ends with its `# EOF`), else text 0.0.4. */
@@ -26,5 +40,6 @@ export function parseBody(body: string, contentType: string | undefined, labelCa
     samples: result.samples,
     errors: result.errors.map((e) => ({ line: e.line, message: e.message })),
     dropped: result.dropped,
+    metadata: familyMetadata(result.families),
   };
 }

@@ -65,3 +65,17 @@ export function groupIntoBatches(series: readonly PushedSeries[], ctx: PushConte
     };
   });
 }
+
+/** A batch with no samples that only carries metadata (remote_write's metadata requests). */
+export function metadataOnlyBatch(ctx: PushContext): MetricsBatchV1 {
+  return {
+    batchId: deterministicId(ctx.source, 'metadata', ctx.contentKey),
+    source: ctx.source,
+    cluster: ctx.cluster,
+    node: ctx.source,
+    target: { job: '', instance: '' },
+    scrapedAtMs: ctx.receivedAtMs,
+    series: [],
+    metadata: ctx.metadata ?? [],
+  };
+}

@@ -1,14 +1,14 @@
 import type { MetadataParams } from './query-params';
 
 /**
- * /api/v1/metadata without stored metadata. Scrape batches do not carry `# TYPE` / `# HELP`
- * (only remote_write does, and the sample store keeps none), so the families are derived from
- * the metric names the store has seen, by the naming conventions every exporter in the fixtures
- * follows: `<f>_bucket` + `<f>_count` + `<f>_sum` is a histogram `<f>`, `<f>_total` a counter,
- * `<f>_count` + `<f>_sum` without buckets a summary. Everything else is reported as `unknown`
- * (a gauge cannot be told from an untyped metric by its name). Help texts stay empty.
+ * /api/v1/metadata: what targets declared (`# TYPE` / `# HELP` / `# UNIT` of a scrape or push,
+ * remote_write's metadata), stored by the writer; families no target described are derived from
+ * the metric names stored, by the naming conventions every exporter in the fixtures follows:
+ * `<f>_bucket` + `<f>_count` + `<f>_sum` is a histogram `<f>`, `<f>_total` a counter,
+ * `<f>_count` + `<f>_sum` without buckets a summary, everything else `unknown` (a gauge cannot be
+ * told from an untyped metric by its name), with empty help and unit.
  */
-export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary' | 'unknown';
+export type MetricType = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
 
 export interface MetadataEntry {
   type: MetricType;
@@ -44,16 +44,32 @@ export function inferFamilies(metricNames: readonly string[]): Map<string, Metri
 }
 
 /**
- * The `data` of a metadata response: family → entries, filtered and limited as Prometheus does.
- * There is one entry per family here, so limit_per_metric never cuts anything.
+ * Declared entries first; a guessed family is added only when no declaration covers it (an
+ * OpenMetrics counter is declared as `foo`, its series and so the guess are `foo_total`).
  */
-export function metadataResponse(families: ReadonlyMap<string, MetricType>, params: MetadataParams): Record<string, MetadataEntry[]> {
+export function mergeMetadata(declared: ReadonlyArray<{ metric: string } & MetadataEntry>, guessed: ReadonlyMap<string, MetricType>): Map<string, MetadataEntry[]> {
+  const out = new Map<string, MetadataEntry[]>();
+  for (const d of declared) {
+    const list = out.get(d.metric) ?? [];
+    list.push({ type: d.type, help: d.help, unit: d.unit });
+    out.set(d.metric, list);
+  }
+  for (const [name, type] of guessed) {
+    if (out.has(name)) continue;
+    if (type === 'counter' && name.endsWith('_total') && out.has(name.slice(0, -'_total'.length))) continue;
+    out.set(name, [{ type, help: '', unit: '' }]);
+  }
+  return out;
+}
+
+/** The `data` of a metadata response: family → entries, filtered and limited as Prometheus does. */
+export function metadataResponse(families: ReadonlyMap<string, readonly MetadataEntry[]>, params: MetadataParams): Record<string, MetadataEntry[]> {
   const out: Record<string, MetadataEntry[]> = {};
   let count = 0;
-  for (const [name, type] of [...families].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [name, entries] of [...families].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (params.metric !== undefined && name !== params.metric) continue;
     if (params.limit >= 0 && count >= params.limit) break;
-    out[name] = [{ type, help: '', unit: '' }];
+    out[name] = params.limitPerMetric > 0 ? entries.slice(0, params.limitPerMetric) : [...entries];
     count++;
   }
   return out;

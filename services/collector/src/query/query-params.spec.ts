@@ -1,5 +1,5 @@
 import { PromqlError } from '@arcwatch/promql';
-import { inferFamilies, metadataResponse } from './metric-metadata';
+import { inferFamilies, mergeMetadata, metadataResponse } from './metric-metadata';
 import { fromEngineError, QueryApiError } from './query-errors';
 import { mergeForm, parseInstantParams, parseMetadataParams, parseRangeParams, parseTimeParam, parseDurationParam } from './query-params';
 
@@ -104,8 +104,29 @@ describe('metadata derived from metric names', () => {
     });
   });
 
+  it('prefers what targets declared, guessing only families nobody described', () => {
+    const declared = [
+      { metric: 'vllm:prompt_tokens', type: 'counter' as const, help: 'Number of prefill tokens processed.', unit: '' },
+      { metric: 'go_gc_duration_seconds', type: 'summary' as const, help: 'GC pauses.', unit: 'seconds' },
+      { metric: 'go_gc_duration_seconds', type: 'summary' as const, help: 'A summary of the wall-time pause.', unit: '' },
+    ];
+    const merged = mergeMetadata(declared, inferFamilies(names));
+    expect(Object.fromEntries(merged)).toEqual({
+      'vllm:prompt_tokens': [{ type: 'counter', help: 'Number of prefill tokens processed.', unit: '' }],
+      go_gc_duration_seconds: [
+        { type: 'summary', help: 'GC pauses.', unit: 'seconds' },
+        { type: 'summary', help: 'A summary of the wall-time pause.', unit: '' },
+      ],
+      'vllm:time_to_first_token_seconds': [{ type: 'histogram', help: '', unit: '' }],
+      DCGM_FI_DEV_FB_USED: [{ type: 'unknown', help: '', unit: '' }],
+    });
+    expect(metadataResponse(merged, { metric: 'go_gc_duration_seconds', limit: -1, limitPerMetric: 1 })).toEqual({
+      go_gc_duration_seconds: [{ type: 'summary', help: 'GC pauses.', unit: 'seconds' }],
+    });
+  });
+
   it('filters by metric and limits the number of families', () => {
-    const families = inferFamilies(names);
+    const families = mergeMetadata([], inferFamilies(names));
     expect(metadataResponse(families, { metric: 'vllm:prompt_tokens_total', limit: -1, limitPerMetric: -1 })).toEqual({
       'vllm:prompt_tokens_total': [{ type: 'counter', help: '', unit: '' }],
     });

@@ -1,12 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Queryable } from '@arcwatch/contracts';
-import { parsePromql, PromqlEngine, type QueryResult } from '@arcwatch/promql';
+import type { Labels } from '@arcwatch/contracts';
+import { PromqlEngine, selectorsOf, type QueryResult } from '@arcwatch/promql';
+import type { SampleStore } from '@arcwatch/storage';
 import { InjectClock, type Clock } from '@arcwatch/runtime';
 import { SAMPLE_STORE } from '../database/sample-store.provider';
 import { COLLECTOR_CONFIG, type CollectorConfig } from '../config';
-import { inferFamilies, metadataResponse, type MetadataEntry } from './metric-metadata';
+import { inferFamilies, mergeMetadata, metadataResponse, type MetadataEntry, type MetricType } from './metric-metadata';
 import { fromEngineError } from './query-errors';
 import { parseInstantParams, parseMetadataParams, parseRangeParams, parseWindowParams, type FormParams } from './query-params';
 import { buildInfo, runtimeInfo, type BuildInfo, type RuntimeInfo } from './status-info';
@@ -36,6 +37,19 @@ function envelope(r: QueryResult): ApiSuccess<QueryData> {
 
 const ALL_TIME = { startMs: 0, endOffsetMs: 86_400_000 } as const;
 
+export interface ExemplarSeries {
+  seriesLabels: Labels;
+  exemplars: Array<{ labels: Labels; value: string; timestamp: number }>;
+}
+
+/** Prometheus writes sample values as Go's strconv.FormatFloat(v, 'f', -1, 64) does. */
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}
+
 /**
  * The query endpoints over the sample store. One engine per request, because the `timeout`
  * parameter narrows the engine's deadline for that query only (the shorter of the two wins).
@@ -45,7 +59,7 @@ export class QueryService {
   private readonly startedAtMs: number;
 
   constructor(
-    @Inject(SAMPLE_STORE) private readonly store: Queryable,
+    @Inject(SAMPLE_STORE) private readonly store: SampleStore,
     @InjectClock() private readonly clock: Clock,
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
   ) {
@@ -77,21 +91,39 @@ export class QueryService {
     }
   }
 
-  /** No exemplars are stored; the query is still checked, so a bad one fails as in Prometheus. */
-  exemplars(form: FormParams): ApiSuccess<never[]> {
+  /**
+   * Exemplars of the series any selector of the query matches, in Prometheus's shape:
+   * `[{seriesLabels, exemplars: [{labels, value, timestamp}]}]`, value as a string and timestamp
+   * in float seconds. A query that does not parse fails as in Prometheus.
+   */
+  async exemplars(form: FormParams): Promise<ApiSuccess<ExemplarSeries[]>> {
     const p = parseWindowParams(form);
+    let selectors;
     try {
-      parsePromql(p.query);
+      selectors = selectorsOf(p.query);
     } catch (err) {
       throw fromEngineError(err);
     }
-    return { status: 'success', data: [] };
+    if (selectors.length === 0) return { status: 'success', data: [] };
+    const found = await this.store.exemplars(selectors, p.startMs, p.endMs);
+    return {
+      status: 'success',
+      data: found.map((s) => ({
+        seriesLabels: s.labels,
+        exemplars: s.exemplars.map((e) => ({ labels: e.labels, value: formatValue(e.value), timestamp: e.timestampMs / 1000 })),
+      })),
+    };
   }
 
+  /** What targets declared, then guesses from names for the families nobody described. */
   async metadata(form: FormParams): Promise<ApiSuccess<Record<string, MetadataEntry[]>>> {
     const params = parseMetadataParams(form);
-    const names = await this.store.labelValues('__name__', [], ALL_TIME.startMs, this.clock.now() + ALL_TIME.endOffsetMs);
-    return { status: 'success', data: metadataResponse(inferFamilies(names), params) };
+    const [declared, names] = await Promise.all([
+      this.store.metadata(params.metric),
+      this.store.labelValues('__name__', [], ALL_TIME.startMs, this.clock.now() + ALL_TIME.endOffsetMs),
+    ]);
+    const entries = declared.map((d) => ({ metric: d.metric, type: d.type as MetricType, help: d.help, unit: d.unit }));
+    return { status: 'success', data: metadataResponse(mergeMetadata(entries, inferFamilies(names)), params) };
   }
 
   buildInfo(): ApiSuccess<BuildInfo> {

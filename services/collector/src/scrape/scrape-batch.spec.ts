@@ -163,3 +163,26 @@ describe('label limits fail the scrape as in Prometheus', () => {
   });
 });
 
+
+describe('exemplars and metadata of a scrape', () => {
+  it('carries each exemplar with the index of its series (the sample time when it has none) and the declared families', () => {
+    const bucket = (le: string, value: number, exemplar?: ScrapedSample['exemplar']): ScrapedSample => ({ name: 'lat_seconds_bucket', labels: { le }, value, ...(exemplar ? { exemplar } : {}) });
+    const metadata = [{ metric: 'lat_seconds', type: 'histogram' as const, help: 'Request latency.', unit: 'seconds' }];
+    const r = scrape({
+      outcome: {
+        ok: true,
+        metadata,
+        samples: [bucket('0.5', 3), bucket('1', 5, { labels: { trace_id: 'abc' }, value: 0.7, timestampMs: 999_000 }), bucket('+Inf', 6, { labels: { request_id: 'r-1' }, value: 4 })],
+      },
+    });
+    expect(r.batch.exemplars).toEqual([
+      { series: 1, labels: { trace_id: 'abc' }, value: 0.7, timestampMs: 999_000 },
+      { series: 2, labels: { request_id: 'r-1' }, value: 4, timestampMs: 1_000_000 },
+    ]);
+    expect(r.batch.series[1]!.labels.le).toBe('1');
+    expect(r.batch.series[2]!.labels.le).toBe('+Inf');
+    expect(r.batch.metadata).toEqual(metadata);
+    // a failed scrape describes nothing
+    expect(scrape({ outcome: { ok: false, error: 'down' } }).batch.metadata).toBeUndefined();
+  });
+});

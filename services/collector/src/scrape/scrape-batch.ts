@@ -1,4 +1,4 @@
-import { deterministicId, STALE_NAN, toWireValue, type MetricsBatchSeries, type MetricsBatchV1, type WireValue } from '@arcwatch/contracts';
+import { deterministicId, STALE_NAN, toWireValue, type MetricMetadata, type MetricsBatchExemplar, type MetricsBatchSeries, type MetricsBatchV1, type WireValue } from '@arcwatch/contracts';
 import { relabel, type CompiledRule, type LabelSet } from '../relabel/relabel';
 import { labelsKey, type ScrapeTarget } from './target';
 
@@ -14,9 +14,11 @@ export interface ScrapedSample {
   labels: Record<string, string>;
   value: number;
   timestampMs?: number;
+  /** OpenMetrics exemplar of the line (counter `_total`, histogram `_bucket`). */
+  exemplar?: { labels: Record<string, string>; value: number; timestampMs?: number };
 }
 
-export type ScrapeOutcome = { ok: true; samples: readonly ScrapedSample[] } | { ok: false; error: string };
+export type ScrapeOutcome = { ok: true; samples: readonly ScrapedSample[]; metadata?: readonly MetricMetadata[] } | { ok: false; error: string };
 
 export interface ScrapeOptions {
   honorLabels: boolean;
@@ -112,6 +114,14 @@ interface Accepted {
   labels: LabelSet;
   samples: Array<[number, WireValue]>;
   tracked: boolean;
+  exemplars?: Array<Omit<MetricsBatchExemplar, 'series'>>;
+}
+
+function exemplarOf(sample: ScrapedSample, ts: number): Omit<MetricsBatchExemplar, 'series'> | undefined {
+  const e = sample.exemplar;
+  // JSON cannot carry a non-finite value, and such an exemplar links nothing useful
+  if (e === undefined || !Number.isFinite(e.value)) return undefined;
+  return { labels: { ...e.labels }, value: e.value, timestampMs: e.timestampMs ?? ts };
 }
 
 export function buildScrapeBatch(input: ScrapeInput): ScrapeResult {
@@ -133,12 +143,16 @@ export function buildScrapeBatch(input: ScrapeInput): ScrapeResult {
       const explicit = options.honorTimestamps && sample.timestampMs !== undefined;
       const ts = explicit ? (sample.timestampMs as number) : startMs;
       const existing = accepted.get(key);
+      const exemplar = exemplarOf(sample, ts);
       // A second sample for a series at the same time is a duplicate, as in Prometheus: first wins.
       if (existing) {
-        if (!existing.samples.some(([t]) => t === ts)) existing.samples.push([ts, toWireValue(sample.value)]);
+        if (!existing.samples.some(([t]) => t === ts)) {
+          existing.samples.push([ts, toWireValue(sample.value)]);
+          if (exemplar) (existing.exemplars ??= []).push(exemplar);
+        }
         continue;
       }
-      accepted.set(key, { labels, samples: [[ts, toWireValue(sample.value)]], tracked: !explicit });
+      accepted.set(key, { labels, samples: [[ts, toWireValue(sample.value)]], tracked: !explicit, ...(exemplar ? { exemplars: [exemplar] } : {}) });
     }
     if (error !== undefined) {
       accepted.clear();
@@ -169,8 +183,10 @@ export function buildScrapeBatch(input: ScrapeInput): ScrapeResult {
   }
 
   const series: MetricsBatchSeries[] = [];
+  const exemplars: MetricsBatchExemplar[] = [];
   const nextState = new Map<string, LabelSet>();
   for (const [key, a] of accepted) {
+    for (const e of a.exemplars ?? []) exemplars.push({ series: series.length, ...e });
     series.push({ labels: a.labels, samples: a.samples.sort((x, y) => x[0] - y[0]) });
     if (a.tracked) nextState.set(key, a.labels);
   }
@@ -190,6 +206,8 @@ export function buildScrapeBatch(input: ScrapeInput): ScrapeResult {
       target: { job: target.jobName, instance: target.instance },
       scrapedAtMs: startMs,
       series,
+      ...(up && outcome.ok && outcome.metadata && outcome.metadata.length > 0 ? { metadata: [...outcome.metadata] } : {}),
+      ...(exemplars.length > 0 ? { exemplars } : {}),
     },
     state: { series: nextState },
     report: { up, ...(error === undefined ? {} : { error }), samplesScraped, samplesPostRelabel: up ? samplesPostRelabel : 0, seriesDroppedByLimit, staleMarkers },

@@ -93,7 +93,7 @@ export class ScrapeLoop {
         metrics.parseErrors.inc({ source: 'scrape' }, parsed.errors.length);
         logger.warn({ job, instance: this.target.instance, errors: parsed.errors.slice(0, 5), count: parsed.errors.length }, 'exposition lines refused; the rest is kept');
       }
-      outcome = { ok: true, samples: parsed.samples };
+      outcome = { ok: true, samples: parsed.samples, metadata: parsed.metadata };
     } catch (err) {
       outcome = { ok: false, error: (err as Error).message };
     }

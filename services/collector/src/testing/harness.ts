@@ -58,10 +58,10 @@ export function testEnv(db: TestDatabase, namespace: string, extra: Record<strin
   return { DATABASE_URL: db.url, NATS_NAMESPACE: namespace, COLLECTOR_PORT: '0', COLLECTOR_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extra };
 }
 
-export async function startCollector(scrapeYaml = '', opts: { db?: TestDatabase; namespace?: string } = {}): Promise<CollectorHarness> {
+export async function startCollector(scrapeYaml = '', opts: { db?: TestDatabase; namespace?: string; env?: Record<string, string> } = {}): Promise<CollectorHarness> {
   const db = opts.db ?? (await createTestDatabase());
   const namespace = opts.namespace ?? testNamespace();
-  const config = loadCollectorConfig(testEnv(db, namespace));
+  const config = loadCollectorConfig(testEnv(db, namespace, opts.env));
   const app = await createCollectorApp(config, { settings: parseScrapeConfig(scrapeYaml, 'test.yml'), logger: pino({ level: 'warn' }) });
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;

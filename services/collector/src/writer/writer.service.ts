@@ -34,9 +34,10 @@ export class WriterService {
       const r = await this.store.appendPacked(packed.map((p) => p.batch));
       this.record(r, packed.map((p) => p.batch), started);
     } catch (err) {
-      // The store refuses a batch it cannot lay out (no __name__, a timestamp it cannot keep)
-      // before it writes anything: find which ones, one by one, and keep the others.
-      if (!(err instanceof StorageError && err.code === 'INVALID_BATCH')) {
+      // The store refuses a batch it cannot lay out (no __name__, a timestamp it cannot keep), or
+      // one whose new series would pass the store-wide series limit, before it writes anything:
+      // find which ones, one by one, and keep the others.
+      if (!isRefusal(err)) {
         this.metrics.writerBatches.inc({ result: 'error' }, parsed.length);
         throw err;
       }
@@ -52,12 +53,16 @@ export class WriterService {
         const r = await this.store.appendPacked([batch]);
         this.record(r, [batch], started);
       } catch (err) {
-        if (!(err instanceof StorageError && err.code === 'INVALID_BATCH')) {
+        if (!isRefusal(err)) {
           this.metrics.writerBatches.inc({ result: 'error' });
           throw err;
         }
-        this.metrics.writerBatches.inc({ result: 'poison' });
-        failed.set(msg.seq, new PoisonMessageError(`${msg.subject}#${msg.seq}: ${err.message}`));
+        // Over the series limit it stays over until the limit is raised or retention prunes the
+        // catalog: dead-lettered with the reason, to be replayed from there.
+        const limit = err.code === 'SERIES_LIMIT_EXCEEDED';
+        this.metrics.writerBatches.inc({ result: limit ? 'series_limit' : 'poison' });
+        if (limit) this.logger.warn({ batchId: batch.batchId, job: batch.target.job, instance: batch.target.instance, err: err.message }, 'batch refused: store-wide series limit');
+        failed.set(msg.seq, new PoisonMessageError(`${msg.subject}#${msg.seq}: ${limit ? `${err.code}: ` : ''}${err.message}`));
       }
     }
   }
@@ -72,6 +77,10 @@ export class WriterService {
     this.metrics.writerLag.set(Math.max(0, this.clock.now() - newest) / 1000);
     this.logger.debug({ batches: batches.length, inserted: r.inserted, samples: r.samples }, 'batches stored');
   }
+}
+
+function isRefusal(err: unknown): err is StorageError {
+  return err instanceof StorageError && (err.code === 'INVALID_BATCH' || err.code === 'SERIES_LIMIT_EXCEEDED');
 }
 
 function packedOf(p: DecodedGroup['parsed'][number]): MetricsBatchV2 {
