@@ -14,3 +14,4 @@ export * from './logs/gpu-error-tracker';
 export * from './spool/frame';
 export * from './spool/spool';
 export * from './collect-once';
+export * from './nvidia-smi/query-stream';

@@ -6,7 +6,8 @@
  *   npm run bench:agent -- [--seconds 60] [--node-options '--max-old-space-size=48'] [--no-docs]
  *
  * Measured from /proc: the agent's own CPU time (utime + stime), the CPU time of the nvidia-smi
- * runs it waited for (cutime + cstime: here the stand-in's bash and awk, not the real tool), RSS
+ * runs it waited for (cutime + cstime: here the stand-in's bash and awk, not the real tool; the
+ * long-running `-lms` loop is not waited for and not counted), RSS
  * every second. Rewrites the generated block of the `## Agent` section of docs/benchmarks.md.
  */
 import * as fs from 'node:fs';
@@ -123,7 +124,7 @@ function writeDocs(r: Result, load: number[]): void {
     '| --- | --- |',
     `| batches published (1 s interval) | ${r.batches} in ${r.seconds.toFixed(0)} s, ${r.series} series each, ${(r.bytes / 1024).toFixed(0)} KiB per message |`,
     `| agent CPU (its own process) | **${r.selfPct.toFixed(2)} % of one core** |`,
-    `| nvidia-smi runs it waited for (the stand-in: bash + awk + cat) | ${r.childPct.toFixed(2)} % of one core |`,
+    `| one-shot nvidia-smi runs it waited for (XML, NVLink; the stand-in's bash + awk + cat; the -lms loop process is not counted) | ${r.childPct.toFixed(2)} % of one core |`,
     `| agent RSS${NODE_OPTIONS ? ` (NODE_OPTIONS=\`${NODE_OPTIONS}\`)` : ''} | **${r.rssMedian.toFixed(0)} MiB** median, ${r.rssMax.toFixed(0)} MiB max |`,
     '<!-- agent-bench:end -->',
   ].join('\n');

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { mapSnapshot } from '../dcgm-mapping';
-import { STAND_IN_NVIDIA_SMI, standInEnv } from '../testing/stand-in';
+import { STAND_IN_DIR, STAND_IN_NVIDIA_SMI, standInEnv } from '../testing/stand-in';
 import { GpuReader } from './gpu-reader';
 import { NvidiaSmiError, runNvidiaSmi } from './nvidia-smi.runner';
 
@@ -89,5 +89,54 @@ describe('reading GPUs through the stand-in nvidia-smi', () => {
     const e = await failure(reader('hang', { timeoutMs: 300 }).read(0));
     expect(e.code).toBe('NVSMI_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('reading GPUs from one long-running nvidia-smi (-lms)', () => {
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('takes the latest round of the running loop instead of starting nvidia-smi each time', async () => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nvsmi-')), 'calls');
+    const rd = new GpuReader({
+      binary: STAND_IN_NVIDIA_SMI,
+      env: { ...standInEnv('h100x8'), NVIDIA_SMI_CALL_LOG: log },
+      mode: 'loop',
+      periodMs: 200,
+      xmlEveryMs: 60_000,
+    });
+    try {
+      expect((await rd.read(0)).snapshot.gpus).toHaveLength(8);
+      await wait(1500);
+      for (let i = 1; i <= 3; i++) {
+        const r = await rd.read(i * 1000);
+        expect(r.snapshot.gpus.map((g) => g.values.get('power.draw'))).toEqual([612.45, 613.45, 614.45, 615.45, 616.45, 617.45, 618.45, 619.45]);
+      }
+      const calls = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('--query-gpu'));
+      // One run to learn the fields, then the loop.
+      expect(calls).toHaveLength(2);
+      expect(calls[1]).toMatch(/^--query-gpu=timestamp,index,uuid,.* --format=csv,noheader,nounits -lms 200$/);
+    } finally {
+      rd.close();
+    }
+  });
+
+  it('reports a loop that stops printing as a timeout, and starts it again', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nvsmi-scn-'));
+    for (const f of ['query-gpu.csv', 'q-x.xml', 'L.txt']) fs.copyFileSync(path.join(STAND_IN_DIR, 'l4-na', f), path.join(dir, f));
+    const rd = new GpuReader({ binary: STAND_IN_NVIDIA_SMI, env: standInEnv(dir), mode: 'loop', periodMs: 100, timeoutMs: 300 });
+    try {
+      await rd.read(0);
+      await wait(400);
+      expect((await rd.read(1)).snapshot.gpus).toHaveLength(1);
+      // The node's nvidia-smi starts hanging: the running loop goes quiet.
+      fs.writeFileSync(path.join(dir, 'behaviour'), 'hang\n');
+      await wait(1200);
+      expect((await failure(rd.read(2))).code).toBe('NVSMI_TIMEOUT');
+      expect((await failure(rd.read(3))).code).toBe('NVSMI_TIMEOUT');
+      fs.rmSync(path.join(dir, 'behaviour'));
+      expect((await rd.read(4)).snapshot.gpus).toHaveLength(1);
+    } finally {
+      rd.close();
+    }
   });
 });

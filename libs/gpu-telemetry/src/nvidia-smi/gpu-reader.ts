@@ -1,6 +1,7 @@
 import type { GpuSnapshot } from '../dcgm-mapping';
 import { parseListGpus, parseNvlinkCounters, type NvlinkCounter } from './list-and-nvlink';
 import { NvidiaSmiError, runNvidiaSmi } from './nvidia-smi.runner';
+import { QueryStream } from './query-stream';
 import { invalidQueryField, METRIC_FIELDS, parseQueryGpu, queryFieldList, type QueryMetricField } from './query-gpu';
 import { parseQueryXml, type QueryXmlResult } from './query-xml';
 
@@ -14,6 +15,14 @@ export interface GpuReaderOptions {
   /** Read NVLink counters at most this often (default 10 s; 0: every read). Counters lose nothing between reads. */
   nvlinkEveryMs?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * `loop`: after the first reading, one nvidia-smi stays running with `-lms <periodMs>` and each
+   * read takes its latest round (no process per interval, NVML stays open); `spawn`: one run per
+   * read. Default `spawn`.
+   */
+  mode?: 'spawn' | 'loop';
+  /** The loop's period (the agent's interval). */
+  periodMs?: number;
 }
 
 export interface GpuReadResult {
@@ -35,6 +44,7 @@ export class GpuReader {
   private lastXml?: { atMs: number; value: QueryXmlResult; migs: GpuSnapshot['migs'] };
   private nvlinkAbsent = false;
   private lastNvlinkAtMs: number | undefined;
+  private stream: { q: QueryStream; fields: string[] } | undefined;
 
   constructor(private readonly opts: GpuReaderOptions = {}) {}
 
@@ -42,11 +52,28 @@ export class GpuReader {
     return runNvidiaSmi(args, { binary: this.opts.binary, timeoutMs: this.opts.timeoutMs ?? 5000, env: this.opts.env });
   }
 
+  /** Stops the long-running nvidia-smi of `loop` mode. */
+  close(): void {
+    this.stream?.q.stop();
+    this.stream = undefined;
+  }
+
   /** Throws NvidiaSmiError when the main query fails (driver error, no devices, timeout…). */
   async read(nowMs: number): Promise<GpuReadResult> {
     const problems: string[] = [];
     let stdout: string | undefined;
     let asked: string[] = [];
+    if (this.stream) {
+      const period = this.opts.periodMs ?? 1000;
+      if (!this.stream.q.running) this.stream.q.start();
+      try {
+        stdout = this.stream.q.latest((this.opts.timeoutMs ?? 5000) + period).lines.join('\n');
+        asked = this.stream.fields;
+      } catch (err) {
+        // A loop that exited or hung is reported like a failed run; one just (re)started has no round yet: ask once.
+        if (!(err instanceof NvidiaSmiError) || err.code !== 'NVSMI_FAILED' || !err.message.startsWith('no complete reading')) throw err;
+      }
+    }
     for (let attempt = 0; stdout === undefined; attempt++) {
       asked = queryFieldList(this.fields);
       try {
@@ -61,6 +88,19 @@ export class GpuReader {
     }
     const parsed = parseQueryGpu(stdout, asked, this.fields);
     problems.push(...parsed.problems);
+    if (this.opts.mode === 'loop' && !this.stream && parsed.gpus.length > 0) {
+      this.stream = {
+        fields: asked,
+        q: new QueryStream({
+          binary: this.opts.binary ?? 'nvidia-smi',
+          fields: asked,
+          periodMs: this.opts.periodMs ?? 1000,
+          gpuCount: parsed.gpus.length,
+          env: this.opts.env,
+        }),
+      };
+      this.stream.q.start();
+    }
     const snapshot: GpuSnapshot = { gpus: parsed.gpus };
 
     const every = this.opts.xmlEveryMs ?? 0;

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import {
   collectGpus,
   GpuErrorTracker,
@@ -34,7 +34,7 @@ function migUuidMap(s: GpuSnapshot): Map<string, { uuid: string; gpuInstanceId: 
  * batch).
  */
 @Injectable()
-export class CollectService {
+export class CollectService implements OnApplicationShutdown {
   private readonly reader: GpuReader;
   private readonly tracker = new GpuErrorTracker();
   private readonly tailers: Array<{ source: LogSource; tailer: LogTailer }>;
@@ -48,11 +48,24 @@ export class CollectService {
     @InjectLogger() private readonly logger: Logger,
   ) {
     const n = settings.nvidiaSmi;
-    this.reader = new GpuReader({ binary: n.path, timeoutMs: n.timeoutMs, xmlEveryMs: n.xmlEveryMs, nvlink: n.nvlink, nvlinkEveryMs: n.nvlinkEveryMs });
+    this.reader = new GpuReader({
+      binary: n.path,
+      timeoutMs: n.timeoutMs,
+      xmlEveryMs: n.xmlEveryMs,
+      nvlink: n.nvlink,
+      nvlinkEveryMs: n.nvlinkEveryMs,
+      mode: n.mode,
+      periodMs: settings.intervalMs,
+    });
     this.tailers = settings.logs.map((l) => ({
       source: { name: l.name, kind: l.kind, path: l.path, ...(l.engine ? { engine: l.engine } : {}), ...(l.devices ? { devices: l.devices } : {}), ...(l.replica ? { replica: l.replica } : {}) },
       tailer: new LogTailer(l.path, { fromStart: l.fromStart }),
     }));
+  }
+
+  /** After the last interval (AgentLoop stops in onModuleDestroy): the running nvidia-smi goes too. */
+  onApplicationShutdown(): void {
+    this.reader.close();
   }
 
   async tick(nowMs: number): Promise<Outgoing[]> {

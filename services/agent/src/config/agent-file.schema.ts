@@ -31,6 +31,8 @@ const agentFileObject = z
     nvidiaSmi: z
       .object({
         path: z.string().min(1).default('nvidia-smi'),
+        /** `loop`: one nvidia-smi kept running with -lms <interval>; `spawn`: one run per interval. */
+        mode: z.enum(['loop', 'spawn']).default('loop'),
         timeoutMs: z.number().int().min(100).default(5000),
         /** `-q -x` (MIG slices, named throttle reasons) this often; -1: only on GPUs with MIG on. */
         xmlEveryMs: z.number().int().min(-1).default(10_000),

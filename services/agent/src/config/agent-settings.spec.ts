@@ -13,7 +13,7 @@ describe('agent configuration: file and environment', () => {
       cluster: 'default',
       hostname: 'n1',
       intervalMs: 1000,
-      nvidiaSmi: { path: 'nvidia-smi', timeoutMs: 5000, xmlEveryMs: 10_000, nvlink: true, nvlinkEveryMs: 10_000 },
+      nvidiaSmi: { path: 'nvidia-smi', mode: 'loop', timeoutMs: 5000, xmlEveryMs: 10_000, nvlink: true, nvlinkEveryMs: 10_000 },
       spool: { dir: '/var/lib/arcwatch-agent/spool', maxBytes: 268435456 },
       natsUrl: 'nats://127.0.0.1:4222',
     });
