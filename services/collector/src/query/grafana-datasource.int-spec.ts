@@ -1,4 +1,6 @@
 import { getJson } from '@arcwatch/testing';
+import type { SampleStore } from '@arcwatch/storage';
+import { SAMPLE_STORE } from '../database/sample-store.provider';
 import { startCollector, type CollectorHarness } from '../testing/harness';
 import { INSTANCES, PROMPT_TOKENS_ADDED, storeFleet, T0_MS, T1_MS } from './llm-fleet.fixture';
 
@@ -89,8 +91,21 @@ describe('Grafana Prometheus data source against the collector', () => {
     expect((metadata.body.data as Record<string, unknown>)['vllm:time_to_first_token_seconds']).toEqual([{ type: 'histogram', help: '', unit: '' }]);
     expect((metadata.body.data as Record<string, unknown>)['vllm:prompt_tokens_total']).toEqual([{ type: 'counter', help: '', unit: '' }]);
 
-    const exemplars = await get('/api/v1/query_exemplars', { query: 'vllm:time_to_first_token_seconds_bucket', ...window });
-    expect(exemplars).toEqual({ status: 200, body: { status: 'success', data: [] } });
+    // Grafana asks for the exemplars of the panel's query over the panel's range; a bucket with a
+    // trace id (what an instrumented vLLM exposes in OpenMetrics) comes back for its series only.
+    const bucket = { __name__: 'vllm:time_to_first_token_seconds_bucket', job: 'vllm', instance: INSTANCES.vllm, le: '0.5', model_name: 'exemplar-model' };
+    await collector.app.get<SampleStore>(SAMPLE_STORE).appendBatch({
+      batchId: 'grafana-exemplar', source: 'scrape', cluster: 'test', node: 'vllm-0', target: { job: 'vllm', instance: INSTANCES.vllm }, scrapedAtMs: T1_MS,
+      series: [{ labels: bucket, samples: [[T1_MS, 1]] }],
+      exemplars: [{ series: 0, labels: { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' }, value: 0.31, timestampMs: T1_MS - 5_000 }],
+    });
+    const exemplars = await get('/api/v1/query_exemplars', { query: 'histogram_quantile(0.99, rate(vllm:time_to_first_token_seconds_bucket[5m]))', ...window });
+    expect(exemplars).toEqual({
+      status: 200,
+      body: { status: 'success', data: [{ seriesLabels: bucket, exemplars: [{ labels: { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' }, value: '0.31', timestamp: (T1_MS - 5_000) / 1000 }] }] },
+    });
+    const outside = await get('/api/v1/query_exemplars', { query: 'vllm:time_to_first_token_seconds_bucket', start: String(T0_MS / 1000), end: String((T1_MS - 10_000) / 1000) });
+    expect(outside.body.data).toEqual([]);
   });
 
   it('shows the server\'s error text for a bad panel query', async () => {
