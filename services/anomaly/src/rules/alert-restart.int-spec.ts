@@ -123,6 +123,25 @@ describe('anomaly service: alert state across restarts (NATS + Postgres)', () =>
     expect(events[0].data.fingerprint).toBe(events[1].data.fingerprint);
   });
 
+  it('reloads a changed rule file without losing alert state; a broken file keeps the running rules', async () => {
+    const t = T0 + 150_000;
+    await clock().advanceTo(t);
+    await push(batch(t, [[{ gpu: '6' }, 99]]));
+    await eventually(async () => ((await stateOf('6')) === 'pending' ? true : undefined), 10_000, 'gpu 6 pending');
+    const service = app!.get(RulesService);
+    writeFileSync(ruleFile, RULES.replace('at {{ $value }} C', 'is hot ({{ $value }} C)'));
+    expect(await service.reload()).toBe(true);
+    const after = (await http('/api/v1/alerts')) as { data: { alerts: Array<{ labels: Record<string, string>; state: string; activeAt: string }> } };
+    expect(after.data.alerts.find((a) => a.labels.gpu === '6')).toMatchObject({ state: 'pending', activeAt: new Date(t).toISOString() });
+    const rules = (await http('/api/v1/rules')) as { data: { groups: Array<{ rules: Array<{ annotations: Record<string, string> }> }> } };
+    expect(rules.data.groups[0].rules[0].annotations.summary).toBe('GPU {{ $labels.gpu }} on {{ $labels.node }} is hot ({{ $value }} C)');
+    writeFileSync(ruleFile, 'groups:\n  - name: gpu\n    rules:\n      - alert: Broken\n        expr: gpu_temp >\n');
+    expect(await service.reload()).toBe(false);
+    expect((await stateOf('6'))).toBe('pending');
+    writeFileSync(ruleFile, RULES);
+    expect(await service.reload()).toBe(true);
+  });
+
   it('writes ALERTS and ALERTS_FOR_STATE back to the metrics stream', async () => {
     const batches = (await readSubjects<CloudEvent<MetricsBatchV1>>(bus, 'metrics', SUBJECTS.metricsSamples('arcwatch', 'anomaly'))).map((m) => m.body.data);
     const names = new Set(batches.flatMap((b) => b.series.map((s) => `${s.labels.__name__}/${s.labels.alertstate ?? ''}`)));
