@@ -52,6 +52,11 @@ export class GpuReader {
     return runNvidiaSmi(args, { binary: this.opts.binary, timeoutMs: this.opts.timeoutMs ?? 5000, env: this.opts.env });
   }
 
+  /** In `loop` mode: the running nvidia-smi has printed a complete round to take. */
+  get loopReady(): boolean {
+    return this.stream?.q.hasRound ?? false;
+  }
+
   /** Stops the long-running nvidia-smi of `loop` mode. */
   close(): void {
     this.stream?.q.stop();

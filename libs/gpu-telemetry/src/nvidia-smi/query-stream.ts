@@ -48,6 +48,11 @@ export class QueryStream {
     return this.child !== undefined;
   }
 
+  /** Whether a complete round has been read since the last start. */
+  get hasRound(): boolean {
+    return this.last !== undefined;
+  }
+
   start(): void {
     if (this.child) return;
     this.failure = undefined;
