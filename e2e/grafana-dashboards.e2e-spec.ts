@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { z } from 'zod';
 import { REQUEST_EVENT_BATCH_MAX } from '@arcwatch/contracts';
 import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import { freePort, freePortRange, startProcess, type RunningProcess } from '@arcwatch/testing';
@@ -38,6 +39,16 @@ interface PromResponse {
   status: 'success' | 'error';
   error?: string;
   data?: { resultType: string; result: unknown[] } | string[];
+}
+
+const sampleSchema = z.tuple([z.number(), z.string()]);
+const seriesSchema = z.union([z.object({ values: z.array(sampleSchema) }), z.object({ value: sampleSchema })]);
+
+function hasFiniteValue(series: unknown): boolean {
+  const parsed = seriesSchema.safeParse(series);
+  if (!parsed.success) return false;
+  const samples = 'values' in parsed.data ? parsed.data.values : [parsed.data.value];
+  return samples.some(([, v]) => Number.isFinite(Number(v)));
 }
 
 describe('Grafana dashboards against a live ArcWatch', () => {
@@ -182,6 +193,8 @@ describe('Grafana dashboards against a live ArcWatch', () => {
           const result = res.data && !Array.isArray(res.data) ? res.data.result : [];
           if (res.status !== 'success') problems.push(`${where} (${route}) → ${res.error}`);
           else if (result.length === 0) problems.push(`${where} (${route}) → empty result`);
+          // Grafana draws nothing for NaN: a panel whose every point is NaN shows no data either.
+          else if (!result.some(hasFiniteValue)) problems.push(`${where} (${route}) → only NaN or infinite values`);
         }
       }
     }
