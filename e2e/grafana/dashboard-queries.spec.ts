@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { FIXTURES_DIR } from '@arcwatch/testing';
 import {
   GRAFANA_DIR,
   allPanels,
@@ -68,6 +69,20 @@ describe('Grafana dashboards (static checks)', () => {
         expect({ panel: q.panel, uses: name, known: defined.has(name) || BUILTINS.has(name) }).toEqual({ panel: q.panel, uses: name, known: true });
       }
     }
+  });
+
+  it("uses only DCGM fields of dcgm-exporter's default counter set and series a real vLLM serves", () => {
+    const exprs = files.flatMap((f) => panelQueries(f.dashboard).map((q) => q.expr)).join('\n');
+    const dcgmUsed = new Set(exprs.match(/DCGM_FI_[A-Z0-9_]+/g) ?? []);
+    const vllmUsed = new Set(exprs.match(/vllm:[a-z0-9_]+/g) ?? []);
+    expect(dcgmUsed.size).toBeGreaterThan(15);
+    expect(vllmUsed.size).toBeGreaterThan(10);
+    const counters = fs.readFileSync(path.join(FIXTURES_DIR, 'dcgm-exporter/default-counters.csv'), 'utf8');
+    const defaultSet = new Set(counters.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.split(',')[0].trim()));
+    expect([...dcgmUsed].filter((m) => !defaultSet.has(m))).toEqual([]);
+    const scrape = fs.readFileSync(path.join(FIXTURES_DIR, 'vllm/vllm-v1-qwen2.5-0.5b.k8s-ai-conformance-kops.metrics.txt'), 'utf8');
+    const served = new Set(scrape.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => /^[^{\s]+/.exec(l)?.[0]));
+    expect([...vllmUsed].filter((m) => !served.has(m))).toEqual([]);
   });
 
   it('provisions a Prometheus data source at the collector and a file provider for the dashboards', () => {
