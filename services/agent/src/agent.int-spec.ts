@@ -153,4 +153,55 @@ describe('agent → NATS → collector', () => {
     const inventory = await query('arcwatch_gpu_slot_info{Hostname="mig-node"}');
     expect(inventory.map((s) => s.metric.slot_kind).sort()).toEqual(['mig', 'mig', 'mig', 'mig_parent']);
   }, 120_000);
+
+  it("puts an engine's CUDA OOM on the MIG slice and replica it was given, as an event and a counter", async () => {
+    const spool = tempDir('agent-spool-');
+    const logDir = tempDir('agent-engine-');
+    dirs.push(spool, logDir);
+    const engineLog = path.join(logDir, 'vllm.log');
+    fs.writeFileSync(engineLog, 'INFO 12-03 17:00:00 api_server.py:1] vLLM API server started\n');
+    // The engine was given the 1g.10gb slice (GI 13), shared as replica 1.
+    const yaml = [
+      'cluster: c1',
+      'logs:',
+      `  - { name: vllm-small, kind: engine, engine: vllm, path: ${engineLog}, devices: [MIG-f2e97d10-3c4b-58a6-b0e1-6d2c8a5f9b07], replica: "1" }`,
+      '',
+    ].join('\n');
+    const agent = await startAgent(
+      'a100-mig',
+      { NATS_URL: TEST_NATS_URL, NATS_NAMESPACE: namespace, AGENT_SPOOL_DIR: spool, AGENT_HOSTNAME: 'mig-node-2' },
+      { yaml, disableTimer: true },
+    );
+    try {
+      await eventually(() => (agent.delivery.connected() ? true : undefined), 20_000, 'NATS');
+      await agent.loop.tick();
+      fs.appendFileSync(
+        engineLog,
+        'ERROR 12-03 17:00:05 engine.py:160] torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 9.50 GiB of which 120.00 MiB is free.\n',
+      );
+      await agent.loop.tick();
+    } finally {
+      await agent.close();
+    }
+    const events = (await readStream(TEST_NATS_URL, namespace, 'node')).filter((e) => e.subject.endsWith('.mig-node-2'));
+    expect(events).toHaveLength(1);
+    const data = nodeGpuErrorV1Schema.parse(events[0]!.event.data);
+    expect(data).toMatchObject({ kind: 'cuda_oom', xid: null, source: { kind: 'engine', name: 'vllm-small', engine: 'vllm' } });
+    expect(data.gpu).toEqual({
+      gpu: '0',
+      UUID: 'GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77',
+      pci_bus_id: '00000000:07:00.0',
+      device: 'nvidia0',
+      modelName: 'NVIDIA A100-SXM4-80GB',
+      Hostname: 'mig-node-2',
+      GPU_I_ID: '13',
+      GPU_I_PROFILE: '1g.10gb',
+      gpu_replica: '1',
+    });
+    const oom = await eventually(async () => {
+      const r = await query('arcwatch_gpu_engine_errors_total{Hostname="mig-node-2"}');
+      return r.length > 0 ? r : undefined;
+    }, 30_000, 'engine error counter');
+    expect(oom.map((s) => [s.metric.kind, s.metric.engine, s.metric.GPU_I_ID, s.metric.gpu_replica, s.value])).toEqual([['cuda_oom', 'vllm', '13', '1', 1]]);
+  }, 120_000);
 });
