@@ -64,7 +64,7 @@ const requestArb = (i: number) =>
 
 const scheduleArb: fc.Arbitrary<Schedule> = fc
   .record({
-    windowMs: fc.constantFrom(1_000, 7_000, 60_000, 90_000),
+    windowMs: fc.constantFrom(5_000, 7_000, 60_000, 90_000),
     method: fc.constantFrom<AllocationMethod>('time-share', 'tokens'),
     idle: fc.constantFrom<IdlePolicy>('separate', 'shared'),
     gpus: fc.integer({ min: 1, max: 8 }),
