@@ -99,4 +99,28 @@ describe('the packed form of a push', () => {
       { __name__: 'b', gpu: '0', job: 'fleet', instance: 'n1' },
     ]);
   });
+
+  it('carries OpenMetrics exemplars with the index of their series, also when a series repeats', () => {
+    const om = (lines: string[]) => parseExposition([...lines, '# EOF', ''].join('\n'), { format: 'openmetrics' }).samples;
+    const builder = new ImportBatchBuilder();
+    const single = builder.build(
+      om(['# TYPE lat histogram', 'lat_bucket{le="1"} 2 # {trace_id="t1"} 0.5 1767600000.0', 'lat_bucket{le="+Inf"} 3 # {trace_id="t2"} 9', 'lat_count 3', 'lat_sum 9.5']),
+      { job: 'api', instance: 'a:1' },
+      { cluster: 'c1', contentKey: 'k', receivedAtMs: T },
+    );
+    expect(single[0]!.exemplars).toEqual([
+      { series: 0, labels: { trace_id: 't1' }, value: 0.5, timestampMs: 1_767_600_000_000 },
+      { series: 1, labels: { trace_id: 't2' }, value: 9, timestampMs: T },
+    ]);
+    const v1 = toMetricsBatchV1(single[0]!);
+    expect(v1.series[1]!.labels.le).toBe('+Inf');
+    const repeated = builder.build(
+      om(['# TYPE c counter', 'c_total 1 1767599990', 'c_total 2 1767600000 # {trace_id="t3"} 1 1767599999', 'd_total 5 1767600000']),
+      { job: 'api', instance: 'a:1' },
+      { cluster: 'c1', contentKey: 'k2', receivedAtMs: T },
+    );
+    const r = toMetricsBatchV1(repeated[0]!);
+    expect(r.exemplars).toEqual([{ series: 0, labels: { trace_id: 't3' }, value: 1, timestampMs: 1_767_599_999_000 }]);
+    expect(r.series[0]!.labels.__name__).toBe('c_total');
+  });
 });

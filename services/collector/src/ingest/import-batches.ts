@@ -1,4 +1,4 @@
-import { deterministicId, encodeFloat64Base64, formatSeriesText, toMetricsBatchV2, toWireValue, withoutShared, type Labels, type MetricsBatchSeries, type MetricsBatchV2 } from '@arcwatch/contracts';
+import { deterministicId, encodeFloat64Base64, formatSeriesText, toMetricsBatchV2, toWireValue, withoutShared, type Labels, type MetricsBatchExemplar, type MetricsBatchSeries, type MetricsBatchV2 } from '@arcwatch/contracts';
 import { LabelCache, type ExpositionFormat } from '@arcwatch/exposition';
 import type { ScrapedSample } from '../scrape/scrape-batch';
 import { hostOf, labelsKey } from '../scrape/target';
@@ -40,6 +40,8 @@ interface Columns {
   values: number[];
   /** A series appeared twice: its samples must be merged (rare; see `mergedBatch`). */
   repeated: boolean;
+  /** OpenMetrics exemplars, by column (the sample they came with). */
+  exemplars: Array<{ column: number; exemplar: Omit<MetricsBatchExemplar, 'series'> }>;
 }
 
 export class ImportBatchBuilder {
@@ -63,13 +65,17 @@ export class ImportBatchBuilder {
       const instance = m.labels.instance ?? '';
       let g = last !== undefined && last.job === job && last.instance === instance ? last : groups.get(`${job}\u0000${instance}`);
       if (g === undefined) {
-        g = { job, instance, series: [], times: [], values: [], repeated: false };
+        g = { job, instance, series: [], times: [], values: [], repeated: false, exemplars: [] };
         groups.set(`${job}\u0000${instance}`, g);
       }
       last = g;
       if (seen.size === seen.add(m.key).size) g.repeated = true;
+      const t = s.timestampMs ?? ctx.receivedAtMs;
+      if (s.exemplar !== undefined && Number.isFinite(s.exemplar.value)) {
+        g.exemplars.push({ column: g.series.length, exemplar: { labels: { ...s.exemplar.labels }, value: s.exemplar.value, timestampMs: s.exemplar.timestampMs ?? t } });
+      }
       g.series.push(m);
-      g.times.push(s.timestampMs ?? ctx.receivedAtMs);
+      g.times.push(t);
       g.values.push(s.value);
     }
     return [...groups.values()].map((g) => {
@@ -151,6 +157,7 @@ function packedBatch(head: BatchHead, g: Columns): MetricsBatchV2 {
     series: texts,
     ...(sameTime ? { timestampMs: t0 ?? head.scrapedAtMs } : { timestamps: encodeFloat64Base64(Float64Array.from(g.times)) }),
     values: encodeFloat64Base64(Float64Array.from(g.values)),
+    ...(g.exemplars.length > 0 ? { exemplars: g.exemplars.map((e) => ({ series: e.column, ...e.exemplar })) } : {}),
   };
 }
 
@@ -166,5 +173,7 @@ function mergedBatch(head: BatchHead, g: Columns): MetricsBatchV2 {
   }
   const series = [...byKey.values()];
   for (const s of series) if (s.samples.length > 1) s.samples.sort((a, b) => a[0] - b[0]);
-  return toMetricsBatchV2({ ...head, series });
+  const index = new Map([...byKey.keys()].map((k, i) => [k, i]));
+  const exemplars = g.exemplars.map((e) => ({ series: index.get(g.series[e.column]!.key)!, ...e.exemplar }));
+  return toMetricsBatchV2({ ...head, series, ...(exemplars.length > 0 ? { exemplars } : {}) });
 }

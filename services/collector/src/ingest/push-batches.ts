@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deterministicId, type MetricMetadata, type MetricsBatchSeries, type MetricsBatchV1, type WireValue } from '@arcwatch/contracts';
+import { deterministicId, type MetricMetadata, type MetricsBatchExemplar, type MetricsBatchSeries, type MetricsBatchV1, type WireValue } from '@arcwatch/contracts';
 import { hostOf, labelsKey } from '../scrape/target';
 
 /**
@@ -12,6 +12,7 @@ export interface PushedSeries {
   labels: Record<string, string>;
   /** Values already in wire form: a staleness marker must not pass through a plain number. */
   samples: Array<[number, WireValue]>;
+  exemplars?: Array<{ labels: Record<string, string>; value: number; timestampMs: number }>;
 }
 
 export interface PushContext {
@@ -33,7 +34,8 @@ export function contentKey(...parts: Array<string | Uint8Array>): string {
 }
 
 export function groupIntoBatches(series: readonly PushedSeries[], ctx: PushContext): MetricsBatchV1[] {
-  const groups = new Map<string, { job: string; instance: string; series: Map<string, MetricsBatchSeries> }>();
+  type Ex = NonNullable<PushedSeries['exemplars']>;
+  const groups = new Map<string, { job: string; instance: string; series: Map<string, MetricsBatchSeries>; exemplars: Map<string, Ex> }>();
   for (const s of series) {
     if (!s.labels.__name__ || s.samples.length === 0) continue;
     const job = s.labels.job ?? '';
@@ -41,7 +43,7 @@ export function groupIntoBatches(series: readonly PushedSeries[], ctx: PushConte
     const gk = `${job}\u0000${instance}`;
     let g = groups.get(gk);
     if (!g) {
-      g = { job, instance, series: new Map() };
+      g = { job, instance, series: new Map(), exemplars: new Map() };
       groups.set(gk, g);
     }
     const key = labelsKey(s.labels);
@@ -49,10 +51,17 @@ export function groupIntoBatches(series: readonly PushedSeries[], ctx: PushConte
     const samples = s.samples.map(([t, v]) => [t, v] as MetricsBatchSeries['samples'][number]);
     if (existing) existing.samples.push(...samples);
     else g.series.set(key, { labels: s.labels, samples });
+    // a non-finite exemplar value cannot travel as JSON, and links nothing
+    const ex = (s.exemplars ?? []).filter((e) => Number.isFinite(e.value));
+    if (ex.length > 0) g.exemplars.set(key, [...(g.exemplars.get(key) ?? []), ...ex]);
   }
   return [...groups.values()].map((g) => {
     const list = [...g.series.values()];
     for (const s of list) s.samples.sort((a, b) => a[0] - b[0]);
+    const exemplars: MetricsBatchExemplar[] = [];
+    [...g.series.keys()].forEach((key, i) => {
+      for (const e of g.exemplars.get(key) ?? []) exemplars.push({ series: i, labels: e.labels, value: e.value, timestampMs: e.timestampMs });
+    });
     return {
       batchId: deterministicId(ctx.source, g.job, g.instance, ctx.contentKey),
       source: ctx.source,
@@ -62,6 +71,7 @@ export function groupIntoBatches(series: readonly PushedSeries[], ctx: PushConte
       scrapedAtMs: ctx.receivedAtMs,
       series: list,
       ...(ctx.metadata && ctx.metadata.length > 0 ? { metadata: ctx.metadata } : {}),
+      ...(exemplars.length > 0 ? { exemplars } : {}),
     };
   });
 }

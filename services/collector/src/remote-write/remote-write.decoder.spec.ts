@@ -31,4 +31,27 @@ describe('remote_write 1.0 bodies', () => {
   it('refuses a body that is not snappy, or not a WriteRequest, with a code', () => {
     expect(() => decodeWriteRequest(new TextEncoder().encode('up 1\n'))).toThrow(expect.objectContaining({ code: 'BODY_INVALID' }));
   });
+
+  it('reads exemplars (send_exemplars) and hands them to the batch of their series', () => {
+    const bucket = [{ name: '__name__', value: 'lat_seconds_bucket' }, { name: 'job', value: 'api' }, { name: 'instance', value: 'a:1' }];
+    const req = {
+      timeseries: [
+        { labels: [...bucket, { name: 'le', value: '0.5' }], samples: [[1000, 3]] as Array<[number, number]> },
+        { labels: [...bucket, { name: 'le', value: '1' }], samples: [[1000, 5]] as Array<[number, number]>, exemplars: [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 0.7, timestampMs: 990 }] },
+      ],
+      metadata: [],
+    };
+    const decoded = decodeWriteRequest(encodeWriteRequest(req));
+    expect(decoded.timeseries.map((t) => t.exemplars)).toEqual([undefined, [{ labels: [{ name: 'trace_id', value: 'abc' }], value: 0.7, timestampMs: 990 }]]);
+    const [batch] = groupIntoBatches(
+      decoded.timeseries.map((ts) => ({
+        labels: Object.fromEntries(ts.labels.map((l) => [l.name, l.value])),
+        samples: ts.samples,
+        ...(ts.exemplars ? { exemplars: ts.exemplars.map((e) => ({ labels: Object.fromEntries(e.labels.map((l) => [l.name, l.value])), value: e.value, timestampMs: e.timestampMs })) } : {}),
+      })),
+      { source: 'remote_write', cluster: 'prod', contentKey: 'k', receivedAtMs: 1 },
+    );
+    expect(batch!.exemplars).toEqual([{ series: 1, labels: { trace_id: 'abc' }, value: 0.7, timestampMs: 990 }]);
+    expect(batch!.series[1]!.labels.le).toBe('1');
+  });
 });

@@ -10,9 +10,17 @@ import { MetricMetadataType } from './remote-write.proto';
  * double that passes through a decoded JS object may lose them, so each value is turned into its
  * wire form straight from the 8 bytes.
  */
+export interface WriteRequestExemplar {
+  labels: Array<{ name: string; value: string }>;
+  value: number;
+  timestampMs: number;
+}
+
 export interface WriteRequestSeries {
   labels: Array<{ name: string; value: string }>;
   samples: Array<[number, WireValue]>;
+  /** Sent by Prometheus with `send_exemplars: true`. */
+  exemplars?: WriteRequestExemplar[];
 }
 
 export interface WriteRequestMetadata {
@@ -52,6 +60,20 @@ function readSample(r: protobuf.Reader, end: number): [number, WireValue] {
   return [ts, value];
 }
 
+function readExemplar(r: protobuf.Reader, end: number): WriteRequestExemplar {
+  const e: WriteRequestExemplar = { labels: [], value: 0, timestampMs: 0 };
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1 && (tag & 7) === 2) {
+      const len = r.uint32();
+      e.labels.push(readLabel(r, r.pos + len));
+    } else if (tag >>> 3 === 2 && (tag & 7) === 1) e.value = r.double();
+    else if (tag >>> 3 === 3 && (tag & 7) === 0) e.timestampMs = Number(r.int64().toString());
+    else r.skipType(tag & 7);
+  }
+  return e;
+}
+
 function readLabel(r: protobuf.Reader, end: number): { name: string; value: string } {
   const l = { name: '', value: '' };
   while (r.pos < end) {
@@ -68,12 +90,13 @@ function readSeries(r: protobuf.Reader, end: number): WriteRequestSeries {
   while (r.pos < end) {
     const tag = r.uint32();
     const field = tag >>> 3;
-    if ((field === 1 || field === 2) && (tag & 7) === 2) {
+    if ((field === 1 || field === 2 || field === 3) && (tag & 7) === 2) {
       const len = r.uint32();
       if (field === 1) s.labels.push(readLabel(r, r.pos + len));
-      else s.samples.push(readSample(r, r.pos + len));
+      else if (field === 2) s.samples.push(readSample(r, r.pos + len));
+      else (s.exemplars ??= []).push(readExemplar(r, r.pos + len));
     } else {
-      // exemplars (3) and native histograms (4) are not stored.
+      // native histograms (4) are not stored.
       r.skipType(tag & 7);
     }
   }
@@ -130,6 +153,13 @@ export function encodeWriteRequest(req: DecodedWriteRequest): Uint8Array {
       w.uint32((2 << 3) | 2).fork();
       writeValue(w, v);
       w.uint32((2 << 3) | 0).int64(ts);
+      w.ldelim();
+    }
+    for (const e of s.exemplars ?? []) {
+      w.uint32((3 << 3) | 2).fork();
+      for (const l of e.labels) w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string(l.name).uint32((2 << 3) | 2).string(l.value).ldelim();
+      w.uint32((2 << 3) | 1).double(e.value);
+      w.uint32((3 << 3) | 0).int64(e.timestampMs);
       w.ldelim();
     }
     w.ldelim();

@@ -2,7 +2,7 @@ import protobuf from 'protobufjs';
 
 /**
  * The part of prometheus/prompb (remote.proto, types.proto) that remote_write 1.0 sends:
- * WriteRequest → TimeSeries → Label / Sample, plus metadata; exemplars and native histograms
+ * WriteRequest → TimeSeries → Label / Sample / Exemplar, plus metadata; native histograms
  * are skipped. Field numbers as upstream.
  */
 const root = protobuf.Root.fromJSON({

@@ -32,6 +32,9 @@ export class RemoteWriteService {
     const series: PushedSeries[] = req.timeseries.map((ts) => ({
       labels: Object.fromEntries(ts.labels.filter((l) => l.value !== '').map((l) => [l.name, l.value])),
       samples: ts.samples,
+      ...(ts.exemplars && ts.exemplars.length > 0
+        ? { exemplars: ts.exemplars.map((e) => ({ labels: Object.fromEntries(e.labels.map((l) => [l.name, l.value])), value: e.value, timestampMs: e.timestampMs })) }
+        : {}),
     }));
     const metadata: MetricMetadata[] = req.metadata.map((m) => ({
       metric: m.metric_family_name,
