@@ -53,8 +53,8 @@ export class AlertmanagerApiController {
     return '';
   }
 
-  private gettable(a: StoredAlert, now: Date): Record<string, unknown> {
-    const st = this.dispatch.status(a, now);
+  private gettable(a: StoredAlert, now: Date, pool = this.dispatch.inhibitionPool(now)): Record<string, unknown> {
+    const st = this.dispatch.status(a, now, pool);
     return {
       annotations: a.annotations,
       endsAt: goTime(a.endsAt),
@@ -75,15 +75,16 @@ export class AlertmanagerApiController {
     const matchers = filterMatchers(q.filter);
     const receiver = typeof q.receiver === 'string' && q.receiver !== '' ? new RegExp(`^(?:${q.receiver})$`) : undefined;
     const out: Record<string, unknown>[] = [];
+    const pool = this.dispatch.inhibitionPool(now);
     for (const a of await this.alerts.all()) {
       if (a.endsAt !== null && a.endsAt.getTime() <= now.getTime()) continue;
       if (!matchesLabels(matchers, a.labels)) continue;
-      const st = this.dispatch.status(a, now);
+      const st = this.dispatch.status(a, now, pool);
       if (!flag(q.silenced as string | undefined, true) && st.silencedBy.length > 0) continue;
       if (!flag(q.inhibited as string | undefined, true) && st.inhibitedBy.length > 0) continue;
       if (!flag(q.active as string | undefined, true) && st.state === 'active') continue;
       if (receiver && !this.dispatch.receiversOf(a.labels).some((r) => receiver.test(r))) continue;
-      out.push(this.gettable(a, now));
+      out.push(this.gettable(a, now, pool));
     }
     return out;
   }
@@ -92,10 +93,11 @@ export class AlertmanagerApiController {
   async getGroups(@Query() q: Record<string, string | string[] | undefined>): Promise<Record<string, unknown>[]> {
     const now = new Date(this.clock.now());
     const matchers = filterMatchers(q.filter);
+    const pool = this.dispatch.inhibitionPool(now);
     return this.dispatch
       .groupsView()
       .map((g) => ({
-        alerts: g.alerts.filter((a) => a.endsAt === null || a.endsAt.getTime() > now.getTime()).filter((a) => matchesLabels(matchers, a.labels)).map((a) => this.gettable(a, now)),
+        alerts: g.alerts.filter((a) => a.endsAt === null || a.endsAt.getTime() > now.getTime()).filter((a) => matchesLabels(matchers, a.labels)).map((a) => this.gettable(a, now, pool)),
         labels: g.labels,
         receiver: { name: g.receiver },
       }))

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { containsTime, inhibitedBy, matchRoutes, severityOf, silencedBy, type Integration } from '@arcwatch/alertmanager';
+import { containsTime, inhibitedBy, matchRoutes, severityOf, silencedBy, type InhibitionSource, type Integration } from '@arcwatch/alertmanager';
 import { InjectClock, type Clock, type TimerHandle } from '@arcwatch/runtime';
 import { AlertsRepository, type StoredAlert } from '../alerts/alerts.repository';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../config';
@@ -111,10 +111,15 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     await Promise.all(this.flushing.values());
   }
 
-  status(a: StoredAlert, now: Date): AlertStatusView {
+  /** The alerts inhibition looks at; compute once per pass or request, not per alert. */
+  inhibitionPool(now: Date): InhibitionSource[] {
+    if (this.routing.am.inhibitRules.length === 0) return [];
+    return [...this.alerts.values()].map((x) => ({ labels: x.labels, resolved: isResolved(x, now) }));
+  }
+
+  status(a: StoredAlert, now: Date, pool: InhibitionSource[] = this.inhibitionPool(now)): AlertStatusView {
     const silenced = silencedBy(this.silences.cached(), a.labels, now);
-    const pool = [...this.alerts.values()].map((x) => ({ labels: x.labels, resolved: isResolved(x, now) }));
-    const inhibited = inhibitedBy(this.routing.am.inhibitRules, a.labels, pool).inhibitedBy;
+    const inhibited = this.routing.am.inhibitRules.length === 0 ? [] : inhibitedBy(this.routing.am.inhibitRules, a.labels, pool).inhibitedBy;
     return { state: silenced.length > 0 || inhibited.length > 0 ? 'suppressed' : 'active', silencedBy: silenced, inhibitedBy: inhibited };
   }
 
@@ -128,7 +133,8 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
   private async flush(g: AggregationGroup, now: Date): Promise<void> {
     const all = [...g.fingerprints].map((fp) => this.alerts.get(fp)).filter((a): a is StoredAlert => a !== undefined);
     const resolvedFps = all.filter((a) => isResolved(a, now)).map((a) => a.fingerprint);
-    const visible = all.filter((a) => isResolved(a, now) || this.status(a, now).state === 'active');
+    const pool = this.inhibitionPool(now);
+    const visible = all.filter((a) => isResolved(a, now) || this.status(a, now, pool).state === 'active');
     const receiver = this.routing.am.receivers.find((r) => r.name === g.receiver);
     if (receiver && !this.muted(g, now)) {
       const firing = visible.filter((a) => !isResolved(a, now)).map((a) => a.fingerprint).sort();
