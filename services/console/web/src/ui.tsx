@@ -46,7 +46,8 @@ export interface Series {
 const COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 /** A uPlot line chart; series are aligned on the union of their timestamps. */
-export function Chart({ title, unit, series, height = 180 }: { title: string; unit?: string; series: Series[]; height?: number }) {
+/** `window` fixes the time axis to the page's range (seconds), so a lone point does not stretch it. */
+export function Chart({ title, unit, series, height = 180, window: xRange }: { title: string; unit?: string; series: Series[]; height?: number; window?: [number, number] }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const host = el.current;
@@ -63,7 +64,7 @@ export function Chart({ title, unit, series, height = 180 }: { title: string; un
         width: Math.max(300, host.clientWidth || 600),
         height,
         legend: { show: series.length <= 10 },
-        scales: { x: { time: true } },
+        scales: { x: xRange ? { time: true, range: (): [number, number] => xRange } : { time: true } },
         axes: [{}, { label: unit ?? '', size: 60 }],
         series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false }))],
       },
@@ -76,7 +77,7 @@ export function Chart({ title, unit, series, height = 180 }: { title: string; un
       window.removeEventListener('resize', onResize);
       plot.destroy();
     };
-  }, [series, unit, height]);
+  }, [series, unit, height, xRange?.[0], xRange?.[1]]);
   return (
     <figure className="chart">
       <figcaption>{title}</figcaption>

@@ -70,7 +70,7 @@ export function InstancesPage({ from, to, refresh, params, go }: PageProps) {
               ) : (
                 <>
                   <table aria-label="models">
-                    <thead><tr><th>Model</th><th>Version</th><th>Tenant</th><th>Requests</th><th>Req/s</th><th>Failed</th><th>Tokens/s out</th><th>TTFT p50 / p99</th><th>TPOT p50 / p99</th><th>E2E p50 / p90 / p99</th></tr></thead>
+                    <thead><tr><th>Model</th><th>Version</th><th>Tenant</th><th>Requests</th><th>Req/s (range avg)</th><th>Failed</th><th>Tokens/s out</th><th>TTFT p50 / p99</th><th>TPOT p50 / p99</th><th>E2E p50 / p90 / p99</th></tr></thead>
                     <tbody>
                       {m.items.map((r) => {
                         const l = r.latest?.latencySeconds ?? {};
@@ -92,7 +92,7 @@ export function InstancesPage({ from, to, refresh, params, go }: PageProps) {
                     </tbody>
                   </table>
                   <p className="muted">Percentiles are those of each row's latest minute with requests; counts cover the whole range.</p>
-                  <Chart title="Requests per second by model" unit="req/s" series={rpm} />
+                  <Chart title="Requests per second by model" unit="req/s" series={rpm} window={[Date.parse(from) / 1000, Date.parse(to) / 1000]} />
                 </>
               )
             }

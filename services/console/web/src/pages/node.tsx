@@ -68,7 +68,7 @@ export function NodePage({ params, go, from, to, refresh }: PageProps) {
           )}
           <div className="charts">
             {charts.map((c) => (
-              <Chart key={c.field} title={c.title} unit={c.unit} series={c.series} />
+              <Chart key={c.field} title={c.title} unit={c.unit} series={c.series} window={[Date.parse(from) / 1000, Date.parse(to) / 1000]} />
             ))}
           </div>
         </>
