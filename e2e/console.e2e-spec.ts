@@ -42,7 +42,7 @@ describe('console in a browser against the running stack', () => {
     const res = await fetch(`${consoleUrl}${p}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const shot = (name: string, p: Page = page) => p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string, p: Page = page, fullPage = true) => p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
   const ready = (p: RunningProcess, url: string) => eventually(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 90_000, `${p.name} ready\n${p.log()}`);
 
   beforeAll(async () => {
@@ -147,8 +147,9 @@ describe('console in a browser against the running stack', () => {
     await eventually(async () => {
       await page.goto(`${consoleUrl}/?view=fleet`);
       await page.waitForSelector('[data-total=gpus], [role=alert]', { timeout: 20_000 });
-      const total = await page.$('[data-total=gpus]');
-      return total && Number(await total.textContent()) === NODES * GPUS ? true : undefined;
+      const count = async (what: string) => Number(await (await page.$(`[data-total=${what}]`))?.textContent());
+      // Every GPU known and, with no outage simulated, every one of them reporting now.
+      return (await count('gpus')) === NODES * GPUS && (await count('down')) === 0 ? true : undefined;
     }, 90_000, 'every GPU on the fleet page');
     const cells = await page.$$eval('button.cell', (els) => els.map((e) => ({ node: e.getAttribute('data-node'), value: e.getAttribute('data-value') })));
     expect(cells).toHaveLength(NODES * GPUS);
@@ -157,6 +158,9 @@ describe('console in a browser against the running stack', () => {
   }, 120_000);
 
   it('drills from the hottest GPU to the requests its node served and to one request with its cost', async () => {
+    // The stack has run for a minute or two: a short range keeps the charts readable.
+    await page.goto(`${consoleUrl}/?view=fleet&range=15m`);
+    await page.waitForSelector('button.cell');
     const hottest = await page.$$eval('button.cell', (els) => els.map((e) => ({ node: e.getAttribute('data-node') ?? '', gpu: e.getAttribute('data-gpu') ?? '', v: Number(e.getAttribute('data-value')) })).sort((a, b) => b.v - a.v)[0]);
     await page.click(`button.cell[data-node="${hottest.node}"][data-gpu="${hottest.gpu}"]`);
     await page.waitForSelector('.chart canvas');
@@ -172,7 +176,7 @@ describe('console in a browser against the running stack', () => {
     }, 60_000, 'requests served by the node');
     const nodes = await page.$$eval('tr[data-request] td:nth-child(6)', (els) => els.map((e) => e.textContent));
     expect(new Set(nodes)).toEqual(new Set([hottest.node]));
-    await shot('requests');
+    await shot('requests', page, false);
 
     await page.keyboard.press('j');
     await page.keyboard.press('Enter');
