@@ -267,6 +267,10 @@ describe('billing service (NATS + Postgres)', () => {
     const items = byTeam.json().items as Array<{ team: string; amount: string }>;
     expect(items.find((i) => i.team === 'acme-team')?.amount).toBe('1.046926');
 
+    const csv = await http(first, 'GET', `/api/v1/reports/cost.csv?${q}&by=tenant`);
+    // acme's GPU-seconds: r1 146.667 (see above) + r4 10 s alone and 20 s shared with r5 on 8 GPUs = 80 + 80.
+    expect(csv.body.split('\n').slice(0, 2)).toEqual(['tenant,currency,amount,requests,gpu_seconds', 'acme,USD,1.046926,2,306.667']);
+
     const r2 = (await http(first, 'GET', '/api/v1/reports/requests/r2')).json();
     expect(r2).toMatchObject({ requestId: 'r2', amount: '0.364148', method: 'time-share', currency: 'USD' });
     expect(r2.windows[0].sharedWith.map((s: { requestId: string }) => s.requestId)).toEqual(['r1', 'r3']);

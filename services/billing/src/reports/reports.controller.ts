@@ -11,6 +11,13 @@ export class ReportsController {
     return this.reports.cost(q);
   }
 
+  /** The same as CSV. */
+  @Get('cost.csv')
+  @Header('content-type', 'text/csv; charset=utf-8')
+  costCsv(@Query() q: Record<string, string>) {
+    return this.reports.costCsv(q);
+  }
+
   /** Cost per 1M input and per 1M output tokens by model version. ?from=&to= */
   @Get('token-cost')
   tokenCost(@Query() q: Record<string, string>) {

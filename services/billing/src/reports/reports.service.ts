@@ -56,8 +56,20 @@ export class ReportsService {
       from: new Date(fromMs).toISOString(),
       to: new Date(toMs).toISOString(),
       by: by.data,
-      items: rows.map((r) => ({ ...r, amount: formatMicro(BigInt(String(r.amount_micro))) })),
+      items: rows.map((r): Record<string, string | number | null> => ({ ...r, amount: formatMicro(BigInt(String(r.amount_micro))) })),
     };
+  }
+
+  /** The cost report as CSV: the grouping columns, then currency, amount, requests, GPU-seconds. */
+  async costCsv(q: Record<string, string | undefined>): Promise<string> {
+    const r = await this.cost(q);
+    const csv = (v: unknown) => {
+      const t = v === null || v === undefined ? '' : String(v);
+      return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+    };
+    const head = [...r.by, 'currency', 'amount', 'requests', 'gpu_seconds'];
+    const rows = r.items.map((i) => [...r.by.map((d) => i[d]), i.currency, i.amount, i.requests, i.gpu_seconds].map(csv).join(','));
+    return [head.join(','), ...rows].join('\n') + '\n';
   }
 
   async tokenCost(q: Record<string, string | undefined>) {
