@@ -9,6 +9,7 @@ import { SCRAPE_SETTINGS } from '../config/scrape-config.loader';
 import { seriesLimitFor, type ScrapeSettings } from '../config/scrape-config.schema';
 import { toMetricsBatchV1, toMetricsBatchV2, type MetricsBatchV2 } from '@arcwatch/contracts';
 import { PushSeriesGuard } from '../ingest/push-guard';
+import { MetadataThrottle } from '../ingest/metadata-throttle';
 import { labelsKey } from '../scrape/target';
 
 export interface ImportRequest {
@@ -33,6 +34,7 @@ export interface ImportResult {
 export class ImportService {
   private readonly batches = new ImportBatchBuilder();
   private readonly guard: PushSeriesGuard;
+  private readonly metadata = new MetadataThrottle();
 
   constructor(
     @Inject(SCRAPE_SETTINGS) private readonly settings: ScrapeSettings,
@@ -66,10 +68,19 @@ export class ImportService {
     const batches = built.map((b) => {
       const g = this.guarded(b, receivedAtMs);
       seriesDroppedByLimit += g.dropped;
-      return parsed.metadata.length > 0 ? { ...g.batch, metadata: parsed.metadata } : g.batch;
+      const target = `${b.target.job}\u0000${b.target.instance}`;
+      const metadata = this.metadata.take(target, parsed.metadata, receivedAtMs);
+      return metadata ? { ...g.batch, metadata } : g.batch;
     });
     if (seriesDroppedByLimit > 0) this.logger.warn({ seriesDroppedByLimit }, 'import: new series over the per-target series limit dropped');
-    for (const batch of batches) await this.publisher.publish(batch);
+    for (const batch of batches) {
+      try {
+        await this.publisher.publish(batch);
+      } catch (err) {
+        if (batch.metadata) this.metadata.forget(`${batch.target.job}\u0000${batch.target.instance}`);
+        throw err;
+      }
+    }
     const samples = batches.reduce((n, b) => n + countSamples(b), 0);
     this.logger.debug({ batches: batches.length, samples, errors: parsed.errors.length }, 'import');
     return { batches: batches.length, samples, errors: parsed.errors, seriesDroppedByLimit };

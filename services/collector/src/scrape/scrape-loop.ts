@@ -3,6 +3,7 @@ import type { Clock, Logger, TimerHandle } from '@arcwatch/runtime';
 import { CollectorError } from '../errors';
 import type { BatchPublisher } from '../ingest/batch.publisher';
 import { parseBody } from '../ingest/exposition';
+import { MetadataThrottle } from '../ingest/metadata-throttle';
 import type { CollectorMetrics } from '../metrics';
 import { buildEndOfTargetBatch, buildScrapeBatch, EMPTY_STATE, type ScrapeOptions, type ScrapeOutcome, type ScrapeReport, type TargetScrapeState } from './scrape-batch';
 import { fetchExposition, type FetchOptions } from './scrape.client';
@@ -38,6 +39,7 @@ export class ScrapeLoop {
   private stopped = false;
   private lastScrapeMs: number | undefined;
   private lastReport: ScrapeReport | undefined;
+  private readonly metadata = new MetadataThrottle();
 
   constructor(
     readonly target: ScrapeTarget,
@@ -93,12 +95,15 @@ export class ScrapeLoop {
         metrics.parseErrors.inc({ source: 'scrape' }, parsed.errors.length);
         logger.warn({ job, instance: this.target.instance, errors: parsed.errors.slice(0, 5), count: parsed.errors.length }, 'exposition lines refused; the rest is kept');
       }
-      outcome = { ok: true, samples: parsed.samples, metadata: parsed.metadata };
+      const metadata = this.metadata.take(this.target.key, parsed.metadata, startMs);
+      outcome = { ok: true, samples: parsed.samples, ...(metadata ? { metadata } : {}) };
     } catch (err) {
       outcome = { ok: false, error: (err as Error).message };
     }
     const durationMs = performance.now() - t0;
     const result = buildScrapeBatch({ cluster: this.deps.cluster, target: this.target, options: this.options, startMs, durationMs, outcome, previous: this.state });
+    // a failed scrape carries no metadata: what was taken for it goes with the next one
+    if (outcome.ok && outcome.metadata && !result.batch.metadata) this.metadata.forget(this.target.key);
     this.state = result.state;
     this.lastScrapeMs = startMs;
     this.lastReport = result.report;
@@ -109,6 +114,7 @@ export class ScrapeLoop {
     try {
       await this.deps.publisher.publish(result.batch);
     } catch (err) {
+      if (result.batch.metadata) this.metadata.forget(this.target.key);
       const code = err instanceof CollectorError ? err.code : 'PUBLISH_FAILED';
       logger.error({ job, instance: this.target.instance, batchId: result.batch.batchId, code, err: (err as Error).message }, 'scrape batch not published');
     }

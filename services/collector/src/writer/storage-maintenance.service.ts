@@ -52,7 +52,7 @@ export class StorageMaintenanceService implements OnApplicationBootstrap, OnModu
       if (now - this.lastRetentionMs >= HOUR_MS) {
         const kept = await this.store.applyRetention({ retentionDays: this.config.retentionDays });
         this.lastRetentionMs = now;
-        if (kept.droppedPartitions.length > 0) this.logger.info(kept, 'retention applied');
+        if (kept.droppedPartitions.length > 0 || kept.prunedSeries > 0 || kept.deletedExemplars > 0) this.logger.info(kept, 'retention applied');
       }
     } catch (err) {
       this.logger.error({ err }, 'storage maintenance failed; retrying at the next interval');
