@@ -75,8 +75,9 @@ export class AlertmanagerApiController {
     const matchers = filterMatchers(q.filter);
     const receiver = typeof q.receiver === 'string' && q.receiver !== '' ? new RegExp(`^(?:${q.receiver})$`) : undefined;
     const out: Record<string, unknown>[] = [];
-    const pool = this.dispatch.inhibitionPool(now);
-    for (const a of await this.alerts.all()) {
+    const stored = await this.alerts.all();
+    const pool = this.dispatch.inhibitionPool(now, stored);
+    for (const a of stored) {
       if (a.endsAt !== null && a.endsAt.getTime() <= now.getTime()) continue;
       if (!matchesLabels(matchers, a.labels)) continue;
       const st = this.dispatch.status(a, now, pool);
@@ -93,9 +94,8 @@ export class AlertmanagerApiController {
   async getGroups(@Query() q: Record<string, string | string[] | undefined>): Promise<Record<string, unknown>[]> {
     const now = new Date(this.clock.now());
     const matchers = filterMatchers(q.filter);
-    const pool = this.dispatch.inhibitionPool(now);
-    return this.dispatch
-      .groupsView()
+    const pool = this.dispatch.inhibitionPool(now, await this.alerts.all());
+    return (await this.dispatch.groupsView())
       .map((g) => ({
         alerts: g.alerts.filter((a) => a.endsAt === null || a.endsAt.getTime() > now.getTime()).filter((a) => matchesLabels(matchers, a.labels)).map((a) => this.gettable(a, now, pool)),
         labels: g.labels,

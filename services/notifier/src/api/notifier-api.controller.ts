@@ -36,7 +36,7 @@ export class NotifierApiController {
   async acknowledgeGroup(@Body() body: unknown): Promise<Record<string, unknown>> {
     const p = groupAckSchema.safeParse(body ?? {});
     if (!p.success) throw new NotifierError('ACK_INVALID', 'body needs "groupKey" and "by"');
-    const group = this.dispatch.groupsView().find((g) => g.key === p.data.groupKey);
+    const group = (await this.dispatch.groupsView()).find((g) => g.key === p.data.groupKey);
     if (!group) throw new NotifierError('GROUP_NOT_FOUND', `no group ${p.data.groupKey}`);
     const done: string[] = [];
     for (const a of group.alerts) {

@@ -74,7 +74,8 @@ export class DeliveryService {
 
   async deliver(req: DeliveryRequest): Promise<NotificationRecord> {
     const { record, created } = await this.prepare(this.pool, req);
-    if (!created && record.status !== 'pending') return record;
+    // Recorded already: another dispatcher is sending it, or a crash left it for resendPending.
+    if (!created) return record;
     return this.complete(record, req.integration, req.nflog);
   }
 

@@ -59,6 +59,8 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // An API-only process answers from the store; the worker process dispatches.
+    if (this.config.role === 'api') return;
     // Whatever a crash left recorded but unsent goes out first, with its stored body.
     await this.delivery.resendPending((r) => this.integrationOf(r));
     this.handle = this.clock.setInterval(() => void this.tick(), this.config.tickMs);
@@ -112,9 +114,9 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /** The alerts inhibition looks at; compute once per pass or request, not per alert. */
-  inhibitionPool(now: Date): InhibitionSource[] {
+  inhibitionPool(now: Date, alerts: Iterable<StoredAlert> = this.alerts.values()): InhibitionSource[] {
     if (this.routing.am.inhibitRules.length === 0) return [];
-    return [...this.alerts.values()].map((x) => ({ labels: x.labels, resolved: isResolved(x, now) }));
+    return [...alerts].map((x) => ({ labels: x.labels, resolved: isResolved(x, now) }));
   }
 
   status(a: StoredAlert, now: Date, pool: InhibitionSource[] = this.inhibitionPool(now)): AlertStatusView {
@@ -175,8 +177,21 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     for (const fp of resolvedFps) if (!this.groups.all().some((x) => x.fingerprints.has(fp))) this.alerts.delete(fp);
   }
 
-  /** Alertmanager's /api/v2/alerts/groups view. */
-  groupsView(): { key: string; receiver: string; labels: Record<string, string>; alerts: StoredAlert[] }[] {
+  /**
+   * Alertmanager's /api/v2/alerts/groups view: the dispatcher's groups, or in an API-only process
+   * the groups the stored alerts form now.
+   */
+  async groupsView(): Promise<{ key: string; receiver: string; labels: Record<string, string>; alerts: StoredAlert[] }[]> {
+    if (this.config.role === 'api') {
+      const now = new Date(this.clock.now());
+      const fresh = new AggregationGroups(this.routing.am);
+      const byFp = new Map<string, StoredAlert>();
+      for (const a of await this.repo.all()) {
+        byFp.set(a.fingerprint, a);
+        fresh.insert(toDispatch(a), now);
+      }
+      return fresh.all().map((g) => ({ key: g.key, receiver: g.receiver, labels: g.labels, alerts: [...g.fingerprints].map((fp) => byFp.get(fp) as StoredAlert) }));
+    }
     return this.groups.all().map((g) => ({
       key: g.key,
       receiver: g.receiver,
