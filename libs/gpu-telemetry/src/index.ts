@@ -15,3 +15,4 @@ export * from './spool/frame';
 export * from './spool/spool';
 export * from './collect-once';
 export * from './nvidia-smi/query-stream';
+export * from './staleness';

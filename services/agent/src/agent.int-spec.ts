@@ -16,7 +16,7 @@ import {
   type RunningProcess,
   type TestDatabase,
 } from '@arcwatch/testing';
-import { deleteStreams, readStream, startAgent, tempDir } from './testing/agent-harness';
+import { deleteStreams, readStream, STAND_IN, startAgent, tempDir } from './testing/agent-harness';
 
 interface VectorResult {
   status: string;
@@ -203,5 +203,36 @@ describe('agent → NATS → collector', () => {
       return r.length > 0 ? r : undefined;
     }, 30_000, 'engine error counter');
     expect(oom.map((s) => [s.metric.kind, s.metric.engine, s.metric.GPU_I_ID, s.metric.gpu_replica, s.value])).toEqual([['cuda_oom', 'vllm', '13', '1', 1]]);
+  }, 120_000);
+
+  it('marks the series of a GPU that disappeared stale at once (GPU fallen off the bus)', async () => {
+    const spool = tempDir('agent-spool-');
+    const scenario = tempDir('agent-scn-');
+    dirs.push(spool, scenario);
+    for (const f of ['query-gpu.csv', 'q-x.xml', 'L.txt']) fs.copyFileSync(path.join(path.dirname(STAND_IN), 'h100x8', f), path.join(scenario, f));
+    const agent = await startAgent(scenario, {
+      NATS_URL: TEST_NATS_URL,
+      NATS_NAMESPACE: namespace,
+      AGENT_SPOOL_DIR: spool,
+      AGENT_HOSTNAME: 'lost-gpu-node',
+      AGENT_INTERVAL_MS: '300',
+    }, { disableTimer: true });
+    try {
+      await eventually(() => (agent.delivery.connected() ? true : undefined), 20_000, 'NATS');
+      await agent.loop.tick();
+      await eventually(async () => ((await query('DCGM_FI_DEV_GPU_TEMP{Hostname="lost-gpu-node"}')).length === 8 ? true : undefined), 30_000, '8 GPUs');
+      // GPU 7 is no longer listed by nvidia-smi.
+      const csv = path.join(scenario, 'query-gpu.csv');
+      fs.writeFileSync(csv, fs.readFileSync(csv, 'utf8').split('\n').filter((l) => !l.startsWith('7, ')).join('\n'));
+      await new Promise((r) => setTimeout(r, 1500));
+      await agent.loop.tick();
+    } finally {
+      await agent.close();
+    }
+    const left = await eventually(async () => {
+      const r = await query('DCGM_FI_DEV_GPU_TEMP{Hostname="lost-gpu-node"}');
+      return r.length === 7 ? r : undefined;
+    }, 30_000, 'GPU 7 gone from the instant query');
+    expect(left.map((s) => s.metric.gpu).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6']);
   }, 120_000);
 });

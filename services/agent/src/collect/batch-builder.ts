@@ -24,7 +24,8 @@ export interface BatchInput {
   instance: string;
   scrapedAtMs: number;
   /** Full label sets with `__name__` (job and instance are added here). */
-  samples: ReadonlyArray<{ labels: Record<string, string>; value: number }>;
+  /** 'stale': Prometheus's staleness marker (kept as a word: a NaN payload may not survive a JS number). */
+  samples: ReadonlyArray<{ labels: Record<string, string>; value: number | 'stale' }>;
   metadata?: MetricMetadata[];
 }
 

@@ -5,6 +5,7 @@ import {
   GpuReader,
   LogTailer,
   scrapeTarget,
+  StalenessTracker,
   type GpuSlot,
   type GpuSnapshot,
   type LogSource,
@@ -41,6 +42,8 @@ export class CollectService implements OnApplicationShutdown {
   private slots: GpuSlot[] = [];
   private migUuids = new Map<string, { uuid: string; gpuInstanceId: string }>();
   private lastErrorCode: string | undefined;
+  /** Per target (job/instance): what the last batch held, for staleness markers. */
+  private readonly staleness = new Map<string, StalenessTracker>();
 
   constructor(
     @Inject(AGENT_SETTINGS) private readonly settings: AgentSettings,
@@ -102,6 +105,7 @@ export class CollectService implements OnApplicationShutdown {
 
     const set = gpus.set;
     set.addAll(this.tracker.samples());
+    const gpuSamples = set.toBatchSeries(nowMs).map((s) => ({ labels: s.labels, value: s.samples[0]![1] as number }));
     const out: Outgoing[] = [
       buildBatch({
         cluster,
@@ -109,7 +113,7 @@ export class CollectService implements OnApplicationShutdown {
         job: AGENT_JOB,
         instance: hostname,
         scrapedAtMs: nowMs,
-        samples: set.toBatchSeries(nowMs).map((s) => ({ labels: s.labels, value: s.samples[0]![1] as number })),
+        samples: this.withStaleness(`${AGENT_JOB}/${hostname}`, gpuSamples, gpus.error !== undefined),
         metadata: set.metadata(),
       }),
     ];
@@ -122,9 +126,22 @@ export class CollectService implements OnApplicationShutdown {
       }
       // `up` as Prometheus writes it: 1 when the target answered, 0 when not.
       const samples = [...r.samples, { labels: { __name__: 'up' }, value: r.samples.length > 0 || !r.error ? 1 : 0 }];
-      out.push(buildBatch({ cluster, hostname, job: t.job, instance, scrapedAtMs: nowMs, samples, metadata: r.metadata }));
+      const withStale = this.withStaleness(`${t.job}/${instance}`, samples, r.samples.length === 0 && r.error !== undefined);
+      out.push(buildBatch({ cluster, hostname, job: t.job, instance, scrapedAtMs: nowMs, samples: withStale, metadata: r.metadata }));
       this.metrics.batchesBuilt.inc({ job: t.job });
     }
     return [...out, ...events];
+  }
+
+  /** The samples plus a staleness marker for each series of the target's last batch that is gone. */
+  private withStaleness(
+    target: string,
+    samples: Array<{ labels: Record<string, string>; value: number }>,
+    failed: boolean,
+  ): Array<{ labels: Record<string, string>; value: number | 'stale' }> {
+    let t = this.staleness.get(target);
+    if (!t) this.staleness.set(target, (t = new StalenessTracker()));
+    const stale = t.update(samples, { everything: failed });
+    return stale.length === 0 ? samples : [...samples, ...stale.map((labels) => ({ labels: { ...labels }, value: 'stale' as const }))];
   }
 }
