@@ -340,4 +340,23 @@ describe('billing service (NATS + Postgres)', () => {
     await first.app.get(AllocationWorker).runOnce();
     expect(await readStream(first.bus, 'aw.cost.v1.budget.')).toHaveLength(events.length);
   });
+
+  it('a message that is not a request record is dead-lettered with its reason; the consumer goes on', async () => {
+    await first.bus.publish(SUBJECTS.requestCompleted('mallory'), cloudEvent({ type: 'io.example.not-a-request.v1', source: 'test', id: 'bad-1', data: { hello: 1 } }));
+    const late = record('r9', 'acme', 'vllm-h100-0', 200, 230);
+    await first.bus.publish(SUBJECTS.requestCompleted('acme'), cloudEvent({ type: EVENT_TYPES.requestCompleted, source: 'test', id: requestCompletedId('r9'), data: late }));
+    const dlq = first.bus.streamName('deadLetter');
+    const dead = await eventually(async () => {
+      const info = await first.bus.jsm.streams.info(dlq).catch(() => null);
+      if (!info || info.state.messages === 0) return undefined;
+      const m = await first.bus.jsm.streams.getMessage(dlq, { seq: info.state.first_seq });
+      return { subject: first.bus.naming.fromWire(m.subject), body: m.json<{ data: { reason: string } }>() };
+    }, 15_000, 'dead letter');
+    expect(dead.subject).toBe('aw.dlq.aw.requests.v1.completed.mallory');
+    expect(dead.body.data.reason).toMatch(/unexpected event type io.example.not-a-request.v1/);
+    await eventually(async () => {
+      const { rows } = await first.pool.query(`SELECT count(*)::int AS n FROM billing.request_intervals WHERE request_id = 'r9'`);
+      return rows[0].n === 1 ? true : undefined;
+    }, 15_000, 'the next record stored');
+  });
 });
