@@ -49,11 +49,14 @@ describe('promtool as a client of the query API', () => {
     expect(out.split('\n').sort()).toEqual([`{__name__="up", instance="${INSTANCES.vllm}", job="vllm"}`, `{__name__="up", instance="${INSTANCES.vllmDown}", job="vllm"}`]);
   });
 
-  it('query labels: the values of a label', async () => {
-    const jobs = await promtool('query', 'labels', collector.url, 'job');
+  it('query labels: the values of a label, in the window promtool asks for', async () => {
+    const window = ['--start', String(T0_MS / 1000), '--end', String(T1_MS / 1000)];
+    const jobs = await promtool('query', 'labels', ...window, collector.url, 'job');
     expect(jobs.split('\n')).toEqual(['dcgm', 'vllm']);
-    const instances = await promtool('query', 'labels', '--match', 'DCGM_FI_DEV_FB_USED', collector.url, 'instance');
+    const instances = await promtool('query', 'labels', ...window, '--match', 'DCGM_FI_DEV_FB_USED', collector.url, 'instance');
     expect(instances.split('\n')).toEqual([INSTANCES.a100, INSTANCES.l4]);
+    // without --start / --end promtool asks for the last five minutes, where the fixture has nothing
+    expect(await promtool('query', 'labels', collector.url, 'job')).toBe('');
   });
 
   it('reports the server\'s parse error', async () => {
