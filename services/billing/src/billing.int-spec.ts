@@ -350,6 +350,7 @@ describe('billing service (NATS + Postgres)', () => {
       const info = await first.bus.jsm.streams.info(dlq).catch(() => null);
       if (!info || info.state.messages === 0) return undefined;
       const m = await first.bus.jsm.streams.getMessage(dlq, { seq: info.state.first_seq });
+      if (!m) return undefined;
       return { subject: first.bus.naming.fromWire(m.subject), body: m.json<{ data: { reason: string } }>() };
     }, 15_000, 'dead letter');
     expect(dead.subject).toBe('aw.dlq.aw.requests.v1.completed.mallory');
