@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { RuntimeModule, type Clock, type Logger } from '@arcwatch/runtime';
 import { ANOMALY_CONFIG, type AnomalyConfig } from './config';
 import { anomalyMigrations } from './database/anomaly.migrations';
+import { DetectorsService } from './detectors/detectors.service';
 import { AnomalyMetrics } from './metrics';
 import { anomalyOutboxRelayProvider } from './outbox.provider';
 import { AlertStateRepository } from './rules/alert-state.repository';
@@ -31,7 +32,7 @@ export class AnomalyModule {
         }),
       ],
       controllers: [RulesController],
-      providers: [{ provide: ANOMALY_CONFIG, useValue: config }, AnomalyMetrics, anomalyOutboxRelayProvider, AlertStateRepository, RulesService, MetricsStreamConsumer],
+      providers: [{ provide: ANOMALY_CONFIG, useValue: config }, AnomalyMetrics, anomalyOutboxRelayProvider, AlertStateRepository, RulesService, DetectorsService, MetricsStreamConsumer],
     };
   }
 }

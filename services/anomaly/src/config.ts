@@ -10,6 +10,10 @@ export const anomalyEnv = {
   ...httpEnv('ANOMALY', 8084),
   ...dbSchemaEnv('ANOMALY', 'anomaly'),
   ruleFiles: ['ANOMALY_RULE_FILES', env.list],
+  /** Detector files (libs/detectors' format), comma-separated. */
+  detectorFiles: ['ANOMALY_DETECTOR_FILES', env.list],
+  /** How often detectors take the next value of each series they watch. */
+  detectorIntervalMs: ['ANOMALY_DETECTOR_INTERVAL_MS', z.coerce.number().int().min(100).default(15_000)],
   /** Group interval when a group gives none (Prometheus's global evaluation_interval). */
   evaluationIntervalMs: ['ANOMALY_EVALUATION_INTERVAL_MS', z.coerce.number().int().min(100).default(15_000)],
   /** A group is evaluated this long after the first sample that arrived since its last run. */

@@ -1,6 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { formatPromValue } from '@arcwatch/promql';
 import { formatModelDuration } from '@arcwatch/alerting';
+import { activeAlerts } from '@arcwatch/alerting';
+import { DetectorsService } from '../detectors/detectors.service';
 import { RulesService } from './rules.service';
 
 const iso = (ms: number | null): string => (ms === null ? '0001-01-01T00:00:00Z' : new Date(ms).toISOString());
@@ -8,11 +10,15 @@ const iso = (ms: number | null): string => (ms === null ? '0001-01-01T00:00:00Z'
 /** Prometheus-compatible GET /api/v1/rules and /api/v1/alerts (Grafana and the Prometheus UI read them). */
 @Controller('api/v1')
 export class RulesController {
-  constructor(private readonly rules: RulesService) {}
+  constructor(
+    private readonly rules: RulesService,
+    private readonly detectors: DetectorsService,
+  ) {}
 
   @Get('alerts')
   alerts(): unknown {
-    const alerts = this.rules.activeAlerts().map((a) => ({
+    const fromDetectors = this.detectors.alerts().flatMap((d) => activeAlerts(d.state));
+    const alerts = [...this.rules.activeAlerts(), ...fromDetectors].map((a) => ({
       labels: a.labels,
       annotations: a.annotations,
       state: a.state,

@@ -1,19 +1,7 @@
 import { statSync } from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { activeAlerts, loadAlertRuleFiles, RuleGroupEvaluator, type ActiveAlert, type GroupTransition, type OutputSample, type RuleAlertState } from '@arcwatch/alerting';
-import {
-  ALERT_V1,
-  alertEventId,
-  alertFingerprint,
-  alertSubject,
-  cloudEvent,
-  deterministicId,
-  EVENT_TYPES,
-  SUBJECTS,
-  toWireValue,
-  type AlertV1,
-  type MetricsBatchV1,
-} from '@arcwatch/contracts';
+import { cloudEvent, deterministicId, EVENT_TYPES, SUBJECTS, toWireValue, type MetricsBatchV1 } from '@arcwatch/contracts';
 import { OutboxRelay, type OutboxEntry } from '@arcwatch/outbox';
 import { PromqlEngine, selectorsOf } from '@arcwatch/promql';
 import type { RuleGroup } from '@arcwatch/rules';
@@ -22,10 +10,10 @@ import { ANOMALY_CONFIG, type AnomalyConfig } from '../config';
 import { AnomalyMetrics } from '../metrics';
 import { LiveWindow } from '../window/live-window';
 import { PrometheusApiQueryable } from '../window/prometheus-api.queryable';
+import { alertOutboxEntry, ANOMALY_SOURCE, generatorUrl } from './alert-events';
 import { AlertStateRepository } from './alert-state.repository';
 import type { WindowSample } from './metrics-batch.decoder';
 
-const SOURCE = 'arcwatch/anomaly';
 const RESEND_MS = 60_000;
 
 interface LoadedGroup {
@@ -74,7 +62,7 @@ function namesRead(g: RuleGroup): Set<string> | undefined {
 export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RulesService.name);
   readonly window: LiveWindow;
-  private readonly engine: PromqlEngine;
+  readonly engine: PromqlEngine;
   private groups: LoadedGroup[] = [];
   private fileStamps = new Map<string, number>();
   private reloadTimer: TimerHandle | undefined;
@@ -248,33 +236,12 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private generatorUrl(expr: string): string {
-    return `${this.config.externalUrl.replace(/\/$/, '')}/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=1`;
-  }
-
-  private alertPayload(t: GroupTransition, expr: string): AlertV1 {
-    const a = t.alert;
-    const startsAtMs = a.firedAtMs ?? a.activeAtMs;
-    return {
-      fingerprint: alertFingerprint(a.labels),
-      status: t.kind === 'resolved' ? 'resolved' : 'firing',
-      labels: a.labels,
-      annotations: a.annotations,
-      startsAt: new Date(startsAtMs).toISOString(),
-      endsAt: t.kind === 'resolved' && a.resolvedAtMs !== null ? new Date(a.resolvedAtMs).toISOString() : null,
-      generatorURL: this.generatorUrl(expr),
-      value: Number.isFinite(a.value) ? a.value : null,
-      origin: { kind: 'rule', group: t.group, name: t.rule },
-      flapping: false,
-    };
+    return generatorUrl(this.config.externalUrl, expr);
   }
 
   private alertEntry(t: GroupTransition): OutboxEntry {
     const rule = this.groups.flatMap((g) => g.group.alerting).find((r) => r.alert === t.rule);
-    const data = this.alertPayload(t, rule?.expr ?? '');
-    return {
-      subject: alertSubject(data.status, data.labels),
-      event: cloudEvent({ id: alertEventId(data), source: SOURCE, type: ALERT_V1, time: new Date(t.atMs), subject: data.fingerprint, data }),
-    };
+    return alertOutboxEntry(t, { kind: 'rule', group: t.group, name: t.rule }, this.generatorUrl(rule?.expr ?? ''));
   }
 
   private writeBackEntry(groupKey: string, now: number, output: OutputSample[]): OutboxEntry {
@@ -289,7 +256,7 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
       scrapedAtMs: now,
       series: output.map((s) => ({ labels: s.labels, samples: [[s.timeMs, toWireValue(s.value)]] })),
     };
-    return { subject: SUBJECTS.metricsSamples(cluster, node), event: cloudEvent({ id: batchId, source: SOURCE, type: EVENT_TYPES.metricsBatch, time: new Date(now), data: batch }) };
+    return { subject: SUBJECTS.metricsSamples(cluster, node), event: cloudEvent({ id: batchId, source: ANOMALY_SOURCE, type: EVENT_TYPES.metricsBatch, time: new Date(now), data: batch }) };
   }
 
   /** Prometheus's notifier: firing alerts every minute and on change, resolved ones while kept. */
