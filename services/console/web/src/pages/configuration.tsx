@@ -22,6 +22,67 @@ interface Configuration {
   tokens: Token[] | null;
 }
 
+type Row = Record<string, unknown>;
+const rowsOf = (v: unknown, key: string): Row[] | undefined => {
+  const list = (v as Record<string, unknown> | null)?.[key];
+  return Array.isArray(list) ? (list.filter((x) => typeof x === 'object' && x !== null) as Row[]) : undefined;
+};
+const cell = (v: unknown) => (v === null || v === undefined ? '–' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+/** Rows as a table with the given columns; anything else as JSON. */
+function Rows({ label, rows, columns }: { label: string; rows: Row[]; columns: string[] }) {
+  return (
+    <table aria-label={label}>
+      <thead><tr>{columns.map((c) => <th key={c}>{c}</th>)}</tr></thead>
+      <tbody>
+        {rows.map((r, i) => (
+          <tr key={i}>{columns.map((c) => <td key={c} className={c === 'query' ? 'mono' : ''}>{cell(r[c])}</td>)}</tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Prices({ value }: { value: unknown }) {
+  const rows = rowsOf(value, 'items');
+  if (!rows) return <Block title="Prices" value={value} hint="Billing reads prices from infra/billing/prices.yaml (BILLING_PRICES_FILE)." />;
+  return (
+    <div className="block">
+      <h2>Prices ({cell((value as Row).source)})</h2>
+      {rows.length === 0 ? <Empty title="No prices">Add GPU prices to infra/billing/prices.yaml (BILLING_PRICES_FILE).</Empty> : <Rows label="prices" rows={rows} columns={['gpuModel', 'instanceType', 'provider', 'region', 'pricingKind', 'perInstanceHour', 'gpusPerInstance', 'currency', 'effectiveFrom']} />}
+    </div>
+  );
+}
+
+function Rules({ value }: { value: unknown }) {
+  const groups = rowsOf((value as Row | null)?.data, 'groups');
+  if (!groups) return <Block title="Alert rules" value={value} hint="The anomaly service loads rule files (ANOMALY_RULE_FILES)." />;
+  const rules = groups.flatMap((g) => (rowsOf(g, 'rules') ?? []).map((r) => ({ group: g.name, file: g.file, ...r })));
+  return (
+    <div className="block">
+      <h2>Alert rules</h2>
+      {rules.length === 0 ? <Empty title="No rules loaded">Point ANOMALY_RULE_FILES at rule files (e.g. infra/rules/llm-fleet.rules.yml).</Empty> : <Rows label="rules" rows={rules} columns={['group', 'name', 'type', 'state', 'health', 'query', 'duration']} />}
+    </div>
+  );
+}
+
+function Routing({ value }: { value: unknown }) {
+  const original = ((value as Row | null)?.config as Row | undefined)?.original;
+  if (typeof original !== 'string') return <Block title="Routing" value={value} hint="The notifier loads its Alertmanager-style routing file (NOTIFIER_CONFIG)." />;
+  return (
+    <div className="block">
+      <h2>Routing (notifier configuration)</h2>
+      <pre className="json">{original}</pre>
+    </div>
+  );
+}
+
+function Collector({ value }: { value: unknown }) {
+  if (isUnavailable(value)) return <Down service={value.unavailable.service} message={value.unavailable.message} />;
+  const rt = (value as Row | null)?.data as Row | undefined;
+  return <p className="muted">Collector: {cell(rt?.storageRetention)} retention; configuration loaded {cell(rt?.lastConfigTime)} (COLLECTOR_CONFIG).</p>;
+}
+
 function Block({ title, value, hint }: { title: string; value: unknown; hint: string }) {
   return (
     <div className="block">
@@ -61,14 +122,14 @@ export function ConfigurationPage({ principal }: PageProps) {
           ))}
         </tbody>
       </table>
+      {cfg.data ? <Collector value={cfg.data.collector} /> : null}
       {scoped ? <Empty title="Configuration spans every tenant">This token sees tenant {principal.tenant} only.</Empty> : null}
       {cfg.error ? <Failure error={cfg.error} /> : null}
       {cfg.data ? (
         <>
-          <Block title="Collector" value={cfg.data.collector} hint="COLLECTOR_CONFIG names the scrape config." />
-          <Block title="Prices" value={cfg.data.prices} hint="Billing reads prices from infra/billing." />
-          <Block title="Alert rules" value={cfg.data.rules} hint="The anomaly service loads rule files." />
-          <Block title="Routing" value={cfg.data.routing} hint="The notifier loads its Alertmanager-style routing file." />
+          <Prices value={cfg.data.prices} />
+          <Rules value={cfg.data.rules} />
+          <Routing value={cfg.data.routing} />
           {cfg.data.tokens ? (
             <div className="block">
               <h2>API tokens</h2>
