@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { encodeFrame } from '@arcwatch/gpu-telemetry';
 import { MetricsRegistry, ManualClock } from '@arcwatch/runtime';
 import { eventually, freePort, testNamespace } from '@arcwatch/testing';
 import { readStream, startAgent, startNatsServer, tempDir, type NatsServer } from '../testing/agent-harness';
@@ -123,17 +124,19 @@ describe('agent delivery: NATS away and back', () => {
       clock.advance(1000);
     }
     await first.close();
-    // A crash in the middle of a sixth write.
+    // A record whose frame is intact but whose text is not a message, then a crash in the middle of a write.
     const seg = fs.readdirSync(spool).filter((n) => n.endsWith('.seg')).sort().pop()!;
+    fs.appendFileSync(path.join(spool, seg), encodeFrame(Buffer.from('not a message')));
     fs.appendFileSync(path.join(spool, seg), Buffer.from([0x10, 0x27, 0, 0, 1, 2, 3, 4, 5]));
 
     const own = await startNatsServer(port);
     const second = await startAgent('l4-na', env, { clock, disableTimer: true });
     try {
       expect(second.logs.some((l) => l.msg === 'spool segment torn by a crash: the intact part is kept' && l.cutBytes === 9)).toBe(true);
-      expect(second.delivery.spool.stats().pendingRecords).toBe(5);
+      expect(second.delivery.spool.stats().pendingRecords).toBe(6);
       await eventually(() => (second.delivery.connected() ? true : undefined), 20_000, 'connection');
       await second.loop.tick();
+      expect(second.logs.filter((l) => l.msg === 'unreadable spool record skipped').map((l) => l.code)).toEqual(['SPOOL_RECORD_INVALID']);
       const stored = (await readStream(own.url, namespace, 'metrics')).map((m) => (m.event.data as BatchData).scrapedAtMs);
       const t0 = Date.UTC(2026, 11, 3, 13);
       expect(stored).toEqual([0, 1, 2, 3, 4, 5].map((i) => t0 + i * 1000));

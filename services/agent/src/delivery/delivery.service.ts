@@ -4,6 +4,7 @@ import { Spool } from '@arcwatch/gpu-telemetry';
 import { EventBus } from '@arcwatch/messaging';
 import { InjectLogger, type Logger } from '@arcwatch/runtime';
 import { AGENT_SETTINGS, type AgentSettings } from '../config/agent-settings.loader';
+import { AgentError } from '../errors';
 import { AgentMetrics } from '../metrics';
 
 /** One message as it is published, and as it waits in the spool. */
@@ -134,9 +135,10 @@ export class DeliveryService implements OnApplicationShutdown {
       for (const r of chunk) {
         try {
           items.push(JSON.parse(r.payload.toString('utf8')) as Outgoing);
-        } catch {
+        } catch (cause) {
           // The CRC held but the text is not ours (a spool written by another version): skipped, said.
-          this.logger.error({ segment: r.segment, end: r.end }, 'unreadable spool record skipped');
+          const err = new AgentError('SPOOL_RECORD_INVALID', `spool record ending at ${r.segment}:${r.end} is not a message`, { cause });
+          this.logger.error({ err, code: err.code }, 'unreadable spool record skipped');
         }
       }
       try {
