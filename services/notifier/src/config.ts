@@ -28,6 +28,10 @@ export const notifierEnv = {
   /** How often the reconciler compares escalation state in PostgreSQL with the timers in Redis. */
   reconcileIntervalMs: ['NOTIFIER_RECONCILE_INTERVAL_MS', z.coerce.number().int().min(100).default(2_000)],
   consumeAlerts: ['NOTIFIER_CONSUME_ALERTS', env.bool],
+  /** How long to wait for tracing's and billing's context answers (in the background; 0 turns it off). */
+  contextTimeoutMs: ['NOTIFIER_CONTEXT_TIMEOUT_MS', z.coerce.number().int().min(0).default(500)],
+  /** Console link in messages (`<url>/alerts/<fingerprint>`). */
+  consoleUrl: ['NOTIFIER_CONSOLE_URL', env.optionalText],
 } as const satisfies EnvSpec;
 
 export type NotifierConfig = ConfigOf<typeof notifierEnv>;

@@ -5,6 +5,7 @@ import { AlertsService } from './alerts/alerts.service';
 import { AlertmanagerApiController } from './api/alertmanager-api.controller';
 import { NotifierApiController } from './api/notifier-api.controller';
 import { NOTIFIER_CONFIG, type NotifierConfig } from './config';
+import { AlertContextService } from './context/alert-context.service';
 import { notifierMigrations } from './database/notifier.migrations';
 import { DeliveryService } from './delivery/delivery.service';
 import { NotificationLogRepository } from './delivery/notification-log.repository';
@@ -51,6 +52,7 @@ export class NotifierModule {
       EscalationRepository,
       EscalationQueue,
       EscalationService,
+      AlertContextService,
       DispatchService,
     ];
     if (worker) providers.push(EscalationProcessor, EscalationReconciler);

@@ -1,2 +1,3 @@
 export * from './notification.v1';
 export * from './notify.catalog';
+export * from './alert-context.v1';

@@ -3,6 +3,7 @@ import { containsTime, inhibitedBy, matchRoutes, severityOf, silencedBy, type In
 import { InjectClock, type Clock, type TimerHandle } from '@arcwatch/runtime';
 import { AlertsRepository, type StoredAlert } from '../alerts/alerts.repository';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../config';
+import { AlertContextService } from '../context/alert-context.service';
 import { DeliveryService } from '../delivery/delivery.service';
 import type { NotificationRecord } from '../delivery/notification-log.repository';
 import { NotificationLogRepository } from '../delivery/notification-log.repository';
@@ -54,6 +55,7 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly log: NotificationLogRepository,
     private readonly escalations: EscalationService,
     private readonly metrics: NotifierMetrics,
+    private readonly context: AlertContextService,
   ) {
     this.groups = new AggregationGroups(routing.am);
   }
@@ -93,6 +95,7 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
       this.alerts.set(a.fingerprint, a);
       if (a.updatedAt > this.lastSeen) this.lastSeen = a.updatedAt;
       this.groups.insert(toDispatch(a), now);
+      if (!isResolved(a, now)) this.context.prefetch(a);
     }
     if (changed.length > 0) await this.escalations.observe(changed);
     await this.escalations.sweep();
@@ -162,7 +165,7 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
           alerts: shown.map((a) => ({
             status: isResolved(a, now) ? 'resolved' : 'firing',
             labels: a.labels,
-            annotations: a.annotations,
+            annotations: { ...a.annotations, ...this.context.annotations(a) },
             startsAt: a.startsAt,
             endsAt: isResolved(a, now) ? a.endsAt : null,
             generatorURL: a.generatorURL,

@@ -6,6 +6,7 @@ import { enqueueOutbox, OutboxRelay } from '@arcwatch/outbox';
 import { InjectClock, InjectPool, type Clock } from '@arcwatch/runtime';
 import { AlertsRepository, type StoredAlert } from '../alerts/alerts.repository';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../config';
+import { AlertContextService } from '../context/alert-context.service';
 import { DeliveryService, type DeliveryRequest } from '../delivery/delivery.service';
 import type { NotificationRecord } from '../delivery/notification-log.repository';
 import type { Notification } from '../delivery/payloads';
@@ -44,6 +45,7 @@ export class EscalationService {
     private readonly queue: EscalationQueue,
     private readonly relay: OutboxRelay,
     private readonly metrics: NotifierMetrics,
+    private readonly context: AlertContextService,
   ) {}
 
   policyFor(labels: Record<string, string>): EscalationPolicy | undefined {
@@ -178,7 +180,7 @@ export class EscalationService {
           {
             status: resolved ? 'resolved' : 'firing',
             labels: alert.labels,
-            annotations: alert.annotations,
+            annotations: { ...alert.annotations, ...this.context.annotations(alert) },
             startsAt: alert.startsAt,
             endsAt: resolved ? (alert.endsAt ?? now) : null,
             generatorURL: alert.generatorURL,
