@@ -21,6 +21,17 @@ function keyOf(labels: Labels): string {
   return k;
 }
 
+function concat(parts: Float64Array[]): Float64Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 export class LiveWindow implements Queryable {
   private readonly stored = new Map<string, WindowSeries>();
   /** The oldest time the window is complete from (the first sample it took). */
@@ -82,14 +93,15 @@ export class LiveWindow implements Queryable {
   }
 
   async select(matchers: LabelMatcher[], startMs: number, endMs: number): Promise<SeriesData[]> {
-    const out = new Map<string, { labels: Labels; ts: number[]; vs: number[] }>();
+    // Float64Arrays throughout: a plain number array may canonicalise NaN payloads and turn a
+    // staleness marker into an ordinary NaN.
+    const out = new Map<string, { labels: Labels; ts: Float64Array[]; vs: Float64Array[] }>();
     if (this.history && startMs < this.coveredFromMs) {
       const older = await this.history.select(matchers, startMs, Math.min(endMs, this.coveredFromMs - 1));
-      for (const o of older) out.set(keyOf(o.labels), { labels: o.labels, ts: Array.from(o.timestamps), vs: Array.from(o.values) });
+      for (const o of older) out.set(keyOf(o.labels), { labels: o.labels, ts: [Float64Array.from(o.timestamps)], vs: [Float64Array.from(o.values)] });
     }
     for (const [k, s] of this.stored) {
       if (!matchesAll(matchers, s.labels)) continue;
-      let i = s.start;
       const end = s.start + s.length;
       // Binary search for the first sample at or after startMs.
       let lo = s.start;
@@ -99,19 +111,18 @@ export class LiveWindow implements Queryable {
         if (s.ts[mid] < startMs) lo = mid + 1;
         else hi = mid;
       }
-      i = lo;
-      let j = i;
+      let j = lo;
       while (j < end && s.ts[j] <= endMs) j++;
-      if (j === i) continue;
+      if (j === lo) continue;
+      const ts = s.ts.slice(lo, j);
+      const vs = s.vs.slice(lo, j);
       const prev = out.get(k);
       if (prev) {
-        for (let x = i; x < j; x++) {
-          prev.ts.push(s.ts[x]);
-          prev.vs.push(s.vs[x]);
-        }
-      } else out.set(k, { labels: s.labels, ts: Array.from(s.ts.subarray(i, j)), vs: Array.from(s.vs.subarray(i, j)) });
+        prev.ts.push(ts);
+        prev.vs.push(vs);
+      } else out.set(k, { labels: s.labels, ts: [ts], vs: [vs] });
     }
-    return [...out.values()].map((o) => ({ labels: o.labels, timestamps: Float64Array.from(o.ts), values: Float64Array.from(o.vs) }));
+    return [...out.values()].map((o) => ({ labels: o.labels, timestamps: concat(o.ts), values: concat(o.vs) }));
   }
 
   async series(matchers: LabelMatcher[][], startMs: number, endMs: number): Promise<Labels[]> {
