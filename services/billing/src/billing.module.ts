@@ -35,7 +35,7 @@ export class BillingModule {
           logger: opts.logger,
           ...(opts.clock ? { clock: opts.clock } : {}),
           postgres: { url: config.databaseUrl, schema: config.dbSchema, migrations: billingMigrations },
-          nats: { url: config.natsUrl, namespace: config.natsNamespace, streams: ['requests', 'cost', 'deadLetter'] },
+          nats: { url: config.natsUrl, namespace: config.natsNamespace, replicas: config.natsStreamReplicas, streams: ['requests', 'cost', 'deadLetter'] },
         }),
       ],
       controllers: [PricesController, InvoicesController, ReportsController],

@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { OutboxRelay } from '@arcwatch/outbox';
+import { InjectClock, InjectLogger, PeriodicTask, type Clock, type Logger } from '@arcwatch/runtime';
 import { BILLING_CONFIG, type BillingConfig } from '../config';
 import { AllocationService } from './allocation.service';
 
@@ -9,42 +10,33 @@ import { AllocationService } from './allocation.service';
  */
 @Injectable()
 export class AllocationWorker implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(AllocationWorker.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly task: PeriodicTask;
 
   constructor(
-    @Inject(BILLING_CONFIG) private readonly config: BillingConfig,
+    @Inject(BILLING_CONFIG) config: BillingConfig,
+    @InjectClock() clock: Clock,
+    @InjectLogger() logger: Logger,
     private readonly allocation: AllocationService,
     private readonly relay: OutboxRelay,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.schedule();
+  ) {
+    this.task = new PeriodicTask({ name: 'billing', intervalMs: config.workerIntervalMs, clock, logger, run: () => this.pass() });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.task.start();
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One full pass; tests call it directly instead of waiting for the timer. */
-  async runOnce(): Promise<void> {
-    await this.allocation.closeDue();
-    await this.relay.flush();
+  runOnce(): Promise<void> {
+    return this.task.runNow();
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .catch((err: unknown) => this.logger.error(`billing pass failed: ${(err as Error).message}`))
-        .finally(() => {
-          this.running = undefined;
-          this.schedule();
-        });
-    }, this.config.workerIntervalMs);
+  private async pass(): Promise<void> {
+    await this.allocation.closeDue();
+    await this.relay.flush();
   }
 }
