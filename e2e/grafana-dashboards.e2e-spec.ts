@@ -51,12 +51,16 @@ function hasFiniteValue(series: unknown): boolean {
   return samples.some(([, v]) => Number.isFinite(Number(v)));
 }
 
+type Selection = 'first' | 'all';
+
 describe('Grafana dashboards against a live ArcWatch', () => {
   let db: TestDatabase;
   let dir: string;
   const procs: RunningProcess[] = [];
   let collectorUrl = '';
   let settings: IntervalSettings;
+  /** The end of the last minute of simulated history: tracing publishes it once it closes. */
+  let historyLastMinuteEndMs = 0;
 
   beforeAll(async () => {
     const ds = parseYaml(fs.readFileSync(path.join(GRAFANA_DIR, 'provisioning/datasources/arcwatch.yaml'), 'utf8')) as {
@@ -67,17 +71,42 @@ describe('Grafana dashboards against a live ArcWatch', () => {
     db = await createTestDatabase();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-grafana-'));
     const namespace = testNamespace();
-    const [collectorPort, tracingPort, fleetPort] = [await freePort(), await freePort(), await freePortRange(NODES * 2)];
+    const [collectorPort, tracingPort, fleetPort] = [
+      await freePort(),
+      await freePort(),
+      await freePortRange(NODES * 2),
+    ];
     collectorUrl = `http://127.0.0.1:${collectorPort}`;
     const tracingUrl = `http://127.0.0.1:${tracingPort}`;
     const common = { DATABASE_URL: db.url, NATS_URL: 'nats://127.0.0.1:4222', NATS_NAMESPACE: namespace };
 
-    // History: the same simulated fleet, run offline over the nine minutes before the last one.
+    // History: the same simulated fleet, run offline over the nine minutes before now, with its
+    // node down from minute 2 to 6: requests fail in every one of those minutes, so the error
+    // counters (published only for minutes that had errors) have the samples a rate needs.
     const historyFile = path.join(dir, 'history.jsonl');
-    const historyStart = new Date(Date.now() - (HISTORY_S + 90) * 1000).toISOString();
-    const history = startProcess('fleet-sim-history', 'tools/fleet-sim/src/main.ts', [
-      '--nodes', '1', '--gpus', String(GPUS), '--simulate', String(HISTORY_S), '--start', historyStart, '--events-out', historyFile,
-    ], {});
+    // It ends 30 s ago, so its last minute closes (and is published) within a minute.
+    const historyStartMs = Date.now() - (HISTORY_S + 30) * 1000;
+    const historyStart = new Date(historyStartMs).toISOString();
+    historyLastMinuteEndMs = Math.ceil((historyStartMs + HISTORY_S * 1000) / 60_000) * 60_000;
+    const history = startProcess(
+      'fleet-sim-history',
+      'tools/fleet-sim/src/main.ts',
+      [
+        '--nodes',
+        '1',
+        '--gpus',
+        String(GPUS),
+        '--outage',
+        '0:120:240',
+        '--simulate',
+        String(HISTORY_S),
+        '--start',
+        historyStart,
+        '--events-out',
+        historyFile,
+      ],
+      {},
+    );
 
     const tracing = startProcess('tracing', 'services/tracing/src/main.ts', [], {
       ...common,
@@ -90,19 +119,49 @@ describe('Grafana dashboards against a live ArcWatch', () => {
     procs.push(tracing);
 
     const fleetConfig = path.join(dir, 'fleet.yml');
-    const fleet = startProcess('fleet-sim', 'tools/fleet-sim/src/main.ts', [
-      '--nodes', String(NODES), '--gpus', String(GPUS), '--base-port', String(fleetPort), '--outage', 'none',
-      '--scrape-interval', '1s', '--write-sd', path.join(dir, 'fleet-sd.json'), '--write-scrape-config', fleetConfig,
-      '--tracing-url', tracingUrl,
-    ], {});
+    const fleet = startProcess(
+      'fleet-sim',
+      'tools/fleet-sim/src/main.ts',
+      [
+        '--nodes',
+        String(NODES),
+        '--gpus',
+        String(GPUS),
+        '--base-port',
+        String(fleetPort),
+        '--outage',
+        'none',
+        '--scrape-interval',
+        '1s',
+        '--write-sd',
+        path.join(dir, 'fleet-sd.json'),
+        '--write-scrape-config',
+        fleetConfig,
+        '--tracing-url',
+        tracingUrl,
+      ],
+      {},
+    );
     procs.push(fleet);
-    await eventually(() => (fs.existsSync(fleetConfig) ? true : undefined), 30_000, `fleet scrape config\n${fleet.log()}`);
+    await eventually(
+      () => (fs.existsSync(fleetConfig) ? true : undefined),
+      30_000,
+      `fleet scrape config\n${fleet.log()}`,
+    );
 
     // The fleet's scrape config plus ArcWatch's own /metrics, as the README asks of a deployment.
     const config = parseYaml(fs.readFileSync(fleetConfig, 'utf8')) as { scrape_configs: unknown[] };
     config.scrape_configs.push(
-      { job_name: 'arcwatch-collector', scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${collectorPort}`] }] },
-      { job_name: 'arcwatch-tracing', scrape_interval: '1s', static_configs: [{ targets: [`127.0.0.1:${tracingPort}`] }] },
+      {
+        job_name: 'arcwatch-collector',
+        scrape_interval: '1s',
+        static_configs: [{ targets: [`127.0.0.1:${collectorPort}`] }],
+      },
+      {
+        job_name: 'arcwatch-tracing',
+        scrape_interval: '1s',
+        static_configs: [{ targets: [`127.0.0.1:${tracingPort}`] }],
+      },
     );
     const scrapeConfig = path.join(dir, 'collector.yml');
     fs.writeFileSync(scrapeConfig, toYaml(config));
@@ -114,10 +173,18 @@ describe('Grafana dashboards against a live ArcWatch', () => {
     });
     procs.push(collector);
 
-    await eventually(async () => ((await fetch(`${tracingUrl}/readyz`).catch(() => null))?.ok ? true : undefined), 60_000, `tracing ready\n${tracing.log()}`);
+    await eventually(
+      async () => ((await fetch(`${tracingUrl}/readyz`).catch(() => null))?.ok ? true : undefined),
+      60_000,
+      `tracing ready\n${tracing.log()}`,
+    );
     const done = await history.exited;
     if (done.code !== 0) throw new Error(`fleet-sim --simulate exited ${done.code}\n${history.log()}`);
-    const events = fs.readFileSync(historyFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as unknown);
+    const events = fs
+      .readFileSync(historyFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => JSON.parse(l) as unknown);
     for (let i = 0; i < events.length; i += REQUEST_EVENT_BATCH_MAX) {
       const res = await fetch(`${tracingUrl}/api/v1/requests/events`, {
         method: 'POST',
@@ -126,7 +193,11 @@ describe('Grafana dashboards against a live ArcWatch', () => {
       });
       if (!res.ok) throw new Error(`history batch: HTTP ${res.status} ${await res.text()}`);
     }
-    await eventually(async () => ((await fetch(`${collectorUrl}/readyz`).catch(() => null))?.ok ? true : undefined), 60_000, `collector ready\n${collector.log()}`);
+    await eventually(
+      async () => ((await fetch(`${collectorUrl}/readyz`).catch(() => null))?.ok ? true : undefined),
+      60_000,
+      `collector ready\n${collector.log()}`,
+    );
   }, 150_000);
 
   afterAll(async () => {
@@ -141,14 +212,28 @@ describe('Grafana dashboards against a live ArcWatch', () => {
     // Grafana's default HTTP method for this data source is POST (provisioning/datasources).
     const res = route.startsWith('/api/v1/label/')
       ? await fetch(`${collectorUrl}${route}?${body.toString()}`)
-      : await fetch(`${collectorUrl}${route}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      : await fetch(`${collectorUrl}${route}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        });
     const json = (await res.json()) as PromResponse;
-    if (!res.ok || json.status !== 'success') return { status: 'error', error: `HTTP ${res.status}: ${json.error ?? JSON.stringify(json)}` };
+    if (!res.ok || json.status !== 'success')
+      return { status: 'error', error: `HTTP ${res.status}: ${json.error ?? JSON.stringify(json)}` };
     return json;
   };
 
-  /** Resolves the dashboard's variables in order, each to the first value its query returns. */
-  const resolveVariables = async (d: Dashboard, range: TimeRange, problems: string[]): Promise<Record<string, string> | null> => {
+  /**
+   * Resolves the dashboard's variables in order: each to the first value its query returns, or to
+   * "All" (its allValue), which is what Grafana selects when a dashboard opens. Either way the
+   * variable's own query must return values.
+   */
+  const resolveVariables = async (
+    d: Dashboard,
+    range: TimeRange,
+    problems: string[],
+    selection: Selection,
+  ): Promise<Record<string, string> | null> => {
     const values: Record<string, string> = {};
     for (const v of d.templating.list) {
       const query = variableQuery(v);
@@ -165,51 +250,100 @@ describe('Grafana dashboards against a live ArcWatch', () => {
         problems.push(`${d.title} / variable $${v.name}: ${query} → ${res.error ?? 'no values'}`);
         return null;
       }
-      values[v.name] = v.multi || v.includeAll ? regexEscape(list[0]) : list[0];
+      if (selection === 'all' && v.includeAll && v.allValue !== undefined) values[v.name] = v.allValue;
+      else values[v.name] = v.multi || v.includeAll ? regexEscape(list[0]) : list[0];
     }
     return values;
   };
 
-  /** Runs every query of every dashboard once; returns the problems and what was run. */
+  interface Call {
+    where: string;
+    route: string;
+    params: Record<string, string>;
+  }
+
+  /** Every query of every dashboard, with its variables at their first values and at "All". */
+  const buildCalls = async (range: TimeRange, problems: string[]): Promise<Call[]> => {
+    const calls: Call[] = [];
+    const at = (ms: number) => String(ms / 1000);
+    for (const { dashboard } of loadDashboards()) {
+      for (const selection of ['first', 'all'] as const) {
+        const variables = await resolveVariables(dashboard, range, problems, selection);
+        if (!variables) continue;
+        for (const q of panelQueries(dashboard)) {
+          const iv = intervals(q, range, settings);
+          const subst = { variables, range, intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs };
+          const expr = substitute(q.expr, subst);
+          const where = `${q.dashboard} / ${q.panel} / ${q.refId}: ${expr}`;
+          const instant = { where, route: '/api/v1/query', params: { query: expr, time: at(range.endMs) } };
+          // With every variable at "All" the instant query at the range's end is enough to catch
+          // an error or an empty answer; the full range runs with the first values.
+          if (selection === 'all') {
+            calls.push(instant);
+            continue;
+          }
+          const step = at(iv.stepMs);
+          calls.push({
+            where,
+            route: '/api/v1/query_range',
+            params: { query: expr, start: at(range.startMs), end: at(range.endMs), step },
+          });
+          if (q.instant) calls.push(instant);
+        }
+      }
+    }
+    return calls;
+  };
+
+  /** Runs every query of every dashboard once, four at a time; returns the problems. */
   const runAll = async () => {
     const endMs = Math.floor(Date.now() / 1000) * 1000;
     const range = { startMs: endMs - RANGE_MS, endMs };
     const problems: string[] = [];
-    let ran = 0;
-    for (const { dashboard } of loadDashboards()) {
-      const variables = await resolveVariables(dashboard, range, problems);
-      if (!variables) continue;
-      for (const q of panelQueries(dashboard)) {
-        const iv = intervals(q, range, settings);
-        const expr = substitute(q.expr, { variables, range, intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs });
-        const where = `${q.dashboard} / ${q.panel} / ${q.refId}: ${expr}`;
-        const calls: Array<[string, Record<string, string>]> = [
-          ['/api/v1/query_range', { query: expr, start: String(range.startMs / 1000), end: String(range.endMs / 1000), step: String(iv.stepMs / 1000) }],
-        ];
-        if (q.instant) calls.push(['/api/v1/query', { query: expr, time: String(range.endMs / 1000) }]);
-        for (const [route, params] of calls) {
-          ran++;
-          const res = await api(route, params);
-          const result = res.data && !Array.isArray(res.data) ? res.data.result : [];
-          if (res.status !== 'success') problems.push(`${where} (${route}) → ${res.error}`);
-          else if (result.length === 0) problems.push(`${where} (${route}) → empty result`);
-          // Grafana draws nothing for NaN: a panel whose every point is NaN shows no data either.
-          else if (!result.some(hasFiniteValue)) problems.push(`${where} (${route}) → only NaN or infinite values`);
-        }
+    const calls = await buildCalls(range, problems);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < calls.length; i = next++) {
+        const { where, route, params } = calls[i];
+        const res = await api(route, params);
+        const result = res.data && !Array.isArray(res.data) ? res.data.result : [];
+        if (res.status !== 'success') problems.push(`${where} (${route}) → ${res.error}`);
+        else if (result.length === 0) problems.push(`${where} (${route}) → empty result`);
+        // Grafana draws nothing for NaN: a panel whose every point is NaN shows no data either.
+        else if (!result.some(hasFiniteValue)) problems.push(`${where} (${route}) → only NaN or infinite values`);
       }
-    }
-    return { problems, ran };
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    return { problems: problems.sort(), ran: calls.length };
   };
 
   it('answers every panel query and template variable of every dashboard with data', async () => {
+    // Wait for the data to be there before judging the dashboards: tracing has published every
+    // minute of the history (in order, so the last one stored means all are) and the services'
+    // own metrics are scraped.
+    const ready = async (expr: string) => {
+      const res = await api('/api/v1/query', { query: expr });
+      return res.data && !Array.isArray(res.data) && res.data.result.length > 0 ? true : undefined;
+    };
+    await eventually(
+      () => ready(`max(timestamp(arcwatch_requests_total)) >= ${historyLastMinuteEndMs / 1000}`),
+      120_000,
+      'the last minute of the simulated history stored',
+    );
+    await eventually(() => ready('arcwatch_tracing_open_requests'), 30_000, "tracing's own metrics scraped");
+
     let last = { problems: ['not run'], ran: 0 };
-    // Scrapes need a few seconds to give rates two samples and tracing a moment to publish the
-    // history's closed minutes: retry the whole set until it passes, then report what still fails.
-    await eventually(async () => {
-      last = await runAll().catch((err: unknown) => ({ problems: [String(err)], ran: 0 }));
-      return last.problems.length === 0 ? last : undefined;
-    }, 45_000, 'every dashboard query answered').catch(() => undefined);
+    // Rates need two scrapes and the newest minutes close while this runs: retry the whole set
+    // for a while, then report what still fails.
+    await eventually(
+      async () => {
+        last = await runAll().catch((err: unknown) => ({ problems: [String(err)], ran: 0 }));
+        return last.problems.length === 0 ? last : undefined;
+      },
+      30_000,
+      'every dashboard query answered',
+    ).catch(() => undefined);
     expect(last.problems).toEqual([]);
-    expect(last.ran).toBeGreaterThan(80);
-  }, 90_000);
+    expect(last.ran).toBeGreaterThan(180);
+  }, 240_000);
 });

@@ -51,6 +51,7 @@ const variableSchema = z.object({
   query: z.union([z.string(), z.object({ query: z.string() })]).optional(),
   multi: z.boolean().optional(),
   includeAll: z.boolean().optional(),
+  allValue: z.string().optional(),
 });
 
 export const dashboardSchema = z.object({
