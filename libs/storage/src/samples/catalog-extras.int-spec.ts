@@ -5,6 +5,7 @@ import { createPool } from '../pool';
 import { migrate } from '../migrations/migrate';
 import { SampleStore } from './sample-store';
 import { sampleStoreMigrations } from './sample-store.migrations';
+import { seriesInWindow } from './catalog-extras.repository';
 
 /**
  * What the sample store keeps for the Prometheus API beside samples, against PostgreSQL:
@@ -104,8 +105,13 @@ describe('sample store: metadata, exemplars, series ranges, pruning', () => {
     expect((await store.compact(0)).samples).toBeGreaterThanOrEqual(4);
     expect(Number((await pool.query(`SELECT count(*) AS n FROM ${SCHEMA}.head`)).rows[0].n)).toBe(0);
     await check(); // from the ranges compaction keeps in the catalog
-    const ranges = await pool.query(`SELECT metric, first_ms, last_ms FROM ${SCHEMA}.series WHERE metric = 'window_both'`);
-    expect(ranges.rows.map((r) => [Number(r.first_ms), Number(r.last_ms)])).toEqual([[t, t + 600_000]]);
+    const ranges = await pool.query(`SELECT id, metric, first_ms, last_ms FROM ${SCHEMA}.series WHERE metric LIKE 'window_%' ORDER BY metric`);
+    expect(ranges.rows.filter((r) => r.metric === 'window_both').map((r) => [Number(r.first_ms), Number(r.last_ms)])).toEqual([[t, t + 600_000]]);
+    // a long id list is answered by range instead of sending the list: the same series come back
+    const ids: Record<string, number> = Object.fromEntries(ranges.rows.map((r) => [r.metric as string, r.id as number]));
+    const many = [...Array.from({ length: 10_001 }, (_, i) => 1_000_000 + i), ...Object.values(ids)];
+    expect((await seriesInWindow(pool, SCHEMA, many, t + 300_000, t + 700_000)).sort()).toEqual([ids.window_both, ids.window_late].sort());
+    expect((await seriesInWindow(pool, SCHEMA, Object.values(ids), t + 300_000, t + 700_000)).sort()).toEqual([ids.window_both, ids.window_late].sort());
   });
 
   it('prunes series whose samples retention dropped, with their exemplars; recent series stay', async () => {

@@ -93,8 +93,15 @@ export async function widenSeriesRanges(db: Db, schema: string, ranges: Readonly
   );
 }
 
-/** Ids among `ids` whose stored range overlaps [startMs, endMs]. */
+/**
+ * Ids among `ids` whose stored range overlaps [startMs, endMs]. A long list is not sent: the
+ * window's series are read by range (index on last_ms) and the caller intersects.
+ */
 export async function seriesInWindow(db: Db, schema: string, ids: readonly number[], startMs: number, endMs: number): Promise<number[]> {
+  if (ids.length > 10_000) {
+    const { rows } = await db.query<{ id: number }>(`SELECT id FROM ${schema}.series WHERE last_ms >= $1 AND first_ms <= $2`, [startMs, endMs]);
+    return rows.map((r) => r.id);
+  }
   const { rows } = await db.query<{ id: number }>(
     `SELECT id FROM ${schema}.series WHERE id = ANY($1::int4[]) AND first_ms <= $3 AND last_ms >= $2`,
     [ids, startMs, endMs],
