@@ -12,7 +12,8 @@
 # Environment (defaults in brackets): ARCWATCH_NODES [4], ARCWATCH_FLEET_PORT [19400],
 # DATABASE_URL [postgres://postgres@127.0.0.1:5432/arcwatch], NATS_URL [nats://127.0.0.1:4222],
 # REDIS_URL [redis://127.0.0.1:6379], COLLECTOR_PORT [9464], TRACING_PORT [9465],
-# TRACING_API_KEY_SALT [a fixed local-development salt].
+# BILLING_PORT [9466], ANOMALY_PORT [9467], NOTIFIER_PORT [9468], CONSOLE_PORT [9470],
+# TRACING_API_KEY_SALT [a fixed local-development salt], CONSOLE_BOOTSTRAP_ADMIN_TOKEN [random].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,12 @@ export NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 export COLLECTOR_PORT=${COLLECTOR_PORT:-9464}
 export TRACING_PORT=${TRACING_PORT:-9465}
+export BILLING_PORT=${BILLING_PORT:-9466}
+export ANOMALY_PORT=${ANOMALY_PORT:-9467}
+export NOTIFIER_PORT=${NOTIFIER_PORT:-9468}
+export CONSOLE_PORT=${CONSOLE_PORT:-9470}
+# The console's first admin token: shown once below; log in with it (or use it as a Bearer token).
+export CONSOLE_BOOTSTRAP_ADMIN_TOKEN=${CONSOLE_BOOTSTRAP_ADMIN_TOKEN:-aw_admin_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
 # Lets the tracing service accept the simulated gateway's raw API keys (it stores only their HMAC).
 export TRACING_API_KEY_SALT=${TRACING_API_KEY_SALT:-arcwatch-local-development-salt}
 NODE=node_modules/.bin/node
@@ -100,24 +107,43 @@ start fleet-sim "$NODE" tools/register.js tools/fleet-sim/src/main.ts "${fleet_a
 for ((i = 0; i < 100; i++)); do [ -s "$STATE_DIR/collector.yml" ] && break; sleep 0.1; done
 [ -s "$STATE_DIR/collector.yml" ] || { log "fleet-sim did not start:"; tail -n 20 "$LOG_DIR/fleet-sim.log" >&2; exit 1; }
 
-# 2. The services, each its own process. Ports: collector and tracing fixed, others from 9466 up.
-declare -A PORT_OF=([collector]=$COLLECTOR_PORT [tracing]=$TRACING_PORT)
-next_port=9466
+# 2. The console's web app (built once per checkout change; vite, offline).
+if has_service console; then
+  log "building the console's web app"
+  npm run --silent build:web >"$LOG_DIR/build-web.log" 2>&1 || { log "console web build failed:"; tail -n 20 "$LOG_DIR/build-web.log" >&2; exit 1; }
+fi
+
+# 3. The services, each its own process on its fixed port; others from 9471 up.
+COLLECTOR_URL=http://127.0.0.1:$COLLECTOR_PORT
+declare -A PORT_OF=([collector]=$COLLECTOR_PORT [tracing]=$TRACING_PORT [billing]=$BILLING_PORT [anomaly]=$ANOMALY_PORT
+  [notifier]=$NOTIFIER_PORT [console]=$CONSOLE_PORT)
+next_port=9471
 STARTED=()
 for dir in services/*/; do
   svc=$(basename "$dir")
   has_service "$svc" || { log "skipping $svc (no src/main.ts yet)"; continue; }
+  # The node agent reads nvidia-smi on a GPU node (docs/agent.md); here the simulated fleet plays the GPUs.
+  [ "$svc" = agent ] && { log "not starting the node agent: it runs on GPU nodes (the simulated fleet stands in here)"; continue; }
   port=${PORT_OF[$svc]:-$next_port}
   [ -n "${PORT_OF[$svc]:-}" ] || next_port=$((next_port + 1))
   PORT_OF[$svc]=$port
   port_var="$(tr '[:lower:]-' '[:upper:]_' <<<"$svc")_PORT"
   extra=()
-  [ "$svc" = collector ] && extra+=(COLLECTOR_CONFIG="$PWD/$STATE_DIR/collector.yml")
+  case "$svc" in
+    collector) extra+=(COLLECTOR_CONFIG="$PWD/$STATE_DIR/collector.yml") ;;
+    billing) extra+=(BILLING_COLLECTOR_URL="$COLLECTOR_URL") ;;
+    anomaly) extra+=(ANOMALY_RULE_FILES="$PWD/infra/rules/llm-fleet.rules.yml" ANOMALY_DETECTOR_FILES="$PWD/infra/detectors/llm-fleet.yaml"
+      ANOMALY_HISTORY_URL="$COLLECTOR_URL" ANOMALY_EXTERNAL_URL="http://127.0.0.1:$CONSOLE_PORT") ;;
+    notifier) extra+=(NOTIFIER_CONFIG="$PWD/infra/notifier/local.yml" NOTIFIER_EXTERNAL_URL="http://127.0.0.1:$CONSOLE_PORT") ;;
+    console) extra+=(CONSOLE_COLLECTOR_URL="$COLLECTOR_URL" CONSOLE_TRACING_URL="http://127.0.0.1:$TRACING_PORT"
+      CONSOLE_BILLING_URL="http://127.0.0.1:$BILLING_PORT" CONSOLE_ANOMALY_URL="http://127.0.0.1:$ANOMALY_PORT"
+      CONSOLE_NOTIFIER_URL="http://127.0.0.1:$NOTIFIER_PORT") ;;
+  esac
   start "$svc" "$port_var=$port" ${extra[@]+"${extra[@]}"} "$NODE" tools/register.js "services/$svc/src/main.ts"
   STARTED+=("$svc")
 done
 
-# 3. Wait until each service is ready (every service answers GET /readyz; docs/http-api.md).
+# 4. Wait until each service is ready (every service answers GET /readyz; docs/http-api.md).
 healthy() {
   http_get "http://127.0.0.1:$1/readyz" 2000 >/dev/null
 }
@@ -137,6 +163,7 @@ done
 cat >&2 <<INFO
 
 ArcWatch is running.
+  dashboard         http://127.0.0.1:$CONSOLE_PORT/   admin token (log in with it): $CONSOLE_BOOTSTRAP_ADMIN_TOKEN
   simulated fleet   $NODES nodes x 8 GPUs: dcgm-exporter http://127.0.0.1:$FLEET_PORT/metrics, vLLM http://127.0.0.1:$((FLEET_PORT + 1))/metrics (node i: +2i)
   scrape config     $STATE_DIR/collector.yml (targets in $STATE_DIR/fleet-sd.json)
   collector API     http://127.0.0.1:$COLLECTOR_PORT/api/v1/
@@ -146,6 +173,10 @@ ArcWatch is running.
   tracing API       http://127.0.0.1:$TRACING_PORT/api/v1/  (events: POST /api/v1/requests/events)
     requests        curl -s 'http://127.0.0.1:$TRACING_PORT/api/v1/requests?limit=5'
     request stats   curl -sG http://127.0.0.1:$COLLECTOR_PORT/api/v1/query --data-urlencode 'query=sum by (tenant) (arcwatch_requests_total)'
+  billing API       http://127.0.0.1:$BILLING_PORT/api/v1/reports/cost?by=tenant
+    cost events     node examples/billing-consumer/consumer.mjs   (a billing system's view: prints a running bill)
+  alerts            http://127.0.0.1:$ANOMALY_PORT/api/v1/alerts (Prometheus format), rules: infra/rules/llm-fleet.rules.yml
+  notifier          http://127.0.0.1:$NOTIFIER_PORT/api/v2/alerts (Alertmanager API; amtool --alertmanager.url=http://127.0.0.1:$NOTIFIER_PORT)
   logs              $LOG_DIR/
 INFO
 
