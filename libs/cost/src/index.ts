@@ -1,6 +1,7 @@
 export * from './money';
 export * from './price-catalog';
 export * from './inventory';
+export * from './inventory-discovery';
 export * from './cost-request';
 export * from './allocation';
 export * from './focus-import';
