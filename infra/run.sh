@@ -131,7 +131,8 @@ for dir in services/*/; do
   extra=()
   case "$svc" in
     collector) extra+=(COLLECTOR_CONFIG="$PWD/$STATE_DIR/collector.yml") ;;
-    billing) extra+=(BILLING_COLLECTOR_URL="$COLLECTOR_URL") ;;
+    # 15-second windows: the fleet's first requests are costed well within a minute.
+    billing) extra+=(BILLING_COLLECTOR_URL="$COLLECTOR_URL" BILLING_WINDOW_SECONDS="${BILLING_WINDOW_SECONDS:-15}") ;;
     anomaly) extra+=(ANOMALY_RULE_FILES="$PWD/infra/rules/llm-fleet.rules.yml" ANOMALY_DETECTOR_FILES="$PWD/infra/detectors/llm-fleet.yaml"
       ANOMALY_HISTORY_URL="$COLLECTOR_URL" ANOMALY_EXTERNAL_URL="http://127.0.0.1:$CONSOLE_PORT") ;;
     notifier) extra+=(NOTIFIER_CONFIG="$PWD/infra/notifier/local.yml" NOTIFIER_EXTERNAL_URL="http://127.0.0.1:$CONSOLE_PORT") ;;
@@ -197,4 +198,13 @@ count=$("$NODE" -e 'const b=JSON.parse(require("fs").readFileSync(0,"utf8"));if(
   log "check failed: unexpected answer: ${body:0:300}"; exit 1; }
 expected=$((NODES * 8 * 25))
 log "collector stores $count DCGM series (the fleet exposes $expected while every node is up)"
-[ "$count" -gt 0 ]
+[ "$count" -gt 0 ] || exit 1
+# The simulated fleet's requests, costed: billing's report over the run has tenants with amounts.
+if has_service billing; then
+  from=$(( $(date +%s) - CHECK_SECS - 600 ))
+  body=$(http_get "http://127.0.0.1:$BILLING_PORT/api/v1/reports/cost?by=tenant&from=$from" 10000) || { log "check failed: billing's report did not answer"; exit 1; }
+  costed=$("$NODE" -e 'const b=JSON.parse(require("fs").readFileSync(0,"utf8"));const items=b.items??[];console.log(items.filter((i)=>Number(i.amount)>0).length)' <<<"$body") || {
+    log "check failed: unexpected billing answer: ${body:0:300}"; exit 1; }
+  log "billing has costed requests of $costed tenant(s)"
+  [ "$costed" -gt 0 ]
+fi
