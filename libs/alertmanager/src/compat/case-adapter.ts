@@ -32,6 +32,7 @@ function modeOf(file: Json, fallback: MatcherMode): MatcherMode {
   const raw = String(file.matcher_mode ?? file.label_name_mode ?? '');
   if (raw.startsWith('classic')) return 'classic';
   if (raw.startsWith('utf8')) return 'utf8';
+  if (raw.startsWith('fallback') || raw.startsWith('default')) return 'fallback';
   return fallback;
 }
 
