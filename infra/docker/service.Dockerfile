@@ -21,6 +21,8 @@ ENV NODE_ENV=production ENTRY=${ENTRY}
 WORKDIR /app
 COPY --from=deps /app ./
 COPY . .
+# The console's web app is built into the image (vite, offline); other entry points skip it.
+RUN case "$ENTRY" in services/console/*) npm run build:web ;; esac
 # The image's own non-root user; nothing in /app is writable by it.
 USER node
 # Arguments (compose `command:`) go to the entry point.
