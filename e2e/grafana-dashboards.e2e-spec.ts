@@ -143,14 +143,17 @@ describe('Grafana dashboards against a live ArcWatch', () => {
       {},
     );
     procs.push(fleet);
-    await eventually(
-      () => (fs.existsSync(fleetConfig) ? true : undefined),
+    // The fleet's scrape config plus ArcWatch's own /metrics, as the README asks of a deployment.
+    // Read once it is complete: the file may exist a moment before its contents are written.
+    const config = await eventually(
+      () => {
+        if (!fs.existsSync(fleetConfig)) return undefined;
+        const parsed = parseYaml(fs.readFileSync(fleetConfig, 'utf8')) as { scrape_configs?: unknown[] } | null;
+        return Array.isArray(parsed?.scrape_configs) ? { ...parsed, scrape_configs: parsed.scrape_configs } : undefined;
+      },
       30_000,
       `fleet scrape config\n${fleet.log()}`,
     );
-
-    // The fleet's scrape config plus ArcWatch's own /metrics, as the README asks of a deployment.
-    const config = parseYaml(fs.readFileSync(fleetConfig, 'utf8')) as { scrape_configs: unknown[] };
     config.scrape_configs.push(
       {
         job_name: 'arcwatch-collector',
@@ -333,14 +336,15 @@ describe('Grafana dashboards against a live ArcWatch', () => {
     await eventually(() => ready('arcwatch_tracing_open_requests'), 30_000, "tracing's own metrics scraped");
 
     let last = { problems: ['not run'], ran: 0 };
-    // Rates need two scrapes and the newest minutes close while this runs: retry the whole set
-    // for a while, then report what still fails.
+    // Rates need two scrapes, and a rate at the range's end needs tracing's first live minutes:
+    // retry the whole set for up to a minute (one minute closes in that time), then report what
+    // still fails.
     await eventually(
       async () => {
         last = await runAll().catch((err: unknown) => ({ problems: [String(err)], ran: 0 }));
         return last.problems.length === 0 ? last : undefined;
       },
-      30_000,
+      60_000,
       'every dashboard query answered',
     ).catch(() => undefined);
     expect(last.problems).toEqual([]);
