@@ -41,6 +41,7 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly groups: AggregationGroups;
   private readonly alerts = new Map<string, StoredAlert>();
   private lastSeen = new Date(0);
+  private lastGc = 0;
   private handle: TimerHandle | undefined;
   private ticking: Promise<void> | undefined;
   private readonly flushing = new Map<string, Promise<void>>();
@@ -105,6 +106,11 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
         .catch((e: unknown) => this.logger.error(`flush ${g.key}: ${(e as Error).message}`))
         .finally(() => this.flushing.delete(g.key));
       this.flushing.set(g.key, p);
+    }
+    // Resolved alerts leave the store after Alertmanager's default retention (120 h).
+    if (now.getTime() - this.lastGc > 60_000) {
+      this.lastGc = now.getTime();
+      await this.repo.gc(new Date(now.getTime() - 120 * 3_600_000));
     }
     this.metrics.activeAlerts.set(this.alerts.size);
     this.metrics.groups.set(this.groups.all().length);
