@@ -6,6 +6,8 @@ import { AllocationWorker } from './allocation/allocation.worker';
 import { BudgetsService } from './budgets/budgets.service';
 import { BILLING_CONFIG, type BillingConfig } from './config';
 import { billingMigrations } from './database/billing.migrations';
+import { InventoryDiscoveryService } from './inventory/inventory-discovery.service';
+import { InventoryDiscoveryWorker } from './inventory/inventory-discovery.worker';
 import { InvoicesController } from './invoices/invoices.controller';
 import { InvoicesService } from './invoices/invoices.service';
 import { BillingMetrics } from './metrics';
@@ -40,7 +42,7 @@ export class BillingModule {
       ],
       controllers: [PricesController, InvoicesController, ReportsController],
       providers: [
-        { provide: BILLING_CONFIG, useValue: opts.disableWorkerTimer ? { ...config, workerIntervalMs: 2 ** 31 - 1 } : config },
+        { provide: BILLING_CONFIG, useValue: opts.disableWorkerTimer ? { ...config, workerIntervalMs: 2 ** 31 - 1, discoveryIntervalMs: 2 ** 31 - 1 } : config },
         BillingMetrics,
         billingOutboxRelayProvider,
         PricesService,
@@ -48,6 +50,8 @@ export class BillingModule {
         AllocationService,
         AllocationWorker,
         AllocationConsumer,
+        InventoryDiscoveryService,
+        InventoryDiscoveryWorker,
         InvoicesService,
         ReportsService,
       ],

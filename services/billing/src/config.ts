@@ -12,6 +12,13 @@ export const billingEnv = {
   ...dbSchemaEnv('BILLING', 'billing'),
   pricesFile: ['BILLING_PRICES_FILE', z.string().min(1).default('infra/billing/prices.yaml')],
   inventoryFile: ['BILLING_INVENTORY_FILE', env.optionalText],
+  /** The collector's Prometheus-compatible API; when set, placements are also discovered from its GPU and vLLM series. */
+  collectorUrl: ['BILLING_COLLECTOR_URL', env.optionalText],
+  discoveryIntervalMs: ['BILLING_DISCOVERY_INTERVAL_MS', z.coerce.number().int().min(10).default(30_000)],
+  /** A GPU series every dcgm-exporter sends (labels UUID, Hostname, modelName, gpu). */
+  gpuSeries: ['BILLING_GPU_SERIES', z.string().min(1).default('DCGM_FI_DEV_GPU_UTIL')],
+  /** A series every serving instance sends, with the scrape target's `instance` and `node` labels. */
+  servingSeries: ['BILLING_SERVING_SERIES', z.string().min(1).default('vllm:num_requests_running')],
   /** Budgets and quotas (libs/cost budgets YAML); evaluated as windows close. */
   budgetsFile: ['BILLING_BUDGETS_FILE', env.optionalText],
   windowSeconds: ['BILLING_WINDOW_SECONDS', z.coerce.number().int().min(1).max(3600).default(60)],

@@ -8,5 +8,6 @@ export const BillingError = defineErrorCodes('BillingError', {
   REQUEST_NOT_FOUND: { status: 404, disposition: 'ack' },
   QUERY_INVALID: { status: 400, disposition: 'dead-letter' },
   PRICE_MISSING: { status: 500, disposition: 'nak' },
+  COLLECTOR_UNAVAILABLE: { status: 502, disposition: 'nak' },
 });
 export type BillingError = InstanceType<typeof BillingError>;

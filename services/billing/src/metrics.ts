@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { MetricsRegistry, type Counter } from '@arcwatch/runtime';
 
-type CounterName = 'requests_recorded' | 'requests_late' | 'requests_skipped' | 'windows_allocated' | 'invoice_lines_imported' | 'invoice_rows_rejected' | 'outbox_published';
+type CounterName = 'requests_recorded' | 'requests_late' | 'requests_skipped' | 'windows_allocated' | 'invoice_lines_imported' | 'invoice_rows_rejected' | 'outbox_published'
+  | 'placements_discovered'
+  | 'discovery_failures';
 
 const HELP: Record<CounterName, string> = {
   requests_recorded: 'Request records stored for allocation.',
@@ -11,6 +13,8 @@ const HELP: Record<CounterName, string> = {
   invoice_lines_imported: 'FOCUS invoice lines stored (new ones only).',
   invoice_rows_rejected: 'FOCUS rows refused, with their line and reason.',
   outbox_published: 'Events published from the outbox.',
+  placements_discovered: 'Placement changes observed in the collector metrics (instance moved, GPUs or model changed).',
+  discovery_failures: 'Inventory discovery passes that could not read the collector.',
 };
 
 /** The billing service's own metrics, on the runtime's registry (GET /metrics). */

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import type { CostRecord, CostRequest, WindowAllocation } from '@arcwatch/cost';
+import type { CostRecord, CostRequest, PlacementStatement, WindowAllocation } from '@arcwatch/cost';
 
 export type Db = Pick<PoolClient, 'query'>;
 
@@ -60,11 +60,36 @@ export class AllocationRepository {
     );
   }
 
-  async instances(db: Db): Promise<DiscoveredInstance[]> {
-    const { rows } = await db.query<{ instance: string; node: string | null; gpus: number; from_ms: string }>(
-      `SELECT instance, node, gpus, from_ms FROM ${this.s}.instances ORDER BY instance`,
+  async instances(db: Db): Promise<Array<DiscoveredInstance & { gpuUuids: string[] }>> {
+    const { rows } = await db.query<{ instance: string; node: string | null; gpus: number; gpu_uuids: string[]; from_ms: string }>(
+      `SELECT instance, node, gpus, gpu_uuids, from_ms FROM ${this.s}.instances ORDER BY instance`,
     );
-    return rows.map((r) => ({ instance: r.instance, node: r.node, gpus: r.gpus, fromMs: Number(r.from_ms) }));
+    return rows.map((r) => ({ instance: r.instance, node: r.node, gpus: r.gpus, gpuUuids: r.gpu_uuids, fromMs: Number(r.from_ms) }));
+  }
+
+  /** Placement changes seen in metrics, per instance in time order. */
+  async metricPlacements(db: Db): Promise<Map<string, PlacementStatement[]>> {
+    const { rows } = await db.query<{ instance: string; from_ms: string; node: string; gpu_uuids: string[]; gpu_model: string | null }>(
+      `SELECT instance, from_ms, node, gpu_uuids, gpu_model FROM ${this.s}.metric_placements ORDER BY instance, from_ms`,
+    );
+    const out = new Map<string, PlacementStatement[]>();
+    for (const r of rows) {
+      const list = out.get(r.instance) ?? [];
+      list.push({ fromMs: Number(r.from_ms), node: r.node, gpuUuids: r.gpu_uuids, gpuModel: r.gpu_model });
+      out.set(r.instance, list);
+    }
+    return out;
+  }
+
+  async addMetricPlacements(db: Db, rows: ReadonlyArray<PlacementStatement & { instance: string; node: string }>): Promise<number> {
+    if (rows.length === 0) return 0;
+    const res = await db.query(
+      `INSERT INTO ${this.s}.metric_placements (instance, from_ms, node, gpu_uuids, gpu_model)
+       SELECT i, f, n, u::jsonb, m FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS t(i, f, n, u, m)
+       ON CONFLICT (instance, from_ms) DO NOTHING`,
+      [rows.map((r) => r.instance), rows.map((r) => r.fromMs), rows.map((r) => r.node), rows.map((r) => JSON.stringify(r.gpuUuids)), rows.map((r) => r.gpuModel)],
+    );
+    return res.rowCount ?? 0;
   }
 
   async progress(db: Db, name: 'watermark' | 'closed_until', lock = false): Promise<number | null> {

@@ -7,10 +7,14 @@ import {
   Inventory,
   costRequestFromRecord,
   loadInventory,
+  mergePlacementStatements,
+  placementsFromMerged,
   summarizeCost,
   windowStart,
   type CostRequest,
+  type DiscoveryDefaults,
   type Placement,
+  type PlacementStatement,
   type WindowAllocation,
 } from '@arcwatch/cost';
 import { enqueueOutbox } from '@arcwatch/outbox';
@@ -88,26 +92,29 @@ export class AllocationService {
     });
   }
 
-  /** The inventory now: the file's instances, then those discovered from request records. */
+  /**
+   * The inventory now. Precedence: an instance the inventory file lists is taken from the file
+   * alone; any other instance gets the merged timeline of what request records state (node, GPU
+   * UUIDs, from the window of the first request) and what the collector's metrics showed (each
+   * change from the time it was observed), the record winning at the same time
+   * (mergePlacementStatements); what neither says comes from the BILLING_DEFAULT_* values.
+   */
   async inventory(): Promise<Inventory> {
-    const found = await this.repo.instances(this.pool);
-    const placements: Placement[] = found.map((d) => ({
-      instance: d.instance,
+    const [found, fromMetrics] = await Promise.all([this.repo.instances(this.pool), this.repo.metricPlacements(this.pool)]);
+    const records = new Map<string, PlacementStatement[]>();
+    for (const d of found) records.set(d.instance, [{ fromMs: d.fromMs, node: d.node, gpuUuids: d.gpuUuids, gpuModel: null }]);
+    const defaults: DiscoveryDefaults = {
       pool: DISCOVERED_POOL,
-      fromMs: d.fromMs,
-      toMs: Number.POSITIVE_INFINITY,
-      node: d.node,
-      gpuUuids: [],
-      gpus: d.gpus,
       gpuModel: this.config.defaultGpuModel,
-      price: {
-        gpuModel: this.config.defaultGpuModel,
-        provider: this.config.defaultProvider,
-        region: this.config.defaultRegion,
-        pricingKind: this.config.defaultPricingKind,
-      },
-      resourceId: null,
-    }));
+      gpus: this.config.defaultGpus,
+      price: { provider: this.config.defaultProvider, region: this.config.defaultRegion, pricingKind: this.config.defaultPricingKind },
+    };
+    const placements: Placement[] = [];
+    for (const instance of new Set([...records.keys(), ...fromMetrics.keys()])) {
+      if (this.fileInventory.has(instance)) continue;
+      const merged = mergePlacementStatements(records.get(instance) ?? [], fromMetrics.get(instance) ?? []);
+      placements.push(...placementsFromMerged(instance, merged, defaults));
+    }
     return this.fileInventory.extend([{ name: DISCOVERED_POOL, owner: this.config.defaultPoolOwner, idle: this.config.defaultIdle }], placements);
   }
 

@@ -137,4 +137,18 @@ export const billingMigrations: Migration[] = [
         summary   jsonb NOT NULL
       );`,
   },
+  {
+    // Placements observed in the collector's metrics: a row per change (instance moved, GPUs or
+    // model changed), effective from the time it was observed.
+    id: '0002_metric_placements',
+    up: ({ schema: s }) => `
+      CREATE TABLE ${s}.metric_placements (
+        instance  text NOT NULL,
+        from_ms   bigint NOT NULL,
+        node      text NOT NULL,
+        gpu_uuids jsonb NOT NULL,
+        gpu_model text,
+        PRIMARY KEY (instance, from_ms)
+      );`,
+  },
 ];
