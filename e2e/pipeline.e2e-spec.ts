@@ -131,5 +131,16 @@ describe('pipeline: fleet → collector → storage → PromQL, and requests →
       return r.length === 1 && Number(r[0].value[1]) > 0 ? r : undefined;
     }, 100_000, 'arcwatch_requests_total stored');
     expect(Number(totals[0].value[1])).toBeGreaterThan(0);
+
+    // Latency buckets carry exemplars that name requests tracing knows (Grafana's jump to a request).
+    const now = Date.now() / 1000;
+    const ex = await getJson<{ status: string; data: Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: { request_id: string } }> }> }>(
+      `${collectorUrl}/api/v1/query_exemplars?query=${encodeURIComponent('arcwatch_request_ttft_seconds_bucket')}&start=${now - 3_600}&end=${now + 60}`,
+    );
+    expect(ex.body.status).toBe('success');
+    const requestId = ex.body.data.flatMap((d) => d.exemplars)[0]?.labels.request_id;
+    expect(requestId).toBeDefined();
+    const linked = await getJson<{ requestId: string }>(`${tracingUrl}/api/v1/requests/${encodeURIComponent(requestId as string)}`);
+    expect([linked.status, linked.body.requestId]).toEqual([200, requestId]);
   }, 120_000);
 });

@@ -218,7 +218,10 @@ describe('tracing service (NATS + Postgres)', () => {
       ['qwen2.5-0.5b', 2],
     ]);
     const labelNames = new Set(b.series.flatMap((s) => Object.keys(s.labels)));
-    expect([...labelNames].sort()).toEqual(['__name__', 'model', 'model_version', 'quantile', 'status', 'tenant']);
+    expect([...labelNames].sort()).toEqual(['__name__', 'le', 'model', 'model_version', 'quantile', 'status', 'tenant']);
+    // Each TTFT / E2E bucket that had requests links to its slowest request (exemplars, not labels).
+    const linked = (b.exemplars ?? []).map((e) => [b.series[e.series].labels.__name__, b.series[e.series].labels.le, e.labels.request_id]);
+    expect(linked).toEqual(expect.arrayContaining([['arcwatch_request_ttft_seconds_bucket', '0.5', 'http-1'], ['arcwatch_request_ttft_seconds_bucket', '0.25', 'otlp-json']]));
     const stats = (await http('GET', `/api/v1/requests/stats?step=1h&from=${at(-3_600_000)}&to=${at(3_600_000)}&model=qwen2.5-0.5b`)).json();
     expect(stats).toHaveLength(1);
     expect(stats[0].requests).toEqual({ completed: 2 });

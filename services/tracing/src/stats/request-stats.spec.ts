@@ -1,5 +1,5 @@
 import type { RequestCompletedV1 } from '@arcwatch/contracts';
-import { addRecord, addToTotals, CardinalityLimiter, emptyStats, errorReason, minuteSeries, rollUp, summedIncrements, MINUTE_MS } from './request-stats';
+import { addRecord, addToTotals, CardinalityLimiter, emptyStats, errorReason, mergeStats, minuteExemplars, minuteSeries, rollUp, summedIncrements, MINUTE_MS } from './request-stats';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
 
@@ -60,6 +60,32 @@ describe('request statistics', () => {
     expect(p50?.samples[0][1]).toBeCloseTo(3, 1);
     const labelValues = series.flatMap((x) => Object.values(x.labels));
     expect(labelValues.some((v) => v.startsWith('req-'))).toBe(false);
+  });
+
+  it('exports TTFT and E2E as cumulative histogram buckets whose exemplars link each bucket to its slowest request', () => {
+    let m = emptyStats(key, T0);
+    m = addRecord(m, record({ requestId: 'fast', ttftMs: 40, e2eMs: 900 }));
+    m = addRecord(m, record({ requestId: 'slow', ttftMs: 200, e2eMs: 950 }));
+    m = addRecord(m, record({ requestId: 'slower', ttftMs: 240, e2eMs: 4_000 }));
+    const totals = addToTotals({}, m);
+    const series = minuteSeries(m, totals);
+    const ttft = series.filter((x) => x.labels.__name__ === 'arcwatch_request_ttft_seconds_bucket').map((x) => [x.labels.le, x.samples[0][1]]);
+    expect(ttft).toEqual([['0.05', 1], ['0.1', 1], ['0.25', 3], ['0.5', 3], ['1', 3], ['2.5', 3], ['5', 3], ['10', 3], ['30', 3], ['60', 3], ['120', 3], ['300', 3], ['+Inf', 3]]);
+    const exemplars = minuteExemplars(m, series, 7);
+    const byBucket = exemplars.map((e) => [series[e.series - 7].labels.__name__, series[e.series - 7].labels.le, e.labels.request_id, e.value]);
+    expect(byBucket).toEqual([
+      ['arcwatch_request_ttft_seconds_bucket', '0.05', 'fast', 0.04],
+      ['arcwatch_request_ttft_seconds_bucket', '0.25', 'slower', 0.24],
+      ['arcwatch_request_e2e_seconds_bucket', '1', 'slow', 0.95],
+      ['arcwatch_request_e2e_seconds_bucket', '5', 'slower', 4],
+    ]);
+    // Merged windows keep the slowest exemplar of each bucket whatever the order.
+    const other = addRecord(emptyStats(key, T0), record({ requestId: 'slowest', ttftMs: 249, e2eMs: 500 }));
+    expect(mergeStats(m, other).buckets?.ttft?.[2]).toEqual(mergeStats(other, m).buckets?.ttft?.[2]);
+    expect(mergeStats(m, other).buckets?.ttft?.[2].exemplar?.requestId).toBe('slowest');
+    // Minutes stored before buckets existed merge and publish as before.
+    const { buckets: _old, ...legacy } = m;
+    expect(minuteExemplars(legacy, minuteSeries(legacy, addToTotals({}, legacy)), 0)).toEqual([]);
   });
 
   it('rolls minutes up into hours by merging', () => {

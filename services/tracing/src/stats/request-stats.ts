@@ -1,4 +1,4 @@
-import { toWireValue, type MetricsBatchSeries, type RequestCompletedV1, type RequestStatus } from '@arcwatch/contracts';
+import { toWireValue, type MetricsBatchExemplar, type MetricsBatchSeries, type RequestCompletedV1, type RequestStatus } from '@arcwatch/contracts';
 import { addValue, emptySketch, mergeSketches, quantile, type LatencySketch } from './latency-sketch';
 
 /**
@@ -25,6 +25,49 @@ export interface WindowStats {
   completionTokens: number;
   cachedTokens: number;
   latencies: Record<LatencyName, LatencySketch>;
+  /**
+   * Classic histogram buckets of TTFT and E2E (bounds BUCKET_BOUNDS_S, the last is +Inf), each
+   * with its slowest request as the exemplar that links the bucket to a request. Absent in
+   * minutes stored by older versions.
+   */
+  buckets?: Partial<Record<BucketedLatency, LatencyBucket[]>>;
+}
+
+/** One bucket (not cumulative): how many requests fell in it and the slowest of them. */
+export interface LatencyBucket {
+  count: number;
+  exemplar?: { requestId: string; seconds: number; atMs: number };
+}
+
+/** Latencies exported as histograms with exemplars: the two a user jumps from a panel to a request on. */
+export const BUCKETED_LATENCIES = ['ttft', 'e2e'] as const;
+export type BucketedLatency = (typeof BUCKETED_LATENCIES)[number];
+/** Upper bounds in seconds (the same as the request API's exemplar buckets), then +Inf. */
+export const BUCKET_BOUNDS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] as const;
+
+function bucketIndex(seconds: number): number {
+  const i = BUCKET_BOUNDS_S.findIndex((b) => seconds <= b);
+  return i < 0 ? BUCKET_BOUNDS_S.length : i;
+}
+
+function emptyBuckets(): LatencyBucket[] {
+  return Array.from({ length: BUCKET_BOUNDS_S.length + 1 }, () => ({ count: 0 }));
+}
+
+function slower(a: LatencyBucket['exemplar'], b: LatencyBucket['exemplar']): LatencyBucket['exemplar'] {
+  if (!a) return b;
+  if (!b) return a;
+  // Deterministic whatever the order requests were folded in: the slowest, then the smaller id.
+  return b.seconds > a.seconds || (b.seconds === a.seconds && b.requestId < a.requestId) ? b : a;
+}
+
+function mergeBuckets(a: LatencyBucket[] | undefined, b: LatencyBucket[] | undefined): LatencyBucket[] | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return a.map((x, i) => {
+    const exemplar = slower(x.exemplar, b[i]?.exemplar);
+    return { count: x.count + (b[i]?.count ?? 0), ...(exemplar ? { exemplar } : {}) };
+  });
 }
 
 export const MINUTE_MS = 60_000;
@@ -68,8 +111,20 @@ export function addRecord(stats: WindowStats, r: RequestCompletedV1, reason: str
     const v = ms[name];
     if (v !== null) latencies[name] = addValue(latencies[name], v / 1000);
   }
+  const buckets = { ...stats.buckets };
+  for (const name of BUCKETED_LATENCIES) {
+    const v = ms[name];
+    if (v === null) continue;
+    const seconds = v / 1000;
+    const i = bucketIndex(seconds);
+    const list = (buckets[name] ?? emptyBuckets()).slice();
+    const exemplar = slower(list[i].exemplar, { requestId: r.requestId, seconds, atMs: Date.parse(r.endedAt) });
+    list[i] = { count: list[i].count + 1, ...(exemplar ? { exemplar } : {}) };
+    buckets[name] = list;
+  }
   return {
     ...stats,
+    buckets,
     byStatus: { ...stats.byStatus, [r.status]: (stats.byStatus[r.status] ?? 0) + 1 },
     errorsByReason: reason === undefined ? stats.errorsByReason : { ...stats.errorsByReason, [reason]: (stats.errorsByReason[reason] ?? 0) + 1 },
     promptTokens: stats.promptTokens + (r.promptTokens ?? 0),
@@ -100,6 +155,10 @@ export function mergeStats(a: WindowStats, b: WindowStats, startMs = Math.min(a.
       tpot: mergeSketches(a.latencies.tpot, b.latencies.tpot),
       e2e: mergeSketches(a.latencies.e2e, b.latencies.e2e),
     },
+    buckets: Object.fromEntries(BUCKETED_LATENCIES.flatMap((n) => {
+      const m = mergeBuckets(a.buckets?.[n], b.buckets?.[n]);
+      return m ? [[n, m]] : [];
+    })),
   };
 }
 
@@ -162,6 +221,38 @@ export function counterIncrements(w: WindowStats): Array<{ labels: Record<string
     ['arcwatch_request_cached_tokens_total', w.cachedTokens],
   ];
   for (const [name, v] of tokens) out.push({ labels: { __name__: name, ...base }, value: v });
+  for (const name of BUCKETED_LATENCIES) {
+    const list = w.buckets?.[name];
+    if (!list) continue;
+    // Cumulative `le` buckets, as Prometheus histograms are: bucket i counts everything up to its bound.
+    let below = 0;
+    list.forEach((b, i) => {
+      below += b.count;
+      const le = i < BUCKET_BOUNDS_S.length ? String(BUCKET_BOUNDS_S[i]) : '+Inf';
+      out.push({ labels: { __name__: `arcwatch_request_${name}_seconds_bucket`, ...base, le }, value: below });
+    });
+  }
+  return out;
+}
+
+/**
+ * The exemplars of a minute's histogram buckets, for the series at `offset` onwards of what
+ * minuteSeries returned for the same window: each bucket that had requests links to its slowest.
+ */
+export function minuteExemplars(w: WindowStats, series: readonly MetricsBatchSeries[], offset: number): MetricsBatchExemplar[] {
+  const base = { model: w.key.model, model_version: w.key.modelVersion, tenant: w.key.tenant };
+  const out: MetricsBatchExemplar[] = [];
+  for (const name of BUCKETED_LATENCIES) {
+    const list = w.buckets?.[name];
+    if (!list) continue;
+    list.forEach((b, i) => {
+      if (b.count === 0 || !b.exemplar) return;
+      const le = i < BUCKET_BOUNDS_S.length ? String(BUCKET_BOUNDS_S[i]) : '+Inf';
+      const id = seriesId({ __name__: `arcwatch_request_${name}_seconds_bucket`, ...base, le });
+      const at = series.findIndex((s) => seriesId(s.labels) === id);
+      if (at >= 0) out.push({ series: offset + at, labels: { request_id: b.exemplar.requestId }, value: b.exemplar.seconds, timestampMs: b.exemplar.atMs });
+    });
+  }
   return out;
 }
 

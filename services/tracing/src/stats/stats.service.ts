@@ -10,6 +10,7 @@ import {
   MINUTE_MS,
   addRecord,
   counterIncrements,
+  minuteExemplars,
   emptyStats,
   errorReason,
   minuteSeries,
@@ -78,6 +79,13 @@ export class StatsService {
       for (const [minuteMs, windows] of byMinute) {
         const totals = await this.repo.counters(db, windows.flatMap(counterIncrements).map((i) => seriesId(i.labels)));
         const batchId = deterministicId('tracing-minute', minuteMs, ...windows.map((w) => `${w.key.model}/${w.key.modelVersion}/${w.key.tenant}`).sort());
+        const series: MetricsBatchV1['series'] = [];
+        const exemplars: NonNullable<MetricsBatchV1['exemplars']> = [];
+        for (const w of windows) {
+          const own = minuteSeries(w, totals);
+          exemplars.push(...minuteExemplars(w, own, series.length));
+          series.push(...own);
+        }
         const batch: MetricsBatchV1 = {
           batchId,
           source: 'tracing',
@@ -85,7 +93,8 @@ export class StatsService {
           node: this.config.statsInstance,
           target: { job: 'arcwatch-tracing', instance: this.config.statsInstance },
           scrapedAtMs: minuteMs + MINUTE_MS,
-          series: windows.flatMap((w) => minuteSeries(w, totals)),
+          series,
+          ...(exemplars.length > 0 ? { exemplars } : {}),
         };
         const subject = SUBJECTS.metricsSamples('tracing', this.config.statsInstance);
         rows.push({ subject, event: cloudEvent({ id: batchId, type: EVENT_TYPES.metricsBatch, source: 'arcwatch/tracing', subject, time: new Date(minuteMs + MINUTE_MS), data: batch }) });
