@@ -67,6 +67,40 @@ export class AllocationRepository {
     return rows.map((r) => ({ instance: r.instance, node: r.node, gpus: r.gpus, gpuUuids: r.gpu_uuids, fromMs: Number(r.from_ms) }));
   }
 
+  /**
+   * Stores what records say about placement, one row per instance and window, skipping a row that
+   * repeats the statement in force before it (a record naming no GPUs on the same node repeats it
+   * too). Rows are given per instance in window order, already free of repeats within the batch.
+   */
+  async addRecordPlacements(db: Db, rows: ReadonlyArray<{ instance: string; fromMs: number; node: string | null; gpuUuids: readonly string[] }>): Promise<void> {
+    if (rows.length === 0) return;
+    await db.query(
+      `INSERT INTO ${this.s}.record_placements (instance, from_ms, node, gpu_uuids)
+       SELECT t.i, t.f, t.n, t.u::jsonb FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS t(i, f, n, u)
+       WHERE NOT EXISTS (
+         SELECT 1 FROM (
+           SELECT p.node, p.gpu_uuids FROM ${this.s}.record_placements p WHERE p.instance = t.i AND p.from_ms <= t.f ORDER BY p.from_ms DESC LIMIT 1
+         ) last
+         WHERE last.node IS NOT DISTINCT FROM t.n AND (last.gpu_uuids = t.u::jsonb OR t.u::jsonb = '[]'::jsonb))
+       ON CONFLICT (instance, from_ms) DO NOTHING`,
+      [rows.map((r) => r.instance), rows.map((r) => r.fromMs), rows.map((r) => r.node), rows.map((r) => JSON.stringify(r.gpuUuids))],
+    );
+  }
+
+  /** Placement statements of request records, per instance in time order. */
+  async recordPlacements(db: Db): Promise<Map<string, PlacementStatement[]>> {
+    const { rows } = await db.query<{ instance: string; from_ms: string; node: string | null; gpu_uuids: string[] }>(
+      `SELECT instance, from_ms, node, gpu_uuids FROM ${this.s}.record_placements ORDER BY instance, from_ms`,
+    );
+    const out = new Map<string, PlacementStatement[]>();
+    for (const r of rows) {
+      const list = out.get(r.instance) ?? [];
+      list.push({ fromMs: Number(r.from_ms), node: r.node, gpuUuids: r.gpu_uuids, gpuModel: null });
+      out.set(r.instance, list);
+    }
+    return out;
+  }
+
   /** Placement changes seen in metrics, per instance in time order. */
   async metricPlacements(db: Db): Promise<Map<string, PlacementStatement[]>> {
     const { rows } = await db.query<{ instance: string; from_ms: string; node: string; gpu_uuids: string[]; gpu_model: string | null }>(

@@ -14,7 +14,6 @@ import {
   type CostRequest,
   type DiscoveryDefaults,
   type Placement,
-  type PlacementStatement,
   type WindowAllocation,
 } from '@arcwatch/cost';
 import { enqueueOutbox } from '@arcwatch/outbox';
@@ -81,9 +80,11 @@ export class AllocationService {
       }
     }
     if (reqs.length === 0) return;
+    const statements = this.recordStatements(records.filter((r) => r.instance !== null && !this.fileInventory.has(r.instance)));
     await withTransaction(this.pool, async (db) => {
       const fresh = await this.repo.saveRequests(db, reqs);
       await this.repo.discoverInstances(db, [...found.values()].filter((f) => !this.fileInventory.has(f.instance)));
+      await this.repo.addRecordPlacements(db, statements);
       const closed = await this.repo.progress(db, 'closed_until');
       const late = closed === null ? 0 : reqs.filter((r) => fresh.has(r.requestId) && r.startMs < closed).length;
       this.metrics.inc('requests_late', late);
@@ -93,16 +94,46 @@ export class AllocationService {
   }
 
   /**
+   * What the records say about placement, per instance and window: the earliest-starting record of
+   * the window speaks for it; a window that repeats the one before (or names no GPUs on the same
+   * node) is left out.
+   */
+  private recordStatements(records: readonly RequestCompletedV1[]): Array<{ instance: string; fromMs: number; node: string | null; gpuUuids: string[] }> {
+    const byWindow = new Map<string, { instance: string; fromMs: number; startMs: number; id: string; node: string | null; gpuUuids: string[] }>();
+    for (const rec of records) {
+      const c = costRequestFromRecord(rec);
+      if (!c.ok) continue;
+      const fromMs = windowStart(c.request.startMs, this.windowMs);
+      const key = `${c.request.instance}\u0000${fromMs}`;
+      const prev = byWindow.get(key);
+      if (prev && (prev.startMs < c.request.startMs || (prev.startMs === c.request.startMs && prev.id <= rec.requestId))) continue;
+      byWindow.set(key, { instance: c.request.instance, fromMs, startMs: c.request.startMs, id: rec.requestId, node: rec.node, gpuUuids: [...rec.gpuUuids] });
+    }
+    const sorted = [...byWindow.values()].sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.fromMs - b.fromMs));
+    const out: Array<{ instance: string; fromMs: number; node: string | null; gpuUuids: string[] }> = [];
+    let last: { instance: string; node: string | null; gpuUuids: string[] } | undefined;
+    for (const s of sorted) {
+      const repeats =
+        last !== undefined &&
+        last.instance === s.instance &&
+        last.node === s.node &&
+        (s.gpuUuids.length === 0 || last.gpuUuids.join(',') === s.gpuUuids.join(','));
+      if (repeats) continue;
+      out.push({ instance: s.instance, fromMs: s.fromMs, node: s.node, gpuUuids: s.gpuUuids });
+      last = s;
+    }
+    return out;
+  }
+
+  /**
    * The inventory now. Precedence: an instance the inventory file lists is taken from the file
    * alone; any other instance gets the merged timeline of what request records state (node, GPU
-   * UUIDs, from the window of the first request) and what the collector's metrics showed (each
-   * change from the time it was observed), the record winning at the same time
+   * UUIDs, each change from the window of the record that showed it) and what the collector's
+   * metrics showed (each change from the time it was observed), the record winning at the same time
    * (mergePlacementStatements); what neither says comes from the BILLING_DEFAULT_* values.
    */
   async inventory(): Promise<Inventory> {
-    const [found, fromMetrics] = await Promise.all([this.repo.instances(this.pool), this.repo.metricPlacements(this.pool)]);
-    const records = new Map<string, PlacementStatement[]>();
-    for (const d of found) records.set(d.instance, [{ fromMs: d.fromMs, node: d.node, gpuUuids: d.gpuUuids, gpuModel: null }]);
+    const [records, fromMetrics] = await Promise.all([this.repo.recordPlacements(this.pool), this.repo.metricPlacements(this.pool)]);
     const defaults: DiscoveryDefaults = {
       pool: DISCOVERED_POOL,
       gpuModel: this.config.defaultGpuModel,

@@ -151,4 +151,19 @@ export const billingMigrations: Migration[] = [
         PRIMARY KEY (instance, from_ms)
       );`,
   },
+  {
+    // What request records state about placement: a row where an instance's node or GPU UUIDs
+    // change, from the window the record started in (earlier first placements carried over).
+    id: '0003_record_placements',
+    up: ({ schema: s }) => `
+      CREATE TABLE ${s}.record_placements (
+        instance  text NOT NULL,
+        from_ms   bigint NOT NULL,
+        node      text,
+        gpu_uuids jsonb NOT NULL,
+        PRIMARY KEY (instance, from_ms)
+      );
+      INSERT INTO ${s}.record_placements (instance, from_ms, node, gpu_uuids)
+        SELECT instance, from_ms, node, gpu_uuids FROM ${s}.instances;`,
+  },
 ];

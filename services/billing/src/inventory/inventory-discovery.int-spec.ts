@@ -137,7 +137,7 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
 
   const discover = () => app.get(InventoryDiscoveryService).discoverOnce();
 
-  it('stores a placement when it changes, from the time it was observed, and the file and request records take precedence', async () => {
+  it('stores a placement when it changes, from the time it was observed; the file, then request records, take precedence', async () => {
     // T0: vllm-a on gpu-node-1 (4 GPUs), vllm-b on gpu-node-2 (1 GPU), file-inst on gpu-node-3 (1 GPU),
     // and two instances sharing gpu-node-4, which the series cannot split.
     fleet.gpus = [...dcgm('gpu-node-1', 4, 'a'), ...dcgm('gpu-node-2', 1, 'b'), ...dcgm('gpu-node-3', 1, 'f'), ...dcgm('gpu-node-4', 2, 's')];
@@ -170,6 +170,22 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
       record('r1', 'vllm-a:8000', 'gpu-node-1', [], 10, 20),
       record('r2', 'vllm-b:8000', 'node-rec', ['GPU-r-0', 'GPU-r-1'], 5, 15),
       record('r3', 'vllm-a:8000', 'gpu-node-1', [], 100, 130),
+      // vllm-b: a record naming no GPUs on the same node changes nothing; then records show it on
+      // node-rec2 with four GPUs from the window of second 60.
+      record('r4', 'vllm-b:8000', 'node-rec', [], 40, 45),
+      record('r5', 'vllm-b:8000', 'node-rec2', ['GPU-q-0', 'GPU-q-1', 'GPU-q-2', 'GPU-q-3'], 95, 100),
+      record('r6', 'vllm-b:8000', 'node-rec2', ['GPU-q-0', 'GPU-q-1', 'GPU-q-2', 'GPU-q-3'], 110, 115),
+    ]);
+
+    const stated = await pool.query<{ instance: string; s: number; node: string; n: number }>(
+      `SELECT instance, ((from_ms - ${T0}) / 1000)::int AS s, node, jsonb_array_length(gpu_uuids) AS n
+       FROM billing.record_placements ORDER BY instance, from_ms`,
+    );
+    // Repeats (r3 on vllm-a, r4 and r6 on vllm-b) add no row.
+    expect(stated.rows.map((r) => [r.instance, r.s, r.node, r.n])).toEqual([
+      ['vllm-a:8000', 0, 'gpu-node-1', 0],
+      ['vllm-b:8000', 0, 'node-rec', 2],
+      ['vllm-b:8000', 60, 'node-rec2', 4],
     ]);
 
     // T0 + 150 s: vllm-a moves to gpu-node-5, eight H200s.
@@ -186,7 +202,10 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
       [90, 150, 'gpu-node-1', 8, 'H100', 'discovered'],
       [150, null, 'gpu-node-5', 8, 'H200', 'discovered'],
     ]);
-    expect(show('vllm-b:8000')).toEqual([[0, null, 'node-rec', 2, 'H100', 'discovered']]);
+    expect(show('vllm-b:8000')).toEqual([
+      [0, 60, 'node-rec', 2, 'H100', 'discovered'],
+      [60, null, 'node-rec2', 4, 'H100', 'discovered'],
+    ]);
     expect(show('file-inst:8000')).toEqual([[0, null, 'gpu-file', 8, 'H100', 'h100']]);
     expect(inventory.has('shared-1:8000')).toBe(false);
     expect(inventory.at('vllm-a:8000', T0 + 89_999)?.gpuUuids).toEqual(['GPU-a-0', 'GPU-a-1', 'GPU-a-2', 'GPU-a-3']);
@@ -202,7 +221,7 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
     // vllm-a, [0, 60): 4 GPUs × 60 s = 240 GPU-s = 819_333.33 micro, floored 819_333.
     //   [60, 120): 4 GPUs to 90 s: floor(360 GPU-s = 1_229_000) − 819_333 = 409_667;
     //   8 GPUs from 90 s (new placement): 240 GPU-s, floored 819_333. Window: 1_229_000.
-    // vllm-b (2 GPUs, from its records): 409_666 then floor(819_333.33) − 409_666 = 409_667.
+    // vllm-b (from its records): 2 GPUs × 60 s = 409_666; then 4 GPUs × 60 s from the new placement = 819_333.
     // file-inst (8 GPUs, from the file): 1_638_666 then 1_638_667.
     expect(rows.map((r) => [Number(r.s), r.instance, r.cost])).toEqual([
       [0, 'file-inst:8000', '1638666'],
@@ -210,7 +229,7 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
       [0, 'vllm-a:8000', '819333'],
       [60, 'vllm-a:8000', '1229000'],
       [0, 'vllm-b:8000', '409666'],
-      [60, 'vllm-b:8000', '409667'],
+      [60, 'vllm-b:8000', '819333'],
     ]);
   });
 
