@@ -8,6 +8,7 @@ import { AssemblyWorker } from './assembly/assembly.worker';
 import { encodeOtlpRequest } from './otlp/otlp-trace.proto';
 import { readSubjects, subjectCounts, testConfig } from './testing/tracing-test-kit';
 import { CLOCK } from '@arcwatch/runtime';
+import { ALERT_CONTEXT_SUBJECTS } from '@arcwatch/contracts';
 import { TestClock } from '@arcwatch/testing';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
@@ -202,6 +203,14 @@ describe('tracing service (NATS + Postgres)', () => {
     const invalid = await http('GET', '/api/v1/requests?status=weird');
     expect([invalid.statusCode, invalid.json().code]).toEqual([400, 'QUERY_INVALID']);
     expect((await http('GET', '/api/v1/requests/nope')).statusCode).toBe(404);
+  });
+
+  it("answers the notifier's question of which tenants an instance is serving, over NATS request/reply", async () => {
+    await seed();
+    const ask = async (q: unknown) => (await bus.nc.request(bus.naming.toWire(ALERT_CONTEXT_SUBJECTS.affectedTenants), JSON.stringify(q), { timeout: 5_000 })).json<unknown>();
+    expect(await ask({ instance: 'vllm-1', gpus: [], windowSeconds: 3_600 })).toEqual({ tenants: [{ tenant: 'unknown', requests: 2, errors: 0 }] });
+    expect(await ask({ instance: 'no-such-instance', gpus: [], windowSeconds: 3_600 })).toEqual({ tenants: [] });
+    expect(await ask({ gpus: 'not-a-list' })).toMatchObject({ error: expect.stringMatching(/gpus/) });
   });
 
   it('publishes the closed minute as a metrics batch with bounded labels', async () => {

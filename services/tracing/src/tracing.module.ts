@@ -7,6 +7,7 @@ import { AssemblyService } from './assembly/assembly.service';
 import { AssemblyWorker } from './assembly/assembly.worker';
 import { keyDirectoryProvider } from './assembly/key-directory.provider';
 import { TRACING_CONFIG, type TracingConfig } from './config';
+import { AffectedTenantsResponder } from './context/affected-tenants.responder';
 import { tracingMigrations } from './database/tracing.migrations';
 import { IngestController } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
@@ -58,6 +59,7 @@ export class TracingModule {
         AssemblyConsumer,
         IngestService,
         RequestsService,
+        AffectedTenantsResponder,
       ],
     };
   }
