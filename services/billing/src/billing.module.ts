@@ -14,6 +14,7 @@ import { BillingMetrics } from './metrics';
 import { billingOutboxRelayProvider } from './outbox.provider';
 import { PricesController } from './prices/prices.controller';
 import { PricesService } from './prices/prices.service';
+import { GpuCostResponder } from './context/gpu-cost.responder';
 import { ReportsController } from './reports/reports.controller';
 import { ReportsService } from './reports/reports.service';
 
@@ -46,6 +47,7 @@ export class BillingModule {
         BillingMetrics,
         billingOutboxRelayProvider,
         PricesService,
+        GpuCostResponder,
         BudgetsService,
         AllocationService,
         AllocationWorker,
