@@ -114,19 +114,32 @@ describe('mergePlacementStatements', () => {
     );
     expect(merged.map((m) => [m.fromMs, m.node, m.gpus, m.gpuModel, m.source])).toEqual([
       [1000, 'n1', 4, 'H200', 'metrics'],
-      // the record's node and GPUs win; the model, which records never state, comes from the metrics of that time
-      [5000, 'n9', 2, 'H100', 'records'],
+      // the record's node and GPUs win; metrics on another node say nothing of its model
+      [5000, 'n9', 2, null, 'records'],
     ]);
   });
 
-  it('takes the GPU count from metrics when a record names no GPUs on the same node, and none on another node', () => {
-    const same = mergePlacementStatements([stmt(2000, 'n1', [])], [stmt(1000, 'n1', uuids('a', 4), 'H100')]);
-    expect(same.map((m) => [m.fromMs, m.gpus])).toEqual([[1000, 4]]);
+  it('takes the GPU count and model from metrics when a record names no GPUs on the same node, and none on another node', () => {
+    const same = mergePlacementStatements([stmt(2000, 'n1', [])], [stmt(1000, 'n1', uuids('a', 4), 'H200')]);
+    expect(same.map((m) => [m.fromMs, m.gpus, m.gpuModel])).toEqual([[1000, 4, 'H200']]);
     const other = mergePlacementStatements([stmt(2000, 'n7', [])], [stmt(1000, 'n1', uuids('a', 4), 'H100')]);
     expect(other.map((m) => [m.fromMs, m.node, m.gpus])).toEqual([
       [1000, 'n1', 4],
       [2000, 'n7', null],
     ]);
+  });
+
+  it('lets records win wherever they speak, and metrics hold where they do not', () => {
+    const recordsA = (from: number, to: number) => ({ ...stmt(from, 'nA', uuids('a', 2)), toMs: to });
+    const merged = mergePlacementStatements([recordsA(0, 60_000), recordsA(120_000, 180_000)], [stmt(30_000, 'nB', uuids('b', 4), 'H100')]);
+    expect(merged.map((m) => [m.fromMs, m.node, m.gpus, m.source])).toEqual([
+      [0, 'nA', 2, 'records'],
+      [60_000, 'nB', 4, 'metrics'],
+      [120_000, 'nA', 2, 'records'],
+      [180_000, 'nB', 4, 'metrics'],
+    ]);
+    // Without metrics the last record statement carries on after its stretch.
+    expect(mergePlacementStatements([recordsA(0, 60_000)], []).map((m) => [m.fromMs, m.node, m.gpus])).toEqual([[0, 'nA', 2]]);
   });
 
   it('joins statements that repeat the placement in force', () => {

@@ -11,10 +11,11 @@ import type { PriceSelector } from './price-catalog';
  * - request records: the node and GPU UUIDs a record names, stated at the window it started in;
  * - metrics: GPU series (dcgm-exporter: UUID, Hostname, modelName, gpu) and serving series (vLLM:
  *   the target's `instance` and `node` labels), observed at the time the discoverer asked.
- * A statement holds until the next statement about the same instance (a change of placement takes
- * effect at its time); when both sources speak at the same time, the request record wins, and a
- * field a record leaves open (no GPU UUIDs, hence no count, and never the GPU model) is filled from
- * the metrics in force at that time.
+ * A change of placement takes effect at its time. Where request records speak (from the window of
+ * a record to the end of the last window that repeated it) they win over metrics, and a field a
+ * record leaves open (no GPU UUIDs, hence no count, and never the GPU model) is filled from the
+ * metrics in force at that time when they put the instance on the same node; elsewhere the latest
+ * metrics statement holds.
  */
 
 /** A series' labels, as the `metric` object of a Prometheus instant-vector result. */
@@ -126,6 +127,12 @@ export interface PlacementStatement {
   gpuUuids: readonly string[];
   /** Catalog GPU model, when the source says it. */
   gpuModel: string | null;
+  /**
+   * Request records only: the end of the last window in which records repeated this statement.
+   * Until then the records speak for the instance; after it, metrics do again (absent: until the
+   * next statement).
+   */
+  toMs?: number;
 }
 
 /** A metrics observation is a new statement when the node, the GPUs or the model differ from the last one. */
@@ -154,9 +161,11 @@ function latestAt(list: readonly PlacementStatement[], t: number): PlacementStat
 
 /**
  * Merges one instance's statements from request records and metrics into change points, each in
- * force until the next. At a time both speak, the record wins; fields it leaves open come from the
- * metrics statement in force then. Consecutive identical stretches are joined, so a source that
- * only repeats what is known splits no window.
+ * force until the next. Where a record statement holds (from its window to `toMs`), it wins and
+ * the fields it leaves open come from the metrics in force then, if on the same node; elsewhere the
+ * latest metrics statement holds, and where there is none the last record statement carries on.
+ * Consecutive identical stretches are joined, so a source that only repeats what is known splits
+ * no window.
  */
 export function mergePlacementStatements(
   records: readonly PlacementStatement[],
@@ -165,38 +174,45 @@ export function mergePlacementStatements(
   const byTime = (a: PlacementStatement, b: PlacementStatement) => a.fromMs - b.fromMs;
   const rec = [...records].sort(byTime);
   const met = [...metrics].sort(byTime);
-  const recTimes = new Set(rec.map((r) => r.fromMs));
-  const events: Array<{ s: PlacementStatement; source: 'records' | 'metrics' }> = [
-    ...rec.map((s) => ({ s, source: 'records' as const })),
-    ...met.filter((m) => !recTimes.has(m.fromMs)).map((s) => ({ s, source: 'metrics' as const })),
-  ].sort((a, b) => a.s.fromMs - b.s.fromMs);
+  const points = new Set<number>();
+  for (const r of rec) {
+    points.add(r.fromMs);
+    if (r.toMs !== undefined) points.add(r.toMs);
+  }
+  for (const m of met) points.add(m.fromMs);
+  const first = Math.min(rec[0]?.fromMs ?? Infinity, met[0]?.fromMs ?? Infinity);
 
   const out: MergedPlacement[] = [];
-  for (const { s, source } of events) {
+  for (const t of [...points].filter((p) => p >= first).sort((a, b) => a - b)) {
+    let speaking: PlacementStatement | undefined;
+    for (const r of rec) if (r.fromMs <= t && (r.toMs === undefined || t < r.toMs)) speaking = r;
+    const m = latestAt(met, t);
+    const r = speaking ?? (m === undefined ? latestAt(rec, t) : undefined);
     let merged: MergedPlacement;
-    if (source === 'records') {
-      const m = latestAt(met, s.fromMs);
-      const named = s.gpuUuids.length > 0;
+    if (r !== undefined) {
+      // Metrics fill what a record leaves open only when they place the instance on the same node.
+      const fill = m !== undefined && (r.node === null || m.node === r.node) ? m : undefined;
+      const gpuUuids = r.gpuUuids.length > 0 ? [...r.gpuUuids] : fill ? [...fill.gpuUuids] : [];
       merged = {
-        fromMs: s.fromMs,
-        node: s.node ?? m?.node ?? null,
-        gpuUuids: named ? [...s.gpuUuids] : m && (s.node === null || m.node === s.node) ? [...m.gpuUuids] : [],
-        gpus: null,
-        gpuModel: s.gpuModel ?? m?.gpuModel ?? null,
-        source,
+        fromMs: t,
+        node: r.node ?? fill?.node ?? null,
+        gpuUuids,
+        // A record without GPU UUIDs says nothing of the count.
+        gpus: gpuUuids.length > 0 ? gpuUuids.length : null,
+        gpuModel: r.gpuModel ?? fill?.gpuModel ?? null,
+        source: 'records',
       };
-      // A record without GPU UUIDs says nothing of the count; the metrics say it when they place
-      // the instance on the same node.
-      merged.gpus = merged.gpuUuids.length > 0 ? merged.gpuUuids.length : null;
+    } else if (m !== undefined) {
+      merged = {
+        fromMs: t,
+        node: m.node,
+        gpuUuids: [...m.gpuUuids],
+        gpus: m.gpuUuids.length > 0 ? m.gpuUuids.length : null,
+        gpuModel: m.gpuModel,
+        source: 'metrics',
+      };
     } else {
-      merged = {
-        fromMs: s.fromMs,
-        node: s.node,
-        gpuUuids: [...s.gpuUuids],
-        gpus: s.gpuUuids.length > 0 ? s.gpuUuids.length : null,
-        gpuModel: s.gpuModel,
-        source,
-      };
+      continue;
     }
     const prev = out[out.length - 1];
     const same =

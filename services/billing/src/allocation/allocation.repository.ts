@@ -68,34 +68,53 @@ export class AllocationRepository {
   }
 
   /**
-   * Stores what records say about placement, one row per instance and window, skipping a row that
-   * repeats the statement in force before it (a record naming no GPUs on the same node repeats it
-   * too). Rows are given per instance in window order, already free of repeats within the batch.
+   * Stores what records say about placement as stretches [fromMs, toMs) of windows. A stretch that
+   * repeats the row in force at its start (a record naming no GPUs on the same node repeats it
+   * too) extends that row's end instead of adding one. Rows come per instance in window order,
+   * repeats within the batch already joined.
    */
-  async addRecordPlacements(db: Db, rows: ReadonlyArray<{ instance: string; fromMs: number; node: string | null; gpuUuids: readonly string[] }>): Promise<void> {
+  async addRecordPlacements(
+    db: Db,
+    rows: ReadonlyArray<{ instance: string; fromMs: number; toMs: number; node: string | null; gpuUuids: readonly string[] }>,
+  ): Promise<void> {
     if (rows.length === 0) return;
+    const params = [
+      rows.map((r) => r.instance),
+      rows.map((r) => r.fromMs),
+      rows.map((r) => r.toMs),
+      rows.map((r) => r.node),
+      rows.map((r) => JSON.stringify(r.gpuUuids)),
+    ];
+    const t = `unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS t(i, f, e, n, u)`;
+    const repeats = (rp: string) =>
+      `${rp}.instance = t.i
+       AND ${rp}.from_ms = (SELECT max(p.from_ms) FROM ${this.s}.record_placements p WHERE p.instance = t.i AND p.from_ms <= t.f)
+       AND ${rp}.node IS NOT DISTINCT FROM t.n AND (${rp}.gpu_uuids = t.u::jsonb OR t.u::jsonb = '[]'::jsonb)`;
     await db.query(
-      `INSERT INTO ${this.s}.record_placements (instance, from_ms, node, gpu_uuids)
-       SELECT t.i, t.f, t.n, t.u::jsonb FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS t(i, f, n, u)
-       WHERE NOT EXISTS (
-         SELECT 1 FROM (
-           SELECT p.node, p.gpu_uuids FROM ${this.s}.record_placements p WHERE p.instance = t.i AND p.from_ms <= t.f ORDER BY p.from_ms DESC LIMIT 1
-         ) last
-         WHERE last.node IS NOT DISTINCT FROM t.n AND (last.gpu_uuids = t.u::jsonb OR t.u::jsonb = '[]'::jsonb))
+      `UPDATE ${this.s}.record_placements rp SET to_ms = GREATEST(rp.to_ms, t.e) FROM ${t}
+       WHERE ${repeats('rp')} AND rp.to_ms IS NOT NULL`,
+      params,
+    );
+    await db.query(
+      `INSERT INTO ${this.s}.record_placements (instance, from_ms, to_ms, node, gpu_uuids)
+       SELECT t.i, t.f, t.e, t.n, t.u::jsonb FROM ${t}
+       WHERE NOT EXISTS (SELECT 1 FROM ${this.s}.record_placements rp WHERE ${repeats('rp')})
        ON CONFLICT (instance, from_ms) DO NOTHING`,
-      [rows.map((r) => r.instance), rows.map((r) => r.fromMs), rows.map((r) => r.node), rows.map((r) => JSON.stringify(r.gpuUuids))],
+      params,
     );
   }
 
   /** Placement statements of request records, per instance in time order. */
   async recordPlacements(db: Db): Promise<Map<string, PlacementStatement[]>> {
-    const { rows } = await db.query<{ instance: string; from_ms: string; node: string | null; gpu_uuids: string[] }>(
-      `SELECT instance, from_ms, node, gpu_uuids FROM ${this.s}.record_placements ORDER BY instance, from_ms`,
+    const { rows } = await db.query<{ instance: string; from_ms: string; to_ms: string | null; node: string | null; gpu_uuids: string[] }>(
+      `SELECT instance, from_ms, to_ms, node, gpu_uuids FROM ${this.s}.record_placements ORDER BY instance, from_ms`,
     );
     const out = new Map<string, PlacementStatement[]>();
     for (const r of rows) {
       const list = out.get(r.instance) ?? [];
-      list.push({ fromMs: Number(r.from_ms), node: r.node, gpuUuids: r.gpu_uuids, gpuModel: null });
+      const stated: PlacementStatement = { fromMs: Number(r.from_ms), node: r.node, gpuUuids: r.gpu_uuids, gpuModel: null };
+      if (r.to_ms !== null) stated.toMs = Number(r.to_ms);
+      list.push(stated);
       out.set(r.instance, list);
     }
     return out;

@@ -94,11 +94,13 @@ export class AllocationService {
   }
 
   /**
-   * What the records say about placement, per instance and window: the earliest-starting record of
-   * the window speaks for it; a window that repeats the one before (or names no GPUs on the same
-   * node) is left out.
+   * What the records say about placement, as stretches of windows per instance: the
+   * earliest-starting record of a window speaks for it, and a window that repeats the stretch
+   * before it (or names no GPUs on the same node) extends that stretch.
    */
-  private recordStatements(records: readonly RequestCompletedV1[]): Array<{ instance: string; fromMs: number; node: string | null; gpuUuids: string[] }> {
+  private recordStatements(
+    records: readonly RequestCompletedV1[],
+  ): Array<{ instance: string; fromMs: number; toMs: number; node: string | null; gpuUuids: string[] }> {
     const byWindow = new Map<string, { instance: string; fromMs: number; startMs: number; id: string; node: string | null; gpuUuids: string[] }>();
     for (const rec of records) {
       const c = costRequestFromRecord(rec);
@@ -110,17 +112,16 @@ export class AllocationService {
       byWindow.set(key, { instance: c.request.instance, fromMs, startMs: c.request.startMs, id: rec.requestId, node: rec.node, gpuUuids: [...rec.gpuUuids] });
     }
     const sorted = [...byWindow.values()].sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.fromMs - b.fromMs));
-    const out: Array<{ instance: string; fromMs: number; node: string | null; gpuUuids: string[] }> = [];
-    let last: { instance: string; node: string | null; gpuUuids: string[] } | undefined;
+    const out: Array<{ instance: string; fromMs: number; toMs: number; node: string | null; gpuUuids: string[] }> = [];
     for (const s of sorted) {
+      const last = out[out.length - 1];
       const repeats =
         last !== undefined &&
         last.instance === s.instance &&
         last.node === s.node &&
         (s.gpuUuids.length === 0 || last.gpuUuids.join(',') === s.gpuUuids.join(','));
-      if (repeats) continue;
-      out.push({ instance: s.instance, fromMs: s.fromMs, node: s.node, gpuUuids: s.gpuUuids });
-      last = s;
+      if (repeats) last.toMs = s.fromMs + this.windowMs;
+      else out.push({ instance: s.instance, fromMs: s.fromMs, toMs: s.fromMs + this.windowMs, node: s.node, gpuUuids: s.gpuUuids });
     }
     return out;
   }

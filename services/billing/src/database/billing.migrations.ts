@@ -166,4 +166,10 @@ export const billingMigrations: Migration[] = [
       INSERT INTO ${s}.record_placements (instance, from_ms, node, gpu_uuids)
         SELECT instance, from_ms, node, gpu_uuids FROM ${s}.instances;`,
   },
+  {
+    // The end of the last window in which records repeated a row's statement: records speak for the
+    // instance until then, metrics after. NULL (rows carried over from instances): until the next row.
+    id: '0004_record_placements_to',
+    up: ({ schema: s }) => `ALTER TABLE ${s}.record_placements ADD COLUMN to_ms bigint;`,
+  },
 ];

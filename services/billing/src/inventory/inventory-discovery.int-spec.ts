@@ -176,16 +176,18 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
       record('r5', 'vllm-b:8000', 'node-rec2', ['GPU-q-0', 'GPU-q-1', 'GPU-q-2', 'GPU-q-3'], 95, 100),
       record('r6', 'vllm-b:8000', 'node-rec2', ['GPU-q-0', 'GPU-q-1', 'GPU-q-2', 'GPU-q-3'], 110, 115),
     ]);
+    // A later batch repeating vllm-b's statement extends its stretch rather than adding a row.
+    await allocation.recordBatch([record('r7', 'vllm-b:8000', 'node-rec2', ['GPU-q-0', 'GPU-q-1', 'GPU-q-2', 'GPU-q-3'], 125, 128)]);
 
-    const stated = await pool.query<{ instance: string; s: number; node: string; n: number }>(
-      `SELECT instance, ((from_ms - ${T0}) / 1000)::int AS s, node, jsonb_array_length(gpu_uuids) AS n
+    const stated = await pool.query<{ instance: string; s: number; e: number; node: string; n: number }>(
+      `SELECT instance, ((from_ms - ${T0}) / 1000)::int AS s, ((to_ms - ${T0}) / 1000)::int AS e, node, jsonb_array_length(gpu_uuids) AS n
        FROM billing.record_placements ORDER BY instance, from_ms`,
     );
-    // Repeats (r3 on vllm-a, r4 and r6 on vllm-b) add no row.
-    expect(stated.rows.map((r) => [r.instance, r.s, r.node, r.n])).toEqual([
-      ['vllm-a:8000', 0, 'gpu-node-1', 0],
-      ['vllm-b:8000', 0, 'node-rec', 2],
-      ['vllm-b:8000', 60, 'node-rec2', 4],
+    // Repeats (r3 on vllm-a, r4, r6 and r7 on vllm-b) add no row; r3 and r7 extend their stretches.
+    expect(stated.rows.map((r) => [r.instance, r.s, r.e, r.node, r.n])).toEqual([
+      ['vllm-a:8000', 0, 120, 'gpu-node-1', 0],
+      ['vllm-b:8000', 0, 60, 'node-rec', 2],
+      ['vllm-b:8000', 60, 180, 'node-rec2', 4],
     ]);
 
     // T0 + 150 s: vllm-a moves to gpu-node-5, eight H200s.
@@ -202,9 +204,11 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
       [90, 150, 'gpu-node-1', 8, 'H100', 'discovered'],
       [150, null, 'gpu-node-5', 8, 'H200', 'discovered'],
     ]);
+    // Records speak for vllm-b over [0, 180); after that the metrics (gpu-node-2, one GPU) hold.
     expect(show('vllm-b:8000')).toEqual([
       [0, 60, 'node-rec', 2, 'H100', 'discovered'],
-      [60, null, 'node-rec2', 4, 'H100', 'discovered'],
+      [60, 180, 'node-rec2', 4, 'H100', 'discovered'],
+      [180, null, 'gpu-node-2', 1, 'H100', 'discovered'],
     ]);
     expect(show('file-inst:8000')).toEqual([[0, null, 'gpu-file', 8, 'H100', 'h100']]);
     expect(inventory.has('shared-1:8000')).toBe(false);
