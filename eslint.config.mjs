@@ -4,7 +4,9 @@ import tseslint from 'typescript-eslint';
 import { boundaries } from './tools/eslint-boundaries.mjs';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'tools/register.js', '**/*.js', '**/*.mjs', '.nx/**', '.arcwatch/**'] },
+  {
+    ignores: ['**/node_modules/**', '**/dist/**', 'tools/register.js', '**/*.js', '**/*.mjs', '.nx/**', '.arcwatch/**'],
+  },
   ...tseslint.configs.recommended,
   {
     plugins: { arcwatch: { rules: { boundaries } } },
@@ -14,7 +16,10 @@ export default tseslint.config(
       'arcwatch/boundaries': 'error',
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name=/^(it|describe|test)$/][callee.property.name='only']", message: 'no .only' },
+        {
+          selector: "CallExpression[callee.object.name=/^(it|describe|test)$/][callee.property.name='only']",
+          message: 'no .only',
+        },
       ],
     },
   },

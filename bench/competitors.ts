@@ -16,7 +16,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-
 /** Runs a command to completion; rejects with its stderr tail on a non-zero exit. */
 export function runCommand(cmd: string, args: string[], opts: { stdoutFile?: string } = {}): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -26,10 +25,7 @@ export function runCommand(cmd: string, args: string[], opts: { stdoutFile?: str
     const out = opts.stdoutFile ? pipeline(child.stdout!, createWriteStream(opts.stdoutFile)) : Promise.resolve();
     child.once('error', reject);
     child.once('exit', (code) => {
-      out.then(
-        () => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))),
-        reject,
-      );
+      out.then(() => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err}`))), reject);
     });
   });
 }
@@ -78,7 +74,9 @@ function postFile(url: string, file: string): Promise<void> {
     const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`import answered ${res.statusCode}: ${body}`))));
+      res.on('end', () =>
+        res.statusCode! < 300 ? resolve() : reject(new Error(`import answered ${res.statusCode}: ${body}`)),
+      );
     });
     req.once('error', reject);
     pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), req).catch(reject);
@@ -87,7 +85,9 @@ function postFile(url: string, file: string): Promise<void> {
 
 /** Series count of a selector at `timeSec`, via the instant query API. */
 async function seriesCount(baseUrl: string, selector: string, timeSec: number): Promise<number> {
-  const { status, body } = await httpGet(`${baseUrl}/api/v1/query?query=${encodeURIComponent(`count(${selector})`)}&time=${timeSec}&nocache=1`);
+  const { status, body } = await httpGet(
+    `${baseUrl}/api/v1/query?query=${encodeURIComponent(`count(${selector})`)}&time=${timeSec}&nocache=1`,
+  );
   if (status !== 200) return 0;
   const parsed = JSON.parse(body) as { data: { result: { value: [number, string] }[] } };
   return Number(parsed.data.result[0]?.value[1] ?? 0);
@@ -97,9 +97,26 @@ async function seriesCount(baseUrl: string, selector: string, timeSec: number): 
  * Starts VictoriaMetrics on an empty data directory, imports the vmjson file and waits until
  * every series of the last timestamp answers a query.
  */
-export async function startVictoriaMetrics(dir: string, vmjsonFile: string, expect: { series: number; lastSec: number }): Promise<RunningServer> {
+export async function startVictoriaMetrics(
+  dir: string,
+  vmjsonFile: string,
+  expect: { series: number; lastSec: number },
+): Promise<RunningServer> {
   const port = await freePort();
-  const child = startProcess('/usr/bin/victoria-metrics', ['-storageDataPath', path.join(dir, 'vm-data'), '-httpListenAddr', `127.0.0.1:${port}`, '-retentionPeriod', '100y', '-loggerLevel', 'WARN'], path.join(dir, 'vm.log'));
+  const child = startProcess(
+    '/usr/bin/victoria-metrics',
+    [
+      '-storageDataPath',
+      path.join(dir, 'vm-data'),
+      '-httpListenAddr',
+      `127.0.0.1:${port}`,
+      '-retentionPeriod',
+      '100y',
+      '-loggerLevel',
+      'WARN',
+    ],
+    path.join(dir, 'vm.log'),
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitReady(`${baseUrl}/health`, 'VictoriaMetrics');
@@ -127,7 +144,18 @@ export async function startPrometheus(dir: string, omFile: string): Promise<Runn
   const port = await freePort();
   const child = startProcess(
     '/usr/bin/prometheus',
-    ['--config.file', config, '--storage.tsdb.path', tsdb, '--storage.tsdb.retention.time', '100y', '--web.listen-address', `127.0.0.1:${port}`, '--log.level', 'warn'],
+    [
+      '--config.file',
+      config,
+      '--storage.tsdb.path',
+      tsdb,
+      '--storage.tsdb.retention.time',
+      '100y',
+      '--web.listen-address',
+      `127.0.0.1:${port}`,
+      '--log.level',
+      'warn',
+    ],
     path.join(dir, 'prometheus.log'),
   );
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -140,6 +168,13 @@ export async function startPrometheus(dir: string, omFile: string): Promise<Runn
   return { name: 'Prometheus 2.42', baseUrl, stop: () => stopProcess(child) };
 }
 
-export function rangeQueryUrl(baseUrl: string, expr: string, startSec: number, endSec: number, stepSec: number, extra = ''): string {
+export function rangeQueryUrl(
+  baseUrl: string,
+  expr: string,
+  startSec: number,
+  endSec: number,
+  stepSec: number,
+  extra = '',
+): string {
   return `${baseUrl}/api/v1/query_range?query=${encodeURIComponent(expr)}&start=${startSec}&end=${endSec}&step=${stepSec}${extra}`;
 }

@@ -20,7 +20,11 @@ interface FleetInstance {
 
 interface FleetModule {
   Fleet: new (o: { nodes: number; gpusPerNode?: number; seed?: number }) => FleetInstance;
-  history: (fleet: FleetInstance, o: { hours: number; stepSec: number; endMs: number }, cb: (k: number, tsMs: number, values: Float64Array) => void) => number;
+  history: (
+    fleet: FleetInstance,
+    o: { hours: number; stepSec: number; endMs: number },
+    cb: (k: number, tsMs: number, values: Float64Array) => void,
+  ) => number;
 }
 
 export const FLEET_SCRIPT = path.join(BENCH_DIR, 'fleet.mjs');
@@ -39,7 +43,12 @@ async function loadFleetModule(): Promise<FleetModule> {
   return dynamicImport(pathToFileURL(FLEET_SCRIPT).href);
 }
 
-export async function generateHistory(opts: { nodes: number; hours: number; stepSec: number; endMs: number }): Promise<FleetHistory> {
+export async function generateHistory(opts: {
+  nodes: number;
+  hours: number;
+  stepSec: number;
+  endMs: number;
+}): Promise<FleetHistory> {
   const { Fleet, history } = await loadFleetModule();
   const fleet = new Fleet({ nodes: opts.nodes, seed: 1 });
   const n = fleet.series.length;

@@ -24,8 +24,25 @@ import { createPool } from '@arcwatch/storage';
 import { REPO_ROOT, createTestDatabase, uniqueToken } from '@arcwatch/testing';
 import type { Pool } from 'pg';
 import { buildWorkload, STEP_MS, type IngestWorkload } from './support/fleet-pushes';
-import { instantValue, pushAll, startCollectorProcess, startVictoriaMetrics, type CollectorLayout, type RunningSystem } from './support/ingest-systems';
-import { describeMachine, fmt, machineInfo, median, parseTable, systemsTable, writeIngestSection, type ParseResultRow, type SystemResult } from './support/ingest-report';
+import {
+  instantValue,
+  pushAll,
+  startCollectorProcess,
+  startVictoriaMetrics,
+  type CollectorLayout,
+  type RunningSystem,
+} from './support/ingest-systems';
+import {
+  describeMachine,
+  fmt,
+  machineInfo,
+  median,
+  parseTable,
+  systemsTable,
+  writeIngestSection,
+  type ParseResultRow,
+  type SystemResult,
+} from './support/ingest-report';
 import { PgBackendCpu, pidsNamed, processCpuSeconds, selfCpuSeconds } from './support/proc-cpu';
 
 const args = new Map<string, string>();
@@ -45,7 +62,9 @@ const NODES = Number(args.get('nodes') ?? 125);
 const CONCURRENCY = Number(args.get('concurrency') ?? 32);
 const WRITER_BATCH = args.has('writer-batch') ? Number(args.get('writer-batch')) : undefined;
 const SYSTEMS = (args.get('systems') ?? 'arcwatch,vm').split(',');
-const LAYOUTS = (args.get('layouts') ?? 'all,split').split(',').filter((l): l is CollectorLayout => l === 'all' || l === 'split');
+const LAYOUTS = (args.get('layouts') ?? 'all,split')
+  .split(',')
+  .filter((l): l is CollectorLayout => l === 'all' || l === 'split');
 const CPU_PROFILE_DIR = args.get('cpu-prof');
 const WRITE_DOCS = !args.has('no-docs') && CPU_PROFILE_DIR === undefined;
 const PARSE_RUNS = 5;
@@ -69,12 +88,20 @@ function measureParse(w: IngestWorkload): ParseResultRow[] {
     return median(runs);
   };
   return [
-    { what: 'whole fleet, one text (with `instance`)', samples: w.samplesPerScrape, bytes: fleetBytes, medianMs: time(() => parseExposition(w.fleetText).samples.length, w.samplesPerScrape) },
+    {
+      what: 'whole fleet, one text (with `instance`)',
+      samples: w.samplesPerScrape,
+      bytes: fleetBytes,
+      medianMs: time(() => parseExposition(w.fleetText).samples.length, w.samplesPerScrape),
+    },
     {
       what: `${w.nodes} per-node texts with timestamps (one scrape)`,
       samples: w.samplesPerScrape,
       bytes: nodeBytes,
-      medianMs: time(() => oneScrape.reduce((n, p) => n + parseExposition(p.body).samples.length, 0), w.samplesPerScrape),
+      medianMs: time(
+        () => oneScrape.reduce((n, p) => n + parseExposition(p.body).samples.length, 0),
+        w.samplesPerScrape,
+      ),
     },
   ];
 }
@@ -139,12 +166,18 @@ async function runArcWatch(w: IngestWorkload, logDir: string, layout: CollectorL
       const { rows } = await admin.query<{ n: string | null }>('SELECT sum(samples) AS n FROM collector.head');
       return Number(rows[0]?.n ?? 0) >= expectedSamples(w);
     }, 'ArcWatch: rows committed');
-    await until(async () => (await instantValue(collector.queryUrl, 'count(DCGM_FI_DEV_GPU_UTIL)', lastSec(w))) === gpus(w), 'ArcWatch: last scrape queryable');
+    await until(
+      async () => (await instantValue(collector.queryUrl, 'count(DCGM_FI_DEV_GPU_UTIL)', lastSec(w))) === gpus(w),
+      'ArcWatch: last scrape queryable',
+    );
     const total = await instantValue(collector.queryUrl, totalExpr(w), lastSec(w));
     const done = performance.now();
     const cpu = await meter.stop();
-    if (total !== expectedSamples(w)) throw new Error(`ArcWatch: the query API counts ${total} samples, expected ${expectedSamples(w)}`);
-    const { rows } = await admin.query<{ n: string; b: string }>('SELECT sum(samples) AS n, count(*) AS b FROM collector.head');
+    if (total !== expectedSamples(w))
+      throw new Error(`ArcWatch: the query API counts ${total} samples, expected ${expectedSamples(w)}`);
+    const { rows } = await admin.query<{ n: string; b: string }>(
+      'SELECT sum(samples) AS n, count(*) AS b FROM collector.head',
+    );
     return {
       name: collector.name,
       samples: expectedSamples(w),
@@ -191,7 +224,8 @@ async function runVictoriaMetrics(w: IngestWorkload, dir: string): Promise<Syste
 }
 
 async function main(): Promise<void> {
-  if (Number(process.versions.node.split('.')[0]) < 24) throw new Error(`Node 24 expected (got ${process.version}): run node_modules/.bin/node or npm run bench:ingest`);
+  if (Number(process.versions.node.split('.')[0]) < 24)
+    throw new Error(`Node 24 expected (got ${process.version}): run node_modules/.bin/node or npm run bench:ingest`);
   const machine = machineInfo();
   log(`machine: ${describeMachine(machine)}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'arcwatch-ingest-'));
@@ -200,7 +234,9 @@ async function main(): Promise<void> {
     // Timestamps end a minute ago: in the past for both systems, and well inside retention.
     const lastTimestampMs = Math.floor(Date.now() / STEP_MS) * STEP_MS - 60_000;
     const w = await buildWorkload({ nodes: NODES, scrapes: SCRAPES, lastTimestampMs });
-    log(`workload: ${w.nodes} nodes × ${w.scrapes} scrapes = ${fmt(w.pushes.length)} pushes, ${fmt(expectedSamples(w))} samples, ${fmt(w.bytes / 1e6, 1)} MB of text`);
+    log(
+      `workload: ${w.nodes} nodes × ${w.scrapes} scrapes = ${fmt(w.pushes.length)} pushes, ${fmt(expectedSamples(w))} samples, ${fmt(w.bytes / 1e6, 1)} MB of text`,
+    );
 
     const parse = measureParse(w);
     log(`\n${parseTable(parse)}\n`);
@@ -220,7 +256,10 @@ async function main(): Promise<void> {
     }
     const table = systemsTable(results);
     log(`\n${table}\n`);
-    const loadAfter = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+    const loadAfter = os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ');
     log(`load average after: ${loadAfter}`);
 
     if (WRITE_DOCS && results.length > 0) {

@@ -7,12 +7,16 @@ export function median(xs: readonly number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-export const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+export const fmt = (n: number, d = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 export function machine(): string {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   const mem = (os.totalmem() / 2 ** 30).toFixed(1);
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
   return `${os.availableParallelism()} cores (nproc), ${cpu}, ${mem} GiB memory, Node ${process.version}, load average (1/5/15 min) at the start of the timed queries: ${load}`;
 }
 
@@ -21,17 +25,25 @@ interface PromMatrix {
 }
 
 function keyOf(metric: Record<string, string>): string {
-  return Object.keys(metric).sort().map((k) => `${k}=${metric[k]}`).join(',');
+  return Object.keys(metric)
+    .sort()
+    .map((k) => `${k}=${metric[k]}`)
+    .join(',');
 }
 
 /**
  * Largest relative difference between two matrix responses at the points both have, and the
  * series/point counts of each: a check that the systems computed the same thing.
  */
-export function compareMatrices(ours: string, theirs: string): { series: [number, number]; points: [number, number]; maxRelDiff: number } {
+export function compareMatrices(
+  ours: string,
+  theirs: string,
+): { series: [number, number]; points: [number, number]; maxRelDiff: number } {
   const a = JSON.parse(ours) as PromMatrix;
   const b = JSON.parse(theirs) as PromMatrix;
-  const bByKey = new Map(b.data.result.map((s) => [keyOf(s.metric), new Map(s.values.map(([t, v]) => [t, Number(v)]))]));
+  const bByKey = new Map(
+    b.data.result.map((s) => [keyOf(s.metric), new Map(s.values.map(([t, v]) => [t, Number(v)]))]),
+  );
   let maxRelDiff = 0;
   let pa = 0;
   let pb = 0;

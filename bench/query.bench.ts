@@ -17,7 +17,14 @@ import { PromqlEngine } from '@arcwatch/promql';
 import { SampleStore, createPool, migrate, sampleStoreMigrations, type HistorySeries } from '@arcwatch/storage';
 import { REPO_ROOT, createTestDatabase } from '@arcwatch/testing';
 import { FLEET_SCRIPT, generateHistory, type FleetHistory } from './fleet-history';
-import { httpGet, rangeQueryUrl, runCommand, startPrometheus, startVictoriaMetrics, type RunningServer } from './competitors';
+import {
+  httpGet,
+  rangeQueryUrl,
+  runCommand,
+  startPrometheus,
+  startVictoriaMetrics,
+  type RunningServer,
+} from './competitors';
 import { compareMatrices, fmt, machine, median, writeQuerySection } from './query-report';
 
 const args = new Map<string, string>();
@@ -34,14 +41,21 @@ const HOURS = Number(args.get('hours') ?? 6);
 const NODES = Number(args.get('nodes') ?? 125);
 const RUNS = Number(args.get('runs') ?? 5);
 const PROFILE_ONLY = args.has('profile-only');
-const COMPETITORS = PROFILE_ONLY ? [] : (args.get('competitors') ?? 'vm,prom').split(',').filter((c) => c === 'vm' || c === 'prom');
+const COMPETITORS = PROFILE_ONLY
+  ? []
+  : (args.get('competitors') ?? 'vm,prom').split(',').filter((c) => c === 'vm' || c === 'prom');
 const WRITE_DOCS = !args.has('no-docs') && !PROFILE_ONLY;
 const STEP_SEC = 15;
 const IMPORT_GROUP = 2500;
 
 const QUERIES = [
   { id: 'q1', expr: 'avg by (Hostname)(DCGM_FI_DEV_GPU_UTIL)', metric: 'DCGM_FI_DEV_GPU_UTIL', lookBackMs: 5 * 60_000 },
-  { id: 'q2', expr: 'histogram_quantile(0.99, sum by (le, model_name)(rate(vllm:time_to_first_token_seconds_bucket[5m])))', metric: 'vllm:time_to_first_token_seconds_bucket', lookBackMs: 5 * 60_000 },
+  {
+    id: 'q2',
+    expr: 'histogram_quantile(0.99, sum by (le, model_name)(rate(vllm:time_to_first_token_seconds_bucket[5m])))',
+    metric: 'vllm:time_to_first_token_seconds_bucket',
+    lookBackMs: 5 * 60_000,
+  },
 ] as const;
 
 const log = (msg: string): void => void process.stdout.write(`${msg}\n`);
@@ -57,14 +71,21 @@ async function timeRuns(fn: () => Promise<string>): Promise<{ median: number; ru
   return { median: median(runs), runs, body };
 }
 
-async function loadStore(store: SampleStore, h: FleetHistory): Promise<{ ms: number; samples: number; chunks: number }> {
+async function loadStore(
+  store: SampleStore,
+  h: FleetHistory,
+): Promise<{ ms: number; samples: number; chunks: number }> {
   const t0 = performance.now();
   let samples = 0;
   let chunks = 0;
   for (let from = 0; from < h.labels.length; from += IMPORT_GROUP) {
     const group: HistorySeries[] = [];
     for (let i = from; i < Math.min(h.labels.length, from + IMPORT_GROUP); i++) {
-      group.push({ labels: h.labels[i]!, timestamps: h.timestamps, values: h.matrix.subarray(i * h.steps, (i + 1) * h.steps) });
+      group.push({
+        labels: h.labels[i]!,
+        timestamps: h.timestamps,
+        values: h.matrix.subarray(i * h.steps, (i + 1) * h.steps),
+      });
     }
     const r = await store.importHistory(group);
     samples += r.samples;
@@ -90,16 +111,31 @@ async function main(): Promise<void> {
     let t0 = performance.now();
     const h = await generateHistory({ nodes: NODES, hours: HOURS, stepSec: STEP_SEC, endMs });
     const total = h.labels.length * h.steps;
-    log(`workload: ${NODES} nodes, ${fmt(h.labels.length)} series × ${fmt(h.steps)} scrapes = ${fmt(total)} samples (generated in ${fmt(performance.now() - t0)} ms)`);
+    log(
+      `workload: ${NODES} nodes, ${fmt(h.labels.length)} series × ${fmt(h.steps)} scrapes = ${fmt(total)} samples (generated in ${fmt(performance.now() - t0)} ms)`,
+    );
 
     // Competitor input files are written by fleet.mjs itself (same seed and end time → same data),
     // in the background while ArcWatch loads; the queries are timed only after every load is done.
-    const common = ['--nodes', String(NODES), '--hours', String(HOURS), '--step', String(STEP_SEC), '--end-ms', String(endMs)];
+    const common = [
+      '--nodes',
+      String(NODES),
+      '--hours',
+      String(HOURS),
+      '--step',
+      String(STEP_SEC),
+      '--end-ms',
+      String(endMs),
+    ];
     const vmjson = path.join(tmp, 'fleet.vmjson');
     const om = path.join(tmp, 'fleet.om');
     const files = Promise.all([
-      COMPETITORS.includes('vm') ? runCommand(process.execPath, [FLEET_SCRIPT, 'vmjson', ...common, '--out', vmjson]) : undefined,
-      COMPETITORS.includes('prom') ? runCommand(process.execPath, [FLEET_SCRIPT, 'om', ...common, '--out', om]) : undefined,
+      COMPETITORS.includes('vm')
+        ? runCommand(process.execPath, [FLEET_SCRIPT, 'vmjson', ...common, '--out', vmjson])
+        : undefined,
+      COMPETITORS.includes('prom')
+        ? runCommand(process.execPath, [FLEET_SCRIPT, 'om', ...common, '--out', om])
+        : undefined,
     ]);
     files.catch(() => undefined);
 
@@ -107,7 +143,9 @@ async function main(): Promise<void> {
     const store = new SampleStore(pool, { schema: 'bench' });
     const load = await loadStore(store, h);
     const stats = await store.stats();
-    log(`ArcWatch load (importHistory): ${fmt(load.samples)} samples, ${fmt(load.chunks)} chunk rows in ${fmt(load.ms / 1000, 1)} s = ${fmt(load.samples / (load.ms / 1000))} samples/s; ${fmt(stats.bytes / load.samples, 2)} B/sample on disk`);
+    log(
+      `ArcWatch load (importHistory): ${fmt(load.samples)} samples, ${fmt(load.chunks)} chunk rows in ${fmt(load.ms / 1000, 1)} s = ${fmt(load.samples / (load.ms / 1000))} samples/s; ${fmt(stats.bytes / load.samples, 2)} B/sample on disk`,
+    );
 
     let loadNotes = `ArcWatch importHistory ${fmt(load.samples / (load.ms / 1000) / 1000)} k samples/s (competitor files were being generated on the same cores)`;
     t0 = performance.now();
@@ -142,31 +180,69 @@ async function main(): Promise<void> {
     const timedUncached: Record<string, number> = {};
     const selectOnly: Record<string, number> = {};
     for (const q of QUERIES) {
-      const r = await timeRuns(async () => JSON.stringify({ status: 'success', data: await engine.rangeQuery(q.expr, startMs, endMs, STEP_SEC * 1000) }));
+      const r = await timeRuns(async () =>
+        JSON.stringify({ status: 'success', data: await engine.rangeQuery(q.expr, startMs, endMs, STEP_SEC * 1000) }),
+      );
       ours[q.id] = r.body;
       timed[q.id] = r.median;
       log(`ArcWatch ${q.id}: median ${fmt(r.median)} ms (runs ${r.runs.map((x) => fmt(x)).join(', ')})`);
-      const u = await timeRuns(async () => JSON.stringify({ status: 'success', data: await uncached.rangeQuery(q.expr, startMs, endMs, STEP_SEC * 1000) }));
+      const u = await timeRuns(async () =>
+        JSON.stringify({ status: 'success', data: await uncached.rangeQuery(q.expr, startMs, endMs, STEP_SEC * 1000) }),
+      );
       if (u.body !== r.body) throw new Error(`${q.id}: the answer with the chunk cache differs from the one without`);
       timedUncached[q.id] = u.median;
-      log(`ArcWatch ${q.id} without the chunk cache: median ${fmt(u.median)} ms (runs ${u.runs.map((x) => fmt(x)).join(', ')})`);
+      log(
+        `ArcWatch ${q.id} without the chunk cache: median ${fmt(u.median)} ms (runs ${u.runs.map((x) => fmt(x)).join(', ')})`,
+      );
       // the storage part alone: the one select the engine makes for the query's selector, uncached
-      const sel = await timeRuns(async () => String((await uncachedStore.select([{ name: '__name__', type: '=', value: q.metric }], startMs - q.lookBackMs, endMs)).length));
+      const sel = await timeRuns(async () =>
+        String(
+          (
+            await uncachedStore.select(
+              [{ name: '__name__', type: '=', value: q.metric }],
+              startMs - q.lookBackMs,
+              endMs,
+            )
+          ).length,
+        ),
+      );
       selectOnly[q.id] = sel.median;
       log(`ArcWatch ${q.id} select alone (${sel.body} series): median ${fmt(sel.median)} ms`);
     }
-    rows.push({ system: 'ArcWatch SampleStore + PromqlEngine', q1: timed.q1!, q2: timed.q2!, note: 'in-process `rangeQuery` + JSON of the response; decoded-chunk cache warm (row versions still read from PostgreSQL)' });
-    rows.push({ system: 'ArcWatch, chunk cache off', q1: timedUncached.q1!, q2: timedUncached.q2!, note: 'the same, every run fetching and decoding its chunks' });
-    rows.push({ system: '… of which `SampleStore.select`', q1: selectOnly.q1!, q2: selectOnly.q2!, note: 'chunk cache off: catalog match, chunk fetch, decode' });
+    rows.push({
+      system: 'ArcWatch SampleStore + PromqlEngine',
+      q1: timed.q1!,
+      q2: timed.q2!,
+      note: 'in-process `rangeQuery` + JSON of the response; decoded-chunk cache warm (row versions still read from PostgreSQL)',
+    });
+    rows.push({
+      system: 'ArcWatch, chunk cache off',
+      q1: timedUncached.q1!,
+      q2: timedUncached.q2!,
+      note: 'the same, every run fetching and decoding its chunks',
+    });
+    rows.push({
+      system: '… of which `SampleStore.select`',
+      q1: selectOnly.q1!,
+      q2: selectOnly.q2!,
+      note: 'chunk cache off: catalog match, chunk fetch, decode',
+    });
 
     const checks: string[] = [];
     for (const s of servers) {
-      const variants = s.name.startsWith('Victoria') ? [{ extra: '&nocache=1', note: 'HTTP, `nocache=1` (no rollup result cache)' }, { extra: '', note: 'HTTP, default rollup result cache' }] : [{ extra: '', note: 'HTTP' }];
+      const variants = s.name.startsWith('Victoria')
+        ? [
+            { extra: '&nocache=1', note: 'HTTP, `nocache=1` (no rollup result cache)' },
+            { extra: '', note: 'HTTP, default rollup result cache' },
+          ]
+        : [{ extra: '', note: 'HTTP' }];
       for (const v of variants) {
         const res: Record<string, number> = {};
         for (const q of QUERIES) {
           const r = await timeRuns(async () => {
-            const { status, body } = await httpGet(rangeQueryUrl(s.baseUrl, q.expr, startMs / 1000, endMs / 1000, STEP_SEC, v.extra));
+            const { status, body } = await httpGet(
+              rangeQueryUrl(s.baseUrl, q.expr, startMs / 1000, endMs / 1000, STEP_SEC, v.extra),
+            );
             if (status !== 200) throw new Error(`${s.name} answered ${status}: ${body.slice(0, 300)}`);
             return body;
           });
@@ -174,7 +250,9 @@ async function main(): Promise<void> {
           log(`${s.name}${v.extra} ${q.id}: median ${fmt(r.median)} ms (runs ${r.runs.map((x) => fmt(x)).join(', ')})`);
           if (v.extra === variants[0]!.extra) {
             const c = compareMatrices(ours[q.id]!, r.body);
-            checks.push(`${q.id} vs ${s.name}: ${c.series[0]} / ${c.series[1]} series, ${fmt(c.points[0])} / ${fmt(c.points[1])} points, largest relative difference ${c.maxRelDiff.toExponential(1)}`);
+            checks.push(
+              `${q.id} vs ${s.name}: ${c.series[0]} / ${c.series[1]} series, ${fmt(c.points[0])} / ${fmt(c.points[1])} points, largest relative difference ${c.maxRelDiff.toExponential(1)}`,
+            );
           }
         }
         rows.push({ system: s.name, q1: res.q1!, q2: res.q2!, note: v.note });

@@ -19,7 +19,8 @@ const NODES = 2;
 const GPUS = 4;
 const ADMIN = `aw_e2e-admin-${uniqueToken()}`;
 const SHOTS = path.join(REPO_ROOT, '.arcwatch', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+const CHROMIUM =
+  process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 
 interface Req {
   requestId: string;
@@ -39,20 +40,41 @@ describe('console in a browser against the running stack', () => {
   const hook = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end('{}')));
 
   const api = async <T>(p: string, init: RequestInit = {}, token = ADMIN): Promise<{ status: number; body: T }> => {
-    const res = await fetch(`${consoleUrl}${p}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    const res = await fetch(`${consoleUrl}${p}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    });
     return { status: res.status, body: (await res.json()) as T };
   };
-  const shot = (name: string, p: Page = page, fullPage = true) => p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
-  const ready = (p: RunningProcess, url: string) => eventually(async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined), 90_000, `${p.name} ready\n${p.log()}`);
+  const shot = (name: string, p: Page = page, fullPage = true) =>
+    p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
+  const ready = (p: RunningProcess, url: string) =>
+    eventually(
+      async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined),
+      90_000,
+      `${p.name} ready\n${p.log()}`,
+    );
 
   beforeAll(async () => {
     if (!CHROMIUM) throw new Error('no chromium: run `apt-get install -y chromium` (infra/peers.sh)');
     fs.mkdirSync(SHOTS, { recursive: true });
-    execFileSync(path.join(REPO_ROOT, 'node_modules/.bin/vite'), ['build', '--config', 'services/console/web/vite.config.ts'], { cwd: REPO_ROOT, stdio: 'pipe', env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' } });
+    execFileSync(
+      path.join(REPO_ROOT, 'node_modules/.bin/vite'),
+      ['build', '--config', 'services/console/web/vite.config.ts'],
+      { cwd: REPO_ROOT, stdio: 'pipe', env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' } },
+    );
     db = await createTestDatabase();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-console-e2e-'));
     const namespace = testNamespace();
-    const [collectorPort, tracingPort, billingPort, notifierPort, anomalyPort, consolePort, fleetPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePortRange(NODES * 2)];
+    const [collectorPort, tracingPort, billingPort, notifierPort, anomalyPort, consolePort, fleetPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePortRange(NODES * 2),
+    ];
     const url = (port: number) => `http://127.0.0.1:${port}`;
     consoleUrl = url(consolePort);
     notifierUrl = url(notifierPort);
@@ -73,9 +95,28 @@ describe('console in a browser against the running stack', () => {
       ].join('\n'),
     );
 
-    const tracing = startProcess('tracing', 'services/tracing/src/main.ts', [], { ...common, TRACING_PORT: String(tracingPort), TRACING_HOST: '127.0.0.1', TRACING_API_KEY_SALT: 'e2e-salt-0123456789abcdef', TRACING_COMPLETION_GRACE_MS: '500', TRACING_STATS_LATENESS_MS: '1000' });
-    const billing = startProcess('billing', 'services/billing/src/main.ts', [], { ...common, BILLING_PORT: String(billingPort), BILLING_HOST: '127.0.0.1', BILLING_WINDOW_SECONDS: '5', BILLING_LATENESS_SECONDS: '2' });
-    const notifier = startProcess('notifier', 'services/notifier/src/main.ts', [], { ...common, NOTIFIER_PORT: String(notifierPort), NOTIFIER_HOST: '127.0.0.1', NOTIFIER_REDIS_PREFIX: `aw-e2e-${namespace}`, NOTIFIER_CONFIG: notifierConfig });
+    const tracing = startProcess('tracing', 'services/tracing/src/main.ts', [], {
+      ...common,
+      TRACING_PORT: String(tracingPort),
+      TRACING_HOST: '127.0.0.1',
+      TRACING_API_KEY_SALT: 'e2e-salt-0123456789abcdef',
+      TRACING_COMPLETION_GRACE_MS: '500',
+      TRACING_STATS_LATENESS_MS: '1000',
+    });
+    const billing = startProcess('billing', 'services/billing/src/main.ts', [], {
+      ...common,
+      BILLING_PORT: String(billingPort),
+      BILLING_HOST: '127.0.0.1',
+      BILLING_WINDOW_SECONDS: '5',
+      BILLING_LATENESS_SECONDS: '2',
+    });
+    const notifier = startProcess('notifier', 'services/notifier/src/main.ts', [], {
+      ...common,
+      NOTIFIER_PORT: String(notifierPort),
+      NOTIFIER_HOST: '127.0.0.1',
+      NOTIFIER_REDIS_PREFIX: `aw-e2e-${namespace}`,
+      NOTIFIER_CONFIG: notifierConfig,
+    });
     // Two rules on the live metrics: one fires per busy node (and reaches the notifier), one stays pending.
     const rules = path.join(dir, 'console-e2e.rules.yml');
     fs.writeFileSync(
@@ -96,7 +137,14 @@ describe('console in a browser against the running stack', () => {
         '',
       ].join('\n'),
     );
-    const anomaly = startProcess('anomaly', 'services/anomaly/src/main.ts', [], { ...common, ANOMALY_PORT: String(anomalyPort), ANOMALY_HOST: '127.0.0.1', ANOMALY_RULE_FILES: rules, ANOMALY_ALERTMANAGER_URL: notifierUrl, ANOMALY_HISTORY_URL: url(collectorPort) });
+    const anomaly = startProcess('anomaly', 'services/anomaly/src/main.ts', [], {
+      ...common,
+      ANOMALY_PORT: String(anomalyPort),
+      ANOMALY_HOST: '127.0.0.1',
+      ANOMALY_RULE_FILES: rules,
+      ANOMALY_ALERTMANAGER_URL: notifierUrl,
+      ANOMALY_HISTORY_URL: url(collectorPort),
+    });
     procs.push(anomaly);
     const consoleProc = startProcess('console', 'services/console/src/main.ts', [], {
       ...common,
@@ -116,14 +164,56 @@ describe('console in a browser against the running stack', () => {
     // events may reach tracing before it listens, which only means fewer requests.
 
     const scrapeConfig = path.join(dir, 'collector.yml');
-    const fleet = startProcess('fleet-sim', 'tools/fleet-sim/src/main.ts', ['--nodes', String(NODES), '--gpus', String(GPUS), '--base-port', String(fleetPort), '--outage', 'none', '--scrape-interval', '1s', '--write-sd', path.join(dir, 'fleet-sd.json'), '--write-scrape-config', scrapeConfig, '--tracing-url', url(tracingPort)], {});
+    const fleet = startProcess(
+      'fleet-sim',
+      'tools/fleet-sim/src/main.ts',
+      [
+        '--nodes',
+        String(NODES),
+        '--gpus',
+        String(GPUS),
+        '--base-port',
+        String(fleetPort),
+        '--outage',
+        'none',
+        '--scrape-interval',
+        '1s',
+        '--write-sd',
+        path.join(dir, 'fleet-sd.json'),
+        '--write-scrape-config',
+        scrapeConfig,
+        '--tracing-url',
+        url(tracingPort),
+      ],
+      {},
+    );
     procs.push(fleet);
-    await eventually(() => (fs.existsSync(scrapeConfig) ? true : undefined), 30_000, `fleet scrape config\n${fleet.log()}`);
-    const collector = startProcess('collector', 'services/collector/src/main.ts', [], { ...common, COLLECTOR_PORT: String(collectorPort), COLLECTOR_HOST: '127.0.0.1', COLLECTOR_CONFIG: scrapeConfig });
+    await eventually(
+      () => (fs.existsSync(scrapeConfig) ? true : undefined),
+      30_000,
+      `fleet scrape config\n${fleet.log()}`,
+    );
+    const collector = startProcess('collector', 'services/collector/src/main.ts', [], {
+      ...common,
+      COLLECTOR_PORT: String(collectorPort),
+      COLLECTOR_HOST: '127.0.0.1',
+      COLLECTOR_CONFIG: scrapeConfig,
+    });
     procs.push(collector);
-    await Promise.all([ready(tracing, url(tracingPort)), ready(collector, url(collectorPort)), ready(billing, url(billingPort)), ready(notifier, notifierUrl), ready(anomaly, url(anomalyPort)), ready(consoleProc, consoleUrl)]);
+    await Promise.all([
+      ready(tracing, url(tracingPort)),
+      ready(collector, url(collectorPort)),
+      ready(billing, url(billingPort)),
+      ready(notifier, notifierUrl),
+      ready(anomaly, url(anomalyPort)),
+      ready(consoleProc, consoleUrl),
+    ]);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+    });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   }, 240_000);
 
@@ -144,14 +234,20 @@ describe('console in a browser against the running stack', () => {
 
   it('fleet: the heatmap shows every simulated GPU with live values', async () => {
     await login(page, ADMIN);
-    await eventually(async () => {
-      await page.goto(`${consoleUrl}/?view=fleet`);
-      await page.waitForSelector('[data-total=gpus], [role=alert]', { timeout: 20_000 });
-      const count = async (what: string) => Number(await (await page.$(`[data-total=${what}]`))?.textContent());
-      // Every GPU known and, with no outage simulated, every one of them reporting now.
-      return (await count('gpus')) === NODES * GPUS && (await count('down')) === 0 ? true : undefined;
-    }, 90_000, 'every GPU on the fleet page');
-    const cells = await page.$$eval('button.cell', (els) => els.map((e) => ({ node: e.getAttribute('data-node'), value: e.getAttribute('data-value') })));
+    await eventually(
+      async () => {
+        await page.goto(`${consoleUrl}/?view=fleet`);
+        await page.waitForSelector('[data-total=gpus], [role=alert]', { timeout: 20_000 });
+        const count = async (what: string) => Number(await (await page.$(`[data-total=${what}]`))?.textContent());
+        // Every GPU known and, with no outage simulated, every one of them reporting now.
+        return (await count('gpus')) === NODES * GPUS && (await count('down')) === 0 ? true : undefined;
+      },
+      90_000,
+      'every GPU on the fleet page',
+    );
+    const cells = await page.$$eval('button.cell', (els) =>
+      els.map((e) => ({ node: e.getAttribute('data-node'), value: e.getAttribute('data-value') })),
+    );
     expect(cells).toHaveLength(NODES * GPUS);
     expect(cells.every((c) => c.value !== '' && Number(c.value) >= 0 && Number(c.value) <= 100)).toBe(true);
     await shot('fleet');
@@ -161,19 +257,33 @@ describe('console in a browser against the running stack', () => {
     // The stack has run for a minute or two: a short range keeps the charts readable.
     await page.goto(`${consoleUrl}/?view=fleet&range=15m`);
     await page.waitForSelector('button.cell');
-    const hottest = await page.$$eval('button.cell', (els) => els.map((e) => ({ node: e.getAttribute('data-node') ?? '', gpu: e.getAttribute('data-gpu') ?? '', v: Number(e.getAttribute('data-value')) })).sort((a, b) => b.v - a.v)[0]);
+    const hottest = await page.$$eval(
+      'button.cell',
+      (els) =>
+        els
+          .map((e) => ({
+            node: e.getAttribute('data-node') ?? '',
+            gpu: e.getAttribute('data-gpu') ?? '',
+            v: Number(e.getAttribute('data-value')),
+          }))
+          .sort((a, b) => b.v - a.v)[0],
+    );
     await page.click(`button.cell[data-node="${hottest.node}"][data-gpu="${hottest.gpu}"]`);
     await page.waitForSelector('.chart canvas');
     expect(page.url()).toContain(`node=${hottest.node}`);
     await shot('node-gpu');
 
     await page.click('[data-action=requests-on-node]');
-    const rows = await eventually(async () => {
-      await page.reload();
-      await page.waitForSelector('table[aria-label=requests], .empty');
-      const r = await page.$$eval('tr[data-request]', (els) => els.map((e) => e.getAttribute('data-request') ?? ''));
-      return r.length > 0 ? r : undefined;
-    }, 60_000, 'requests served by the node');
+    const rows = await eventually(
+      async () => {
+        await page.reload();
+        await page.waitForSelector('table[aria-label=requests], .empty');
+        const r = await page.$$eval('tr[data-request]', (els) => els.map((e) => e.getAttribute('data-request') ?? ''));
+        return r.length > 0 ? r : undefined;
+      },
+      60_000,
+      'requests served by the node',
+    );
     const nodes = await page.$$eval('tr[data-request] td:nth-child(6)', (els) => els.map((e) => e.textContent));
     expect(new Set(nodes)).toEqual(new Set([hottest.node]));
     await shot('requests', page, false);
@@ -183,12 +293,16 @@ describe('console in a browser against the running stack', () => {
     await page.waitForSelector('ol.timeline li');
     expect(page.url()).toContain(`id=${encodeURIComponent(rows[0])}`);
     // Billing allocates a window a few seconds after it closes.
-    const amount = await eventually(async () => {
-      await page.reload();
-      await page.waitForSelector('[data-section=cost]');
-      const a = await page.getAttribute('[data-section=cost] [data-amount]', 'data-amount').catch(() => null);
-      return a ?? undefined;
-    }, 60_000, 'the request cost');
+    const amount = await eventually(
+      async () => {
+        await page.reload();
+        await page.waitForSelector('[data-section=cost]');
+        const a = await page.getAttribute('[data-section=cost] [data-amount]', 'data-amount').catch(() => null);
+        return a ?? undefined;
+      },
+      60_000,
+      'the request cost',
+    );
     expect(Number(amount)).toBeGreaterThan(0);
     await shot('request');
   }, 150_000);
@@ -201,7 +315,9 @@ describe('console in a browser against the running stack', () => {
 
     await page.goto(`${consoleUrl}/?view=costs&by=tenant&range=15m`);
     await page.waitForSelector('table[aria-label="cost report"] tbody tr');
-    const amounts = await page.$$eval('table[aria-label="cost report"] [data-amount]', (els) => els.map((e) => Number(e.getAttribute('data-amount'))));
+    const amounts = await page.$$eval('table[aria-label="cost report"] [data-amount]', (els) =>
+      els.map((e) => Number(e.getAttribute('data-amount'))),
+    );
     expect(amounts.some((a) => a > 0)).toBe(true);
     await page.click('table[aria-label="cost report"] tbody tr:first-child a');
     await page.waitForSelector('.tree details');
@@ -209,7 +325,11 @@ describe('console in a browser against the running stack', () => {
 
     await page.goto(`${consoleUrl}/?view=configuration`);
     await page.waitForSelector('tr[data-service=collector][data-up=true]');
-    expect(await page.$$eval('tr[data-service]', (els) => els.map((e) => [e.getAttribute('data-service'), e.getAttribute('data-up')]))).toEqual([
+    expect(
+      await page.$$eval('tr[data-service]', (els) =>
+        els.map((e) => [e.getAttribute('data-service'), e.getAttribute('data-up')]),
+      ),
+    ).toEqual([
       ['collector', 'true'],
       ['tracing', 'true'],
       ['billing', 'true'],
@@ -225,24 +345,46 @@ describe('console in a browser against the running stack', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify([
-        { labels: { alertname: 'HighTTFT', tenant: 'acme', severity: 'page' }, annotations: { summary: 'TTFT p99 above 2 s' }, startsAt: now },
-        { labels: { alertname: 'GpuTooHot', tenant: 'globex', node: 'gpu-node-001' }, annotations: { summary: 'GPU above 85 °C' }, startsAt: now },
+        {
+          labels: { alertname: 'HighTTFT', tenant: 'acme', severity: 'page' },
+          annotations: { summary: 'TTFT p99 above 2 s' },
+          startsAt: now,
+        },
+        {
+          labels: { alertname: 'GpuTooHot', tenant: 'globex', node: 'gpu-node-001' },
+          annotations: { summary: 'GPU above 85 °C' },
+          startsAt: now,
+        },
       ]),
     });
     expect(post.status).toBe(200);
     // The anomaly service's rules: BusyNode fires for each node and reaches the notifier, the hour-long one is pending.
-    await eventually(async () => {
-      await page.goto(`${consoleUrl}/?view=alerts`);
-      await page.waitForSelector('table[aria-label="rule alerts"]', { timeout: 5_000 });
-      const states = await page.$$eval('table[aria-label="rule alerts"] tbody tr', (els) => els.map((e) => e.textContent ?? ''));
-      const firing = await page.$$eval('tr[data-state=firing]', (els) => els.map((e) => e.textContent ?? ''));
-      return states.filter((t) => t.includes('BusyNodeForAnHour') && t.includes('pending')).length === NODES && firing.filter((t) => t.includes('BusyNode')).length === NODES && firing.length === NODES + 2 ? true : undefined;
-    }, 45_000, 'rule alerts pending and firing, and firing alerts in the notifier');
+    await eventually(
+      async () => {
+        await page.goto(`${consoleUrl}/?view=alerts`);
+        await page.waitForSelector('table[aria-label="rule alerts"]', { timeout: 5_000 });
+        const states = await page.$$eval('table[aria-label="rule alerts"] tbody tr', (els) =>
+          els.map((e) => e.textContent ?? ''),
+        );
+        const firing = await page.$$eval('tr[data-state=firing]', (els) => els.map((e) => e.textContent ?? ''));
+        return states.filter((t) => t.includes('BusyNodeForAnHour') && t.includes('pending')).length === NODES &&
+          firing.filter((t) => t.includes('BusyNode')).length === NODES &&
+          firing.length === NODES + 2
+          ? true
+          : undefined;
+      },
+      45_000,
+      'rule alerts pending and firing, and firing alerts in the notifier',
+    );
     const fingerprint = await page.getAttribute('tr[data-state=firing]:has-text("HighTTFT")', 'data-fingerprint');
-    await eventually(async () => {
-      const r = await fetch(`${notifierUrl}/api/v1/alerts/${fingerprint}/escalation`);
-      return r.ok && ((await r.json()) as { escalation: unknown }).escalation ? true : undefined;
-    }, 20_000, 'the escalation of the alert');
+    await eventually(
+      async () => {
+        const r = await fetch(`${notifierUrl}/api/v1/alerts/${fingerprint}/escalation`);
+        return r.ok && ((await r.json()) as { escalation: unknown }).escalation ? true : undefined;
+      },
+      20_000,
+      'the escalation of the alert',
+    );
     await page.click('tr[data-state=firing]:has-text("HighTTFT") [data-action=ack]');
     await page.waitForSelector('tr[data-state=acknowledged]:has-text("HighTTFT")');
     await page.click('tr[data-state=firing]:has-text("GpuTooHot") [data-action=silence]');
@@ -252,7 +394,10 @@ describe('console in a browser against the running stack', () => {
   }, 60_000);
 
   it('a token scoped to one tenant sees only that tenant, in the page and through the API', async () => {
-    const issued = await api<{ token: string }>('/api/console/tokens', { method: 'POST', body: JSON.stringify({ name: 'acme-viewer', role: 'viewer', tenant: 'acme' }) });
+    const issued = await api<{ token: string }>('/api/console/tokens', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'acme-viewer', role: 'viewer', tenant: 'acme' }),
+    });
     expect(issued.status).toBe(201);
     const all = await api<{ items: Req[] }>('/api/console/requests?limit=500&range=1h');
     const other = all.body.items.find((r) => r.tenant !== 'acme');
@@ -269,11 +414,21 @@ describe('console in a browser against the running stack', () => {
     await scoped.waitForSelector('[role=alert]');
     expect(await scoped.textContent('[role=alert]')).toContain('NOT_FOUND');
     // The session's own fetches: another tenant is refused, cross-tenant views too.
-    const statuses = await scoped.evaluate(async () => Promise.all(['/api/console/requests?tenant=globex', '/api/console/costs?tenant=globex', '/api/console/configuration'].map(async (u) => (await fetch(u)).status)));
+    const statuses = await scoped.evaluate(async () =>
+      Promise.all(
+        ['/api/console/requests?tenant=globex', '/api/console/costs?tenant=globex', '/api/console/configuration'].map(
+          async (u) => (await fetch(u)).status,
+        ),
+      ),
+    );
     expect(statuses).toEqual([403, 403, 403]);
     await scoped.goto(`${consoleUrl}/?view=alerts`);
     await scoped.waitForSelector('table[aria-label="acknowledged alerts"]');
-    expect(await scoped.$$eval('tr[data-fingerprint]', (els) => els.map((e) => e.textContent ?? '').every((t) => t.includes('tenant=acme')))).toBe(true);
+    expect(
+      await scoped.$$eval('tr[data-fingerprint]', (els) =>
+        els.map((e) => e.textContent ?? '').every((t) => t.includes('tenant=acme')),
+      ),
+    ).toBe(true);
     await shot('scoped-alerts', scoped);
     await ctx.close();
   }, 60_000);

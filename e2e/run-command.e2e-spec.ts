@@ -36,7 +36,11 @@ describe('npm start (infra/run.sh --check)', () => {
       ARCWATCH_FLEET_PORT: String(await freePortRange(NODES * 2)),
       ARCWATCH_NODES: String(NODES),
     };
-    const child = spawn('bash', ['infra/run.sh', '--check', '45'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['infra/run.sh', '--check', '45'], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (b: Buffer) => (output += b.toString()));
     child.stderr.on('data', (b: Buffer) => (output += b.toString()));
@@ -45,8 +49,11 @@ describe('npm start (infra/run.sh --check)', () => {
     if (code !== 0) throw new Error(`run.sh --check exited ${code}:\n${output.slice(-4000)}`);
     expect(output).toContain('ArcWatch is running.');
     expect(output).toMatch(/collector answers on :\d+/);
-    for (const svc of ['tracing', 'billing', 'anomaly', 'notifier', 'console']) expect(output).toMatch(new RegExp(`${svc} answers on :\\d+`));
-    expect(output).toMatch(/dashboard +http:\/\/127\.0\.0\.1:\d+\/ +admin token \(log in with it\): aw_admin_[0-9a-f]{32}/);
+    for (const svc of ['tracing', 'billing', 'anomaly', 'notifier', 'console'])
+      expect(output).toMatch(new RegExp(`${svc} answers on :\\d+`));
+    expect(output).toMatch(
+      /dashboard +http:\/\/127\.0\.0\.1:\d+\/ +admin token \(log in with it\): aw_admin_[0-9a-f]{32}/,
+    );
     expect(Number(/billing has costed requests of (\d+) tenant/.exec(output)?.[1])).toBeGreaterThan(0);
     const stored = /collector stores (\d+) DCGM series \(the fleet exposes (\d+)/.exec(output);
     expect(stored).not.toBeNull();

@@ -52,7 +52,11 @@ export const boundaries = {
       if (source.startsWith('.')) {
         target = projectOf(path.resolve(path.dirname(context.filename), source));
         if (target.kind === from.kind && target.name === from.name) return;
-        context.report({ node, messageId: 'relative', data: { from: fromLabel, to: `${target.kind}/${target.name}`.replace(/\/$/, '') } });
+        context.report({
+          node,
+          messageId: 'relative',
+          data: { from: fromLabel, to: `${target.kind}/${target.name}`.replace(/\/$/, '') },
+        });
         return;
       }
       const pkg = source.startsWith('@') ? source.split('/').slice(0, 2).join('/') : source.split('/')[0];
@@ -60,7 +64,11 @@ export const boundaries = {
       if (!target) return; // a third-party package
       if (target.kind === from.kind && target.name === from.name) return;
       if (!ALLOWED[from.kind].includes(target.kind)) {
-        context.report({ node, messageId: 'forbidden', data: { fromKind: from.kind, from: fromLabel, to: `${target.kind}/${target.name}` } });
+        context.report({
+          node,
+          messageId: 'forbidden',
+          data: { fromKind: from.kind, from: fromLabel, to: `${target.kind}/${target.name}` },
+        });
       }
     }
     return {
@@ -68,7 +76,11 @@ export const boundaries = {
       ExportNamedDeclaration: (n) => n.source && check(n, n.source.value),
       ExportAllDeclaration: (n) => check(n, n.source.value),
       ImportExpression: (n) => n.source.type === 'Literal' && check(n, n.source.value),
-      CallExpression: (n) => n.callee.type === 'Identifier' && n.callee.name === 'require' && n.arguments[0]?.type === 'Literal' && check(n, n.arguments[0].value),
+      CallExpression: (n) =>
+        n.callee.type === 'Identifier' &&
+        n.callee.name === 'require' &&
+        n.arguments[0]?.type === 'Literal' &&
+        check(n, n.arguments[0].value),
     };
   },
 };

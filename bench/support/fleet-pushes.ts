@@ -52,7 +52,11 @@ export interface IngestWorkload {
   fleetText: string;
 }
 
-export async function buildWorkload(opts: { nodes: number; scrapes: number; lastTimestampMs: number }): Promise<IngestWorkload> {
+export async function buildWorkload(opts: {
+  nodes: number;
+  scrapes: number;
+  lastTimestampMs: number;
+}): Promise<IngestWorkload> {
   const { Fleet } = await loadFleet();
   const fleet = new Fleet({ nodes: opts.nodes, seed: 1 });
   const perNode = new Array<number>(opts.nodes).fill(0);

@@ -2,7 +2,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
-export const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+export const fmt = (n: number, d = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -19,7 +20,13 @@ export interface MachineInfo {
 
 export function machineInfo(): MachineInfo {
   const [a, b, c] = os.loadavg();
-  return { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU', memoryGiB: os.totalmem() / 2 ** 30, node: process.version, loadBefore: [a!, b!, c!] };
+  return {
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+    memoryGiB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    loadBefore: [a!, b!, c!],
+  };
 }
 
 export function describeMachine(m: MachineInfo): string {
@@ -52,9 +59,14 @@ export interface SystemResult {
 const us = (cpu: number, samples: number): string => fmt((cpu / samples) * 1e6, 2);
 
 export function parseTable(rows: readonly ParseResultRow[]): string {
-  const lines = ['| exposition parse (`@arcwatch/exposition`, one thread) | samples | MB | median ms | samples/s | MB/s |', '| --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    '| exposition parse (`@arcwatch/exposition`, one thread) | samples | MB | median ms | samples/s | MB/s |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
   for (const r of rows) {
-    lines.push(`| ${r.what} | ${fmt(r.samples)} | ${fmt(r.bytes / 1e6, 2)} | ${fmt(r.medianMs, 1)} | ${fmt(r.samples / (r.medianMs / 1000))} | ${fmt(r.bytes / 1e6 / (r.medianMs / 1000), 1)} |`);
+    lines.push(
+      `| ${r.what} | ${fmt(r.samples)} | ${fmt(r.bytes / 1e6, 2)} | ${fmt(r.medianMs, 1)} | ${fmt(r.samples / (r.medianMs / 1000))} | ${fmt(r.bytes / 1e6 / (r.medianMs / 1000), 1)} |`,
+    );
   }
   return lines.join('\n');
 }

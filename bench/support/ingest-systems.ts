@@ -22,7 +22,6 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-
 function startProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   const child = spawn(cmd, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile);
@@ -43,10 +42,17 @@ function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): P
   });
 }
 
-async function waitReady(url: string, what: string, child: ChildProcess, logFile: string, timeoutMs = 120_000): Promise<void> {
+async function waitReady(
+  url: string,
+  what: string,
+  child: ChildProcess,
+  logFile: string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} before it was ready; see ${logFile}`);
+    if (child.exitCode !== null)
+      throw new Error(`${what} exited with ${child.exitCode} before it was ready; see ${logFile}`);
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -76,7 +82,10 @@ interface CollectorProcess {
   stop(): Promise<void>;
 }
 
-async function startOneCollector(opts: CollectorProcessOptions, role: 'all' | 'scraper' | 'writer'): Promise<CollectorProcess> {
+async function startOneCollector(
+  opts: CollectorProcessOptions,
+  role: 'all' | 'scraper' | 'writer',
+): Promise<CollectorProcess> {
   const port = await freePort();
   const logFile = path.join(opts.logDir, `collector-${role}.log`);
   const entry = opts.cpuProfileDir ? 'bench/support/profiled-collector.ts' : 'services/collector/src/main.ts';
@@ -94,7 +103,12 @@ async function startOneCollector(opts: CollectorProcessOptions, role: 'all' | 's
     LOG_LEVEL: 'warn',
     ...(opts.cpuProfileDir ? { ARCWATCH_CPU_PROFILE_DIR: opts.cpuProfileDir } : {}),
   };
-  const child = startProcess(path.join(REPO_ROOT, 'node_modules/.bin/node'), ['tools/register.js', entry], env, logFile);
+  const child = startProcess(
+    path.join(REPO_ROOT, 'node_modules/.bin/node'),
+    ['tools/register.js', entry],
+    env,
+    logFile,
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitReady(`${baseUrl}/readyz`, 'collector', child, logFile);
@@ -118,7 +132,13 @@ async function startOneCollector(opts: CollectorProcessOptions, role: 'all' | 's
 export async function startCollectorProcess(opts: CollectorProcessOptions): Promise<RunningSystem> {
   if (opts.layout === 'all') {
     const all = await startOneCollector(opts, 'all');
-    return { name: 'ArcWatch', pids: [all.child.pid!], baseUrl: all.baseUrl, queryUrl: all.baseUrl, stop: () => all.stop() };
+    return {
+      name: 'ArcWatch',
+      pids: [all.child.pid!],
+      baseUrl: all.baseUrl,
+      queryUrl: all.baseUrl,
+      stop: () => all.stop(),
+    };
   }
   // The writer first: it migrates the schema and creates the durable the scraper's batches wait in.
   const writer = await startOneCollector(opts, 'writer');
@@ -146,7 +166,16 @@ export async function startVictoriaMetrics(dataDir: string, logDir: string): Pro
   const logFile = path.join(logDir, 'victoria-metrics.log');
   const child = startProcess(
     '/usr/bin/victoria-metrics',
-    ['-storageDataPath', dataDir, '-httpListenAddr', `127.0.0.1:${port}`, '-retentionPeriod', '100y', '-loggerLevel', 'WARN'],
+    [
+      '-storageDataPath',
+      dataDir,
+      '-httpListenAddr',
+      `127.0.0.1:${port}`,
+      '-retentionPeriod',
+      '100y',
+      '-loggerLevel',
+      'WARN',
+    ],
     process.env,
     logFile,
   );
@@ -157,7 +186,13 @@ export async function startVictoriaMetrics(dataDir: string, logDir: string): Pro
     await stopProcess(child);
     throw err;
   }
-  return { name: 'VictoriaMetrics 1.79', pids: [child.pid!], baseUrl, queryUrl: baseUrl, stop: () => stopProcess(child) };
+  return {
+    name: 'VictoriaMetrics 1.79',
+    pids: [child.pid!],
+    baseUrl,
+    queryUrl: baseUrl,
+    stop: () => stopProcess(child),
+  };
 }
 
 /**
@@ -184,12 +219,23 @@ export async function pushAll(baseUrl: string, pushes: readonly NodePush[], conc
 function post(base: URL, pathAndQuery: string, body: string, agent: http.Agent): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: base.hostname, port: base.port, path: pathAndQuery, method: 'POST', agent, headers: { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: base.hostname,
+        port: base.port,
+        path: pathAndQuery,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (text += d));
-        res.on('end', () => (res.statusCode! < 300 ? resolve() : reject(new Error(`${pathAndQuery} answered ${res.statusCode}: ${text.slice(0, 500)}`))));
+        res.on('end', () =>
+          res.statusCode! < 300
+            ? resolve()
+            : reject(new Error(`${pathAndQuery} answered ${res.statusCode}: ${text.slice(0, 500)}`)),
+        );
       },
     );
     req.once('error', reject);

@@ -73,7 +73,9 @@ export class PgBackendCpu {
   }
 
   private async sample(): Promise<void> {
-    const { rows } = await this.admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [this.database]);
+    const { rows } = await this.admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
+      this.database,
+    ]);
     for (const { pid } of rows) {
       const cpu = processCpuSeconds(pid);
       if (cpu === undefined) continue;

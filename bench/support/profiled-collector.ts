@@ -12,7 +12,9 @@ const dir = process.env.ARCWATCH_CPU_PROFILE_DIR;
 if (dir) {
   const session = new Session();
   session.connect();
-  session.post('Profiler.enable', () => session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')));
+  session.post('Profiler.enable', () =>
+    session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start')),
+  );
   process.on('SIGUSR2', () => {
     session.post('Profiler.stop', (err, result) => {
       if (!err) writeFileSync(path.join(dir, `collector-${process.pid}.cpuprofile`), JSON.stringify(result.profile));

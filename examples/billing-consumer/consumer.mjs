@@ -16,7 +16,10 @@ const { values: opts } = parseArgs({
     servers: { type: 'string', default: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' },
     stream: { type: 'string', default: 'AW_COST' },
     subject: { type: 'string', default: 'aw.cost.v1.>' },
-    schemas: { type: 'string', default: path.join(path.dirname(new URL(import.meta.url).pathname), '../../docs/events/schemas') },
+    schemas: {
+      type: 'string',
+      default: path.join(path.dirname(new URL(import.meta.url).pathname), '../../docs/events/schemas'),
+    },
     count: { type: 'string' }, // stop after this many messages of the stream (any type)
     'idle-ms': { type: 'string' },
   },
@@ -55,7 +58,10 @@ const totals = () => {
 
 const nc = await connect({ servers: opts.servers });
 const js = jetstream(nc);
-const consumer = await js.consumers.get(opts.stream, { filter_subjects: opts.subject, deliver_policy: DeliverPolicy.All });
+const consumer = await js.consumers.get(opts.stream, {
+  filter_subjects: opts.subject,
+  deliver_policy: DeliverPolicy.All,
+});
 const limit = opts.count === undefined ? Infinity : Number(opts.count);
 const messages = await consumer.consume({ idle_heartbeat: 1000 });
 let seen = 0;
@@ -100,7 +106,9 @@ for await (const m of messages) {
   }
   const total = totals().get(`${d.tenant} ${d.currency}`) ?? 0n;
   const label = d.status === 'final' ? 'final   ' : 'estimate';
-  console.log(`${d.periodStart} ${d.tenant.padEnd(14)} ${d.kind.padEnd(12)} ${label} ${d.amount.padStart(12)} ${d.currency}  bill ${money(total).padStart(12)} ${d.currency}`);
+  console.log(
+    `${d.periodStart} ${d.tenant.padEnd(14)} ${d.kind.padEnd(12)} ${label} ${d.amount.padStart(12)} ${d.currency}  bill ${money(total).padStart(12)} ${d.currency}`,
+  );
   if (seen >= limit) break;
 }
 clearTimeout(idleTimer);

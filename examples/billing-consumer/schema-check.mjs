@@ -29,20 +29,25 @@ export function check(schema, value, path = '$') {
   if ('const' in schema && value !== schema.const) out.push(`${path}: expected ${JSON.stringify(schema.const)}`);
   if (schema.enum && !schema.enum.includes(value)) out.push(`${path}: expected one of ${schema.enum.join(', ')}`);
   if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) out.push(`${path}: shorter than ${schema.minLength}`);
-    if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) out.push(`${path}: does not match ${schema.pattern}`);
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      out.push(`${path}: shorter than ${schema.minLength}`);
+    if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value))
+      out.push(`${path}: does not match ${schema.pattern}`);
     if (schema.format === 'date-time' && Number.isNaN(Date.parse(value))) out.push(`${path}: not a date-time`);
   }
   if (typeof value === 'number') {
     if (schema.minimum !== undefined && value < schema.minimum) out.push(`${path}: below ${schema.minimum}`);
     if (schema.maximum !== undefined && value > schema.maximum) out.push(`${path}: above ${schema.maximum}`);
   }
-  if (Array.isArray(value) && schema.items) value.forEach((v, i) => out.push(...check(schema.items, v, `${path}[${i}]`)));
+  if (Array.isArray(value) && schema.items)
+    value.forEach((v, i) => out.push(...check(schema.items, v, `${path}[${i}]`)));
   if (TYPES.object(value)) {
     for (const key of schema.required ?? []) if (!(key in value)) out.push(`${path}.${key}: required`);
-    for (const [key, sub] of Object.entries(schema.properties ?? {})) if (key in value) out.push(...check(sub, value[key], `${path}.${key}`));
+    for (const [key, sub] of Object.entries(schema.properties ?? {}))
+      if (key in value) out.push(...check(sub, value[key], `${path}.${key}`));
     if (schema.additionalProperties === false) {
-      for (const key of Object.keys(value)) if (!(key in (schema.properties ?? {}))) out.push(`${path}.${key}: not allowed`);
+      for (const key of Object.keys(value))
+        if (!(key in (schema.properties ?? {}))) out.push(`${path}.${key}: not allowed`);
     }
   }
   return out;

@@ -1,7 +1,25 @@
-import { Inject, Injectable, SetMetadata, createParamDecorator, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  SetMetadata,
+  createParamDecorator,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { AccessError, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, bearerToken, csrfValid, parseCookies, roleAllows, type Principal, type Role } from './access';
+import {
+  AccessError,
+  CSRF_COOKIE,
+  CSRF_HEADER,
+  SESSION_COOKIE,
+  bearerToken,
+  csrfValid,
+  parseCookies,
+  roleAllows,
+  type Principal,
+  type Role,
+} from './access';
 import { AccessService } from './access.service';
 
 export const ACCESS_SERVICE = Symbol('ACCESS_SERVICE');
@@ -45,7 +63,8 @@ export class AccessGuard implements CanActivate {
     const need = this.reflector.getAllAndOverride<Role | undefined>(ROLE_KEY, targets) ?? 'viewer';
     const req = ctx.switchToHttp().getRequest<RequestWithPrincipal>();
     const principal = await this.principalOf(req);
-    if (!roleAllows(principal.role, need)) throw new AccessError('FORBIDDEN', `needs role ${need}; this token is ${principal.role}`);
+    if (!roleAllows(principal.role, need))
+      throw new AccessError('FORBIDDEN', `needs role ${need}; this token is ${principal.role}`);
     req.principal = principal;
     return true;
   }
@@ -63,7 +82,10 @@ export class AccessGuard implements CanActivate {
     const s = await this.access.session(sessionId);
     if (!s) throw new AccessError('UNAUTHENTICATED', 'session expired; log in again');
     if (!csrfValid(req.method, header(req, CSRF_HEADER), cookies[CSRF_COOKIE], s.csrfHash)) {
-      throw new AccessError('CSRF_FAILED', `state-changing requests need the ${CSRF_HEADER} header matching the ${CSRF_COOKIE} cookie`);
+      throw new AccessError(
+        'CSRF_FAILED',
+        `state-changing requests need the ${CSRF_HEADER} header matching the ${CSRF_COOKIE} cookie`,
+      );
     }
     return s.principal;
   }

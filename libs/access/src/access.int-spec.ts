@@ -39,7 +39,15 @@ class ProbeModule {
     const logger = createLogger('access-test', 'silent');
     return {
       module: ProbeModule,
-      imports: [RuntimeModule.forRoot({ service: 'access-test', logger, clock, postgres: { url, schema: 'probe', migrations: [] } }), AccessModule.forRoot({ schema: 'access_t', sessionTtlMs: 60_000 })],
+      imports: [
+        RuntimeModule.forRoot({
+          service: 'access-test',
+          logger,
+          clock,
+          postgres: { url, schema: 'probe', migrations: [] },
+        }),
+        AccessModule.forRoot({ schema: 'access_t', sessionTtlMs: 60_000 }),
+      ],
       controllers: [ProbeController],
     };
   }
@@ -53,7 +61,10 @@ describe('AccessGuard against the real token store', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = await createServiceApp({ logger: createLogger('access-test', 'silent'), module: ProbeModule.forRoot(db.url, clock) });
+    app = await createServiceApp({
+      logger: createLogger('access-test', 'silent'),
+      module: ProbeModule.forRoot(db.url, clock),
+    });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     access = app.get<AccessService>(ACCESS_SERVICE);
@@ -65,7 +76,8 @@ describe('AccessGuard against the real token store', () => {
   });
 
   const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
-  const post = (url: string, headers: Record<string, string> = {}, payload: unknown = {}) => app.inject({ method: 'POST', url, headers, payload: payload as Record<string, unknown> });
+  const post = (url: string, headers: Record<string, string> = {}, payload: unknown = {}) =>
+    app.inject({ method: 'POST', url, headers, payload: payload as Record<string, unknown> });
 
   it('refuses no token, a malformed header and an unknown token with 401', async () => {
     expect((await get('/t/read')).statusCode).toBe(401);
@@ -93,7 +105,10 @@ describe('AccessGuard against the real token store', () => {
     const c = new Client({ connectionString: db.url });
     await c.connect();
     try {
-      const rows = await c.query<{ token_hash: string; hint: string }>(`SELECT token_hash, hint FROM access_t.tokens WHERE id = $1`, [issued.info.id]);
+      const rows = await c.query<{ token_hash: string; hint: string }>(
+        `SELECT token_hash, hint FROM access_t.tokens WHERE id = $1`,
+        [issued.info.id],
+      );
       expect(rows.rows[0].token_hash).toMatch(/^[0-9a-f]{64}$/);
       expect(JSON.stringify(rows.rows)).not.toContain(issued.token);
     } finally {
@@ -142,7 +157,10 @@ describe('AccessGuard against the real token store', () => {
     const b = await access.ensureToken('aw_configured-bootstrap-0001', 'admin', 'bootstrap');
     expect(b.id).toBe(a.id);
     expect(await access.bootstrapAdmin()).toBeUndefined();
-    expect((await get('/t/read', { authorization: 'Bearer aw_configured-bootstrap-0001' })).json()).toMatchObject({ role: 'admin', tenant: null });
+    expect((await get('/t/read', { authorization: 'Bearer aw_configured-bootstrap-0001' })).json()).toMatchObject({
+      role: 'admin',
+      tenant: null,
+    });
   });
 });
 

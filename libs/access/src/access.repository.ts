@@ -44,23 +44,35 @@ export class AccessRepository {
   }
 
   async byHash(tokenHash: string, includeRevoked = false): Promise<StoredToken | undefined> {
-    const where = includeRevoked ? eq(this.t.tokens.tokenHash, tokenHash) : and(eq(this.t.tokens.tokenHash, tokenHash), isNull(this.t.tokens.revokedAt));
+    const where = includeRevoked
+      ? eq(this.t.tokens.tokenHash, tokenHash)
+      : and(eq(this.t.tokens.tokenHash, tokenHash), isNull(this.t.tokens.revokedAt));
     const rows = await this.db.select().from(this.t.tokens).where(where).limit(1);
     return rows[0] ? toStored(rows[0]) : undefined;
   }
 
   async byId(id: string): Promise<StoredToken | undefined> {
-    const rows = await this.db.select().from(this.t.tokens).where(and(eq(this.t.tokens.id, id), isNull(this.t.tokens.revokedAt))).limit(1);
+    const rows = await this.db
+      .select()
+      .from(this.t.tokens)
+      .where(and(eq(this.t.tokens.id, id), isNull(this.t.tokens.revokedAt)))
+      .limit(1);
     return rows[0] ? toStored(rows[0]) : undefined;
   }
 
   async list(): Promise<StoredToken[]> {
-    const rows = await this.db.select().from(this.t.tokens).orderBy(asc(this.t.tokens.createdAt), asc(this.t.tokens.id));
+    const rows = await this.db
+      .select()
+      .from(this.t.tokens)
+      .orderBy(asc(this.t.tokens.createdAt), asc(this.t.tokens.id));
     return rows.map(toStored);
   }
 
   async countActiveAdmins(): Promise<number> {
-    const rows = await this.db.select({ id: this.t.tokens.id }).from(this.t.tokens).where(and(eq(this.t.tokens.role, 'admin'), isNull(this.t.tokens.revokedAt)));
+    const rows = await this.db
+      .select({ id: this.t.tokens.id })
+      .from(this.t.tokens)
+      .where(and(eq(this.t.tokens.role, 'admin'), isNull(this.t.tokens.revokedAt)));
     return rows.length;
   }
 
@@ -79,7 +91,13 @@ export class AccessRepository {
     return rows.length > 0;
   }
 
-  async insertSession(s: { sessionHash: string; tokenId: string; csrfHash: string; createdAt: Date; expiresAt: Date }): Promise<void> {
+  async insertSession(s: {
+    sessionHash: string;
+    tokenId: string;
+    csrfHash: string;
+    createdAt: Date;
+    expiresAt: Date;
+  }): Promise<void> {
     await this.db.insert(this.t.sessions).values(s);
   }
 
@@ -97,11 +115,23 @@ export class AccessRepository {
   }
 
   async deleteExpiredSessions(now: Date): Promise<number> {
-    const rows = await this.db.delete(this.t.sessions).where(lte(this.t.sessions.expiresAt, now)).returning({ h: this.t.sessions.sessionHash });
+    const rows = await this.db
+      .delete(this.t.sessions)
+      .where(lte(this.t.sessions.expiresAt, now))
+      .returning({ h: this.t.sessions.sessionHash });
     return rows.length;
   }
 }
 
 function toStored(r: AccessTables['tokens']['$inferSelect']): StoredToken {
-  return { id: r.id, name: r.name, hint: r.hint, role: r.role as Role, tenant: r.tenant, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt, revokedAt: r.revokedAt };
+  return {
+    id: r.id,
+    name: r.name,
+    hint: r.hint,
+    role: r.role as Role,
+    tenant: r.tenant,
+    createdAt: r.createdAt,
+    lastUsedAt: r.lastUsedAt,
+    revokedAt: r.revokedAt,
+  };
 }

@@ -45,9 +45,21 @@ export class AccessService {
   /** Validates its input (an HTTP body may be passed as it came). */
   async issue(input: NewTokenInput | Record<string, unknown>): Promise<IssuedToken> {
     const p = newTokenSchema.safeParse(input);
-    if (!p.success) throw new AccessError('VALIDATION_FAILED', p.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    if (!p.success)
+      throw new AccessError(
+        'VALIDATION_FAILED',
+        p.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
     const token = generateToken();
-    const info = await this.repo.insertToken({ id: randomUUID(), name: p.data.name, tokenHash: hashSecret(token), hint: tokenHint(token), role: p.data.role, tenant: p.data.tenant, createdAt: new Date(this.clock.now()) });
+    const info = await this.repo.insertToken({
+      id: randomUUID(),
+      name: p.data.name,
+      tokenHash: hashSecret(token),
+      hint: tokenHint(token),
+      role: p.data.role,
+      tenant: p.data.tenant,
+      createdAt: new Date(this.clock.now()),
+    });
     return { token, info };
   }
 
@@ -56,13 +68,23 @@ export class AccessService {
    * token; idempotent across restarts because the store is keyed by the token's hash.
    */
   async ensureToken(token: string, role: Role, name: string): Promise<StoredToken> {
-    if (token.length < 16) throw new AccessError('VALIDATION_FAILED', 'a configured token needs at least 16 characters');
+    if (token.length < 16)
+      throw new AccessError('VALIDATION_FAILED', 'a configured token needs at least 16 characters');
     const existing = await this.repo.byHash(hashSecret(token), true);
     if (existing) {
-      if (existing.revokedAt !== null) throw new AccessError('CONFLICT', `configured token ${existing.hint}… was revoked; configure another`);
+      if (existing.revokedAt !== null)
+        throw new AccessError('CONFLICT', `configured token ${existing.hint}… was revoked; configure another`);
       return existing;
     }
-    return this.repo.insertToken({ id: randomUUID(), name, tokenHash: hashSecret(token), hint: tokenHint(token), role, tenant: null, createdAt: new Date(this.clock.now()) });
+    return this.repo.insertToken({
+      id: randomUUID(),
+      name,
+      tokenHash: hashSecret(token),
+      hint: tokenHint(token),
+      role,
+      tenant: null,
+      createdAt: new Date(this.clock.now()),
+    });
   }
 
   /** A first admin token when none exists (returned once so the caller can print it), else undefined. */
@@ -84,8 +106,19 @@ export class AccessService {
     const sessionId = generateSecret(32);
     const csrf = generateSecret(24);
     const now = this.clock.now();
-    await this.repo.insertSession({ sessionHash: hashSecret(sessionId), tokenId: principal.tokenId, csrfHash: hashSecret(csrf), createdAt: new Date(now), expiresAt: new Date(now + this.sessionTtlMs) });
-    return { sessionId, csrf, principal: { ...principal, via: 'session' }, maxAgeSeconds: Math.floor(this.sessionTtlMs / 1000) };
+    await this.repo.insertSession({
+      sessionHash: hashSecret(sessionId),
+      tokenId: principal.tokenId,
+      csrfHash: hashSecret(csrf),
+      createdAt: new Date(now),
+      expiresAt: new Date(now + this.sessionTtlMs),
+    });
+    return {
+      sessionId,
+      csrf,
+      principal: { ...principal, via: 'session' },
+      maxAgeSeconds: Math.floor(this.sessionTtlMs / 1000),
+    };
   }
 
   /** The principal of a live session and the CSRF hash bound to it. */
@@ -94,7 +127,10 @@ export class AccessService {
     if (!s) return undefined;
     const token = await this.repo.byId(s.tokenId);
     if (!token) return undefined;
-    return { principal: { tokenId: token.id, name: token.name, role: token.role, tenant: token.tenant, via: 'session' }, csrfHash: s.csrfHash };
+    return {
+      principal: { tokenId: token.id, name: token.name, role: token.role, tenant: token.tenant, via: 'session' },
+      csrfHash: s.csrfHash,
+    };
   }
 
   async logout(sessionId: string): Promise<void> {
@@ -106,6 +142,7 @@ export class AccessService {
   }
 
   async revoke(id: string): Promise<void> {
-    if (!(await this.repo.revoke(id, new Date(this.clock.now())))) throw new AccessError('TOKEN_NOT_FOUND', `no active token ${id}`);
+    if (!(await this.repo.revoke(id, new Date(this.clock.now()))))
+      throw new AccessError('TOKEN_NOT_FOUND', `no active token ${id}`);
   }
 }

@@ -51,7 +51,9 @@ describe('tenant scope', () => {
     expect(effectiveTenant({ tenant: 'acme' }, undefined)).toBe('acme');
     expect(effectiveTenant({ tenant: 'acme' }, '')).toBe('acme');
     expect(effectiveTenant({ tenant: 'acme' }, 'acme')).toBe('acme');
-    expect(() => effectiveTenant({ tenant: 'acme' }, 'globex')).toThrow(expect.objectContaining({ code: 'FORBIDDEN', status: 403 }));
+    expect(() => effectiveTenant({ tenant: 'acme' }, 'globex')).toThrow(
+      expect.objectContaining({ code: 'FORBIDDEN', status: 403 }),
+    );
     expect(canSeeTenant({ tenant: 'acme' }, 'globex')).toBe(false);
     expect(canSeeTenant({ tenant: 'acme' }, null)).toBe(false);
   });
@@ -64,7 +66,9 @@ describe('cookies and CSRF', () => {
   });
 
   it('writes SameSite=Strict cookies, the session one HTTP-only', () => {
-    expect(serializeCookie('n', 'v v', { httpOnly: true, maxAgeSeconds: 60, secure: true })).toBe('n=v%20v; Path=/; Max-Age=60; SameSite=Strict; HttpOnly; Secure');
+    expect(serializeCookie('n', 'v v', { httpOnly: true, maxAgeSeconds: 60, secure: true })).toBe(
+      'n=v%20v; Path=/; Max-Age=60; SameSite=Strict; HttpOnly; Secure',
+    );
     const [session, csrf] = sessionCookies({ sessionId: 's', csrf: 'c', maxAgeSeconds: 10 }, false);
     expect(session).toContain('aw_session=s');
     expect(session).toContain('HttpOnly');

@@ -14,7 +14,9 @@ export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES);
 
 /** A tenant id as the rest of ArcWatch writes it (request records, cost lines, alert labels). */
-export const tenantSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits, . _ : - (at most 128)');
+export const tenantSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits, . _ : - (at most 128)');
 
 /** Who is calling: the token behind the bearer header or the session cookie. */
 export interface Principal {
@@ -62,7 +64,10 @@ export function safeEqual(a: string, b: string): boolean {
  * The tenant a request may read. An unscoped token reads what it asks for (all tenants when it
  * asks for none); a scoped token reads its own tenant only, and asking for another is refused.
  */
-export function effectiveTenant(principal: Pick<Principal, 'tenant'>, requested: string | undefined | null): string | undefined {
+export function effectiveTenant(
+  principal: Pick<Principal, 'tenant'>,
+  requested: string | undefined | null,
+): string | undefined {
   const asked = requested === null || requested === '' ? undefined : requested;
   if (principal.tenant === null) return asked;
   if (asked !== undefined && asked !== principal.tenant) {
@@ -112,7 +117,12 @@ export interface CookieOptions {
 
 /** A Set-Cookie value; always SameSite=Strict so no other site can send it along. */
 export function serializeCookie(name: string, value: string, opts: CookieOptions): string {
-  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${opts.path ?? '/'}`, `Max-Age=${Math.max(0, Math.floor(opts.maxAgeSeconds))}`, 'SameSite=Strict'];
+  const parts = [
+    `${name}=${encodeURIComponent(value)}`,
+    `Path=${opts.path ?? '/'}`,
+    `Max-Age=${Math.max(0, Math.floor(opts.maxAgeSeconds))}`,
+    'SameSite=Strict',
+  ];
   if (opts.httpOnly) parts.push('HttpOnly');
   if (opts.secure) parts.push('Secure');
   return parts.join('; ');
@@ -129,14 +139,22 @@ export function bearerToken(header: string | undefined): string | undefined {
  * The double-submit check: the header must equal the CSRF cookie, and both must equal the value
  * bound to the session at login (so a cookie planted by a sibling host is not enough).
  */
-export function csrfValid(method: string, header: string | undefined, cookie: string | undefined, sessionCsrfHash: string): boolean {
+export function csrfValid(
+  method: string,
+  header: string | undefined,
+  cookie: string | undefined,
+  sessionCsrfHash: string,
+): boolean {
   if (SAFE_METHODS.has(method.toUpperCase())) return true;
   if (!header || !cookie) return false;
   return safeEqual(header, cookie) && safeEqual(hashSecret(header), sessionCsrfHash);
 }
 
 /** The Set-Cookie values of a new session: the id HTTP-only, the CSRF value readable by the page. */
-export function sessionCookies(s: { sessionId: string; csrf: string; maxAgeSeconds: number }, secure: boolean): string[] {
+export function sessionCookies(
+  s: { sessionId: string; csrf: string; maxAgeSeconds: number },
+  secure: boolean,
+): string[] {
   return [
     serializeCookie(SESSION_COOKIE, s.sessionId, { httpOnly: true, maxAgeSeconds: s.maxAgeSeconds, secure }),
     serializeCookie(CSRF_COOKIE, s.csrf, { httpOnly: false, maxAgeSeconds: s.maxAgeSeconds, secure }),

@@ -26,11 +26,14 @@ describe('rule files in the shared fixtures', () => {
   const bad = readdirSync(RULEFMT).filter((f) => f.endsWith('.bad.yaml'));
   const good = readdirSync(RULEFMT).filter((f) => !f.endsWith('.bad.yaml'));
 
-  it.each(bad.filter((f) => !f.startsWith('legacy_')))('prometheus-rulefmt/%s is rejected with file:line:column', (f) => {
-    const r = load(path.join(RULEFMT, f));
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.message).toMatch(new RegExp(`${f.replace(/\./g, '\\.')}:\\d+:\\d+: `));
-  });
+  it.each(bad.filter((f) => !f.startsWith('legacy_')))(
+    'prometheus-rulefmt/%s is rejected with file:line:column',
+    (f) => {
+      const r = load(path.join(RULEFMT, f));
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.message).toMatch(new RegExp(`${f.replace(/\./g, '\\.')}:\\d+:\\d+: `));
+    },
+  );
 
   it('legacy_validation_annotation: rejected under legacy names, accepted under UTF-8 names (Prometheus 3)', () => {
     expect(load(path.join(RULEFMT, 'legacy_validation_annotation.bad.yaml'), true).ok).toBe(false);
@@ -42,26 +45,39 @@ describe('rule files in the shared fixtures', () => {
     expect(load(path.join(RULEFMT, f))).toMatchObject({ ok: true });
   });
 
-  const published = ['kube-prometheus', 'awesome-prometheus-alerts', 'gpu'].flatMap((d) => readdirSync(path.join(ROOT, d)).map((f) => `${d}/${f}`));
-  it.each([...published, 'compliance-alert-generator/rules.yaml', 'promtool-unittest/rules.yml', 'promtool-unittest/at-modifier.yml', 'promtool-unittest/negative-offset.yml', 'promtool-unittest/bad-rules-error.yml'])(
-    '%s loads with its rules',
-    (f) => {
-      const r = load(path.join(ROOT, f));
-      expect(r).toMatchObject({ ok: true });
-      if (r.ok) expect(r.rules).toBeGreaterThan(0);
-    },
+  const published = ['kube-prometheus', 'awesome-prometheus-alerts', 'gpu'].flatMap((d) =>
+    readdirSync(path.join(ROOT, d)).map((f) => `${d}/${f}`),
   );
+  it.each([
+    ...published,
+    'compliance-alert-generator/rules.yaml',
+    'promtool-unittest/rules.yml',
+    'promtool-unittest/at-modifier.yml',
+    'promtool-unittest/negative-offset.yml',
+    'promtool-unittest/bad-rules-error.yml',
+  ])('%s loads with its rules', (f) => {
+    const r = load(path.join(ROOT, f));
+    expect(r).toMatchObject({ ok: true });
+    if (r.ok) expect(r.rules).toBeGreaterThan(0);
+  });
 
   it('promtool-unittest/rules-bad.yml: the undefined template variable is named with its place', () => {
     const r = load(path.join(ROOT, 'promtool-unittest', 'rules-bad.yml'));
     expect(r).toEqual({
       ok: false,
-      message: expect.stringContaining('rules-bad.yml:12:11: groups[0].rules[0].annotations.summary: group "alerts", rule 1, "InstanceDown": annotation "summary": template: __alert_InstanceDown:1: undefined variable "$label"'),
+      message: expect.stringContaining(
+        'rules-bad.yml:12:11: groups[0].rules[0].annotations.summary: group "alerts", rule 1, "InstanceDown": annotation "summary": template: __alert_InstanceDown:1: undefined variable "$label"',
+      ),
     });
   });
 
   it('promtool-unittest/bad-rules-syntax.yml: the parse error is named with its place', () => {
     const r = load(path.join(ROOT, 'promtool-unittest', 'bad-rules-syntax.yml'));
-    expect(r).toEqual({ ok: false, message: expect.stringMatching(/bad-rules-syntax\.yml:7:15: groups\[0\]\.rules\[0\]\.expr: could not parse expression: 1:7: parse error: unexpected end of input/) });
+    expect(r).toEqual({
+      ok: false,
+      message: expect.stringMatching(
+        /bad-rules-syntax\.yml:7:15: groups\[0\]\.rules\[0\]\.expr: could not parse expression: 1:7: parse error: unexpected end of input/,
+      ),
+    });
   });
 });

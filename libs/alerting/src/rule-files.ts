@@ -21,7 +21,13 @@ function templateIssues(text: string, file: string, groups: RuleGroup[]): Config
         const top = source.toJS() as { kind?: unknown };
         const root: PathKey[] = top.kind === 'PrometheusRule' ? ['spec'] : [];
         const what = field === 'labels' ? 'label' : 'annotation';
-        issues.push(source.issue([...root, 'groups', gi, 'rules', ri, field], `group "${g.name}", rule ${ri + 1}, "${r.alert}": ${what} "${key}": ${err}`, key));
+        issues.push(
+          source.issue(
+            [...root, 'groups', gi, 'rules', ri, field],
+            `group "${g.name}", rule ${ri + 1}, "${r.alert}": ${what} "${key}": ${err}`,
+            key,
+          ),
+        );
       };
       for (const [k, v] of Object.entries(r.labels)) check('labels', k, v);
       for (const [k, v] of Object.entries(r.annotations)) check('annotations', k, v);

@@ -4,7 +4,15 @@ import { z } from 'zod';
  * Prometheus durations: a sequence of <int><unit> with units y w d h m s ms, largest first
  * ("1h30m", "15s", "500ms"). Returns milliseconds, or undefined when the text is not one.
  */
-const UNIT_MS = { y: 365 * 86_400_000, w: 7 * 86_400_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 } as const;
+const UNIT_MS = {
+  y: 365 * 86_400_000,
+  w: 7 * 86_400_000,
+  d: 86_400_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+  ms: 1,
+} as const;
 const DURATION_RE = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
 
 export function parseDuration(text: string): number | undefined {
@@ -29,7 +37,9 @@ export function formatDuration(ms: number): string {
 }
 
 /** A zod string that must be a Prometheus duration; use `parseDuration` on the value. */
-export const durationString = z.string().refine((s) => parseDuration(s) !== undefined, { message: 'not a valid duration (e.g. 30s, 1m, 1h30m)' });
+export const durationString = z
+  .string()
+  .refine((s) => parseDuration(s) !== undefined, { message: 'not a valid duration (e.g. 30s, 1m, 1h30m)' });
 
 /** A Prometheus duration parsed to milliseconds by the schema itself. */
 export const durationMs = durationString.transform((s) => parseDuration(s) as number);

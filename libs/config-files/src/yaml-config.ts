@@ -31,7 +31,9 @@ export function formatIssue(i: ConfigIssue): string {
 export type PathKey = string | number;
 
 export function fieldPath(path: readonly PathKey[]): string {
-  return path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '') || '(root)';
+  return (
+    path.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '') || '(root)'
+  );
 }
 
 /** A parsed YAML document that can say where a path points, for errors found after the schema. */
@@ -50,7 +52,13 @@ export class YamlSource {
       throw new ConfigFileError(
         doc.errors.map((e) => {
           const pos = lines.linePos(e.pos[0]);
-          return { file, line: pos.line, column: pos.col, field: '(yaml)', message: e.message.split('\n')[0] ?? e.message };
+          return {
+            file,
+            line: pos.line,
+            column: pos.col,
+            field: '(yaml)',
+            message: e.message.split('\n')[0] ?? e.message,
+          };
         }),
       );
     }
@@ -116,7 +124,11 @@ export class YamlSource {
 }
 
 /** Parses YAML text and validates it with `schema`; throws ConfigFileError with every problem. */
-export function parseYamlConfig<S extends z.ZodType>(text: string, file: string, schema: S): { value: z.infer<S>; source: YamlSource } {
+export function parseYamlConfig<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+): { value: z.infer<S>; source: YamlSource } {
   const source = YamlSource.parse(text, file);
   const parsed = schema.safeParse(source.toJS());
   if (!parsed.success) throw new ConfigFileError(source.zodIssues(parsed.error));
@@ -128,10 +140,15 @@ export function readConfigText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigFileError([{ file, line: 0, column: 0, field: '(file)', message: `cannot read: ${(err as Error).message}` }]);
+    throw new ConfigFileError([
+      { file, line: 0, column: 0, field: '(file)', message: `cannot read: ${(err as Error).message}` },
+    ]);
   }
 }
 
-export function loadYamlConfig<S extends z.ZodType>(file: string, schema: S): { value: z.infer<S>; source: YamlSource } {
+export function loadYamlConfig<S extends z.ZodType>(
+  file: string,
+  schema: S,
+): { value: z.infer<S>; source: YamlSource } {
   return parseYamlConfig(readConfigText(file), file, schema);
 }

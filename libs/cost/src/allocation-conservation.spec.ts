@@ -44,23 +44,21 @@ const requestArb = (i: number) =>
       completion: fc.integer({ min: 0, max: 2000 }),
       instance: fc.constantFrom('a', 'b'),
     })
-    .map(
-      (r): CostRequest => ({
-        requestId: `req-${String(i).padStart(4, '0')}`,
-        instance: r.instance,
-        startMs: T0 + r.start,
-        endMs: T0 + r.start + r.len,
-        firstTokenMs: r.ft !== null && r.ft > 0 && r.ft < r.len ? T0 + r.start + r.ft : null,
-        tenant: r.tenant,
-        team: 't',
-        project: 'p',
-        model: 'm',
-        modelVersion: 'v',
-        apiKeyHash: null,
-        promptTokens: r.prompt,
-        completionTokens: r.completion,
-      }),
-    );
+    .map((r): CostRequest => ({
+      requestId: `req-${String(i).padStart(4, '0')}`,
+      instance: r.instance,
+      startMs: T0 + r.start,
+      endMs: T0 + r.start + r.len,
+      firstTokenMs: r.ft !== null && r.ft > 0 && r.ft < r.len ? T0 + r.start + r.ft : null,
+      tenant: r.tenant,
+      team: 't',
+      project: 'p',
+      model: 'm',
+      modelVersion: 'v',
+      apiKeyHash: null,
+      promptTokens: r.prompt,
+      completionTokens: r.completion,
+    }));
 
 const scheduleArb: fc.Arbitrary<Schedule> = fc
   .record({
@@ -81,7 +79,15 @@ const scheduleArb: fc.Arbitrary<Schedule> = fc
 
 function setup(s: Schedule): { inventory: Inventory; catalog: PriceCatalog } {
   const placements = ['a', 'b'].flatMap((instance) => {
-    const base = { instance, pool: 'p', node: null, gpuUuids: [], gpuModel: 'H100', price: { gpuModel: 'H100' }, resourceId: null };
+    const base = {
+      instance,
+      pool: 'p',
+      node: null,
+      gpuUuids: [],
+      gpuModel: 'H100',
+      price: { gpuModel: 'H100' },
+      resourceId: null,
+    };
     if (s.replaceAt === null) return [{ ...base, fromMs: T0, toMs: Number.POSITIVE_INFINITY, gpus: s.gpus }];
     return [
       { ...base, fromMs: T0, toMs: T0 + s.replaceAt, gpus: s.gpus },
@@ -89,9 +95,16 @@ function setup(s: Schedule): { inventory: Inventory; catalog: PriceCatalog } {
     ];
   });
   const inventory = new Inventory([{ name: 'p', owner: 'ops', idle: s.idle }], placements);
-  const entry = { gpuModel: 'H100', provider: 'aws', pricingKind: 'on-demand' as const, currency: 'USD', perGpuHour: s.price };
+  const entry = {
+    gpuModel: 'H100',
+    provider: 'aws',
+    pricingKind: 'on-demand' as const,
+    currency: 'USD',
+    perGpuHour: s.price,
+  };
   const entries = [{ ...entry, effectiveFrom: new Date(T0 - 3_600_000).toISOString() }];
-  if (s.priceChangeAt !== null) entries.push({ ...entry, perGpuHour: s.newPrice, effectiveFrom: new Date(T0 + s.priceChangeAt).toISOString() });
+  if (s.priceChangeAt !== null)
+    entries.push({ ...entry, perGpuHour: s.newPrice, effectiveFrom: new Date(T0 + s.priceChangeAt).toISOString() });
   return { inventory, catalog: PriceCatalog.fromInputs(entries) };
 }
 
@@ -100,7 +113,13 @@ describe('allocation conserves money over random schedules', () => {
     fc.assert(
       fc.property(scheduleArb, (s) => {
         const { inventory, catalog } = setup(s);
-        const run = allocate(s.requests, inventory, catalog, { windowMs: s.windowMs, method: s.method }, { fromMs: T0, toMs: T0 + 900_000 });
+        const run = allocate(
+          s.requests,
+          inventory,
+          catalog,
+          { windowMs: s.windowMs, method: s.method },
+          { fromMs: T0, toMs: T0 + 900_000 },
+        );
         for (const w of run.windows) {
           let sum = 0n;
           for (const l of w.lines) {
@@ -122,7 +141,13 @@ describe('allocation conserves money over random schedules', () => {
         const fixed = { ...s, replaceAt: null, priceChangeAt: null };
         const { inventory, catalog } = setup(fixed);
         const span = 900_000;
-        const run = allocate(fixed.requests, inventory, catalog, { windowMs: s.windowMs, method: s.method }, { fromMs: T0, toMs: T0 + span });
+        const run = allocate(
+          fixed.requests,
+          inventory,
+          catalog,
+          { windowMs: s.windowMs, method: s.method },
+          { fromMs: T0, toMs: T0 + span },
+        );
         const end = run.windows.reduce((m, w) => Math.max(m, w.windowEndMs), T0);
         const k = catalog.lookup({ gpuModel: 'H100' }, T0).microPerGpuHour;
         // Placement starts at T0 (the anchor): Σ = floor(price · gpus · (end − T0) / 1 h).
@@ -137,9 +162,21 @@ describe('allocation conserves money over random schedules', () => {
   it('time-share parts are within one micro-unit of the exact ∫ price·gpus/n(t) dt', () => {
     fc.assert(
       fc.property(scheduleArb, (s) => {
-        const fixed = { ...s, method: 'time-share' as const, idle: 'separate' as const, replaceAt: null, priceChangeAt: null };
+        const fixed = {
+          ...s,
+          method: 'time-share' as const,
+          idle: 'separate' as const,
+          replaceAt: null,
+          priceChangeAt: null,
+        };
         const { inventory, catalog } = setup(fixed);
-        const run = allocate(fixed.requests, inventory, catalog, { windowMs: s.windowMs, method: 'time-share' }, { fromMs: T0, toMs: T0 + 900_000 });
+        const run = allocate(
+          fixed.requests,
+          inventory,
+          catalog,
+          { windowMs: s.windowMs, method: 'time-share' },
+          { fromMs: T0, toMs: T0 + 900_000 },
+        );
         const k = catalog.lookup({ gpuModel: 'H100' }, T0).microPerGpuHour;
         const perMs = (Number(k.num) / Number(k.den) / 3_600_000) * fixed.gpus;
         for (const w of run.windows) {

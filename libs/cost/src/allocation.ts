@@ -114,7 +114,8 @@ export class Allocator {
     private readonly catalog: PriceCatalog,
     private readonly opts: AllocationOptions,
   ) {
-    if (!Number.isInteger(opts.windowMs) || opts.windowMs <= 0) throw new CostError('ALLOCATION_INVALID', 'window must be a positive number of ms');
+    if (!Number.isInteger(opts.windowMs) || opts.windowMs <= 0)
+      throw new CostError('ALLOCATION_INVALID', 'window must be a positive number of ms');
     this.prefillW = parseRational(opts.prefillWeight ?? '1');
     this.decodeW = parseRational(opts.decodeWeight ?? '1');
   }
@@ -123,7 +124,12 @@ export class Allocator {
    * Every window of [fromMs, toMs) (widened to whole windows) of one instance, in time order.
    * `requests` are that instance's requests; any order.
    */
-  allocateInstance(instance: string, requests: readonly CostRequest[], fromMs: number, toMs: number): WindowAllocation[] {
+  allocateInstance(
+    instance: string,
+    requests: readonly CostRequest[],
+    fromMs: number,
+    toMs: number,
+  ): WindowAllocation[] {
     const w = this.opts.windowMs;
     const sorted = [...requests].sort((a, b) => a.startMs - b.startMs || cmp(a.requestId, b.requestId));
     const out: WindowAllocation[] = [];
@@ -165,13 +171,21 @@ export class Allocator {
   }
 
   /** One window; undefined when the instance held no GPUs in it. */
-  allocateWindow(instance: string, ws: number, we: number, candidates: readonly CostRequest[]): WindowAllocation | undefined {
+  allocateWindow(
+    instance: string,
+    ws: number,
+    we: number,
+    candidates: readonly CostRequest[],
+  ): WindowAllocation | undefined {
     const pieces = this.pieces(instance, ws, we);
     if (pieces.length === 0) return undefined;
     const currency = (pieces[0] as Piece).entry.currency;
     for (const p of pieces) {
       if (p.entry.currency !== currency) {
-        throw new CostError('CURRENCY_MISMATCH', `${instance}: prices in ${currency} and ${p.entry.currency} in one window`);
+        throw new CostError(
+          'CURRENCY_MISMATCH',
+          `${instance}: prices in ${currency} and ${p.entry.currency} in one window`,
+        );
       }
     }
     const pool = this.inventory.pool((pieces[0] as Piece).placement.pool);
@@ -185,7 +199,8 @@ export class Allocator {
     const only = pieces.length === 1 ? (pieces[0] as Piece) : undefined;
     if (this.opts.method === 'time-share' && only && only.fromMs <= ws && only.toMs >= we) {
       const fast = timeShareClaims(reqs, ws, we, only.gpus);
-      if (fast) return this.finish(instance, ws, we, pool, idlePolicy, currency, cost, reqs, fast.claims, fast.gpuMs, pieces);
+      if (fast)
+        return this.finish(instance, ws, we, pool, idlePolicy, currency, cost, reqs, fast.claims, fast.gpuMs, pieces);
     }
 
     // Segment boundaries: every point where a price, a placement or the set of running requests changes.
@@ -194,7 +209,8 @@ export class Allocator {
     for (const r of reqs) {
       if (r.startMs > ws) cuts.add(r.startMs);
       if (r.endMs < we) cuts.add(r.endMs);
-      if (this.opts.method === 'tokens' && r.firstTokenMs !== null && r.firstTokenMs > ws && r.firstTokenMs < we) cuts.add(r.firstTokenMs);
+      if (this.opts.method === 'tokens' && r.firstTokenMs !== null && r.firstTokenMs > ws && r.firstTokenMs < we)
+        cuts.add(r.firstTokenMs);
     }
     const times = [...cuts].sort((a, b) => a - b);
 
@@ -331,7 +347,18 @@ export class Allocator {
       });
     }
     const resourceId = (pieces[0] as Piece).placement.resourceId;
-    return { windowStartMs: ws, windowEndMs: we, instance, pool: pool.name, resourceId, method: this.opts.method, idlePolicy, currency, costMicro: cost, lines };
+    return {
+      windowStartMs: ws,
+      windowEndMs: we,
+      instance,
+      pool: pool.name,
+      resourceId,
+      method: this.opts.method,
+      idlePolicy,
+      currency,
+      costMicro: cost,
+      lines,
+    };
   }
 
   /**
@@ -362,7 +389,6 @@ export function windowBalance(w: WindowAllocation): bigint {
   for (const l of w.lines) s += l.amountMicro;
   return w.costMicro - s;
 }
-
 
 export interface AllocationRun {
   windows: WindowAllocation[];
@@ -420,7 +446,12 @@ function gcdN(a: number, b: number): number {
  * claim is F(its end) − F(its start). Claims are in units of 1/L ms (idle last); undefined when
  * the integers would leave the exactly representable range (the caller then takes the general path).
  */
-function timeShareClaims(reqs: readonly CostRequest[], ws: number, we: number, gpus: number): { claims: Rational[]; gpuMs: number[] } | undefined {
+function timeShareClaims(
+  reqs: readonly CostRequest[],
+  ws: number,
+  we: number,
+  gpus: number,
+): { claims: Rational[]; gpuMs: number[] } | undefined {
   const n = reqs.length;
   const starts = reqs.map((r) => Math.max(r.startMs, ws));
   const ends = reqs.map((r) => Math.min(r.endMs, we));

@@ -10,7 +10,15 @@ const budgets = parseBudgets(
 );
 
 function usage(iso: string, usd: number, tokens = 0, project = 'search'): UsagePoint {
-  return { timeMs: Date.parse(iso), tenant: 'acme', team: 'ml', project, currency: 'USD', amountMicro: BigInt(usd) * 1_000_000n, tokens: BigInt(tokens) };
+  return {
+    timeMs: Date.parse(iso),
+    tenant: 'acme',
+    team: 'ml',
+    project,
+    currency: 'USD',
+    amountMicro: BigInt(usd) * 1_000_000n,
+    tokens: BigInt(tokens),
+  };
 }
 
 describe('budgets', () => {
@@ -20,12 +28,16 @@ describe('budgets', () => {
       ['acme-search-tokens', 'tokens', 1_000_000n, 'day', 'search'],
     ]);
     expect(() => parseBudgets('budgets:\n  - { id: x, tenant: a, money: "5" }\n', 'b.yaml')).toThrow(ConfigFileError);
-    expect(() => parseBudgets('budgets:\n  - { id: x, tenant: a, money: "5" }\n', 'b.yaml')).toThrow('b.yaml:2:5: budgets[0].currency: required with money');
+    expect(() => parseBudgets('budgets:\n  - { id: x, tenant: a, money: "5" }\n', 'b.yaml')).toThrow(
+      'b.yaml:2:5: budgets[0].currency: required with money',
+    );
   });
 
   it('says when the spend went over and forecasts the month linearly', () => {
     // June 2026: 30 days. 100 USD a day from the 1st to the 10th; at the end of the 10th, 1000 spent.
-    const points = Array.from({ length: 11 }, (_, i) => usage(`2026-06-${String(i + 1).padStart(2, '0')}T12:00:00Z`, 100));
+    const points = Array.from({ length: 11 }, (_, i) =>
+      usage(`2026-06-${String(i + 1).padStart(2, '0')}T12:00:00Z`, 100),
+    );
     const s = evaluateBudget(budgets[0]!, points, Date.parse('2026-06-11T00:00:00Z'));
     expect(s.spent).toBe(1_000_000_000n);
     expect(s.exceededAtMs).toBeNull();
@@ -56,7 +68,11 @@ describe('budgets', () => {
   });
 
   it('counts tokens of the scope only, per day', () => {
-    const pts = [usage('2026-06-02T01:00:00Z', 0, 600_000), usage('2026-06-02T02:00:00Z', 0, 300_000, 'other'), usage('2026-06-02T03:00:00Z', 0, 500_000)];
+    const pts = [
+      usage('2026-06-02T01:00:00Z', 0, 600_000),
+      usage('2026-06-02T02:00:00Z', 0, 300_000, 'other'),
+      usage('2026-06-02T03:00:00Z', 0, 500_000),
+    ];
     const s = evaluateBudget(budgets[1]!, pts, Date.parse('2026-06-02T06:00:00Z'));
     expect(s.spent).toBe(1_100_000n);
     expect(s.exceededAtMs).toBe(Date.parse('2026-06-02T03:00:00Z'));

@@ -21,13 +21,21 @@ export const budgetSchema = z
     team: z.string().min(1).optional(),
     project: z.string().min(1).optional(),
     period: z.enum(BUDGET_PERIODS).default('month'),
-    money: z.string().regex(/^\d+(\.\d{1,6})?$/, 'a decimal amount with at most 6 decimals').optional(),
-    currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+    money: z
+      .string()
+      .regex(/^\d+(\.\d{1,6})?$/, 'a decimal amount with at most 6 decimals')
+      .optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .optional(),
     tokens: z.number().int().positive().optional(),
   })
   .superRefine((b, ctx) => {
-    if ((b.money === undefined) === (b.tokens === undefined)) ctx.addIssue({ code: 'custom', message: 'give money (with currency) or tokens' });
-    if (b.money !== undefined && b.currency === undefined) ctx.addIssue({ code: 'custom', path: ['currency'], message: 'required with money' });
+    if ((b.money === undefined) === (b.tokens === undefined))
+      ctx.addIssue({ code: 'custom', message: 'give money (with currency) or tokens' });
+    if (b.money !== undefined && b.currency === undefined)
+      ctx.addIssue({ code: 'custom', path: ['currency'], message: 'required with money' });
   });
 export type BudgetInput = z.infer<typeof budgetSchema>;
 export const budgetsFileSchema = z.strictObject({ budgets: z.array(budgetSchema) });
@@ -103,7 +111,10 @@ export function periodBounds(period: BudgetPeriod, timeMs: number): { startMs: n
     const startMs = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
     return { startMs, endMs: startMs + DAY_MS };
   }
-  return { startMs: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), endMs: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
+  return {
+    startMs: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+    endMs: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+  };
 }
 
 function applies(b: Budget, u: UsagePoint): boolean {
@@ -122,9 +133,16 @@ function valueOf(b: Budget, u: UsagePoint): bigint {
  * `history` may hold earlier points of the same scope: they teach the day-of-week forecast what
  * each weekday costs when the period is young.
  */
-export function evaluateBudget(b: Budget, usage: readonly UsagePoint[], asOfMs: number, history: readonly UsagePoint[] = []): BudgetStatus {
+export function evaluateBudget(
+  b: Budget,
+  usage: readonly UsagePoint[],
+  asOfMs: number,
+  history: readonly UsagePoint[] = [],
+): BudgetStatus {
   const { startMs, endMs } = periodBounds(b.period, asOfMs);
-  const points = usage.filter((u) => applies(b, u) && u.timeMs >= startMs && u.timeMs <= asOfMs).sort((x, y) => x.timeMs - y.timeMs);
+  const points = usage
+    .filter((u) => applies(b, u) && u.timeMs >= startMs && u.timeMs <= asOfMs)
+    .sort((x, y) => x.timeMs - y.timeMs);
   let spent = 0n;
   let exceededAtMs: number | null = null;
   for (const p of points) {
@@ -144,7 +162,17 @@ export function evaluateBudget(b: Budget, usage: readonly UsagePoint[], asOfMs: 
     perDay.set(day, (perDay.get(day) ?? 0n) + valueOf(b, p));
   }
   if (perDay.size === 0 || asOfMs >= endMs) {
-    return { budget: b, periodStartMs: startMs, periodEndMs: endMs, asOfMs, spent, exceededAtMs, forecastLinear, forecastSeasonal: forecastLinear, seasonalBasis: 'linear' };
+    return {
+      budget: b,
+      periodStartMs: startMs,
+      periodEndMs: endMs,
+      asOfMs,
+      spent,
+      exceededAtMs,
+      forecastLinear,
+      forecastSeasonal: forecastLinear,
+      seasonalBasis: 'linear',
+    };
   }
   // Days inside the span of observed days with no usage count as zero-spend days.
   const first = Math.min(...perDay.keys());
@@ -163,7 +191,9 @@ export function evaluateBudget(b: Budget, usage: readonly UsagePoint[], asOfMs: 
     allCount += count[i] as bigint;
   }
   const mean = (dow: number): { num: bigint; den: bigint } =>
-    (count[dow] as bigint) > 0n ? { num: sum[dow] as bigint, den: count[dow] as bigint } : { num: allSum, den: allCount };
+    (count[dow] as bigint) > 0n
+      ? { num: sum[dow] as bigint, den: count[dow] as bigint }
+      : { num: allSum, den: allCount };
   // Today: what is left of it at today's weekday rate; then every remaining whole day.
   let forecast = spent;
   const todayEnd = Math.min(todayStart + DAY_MS, endMs);
@@ -173,5 +203,15 @@ export function evaluateBudget(b: Budget, usage: readonly UsagePoint[], asOfMs: 
     const m = mean(new Date(day).getUTCDay());
     forecast += m.num / m.den;
   }
-  return { budget: b, periodStartMs: startMs, periodEndMs: endMs, asOfMs, spent, exceededAtMs, forecastLinear, forecastSeasonal: forecast, seasonalBasis: 'day-of-week' };
+  return {
+    budget: b,
+    periodStartMs: startMs,
+    periodEndMs: endMs,
+    asOfMs,
+    spent,
+    exceededAtMs,
+    forecastLinear,
+    forecastSeasonal: forecast,
+    seasonalBasis: 'day-of-week',
+  };
 }

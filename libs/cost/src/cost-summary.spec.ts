@@ -18,7 +18,13 @@ function reqs(): CostRequest[] {
 
 describe('cost.allocated records from allocation lines', () => {
   const requests = reqs();
-  const windows = allocate(requests, h100Inventory(), h100Prices(), { windowMs: 60_000, method: 'time-share' }, { fromMs: T0, toMs: T0 + 120_000 }).windows;
+  const windows = allocate(
+    requests,
+    h100Inventory(),
+    h100Prices(),
+    { windowMs: 60_000, method: 'time-share' },
+    { fromMs: T0, toMs: T0 + 120_000 },
+  ).windows;
   const records = summarizeCost(windows, new Map(requests.map((r) => [r.requestId, r])), 60_000);
 
   it('one record per period and key, amounts adding up to the windows, valid against the contract', () => {

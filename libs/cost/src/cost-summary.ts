@@ -18,7 +18,17 @@ export interface CostRecord {
 
 function keyOf(line: AllocationLine, req: CostRequest | undefined, periodStart: string, periodEnd: string): CostKey {
   if (line.requestId === null || !req) {
-    return { periodStart, periodEnd, tenant: line.idleOwner ?? IDLE_TENANT, team: '', project: '', model: '', modelVersion: '', apiKeyHash: null, kind: 'idle' };
+    return {
+      periodStart,
+      periodEnd,
+      tenant: line.idleOwner ?? IDLE_TENANT,
+      team: '',
+      project: '',
+      model: '',
+      modelVersion: '',
+      apiKeyHash: null,
+      kind: 'idle',
+    };
   }
   return {
     periodStart,
@@ -34,8 +44,23 @@ function keyOf(line: AllocationLine, req: CostRequest | undefined, periodStart: 
 }
 
 /** Period of a window: windows are grouped into periods of `periodMs` aligned to the epoch. */
-export function summarizeCost(windows: readonly WindowAllocation[], requests: ReadonlyMap<string, CostRequest>, periodMs: number): CostRecord[] {
-  const acc = new Map<string, { key: CostKey; w: WindowAllocation; micro: bigint; gpuMs: number; reqs: Set<string>; inTok: number; outTok: number }>();
+export function summarizeCost(
+  windows: readonly WindowAllocation[],
+  requests: ReadonlyMap<string, CostRequest>,
+  periodMs: number,
+): CostRecord[] {
+  const acc = new Map<
+    string,
+    {
+      key: CostKey;
+      w: WindowAllocation;
+      micro: bigint;
+      gpuMs: number;
+      reqs: Set<string>;
+      inTok: number;
+      outTok: number;
+    }
+  >();
   for (const w of windows) {
     const ps = Math.floor(w.windowStartMs / periodMs) * periodMs;
     const periodStart = new Date(ps).toISOString();
@@ -43,7 +68,17 @@ export function summarizeCost(windows: readonly WindowAllocation[], requests: Re
     for (const line of w.lines) {
       const req = line.requestId === null ? undefined : requests.get(line.requestId);
       const key = keyOf(line, req, periodStart, periodEnd);
-      const k = JSON.stringify([key.periodStart, key.tenant, key.team, key.project, key.model, key.modelVersion, key.apiKeyHash, key.kind, w.currency]);
+      const k = JSON.stringify([
+        key.periodStart,
+        key.tenant,
+        key.team,
+        key.project,
+        key.model,
+        key.modelVersion,
+        key.apiKeyHash,
+        key.kind,
+        w.currency,
+      ]);
       let a = acc.get(k);
       if (!a) {
         a = { key, w, micro: 0n, gpuMs: 0, reqs: new Set(), inTok: 0, outTok: 0 };

@@ -18,7 +18,11 @@ function csvFiles(dir: string): string[] {
 
 /** Data rows counted without a CSV parser: none of these files has a newline inside a field. */
 function dataRows(file: string): number {
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').length - 1;
+  return (
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '').length - 1
+  );
 }
 
 async function collect(text: string): Promise<{ lines: InvoiceLine[]; rejects: InvoiceReject[] }> {
@@ -32,7 +36,10 @@ async function collect(text: string): Promise<{ lines: InvoiceLine[]; rejects: I
 }
 
 describe('FOCUS CSV import', () => {
-  const files = [...csvFiles(path.join(BILLING, 'focus-sample-data')), ...csvFiles(path.join(BILLING, 'focus-spec-examples'))];
+  const files = [
+    ...csvFiles(path.join(BILLING, 'focus-sample-data')),
+    ...csvFiles(path.join(BILLING, 'focus-spec-examples')),
+  ];
 
   it('finds every FOCUS fixture (1 provider export, 26 specification examples)', () => {
     expect(files).toHaveLength(27);
@@ -40,19 +47,28 @@ describe('FOCUS CSV import', () => {
 
   // The only bad rows in the fixtures: a ChargePeriodEnd at hour 30 in two specification examples.
   const EXPECTED_REJECTS: Record<string, Array<[number, string]>> = {
-    'commitment_discount_purchase_scenario_2.csv': [[4, 'ChargePeriodEnd: not a valid date/time: "2023-02-01T30:00:00Z"']],
-    'commitment_discount_purchase_scenario_3.csv': [[5, 'ChargePeriodEnd: not a valid date/time: "2023-02-01T30:00:00Z"']],
+    'commitment_discount_purchase_scenario_2.csv': [
+      [4, 'ChargePeriodEnd: not a valid date/time: "2023-02-01T30:00:00Z"'],
+    ],
+    'commitment_discount_purchase_scenario_3.csv': [
+      [5, 'ChargePeriodEnd: not a valid date/time: "2023-02-01T30:00:00Z"'],
+    ],
   };
 
-  it.each(files.map((f) => [path.relative(BILLING, f), f]))('%s: every row imported or reported, nothing lost', async (_name, file) => {
-    const { lines, rejects } = await importFocusFile(file, { defaultCurrency: 'USD' });
-    expect(lines.length + rejects.length).toBe(dataRows(file));
-    expect(rejects.map((r) => [r.lineNo, r.reason])).toEqual(EXPECTED_REJECTS[path.basename(file)] ?? []);
-    expect(new Set(lines.map((l) => l.id)).size).toBe(lines.length);
-  });
+  it.each(files.map((f) => [path.relative(BILLING, f), f]))(
+    '%s: every row imported or reported, nothing lost',
+    async (_name, file) => {
+      const { lines, rejects } = await importFocusFile(file, { defaultCurrency: 'USD' });
+      expect(lines.length + rejects.length).toBe(dataRows(file));
+      expect(rejects.map((r) => [r.lineNo, r.reason])).toEqual(EXPECTED_REJECTS[path.basename(file)] ?? []);
+      expect(new Set(lines.map((l) => l.id)).size).toBe(lines.length);
+    },
+  );
 
   it('reads the provider export exactly: 1000 rows, Σ BilledCost 20.52022672899 USD', async () => {
-    const { lines, rejects } = await importFocusFile(path.join(BILLING, 'focus-sample-data/FOCUS-1.0.focus_sample.csv'));
+    const { lines, rejects } = await importFocusFile(
+      path.join(BILLING, 'focus-sample-data/FOCUS-1.0.focus_sample.csv'),
+    );
     expect(rejects).toEqual([]);
     expect(lines).toHaveLength(1000);
     expect(lines.reduce((s, l) => s + l.billedCost, 0n)).toBe(20_520_226_728_990n);
@@ -67,14 +83,21 @@ describe('FOCUS CSV import', () => {
   });
 
   it('reads the specification style: "$10,000.00 ", US dates, BOM, null, identical rows kept apart', async () => {
-    const a1 = await importFocusFile(path.join(BILLING, 'focus-spec-examples/saas_examples/simple_agreements/simple_saas_agreements_a1.csv'));
+    const a1 = await importFocusFile(
+      path.join(BILLING, 'focus-spec-examples/saas_examples/simple_agreements/simple_saas_agreements_a1.csv'),
+    );
     expect(a1.lines[0]?.billedCost).toBe(10_000n * 10n ** 12n);
     expect(a1.lines[0]?.chargePeriodEndMs).toBe(Date.parse('2026-04-01T00:00:00Z'));
-    const vc = await importFocusFile(path.join(BILLING, 'focus-spec-examples/saas_examples/virtual_currency_pricing_model_b1.csv'));
+    const vc = await importFocusFile(
+      path.join(BILLING, 'focus-spec-examples/saas_examples/virtual_currency_pricing_model_b1.csv'),
+    );
     expect(vc.lines[0]?.billedCost).toBe(100_000n * 10n ** 12n);
     expect(vc.lines[0]?.effectiveCost).toBe(0n);
     const two = await importFocusFile(
-      path.join(BILLING, 'focus-spec-examples/commitment_discount_flexibility/one_hundred_percent_utilization_with_commitment_discount_flexibility_with_2_resources.csv'),
+      path.join(
+        BILLING,
+        'focus-spec-examples/commitment_discount_flexibility/one_hundred_percent_utilization_with_commitment_discount_flexibility_with_2_resources.csv',
+      ),
       { defaultCurrency: 'USD' },
     );
     expect(two.lines.map((l) => l.lineNo)).toEqual([2, 4, 6]);
@@ -84,7 +107,10 @@ describe('FOCUS CSV import', () => {
 
   it('without BillingCurrency and without a default, each row is reported', async () => {
     // The specification's examples leave BillingCurrency out.
-    const f = path.join(BILLING, 'focus-spec-examples/commitment_discount_scenarios/commitment_discount_usage_scenario_3.csv');
+    const f = path.join(
+      BILLING,
+      'focus-spec-examples/commitment_discount_scenarios/commitment_discount_usage_scenario_3.csv',
+    );
     const { lines, rejects } = await importFocusFile(f);
     expect(lines).toEqual([]);
     expect(rejects.map((r) => [r.lineNo, r.reason])).toEqual([
@@ -119,13 +145,18 @@ describe('FOCUS CSV import', () => {
       [4, 'ChargeCategory: expected one of Usage, Purchase, Tax, Credit, Adjustment, got "Refund"'],
       [5, 'ChargePeriodEnd: before ChargePeriodStart'],
       [6, 'expected 7 fields, found 5'],
-      [7, 'BillingCurrency: not a currency code: "usd"; ChargePeriodStart: not a valid date/time: "2026-13-01T00:00:00Z"; Tags: not a JSON object'],
+      [
+        7,
+        'BillingCurrency: not a currency code: "usd"; ChargePeriodStart: not a valid date/time: "2026-13-01T00:00:00Z"; Tags: not a JSON object',
+      ],
       [10, 'BilledCost: not a decimal amount with at most 12 decimals: "0.0000000000001"'],
     ]);
   });
 
   it('refuses a file without the FOCUS columns it needs', async () => {
-    await expect(collect('Cost,Start\n1,2\n')).rejects.toThrow(/missing FOCUS column\(s\) BilledCost, ChargePeriodStart, ChargePeriodEnd, ChargeCategory/);
+    await expect(collect('Cost,Start\n1,2\n')).rejects.toThrow(
+      /missing FOCUS column\(s\) BilledCost, ChargePeriodStart, ChargePeriodEnd, ChargeCategory/,
+    );
   });
 
   it('parses FOCUS times strictly', () => {

@@ -70,7 +70,10 @@ function nullable(v: string | undefined): string | null {
 
 /** "$10,000.00 " → "10000.00"; plain decimals pass through. */
 function moneyText(v: string): string {
-  return v.trim().replace(/^(-?)\$/, '$1').replace(/,(?=\d{3}(\D|$))/g, '');
+  return v
+    .trim()
+    .replace(/^(-?)\$/, '$1')
+    .replace(/,(?=\d{3}(\D|$))/g, '');
 }
 
 function parseCost(v: string): bigint | undefined {
@@ -89,7 +92,14 @@ function utc(y: number, mo: number, d: number, h = 0, mi = 0, s = 0, ms = 0): nu
   const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   const back = new Date(t);
   // Date.UTC rolls over (hour 30 becomes the next day); a real timestamp round-trips.
-  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || back.getUTCHours() !== h || back.getUTCMinutes() !== mi || back.getUTCSeconds() !== s) {
+  if (
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo - 1 ||
+    back.getUTCDate() !== d ||
+    back.getUTCHours() !== h ||
+    back.getUTCMinutes() !== mi ||
+    back.getUTCSeconds() !== s
+  ) {
     return undefined;
   }
   return t;
@@ -121,70 +131,100 @@ export function parseFocusTime(text: string): number | undefined {
 }
 
 const costField = (required: boolean) =>
-  z.string().optional().transform((v, ctx) => {
-    const t = nullable(v);
-    if (t === null) {
-      if (required) ctx.addIssue({ code: 'custom', message: 'required' });
-      return null;
-    }
-    const c = parseCost(t);
-    if (c === undefined) {
-      ctx.addIssue({ code: 'custom', message: `not a decimal amount with at most ${INVOICE_SCALE} decimals: ${JSON.stringify(t)}` });
-      return null;
-    }
-    return c;
-  });
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const t = nullable(v);
+      if (t === null) {
+        if (required) ctx.addIssue({ code: 'custom', message: 'required' });
+        return null;
+      }
+      const c = parseCost(t);
+      if (c === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `not a decimal amount with at most ${INVOICE_SCALE} decimals: ${JSON.stringify(t)}`,
+        });
+        return null;
+      }
+      return c;
+    });
 
 const timeField = (required: boolean) =>
-  z.string().optional().transform((v, ctx) => {
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const t = nullable(v);
+      if (t === null) {
+        if (required) ctx.addIssue({ code: 'custom', message: 'required' });
+        return null;
+      }
+      const ms = parseFocusTime(t);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a valid date/time: ${JSON.stringify(t)}` });
+        return null;
+      }
+      return ms;
+    });
+
+const textField = z
+  .string()
+  .optional()
+  .transform((v) => nullable(v));
+
+const quantityField = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
     const t = nullable(v);
-    if (t === null) {
-      if (required) ctx.addIssue({ code: 'custom', message: 'required' });
-      return null;
+    if (t !== null && !/^-?\d+(\.\d+)?$/.test(moneyText(t))) {
+      ctx.addIssue({ code: 'custom', message: `not a number: ${JSON.stringify(t)}` });
     }
-    const ms = parseFocusTime(t);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `not a valid date/time: ${JSON.stringify(t)}` });
-      return null;
-    }
-    return ms;
+    return t === null ? null : moneyText(t);
   });
-
-const textField = z.string().optional().transform((v) => nullable(v));
-
-const quantityField = z.string().optional().transform((v, ctx) => {
-  const t = nullable(v);
-  if (t !== null && !/^-?\d+(\.\d+)?$/.test(moneyText(t))) {
-    ctx.addIssue({ code: 'custom', message: `not a number: ${JSON.stringify(t)}` });
-  }
-  return t === null ? null : moneyText(t);
-});
 
 export const focusRowSchema = z
   .object({
     BilledCost: costField(true),
     EffectiveCost: costField(false),
     ListCost: costField(false),
-    BillingCurrency: z.string().optional().transform((v, ctx) => {
-      const t = nullable(v);
-      if (t !== null && !/^[A-Z]{3}$/.test(t)) ctx.addIssue({ code: 'custom', message: `not a currency code: ${JSON.stringify(t)}` });
-      return t;
-    }),
+    BillingCurrency: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const t = nullable(v);
+        if (t !== null && !/^[A-Z]{3}$/.test(t))
+          ctx.addIssue({ code: 'custom', message: `not a currency code: ${JSON.stringify(t)}` });
+        return t;
+      }),
     ChargePeriodStart: timeField(true),
     ChargePeriodEnd: timeField(true),
     BillingPeriodStart: timeField(false),
     BillingPeriodEnd: timeField(false),
-    ChargeCategory: z.string().optional().transform((v, ctx) => {
-      const t = nullable(v);
-      const hit = CHARGE_CATEGORIES.find((c) => c === t);
-      if (!hit) ctx.addIssue({ code: 'custom', message: `expected one of ${CHARGE_CATEGORIES.join(', ')}, got ${JSON.stringify(t ?? '')}` });
-      return hit ?? 'Usage';
-    }),
-    ChargeClass: z.string().optional().transform((v, ctx) => {
-      const t = nullable(v);
-      if (t !== null && t !== 'Correction') ctx.addIssue({ code: 'custom', message: `expected Correction or null, got ${JSON.stringify(t)}` });
-      return t;
-    }),
+    ChargeCategory: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const t = nullable(v);
+        const hit = CHARGE_CATEGORIES.find((c) => c === t);
+        if (!hit)
+          ctx.addIssue({
+            code: 'custom',
+            message: `expected one of ${CHARGE_CATEGORIES.join(', ')}, got ${JSON.stringify(t ?? '')}`,
+          });
+        return hit ?? 'Usage';
+      }),
+    ChargeClass: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const t = nullable(v);
+        if (t !== null && t !== 'Correction')
+          ctx.addIssue({ code: 'custom', message: `expected Correction or null, got ${JSON.stringify(t)}` });
+        return t;
+      }),
     ChargeDescription: textField,
     ResourceId: textField,
     ResourceName: textField,
@@ -196,18 +236,21 @@ export const focusRowSchema = z
     ConsumedUnit: textField,
     PricingQuantity: quantityField,
     PricingUnit: textField,
-    Tags: z.string().optional().transform((v, ctx) => {
-      const t = nullable(v);
-      if (t === null) return null;
-      try {
-        const j: unknown = JSON.parse(t);
-        if (j !== null && typeof j === 'object' && !Array.isArray(j)) return j as Record<string, unknown>;
-      } catch {
-        // reported below
-      }
-      ctx.addIssue({ code: 'custom', message: 'not a JSON object' });
-      return null;
-    }),
+    Tags: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        const t = nullable(v);
+        if (t === null) return null;
+        try {
+          const j: unknown = JSON.parse(t);
+          if (j !== null && typeof j === 'object' && !Array.isArray(j)) return j as Record<string, unknown>;
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({ code: 'custom', message: 'not a JSON object' });
+        return null;
+      }),
   })
   .superRefine((r, ctx) => {
     if (r.ChargePeriodStart !== null && r.ChargePeriodEnd !== null && r.ChargePeriodEnd < r.ChargePeriodStart) {
@@ -241,7 +284,11 @@ export function validateFocusRow(
   }
   const r = parsed.data;
   const currency = r.BillingCurrency ?? opts.defaultCurrency ?? null;
-  if (currency === null) return { ok: false, reject: { lineNo, reason: 'BillingCurrency: required (no column and no default currency)', raw } };
+  if (currency === null)
+    return {
+      ok: false,
+      reject: { lineNo, reason: 'BillingCurrency: required (no column and no default currency)', raw },
+    };
   return {
     ok: true,
     line: {
@@ -278,7 +325,10 @@ export function validateFocusRow(
  * whole file is refused: INVOICE_HEADER_INVALID); a row with the wrong number of fields or broken
  * quoting is a reject like any other bad row.
  */
-export async function* readFocusCsv(input: Readable | AsyncIterable<string | Buffer>, opts: FocusImportOptions = {}): AsyncGenerator<FocusRow> {
+export async function* readFocusCsv(
+  input: Readable | AsyncIterable<string | Buffer>,
+  opts: FocusImportOptions = {},
+): AsyncGenerator<FocusRow> {
   const skipped: InvoiceReject[] = [];
   const parser = parse({
     bom: true,
@@ -313,14 +363,20 @@ export async function* readFocusCsv(input: Readable | AsyncIterable<string | Buf
       const missing = REQUIRED_COLUMNS.filter((c) => !columns?.includes(c));
       if (missing.length > 0) {
         parser.destroy();
-        throw new CostError('INVOICE_HEADER_INVALID', `line ${info.lines}: missing FOCUS column(s) ${missing.join(', ')}`);
+        throw new CostError(
+          'INVOICE_HEADER_INVALID',
+          `line ${info.lines}: missing FOCUS column(s) ${missing.join(', ')}`,
+        );
       }
       continue;
     }
     const raw: Record<string, string> = {};
     columns.forEach((c, i) => (raw[c] = record[i] ?? ''));
     if (record.length !== columns.length) {
-      yield { ok: false, reject: { lineNo: info.lines, reason: `expected ${columns.length} fields, found ${record.length}`, raw } };
+      yield {
+        ok: false,
+        reject: { lineNo: info.lines, reason: `expected ${columns.length} fields, found ${record.length}`, raw },
+      };
       continue;
     }
     const key = rowKey(raw, columns);

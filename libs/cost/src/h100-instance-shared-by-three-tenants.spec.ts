@@ -174,7 +174,8 @@ describe('one 8×H100 instance shared by three tenants', () => {
     // time-share, separate, per tenant: acme r1 + r4 = 500_704 + 546_222; globex r2 + r6 (two windows);
     // initech r3; unattributed r5; idle three windows.
     const per = new Map<string, bigint>();
-    for (const l of run('time-share', 'separate').flatMap((w) => w.lines)) per.set(l.tenant, (per.get(l.tenant) ?? 0n) + l.amountMicro);
+    for (const l of run('time-share', 'separate').flatMap((w) => w.lines))
+      per.set(l.tenant, (per.get(l.tenant) ?? 0n) + l.amountMicro);
     expect(Object.fromEntries(per)).toEqual({
       acme: 1_046_926n,
       globex: 364_148n + 546_222n + 273_111n,

@@ -23,7 +23,14 @@ const dcgm = (host: string, gpu: number, uuid: string, modelName = 'NVIDIA H100 
   job: 'dcgm-exporter',
   node: host,
 });
-const vllm = (instance: string, node: string) => ({ engine: '0', model_name: 'llama', instance, job: 'vllm', node, cluster: 'sim' });
+const vllm = (instance: string, node: string) => ({
+  engine: '0',
+  model_name: 'llama',
+  instance,
+  job: 'vllm',
+  node,
+  cluster: 'sim',
+});
 
 const DEFAULTS: DiscoveryDefaults = {
   pool: 'discovered',
@@ -31,7 +38,12 @@ const DEFAULTS: DiscoveryDefaults = {
   gpus: 8,
   price: { provider: 'aws', region: 'us-east-1', pricingKind: 'on-demand' },
 };
-const stmt = (fromMs: number, node: string | null, gpuUuids: string[], gpuModel: string | null = null): PlacementStatement => ({
+const stmt = (
+  fromMs: number,
+  node: string | null,
+  gpuUuids: string[],
+  gpuModel: string | null = null,
+): PlacementStatement => ({
   fromMs,
   node,
   gpuUuids,
@@ -46,21 +58,35 @@ describe('observeInstances', () => {
       [vllm('10.0.0.1:8000', 'gpu-node-001'), vllm('10.0.0.2:8000', 'gpu-node-002')],
     );
     expect(observations).toEqual([
-      { instance: '10.0.0.1:8000', node: 'gpu-node-001', gpuUuids: ['GPU-a', 'GPU-b'], gpuModelName: 'NVIDIA H100 80GB HBM3' },
+      {
+        instance: '10.0.0.1:8000',
+        node: 'gpu-node-001',
+        gpuUuids: ['GPU-a', 'GPU-b'],
+        gpuModelName: 'NVIDIA H100 80GB HBM3',
+      },
       { instance: '10.0.0.2:8000', node: 'gpu-node-002', gpuUuids: ['GPU-c'], gpuModelName: 'NVIDIA H100 80GB HBM3' },
     ]);
     expect(skipped).toEqual([]);
   });
 
   it('counts a GPU once whatever the number of series naming it', () => {
-    const { observations } = observeInstances([dcgm('n1', 0, 'GPU-a'), dcgm('n1', 0, 'GPU-a')], [vllm('i1', 'n1'), vllm('i1', 'n1')]);
+    const { observations } = observeInstances(
+      [dcgm('n1', 0, 'GPU-a'), dcgm('n1', 0, 'GPU-a')],
+      [vllm('i1', 'n1'), vllm('i1', 'n1')],
+    );
     expect(observations.map((o) => o.gpuUuids)).toEqual([['GPU-a']]);
   });
 
   it('skips, with the reason, what the series cannot place', () => {
     const { observations, skipped } = observeInstances(
       [dcgm('shared', 0, 'GPU-s'), dcgm('n1', 0, 'GPU-a')],
-      [vllm('a', 'shared'), vllm('b', 'shared'), vllm('c', 'bare'), { instance: 'd', model_name: 'x' }, vllm('e', 'n1')],
+      [
+        vllm('a', 'shared'),
+        vllm('b', 'shared'),
+        vllm('c', 'bare'),
+        { instance: 'd', model_name: 'x' },
+        vllm('e', 'n1'),
+      ],
     );
     expect(observations.map((o) => o.instance)).toEqual(['e']);
     expect(skipped).toEqual([
@@ -100,7 +126,10 @@ describe('placementChanged', () => {
 
 describe('mergePlacementStatements', () => {
   it('takes a metrics change at its time', () => {
-    const merged = mergePlacementStatements([], [stmt(1000, 'n1', uuids('a', 4), 'H100'), stmt(5000, 'n2', uuids('b', 8), 'H100')]);
+    const merged = mergePlacementStatements(
+      [],
+      [stmt(1000, 'n1', uuids('a', 4), 'H100'), stmt(5000, 'n2', uuids('b', 8), 'H100')],
+    );
     expect(merged.map((m) => [m.fromMs, m.node, m.gpus, m.source])).toEqual([
       [1000, 'n1', 4, 'metrics'],
       [5000, 'n2', 8, 'metrics'],
@@ -131,7 +160,10 @@ describe('mergePlacementStatements', () => {
 
   it('lets records win wherever they speak, and metrics hold where they do not', () => {
     const recordsA = (from: number, to: number) => ({ ...stmt(from, 'nA', uuids('a', 2)), toMs: to });
-    const merged = mergePlacementStatements([recordsA(0, 60_000), recordsA(120_000, 180_000)], [stmt(30_000, 'nB', uuids('b', 4), 'H100')]);
+    const merged = mergePlacementStatements(
+      [recordsA(0, 60_000), recordsA(120_000, 180_000)],
+      [stmt(30_000, 'nB', uuids('b', 4), 'H100')],
+    );
     expect(merged.map((m) => [m.fromMs, m.node, m.gpus, m.source])).toEqual([
       [0, 'nA', 2, 'records'],
       [60_000, 'nB', 4, 'metrics'],
@@ -139,11 +171,16 @@ describe('mergePlacementStatements', () => {
       [180_000, 'nB', 4, 'metrics'],
     ]);
     // Without metrics the last record statement carries on after its stretch.
-    expect(mergePlacementStatements([recordsA(0, 60_000)], []).map((m) => [m.fromMs, m.node, m.gpus])).toEqual([[0, 'nA', 2]]);
+    expect(mergePlacementStatements([recordsA(0, 60_000)], []).map((m) => [m.fromMs, m.node, m.gpus])).toEqual([
+      [0, 'nA', 2],
+    ]);
   });
 
   it('joins statements that repeat the placement in force', () => {
-    const merged = mergePlacementStatements([stmt(1000, 'n1', uuids('a', 8))], [stmt(3000, 'n1', uuids('a', 8)), stmt(4000, 'n1', uuids('a', 8))]);
+    const merged = mergePlacementStatements(
+      [stmt(1000, 'n1', uuids('a', 8))],
+      [stmt(3000, 'n1', uuids('a', 8)), stmt(4000, 'n1', uuids('a', 8))],
+    );
     expect(merged.map((m) => m.fromMs)).toEqual([1000]);
   });
 });
@@ -151,7 +188,10 @@ describe('mergePlacementStatements', () => {
 describe('a placement that changes inside a window', () => {
   const WINDOW = 60_000;
   // 4 GPUs from T0, 8 from T0 + 30 s, as metrics would observe a tensor-parallel resize.
-  const merged = mergePlacementStatements([], [stmt(T0, 'n1', uuids('a', 4), 'H100'), stmt(T0 + 30_000, 'n1', uuids('a', 8), 'H100')]);
+  const merged = mergePlacementStatements(
+    [],
+    [stmt(T0, 'n1', uuids('a', 4), 'H100'), stmt(T0 + 30_000, 'n1', uuids('a', 8), 'H100')],
+  );
   const inventory = new Inventory(
     [{ name: 'discovered', owner: 'platform', idle: 'separate' }],
     placementsFromMerged('vllm-h100-0', merged, DEFAULTS),
@@ -163,7 +203,13 @@ describe('a placement that changes inside a window', () => {
   };
 
   it('is costed 4 GPUs before the change and 8 after', () => {
-    const run = allocate([request('r1', 0, 120)], inventory, h100Prices(), { windowMs: WINDOW, method: 'time-share' }, { fromMs: T0, toMs: T0 + 120_000 });
+    const run = allocate(
+      [request('r1', 0, 120)],
+      inventory,
+      h100Prices(),
+      { windowMs: WINDOW, method: 'time-share' },
+      { fromMs: T0, toMs: T0 + 120_000 },
+    );
     // 98.32 USD per 8-GPU hour = 12.29 USD per GPU-hour.
     // [0, 30 s) at 4 GPUs: 120 GPU-s = 409_666.67 micro, floored 409_666.
     // [30, 60 s) at 8 GPUs from the new placement's start: 240 GPU-s = 819_333.33, floored 819_333.

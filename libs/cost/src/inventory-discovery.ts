@@ -94,7 +94,9 @@ export function observeInstances(
       skipped.push({ instance, reason: 'node-shared', node });
       continue;
     }
-    const sorted = [...gpus.entries()].sort(([ua, a], [ub, b]) => a.index - b.index || (ua < ub ? -1 : ua > ub ? 1 : 0));
+    const sorted = [...gpus.entries()].sort(
+      ([ua, a], [ub, b]) => a.index - b.index || (ua < ub ? -1 : ua > ub ? 1 : 0),
+    );
     observations.push({
       instance,
       node,
@@ -136,7 +138,10 @@ export interface PlacementStatement {
 }
 
 /** A metrics observation is a new statement when the node, the GPUs or the model differ from the last one. */
-export function placementChanged(last: PlacementStatement | undefined, next: Omit<PlacementStatement, 'fromMs'>): boolean {
+export function placementChanged(
+  last: PlacementStatement | undefined,
+  next: Omit<PlacementStatement, 'fromMs'>,
+): boolean {
   if (!last) return true;
   if (last.node !== next.node || last.gpuModel !== next.gpuModel) return true;
   if (last.gpuUuids.length !== next.gpuUuids.length) return true;
@@ -235,7 +240,11 @@ export interface DiscoveryDefaults {
 }
 
 /** The merged timeline as inventory placements, each until the next (the last one open-ended). */
-export function placementsFromMerged(instance: string, merged: readonly MergedPlacement[], d: DiscoveryDefaults): Placement[] {
+export function placementsFromMerged(
+  instance: string,
+  merged: readonly MergedPlacement[],
+  d: DiscoveryDefaults,
+): Placement[] {
   return merged.map((m, i) => {
     const gpuModel = m.gpuModel ?? d.gpuModel;
     return {

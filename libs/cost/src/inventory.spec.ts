@@ -27,9 +27,19 @@ describe('inventory', () => {
 
   it('places an instance on its GPUs from each placement time until the next', () => {
     const early = inv.at('llama-70b-0', Date.parse('2026-01-01T11:59:59.999Z'));
-    expect([early?.node, early?.gpus, early?.gpuUuids.length, early?.resourceId]).toEqual(['gpu-node-1', 4, 4, 'i-0abc']);
+    expect([early?.node, early?.gpus, early?.gpuUuids.length, early?.resourceId]).toEqual([
+      'gpu-node-1',
+      4,
+      4,
+      'i-0abc',
+    ]);
     const late = inv.at('llama-70b-0', Date.parse('2026-01-01T12:00:00Z'));
-    expect([late?.node, late?.gpus, late?.price.pricingKind, late?.price.gpuModel]).toEqual(['gpu-node-2', 8, 'spot', 'H100']);
+    expect([late?.node, late?.gpus, late?.price.pricingKind, late?.price.gpuModel]).toEqual([
+      'gpu-node-2',
+      8,
+      'spot',
+      'H100',
+    ]);
     expect(inv.at('llama-70b-0', Date.parse('2026-01-02T00:00:00Z'))).toBeUndefined();
     expect(inv.at('llama-70b-0', Date.parse('2025-12-31T23:00:00Z'))).toBeUndefined();
     expect(inv.pool('h100-prod')).toEqual({ name: 'h100-prod', owner: 'platform', idle: 'shared' });
@@ -64,7 +74,12 @@ instances:
       'inv.yaml:7:47: instances[0].placements[0].gpus: says 2 but 1 gpuUuids are listed',
       'inv.yaml:8:9: instances[0].placements[1].gpus: give gpus or gpuUuids',
     ]);
-    const badPool = bad.replace('[a]', '[a, b]').replace('{ from: "2026-01-01T00:00:00Z", gpuModel: H100 }', '{ from: "2026-01-01T00:00:00Z", gpus: 1, gpuModel: H100 }');
+    const badPool = bad
+      .replace('[a]', '[a, b]')
+      .replace(
+        '{ from: "2026-01-01T00:00:00Z", gpuModel: H100 }',
+        '{ from: "2026-01-01T00:00:00Z", gpus: 1, gpuModel: H100 }',
+      );
     try {
       parseInventory(badPool, 'inv.yaml');
     } catch (err) {

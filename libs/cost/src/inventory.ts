@@ -1,4 +1,10 @@
-import { ConfigFileError, loadYamlConfig, parseYamlConfig, type ConfigIssue, type YamlSource } from '@arcwatch/config-files';
+import {
+  ConfigFileError,
+  loadYamlConfig,
+  parseYamlConfig,
+  type ConfigIssue,
+  type YamlSource,
+} from '@arcwatch/config-files';
 import { z } from 'zod';
 import { CostError } from './money';
 import { PRICING_KINDS, type PriceSelector } from './price-catalog';
@@ -46,12 +52,17 @@ export const placementSchema = z
   })
   .superRefine((p, ctx) => {
     if (p.retired) return;
-    if (p.gpuModel === undefined) ctx.addIssue({ code: 'custom', path: ['gpuModel'], message: 'required unless retired' });
+    if (p.gpuModel === undefined)
+      ctx.addIssue({ code: 'custom', path: ['gpuModel'], message: 'required unless retired' });
     if (p.gpus === undefined && p.gpuUuids.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['gpus'], message: 'give gpus or gpuUuids' });
     }
     if (p.gpus !== undefined && p.gpuUuids.length > 0 && p.gpus !== p.gpuUuids.length) {
-      ctx.addIssue({ code: 'custom', path: ['gpus'], message: `says ${p.gpus} but ${p.gpuUuids.length} gpuUuids are listed` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gpus'],
+        message: `says ${p.gpus} but ${p.gpuUuids.length} gpuUuids are listed`,
+      });
     }
   });
 export type PlacementInput = z.infer<typeof placementSchema>;
@@ -90,7 +101,8 @@ export class Inventory {
   constructor(pools: readonly Pool[], placements: readonly Placement[]) {
     for (const p of pools) this.pools.set(p.name, p);
     for (const p of placements) {
-      if (!this.pools.has(p.pool)) throw new CostError('INVENTORY_INVALID', `instance ${p.instance}: unknown pool ${p.pool}`);
+      if (!this.pools.has(p.pool))
+        throw new CostError('INVENTORY_INVALID', `instance ${p.instance}: unknown pool ${p.pool}`);
       const list = this.placementsByInstance.get(p.instance) ?? [];
       list.push(p);
       this.placementsByInstance.set(p.instance, list);
@@ -170,13 +182,15 @@ function inventoryIssues(input: InventoryInput, source: YamlSource): ConfigIssue
   });
   const names = new Set<string>();
   input.instances.forEach((inst, i) => {
-    if (names.has(inst.instance)) issues.push(source.issue(['instances', i, 'instance'], `duplicate instance ${inst.instance}`));
+    if (names.has(inst.instance))
+      issues.push(source.issue(['instances', i, 'instance'], `duplicate instance ${inst.instance}`));
     names.add(inst.instance);
     if (!pools.has(inst.pool)) issues.push(source.issue(['instances', i, 'pool'], `unknown pool ${inst.pool}`));
     const times = new Set<number>();
     inst.placements.forEach((p, j) => {
       const t = Date.parse(p.from);
-      if (times.has(t)) issues.push(source.issue(['instances', i, 'placements', j, 'from'], 'two placements start at this time'));
+      if (times.has(t))
+        issues.push(source.issue(['instances', i, 'placements', j, 'from'], 'two placements start at this time'));
       times.add(t);
     });
   });

@@ -34,7 +34,10 @@ describe('price catalog', () => {
       den: 1n,
     });
     // A p3.2xlarge holds one V100 at 3.06.
-    expect(c.lookup({ gpuModel: 'V100', instanceType: 'p3.2xlarge', region: 'us-east-1', pricingKind: 'on-demand' }, JAN).microPerGpuHour).toEqual({
+    expect(
+      c.lookup({ gpuModel: 'V100', instanceType: 'p3.2xlarge', region: 'us-east-1', pricingKind: 'on-demand' }, JAN)
+        .microPerGpuHour,
+    ).toEqual({
       num: 3_060_000n,
       den: 1n,
     });

@@ -1,4 +1,10 @@
-import { ConfigFileError, loadYamlConfig, parseYamlConfig, type ConfigIssue, type YamlSource } from '@arcwatch/config-files';
+import {
+  ConfigFileError,
+  loadYamlConfig,
+  parseYamlConfig,
+  type ConfigIssue,
+  type YamlSource,
+} from '@arcwatch/config-files';
 import { z } from 'zod';
 import { CostError, MICRO_PER_UNIT, addR, mulR, parseRational, rational, type Rational } from './money';
 
@@ -49,7 +55,10 @@ export const priceEntrySchema = z
   .superRefine((e, ctx) => {
     const forms = [e.perGpuHour, e.perInstanceHour, e.amortised].filter((x) => x !== undefined).length;
     if (forms !== 1) {
-      ctx.addIssue({ code: 'custom', message: 'give exactly one of perGpuHour, perInstanceHour (+ gpusPerInstance), amortised' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give exactly one of perGpuHour, perInstanceHour (+ gpusPerInstance), amortised',
+      });
     }
     if (e.perInstanceHour !== undefined && e.gpusPerInstance === undefined) {
       ctx.addIssue({ code: 'custom', path: ['gpusPerInstance'], message: 'required with perInstanceHour' });
@@ -145,7 +154,10 @@ export class PriceCatalog {
     if (matches.length === 0) throw new CostError('PRICE_NOT_FOUND', `no price for ${describe(sel)}`);
     if (matches.length > 1) {
       const keys = matches.map((m) => m[0]?.seriesKey).join(', ');
-      throw new CostError('PRICE_AMBIGUOUS', `${describe(sel)} matches ${matches.length} price series (${keys}); say more`);
+      throw new CostError(
+        'PRICE_AMBIGUOUS',
+        `${describe(sel)} matches ${matches.length} price series (${keys}); say more`,
+      );
     }
     return matches[0] as PriceEntry[];
   }

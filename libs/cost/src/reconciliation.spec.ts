@@ -8,7 +8,9 @@ import { T0, at, h100Inventory, h100Prices, record } from './testing/cost-fixtur
 
 async function invoice(rows: string[]): Promise<InvoiceLine[]> {
   const out: InvoiceLine[] = [];
-  const csv = ['BilledCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId', ...rows].join('\n');
+  const csv = ['BilledCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId', ...rows].join(
+    '\n',
+  );
   for await (const r of readFocusCsv(Readable.from([csv]))) if (r.ok) out.push(r.line);
   return out;
 }
@@ -27,8 +29,13 @@ function scenarioWindows(): WindowAllocation[] {
     if (!c.ok) throw new Error(c.reason);
     return c.request;
   });
-  return allocate(reqs, h100Inventory(), h100Prices(), { windowMs: 60_000, method: 'time-share', idle: 'separate' }, { fromMs: T0, toMs: T0 + 240_000 })
-    .windows;
+  return allocate(
+    reqs,
+    h100Inventory(),
+    h100Prices(),
+    { windowMs: 60_000, method: 'time-share', idle: 'separate' },
+    { fromMs: T0, toMs: T0 + 240_000 },
+  ).windows;
 }
 
 describe('reconciliation to the invoice', () => {
@@ -52,7 +59,13 @@ describe('reconciliation to the invoice', () => {
     const r = reconcile(scenarioWindows(), lines);
     expect(r.groups).toHaveLength(1);
     const g = r.groups[0];
-    expect([g?.billedMicro, g?.modelledMicro, g?.scale, g?.windows, g?.invoiceLineIds.length]).toEqual([2_458_000n, 4_916_000n, '0.500000', 3, 2]);
+    expect([g?.billedMicro, g?.modelledMicro, g?.scale, g?.windows, g?.invoiceLineIds.length]).toEqual([
+      2_458_000n,
+      4_916_000n,
+      '0.500000',
+      3,
+      2,
+    ]);
     expect(g?.lines.map((l) => [l.requestId ?? 'idle', l.reconciledMicro])).toEqual([
       ['r1', 250_352n],
       ['r2', 182_074n],
@@ -70,12 +83,26 @@ describe('reconciliation to the invoice', () => {
       [5, 'no resource id', 100_000n],
     ]);
     expect(r.unbilledUsage).toEqual([
-      { instance: 'vllm-h100-0', resourceId: 'i-vllm-h100-0', fromMs: T0 + 180_000, toMs: T0 + 240_000, windows: 1, modelledMicro: 1_638_666n, currency: 'USD' },
+      {
+        instance: 'vllm-h100-0',
+        resourceId: 'i-vllm-h100-0',
+        fromMs: T0 + 180_000,
+        toMs: T0 + 240_000,
+        windows: 1,
+        modelledMicro: 1_638_666n,
+        currency: 'USD',
+      },
     ]);
   });
 
   it('an invoice period with no modelled usage is reported, and a credit reconciles negative', async () => {
-    const r = reconcile(scenarioWindows(), await invoice([`5,USD,${at(3600)},${at(7200)},Usage,i-vllm-h100-0`, `-1.5,USD,${at(0)},${at(60)},Credit,i-vllm-h100-0`]));
+    const r = reconcile(
+      scenarioWindows(),
+      await invoice([
+        `5,USD,${at(3600)},${at(7200)},Usage,i-vllm-h100-0`,
+        `-1.5,USD,${at(0)},${at(60)},Credit,i-vllm-h100-0`,
+      ]),
+    );
     expect(r.unmatchedInvoiceLines.map((u) => [u.lineNo, u.reason])).toEqual([[2, 'no modelled usage in period']]);
     expect(r.groups[0]?.lines.reduce((s, l) => s + l.reconciledMicro, 0n)).toBe(-1_500_000n);
     expect(r.groups[0]?.lines.every((l) => l.reconciledMicro <= 0n)).toBe(true);
@@ -169,7 +196,13 @@ describe('reconciliation to the invoice', () => {
             promptTokens: r.prompt,
             completionTokens: r.completion,
           }));
-          const windows = allocate(requests, h100Inventory(idle), h100Prices(), { windowMs: 60_000, method, idle }, { fromMs: T0, toMs: T0 + 600_000 }).windows;
+          const windows = allocate(
+            requests,
+            h100Inventory(idle),
+            h100Prices(),
+            { windowMs: 60_000, method, idle },
+            { fromMs: T0, toMs: T0 + 600_000 },
+          ).windows;
           const lines = specs.map((sp, i) => ({
             ...baseLine(i),
             billedCost: sp.cost,
@@ -181,7 +214,9 @@ describe('reconciliation to the invoice', () => {
             if (g.lines.reduce((a, l) => a + l.reconciledMicro, 0n) !== g.billedMicro) return false;
           }
           const modelled = windows.reduce((a, w) => a + w.costMicro, 0n);
-          const accounted = r.groups.reduce((a, g) => a + g.modelledMicro, 0n) + r.unbilledUsage.reduce((a, u) => a + u.modelledMicro, 0n);
+          const accounted =
+            r.groups.reduce((a, g) => a + g.modelledMicro, 0n) +
+            r.unbilledUsage.reduce((a, u) => a + u.modelledMicro, 0n);
           return accounted === modelled;
         },
       ),

@@ -29,7 +29,8 @@ export interface ReconciledGroup {
   lines: ReconciledLine[];
 }
 
-export type UnmatchedReason = 'no resource id' | 'resource not in inventory' | 'no modelled usage in period' | 'currency differs from the model';
+export type UnmatchedReason =
+  'no resource id' | 'resource not in inventory' | 'no modelled usage in period' | 'currency differs from the model';
 
 export interface UnmatchedInvoiceLine {
   lineId: string;
@@ -135,15 +136,23 @@ export function reconcile(windows: readonly WindowAllocation[], invoice: readonl
       for (const l of g.lines) miss(l, currencyOk ? 'no modelled usage in period' : 'currency differs from the model');
       continue;
     }
-    g.windows.sort((a, b) => a.windowStartMs - b.windowStartMs || (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : 0));
+    g.windows.sort(
+      (a, b) => a.windowStartMs - b.windowStartMs || (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : 0),
+    );
     const lines = g.windows.flatMap((w) => w.lines);
     const modelled = lines.reduce((s, l) => s + l.amountMicro, 0n);
     let reconciled: bigint[];
     if (modelled === 0n) {
       // Billed but modelled as free: spread evenly over the windows' lines so nothing is lost.
-      reconciled = largestRemainder(billedMicro, lines.map(() => 1n));
+      reconciled = largestRemainder(
+        billedMicro,
+        lines.map(() => 1n),
+      );
     } else {
-      reconciled = largestRemainder(billedMicro, lines.map((l) => l.amountMicro));
+      reconciled = largestRemainder(
+        billedMicro,
+        lines.map((l) => l.amountMicro),
+      );
     }
     out.push({
       resourceId: g.resourceId,
@@ -161,15 +170,31 @@ export function reconcile(windows: readonly WindowAllocation[], invoice: readonl
 
   // Modelled windows that no invoice line covered, merged into runs per instance.
   const unbilled: UnbilledUsage[] = [];
-  const rest = windows.filter((w) => !taken.has(w)).sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.windowStartMs - b.windowStartMs));
+  const rest = windows
+    .filter((w) => !taken.has(w))
+    .sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.windowStartMs - b.windowStartMs));
   for (const w of rest) {
     const last = unbilled[unbilled.length - 1];
-    if (last && last.instance === w.instance && last.resourceId === w.resourceId && last.toMs === w.windowStartMs && last.currency === w.currency) {
+    if (
+      last &&
+      last.instance === w.instance &&
+      last.resourceId === w.resourceId &&
+      last.toMs === w.windowStartMs &&
+      last.currency === w.currency
+    ) {
       last.toMs = w.windowEndMs;
       last.windows++;
       last.modelledMicro += w.costMicro;
     } else {
-      unbilled.push({ instance: w.instance, resourceId: w.resourceId, fromMs: w.windowStartMs, toMs: w.windowEndMs, windows: 1, modelledMicro: w.costMicro, currency: w.currency });
+      unbilled.push({
+        instance: w.instance,
+        resourceId: w.resourceId,
+        fromMs: w.windowStartMs,
+        toMs: w.windowEndMs,
+        windows: 1,
+        modelledMicro: w.costMicro,
+        currency: w.currency,
+      });
     }
   }
   unmatched.sort((a, b) => a.lineNo - b.lineNo);
@@ -177,5 +202,9 @@ export function reconcile(windows: readonly WindowAllocation[], invoice: readonl
 }
 
 function byPeriod(a: Group, b: Group): number {
-  return a.resourceId < b.resourceId ? -1 : a.resourceId > b.resourceId ? 1 : a.periodStartMs - b.periodStartMs || a.periodEndMs - b.periodEndMs;
+  return a.resourceId < b.resourceId
+    ? -1
+    : a.resourceId > b.resourceId
+      ? 1
+      : a.periodStartMs - b.periodStartMs || a.periodEndMs - b.periodEndMs;
 }

@@ -1,5 +1,20 @@
 import { z } from 'zod';
-import { alarmLevel, calibrate, calibrationSchema, deviationScore, expectState, isObservation, newCalibrator, readCalibrator, QUIET, DetectorError, type CalibratorState, type DetectorOutput, type DetectorState, type StreamingDetector } from './detector';
+import {
+  alarmLevel,
+  calibrate,
+  calibrationSchema,
+  deviationScore,
+  expectState,
+  isObservation,
+  newCalibrator,
+  readCalibrator,
+  QUIET,
+  DetectorError,
+  type CalibratorState,
+  type DetectorOutput,
+  type DetectorState,
+  type StreamingDetector,
+} from './detector';
 import { SeasonalDetector, seasonalParamsSchema } from './seasonal.detector';
 
 /**
@@ -11,7 +26,9 @@ import { SeasonalDetector, seasonalParamsSchema } from './seasonal.detector';
  * allowance per sample; the sums decay once the baseline has absorbed a lasting change.
  */
 /** The seasonal model's parameters, with a slower level: a shift must persist to be absorbed. */
-const baselineSchema = seasonalParamsSchema.omit({ calibration: true, reference: true, sides: true }).extend({ alpha: z.number().gt(0).lt(1).default(0.03) });
+const baselineSchema = seasonalParamsSchema
+  .omit({ calibration: true, reference: true, sides: true })
+  .extend({ alpha: z.number().gt(0).lt(1).default(0.03) });
 
 export const cusumParamsSchema = z
   .object({
@@ -42,7 +59,8 @@ export class CusumDetector implements StreamingDetector {
 
   constructor(params: Partial<CusumParams> = {}, sensitivity = 0.5) {
     const parsed = cusumParamsSchema.safeParse(params);
-    if (!parsed.success) throw new DetectorError('DETECTOR_PARAMS_INVALID', `cusum: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new DetectorError('DETECTOR_PARAMS_INVALID', `cusum: ${parsed.error.issues[0]?.message}`);
     this.params = parsed.data;
     this.level = alarmLevel(sensitivity);
     this.baseline = new SeasonalDetector({ ...this.params.baseline, calibration: false });
@@ -66,7 +84,14 @@ export class CusumDetector implements StreamingDetector {
   }
 
   state(): DetectorState {
-    return { kind: this.kind, version: 1, up: this.m.up, down: this.m.down, calibration: { ...this.m.calibration }, baseline: this.baseline.state() };
+    return {
+      kind: this.kind,
+      version: 1,
+      up: this.m.up,
+      down: this.m.down,
+      calibration: { ...this.m.calibration },
+      baseline: this.baseline.state(),
+    };
   }
 
   restore(state: unknown): void {

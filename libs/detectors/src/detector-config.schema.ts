@@ -28,9 +28,13 @@ const stringMap = z.record(z.string().regex(labelName, 'not a valid label name')
 
 const detectorSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('robust'), params: robustParamsSchema.default(robustParamsSchema.parse({})) }).strict(),
-  z.object({ kind: z.literal('seasonal'), params: seasonalParamsSchema.default(seasonalParamsSchema.parse({})) }).strict(),
+  z
+    .object({ kind: z.literal('seasonal'), params: seasonalParamsSchema.default(seasonalParamsSchema.parse({})) })
+    .strict(),
   z.object({ kind: z.literal('cusum'), params: cusumParamsSchema.default(cusumParamsSchema.parse({})) }).strict(),
-  z.object({ kind: z.literal('ensemble'), params: ensembleParamsSchema.default(ensembleParamsSchema.parse({})) }).strict(),
+  z
+    .object({ kind: z.literal('ensemble'), params: ensembleParamsSchema.default(ensembleParamsSchema.parse({})) })
+    .strict(),
 ]);
 
 /** Top-level expressions that cannot feed a detector: it needs one value per series per step. */
@@ -41,7 +45,12 @@ export type Severity = (typeof SEVERITIES)[number];
 
 const detectorEntrySchema = z
   .object({
-    name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_.:-]*$/, 'name must start with a letter or _ and hold only letters, digits, _ . : -'),
+    name: z
+      .string()
+      .regex(
+        /^[a-zA-Z_][a-zA-Z0-9_.:-]*$/,
+        'name must start with a letter or _ and hold only letters, digits, _ . : -',
+      ),
     /** A PromQL expression or series selector; every series it yields gets its own detector. */
     selector: z.string().min(1, 'selector must not be empty'),
     detector: detectorSchema,
@@ -84,16 +93,29 @@ export function parseDetectorFile(text: string, file: string): DetectorDefinitio
   const out: DetectorDefinition[] = [];
   parsed.data.detectors.forEach((d, i) => {
     const first = seen.get(d.name);
-    if (first !== undefined) issues.push(source.issue(['detectors', i, 'name'], `duplicate detector name "${d.name}" (first at detectors[${first}])`));
+    if (first !== undefined)
+      issues.push(
+        source.issue(['detectors', i, 'name'], `duplicate detector name "${d.name}" (first at detectors[${first}])`),
+      );
     else seen.set(d.name, i);
     let ast: Expr | undefined;
     try {
       ast = parsePromql(d.selector);
     } catch (err) {
-      issues.push(source.issue(['detectors', i, 'selector'], `could not parse selector: ${err instanceof PromqlError ? err.message : String(err)}`));
+      issues.push(
+        source.issue(
+          ['detectors', i, 'selector'],
+          `could not parse selector: ${err instanceof PromqlError ? err.message : String(err)}`,
+        ),
+      );
     }
     if (ast && NOT_A_SERIES.has(ast.kind)) {
-      issues.push(source.issue(['detectors', i, 'selector'], `selector must give series (a selector or an expression over one), not a ${ast.kind}`));
+      issues.push(
+        source.issue(
+          ['detectors', i, 'selector'],
+          `selector must give series (a selector or an expression over one), not a ${ast.kind}`,
+        ),
+      );
     }
     if (!ast) return;
     out.push({

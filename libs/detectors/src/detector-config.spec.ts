@@ -18,17 +18,37 @@ function issuesOf(text: string): ConfigIssue[] {
 describe('detector files', () => {
   it('loads infra/detectors/llm-fleet.yaml, and every entry builds a detector', () => {
     const defs = loadDetectorFile(path.join(REPO, 'infra', 'detectors', 'llm-fleet.yaml'));
-    expect(defs.map((d) => d.name)).toEqual(['ttft-p99-drift', 'vllm-ttft-p99-drift', 'generation-throughput-drop', 'error-rate-shift', 'tpot-p99-outlier']);
+    expect(defs.map((d) => d.name)).toEqual([
+      'ttft-p99-drift',
+      'vllm-ttft-p99-drift',
+      'generation-throughput-drop',
+      'error-rate-shift',
+      'tpot-p99-outlier',
+    ]);
     const drop = defs.find((d) => d.name === 'generation-throughput-drop');
-    expect(drop).toMatchObject({ severity: 'P1', forMs: 600_000, labels: { team: 'inference' }, flap: { windowMs: 3_600_000, enter: 4, exit: 1 } });
+    expect(drop).toMatchObject({
+      severity: 'P1',
+      forMs: 600_000,
+      labels: { team: 'inference' },
+      flap: { windowMs: 3_600_000, enter: 4, exit: 1 },
+    });
     expect(drop?.spec).toMatchObject({ kind: 'seasonal', sensitivity: 0.6, params: { sides: 'down', dayBins: 48 } });
     expect(drop?.ast.kind).toBe('aggregate');
-    for (const d of defs) expect(createDetector(d.spec).update(0, 1)).toEqual({ score: 0, anomalous: false, direction: 'none' });
+    for (const d of defs)
+      expect(createDetector(d.spec).update(0, 1)).toEqual({ score: 0, anomalous: false, direction: 'none' });
   });
 
   it('fills defaults: sensitivity 0.5, for 0, no labels, no flap', () => {
-    const [d] = parseDetectorFile('detectors:\n  - name: x\n    selector: up\n    detector: { kind: robust }\n    severity: P3\n', 'x.yaml');
-    expect(d).toMatchObject({ forMs: 0, labels: {}, annotations: {}, spec: { kind: 'robust', sensitivity: 0.5, params: { window: 200 } } });
+    const [d] = parseDetectorFile(
+      'detectors:\n  - name: x\n    selector: up\n    detector: { kind: robust }\n    severity: P3\n',
+      'x.yaml',
+    );
+    expect(d).toMatchObject({
+      forMs: 0,
+      labels: {},
+      annotations: {},
+      spec: { kind: 'robust', sensitivity: 0.5, params: { window: 200 } },
+    });
     expect(d.flap).toBeUndefined();
   });
 
@@ -56,24 +76,40 @@ describe('detector files', () => {
   });
 
   it('rejects an unknown detector kind and a parameter of another kind', () => {
-    const issues = issuesOf('detectors:\n  - name: a\n    selector: up\n    detector: { kind: prophet }\n    severity: P1\n  - name: b\n    selector: up\n    detector: { kind: robust, params: { drift: 1 } }\n    severity: P1\n');
-    expect(issues.map((i) => `${i.line}:${i.field}`)).toEqual(expect.arrayContaining(['4:detectors[0].detector.kind', '8:detectors[1].detector.params.drift']));
+    const issues = issuesOf(
+      'detectors:\n  - name: a\n    selector: up\n    detector: { kind: prophet }\n    severity: P1\n  - name: b\n    selector: up\n    detector: { kind: robust, params: { drift: 1 } }\n    severity: P1\n',
+    );
+    expect(issues.map((i) => `${i.line}:${i.field}`)).toEqual(
+      expect.arrayContaining(['4:detectors[0].detector.kind', '8:detectors[1].detector.params.drift']),
+    );
   });
 
   it('parses the selector with the PromQL parser and names duplicates', () => {
-    const text = 'detectors:\n  - name: a\n    selector: rate(up[5m]\n    detector: { kind: cusum }\n    severity: P2\n  - name: a\n    selector: up[5m]\n    detector: { kind: cusum }\n    severity: P2\n';
+    const text =
+      'detectors:\n  - name: a\n    selector: rate(up[5m]\n    detector: { kind: cusum }\n    severity: P2\n  - name: a\n    selector: up[5m]\n    detector: { kind: cusum }\n    severity: P2\n';
     const issues = issuesOf(text);
     expect(issues).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ line: 3, field: 'detectors[0].selector', message: expect.stringMatching(/could not parse selector/) }),
+        expect.objectContaining({
+          line: 3,
+          field: 'detectors[0].selector',
+          message: expect.stringMatching(/could not parse selector/),
+        }),
         expect.objectContaining({ line: 6, field: 'detectors[1].name', message: expect.stringMatching(/duplicate/) }),
-        expect.objectContaining({ line: 7, field: 'detectors[1].selector', message: expect.stringMatching(/matrixSelector/) }),
+        expect.objectContaining({
+          line: 7,
+          field: 'detectors[1].selector',
+          message: expect.stringMatching(/matrixSelector/),
+        }),
       ]),
     );
   });
 
   it('reports YAML syntax errors and unreadable files', () => {
-    expect(issuesOf('detectors:\n  - name: [unclosed\n')[0]).toMatchObject({ field: '(yaml)', line: expect.any(Number) });
+    expect(issuesOf('detectors:\n  - name: [unclosed\n')[0]).toMatchObject({
+      field: '(yaml)',
+      line: expect.any(Number),
+    });
     expect(() => loadDetectorFile('/nonexistent/detectors.yaml')).toThrow(/cannot read/);
   });
 });

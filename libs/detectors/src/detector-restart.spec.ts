@@ -24,7 +24,14 @@ function synthetic(n: number): { t: number[]; v: Array<number | null> } {
   return { t, v };
 }
 
-function run(spec: DetectorSpec, t: number[], v: Array<number | null>, from: number, to: number, state?: unknown): { outs: DetectorOutput[]; state: unknown } {
+function run(
+  spec: DetectorSpec,
+  t: number[],
+  v: Array<number | null>,
+  from: number,
+  to: number,
+  state?: unknown,
+): { outs: DetectorOutput[]; state: unknown } {
   const d = createDetector(spec, state);
   const outs: DetectorOutput[] = [];
   for (let i = from; i < to; i++) outs.push(d.update(t[i], v[i]));
@@ -39,31 +46,43 @@ const SPECS: DetectorSpec[] = [
 
 describe('detector state survives a restart bit for bit', () => {
   const series = synthetic(4000);
-  const nyc = readNabCorpus(path.join(FIXTURES_DIR, 'nab', 'data'), path.join(FIXTURES_DIR, 'nab', 'labels', 'combined_windows.json')).find((f) => f.name === 'realKnownCause/nyc_taxi.csv');
+  const nyc = readNabCorpus(
+    path.join(FIXTURES_DIR, 'nab', 'data'),
+    path.join(FIXTURES_DIR, 'nab', 'labels', 'combined_windows.json'),
+  ).find((f) => f.name === 'realKnownCause/nyc_taxi.csv');
 
-  it.each(SPECS.map((s) => [JSON.stringify(s), s] as const))('%s: half, JSON round trip, rest = uninterrupted', (_name, spec) => {
-    const inputs: Array<{ t: number[]; v: Array<number | null> }> = [series];
-    if (nyc) inputs.push({ t: Array.from(nyc.timesMs), v: Array.from(nyc.values) });
-    expect(inputs).toHaveLength(2);
-    for (const { t, v } of inputs) {
-      const whole = run(spec, t, v, 0, t.length);
-      const half = Math.floor(t.length / 2);
-      const first = run(spec, t, v, 0, half);
-      const saved = JSON.parse(JSON.stringify(first.state)) as unknown;
-      const rest = run(spec, t, v, half, t.length, saved);
-      const resumed = [...first.outs, ...rest.outs];
-      expect(resumed).toHaveLength(whole.outs.length);
-      resumed.forEach((o, i) => {
-        // Object.is tells 0 from -0 and compares every bit of a double.
-        if (!Object.is(o.score, whole.outs[i].score) || o.anomalous !== whole.outs[i].anomalous || o.direction !== whole.outs[i].direction) {
-          throw new Error(`${spec.kind}: row ${i} differs after restart: ${JSON.stringify(o)} vs ${JSON.stringify(whole.outs[i])}`);
-        }
-      });
-      expect(JSON.stringify(rest.state)).toBe(JSON.stringify(whole.state));
-      // Not a vacuous comparison: the detector did say something on these series.
-      expect(resumed.some((o) => o.score > 0)).toBe(true);
-    }
-  });
+  it.each(SPECS.map((s) => [JSON.stringify(s), s] as const))(
+    '%s: half, JSON round trip, rest = uninterrupted',
+    (_name, spec) => {
+      const inputs: Array<{ t: number[]; v: Array<number | null> }> = [series];
+      if (nyc) inputs.push({ t: Array.from(nyc.timesMs), v: Array.from(nyc.values) });
+      expect(inputs).toHaveLength(2);
+      for (const { t, v } of inputs) {
+        const whole = run(spec, t, v, 0, t.length);
+        const half = Math.floor(t.length / 2);
+        const first = run(spec, t, v, 0, half);
+        const saved = JSON.parse(JSON.stringify(first.state)) as unknown;
+        const rest = run(spec, t, v, half, t.length, saved);
+        const resumed = [...first.outs, ...rest.outs];
+        expect(resumed).toHaveLength(whole.outs.length);
+        resumed.forEach((o, i) => {
+          // Object.is tells 0 from -0 and compares every bit of a double.
+          if (
+            !Object.is(o.score, whole.outs[i].score) ||
+            o.anomalous !== whole.outs[i].anomalous ||
+            o.direction !== whole.outs[i].direction
+          ) {
+            throw new Error(
+              `${spec.kind}: row ${i} differs after restart: ${JSON.stringify(o)} vs ${JSON.stringify(whole.outs[i])}`,
+            );
+          }
+        });
+        expect(JSON.stringify(rest.state)).toBe(JSON.stringify(whole.state));
+        // Not a vacuous comparison: the detector did say something on these series.
+        expect(resumed.some((o) => o.score > 0)).toBe(true);
+      }
+    },
+  );
 
   it('refuses a state of another kind or a damaged one', () => {
     const robust = createDetector({ kind: 'robust' });

@@ -84,7 +84,8 @@ export function isObservation(value: number | null | undefined): value is number
 
 /** State check shared by every detector: the kind and version must match. */
 export function expectState(state: unknown, kind: DetectorKind): Record<string, unknown> {
-  if (typeof state !== 'object' || state === null) throw new DetectorError('DETECTOR_STATE_INVALID', `${kind}: state is not an object`);
+  if (typeof state !== 'object' || state === null)
+    throw new DetectorError('DETECTOR_STATE_INVALID', `${kind}: state is not an object`);
   const s = state as Record<string, unknown>;
   if (s.kind !== kind || s.version !== 1) {
     throw new DetectorError('DETECTOR_STATE_INVALID', `${kind}: state is for ${String(s.kind)} v${String(s.version)}`);
@@ -156,4 +157,3 @@ export const calibrationSchema = z
       .strict(),
   ])
   .default({ ...DEFAULT_CALIBRATION });
-

@@ -44,7 +44,14 @@ describe('robust (rolling median / MAD)', () => {
   });
 
   it('is silent while warming up', () => {
-    const outs = feed(createDetector({ kind: 'robust', params: { warmup: 50 } }), [1, 1, 1, 1, 100, ...new Array<number>(40).fill(1)]);
+    const outs = feed(createDetector({ kind: 'robust', params: { warmup: 50 } }), [
+      1,
+      1,
+      1,
+      1,
+      100,
+      ...new Array<number>(40).fill(1),
+    ]);
     expect(outs.every((o) => o === QUIET)).toBe(true);
   });
 });
@@ -107,7 +114,10 @@ describe('cusum (change points)', () => {
     const rand = lcg(5);
     const values = Array.from({ length: 3000 }, (_, i) => (i < 2000 ? 0.01 : 0.016) + 0.004 * noise(rand));
     const flat = { dayBins: 1, weekBins: 1 };
-    const cusum = feed(createDetector({ kind: 'cusum', params: { sides: 'up', drift: 1, reference: 4, baseline: flat } }), values);
+    const cusum = feed(
+      createDetector({ kind: 'cusum', params: { sides: 'up', drift: 1, reference: 4, baseline: flat } }),
+      values,
+    );
     const robust = feed(createDetector({ kind: 'robust', params: { sides: 'up' } }), values);
     const firstCusum = cusum.findIndex((o, i) => i >= 2000 && o.anomalous);
     expect(firstCusum).toBeGreaterThanOrEqual(2000);
@@ -125,30 +135,44 @@ describe('latency drift', () => {
   it('cusum (sides: up) catches a TTFT p99 creeping up 1 % per sample before it is 3σ out', () => {
     const rand = lcg(9);
     // p99 TTFT around 0.8 s with 0.04 s of noise; from sample 2000 it rises 0.008 s per sample.
-    const values = Array.from({ length: 2300 }, (_, i) => 0.8 + 0.04 * noise(rand) + (i >= 2000 ? 0.008 * (i - 2000) : 0));
-    const outs = feed(createDetector({ kind: 'cusum', params: { sides: 'up', drift: 0.5, reference: 5, baseline: { dayBins: 1, weekBins: 1 } } }), values);
+    const values = Array.from(
+      { length: 2300 },
+      (_, i) => 0.8 + 0.04 * noise(rand) + (i >= 2000 ? 0.008 * (i - 2000) : 0),
+    );
+    const outs = feed(
+      createDetector({
+        kind: 'cusum',
+        params: { sides: 'up', drift: 0.5, reference: 5, baseline: { dayBins: 1, weekBins: 1 } },
+      }),
+      values,
+    );
     const first = outs.findIndex((o, i) => i >= 2000 && o.anomalous);
     expect(first).toBeGreaterThan(2000);
     // At that point the drift is still under three noise standard deviations (0.04·0.577·3 ≈ 0.07 s).
     expect(0.008 * (first - 2000)).toBeLessThan(0.07);
     expect(outs[first].direction).toBe('up');
-    expect(outs.slice(300, 2000).filter((o, i, a) => o.anomalous && !a[i - 1]?.anomalous).length).toBeLessThanOrEqual(3);
+    expect(outs.slice(300, 2000).filter((o, i, a) => o.anomalous && !a[i - 1]?.anomalous).length).toBeLessThanOrEqual(
+      3,
+    );
   });
 });
 
 describe('what every detector does with odd input', () => {
   const specs: DetectorSpec[] = ['robust', 'seasonal', 'cusum', 'ensemble'].map((kind) => ({ kind }) as DetectorSpec);
 
-  it.each(specs.map((s) => [s.kind, s] as const))('%s: NaN, Infinity, null and undefined are no observation', (_k, spec) => {
-    const d = createDetector(spec);
-    const rand = lcg(6);
-    for (let i = 0; i < 500; i++) d.update(T0 + i * MIN, 10 + noise(rand));
-    const before = JSON.stringify(d.state());
-    for (const missing of [Number.NaN, Infinity, -Infinity, null, undefined]) {
-      expect(d.update(T0 + 600 * MIN, missing)).toEqual({ score: 0, anomalous: false, direction: 'none' });
-    }
-    expect(JSON.stringify(d.state())).toBe(before);
-  });
+  it.each(specs.map((s) => [s.kind, s] as const))(
+    '%s: NaN, Infinity, null and undefined are no observation',
+    (_k, spec) => {
+      const d = createDetector(spec);
+      const rand = lcg(6);
+      for (let i = 0; i < 500; i++) d.update(T0 + i * MIN, 10 + noise(rand));
+      const before = JSON.stringify(d.state());
+      for (const missing of [Number.NaN, Infinity, -Infinity, null, undefined]) {
+        expect(d.update(T0 + 600 * MIN, missing)).toEqual({ score: 0, anomalous: false, direction: 'none' });
+      }
+      expect(JSON.stringify(d.state())).toBe(before);
+    },
+  );
 
   it.each(specs.map((s) => [s.kind, s] as const))('%s: time going backwards gives finite scores', (_k, spec) => {
     const d = createDetector(spec);
@@ -161,7 +185,9 @@ describe('what every detector does with odd input', () => {
   it('a higher sensitivity never raises fewer alarms', () => {
     const rand = lcg(8);
     const values = Array.from({ length: 2000 }, (_, i) => 50 + 5 * noise(rand) + (i % 300 === 0 ? 30 : 0));
-    const counts = [0.2, 0.5, 0.8].map((sensitivity) => feed(createDetector({ kind: 'robust', sensitivity }), values).filter((o) => o.anomalous).length);
+    const counts = [0.2, 0.5, 0.8].map(
+      (sensitivity) => feed(createDetector({ kind: 'robust', sensitivity }), values).filter((o) => o.anomalous).length,
+    );
     expect(counts[0]).toBeLessThanOrEqual(counts[1]);
     expect(counts[1]).toBeLessThanOrEqual(counts[2]);
     expect(counts[2]).toBeGreaterThan(counts[0]);

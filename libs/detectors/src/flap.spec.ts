@@ -10,7 +10,12 @@ function replay(pattern: string, state: FlapState = initialFlapState()) {
     const active = c === '1';
     const o = observeFlap(s, i * MIN, active, DEFAULT_FLAP);
     s = o.state;
-    out.push({ flapping: o.flapping, change: o.change, holdFiring: o.holdFiring, reportedFiring: active || o.holdFiring });
+    out.push({
+      flapping: o.flapping,
+      change: o.change,
+      holdFiring: o.holdFiring,
+      reportedFiring: active || o.holdFiring,
+    });
   });
   return { out, state: s };
 }
@@ -59,7 +64,11 @@ describe('flap detection with hysteresis', () => {
   });
 
   it('reads the flap: section of a detector file', () => {
-    expect(flapConfigSchema.parse({ window: '1h', enter: 6, exit: 2 })).toEqual({ windowMs: 3_600_000, enter: 6, exit: 2 });
+    expect(flapConfigSchema.parse({ window: '1h', enter: 6, exit: 2 })).toEqual({
+      windowMs: 3_600_000,
+      enter: 6,
+      exit: 2,
+    });
     expect(flapConfigSchema.parse({})).toEqual(DEFAULT_FLAP);
     expect(flapConfigSchema.safeParse({ enter: 3, exit: 3 }).success).toBe(false);
     expect(flapConfigSchema.safeParse({ window: '1 hour' }).success).toBe(false);

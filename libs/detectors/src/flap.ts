@@ -53,7 +53,12 @@ export function initialFlapState(): FlapState {
 }
 
 /** Feeds the finding's activity at `timeMs` (call it on every evaluation, not only on changes). */
-export function observeFlap(state: FlapState, timeMs: number, active: boolean, params: FlapParams = DEFAULT_FLAP): FlapObservation {
+export function observeFlap(
+  state: FlapState,
+  timeMs: number,
+  active: boolean,
+  params: FlapParams = DEFAULT_FLAP,
+): FlapObservation {
   const transitions = state.transitions.filter((t) => t > timeMs - params.windowMs);
   if (state.active !== null && state.active !== active) transitions.push(timeMs);
   let flapping = state.flapping;

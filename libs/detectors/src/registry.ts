@@ -1,6 +1,21 @@
 import { z } from 'zod';
 import { CusumDetector, cusumParamsSchema, type CusumParams } from './cusum.detector';
-import { alarmLevel, isObservation, calibrate, calibrationSchema, newCalibrator, readCalibrator, DetectorError, expectState, type CalibrationParams, QUIET, type DetectorKind, type DetectorOutput, type DetectorState, type StreamingDetector } from './detector';
+import {
+  alarmLevel,
+  isObservation,
+  calibrate,
+  calibrationSchema,
+  newCalibrator,
+  readCalibrator,
+  DetectorError,
+  expectState,
+  type CalibrationParams,
+  QUIET,
+  type DetectorKind,
+  type DetectorOutput,
+  type DetectorState,
+  type StreamingDetector,
+} from './detector';
 import { RobustDetector, robustParamsSchema, type RobustParams } from './robust.detector';
 import { SeasonalDetector, seasonalParamsSchema, type SeasonalParams } from './seasonal.detector';
 
@@ -24,7 +39,10 @@ export const ensembleParamsSchema = z
     /** `max`: the most confident member speaks; `mean`: the members' scores are averaged (agreement counts). */
     combine: z.enum(['max', 'mean']).default('mean'),
     /** Which detectors take part. */
-    members: z.array(z.enum(['robust', 'seasonal', 'cusum'])).min(1).default(['seasonal', 'cusum']),
+    members: z
+      .array(z.enum(['robust', 'seasonal', 'cusum']))
+      .min(1)
+      .default(['seasonal', 'cusum']),
     /**
      * The combined score calibrated once more against its own history (geometric mean of that and
      * the combined score): a series whose members often half-agree learns that this is ordinary.
@@ -44,9 +62,14 @@ export class EnsembleDetector implements StreamingDetector {
 
   constructor(params: Partial<EnsembleParams> = {}, sensitivity = 0.5) {
     const parsed = ensembleParamsSchema.safeParse(params);
-    if (!parsed.success) throw new DetectorError('DETECTOR_PARAMS_INVALID', `ensemble: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new DetectorError('DETECTOR_PARAMS_INVALID', `ensemble: ${parsed.error.issues[0]?.message}`);
     const p = parsed.data;
-    const all = { robust: () => new RobustDetector(p.robust, sensitivity), seasonal: () => new SeasonalDetector(p.seasonal, sensitivity), cusum: () => new CusumDetector(p.cusum, sensitivity) };
+    const all = {
+      robust: () => new RobustDetector(p.robust, sensitivity),
+      seasonal: () => new SeasonalDetector(p.seasonal, sensitivity),
+      cusum: () => new CusumDetector(p.cusum, sensitivity),
+    };
     this.combine = p.combine;
     this.level = alarmLevel(sensitivity);
     this.calibration = p.calibration;
@@ -66,17 +89,25 @@ export class EnsembleDetector implements StreamingDetector {
     if (this.combine === 'max') return best;
     const mean = sum / this.parts.length;
     // Odds keep the ordering and stretch the top end, where the calibrator needs resolution.
-    const score = this.calibration ? Math.sqrt(mean * calibrate(this.calibrator, mean / (1 - mean + 1e-9), this.calibration)) : mean;
+    const score = this.calibration
+      ? Math.sqrt(mean * calibrate(this.calibrator, mean / (1 - mean + 1e-9), this.calibration))
+      : mean;
     return { score, anomalous: score >= this.level, direction: score > 0 ? best.direction : 'none' };
   }
 
   state(): DetectorState {
-    return { kind: this.kind, version: 1, parts: this.parts.map((d) => d.state()), calibration: { ...this.calibrator } };
+    return {
+      kind: this.kind,
+      version: 1,
+      parts: this.parts.map((d) => d.state()),
+      calibration: { ...this.calibrator },
+    };
   }
 
   restore(state: unknown): void {
     const s = expectState(state, this.kind);
-    if (!Array.isArray(s.parts) || s.parts.length !== this.parts.length) throw new DetectorError('DETECTOR_STATE_INVALID', `ensemble: parts must hold ${this.parts.length} states`);
+    if (!Array.isArray(s.parts) || s.parts.length !== this.parts.length)
+      throw new DetectorError('DETECTOR_STATE_INVALID', `ensemble: parts must hold ${this.parts.length} states`);
     this.parts.forEach((d, i) => d.restore((s.parts as unknown[])[i]));
     this.calibrator = readCalibrator(s.calibration, this.kind);
   }
@@ -94,7 +125,8 @@ export interface DetectorSpec {
 /** Builds a fresh detector; with `state`, one that continues from that state. */
 export function createDetector(spec: DetectorSpec, state?: unknown): StreamingDetector {
   const sensitivity = spec.sensitivity ?? 0.5;
-  if (!(sensitivity >= 0 && sensitivity <= 1)) throw new DetectorError('DETECTOR_PARAMS_INVALID', `sensitivity ${sensitivity} is outside [0, 1]`);
+  if (!(sensitivity >= 0 && sensitivity <= 1))
+    throw new DetectorError('DETECTOR_PARAMS_INVALID', `sensitivity ${sensitivity} is outside [0, 1]`);
   const params = spec.params ?? {};
   let detector: StreamingDetector;
   switch (spec.kind) {

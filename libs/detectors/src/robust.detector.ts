@@ -1,5 +1,20 @@
 import { z } from 'zod';
-import { alarmLevel, calibrate, calibrationSchema, deviationScore, expectState, newCalibrator, readCalibrator, isObservation, QUIET, sided, DetectorError, type DetectorOutput, type DetectorState, type StreamingDetector } from './detector';
+import {
+  alarmLevel,
+  calibrate,
+  calibrationSchema,
+  deviationScore,
+  expectState,
+  newCalibrator,
+  readCalibrator,
+  isObservation,
+  QUIET,
+  sided,
+  DetectorError,
+  type DetectorOutput,
+  type DetectorState,
+  type StreamingDetector,
+} from './detector';
 
 /**
  * Rolling median / MAD: how far a sample sits from the median of the last `window` samples, in
@@ -89,7 +104,8 @@ export class RobustDetector implements StreamingDetector {
 
   constructor(params: Partial<RobustParams> = {}, sensitivity = 0.5) {
     const parsed = robustParamsSchema.safeParse(params);
-    if (!parsed.success) throw new DetectorError('DETECTOR_PARAMS_INVALID', `robust: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new DetectorError('DETECTOR_PARAMS_INVALID', `robust: ${parsed.error.issues[0]?.message}`);
     this.params = parsed.data;
     this.level = alarmLevel(sensitivity);
   }
@@ -102,7 +118,9 @@ export class RobustDetector implements StreamingDetector {
       const median = medianOf(this.sorted);
       const { magnitude, direction } = sided((value - median) / robustSpread(this.sorted, median), p.sides);
       const warm = this.seen >= p.warmup;
-      const score = p.calibration ? calibrate(this.calibration, magnitude, p.calibration, !warm) : deviationScore(magnitude, p.reference);
+      const score = p.calibration
+        ? calibrate(this.calibration, magnitude, p.calibration, !warm)
+        : deviationScore(magnitude, p.reference);
       if (warm) out = { score, anomalous: score >= this.level, direction };
     }
     this.push(value);
@@ -131,7 +149,11 @@ export class RobustDetector implements StreamingDetector {
   restore(state: unknown): void {
     const s = expectState(state, this.kind);
     const values = s.values;
-    if (!Array.isArray(values) || !values.every((v) => typeof v === 'number' && Number.isFinite(v)) || typeof s.seen !== 'number') {
+    if (
+      !Array.isArray(values) ||
+      !values.every((v) => typeof v === 'number' && Number.isFinite(v)) ||
+      typeof s.seen !== 'number'
+    ) {
       throw new DetectorError('DETECTOR_STATE_INVALID', 'robust: values must be finite numbers');
     }
     this.buffer = (values as number[]).slice(-this.params.window);

@@ -1,5 +1,22 @@
 import { z } from 'zod';
-import { DEFAULT_CALIBRATION, alarmLevel, calibrate, calibrationSchema, deviationScore, expectState, newCalibrator, readCalibrator, type CalibratorState, isObservation, QUIET, sided, DetectorError, type DetectorOutput, type DetectorState, type StreamingDetector } from './detector';
+import {
+  DEFAULT_CALIBRATION,
+  alarmLevel,
+  calibrate,
+  calibrationSchema,
+  deviationScore,
+  expectState,
+  newCalibrator,
+  readCalibrator,
+  type CalibratorState,
+  isObservation,
+  QUIET,
+  sided,
+  DetectorError,
+  type DetectorOutput,
+  type DetectorState,
+  type StreamingDetector,
+} from './detector';
 
 /**
  * Holt-Winters with two additive seasonal profiles, one over the day and one over the week,
@@ -62,7 +79,8 @@ export class SeasonalDetector implements StreamingDetector {
 
   constructor(params: Partial<SeasonalParams> = {}, sensitivity = 0.5) {
     const parsed = seasonalParamsSchema.safeParse(params);
-    if (!parsed.success) throw new DetectorError('DETECTOR_PARAMS_INVALID', `seasonal: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new DetectorError('DETECTOR_PARAMS_INVALID', `seasonal: ${parsed.error.issues[0]?.message}`);
     this.params = parsed.data;
     this.level = alarmLevel(sensitivity);
     this.m = SeasonalDetector.empty(this.params);
@@ -90,7 +108,9 @@ export class SeasonalDetector implements StreamingDetector {
     // Before the first spread there is no scale; calibrating on it would learn absurd deviations.
     if (!o || !o.scaled) return QUIET;
     const { magnitude, direction } = sided(o.residual / o.scale, p.sides);
-    const score = p.calibration ? calibrate(this.m.calibration, magnitude, p.calibration, !o.warm) : deviationScore(magnitude, p.reference);
+    const score = p.calibration
+      ? calibrate(this.m.calibration, magnitude, p.calibration, !o.warm)
+      : deviationScore(magnitude, p.reference);
     return o.warm ? { score, anomalous: score >= this.level, direction } : QUIET;
   }
 
@@ -99,7 +119,10 @@ export class SeasonalDetector implements StreamingDetector {
    * sample. Undefined for the very first sample (nothing to forecast from). Other detectors use it
    * as their baseline (CUSUM accumulates these residuals).
    */
-  observe(timeMs: number, value: number): { residual: number; scale: number; scaled: boolean; warm: boolean } | undefined {
+  observe(
+    timeMs: number,
+    value: number,
+  ): { residual: number; scale: number; scaled: boolean; warm: boolean } | undefined {
     const p = this.params;
     const m = this.m;
     if (m.seen === 0) {
@@ -141,7 +164,16 @@ export class SeasonalDetector implements StreamingDetector {
 
   state(): DetectorState {
     const m = this.m;
-    return { kind: this.kind, version: 1, ...m, day: [...m.day], dayVisits: [...m.dayVisits], week: [...m.week], weekVisits: [...m.weekVisits], calibration: { ...m.calibration } };
+    return {
+      kind: this.kind,
+      version: 1,
+      ...m,
+      day: [...m.day],
+      dayVisits: [...m.dayVisits],
+      week: [...m.week],
+      weekVisits: [...m.weekVisits],
+      calibration: { ...m.calibration },
+    };
   }
 
   restore(state: unknown): void {
@@ -156,7 +188,8 @@ export class SeasonalDetector implements StreamingDetector {
     };
     const num = (k: string): number => {
       const v = s[k];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new DetectorError('DETECTOR_STATE_INVALID', `seasonal: ${k} must be a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new DetectorError('DETECTOR_STATE_INVALID', `seasonal: ${k} must be a finite number`);
       return v;
     };
     this.m = {

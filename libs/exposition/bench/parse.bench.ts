@@ -96,7 +96,12 @@ for (const [file, format] of fixtures) {
 }
 
 const fmt = (n: number, d = 2) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
-console.log(`Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; median of ${runs} runs; plain char scan ${fmt(charScanMBps(fleet), 0)} MB/s\n`);
+console.log(
+  `Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; median of ${runs} runs; plain char scan ${fmt(charScanMBps(fleet), 0)} MB/s\n`,
+);
 console.log('| input | format | label cache | samples | size | ms / parse | M samples/s | MB/s |');
 console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {

@@ -110,7 +110,8 @@ describe('families in text 0.0.4', () => {
 });
 
 describe('DCGM blank sentinels', () => {
-  const body = '# TYPE DCGM_FI_DEV_ECC_DBE_VOL_TOTAL counter\nDCGM_FI_DEV_ECC_DBE_VOL_TOTAL{gpu="0"} 9223372036854775794\nDCGM_FI_DEV_ECC_DBE_VOL_TOTAL{gpu="1"} 0\nbig_uint_total 9223372036854775808\n';
+  const body =
+    '# TYPE DCGM_FI_DEV_ECC_DBE_VOL_TOTAL counter\nDCGM_FI_DEV_ECC_DBE_VOL_TOTAL{gpu="0"} 9223372036854775794\nDCGM_FI_DEV_ECC_DBE_VOL_TOTAL{gpu="1"} 0\nbig_uint_total 9223372036854775808\n';
 
   it('drops DCGM values at or above 2^63-16 and counts them, not as errors', () => {
     const r = prom(body);
@@ -130,9 +131,14 @@ describe('DCGM blank sentinels', () => {
 
 describe('OpenMetrics specifics', () => {
   it('converts float-second timestamps to ms and reads exemplars', () => {
-    const r = om('# TYPE a counter\na_total 3 1700000000.5 # {trace_id="abc"} 0.5 1700000000.25\na_created 1699999000 1700000000.5\n# EOF\n');
+    const r = om(
+      '# TYPE a counter\na_total 3 1700000000.5 # {trace_id="abc"} 0.5 1700000000.25\na_created 1699999000 1700000000.5\n# EOF\n',
+    );
     expect(r.errors).toEqual([]);
-    expect(r.samples[0]).toMatchObject({ timestampMs: 1700000000500, exemplar: { labels: { trace_id: 'abc' }, value: 0.5, timestampMs: 1700000000250 } });
+    expect(r.samples[0]).toMatchObject({
+      timestampMs: 1700000000500,
+      exemplar: { labels: { trace_id: 'abc' }, value: 0.5, timestampMs: 1700000000250 },
+    });
     expect(r.families).toEqual([{ name: 'a', type: 'counter' }]);
   });
 
@@ -140,7 +146,9 @@ describe('OpenMetrics specifics', () => {
     expect(om('a{x="1", y="2"} 1\n# EOF\n').errors[0]).toMatchObject({ line: 1, column: 9 });
     expect(om('# a comment\n# EOF\n').errors[0].line).toBe(1);
     expect(om('a 1\n').errors).toEqual([{ line: 1, message: 'missing "# EOF" at the end', code: 'eof' }]);
-    expect(om('a 1\n# EOF\nb 2\n').errors).toEqual([{ line: 3, column: 1, message: 'content after "# EOF"', code: 'eof' }]);
+    expect(om('a 1\n# EOF\nb 2\n').errors).toEqual([
+      { line: 3, column: 1, message: 'content after "# EOF"', code: 'eof' },
+    ]);
   });
 });
 
@@ -153,17 +161,21 @@ describe('streaming', () => {
     expect(whole.errors).toEqual([]);
     const bytes = new TextEncoder().encode(body);
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 8 }), fc.boolean(), (cuts, asBytes) => {
-        const points = [0, ...cuts.sort((x, y) => x - y), asBytes ? bytes.length : body.length];
-        const parser = new ExpositionParser({ format: 'openmetrics' });
-        for (let i = 1; i < points.length; i++) {
-          parser.push(asBytes ? bytes.subarray(points[i - 1], points[i]) : body.slice(points[i - 1], points[i]));
-        }
-        const r = parser.end();
-        expect(r.errors).toEqual([]);
-        expect(r.samples).toEqual(whole.samples);
-        expect(r.families).toEqual(whole.families);
-      }),
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: bytes.length - 1 }), { maxLength: 8 }),
+        fc.boolean(),
+        (cuts, asBytes) => {
+          const points = [0, ...cuts.sort((x, y) => x - y), asBytes ? bytes.length : body.length];
+          const parser = new ExpositionParser({ format: 'openmetrics' });
+          for (let i = 1; i < points.length; i++) {
+            parser.push(asBytes ? bytes.subarray(points[i - 1], points[i]) : body.slice(points[i - 1], points[i]));
+          }
+          const r = parser.end();
+          expect(r.errors).toEqual([]);
+          expect(r.samples).toEqual(whole.samples);
+          expect(r.families).toEqual(whole.families);
+        },
+      ),
     );
   });
 
@@ -179,7 +191,9 @@ describe('streaming', () => {
   });
 
   it('reports a body that is not UTF-8 and still reads the rest', () => {
-    const r = parseExposition(new Uint8Array([0x61, 0x7b, 0x78, 0x3d, 0x22, 0xff, 0x22, 0x7d, 0x20, 0x31, 0x0a, 0x62, 0x20, 0x32, 0x0a]));
+    const r = parseExposition(
+      new Uint8Array([0x61, 0x7b, 0x78, 0x3d, 0x22, 0xff, 0x22, 0x7d, 0x20, 0x31, 0x0a, 0x62, 0x20, 0x32, 0x0a]),
+    );
     expect(r.errors).toEqual([{ line: 1, message: 'body is not valid UTF-8', code: 'encoding' }]);
     expect(r.samples.map((s) => [s.name, s.value])).toEqual([
       ['a', 1],

@@ -98,7 +98,8 @@ export class ExpositionParser {
       const tail = this.decoder ? this.decode(new Uint8Array(0), true) : '';
       this.consume(this.pending + tail, true);
       this.tracker.finish(this.lineNo);
-      if (this.strict && !this.sawEof) this.addError(Math.max(this.lineNo, 1), undefined, 'missing "# EOF" at the end', 'eof');
+      if (this.strict && !this.sawEof)
+        this.addError(Math.max(this.lineNo, 1), undefined, 'missing "# EOF" at the end', 'eof');
     }
     return {
       format: this.format,
@@ -173,7 +174,12 @@ export class ExpositionParser {
     }
     const parts = splitN(line, 4);
     if (parts.length < 4 || parts[0] !== '#') {
-      this.addError(this.lineNo, undefined, 'comments other than "# HELP", "# TYPE", "# UNIT" and "# EOF" are not allowed', 'syntax');
+      this.addError(
+        this.lineNo,
+        undefined,
+        'comments other than "# HELP", "# TYPE", "# UNIT" and "# EOF" are not allowed',
+        'syntax',
+      );
       return;
     }
     const [, keyword, name, text] = parts;
@@ -192,7 +198,8 @@ export class ExpositionParser {
   private readPrometheusComment(line: string): void {
     const words = line.slice(1).trimStart();
     const keyword = words.slice(0, 4);
-    if ((keyword !== 'HELP' && keyword !== 'TYPE') || !(words.length === 4 || words[4] === ' ' || words[4] === '\t')) return;
+    if ((keyword !== 'HELP' && keyword !== 'TYPE') || !(words.length === 4 || words[4] === ' ' || words[4] === '\t'))
+      return;
     const rest = words.slice(4).replace(/^[ \t]+/, '');
     const nameEnd = rest.search(/[ \t]|$/);
     const name = rest.slice(0, nameEnd);
@@ -210,7 +217,11 @@ export class ExpositionParser {
     const strict = this.strict;
     let i = a;
     let name = this.prevName;
-    if (name.length > 0 && s.startsWith(name, i) && !(i + name.length < b && isMetricNameChar(s.charCodeAt(i + name.length), false))) {
+    if (
+      name.length > 0 &&
+      s.startsWith(name, i) &&
+      !(i + name.length < b && isMetricNameChar(s.charCodeAt(i + name.length), false))
+    ) {
       i += name.length;
     } else {
       while (i < b && isMetricNameChar(s.charCodeAt(i), i === a)) i++;
@@ -267,7 +278,8 @@ export class ExpositionParser {
       if (i < b) {
         const tsEnd = tokenEnd(s, i, b, false);
         timestampMs = parseIntegerMs(s, i, tsEnd);
-        if (timestampMs === undefined) throw new LineError(i, `invalid timestamp "${s.slice(i, tsEnd)}" (integer milliseconds expected)`);
+        if (timestampMs === undefined)
+          throw new LineError(i, `invalid timestamp "${s.slice(i, tsEnd)}" (integer milliseconds expected)`);
         rawTs = timestampMs;
         i = skipBlanks(s, tsEnd, b);
         if (i < b) throw new LineError(i, 'unexpected text after the timestamp');

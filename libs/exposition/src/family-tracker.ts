@@ -23,7 +23,13 @@ export interface FamilyTracker {
   finish(line: number): void;
 }
 
-export const PROMETHEUS_TYPES: ReadonlySet<string> = new Set<MetricType>(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
+export const PROMETHEUS_TYPES: ReadonlySet<string> = new Set<MetricType>([
+  'counter',
+  'gauge',
+  'histogram',
+  'summary',
+  'untyped',
+]);
 
 export const OPENMETRICS_TYPES: ReadonlySet<string> = new Set<MetricType>([
   'counter',

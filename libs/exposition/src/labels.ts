@@ -99,7 +99,8 @@ export function parseLabelBlock(s: string, start: number, end: number, strict: b
       i++;
     }
     if (i >= end) return { at: valueStart - 1, message: `unterminated value for label "${name}"` };
-    if (Object.prototype.hasOwnProperty.call(labels, name)) return { at: nameStart, message: `duplicate label "${name}"` };
+    if (Object.prototype.hasOwnProperty.call(labels, name))
+      return { at: nameStart, message: `duplicate label "${name}"` };
     labels[detach(name)] = escaped ? unescapeLabelValue(s, valueStart, i) : detach(s.slice(valueStart, i));
     i++;
     first = false;
@@ -108,7 +109,8 @@ export function parseLabelBlock(s: string, start: number, end: number, strict: b
     const c = s.charCodeAt(i);
     if (c === C_COMMA) {
       i++;
-      if (strict && i < end && s.charCodeAt(i) === C_CLOSE) return { at: i - 1, message: 'trailing comma in label set' };
+      if (strict && i < end && s.charCodeAt(i) === C_CLOSE)
+        return { at: i - 1, message: 'trailing comma in label set' };
       continue;
     }
     if (c === C_CLOSE) return { labels, end: i + 1 };

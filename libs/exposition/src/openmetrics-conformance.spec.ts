@@ -44,7 +44,9 @@ describe('OpenMetrics parser conformance suite', () => {
   it('reads the values of accepted cases, not just their shape', () => {
     const byName = new Map(cases.map((c) => [c.name, c]));
     const timestamps = parseExposition(byName.get('timestamps')!.body, { format: 'openmetrics' });
-    expect(timestamps.samples.map((s) => s.timestampMs)).toEqual([0, 0, 1100, 12345678901234567890123, 1500000, 1234567890000]);
+    expect(timestamps.samples.map((s) => s.timestampMs)).toEqual([
+      0, 0, 1100, 12345678901234567890123, 1500000, 1234567890000,
+    ]);
     const escaping = parseExposition(byName.get('escaping')!.body, { format: 'openmetrics' });
     expect(escaping.families[0].help).toBe('he\n\\l\\tp');
     expect(escaping.samples.map((s) => s.labels.foo)).toEqual(['b"a\nr', 'b\\a\\z', 'b"a\nr # ', 'b\\a\\z # ']);

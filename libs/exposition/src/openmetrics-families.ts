@@ -65,7 +65,8 @@ export class OpenMetricsFamilies implements FamilyTracker {
       else family.help = unescapeHelp(text, true);
     } else if (keyword === 'TYPE') {
       if (cur.typed) this.sink.error(line, undefined, `second TYPE for "${name}"`, 'metadata');
-      else if (!OPENMETRICS_TYPES.has(text)) this.sink.error(line, undefined, `unknown metric type "${text}"`, 'metadata');
+      else if (!OPENMETRICS_TYPES.has(text))
+        this.sink.error(line, undefined, `unknown metric type "${text}"`, 'metadata');
       else {
         cur.typed = true;
         family.type = text as MetricType;
@@ -87,7 +88,8 @@ export class OpenMetricsFamilies implements FamilyTracker {
     const suffix = sample.name.slice(name.length);
     const fail = (message: string): void => this.sink.error(line, undefined, message, 'semantic');
 
-    if (type === 'stateset' && !Object.prototype.hasOwnProperty.call(sample.labels, name)) fail(`stateset sample without label "${name}"`);
+    if (type === 'stateset' && !Object.prototype.hasOwnProperty.call(sample.labels, name))
+      fail(`stateset sample without label "${name}"`);
     if ((type === 'histogram' || type === 'gaugehistogram') && suffix === '_bucket') {
       const le = sample.labels.le;
       if (le === undefined) fail('bucket without "le" label');
@@ -96,7 +98,8 @@ export class OpenMetricsFamilies implements FamilyTracker {
     if (type === 'summary' && suffix === '') {
       const q = sample.labels.quantile;
       const qv = q === undefined ? undefined : parseNumber(q, 0, q.length);
-      if (qv === undefined || !(qv >= 0 && qv <= 1)) fail(`invalid "quantile" value ${q === undefined ? '(missing)' : `"${q}"`}`);
+      if (qv === undefined || !(qv >= 0 && qv <= 1))
+        fail(`invalid "quantile" value ${q === undefined ? '(missing)' : `"${q}"`}`);
       if (sample.value < 0) fail('quantile values cannot be negative');
     }
 
@@ -111,13 +114,17 @@ export class OpenMetricsFamilies implements FamilyTracker {
       else if (v < 0 && suffix !== '_gsum') fail(`${suffix} cannot be negative`);
     }
     if (sample.exemplar) {
-      const allowed = ((type === 'histogram' || type === 'gaugehistogram') && suffix === '_bucket') || (type === 'counter' && suffix === '_total');
+      const allowed =
+        ((type === 'histogram' || type === 'gaugehistogram') && suffix === '_bucket') ||
+        (type === 'counter' && suffix === '_total');
       if (!allowed) fail('exemplars are only allowed on counter _total and histogram _bucket samples');
-      if (exemplarLength(sample.exemplar.labels) > EXEMPLAR_MAX_CODE_POINTS) fail(`exemplar labels longer than ${EXEMPLAR_MAX_CODE_POINTS} characters`);
+      if (exemplarLength(sample.exemplar.labels) > EXEMPLAR_MAX_CODE_POINTS)
+        fail(`exemplar labels longer than ${EXEMPLAR_MAX_CODE_POINTS} characters`);
     }
     // A series repeated at the same timestamp (e.g. timestamps equal after truncation) is
     // returned but left out of the histogram checks, where it would look like a bucket out of order.
-    if (!repeated && (type === 'histogram' || type === 'gaugehistogram')) cur.samples.push({ sample, suffix, timestamp: rawTimestamp, line });
+    if (!repeated && (type === 'histogram' || type === 'gaugehistogram'))
+      cur.samples.push({ sample, suffix, timestamp: rawTimestamp, line });
     return cur.index;
   }
 
@@ -126,15 +133,26 @@ export class OpenMetricsFamilies implements FamilyTracker {
   }
 
   /** Returns true when this exact series was already seen in the group at this timestamp. */
-  private checkGrouping(cur: CurrentFamily, sample: Sample, ts: number | undefined, fail: (m: string) => void): boolean {
+  private checkGrouping(
+    cur: CurrentFamily,
+    sample: Sample,
+    ts: number | undefined,
+    fail: (m: string) => void,
+  ): boolean {
     const key = groupKey(sample, cur.family);
     const sameGroup = cur.group !== undefined && key === cur.group;
     if (cur.group !== undefined && !sameGroup && cur.seenGroups.has(key)) {
       fail('samples of one label set must be contiguous (group seen before)');
     }
     if (sameGroup) {
-      if ((ts === undefined) !== (cur.groupTimestamp === undefined)) fail('some samples of a group have timestamps and others not');
-      else if (ts !== undefined && cur.groupTimestamp !== undefined && cur.groupTimestamp > ts && cur.family.type !== 'info') {
+      if ((ts === undefined) !== (cur.groupTimestamp === undefined))
+        fail('some samples of a group have timestamps and others not');
+      else if (
+        ts !== undefined &&
+        cur.groupTimestamp !== undefined &&
+        cur.groupTimestamp > ts &&
+        cur.family.type !== 'info'
+      ) {
         fail('timestamps went backwards within a group');
       }
     }
@@ -182,11 +200,14 @@ export class OpenMetricsFamilies implements FamilyTracker {
       this.seenNames.add(name + suffix);
     }
     if (unit) {
-      if (!name.endsWith('_' + unit)) this.sink.error(cur.firstLine, undefined, `name "${name}" must end with its unit "_${unit}"`, 'metadata');
-      if (type === 'info' || type === 'stateset') this.sink.error(cur.firstLine, undefined, `a ${type} cannot have a unit`, 'metadata');
+      if (!name.endsWith('_' + unit))
+        this.sink.error(cur.firstLine, undefined, `name "${name}" must end with its unit "_${unit}"`, 'metadata');
+      if (type === 'info' || type === 'stateset')
+        this.sink.error(cur.firstLine, undefined, `a ${type} cannot have a unit`, 'metadata');
     }
     if (type === 'histogram' || type === 'gaugehistogram') {
-      for (const p of checkHistogram(cur.samples)) this.sink.error(p.line, undefined, `${name}: ${p.message}`, 'semantic');
+      for (const p of checkHistogram(cur.samples))
+        this.sink.error(p.line, undefined, `${name}: ${p.message}`, 'semantic');
     }
   }
 }

@@ -74,7 +74,8 @@ export function checkHistogram(samples: readonly TrackedSample[]): HistogramProb
       const bound = le === undefined ? undefined : parseNumber(le, 0, le.length);
       if (bound === undefined || bound !== bound) continue; // already reported on its line
       if (bound < 0) run.negativeBucket = true;
-      if (run.lastBound !== undefined && bound <= run.lastBound) problems.push({ line: t.line, message: 'buckets out of order' });
+      if (run.lastBound !== undefined && bound <= run.lastBound)
+        problems.push({ line: t.line, message: 'buckets out of order' });
       if (v < run.lastBucketValue) problems.push({ line: t.line, message: 'bucket counts are not cumulative' });
       run.lastBound = bound;
       run.lastBucketValue = v;
@@ -111,4 +112,3 @@ export function labelKey(labels: Labels, skip: string): string {
   byskip.set(skip, key);
   return key;
 }
-

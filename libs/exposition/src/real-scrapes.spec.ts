@@ -29,21 +29,98 @@ interface Expected {
 }
 
 const EXPECTED: Expected[] = [
-  { file: 'dcgm-exporter/dcgm-exporter-GRID-A100-40C-vgpu.k8s-ai-conformance-vks.metrics.txt', format: 'prometheus', families: 11, series: 11, samples: 11, types: { gauge: 11 } },
-  { file: 'dcgm-exporter/dcgm-exporter-L4-driver580.k8s-ai-conformance-kops.metrics.txt', format: 'prometheus', families: 23, series: 23, samples: 23, types: { gauge: 19, counter: 4 } },
+  {
+    file: 'dcgm-exporter/dcgm-exporter-GRID-A100-40C-vgpu.k8s-ai-conformance-vks.metrics.txt',
+    format: 'prometheus',
+    families: 11,
+    series: 11,
+    samples: 11,
+    types: { gauge: 11 },
+  },
+  {
+    file: 'dcgm-exporter/dcgm-exporter-L4-driver580.k8s-ai-conformance-kops.metrics.txt',
+    format: 'prometheus',
+    families: 23,
+    series: 23,
+    samples: 23,
+    types: { gauge: 19, counter: 4 },
+  },
   // 83 families: 21 counters, 43 gauges (including the `*_created` gauges of the Python client),
   // 17 histograms, 2 summaries; 4 families have HELP/TYPE but no samples.
-  { file: 'vllm/vllm-v1-qwen2.5-0.5b.k8s-ai-conformance-kops.metrics.txt', format: 'prometheus', families: 83, series: 395, samples: 395, types: { counter: 21, gauge: 43, histogram: 17, summary: 2 } },
-  { file: 'sglang/sglang-docs-production_metrics.example.metrics.txt', format: 'prometheus', families: 12, series: 91, samples: 91, types: { counter: 2, gauge: 6, histogram: 4 } },
+  {
+    file: 'vllm/vllm-v1-qwen2.5-0.5b.k8s-ai-conformance-kops.metrics.txt',
+    format: 'prometheus',
+    families: 83,
+    series: 395,
+    samples: 395,
+    types: { counter: 21, gauge: 43, histogram: 17, summary: 2 },
+  },
+  {
+    file: 'sglang/sglang-docs-production_metrics.example.metrics.txt',
+    format: 'prometheus',
+    families: 12,
+    series: 91,
+    samples: 91,
+    types: { counter: 2, gauge: 6, histogram: 4 },
+  },
   // Two free-text `#` comment lines at the top are comments in text 0.0.4, not errors.
-  { file: 'sglang/datadog-integrations-core.sglang_metrics.txt', format: 'prometheus', families: 25, series: 43, samples: 43, types: { gauge: 15, counter: 4, histogram: 6 } },
+  {
+    file: 'sglang/datadog-integrations-core.sglang_metrics.txt',
+    format: 'prometheus',
+    families: 25,
+    series: 43,
+    samples: 43,
+    types: { gauge: 15, counter: 4, histogram: 6 },
+  },
   // SOURCES.md: 283 families = 175 gauge, 60 counter, 47 untyped, 1 summary.
-  { file: 'node-exporter/node-exporter-1.5.0-debian12.metrics.txt', format: 'prometheus', families: 283, series: 507, samples: 507, types: { gauge: 175, counter: 60, untyped: 47, summary: 1 } },
-  { file: 'node-exporter/node-exporter-1.5.0-debian12.second-scrape-15s-later.metrics.txt', format: 'prometheus', families: 283, series: 507, samples: 507, types: { gauge: 175, counter: 60, untyped: 47, summary: 1 } },
-  { file: 'prometheus-exposition/prometheus-alltypes.237mfs.prom.txt', format: 'prometheus', families: 237, series: 1857, samples: 1857, types: { counter: 112, gauge: 97, summary: 13, histogram: 15 } },
-  { file: 'prometheus-exposition/promtool-metrics-test.prom', format: 'prometheus', families: 4, series: 27, samples: 27, types: { counter: 1, gauge: 1, histogram: 1, summary: 1 } },
-  { file: 'prometheus-exposition/prometheus-1histogram.om.txt', format: 'openmetrics', families: 1, series: 42, samples: 42, types: { histogram: 1 } },
-  { file: 'prometheus-exposition/prometheus-alltypes.5mfs.om.txt', format: 'openmetrics', families: 5, series: 53, samples: 53, types: { counter: 2, gauge: 1, histogram: 1, summary: 1 } },
+  {
+    file: 'node-exporter/node-exporter-1.5.0-debian12.metrics.txt',
+    format: 'prometheus',
+    families: 283,
+    series: 507,
+    samples: 507,
+    types: { gauge: 175, counter: 60, untyped: 47, summary: 1 },
+  },
+  {
+    file: 'node-exporter/node-exporter-1.5.0-debian12.second-scrape-15s-later.metrics.txt',
+    format: 'prometheus',
+    families: 283,
+    series: 507,
+    samples: 507,
+    types: { gauge: 175, counter: 60, untyped: 47, summary: 1 },
+  },
+  {
+    file: 'prometheus-exposition/prometheus-alltypes.237mfs.prom.txt',
+    format: 'prometheus',
+    families: 237,
+    series: 1857,
+    samples: 1857,
+    types: { counter: 112, gauge: 97, summary: 13, histogram: 15 },
+  },
+  {
+    file: 'prometheus-exposition/promtool-metrics-test.prom',
+    format: 'prometheus',
+    families: 4,
+    series: 27,
+    samples: 27,
+    types: { counter: 1, gauge: 1, histogram: 1, summary: 1 },
+  },
+  {
+    file: 'prometheus-exposition/prometheus-1histogram.om.txt',
+    format: 'openmetrics',
+    families: 1,
+    series: 42,
+    samples: 42,
+    types: { histogram: 1 },
+  },
+  {
+    file: 'prometheus-exposition/prometheus-alltypes.5mfs.om.txt',
+    format: 'openmetrics',
+    families: 5,
+    series: 53,
+    samples: 53,
+    types: { counter: 2, gauge: 1, histogram: 1, summary: 1 },
+  },
 ];
 
 function read(file: string): string {
@@ -71,7 +148,9 @@ describe('real scrapes', () => {
   it('reports where the Prometheus-generated OpenMetrics sample breaks OpenMetrics rules, keeping every sample', () => {
     // client_golang wrote negative `_sum`s and negative quantile values, which OpenMetrics forbids
     // (the Python reference parser refuses this file as well).
-    const result = parseExposition(read('prometheus-exposition/prometheus-alltypes.5mfs.om.txt'), { format: 'openmetrics' });
+    const result = parseExposition(read('prometheus-exposition/prometheus-alltypes.5mfs.om.txt'), {
+      format: 'openmetrics',
+    });
     expect(result.errors.map((e) => [e.line, e.message])).toEqual([
       [33, '_sum cannot be negative'],
       [35, 'rpc_durations_histogram_seconds: _sum with negative bucket bounds'],
@@ -87,7 +166,10 @@ describe('real scrapes', () => {
     expect(kv?.labels).toEqual({ engine: '0', model_name: 'Qwen/Qwen2.5-0.5B-Instruct' });
     const created = result.samples.find((s) => s.name === 'vllm:estimated_flops_per_gpu_created');
     expect(created?.value).toBe(1.7740114612872875e9);
-    expect(result.families[created!.family]).toMatchObject({ name: 'vllm:estimated_flops_per_gpu_created', type: 'gauge' });
+    expect(result.families[created!.family]).toMatchObject({
+      name: 'vllm:estimated_flops_per_gpu_created',
+      type: 'gauge',
+    });
     const ttft = result.families.findIndex((f) => f.name === 'vllm:time_to_first_token_seconds');
     const buckets = result.samples.filter((s) => s.family === ttft && s.name.endsWith('_bucket'));
     expect(buckets.at(-1)?.labels.le).toBe('+Inf');
@@ -97,7 +179,9 @@ describe('real scrapes', () => {
   });
 
   it('reads DCGM label sets, including the driver version carried as a label', () => {
-    const result = parseExposition(read('dcgm-exporter/dcgm-exporter-GRID-A100-40C-vgpu.k8s-ai-conformance-vks.metrics.txt'));
+    const result = parseExposition(
+      read('dcgm-exporter/dcgm-exporter-GRID-A100-40C-vgpu.k8s-ai-conformance-vks.metrics.txt'),
+    );
     const util = result.samples.find((s) => s.name === 'DCGM_FI_DEV_FB_FREE');
     expect(util?.value).toBe(37739);
     expect(util?.labels).toMatchObject({ gpu: '0', modelName: 'GRID A100-40C', DCGM_FI_DRIVER_VERSION: '580.126.09' });
@@ -110,8 +194,12 @@ describe('real scrapes', () => {
     const b = parseExposition(read('node-exporter/node-exporter-1.5.0-debian12.second-scrape-15s-later.metrics.txt'));
     const key = (s: (typeof a.samples)[number]) => JSON.stringify(Object.entries(sampleLabels(s)).sort());
     expect(new Set(b.samples.map(key))).toEqual(new Set(a.samples.map(key)));
-    const cpuA = a.samples.find((s) => s.name === 'node_cpu_seconds_total' && s.labels.mode === 'idle' && s.labels.cpu === '0');
-    const cpuB = b.samples.find((s) => s.name === 'node_cpu_seconds_total' && s.labels.mode === 'idle' && s.labels.cpu === '0');
+    const cpuA = a.samples.find(
+      (s) => s.name === 'node_cpu_seconds_total' && s.labels.mode === 'idle' && s.labels.cpu === '0',
+    );
+    const cpuB = b.samples.find(
+      (s) => s.name === 'node_cpu_seconds_total' && s.labels.mode === 'idle' && s.labels.cpu === '0',
+    );
     expect(cpuB!.value).toBeGreaterThan(cpuA!.value);
   });
 });

@@ -11,15 +11,7 @@ export const EXPOSITION_FORMATS: readonly ExpositionFormat[] = ['prometheus', 'o
  * says `unknown`; the last three exist only in OpenMetrics.
  */
 export type MetricType =
-  | 'counter'
-  | 'gauge'
-  | 'histogram'
-  | 'summary'
-  | 'untyped'
-  | 'unknown'
-  | 'gaugehistogram'
-  | 'stateset'
-  | 'info';
+  'counter' | 'gauge' | 'histogram' | 'summary' | 'untyped' | 'unknown' | 'gaugehistogram' | 'stateset' | 'info';
 
 export interface MetricFamily {
   name: string;

@@ -6,8 +6,13 @@ import type { ExpositionFormat, MetricFamily, Sample } from './types';
 import { writeExposition } from './writer';
 
 /** Gauges only: every value, timestamp and label text is legal for them in both formats. */
-const labelValue = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ' ', '"', '\\', '\n', '{', '}', '#', ',', '=', 'é', '😀'), maxLength: 8 });
-const labels: fc.Arbitrary<Labels> = fc.dictionary(fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,6}$/), labelValue, { maxKeys: 3 });
+const labelValue = fc.string({
+  unit: fc.constantFrom('a', 'Z', '0', ' ', '"', '\\', '\n', '{', '}', '#', ',', '=', 'é', '😀'),
+  maxLength: 8,
+});
+const labels: fc.Arbitrary<Labels> = fc.dictionary(fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,6}$/), labelValue, {
+  maxKeys: 3,
+});
 const value = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(NaN, Infinity, -Infinity, -0, 9007199254740993));
 
 function family(name: string, help: string | undefined, format: ExpositionFormat): MetricFamily {
@@ -42,7 +47,14 @@ const exposition = (format: ExpositionFormat) =>
         const key = `${r.family}|${JSON.stringify(Object.entries(r.labels).sort())}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        samples.push({ name: families[r.family].name, labels: r.labels, value: r.value, timestampMs: ts, exemplar: undefined, family: r.family });
+        samples.push({
+          name: families[r.family].name,
+          labels: r.labels,
+          value: r.value,
+          timestampMs: ts,
+          exemplar: undefined,
+          family: r.family,
+        });
       }
       return { families: [...families], samples };
     });
@@ -68,7 +80,14 @@ describe('writeExposition', () => {
       { name: 'lat_seconds', type: 'histogram', unit: 'seconds' },
     ];
     const samples: Sample[] = [
-      { name: 'req_total', labels: { path: '/a"b\\c\nd' }, value: Infinity, timestampMs: 1500, family: 0, exemplar: { labels: { trace: 'x' }, value: 1, timestampMs: 1250 } },
+      {
+        name: 'req_total',
+        labels: { path: '/a"b\\c\nd' },
+        value: Infinity,
+        timestampMs: 1500,
+        family: 0,
+        exemplar: { labels: { trace: 'x' }, value: 1, timestampMs: 1250 },
+      },
       { name: 'lat_seconds_bucket', labels: { le: '+Inf' }, value: NaN, family: 1 },
     ];
     expect(writeExposition(families, samples, 'prometheus')).toBe(
@@ -96,7 +115,11 @@ describe('writeExposition', () => {
   });
 
   it('places samples without a family index under the family their name extends', () => {
-    const text = writeExposition([{ name: 'h', type: 'summary' }], [{ name: 'h_sum', labels: {}, value: 2, family: -1 }], 'prometheus');
+    const text = writeExposition(
+      [{ name: 'h', type: 'summary' }],
+      [{ name: 'h_sum', labels: {}, value: 2, family: -1 }],
+      'prometheus',
+    );
     expect(text).toBe('# TYPE h summary\nh_sum 2\n');
   });
 

@@ -26,7 +26,11 @@ const OWNED_SUFFIXES = ['_total', '_created', '_count', '_sum', '_bucket', '_gco
  * is missing. Text 0.0.4 timestamps are integer ms and it has no exemplars; OpenMetrics gets
  * seconds and its closing `# EOF`.
  */
-export function writeExposition(families: readonly MetricFamily[], samples: readonly Sample[], format: ExpositionFormat): string {
+export function writeExposition(
+  families: readonly MetricFamily[],
+  samples: readonly Sample[],
+  format: ExpositionFormat,
+): string {
   const om = format === 'openmetrics';
   const byFamily: Sample[][] = families.map(() => []);
   const byName = new Map<string, number>();
@@ -42,7 +46,9 @@ export function writeExposition(families: readonly MetricFamily[], samples: read
 
   const out: string[] = [];
   families.forEach((family, i) => {
-    const { name, type } = om ? openMetricsHeader(family, byFamily[i]) : { name: family.name, type: PROMETHEUS_TYPE[family.type] };
+    const { name, type } = om
+      ? openMetricsHeader(family, byFamily[i])
+      : { name: family.name, type: PROMETHEUS_TYPE[family.type] };
     if (family.help !== undefined) out.push(`# HELP ${name} ${escapeHelp(family.help, om)}`);
     out.push(`# TYPE ${name} ${type}`);
     if (om && family.unit !== undefined) out.push(`# UNIT ${name} ${family.unit}`);
@@ -61,14 +67,16 @@ export function writeExposition(families: readonly MetricFamily[], samples: read
  */
 function openMetricsHeader(family: MetricFamily, samples: readonly Sample[]): { name: string; type: MetricType } {
   if (family.type === 'untyped') return { name: family.name, type: 'unknown' };
-  if (family.type !== 'counter' || !samples.some((s) => s.name === family.name)) return { name: family.name, type: family.type };
+  if (family.type !== 'counter' || !samples.some((s) => s.name === family.name))
+    return { name: family.name, type: family.type };
   if (family.name.endsWith('_total')) return { name: family.name.slice(0, -'_total'.length), type: 'counter' };
   return { name: family.name, type: 'unknown' };
 }
 
 function sampleLine(s: Sample, om: boolean): string {
   let line = s.name + labelText(s.labels) + ' ' + formatValue(s.value);
-  if (s.timestampMs !== undefined) line += ' ' + (om ? formatSeconds(s.timestampMs) : String(Math.round(s.timestampMs)));
+  if (s.timestampMs !== undefined)
+    line += ' ' + (om ? formatSeconds(s.timestampMs) : String(Math.round(s.timestampMs)));
   if (om && s.exemplar) {
     line += ' # ' + (labelText(s.exemplar.labels) || '{}') + ' ' + formatValue(s.exemplar.value);
     if (s.exemplar.timestampMs !== undefined) line += ' ' + formatSeconds(s.exemplar.timestampMs);

@@ -21,7 +21,14 @@ export interface CollectOnceResult {
 
 /** One reading of the node's GPUs as exposition text (`arcwatch agent --once`). */
 export async function collectOnce(o: CollectOnceOptions = {}): Promise<CollectOnceResult> {
-  const reader = new GpuReader({ binary: o.nvidiaSmi, timeoutMs: o.timeoutMs ?? 5000, nvlink: o.nvlink ?? true, nvlinkEveryMs: 0, xmlEveryMs: 0, env: o.env });
+  const reader = new GpuReader({
+    binary: o.nvidiaSmi,
+    timeoutMs: o.timeoutMs ?? 5000,
+    nvlink: o.nvlink ?? true,
+    nvlinkEveryMs: 0,
+    xmlEveryMs: 0,
+    env: o.env,
+  });
   const started = performance.now();
   const c = await collectGpus(
     reader,

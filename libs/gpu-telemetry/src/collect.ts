@@ -21,23 +21,52 @@ export function isNoGpu(err: NvidiaSmiError): boolean {
   return err.code === 'NVSMI_NO_DEVICES' || err.code === 'NVSMI_NOT_FOUND';
 }
 
-export async function collectGpus(reader: GpuReader, opts: MappingOptions, nowMs: number, elapsed: () => number): Promise<GpuCollection> {
+export async function collectGpus(
+  reader: GpuReader,
+  opts: MappingOptions,
+  nowMs: number,
+  elapsed: () => number,
+): Promise<GpuCollection> {
   const status = new SampleSet();
   const host = { Hostname: opts.hostname };
   try {
     const r = await reader.read(nowMs);
     const set = mapSnapshot(r.snapshot, opts);
     status.add('arcwatch_agent_gpu_read_success', 'gauge', '1 when the last nvidia-smi reading succeeded.', host, 1);
-    status.add('arcwatch_agent_gpus', 'gauge', 'GPUs nvidia-smi reported in the last reading.', host, r.snapshot.gpus.length);
-    status.add('arcwatch_agent_gpu_read_duration_seconds', 'gauge', 'How long the last nvidia-smi reading took.', host, elapsed() / 1000);
+    status.add(
+      'arcwatch_agent_gpus',
+      'gauge',
+      'GPUs nvidia-smi reported in the last reading.',
+      host,
+      r.snapshot.gpus.length,
+    );
+    status.add(
+      'arcwatch_agent_gpu_read_duration_seconds',
+      'gauge',
+      'How long the last nvidia-smi reading took.',
+      host,
+      elapsed() / 1000,
+    );
     set.addAll(status);
     return { set, snapshot: r.snapshot, slots: snapshotSlots(r.snapshot, opts), problems: r.problems };
   } catch (err) {
     const e = err instanceof NvidiaSmiError ? err : new NvidiaSmiError('NVSMI_FAILED', (err as Error).message);
     const noGpu = isNoGpu(e);
-    status.add('arcwatch_agent_gpu_read_success', 'gauge', '1 when the last nvidia-smi reading succeeded.', host, noGpu ? 1 : 0);
+    status.add(
+      'arcwatch_agent_gpu_read_success',
+      'gauge',
+      '1 when the last nvidia-smi reading succeeded.',
+      host,
+      noGpu ? 1 : 0,
+    );
     status.add('arcwatch_agent_gpus', 'gauge', 'GPUs nvidia-smi reported in the last reading.', host, 0);
-    status.add('arcwatch_agent_gpu_read_duration_seconds', 'gauge', 'How long the last nvidia-smi reading took.', host, elapsed() / 1000);
+    status.add(
+      'arcwatch_agent_gpu_read_duration_seconds',
+      'gauge',
+      'How long the last nvidia-smi reading took.',
+      host,
+      elapsed() / 1000,
+    );
     return { set: status, slots: [], problems: [], ...(noGpu ? {} : { error: e }) };
   }
 }
@@ -49,7 +78,16 @@ export interface ScrapedTarget {
   error?: string;
 }
 
-const META_TYPES = new Set(['counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset', 'unknown']);
+const META_TYPES = new Set([
+  'counter',
+  'gauge',
+  'histogram',
+  'gaugehistogram',
+  'summary',
+  'info',
+  'stateset',
+  'unknown',
+]);
 
 /**
  * Scrapes one local /metrics endpoint (an exporter or an inference engine): samples as read,

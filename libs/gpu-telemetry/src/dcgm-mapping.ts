@@ -25,15 +25,26 @@ export interface MappingOptions {
 export const SLOT_INFO = 'arcwatch_gpu_slot_info';
 const NVLINK_DCGM_TOTALS: Record<string, { metric: string; help: string }> = {
   replay_errors: { metric: 'DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL', help: 'Total number of NVLink retries.' },
-  recovery_errors: { metric: 'DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL', help: 'Total number of NVLink recovery errors.' },
-  crc_errors: { metric: 'DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL', help: 'Total number of NVLink flow-control CRC errors.' },
-  crc_data_errors: { metric: 'DCGM_FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL', help: 'Total number of NVLink data CRC errors.' },
+  recovery_errors: {
+    metric: 'DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL',
+    help: 'Total number of NVLink recovery errors.',
+  },
+  crc_errors: {
+    metric: 'DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL',
+    help: 'Total number of NVLink flow-control CRC errors.',
+  },
+  crc_data_errors: {
+    metric: 'DCGM_FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL',
+    help: 'Total number of NVLink data CRC errors.',
+  },
 };
 
 function xmlFor(g: GpuReading, xml: QueryXmlResult | undefined): XmlGpuReading | undefined {
   if (!xml) return undefined;
   const pci = normalisePciBusId(g.pciBusId);
-  return xml.gpus.find((x) => (x.uuid !== undefined && x.uuid === g.uuid) || (pci !== undefined && normalisePciBusId(x.pciBusId) === pci));
+  return xml.gpus.find(
+    (x) => (x.uuid !== undefined && x.uuid === g.uuid) || (pci !== undefined && normalisePciBusId(x.pciBusId) === pci),
+  );
 }
 
 /** The whole-GPU slot of a reading. */
@@ -83,7 +94,10 @@ function field(metric: string): QueryMetricField | undefined {
 /** Maps a snapshot to dcgm-exporter's series names and labels. Absent readings give no sample. */
 export function mapSnapshot(s: GpuSnapshot, opts: MappingOptions): SampleSet {
   const set = new SampleSet();
-  const driver = opts.driverVersionLabel === false ? undefined : (s.xml?.driverVersion ?? s.gpus.find((g) => g.driverVersion)?.driverVersion);
+  const driver =
+    opts.driverVersionLabel === false
+      ? undefined
+      : (s.xml?.driverVersion ?? s.gpus.find((g) => g.driverVersion)?.driverVersion);
   const withDriver = (l: Record<string, string>): Record<string, string> =>
     driver === undefined ? l : { ...l, DCGM_FI_DRIVER_VERSION: driver };
 
@@ -104,17 +118,33 @@ export function mapSnapshot(s: GpuSnapshot, opts: MappingOptions): SampleSet {
     }
     if (mask !== undefined) {
       for (const [bit, reason] of THROTTLE_REASON_BITS) {
-        set.add('arcwatch_gpu_clock_event_reason_active', 'gauge', '1 while the clocks are held down for this reason.', { ...labels, reason }, mask & bit ? 1 : 0);
+        set.add(
+          'arcwatch_gpu_clock_event_reason_active',
+          'gauge',
+          '1 while the clocks are held down for this reason.',
+          { ...labels, reason },
+          mask & bit ? 1 : 0,
+        );
       }
     }
     if (fresh && x?.pcieReplayCounter !== undefined) {
-      set.add('DCGM_FI_DEV_PCIE_REPLAY_COUNTER', 'counter', 'Total number of PCIe retries.', labels, x.pcieReplayCounter);
+      set.add(
+        'DCGM_FI_DEV_PCIE_REPLAY_COUNTER',
+        'counter',
+        'Total number of PCIe retries.',
+        labels,
+        x.pcieReplayCounter,
+      );
     }
     if (g.migEnabled && fresh) {
       for (const m of x?.migDevices ?? []) {
         const listed = s.migs?.find((l) => l.gpuIndex === g.index && l.deviceIndex === m.index);
         const mig = withDriver(
-          slotLabels({ ...gpuSlot(g, opts.hostname, x), GPU_I_ID: m.gpuInstanceId, ...(listed ? { GPU_I_PROFILE: listed.profile } : {}) }),
+          slotLabels({
+            ...gpuSlot(g, opts.hostname, x),
+            GPU_I_ID: m.gpuInstanceId,
+            ...(listed ? { GPU_I_PROFILE: listed.profile } : {}),
+          }),
         );
         const fb: Array<[string, number | undefined]> = [
           ['DCGM_FI_DEV_FB_TOTAL', m.fbTotalMiB],
@@ -142,7 +172,13 @@ export function mapSnapshot(s: GpuSnapshot, opts: MappingOptions): SampleSet {
         bytes,
       );
     } else if (/errors?$/.test(c.counter)) {
-      set.add('arcwatch_gpu_nvlink_errors_total', 'counter', 'NVLink errors per link and kind.', { ...labels, link: String(c.link), error: c.counter.replace(/_errors?$/, '') }, c.value);
+      set.add(
+        'arcwatch_gpu_nvlink_errors_total',
+        'counter',
+        'NVLink errors per link and kind.',
+        { ...labels, link: String(c.link), error: c.counter.replace(/_errors?$/, '') },
+        c.value,
+      );
     }
   }
   // dcgm-exporter's NVLink error series are totals over the links of a GPU.
@@ -166,12 +202,24 @@ export function mapSnapshot(s: GpuSnapshot, opts: MappingOptions): SampleSet {
   for (const slot of slots) {
     // A GPU split into MIG slices is listed too, as mig_parent: its capacity is its slices'.
     const kind =
-      slot.gpu_replica !== undefined ? 'replica' : slot.GPU_I_ID !== undefined ? 'mig' : sliced.has(slot.UUID) ? 'mig_parent' : 'gpu';
-    set.add(SLOT_INFO, 'gauge', 'One series per unit of GPU capacity (whole GPU, MIG slice, time-slice replica); value 1.', {
-      ...slotLabels(slot),
-      slot_kind: kind,
-      slot_key: slotKey(slot),
-    }, 1);
+      slot.gpu_replica !== undefined
+        ? 'replica'
+        : slot.GPU_I_ID !== undefined
+          ? 'mig'
+          : sliced.has(slot.UUID)
+            ? 'mig_parent'
+            : 'gpu';
+    set.add(
+      SLOT_INFO,
+      'gauge',
+      'One series per unit of GPU capacity (whole GPU, MIG slice, time-slice replica); value 1.',
+      {
+        ...slotLabels(slot),
+        slot_kind: kind,
+        slot_key: slotKey(slot),
+      },
+      1,
+    );
   }
   return set;
 }

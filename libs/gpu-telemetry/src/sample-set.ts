@@ -54,7 +54,10 @@ export class SampleSet {
 
   /** Series of a metrics batch: full label sets with `__name__`, one sample each at `timeMs`. */
   toBatchSeries(timeMs: number, extraLabels: Record<string, string> = {}): MetricsBatchSeries[] {
-    return this.samples().map((s) => ({ labels: { __name__: s.name, ...s.labels, ...extraLabels }, samples: [[timeMs, s.value]] }));
+    return this.samples().map((s) => ({
+      labels: { __name__: s.name, ...s.labels, ...extraLabels },
+      samples: [[timeMs, s.value]],
+    }));
   }
 
   metadata(): Array<{ metric: string; type: FamilyType; help?: string }> {

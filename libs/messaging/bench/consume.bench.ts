@@ -65,7 +65,9 @@ interface Sample {
  */
 const ackClock = { ms: 0, calls: 0 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const jsmsgModule = require(join(dirname(require.resolve('@nats-io/jetstream')), 'jsmsg.js')) as { JsMsgImpl: { prototype: JsMsg } };
+const jsmsgModule = require(join(dirname(require.resolve('@nats-io/jetstream')), 'jsmsg.js')) as {
+  JsMsgImpl: { prototype: JsMsg };
+};
 const proto = jsmsgModule.JsMsgImpl.prototype;
 const originalAck = proto.ack;
 proto.ack = function timedAck(this: JsMsg): void {
@@ -84,7 +86,13 @@ function items(run: string, n: number): PublishItem[] {
       id: `${run}-${i}`,
       type: 'io.arcwatch.bench.v1',
       source: 'bench',
-      data: { requestId: `r-${Math.floor(i / 5)}`, kind: 'queued', time: new Date(1_750_000_000_000 + i).toISOString(), model: 'llama-3-8b', instance: 'vllm-0' },
+      data: {
+        requestId: `r-${Math.floor(i / 5)}`,
+        kind: 'queued',
+        time: new Date(1_750_000_000_000 + i).toISOString(),
+        model: 'llama-3-8b',
+        instance: 'vllm-0',
+      },
     }),
   }));
 }
@@ -115,7 +123,13 @@ async function runCase(bus: EventBus, c: Case, n: number, run: string): Promise<
       await sleep(c.infoPollMs ?? 0);
       const t = performance.now();
       const ci = await bus.jsm.consumers.info(bus.streamName('requests'), durable).catch(() => undefined);
-      if (ci) samples.push({ tookMs: performance.now() - t, ackPending: ci.num_ack_pending, waiting: ci.num_waiting, pending: ci.num_pending });
+      if (ci)
+        samples.push({
+          tookMs: performance.now() - t,
+          ackPending: ci.num_ack_pending,
+          waiting: ci.num_waiting,
+          pending: ci.num_pending,
+        });
     }
   })();
 
@@ -134,12 +148,18 @@ async function runCase(bus: EventBus, c: Case, n: number, run: string): Promise<
     if (received >= n) done();
   };
 
-  const common = { stream: 'requests' as const, durable, filterSubject: SUBJECTS.requestEventsAll, maxAckPending: MAX_ACK_PENDING };
+  const common = {
+    stream: 'requests' as const,
+    durable,
+    filterSubject: SUBJECTS.requestEventsAll,
+    maxAckPending: MAX_ACK_PENDING,
+  };
   t0 = performance.now();
   lastHandlerEnd = t0;
   let handle: ConsumerHandle | undefined;
   let backlogReads = 0;
-  const backlogTimer = c.backlogPollMs === undefined ? undefined : setInterval(() => handle?.backlog() && backlogReads++, c.backlogPollMs);
+  const backlogTimer =
+    c.backlogPollMs === undefined ? undefined : setInterval(() => handle?.backlog() && backlogReads++, c.backlogPollMs);
   if (c.mode === 'batch') {
     handle = await bus.consumeBatch({
       ...common,
@@ -207,7 +227,9 @@ function report(
     lines.push(`  first groups (size@ms): ${first.join(' ')}`);
   }
   const pct = (ms: number) => `${ms.toFixed(0)} ms (${((100 * ms) / total).toFixed(0)} %)`;
-  lines.push(`  waiting ${pct(t.waitMs - t.acks.ms)}, in handler ${pct(t.handlerMs)}, acking ${pct(t.acks.ms)} (${t.acks.calls} acks)`);
+  lines.push(
+    `  waiting ${pct(t.waitMs - t.acks.ms)}, in handler ${pct(t.handlerMs)}, acking ${pct(t.acks.ms)} (${t.acks.calls} acks)`,
+  );
   if (samples.length > 0) {
     const took = samples.map((x) => x.tookMs).sort((a, b) => a - b);
     const avg = (f: (s: Sample) => number) => (samples.reduce((s, x) => s + f(x), 0) / samples.length).toFixed(0);
@@ -237,7 +259,9 @@ async function main(): Promise<void> {
       out.push(await runCase(bus, c, n, namespace));
     }
     const [l1, l5] = loadavg();
-    process.stdout.write(`EventBus consume, NATS ${bus.nc.info?.version ?? '?'}, load average ${l1.toFixed(2)} / ${l5.toFixed(2)}\n${out.join('\n')}\n`);
+    process.stdout.write(
+      `EventBus consume, NATS ${bus.nc.info?.version ?? '?'}, load average ${l1.toFixed(2)} / ${l5.toFixed(2)}\n${out.join('\n')}\n`,
+    );
   } finally {
     await bus.jsm.streams.delete(bus.streamName('requests')).catch(() => false);
     await bus.drain();

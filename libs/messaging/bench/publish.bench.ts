@@ -32,7 +32,12 @@ async function runCase(bus: EventBus, c: Case, run: string): Promise<{ msgsPerSe
   const filler = 'x'.repeat(c.payloadBytes);
   const items = Array.from({ length: c.count }, (_, i) => ({
     subject: SUBJECTS.metricsSamples('bench', `n${i % 16}`),
-    event: cloudEvent({ id: `${run}-${c.label}-${c.maxInFlight ?? 1}-${i}`, type: 'io.arcwatch.bench.v1', source: 'bench', data: { filler } }),
+    event: cloudEvent({
+      id: `${run}-${c.label}-${c.maxInFlight ?? 1}-${i}`,
+      type: 'io.arcwatch.bench.v1',
+      source: 'bench',
+      data: { filler },
+    }),
   }));
   const start = process.hrtime.bigint();
   if (c.mode === 'sequential') {
@@ -53,9 +58,13 @@ async function main(): Promise<void> {
     for (const c of CASES) {
       const r = await runCase(bus, c, namespace);
       const label = c.maxInFlight ? `${c.label} ×${c.maxInFlight}` : c.label;
-      rows.push(`${label.padEnd(24)} ${String(c.count).padStart(6)} msgs  ${r.msgsPerSec.toFixed(0).padStart(7)} msg/s  ${r.mbPerSec.toFixed(1).padStart(7)} MB/s`);
+      rows.push(
+        `${label.padEnd(24)} ${String(c.count).padStart(6)} msgs  ${r.msgsPerSec.toFixed(0).padStart(7)} msg/s  ${r.mbPerSec.toFixed(1).padStart(7)} MB/s`,
+      );
     }
-    process.stdout.write(`EventBus publish, NATS ${bus.nc.info?.version ?? '?'}, file storage, de-dup on\n${rows.join('\n')}\n`);
+    process.stdout.write(
+      `EventBus publish, NATS ${bus.nc.info?.version ?? '?'}, file storage, de-dup on\n${rows.join('\n')}\n`,
+    );
   } finally {
     await bus.jsm.streams.delete(bus.streamName('metrics')).catch(() => false);
     await bus.drain();

@@ -32,7 +32,8 @@ export interface BatchConsumerOptions extends Omit<ConsumerOptions, 'handler' | 
   handler: (msgs: readonly InboundMessage[]) => Promise<BatchOutcome | void>;
 }
 
-export type ResolvedBatchOptions = DurableSettings & Required<Pick<BatchConsumerOptions, 'maxBatch' | 'maxWaitMs' | 'handler'>>;
+export type ResolvedBatchOptions = DurableSettings &
+  Required<Pick<BatchConsumerOptions, 'maxBatch' | 'maxWaitMs' | 'handler'>>;
 
 export function resolveBatchOptions(opts: BatchConsumerOptions): ResolvedBatchOptions {
   return { maxBatch: 100, maxWaitMs: 50, ...opts, ...resolveDurableSettings(opts) };
@@ -44,7 +45,10 @@ const TIMED_OUT = Symbol('timed out');
 async function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, ms))))]);
+    return await Promise.race([
+      p,
+      new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, ms)))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -109,7 +113,10 @@ export class BatchConsumerRunner extends PullRunner {
     if (live.length === 0) return;
     // A big batch may take longer than ack-wait; keep it from being redelivered to another member
     // meanwhile. A crash stops these calls, so the batch still comes back after ack-wait.
-    const keepAlive = setInterval(() => live.forEach(({ m }) => m.working()), Math.max(100, Math.floor(this.opts.ackWaitMs / 3)));
+    const keepAlive = setInterval(
+      () => live.forEach(({ m }) => m.working()),
+      Math.max(100, Math.floor(this.opts.ackWaitMs / 3)),
+    );
     let result: BatchResult;
     try {
       const outcome = await this.opts.handler(live.map((x) => x.inbound));
@@ -122,9 +129,18 @@ export class BatchConsumerRunner extends PullRunner {
     if (result.kind === 'resolved' && result.failed) {
       const seqs = new Set(live.map((x) => x.inbound.seq));
       const unknown = [...result.failed.keys()].filter((s) => !seqs.has(s));
-      if (unknown.length > 0) this.deps.logger.warn({ durable: this.opts.durable, seqs: unknown }, 'batch outcome names messages outside the batch; ignored');
+      if (unknown.length > 0)
+        this.deps.logger.warn(
+          { durable: this.opts.durable, seqs: unknown },
+          'batch outcome names messages outside the batch; ignored',
+        );
     }
-    const settlements = settleBatch(live.map((x) => x.inbound), result, this.opts.maxDeliver, this.opts.backoff);
+    const settlements = settleBatch(
+      live.map((x) => x.inbound),
+      result,
+      this.opts.maxDeliver,
+      this.opts.backoff,
+    );
     for (let i = 0; i < live.length; i++) await this.apply(live[i].m, live[i].inbound, settlements[i]);
   }
 }

@@ -22,7 +22,10 @@ interface Call {
 }
 
 const idOf = (m: InboundMessage) => m.json<{ id: string }>().id;
-const record = (msgs: readonly InboundMessage[]): Call => ({ ids: msgs.map(idOf), deliveryCounts: msgs.map((m) => m.deliveryCount) });
+const record = (msgs: readonly InboundMessage[]): Call => ({
+  ids: msgs.map(idOf),
+  deliveryCounts: msgs.map((m) => m.deliveryCount),
+});
 
 describe('EventBus.consumeBatch (real NATS)', () => {
   const namespace = testNamespace();
@@ -41,7 +44,9 @@ describe('EventBus.consumeBatch (real NATS)', () => {
   }
 
   async function deadLetters(durable: string): Promise<DeadLetterV1[]> {
-    return (await readStream<CloudEvent<DeadLetterV1>>(bus, 'deadLetter')).map((m) => m.body.data).filter((d) => d.durable === durable);
+    return (await readStream<CloudEvent<DeadLetterV1>>(bus, 'deadLetter'))
+      .map((m) => m.body.data)
+      .filter((d) => d.durable === durable);
   }
 
   beforeAll(async () => {
@@ -112,7 +117,9 @@ describe('EventBus.consumeBatch (real NATS)', () => {
     const { subject, durable } = lane();
     const good = (n: number) => cloudEvent({ id: `p${n}`, type: PING, source: 'test', data: { n } });
     await bus.publish(subject, good(1));
-    await bus.js.publish(bus.naming.toWire(subject), new TextEncoder().encode('{"oops": '), { msgID: 'batch-bad-json' });
+    await bus.js.publish(bus.naming.toWire(subject), new TextEncoder().encode('{"oops": '), {
+      msgID: 'batch-bad-json',
+    });
     await bus.publish(subject, cloudEvent({ id: 'p-bad-data', type: PING, source: 'test', data: { n: 'seven' } }));
     await bus.publish(subject, good(2));
 
@@ -130,12 +137,19 @@ describe('EventBus.consumeBatch (real NATS)', () => {
         },
       }),
     );
-    const dlq = await eventually(async () => {
-      const d = await deadLetters(durable);
-      return d.length === 2 ? d : undefined;
-    }, 10_000, 'two dead letters');
+    const dlq = await eventually(
+      async () => {
+        const d = await deadLetters(durable);
+        return d.length === 2 ? d : undefined;
+      },
+      10_000,
+      'two dead letters',
+    );
     expect(committed).toEqual([[1, 2]]);
-    expect(dlq.map((d) => d.reason)).toEqual([`${subject}#${dlq[0].seq}: body is not JSON: Unexpected end of JSON input`, expect.stringMatching(/#\d+: invalid io\.arcwatch\.test\.ping\.v1 data: n:/)]);
+    expect(dlq.map((d) => d.reason)).toEqual([
+      `${subject}#${dlq[0].seq}: body is not JSON: Unexpected end of JSON input`,
+      expect.stringMatching(/#\d+: invalid io\.arcwatch\.test\.ping\.v1 data: n:/),
+    ]);
     expect(dlq[1].seq).toBe(dlq[0].seq + 1);
     expect(dlq.map((d) => d.deliveryCount)).toEqual([1, 1]);
     await eventually(async () => ((await pending(durable)).ackPending === 0 ? true : undefined), 5_000, 'the acks');
@@ -160,17 +174,25 @@ describe('EventBus.consumeBatch (real NATS)', () => {
         },
       }),
     );
-    const dlq = await eventually(async () => {
-      const d = await deadLetters(durable);
-      return d.length === 3 ? d : undefined;
-    }, 15_000, 'three dead letters');
+    const dlq = await eventually(
+      async () => {
+        const d = await deadLetters(durable);
+        return d.length === 3 ? d : undefined;
+      },
+      15_000,
+      'three dead letters',
+    );
     expect(calls).toEqual([
       { ids: ['r1', 'r2', 'r3'], deliveryCounts: [1, 1, 1] },
       { ids: ['r1', 'r2', 'r3'], deliveryCounts: [2, 2, 2] },
       { ids: ['r1', 'r2', 'r3'], deliveryCounts: [3, 3, 3] },
     ]);
     expect(dlq.map((d) => [d.seq, d.deliveryCount, d.reason])).toEqual(
-      [1, 2, 3].map(() => [expect.any(Number), 3, 'gave up after 3 deliveries: Error: could not serialize access (call 3)']),
+      [1, 2, 3].map(() => [
+        expect.any(Number),
+        3,
+        'gave up after 3 deliveries: Error: could not serialize access (call 3)',
+      ]),
     );
     await sleep(500);
     expect(calls).toHaveLength(3);
@@ -221,7 +243,7 @@ describe('EventBus.consumeBatch (real NATS)', () => {
     expect(rest).toEqual([{ ids: ['s3'], deliveryCounts: [2] }]);
   });
 
-  it('reports its backlog from message metadata: in flight, nak\'ed until taken again, and caught up', async () => {
+  it("reports its backlog from message metadata: in flight, nak'ed until taken again, and caught up", async () => {
     const { subject, durable } = lane();
     for (let i = 1; i <= 5; i++) await bus.publish(subject, testEvent(`k${i}`, { id: `k${i}` }));
     const calls: Call[] = [];
@@ -251,23 +273,47 @@ describe('EventBus.consumeBatch (real NATS)', () => {
     // The server still counts the nak'ed three as unacked; so does the backlog.
     expect(handle.backlog()).toMatchObject({ undelivered: 0, inFlight: 0, awaitingRedelivery: 3 });
     // The acks of the other two travel asynchronously: wait until the server has counted them.
-    const serverCounts = await eventually(async () => {
-      const p = await pending(durable);
-      return p.ackPending === 3 ? p : undefined;
-    }, 5_000, 'the server to count the acks');
+    const serverCounts = await eventually(
+      async () => {
+        const p = await pending(durable);
+        return p.ackPending === 3 ? p : undefined;
+      },
+      5_000,
+      'the server to count the acks',
+    );
     expect(serverCounts).toEqual({ ackPending: 3, undelivered: 0 });
     await eventually(() => (calls.length === 3 ? true : undefined), 10_000, 'the redelivery');
     await eventually(() => (handle.backlog().inFlight === 0 ? true : undefined), 5_000, 'the acks of the redelivery');
-    expect(handle.backlog()).toMatchObject({ undelivered: 0, inFlight: 0, awaitingRedelivery: 0, lastTakenAt: expect.any(Date) });
-    await eventually(async () => ((await pending(durable)).ackPending === 0 ? true : undefined), 5_000, 'the server to count the last acks');
+    expect(handle.backlog()).toMatchObject({
+      undelivered: 0,
+      inFlight: 0,
+      awaitingRedelivery: 0,
+      lastTakenAt: expect.any(Date),
+    });
+    await eventually(
+      async () => ((await pending(durable)).ackPending === 0 ? true : undefined),
+      5_000,
+      'the server to count the last acks',
+    );
     expect(await pending(durable)).toEqual({ ackPending: 0, undelivered: 0 });
-    expect(calls.map((c) => c.ids)).toEqual([['k1', 'k2', 'k3'], ['k4', 'k5'], ['k1', 'k2', 'k3']]);
+    expect(calls.map((c) => c.ids)).toEqual([
+      ['k1', 'k2', 'k3'],
+      ['k4', 'k5'],
+      ['k1', 'k2', 'k3'],
+    ]);
   });
 
   it('refuses a batch that cannot fill, or one that waits longer than ack-wait', async () => {
-    const base = { stream: 'requests' as const, durable: 'batch-invalid', filterSubject: SUBJECTS.requestEvents('x'), handler: async () => undefined };
+    const base = {
+      stream: 'requests' as const,
+      durable: 'batch-invalid',
+      filterSubject: SUBJECTS.requestEvents('x'),
+      handler: async () => undefined,
+    };
     await expect(bus.consumeBatch({ ...base, maxBatch: 500, maxAckPending: 100 })).rejects.toThrow(MessagingError);
-    await expect(bus.consumeBatch({ ...base, maxWaitMs: 5_000, ackWaitMs: 5_000 })).rejects.toThrow(/maxWaitMs 5000 must be below ackWaitMs 5000/);
+    await expect(bus.consumeBatch({ ...base, maxWaitMs: 5_000, ackWaitMs: 5_000 })).rejects.toThrow(
+      /maxWaitMs 5000 must be below ackWaitMs 5000/,
+    );
   });
 });
 
@@ -305,17 +351,35 @@ describe('consumeBatch redelivery after a crash before ack (real NATS, real Post
 
   it('hands the whole batch to the next consumer, and the effect lands once per event', async () => {
     for (const id of IDS) await bus.publish(subject, testEvent(id, { id }));
-    const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/node'), [path.join(REPO_ROOT, 'tools/register.js'), FIXTURE], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, MODE: 'batch', NS: namespace, DURABLE: durable, SUBJECT: subject, ACK_WAIT_MS: String(ACK_WAIT_MS), DATABASE_URL: db.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      path.join(REPO_ROOT, 'node_modules/.bin/node'),
+      [path.join(REPO_ROOT, 'tools/register.js'), FIXTURE],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          MODE: 'batch',
+          NS: namespace,
+          DURABLE: durable,
+          SUBJECT: subject,
+          ACK_WAIT_MS: String(ACK_WAIT_MS),
+          DATABASE_URL: db.url,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    await eventually(() => (out.includes('IN_HANDLER') ? true : undefined), 20_000, `the child to enter its handler (stderr: ${err})`);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
+    await eventually(
+      () => (out.includes('IN_HANDLER') ? true : undefined),
+      20_000,
+      `the child to enter its handler (stderr: ${err})`,
+    );
     expect(out).toContain(`IN_HANDLER ${IDS.join(',')}`);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
@@ -330,19 +394,28 @@ describe('consumeBatch redelivery after a crash before ack (real NATS, real Post
       handler: async (msgs) => {
         const ids = msgs.map(idOf);
         await pg.query('BEGIN');
-        await pg.query("INSERT INTO attempts SELECT id, 'parent', n FROM unnest($1::text[], $2::int[]) AS a(id, n)", [ids, msgs.map((m) => m.deliveryCount)]);
+        await pg.query("INSERT INTO attempts SELECT id, 'parent', n FROM unnest($1::text[], $2::int[]) AS a(id, n)", [
+          ids,
+          msgs.map((m) => m.deliveryCount),
+        ]);
         await pg.query('INSERT INTO effects (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [ids]);
         await pg.query('COMMIT');
         calls.push(record(msgs));
       },
     });
-    await eventually(() => (calls.flatMap((c) => c.ids).length >= IDS.length ? true : undefined), 20_000, 'the redelivered batch');
+    await eventually(
+      () => (calls.flatMap((c) => c.ids).length >= IDS.length ? true : undefined),
+      20_000,
+      'the redelivered batch',
+    );
     await sleep(ACK_WAIT_MS * 2); // anything not acked would come round again in this time
     await handle.stop();
 
     expect(calls.flatMap((c) => c.ids)).toEqual(IDS);
     expect(calls.flatMap((c) => c.deliveryCounts)).toEqual([2, 2, 2, 2, 2]);
-    const attempts = await pg.query<{ worker: string; n: string }>('SELECT worker, count(*) AS n FROM attempts GROUP BY worker ORDER BY worker');
+    const attempts = await pg.query<{ worker: string; n: string }>(
+      'SELECT worker, count(*) AS n FROM attempts GROUP BY worker ORDER BY worker',
+    );
     expect(attempts.rows).toEqual([
       { worker: 'child', n: '5' },
       { worker: 'parent', n: '5' },

@@ -33,7 +33,23 @@ describe('JetStream on a three-node cluster', () => {
     const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
     for (let i = 0; i < NODES; i++) {
       nodes.push(
-        startPeer('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(clientPorts[i]), '-n', `aw-n${i}`, '--cluster_name', 'aw-test', '--cluster', `nats://127.0.0.1:${routePorts[i]}`, '--routes', routes, '-sd', path.join(dir, `n${i}`)]),
+        startPeer('nats-server', [
+          '-js',
+          '-a',
+          '127.0.0.1',
+          '-p',
+          String(clientPorts[i]),
+          '-n',
+          `aw-n${i}`,
+          '--cluster_name',
+          'aw-test',
+          '--cluster',
+          `nats://127.0.0.1:${routePorts[i]}`,
+          '--routes',
+          routes,
+          '-sd',
+          path.join(dir, `n${i}`),
+        ]),
       );
     }
     for (const p of clientPorts) await eventually(() => portOpen(p), 15_000, `nats node on ${p}`);
@@ -48,20 +64,25 @@ describe('JetStream on a three-node cluster', () => {
     const url = clientPorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
     const namespace = testNamespace();
     // JetStream needs a meta leader before it takes a stream: retry the first calls for a while.
-    const bus = await eventually(async () => {
-      const b = await EventBus.connect({ url, name: 'cluster-test', namespace, publishTimeoutMs: 10_000 });
-      try {
-        await b.ensureStreams(['requests'], { replicas: 3 });
-        return b;
-      } catch (err) {
-        await b.drain();
-        throw err;
-      }
-    }, 30_000, 'a stream with three replicas');
+    const bus = await eventually(
+      async () => {
+        const b = await EventBus.connect({ url, name: 'cluster-test', namespace, publishTimeoutMs: 10_000 });
+        try {
+          await b.ensureStreams(['requests'], { replicas: 3 });
+          return b;
+        } catch (err) {
+          await b.drain();
+          throw err;
+        }
+      },
+      30_000,
+      'a stream with three replicas',
+    );
     try {
       expect((await bus.jsm.streams.info(bus.streamName('requests'))).config.num_replicas).toBe(3);
       const subject = SUBJECTS.requestCompleted('acme');
-      const event = (i: number) => cloudEvent({ id: `evt-${i}`, type: 'io.arcwatch.test.v1', source: 'test', data: { i } });
+      const event = (i: number) =>
+        cloudEvent({ id: `evt-${i}`, type: 'io.arcwatch.test.v1', source: 'test', data: { i } });
       const sent = new Set<string>();
       const publish = async (from: number, to: number) => {
         for (let i = from; i < to; i++) {

@@ -94,7 +94,9 @@ export interface RunnerDeps {
 }
 
 /** The settings every runner shares: what the durable is, and how failures are settled. */
-export type DurableSettings = Required<Omit<ConsumerOptions, 'backoff' | 'handler' | 'batch'>> & { backoff: BackoffPolicy };
+export type DurableSettings = Required<Omit<ConsumerOptions, 'backoff' | 'handler' | 'batch'>> & {
+  backoff: BackoffPolicy;
+};
 
 export type ResolvedConsumerOptions = Required<Omit<ConsumerOptions, 'backoff'>> & { backoff: BackoffPolicy };
 
@@ -170,7 +172,12 @@ export abstract class PullRunner implements ConsumerHandle {
   backlog(): ConsumerBacklog {
     const now = Date.now();
     for (const [seq, until] of this.nakked) if (until <= now) this.nakked.delete(seq);
-    return { undelivered: this.undelivered, inFlight: this.taken - this.settled, awaitingRedelivery: this.nakked.size, lastTakenAt: this.lastTakenAt };
+    return {
+      undelivered: this.undelivered,
+      inFlight: this.taken - this.settled,
+      awaitingRedelivery: this.nakked.size,
+      lastTakenAt: this.lastTakenAt,
+    };
   }
 
   /** Every message the iterator yields passes here first; each is then settled exactly once. */
@@ -207,7 +214,10 @@ export abstract class PullRunner implements ConsumerHandle {
         await this.process(this.messages);
       } catch (err) {
         if (this.stopping) return;
-        this.deps.logger.error({ err: describeError(err), durable: this.settings.durable }, 'consumer loop failed; restarting');
+        this.deps.logger.error(
+          { err: describeError(err), durable: this.settings.durable },
+          'consumer loop failed; restarting',
+        );
       }
       if (!this.stopping) await this.pause(RESTART_DELAY_MS);
     }
@@ -238,7 +248,11 @@ export abstract class PullRunner implements ConsumerHandle {
    */
   protected async deadLetterIfExhausted(m: JsMsg, inbound: InboundMessage): Promise<boolean> {
     if (inbound.deliveryCount <= this.settings.maxDeliver) return false;
-    await this.deadLetter(m, inbound, `delivered ${inbound.deliveryCount} times without being settled (handler crashed or exceeded ack wait)`);
+    await this.deadLetter(
+      m,
+      inbound,
+      `delivered ${inbound.deliveryCount} times without being settled (handler crashed or exceeded ack wait)`,
+    );
     return true;
   }
 
@@ -249,7 +263,13 @@ export abstract class PullRunner implements ConsumerHandle {
         return;
       case 'nak':
         this.deps.logger.warn(
-          { subject: inbound.subject, seq: inbound.seq, deliveryCount: inbound.deliveryCount, delayMs: outcome.delayMs, reason: outcome.reason },
+          {
+            subject: inbound.subject,
+            seq: inbound.seq,
+            deliveryCount: inbound.deliveryCount,
+            delayMs: outcome.delayMs,
+            reason: outcome.reason,
+          },
           'handler failed; message will be redelivered',
         );
         this.nak(m, outcome.delayMs);
@@ -274,11 +294,17 @@ export abstract class PullRunner implements ConsumerHandle {
     } catch (err) {
       // Never term a message whose dead letter was not stored: it would be lost. It comes back
       // after the longest backoff and is dead-lettered again (the DLQ event id de-duplicates).
-      this.deps.logger.error({ err: describeError(err), subject: inbound.subject, seq: inbound.seq }, 'dead-letter publish failed; message kept');
+      this.deps.logger.error(
+        { err: describeError(err), subject: inbound.subject, seq: inbound.seq },
+        'dead-letter publish failed; message kept',
+      );
       this.nak(m, this.settings.backoff.maxMs);
       return;
     }
-    this.deps.logger.warn({ subject: inbound.subject, seq: inbound.seq, deliveryCount: inbound.deliveryCount, reason }, 'message dead-lettered');
+    this.deps.logger.warn(
+      { subject: inbound.subject, seq: inbound.seq, deliveryCount: inbound.deliveryCount, reason },
+      'message dead-lettered',
+    );
     // No reason on term(): NATS 2.9 only understands a bare +TERM and would ignore the rest.
     this.term(m);
   }
@@ -313,7 +339,11 @@ export class ConsumerRunner extends PullRunner {
     } catch (error) {
       failure = { error: error ?? new Error('handler threw a nullish value') };
     }
-    await this.apply(m, inbound, settle(failure?.error, inbound.deliveryCount, this.opts.maxDeliver, this.opts.backoff));
+    await this.apply(
+      m,
+      inbound,
+      settle(failure?.error, inbound.deliveryCount, this.opts.maxDeliver, this.opts.backoff),
+    );
   }
 }
 

@@ -1,4 +1,11 @@
-import { cloudEvent, deadLetterV1Schema, EVENT_TYPES, SUBJECTS, type CloudEvent, type DeadLetterV1 } from '@arcwatch/contracts';
+import {
+  cloudEvent,
+  deadLetterV1Schema,
+  EVENT_TYPES,
+  SUBJECTS,
+  type CloudEvent,
+  type DeadLetterV1,
+} from '@arcwatch/contracts';
 import { eventually, testNamespace } from '@arcwatch/testing';
 import { z } from 'zod';
 import type { ConsumerHandle, InboundMessage } from './consumer-runner';
@@ -67,10 +74,14 @@ describe('EventBus consumers (real NATS)', () => {
 
     await eventually(() => (seen.length === 2 ? true : undefined), 10_000, 'both good messages');
     expect(seen).toEqual([1, 2]);
-    const dlq = await eventually(async () => {
-      const d = (await deadLetters()).filter((m) => m.body.data.durable === durable);
-      return d.length === 3 ? d : undefined;
-    }, 10_000, 'three dead letters');
+    const dlq = await eventually(
+      async () => {
+        const d = (await deadLetters()).filter((m) => m.body.data.durable === durable);
+        return d.length === 3 ? d : undefined;
+      },
+      10_000,
+      'three dead letters',
+    );
 
     for (const m of dlq) {
       expect(m.subject).toBe(SUBJECTS.deadLetter(subject));
@@ -107,10 +118,14 @@ describe('EventBus consumers (real NATS)', () => {
         },
       }),
     );
-    const dlq = await eventually(async () => {
-      const d = (await deadLetters()).filter((m) => m.body.data.durable === durable);
-      return d.length === 1 ? d[0] : undefined;
-    }, 10_000, 'the dead letter');
+    const dlq = await eventually(
+      async () => {
+        const d = (await deadLetters()).filter((m) => m.body.data.durable === durable);
+        return d.length === 1 ? d[0] : undefined;
+      },
+      10_000,
+      'the dead letter',
+    );
     expect(dlq.body.data.deliveryCount).toBe(3);
     expect(dlq.body.data.reason).toBe('gave up after 3 deliveries: Error: projection table missing (attempt 3)');
     await sleep(500);

@@ -44,18 +44,35 @@ describe('redelivery after a crash before ack (real NATS, real PostgreSQL, child
   it('hands the message to the next consumer, and the effect lands once', async () => {
     for (const id of ['e1', 'e2', 'e3']) await bus.publish(subject, testEvent(id, { id }));
 
-    const child = spawn(path.join(REPO_ROOT, 'node_modules/.bin/node'), [path.join(REPO_ROOT, 'tools/register.js'), FIXTURE], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NS: namespace, DURABLE: durable, SUBJECT: subject, ACK_WAIT_MS: String(ACK_WAIT_MS), DATABASE_URL: db.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      path.join(REPO_ROOT, 'node_modules/.bin/node'),
+      [path.join(REPO_ROOT, 'tools/register.js'), FIXTURE],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          NS: namespace,
+          DURABLE: durable,
+          SUBJECT: subject,
+          ACK_WAIT_MS: String(ACK_WAIT_MS),
+          DATABASE_URL: db.url,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
 
-    await eventually(() => (out.includes('IN_HANDLER e1') ? true : undefined), 20_000, `the child to enter its handler (stderr: ${err})`);
+    await eventually(
+      () => (out.includes('IN_HANDLER e1') ? true : undefined),
+      20_000,
+      `the child to enter its handler (stderr: ${err})`,
+    );
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
 
@@ -67,7 +84,11 @@ describe('redelivery after a crash before ack (real NATS, real PostgreSQL, child
       ackWaitMs: ACK_WAIT_MS,
       handler: async (msg) => {
         const id = msg.json<{ id: string }>().id;
-        await pg.query('INSERT INTO attempts (event_id, worker, delivery_count) VALUES ($1, $2, $3)', [id, 'parent', msg.deliveryCount]);
+        await pg.query('INSERT INTO attempts (event_id, worker, delivery_count) VALUES ($1, $2, $3)', [
+          id,
+          'parent',
+          msg.deliveryCount,
+        ]);
         await pg.query('INSERT INTO effects (event_id) VALUES ($1) ON CONFLICT DO NOTHING', [id]);
         handled.push({ id, deliveryCount: msg.deliveryCount });
       },

@@ -21,7 +21,13 @@ describe('deadLetterEvent', () => {
     expect(subject).toBe('aw.dlq.aw.metrics.v1.samples.c1.n1');
     expect(event.type).toBe(EVENT_TYPES.deadLetter);
     const data = deadLetterV1Schema.parse(event.data);
-    expect(data).toMatchObject({ stream: 'AW_METRICS', durable: 'writer', seq: 42, reason: 'body is not JSON', receivedAt: '2025-01-02T03:04:05.000Z' });
+    expect(data).toMatchObject({
+      stream: 'AW_METRICS',
+      durable: 'writer',
+      seq: 42,
+      reason: 'body is not JSON',
+      receivedAt: '2025-01-02T03:04:05.000Z',
+    });
     expect([...Buffer.from(data.payloadBase64, 'base64')]).toEqual([0xff, 0x00, 0x7b]);
   });
 
@@ -33,21 +39,41 @@ describe('deadLetterEvent', () => {
   });
 
   it('truncates a huge reason and never leaves it empty', () => {
-    expect(deadLetterEvent({ ...base, reason: 'x'.repeat(10_000) }).event.data.reason.length).toBeLessThanOrEqual(2_001);
+    expect(deadLetterEvent({ ...base, reason: 'x'.repeat(10_000) }).event.data.reason.length).toBeLessThanOrEqual(
+      2_001,
+    );
     expect(deadLetterEvent({ ...base, reason: '' }).event.data.reason).toBe('(no reason given)');
   });
 });
 
 describe('parseOrPoison', () => {
-  const msg = (body: string) => ({ data: new TextEncoder().encode(body), subject: 'aw.metrics.v1.samples.c.n', seq: 7 });
+  const msg = (body: string) => ({
+    data: new TextEncoder().encode(body),
+    subject: 'aw.metrics.v1.samples.c.n',
+    seq: 7,
+  });
 
   it('throws PoisonMessageError naming subject, seq and the JSON problem', () => {
-    expect(() => parseOrPoison(msg('{not json'), EVENT_TYPES.metricsBatch, metricsBatchV1Schema)).toThrow(PoisonMessageError);
-    expect(() => parseOrPoison(msg('{not json'), EVENT_TYPES.metricsBatch, metricsBatchV1Schema)).toThrow(/aw\.metrics\.v1\.samples\.c\.n#7: body is not JSON/);
+    expect(() => parseOrPoison(msg('{not json'), EVENT_TYPES.metricsBatch, metricsBatchV1Schema)).toThrow(
+      PoisonMessageError,
+    );
+    expect(() => parseOrPoison(msg('{not json'), EVENT_TYPES.metricsBatch, metricsBatchV1Schema)).toThrow(
+      /aw\.metrics\.v1\.samples\.c\.n#7: body is not JSON/,
+    );
   });
 
   it('names an unexpected event type', () => {
-    const ev = { specversion: '1.0', id: 'x', source: 's', type: 'io.other.v1', time: new Date().toISOString(), datacontenttype: 'application/json', data: {} };
-    expect(() => parseOrPoison(msg(JSON.stringify(ev)), EVENT_TYPES.metricsBatch, metricsBatchV1Schema)).toThrow(/unexpected event type io\.other\.v1/);
+    const ev = {
+      specversion: '1.0',
+      id: 'x',
+      source: 's',
+      type: 'io.other.v1',
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: {},
+    };
+    expect(() => parseOrPoison(msg(JSON.stringify(ev)), EVENT_TYPES.metricsBatch, metricsBatchV1Schema)).toThrow(
+      /unexpected event type io\.other\.v1/,
+    );
   });
 });

@@ -1,4 +1,11 @@
-import { cloudEvent, deterministicId, EVENT_TYPES, SUBJECTS, type CloudEvent, type DeadLetterV1 } from '@arcwatch/contracts';
+import {
+  cloudEvent,
+  deterministicId,
+  EVENT_TYPES,
+  SUBJECTS,
+  type CloudEvent,
+  type DeadLetterV1,
+} from '@arcwatch/contracts';
 
 export interface DeadLetterInput {
   /** Canonical stream name (AW_METRICS…). */

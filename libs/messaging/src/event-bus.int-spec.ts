@@ -70,20 +70,35 @@ describe('EventBus publishing (real NATS)', () => {
     expect((err as MessagingError).message).toMatch(/aw\.cost\.v1\.allocated\.t1/);
   });
   it('rejects a bad consumer config with CONSUMER_CONFIG_INVALID naming the field', async () => {
-    const base = { stream: 'requests' as const, filterSubject: SUBJECTS.requestEventsAll, handler: async () => undefined };
+    const base = {
+      stream: 'requests' as const,
+      filterSubject: SUBJECTS.requestEventsAll,
+      handler: async () => undefined,
+    };
     const codeAndMessage = async (p: Promise<unknown>) => {
-      const err = await p.then(() => undefined, (e: unknown) => e);
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(MessagingError);
       return `${(err as MessagingError).code} ${(err as MessagingError).message}`;
     };
-    expect(await codeAndMessage(bus.consume({ ...base, durable: 'a.b' }))).toMatch(/CONSUMER_CONFIG_INVALID .*durable name "a\.b"/);
-    expect(await codeAndMessage(bus.consume({ ...base, durable: 'ok', batch: 0 }))).toMatch(/CONSUMER_CONFIG_INVALID .*batch must be a positive integer, got 0/);
-    expect(await codeAndMessage(bus.consume({ ...base, durable: 'ok', filterSubject: SUBJECTS.metricsSamplesAll }))).toMatch(
-      /filter aw\.metrics\.v1\.samples\.> is outside stream AW_REQUESTS/,
+    expect(await codeAndMessage(bus.consume({ ...base, durable: 'a.b' }))).toMatch(
+      /CONSUMER_CONFIG_INVALID .*durable name "a\.b"/,
     );
+    expect(await codeAndMessage(bus.consume({ ...base, durable: 'ok', batch: 0 }))).toMatch(
+      /CONSUMER_CONFIG_INVALID .*batch must be a positive integer, got 0/,
+    );
+    expect(
+      await codeAndMessage(bus.consume({ ...base, durable: 'ok', filterSubject: SUBJECTS.metricsSamplesAll })),
+    ).toMatch(/filter aw\.metrics\.v1\.samples\.> is outside stream AW_REQUESTS/);
     const h = await bus.consume({ ...base, durable: 'refiltered' });
     await h.stop();
-    expect(await codeAndMessage(bus.consume({ ...base, durable: 'refiltered', filterSubject: SUBJECTS.requestCompletedAll }))).toMatch(
+    expect(
+      await codeAndMessage(
+        bus.consume({ ...base, durable: 'refiltered', filterSubject: SUBJECTS.requestCompletedAll }),
+      ),
+    ).toMatch(
       /durable refiltered .* filters .*aw\.requests\.v1\.events\.>, not .*aw\.requests\.v1\.completed\.>; use a new durable name/,
     );
   });

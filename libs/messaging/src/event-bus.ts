@@ -16,7 +16,15 @@ import {
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { BatchConsumerRunner, resolveBatchOptions, type BatchConsumerOptions } from './batch-consumer-runner';
-import { ConsumerRunner, resolveConsumerOptions, type ConsumerHandle, type ConsumerOptions, type DeadLetterRequest, type DurableSettings, type PullRunner } from './consumer-runner';
+import {
+  ConsumerRunner,
+  resolveConsumerOptions,
+  type ConsumerHandle,
+  type ConsumerOptions,
+  type DeadLetterRequest,
+  type DurableSettings,
+  type PullRunner,
+} from './consumer-runner';
 import { deadLetterEvent } from './dead-letter';
 import { MessagingError } from './errors';
 import { defaultLogger, type MessagingLogger } from './logger';
@@ -99,7 +107,9 @@ export class EventBus {
         waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
       });
     } catch (err) {
-      throw new MessagingError('CONNECT_FAILED', `cannot connect to NATS at ${url}: ${describeError(err)}`, { cause: err });
+      throw new MessagingError('CONNECT_FAILED', `cannot connect to NATS at ${url}: ${describeError(err)}`, {
+        cause: err,
+      });
     }
     try {
       const jsm = await jetstreamManager(nc);
@@ -109,7 +119,9 @@ export class EventBus {
       return bus;
     } catch (err) {
       await nc.close();
-      throw new MessagingError('CONNECT_FAILED', `JetStream is not available at ${url}: ${describeError(err)}`, { cause: err });
+      throw new MessagingError('CONNECT_FAILED', `JetStream is not available at ${url}: ${describeError(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -140,7 +152,8 @@ export class EventBus {
       ...(limits.maxBytes === undefined ? {} : { max_bytes: limits.maxBytes }),
     };
     // The duplicate window may not exceed max_age.
-    const dupWindowMs = limits.maxAgeMs && limits.maxAgeMs < DUPLICATE_WINDOW_MS ? limits.maxAgeMs : DUPLICATE_WINDOW_MS;
+    const dupWindowMs =
+      limits.maxAgeMs && limits.maxAgeMs < DUPLICATE_WINDOW_MS ? limits.maxAgeMs : DUPLICATE_WINDOW_MS;
     for (let attempt = 0; ; attempt++) {
       const existing = await this.jsm.streams.info(name).catch((err: unknown) => {
         if (isApiError(err, STREAM_NOT_FOUND)) return undefined;
@@ -168,10 +181,16 @@ export class EventBus {
           (limitConfig.max_bytes !== undefined && limitConfig.max_bytes !== c.max_bytes);
         if (limits.replicas !== undefined && limits.replicas !== c.num_replicas) {
           // Changing a stream's replica count is an operator's decision (and needs a cluster): say so, change nothing.
-          this.logger.warn({ stream: name, configured: limits.replicas, actual: c.num_replicas }, 'stream exists with another replica count; left as it is');
+          this.logger.warn(
+            { stream: name, configured: limits.replicas, actual: c.num_replicas },
+            'stream exists with another replica count; left as it is',
+          );
         }
         if (changed) {
-          await this.jsm.streams.update(name, { subjects: [...new Set([...(c.subjects ?? []), ...subjects])], ...limitConfig });
+          await this.jsm.streams.update(name, {
+            subjects: [...new Set([...(c.subjects ?? []), ...subjects])],
+            ...limitConfig,
+          });
           this.logger.info({ stream: name, ...limitConfig }, 'stream updated');
         }
         return;
@@ -197,7 +216,9 @@ export class EventBus {
       });
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
-      throw new MessagingError('PUBLISH_FAILED', `${subject} (event ${event.id}): ${describeError(err)}`, { cause: err });
+      throw new MessagingError('PUBLISH_FAILED', `${subject} (event ${event.id}): ${describeError(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -250,18 +271,29 @@ export class EventBus {
       ['maxWaitMs', o.maxWaitMs],
     ]);
     if (o.maxBatch > o.maxAckPending) {
-      throw new MessagingError('CONSUMER_CONFIG_INVALID', `consumer ${o.durable}: maxBatch ${o.maxBatch} exceeds maxAckPending ${o.maxAckPending}`);
+      throw new MessagingError(
+        'CONSUMER_CONFIG_INVALID',
+        `consumer ${o.durable}: maxBatch ${o.maxBatch} exceeds maxAckPending ${o.maxAckPending}`,
+      );
     }
     if (o.maxWaitMs >= o.ackWaitMs) {
       // Messages waiting for their batch to fill are not kept alive; they would be redelivered.
-      throw new MessagingError('CONSUMER_CONFIG_INVALID', `consumer ${o.durable}: maxWaitMs ${o.maxWaitMs} must be below ackWaitMs ${o.ackWaitMs}`);
+      throw new MessagingError(
+        'CONSUMER_CONFIG_INVALID',
+        `consumer ${o.durable}: maxWaitMs ${o.maxWaitMs} must be below ackWaitMs ${o.ackWaitMs}`,
+      );
     }
     await this.ensureConsumer(o);
     return this.startRunner(new BatchConsumerRunner(this.runnerDeps(), o));
   }
 
   private runnerDeps() {
-    return { js: this.js, naming: this.naming, logger: this.logger, deadLetter: (req: DeadLetterRequest) => this.publishDeadLetter(req) };
+    return {
+      js: this.js,
+      naming: this.naming,
+      logger: this.logger,
+      deadLetter: (req: DeadLetterRequest) => this.publishDeadLetter(req),
+    };
   }
 
   private startRunner(runner: PullRunner): ConsumerHandle {
@@ -283,10 +315,16 @@ export class EventBus {
     const filter = this.naming.toWire(o.filterSubject);
     // max_deliver stays unlimited on the server: the runner dead-letters at maxDeliver itself, and
     // a message whose last attempt crashed the process must come back once more to reach the DLQ.
-    const tunable: Partial<ConsumerConfig> = { ack_wait: nanos(o.ackWaitMs), max_ack_pending: o.maxAckPending, max_deliver: -1 };
+    const tunable: Partial<ConsumerConfig> = {
+      ack_wait: nanos(o.ackWaitMs),
+      max_ack_pending: o.maxAckPending,
+      max_deliver: -1,
+    };
     const existing = await this.jsm.consumers.info(stream, o.durable).catch((err: unknown) => {
       if (isApiError(err, CONSUMER_NOT_FOUND)) return undefined;
-      throw new MessagingError('CONSUMER_CONFIG_INVALID', `consumer ${stream}/${o.durable}: ${describeError(err)}`, { cause: err });
+      throw new MessagingError('CONSUMER_CONFIG_INVALID', `consumer ${stream}/${o.durable}: ${describeError(err)}`, {
+        cause: err,
+      });
     });
     try {
       if (existing === undefined) {
@@ -301,14 +339,23 @@ export class EventBus {
       }
       const c = existing.config;
       if (c.filter_subject !== filter) {
-        throw new MessagingError('CONSUMER_CONFIG_INVALID', `durable ${o.durable} on ${stream} filters ${c.filter_subject ?? '(nothing)'}, not ${filter}; use a new durable name`);
+        throw new MessagingError(
+          'CONSUMER_CONFIG_INVALID',
+          `durable ${o.durable} on ${stream} filters ${c.filter_subject ?? '(nothing)'}, not ${filter}; use a new durable name`,
+        );
       }
-      if (c.ack_wait !== tunable.ack_wait || c.max_ack_pending !== tunable.max_ack_pending || c.max_deliver !== tunable.max_deliver) {
+      if (
+        c.ack_wait !== tunable.ack_wait ||
+        c.max_ack_pending !== tunable.max_ack_pending ||
+        c.max_deliver !== tunable.max_deliver
+      ) {
         await this.jsm.consumers.update(stream, o.durable, tunable);
       }
     } catch (err) {
       if (err instanceof MessagingError) throw err;
-      throw new MessagingError('CONSUMER_CONFIG_INVALID', `consumer ${stream}/${o.durable}: ${describeError(err)}`, { cause: err });
+      throw new MessagingError('CONSUMER_CONFIG_INVALID', `consumer ${stream}/${o.durable}: ${describeError(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -338,14 +385,25 @@ export class EventBus {
 
 function validateConsumerOptions(o: DurableSettings, more: Array<[string, number]>): void {
   assertDurableNameAsMessagingError(o.durable);
-  const positive: Array<[string, number]> = [['maxDeliver', o.maxDeliver], ['ackWaitMs', o.ackWaitMs], ['maxAckPending', o.maxAckPending], ...more];
+  const positive: Array<[string, number]> = [
+    ['maxDeliver', o.maxDeliver],
+    ['ackWaitMs', o.ackWaitMs],
+    ['maxAckPending', o.maxAckPending],
+    ...more,
+  ];
   for (const [field, value] of positive) {
     if (!Number.isInteger(value) || value < 1) {
-      throw new MessagingError('CONSUMER_CONFIG_INVALID', `consumer ${o.durable}: ${field} must be a positive integer, got ${value}`);
+      throw new MessagingError(
+        'CONSUMER_CONFIG_INVALID',
+        `consumer ${o.durable}: ${field} must be a positive integer, got ${value}`,
+      );
     }
   }
   if (!o.filterSubject.startsWith(STREAMS[o.stream].subjects[0].replace(/>$/, ''))) {
-    throw new MessagingError('CONSUMER_CONFIG_INVALID', `consumer ${o.durable}: filter ${o.filterSubject} is outside stream ${STREAMS[o.stream].name}`);
+    throw new MessagingError(
+      'CONSUMER_CONFIG_INVALID',
+      `consumer ${o.durable}: filter ${o.filterSubject} is outside stream ${STREAMS[o.stream].name}`,
+    );
   }
 }
 
@@ -357,12 +415,17 @@ function assertDurableNameAsMessagingError(durable: string): void {
   }
 }
 
-async function followStatus(nc: NatsConnection, logger: MessagingLogger, setConnected: (up: boolean) => void): Promise<void> {
+async function followStatus(
+  nc: NatsConnection,
+  logger: MessagingLogger,
+  setConnected: (up: boolean) => void,
+): Promise<void> {
   for await (const s of nc.status()) {
     if (s.type === 'disconnect' || s.type === 'reconnecting') setConnected(false);
     else if (s.type === 'reconnect') setConnected(true);
     const info = { type: s.type, ...('server' in s ? { server: s.server } : {}) };
-    if (s.type === 'disconnect' || s.type === 'error' || s.type === 'staleConnection') logger.warn(info, 'nats connection status');
+    if (s.type === 'disconnect' || s.type === 'error' || s.type === 'staleConnection')
+      logger.warn(info, 'nats connection status');
     else if (s.type === 'reconnect') logger.info(info, 'nats reconnected');
     else logger.debug(info, 'nats connection status');
   }

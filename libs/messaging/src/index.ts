@@ -3,7 +3,15 @@ export type { ConsumerBacklog, ConsumerHandle, ConsumerOptions, InboundMessage }
 export type { BatchConsumerOptions, BatchOutcome } from './batch-consumer-runner';
 export { MessagingError, PoisonMessageError, RetryableError, type MessagingErrorCode } from './errors';
 export { parseEach, parseOrPoison } from './parse-or-poison';
-export { DEFAULT_BACKOFF, retryDelayMs, settle, settleBatch, type BackoffPolicy, type BatchResult, type Settlement } from './retry-policy';
+export {
+  DEFAULT_BACKOFF,
+  retryDelayMs,
+  settle,
+  settleBatch,
+  type BackoffPolicy,
+  type BatchResult,
+  type Settlement,
+} from './retry-policy';
 export { deadLetterEvent, type DeadLetterInput } from './dead-letter';
 export { createNaming, type Naming } from './naming';
 export type { MessagingLogger } from './logger';

@@ -1,4 +1,11 @@
-import { Inject, Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type InjectionToken,
+  type ModuleMetadata,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { StreamKey } from '@arcwatch/contracts';
 import { EventBus, type EventBusOptions, type StreamLimits } from './event-bus';
 

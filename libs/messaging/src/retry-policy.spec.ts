@@ -30,7 +30,10 @@ describe('settle', () => {
   });
 
   it('honours the delay a RetryableError asks for', () => {
-    expect(settle(new RetryableError('rate limited', 2_500), 1, 5, policy)).toMatchObject({ kind: 'nak', delayMs: 2_500 });
+    expect(settle(new RetryableError('rate limited', 2_500), 1, 5, policy)).toMatchObject({
+      kind: 'nak',
+      delayMs: 2_500,
+    });
   });
 
   it('uses the backoff when a RetryableError gives no delay', () => {
@@ -55,7 +58,11 @@ describe('settleBatch', () => {
   ];
 
   it('acks every message of a batch that resolved without failures', () => {
-    expect(settleBatch(batch, { kind: 'resolved' }, 5, policy)).toEqual([{ kind: 'ack' }, { kind: 'ack' }, { kind: 'ack' }]);
+    expect(settleBatch(batch, { kind: 'resolved' }, 5, policy)).toEqual([
+      { kind: 'ack' },
+      { kind: 'ack' },
+      { kind: 'ack' },
+    ]);
   });
 
   it('dead-letters the poison message it names, naks the retryable one, and acks the rest', () => {
@@ -80,13 +87,19 @@ describe('settleBatch', () => {
 
   it('does not dead-letter a whole batch at once for a PoisonMessageError thrown instead of returned', () => {
     const s = settleBatch(batch.slice(0, 1), { kind: 'threw', error: new PoisonMessageError('bad data') }, 5, policy);
-    expect(s).toEqual([{ kind: 'nak', delayMs: 100, reason: expect.stringMatching(/^Error: PoisonMessageError: bad data \(thrown for the whole batch/) }]);
+    expect(s).toEqual([
+      {
+        kind: 'nak',
+        delayMs: 100,
+        reason: expect.stringMatching(/^Error: PoisonMessageError: bad data \(thrown for the whole batch/),
+      },
+    ]);
   });
 
   it('treats a message named without an error as failed, not as committed', () => {
-    expect(settleBatch(batch.slice(0, 1), { kind: 'resolved', failed: new Map([[10, undefined]]) }, 5, policy)).toEqual([
-      { kind: 'nak', delayMs: 100, reason: 'Error: batch handler reported message 10 as failed without an error' },
-    ]);
+    expect(settleBatch(batch.slice(0, 1), { kind: 'resolved', failed: new Map([[10, undefined]]) }, 5, policy)).toEqual(
+      [{ kind: 'nak', delayMs: 100, reason: 'Error: batch handler reported message 10 as failed without an error' }],
+    );
   });
 });
 

@@ -10,9 +10,7 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000 };
 
 /** What to do with a delivered message once its handler has settled. */
 export type Settlement =
-  | { kind: 'ack' }
-  | { kind: 'nak'; delayMs: number; reason: string }
-  | { kind: 'dead-letter'; reason: string };
+  { kind: 'ack' } | { kind: 'nak'; delayMs: number; reason: string } | { kind: 'dead-letter'; reason: string };
 
 /** Delay before delivery `deliveryCount + 1`: base · 2^(deliveryCount−1), at most maxMs. */
 export function retryDelayMs(deliveryCount: number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
@@ -59,7 +57,8 @@ export function settle(
 }
 
 /** What a batch handler did: resolved (with the messages it could not take), or threw. */
-export type BatchResult = { kind: 'resolved'; failed?: ReadonlyMap<number, unknown> } | { kind: 'threw'; error: unknown };
+export type BatchResult =
+  { kind: 'resolved'; failed?: ReadonlyMap<number, unknown> } | { kind: 'threw'; error: unknown };
 
 /**
  * The settlement of each message of a batch, in order. Resolved: the messages not named in
@@ -78,13 +77,16 @@ export function settleBatch(
   if (result.kind === 'resolved') {
     return messages.map((m) => {
       if (!result.failed?.has(m.seq)) return { kind: 'ack' };
-      const error = result.failed.get(m.seq) ?? new Error(`batch handler reported message ${m.seq} as failed without an error`);
+      const error =
+        result.failed.get(m.seq) ?? new Error(`batch handler reported message ${m.seq} as failed without an error`);
       return settle(error, m.deliveryCount, maxDeliver, policy);
     });
   }
   const error =
     result.error instanceof PoisonMessageError
-      ? new Error(`${describeError(result.error)} (thrown for the whole batch; name the message in BatchOutcome.failed to dead-letter it alone)`)
+      ? new Error(
+          `${describeError(result.error)} (thrown for the whole batch; name the message in BatchOutcome.failed to dead-letter it alone)`,
+        )
       : result.error;
   return messages.map((m) => settle(error, m.deliveryCount, maxDeliver, policy));
 }

@@ -10,7 +10,16 @@ const SCHEMA = 'svc';
 
 function entry(i: number): OutboxEntry {
   const subject = SUBJECTS.requestCompleted(`tenant-${i % 3}`);
-  return { subject, event: cloudEvent({ id: `evt-${i}`, type: 'io.arcwatch.test.v1', source: 'test', subject, data: { i } }) as CloudEvent<unknown> };
+  return {
+    subject,
+    event: cloudEvent({
+      id: `evt-${i}`,
+      type: 'io.arcwatch.test.v1',
+      source: 'test',
+      subject,
+      data: { i },
+    }) as CloudEvent<unknown>,
+  };
 }
 
 describe('outbox (PostgreSQL + JetStream)', () => {
@@ -51,7 +60,13 @@ describe('outbox (PostgreSQL + JetStream)', () => {
 
   it('two relays (replicas) flushing at once publish every row exactly once, in queue order per relay', async () => {
     const before = await streamCount();
-    await withTransaction(pool, (c) => enqueueOutbox(c, SCHEMA, Array.from({ length: 600 }, (_, i) => entry(100 + i))));
+    await withTransaction(pool, (c) =>
+      enqueueOutbox(
+        c,
+        SCHEMA,
+        Array.from({ length: 600 }, (_, i) => entry(100 + i)),
+      ),
+    );
     const published: number[] = [];
     const a = new OutboxRelay({ pool, schema: SCHEMA, bus, batchSize: 50, onPublished: (n) => published.push(n) });
     const b = new OutboxRelay({ pool, schema: SCHEMA, bus, batchSize: 50, onPublished: (n) => published.push(n) });

@@ -84,8 +84,15 @@ export class OutboxRelay {
         await client.query('COMMIT');
         return 0;
       }
-      await this.opts.bus.publishMany(rows.map((r) => ({ subject: r.subject, event: r.event as unknown as CloudEvent<unknown> })));
-      await db.delete(this.table).where(inArray(this.table.id, rows.map((r) => r.id)));
+      await this.opts.bus.publishMany(
+        rows.map((r) => ({ subject: r.subject, event: r.event as unknown as CloudEvent<unknown> })),
+      );
+      await db.delete(this.table).where(
+        inArray(
+          this.table.id,
+          rows.map((r) => r.id),
+        ),
+      );
       await client.query('COMMIT');
       this.opts.onPublished?.(rows.length);
       return rows.length;

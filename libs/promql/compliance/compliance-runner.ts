@@ -46,7 +46,11 @@ function fromRaw(r: RawResult): QueryOutcome {
     case 'string':
       return { ok: true, type: 'string', value: r.value };
     case 'vector':
-      return { ok: true, type: 'vector', samples: r.samples.map((s) => ({ labels: s.labels, timeMs: r.timeMs, value: s.value })) };
+      return {
+        ok: true,
+        type: 'vector',
+        samples: r.samples.map((s) => ({ labels: s.labels, timeMs: r.timeMs, value: s.value })),
+      };
     case 'matrix':
       return { ok: true, type: 'matrix', series: r.series };
   }
@@ -67,11 +71,19 @@ function hasData(o: QueryOutcome): boolean {
   return true;
 }
 
-async function compareCase(c: ComplianceCase, plan: QueryPlan, reference: PrometheusReference, engine: PromqlEngine): Promise<CaseReport> {
+async function compareCase(
+  c: ComplianceCase,
+  plan: QueryPlan,
+  reference: PrometheusReference,
+  engine: PromqlEngine,
+): Promise<CaseReport> {
   const opts = { shouldFail: c.shouldFail, ordered: orderMatters(c.query) };
   let data = false;
   for (const t of plan.instantTimesMs) {
-    const [want, got] = await Promise.all([reference.instantQuery(c.query, t), ours(() => engine.evaluateInstant(c.query, t))]);
+    const [want, got] = await Promise.all([
+      reference.instantQuery(c.query, t),
+      ours(() => engine.evaluateInstant(c.query, t)),
+    ]);
     const diff = compareOutcomes(want, got, opts);
     if (diff) return { query: c.query, status: 'fail', detail: `instant @${t / 1000}: ${diff}` };
     data ||= hasData(want);
@@ -82,7 +94,12 @@ async function compareCase(c: ComplianceCase, plan: QueryPlan, reference: Promet
     ours(() => engine.evaluateRange(c.query, startMs, endMs, stepMs)),
   ]);
   const diff = compareOutcomes(want, got, { ...opts, ordered: false });
-  if (diff) return { query: c.query, status: 'fail', detail: `range ${startMs / 1000}..${endMs / 1000} step ${stepMs / 1000}s: ${diff}` };
+  if (diff)
+    return {
+      query: c.query,
+      status: 'fail',
+      detail: `range ${startMs / 1000}..${endMs / 1000} step ${stepMs / 1000}s: ${diff}`,
+    };
   data ||= hasData(want);
   return { query: c.query, status: 'pass', empty: !data };
 }
@@ -116,5 +133,12 @@ export async function runCompliance(
   const pass = count('pass');
   const fail = count('fail');
   const passEmpty = reports.filter((r) => r.status === 'pass' && r.empty).length;
-  return { cases: reports, pass, fail, excluded: count('excluded'), passEmpty, passShare: pass + fail ? pass / (pass + fail) : 0 };
+  return {
+    cases: reports,
+    pass,
+    fail,
+    excluded: count('excluded'),
+    passEmpty,
+    passShare: pass + fail ? pass / (pass + fail) : 0,
+  };
 }

@@ -35,12 +35,21 @@ export function queryPlanFor(startMs: number, durationMs: number): QueryPlan {
   const end = startMs + durationMs;
   const offGrid = (ms: number, s: number) => Math.floor(ms / 10_000) * 10_000 + s * 1000;
   return {
-    instantTimesMs: [offGrid(startMs + durationMs * 0.47, 4), offGrid(startMs + durationMs * 0.8, 3), offGrid(end - 10_000, 3)],
+    instantTimesMs: [
+      offGrid(startMs + durationMs * 0.47, 4),
+      offGrid(startMs + durationMs * 0.8, 3),
+      offGrid(end - 10_000, 3),
+    ],
     range: { startMs: offGrid(startMs + durationMs / 2, 3), endMs: offGrid(end - 10_000, 3), stepMs: 10_000 },
   };
 }
 
-export async function prepareSystems(opts: { pool: Pool; workDir: string; durationMs: number; startMs?: number }): Promise<ComplianceSystems> {
+export async function prepareSystems(opts: {
+  pool: Pool;
+  workDir: string;
+  durationMs: number;
+  startMs?: number;
+}): Promise<ComplianceSystems> {
   const startMs = opts.startMs ?? DEMO_START_MS;
   const series = generateDemoSeries({ startMs, durationMs: opts.durationMs });
   mkdirSync(opts.workDir, { recursive: true });
@@ -64,19 +73,29 @@ export async function prepareSystems(opts: { pool: Pool; workDir: string; durati
 }
 
 /** The reference must hold every series, with the exact sample timestamps generated. */
-async function checkReferenceSeesData(reference: PrometheusReference, series: DemoSeries[], atMs: number): Promise<void> {
+async function checkReferenceSeesData(
+  reference: PrometheusReference,
+  series: DemoSeries[],
+  atMs: number,
+): Promise<void> {
   const count = await reference.instantQuery('count({job="demo"})', atMs);
   const probe = series.find((s) => s.labels.__name__ === 'demo_num_cpus')!;
   const lastT = probe.timestamps[probe.timestamps.length - 1]!;
   const raw = await reference.instantQuery(`demo_num_cpus{instance="${probe.labels.instance}"}[1m]`, lastT);
   const want = Array.from(probe.timestamps).filter((t) => t > lastT - 60_000);
   const got = raw.ok && raw.type === 'matrix' ? raw.series[0]?.timestamps : undefined;
-  const present = new Set(series.filter((s) => s.timestamps[s.timestamps.length - 1]! > atMs - 300_000).map((s) => JSON.stringify(s.labels))).size;
+  const present = new Set(
+    series.filter((s) => s.timestamps[s.timestamps.length - 1]! > atMs - 300_000).map((s) => JSON.stringify(s.labels)),
+  ).size;
   if (!count.ok || count.type !== 'vector' || count.samples[0]?.value !== present) {
-    throw new Error(`the reference does not see the generated series: ${JSON.stringify(count).slice(0, 300)}, expected ${present}`);
+    throw new Error(
+      `the reference does not see the generated series: ${JSON.stringify(count).slice(0, 300)}, expected ${present}`,
+    );
   }
   // sixty seconds before the last sample; the closed-left 2.x window may hold one more
   if (!got || got.slice(-want.length).join() !== want.join()) {
-    throw new Error(`the reference's sample timestamps differ from the generated ones: ${got?.join()} vs ${want.join()}`);
+    throw new Error(
+      `the reference's sample timestamps differ from the generated ones: ${got?.join()} vs ${want.join()}`,
+    );
   }
 }

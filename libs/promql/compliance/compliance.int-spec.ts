@@ -48,7 +48,10 @@ describe('PromQL compliance against Prometheus 2.42', () => {
     // step keep the run short: under jest, sorting windows (quantile_over_time) is far slower
     // than under plain node. The points stay 3 s off the 10 s grid (compliance-setup.ts).
     const times = sys!.plan.instantTimesMs;
-    const plan = { instantTimesMs: [times[0]!, times[times.length - 1]!], range: { ...sys!.plan.range, stepMs: 20_000 } };
+    const plan = {
+      instantTimesMs: [times[0]!, times[times.length - 1]!],
+      range: { ...sys!.plan.range, stepMs: 20_000 },
+    };
     const report: ComplianceReport = await runCompliance(cases, plan, sys!.reference, sys!.store);
     const failures = report.cases.filter((c) => c.status === 'fail').map((c) => `${c.query}: ${c.detail}`);
     expect(failures).toEqual([]);

@@ -50,7 +50,8 @@ export const CORPUS_FILE = 'promql-compliance/promql-test-queries.yml';
 function fill(template: string, args: Record<string, string>): string {
   return template.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (m, name: string) => {
     const v = args[name];
-    if (v === undefined) throw new Error(`query ${JSON.stringify(template)} uses {{.${name}}} without a variant arg for it`);
+    if (v === undefined)
+      throw new Error(`query ${JSON.stringify(template)} uses {{.${name}}} without a variant arg for it`);
     return v;
   });
 }
@@ -66,9 +67,16 @@ function variants(template: string, remaining: readonly string[], args: Record<s
 /** Expands corpus YAML text into the queries the tester would run. */
 export function expandCorpus(yamlText: string): ComplianceCase[] {
   const parsed = corpusSchema.safeParse(parse(yamlText));
-  if (!parsed.success) throw new Error(`compliance corpus: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `compliance corpus: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data.test_cases.flatMap((tc) =>
-    variants(tc.query, tc.variant_args ?? [], {}).map((query) => ({ query, template: tc.query, shouldFail: tc.should_fail ?? false })),
+    variants(tc.query, tc.variant_args ?? [], {}).map((query) => ({
+      query,
+      template: tc.query,
+      shouldFail: tc.should_fail ?? false,
+    })),
   );
 }
 

@@ -26,7 +26,11 @@ export interface DemoDataOptions {
 
 export const DEMO_START_MS = Date.UTC(2025, 2, 10, 10, 0, 0);
 export const SCRAPE_INTERVAL_MS = 5_000;
-export const DEMO_INSTANCES = ['demo.promlabs.com:10000', 'demo.promlabs.com:10001', 'demo.promlabs.com:10002'] as const;
+export const DEMO_INSTANCES = [
+  'demo.promlabs.com:10000',
+  'demo.promlabs.com:10001',
+  'demo.promlabs.com:10002',
+] as const;
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, Infinity];
 const MEMORY_TYPES = ['buffers', 'cached', 'free', 'used'] as const;
@@ -93,7 +97,11 @@ class SeriesBuilder {
   }
 
   build(): DemoSeries[] {
-    return [...this.map.values()].map((s) => ({ labels: s.labels, timestamps: Float64Array.from(s.ts), values: Float64Array.from(s.vs) }));
+    return [...this.map.values()].map((s) => ({
+      labels: s.labels,
+      timestamps: Float64Array.from(s.ts),
+      values: Float64Array.from(s.vs),
+    }));
   }
 }
 
@@ -160,7 +168,8 @@ export function generateDemoSeries(opts: DemoDataOptions = {}): DemoSeries[] {
       state.memory.cached = walk(state.memory.cached, cachedBase);
       state.memory.buffers = walk(state.memory.buffers, buffersBase);
       state.memory.free = totalMem - state.memory.used - state.memory.cached - state.memory.buffers;
-      for (const type of MEMORY_TYPES) out.add({ __name__: 'demo_memory_usage_bytes', ...base, type }, t, state.memory[type]);
+      for (const type of MEMORY_TYPES)
+        out.add({ __name__: 'demo_memory_usage_bytes', ...base, type }, t, state.memory[type]);
 
       const busy = 0.3 + 0.2 * Math.sin((2 * Math.PI * (t - startMs)) / 1_800_000 + idx);
       const user = cpus * busy * 0.7 * (1 + 0.1 * gaussian(rand));
@@ -168,7 +177,8 @@ export function generateDemoSeries(opts: DemoDataOptions = {}): DemoSeries[] {
       state.cpu.user += Math.max(0, user) * 5;
       state.cpu.system += Math.max(0, system) * 5;
       state.cpu.idle += Math.max(0, cpus - user - system) * 5;
-      for (const mode of CPU_MODES) out.add({ __name__: 'demo_cpu_usage_seconds_total', ...base, mode }, t, state.cpu[mode]);
+      for (const mode of CPU_MODES)
+        out.add({ __name__: 'demo_cpu_usage_seconds_total', ...base, mode }, t, state.cpu[mode]);
 
       out.add({ __name__: 'demo_num_cpus', ...base }, t, cpus);
 
@@ -216,7 +226,9 @@ function addRequests(out: SeriesBuilder, state: InstanceState, base: Labels, t: 
   for (const [key, h] of state.histograms) {
     const [method, path, status] = key.split(' ') as [string, string, string];
     const labels = { ...base, method, path, status };
-    BUCKETS.forEach((b, i) => out.add({ __name__: 'demo_api_request_duration_seconds_bucket', ...labels, le: leLabel(b) }, t, h.buckets[i]!));
+    BUCKETS.forEach((b, i) =>
+      out.add({ __name__: 'demo_api_request_duration_seconds_bucket', ...labels, le: leLabel(b) }, t, h.buckets[i]!),
+    );
     out.add({ __name__: 'demo_api_request_duration_seconds_sum', ...labels }, t, h.sum);
     out.add({ __name__: 'demo_api_request_duration_seconds_count', ...labels }, t, h.count);
   }

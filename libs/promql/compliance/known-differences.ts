@@ -15,7 +15,8 @@
  * instance 10002's restart. Every differing point in these queries was recomputed by hand with
  * both orders: the reference matches the 2.42 order and ArcWatch the 3.x order at every point.
  */
-const RATE_ZERO_POINT = 'rate/increase extrapolation towards a counter\'s zero point: 2.42 caps at the zero point before the 1.1-interval threshold, 2.51+ (and 3.x) after it';
+const RATE_ZERO_POINT =
+  "rate/increase extrapolation towards a counter's zero point: 2.42 caps at the zero point before the 1.1-interval threshold, 2.51+ (and 3.x) after it";
 
 /**
  * Prometheus 3 accepts any valid UTF-8 string as a label name, so "~invalid" is a valid

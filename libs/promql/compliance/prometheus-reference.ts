@@ -31,16 +31,25 @@ export function parsePromValue(s: string): number {
   return Number(s);
 }
 
-
 /** Builds TSDB blocks from an OpenMetrics file (promtool cuts them at 2 h boundaries). */
 export async function createBlocks(openMetricsFile: string, dataDir: string): Promise<string> {
   mkdirSync(dataDir, { recursive: true });
-  const { stdout, stderr } = await run(PROMTOOL_BIN, ['tsdb', 'create-blocks-from', 'openmetrics', openMetricsFile, dataDir], { maxBuffer: 64 << 20 });
+  const { stdout, stderr } = await run(
+    PROMTOOL_BIN,
+    ['tsdb', 'create-blocks-from', 'openmetrics', openMetricsFile, dataDir],
+    { maxBuffer: 64 << 20 },
+  );
   return `${stdout}${stderr}`;
 }
 
 type ApiBody =
-  | { status: 'success'; data: { resultType: 'scalar' | 'string'; result: [number, string] } | { resultType: 'vector'; result: { metric: Labels; value: [number, string] }[] } | { resultType: 'matrix'; result: { metric: Labels; values: [number, string][] }[] } }
+  | {
+      status: 'success';
+      data:
+        | { resultType: 'scalar' | 'string'; result: [number, string] }
+        | { resultType: 'vector'; result: { metric: Labels; value: [number, string] }[] }
+        | { resultType: 'matrix'; result: { metric: Labels; values: [number, string][] }[] };
+    }
   | { status: 'error'; errorType: string; error: string };
 
 export class PrometheusReference {
@@ -65,7 +74,12 @@ export class PrometheusReference {
     const port = await freePort();
     const proc = spawn(
       PROMETHEUS_BIN,
-      [`--config.file=${config}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=10y'],
+      [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${dataDir}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--storage.tsdb.retention.time=10y',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const ref = new PrometheusReference(proc, `http://127.0.0.1:${port}`);
@@ -101,7 +115,12 @@ export class PrometheusReference {
   }
 
   rangeQuery(query: string, startMs: number, endMs: number, stepMs: number): Promise<QueryOutcome> {
-    return this.call('/api/v1/query_range', { query, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepMs / 1000) });
+    return this.call('/api/v1/query_range', {
+      query,
+      start: String(startMs / 1000),
+      end: String(endMs / 1000),
+      step: String(stepMs / 1000),
+    });
   }
 
   private async call(endpoint: string, params: Record<string, string>): Promise<QueryOutcome> {
@@ -115,12 +134,24 @@ export class PrometheusReference {
       case 'string':
         return { ok: true, type: 'string', value: d.result[1] };
       case 'vector':
-        return { ok: true, type: 'vector', samples: d.result.map((s) => ({ labels: s.metric, timeMs: Math.round(s.value[0] * 1000), value: parsePromValue(s.value[1]) })) };
+        return {
+          ok: true,
+          type: 'vector',
+          samples: d.result.map((s) => ({
+            labels: s.metric,
+            timeMs: Math.round(s.value[0] * 1000),
+            value: parsePromValue(s.value[1]),
+          })),
+        };
       case 'matrix':
         return {
           ok: true,
           type: 'matrix',
-          series: d.result.map((s) => ({ labels: s.metric, timestamps: s.values.map((p) => Math.round(p[0] * 1000)), values: s.values.map((p) => parsePromValue(p[1])) })),
+          series: d.result.map((s) => ({
+            labels: s.metric,
+            timestamps: s.values.map((p) => Math.round(p[0] * 1000)),
+            values: s.values.map((p) => parsePromValue(p[1])),
+          })),
         };
     }
   }

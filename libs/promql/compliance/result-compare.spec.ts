@@ -22,16 +22,24 @@ describe('comparing outcomes as the compliance tester does', () => {
   it('needs the same label sets, in any order unless the query orders them', () => {
     const ref = vec([{ a: '1' }, 2], [{ a: '2' }, 1]);
     expect(compareOutcomes(ref, vec([{ a: '2' }, 1], [{ a: '1' }, 2]), plain)).toBeUndefined();
-    expect(compareOutcomes(ref, vec([{ a: '2' }, 1], [{ a: '1' }, 2]), { ...plain, ordered: true })).toMatch(/order differs/);
+    expect(compareOutcomes(ref, vec([{ a: '2' }, 1], [{ a: '1' }, 2]), { ...plain, ordered: true })).toMatch(
+      /order differs/,
+    );
     expect(compareOutcomes(ref, vec([{ a: '1' }, 2]), plain)).toMatch(/reference 2, ours 1; missing \{a="2"\}/);
     expect(compareOutcomes(ref, vec([{ a: '1' }, 2], [{ a: '3' }, 1]), plain)).toMatch(/extra \{a="3"\}/);
     expect(compareOutcomes(ref, vec([{ a: '1' }, 2], [{ a: '2' }, 1.1]), plain)).toMatch(/reference 1, ours 1.1/);
   });
 
   it('compares matrices point by point, timestamps exactly', () => {
-    const m = (ts: number[], vs: number[]): QueryOutcome => ({ ok: true, type: 'matrix', series: [{ labels: { a: '1' }, timestamps: ts, values: vs }] });
+    const m = (ts: number[], vs: number[]): QueryOutcome => ({
+      ok: true,
+      type: 'matrix',
+      series: [{ labels: { a: '1' }, timestamps: ts, values: vs }],
+    });
     expect(compareOutcomes(m([1000, 2000], [1, NaN]), m([1000, 2000], [1, NaN]), plain)).toBeUndefined();
-    expect(compareOutcomes(m([1000, 2000], [1, 2]), m([1000], [1]), plain)).toMatch(/point 1 at 2 in the reference, none in ours/);
+    expect(compareOutcomes(m([1000, 2000], [1, 2]), m([1000], [1]), plain)).toMatch(
+      /point 1 at 2 in the reference, none in ours/,
+    );
     expect(compareOutcomes(m([1000], [1]), m([1001], [1]), plain)).toMatch(/point 0/);
   });
 
@@ -39,9 +47,13 @@ describe('comparing outcomes as the compliance tester does', () => {
     const err: QueryOutcome = { ok: false, error: 'bad_data: parse error' };
     expect(compareOutcomes(err, err, { ...plain, shouldFail: true })).toBeUndefined();
     expect(compareOutcomes(err, vec(), { ...plain, shouldFail: true })).toBe('ours accepted a query that should fail');
-    expect(compareOutcomes(vec(), vec(), { ...plain, shouldFail: true })).toBe('the reference accepted a query that should fail');
+    expect(compareOutcomes(vec(), vec(), { ...plain, shouldFail: true })).toBe(
+      'the reference accepted a query that should fail',
+    );
     expect(compareOutcomes(vec(), err, plain)).toBe('ours failed: bad_data: parse error');
-    expect(compareOutcomes({ ok: true, type: 'scalar', timeMs: 1000, value: 1 }, vec(), plain)).toMatch(/result type scalar/);
+    expect(compareOutcomes({ ok: true, type: 'scalar', timeMs: 1000, value: 1 }, vec(), plain)).toMatch(
+      /result type scalar/,
+    );
   });
 
   it('checks order only for sort and ungrouped topk/bottomk at the top', () => {

@@ -43,15 +43,25 @@ function compareVectors(
   const wantSet = new Set(wantKeys);
   const extra = got.filter((s) => !wantSet.has(labelsKey(s.labels)));
   if (missing.length || extra.length || want.length !== got.length) {
-    const list = (xs: typeof want) => xs.slice(0, 3).map((s) => `${formatLabels(s.labels)} ${show(s.value)}`).join(', ');
-    return `series differ: reference ${want.length}, ours ${got.length}` + (missing.length ? `; missing ${list(missing)}` : '') + (extra.length ? `; extra ${list(extra)}` : '');
+    const list = (xs: typeof want) =>
+      xs
+        .slice(0, 3)
+        .map((s) => `${formatLabels(s.labels)} ${show(s.value)}`)
+        .join(', ');
+    return (
+      `series differ: reference ${want.length}, ours ${got.length}` +
+      (missing.length ? `; missing ${list(missing)}` : '') +
+      (extra.length ? `; extra ${list(extra)}` : '')
+    );
   }
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
     const g = gotByKey.get(wantKeys[i]!)!;
     if (w.timeMs !== g.s.timeMs) return `${formatLabels(w.labels)}: timestamp ${w.timeMs} vs ${g.s.timeMs}`;
-    if (!sameValue(w.value, g.s.value)) return `${formatLabels(w.labels)}: reference ${show(w.value)}, ours ${show(g.s.value)}`;
-    if (ordered && g.i !== i) return `order differs: ${formatLabels(w.labels)} at ${i} in the reference, ${g.i} in ours`;
+    if (!sameValue(w.value, g.s.value))
+      return `${formatLabels(w.labels)}: reference ${show(w.value)}, ours ${show(g.s.value)}`;
+    if (ordered && g.i !== i)
+      return `order differs: ${formatLabels(w.labels)} at ${i} in the reference, ${g.i} in ours`;
   }
   return undefined;
 }
@@ -64,8 +74,16 @@ function compareMatrices(want: MatrixSeries[], got: MatrixSeries[]): string | un
   const missing = want.filter((s) => !gotByKey.has(labelsKey(s.labels)));
   const extra = got.filter((s) => !wantKeys.has(labelsKey(s.labels)));
   if (missing.length || extra.length || want.length !== got.length) {
-    const list = (xs: MatrixSeries[]) => xs.slice(0, 3).map((s) => formatLabels(s.labels)).join(', ');
-    return `series differ: reference ${want.length}, ours ${got.length}` + (missing.length ? `; missing ${list(missing)}` : '') + (extra.length ? `; extra ${list(extra)}` : '');
+    const list = (xs: MatrixSeries[]) =>
+      xs
+        .slice(0, 3)
+        .map((s) => formatLabels(s.labels))
+        .join(', ');
+    return (
+      `series differ: reference ${want.length}, ours ${got.length}` +
+      (missing.length ? `; missing ${list(missing)}` : '') +
+      (extra.length ? `; extra ${list(extra)}` : '')
+    );
   }
   for (const w of want) {
     const g = gotByKey.get(labelsKey(w.labels))!;
@@ -76,14 +94,19 @@ function compareMatrices(want: MatrixSeries[], got: MatrixSeries[]): string | un
       if (wt !== gt) {
         return `${formatLabels(w.labels)}: point ${i} at ${wt === undefined ? 'none' : wt / 1000} in the reference, ${gt === undefined ? 'none' : gt / 1000} in ours (${w.timestamps.length} vs ${g.timestamps.length} points)`;
       }
-      if (!sameValue(w.values[i]!, g.values[i]!)) return `${formatLabels(w.labels)} @${wt! / 1000}: reference ${show(w.values[i]!)}, ours ${show(g.values[i]!)}`;
+      if (!sameValue(w.values[i]!, g.values[i]!))
+        return `${formatLabels(w.labels)} @${wt! / 1000}: reference ${show(w.values[i]!)}, ours ${show(g.values[i]!)}`;
     }
   }
   return undefined;
 }
 
 /** `undefined` when the outcomes agree, otherwise what differs. */
-export function compareOutcomes(reference: QueryOutcome, ours: QueryOutcome, opts: { shouldFail: boolean; ordered: boolean }): string | undefined {
+export function compareOutcomes(
+  reference: QueryOutcome,
+  ours: QueryOutcome,
+  opts: { shouldFail: boolean; ordered: boolean },
+): string | undefined {
   if (opts.shouldFail) {
     if (reference.ok) return 'the reference accepted a query that should fail';
     return ours.ok ? 'ours accepted a query that should fail' : undefined;
@@ -95,7 +118,9 @@ export function compareOutcomes(reference: QueryOutcome, ours: QueryOutcome, opt
     case 'scalar': {
       const o = ours as typeof reference;
       if (reference.timeMs !== o.timeMs) return `scalar timestamp ${reference.timeMs} vs ${o.timeMs}`;
-      return sameValue(reference.value, o.value) ? undefined : `scalar: reference ${show(reference.value)}, ours ${show(o.value)}`;
+      return sameValue(reference.value, o.value)
+        ? undefined
+        : `scalar: reference ${show(reference.value)}, ours ${show(o.value)}`;
     }
     case 'string':
       return reference.value === (ours as typeof reference).value ? undefined : 'strings differ';

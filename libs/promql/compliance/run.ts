@@ -17,7 +17,13 @@ import { runCompliance } from './compliance-runner';
 import { prepareSystems } from './compliance-setup';
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { minutes: { type: 'string', default: '120' }, json: { type: 'string' }, all: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      minutes: { type: 'string', default: '120' },
+      json: { type: 'string' },
+      all: { type: 'boolean', default: false },
+    },
+  });
   const minutes = Number(values.minutes);
   if (!(minutes >= 30)) throw new Error('--minutes must be at least 30');
   const workDir = mkdtempSync(path.join(tmpdir(), 'promql-compliance-'));
@@ -28,17 +34,24 @@ async function main(): Promise<number> {
   const started = Date.now();
   try {
     const sys = await prepareSystems({ pool, workDir, durationMs: minutes * 60_000 });
-    process.stdout.write(`loaded ${sys.series.length} series, ${sys.samples} samples into both (${Date.now() - started} ms)\n`);
+    process.stdout.write(
+      `loaded ${sys.series.length} series, ${sys.samples} samples into both (${Date.now() - started} ms)\n`,
+    );
     try {
       const cases = loadCorpus(FIXTURES_DIR);
       const report = await runCompliance(cases, sys.plan, sys.reference, sys.store);
       for (const c of report.cases) {
-        if (c.status === 'fail' || values.all) process.stdout.write(`${c.status.toUpperCase()} ${c.query}${c.detail ? `\n    ${c.detail}` : ''}\n`);
+        if (c.status === 'fail' || values.all)
+          process.stdout.write(`${c.status.toUpperCase()} ${c.query}${c.detail ? `\n    ${c.detail}` : ''}\n`);
       }
       if (values.json) writeFileSync(values.json, JSON.stringify({ minutes, plan: sys.plan, ...report }, null, 2));
       const share = (report.passShare * 100).toFixed(2);
-      process.stdout.write(`${report.passEmpty} of the passing queries answered no series (or the expected error) everywhere\n`);
-      process.stdout.write(`${cases.length} queries: ${report.pass} passed, ${report.fail} failed, ${report.excluded} excluded (known version differences); ${share} % of the compared queries pass (${Date.now() - started} ms)\n`);
+      process.stdout.write(
+        `${report.passEmpty} of the passing queries answered no series (or the expected error) everywhere\n`,
+      );
+      process.stdout.write(
+        `${cases.length} queries: ${report.pass} passed, ${report.fail} failed, ${report.excluded} excluded (known version differences); ${share} % of the compared queries pass (${Date.now() - started} ms)\n`,
+      );
       return report.fail === 0 ? 0 : 1;
     } finally {
       await sys.reference.stop();

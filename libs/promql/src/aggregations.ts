@@ -104,7 +104,10 @@ function reduce(op: AggregateExpr['op'], samples: Sample[], param: number): numb
       return op === 'stddev' ? Math.sqrt(acc.variance()) : acc.variance();
     }
     case 'quantile':
-      return quantile(param, samples.map((s) => s.value));
+      return quantile(
+        param,
+        samples.map((s) => s.value),
+      );
     default:
       throw executionError(`unexpected aggregation ${op}`);
   }
@@ -119,7 +122,10 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr, t: number): Value
     const groups = groupSamples(e, samples, (s) => formatPromValue(s.value));
     return {
       type: 'vector',
-      samples: groups.map((g) => ({ labels: { ...g.labels, [label]: formatPromValue(g.samples[0].value) }, value: g.samples.length })),
+      samples: groups.map((g) => ({
+        labels: { ...g.labels, [label]: formatPromValue(g.samples[0].value) },
+        value: g.samples.length,
+      })),
     };
   }
   let param = NaN;
@@ -156,7 +162,10 @@ function limitRatio(ev: Evaluator, e: AggregateExpr, t: number): Sample[] {
   if (Number.isNaN(r)) throw executionError('Ratio value is NaN');
   if (r < -1 || r > 1) {
     const capped = r < -1 ? -1 : 1;
-    ev.notes.warn(`ratio value should be between -1 and 1, got ${formatG(r)}, capping to ${formatG(capped)}`, e.param!.pos);
+    ev.notes.warn(
+      `ratio value should be between -1 and 1, got ${formatG(r)}, capping to ${formatG(capped)}`,
+      e.param!.pos,
+    );
     r = capped;
   }
   const samples = ev.evalVector(e.expr, t);

@@ -69,8 +69,20 @@ export interface SubqueryExpr {
 }
 
 export type AggregateOp =
-  | 'sum' | 'avg' | 'min' | 'max' | 'count' | 'group' | 'stddev' | 'stdvar'
-  | 'topk' | 'bottomk' | 'quantile' | 'count_values' | 'limitk' | 'limit_ratio';
+  | 'sum'
+  | 'avg'
+  | 'min'
+  | 'max'
+  | 'count'
+  | 'group'
+  | 'stddev'
+  | 'stdvar'
+  | 'topk'
+  | 'bottomk'
+  | 'quantile'
+  | 'count_values'
+  | 'limitk'
+  | 'limit_ratio';
 
 export interface AggregateExpr {
   kind: 'aggregate';

@@ -15,20 +15,34 @@ function pow(a: number, b: number): number {
 /** Applies op; for comparisons returns the left value and whether the comparison held. */
 export function applyOp(op: BinaryOp, l: number, r: number): { value: number; keep: boolean } {
   switch (op) {
-    case '+': return { value: l + r, keep: true };
-    case '-': return { value: l - r, keep: true };
-    case '*': return { value: l * r, keep: true };
-    case '/': return { value: l / r, keep: true };
-    case '%': return { value: l % r, keep: true };
-    case '^': return { value: pow(l, r), keep: true };
-    case 'atan2': return { value: Math.atan2(l, r), keep: true };
-    case '==': return { value: l, keep: l === r };
-    case '!=': return { value: l, keep: l !== r };
-    case '>': return { value: l, keep: l > r };
-    case '<': return { value: l, keep: l < r };
-    case '>=': return { value: l, keep: l >= r };
-    case '<=': return { value: l, keep: l <= r };
-    default: throw executionError(`operator ${op} not allowed on scalars`);
+    case '+':
+      return { value: l + r, keep: true };
+    case '-':
+      return { value: l - r, keep: true };
+    case '*':
+      return { value: l * r, keep: true };
+    case '/':
+      return { value: l / r, keep: true };
+    case '%':
+      return { value: l % r, keep: true };
+    case '^':
+      return { value: pow(l, r), keep: true };
+    case 'atan2':
+      return { value: Math.atan2(l, r), keep: true };
+    case '==':
+      return { value: l, keep: l === r };
+    case '!=':
+      return { value: l, keep: l !== r };
+    case '>':
+      return { value: l, keep: l > r };
+    case '<':
+      return { value: l, keep: l < r };
+    case '>=':
+      return { value: l, keep: l >= r };
+    case '<=':
+      return { value: l, keep: l <= r };
+    default:
+      throw executionError(`operator ${op} not allowed on scalars`);
   }
 }
 
@@ -41,9 +55,12 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr, t: number): Value {
     const { value, keep } = applyOp(e.op, lhs.value, rhs.value);
     return { type: 'scalar', value: isComparisonOp(e.op) ? (keep ? 1 : 0) : value };
   }
-  if (lhs.type === 'vector' && rhs.type === 'scalar') return { type: 'vector', samples: vectorScalar(e, lhs.samples, rhs.value, false) };
-  if (lhs.type === 'scalar' && rhs.type === 'vector') return { type: 'vector', samples: vectorScalar(e, rhs.samples, lhs.value, true) };
-  if (lhs.type !== 'vector' || rhs.type !== 'vector') throw executionError('binary expression must contain only scalar and instant vector types');
+  if (lhs.type === 'vector' && rhs.type === 'scalar')
+    return { type: 'vector', samples: vectorScalar(e, lhs.samples, rhs.value, false) };
+  if (lhs.type === 'scalar' && rhs.type === 'vector')
+    return { type: 'vector', samples: vectorScalar(e, rhs.samples, lhs.value, true) };
+  if (lhs.type !== 'vector' || rhs.type !== 'vector')
+    throw executionError('binary expression must contain only scalar and instant vector types');
   const matching: VectorMatching = e.matching ?? { card: 'one-to-one', on: false, labels: [], include: [] };
   if (isSetOp(e.op)) return { type: 'vector', samples: setOp(e.op, lhs.samples, rhs.samples, matching) };
   return { type: 'vector', samples: vectorVector(e, lhs.samples, rhs.samples, matching) };
@@ -84,7 +101,10 @@ function setOp(op: 'and' | 'or' | 'unless', lhs: Sample[], rhs: Sample[], matchi
 
 /** Label sets as Prometheus prints them in errors: `{__name__="x", a="b"}`, names sorted. */
 function promLabels(labels: Labels): string {
-  return `{${Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(', ')}}`;
+  return `{${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
+    .join(', ')}}`;
 }
 
 function matchGroupLabels(labels: Labels, matching: VectorMatching): string {
@@ -155,11 +175,15 @@ function vectorVector(e: BinaryExpr, lhs: Sample[], rhs: Sample[], matching: Vec
     if (!keep) return;
     const labels = resultLabels(many, one, matching);
     if (matching.card === 'one-to-one') {
-      if (matchedOnce.has(key)) throw executionError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+      if (matchedOnce.has(key))
+        throw executionError(
+          'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
+        );
       matchedOnce.add(key);
     } else {
       const outKey = key + '\u0003' + labelsKey(labels);
-      if (outputKeys.has(outKey)) throw executionError('multiple matches for labels: grouping labels must ensure unique matches');
+      if (outputKeys.has(outKey))
+        throw executionError('multiple matches for labels: grouping labels must ensure unique matches');
       outputKeys.add(outKey);
     }
     out.push({ labels, value, dropName: dropsName(e) || many.dropName });

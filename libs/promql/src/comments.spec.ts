@@ -11,7 +11,9 @@ describe('comments in queries', () => {
     ]) {
       const e = parsePromql(q);
       expect(e.kind).toBe(plain.kind);
-      expect(JSON.stringify(e, (k, v) => (k === 'pos' ? undefined : v))).toBe(JSON.stringify(plain, (k, v) => (k === 'pos' ? undefined : v)));
+      expect(JSON.stringify(e, (k, v) => (k === 'pos' ? undefined : v))).toBe(
+        JSON.stringify(plain, (k, v) => (k === 'pos' ? undefined : v)),
+      );
     }
   });
 

@@ -33,7 +33,12 @@ describe('PromqlEngine', () => {
   it('selects each selector once for a whole range query, widened by range, offset and lookback', async () => {
     const q = new CountingQueryable(counterStore());
     const engine = new PromqlEngine(q);
-    const res = await engine.rangeQuery('rate(requests_total[5m] offset 1m) + on(pod) requests_total', 10 * M, 20 * M, 30 * S);
+    const res = await engine.rangeQuery(
+      'rate(requests_total[5m] offset 1m) + on(pod) requests_total',
+      10 * M,
+      20 * M,
+      30 * S,
+    );
     expect(q.selects).toHaveLength(2);
     const windows = q.selects.map((s) => [s.startMs, s.endMs]).sort((a, b) => a[0] - b[0]);
     expect(windows).toEqual([
@@ -49,7 +54,12 @@ describe('PromqlEngine', () => {
 
   it('formats scalars, strings and special values as the Prometheus API does', async () => {
     const engine = new PromqlEngine(new MemoryQueryable());
-    expect(await engine.instantQuery('1 / 0', 5 * S)).toEqual({ resultType: 'scalar', result: [5, '+Inf'], warnings: [], infos: [] });
+    expect(await engine.instantQuery('1 / 0', 5 * S)).toEqual({
+      resultType: 'scalar',
+      result: [5, '+Inf'],
+      warnings: [],
+      infos: [],
+    });
     expect(await engine.instantQuery('"hi"', 5 * S)).toMatchObject({ resultType: 'string', result: [5, 'hi'] });
     expect(formatPromValue(NaN)).toBe('NaN');
     expect(formatPromValue(-Infinity)).toBe('-Inf');
@@ -87,14 +97,21 @@ describe('PromqlEngine', () => {
 
   it('keeps __name__ through label_replace when the name is written back', async () => {
     const engine = new PromqlEngine(counterStore());
-    const res = await engine.evaluateInstant('label_replace(rate(requests_total{pod="a"}[1m]), "__name__", "per_second", "", "")', 10 * M);
-    expect(res.result.type === 'vector' && res.result.samples.map((s) => s.labels)).toEqual([{ __name__: 'per_second', pod: 'a' }]);
+    const res = await engine.evaluateInstant(
+      'label_replace(rate(requests_total{pod="a"}[1m]), "__name__", "per_second", "", "")',
+      10 * M,
+    );
+    expect(res.result.type === 'vector' && res.result.samples.map((s) => s.labels)).toEqual([
+      { __name__: 'per_second', pod: 'a' },
+    ]);
   });
 
   it('validates range query parameters', async () => {
     const engine = new PromqlEngine(new MemoryQueryable());
     await expect(engine.rangeQuery('1', 0, 10, 0)).rejects.toMatchObject({ errorType: 'bad_data' });
-    await expect(engine.rangeQuery('x[5m]', 0, 10, 1)).rejects.toThrow('invalid expression type "range vector" for range query, must be Scalar or instant Vector');
+    await expect(engine.rangeQuery('x[5m]', 0, 10, 1)).rejects.toThrow(
+      'invalid expression type "range vector" for range query, must be Scalar or instant Vector',
+    );
   });
 
   it('gives up after the timeout', async () => {

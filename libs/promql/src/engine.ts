@@ -88,27 +88,42 @@ export class PromqlEngine {
 
   /** Range query with numeric results. */
   async evaluateRange(expr: string | Expr, startMs: number, endMs: number, stepMs: number): Promise<RawQueryResult> {
-    if (!(stepMs > 0)) throw new PromqlError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (!(stepMs > 0))
+      throw new PromqlError(
+        'bad_data',
+        'zero or negative query resolution step widths are not accepted. Try a positive integer',
+      );
     if (endMs < startMs) throw new PromqlError('bad_data', 'end timestamp must not be before start time');
     if ((endMs - startMs) / stepMs > MAX_POINTS_PER_SERIES) {
-      throw new PromqlError('bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+      throw new PromqlError(
+        'bad_data',
+        'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
+      );
     }
     const ast = typeof expr === 'string' ? parsePromql(expr) : expr;
     const t = typeOf(ast);
     if (t !== 'scalar' && t !== 'vector') {
-      throw new PromqlError('bad_data', `invalid expression type ${JSON.stringify(t === 'matrix' ? 'range vector' : t)} for range query, must be Scalar or instant Vector`);
+      throw new PromqlError(
+        'bad_data',
+        `invalid expression type ${JSON.stringify(t === 'matrix' ? 'range vector' : t)} for range query, must be Scalar or instant Vector`,
+      );
     }
     const { ev, notes } = await this.prepare(ast, { startMs, endMs, stepMs }, sourceOf(expr));
     const direct = gridMatrix(ev, ast);
     if (direct) {
       const sortedDirect = direct.sort((a, b) => compareLabels(a.labels, b.labels));
-      return { result: { type: 'matrix', series: sortedDirect }, warnings: [...notes.warnings], infos: [...notes.infos] };
+      return {
+        result: { type: 'matrix', series: sortedDirect },
+        warnings: [...notes.warnings],
+        infos: [...notes.infos],
+      };
     }
     const series = new Map<string, RawSeries>();
     for (let ts = startMs; ts <= endMs; ts += stepMs) {
       ev.resetSampleCount();
       const v = ev.eval(ast, ts);
-      const samples: Sample[] = v.type === 'scalar' ? [{ labels: {}, value: v.value }] : v.type === 'vector' ? v.samples : [];
+      const samples: Sample[] =
+        v.type === 'scalar' ? [{ labels: {}, value: v.value }] : v.type === 'vector' ? v.samples : [];
       const seen = new Set<string>();
       for (const s of samples) {
         const labels = s.dropName ? withoutName(s.labels) : s.labels;
@@ -125,7 +140,11 @@ export class PromqlEngine {
     return { result: { type: 'matrix', series: sorted }, warnings: [...notes.warnings], infos: [...notes.infos] };
   }
 
-  private async prepare(ast: Expr, window: Pick<EvalParams, 'startMs' | 'endMs' | 'stepMs'>, source: string): Promise<{ ev: Evaluator; notes: Annotations }> {
+  private async prepare(
+    ast: Expr,
+    window: Pick<EvalParams, 'startMs' | 'endMs' | 'stepMs'>,
+    source: string,
+  ): Promise<{ ev: Evaluator; notes: Annotations }> {
     const params: EvalParams = {
       ...window,
       lookbackMs: this.lookbackMs,
@@ -141,7 +160,10 @@ export class PromqlEngine {
     await Promise.all(
       [...windows].map(async ([sel, w]) => {
         const found = await this.queryable.select(sel.matchers, w.min, w.max);
-        data.set(sel, found.map(prepareSeries).sort((a, b) => compareLabels(a.labels, b.labels)));
+        data.set(
+          sel,
+          found.map(prepareSeries).sort((a, b) => compareLabels(a.labels, b.labels)),
+        );
       }),
     );
     if (Date.now() > params.deadline) throw new PromqlError('timeout', 'query timed out in query execution');
@@ -153,13 +175,22 @@ function sourceOf(expr: string | Expr): string {
   return typeof expr === 'string' ? expr : '';
 }
 
-function prepareSeries(s: { labels: Labels; timestamps: ArrayLike<number>; values: ArrayLike<number> }): PreparedSeries {
+function prepareSeries(s: {
+  labels: Labels;
+  timestamps: ArrayLike<number>;
+  values: ArrayLike<number>;
+}): PreparedSeries {
   const ts = s.timestamps instanceof Float64Array ? s.timestamps : Float64Array.from(s.timestamps);
   const vs = s.values instanceof Float64Array ? s.values : Float64Array.from(s.values);
   return { labels: s.labels, ts, vs };
 }
 
-function widen(windows: Map<VectorSelector, { min: number; max: number }>, sel: VectorSelector, min: number, max: number): void {
+function widen(
+  windows: Map<VectorSelector, { min: number; max: number }>,
+  sel: VectorSelector,
+  min: number,
+  max: number,
+): void {
   const w = windows.get(sel);
   if (!w) windows.set(sel, { min, max });
   else {
@@ -173,7 +204,13 @@ function widen(windows: Map<VectorSelector, { min: number; max: number }>, sel: 
  * [first step - offset - range - lookback, last step - offset], with `@` pinning the steps and
  * subqueries widening the window of everything beneath them.
  */
-function collectWindows(ev: Evaluator, e: Expr, lo: number, hi: number, out: Map<VectorSelector, { min: number; max: number }>): void {
+function collectWindows(
+  ev: Evaluator,
+  e: Expr,
+  lo: number,
+  hi: number,
+  out: Map<VectorSelector, { min: number; max: number }>,
+): void {
   switch (e.kind) {
     case 'vectorSelector': {
       const refLo = ev.referenceTime(lo, e.at, e.offset);

@@ -21,7 +21,13 @@ export class PromqlError extends Error {
     readonly detail: string,
     readonly position?: ErrorPosition,
   ) {
-    super(position ? `${position.line}:${position.column}: parse error: ${detail}` : errorType === 'bad_data' ? `parse error: ${detail}` : detail);
+    super(
+      position
+        ? `${position.line}:${position.column}: parse error: ${detail}`
+        : errorType === 'bad_data'
+          ? `parse error: ${detail}`
+          : detail,
+    );
   }
 }
 

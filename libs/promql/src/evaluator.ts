@@ -39,7 +39,12 @@ export interface PreparedSeries {
 }
 
 /** A range selector's window over one series as an index range into its points (no copies). */
-export type WindowVisitor = (s: PreparedSeries, p: { ts: Float64Array; vs: Float64Array }, from: number, to: number) => void;
+export type WindowVisitor = (
+  s: PreparedSeries,
+  p: { ts: Float64Array; vs: Float64Array },
+  from: number,
+  to: number,
+) => void;
 
 /** Index of the first element > x in a sorted array. */
 export function upperBound(a: ArrayLike<number>, x: number, lo = 0, hi = a.length): number {
@@ -98,13 +103,19 @@ export class Evaluator {
         const a = this.durationMs(d.lhs);
         const b = this.durationMs(d.rhs);
         switch (d.op) {
-          case '+': return a + b;
-          case '-': return a - b;
+          case '+':
+            return a + b;
+          case '-':
+            return a - b;
           // Both sides are milliseconds; products and quotients are rescaled to stay in ms.
-          case '*': return (a * b) / 1000;
-          case '/': return Math.round((a / b) * 1000);
-          case '%': return a % b;
-          case '^': return Math.round(Math.pow(a / 1000, b / 1000) * 1000);
+          case '*':
+            return (a * b) / 1000;
+          case '/':
+            return Math.round((a / b) * 1000);
+          case '%':
+            return a % b;
+          case '^':
+            return Math.round(Math.pow(a / 1000, b / 1000) * 1000);
         }
       }
     }
@@ -134,7 +145,10 @@ export class Evaluator {
         if (e.op === '+') return v;
         if (v.type === 'scalar') return { type: 'scalar', value: -v.value };
         if (v.type !== 'vector') throw executionError('unary minus on a non-vector');
-        return { type: 'vector', samples: v.samples.map((s) => ({ labels: s.labels, value: -s.value, dropName: true })) };
+        return {
+          type: 'vector',
+          samples: v.samples.map((s) => ({ labels: s.labels, value: -s.value, dropName: true })),
+        };
       }
       case 'vectorSelector':
         return { type: 'vector', samples: this.selectVector(e, t) };
@@ -238,7 +252,9 @@ export class Evaluator {
 
   selectMatrix(ms: MatrixSelector, t: number): RangeSeries[] {
     const out: RangeSeries[] = [];
-    this.forEachWindow(ms, t, (s, p, from, to) => out.push({ labels: s.labels, ts: p.ts.subarray(from, to), vs: p.vs.subarray(from, to) }));
+    this.forEachWindow(ms, t, (s, p, from, to) =>
+      out.push({ labels: s.labels, ts: p.ts.subarray(from, to), vs: p.vs.subarray(from, to) }),
+    );
     return out;
   }
 
@@ -282,7 +298,8 @@ export class Evaluator {
     const byKey = new Map<string, { labels: Labels; ts: number[]; vs: number[]; dropName?: boolean }>();
     for (let ts = first; ts <= end; ts += step) {
       const v = this.eval(sq.expr, ts);
-      const samples: Sample[] = v.type === 'scalar' ? [{ labels: {}, value: v.value }] : v.type === 'vector' ? v.samples : [];
+      const samples: Sample[] =
+        v.type === 'scalar' ? [{ labels: {}, value: v.value }] : v.type === 'vector' ? v.samples : [];
       for (const s of samples) {
         const key = labelsKey(s.labels);
         let series = byKey.get(key);

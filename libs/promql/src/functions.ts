@@ -19,9 +19,26 @@ export interface CallContext {
 }
 
 const MATH: Record<string, (v: number) => number> = {
-  abs: Math.abs, ceil: Math.ceil, floor: Math.floor, exp: Math.exp, sqrt: Math.sqrt, ln: Math.log, log2: Math.log2,
-  log10: Math.log10, sin: Math.sin, cos: Math.cos, tan: Math.tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
-  sinh: Math.sinh, cosh: Math.cosh, tanh: Math.tanh, asinh: Math.asinh, acosh: Math.acosh, atanh: Math.atanh,
+  abs: Math.abs,
+  ceil: Math.ceil,
+  floor: Math.floor,
+  exp: Math.exp,
+  sqrt: Math.sqrt,
+  ln: Math.log,
+  log2: Math.log2,
+  log10: Math.log10,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  tanh: Math.tanh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
   deg: (v) => (v * 180) / Math.PI,
   rad: (v) => (v * Math.PI) / 180,
   sgn: (v) => (Number.isNaN(v) ? NaN : v > 0 ? 1 : v < 0 ? -1 : v),
@@ -30,7 +47,10 @@ const MATH: Record<string, (v: number) => number> = {
 const DATE: Record<string, (d: Date) => number> = {
   day_of_month: (d) => d.getUTCDate(),
   day_of_week: (d) => d.getUTCDay(),
-  day_of_year: (d) => Math.floor((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000) + 1,
+  day_of_year: (d) =>
+    Math.floor(
+      (Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000,
+    ) + 1,
   days_in_month: (d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate(),
   hour: (d) => d.getUTCHours(),
   minute: (d) => d.getUTCMinutes(),
@@ -71,7 +91,9 @@ export function evalCall(ev: Evaluator, call: Call, t: number): Value {
     const input: Sample[] = call.args.length ? ev.evalVector(call.args[0], t) : [{ labels: {}, value: t / 1000 }];
     return {
       type: 'vector',
-      samples: input.filter((s) => Number.isFinite(s.value)).map((s) => ({ labels: s.labels, value: date(new Date(Math.trunc(s.value) * 1000)), dropName: true })),
+      samples: input
+        .filter((s) => Number.isFinite(s.value))
+        .map((s) => ({ labels: s.labels, value: date(new Date(Math.trunc(s.value) * 1000)), dropName: true })),
     };
   }
   switch (name) {
@@ -97,14 +119,26 @@ export function evalCall(ev: Evaluator, call: Call, t: number): Value {
       const arg = unwrap(call.args[0]);
       const samples = ev.evalVector(arg, t);
       const fromSelector = arg.kind === 'vectorSelector';
-      return { type: 'vector', samples: samples.map((s) => ({ labels: s.labels, value: (fromSelector && s.ts !== undefined ? s.ts : t) / 1000, dropName: true })) };
+      return {
+        type: 'vector',
+        samples: samples.map((s) => ({
+          labels: s.labels,
+          value: (fromSelector && s.ts !== undefined ? s.ts : t) / 1000,
+          dropName: true,
+        })),
+      };
     }
     case 'clamp':
     case 'clamp_min':
     case 'clamp_max': {
       const samples = ev.evalVector(call.args[0], t);
       const lo = name === 'clamp_max' ? -Infinity : ev.evalScalar(call.args[1], t);
-      const hi = name === 'clamp' ? ev.evalScalar(call.args[2], t) : name === 'clamp_max' ? ev.evalScalar(call.args[1], t) : Infinity;
+      const hi =
+        name === 'clamp'
+          ? ev.evalScalar(call.args[2], t)
+          : name === 'clamp_max'
+            ? ev.evalScalar(call.args[1], t)
+            : Infinity;
       if (name === 'clamp' && hi < lo) return { type: 'vector', samples: [] };
       return mapValues(samples, (v) => Math.max(lo, Math.min(hi, v)));
     }
@@ -150,7 +184,11 @@ export function evalCall(ev: Evaluator, call: Call, t: number): Value {
 
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
-function evalRangeFunction(ctx: CallContext, compute: (w: RangeWindow) => number | undefined, keepName: boolean): Value {
+function evalRangeFunction(
+  ctx: CallContext,
+  compute: (w: RangeWindow) => number | undefined,
+  keepName: boolean,
+): Value {
   const { ev, call, t } = ctx;
   const sig = FUNCTIONS[call.func];
   const matrixIdx = sig.args.indexOf('matrix');
@@ -203,7 +241,10 @@ export function warnPossibleNonCounter(ctx: CallContext, labels: Labels, arg: Ex
   const name = labels[METRIC_NAME];
   if (!name || labels.__type__ !== undefined) return;
   if (COUNTER_SUFFIXES.some((suffix) => name.endsWith(suffix))) return;
-  ctx.ev.notes.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`, arg.pos);
+  ctx.ev.notes.info(
+    `metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`,
+    arg.pos,
+  );
 }
 
 /** Go's %g for annotation texts. */

@@ -75,7 +75,12 @@ export function bucketQuantile(q: number, input: Bucket[]): { value: number; for
  * bucketQuantile over buckets already sorted by upper bound, each bound once: `bounds[0..n)`
  * and their cumulative `counts` (flattened in place where not monotonic).
  */
-export function sortedBucketQuantile(q: number, bounds: Float64Array, counts: Float64Array, n: number): { value: number; forcedMonotonic: boolean } {
+export function sortedBucketQuantile(
+  q: number,
+  bounds: Float64Array,
+  counts: Float64Array,
+  n: number,
+): { value: number; forcedMonotonic: boolean } {
   if (Number.isNaN(q)) return { value: NaN, forcedMonotonic: false };
   if (q < 0) return { value: -Infinity, forcedMonotonic: false };
   if (q > 1) return { value: Infinity, forcedMonotonic: false };
@@ -105,7 +110,8 @@ export function histogramQuantile(ctx: CallContext): Value {
   const { ev, call, t } = ctx;
   const q = ev.evalScalar(call.args[0], t);
   const samples = ev.evalVector(call.args[1], t);
-  if (!(q >= 0 && q <= 1)) ev.notes.warn(`quantile value should be between 0 and 1, got ${formatG(q)}`, call.args[0].pos);
+  if (!(q >= 0 && q <= 1))
+    ev.notes.warn(`quantile value should be between 0 and 1, got ${formatG(q)}`, call.args[0].pos);
   const groups = new Map<string, { labels: Labels; buckets: Bucket[]; name: string }>();
   for (const s of samples) {
     const upperBound = parseLe(s.labels.le);

@@ -3,7 +3,21 @@ export { PromqlError, type PromqlErrorType, type ErrorPosition } from './errors'
 export { parsePromql } from './parser';
 export { formatPromValue } from './literals';
 export { selectorsOf, matchesAll, matchesLabel } from './selectors';
-export { PromqlEngine, formatResult, type PromqlEngineOptions, type QueryResult, type RawQueryResult, type RawResult, type RawSeries } from './engine';
+export {
+  PromqlEngine,
+  formatResult,
+  type PromqlEngineOptions,
+  type QueryResult,
+  type RawQueryResult,
+  type RawResult,
+  type RawSeries,
+} from './engine';
 export { MemoryQueryable } from './memory-queryable';
 export { runTestFile, runTestScript, type TestFileReport, type TestCaseOutcome } from './promqltest/test-runner';
-export { parseSeriesLine, parseSeriesHead, parseSeriesValues, type SeriesLine, type SeriesPoint } from './promqltest/series-notation';
+export {
+  parseSeriesLine,
+  parseSeriesHead,
+  parseSeriesValues,
+  type SeriesLine,
+  type SeriesPoint,
+} from './promqltest/series-notation';

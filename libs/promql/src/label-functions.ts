@@ -35,12 +35,15 @@ function assertUniqueLabelSets(samples: Sample[]): void {
 
 /** Expands `$1`, `${1}`, `$name`, `${name}` and `$$` as Go's Regexp.Expand does. */
 function expandTemplate(template: string, m: RegExpExecArray): string {
-  return template.replace(/\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g, (_all, tok: string, braced?: string, bare?: string) => {
-    if (tok === '$') return '$';
-    const name = braced ?? bare ?? '';
-    if (/^\d+$/.test(name)) return m[Number(name)] ?? '';
-    return m.groups?.[name] ?? '';
-  });
+  return template.replace(
+    /\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g,
+    (_all, tok: string, braced?: string, bare?: string) => {
+      if (tok === '$') return '$';
+      const name = braced ?? bare ?? '';
+      if (/^\d+$/.test(name)) return m[Number(name)] ?? '';
+      return m.groups?.[name] ?? '';
+    },
+  );
 }
 
 export function labelReplace(ctx: CallContext): Value {
@@ -53,7 +56,8 @@ export function labelReplace(ctx: CallContext): Value {
   } catch (err) {
     throw executionError(`invalid regular expression in label_replace(): ${pattern}: ${(err as Error).message}`);
   }
-  if (!isValidLabelName(dst)) throw executionError(`invalid destination label name in label_replace(): ${quoteName(dst)}`);
+  if (!isValidLabelName(dst))
+    throw executionError(`invalid destination label name in label_replace(): ${quoteName(dst)}`);
   const out = samples.map((s) => {
     const m = re.exec(s.labels[src] ?? '');
     return m ? setLabel(s, dst, expandTemplate(replacement, m)) : s;
@@ -67,7 +71,8 @@ export function labelJoin(ctx: CallContext): Value {
   const samples = ev.evalVector(call.args[0], t);
   const [dst, sep, ...srcs] = call.args.slice(1).map((a) => ev.evalString(a, t));
   if (!isValidLabelName(dst)) throw executionError(`invalid destination label name in label_join(): ${quoteName(dst)}`);
-  for (const src of srcs) if (!isValidLabelName(src)) throw executionError(`invalid source label name in label_join(): ${quoteName(src)}`);
+  for (const src of srcs)
+    if (!isValidLabelName(src)) throw executionError(`invalid source label name in label_join(): ${quoteName(src)}`);
   const out = samples.map((s) => setLabel(s, dst, srcs.map((src) => s.labels[src] ?? '').join(sep)));
   assertUniqueLabelSets(out);
   return { type: 'vector', samples: out };
@@ -111,7 +116,8 @@ export function sortByLabel(ctx: CallContext, desc: boolean): Value {
 /** absent()/absent_over_time(): 1 with the labels the selector pinned by equality, when nothing matched. */
 export function absent(_ctx: CallContext, present: boolean, arg: Expr): Value {
   if (present) return { type: 'vector', samples: [] };
-  const matchers = arg.kind === 'vectorSelector' ? arg.matchers : arg.kind === 'matrixSelector' ? arg.selector.matchers : [];
+  const matchers =
+    arg.kind === 'vectorSelector' ? arg.matchers : arg.kind === 'matrixSelector' ? arg.selector.matchers : [];
   const labels: Labels = {};
   // A label constrained twice, or by anything but equality, has no single value to report.
   const ambiguous = new Set<string>();

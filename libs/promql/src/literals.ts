@@ -53,15 +53,34 @@ export function unquoteString(lit: string): string {
     }
     const e = body[++i];
     switch (e) {
-      case 'a': bytes.push(7); break;
-      case 'b': bytes.push(8); break;
-      case 'f': bytes.push(12); break;
-      case 'n': bytes.push(10); break;
-      case 'r': bytes.push(13); break;
-      case 't': bytes.push(9); break;
-      case 'v': bytes.push(11); break;
-      case '\\': bytes.push(92); break;
-      case '"': case "'": bytes.push(e.charCodeAt(0)); break;
+      case 'a':
+        bytes.push(7);
+        break;
+      case 'b':
+        bytes.push(8);
+        break;
+      case 'f':
+        bytes.push(12);
+        break;
+      case 'n':
+        bytes.push(10);
+        break;
+      case 'r':
+        bytes.push(13);
+        break;
+      case 't':
+        bytes.push(9);
+        break;
+      case 'v':
+        bytes.push(11);
+        break;
+      case '\\':
+        bytes.push(92);
+        break;
+      case '"':
+      case "'":
+        bytes.push(e.charCodeAt(0));
+        break;
       case 'x':
         bytes.push(parseInt(body.slice(i + 1, i + 3), 16));
         i += 2;

@@ -20,7 +20,9 @@ describe('vLLM fleet alert expressions', () => {
     const res = await new PromqlEngine(store).instantQuery('up{job="vllm"} == 0', T0 + 10 * MIN);
     expect(res).toEqual({
       resultType: 'vector',
-      result: [{ metric: { __name__: 'up', job: 'vllm', instance: 'gpu-2:8000' }, value: [(T0 + 10 * MIN) / 1000, '0'] }],
+      result: [
+        { metric: { __name__: 'up', job: 'vllm', instance: 'gpu-2:8000' }, value: [(T0 + 10 * MIN) / 1000, '0'] },
+      ],
       warnings: [],
       infos: [],
     });
@@ -36,7 +38,11 @@ describe('vLLM fleet alert expressions', () => {
     };
     for (const [model, counts] of Object.entries(perSecond)) {
       bounds.forEach((le, i) => {
-        scrape(store, { __name__: 'vllm:time_to_first_token_seconds_bucket', model_name: model, le }, (s) => counts[i] * s);
+        scrape(
+          store,
+          { __name__: 'vllm:time_to_first_token_seconds_bucket', model_name: model, le },
+          (s) => counts[i] * s,
+        );
       });
     }
     const engine = new PromqlEngine(store);
@@ -49,7 +55,10 @@ describe('vLLM fleet alert expressions', () => {
     // The 99th percentile falls in the +Inf bucket, so the largest finite bound is reported.
     expect(res.result.samples[0].value).toBe(10);
 
-    const q50 = await engine.evaluateInstant('histogram_quantile(0.5, rate(vllm:time_to_first_token_seconds_bucket[5m]))', T0 + 10 * MIN);
+    const q50 = await engine.evaluateInstant(
+      'histogram_quantile(0.5, rate(vllm:time_to_first_token_seconds_bucket[5m]))',
+      T0 + 10 * MIN,
+    );
     if (q50.result.type !== 'vector') throw new Error('expected a vector');
     const byModel = Object.fromEntries(q50.result.samples.map((s) => [s.labels.model_name, s.value]));
     expect(byModel['llama-8b']).toBeCloseTo(0.25, 10);
@@ -68,7 +77,9 @@ describe('vLLM fleet alert expressions', () => {
     const res = await engine.instantQuery(expr, T0 + 10 * MIN);
     expect(res.resultType).toBe('vector');
     if (res.resultType !== 'vector') return;
-    expect(res.result).toEqual([{ metric: gpu('0'), value: [(T0 + 10 * MIN) / 1000, String((78_000 / 79_500) * 100)] }]);
+    expect(res.result).toEqual([
+      { metric: gpu('0'), value: [(T0 + 10 * MIN) / 1000, String((78_000 / 79_500) * 100)] },
+    ]);
 
     const range = await engine.rangeQuery(expr, T0 + 5 * MIN, T0 + 10 * MIN, MIN);
     expect(range.resultType).toBe('matrix');

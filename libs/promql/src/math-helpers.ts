@@ -4,8 +4,8 @@
 export function kahanInc(inc: number, sum: number, c: number): [number, number] {
   const t = sum + inc;
   if (!Number.isFinite(t)) return [t, 0];
-  if (Math.abs(sum) >= Math.abs(inc)) return [t, c + ((sum - t) + inc)];
-  return [t, c + ((inc - t) + sum)];
+  if (Math.abs(sum) >= Math.abs(inc)) return [t, c + (sum - t + inc)];
+  return [t, c + (inc - t + sum)];
 }
 
 export function kahanSum(values: ArrayLike<number>): number {
@@ -165,9 +165,20 @@ export function quantileIn(q: number, values: ArrayLike<number>, from: number, t
 }
 
 /** Least-squares fit of values over seconds relative to interceptMs. */
-export function linearRegression(ts: ArrayLike<number>, vs: ArrayLike<number>, interceptMs: number): { slope: number; intercept: number } {
+export function linearRegression(
+  ts: ArrayLike<number>,
+  vs: ArrayLike<number>,
+  interceptMs: number,
+): { slope: number; intercept: number } {
   let n = 0;
-  let sumX = 0, cX = 0, sumY = 0, cY = 0, sumXY = 0, cXY = 0, sumX2 = 0, cX2 = 0;
+  let sumX = 0,
+    cX = 0,
+    sumY = 0,
+    cY = 0,
+    sumXY = 0,
+    cXY = 0,
+    sumX2 = 0,
+    cX2 = 0;
   let constY = true;
   const initY = vs[0];
   for (let i = 0; i < ts.length; i++) {

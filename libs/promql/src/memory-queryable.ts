@@ -22,7 +22,11 @@ export class MemoryQueryable implements Queryable {
   add(labels: Labels, timestampMs: number, value: number): void {
     const key = labelsKey(labels);
     let s = this.stored.get(key);
-    if (!s) this.stored.set(key, (s = { labels: { ...labels }, ts: new Float64Array(8), vs: new Float64Array(8), length: 0, sorted: true }));
+    if (!s)
+      this.stored.set(
+        key,
+        (s = { labels: { ...labels }, ts: new Float64Array(8), vs: new Float64Array(8), length: 0, sorted: true }),
+      );
     if (s.length === s.ts.length) {
       const ts = new Float64Array(s.ts.length * 2);
       const vs = new Float64Array(s.vs.length * 2);
@@ -97,7 +101,9 @@ export class MemoryQueryable implements Queryable {
   }
 
   async series(matchers: LabelMatcher[][], startMs: number, endMs: number): Promise<Labels[]> {
-    return this.matching(matchers).filter((s) => this.hasSamplesIn(s, startMs, endMs)).map((s) => ({ ...s.labels }));
+    return this.matching(matchers)
+      .filter((s) => this.hasSamplesIn(s, startMs, endMs))
+      .map((s) => ({ ...s.labels }));
   }
 
   async labelNames(matchers: LabelMatcher[][], startMs: number, endMs: number): Promise<string[]> {

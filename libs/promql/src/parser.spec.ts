@@ -14,7 +14,9 @@ function parseFailure(q: string): PromqlError {
 
 describe('parsePromql', () => {
   it('maps selectors, modifiers, matching and aggregation into the AST', () => {
-    const e = parsePromql('sum by (model) (rate(vllm:request_success_total{job="vllm",code!~"5.."}[5m] offset 1m @ 100)) / on(model) group_left(team) owners');
+    const e = parsePromql(
+      'sum by (model) (rate(vllm:request_success_total{job="vllm",code!~"5.."}[5m] offset 1m @ 100)) / on(model) group_left(team) owners',
+    );
     expect(e.kind).toBe('binary');
     if (e.kind !== 'binary') return;
     expect(e.op).toBe('/');
@@ -51,8 +53,12 @@ describe('parsePromql', () => {
   });
 
   it('checks argument types with the messages Prometheus uses', () => {
-    expect(parseFailure('rate(x)').detail).toBe('expected type range vector in call to function "rate", got instant vector');
-    expect(parseFailure('abs(x[5m])').detail).toBe('expected type instant vector in call to function "abs", got range vector');
+    expect(parseFailure('rate(x)').detail).toBe(
+      'expected type range vector in call to function "rate", got instant vector',
+    );
+    expect(parseFailure('abs(x[5m])').detail).toBe(
+      'expected type instant vector in call to function "abs", got range vector',
+    );
     expect(parseFailure('nope(x)').detail).toBe('unknown function with name "nope"');
     expect(parseFailure('1 > 2').detail).toBe('comparisons between scalars must use BOOL modifier');
     expect(parseFailure('x and 1').detail).toBe('set operator "and" not allowed in binary scalar expression');
@@ -61,7 +67,13 @@ describe('parsePromql', () => {
   });
 
   it('accepts number forms Prometheus accepts', () => {
-    for (const [q, v] of [['0x1F', 31], ['1e3', 1000], ['2.', 2], ['-Inf', -Infinity], ['1h', 3600]] as const) {
+    for (const [q, v] of [
+      ['0x1F', 31],
+      ['1e3', 1000],
+      ['2.', 2],
+      ['-Inf', -Infinity],
+      ['1h', 3600],
+    ] as const) {
       const e = parsePromql(q);
       expect(e.kind === 'number' && e.value).toBe(v);
     }
@@ -71,7 +83,10 @@ describe('parsePromql', () => {
 describe('selectorsOf', () => {
   it('lists the matchers of every selector', () => {
     expect(selectorsOf('a{x="1"} + on() b')).toEqual([
-      [{ name: '__name__', type: '=', value: 'a' }, { name: 'x', type: '=', value: '1' }],
+      [
+        { name: '__name__', type: '=', value: 'a' },
+        { name: 'x', type: '=', value: '1' },
+      ],
       [{ name: '__name__', type: '=', value: 'b' }],
     ]);
   });

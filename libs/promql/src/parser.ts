@@ -8,7 +8,16 @@ import { parser } from '@prometheus-io/lezer-promql';
 import type { SyntaxNode } from '@lezer/common';
 import type { LabelMatcher, MatchType } from '@arcwatch/contracts';
 import type {
-  AggregateOp, AtModifier, BinaryOp, DurationExpr, Expr, MatrixSelector, PosRange, SubqueryExpr, VectorMatching, VectorSelector,
+  AggregateOp,
+  AtModifier,
+  BinaryOp,
+  DurationExpr,
+  Expr,
+  MatrixSelector,
+  PosRange,
+  SubqueryExpr,
+  VectorMatching,
+  VectorSelector,
 } from './ast';
 import { PromqlError, parseError } from './errors';
 import { parseDurationMs, parseNumberLiteral, unquoteString } from './literals';
@@ -16,11 +25,32 @@ import { describeSyntaxError, lexPromql } from './syntax-errors';
 import { checkTypes } from './typecheck';
 
 const BINARY_OPS: Record<string, BinaryOp> = {
-  Pow: '^', Mul: '*', Div: '/', Mod: '%', Atan2: 'atan2', Add: '+', Sub: '-', Eql: '==', Neq: '!=', Gtr: '>', Lss: '<',
-  Gte: '>=', Lte: '<=', And: 'and', Or: 'or', Unless: 'unless',
+  Pow: '^',
+  Mul: '*',
+  Div: '/',
+  Mod: '%',
+  Atan2: 'atan2',
+  Add: '+',
+  Sub: '-',
+  Eql: '==',
+  Neq: '!=',
+  Gtr: '>',
+  Lss: '<',
+  Gte: '>=',
+  Lte: '<=',
+  And: 'and',
+  Or: 'or',
+  Unless: 'unless',
 };
 const MATCH_OPS: Record<string, MatchType> = { EqlSingle: '=', Neq: '!=', EqlRegex: '=~', NeqRegex: '!~' };
-const PARAM_AGGREGATIONS = new Set<AggregateOp>(['topk', 'bottomk', 'quantile', 'count_values', 'limitk', 'limit_ratio']);
+const PARAM_AGGREGATIONS = new Set<AggregateOp>([
+  'topk',
+  'bottomk',
+  'quantile',
+  'count_values',
+  'limitk',
+  'limit_ratio',
+]);
 
 /** Parses and type-checks a query. Throws PromqlError('bad_data') with a position. */
 export function parsePromql(rawQuery: string): Expr {
@@ -33,7 +63,10 @@ export function parsePromql(rawQuery: string): Expr {
   if (firstError && !lexError) {
     // Prometheus accepts `2.` as a number; the lezer grammar wants digits after the point.
     // Blanking the point keeps every offset (and so every error position) unchanged.
-    const patched = query.replace(/("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)|(\d)\.(?![\w.])/g, (all, str, digit) => (str ? all : `${digit} `));
+    const patched = query.replace(
+      /("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)|(\d)\.(?![\w.])/g,
+      (all, str, digit) => (str ? all : `${digit} `),
+    );
     if (patched !== query) {
       const retry = parser.parse(patched);
       if (!findError(retry.topNode)) {
@@ -141,7 +174,11 @@ class TreeMapper {
       case 'AnchoredExpr':
       case 'SmoothedExpr': {
         const inner = this.expr(n.firstChild!);
-        if (inner.kind !== 'matrixSelector') this.fail(n, `${n.type.name === 'AnchoredExpr' ? 'anchored' : 'smoothed'} modifier can only be used on range vector selectors`);
+        if (inner.kind !== 'matrixSelector')
+          this.fail(
+            n,
+            `${n.type.name === 'AnchoredExpr' ? 'anchored' : 'smoothed'} modifier can only be used on range vector selectors`,
+          );
         return { ...inner, extension: n.type.name === 'AnchoredExpr' ? 'anchored' : 'smoothed', pos: this.pos(n) };
       }
       case 'AggregateExpr':
@@ -159,7 +196,8 @@ class TreeMapper {
         const [opNode, operand] = this.children(n);
         const op = this.text(opNode) === '-' ? '-' : '+';
         const inner = this.expr(operand);
-        if (inner.kind === 'number') return { kind: 'number', value: op === '-' ? -inner.value : inner.value, pos: this.pos(n) };
+        if (inner.kind === 'number')
+          return { kind: 'number', value: op === '-' ? -inner.value : inner.value, pos: this.pos(n) };
         return { kind: 'unary', op, expr: inner, pos: this.pos(n) };
       }
       default:
@@ -180,7 +218,8 @@ class TreeMapper {
       for (const m of this.children(c)) {
         if (m.type.name === 'QuotedLabelName') {
           const metric = this.str(m.firstChild!);
-          if (name !== undefined) this.fail(m, `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(metric)}`);
+          if (name !== undefined)
+            this.fail(m, `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(metric)}`);
           name = metric;
           continue;
         }
@@ -198,10 +237,15 @@ class TreeMapper {
       }
     }
     if (name !== undefined) {
-      if (matchers.some((m) => m.name === '__name__')) this.fail(n, `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(matchers.find((m) => m.name === '__name__')!.value)}`);
+      if (matchers.some((m) => m.name === '__name__'))
+        this.fail(
+          n,
+          `metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(matchers.find((m) => m.name === '__name__')!.value)}`,
+        );
       matchers.unshift({ name: '__name__', type: '=', value: name });
     }
-    if (!matchers.some((m) => !matchesEmpty(m))) this.fail(n, 'vector selector must contain at least one non-empty matcher');
+    if (!matchers.some((m) => !matchesEmpty(m)))
+      this.fail(n, 'vector selector must contain at least one non-empty matcher');
     return { kind: 'vectorSelector', name, matchers, pos: this.pos(n) };
   }
 
@@ -231,7 +275,13 @@ class TreeMapper {
     const [inner, rangeNode, stepNode] = this.children(n);
     const range = this.duration(rangeNode);
     const step = stepNode ? this.duration(stepNode) : undefined;
-    return this.rebind(this.expr(inner), (e): SubqueryExpr => ({ kind: 'subquery', expr: e, range, step, pos: { start: e.pos.start, end: n.to } }));
+    return this.rebind(this.expr(inner), (e): SubqueryExpr => ({
+      kind: 'subquery',
+      expr: e,
+      range,
+      step,
+      pos: { start: e.pos.start, end: n.to },
+    }));
   }
 
   private offset(n: SyntaxNode): Expr {
@@ -239,7 +289,11 @@ class TreeMapper {
     const offset = this.duration(dur);
     return this.rebind(this.expr(inner), (e) => {
       const target = e.kind === 'matrixSelector' ? e.selector : e;
-      if (target.kind !== 'vectorSelector' && target.kind !== 'subquery') this.fail(n, 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery');
+      if (target.kind !== 'vectorSelector' && target.kind !== 'subquery')
+        this.fail(
+          n,
+          'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery',
+        );
       if (target.offset) this.fail(n, 'offset may not be set multiple times');
       target.offset = offset;
       return { ...e, pos: { start: e.pos.start, end: n.to } } as Expr;
@@ -254,12 +308,17 @@ class TreeMapper {
       at = { kind: last.firstChild!.type.name === 'AtStart' ? 'start' : 'end' };
     } else {
       const secs = parseNumberLiteral(this.text(last));
-      if (secs === undefined || !Number.isFinite(secs)) this.fail(last, `timestamp out of bounds for @ modifier: ${this.text(last)}`);
+      if (secs === undefined || !Number.isFinite(secs))
+        this.fail(last, `timestamp out of bounds for @ modifier: ${this.text(last)}`);
       at = { kind: 'time', ms: Math.round(secs * 1000) };
     }
     return this.rebind(this.expr(kids[0]), (e) => {
       const target = e.kind === 'matrixSelector' ? e.selector : e;
-      if (target.kind !== 'vectorSelector' && target.kind !== 'subquery') this.fail(n, '@ modifier must be preceded by an instant vector selector or range vector selector or a subquery');
+      if (target.kind !== 'vectorSelector' && target.kind !== 'subquery')
+        this.fail(
+          n,
+          '@ modifier must be preceded by an instant vector selector or range vector selector or a subquery',
+        );
       if (target.at) this.fail(n, '@ <timestamp> may not be set multiple times');
       target.at = at;
       return { ...e, pos: { start: e.pos.start, end: n.to } } as Expr;
@@ -280,9 +339,16 @@ class TreeMapper {
       } else if (c.type.name === 'FunctionCallBody') args = this.children(c).map((a) => this.expr(a));
     }
     const want = PARAM_AGGREGATIONS.has(op) ? 2 : 1;
-    if (args.length !== want) this.fail(n, `wrong number of arguments for aggregate expression provided, expected ${want}, got ${args.length}`);
+    if (args.length !== want)
+      this.fail(n, `wrong number of arguments for aggregate expression provided, expected ${want}, got ${args.length}`);
     return {
-      kind: 'aggregate', op, expr: args[want - 1], param: want === 2 ? args[0] : undefined, grouping, without, pos: this.pos(n),
+      kind: 'aggregate',
+      op,
+      expr: args[want - 1],
+      param: want === 2 ? args[0] : undefined,
+      grouping,
+      without,
+      pos: this.pos(n),
     };
   }
 
@@ -292,7 +358,10 @@ class TreeMapper {
     const rhs = this.expr(kids[kids.length - 1]);
     const opName = kids[1].type.name;
     if (opName === 'TrimUpper' || opName === 'TrimLower') {
-      this.fail(kids[1], `operator ${JSON.stringify(this.text(kids[1]))} trims native histograms, which this engine does not support`);
+      this.fail(
+        kids[1],
+        `operator ${JSON.stringify(this.text(kids[1]))} trims native histograms, which this engine does not support`,
+      );
     }
     const op = BINARY_OPS[opName];
     let returnBool = false;
@@ -316,7 +385,12 @@ class TreeMapper {
 
   private matching(c: SyntaxNode): VectorMatching {
     const parts = this.children(c);
-    const m: VectorMatching = { card: 'one-to-one', on: parts[0].type.name === 'On', labels: this.children(parts[1]).map((l) => this.labelName(l)), include: [] };
+    const m: VectorMatching = {
+      card: 'one-to-one',
+      on: parts[0].type.name === 'On',
+      labels: this.children(parts[1]).map((l) => this.labelName(l)),
+      include: [],
+    };
     if (parts[2]) {
       m.card = parts[2].type.name === 'GroupLeft' ? 'many-to-one' : 'one-to-many';
       if (parts[3]) m.include = this.children(parts[3]).map((l) => this.labelName(l));
@@ -328,7 +402,7 @@ class TreeMapper {
     const out: { lhs?: number; rhs?: number } = {};
     for (const clause of this.children(c)) {
       const num = this.children(clause).find((k) => k.type.name === 'NumberDurationLiteral');
-      const v = num ? parseNumberLiteral(this.text(num)) ?? NaN : NaN;
+      const v = num ? (parseNumberLiteral(this.text(num)) ?? NaN) : NaN;
       if (clause.type.name !== 'FillRightClause') out.lhs = v;
       if (clause.type.name !== 'FillLeftClause') out.rhs = v;
     }
@@ -354,7 +428,12 @@ class TreeMapper {
         return { kind: 'range' };
       case 'DurationMinOf':
       case 'DurationMaxOf':
-        return { kind: 'minmax', op: first.type.name === 'DurationMinOf' ? 'min' : 'max', lhs: this.duration(kids[1]), rhs: this.duration(kids[2]) };
+        return {
+          kind: 'minmax',
+          op: first.type.name === 'DurationMinOf' ? 'min' : 'max',
+          lhs: this.duration(kids[1]),
+          rhs: this.duration(kids[2]),
+        };
       case 'UnaryOp': {
         const inner = this.duration(kids[1]);
         return this.text(first) === '-' ? { kind: 'neg', expr: inner } : inner;

@@ -13,9 +13,18 @@ function data(): MemoryQueryable {
   const q = new MemoryQueryable();
   for (let t = 0; t <= 30 * M; t += 15 * S) {
     const s = t / 1000;
-    for (const [model, scale] of [['a', 1], ['b', 2], ['c', 5]] as const) {
+    for (const [model, scale] of [
+      ['a', 1],
+      ['b', 2],
+      ['c', 5],
+    ] as const) {
       if (model === 'c' && t < 10 * M) continue;
-      for (const [le, share] of [['0.1', 0.3], ['0.5', 0.7], ['1', 0.9], ['+Inf', 1]] as const) {
+      for (const [le, share] of [
+        ['0.1', 0.3],
+        ['0.5', 0.7],
+        ['1', 0.9],
+        ['+Inf', 1],
+      ] as const) {
         // model b's 0.5 bucket runs ahead of its 1 bucket: not monotonic
         const f = model === 'b' && le === '0.5' ? 0.95 : share;
         q.add({ __name__: 'ttft_bucket', model, le }, t, s * scale * f);
@@ -29,7 +38,13 @@ function data(): MemoryQueryable {
   return q;
 }
 
-async function stepwise(engine: PromqlEngine, expr: string, start: number, end: number, step: number): Promise<{ points: Map<string, Map<number, number>>; warnings: Set<string>; infos: Set<string> }> {
+async function stepwise(
+  engine: PromqlEngine,
+  expr: string,
+  start: number,
+  end: number,
+  step: number,
+): Promise<{ points: Map<string, Map<number, number>>; warnings: Set<string>; infos: Set<string> }> {
   const points = new Map<string, Map<number, number>>();
   const warnings = new Set<string>();
   const infos = new Set<string>();
@@ -49,7 +64,9 @@ async function stepwise(engine: PromqlEngine, expr: string, start: number, end: 
 
 function asMap(r: RawQueryResult): Map<string, Map<number, number>> {
   if (r.result.type !== 'matrix') throw new Error(`expected a matrix, got ${r.result.type}`);
-  return new Map(r.result.series.map((s) => [JSON.stringify(s.labels), new Map(s.timestamps.map((t, i) => [t, s.values[i]!]))]));
+  return new Map(
+    r.result.series.map((s) => [JSON.stringify(s.labels), new Map(s.timestamps.map((t, i) => [t, s.values[i]!]))]),
+  );
 }
 
 describe('histogram_quantile, quantile_over_time and whole results on the grid path', () => {
@@ -77,8 +94,15 @@ describe('histogram_quantile, quantile_over_time and whole results on the grid p
   });
 
   it('names the malformed bucket and the non-monotonic one', async () => {
-    const r = await new PromqlEngine(data()).evaluateRange('histogram_quantile(0.9, sum by (le, model)(rate(ttft_bucket[5m])))', 0, 30 * M, M);
-    expect(r.warnings).toEqual(['PromQL warning: bucket label "le" is missing or has a malformed value of "fast" for metric name "" (1:25)']);
+    const r = await new PromqlEngine(data()).evaluateRange(
+      'histogram_quantile(0.9, sum by (le, model)(rate(ttft_bucket[5m])))',
+      0,
+      30 * M,
+      M,
+    );
+    expect(r.warnings).toEqual([
+      'PromQL warning: bucket label "le" is missing or has a malformed value of "fast" for metric name "" (1:25)',
+    ]);
     expect(r.infos).toEqual([
       'PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name "" (1:25)',
     ]);
@@ -89,6 +113,8 @@ describe('histogram_quantile, quantile_over_time and whole results on the grid p
     const merged = asMap(await engine.evaluateRange('rate({__name__=~"x_total|y_total"}[1m])', 2 * M, 30 * M, M));
     expect([...merged.keys()]).toEqual(['{"job":"j"}']);
     expect(merged.get('{"job":"j"}')!.size).toBe(29);
-    await expect(engine.evaluateRange('rate({__name__=~"x_total|z_total"}[1m])', 2 * M, 30 * M, M)).rejects.toThrow('vector cannot contain metrics with the same labelset');
+    await expect(engine.evaluateRange('rate({__name__=~"x_total|z_total"}[1m])', 2 * M, 30 * M, M)).rejects.toThrow(
+      'vector cannot contain metrics with the same labelset',
+    );
   });
 });

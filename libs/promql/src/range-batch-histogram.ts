@@ -27,7 +27,8 @@ function positionOf(rows: GridRows, r: number, k: number): number {
 export function histogramQuantileRows(ev: Evaluator, call: Call, q: number, inner: GridRows): GridRows | undefined {
   const { steps } = inner;
   // the step-by-step path warns about q at every step, before looking at the buckets
-  if (!(q >= 0 && q <= 1)) ev.notes.warn(`quantile value should be between 0 and 1, got ${formatG(q)}`, call.args[0].pos);
+  if (!(q >= 0 && q <= 1))
+    ev.notes.warn(`quantile value should be between 0 and 1, got ${formatG(q)}`, call.args[0].pos);
   const groupIds = new Map<string, number>();
   const labels: Labels[] = [];
   const members: { row: number; bound: number }[][] = [];
@@ -56,7 +57,10 @@ export function histogramQuantileRows(ev: Evaluator, call: Call, q: number, inne
   malformed.sort((a, b) => a.step - b.step || a.pos - b.pos);
   for (const { row } of malformed) {
     const l = inner.labels[row];
-    ev.notes.warn(`bucket label "le" is missing or has a malformed value of ${JSON.stringify(l.le ?? '')} for metric name ${JSON.stringify(l[METRIC_NAME] ?? '')}`, call.args[1].pos);
+    ev.notes.warn(
+      `bucket label "le" is missing or has a malformed value of ${JSON.stringify(l.le ?? '')} for metric name ${JSON.stringify(l[METRIC_NAME] ?? '')}`,
+      call.args[1].pos,
+    );
   }
   for (const m of members) {
     // stable: equal bounds keep row order, as Array.prototype.sort does on the step-by-step path

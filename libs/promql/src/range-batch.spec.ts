@@ -18,9 +18,16 @@ function fleet(): MemoryQueryable {
       const host = `node-${gpu % 2}`;
       if (gpu === 3 && t < 12 * M) continue; // starts late
       if (gpu === 2 && t > 20 * M && t < 28 * M) continue; // gap longer than the lookback
-      q.add({ __name__: 'gpu_util', gpu: String(gpu), host }, t + jitter, ((t / 1000 + gpu * 17) % 100) + (gpu === 1 ? 1e16 : 0));
+      q.add(
+        { __name__: 'gpu_util', gpu: String(gpu), host },
+        t + jitter,
+        ((t / 1000 + gpu * 17) % 100) + (gpu === 1 ? 1e16 : 0),
+      );
     }
-    for (const [model, scale] of [['a', 1], ['b', 3]] as const) {
+    for (const [model, scale] of [
+      ['a', 1],
+      ['b', 3],
+    ] as const) {
       for (const le of ['0.1', '0.5', '1', '+Inf']) {
         const base = (t / 1000) * scale * (le === '0.1' ? 0.2 : le === '0.5' ? 0.6 : le === '1' ? 0.9 : 1);
         const reset = model === 'b' && t >= 25 * M ? (25 * M * scale) / 1000 : 0; // counter restart
@@ -34,7 +41,13 @@ function fleet(): MemoryQueryable {
 }
 
 /** Every step of the range query, recomputed as instant queries (the step-by-step path). */
-async function stepwise(engine: PromqlEngine, expr: string, start: number, end: number, step: number): Promise<Map<string, Map<number, number>>> {
+async function stepwise(
+  engine: PromqlEngine,
+  expr: string,
+  start: number,
+  end: number,
+  step: number,
+): Promise<Map<string, Map<number, number>>> {
   const out = new Map<string, Map<number, number>>();
   for (let t = start; t <= end; t += step) {
     const r = (await engine.evaluateInstant(expr, t)).result;
@@ -50,7 +63,9 @@ async function stepwise(engine: PromqlEngine, expr: string, start: number, end: 
 
 function asMap(r: RawQueryResult): Map<string, Map<number, number>> {
   if (r.result.type !== 'matrix') throw new Error(`expected a matrix, got ${r.result.type}`);
-  return new Map(r.result.series.map((s) => [JSON.stringify(s.labels), new Map(s.timestamps.map((t, i) => [t, s.values[i]!]))]));
+  return new Map(
+    r.result.series.map((s) => [JSON.stringify(s.labels), new Map(s.timestamps.map((t, i) => [t, s.values[i]!]))]),
+  );
 }
 
 describe('range queries over the whole step grid', () => {
@@ -85,8 +100,12 @@ describe('range queries over the whole step grid', () => {
   it('keeps the counter annotation and the sample limit', async () => {
     const engine = new PromqlEngine(fleet());
     const r = await engine.evaluateRange('sum(rate(gpu_util[5m]))', 0, 10 * M, 15 * S);
-    expect(r.infos).toEqual(['PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "gpu_util" (1:10)']);
+    expect(r.infos).toEqual([
+      'PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "gpu_util" (1:10)',
+    ]);
     const limited = new PromqlEngine(fleet(), { maxSamples: 30 });
-    await expect(limited.evaluateRange('sum(rate(ttft_bucket[5m]))', 0, 10 * M, 15 * S)).rejects.toThrow('query processing would load too many samples');
+    await expect(limited.evaluateRange('sum(rate(ttft_bucket[5m]))', 0, 10 * M, 15 * S)).rejects.toThrow(
+      'query processing would load too many samples',
+    );
   });
 });

@@ -17,7 +17,17 @@ import { INDEXED_RANGE_FUNCTIONS, type IndexedRangeFunction } from './range-func
 import { histogramQuantileRows } from './range-batch-histogram';
 import { MeanAccumulator, quantileIn } from './math-helpers';
 import { executionError } from './errors';
-import { METRIC_NAME, keyOn, keyWithout, labelsKey, pickLabels, dropLabels, withoutName, type Sample, type Value } from './values';
+import {
+  METRIC_NAME,
+  keyOn,
+  keyWithout,
+  labelsKey,
+  pickLabels,
+  dropLabels,
+  withoutName,
+  type Sample,
+  type Value,
+} from './values';
 
 /** Values of rows (series) × steps, row-major: index r * steps + k. */
 export interface GridRows {
@@ -52,7 +62,10 @@ export function gridValue(ev: Evaluator, e: Expr, t: number): Value | undefined 
  * without an instant vector per step: what the step loop in engine.ts would collect (name
  * removal applied, series whose labels become equal merged, or rejected where two share a step).
  */
-export function gridMatrix(ev: Evaluator, e: Expr): { labels: Labels; timestamps: number[]; values: number[] }[] | undefined {
+export function gridMatrix(
+  ev: Evaluator,
+  e: Expr,
+): { labels: Labels; timestamps: number[]; values: number[] }[] | undefined {
   const { startMs, stepMs } = ev.params;
   if (!(stepMs > 0)) return undefined;
   const rows = gridRows(ev, e);
@@ -170,7 +183,8 @@ function rangeCallRows(ev: Evaluator, call: Call): GridRows | undefined {
   const series = ev.preparedSeries(ms.selector);
   if (!fits(ev, series.length)) return undefined;
   // the step-by-step path warns at every step, before selecting
-  if (indexed.q !== undefined && !(indexed.q >= 0 && indexed.q <= 1)) ev.notes.warn(`quantile value should be between 0 and 1, got ${formatG(indexed.q)}`, call.args[0].pos);
+  if (indexed.q !== undefined && !(indexed.q >= 0 && indexed.q <= 1))
+    ev.notes.warn(`quantile value should be between 0 and 1, got ${formatG(indexed.q)}`, call.args[0].pos);
   const checkCounter = call.func === 'rate' || call.func === 'increase';
   const ctx = { ev, call, t: ev.params.startMs };
   const steps = stepCount(ev);
@@ -230,7 +244,14 @@ function aggregateRows(ev: Evaluator, e: AggregateExpr): GridRows | undefined {
     return g;
   });
   const n = labels.length * steps;
-  const acc: Fold = { values: new Float64Array(n), comp: new Float64Array(n), counts: new Float64Array(n), present: new Uint8Array(n), first: new Int32Array(n), overflowed: new Map() };
+  const acc: Fold = {
+    values: new Float64Array(n),
+    comp: new Float64Array(n),
+    counts: new Float64Array(n),
+    present: new Uint8Array(n),
+    first: new Int32Array(n),
+    overflowed: new Map(),
+  };
   const fold = FOLDS[e.op as BatchedOp];
   // Row by row in input order, so every group folds its members in the order the step-by-step
   // path would (compensated sums depend on it).
@@ -246,7 +267,11 @@ function aggregateRows(ev: Evaluator, e: AggregateExpr): GridRows | undefined {
     } else if (e.op === 'avg') {
       // MeanAccumulator.value() for a mean that never overflowed
       const m = overflowed.get(at);
-      values[at] = m ? m.value() : Number.isFinite(values[at]) ? values[at] / counts[at] + comp[at] / counts[at] : values[at] / counts[at];
+      values[at] = m
+        ? m.value()
+        : Number.isFinite(values[at])
+          ? values[at] / counts[at] + comp[at] / counts[at]
+          : values[at] / counts[at];
     }
   }
   return { labels, dropName: false, steps, values, present, first, counts: inner.counts };
@@ -266,7 +291,15 @@ interface Fold {
 }
 
 /** Folds one inner row (cells from..from+steps) into its group's cells (at..at+steps). */
-type FoldRow = (f: Fold, inValues: Float64Array, inPresent: Uint8Array, from: number, at: number, steps: number, row: number) => void;
+type FoldRow = (
+  f: Fold,
+  inValues: Float64Array,
+  inPresent: Uint8Array,
+  from: number,
+  at: number,
+  steps: number,
+  row: number,
+) => void;
 
 /** kahanInc(v, values[at], comp[at]) in place, without the tuple. */
 function kahanAt(values: Float64Array, comp: Float64Array, at: number, v: number): void {
@@ -336,7 +369,9 @@ function samplesAt(ev: Evaluator, rows: GridRows, k: number): Sample[] {
   for (let j = 0; j < order.length; j++) {
     const r = order[j];
     const at = r * steps + k;
-    const s: Sample = rows.ts ? { labels: rows.labels[r], value: rows.values[at], ts: rows.ts[at] } : { labels: rows.labels[r], value: rows.values[at] };
+    const s: Sample = rows.ts
+      ? { labels: rows.labels[r], value: rows.values[at], ts: rows.ts[at] }
+      : { labels: rows.labels[r], value: rows.values[at] };
     if (rows.dropName) s.dropName = true;
     out[j] = s;
   }

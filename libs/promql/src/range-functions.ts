@@ -74,7 +74,15 @@ function extrapolatedRateIn(
  * evaluate them per series and step; views would cost more than the function). `resets` is the
  * number of counter resets inside [from, to).
  */
-export type IndexedRangeFunction = (ts: Float64Array, vs: Float64Array, from: number, to: number, resets: number, rangeStart: number, rangeEnd: number) => number | undefined;
+export type IndexedRangeFunction = (
+  ts: Float64Array,
+  vs: Float64Array,
+  from: number,
+  to: number,
+  resets: number,
+  rangeStart: number,
+  rangeEnd: number,
+) => number | undefined;
 
 export const INDEXED_RANGE_FUNCTIONS: Record<string, IndexedRangeFunction> = {
   rate: (ts, vs, from, to, resets, rs, re) => extrapolatedRateIn(ts, vs, from, to, rs, re, true, true, resets > 0),
@@ -109,7 +117,10 @@ function values(w: RangeWindow): number[] {
 }
 
 function checkSmoothingFactor(name: string, v: number): void {
-  if (!(v > 0 && v < 1)) throw executionError(`invalid ${name} factor. Expected: 0 < ${name === 'smoothing' ? 'sf' : 'tf'} < 1, got: ${v.toFixed(6)}`);
+  if (!(v > 0 && v < 1))
+    throw executionError(
+      `invalid ${name} factor. Expected: 0 < ${name === 'smoothing' ? 'sf' : 'tf'} < 1, got: ${v.toFixed(6)}`,
+    );
 }
 
 export const RANGE_FUNCTIONS: Record<string, RangeFunction> = {
@@ -203,7 +214,10 @@ export const RANGE_FUNCTIONS: Record<string, RangeFunction> = {
       const vs = values(w);
       if (vs.some(Number.isNaN)) return NaN;
       const median = quantile(0.5, vs);
-      return quantile(0.5, vs.map((v) => Math.abs(v - median)));
+      return quantile(
+        0.5,
+        vs.map((v) => Math.abs(v - median)),
+      );
     },
   },
 };

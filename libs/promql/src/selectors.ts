@@ -6,9 +6,20 @@ import { parsePromql } from './parser';
 const regexCache = new Map<string, RegExp>();
 
 const POSIX_CLASSES: Record<string, string> = {
-  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\x00-\\x7F', blank: '\\t ', cntrl: '\\x00-\\x1F\\x7F', digit: '0-9',
-  graph: '!-~', lower: 'a-z', print: ' -~', punct: '!-/:-@[-`{-~', space: '\\t\\n\\v\\f\\r ', upper: 'A-Z',
-  word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
+  alnum: '0-9A-Za-z',
+  alpha: 'A-Za-z',
+  ascii: '\\x00-\\x7F',
+  blank: '\\t ',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '!-~',
+  lower: 'a-z',
+  print: ' -~',
+  punct: '!-/:-@[-`{-~',
+  space: '\\t\\n\\v\\f\\r ',
+  upper: 'A-Z',
+  word: '0-9A-Za-z_',
+  xdigit: '0-9A-Fa-f',
 };
 
 /**
@@ -22,7 +33,9 @@ export function anchoredRegex(pattern: string): RegExp {
   let flags = 's';
   const body = pattern
     .replace(/\(\?P</g, '(?<')
-    .replace(/\[:(\^?)([a-z]+):\]/g, (m, neg: string, name: string) => (POSIX_CLASSES[name] ? (neg ? `^${POSIX_CLASSES[name]}` : POSIX_CLASSES[name]) : m))
+    .replace(/\[:(\^?)([a-z]+):\]/g, (m, neg: string, name: string) =>
+      POSIX_CLASSES[name] ? (neg ? `^${POSIX_CLASSES[name]}` : POSIX_CLASSES[name]) : m,
+    )
     .replace(/\\z/g, '$')
     .replace(/\(\?([imsU]+)\)/g, (_, f: string) => {
       if (f.includes('i') && !flags.includes('i')) flags += 'i';

@@ -6,7 +6,16 @@
  */
 import { FUNCTIONS } from './function-table';
 
-type TokenKind = 'number' | 'duration' | 'string' | 'identifier' | 'metric identifier' | 'keyword' | 'aggregator' | 'operator' | 'punct';
+type TokenKind =
+  | 'number'
+  | 'duration'
+  | 'string'
+  | 'identifier'
+  | 'metric identifier'
+  | 'keyword'
+  | 'aggregator'
+  | 'operator'
+  | 'punct';
 
 export interface Token {
   kind: TokenKind;
@@ -19,10 +28,40 @@ export interface LexResult {
   error?: { pos: number; msg: string };
 }
 
-const AGGREGATORS = new Set(['sum', 'avg', 'count', 'min', 'max', 'group', 'stddev', 'stdvar', 'topk', 'bottomk', 'count_values', 'quantile', 'limitk', 'limit_ratio']);
+const AGGREGATORS = new Set([
+  'sum',
+  'avg',
+  'count',
+  'min',
+  'max',
+  'group',
+  'stddev',
+  'stdvar',
+  'topk',
+  'bottomk',
+  'count_values',
+  'quantile',
+  'limitk',
+  'limit_ratio',
+]);
 const KEYWORDS = new Set([
-  'offset', 'smoothed', 'anchored', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'fill', 'fill_left', 'fill_right', 'bool',
-  'start', 'end', 'step', 'range',
+  'offset',
+  'smoothed',
+  'anchored',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'fill',
+  'fill_left',
+  'fill_right',
+  'bool',
+  'start',
+  'end',
+  'step',
+  'range',
 ]);
 const WORD_OPERATORS = new Set(['and', 'or', 'unless', 'atan2']);
 const OPERATORS = ['==', '!=', '<=', '>=', '*', '/', '%', '+', '-', '^', '<', '>'];
@@ -34,7 +73,10 @@ const isAlnum = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0
 
 /** Scans a number or duration at i; returns its end, or the end of the bad text plus one char. */
 function scanNumberOrDuration(q: string, i: number): { end: number; kind: 'number' | 'duration' } | { bad: number } {
-  const num = /^(0[xX]_?[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*|(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:[eE][+-]?\d+)?)/.exec(q.slice(i));
+  const num =
+    /^(0[xX]_?[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*|(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:[eE][+-]?\d+)?)/.exec(
+      q.slice(i),
+    );
   let end = i + (num ? num[0].length : 0);
   if (num && !isAlnum(q[end]) && q[end] !== '.') return { end, kind: 'number' };
   const dur = /^(?:\d+(?:ms|[smhdwy]))+/.exec(q.slice(i));
@@ -56,8 +98,14 @@ export function lexPromql(q: string): LexResult {
   while (i < q.length || depth !== 0 || bracket) {
     const c = q[i];
     if (c === undefined) return fail(q.length, depth !== 0 ? 'unclosed left parenthesis' : 'unclosed left bracket');
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === '#') { while (i < q.length && q[i] !== '\n') i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '#') {
+      while (i < q.length && q[i] !== '\n') i++;
+      continue;
+    }
     if (/\d/.test(c) || (c === '.' && /\d/.test(q[i + 1] ?? ''))) {
       const r = scanNumberOrDuration(q, i);
       if ('bad' in r) return fail(i, `bad number or duration syntax: ${JSON.stringify(q.slice(i, r.bad))}`);
@@ -67,7 +115,8 @@ export function lexPromql(q: string): LexResult {
     if (c === '"' || c === "'" || c === '`') {
       let j = i + 1;
       while (j < q.length && q[j] !== c && (c === '`' || q[j] !== '\n')) j += c !== '`' && q[j] === '\\' ? 2 : 1;
-      if (j >= q.length || q[j] !== c) return fail(i, c === '`' ? 'unterminated raw string' : 'unterminated quoted string');
+      if (j >= q.length || q[j] !== c)
+        return fail(i, c === '`' ? 'unterminated raw string' : 'unterminated quoted string');
       push('string', j + 1);
       continue;
     }
@@ -78,15 +127,31 @@ export function lexPromql(q: string): LexResult {
       continue;
     }
     if (isAlpha(c) || c === ':') {
-      if (bracket && c === ':') { push('punct', q[i + 1] === ':' ? i + 2 : i + 1); continue; }
+      if (bracket && c === ':') {
+        push('punct', q[i + 1] === ':' ? i + 2 : i + 1);
+        continue;
+      }
       const word = /^[A-Za-z_:][A-Za-z0-9_:]*/.exec(q.slice(i))![0];
       const lower = word.toLowerCase();
-      const kind: TokenKind = word.includes(':') ? 'metric identifier' : lower === 'inf' || lower === 'nan' ? 'number'
-        : AGGREGATORS.has(lower) ? 'aggregator' : KEYWORDS.has(lower) ? 'keyword' : WORD_OPERATORS.has(lower) ? 'operator' : 'identifier';
+      const kind: TokenKind = word.includes(':')
+        ? 'metric identifier'
+        : lower === 'inf' || lower === 'nan'
+          ? 'number'
+          : AGGREGATORS.has(lower)
+            ? 'aggregator'
+            : KEYWORDS.has(lower)
+              ? 'keyword'
+              : WORD_OPERATORS.has(lower)
+                ? 'operator'
+                : 'identifier';
       push(kind, i + word.length);
       continue;
     }
-    if (c === '(') { depth++; push('punct', i + 1); continue; }
+    if (c === '(') {
+      depth++;
+      push('punct', i + 1);
+      continue;
+    }
     if (c === ')') {
       if (--depth < 0) return fail(i + 1, "unexpected right parenthesis ')'");
       push('punct', i + 1);
@@ -107,8 +172,14 @@ export function lexPromql(q: string): LexResult {
     if (c === '=' && q[i + 1] === '~') return fail(i, "unexpected character after '=': '~'");
     if (c === '!' && q[i + 1] !== '=') return fail(i, `unexpected character after '!': ${quoteRune(q[i + 1] ?? '')}`);
     const op = OPERATORS.find((o) => q.startsWith(o, i));
-    if (op) { push('operator', i + op.length); continue; }
-    if (c === '=' || c === ',' || c === '@') { push(c === '@' ? 'operator' : 'punct', i + 1); continue; }
+    if (op) {
+      push('operator', i + op.length);
+      continue;
+    }
+    if (c === '=' || c === ',' || c === '@') {
+      push(c === '@' ? 'operator' : 'punct', i + 1);
+      continue;
+    }
     return fail(i, `unexpected character: ${quoteRune(String.fromCodePoint(q.codePointAt(i)!))}`);
   }
   return { tokens };
@@ -121,8 +192,14 @@ function lexBraces(q: string, open: number, tokens: Token[]): { end: number; err
   for (;;) {
     const c = q[i];
     if (c === undefined) return { end: i, error: { pos: q.length, msg: 'unexpected end of input inside braces' } };
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === '}') { tokens.push({ kind: 'punct', pos: i, text: '}' }); return { end: i + 1 }; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '}') {
+      tokens.push({ kind: 'punct', pos: i, text: '}' });
+      return { end: i + 1 };
+    }
     if (c === '{') return { end: i, error: { pos: i, msg: "unexpected left brace '{'" } };
     if (isAlpha(c)) {
       const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(q.slice(i))![0];
@@ -133,14 +210,23 @@ function lexBraces(q: string, open: number, tokens: Token[]): { end: number; err
     if (c === '"' || c === "'" || c === '`') {
       let j = i + 1;
       while (j < q.length && q[j] !== c && (c === '`' || q[j] !== '\n')) j += c !== '`' && q[j] === '\\' ? 2 : 1;
-      if (j >= q.length || q[j] !== c) return { end: i, error: { pos: i, msg: c === '`' ? 'unterminated raw string' : 'unterminated quoted string' } };
+      if (j >= q.length || q[j] !== c)
+        return { end: i, error: { pos: i, msg: c === '`' ? 'unterminated raw string' : 'unterminated quoted string' } };
       tokens.push({ kind: 'string', pos: i, text: q.slice(i, j + 1) });
       i = j + 1;
       continue;
     }
     const op = ['=~', '!~', '!=', '=', ','].find((o) => q.startsWith(o, i));
-    if (op) { tokens.push({ kind: op === ',' ? 'punct' : 'operator', pos: i, text: op }); i += op.length; continue; }
-    if (c === '!') return { end: i, error: { pos: i, msg: `unexpected character after '!' inside braces: ${quoteRune(q[i + 1] ?? '')}` } };
+    if (op) {
+      tokens.push({ kind: op === ',' ? 'punct' : 'operator', pos: i, text: op });
+      i += op.length;
+      continue;
+    }
+    if (c === '!')
+      return {
+        end: i,
+        error: { pos: i, msg: `unexpected character after '!' inside braces: ${quoteRune(q[i + 1] ?? '')}` },
+      };
     return { end: i, error: { pos: i, msg: `unexpected character inside braces: ${quoteRune(c)}` } };
   }
 }
@@ -179,7 +265,12 @@ export function describeSyntaxError(q: string, at: number): { pos: number; msg: 
   if (tok.text === '(' && prev?.kind === 'identifier' && !FUNCTIONS[prev.text]) {
     return { pos: prev.pos, msg: `unknown function with name ${JSON.stringify(prev.text)}` };
   }
-  if (prev && tok.text !== '(' && ['by', 'without', 'on', 'ignoring'].includes(prev.text.toLowerCase()) && prev.kind === 'keyword') {
+  if (
+    prev &&
+    tok.text !== '(' &&
+    ['by', 'without', 'on', 'ignoring'].includes(prev.text.toLowerCase()) &&
+    prev.kind === 'keyword'
+  ) {
     return { pos: tok.pos, msg: `unexpected ${describeToken(tok)} in grouping opts, expected "("` };
   }
   return { pos: tok.pos, msg: `unexpected ${describeToken(tok)}` };

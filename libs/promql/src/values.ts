@@ -66,7 +66,9 @@ export function keyOn(labels: Labels, names: readonly string[]): string {
 
 /** Key over all labels except the named ones (`ignoring(...)`, `without(...)`). */
 export function keyWithout(labels: Labels, names: ReadonlySet<string>): string {
-  const kept = Object.keys(labels).filter((n) => !names.has(n)).sort();
+  const kept = Object.keys(labels)
+    .filter((n) => !names.has(n))
+    .sort();
   let key = '';
   for (const n of kept) key += n + '\u0000' + labels[n] + '\u0001';
   return key;
@@ -101,6 +103,9 @@ export function compareLabels(a: Labels, b: Labels): number {
 /** Prometheus prints label sets as `name{a="b"}` for messages. */
 export function formatLabels(labels: Labels): string {
   const name = labels[METRIC_NAME] ?? '';
-  const rest = Object.keys(labels).filter((k) => k !== METRIC_NAME).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`);
+  const rest = Object.keys(labels)
+    .filter((k) => k !== METRIC_NAME)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`);
   return `${name}{${rest.join(', ')}}`;
 }

@@ -1,9 +1,4 @@
-import {
-  UNKNOWN_LABEL,
-  type RequestCompletedV1,
-  type RequestEventKind,
-  type RequestStatus,
-} from '@arcwatch/contracts';
+import { UNKNOWN_LABEL, type RequestCompletedV1, type RequestEventKind, type RequestStatus } from '@arcwatch/contracts';
 import { sortedEvents, type AssemblyEvent, type RequestState } from './request-state';
 import { resolveTenant, type KeyDirectory } from './tenant-directory';
 
@@ -16,9 +11,7 @@ export interface AssemblyPolicy {
 
 export const DEFAULT_POLICY: AssemblyPolicy = { completionGraceMs: 5_000, abandonAfterMs: 600_000 };
 
-export type Decision =
-  | { type: 'wait'; untilMs: number }
-  | { type: 'assemble'; record: RequestCompletedV1 };
+export type Decision = { type: 'wait'; untilMs: number } | { type: 'assemble'; record: RequestCompletedV1 };
 
 /** The phases reported as missing; a failed or cancelled request may legitimately skip the rest. */
 const PHASES_OF_FAILURE: readonly RequestEventKind[] = ['received'];
@@ -104,7 +97,10 @@ export function assemble(state: RequestState, directory: KeyDirectory): RequestC
     queueMs: span(queued ?? received, scheduled),
     prefillMs: span(scheduled, firstToken),
     ttftMs: span(received, firstToken),
-    tpotMs: status === 'completed' && completionTokens !== null && completionTokens > 1 ? per(span(firstToken, end), completionTokens - 1) : null,
+    tpotMs:
+      status === 'completed' && completionTokens !== null && completionTokens > 1
+        ? per(span(firstToken, end), completionTokens - 1)
+        : null,
     e2eMs: span(received, end),
     missingPhases: reported.filter((k) => !present.has(k)),
     timeline: events.map((e) => ({ kind: e.kind, time: iso(e.timeMs) })),

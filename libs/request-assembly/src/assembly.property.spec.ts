@@ -57,13 +57,18 @@ const generatedRequest = (index: number): fc.Arbitrary<GeneratedRequest> =>
           queueMs: g.queue,
           ttftMs: ft,
           e2eMs: end,
-          tpotMs: completed && g.completionTokens > 1 ? Math.round((g.decode / (g.completionTokens - 1)) * 1000) / 1000 : null,
+          tpotMs:
+            completed && g.completionTokens > 1
+              ? Math.round((g.decode / (g.completionTokens - 1)) * 1000) / 1000
+              : null,
           completionTokens: g.completionTokens,
         },
       };
     });
 
-const requests = fc.integer({ min: 1, max: 12 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => generatedRequest(i))));
+const requests = fc
+  .integer({ min: 1, max: 12 })
+  .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => generatedRequest(i))));
 
 function assembleAll(events: RequestEventV1[]): RequestCompletedV1[] {
   const a = new InMemoryAssembler(DEFAULT_POLICY, EMPTY_DIRECTORY);
@@ -75,7 +80,9 @@ function assembleAll(events: RequestEventV1[]): RequestCompletedV1[] {
 const shuffledWithDuplicates = <T>(items: T[]) =>
   fc
     .array(fc.integer({ min: 0, max: items.length - 1 }), { maxLength: items.length * 2 })
-    .chain((dups) => fc.shuffledSubarray([...items, ...dups.map((i) => items[i])], { minLength: items.length + dups.length }));
+    .chain((dups) =>
+      fc.shuffledSubarray([...items, ...dups.map((i) => items[i])], { minLength: items.length + dups.length }),
+    );
 
 describe('assembly properties', () => {
   it('shuffled and duplicated events give the same records as the events in order', () => {

@@ -55,7 +55,13 @@ describe('assembly decider', () => {
       e2eMs: 1305,
       missingPhases: [],
     });
-    expect(d.record.timeline.map((t) => t.kind)).toEqual(['received', 'queued', 'scheduled', 'first_token', 'completed']);
+    expect(d.record.timeline.map((t) => t.kind)).toEqual([
+      'received',
+      'queued',
+      'scheduled',
+      'first_token',
+      'completed',
+    ]);
   });
 
   it('given a terminal event without first_token, waits for the grace period, then assembles what it has', () => {
@@ -92,11 +98,20 @@ describe('assembly decider', () => {
     const d = decide(s, T0 + DEFAULT_POLICY.completionGraceMs, DEFAULT_POLICY, EMPTY_DIRECTORY);
     expect(d.type).toBe('assemble');
     if (d.type !== 'assemble') return;
-    expect(d.record).toMatchObject({ status: 'failed', e2eMs: 40, error: { code: 'oom' }, missingPhases: [], tpotMs: null });
+    expect(d.record).toMatchObject({
+      status: 'failed',
+      e2eMs: 40,
+      error: { code: 'oom' },
+      missingPhases: [],
+      tpotMs: null,
+    });
   });
 
   it('takes the earliest of repeated phases and ignores negative durations from skewed clocks', () => {
-    const r = assemble(stateOf([ev('received', 10), ev('received', 0), ev('first_token', -5), ev('completed', 100)]), EMPTY_DIRECTORY);
+    const r = assemble(
+      stateOf([ev('received', 10), ev('received', 0), ev('first_token', -5), ev('completed', 100)]),
+      EMPTY_DIRECTORY,
+    );
     expect(r.startedAt).toBe(at(0));
     expect(r.ttftMs).toBeNull();
     expect(r.e2eMs).toBe(100);
@@ -108,15 +123,27 @@ describe('assembly decider', () => {
     const dir = directoryFromEntries([{ keyHash: known, tenant: 'acme', team: 'search', project: 'ranker' }]);
     const r1 = assemble(stateOf([ev('received', 0, { apiKeyHash: known }), ev('completed', 9)]), dir);
     expect([r1.tenant, r1.team, r1.project, r1.apiKeyHash]).toEqual(['acme', 'search', 'ranker', known]);
-    const r2 = assemble(stateOf([ev('received', 0, { apiKeyHash: hashApiKey('sk-other', salt) }), ev('completed', 9)]), dir);
+    const r2 = assemble(
+      stateOf([ev('received', 0, { apiKeyHash: hashApiKey('sk-other', salt) }), ev('completed', 9)]),
+      dir,
+    );
     expect([r2.tenant, r2.team, r2.project]).toEqual(['unknown', 'unknown', 'unknown']);
     // A known key decides the tenant: one stated on the event cannot bill or read as someone else.
-    const r3 = assemble(stateOf([ev('received', 0, { apiKeyHash: known, tenant: 'globex', team: 'ads' }), ev('completed', 9)]), dir);
+    const r3 = assemble(
+      stateOf([ev('received', 0, { apiKeyHash: known, tenant: 'globex', team: 'ads' }), ev('completed', 9)]),
+      dir,
+    );
     expect([r3.tenant, r3.team, r3.project]).toEqual(['acme', 'search', 'ranker']);
     // Where the key's owner fixes no team or project, the event's refine it within that tenant.
     const tenantKey = hashApiKey('sk-tenant-wide', salt);
     const wide = directoryFromEntries([{ keyHash: tenantKey, tenant: 'acme' }]);
-    const r4 = assemble(stateOf([ev('received', 0, { apiKeyHash: tenantKey, tenant: 'globex', team: 'ads', project: 'ctr' }), ev('completed', 9)]), wide);
+    const r4 = assemble(
+      stateOf([
+        ev('received', 0, { apiKeyHash: tenantKey, tenant: 'globex', team: 'ads', project: 'ctr' }),
+        ev('completed', 9),
+      ]),
+      wide,
+    );
     expect([r4.tenant, r4.team, r4.project]).toEqual(['acme', 'ads', 'ctr']);
     // Without a known key the event's labels stand.
     const r5 = assemble(stateOf([ev('received', 0, { tenant: 'globex', team: 'ads' }), ev('completed', 9)]), dir);
@@ -131,8 +158,10 @@ describe('assembly decider', () => {
     expect(a.tick(Number.POSITIVE_INFINITY)).toEqual([]);
   });
 
-  it('refuses to evolve a state with another request\'s event', () => {
-    expect(() => evolve(stateOf(happyPath), toAssemblyEvent({ ...happyPath[0], requestId: 'req-2' }), T0)).toThrow(/req-2/);
+  it("refuses to evolve a state with another request's event", () => {
+    expect(() => evolve(stateOf(happyPath), toAssemblyEvent({ ...happyPath[0], requestId: 'req-2' }), T0)).toThrow(
+      /req-2/,
+    );
   });
 });
 
@@ -145,7 +174,12 @@ describe('folding redelivered events (evolveAll)', () => {
       { event: received, seenAtMs: T0 },
       { event: completed, seenAtMs: T0 + 10 },
     ]);
-    expect(evolveAll(stored, [{ event: received, seenAtMs: null }, { event: completed, seenAtMs: null }])).toBe(stored);
+    expect(
+      evolveAll(stored, [
+        { event: received, seenAtMs: null },
+        { event: completed, seenAtMs: null },
+      ]),
+    ).toBe(stored);
   });
 
   it('given a stored state, when a redelivered event carries a canonically smaller payload, then it is kept but no arrival time moves', () => {
@@ -163,6 +197,11 @@ describe('folding redelivered events (evolveAll)', () => {
   });
 
   it('refuses an event of another request', () => {
-    expect(() => evolveAll(undefined, [{ event: received, seenAtMs: T0 }, { event: toAssemblyEvent({ ...ev('queued', 5), requestId: 'req-2' }), seenAtMs: T0 }])).toThrow(/req-2/);
+    expect(() =>
+      evolveAll(undefined, [
+        { event: received, seenAtMs: T0 },
+        { event: toAssemblyEvent({ ...ev('queued', 5), requestId: 'req-2' }), seenAtMs: T0 },
+      ]),
+    ).toThrow(/req-2/);
   });
 });

@@ -19,14 +19,19 @@ export function normalizeEventInput(raw: unknown, apiKeySalt: string | undefined
   if (isCloudEventLike(raw)) {
     const env = cloudEventSchema.safeParse(raw);
     if (!env.success) return { ok: false, error: `not a CloudEvent: ${formatZodError(env.error)}` };
-    if (env.data.type !== REQUEST_EVENT_V1) return { ok: false, error: `unexpected event type ${env.data.type} (want ${REQUEST_EVENT_V1})` };
+    if (env.data.type !== REQUEST_EVENT_V1)
+      return { ok: false, error: `unexpected event type ${env.data.type} (want ${REQUEST_EVENT_V1})` };
     body = env.data.data;
   }
   const parsed = requestEventInputSchema.safeParse(body);
   if (!parsed.success) return { ok: false, error: formatZodError(parsed.error) };
   const { apiKey, ...rest } = parsed.data;
   if (apiKey === undefined) return { ok: true, event: rest };
-  if (apiKeySalt === undefined) return { ok: false, error: 'apiKey: a raw API key needs the API-key salt to be configured; send apiKeyHash instead' };
+  if (apiKeySalt === undefined)
+    return {
+      ok: false,
+      error: 'apiKey: a raw API key needs the API-key salt to be configured; send apiKeyHash instead',
+    };
   return { ok: true, event: { ...rest, apiKeyHash: hashApiKey(apiKey, apiKeySalt) } };
 }
 

@@ -1,4 +1,10 @@
-import { REQUEST_EVENT_KINDS, eventTimeMs, requestEventId, type RequestEventKind, type RequestEventV1 } from '@arcwatch/contracts';
+import {
+  REQUEST_EVENT_KINDS,
+  eventTimeMs,
+  requestEventId,
+  type RequestEventKind,
+  type RequestEventV1,
+} from '@arcwatch/contracts';
 
 /** An event as assembly sees it: parsed, with its deterministic id and its time in ms. */
 export interface AssemblyEvent extends RequestEventV1 {
@@ -44,7 +50,9 @@ export function evolve(state: RequestState | undefined, event: AssemblyEvent, se
   }
   return {
     requestId: state.requestId,
-    events: keepsExisting(state.events[event.eventId], event) ? state.events : { ...state.events, [event.eventId]: event },
+    events: keepsExisting(state.events[event.eventId], event)
+      ? state.events
+      : { ...state.events, [event.eventId]: event },
     firstSeenAtMs: Math.min(state.firstSeenAtMs, seenAtMs),
     lastSeenAtMs: Math.max(state.lastSeenAtMs, seenAtMs),
     terminalSeenAtMs: minNullable(state.terminalSeenAtMs, terminalSeen),
@@ -58,7 +66,10 @@ export function evolve(state: RequestState | undefined, event: AssemblyEvent, se
  * the stored payload by the canonical rule, but its arrival does not count, so replaying the
  * stream cannot push grace periods out. Returns `state` itself when nothing changed.
  */
-export function evolveAll(state: RequestState | undefined, events: ReadonlyArray<{ event: AssemblyEvent; seenAtMs: number | null }>): RequestState | undefined {
+export function evolveAll(
+  state: RequestState | undefined,
+  events: ReadonlyArray<{ event: AssemblyEvent; seenAtMs: number | null }>,
+): RequestState | undefined {
   let map: Record<string, AssemblyEvent> | undefined;
   let requestId = state?.requestId;
   let first = state?.firstSeenAtMs ?? Infinity;
@@ -66,7 +77,8 @@ export function evolveAll(state: RequestState | undefined, events: ReadonlyArray
   let terminal = state?.terminalSeenAtMs ?? null;
   for (const { event, seenAtMs } of events) {
     requestId ??= event.requestId;
-    if (event.requestId !== requestId) throw new Error(`event ${event.eventId} of request ${event.requestId} applied to request ${requestId}`);
+    if (event.requestId !== requestId)
+      throw new Error(`event ${event.eventId} of request ${event.requestId} applied to request ${requestId}`);
     const current = map ?? state?.events;
     if (!keepsExisting(current?.[event.eventId], event)) {
       map ??= { ...state?.events };
@@ -78,8 +90,21 @@ export function evolveAll(state: RequestState | undefined, events: ReadonlyArray
     terminal = minNullable(terminal, TERMINAL.has(event.kind) ? seenAtMs : null);
   }
   if (requestId === undefined) return state;
-  if (state !== undefined && map === undefined && first === state.firstSeenAtMs && last === state.lastSeenAtMs && terminal === state.terminalSeenAtMs) return state;
-  return { requestId, events: map ?? { ...state?.events }, firstSeenAtMs: first, lastSeenAtMs: last, terminalSeenAtMs: terminal };
+  if (
+    state !== undefined &&
+    map === undefined &&
+    first === state.firstSeenAtMs &&
+    last === state.lastSeenAtMs &&
+    terminal === state.terminalSeenAtMs
+  )
+    return state;
+  return {
+    requestId,
+    events: map ?? { ...state?.events },
+    firstSeenAtMs: first,
+    lastSeenAtMs: last,
+    terminalSeenAtMs: terminal,
+  };
 }
 
 /**
@@ -117,7 +142,11 @@ const KIND_RANK: Readonly<Record<RequestEventKind, number>> = Object.fromEntries
 
 /** A total order on events that does not depend on arrival: time, then phase, then id. */
 export function compareEvents(a: AssemblyEvent, b: AssemblyEvent): number {
-  return a.timeMs - b.timeMs || KIND_RANK[a.kind] - KIND_RANK[b.kind] || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
+  return (
+    a.timeMs - b.timeMs ||
+    KIND_RANK[a.kind] - KIND_RANK[b.kind] ||
+    (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0)
+  );
 }
 
 export function sortedEvents(state: RequestState): AssemblyEvent[] {

@@ -36,7 +36,15 @@ export function resolveTenant(
 ): TenantLabels {
   const owner = apiKeyHash === undefined ? undefined : directory(apiKeyHash);
   if (owner) {
-    return { tenant: owner.tenant, team: owner.team ?? stated.team ?? UNKNOWN_LABEL, project: owner.project ?? stated.project ?? UNKNOWN_LABEL };
+    return {
+      tenant: owner.tenant,
+      team: owner.team ?? stated.team ?? UNKNOWN_LABEL,
+      project: owner.project ?? stated.project ?? UNKNOWN_LABEL,
+    };
   }
-  return { tenant: stated.tenant ?? UNKNOWN_LABEL, team: stated.team ?? UNKNOWN_LABEL, project: stated.project ?? UNKNOWN_LABEL };
+  return {
+    tenant: stated.tenant ?? UNKNOWN_LABEL,
+    team: stated.team ?? UNKNOWN_LABEL,
+    project: stated.project ?? UNKNOWN_LABEL,
+  };
 }

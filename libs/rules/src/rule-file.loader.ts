@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { ConfigFileError, durationString, parseDuration, readConfigText, YamlSource, type ConfigIssue, type PathKey } from '@arcwatch/config-files';
+import {
+  ConfigFileError,
+  durationString,
+  parseDuration,
+  readConfigText,
+  YamlSource,
+  type ConfigIssue,
+  type PathKey,
+} from '@arcwatch/config-files';
 import { parsePromql, PromqlError, type Expr } from '@arcwatch/promql';
 
 /**
@@ -94,10 +102,19 @@ function validLabel(name: string, mode: NameValidation): boolean {
 type CheckedRule = { kind: 'recording'; rule: RecordingRule } | { kind: 'alerting'; rule: AlertingRule };
 
 /** rulefmt's checks on one rule; pushes issues and returns the rule when it has none. */
-function checkRule(rule: RawRule, path: PathKey[], groupLabels: Record<string, string>, mode: NameValidation, at: YamlSource, issues: ConfigIssue[]): CheckedRule | undefined {
+function checkRule(
+  rule: RawRule,
+  path: PathKey[],
+  groupLabels: Record<string, string>,
+  mode: NameValidation,
+  at: YamlSource,
+  issues: ConfigIssue[],
+): CheckedRule | undefined {
   const before = issues.length;
-  if (rule.record !== undefined && rule.alert !== undefined) issues.push(at.issue(path, "only one of 'record' and 'alert' must be set", 'record'));
-  if (rule.record === undefined && rule.alert === undefined) issues.push(at.issue(path, "one of 'record' or 'alert' must be set"));
+  if (rule.record !== undefined && rule.alert !== undefined)
+    issues.push(at.issue(path, "only one of 'record' and 'alert' must be set", 'record'));
+  if (rule.record === undefined && rule.alert === undefined)
+    issues.push(at.issue(path, "one of 'record' or 'alert' must be set"));
   const expr = rule.expr === undefined ? '' : String(rule.expr);
   let ast: Expr | undefined;
   if (expr.trim() === '') {
@@ -106,20 +123,27 @@ function checkRule(rule: RawRule, path: PathKey[], groupLabels: Record<string, s
     try {
       ast = parsePromql(expr);
     } catch (err) {
-      issues.push(at.issue([...path, 'expr'], `could not parse expression: ${err instanceof PromqlError ? err.message : String(err)}`));
+      issues.push(
+        at.issue(
+          [...path, 'expr'],
+          `could not parse expression: ${err instanceof PromqlError ? err.message : String(err)}`,
+        ),
+      );
     }
   }
   if (rule.record !== undefined) {
     for (const field of ['for', 'keep_firing_for', 'annotations'] as const) {
       if (rule[field] !== undefined) issues.push(at.issue(path, `invalid field '${field}' in recording rule`, field));
     }
-    if (!METRIC_NAME.test(rule.record)) issues.push(at.issue([...path, 'record'], `invalid recording rule name: ${rule.record}`));
+    if (!METRIC_NAME.test(rule.record))
+      issues.push(at.issue([...path, 'record'], `invalid recording rule name: ${rule.record}`));
   }
   for (const name of Object.keys(rule.labels ?? {})) {
     if (!validLabel(name, mode)) issues.push(at.issue([...path, 'labels'], `invalid label name: ${name}`, name));
   }
   for (const name of Object.keys(rule.annotations ?? {})) {
-    if (!validLabel(name, mode)) issues.push(at.issue([...path, 'annotations'], `invalid annotation name: ${name}`, name));
+    if (!validLabel(name, mode))
+      issues.push(at.issue([...path, 'annotations'], `invalid annotation name: ${name}`, name));
   }
   if (issues.length > before || ast === undefined) return undefined;
   const labels = { ...groupLabels, ...rule.labels };
@@ -145,7 +169,9 @@ export function parseRuleFile(text: string, file: string, opts: RuleLoadOptions 
   const top = at.toJS() as Record<string, unknown>;
   const custom = top.kind === 'PrometheusRule';
   const root: PathKey[] = custom ? ['spec'] : [];
-  const parsed = ruleFileSchema.safeParse(custom ? { groups: (top.spec as { groups?: unknown } | undefined)?.groups } : top);
+  const parsed = ruleFileSchema.safeParse(
+    custom ? { groups: (top.spec as { groups?: unknown } | undefined)?.groups } : top,
+  );
   if (!parsed.success) {
     throw new ConfigFileError(at.zodIssues(parsed.error, root));
   }
@@ -156,12 +182,14 @@ export function parseRuleFile(text: string, file: string, opts: RuleLoadOptions 
   const groups: RuleGroup[] = [];
   (parsed.data.groups ?? []).forEach((g, gi) => {
     const gPath: PathKey[] = [...root, 'groups', gi];
-    if (seen.has(g.name)) issues.push(at.issue([...gPath, 'name'], `groupname: "${g.name}" is repeated in the same file`));
+    if (seen.has(g.name))
+      issues.push(at.issue([...gPath, 'name'], `groupname: "${g.name}" is repeated in the same file`));
     seen.add(g.name);
     for (const name of Object.keys(g.labels ?? {})) {
       if (!validLabel(name, mode)) issues.push(at.issue([...gPath, 'labels'], `invalid label name: ${name}`, name));
     }
-    if (g.interval !== undefined && parseDuration(g.interval) === 0) issues.push(at.issue([...gPath, 'interval'], 'interval must be greater than 0'));
+    if (g.interval !== undefined && parseDuration(g.interval) === 0)
+      issues.push(at.issue([...gPath, 'interval'], 'interval must be greater than 0'));
     const rules: CheckedRule[] = [];
     (g.rules ?? []).forEach((r, ri) => {
       const rule = checkRule(r, [...gPath, 'rules', ri], g.labels ?? {}, mode, at, issues);
@@ -170,7 +198,10 @@ export function parseRuleFile(text: string, file: string, opts: RuleLoadOptions 
     groups.push({
       file,
       name: g.name,
-      intervalMs: g.interval === undefined ? (opts.defaultIntervalMs ?? DEFAULT_EVALUATION_INTERVAL_MS) : (parseDuration(g.interval) as number),
+      intervalMs:
+        g.interval === undefined
+          ? (opts.defaultIntervalMs ?? DEFAULT_EVALUATION_INTERVAL_MS)
+          : (parseDuration(g.interval) as number),
       queryOffsetMs: g.query_offset === undefined ? 0 : (parseDuration(g.query_offset) as number),
       limit: g.limit ?? 0,
       recording: rules.flatMap((r) => (r.kind === 'recording' ? [r.rule] : [])),

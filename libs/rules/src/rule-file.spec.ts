@@ -32,19 +32,43 @@ describe('rule files as Prometheus writes them', () => {
 
   it('names file, line and field of each problem', () => {
     expect(issuesOf('prometheus-rulefmt/bad_field.bad.yaml')).toEqual([
-      { file: 'prometheus-rulefmt/bad_field.bad.yaml', line: 8, column: 9, field: 'groups[0].rules[0].annotation', message: 'unknown field' },
+      {
+        file: 'prometheus-rulefmt/bad_field.bad.yaml',
+        line: 8,
+        column: 9,
+        field: 'groups[0].rules[0].annotation',
+        message: 'unknown field',
+      },
     ]);
     expect(issuesOf('prometheus-rulefmt/record_and_for.bad.yaml')).toEqual([
-      { file: 'prometheus-rulefmt/record_and_for.bad.yaml', line: 6, column: 9, field: 'groups[0].rules[0].for', message: "invalid field 'for' in recording rule" },
+      {
+        file: 'prometheus-rulefmt/record_and_for.bad.yaml',
+        line: 6,
+        column: 9,
+        field: 'groups[0].rules[0].for',
+        message: "invalid field 'for' in recording rule",
+      },
     ]);
     expect(issuesOf('prometheus-rulefmt/duplicate_grp.bad.yaml')).toEqual([
-      { file: 'prometheus-rulefmt/duplicate_grp.bad.yaml', line: 3, column: 11, field: 'groups[1].name', message: 'groupname: "yolo" is repeated in the same file' },
+      {
+        file: 'prometheus-rulefmt/duplicate_grp.bad.yaml',
+        line: 3,
+        column: 11,
+        field: 'groups[1].name',
+        message: 'groupname: "yolo" is repeated in the same file',
+      },
     ]);
     const [expr] = issuesOf('prometheus-rulefmt/bad_expr.bad.yaml');
     expect(expr).toMatchObject({ line: 5, field: 'groups[0].rules[0].expr' });
     expect(expr.message).toMatch(/^could not parse expression: 1:6: parse error: /);
     expect(issuesOf('prometheus-rulefmt/invalid_label_name.bad.yaml')).toEqual([
-      { file: 'prometheus-rulefmt/invalid_label_name.bad.yaml', line: 7, column: 11, field: 'groups[0].rules[0].labels.__name__', message: 'invalid label name: __name__' },
+      {
+        file: 'prometheus-rulefmt/invalid_label_name.bad.yaml',
+        line: 7,
+        column: 11,
+        field: 'groups[0].rules[0].labels.__name__',
+        message: 'invalid label name: __name__',
+      },
     ]);
   });
 
@@ -55,7 +79,9 @@ describe('rule files as Prometheus writes them', () => {
       ['my-another-name', 30_000, ['new_metric'], 2],
     ]);
     expect(groups[0].recording[0].labels).toEqual({ abc: 'edf', uvw: 'xyz' });
-    expect(parseRuleFile('groups: [{name: g, rules: []}]', 'x.yml', { defaultIntervalMs: 15_000 })[0].intervalMs).toBe(15_000);
+    expect(parseRuleFile('groups: [{name: g, rules: []}]', 'x.yml', { defaultIntervalMs: 15_000 })[0].intervalMs).toBe(
+      15_000,
+    );
   });
 
   it('reads PrometheusRule resources through spec.groups', () => {
@@ -86,7 +112,9 @@ describe('rule files as Prometheus writes them', () => {
   });
 
   it('reports a YAML syntax error with its line', () => {
-    expect(() => parseRuleFile('groups:\n  - name: a\n   rules: [', 'broken.yml')).toThrow(/broken\.yml:\d+:\d+: \(yaml\)/);
+    expect(() => parseRuleFile('groups:\n  - name: a\n   rules: [', 'broken.yml')).toThrow(
+      /broken\.yml:\d+:\d+: \(yaml\)/,
+    );
   });
 });
 
@@ -108,7 +136,14 @@ describe('alerting rules', () => {
     ].join('\n');
     const [group] = parseRuleFile(text, 'a.yml');
     expect(group.alerting.map((r) => [r.alert, r.expr, r.forMs, r.keepFiringForMs, r.labels, r.annotations])).toEqual([
-      ['Down', 'up == 0', 60_000, 30_000, { team: 'infra', severity: 'P0' }, { summary: '{{ $labels.instance }} is down' }],
+      [
+        'Down',
+        'up == 0',
+        60_000,
+        30_000,
+        { team: 'infra', severity: 'P0' },
+        { summary: '{{ $labels.instance }} is down' },
+      ],
     ]);
     expect(group.rules.map((r) => r.kind)).toEqual(['alerting', 'recording']);
   });

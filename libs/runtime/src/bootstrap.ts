@@ -57,7 +57,8 @@ export async function runService(opts: RunServiceOptions): Promise<NestFastifyAp
     return app;
   } catch (err) {
     if (hasIssues(err)) {
-      for (const i of err.issues) logger.fatal({ file: i.file, line: i.line, column: i.column, field: i.field }, i.message);
+      for (const i of err.issues)
+        logger.fatal({ file: i.file, line: i.line, column: i.column, field: i.field }, i.message);
     } else {
       logger.fatal({ err }, `${opts.service} failed to start`);
     }

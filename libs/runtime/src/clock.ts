@@ -78,7 +78,9 @@ export class ManualClock implements Clock {
 
   async advanceTo(target: number): Promise<void> {
     for (;;) {
-      const next = [...this.pending.values()].filter((p) => p.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      const next = [...this.pending.values()]
+        .filter((p) => p.at <= target)
+        .sort((a, b) => a.at - b.at || a.id - b.id)[0];
       if (!next) break;
       this.t = Math.max(this.t, next.at);
       if (next.every === undefined) this.pending.delete(next.id);

@@ -27,7 +27,16 @@ export const commonEnv = {
   databaseUrl: ['DATABASE_URL', z.string().min(1).default('postgres://postgres@127.0.0.1:5432/postgres')],
   natsUrl: ['NATS_URL', z.string().min(1).default('nats://127.0.0.1:4222')],
   /** Prefix for streams and subjects, so tests (or tenants of one NATS) stay apart. */
-  natsNamespace: ['NATS_NAMESPACE', z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9_-]+$/).optional())],
+  natsNamespace: [
+    'NATS_NAMESPACE',
+    z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/)
+        .optional(),
+    ),
+  ],
   logLevel: ['LOG_LEVEL', z.enum(LOG_LEVELS).default('info')],
   /** JetStream replicas of the streams a service creates: 1 on one NATS server, 3 on a three-node cluster. */
   natsStreamReplicas: ['NATS_STREAM_REPLICAS', z.coerce.number().int().min(1).max(5).default(1)],
@@ -43,21 +52,41 @@ export function httpEnv<P extends string>(prefix: P, defaultPort: number) {
 
 /** `<PREFIX>_DB_SCHEMA`: the Postgres schema that holds the service's tables. */
 export function dbSchemaEnv<P extends string>(prefix: P, defaultSchema: string) {
-  return { dbSchema: [`${prefix}_DB_SCHEMA`, z.string().regex(/^[a-z_][a-z0-9_]*$/).default(defaultSchema)] } as const satisfies EnvSpec;
+  return {
+    dbSchema: [
+      `${prefix}_DB_SCHEMA`,
+      z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]*$/)
+        .default(defaultSchema),
+    ],
+  } as const satisfies EnvSpec;
 }
 
 export const env = {
   optionalText,
   /** A comma-separated list; blanks dropped. */
   list: z.preprocess(
-    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : (v ?? [])),
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '')
+        : (v ?? []),
     z.array(z.string()),
   ),
-  bool: z.preprocess((v) => (v === undefined || v === '' ? undefined : ['1', 'true', 'yes', 'on'].includes(String(v).toLowerCase())), z.boolean().optional()),
+  bool: z.preprocess(
+    (v) => (v === undefined || v === '' ? undefined : ['1', 'true', 'yes', 'on'].includes(String(v).toLowerCase())),
+    z.boolean().optional(),
+  ),
 } as const;
 
 /** Reads the declared variables; every problem is reported at once with its variable name. */
-export function parseEnv<S extends EnvSpec>(spec: S, source: Record<string, string | undefined> = process.env): ConfigOf<S> {
+export function parseEnv<S extends EnvSpec>(
+  spec: S,
+  source: Record<string, string | undefined> = process.env,
+): ConfigOf<S> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, [variable, schema]] of Object.entries(spec)) {

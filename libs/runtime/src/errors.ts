@@ -46,7 +46,8 @@ export class ServiceError<C extends string = string> extends Error {
   ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'ServiceError';
-    const spec = opts.spec ?? (COMMON_ERROR_CODES as Record<string, ErrorCodeSpec>)[code] ?? COMMON_ERROR_CODES.INTERNAL;
+    const spec =
+      opts.spec ?? (COMMON_ERROR_CODES as Record<string, ErrorCodeSpec>)[code] ?? COMMON_ERROR_CODES.INTERNAL;
     this.status = spec.status;
     this.disposition = spec.disposition;
     this.expose = opts.expose ?? spec.status < 500;
@@ -67,7 +68,11 @@ export function defineErrorCodes<const T extends Record<string, ErrorCodeSpec>>(
   const all: Record<string, ErrorCodeSpec> = { ...COMMON_ERROR_CODES, ...codes };
   type Code = CommonErrorCode | Extract<keyof T, string>;
   const cls = class extends ServiceError<Code> {
-    constructor(code: Code, message: string, opts: { cause?: unknown; expose?: boolean; details?: Record<string, unknown> } = {}) {
+    constructor(
+      code: Code,
+      message: string,
+      opts: { cause?: unknown; expose?: boolean; details?: Record<string, unknown> } = {},
+    ) {
       super(code, message, { ...opts, spec: all[code] });
       this.name = name;
     }

@@ -27,7 +27,12 @@ const REDACT = [
 
 /** JSON logs for every process; one line per record on stdout, honouring LOG_LEVEL. */
 export function createLogger(service: string, level: LogLevel = 'info', destination?: pino.DestinationStream): Logger {
-  const opts: pino.LoggerOptions = { name: service, level, base: { service }, redact: { paths: REDACT, censor: '[redacted]' } };
+  const opts: pino.LoggerOptions = {
+    name: service,
+    level,
+    base: { service },
+    redact: { paths: REDACT, censor: '[redacted]' },
+  };
   return destination ? pino(opts, destination) : pino(opts);
 }
 

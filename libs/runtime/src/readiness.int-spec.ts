@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createTestDatabase, eventually, freePort, startPeer, TEST_NATS_URL, TEST_PG_URL, testNamespace, type RunningProcess, type TestDatabase } from '@arcwatch/testing';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  startPeer,
+  TEST_NATS_URL,
+  TEST_PG_URL,
+  testNamespace,
+  type RunningProcess,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { createLogger } from './logger';
 import { createServiceApp } from './bootstrap';
 import { RuntimeModule } from './runtime.module';
@@ -42,7 +52,14 @@ async function app(databaseUrl: string, natsUrl: string): Promise<NestFastifyApp
   const logger = createLogger('readiness-test', 'silent');
   const module = {
     module: EmptyModule,
-    imports: [RuntimeModule.forRoot({ service: 'readiness-test', logger, postgres: { url: databaseUrl, schema: 'probe', migrations: [] }, nats: { url: natsUrl, namespace: testNamespace(), streams: [] } })],
+    imports: [
+      RuntimeModule.forRoot({
+        service: 'readiness-test',
+        logger,
+        postgres: { url: databaseUrl, schema: 'probe', migrations: [] },
+        nats: { url: natsUrl, namespace: testNamespace(), streams: [] },
+      }),
+    ],
   };
   const a = await createServiceApp({ logger, module });
   await a.init();
@@ -70,11 +87,18 @@ describe('readiness (/readyz) against real dependencies', () => {
     url.port = String(proxy.port);
     const a = await app(url.toString(), TEST_NATS_URL);
     try {
-      expect(await get(a, '/readyz')).toMatchObject({ status: 200, body: { status: 'ok', info: { postgres: { status: 'up' }, nats: { status: 'up' } } } });
+      expect(await get(a, '/readyz')).toMatchObject({
+        status: 200,
+        body: { status: 'ok', info: { postgres: { status: 'up' }, nats: { status: 'up' } } },
+      });
       proxy.cut();
       const down = await get(a, '/readyz');
       expect(down.status).toBe(503);
-      expect(down.body).toMatchObject({ status: 'error', error: { postgres: { status: 'down' } }, info: { nats: { status: 'up' } } });
+      expect(down.body).toMatchObject({
+        status: 'error',
+        error: { postgres: { status: 'down' } },
+        info: { nats: { status: 'up' } },
+      });
       expect(await get(a, '/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
     } finally {
       await a.close().catch(() => undefined);
@@ -87,18 +111,42 @@ describe('readiness (/readyz) against real dependencies', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'aw-nats-'));
     const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir];
     let nats: RunningProcess = startPeer('nats-server', args);
-    await eventually(() => new Promise<true | undefined>((resolve) => net.connect(port, '127.0.0.1').on('connect', function (this: net.Socket) { this.destroy(); resolve(true); }).on('error', () => resolve(undefined))), 10_000, 'nats-server up');
+    await eventually(
+      () =>
+        new Promise<true | undefined>((resolve) =>
+          net
+            .connect(port, '127.0.0.1')
+            .on('connect', function (this: net.Socket) {
+              this.destroy();
+              resolve(true);
+            })
+            .on('error', () => resolve(undefined)),
+        ),
+      10_000,
+      'nats-server up',
+    );
     const a = await app(db.url, `nats://127.0.0.1:${port}`);
     try {
       expect((await get(a, '/readyz')).status).toBe(200);
       await nats.stop('SIGKILL');
-      const down = await eventually(async () => {
-        const r = await get(a, '/readyz');
-        return r.status === 503 ? r : undefined;
-      }, 10_000, 'readyz 503');
-      expect(down.body).toMatchObject({ error: { nats: { status: 'down', message: 'not connected' } }, info: { postgres: { status: 'up' } } });
+      const down = await eventually(
+        async () => {
+          const r = await get(a, '/readyz');
+          return r.status === 503 ? r : undefined;
+        },
+        10_000,
+        'readyz 503',
+      );
+      expect(down.body).toMatchObject({
+        error: { nats: { status: 'down', message: 'not connected' } },
+        info: { postgres: { status: 'up' } },
+      });
       nats = startPeer('nats-server', args);
-      await eventually(async () => ((await get(a, '/readyz')).status === 200 ? true : undefined), 20_000, 'readyz 200 after reconnect');
+      await eventually(
+        async () => ((await get(a, '/readyz')).status === 200 ? true : undefined),
+        20_000,
+        'readyz 200 after reconnect',
+      );
     } finally {
       await a.close().catch(() => undefined);
       await nats.stop('SIGKILL');

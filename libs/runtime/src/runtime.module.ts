@@ -55,7 +55,9 @@ class ConnectionsCloser implements OnApplicationShutdown {
 }
 
 async function openPool(opts: PostgresOptions, logger: Logger): Promise<Pool> {
-  const pool = createPool(opts.url, { max: opts.poolSize ?? 10 }, (err) => logger.warn({ err: err.message }, 'idle PostgreSQL connection closed'));
+  const pool = createPool(opts.url, { max: opts.poolSize ?? 10 }, (err) =>
+    logger.warn({ err: err.message }, 'idle PostgreSQL connection closed'),
+  );
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
     const r = await migrate(pool, { schema: opts.schema, migrations: opts.migrations });
@@ -69,9 +71,15 @@ async function openPool(opts: PostgresOptions, logger: Logger): Promise<Pool> {
 }
 
 async function openBus(service: string, opts: NatsOptions, logger: Logger): Promise<EventBus> {
-  const bus = await EventBus.connect({ url: opts.url, name: service, namespace: opts.namespace, logger: logger.child({ component: 'messaging' }) });
+  const bus = await EventBus.connect({
+    url: opts.url,
+    name: service,
+    namespace: opts.namespace,
+    logger: logger.child({ component: 'messaging' }),
+  });
   try {
-    if (opts.streams.length > 0) await bus.ensureStreams(opts.streams, opts.replicas === undefined ? {} : { replicas: opts.replicas });
+    if (opts.streams.length > 0)
+      await bus.ensureStreams(opts.streams, opts.replicas === undefined ? {} : { replicas: opts.replicas });
   } catch (err) {
     await bus.drain();
     throw err;
@@ -95,7 +103,12 @@ export class RuntimeModule {
       { provide: CLOCK, useValue: opts.clock ?? systemClock },
       { provide: MetricsRegistry, useValue: new MetricsRegistry(opts.service) },
     ];
-    const exported: Array<string | symbol | typeof MetricsRegistry | typeof EventBus> = [SERVICE_NAME, LOGGER, CLOCK, MetricsRegistry];
+    const exported: Array<string | symbol | typeof MetricsRegistry | typeof EventBus> = [
+      SERVICE_NAME,
+      LOGGER,
+      CLOCK,
+      MetricsRegistry,
+    ];
     const closerDeps: Array<symbol | typeof EventBus> = [];
     if (opts.postgres) {
       const pg = opts.postgres;

@@ -15,7 +15,8 @@ import { SampleStore, createPool, migrate, sampleStoreMigrations } from '@arcwat
 import { fleetScrapeBatches, type FleetLike } from '../src/testing/exposition-batches';
 
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+for (let i = 2; i < process.argv.length; i += 2)
+  args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
 const SCRAPES = Number(args.get('scrapes') ?? 240);
 const NODES = Number(args.get('nodes') ?? 125);
 const ROWS = (args.get('rows') ?? '1000,5000').split(',').map(Number);
@@ -49,7 +50,10 @@ async function main(): Promise<void> {
       const ms = performance.now() - t0;
       process.stdout.write(
         `compactRowsPerTx ${rows}: ${r.samples.toLocaleString('en-US')} samples (${SCRAPES} scrapes × ${NODES} batches) in ${(ms / 1000).toFixed(1)} s = ` +
-          `${Math.round(r.samples / (ms / 1000)).toLocaleString('en-US')} samples/s; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}\n`,
+          `${Math.round(r.samples / (ms / 1000)).toLocaleString('en-US')} samples/s; load average ${os
+            .loadavg()
+            .map((l) => l.toFixed(2))
+            .join(' / ')}\n`,
       );
     }
   } finally {

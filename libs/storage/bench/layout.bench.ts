@@ -23,7 +23,8 @@ import { fleetScrapeBatches, type FleetLike } from '../src/testing/exposition-ba
 import { createNarrowTable, narrowBytes, narrowHostAvg, narrowRead } from './narrow-baseline.repository';
 
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+for (let i = 2; i < process.argv.length; i += 2)
+  args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
 const SCRAPES = Number(args.get('scrapes') ?? 60);
 const NODES = Number(args.get('nodes') ?? 125);
 const READS = Number(args.get('reads') ?? 5);
@@ -55,7 +56,10 @@ function narrowCopyText(batches: readonly MetricsBatchV1[], idOf: (b: MetricsBat
   for (const b of batches) {
     b.series.forEach((s, i) => {
       const id = idOf(b, i);
-      for (const [t, v] of s.samples) lines.push(`${id}\t${new Date(t).toISOString()}\t${typeof v === 'number' ? v : v === 'stale' ? 'NaN' : v === '+Inf' ? 'Infinity' : v === '-Inf' ? '-Infinity' : 'NaN'}\n`);
+      for (const [t, v] of s.samples)
+        lines.push(
+          `${id}\t${new Date(t).toISOString()}\t${typeof v === 'number' ? v : v === 'stale' ? 'NaN' : v === '+Inf' ? 'Infinity' : v === '-Inf' ? '-Infinity' : 'NaN'}\n`,
+        );
     });
   }
   return lines.join('');
@@ -92,9 +96,11 @@ async function phaseA(pool: Pool, Fleet: FleetCtor): Promise<Record<string, numb
   await other.appendBatches(scrapes[0]!);
   t0 = performance.now();
   const queue = scrapes.slice(half);
-  await Promise.all([store, other].map(async (s) => {
-    for (let b = queue.shift(); b; b = queue.shift()) await s.appendBatches(b);
-  }));
+  await Promise.all(
+    [store, other].map(async (s) => {
+      for (let b = queue.shift(); b; b = queue.shift()) await s.appendBatches(b);
+    }),
+  );
   const twoWriterMs = performance.now() - t0;
   t0 = performance.now();
   const compacted = await store.compact(0);
@@ -144,11 +150,28 @@ async function phaseB(pool: Pool, Fleet: FleetCtor): Promise<Record<string, numb
   const batches: MetricsBatchV1[] = [];
   for (let h = 0; h < 6; h++) {
     for (let n = 0; n < NODES; n++) {
-      const series = util.flatMap((s, i) => s.node !== n ? [] : [{
-        labels: { __name__: s.name, job: 'fleet', ...s.fullLabels },
-        samples: Array.from({ length: 240 }, (_, j): [number, number] => [start + (h * 240 + j) * STEP_MS, values[i]![h * 240 + j]!]),
-      }]);
-      batches.push({ batchId: `util/${n}/${h}`, source: 'import', cluster: 'bench', node: String(n), target: { job: 'fleet', instance: String(n) }, scrapedAtMs: start, series });
+      const series = util.flatMap((s, i) =>
+        s.node !== n
+          ? []
+          : [
+              {
+                labels: { __name__: s.name, job: 'fleet', ...s.fullLabels },
+                samples: Array.from({ length: 240 }, (_, j): [number, number] => [
+                  start + (h * 240 + j) * STEP_MS,
+                  values[i]![h * 240 + j]!,
+                ]),
+              },
+            ],
+      );
+      batches.push({
+        batchId: `util/${n}/${h}`,
+        source: 'import',
+        cluster: 'bench',
+        node: String(n),
+        target: { job: 'fleet', instance: String(n) },
+        scrapedAtMs: start,
+        series,
+      });
     }
   }
   const store = await storeFor(pool, 'layout_b');
@@ -156,12 +179,22 @@ async function phaseB(pool: Pool, Fleet: FleetCtor): Promise<Record<string, numb
   await store.compact(0);
   await pool.query('VACUUM ANALYZE layout_b.chunks, layout_b.head');
   const stats = await store.stats();
-  const chunkBytes = Number((await pool.query<{ b: string }>(`SELECT sum(pg_total_relation_size(relid)) AS b FROM pg_partition_tree('layout_b.chunks')`)).rows[0]!.b);
+  const chunkBytes = Number(
+    (
+      await pool.query<{ b: string }>(
+        `SELECT sum(pg_total_relation_size(relid)) AS b FROM pg_partition_tree('layout_b.chunks')`,
+      )
+    ).rows[0]!.b,
+  );
   const readMs: number[] = [];
   let hosts = 0;
   for (let r = 0; r < READS; r++) {
     const t0 = performance.now();
-    const data = await store.select([{ name: '__name__', type: '=', value: 'DCGM_FI_DEV_GPU_UTIL' }], end - 6 * 3_600_000, end);
+    const data = await store.select(
+      [{ name: '__name__', type: '=', value: 'DCGM_FI_DEV_GPU_UTIL' }],
+      end - 6 * 3_600_000,
+      end,
+    );
     // avg by (Hostname) at each stored step: what the PromQL engine will do over this data
     const sums = new Map<string, Float64Array>();
     for (const s of data) {
@@ -171,11 +204,17 @@ async function phaseB(pool: Pool, Fleet: FleetCtor): Promise<Record<string, numb
     }
     hosts = sums.size;
     readMs.push(performance.now() - t0);
-    if (data.length !== util.length || data[0]!.timestamps.length !== steps) throw new Error(`read returned ${data.length} series`);
+    if (data.length !== util.length || data[0]!.timestamps.length !== steps)
+      throw new Error(`read returned ${data.length} series`);
   }
 
   await createNarrowTable(pool, 'narrow_b');
-  const rows = util.flatMap((_, i) => Array.from({ length: steps }, (_, k) => `${i + 1}\t${new Date(start + k * STEP_MS).toISOString()}\t${values[i]![k]}\n`));
+  const rows = util.flatMap((_, i) =>
+    Array.from(
+      { length: steps },
+      (_, k) => `${i + 1}\t${new Date(start + k * STEP_MS).toISOString()}\t${values[i]![k]}\n`,
+    ),
+  );
   await copyNarrow(pool, 'narrow_b', rows.join(''));
   await pool.query('VACUUM ANALYZE narrow_b');
   const ids = util.map((_, i) => i + 1);
@@ -217,9 +256,23 @@ async function phaseC(pool: Pool, Fleet: FleetCtor): Promise<Record<string, numb
   // compaction rewrites a chunk once per 1,000 head rows; measure after vacuum, as in steady state
   await pool.query('VACUUM ANALYZE layout_c.head, layout_c.chunks');
   const stats = await store.stats();
-  const chunkBytes = Number((await pool.query<{ b: string }>(`SELECT sum(pg_total_relation_size(relid)) AS b FROM pg_partition_tree('layout_c.chunks')`)).rows[0]!.b);
-  const encoded = Number((await pool.query<{ b: string }>(`SELECT sum(octet_length(data)) AS b FROM layout_c.chunks`)).rows[0]!.b);
-  return { series: stats.series, samples: stats.samples, encodedBytesPerSample: encoded / stats.samples, chunkTableBytesPerSample: chunkBytes / stats.samples, storeBytesPerSample: stats.bytes / stats.samples };
+  const chunkBytes = Number(
+    (
+      await pool.query<{ b: string }>(
+        `SELECT sum(pg_total_relation_size(relid)) AS b FROM pg_partition_tree('layout_c.chunks')`,
+      )
+    ).rows[0]!.b,
+  );
+  const encoded = Number(
+    (await pool.query<{ b: string }>(`SELECT sum(octet_length(data)) AS b FROM layout_c.chunks`)).rows[0]!.b,
+  );
+  return {
+    series: stats.series,
+    samples: stats.samples,
+    encodedBytesPerSample: encoded / stats.samples,
+    chunkTableBytesPerSample: chunkBytes / stats.samples,
+    storeBytesPerSample: stats.bytes / stats.samples,
+  };
 }
 
 async function main(): Promise<void> {
@@ -229,7 +282,12 @@ async function main(): Promise<void> {
   try {
     const t0 = performance.now();
     const a = await phaseA(pool, Fleet);
-    console.log('A ingest (%d scrapes × %d nodes)', SCRAPES, NODES, Object.fromEntries(Object.entries(a).map(([k, v]) => [k, fmt(v, 2)])));
+    console.log(
+      'A ingest (%d scrapes × %d nodes)',
+      SCRAPES,
+      NODES,
+      Object.fromEntries(Object.entries(a).map(([k, v]) => [k, fmt(v, 2)])),
+    );
     const b = await phaseB(pool, Fleet);
     console.log('B 6 h read', Object.fromEntries(Object.entries(b).map(([k, v]) => [k, fmt(v, 2)])));
     const c = await phaseC(pool, Fleet);

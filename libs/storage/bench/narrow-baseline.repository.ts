@@ -11,7 +11,13 @@ export async function narrowBytes(pool: Pool, table: string): Promise<number> {
   return Number((await pool.query<{ b: string }>(`SELECT pg_total_relation_size($1) AS b`, [table])).rows[0]!.b);
 }
 
-export async function narrowRead(pool: Pool, table: string, ids: number[], startMs: number, endMs: number): Promise<number> {
+export async function narrowRead(
+  pool: Pool,
+  table: string,
+  ids: number[],
+  startMs: number,
+  endMs: number,
+): Promise<number> {
   const { rows } = await pool.query(
     `SELECT series_id, (extract(epoch FROM time) * 1000)::int8 AS t, value FROM ${table}
       WHERE series_id = ANY($1) AND time BETWEEN to_timestamp($2 / 1000.0) AND to_timestamp($3 / 1000.0)
@@ -22,7 +28,13 @@ export async function narrowRead(pool: Pool, table: string, ids: number[], start
 }
 
 /** avg by (Hostname) at every step, done by PostgreSQL (series i+1 belongs to hostOf[i]). */
-export async function narrowHostAvg(pool: Pool, table: string, hostOf: string[], startMs: number, endMs: number): Promise<number> {
+export async function narrowHostAvg(
+  pool: Pool,
+  table: string,
+  hostOf: string[],
+  startMs: number,
+  endMs: number,
+): Promise<number> {
   const { rows } = await pool.query(
     `SELECT h.host, date_bin('15 seconds', n.time, to_timestamp(0)) AS t, avg(n.value)
        FROM ${table} n JOIN unnest($1::text[]) WITH ORDINALITY AS h(host, id) ON h.id = n.series_id

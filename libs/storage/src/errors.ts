@@ -28,6 +28,7 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
  * so only plain lower-case identifiers are accepted.
  */
 export function assertIdentifier(name: string): string {
-  if (!IDENTIFIER.test(name)) throw new StorageError('INVALID_IDENTIFIER', `not a plain SQL identifier: ${JSON.stringify(name)}`);
+  if (!IDENTIFIER.test(name))
+    throw new StorageError('INVALID_IDENTIFIER', `not a plain SQL identifier: ${JSON.stringify(name)}`);
   return name;
 }

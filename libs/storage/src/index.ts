@@ -2,7 +2,12 @@ export { StorageError, assertIdentifier, type StorageErrorCode } from './errors'
 export { createPool, drizzleFor, withTransaction, DEFAULT_DATABASE_URL } from './pool';
 export { migrate, type MigrateOptions, type MigrateResult } from './migrations/migrate';
 export { renderMigrations, type Migration, type MigrationContext } from './migrations/migration';
-export { ensurePartitions, ensurePartitionsCovering, type EnsurePartitionsOptions, type EnsurePartitionsResult } from './partitioning/partitions';
+export {
+  ensurePartitions,
+  ensurePartitionsCovering,
+  type EnsurePartitionsOptions,
+  type EnsurePartitionsResult,
+} from './partitioning/partitions';
 export { isTimescaleInstalled, timescaleTableSql } from './partitioning/partitioning.repository';
 export { planPartitions, partitionName, utcDayStart, DAY_MS } from './partitioning/partitioning';
 export {

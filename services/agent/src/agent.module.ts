@@ -24,7 +24,9 @@ export class AgentModule {
   static forRoot(opts: AgentModuleOptions): DynamicModule {
     return {
       module: AgentModule,
-      imports: [RuntimeModule.forRoot({ service: 'agent', logger: opts.logger, ...(opts.clock ? { clock: opts.clock } : {}) })],
+      imports: [
+        RuntimeModule.forRoot({ service: 'agent', logger: opts.logger, ...(opts.clock ? { clock: opts.clock } : {}) }),
+      ],
       providers: [
         { provide: AGENT_SETTINGS, useValue: opts.settings },
         { provide: AGENT_TIMER_DISABLED, useValue: opts.disableTimer === true },

@@ -15,10 +15,16 @@ export const agentEnv = {
   configFile: ['AGENT_CONFIG', env.optionalText],
   cluster: ['AGENT_CLUSTER', env.optionalText],
   hostname: ['AGENT_HOSTNAME', env.optionalText],
-  intervalMs: ['AGENT_INTERVAL_MS', z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(50).optional())],
+  intervalMs: [
+    'AGENT_INTERVAL_MS',
+    z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(50).optional()),
+  ],
   nvidiaSmi: ['AGENT_NVIDIA_SMI', env.optionalText],
   spoolDir: ['AGENT_SPOOL_DIR', env.optionalText],
-  spoolMaxBytes: ['AGENT_SPOOL_MAX_BYTES', z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(4096).optional())],
+  spoolMaxBytes: [
+    'AGENT_SPOOL_MAX_BYTES',
+    z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(4096).optional()),
+  ],
   /** A kernel log to watch for Xid lines, added to the file's logs (e.g. /var/log/kern.log). */
   kernelLog: ['AGENT_KERNEL_LOG', env.optionalText],
 } as const satisfies EnvSpec;

@@ -12,7 +12,14 @@ import 'reflect-metadata';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cloudEvent, EVENT_TYPES, SUBJECTS, type AlertV1, type CloudEvent, type MetricsBatchV1 } from '@arcwatch/contracts';
+import {
+  cloudEvent,
+  EVENT_TYPES,
+  SUBJECTS,
+  type AlertV1,
+  type CloudEvent,
+  type MetricsBatchV1,
+} from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
 import { createTestDatabase, testNamespace } from '@arcwatch/testing';
 import { createAnomalyApp } from '../src/app';
@@ -27,10 +34,15 @@ async function main(): Promise<void> {
   const debounceMs = process.argv[3] ?? '25';
   const dir = mkdtempSync(path.join(tmpdir(), 'anomaly-bench-'));
   const rules = path.join(dir, 'rules.yml');
-  writeFileSync(rules, 'groups:\n  - name: bench\n    interval: 1m\n    rules:\n      - alert: GpuHot\n        expr: gpu_temp > 90\n        labels: { severity: P2, team: bench }\n');
+  writeFileSync(
+    rules,
+    'groups:\n  - name: bench\n    interval: 1m\n    rules:\n      - alert: GpuHot\n        expr: gpu_temp > 90\n        labels: { severity: P2, team: bench }\n',
+  );
   const db = await createTestDatabase();
   const ns = testNamespace();
-  const app = await createAnomalyApp({ config: testConfig(db.url, ns, { ANOMALY_RULE_FILES: rules, ANOMALY_DEBOUNCE_MS: debounceMs }) });
+  const app = await createAnomalyApp({
+    config: testConfig(db.url, ns, { ANOMALY_RULE_FILES: rules, ANOMALY_DEBOUNCE_MS: debounceMs }),
+  });
   await app.init();
   const bus = await EventBus.connect({ name: 'anomaly-bench', namespace: ns });
   const waiting = new Map<string, (at: number) => void>();
@@ -52,7 +64,10 @@ async function main(): Promise<void> {
       scrapedAtMs: at,
       series: [{ labels: { __name__: 'gpu_temp', gpu }, samples: [[at, value]] }],
     };
-    await bus.publish(SUBJECTS.metricsSamples('bench', 'node-1'), cloudEvent({ id: `bench-${n}`, source: 'bench', type: EVENT_TYPES.metricsBatch, data }));
+    await bus.publish(
+      SUBJECTS.metricsSamples('bench', 'node-1'),
+      cloudEvent({ id: `bench-${n}`, source: 'bench', type: EVENT_TYPES.metricsBatch, data }),
+    );
   };
   const expect = (key: string) =>
     new Promise<number>((resolve, reject) => {
@@ -78,10 +93,13 @@ async function main(): Promise<void> {
   }
   latencies.sort((a, b) => a - b);
   const f = (v: number) => v.toFixed(1);
-  process.stdout.write(`anomaly alert latency over ${crossings} crossings (debounce ${debounceMs} ms): p50 ${f(pct(latencies, 50))} ms, p95 ${f(pct(latencies, 95))} ms, p99 ${f(pct(latencies, 99))} ms, max ${f(latencies[latencies.length - 1])} ms\n`);
+  process.stdout.write(
+    `anomaly alert latency over ${crossings} crossings (debounce ${debounceMs} ms): p50 ${f(pct(latencies, 50))} ms, p95 ${f(pct(latencies, 95))} ms, p99 ${f(pct(latencies, 99))} ms, max ${f(latencies[latencies.length - 1])} ms\n`,
+  );
   sub.unsubscribe();
   await app.close();
-  for (const key of ['metrics', 'alerts', 'deadLetter'] as const) await bus.jsm.streams.delete(bus.streamName(key)).catch(() => false);
+  for (const key of ['metrics', 'alerts', 'deadLetter'] as const)
+    await bus.jsm.streams.delete(bus.streamName(key)).catch(() => false);
   await bus.drain();
   await db.drop();
 }

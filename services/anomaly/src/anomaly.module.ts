@@ -28,11 +28,24 @@ export class AnomalyModule {
           logger: opts.logger,
           ...(opts.clock ? { clock: opts.clock } : {}),
           postgres: { url: config.databaseUrl, schema: config.dbSchema, migrations: anomalyMigrations },
-          nats: { url: config.natsUrl, namespace: config.natsNamespace, replicas: config.natsStreamReplicas, streams: ['metrics', 'alerts', 'deadLetter'] },
+          nats: {
+            url: config.natsUrl,
+            namespace: config.natsNamespace,
+            replicas: config.natsStreamReplicas,
+            streams: ['metrics', 'alerts', 'deadLetter'],
+          },
         }),
       ],
       controllers: [RulesController],
-      providers: [{ provide: ANOMALY_CONFIG, useValue: config }, AnomalyMetrics, anomalyOutboxRelayProvider, AlertStateRepository, RulesService, DetectorsService, MetricsStreamConsumer],
+      providers: [
+        { provide: ANOMALY_CONFIG, useValue: config },
+        AnomalyMetrics,
+        anomalyOutboxRelayProvider,
+        AlertStateRepository,
+        RulesService,
+        DetectorsService,
+        MetricsStreamConsumer,
+      ],
     };
   }
 }

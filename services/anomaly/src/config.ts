@@ -19,7 +19,14 @@ export const anomalyEnv = {
   /** A group is evaluated this long after the first sample that arrived since its last run. */
   debounceMs: ['ANOMALY_DEBOUNCE_MS', z.coerce.number().int().min(0).default(25)],
   /** How much of the live stream is kept in memory for rule evaluation. */
-  windowMs: ['ANOMALY_WINDOW_MS', z.coerce.number().int().min(60_000).default(2 * 3_600_000)],
+  windowMs: [
+    'ANOMALY_WINDOW_MS',
+    z.coerce
+      .number()
+      .int()
+      .min(60_000)
+      .default(2 * 3_600_000),
+  ],
   /** Prometheus-compatible query API (the collector's) that serves ranges older than the window. */
   historyUrl: ['ANOMALY_HISTORY_URL', env.optionalText],
   externalUrl: ['ANOMALY_EXTERNAL_URL', z.string().default('http://127.0.0.1:8084')],
@@ -27,7 +34,13 @@ export const anomalyEnv = {
   externalLabels: [
     'ANOMALY_EXTERNAL_LABELS',
     z.preprocess(
-      (v) => Object.fromEntries((typeof v === 'string' ? v.split(',') : []).map((p) => p.trim()).filter(Boolean).map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)])),
+      (v) =>
+        Object.fromEntries(
+          (typeof v === 'string' ? v.split(',') : [])
+            .map((p) => p.trim())
+            .filter(Boolean)
+            .map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+        ),
       z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()),
     ),
   ],

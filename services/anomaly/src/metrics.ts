@@ -1,7 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram } from '@arcwatch/runtime';
 
-type CounterName = 'samples_ingested' | 'batches_rejected' | 'rule_evaluations' | 'rule_evaluation_failures' | 'alert_transitions' | 'outbox_published' | 'alertmanager_posts_failed' | 'rule_reloads';
+type CounterName =
+  | 'samples_ingested'
+  | 'batches_rejected'
+  | 'rule_evaluations'
+  | 'rule_evaluation_failures'
+  | 'alert_transitions'
+  | 'outbox_published'
+  | 'alertmanager_posts_failed'
+  | 'rule_reloads';
 
 const HELP: Record<CounterName, string> = {
   samples_ingested: 'Samples added to the in-memory window from the live metrics stream.',
@@ -23,10 +31,18 @@ export class AnomalyMetrics {
 
   constructor(registry: MetricsRegistry) {
     this.counters = Object.fromEntries(
-      (Object.keys(HELP) as CounterName[]).map((name) => [name, registry.counter(`arcwatch_anomaly_${name}_total`, HELP[name])]),
+      (Object.keys(HELP) as CounterName[]).map((name) => [
+        name,
+        registry.counter(`arcwatch_anomaly_${name}_total`, HELP[name]),
+      ]),
     ) as Record<CounterName, Counter>;
     this.windowSeries = registry.gauge('arcwatch_anomaly_window_series', 'Series held in the in-memory window.');
-    this.evalSeconds = registry.histogram('arcwatch_anomaly_group_evaluation_seconds', 'Time to evaluate one rule group.', [], [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]);
+    this.evalSeconds = registry.histogram(
+      'arcwatch_anomaly_group_evaluation_seconds',
+      'Time to evaluate one rule group.',
+      [],
+      [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    );
   }
 
   inc(name: CounterName, by = 1): void {

@@ -12,7 +12,15 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { Allocator, Inventory, PriceCatalog, reconcile, type CostRequest, type InvoiceLine, type WindowAllocation } from '@arcwatch/cost';
+import {
+  Allocator,
+  Inventory,
+  PriceCatalog,
+  reconcile,
+  type CostRequest,
+  type InvoiceLine,
+  type WindowAllocation,
+} from '@arcwatch/cost';
 import { REPO_ROOT, createTestDatabase } from '@arcwatch/testing';
 
 const args = process.argv.slice(2);
@@ -113,7 +121,9 @@ function invoiceFor(windows: readonly WindowAllocation[]): InvoiceLine[] {
   });
 }
 
-async function pgScan(byInstance: Map<string, CostRequest[]>): Promise<{ copyMs: number; scanMs: number; groups: number; version: string }> {
+async function pgScan(
+  byInstance: Map<string, CostRequest[]>,
+): Promise<{ copyMs: number; scanMs: number; groups: number; version: string }> {
   const db = await createTestDatabase();
   const c = new Client({ connectionString: db.url });
   await c.connect();
@@ -149,14 +159,25 @@ async function main(): Promise<void> {
   const load0 = loadavg();
   const byInstance = generate();
   const catalog = PriceCatalog.fromInputs([
-    { gpuModel: 'H100', instanceType: 'p5.48xlarge', provider: 'aws', region: 'us-east-1', pricingKind: 'on-demand', currency: 'USD', perInstanceHour: '98.32', gpusPerInstance: 8, effectiveFrom: '2025-01-01T00:00:00Z' },
+    {
+      gpuModel: 'H100',
+      instanceType: 'p5.48xlarge',
+      provider: 'aws',
+      region: 'us-east-1',
+      pricingKind: 'on-demand',
+      currency: 'USD',
+      perInstanceHour: '98.32',
+      gpusPerInstance: 8,
+      effectiveFrom: '2025-01-01T00:00:00Z',
+    },
   ]);
   const inv = inventory();
 
   const ta = performance.now();
   const allocator = new Allocator(inv, catalog, { windowMs: 60_000, method: 'time-share' });
   const windows: WindowAllocation[] = [];
-  for (const instance of INSTANCES) windows.push(...allocator.allocateInstance(instance, byInstance.get(instance) ?? [], T0, T0 + DAY + 60_000));
+  for (const instance of INSTANCES)
+    windows.push(...allocator.allocateInstance(instance, byInstance.get(instance) ?? [], T0, T0 + DAY + 60_000));
   const allocMs = performance.now() - ta;
 
   const invoice = invoiceFor(windows);

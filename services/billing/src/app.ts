@@ -19,7 +19,11 @@ export async function createBillingApp(opts: CreateBillingOptions): Promise<Nest
     configureFastify: (fastify) => {
       // Invoices arrive as CSV and are read as a stream, whatever their size; price catalogs as YAML text.
       fastify.addContentTypeParser('text/csv', (_req, payload, done) => done(null, payload));
-      fastify.addContentTypeParser(['text/yaml', 'application/yaml', 'application/x-yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+      fastify.addContentTypeParser(
+        ['text/yaml', 'application/yaml', 'application/x-yaml'],
+        { parseAs: 'string' },
+        (_req, body, done) => done(null, body),
+      );
     },
   });
 }

@@ -5,8 +5,23 @@ import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { EventBus } from '@arcwatch/messaging';
-import { EVENT_TYPES, SUBJECTS, cloudEvent, requestCompletedId, type CostAllocatedV1, type CostReconciledV1, type RequestCompletedV1 } from '@arcwatch/contracts';
-import { REPO_ROOT, TestClock, createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import {
+  EVENT_TYPES,
+  SUBJECTS,
+  cloudEvent,
+  requestCompletedId,
+  type CostAllocatedV1,
+  type CostReconciledV1,
+  type RequestCompletedV1,
+} from '@arcwatch/contracts';
+import {
+  REPO_ROOT,
+  TestClock,
+  createTestDatabase,
+  eventually,
+  testNamespace,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { createBillingApp } from './app';
 import { AllocationWorker } from './allocation/allocation.worker';
 import { testConfig } from './testing/billing-test-kit';
@@ -21,7 +36,14 @@ import { testConfig } from './testing/billing-test-kit';
 const T0 = Date.parse('2026-01-05T00:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 
-function record(id: string, tenant: string, instance: string, scheduled: number, end: number, received = scheduled): RequestCompletedV1 {
+function record(
+  id: string,
+  tenant: string,
+  instance: string,
+  scheduled: number,
+  end: number,
+  received = scheduled,
+): RequestCompletedV1 {
   return {
     requestId: id,
     status: 'completed',
@@ -137,12 +159,25 @@ describe('billing service (NATS + Postgres)', () => {
 
   async function feed(run: Run): Promise<void> {
     for (const r of RECORDS) {
-      await run.bus.publish(SUBJECTS.requestCompleted(r.tenant), cloudEvent({ type: EVENT_TYPES.requestCompleted, source: 'test', id: requestCompletedId(r.requestId), time: r.endedAt, data: r }));
+      await run.bus.publish(
+        SUBJECTS.requestCompleted(r.tenant),
+        cloudEvent({
+          type: EVENT_TYPES.requestCompleted,
+          source: 'test',
+          id: requestCompletedId(r.requestId),
+          time: r.endedAt,
+          data: r,
+        }),
+      );
     }
-    await eventually(async () => {
-      const { rows } = await run.pool.query('SELECT count(*)::int AS n FROM billing.request_intervals');
-      return rows[0].n === RECORDS.length ? true : undefined;
-    }, 15_000, 'request records stored');
+    await eventually(
+      async () => {
+        const { rows } = await run.pool.query('SELECT count(*)::int AS n FROM billing.request_intervals');
+        return rows[0].n === RECORDS.length ? true : undefined;
+      },
+      15_000,
+      'request records stored',
+    );
     await run.app.get(AllocationWorker).runOnce();
   }
 
@@ -150,7 +185,12 @@ describe('billing service (NATS + Postgres)', () => {
     run.app
       .getHttpAdapter()
       .getInstance()
-      .inject({ method, url, ...(payload === undefined ? {} : { payload }), headers: contentType ? { 'content-type': contentType } : {} });
+      .inject({
+        method,
+        url,
+        ...(payload === undefined ? {} : { payload }),
+        headers: contentType ? { 'content-type': contentType } : {},
+      });
 
   let first: Run;
 
@@ -162,7 +202,8 @@ describe('billing service (NATS + Postgres)', () => {
   afterAll(async () => {
     for (const r of runs) {
       await r.app.close();
-      for (const key of ['requests', 'cost', 'deadLetter'] as const) await r.bus.jsm.streams.delete(r.bus.streamName(key)).catch(() => false);
+      for (const key of ['requests', 'cost', 'deadLetter'] as const)
+        await r.bus.jsm.streams.delete(r.bus.streamName(key)).catch(() => false);
       await r.bus.drain();
       await r.pool.end();
       await r.db.drop();
@@ -171,7 +212,10 @@ describe('billing service (NATS + Postgres)', () => {
   });
 
   it('requests in, cost.allocated out: the hand-computed amounts per window and tenant', async () => {
-    const events = (await readStream(first.bus, 'aw.cost.v1.allocated.')).map((m) => ({ subject: m.subject, e: JSON.parse(m.raw) as { id: string; type: string; time: string; data: CostAllocatedV1 } }));
+    const events = (await readStream(first.bus, 'aw.cost.v1.allocated.')).map((m) => ({
+      subject: m.subject,
+      e: JSON.parse(m.raw) as { id: string; type: string; time: string; data: CostAllocatedV1 },
+    }));
     const mine = events
       .filter((x) => ['acme', 'globex', 'initech', 'unattributed', 'platform'].includes(x.e.data.tenant))
       .map((x) => [x.e.data.periodStart, x.e.data.tenant, x.e.data.kind, x.e.data.amount])
@@ -194,13 +238,26 @@ describe('billing service (NATS + Postgres)', () => {
     expect(acme?.subject).toBe('aw.cost.v1.allocated.acme');
     expect(acme?.e.type).toBe('io.arcwatch.cost.allocated.v1');
     expect(acme?.e.time).toBe(at(60));
-    expect(acme?.e.data).toMatchObject({ currency: 'USD', requestCount: 1, inputTokens: 100, outputTokens: 50, method: 'time-share', status: 'estimate', gpuSeconds: 146.667 });
+    expect(acme?.e.data).toMatchObject({
+      currency: 'USD',
+      requestCount: 1,
+      inputTokens: 100,
+      outputTokens: 50,
+      method: 'time-share',
+      status: 'estimate',
+      gpuSeconds: 146.667,
+    });
     // r1's GPU time in w0: 10 s alone + 10 s of two + 10 s of three, on 8 GPUs = 80 + 40 + 26.667.
     // The discovered instance holds its GPUs from the window of its first request (120 s), so its
     // first window is that placement's first minute: floor(98.32e6 · 60 / 3600) = 1_638_666;
     // zeta's 10 s = 1/6 → 273_111 exactly, the other 50 s idle for ops → 1_365_555.
-    const zeta = events.filter((x) => ['zeta', 'ops'].includes(x.e.data.tenant)).map((x) => [x.e.data.tenant, x.e.data.amount]);
-    expect(zeta.sort()).toEqual([['ops', '1.365555'], ['zeta', '0.273111']]);
+    const zeta = events
+      .filter((x) => ['zeta', 'ops'].includes(x.e.data.tenant))
+      .map((x) => [x.e.data.tenant, x.e.data.amount]);
+    expect(zeta.sort()).toEqual([
+      ['ops', '1.365555'],
+      ['zeta', '0.273111'],
+    ]);
   });
 
   it('a replay on a fresh database and stream publishes byte-identical events', async () => {
@@ -225,10 +282,24 @@ describe('billing service (NATS + Postgres)', () => {
     ].join('\n');
     const res = await http(first, 'POST', '/api/v1/invoices', csv, 'text/csv');
     expect(res.statusCode).toBe(201);
-    const body = res.json() as { importId: string; new: boolean; rows: number; lines: number; newLines: number; rejects: Array<{ lineNo: number; reason: string }> };
+    const body = res.json() as {
+      importId: string;
+      new: boolean;
+      rows: number;
+      lines: number;
+      newLines: number;
+      rejects: Array<{ lineNo: number; reason: string }>;
+    };
     expect([body.new, body.rows, body.lines, body.newLines]).toEqual([true, 4, 3, 3]);
-    expect(body.rejects).toEqual([{ lineNo: 4, reason: 'BilledCost: not a decimal amount with at most 12 decimals: "oops"' }]);
-    const count = async () => (await first.pool.query('SELECT (SELECT count(*) FROM billing.invoice_lines)::int AS l, (SELECT count(*) FROM billing.invoice_imports)::int AS i, (SELECT count(*) FROM billing.invoice_rejects)::int AS r')).rows[0];
+    expect(body.rejects).toEqual([
+      { lineNo: 4, reason: 'BilledCost: not a decimal amount with at most 12 decimals: "oops"' },
+    ]);
+    const count = async () =>
+      (
+        await first.pool.query(
+          'SELECT (SELECT count(*) FROM billing.invoice_lines)::int AS l, (SELECT count(*) FROM billing.invoice_imports)::int AS i, (SELECT count(*) FROM billing.invoice_rejects)::int AS r',
+        )
+      ).rows[0];
     const before = await count();
     const again = await http(first, 'POST', '/api/v1/invoices', csv, 'text/csv');
     expect(again.json()).toMatchObject({ importId: body.importId, new: false, newLines: 0 });
@@ -242,18 +313,37 @@ describe('billing service (NATS + Postgres)', () => {
     expect(rec.statusCode).toBe(201);
     const summary = rec.json();
     expect(summary.groups).toEqual([
-      { resourceId: 'i-vllm-h100-0', periodStart: at(0), periodEnd: at(180), currency: 'USD', billed: '2.458', modelled: '4.916', reconciled: '2.458', scale: '0.500000', windows: 3 },
+      {
+        resourceId: 'i-vllm-h100-0',
+        periodStart: at(0),
+        periodEnd: at(180),
+        currency: 'USD',
+        billed: '2.458',
+        modelled: '4.916',
+        reconciled: '2.458',
+        scale: '0.500000',
+        windows: 3,
+      },
     ]);
-    expect(summary.unmatchedInvoiceLines.map((u: { lineNo: number; reason: string }) => [u.lineNo, u.reason])).toEqual([[5, 'resource not in inventory']]);
+    expect(summary.unmatchedInvoiceLines.map((u: { lineNo: number; reason: string }) => [u.lineNo, u.reason])).toEqual([
+      [5, 'resource not in inventory'],
+    ]);
     await first.app.get(AllocationWorker).runOnce();
-    const finals = (await readStream(first.bus, 'aw.cost.v1.reconciled.')).map((m) => JSON.parse(m.raw) as { data: CostReconciledV1 });
+    const finals = (await readStream(first.bus, 'aw.cost.v1.reconciled.')).map(
+      (m) => JSON.parse(m.raw) as { data: CostReconciledV1 },
+    );
     const micro = (s: string) => {
       const [whole, frac = ''] = s.split('.');
       return BigInt(whole as string) * 1_000_000n + BigInt(frac.padEnd(6, '0'));
     };
     expect(finals.reduce((s, f) => s + micro(f.data.amount), 0n)).toBe(2_458_000n);
     const acme0 = finals.find((f) => f.data.tenant === 'acme' && f.data.periodStart === at(0));
-    expect(acme0?.data).toMatchObject({ amount: '0.250352', estimateAmount: '0.500704', status: 'final', invoiceImportId: body.importId });
+    expect(acme0?.data).toMatchObject({
+      amount: '0.250352',
+      estimateAmount: '0.500704',
+      status: 'final',
+      invoiceImportId: body.importId,
+    });
     // Reconciling the same import again publishes nothing new.
     await http(first, 'POST', `/api/v1/invoices/${body.importId}/reconciliation`);
     await first.app.get(AllocationWorker).runOnce();
@@ -269,7 +359,10 @@ describe('billing service (NATS + Postgres)', () => {
 
     const csv = await http(first, 'GET', `/api/v1/reports/cost.csv?${q}&by=tenant`);
     // acme's GPU-seconds: r1 146.667 (see above) + r4 10 s alone and 20 s shared with r5 on 8 GPUs = 80 + 80.
-    expect(csv.body.split('\n').slice(0, 2)).toEqual(['tenant,currency,amount,requests,gpu_seconds', 'acme,USD,1.046926,2,306.667']);
+    expect(csv.body.split('\n').slice(0, 2)).toEqual([
+      'tenant,currency,amount,requests,gpu_seconds',
+      'acme,USD,1.046926,2,306.667',
+    ]);
 
     const r2 = (await http(first, 'GET', '/api/v1/reports/requests/r2')).json();
     expect(r2).toMatchObject({ requestId: 'r2', amount: '0.364148', method: 'time-share', currency: 'USD' });
@@ -283,14 +376,19 @@ describe('billing service (NATS + Postgres)', () => {
     expect(sum).toBe(1_183_481n);
 
     const idle = (await http(first, 'GET', `/api/v1/reports/idle?${q}`)).json();
-    expect(idle.items.find((p: { pool: string }) => p.pool === 'h100')).toMatchObject({ total: '4.916', idleKeptApart: '1.775223' });
+    expect(idle.items.find((p: { pool: string }) => p.pool === 'h100')).toMatchObject({
+      total: '4.916',
+      idleKeptApart: '1.775223',
+    });
 
     const tok = (await http(first, 'GET', `/api/v1/reports/token-cost?${q}`)).json();
     expect(tok.items[0]).toMatchObject({ model: 'llama-3.1-70b', modelVersion: 'v1' });
 
     const cb = await http(first, 'GET', `/api/v1/reports/chargeback.csv?${q}`);
     expect(cb.headers['content-type']).toMatch(/text\/csv/);
-    expect(cb.body.split('\n')[0]).toContain('AllocatedMethodId,AllocatedMethodDetails,AllocatedResourceId,AllocatedResourceName,AllocatedTags');
+    expect(cb.body.split('\n')[0]).toContain(
+      'AllocatedMethodId,AllocatedMethodDetails,AllocatedResourceId,AllocatedResourceName,AllocatedTags',
+    );
 
     const prices = (await http(first, 'GET', '/api/v1/prices')).json();
     expect(prices.items.length).toBeGreaterThan(40);
@@ -302,21 +400,31 @@ describe('billing service (NATS + Postgres)', () => {
   it('examples/billing-consumer (nats.js and the JSON Schemas only) prints the running bill, final figures replacing estimates', async () => {
     const stored = await readStream(first.bus, 'aw.cost.v1.');
     const all = stored.length;
-    const bill = stored.filter((m) => m.subject.startsWith('aw.cost.v1.allocated.') || m.subject.startsWith('aw.cost.v1.reconciled.')).length;
+    const bill = stored.filter(
+      (m) => m.subject.startsWith('aw.cost.v1.allocated.') || m.subject.startsWith('aw.cost.v1.reconciled.'),
+    ).length;
     const r = spawnSync(
       'node',
       [
         path.join(REPO_ROOT, 'examples/billing-consumer/consumer.mjs'),
-        '--stream', first.bus.streamName('cost'),
-        '--subject', first.bus.naming.toWire('aw.cost.v1.>'),
-        '--count', String(all),
+        '--stream',
+        first.bus.streamName('cost'),
+        '--subject',
+        first.bus.naming.toWire('aw.cost.v1.>'),
+        '--count',
+        String(all),
       ],
       { encoding: 'utf8', cwd: REPO_ROOT, timeout: 30_000 },
     );
     expect(r.stderr).toBe('');
     const out = r.stdout.trim().split('\n');
     expect(out.filter((l) => / (estimate|final) /.test(l))).toHaveLength(bill);
-    const totals = Object.fromEntries(out.slice(out.indexOf('--- bill') + 1).map((l) => l.trim().split(/\s+/)).map(([t, a]) => [t, a]));
+    const totals = Object.fromEntries(
+      out
+        .slice(out.indexOf('--- bill') + 1)
+        .map((l) => l.trim().split(/\s+/))
+        .map(([t, a]) => [t, a]),
+    );
     // acme: w0 and w1 reconciled to half (0.250352 + 0.273111); globex: r2, r6, r6 halves
     // (0.182074 + 0.273111 + 0.136555); the third-window share of the discovered instance stays an estimate.
     expect(totals.acme).toBe('0.523463');
@@ -325,39 +433,68 @@ describe('billing service (NATS + Postgres)', () => {
   });
 
   it('budgets: exceeded once per period when the allocated spend or tokens go over, and a forecast', async () => {
-    const events = (await readStream(first.bus, 'aw.cost.v1.budget.')).map((m) => ({ subject: m.subject, e: JSON.parse(m.raw) as { type: string; data: Record<string, unknown> } }));
-    const exceeded = events.filter((x) => x.e.type === 'io.arcwatch.cost.budget.exceeded.v1').map((x) => [x.subject, x.e.data.budgetId, x.e.data.spent, x.e.data.exceededAt]);
+    const events = (await readStream(first.bus, 'aw.cost.v1.budget.')).map((m) => ({
+      subject: m.subject,
+      e: JSON.parse(m.raw) as { type: string; data: Record<string, unknown> },
+    }));
+    const exceeded = events
+      .filter((x) => x.e.type === 'io.arcwatch.cost.budget.exceeded.v1')
+      .map((x) => [x.subject, x.e.data.budgetId, x.e.data.spent, x.e.data.exceededAt]);
     // acme: 0.500704 (w0) + 0.546222 (w1) = 1.046926 > 1.00 in the window starting at 60 s;
     // globex: r2 ended at 40 s with 100 + 50 tokens > 100; r6 adds 150 by 130 s.
     expect(exceeded.sort()).toEqual([
       ['aw.cost.v1.budget.exceeded.acme', 'acme-daily', '1.046926', at(60)],
       ['aw.cost.v1.budget.exceeded.globex', 'globex-tokens', '300', at(40)],
     ]);
-    const acmeForecast = events.find((x) => x.e.type === 'io.arcwatch.cost.budget.forecast.v1' && x.e.data.budgetId === 'acme-daily');
+    const acmeForecast = events.find(
+      (x) => x.e.type === 'io.arcwatch.cost.budget.forecast.v1' && x.e.data.budgetId === 'acme-daily',
+    );
     // As of 180 s: 1.046926 over 180 s of a 24 h day → × 480 = 502.52448 (linear); no whole day seen yet.
-    expect(acmeForecast?.e.data).toMatchObject({ asOf: at(180), spent: '1.046926', forecastLinear: '502.52448', seasonalBasis: 'linear', overLimit: true });
+    expect(acmeForecast?.e.data).toMatchObject({
+      asOf: at(180),
+      spent: '1.046926',
+      forecastLinear: '502.52448',
+      seasonalBasis: 'linear',
+      overLimit: true,
+    });
     // A second pass decides nothing new.
     await first.app.get(AllocationWorker).runOnce();
     expect(await readStream(first.bus, 'aw.cost.v1.budget.')).toHaveLength(events.length);
   });
 
   it('a message that is not a request record is dead-lettered with its reason; the consumer goes on', async () => {
-    await first.bus.publish(SUBJECTS.requestCompleted('mallory'), cloudEvent({ type: 'io.example.not-a-request.v1', source: 'test', id: 'bad-1', data: { hello: 1 } }));
+    await first.bus.publish(
+      SUBJECTS.requestCompleted('mallory'),
+      cloudEvent({ type: 'io.example.not-a-request.v1', source: 'test', id: 'bad-1', data: { hello: 1 } }),
+    );
     const late = record('r9', 'acme', 'vllm-h100-0', 200, 230);
-    await first.bus.publish(SUBJECTS.requestCompleted('acme'), cloudEvent({ type: EVENT_TYPES.requestCompleted, source: 'test', id: requestCompletedId('r9'), data: late }));
+    await first.bus.publish(
+      SUBJECTS.requestCompleted('acme'),
+      cloudEvent({ type: EVENT_TYPES.requestCompleted, source: 'test', id: requestCompletedId('r9'), data: late }),
+    );
     const dlq = first.bus.streamName('deadLetter');
-    const dead = await eventually(async () => {
-      const info = await first.bus.jsm.streams.info(dlq).catch(() => null);
-      if (!info || info.state.messages === 0) return undefined;
-      const m = await first.bus.jsm.streams.getMessage(dlq, { seq: info.state.first_seq });
-      if (!m) return undefined;
-      return { subject: first.bus.naming.fromWire(m.subject), body: m.json<{ data: { reason: string } }>() };
-    }, 15_000, 'dead letter');
+    const dead = await eventually(
+      async () => {
+        const info = await first.bus.jsm.streams.info(dlq).catch(() => null);
+        if (!info || info.state.messages === 0) return undefined;
+        const m = await first.bus.jsm.streams.getMessage(dlq, { seq: info.state.first_seq });
+        if (!m) return undefined;
+        return { subject: first.bus.naming.fromWire(m.subject), body: m.json<{ data: { reason: string } }>() };
+      },
+      15_000,
+      'dead letter',
+    );
     expect(dead.subject).toBe('aw.dlq.aw.requests.v1.completed.mallory');
     expect(dead.body.data.reason).toMatch(/unexpected event type io.example.not-a-request.v1/);
-    await eventually(async () => {
-      const { rows } = await first.pool.query(`SELECT count(*)::int AS n FROM billing.request_intervals WHERE request_id = 'r9'`);
-      return rows[0].n === 1 ? true : undefined;
-    }, 15_000, 'the next record stored');
+    await eventually(
+      async () => {
+        const { rows } = await first.pool.query(
+          `SELECT count(*)::int AS n FROM billing.request_intervals WHERE request_id = 'r9'`,
+        );
+        return rows[0].n === 1 ? true : undefined;
+      },
+      15_000,
+      'the next record stored',
+    );
   });
 });

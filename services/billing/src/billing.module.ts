@@ -38,12 +38,22 @@ export class BillingModule {
           logger: opts.logger,
           ...(opts.clock ? { clock: opts.clock } : {}),
           postgres: { url: config.databaseUrl, schema: config.dbSchema, migrations: billingMigrations },
-          nats: { url: config.natsUrl, namespace: config.natsNamespace, replicas: config.natsStreamReplicas, streams: ['requests', 'cost', 'deadLetter'] },
+          nats: {
+            url: config.natsUrl,
+            namespace: config.natsNamespace,
+            replicas: config.natsStreamReplicas,
+            streams: ['requests', 'cost', 'deadLetter'],
+          },
         }),
       ],
       controllers: [PricesController, InvoicesController, ReportsController],
       providers: [
-        { provide: BILLING_CONFIG, useValue: opts.disableWorkerTimer ? { ...config, workerIntervalMs: 2 ** 31 - 1, discoveryIntervalMs: 2 ** 31 - 1 } : config },
+        {
+          provide: BILLING_CONFIG,
+          useValue: opts.disableWorkerTimer
+            ? { ...config, workerIntervalMs: 2 ** 31 - 1, discoveryIntervalMs: 2 ** 31 - 1 }
+            : config,
+        },
         BillingMetrics,
         billingOutboxRelayProvider,
         PricesService,

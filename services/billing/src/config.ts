@@ -25,13 +25,28 @@ export const billingEnv = {
   /** A window is allocated once the requests seen have ended this long after it (late requests wait). */
   latenessSeconds: ['BILLING_LATENESS_SECONDS', z.coerce.number().int().min(0).default(10)],
   method: ['BILLING_METHOD', z.enum(['time-share', 'tokens']).default('time-share')],
-  prefillWeight: ['BILLING_PREFILL_WEIGHT', z.string().regex(/^\d+(\.\d+)?$/).default('1')],
-  decodeWeight: ['BILLING_DECODE_WEIGHT', z.string().regex(/^\d+(\.\d+)?$/).default('1')],
+  prefillWeight: [
+    'BILLING_PREFILL_WEIGHT',
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?$/)
+      .default('1'),
+  ],
+  decodeWeight: [
+    'BILLING_DECODE_WEIGHT',
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?$/)
+      .default('1'),
+  ],
   defaultGpuModel: ['BILLING_DEFAULT_GPU_MODEL', z.string().min(1).default('H100')],
   defaultGpus: ['BILLING_DEFAULT_GPUS', z.coerce.number().int().min(1).default(8)],
   defaultProvider: ['BILLING_DEFAULT_PROVIDER', z.string().min(1).default('aws')],
   defaultRegion: ['BILLING_DEFAULT_REGION', z.string().min(1).default('us-east-1')],
-  defaultPricingKind: ['BILLING_DEFAULT_PRICING_KIND', z.enum(['on-demand', 'reserved', 'spot', 'on-prem']).default('on-demand')],
+  defaultPricingKind: [
+    'BILLING_DEFAULT_PRICING_KIND',
+    z.enum(['on-demand', 'reserved', 'spot', 'on-prem']).default('on-demand'),
+  ],
   /** Pool of discovered instances: who pays for their idle time, and whether idle is shared back. */
   defaultPoolOwner: ['BILLING_DEFAULT_POOL_OWNER', z.string().min(1).default('platform')],
   defaultIdle: ['BILLING_DEFAULT_IDLE', z.enum(['separate', 'shared']).default('separate')],

@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { MetricsRegistry, type Counter } from '@arcwatch/runtime';
 
-type CounterName = 'requests_recorded' | 'requests_late' | 'requests_skipped' | 'windows_allocated' | 'invoice_lines_imported' | 'invoice_rows_rejected' | 'outbox_published'
+type CounterName =
+  | 'requests_recorded'
+  | 'requests_late'
+  | 'requests_skipped'
+  | 'windows_allocated'
+  | 'invoice_lines_imported'
+  | 'invoice_rows_rejected'
+  | 'outbox_published'
   | 'placements_discovered'
   | 'discovery_failures';
 
@@ -24,7 +31,10 @@ export class BillingMetrics {
 
   constructor(registry: MetricsRegistry) {
     this.counters = Object.fromEntries(
-      (Object.keys(HELP) as CounterName[]).map((name) => [name, registry.counter(`arcwatch_billing_${name}_total`, HELP[name])]),
+      (Object.keys(HELP) as CounterName[]).map((name) => [
+        name,
+        registry.counter(`arcwatch_billing_${name}_total`, HELP[name]),
+      ]),
     ) as Record<CounterName, Counter>;
   }
 

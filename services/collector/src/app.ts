@@ -22,9 +22,13 @@ const BODY_LIMIT = 64 * 1024 * 1024;
  * The collector's Nest app, not yet listening. The scrape configuration and the rule files are
  * validated before anything connects: a bad file fails here with its file:line:column issues.
  */
-export async function createCollectorApp(config: CollectorConfig, opts: CreateCollectorOptions = {}): Promise<NestFastifyApplication> {
+export async function createCollectorApp(
+  config: CollectorConfig,
+  opts: CreateCollectorOptions = {},
+): Promise<NestFastifyApplication> {
   const logger = opts.logger ?? createLogger('collector', config.logLevel);
-  const settings = opts.settings ?? (config.scrapeConfigFile ? loadScrapeConfigFile(config.scrapeConfigFile) : EMPTY_SETTINGS);
+  const settings =
+    opts.settings ?? (config.scrapeConfigFile ? loadScrapeConfigFile(config.scrapeConfigFile) : EMPTY_SETTINGS);
   const ruleGroups = loadRuleFiles(config.ruleFiles);
   const app = await createServiceApp({
     logger,
@@ -32,8 +36,14 @@ export async function createCollectorApp(config: CollectorConfig, opts: CreateCo
     bodyLimit: BODY_LIMIT,
     configureFastify: (fastify) => {
       // remote_write sends snappy-compressed protobuf; the import endpoint takes any text exposition.
-      fastify.addContentTypeParser(['application/x-protobuf', 'application/octet-stream'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-      fastify.addContentTypeParser(['application/openmetrics-text'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+      fastify.addContentTypeParser(
+        ['application/x-protobuf', 'application/octet-stream'],
+        { parseAs: 'buffer' },
+        (_req, body, done) => done(null, body),
+      );
+      fastify.addContentTypeParser(['application/openmetrics-text'], { parseAs: 'string' }, (_req, body, done) =>
+        done(null, body),
+      );
     },
   });
   // Nest tries the last global filter first: this one answers every error, the Prometheus-

@@ -50,8 +50,21 @@ export class CollectorModule {
           service: 'collector',
           logger: opts.logger,
           clock: opts.clock,
-          nats: { url: config.natsUrl, namespace: config.natsNamespace, replicas: config.natsStreamReplicas, streams: ['metrics', 'deadLetter'] },
-          ...(store ? { postgres: { url: config.databaseUrl, schema: config.dbSchema, migrations: collectorMigrations(config.dbSchema) } } : {}),
+          nats: {
+            url: config.natsUrl,
+            namespace: config.natsNamespace,
+            replicas: config.natsStreamReplicas,
+            streams: ['metrics', 'deadLetter'],
+          },
+          ...(store
+            ? {
+                postgres: {
+                  url: config.databaseUrl,
+                  schema: config.dbSchema,
+                  migrations: collectorMigrations(config.dbSchema),
+                },
+              }
+            : {}),
         }),
         ...(ingest ? [ScrapeModule, PushModule, RemoteWriteModule] : []),
         ...(store ? [WriterModule, CatalogModule, QueryModule, RecordingModule.forRoot(opts.ruleGroups)] : []),

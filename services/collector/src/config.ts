@@ -27,7 +27,14 @@ export const collectorEnv = {
   /** How many messages the writer stores per transaction at most. */
   writerBatch: ['COLLECTOR_WRITER_BATCH', z.coerce.number().int().min(1).max(1000).default(32)],
   /** Head rows older than this are compacted into per-series chunks. */
-  compactAfterMs: ['COLLECTOR_COMPACT_AFTER_MS', z.coerce.number().int().min(0).default(5 * 60_000)],
+  compactAfterMs: [
+    'COLLECTOR_COMPACT_AFTER_MS',
+    z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(5 * 60_000),
+  ],
   compactEveryMs: ['COLLECTOR_COMPACT_EVERY_MS', z.coerce.number().int().min(1_000).default(60_000)],
   /** Chunk partitions (days) older than this are dropped. */
   retentionDays: ['COLLECTOR_RETENTION_DAYS', z.coerce.number().int().min(1).default(15)],

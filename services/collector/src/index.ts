@@ -1,6 +1,11 @@
 export { createCollectorApp, type CreateCollectorOptions } from './app';
 export { collectorEnv, loadCollectorConfig, type CollectorConfig, type CollectorRole } from './config';
-export { parseScrapeConfig, loadScrapeConfigFile, ConfigFileError, type ConfigIssue } from './config/scrape-config.loader';
+export {
+  parseScrapeConfig,
+  loadScrapeConfigFile,
+  ConfigFileError,
+  type ConfigIssue,
+} from './config/scrape-config.loader';
 export type { ScrapeSettings, ScrapeJob } from './config/scrape-config.schema';
 export { CollectorError, type CollectorErrorCode } from './errors';
 export { decodeWriteRequest, encodeWriteRequest } from './remote-write/remote-write.decoder';

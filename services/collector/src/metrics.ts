@@ -20,17 +20,62 @@ export class CollectorMetrics {
   readonly writerCommit: Histogram;
 
   constructor(registry: MetricsRegistry) {
-    this.scrapes = registry.counter('arcwatch_collector_scrapes_total', 'Scrapes run, by job and result (ok or the error code).', ['job', 'result']);
-    this.scrapeDuration = registry.histogram('arcwatch_collector_scrape_duration_seconds', 'Time to fetch and parse one target.', ['job'], LATENCY_BUCKETS);
-    this.samplesIngested = registry.counter('arcwatch_collector_samples_ingested_total', 'Samples published, by source (scrape, import, remote_write).', ['source']);
-    this.parseErrors = registry.counter('arcwatch_collector_parse_errors_total', 'Exposition lines that could not be read, by source.', ['source']);
-    this.seriesDroppedByLimit = registry.counter('arcwatch_collector_series_dropped_by_limit_total', 'Series refused by the per-target cardinality guard, by job.', ['job']);
-    this.publishes = registry.counter('arcwatch_collector_batches_published_total', 'Batches published to JetStream, by source and result (ok, duplicate, error).', ['source', 'result']);
-    this.publishLatency = registry.histogram('arcwatch_collector_publish_duration_seconds', 'Time from publish to PubAck.', [], LATENCY_BUCKETS);
+    this.scrapes = registry.counter(
+      'arcwatch_collector_scrapes_total',
+      'Scrapes run, by job and result (ok or the error code).',
+      ['job', 'result'],
+    );
+    this.scrapeDuration = registry.histogram(
+      'arcwatch_collector_scrape_duration_seconds',
+      'Time to fetch and parse one target.',
+      ['job'],
+      LATENCY_BUCKETS,
+    );
+    this.samplesIngested = registry.counter(
+      'arcwatch_collector_samples_ingested_total',
+      'Samples published, by source (scrape, import, remote_write).',
+      ['source'],
+    );
+    this.parseErrors = registry.counter(
+      'arcwatch_collector_parse_errors_total',
+      'Exposition lines that could not be read, by source.',
+      ['source'],
+    );
+    this.seriesDroppedByLimit = registry.counter(
+      'arcwatch_collector_series_dropped_by_limit_total',
+      'Series refused by the per-target cardinality guard, by job.',
+      ['job'],
+    );
+    this.publishes = registry.counter(
+      'arcwatch_collector_batches_published_total',
+      'Batches published to JetStream, by source and result (ok, duplicate, error).',
+      ['source', 'result'],
+    );
+    this.publishLatency = registry.histogram(
+      'arcwatch_collector_publish_duration_seconds',
+      'Time from publish to PubAck.',
+      [],
+      LATENCY_BUCKETS,
+    );
     this.targets = registry.gauge('arcwatch_collector_targets', 'Active scrape targets, by job.', ['job']);
-    this.writerBatches = registry.counter('arcwatch_collector_writer_batches_total', 'Batches the writer handled, by result (stored, duplicate, poison, series_limit, error).', ['result']);
-    this.writerSamples = registry.counter('arcwatch_collector_writer_samples_total', 'Samples the writer committed to storage.');
-    this.writerLag = registry.gauge('arcwatch_collector_writer_lag_seconds', 'Age of the last batch the writer committed, from its scrape time.');
-    this.writerCommit = registry.histogram('arcwatch_collector_writer_commit_duration_seconds', 'Time to store one batch.', [], LATENCY_BUCKETS);
+    this.writerBatches = registry.counter(
+      'arcwatch_collector_writer_batches_total',
+      'Batches the writer handled, by result (stored, duplicate, poison, series_limit, error).',
+      ['result'],
+    );
+    this.writerSamples = registry.counter(
+      'arcwatch_collector_writer_samples_total',
+      'Samples the writer committed to storage.',
+    );
+    this.writerLag = registry.gauge(
+      'arcwatch_collector_writer_lag_seconds',
+      'Age of the last batch the writer committed, from its scrape time.',
+    );
+    this.writerCommit = registry.histogram(
+      'arcwatch_collector_writer_commit_duration_seconds',
+      'Time to store one batch.',
+      [],
+      LATENCY_BUCKETS,
+    );
   }
 }

@@ -27,7 +27,10 @@ export async function createConsoleApp(opts: CreateConsoleOptions): Promise<Nest
     // and win; an unknown /api/ path keeps the API's 404 body.
     configureFastify: (fastify) => {
       const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-        if (req.url.startsWith('/api/')) return reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+        if (req.url.startsWith('/api/'))
+          return reply
+            .status(404)
+            .send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
         const r = await serveStatic(webDir, req.url);
         return reply.status(r.status).headers(r.headers).send(r.body);
       };

@@ -13,7 +13,13 @@ export const consoleEnv = {
   ...httpEnv('CONSOLE', 8080),
   ...dbSchemaEnv('CONSOLE', 'console'),
   /** Schema of the token store shared by every service that checks tokens. */
-  accessSchema: ['ACCESS_DB_SCHEMA', z.string().regex(/^[a-z_][a-z0-9_]*$/).default('access')],
+  accessSchema: [
+    'ACCESS_DB_SCHEMA',
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/)
+      .default('access'),
+  ],
   collectorUrl: ['CONSOLE_COLLECTOR_URL', url('http://127.0.0.1:9464')],
   tracingUrl: ['CONSOLE_TRACING_URL', url('http://127.0.0.1:8082')],
   billingUrl: ['CONSOLE_BILLING_URL', url('http://127.0.0.1:8083')],
@@ -26,7 +32,14 @@ export const consoleEnv = {
    * exists yet, one is created and printed once on stdout.
    */
   bootstrapAdminToken: ['CONSOLE_BOOTSTRAP_ADMIN_TOKEN', env.optionalText],
-  sessionTtlHours: ['CONSOLE_SESSION_TTL_HOURS', z.coerce.number().min(0.01).max(24 * 30).default(12)],
+  sessionTtlHours: [
+    'CONSOLE_SESSION_TTL_HOURS',
+    z.coerce
+      .number()
+      .min(0.01)
+      .max(24 * 30)
+      .default(12),
+  ],
   /** Secure cookies need HTTPS; set when the console is served behind TLS. */
   secureCookies: ['CONSOLE_SECURE_COOKIES', env.bool],
   /** The built single-page app; the default is where `vite build` writes it. */

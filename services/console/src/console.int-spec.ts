@@ -11,12 +11,42 @@ import { startStandIn, type StandIn } from './testing/stand-in-services';
 
 const now = Math.floor(Date.now() / 1000);
 const vec = (metric: Record<string, string>, v: number) => ({ metric, value: [now, String(v)] });
-const request = (id: string, tenant: string, node: string) => ({ requestId: id, tenant, team: 't', project: 'p', model: 'llama', status: 'completed', startedAt: '2026-12-03T10:00:00.000Z', endedAt: '2026-12-03T10:00:02.000Z', node, gpuUuids: [`GPU-${node}-0`] });
-const REQUESTS = [request('req-acme-1', 'acme', 'gpu-node-001'), request('req-globex-1', 'globex', 'gpu-node-001'), request('req-acme-2', 'acme', 'gpu-node-002')];
+const request = (id: string, tenant: string, node: string) => ({
+  requestId: id,
+  tenant,
+  team: 't',
+  project: 'p',
+  model: 'llama',
+  status: 'completed',
+  startedAt: '2026-12-03T10:00:00.000Z',
+  endedAt: '2026-12-03T10:00:02.000Z',
+  node,
+  gpuUuids: [`GPU-${node}-0`],
+});
+const REQUESTS = [
+  request('req-acme-1', 'acme', 'gpu-node-001'),
+  request('req-globex-1', 'globex', 'gpu-node-001'),
+  request('req-acme-2', 'acme', 'gpu-node-002'),
+];
 const ALERTS = [
-  { fingerprint: 'fp-acme', labels: { alertname: 'HighLatency', tenant: 'acme' }, startsAt: '2026-12-03T10:00:00Z', status: { state: 'active', silencedBy: [] } },
-  { fingerprint: 'fp-globex', labels: { alertname: 'HighLatency', tenant: 'globex' }, startsAt: '2026-12-03T10:00:00Z', status: { state: 'active', silencedBy: [] } },
-  { fingerprint: 'fp-infra', labels: { alertname: 'GpuHot', node: 'gpu-node-001' }, startsAt: '2026-12-03T10:00:00Z', status: { state: 'active', silencedBy: [] } },
+  {
+    fingerprint: 'fp-acme',
+    labels: { alertname: 'HighLatency', tenant: 'acme' },
+    startsAt: '2026-12-03T10:00:00Z',
+    status: { state: 'active', silencedBy: [] },
+  },
+  {
+    fingerprint: 'fp-globex',
+    labels: { alertname: 'HighLatency', tenant: 'globex' },
+    startsAt: '2026-12-03T10:00:00Z',
+    status: { state: 'active', silencedBy: [] },
+  },
+  {
+    fingerprint: 'fp-infra',
+    labels: { alertname: 'GpuHot', node: 'gpu-node-001' },
+    startsAt: '2026-12-03T10:00:00Z',
+    status: { state: 'active', silencedBy: [] },
+  },
 ];
 
 /**
@@ -30,25 +60,74 @@ describe('console API: tenant scope on every route, services away, first admin',
   let access: AccessService;
   const printed: string[] = [];
   const standIns: Record<string, StandIn> = {};
-  const tokens: Record<'admin' | 'acmeOperator' | 'acmeViewer' | 'globalViewer', string> = { admin: '', acmeOperator: '', acmeViewer: '', globalViewer: '' };
+  const tokens: Record<'admin' | 'acmeOperator' | 'acmeViewer' | 'globalViewer', string> = {
+    admin: '',
+    acmeOperator: '',
+    acmeViewer: '',
+    globalViewer: '',
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase();
     standIns.collector = await startStandIn((r) => {
       if (r.path === '/api/v1/query') {
         const q = r.query.query;
-        if (q.includes('DCGM_FI_DEV_GPU_UTIL')) return { body: { status: 'success', data: { resultType: 'vector', result: [vec({ node: 'gpu-node-001', gpu: '0', UUID: 'GPU-gpu-node-001-0' }, 97)] } } };
-        if (q.startsWith('up')) return { body: { status: 'success', data: { resultType: 'vector', result: [vec({ node: 'gpu-node-001', job: 'dcgm-exporter' }, 1)] } } };
+        if (q.includes('DCGM_FI_DEV_GPU_UTIL'))
+          return {
+            body: {
+              status: 'success',
+              data: {
+                resultType: 'vector',
+                result: [vec({ node: 'gpu-node-001', gpu: '0', UUID: 'GPU-gpu-node-001-0' }, 97)],
+              },
+            },
+          };
+        if (q.startsWith('up'))
+          return {
+            body: {
+              status: 'success',
+              data: { resultType: 'vector', result: [vec({ node: 'gpu-node-001', job: 'dcgm-exporter' }, 1)] },
+            },
+          };
         return { body: { status: 'success', data: { resultType: 'vector', result: [] } } };
       }
-      if (r.path === '/api/v1/query_range') return { body: { status: 'success', data: { resultType: 'matrix', result: [{ metric: { node: 'gpu-node-001', gpu: '0' }, values: [[now - 60, '90'], [now, '97']] }] } } };
+      if (r.path === '/api/v1/query_range')
+        return {
+          body: {
+            status: 'success',
+            data: {
+              resultType: 'matrix',
+              result: [
+                {
+                  metric: { node: 'gpu-node-001', gpu: '0' },
+                  values: [
+                    [now - 60, '90'],
+                    [now, '97'],
+                  ],
+                },
+              ],
+            },
+          },
+        };
       if (r.path === '/readyz') return { body: { status: 'ok' } };
       return undefined;
     });
     standIns.tracing = await startStandIn((r) => {
       if (r.path === '/api/v1/requests') return { body: { requests: REQUESTS, nextCursor: null } };
       if (r.path === '/api/v1/requests/stats') {
-        return { body: ['acme', 'globex'].map((tenant) => ({ start: '2026-12-03T10:00:00.000Z', stepSeconds: 60, model: 'llama', modelVersion: 'v1', tenant, requests: { completed: 5 }, errorsByReason: {}, tokens: { prompt: 1, completion: 1, cached: 0 }, latencySeconds: { e2e: { p50: 1, p90: 2, p99: 3 } } })) };
+        return {
+          body: ['acme', 'globex'].map((tenant) => ({
+            start: '2026-12-03T10:00:00.000Z',
+            stepSeconds: 60,
+            model: 'llama',
+            modelVersion: 'v1',
+            tenant,
+            requests: { completed: 5 },
+            errorsByReason: {},
+            tokens: { prompt: 1, completion: 1, cached: 0 },
+            latencySeconds: { e2e: { p50: 1, p90: 2, p99: 3 } },
+          })),
+        };
       }
       const m = /^\/api\/v1\/requests\/(.+)$/.exec(r.path);
       const hit = m ? REQUESTS.find((x) => x.requestId === decodeURIComponent(m[1])) : undefined;
@@ -56,11 +135,32 @@ describe('console API: tenant scope on every route, services away, first admin',
       return m ? { status: 404, body: { code: 'REQUEST_NOT_FOUND', message: 'no such request' } } : undefined;
     });
     standIns.billing = await startStandIn((r) => {
-      if (r.path === '/api/v1/reports/cost') return { body: { by: ['tenant'], items: [{ tenant: 'acme', amount: '1.500000' }, { tenant: 'globex', amount: '9.000000' }] } };
-      if (r.path === '/api/v1/reports/explain') return { body: { tenant: r.query.tenant, amount: '1.500000', instances: [] } };
+      if (r.path === '/api/v1/reports/cost')
+        return {
+          body: {
+            by: ['tenant'],
+            items: [
+              { tenant: 'acme', amount: '1.500000' },
+              { tenant: 'globex', amount: '9.000000' },
+            ],
+          },
+        };
+      if (r.path === '/api/v1/reports/explain')
+        return { body: { tenant: r.query.tenant, amount: '1.500000', instances: [] } };
       if (r.path.startsWith('/api/v1/reports/requests/')) {
-        const sharedWith = [{ requestId: 'req-globex-1', tenant: 'globex' }, { requestId: 'req-acme-2', tenant: 'acme' }];
-        return { body: { requestId: r.path.split('/').pop(), amount: '0.000420', currency: 'USD', method: 'time-share', windows: [{ window: '2026-12-03T10:00:00.000Z', amount: '0.000420', sharedWith }] } };
+        const sharedWith = [
+          { requestId: 'req-globex-1', tenant: 'globex' },
+          { requestId: 'req-acme-2', tenant: 'acme' },
+        ];
+        return {
+          body: {
+            requestId: r.path.split('/').pop(),
+            amount: '0.000420',
+            currency: 'USD',
+            method: 'time-share',
+            windows: [{ window: '2026-12-03T10:00:00.000Z', amount: '0.000420', sharedWith }],
+          },
+        };
       }
       if (r.path === '/api/v1/reports/idle' || r.path === '/api/v1/reports/token-cost') return { body: { items: [] } };
       if (r.path === '/api/v1/prices') return { body: { items: [] } };
@@ -69,11 +169,32 @@ describe('console API: tenant scope on every route, services away, first admin',
     standIns.notifier = await startStandIn((r) => {
       if (r.path === '/api/v2/alerts') return { body: ALERTS };
       if (r.path === '/api/v2/silences' && r.method === 'GET') {
-        return { body: [{ id: 's-acme', matchers: [{ name: 'tenant', value: 'acme', isRegex: false, isEqual: true }], status: { state: 'active' } }, { id: 's-globex', matchers: [{ name: 'tenant', value: 'globex', isRegex: false, isEqual: true }], status: { state: 'active' } }] };
+        return {
+          body: [
+            {
+              id: 's-acme',
+              matchers: [{ name: 'tenant', value: 'acme', isRegex: false, isEqual: true }],
+              status: { state: 'active' },
+            },
+            {
+              id: 's-globex',
+              matchers: [{ name: 'tenant', value: 'globex', isRegex: false, isEqual: true }],
+              status: { state: 'active' },
+            },
+          ],
+        };
       }
       if (r.path === '/api/v2/silences' && r.method === 'POST') return { body: { silenceID: 'new-silence' } };
-      if (/\/escalation$/.test(r.path)) return { body: { acknowledgedAt: r.path.includes('fp-acme') ? '2026-12-03T10:05:00Z' : null, acknowledgedBy: 'oncall', escalation: null } };
-      if (/\/acknowledge$/.test(r.path)) return { body: { acknowledged: true, escalation: r.path.includes('fp-acme') ? { level: 1 } : null } };
+      if (/\/escalation$/.test(r.path))
+        return {
+          body: {
+            acknowledgedAt: r.path.includes('fp-acme') ? '2026-12-03T10:05:00Z' : null,
+            acknowledgedBy: 'oncall',
+            escalation: null,
+          },
+        };
+      if (/\/acknowledge$/.test(r.path))
+        return { body: { acknowledged: true, escalation: r.path.includes('fp-acme') ? { level: 1 } : null } };
       if (r.path === '/api/v2/status') return { body: { config: { original: 'route: {}' } } };
       return undefined;
     });
@@ -90,7 +211,11 @@ describe('console API: tenant scope on every route, services away, first admin',
       CONSOLE_UPSTREAM_TIMEOUT_MS: '1000',
       CONSOLE_WEB_DIR: '/nonexistent-console-web',
     });
-    app = await createConsoleApp({ config, logger: createLogger('console', 'silent'), printAdminToken: (line) => printed.push(line) });
+    app = await createConsoleApp({
+      config,
+      logger: createLogger('console', 'silent'),
+      printAdminToken: (line) => printed.push(line),
+    });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     access = app.get<AccessService>(ACCESS_SERVICE);
@@ -108,13 +233,16 @@ describe('console API: tenant scope on every route, services away, first admin',
 
   const as = (token: string) => ({ authorization: `Bearer ${token}` });
   const get = (url: string, token?: string) => app.inject({ method: 'GET', url, headers: token ? as(token) : {} });
-  const post = (url: string, token: string, payload: Record<string, unknown>) => app.inject({ method: 'POST', url, headers: as(token), payload });
+  const post = (url: string, token: string, payload: Record<string, unknown>) =>
+    app.inject({ method: 'POST', url, headers: as(token), payload });
   const lastQuery = (s: StandIn, path: string) => [...s.received].reverse().find((r) => r.path === path)?.query;
 
   it('prints a first admin token once; it works as an unscoped admin', async () => {
     expect(printed).toHaveLength(1);
     expect(tokens.admin).toMatch(/^aw_/);
-    expect((await get('/api/console/session', tokens.admin)).json()).toEqual({ principal: { name: 'bootstrap admin', role: 'admin', tenant: null, via: 'bearer' } });
+    expect((await get('/api/console/session', tokens.admin)).json()).toEqual({
+      principal: { name: 'bootstrap admin', role: 'admin', tenant: null, via: 'bearer' },
+    });
   });
 
   // Every console route: [method, url]. Each must refuse a caller without a token.
@@ -139,17 +267,22 @@ describe('console API: tenant scope on every route, services away, first admin',
     ['DELETE', '/api/console/session'],
   ];
   it('the route table above lists every route the console declares', () => {
-    const controllers = (ConsoleModule.forRoot({ config: loadConsoleConfig({}), logger: createLogger('console', 'silent') }).controllers ?? []) as Type[];
+    const controllers = (ConsoleModule.forRoot({
+      config: loadConsoleConfig({}),
+      logger: createLogger('console', 'silent'),
+    }).controllers ?? []) as Type[];
     const declared = controllers.flatMap((c) => {
       const base = String(Reflect.getMetadata(PATH_METADATA, c) ?? '');
-      return Object.getOwnPropertyNames(c.prototype).filter((n) => n !== 'constructor').flatMap((name) => {
-        const handler = (c.prototype as Record<string, unknown>)[name];
-        if (typeof handler !== 'function') return [];
-        const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-        if (path === undefined) return [];
-        const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
-        return [`${method} /${[base, path].filter((x) => x !== '' && x !== '/').join('/')}`];
-      });
+      return Object.getOwnPropertyNames(c.prototype)
+        .filter((n) => n !== 'constructor')
+        .flatMap((name) => {
+          const handler = (c.prototype as Record<string, unknown>)[name];
+          if (typeof handler !== 'function') return [];
+          const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+          if (path === undefined) return [];
+          const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
+          return [`${method} /${[base, path].filter((x) => x !== '' && x !== '/').join('/')}`];
+        });
     });
     const pattern = (route: string) => new RegExp(`^${route.replace(/:[a-zA-Z]+/g, '[^/?]+')}(\\?.*)?$`);
     const uncovered = declared.filter((d) => !ROUTES.some(([m, url]) => pattern(d).test(`${m} ${url}`)));
@@ -179,11 +312,24 @@ describe('console API: tenant scope on every route, services away, first admin',
     expect(standIns.billing.received.some((r) => r.path.endsWith('/req-globex-1'))).toBe(false);
     const own = await get('/api/console/requests/req-acme-1', tokens.acmeViewer);
     expect(own.statusCode).toBe(200);
-    expect(own.json()).toMatchObject({ request: { requestId: 'req-acme-1', tenant: 'acme' }, cost: { allocation: { amount: '0.000420' } }, gpus: { series: [{ field: 'utilization' }, { field: 'power' }] } });
+    expect(own.json()).toMatchObject({
+      request: { requestId: 'req-acme-1', tenant: 'acme' },
+      cost: { allocation: { amount: '0.000420' } },
+      gpus: { series: [{ field: 'utilization' }, { field: 'power' }] },
+    });
     // The GPU windows it shared: the other tenant's request is neither named nor attributed.
-    expect(own.json().cost.allocation.windows).toEqual([{ window: '2026-12-03T10:00:00.000Z', amount: '0.000420', sharedWith: [{ requestId: 'req-acme-2', tenant: 'acme' }], sharedWithOtherTenants: 1 }]);
+    expect(own.json().cost.allocation.windows).toEqual([
+      {
+        window: '2026-12-03T10:00:00.000Z',
+        amount: '0.000420',
+        sharedWith: [{ requestId: 'req-acme-2', tenant: 'acme' }],
+        sharedWithOtherTenants: 1,
+      },
+    ]);
     expect(JSON.stringify(own.json())).not.toContain('globex');
-    expect((await get('/api/console/requests/req-acme-1', tokens.admin)).json().cost.allocation.windows[0].sharedWith).toHaveLength(2);
+    expect(
+      (await get('/api/console/requests/req-acme-1', tokens.admin)).json().cost.allocation.windows[0].sharedWith,
+    ).toHaveLength(2);
     expect((await get('/api/console/requests/no-such', tokens.admin)).statusCode).toBe(404);
   });
 
@@ -212,11 +358,17 @@ describe('console API: tenant scope on every route, services away, first admin',
     const r = await get('/api/console/alerts', tokens.acmeViewer);
     expect(r.statusCode).toBe(200);
     const body = r.json();
-    expect(body.alerts.items.map((a: { fingerprint: string; state: string }) => [a.fingerprint, a.state])).toEqual([['fp-acme', 'acknowledged']]);
+    expect(body.alerts.items.map((a: { fingerprint: string; state: string }) => [a.fingerprint, a.state])).toEqual([
+      ['fp-acme', 'acknowledged'],
+    ]);
     expect(body.silences.items.map((s: { id: string }) => s.id)).toEqual(['s-acme']);
     expect(body.rules).toEqual({ unavailable: { service: 'anomaly', message: 'anomaly is not reachable' } });
     const everyone = (await get('/api/console/alerts', tokens.globalViewer)).json();
-    expect(everyone.alerts.items.map((a: { fingerprint: string }) => a.fingerprint)).toEqual(['fp-acme', 'fp-globex', 'fp-infra']);
+    expect(everyone.alerts.items.map((a: { fingerprint: string }) => a.fingerprint)).toEqual([
+      'fp-acme',
+      'fp-globex',
+      'fp-infra',
+    ]);
   });
 
   it("actions: operators only; a scoped operator cannot acknowledge or silence another tenant's alerts", async () => {
@@ -226,16 +378,35 @@ describe('console API: tenant scope on every route, services away, first admin',
     const ack = await post('/api/console/alerts/fp-acme/acknowledge', tokens.acmeOperator, { comment: 'looking' });
     expect(ack.statusCode).toBe(200);
     const forwarded = [...standIns.notifier.received].reverse().find((x) => x.path.endsWith('/acknowledge'));
-    expect(forwarded).toMatchObject({ path: '/api/v1/alerts/fp-acme/acknowledge', body: { by: 'acme-oncall', comment: 'looking' } });
+    expect(forwarded).toMatchObject({
+      path: '/api/v1/alerts/fp-acme/acknowledge',
+      body: { by: 'acme-oncall', comment: 'looking' },
+    });
 
     // Nothing escalates the infra alert: acknowledging it is a conflict, not a silent no-op.
     expect((await post('/api/console/alerts/fp-infra/acknowledge', tokens.admin, {})).statusCode).toBe(409);
-    const other = await post('/api/console/silences', tokens.acmeOperator, { matchers: [{ name: 'tenant', value: 'globex' }], comment: 'x' });
+    const other = await post('/api/console/silences', tokens.acmeOperator, {
+      matchers: [{ name: 'tenant', value: 'globex' }],
+      comment: 'x',
+    });
     expect(other.statusCode).toBe(403);
-    const own = await post('/api/console/silences', tokens.acmeOperator, { matchers: [{ name: 'alertname', value: 'HighLatency' }], durationMinutes: 30, comment: 'deploy' });
+    const own = await post('/api/console/silences', tokens.acmeOperator, {
+      matchers: [{ name: 'alertname', value: 'HighLatency' }],
+      durationMinutes: 30,
+      comment: 'deploy',
+    });
     expect(own.json()).toEqual({ silenceID: 'new-silence' });
-    const sent = [...standIns.notifier.received].reverse().find((x) => x.path === '/api/v2/silences' && x.method === 'POST');
-    expect(sent?.body).toMatchObject({ createdBy: 'acme-oncall', comment: 'deploy', matchers: [{ name: 'alertname', value: 'HighLatency' }, { name: 'tenant', value: 'acme', isRegex: false, isEqual: true }] });
+    const sent = [...standIns.notifier.received]
+      .reverse()
+      .find((x) => x.path === '/api/v2/silences' && x.method === 'POST');
+    expect(sent?.body).toMatchObject({
+      createdBy: 'acme-oncall',
+      comment: 'deploy',
+      matchers: [
+        { name: 'alertname', value: 'HighLatency' },
+        { name: 'tenant', value: 'acme', isRegex: false, isEqual: true },
+      ],
+    });
   });
 
   it('configuration and tokens: refused to scoped tokens; tokens for admins only', async () => {
@@ -245,10 +416,16 @@ describe('console API: tenant scope on every route, services away, first admin',
     expect(cfg).toMatchObject({ prices: { items: [] }, rules: { unavailable: { service: 'anomaly' } }, tokens: null });
     expect((await get('/api/console/configuration', tokens.admin)).json().tokens.length).toBeGreaterThanOrEqual(4);
     expect((await get('/api/console/tokens', tokens.globalViewer)).statusCode).toBe(403);
-    const issued = await post('/api/console/tokens', tokens.admin, { name: 'globex-ro', role: 'viewer', tenant: 'globex' });
+    const issued = await post('/api/console/tokens', tokens.admin, {
+      name: 'globex-ro',
+      role: 'viewer',
+      tenant: 'globex',
+    });
     expect(issued.statusCode).toBe(201);
     const globex = issued.json().token as string;
-    expect((await get('/api/console/requests', globex)).json().items.map((x: { tenant: string }) => x.tenant)).toEqual(['globex']);
+    expect((await get('/api/console/requests', globex)).json().items.map((x: { tenant: string }) => x.tenant)).toEqual([
+      'globex',
+    ]);
     expect((await post('/api/console/tokens', tokens.admin, { name: 'bad', role: 'root' })).statusCode).toBe(400);
   });
 
@@ -257,9 +434,18 @@ describe('console API: tenant scope on every route, services away, first admin',
     expect(fleet.statusCode).toBe(200);
     expect(fleet.json().totals).toMatchObject({ gpus: 1, busy: 1, down: 0 });
     const node = (await get('/api/console/nodes/gpu-node-001', tokens.acmeViewer)).json();
-    expect(node.series.utilization[0].points).toEqual([[now - 60, 90], [now, 97]]);
-    const services = (await get('/api/console/services', tokens.acmeViewer)).json().services as Array<{ service: string; up: boolean }>;
-    expect(Object.fromEntries(services.map((s) => [s.service, s.up]))).toMatchObject({ collector: true, anomaly: false });
+    expect(node.series.utilization[0].points).toEqual([
+      [now - 60, 90],
+      [now, 97],
+    ]);
+    const services = (await get('/api/console/services', tokens.acmeViewer)).json().services as Array<{
+      service: string;
+      up: boolean;
+    }>;
+    expect(Object.fromEntries(services.map((s) => [s.service, s.up]))).toMatchObject({
+      collector: true,
+      anomaly: false,
+    });
   });
 
   it('a service that is away is a 503 naming it on its own page', async () => {
@@ -273,16 +459,34 @@ describe('console API: tenant scope on every route, services away, first admin',
   });
 
   it('browser sessions: login by token sets HTTP-only cookies; state changes need the CSRF header', async () => {
-    const login = await app.inject({ method: 'POST', url: '/api/console/session', payload: { token: tokens.acmeOperator } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/console/session',
+      payload: { token: tokens.acmeOperator },
+    });
     expect(login.statusCode).toBe(200);
     const cookie = ([login.headers['set-cookie']].flat() as string[]).map((c) => c.split(';')[0]).join('; ');
     const csrf = login.json().csrf as string;
-    expect((await app.inject({ method: 'GET', url: '/api/console/requests', headers: { cookie } })).json().items).toHaveLength(2);
-    const noCsrf = await app.inject({ method: 'POST', url: '/api/console/alerts/fp-acme/acknowledge', headers: { cookie }, payload: {} });
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/console/requests', headers: { cookie } })).json().items,
+    ).toHaveLength(2);
+    const noCsrf = await app.inject({
+      method: 'POST',
+      url: '/api/console/alerts/fp-acme/acknowledge',
+      headers: { cookie },
+      payload: {},
+    });
     expect(noCsrf.statusCode).toBe(403);
-    const withCsrf = await app.inject({ method: 'POST', url: '/api/console/alerts/fp-acme/acknowledge', headers: { cookie, 'x-csrf-token': csrf }, payload: {} });
+    const withCsrf = await app.inject({
+      method: 'POST',
+      url: '/api/console/alerts/fp-acme/acknowledge',
+      headers: { cookie, 'x-csrf-token': csrf },
+      payload: {},
+    });
     expect(withCsrf.statusCode).toBe(200);
-    expect((await app.inject({ method: 'POST', url: '/api/console/session', payload: { token: 'aw_wrong' } })).statusCode).toBe(401);
+    expect(
+      (await app.inject({ method: 'POST', url: '/api/console/session', payload: { token: 'aw_wrong' } })).statusCode,
+    ).toBe(401);
   });
 
   it('serves the app shell outside /api and keeps the API 404 body inside it', async () => {

@@ -13,7 +13,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { parseAlertmanagerConfig } from '@arcwatch/alertmanager';
-import { createTestDatabase, eventually, FIXTURES_DIR, freePort, startPeer, testNamespace, TEST_REDIS_URL } from '@arcwatch/testing';
+import {
+  createTestDatabase,
+  eventually,
+  FIXTURES_DIR,
+  freePort,
+  startPeer,
+  testNamespace,
+  TEST_REDIS_URL,
+} from '@arcwatch/testing';
 import { createNotifierApp } from '../src/app';
 import { AggregationGroups } from '../src/dispatch/dispatch.decider';
 import { StandIn, testConfig } from '../src/testing/notifier-test-kit';
@@ -28,11 +36,21 @@ const pct = (xs: number[], p: number): number => {
 };
 
 function routingOnly(): string {
-  const cfg = parseAlertmanagerConfig(readFileSync(path.join(FIXTURES_DIR, 'alertmanager', 'upstream-configs', 'simple.yml'), 'utf8'), 'simple.yml');
+  const cfg = parseAlertmanagerConfig(
+    readFileSync(path.join(FIXTURES_DIR, 'alertmanager', 'upstream-configs', 'simple.yml'), 'utf8'),
+    'simple.yml',
+  );
   const services = ['foo1', 'foo2', 'baz', 'files', 'database', 'other'];
   const alerts = Array.from({ length: ALERTS }, (_, i) => ({
     fingerprint: i.toString(16).padStart(16, '0'),
-    labels: { alertname: `Alert${i % 50}`, service: services[i % services.length], severity: i % 3 === 0 ? 'critical' : 'warning', cluster: `c${i % 7}`, owner: i % 2 ? 'team-X' : 'team-Y', instance: `node-${i}` },
+    labels: {
+      alertname: `Alert${i % 50}`,
+      service: services[i % services.length],
+      severity: i % 3 === 0 ? 'critical' : 'warning',
+      cluster: `c${i % 7}`,
+      owner: i % 2 ? 'team-X' : 'team-Y',
+      instance: `node-${i}`,
+    },
     annotations: {},
     startsAt: new Date(),
     endsAt: null,
@@ -72,20 +90,37 @@ receivers:
 `;
 
 async function endToEnd(name: string, base: string, hook: StandIn, hookPath: string): Promise<string[]> {
-  const post = (alerts: unknown[]) => fetch(`${base}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
+  const post = (alerts: unknown[]) =>
+    fetch(`${base}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alerts),
+    });
   const latencies: number[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     const instance = `${name}-lat-${i}`;
     const before = hook.on(hookPath).length;
     const t = Date.now();
     await post([{ labels: { alertname: 'BenchLatency', instance } }]);
-    const got = await eventually(() => hook.on(hookPath).slice(before).find((r) => JSON.stringify(r.body).includes(instance)), 30_000, `${name} latency ${i}`);
+    const got = await eventually(
+      () =>
+        hook
+          .on(hookPath)
+          .slice(before)
+          .find((r) => JSON.stringify(r.body).includes(instance)),
+      30_000,
+      `${name} latency ${i}`,
+    );
     latencies.push(got.at - t);
   }
-  const bulk = Array.from({ length: ALERTS }, (_, i) => ({ labels: { alertname: `Bulk${i % 20}`, bulk: 'yes', instance: `${name}-bulk-${i}` } }));
+  const bulk = Array.from({ length: ALERTS }, (_, i) => ({
+    labels: { alertname: `Bulk${i % 20}`, bulk: 'yes', instance: `${name}-bulk-${i}` },
+  }));
   const seen = new Set<string>();
   const countBulk = (): number => {
-    for (const r of hook.on(hookPath)) for (const a of (r.body.alerts as { labels: { instance: string; bulk?: string } }[] | undefined) ?? []) if (a.labels.bulk) seen.add(a.labels.instance);
+    for (const r of hook.on(hookPath))
+      for (const a of (r.body.alerts as { labels: { instance: string; bulk?: string } }[] | undefined) ?? [])
+        if (a.labels.bulk) seen.add(a.labels.instance);
     return seen.size;
   };
   const t0 = Date.now();
@@ -108,7 +143,9 @@ async function main(): Promise<void> {
   const db = await createTestDatabase();
   const ns = testNamespace();
   writeFileSync(path.join(dir, 'arcwatch.yml'), routeYaml(`${hookBase}/arcwatch`, '0s'));
-  const app = await createNotifierApp({ config: testConfig(db.url, ns, { NOTIFIER_CONFIG: path.join(dir, 'arcwatch.yml'), NOTIFIER_TICK_MS: '10' }) });
+  const app = await createNotifierApp({
+    config: testConfig(db.url, ns, { NOTIFIER_CONFIG: path.join(dir, 'arcwatch.yml'), NOTIFIER_TICK_MS: '10' }),
+  });
   const port = await freePort();
   await app.listen(port, '127.0.0.1');
   rows.push(...(await endToEnd('ArcWatch', `http://127.0.0.1:${port}`, hook, '/arcwatch')));
@@ -121,8 +158,20 @@ async function main(): Promise<void> {
 
   writeFileSync(path.join(dir, 'am.yml'), routeYaml(`${hookBase}/alertmanager`, '0s'));
   const amPort = await freePort();
-  const am = startPeer(AM_BIN, [`--config.file=${path.join(dir, 'am.yml')}`, `--storage.path=${path.join(dir, 'am-data')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
-  await eventually(async () => (await fetch(`http://127.0.0.1:${amPort}/-/ready`).then((r) => r.ok).catch(() => false)) || undefined, 30_000, 'alertmanager ready');
+  const am = startPeer(AM_BIN, [
+    `--config.file=${path.join(dir, 'am.yml')}`,
+    `--storage.path=${path.join(dir, 'am-data')}`,
+    `--web.listen-address=127.0.0.1:${amPort}`,
+    '--cluster.listen-address=',
+  ]);
+  await eventually(
+    async () =>
+      (await fetch(`http://127.0.0.1:${amPort}/-/ready`)
+        .then((r) => r.ok)
+        .catch(() => false)) || undefined,
+    30_000,
+    'alertmanager ready',
+  );
   const version = (/version=(\d+\.\d+\.\d+)/.exec(am.log()) ?? [])[1] ?? 'Debian';
   rows.push(...(await endToEnd(`Alertmanager ${version}`, `http://127.0.0.1:${amPort}`, hook, '/alertmanager')));
   await am.stop();

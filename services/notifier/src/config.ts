@@ -12,7 +12,13 @@ export const notifierEnv = {
   ...dbSchemaEnv('NOTIFIER', 'notifier'),
   redisUrl: ['REDIS_URL', z.string().min(1).default('redis://127.0.0.1:6379')],
   /** BullMQ key prefix; tests use their own. */
-  redisPrefix: ['NOTIFIER_REDIS_PREFIX', z.string().regex(/^[A-Za-z0-9_:-]+$/).default('aw-notifier')],
+  redisPrefix: [
+    'NOTIFIER_REDIS_PREFIX',
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_:-]+$/)
+      .default('aw-notifier'),
+  ],
   configFile: ['NOTIFIER_CONFIG', env.optionalText],
   arcwatchFile: ['NOTIFIER_ARCWATCH_CONFIG', env.optionalText],
   /** Links in messages point here (Alertmanager's --web.external-url). */

@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { alertFingerprint } from '@arcwatch/contracts';
-import { createTestDatabase, eventually, freePort, startProcess, testNamespace, TEST_NATS_URL, TEST_REDIS_URL, type RunningProcess, type TestDatabase } from '@arcwatch/testing';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  startProcess,
+  testNamespace,
+  TEST_NATS_URL,
+  TEST_REDIS_URL,
+  type RunningProcess,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { StandIn } from './testing/notifier-test-kit';
 
 /**
@@ -35,7 +45,14 @@ describe('NOTIFIER_ROLE=api and NOTIFIER_ROLE=worker as two processes', () => {
     LOG_LEVEL: 'warn',
   });
   const ready = (p: RunningProcess, port: number) =>
-    eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok).catch(() => false)) || undefined, 60_000, `${p.name} ready`);
+    eventually(
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/readyz`)
+          .then((r) => r.ok)
+          .catch(() => false)) || undefined,
+      60_000,
+      `${p.name} ready`,
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -83,11 +100,17 @@ arcwatch:
 
   it('dispatches and escalates what the API took in, and the API acknowledgement stops the escalation', async () => {
     const labels = { alertname: 'SplitRoles', severity: 'P0' };
-    const res = await fetch(`http://127.0.0.1:${apiPort}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ labels }]) });
+    const res = await fetch(`http://127.0.0.1:${apiPort}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ labels }]),
+    });
     expect(res.status).toBe(200);
     await eventually(() => pd.on('/hook')[0], 30_000, 'route webhook from the worker');
     await eventually(() => pd.on('/l1')[0], 30_000, 'level 1 page from the worker');
-    const groups = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v2/alerts/groups`)).json()) as { alerts: { fingerprint: string }[] }[];
+    const groups = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v2/alerts/groups`)).json()) as {
+      alerts: { fingerprint: string }[];
+    }[];
     expect(groups.flatMap((g) => g.alerts.map((a) => a.fingerprint))).toEqual([alertFingerprint(labels)]);
     const ack = await fetch(`http://127.0.0.1:${apiPort}/api/v1/alerts/${alertFingerprint(labels)}/acknowledge`, {
       method: 'POST',

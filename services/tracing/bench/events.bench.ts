@@ -21,7 +21,12 @@ async function main(): Promise<void> {
   const db = await createTestDatabase();
   const ns = testNamespace();
   const pool = new Pool({ connectionString: db.url });
-  const app = await createTracingApp({ config: testConfig(db.url, ns, { TRACING_ASSEMBLY_INTERVAL_MS: '50', TRACING_INGEST_EVENTS_PER_MESSAGE: eventsPerMessage }) });
+  const app = await createTracingApp({
+    config: testConfig(db.url, ns, {
+      TRACING_ASSEMBLY_INTERVAL_MS: '50',
+      TRACING_INGEST_EVENTS_PER_MESSAGE: eventsPerMessage,
+    }),
+  });
   await app.init();
   const http = app.getHttpAdapter().getInstance();
   const t0 = Date.now() - 60_000;
@@ -30,7 +35,15 @@ async function main(): Promise<void> {
     const t = (ms: number) => new Date(t0 + i + ms).toISOString();
     const requestId = `bench-${i}`;
     events.push(
-      { requestId, kind: 'received', time: t(0), tenant: `tenant-${i % 5}`, model: 'llama-3-8b', modelVersion: 'v1', apiKey: `sk-${i % 50}` },
+      {
+        requestId,
+        kind: 'received',
+        time: t(0),
+        tenant: `tenant-${i % 5}`,
+        model: 'llama-3-8b',
+        modelVersion: 'v1',
+        apiKey: `sk-${i % 50}`,
+      },
       { requestId, kind: 'queued', time: t(2) },
       { requestId, kind: 'scheduled', time: t(20) },
       { requestId, kind: 'first_token', time: t(220) },
@@ -39,7 +52,11 @@ async function main(): Promise<void> {
   }
   const started = Date.now();
   for (let i = 0; i < events.length; i += 5_000) {
-    const res = await http.inject({ method: 'POST', url: '/api/v1/requests/events', payload: { events: events.slice(i, i + 5_000) } });
+    const res = await http.inject({
+      method: 'POST',
+      url: '/api/v1/requests/events',
+      payload: { events: events.slice(i, i + 5_000) },
+    });
     if (res.statusCode !== 202) throw new Error(`batch refused: ${res.statusCode} ${res.body}`);
   }
   const accepted = Date.now();
@@ -62,7 +79,8 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify(result) + '\n');
   await app.close();
   const bus = await EventBus.connect({ name: 'bench-cleanup', namespace: ns });
-  for (const key of ['requests', 'metrics', 'deadLetter'] as const) await bus.jsm.streams.delete(bus.streamName(key)).catch(() => false);
+  for (const key of ['requests', 'metrics', 'deadLetter'] as const)
+    await bus.jsm.streams.delete(bus.streamName(key)).catch(() => false);
   await bus.drain();
   await pool.end();
   await db.drop();

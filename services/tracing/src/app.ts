@@ -22,6 +22,8 @@ export async function createTracingApp(opts: CreateTracingOptions): Promise<Nest
     bodyLimit: BODY_LIMIT_BYTES,
     // OTLP/HTTP protobuf bodies arrive raw; the controller decodes them.
     configureFastify: (fastify) =>
-      fastify.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) => done(null, body)),
+      fastify.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) =>
+        done(null, body),
+      ),
   });
 }

@@ -23,7 +23,10 @@ export const tracingEnv = {
    * io.arcwatch.requests.event-batch.v1 messages. Raise it only once every consumer of
    * aw.requests.v1.events.> reads the batch form (tracing does from this version on).
    */
-  ingestEventsPerMessage: ['TRACING_INGEST_EVENTS_PER_MESSAGE', z.coerce.number().int().min(1).max(REQUEST_EVENT_BATCH_MESSAGE_MAX).default(1)],
+  ingestEventsPerMessage: [
+    'TRACING_INGEST_EVENTS_PER_MESSAGE',
+    z.coerce.number().int().min(1).max(REQUEST_EVENT_BATCH_MESSAGE_MAX).default(1),
+  ],
   /** A minute's statistics are published this long after it ends, to let late requests in. */
   statsLatenessMs: ['TRACING_STATS_LATENESS_MS', z.coerce.number().int().min(0).default(30_000)],
   /** The `instance` of the statistics series (the same for every replica). */

@@ -3,7 +3,17 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { EventBus } from '@arcwatch/messaging';
 import { REPO_ROOT, createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
-import { EVENT_TYPES, REQUEST_EVENT_BATCH_V1, SUBJECTS, cloudEvent, requestEventBatchId, requestEventId, type CloudEvent, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
+import {
+  EVENT_TYPES,
+  REQUEST_EVENT_BATCH_V1,
+  SUBJECTS,
+  cloudEvent,
+  requestEventBatchId,
+  requestEventId,
+  type CloudEvent,
+  type RequestCompletedV1,
+  type RequestEventV1,
+} from '@arcwatch/contracts';
 import { readSubjects } from './testing/tracing-test-kit';
 
 /**
@@ -45,11 +55,24 @@ describe('tracing survives SIGKILL during ingest', () => {
   const ns = testNamespace();
 
   const start = () => {
-    const p = spawn(path.join(REPO_ROOT, 'node_modules/.bin/node'), ['tools/register.js', 'services/tracing/src/main.ts'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DATABASE_URL: db.url, NATS_NAMESPACE: ns, TRACING_PORT: '0', TRACING_HOST: '127.0.0.1', TRACING_ASSEMBLY_INTERVAL_MS: '20', TRACING_COMPLETION_GRACE_MS: '600000', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const p = spawn(
+      path.join(REPO_ROOT, 'node_modules/.bin/node'),
+      ['tools/register.js', 'services/tracing/src/main.ts'],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          DATABASE_URL: db.url,
+          NATS_NAMESPACE: ns,
+          TRACING_PORT: '0',
+          TRACING_HOST: '127.0.0.1',
+          TRACING_ASSEMBLY_INTERVAL_MS: '20',
+          TRACING_COMPLETION_GRACE_MS: '600000',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     return p;
   };
   const count = async (sql: string) => {
@@ -69,7 +92,8 @@ describe('tracing survives SIGKILL during ingest', () => {
 
   afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
-    for (const key of ['requests', 'metrics', 'deadLetter'] as const) await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
+    for (const key of ['requests', 'metrics', 'deadLetter'] as const)
+      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
     await bus?.drain();
     await pool?.end();
     await db?.drop();
@@ -80,21 +104,42 @@ describe('tracing survives SIGKILL during ingest', () => {
     // Every tenth event is sent twice under another message id, so JetStream keeps both copies;
     // the second copies travel in batch messages (io.arcwatch.requests.event-batch.v1) of 20.
     const shuffled = shuffle(all);
-    const seconds = shuffle(all.filter((_, i) => i % 10 === 0), 7);
+    const seconds = shuffle(
+      all.filter((_, i) => i % 10 === 0),
+      7,
+    );
     const singles = shuffled.map((e, n) => ({
       subject: SUBJECTS.requestEvents(e.tenant ?? 'unknown'),
-      event: cloudEvent<unknown>({ id: `${requestEventId(e)}-${n}`, type: EVENT_TYPES.requestEvent, source: 'test', data: e }),
+      event: cloudEvent<unknown>({
+        id: `${requestEventId(e)}-${n}`,
+        type: EVENT_TYPES.requestEvent,
+        source: 'test',
+        data: e,
+      }),
     }));
-    const batches = Array.from({ length: Math.ceil(seconds.length / 20) }, (_, b) => seconds.slice(b * 20, b * 20 + 20)).map((events) => ({
+    const batches = Array.from({ length: Math.ceil(seconds.length / 20) }, (_, b) =>
+      seconds.slice(b * 20, b * 20 + 20),
+    ).map((events) => ({
       subject: SUBJECTS.requestEvents('unknown'),
-      event: cloudEvent<unknown>({ id: requestEventBatchId(events), type: REQUEST_EVENT_BATCH_V1, source: 'test', data: { events } }),
+      event: cloudEvent<unknown>({
+        id: requestEventBatchId(events),
+        type: REQUEST_EVENT_BATCH_V1,
+        source: 'test',
+        data: { events },
+      }),
     }));
     // Interleaved, so that batch messages land in the same consumer groups as single ones.
     const step = Math.floor(singles.length / batches.length);
-    await bus.publishMany(singles.flatMap((m, i) => (i % step === 0 && batches[i / step] ? [m, batches[i / step]] : [m])));
+    await bus.publishMany(
+      singles.flatMap((m, i) => (i % step === 0 && batches[i / step] ? [m, batches[i / step]] : [m])),
+    );
 
     child = start();
-    await eventually(async () => ((await count('SELECT count(*) AS n FROM tracing.finished_requests')) > 10 ? true : undefined), 60_000, 'ingest under way');
+    await eventually(
+      async () => ((await count('SELECT count(*) AS n FROM tracing.finished_requests')) > 10 ? true : undefined),
+      60_000,
+      'ingest under way',
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child?.once('exit', r));
     const doneAtKill = await count('SELECT count(*) AS n FROM tracing.finished_requests');
@@ -111,15 +156,25 @@ describe('tracing survives SIGKILL during ingest', () => {
       90_000,
       'every request assembled after the restart',
     );
-    process.stdout.write(`after SIGKILL with ${doneAtKill} of ${REQUESTS} assembled, the rest took ${Date.now() - restartedAt} ms\n`);
+    process.stdout.write(
+      `after SIGKILL with ${doneAtKill} of ${REQUESTS} assembled, the rest took ${Date.now() - restartedAt} ms\n`,
+    );
     child.kill('SIGTERM');
     await new Promise((r) => child?.once('exit', r));
 
-    const rows = (await pool.query<{ request_id: string; n: string }>('SELECT request_id, count(*) AS n FROM tracing.requests GROUP BY 1')).rows;
+    const rows = (
+      await pool.query<{ request_id: string; n: string }>(
+        'SELECT request_id, count(*) AS n FROM tracing.requests GROUP BY 1',
+      )
+    ).rows;
     expect(rows).toHaveLength(REQUESTS);
     expect(rows.every((r) => r.n === '1')).toBe(true);
-    const records = (await pool.query<{ record: RequestCompletedV1 }>('SELECT record FROM tracing.requests')).rows.map((r) => r.record);
-    const wrong = records.filter((r) => !(r.status === 'completed' && r.ttftMs === 111 && r.tpotMs === 10 && r.missingPhases.length === 0));
+    const records = (await pool.query<{ record: RequestCompletedV1 }>('SELECT record FROM tracing.requests')).rows.map(
+      (r) => r.record,
+    );
+    const wrong = records.filter(
+      (r) => !(r.status === 'completed' && r.ttftMs === 111 && r.tpotMs === 10 && r.missingPhases.length === 0),
+    );
     expect(wrong).toEqual([]);
 
     const published = await readSubjects<CloudEvent<RequestCompletedV1>>(bus, 'requests', 'aw.requests.v1.completed.');

@@ -31,9 +31,16 @@ export class TracingMetrics {
 
   constructor(registry: MetricsRegistry) {
     this.counters = Object.fromEntries(
-      (Object.keys(HELP) as CounterName[]).map((name) => [name, registry.counter(`arcwatch_tracing_${name}_total`, HELP[name])]),
+      (Object.keys(HELP) as CounterName[]).map((name) => [
+        name,
+        registry.counter(`arcwatch_tracing_${name}_total`, HELP[name]),
+      ]),
     ) as Record<CounterName, Counter>;
-    this.assembled = registry.counter('arcwatch_tracing_requests_assembled_total', 'Requests assembled by this process, by status.', ['status']);
+    this.assembled = registry.counter(
+      'arcwatch_tracing_requests_assembled_total',
+      'Requests assembled by this process, by status.',
+      ['status'],
+    );
     this.open = registry.gauge('arcwatch_tracing_open_requests', 'Requests waiting for assembly.');
   }
 

@@ -1,7 +1,17 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EventBus } from '@arcwatch/messaging';
 import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
-import { EVENT_TYPES, SUBJECTS, cloudEvent, hashApiKey, requestEventId, type CloudEvent, type MetricsBatchV1, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
+import {
+  EVENT_TYPES,
+  SUBJECTS,
+  cloudEvent,
+  hashApiKey,
+  requestEventId,
+  type CloudEvent,
+  type MetricsBatchV1,
+  type RequestCompletedV1,
+  type RequestEventV1,
+} from '@arcwatch/contracts';
 import { Pool } from 'pg';
 import { createTracingApp } from './app';
 import { AssemblyWorker } from './assembly/assembly.worker';
@@ -16,7 +26,15 @@ const at = (ms: number) => new Date(T0 + ms).toISOString();
 
 function lifecycle(requestId: string, extra: Partial<RequestEventV1> = {}): Array<Record<string, unknown>> {
   return [
-    { requestId, kind: 'received', time: at(0), model: 'llama-3-8b', modelVersion: 'v1', apiKey: 'sk-acme-1', ...extra },
+    {
+      requestId,
+      kind: 'received',
+      time: at(0),
+      model: 'llama-3-8b',
+      modelVersion: 'v1',
+      apiKey: 'sk-acme-1',
+      ...extra,
+    },
     { requestId, kind: 'queued', time: at(5) },
     { requestId, kind: 'scheduled', time: at(105), instance: 'vllm-0', gpuUuids: ['GPU-1'] },
     { requestId, kind: 'first_token', time: at(305) },
@@ -39,40 +57,42 @@ describe('tracing service (NATS + Postgres)', () => {
       .inject({ method, url, payload: payload as string | Buffer | object | undefined, headers });
 
   const pass = () => app.get(AssemblyWorker).runOnce();
-  const openRequests = async () => Number((await pool.query('SELECT count(*) AS n FROM tracing.open_requests')).rows[0].n);
+  const openRequests = async () =>
+    Number((await pool.query('SELECT count(*) AS n FROM tracing.open_requests')).rows[0].n);
   // A request whose every phase is in is assembled by the consumer's own transaction.
-  const assembled = async (id: string) => Number((await pool.query('SELECT count(*) AS n FROM tracing.requests WHERE request_id = $1', [id])).rows[0].n);
+  const assembled = async (id: string) =>
+    Number((await pool.query('SELECT count(*) AS n FROM tracing.requests WHERE request_id = $1', [id])).rows[0].n);
 
   const otlpPayload = (id: string, contentType: string) => ({
-      resourceSpans: [
-        {
-          resource: { attributes: [{ key: 'service.instance.id', value: { stringValue: 'vllm-1' } }] },
-          scopeSpans: [
-            {
-              spans: [
-                {
-                  traceId: '5b8efff798038103d269b633813fc60c',
-                  spanId: contentType.endsWith('json') ? 'eee19b7ec3c1b174' : 'eee19b7ec3c1b175',
-                  name: 'llm_request',
-                  startTimeUnixNano: String(BigInt(T0) * 1_000_000n),
-                  endTimeUnixNano: String(BigInt(T0 + 2_000) * 1_000_000n),
-                  attributes: [
-                    { key: 'gen_ai.request.id', value: { stringValue: id } },
-                    { key: 'gen_ai.response.model', value: { stringValue: 'qwen2.5-0.5b' } },
-                    { key: 'gen_ai.usage.prompt_tokens', value: { intValue: '20' } },
-                    { key: 'gen_ai.usage.completion_tokens', value: { intValue: '21' } },
-                    { key: 'gen_ai.latency.time_in_queue', value: { doubleValue: 0.05 } },
-                    { key: 'gen_ai.latency.time_to_first_token', value: { doubleValue: 0.25 } },
-                    { key: 'gen_ai.latency.time_in_model_prefill', value: { doubleValue: 0.15 } },
-                    { key: 'gen_ai.latency.e2e', value: { doubleValue: 2.25 } },
-                  ],
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    });
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.instance.id', value: { stringValue: 'vllm-1' } }] },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: '5b8efff798038103d269b633813fc60c',
+                spanId: contentType.endsWith('json') ? 'eee19b7ec3c1b174' : 'eee19b7ec3c1b175',
+                name: 'llm_request',
+                startTimeUnixNano: String(BigInt(T0) * 1_000_000n),
+                endTimeUnixNano: String(BigInt(T0 + 2_000) * 1_000_000n),
+                attributes: [
+                  { key: 'gen_ai.request.id', value: { stringValue: id } },
+                  { key: 'gen_ai.response.model', value: { stringValue: 'qwen2.5-0.5b' } },
+                  { key: 'gen_ai.usage.prompt_tokens', value: { intValue: '20' } },
+                  { key: 'gen_ai.usage.completion_tokens', value: { intValue: '21' } },
+                  { key: 'gen_ai.latency.time_in_queue', value: { doubleValue: 0.05 } },
+                  { key: 'gen_ai.latency.time_to_first_token', value: { doubleValue: 0.25 } },
+                  { key: 'gen_ai.latency.time_in_model_prefill', value: { doubleValue: 0.15 } },
+                  { key: 'gen_ai.latency.e2e', value: { doubleValue: 2.25 } },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
 
   const otlpEncodings: Array<[string, (p: unknown) => string | Buffer]> = [
     ['application/json', (p: unknown) => JSON.stringify(p)],
@@ -89,16 +109,23 @@ describe('tracing service (NATS + Postgres)', () => {
     (seeding ??= (async () => {
       await http('POST', '/api/v1/requests/events', { events: lifecycle('http-1') });
       for (const [contentType, encode] of otlpEncodings) {
-        await http('POST', '/v1/traces', encode(otlpPayload(`otlp-${contentType.split('/')[1]}`, contentType)), { 'content-type': contentType });
+        await http('POST', '/v1/traces', encode(otlpPayload(`otlp-${contentType.split('/')[1]}`, contentType)), {
+          'content-type': contentType,
+        });
       }
-      for (const id of ['http-1', 'otlp-json', 'otlp-x-protobuf']) await eventually(async () => ((await assembled(id)) === 1 ? true : undefined), 10_000, `${id} assembled`);
+      for (const id of ['http-1', 'otlp-json', 'otlp-x-protobuf'])
+        await eventually(async () => ((await assembled(id)) === 1 ? true : undefined), 10_000, `${id} assembled`);
       await pass();
     })());
 
   beforeAll(async () => {
     db = await createTestDatabase();
     pool = new Pool({ connectionString: db.url });
-    app = await createTracingApp({ config: testConfig(db.url, ns), disableWorkerTimer: true, clock: new TestClock(T0 + 2_000) });
+    app = await createTracingApp({
+      config: testConfig(db.url, ns),
+      disableWorkerTimer: true,
+      clock: new TestClock(T0 + 2_000),
+    });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     clock = app.get(CLOCK);
@@ -107,7 +134,8 @@ describe('tracing service (NATS + Postgres)', () => {
 
   afterAll(async () => {
     await app?.close();
-    for (const key of ['requests', 'metrics', 'deadLetter'] as const) await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
+    for (const key of ['requests', 'metrics', 'deadLetter'] as const)
+      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
     await bus?.drain();
     await pool?.end();
     await db?.drop();
@@ -123,7 +151,11 @@ describe('tracing service (NATS + Postgres)', () => {
     expect(body.rejected[0].index).toBe(5);
     expect(body.rejected[0].error).toMatch(/kind/);
 
-    await eventually(async () => ((await assembled('http-1')) === 1 ? true : undefined), 10_000, 'http-1 assembled by the consumer');
+    await eventually(
+      async () => ((await assembled('http-1')) === 1 ? true : undefined),
+      10_000,
+      'http-1 assembled by the consumer',
+    );
     expect(await openRequests()).toBe(0);
     await pass(); // relays the outbox
 
@@ -142,7 +174,9 @@ describe('tracing service (NATS + Postgres)', () => {
     expect(JSON.stringify(got.json())).not.toContain('sk-acme-1');
 
     const completed = await readSubjects<CloudEvent<RequestCompletedV1>>(bus, 'requests', 'aw.requests.v1.completed.');
-    expect(completed.map((c) => [c.subject, c.body.data.requestId])).toEqual([[SUBJECTS.requestCompleted('unknown'), 'http-1']]);
+    expect(completed.map((c) => [c.subject, c.body.data.requestId])).toEqual([
+      [SUBJECTS.requestCompleted('unknown'), 'http-1'],
+    ]);
   });
 
   it('refuses oversized and malformed batches with a code', async () => {
@@ -155,19 +189,34 @@ describe('tracing service (NATS + Postgres)', () => {
 
   it('changes nothing when the same events are published again (replay) or arrive late', async () => {
     await seed();
-    const lateBefore = Number(/arcwatch_tracing_events_late_total (\d+)/.exec((await http('GET', '/metrics')).body)?.[1] ?? 0);
+    const lateBefore = Number(
+      /arcwatch_tracing_events_late_total (\d+)/.exec((await http('GET', '/metrics')).body)?.[1] ?? 0,
+    );
     const before = await subjectCounts(bus, 'requests');
     for (const e of lifecycle('http-1')) {
       const { apiKey: _k, ...data } = e as RequestEventV1 & { apiKey?: string };
-      const ev = cloudEvent({ id: `replay-${requestEventId(data)}`, type: EVENT_TYPES.requestEvent, source: 'test', data });
+      const ev = cloudEvent({
+        id: `replay-${requestEventId(data)}`,
+        type: EVENT_TYPES.requestEvent,
+        source: 'test',
+        data,
+      });
       await bus.publish(SUBJECTS.requestEvents('unknown'), ev);
     }
-    await eventually(async () => {
-      const m = await http('GET', '/metrics');
-      return Number(/arcwatch_tracing_events_late_total (\d+)/.exec(m.body)?.[1]) === lateBefore + 5 ? true : undefined;
-    }, 10_000, 'late events counted');
+    await eventually(
+      async () => {
+        const m = await http('GET', '/metrics');
+        return Number(/arcwatch_tracing_events_late_total (\d+)/.exec(m.body)?.[1]) === lateBefore + 5
+          ? true
+          : undefined;
+      },
+      10_000,
+      'late events counted',
+    );
     await pass();
-    expect(Number((await pool.query(`SELECT count(*) AS n FROM tracing.requests WHERE request_id = 'http-1'`)).rows[0].n)).toBe(1);
+    expect(
+      Number((await pool.query(`SELECT count(*) AS n FROM tracing.requests WHERE request_id = 'http-1'`)).rows[0].n),
+    ).toBe(1);
     const after = await subjectCounts(bus, 'requests');
     expect(after[SUBJECTS.requestCompleted('unknown')]).toBe(before[SUBJECTS.requestCompleted('unknown')]);
     expect(await openRequests()).toBe(0);
@@ -179,25 +228,49 @@ describe('tracing service (NATS + Postgres)', () => {
     const res = await http('POST', '/v1/traces', encode(payload), { 'content-type': contentType });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain(contentType);
-    await eventually(async () => ((await assembled(id)) === 1 ? true : undefined), 10_000, 'the OTLP request assembled');
+    await eventually(
+      async () => ((await assembled(id)) === 1 ? true : undefined),
+      10_000,
+      'the OTLP request assembled',
+    );
     await pass();
     const got = (await http('GET', `/api/v1/requests/${id}`)).json();
-    expect(got).toMatchObject({ status: 'completed', model: 'qwen2.5-0.5b', instance: 'vllm-1', queueMs: 50, ttftMs: 250, prefillMs: 150, e2eMs: 2250, tpotMs: 100 });
+    expect(got).toMatchObject({
+      status: 'completed',
+      model: 'qwen2.5-0.5b',
+      instance: 'vllm-1',
+      queueMs: 50,
+      ttftMs: 250,
+      prefillMs: 150,
+      e2eMs: 2250,
+      tpotMs: 100,
+    });
   });
 
   it('searches with filters and a cursor, and links latency buckets to request ids', async () => {
     await seed();
     const page1 = (await http('GET', `/api/v1/requests?from=${at(-60_000)}&to=${at(60_000)}&limit=2`)).json();
     expect(page1.requests).toHaveLength(2);
-    const page2 = (await http('GET', `/api/v1/requests?from=${at(-60_000)}&to=${at(60_000)}&limit=2&cursor=${page1.nextCursor}`)).json();
+    const page2 = (
+      await http('GET', `/api/v1/requests?from=${at(-60_000)}&to=${at(60_000)}&limit=2&cursor=${page1.nextCursor}`)
+    ).json();
     const ids = [...page1.requests, ...page2.requests].map((r: RequestCompletedV1) => r.requestId).sort();
     expect(ids).toEqual(['http-1', 'otlp-json', 'otlp-x-protobuf']);
-    const slow = (await http('GET', `/api/v1/requests?from=${at(-60_000)}&to=${at(60_000)}&minLatencyMs=2000&model=qwen2.5-0.5b`)).json();
+    const slow = (
+      await http('GET', `/api/v1/requests?from=${at(-60_000)}&to=${at(60_000)}&minLatencyMs=2000&model=qwen2.5-0.5b`)
+    ).json();
     expect(slow.requests.map((r: RequestCompletedV1) => r.requestId).sort()).toEqual(['otlp-json', 'otlp-x-protobuf']);
 
-    const ex = (await http('GET', `/api/v1/requests/exemplars?metric=ttft&from=${at(-60_000)}&to=${at(60_000)}`)).json();
+    const ex = (
+      await http('GET', `/api/v1/requests/exemplars?metric=ttft&from=${at(-60_000)}&to=${at(60_000)}`)
+    ).json();
     expect(ex.buckets).toEqual([
-      { le: '0.25', count: 2, exemplars: [{ requestId: 'otlp-json' }, { requestId: 'otlp-x-protobuf' }], maxSeconds: 0.25 },
+      {
+        le: '0.25',
+        count: 2,
+        exemplars: [{ requestId: 'otlp-json' }, { requestId: 'otlp-x-protobuf' }],
+        maxSeconds: 0.25,
+      },
       { le: '0.5', count: 1, exemplars: [{ requestId: 'http-1' }], maxSeconds: 0.305 },
     ]);
     const invalid = await http('GET', '/api/v1/requests?status=weird');
@@ -207,8 +280,15 @@ describe('tracing service (NATS + Postgres)', () => {
 
   it("answers the notifier's question of which tenants an instance is serving, over NATS request/reply", async () => {
     await seed();
-    const ask = async (q: unknown) => (await bus.nc.request(bus.naming.toWire(ALERT_CONTEXT_SUBJECTS.affectedTenants), JSON.stringify(q), { timeout: 5_000 })).json<unknown>();
-    expect(await ask({ instance: 'vllm-1', gpus: [], windowSeconds: 3_600 })).toEqual({ tenants: [{ tenant: 'unknown', requests: 2, errors: 0 }] });
+    const ask = async (q: unknown) =>
+      (
+        await bus.nc.request(bus.naming.toWire(ALERT_CONTEXT_SUBJECTS.affectedTenants), JSON.stringify(q), {
+          timeout: 5_000,
+        })
+      ).json<unknown>();
+    expect(await ask({ instance: 'vllm-1', gpus: [], windowSeconds: 3_600 })).toEqual({
+      tenants: [{ tenant: 'unknown', requests: 2, errors: 0 }],
+    });
     expect(await ask({ instance: 'no-such-instance', gpus: [], windowSeconds: 3_600 })).toEqual({ tenants: [] });
     expect(await ask({ gpus: 'not-a-list' })).toMatchObject({ error: expect.stringMatching(/gpus/) });
   });
@@ -221,17 +301,38 @@ describe('tracing service (NATS + Postgres)', () => {
     expect(batches).toHaveLength(1);
     const b = batches[0].body.data;
     expect(b.source).toBe('tracing');
-    const totals = b.series.filter((s) => s.labels.__name__ === 'arcwatch_requests_total').map((s) => [s.labels.model, s.samples[0][1]]);
+    const totals = b.series
+      .filter((s) => s.labels.__name__ === 'arcwatch_requests_total')
+      .map((s) => [s.labels.model, s.samples[0][1]]);
     expect(totals.sort()).toEqual([
       ['llama-3-8b', 1],
       ['qwen2.5-0.5b', 2],
     ]);
     const labelNames = new Set(b.series.flatMap((s) => Object.keys(s.labels)));
-    expect([...labelNames].sort()).toEqual(['__name__', 'le', 'model', 'model_version', 'quantile', 'status', 'tenant']);
+    expect([...labelNames].sort()).toEqual([
+      '__name__',
+      'le',
+      'model',
+      'model_version',
+      'quantile',
+      'status',
+      'tenant',
+    ]);
     // Each TTFT / E2E bucket that had requests links to its slowest request (exemplars, not labels).
-    const linked = (b.exemplars ?? []).map((e) => [b.series[e.series].labels.__name__, b.series[e.series].labels.le, e.labels.request_id]);
-    expect(linked).toEqual(expect.arrayContaining([['arcwatch_request_ttft_seconds_bucket', '0.5', 'http-1'], ['arcwatch_request_ttft_seconds_bucket', '0.25', 'otlp-json']]));
-    const stats = (await http('GET', `/api/v1/requests/stats?step=1h&from=${at(-3_600_000)}&to=${at(3_600_000)}&model=qwen2.5-0.5b`)).json();
+    const linked = (b.exemplars ?? []).map((e) => [
+      b.series[e.series].labels.__name__,
+      b.series[e.series].labels.le,
+      e.labels.request_id,
+    ]);
+    expect(linked).toEqual(
+      expect.arrayContaining([
+        ['arcwatch_request_ttft_seconds_bucket', '0.5', 'http-1'],
+        ['arcwatch_request_ttft_seconds_bucket', '0.25', 'otlp-json'],
+      ]),
+    );
+    const stats = (
+      await http('GET', `/api/v1/requests/stats?step=1h&from=${at(-3_600_000)}&to=${at(3_600_000)}&model=qwen2.5-0.5b`)
+    ).json();
     expect(stats).toHaveLength(1);
     expect(stats[0].requests).toEqual({ completed: 2 });
     expect(stats[0].latencySeconds.e2e.p50).toBeCloseTo(2.25, 1);

@@ -41,14 +41,25 @@ export class TracingModule {
             schema: config.dbSchema,
             migrations: tracingMigrations,
             // Today's partitions and two days ahead, before the first write.
-            prepare: async (pool) => void (await ensurePartitions(pool, `${config.dbSchema}.requests`, { retentionDays: config.retentionDays })),
+            prepare: async (pool) =>
+              void (await ensurePartitions(pool, `${config.dbSchema}.requests`, {
+                retentionDays: config.retentionDays,
+              })),
           },
-          nats: { url: config.natsUrl, namespace: config.natsNamespace, replicas: config.natsStreamReplicas, streams: ['requests', 'metrics', 'deadLetter'] },
+          nats: {
+            url: config.natsUrl,
+            namespace: config.natsNamespace,
+            replicas: config.natsStreamReplicas,
+            streams: ['requests', 'metrics', 'deadLetter'],
+          },
         }),
       ],
       controllers: [IngestController, RequestsController],
       providers: [
-        { provide: TRACING_CONFIG, useValue: opts.disableWorkerTimer ? { ...config, assemblyIntervalMs: 2 ** 31 - 1 } : config },
+        {
+          provide: TRACING_CONFIG,
+          useValue: opts.disableWorkerTimer ? { ...config, assemblyIntervalMs: 2 ** 31 - 1 } : config,
+        },
         keyDirectoryProvider,
         TracingMetrics,
         tracingOutboxRelayProvider,

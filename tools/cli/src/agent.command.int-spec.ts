@@ -43,7 +43,9 @@ describe('arcwatch agent --once', () => {
   it('exits 1 with the driver error, 0 with zero GPUs on a node without any, 1 on a hang', () => {
     const broken = viaShell('driver-error', 'cat');
     expect(broken.status).toBe(1);
-    expect(broken.stderr).toContain("NVSMI_DRIVER: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver");
+    expect(broken.stderr).toContain(
+      "NVSMI_DRIVER: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver",
+    );
     expect(broken.stdout).toContain('arcwatch_agent_gpu_read_success{Hostname="gpu-node-001"} 0');
 
     const none = viaShell('no-gpu', 'cat');

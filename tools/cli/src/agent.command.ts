@@ -44,7 +44,11 @@ export const command: Command = async (args, io) => {
   }
   const timeoutMs = v['timeout-ms'] === undefined ? 5000 : Number(v['timeout-ms']);
   const replicas = v.replicas === undefined ? undefined : Number(v.replicas);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1))) {
+  if (
+    !Number.isInteger(timeoutMs) ||
+    timeoutMs <= 0 ||
+    (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1))
+  ) {
     io.err(`--timeout-ms and --replicas take positive whole numbers\n\n${USAGE}`);
     return 2;
   }

@@ -21,7 +21,12 @@ export const command: Command = async (args, io) => {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { url: { type: 'string' }, currency: { type: 'string' }, reconcile: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        url: { type: 'string' },
+        currency: { type: 'string' },
+        reconcile: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     io.err(`${(err as Error).message}\n\n${USAGE}`);
@@ -59,7 +64,12 @@ export const command: Command = async (args, io) => {
   let res: Response;
   try {
     const body = Readable.toWeb(createReadStream(file).pipe(counter)) as ReadableStream<Uint8Array>;
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/csv' }, body, duplex: 'half' } as RequestInit & { duplex: 'half' });
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body,
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
   } catch (err) {
     io.err(`\n${url}: ${(err as Error).message}`);
     return 2;
@@ -71,7 +81,16 @@ export const command: Command = async (args, io) => {
     return 2;
   }
   const rejects = (answer.rejects as Array<{ lineNo: number; reason: string }> | undefined) ?? [];
-  io.out(JSON.stringify({ importId: answer.importId, new: answer.new, rows: answer.rows, lines: answer.lines, newLines: answer.newLines, rejects: rejects.length }));
+  io.out(
+    JSON.stringify({
+      importId: answer.importId,
+      new: answer.new,
+      rows: answer.rows,
+      lines: answer.lines,
+      newLines: answer.newLines,
+      rejects: rejects.length,
+    }),
+  );
   for (const r of rejects) io.out(JSON.stringify({ reject: { file, lineNo: r.lineNo, reason: r.reason } }));
   if (opts.reconcile) {
     const rec = await fetch(`${base}/api/v1/invoices/${String(answer.importId)}/reconciliation`, { method: 'POST' });

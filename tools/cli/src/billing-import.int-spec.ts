@@ -1,5 +1,15 @@
 import path from 'node:path';
-import { FIXTURES_DIR, REPO_ROOT, createTestDatabase, freePort, getJson, startProcess, testNamespace, type RunningProcess, type TestDatabase } from '@arcwatch/testing';
+import {
+  FIXTURES_DIR,
+  REPO_ROOT,
+  createTestDatabase,
+  freePort,
+  getJson,
+  startProcess,
+  testNamespace,
+  type RunningProcess,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { main } from './main';
 
 /**
@@ -27,7 +37,10 @@ describe('arcwatch billing import', () => {
     });
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const ok = await getJson(`${url}/readyz`).then((r) => r.status === 200, () => false);
+      const ok = await getJson(`${url}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error(`billing did not start:\n${svc.log()}`);
       await new Promise((r) => setTimeout(r, 250));
@@ -42,7 +55,10 @@ describe('arcwatch billing import', () => {
   async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(['billing', 'import', ...args, '--url', url], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    const code = await main(['billing', 'import', ...args, '--url', url], {
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    });
     return { code, out, err };
   }
 
@@ -58,20 +74,38 @@ describe('arcwatch billing import', () => {
   });
 
   it('prints each rejected row with its line and reason, and reconciles on request', async () => {
-    const file = path.join(FIXTURES_DIR, 'billing/focus-spec-examples/commitment_discount_scenarios/commitment_discount_purchase_scenario_3.csv');
+    const file = path.join(
+      FIXTURES_DIR,
+      'billing/focus-spec-examples/commitment_discount_scenarios/commitment_discount_purchase_scenario_3.csv',
+    );
     // The specification's examples have no BillingCurrency column.
     const r = await run([file, '--currency', 'USD', '--reconcile']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out[0] as string)).toMatchObject({ rows: 4, lines: 3, rejects: 1 });
-    expect(JSON.parse(r.out[1] as string)).toEqual({ reject: { file, lineNo: 5, reason: 'ChargePeriodEnd: not a valid date/time: "2023-02-01T30:00:00Z"' } });
+    expect(JSON.parse(r.out[1] as string)).toEqual({
+      reject: { file, lineNo: 5, reason: 'ChargePeriodEnd: not a valid date/time: "2023-02-01T30:00:00Z"' },
+    });
     const rec = JSON.parse(r.out[2] as string).reconciliation;
     expect(rec.groups).toEqual([]);
-    expect(rec.unmatchedInvoiceLines.map((u: { reason: string }) => u.reason)).toEqual(['resource not in inventory', 'resource not in inventory', 'resource not in inventory']);
+    expect(rec.unmatchedInvoiceLines.map((u: { reason: string }) => u.reason)).toEqual([
+      'resource not in inventory',
+      'resource not in inventory',
+      'resource not in inventory',
+    ]);
   });
 
   it('says so when the service is not there', async () => {
     const err: string[] = [];
-    const code = await main(['billing', 'import', path.join(FIXTURES_DIR, 'billing/focus-sample-data/FOCUS-1.0.focus_sample.csv'), '--url', 'http://127.0.0.1:1'], { out: () => undefined, err: (l) => err.push(l) });
+    const code = await main(
+      [
+        'billing',
+        'import',
+        path.join(FIXTURES_DIR, 'billing/focus-sample-data/FOCUS-1.0.focus_sample.csv'),
+        '--url',
+        'http://127.0.0.1:1',
+      ],
+      { out: () => undefined, err: (l) => err.push(l) },
+    );
     expect(code).toBe(2);
     expect(err.join('\n')).toMatch(/http:\/\/127.0.0.1:1\/api\/v1\/invoices: fetch failed/);
   });

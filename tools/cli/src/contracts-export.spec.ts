@@ -12,16 +12,29 @@ describe('the public event catalogue in docs/events', () => {
 
   it('is what the contracts generate today (run `npm run docs:events` after changing an event)', () => {
     expect(JSON.parse(readFileSync(path.join(DOCS, 'asyncapi.json'), 'utf8'))).toEqual(generated.asyncapi);
-    const onDisk = readdirSync(path.join(DOCS, 'schemas')).filter((f) => f.endsWith('.schema.json')).sort();
+    const onDisk = readdirSync(path.join(DOCS, 'schemas'))
+      .filter((f) => f.endsWith('.schema.json'))
+      .sort();
     expect(onDisk).toEqual(Object.keys(generated.schemas).sort());
-    for (const f of onDisk) expect([f, JSON.parse(readFileSync(path.join(DOCS, 'schemas', f), 'utf8'))]).toEqual([f, generated.schemas[f]]);
+    for (const f of onDisk)
+      expect([f, JSON.parse(readFileSync(path.join(DOCS, 'schemas', f), 'utf8'))]).toEqual([f, generated.schemas[f]]);
   });
 
   it('lists every public event with a channel, a message and publish and consume operations', () => {
-    const api = generated.asyncapi as { channels: Record<string, { address: string }>; operations: Record<string, unknown>; components: { messages: Record<string, { name: string }> } };
-    expect(Object.values(api.components.messages).map((m) => m.name).sort()).toEqual(PUBLIC_EVENTS.map((e) => e.type).sort());
+    const api = generated.asyncapi as {
+      channels: Record<string, { address: string }>;
+      operations: Record<string, unknown>;
+      components: { messages: Record<string, { name: string }> };
+    };
+    expect(
+      Object.values(api.components.messages)
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(PUBLIC_EVENTS.map((e) => e.type).sort());
     expect(Object.keys(api.operations)).toHaveLength(PUBLIC_EVENTS.length * 2);
-    expect(new Set(Object.values(api.channels).map((c) => c.address))).toEqual(new Set(PUBLIC_EVENTS.map((e) => e.subject)));
+    expect(new Set(Object.values(api.channels).map((c) => c.address))).toEqual(
+      new Set(PUBLIC_EVENTS.map((e) => e.subject)),
+    );
   });
 
   it('validates as AsyncAPI 3 with @asyncapi/parser, schemas resolved from the files', async () => {

@@ -70,14 +70,18 @@ export const command: Command = async (args, io) => {
     return 2;
   }
   const method = opts.method as AllocationMethod;
-  if (!ALLOCATION_METHODS.includes(method)) return usageError(io, `--method: expected ${ALLOCATION_METHODS.join(' or ')}`);
+  if (!ALLOCATION_METHODS.includes(method))
+    return usageError(io, `--method: expected ${ALLOCATION_METHODS.join(' or ')}`);
   const idle = opts.idle as IdlePolicy | undefined;
-  if (idle !== undefined && !IDLE_POLICIES.includes(idle)) return usageError(io, `--idle: expected ${IDLE_POLICIES.join(' or ')}`);
+  if (idle !== undefined && !IDLE_POLICIES.includes(idle))
+    return usageError(io, `--idle: expected ${IDLE_POLICIES.join(' or ')}`);
   const windowS = opts.window === undefined ? DEFAULT_WINDOW_MS / 1000 : Number(opts.window);
-  if (!Number.isFinite(windowS) || windowS <= 0 || !Number.isInteger(windowS * 1000)) return usageError(io, '--window: a positive number of seconds');
+  if (!Number.isFinite(windowS) || windowS <= 0 || !Number.isInteger(windowS * 1000))
+    return usageError(io, '--window: a positive number of seconds');
   const fromMs = opts.from === undefined ? undefined : Date.parse(opts.from);
   const toMs = opts.to === undefined ? undefined : Date.parse(opts.to);
-  if ((fromMs !== undefined && Number.isNaN(fromMs)) || (toMs !== undefined && Number.isNaN(toMs))) return usageError(io, '--from/--to: RFC 3339 times');
+  if ((fromMs !== undefined && Number.isNaN(fromMs)) || (toMs !== undefined && Number.isNaN(toMs)))
+    return usageError(io, '--from/--to: RFC 3339 times');
 
   let inventory;
   let catalog;
@@ -127,13 +131,19 @@ export const command: Command = async (args, io) => {
   let run;
   try {
     const range = fromMs !== undefined || toMs !== undefined ? rangeOf(requests, fromMs, toMs) : undefined;
-    run = allocate(requests, inventory, catalog, {
-      windowMs: windowS * 1000,
-      method,
-      ...(idle ? { idle } : {}),
-      ...(opts['prefill-weight'] ? { prefillWeight: opts['prefill-weight'] } : {}),
-      ...(opts['decode-weight'] ? { decodeWeight: opts['decode-weight'] } : {}),
-    }, range);
+    run = allocate(
+      requests,
+      inventory,
+      catalog,
+      {
+        windowMs: windowS * 1000,
+        method,
+        ...(idle ? { idle } : {}),
+        ...(opts['prefill-weight'] ? { prefillWeight: opts['prefill-weight'] } : {}),
+        ...(opts['decode-weight'] ? { decodeWeight: opts['decode-weight'] } : {}),
+      },
+      range,
+    );
   } catch (err) {
     io.err((err as Error).message);
     return 2;
@@ -154,7 +164,16 @@ export const command: Command = async (args, io) => {
     }
     for (const tenant of [...totals.keys()].sort()) {
       const t = totals.get(tenant)!;
-      io.out(JSON.stringify({ tenant, amountMicro: t.micro.toString(), amount: formatMicro(t.micro), currency: t.currency, requests: t.requests.size, gpuSeconds: Math.round(t.gpuMs) / 1000 }));
+      io.out(
+        JSON.stringify({
+          tenant,
+          amountMicro: t.micro.toString(),
+          amount: formatMicro(t.micro),
+          currency: t.currency,
+          requests: t.requests.size,
+          gpuSeconds: Math.round(t.gpuMs) / 1000,
+        }),
+      );
     }
   } else {
     for (const w of run.windows) {
@@ -176,7 +195,9 @@ export const command: Command = async (args, io) => {
     }
   }
   const total = run.windows.reduce((s, w) => s + w.costMicro, 0n);
-  io.err(`${run.windows.length} window(s), ${requests.length - run.skipped.length} request(s), total ${formatMicro(total)}, method ${method}`);
+  io.err(
+    `${run.windows.length} window(s), ${requests.length - run.skipped.length} request(s), total ${formatMicro(total)}, method ${method}`,
+  );
   return skipped > 0 ? 1 : 0;
 };
 
@@ -185,7 +206,11 @@ function usageError(io: CliIo, message: string): number {
   return 2;
 }
 
-function rangeOf(requests: readonly CostRequest[], fromMs: number | undefined, toMs: number | undefined): { fromMs: number; toMs: number } {
+function rangeOf(
+  requests: readonly CostRequest[],
+  fromMs: number | undefined,
+  toMs: number | undefined,
+): { fromMs: number; toMs: number } {
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   for (const r of requests) {

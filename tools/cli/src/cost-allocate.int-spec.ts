@@ -19,7 +19,14 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function rec(id: string, tenant: string, instance: string | null, scheduledMs: number, endMs: number, receivedMs = scheduledMs): RequestCompletedV1 {
+function rec(
+  id: string,
+  tenant: string,
+  instance: string | null,
+  scheduledMs: number,
+  endMs: number,
+  receivedMs = scheduledMs,
+): RequestCompletedV1 {
   return {
     requestId: id,
     status: 'completed',
@@ -86,7 +93,11 @@ describe('arcwatch cost allocate', () => {
     };
     for (let i = 0; i < 6000; i++) {
       const start = T0 + rand(2 * 3_600_000);
-      lines.push(JSON.stringify(rec(`req-${i}`, tenants[i % 4] as string, instances[rand(4)] as string, start, start + 500 + rand(60_000))));
+      lines.push(
+        JSON.stringify(
+          rec(`req-${i}`, tenants[i % 4] as string, instances[rand(4)] as string, start, start + 500 + rand(60_000)),
+        ),
+      );
     }
     lines.push('{"not": "a record"}');
     lines.push(JSON.stringify(rec('lost', 'acme', 'vllm-9', T0, T0 + 1000)));
@@ -96,12 +107,26 @@ describe('arcwatch cost allocate', () => {
     writeFileSync(invFile, inventory(instances, 'separate'));
     const args = `cost allocate --requests ${reqFile} --inventory ${invFile} --prices ${PRICES}`;
 
-    const piped = sh(`set -o pipefail; ${BIN} ${args} 2>${dir}/err | tee ${dir}/out | wc -l; echo "status=\${PIPESTATUS[0]}"`);
+    const piped = sh(
+      `set -o pipefail; ${BIN} ${args} 2>${dir}/err | tee ${dir}/out | wc -l; echo "status=\${PIPESTATUS[0]}"`,
+    );
     const [count, status] = piped.stdout.trim().split('\n');
     const out = readFileSync(path.join(dir, 'out'), 'utf8');
     expect(Buffer.byteLength(out)).toBeGreaterThan(1_000_000);
     expect(status).toBe('status=1'); // two lines skipped
-    const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { window: string; instance: string; tenant: string; requestId: string | null; amountMicro: string });
+    const rows = out
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            window: string;
+            instance: string;
+            tenant: string;
+            requestId: string | null;
+            amountMicro: string;
+          },
+      );
     expect(rows).toHaveLength(Number(count));
     const err = readFileSync(path.join(dir, 'err'), 'utf8');
     expect(err).toContain(`${reqFile}:6001: not a request record`);
@@ -125,10 +150,15 @@ describe('arcwatch cost allocate', () => {
     }
 
     const summary = sh(`${BIN} ${args} --summary 2>/dev/null`);
-    const sums = summary.stdout.trim().split('\n').map((l) => JSON.parse(l) as { tenant: string; amountMicro: string; requests: number });
+    const sums = summary.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { tenant: string; amountMicro: string; requests: number });
     const fromLines = new Map<string, bigint>();
     for (const r of rows) fromLines.set(r.tenant, (fromLines.get(r.tenant) ?? 0n) + BigInt(r.amountMicro));
-    expect(sums.map((s) => [s.tenant, BigInt(s.amountMicro)])).toEqual([...fromLines.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    expect(sums.map((s) => [s.tenant, BigInt(s.amountMicro)])).toEqual(
+      [...fromLines.entries()].sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
     expect(sums.map((s) => s.tenant)).toEqual(['acme', 'globex', 'idle', 'initech', 'unattributed']);
     expect(sums.filter((s) => s.tenant !== 'idle').reduce((n, s) => n + s.requests, 0)).toBe(6000);
   });
@@ -150,11 +180,26 @@ describe('arcwatch cost allocate', () => {
     const run = async (extra: string[]) => {
       const out: string[] = [];
       const code = await main(
-        ['cost', 'allocate', '--requests', reqFile, '--inventory', invFile, '--prices', PRICES, '--to', iso(s(180)), '--summary', ...extra],
+        [
+          'cost',
+          'allocate',
+          '--requests',
+          reqFile,
+          '--inventory',
+          invFile,
+          '--prices',
+          PRICES,
+          '--to',
+          iso(s(180)),
+          '--summary',
+          ...extra,
+        ],
         { out: (l) => out.push(l), err: () => undefined },
       );
       expect(code).toBe(0);
-      return Object.fromEntries(out.map((l) => JSON.parse(l) as { tenant: string; amountMicro: string }).map((x) => [x.tenant, x.amountMicro]));
+      return Object.fromEntries(
+        out.map((l) => JSON.parse(l) as { tenant: string; amountMicro: string }).map((x) => [x.tenant, x.amountMicro]),
+      );
     };
     // See libs/cost/src/h100-instance-shared-by-three-tenants.spec.ts for the arithmetic.
     expect(await run([])).toEqual({
@@ -177,7 +222,12 @@ describe('arcwatch cost allocate', () => {
     const bad = path.join(dir, 'bad-inventory.yaml');
     writeFileSync(bad, 'pools: []\ninstances: []\n');
     const io = { out: () => undefined, err: (l: string) => err.push(l) };
-    expect(await main(['cost', 'allocate', '--requests', '-', '--inventory', bad, '--prices', PRICES, '--method', 'fair'], io)).toBe(2);
+    expect(
+      await main(
+        ['cost', 'allocate', '--requests', '-', '--inventory', bad, '--prices', PRICES, '--method', 'fair'],
+        io,
+      ),
+    ).toBe(2);
     expect(err[0]).toMatch(/^--method: expected time-share or tokens/);
     expect(await main(['cost', 'allocate', '--requests', '-', '--inventory', bad, '--prices', PRICES], io)).toBe(2);
     expect(err[1]).toMatch(/bad-inventory.yaml:1:8: pools: Too small/);

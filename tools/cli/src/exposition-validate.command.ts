@@ -58,6 +58,8 @@ export const command: Command = async (args, io) => {
     return 1;
   }
   const dropped = result.dropped > 0 ? `, ${result.dropped} DCGM blank value(s) dropped` : '';
-  io.out(`${parsed.file}: ${result.samples.length} samples in ${result.families.length} families (${format})${dropped}`);
+  io.out(
+    `${parsed.file}: ${result.samples.length} samples in ${result.families.length} families (${format})${dropped}`,
+  );
   return 0;
 };

@@ -4,7 +4,11 @@ import { FIXTURES_DIR, REPO_ROOT } from '@arcwatch/testing';
 
 /** The real binary, as a person runs it: `npx arcwatch exposition validate FILE`. */
 function arcwatch(...args: string[]) {
-  return spawnSync('npx', ['arcwatch', 'exposition', 'validate', ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync('npx', ['arcwatch', 'exposition', 'validate', ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 describe('npx arcwatch exposition validate', () => {

@@ -23,7 +23,11 @@ function file(name: string, body: string): string {
 describe('arcwatch exposition validate', () => {
   it('prints the sample and family counts of a valid scrape and exits 0', async () => {
     const io = capture();
-    const f = path.join(FIXTURES_DIR, 'dcgm-exporter', 'dcgm-exporter-L4-driver580.k8s-ai-conformance-kops.metrics.txt');
+    const f = path.join(
+      FIXTURES_DIR,
+      'dcgm-exporter',
+      'dcgm-exporter-L4-driver580.k8s-ai-conformance-kops.metrics.txt',
+    );
     expect(await command([f], io)).toBe(0);
     expect(io.outLines).toEqual([`${f}: 23 samples in 23 families (prometheus)`]);
     expect(io.errLines).toEqual([]);
@@ -55,7 +59,10 @@ describe('arcwatch exposition validate', () => {
 
   it('mentions dropped DCGM blank values in the summary', async () => {
     const io = capture();
-    const f = file('dcgm.prom', 'DCGM_FI_DEV_ECC_SBE_VOL_TOTAL{gpu="0"} 9223372036854775794\nDCGM_FI_DEV_GPU_TEMP{gpu="0"} 40\n');
+    const f = file(
+      'dcgm.prom',
+      'DCGM_FI_DEV_ECC_SBE_VOL_TOTAL{gpu="0"} 9223372036854775794\nDCGM_FI_DEV_GPU_TEMP{gpu="0"} 40\n',
+    );
     expect(await command([f], io)).toBe(0);
     expect(io.outLines).toEqual([`${f}: 1 samples in 1 families (prometheus), 1 DCGM blank value(s) dropped`]);
   });
@@ -68,7 +75,10 @@ describe('arcwatch exposition validate', () => {
   ])('exits 2 on usage errors: %j', async (args, message) => {
     const io = capture();
     expect(await command(args, io)).toBe(2);
-    expect(io.errLines).toEqual([`arcwatch exposition validate: ${message}`, 'usage: arcwatch exposition validate [--format prometheus|openmetrics] FILE']);
+    expect(io.errLines).toEqual([
+      `arcwatch exposition validate: ${message}`,
+      'usage: arcwatch exposition validate [--format prometheus|openmetrics] FILE',
+    ]);
   });
 
   it('exits 2 when the file cannot be read', async () => {

@@ -33,7 +33,8 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
   }
   if (!load) {
     io.err('usage: arcwatch <command> [options]\n\ncommands:');
-    for (const [g, cmds] of Object.entries(COMMANDS)) for (const n of Object.keys(cmds)) io.err(`  arcwatch ${g}${n ? ` ${n}` : ''}`);
+    for (const [g, cmds] of Object.entries(COMMANDS))
+      for (const n of Object.keys(cmds)) io.err(`  arcwatch ${g}${n ? ` ${n}` : ''}`);
     return 2;
   }
   const cmd = await load();

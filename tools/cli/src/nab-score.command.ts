@@ -1,4 +1,12 @@
-import { NAB_DETECTORS, NAB_PROFILE_NAMES, NabCorpusError, readNabCorpus, scoreAllProfiles, nabScores, type NabProfileName } from '@arcwatch/detectors';
+import {
+  NAB_DETECTORS,
+  NAB_PROFILE_NAMES,
+  NabCorpusError,
+  readNabCorpus,
+  scoreAllProfiles,
+  nabScores,
+  type NabProfileName,
+} from '@arcwatch/detectors';
 import type { Command } from './main';
 
 const PROFILE_ALIASES: Record<string, NabProfileName> = {
@@ -49,7 +57,8 @@ function parseArgs(args: string[]): Args | 'help' | string {
     values[m[1]] = value;
   }
   for (const required of ['detector', 'data', 'labels']) if (!values[required]) return `missing --${required}`;
-  if (!(values.detector in NAB_DETECTORS)) return `unknown detector "${values.detector}" (known: ${Object.keys(NAB_DETECTORS).join(', ')})`;
+  if (!(values.detector in NAB_DETECTORS))
+    return `unknown detector "${values.detector}" (known: ${Object.keys(NAB_DETECTORS).join(', ')})`;
   let profile: NabProfileName | undefined;
   if (values.profile !== undefined) {
     profile = PROFILE_ALIASES[values.profile];

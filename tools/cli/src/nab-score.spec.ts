@@ -10,8 +10,13 @@ const NAB = path.join(FIXTURES_DIR, 'nab');
 const DATA = path.join(NAB, 'data');
 /** The ad-exchange and traffic files only (13 of 31): enough to exercise the command, quick to score. */
 function smallLabels(): string {
-  const all = JSON.parse(readFileSync(path.join(NAB, 'labels', 'combined_windows.json'), 'utf8')) as Record<string, unknown>;
-  const some = Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith('realAdExchange/') || k.startsWith('realTraffic/')));
+  const all = JSON.parse(readFileSync(path.join(NAB, 'labels', 'combined_windows.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const some = Object.fromEntries(
+    Object.entries(all).filter(([k]) => k.startsWith('realAdExchange/') || k.startsWith('realTraffic/')),
+  );
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'nab-')), 'windows.json');
   writeFileSync(file, JSON.stringify(some));
   return file;
@@ -38,13 +43,19 @@ describe('arcwatch nab score', () => {
     const { code, out } = await run(['--detector', 'seasonal', '--data', DATA, '--labels', LABELS]);
     expect(code).toBe(0);
     const corpus = readNabCorpus(DATA, LABELS);
-    const expected = scoreAllProfiles(corpus.map((f) => ({ name: f.name, scores: nabScores(NAB_DETECTORS.seasonal, f), windows: f.windows })));
+    const expected = scoreAllProfiles(
+      corpus.map((f) => ({ name: f.name, scores: nabScores(NAB_DETECTORS.seasonal, f), windows: f.windows })),
+    );
     expect(out).toEqual(expected.map((r) => `${r.profile}: ${r.score.toFixed(2)}`));
     expect(out[0]).toMatch(/^standard: \d+\.\d\d$/);
   });
 
   it('keeps its output through a pipe, with --profile picking one line', () => {
-    const piped = execFileSync('bash', ['-c', `node "${BIN}" nab score --detector=cusum --data "${DATA}" --labels "${LABELS}" --profile low-fn | cat`], { encoding: 'utf8' });
+    const piped = execFileSync(
+      'bash',
+      ['-c', `node "${BIN}" nab score --detector=cusum --data "${DATA}" --labels "${LABELS}" --profile low-fn | cat`],
+      { encoding: 'utf8' },
+    );
     expect(piped).toMatch(/^reward_low_FN_rate: \d+\.\d\d\n$/);
   });
 

@@ -47,7 +47,9 @@ describeWithAmtool('arcwatch notify against the real amtool', () => {
       writeFileSync(file, String(f.config));
       if (amtool(['check-config', file]).code !== 0) continue;
       expect(await ours(['notify', 'check-config', file])).toEqual(amtool(['check-config', file]));
-      expect(await ours(['notify', 'routes', 'show', '--config', file])).toEqual(amtool(['config', 'routes', 'show', `--config.file=${file}`]));
+      expect(await ours(['notify', 'routes', 'show', '--config', file])).toEqual(
+        amtool(['config', 'routes', 'show', `--config.file=${file}`]),
+      );
       for (const c of f.cases as { alert_labels: Record<string, string> }[]) {
         const labels = Object.entries(c.alert_labels).map(([k, v]) => `${k}=${v}`);
         const want = amtool(['config', 'routes', 'test', `--config.file=${file}`, '--tree', ...labels]);
@@ -63,7 +65,9 @@ describeWithAmtool('arcwatch notify against the real amtool', () => {
     const tag = /version (\d+\.\d+\.\d+)/.exec(version)?.[1] ?? '';
     let compared = 0;
     for (const f of caseFiles('config-validation')) {
-      const oracle = ((f.cases as { oracle?: Record<string, { agrees_on_validity?: boolean }> }[])[0].oracle ?? {})[`amtool ${tag} check-config`];
+      const oracle = ((f.cases as { oracle?: Record<string, { agrees_on_validity?: boolean }> }[])[0].oracle ?? {})[
+        `amtool ${tag} check-config`
+      ];
       if (oracle?.agrees_on_validity !== true) continue;
       const file = path.join(dir, `${String(f.id).replace(/\//g, '_')}.yml`);
       writeFileSync(file, String(f.config));
@@ -77,7 +81,10 @@ describeWithAmtool('arcwatch notify against the real amtool', () => {
 
   it('fails --verify.receivers as amtool does', async () => {
     const file = path.join(dir, 'verify.yml');
-    writeFileSync(file, 'route:\n  receiver: a\n  routes:\n  - matchers: [x="1"]\n    receiver: b\nreceivers: [{name: a}, {name: b}]\n');
+    writeFileSync(
+      file,
+      'route:\n  receiver: a\n  routes:\n  - matchers: [x="1"]\n    receiver: b\nreceivers: [{name: a}, {name: b}]\n',
+    );
     const args = ['--verify.receivers=a', 'x=1'];
     const theirs = amtool(['config', 'routes', 'test', `--config.file=${file}`, ...args]);
     expect(theirs.code).toBe(1);

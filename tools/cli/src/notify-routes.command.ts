@@ -40,7 +40,8 @@ function parse(args: string[]): Args | string {
   if (rest[0] === 'show' || rest[0] === 'test') out.sub = rest.shift() as Args['sub'];
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
-    const value = (flag: string): string | undefined => (a === flag ? rest[++i] : a.startsWith(`${flag}=`) ? a.slice(flag.length + 1) : undefined);
+    const value = (flag: string): string | undefined =>
+      a === flag ? rest[++i] : a.startsWith(`${flag}=`) ? a.slice(flag.length + 1) : undefined;
     const config = value('--config') ?? value('--config.file');
     const verify = value('--verify.receivers');
     const feature = value('--enable-feature');

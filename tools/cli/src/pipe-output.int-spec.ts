@@ -12,13 +12,20 @@ import { FIXTURES_DIR, REPO_ROOT } from '@arcwatch/testing';
 const BIN = `${path.join(REPO_ROOT, 'node_modules/.bin/node')} ${path.join(REPO_ROOT, 'tools/cli/bin/arcwatch.js')}`;
 
 function throughPipe(args: string): { bytes: number; status: number } {
-  const r = spawnSync('bash', ['-c', `set -o pipefail; ${BIN} ${args} 2>/dev/null | wc -c; echo "status=\${PIPESTATUS[0]}"`], { encoding: 'utf8', cwd: REPO_ROOT, maxBuffer: 1 << 20 });
+  const r = spawnSync(
+    'bash',
+    ['-c', `set -o pipefail; ${BIN} ${args} 2>/dev/null | wc -c; echo "status=\${PIPESTATUS[0]}"`],
+    { encoding: 'utf8', cwd: REPO_ROOT, maxBuffer: 1 << 20 },
+  );
   const [bytes, status] = r.stdout.trim().split('\n');
   return { bytes: Number(bytes), status: Number(status.replace('status=', '')) };
 }
 
 function toFile(args: string, file: string): { bytes: number; status: number } {
-  const r = spawnSync('bash', ['-c', `${BIN} ${args} > ${file} 2>/dev/null; echo $?; wc -c < ${file}`], { encoding: 'utf8', cwd: REPO_ROOT });
+  const r = spawnSync('bash', ['-c', `${BIN} ${args} > ${file} 2>/dev/null; echo $?; wc -c < ${file}`], {
+    encoding: 'utf8',
+    cwd: REPO_ROOT,
+  });
   const [status, bytes] = r.stdout.trim().split('\n');
   return { bytes: Number(bytes), status: Number(status) };
 }
@@ -32,8 +39,21 @@ describe('arcwatch output through a pipe', () => {
     const t0 = Date.parse('2025-06-01T12:00:00Z');
     for (let i = 0; i < 2_000; i++) {
       const at = t0 + i * 10;
-      for (const [kind, dt] of [['received', 0], ['scheduled', 20], ['first_token', 120], ['completed', 900]] as const) {
-        lines.push(JSON.stringify({ requestId: `r-${i}`, kind, time: new Date(at + dt).toISOString(), model: 'm', ...(kind === 'completed' ? { completionTokens: 50 } : {}) }));
+      for (const [kind, dt] of [
+        ['received', 0],
+        ['scheduled', 20],
+        ['first_token', 120],
+        ['completed', 900],
+      ] as const) {
+        lines.push(
+          JSON.stringify({
+            requestId: `r-${i}`,
+            kind,
+            time: new Date(at + dt).toISOString(),
+            model: 'm',
+            ...(kind === 'completed' ? { completionTokens: 50 } : {}),
+          }),
+        );
       }
     }
     const events = path.join(dir, 'events.jsonl');

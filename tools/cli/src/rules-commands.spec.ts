@@ -29,7 +29,10 @@ describe('arcwatch rules', () => {
 
   it('rules check: SUCCESS with the rule count, or FAILED with file:line:column and exit 1', async () => {
     const ok = await run('rules', 'check', path.join(UPSTREAM, 'rules.yml'));
-    expect(ok).toMatchObject({ code: 0, out: [`Checking ${path.join(UPSTREAM, 'rules.yml')}`, '  SUCCESS: 5 rules found', ''] });
+    expect(ok).toMatchObject({
+      code: 0,
+      out: [`Checking ${path.join(UPSTREAM, 'rules.yml')}`, '  SUCCESS: 5 rules found', ''],
+    });
     const bad = await run('rules', 'check', path.join(UPSTREAM, 'rules-bad.yml'));
     expect(bad.code).toBe(1);
     expect(bad.err[1]).toMatch(/rules-bad\.yml:12:11: .*undefined variable "\$label"/);

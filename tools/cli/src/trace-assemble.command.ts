@@ -56,8 +56,13 @@ export const command: Command = async (args, io) => {
   }
   const nowMs = opts.now === undefined ? Number.POSITIVE_INFINITY : Date.parse(opts.now);
   const grace = opts['grace-ms'] === undefined ? DEFAULT_POLICY.completionGraceMs : Number(opts['grace-ms']);
-  const abandon = opts['abandon-after-ms'] === undefined ? DEFAULT_POLICY.abandonAfterMs : Number(opts['abandon-after-ms']);
-  for (const [name, v] of [['--now', nowMs], ['--grace-ms', grace], ['--abandon-after-ms', abandon]] as const) {
+  const abandon =
+    opts['abandon-after-ms'] === undefined ? DEFAULT_POLICY.abandonAfterMs : Number(opts['abandon-after-ms']);
+  for (const [name, v] of [
+    ['--now', nowMs],
+    ['--grace-ms', grace],
+    ['--abandon-after-ms', abandon],
+  ] as const) {
     if (Number.isNaN(v) || v < 0) {
       io.err(`${name}: not a valid ${name === '--now' ? 'RFC 3339 time' : 'non-negative number'}`);
       return 2;
@@ -75,7 +80,11 @@ export const command: Command = async (args, io) => {
   try {
     const input = opts.events === '-' ? process.stdin : createReadStream(opts.events, 'utf8');
     const lines = createInterface({ input, crlfDelay: Infinity });
-    return await assembleJsonl(lines, { name: opts.events, nowMs, salt, directory, policy: { completionGraceMs: grace, abandonAfterMs: abandon } }, io);
+    return await assembleJsonl(
+      lines,
+      { name: opts.events, nowMs, salt, directory, policy: { completionGraceMs: grace, abandonAfterMs: abandon } },
+      io,
+    );
   } catch (err) {
     io.err(`${opts.events}: ${(err as Error).message}`);
     return 2;
@@ -92,7 +101,11 @@ export interface AssembleJsonlOptions {
 }
 
 /** The command without its file handling: lines in, records and line-numbered errors out. */
-export async function assembleJsonl(lines: AsyncIterable<string> | Iterable<string>, o: AssembleJsonlOptions, io: CliIo): Promise<number> {
+export async function assembleJsonl(
+  lines: AsyncIterable<string> | Iterable<string>,
+  o: AssembleJsonlOptions,
+  io: CliIo,
+): Promise<number> {
   const assembler = new InMemoryAssembler(o.policy, o.directory);
   let lineNo = 0;
   let rejected = 0;

@@ -12,7 +12,9 @@ $ARCWATCH_API_KEY_SALT. Keys are read from stdin so they stay out of shell histo
 export const command: Command = async (args, io) => {
   let salt: string | undefined;
   try {
-    salt = parseArgs({ args, options: { salt: { type: 'string' } }, strict: true }).values.salt ?? process.env.ARCWATCH_API_KEY_SALT;
+    salt =
+      parseArgs({ args, options: { salt: { type: 'string' } }, strict: true }).values.salt ??
+      process.env.ARCWATCH_API_KEY_SALT;
   } catch (err) {
     io.err(`${(err as Error).message}\n\n${USAGE}`);
     return 2;

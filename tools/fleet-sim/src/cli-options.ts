@@ -39,14 +39,26 @@ const rawSchema = z
     'advertise-host': z.string().min(1).optional(),
     'tick-ms': int(10, 10_000).default(250),
     'load-scale': z.coerce.number().positive().max(100).default(1),
-    outage: z.string().regex(/^(none|\d+:\d+:\d+(:\d+)?)$/, 'expected NODE:AT:FOR[:EVERY] or none').optional(),
-    'hot-gpu': z.string().regex(/^(none|\d+:\d+)$/, 'expected NODE:GPU or none').default('0:5'),
-    cluster: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sim'),
+    outage: z
+      .string()
+      .regex(/^(none|\d+:\d+:\d+(:\d+)?)$/, 'expected NODE:AT:FOR[:EVERY] or none')
+      .optional(),
+    'hot-gpu': z
+      .string()
+      .regex(/^(none|\d+:\d+)$/, 'expected NODE:GPU or none')
+      .default('0:5'),
+    cluster: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('sim'),
     'tracing-url': z.url().optional(),
     'events-out': z.string().min(1).optional(),
     'write-sd': z.string().min(1).optional(),
     'write-scrape-config': z.string().min(1).optional(),
-    'scrape-interval': z.string().regex(/^\d+(ms|s|m)$/).default('5s'),
+    'scrape-interval': z
+      .string()
+      .regex(/^\d+(ms|s|m)$/)
+      .default('5s'),
     simulate: z.coerce.number().positive().optional(),
     start: z.iso.datetime({ offset: true }).optional(),
   })
@@ -92,7 +104,9 @@ export function parseCliOptions(argv: readonly string[]): ParseResult {
   }
   const parsed = rawSchema.safeParse(raw);
   if (!parsed.success) {
-    const msg = parsed.error.issues.map((i) => (i.path.length ? `--${i.path.join('.')}: ${i.message}` : i.message)).join('\n');
+    const msg = parsed.error.issues
+      .map((i) => (i.path.length ? `--${i.path.join('.')}: ${i.message}` : i.message))
+      .join('\n');
     return { ok: false, message: `${msg}\n\n${HELP}` };
   }
   const o = parsed.data;

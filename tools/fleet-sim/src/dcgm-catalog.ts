@@ -38,7 +38,13 @@ export interface DcgmFamily {
   field: DcgmField;
 }
 
-const f = (name: string, type: DcgmFamily['type'], format: DcgmFamily['format'], field: DcgmField, help: string): DcgmFamily => ({
+const f = (
+  name: string,
+  type: DcgmFamily['type'],
+  format: DcgmFamily['format'],
+  field: DcgmField,
+  help: string,
+): DcgmFamily => ({
   name,
   type,
   help,
@@ -62,14 +68,50 @@ export const DCGM_FAMILIES: readonly DcgmFamily[] = [
   f('DCGM_FI_DEV_FB_FREE', 'gauge', 'int', 'fbFree', 'Framebuffer memory free (in MiB).'),
   f('DCGM_FI_DEV_FB_USED', 'gauge', 'int', 'fbUsed', 'Framebuffer memory used (in MiB).'),
   f('DCGM_FI_DEV_FB_RESERVED', 'gauge', 'int', 'fbReserved', 'Framebuffer memory reserved (in MiB).'),
-  f('DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL', 'counter', 'int', 'nvlinkBandwidth', 'Total number of NVLink bandwidth counters for all lanes.'),
+  f(
+    'DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL',
+    'counter',
+    'int',
+    'nvlinkBandwidth',
+    'Total number of NVLink bandwidth counters for all lanes.',
+  ),
   f('DCGM_FI_DEV_VGPU_LICENSE_STATUS', 'gauge', 'int', 'vgpuLicense', 'vGPU License status'),
-  f('DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS', 'counter', 'int', 'uncorrectableRemappedRows', 'Number of remapped rows for uncorrectable errors'),
-  f('DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS', 'counter', 'int', 'correctableRemappedRows', 'Number of remapped rows for correctable errors'),
+  f(
+    'DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS',
+    'counter',
+    'int',
+    'uncorrectableRemappedRows',
+    'Number of remapped rows for uncorrectable errors',
+  ),
+  f(
+    'DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS',
+    'counter',
+    'int',
+    'correctableRemappedRows',
+    'Number of remapped rows for correctable errors',
+  ),
   f('DCGM_FI_DEV_ROW_REMAP_FAILURE', 'gauge', 'int', 'rowRemapFailure', 'Whether remapping of rows has failed'),
-  f('DCGM_FI_PROF_GR_ENGINE_ACTIVE', 'gauge', 'fixed6', 'grEngineActive', 'Ratio of time the graphics engine is active.'),
-  f('DCGM_FI_PROF_PIPE_TENSOR_ACTIVE', 'gauge', 'fixed6', 'tensorActive', 'Ratio of cycles the tensor (HMMA) pipe is active.'),
-  f('DCGM_FI_PROF_DRAM_ACTIVE', 'gauge', 'fixed6', 'dramActive', 'Ratio of cycles the device memory interface is active sending or receiving data.'),
+  f(
+    'DCGM_FI_PROF_GR_ENGINE_ACTIVE',
+    'gauge',
+    'fixed6',
+    'grEngineActive',
+    'Ratio of time the graphics engine is active.',
+  ),
+  f(
+    'DCGM_FI_PROF_PIPE_TENSOR_ACTIVE',
+    'gauge',
+    'fixed6',
+    'tensorActive',
+    'Ratio of cycles the tensor (HMMA) pipe is active.',
+  ),
+  f(
+    'DCGM_FI_PROF_DRAM_ACTIVE',
+    'gauge',
+    'fixed6',
+    'dramActive',
+    'Ratio of cycles the device memory interface is active sending or receiving data.',
+  ),
   f(
     'DCGM_FI_PROF_PCIE_TX_BYTES',
     'gauge',
@@ -87,6 +129,14 @@ export const DCGM_FAMILIES: readonly DcgmFamily[] = [
 ];
 
 /** Label order as dcgm-exporter writes it. */
-export const DCGM_LABEL_ORDER = ['gpu', 'UUID', 'pci_bus_id', 'device', 'modelName', 'Hostname', 'DCGM_FI_DRIVER_VERSION'] as const;
+export const DCGM_LABEL_ORDER = [
+  'gpu',
+  'UUID',
+  'pci_bus_id',
+  'device',
+  'modelName',
+  'Hostname',
+  'DCGM_FI_DRIVER_VERSION',
+] as const;
 
 export type DcgmValues = Record<DcgmField, number>;

@@ -25,7 +25,11 @@ export function renderDcgm(node: NodeSpec, values: readonly DcgmValues[]): strin
   let out = '';
   for (const fam of DCGM_FAMILIES) {
     const fmt = fam.format === 'int' ? goInt : goFixed6;
-    const lines: FamilyLine[] = values.map((v, i) => ({ name: fam.name, labels: labelStrings[i], value: fmt(v[fam.field]) }));
+    const lines: FamilyLine[] = values.map((v, i) => ({
+      name: fam.name,
+      labels: labelStrings[i],
+      value: fmt(v[fam.field]),
+    }));
     out += familyBlock(fam.name, fam.type, fam.help, lines);
   }
   return out;

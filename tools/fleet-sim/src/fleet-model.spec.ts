@@ -32,7 +32,10 @@ describe('FleetModel expositions', () => {
   it('serves the dcgm-exporter families, types and labels of the real exporter', () => {
     const r = parse(m.dcgmExposition(0));
     const real = parseExposition(
-      readFileSync(path.join(FIXTURES_DIR, 'dcgm-exporter', 'dcgm-exporter-L4-driver580.k8s-ai-conformance-kops.metrics.txt'), 'utf8'),
+      readFileSync(
+        path.join(FIXTURES_DIR, 'dcgm-exporter', 'dcgm-exporter-L4-driver580.k8s-ai-conformance-kops.metrics.txt'),
+        'utf8',
+      ),
     );
     const ours = new Map(r.families.map((f) => [f.name, f]));
     for (const f of real.families) {
@@ -42,7 +45,9 @@ describe('FleetModel expositions', () => {
     const util = r.samples.filter((s) => s.name === 'DCGM_FI_DEV_GPU_UTIL');
     expect(util.map((s) => s.labels.gpu)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
     expect(new Set(util.map((s) => s.labels.UUID)).size).toBe(8);
-    expect(util.every((s) => s.labels.Hostname === 'gpu-node-001' && s.labels.modelName === 'NVIDIA H100 80GB HBM3')).toBe(true);
+    expect(
+      util.every((s) => s.labels.Hostname === 'gpu-node-001' && s.labels.modelName === 'NVIDIA H100 80GB HBM3'),
+    ).toBe(true);
   });
 
   it('serves the vLLM V1 families with the real bucket bounds and labels', () => {
@@ -128,7 +133,9 @@ describe('FleetModel over time', () => {
       prevV = v;
     }
     expect(checked).toBeGreaterThan(1000);
-    expect(prevV.get('vllm:generation_tokens_total[["engine","0"],["model_name","meta-llama/Llama-3.1-70B-Instruct"]]')).toBeGreaterThan(10_000);
+    expect(
+      prevV.get('vllm:generation_tokens_total[["engine","0"],["model_name","meta-llama/Llama-3.1-70B-Instruct"]]'),
+    ).toBeGreaterThan(10_000);
   });
 
   it('moves GPU power and utilisation with the load, and keeps one board hot', () => {
@@ -163,16 +170,22 @@ describe('FleetModel over time', () => {
     // The sibling serving the same model takes the traffic.
     m.advanceTo(START + 95_000);
     expect(m.engine(2)?.load).toBeGreaterThan(0);
-    expect(m.drainEvents().some((e) => e.node === 'gpu-node-004' && e.kind === 'failed' && e.error?.code === 'upstream_reset')).toBe(true);
+    expect(
+      m
+        .drainEvents()
+        .some((e) => e.node === 'gpu-node-004' && e.kind === 'failed' && e.error?.code === 'upstream_reset'),
+    ).toBe(true);
     m.advanceTo(START + 101_000);
     expect(m.isNodeUp(3)).toBe(true);
     expect(m.dcgmExposition(3)).not.toBeNull();
     expect(m.vllmExposition(3)).toBeNull(); // still loading weights
     m.advanceTo(START + 125_000);
     const after = valuesOf(m.vllmExposition(3));
-    const created = (v: Map<string, number>) => [...v].find(([k]) => k.startsWith('vllm:prompt_tokens_created'))?.[1] ?? NaN;
+    const created = (v: Map<string, number>) =>
+      [...v].find(([k]) => k.startsWith('vllm:prompt_tokens_created'))?.[1] ?? NaN;
     expect(created(after)).toBeGreaterThan(created(before));
-    const gen = (v: Map<string, number>) => [...v].find(([k]) => k.startsWith('vllm:generation_tokens_total'))?.[1] ?? NaN;
+    const gen = (v: Map<string, number>) =>
+      [...v].find(([k]) => k.startsWith('vllm:generation_tokens_total'))?.[1] ?? NaN;
     expect(gen(after)).toBeLessThan(gen(before));
   });
 });

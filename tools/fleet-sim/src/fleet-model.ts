@@ -85,8 +85,18 @@ export class FleetModel {
     this.groupNoise = new Array<number>(groupCount(this.nodes)).fill(0);
     const hot = opts.hotGpu === undefined ? { node: 0, gpu: Math.min(5, (opts.gpusPerNode ?? 8) - 1) } : opts.hotGpu;
     this.runtimes = this.nodes.map((spec) => {
-      const traits = spec.gpus.map((g) => newGpuTraits(this.physics, hot !== null && hot.node === spec.index && hot.gpu === g.index));
-      const rt: NodeRuntime = { spec, up: true, bootedAtMs: this.t - INITIAL_UPTIME_MS, readyAtMs: this.t, engine: null, traits, gpus: [] };
+      const traits = spec.gpus.map((g) =>
+        newGpuTraits(this.physics, hot !== null && hot.node === spec.index && hot.gpu === g.index),
+      );
+      const rt: NodeRuntime = {
+        spec,
+        up: true,
+        bootedAtMs: this.t - INITIAL_UPTIME_MS,
+        readyAtMs: this.t,
+        engine: null,
+        traits,
+        gpus: [],
+      };
       rt.engine = new VllmEngine(spec, this.t, this.outbox);
       rt.gpus = traits.map((tr) => {
         const g = bootedGpu(tr);
@@ -161,7 +171,17 @@ export class FleetModel {
       const memoryLoaded = ready ? 1 : Math.min(1, Math.max(0, (sinceBoot - 5000) / Math.max(1, this.warmupMs - 5000)));
       const warning = msUntilDown(this.outage, rt.spec.index, this.startMs, t1) <= XID_WARNING_MS;
       rt.gpus.forEach((g, i) => {
-        stepGpu(g, { activity: ready && rt.engine ? rt.engine.activity : IDLE, model: rt.spec.model, dtMs: dt, memoryLoaded, xid: warning && i === 0 ? 79 : 0 }, this.physics);
+        stepGpu(
+          g,
+          {
+            activity: ready && rt.engine ? rt.engine.activity : IDLE,
+            model: rt.spec.model,
+            dtMs: dt,
+            memoryLoaded,
+            xid: warning && i === 0 ? 79 : 0,
+          },
+          this.physics,
+        );
       });
     }
   }
@@ -171,12 +191,17 @@ export class FleetModel {
     for (let group = 0; group < this.groupNoise.length; group++) {
       // Ornstein–Uhlenbeck noise: demand wanders but returns to the curve within about a minute.
       const k = dt / 60_000;
-      this.groupNoise[group] = Math.max(-0.4, Math.min(0.4, this.groupNoise[group] * (1 - k) + 0.12 * Math.sqrt(k) * standardNormal(this.traffic)));
+      this.groupNoise[group] = Math.max(
+        -0.4,
+        Math.min(0.4, this.groupNoise[group] * (1 - k) + 0.12 * Math.sqrt(k) * standardNormal(this.traffic)),
+      );
       const members = this.runtimes.filter((rt) => rt.spec.group === group);
       const model = members[0].spec.model;
       const rps = model.nominalRps * members.length * demand(t0, group) * (1 + this.groupNoise[group]) * this.loadScale;
       const n = poisson(this.traffic, (rps * dt) / 1000);
-      const ready = members.filter((rt) => rt.up && rt.engine !== null && t0 >= rt.readyAtMs).map((rt) => rt.engine as VllmEngine);
+      const ready = members
+        .filter((rt) => rt.up && rt.engine !== null && t0 >= rt.readyAtMs)
+        .map((rt) => rt.engine as VllmEngine);
       for (let i = 0; i < n; i++) {
         const at = t0 + ((i + this.traffic.next()) / n) * dt;
         this.gateway.admit(drawRequest(this.traffic, model, at), ready, model.maxModelLen);

@@ -43,7 +43,14 @@ describe('fleet-sim HTTP shell on loopback', () => {
     await new Promise<void>((resolve) => tracing.listen(0, '127.0.0.1', resolve));
     sink = new HttpEventSink(`http://127.0.0.1:${(tracing.address() as AddressInfo).port}`);
     // The timer interval is long: the test moves the clock and ticks by hand.
-    server = new FleetServer({ model, clock: { nowMs: () => now }, bindHost: '127.0.0.1', intervalMs: 3_600_000, sinks: [sink], log: () => undefined });
+    server = new FleetServer({
+      model,
+      clock: { nowMs: () => now },
+      bindHost: '127.0.0.1',
+      intervalMs: 3_600_000,
+      sinks: [sink],
+      log: () => undefined,
+    });
     await server.start();
   });
 
@@ -63,7 +70,9 @@ describe('fleet-sim HTTP shell on loopback', () => {
     const vllm = await scrape(BASE_PORT + 3);
     const v = parseExposition(vllm.body);
     expect(v.errors).toEqual([]);
-    expect(v.samples.find((s) => s.name === 'vllm:num_requests_running')?.labels.model_name).toBe('meta-llama/Llama-3.1-70B-Instruct');
+    expect(v.samples.find((s) => s.name === 'vllm:num_requests_running')?.labels.model_name).toBe(
+      'meta-llama/Llama-3.1-70B-Instruct',
+    );
     expect(server.listening()).toHaveLength(4);
   });
 
@@ -90,7 +99,9 @@ describe('fleet-sim HTTP shell on loopback', () => {
     const all = received.flat();
     expect(received.every((b) => b.length <= 10_000)).toBe(true);
     expect(all.length).toBeGreaterThan(500);
-    expect(new Set(all.map((e) => e.kind))).toEqual(new Set(['received', 'queued', 'scheduled', 'first_token', 'completed', 'failed', 'cancelled']));
+    expect(new Set(all.map((e) => e.kind))).toEqual(
+      new Set(['received', 'queued', 'scheduled', 'first_token', 'completed', 'failed', 'cancelled']),
+    );
     expect(sink.stats.sent).toBe(all.length);
   });
 });

@@ -58,7 +58,9 @@ export class FleetServer {
 
   /** Which endpoints answer right now (for logs and tests). */
   listening(): Array<{ node: number; exporter: Exporter; port: number }> {
-    return this.endpoints.filter((e) => e.server !== null).map(({ node, exporter, port }) => ({ node, exporter, port }));
+    return this.endpoints
+      .filter((e) => e.server !== null)
+      .map(({ node, exporter, port }) => ({ node, exporter, port }));
   }
 
   /** Advances the model to now, delivers its events and opens or closes listeners to match it. */
@@ -99,7 +101,11 @@ export class FleetServer {
     return new Promise<void>((resolve, reject) => {
       server.once('error', (err) => {
         e.busy = false;
-        reject(new Error(`cannot listen on ${this.opts.bindHost}:${e.port} (${e.exporter} of node ${e.node}): ${err.message}`));
+        reject(
+          new Error(
+            `cannot listen on ${this.opts.bindHost}:${e.port} (${e.exporter} of node ${e.node}): ${err.message}`,
+          ),
+        );
       });
       server.listen(e.port, this.opts.bindHost, () => {
         e.server = server;

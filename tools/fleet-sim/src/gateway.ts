@@ -72,7 +72,10 @@ export class Gateway {
     let best: VllmEngine | undefined;
     for (const e of candidates) if (!best || e.load < best.load) best = e;
     if (!best) {
-      this.terminal(req, 'failed', req.receivedAt + hop, { code: 'no_healthy_upstream', message: `no ready instance serves ${req.model}` });
+      this.terminal(req, 'failed', req.receivedAt + hop, {
+        code: 'no_healthy_upstream',
+        message: `no ready instance serves ${req.model}`,
+      });
       return;
     }
     best.enqueue(req, req.receivedAt + hop);
@@ -82,7 +85,10 @@ export class Gateway {
   lost(reqs: readonly SimRequest[], atMs: number): void {
     for (const req of reqs) {
       if (req.silentEnd || this.r.next() >= CRASH_REPORTED_RATE) continue;
-      this.terminal(req, 'failed', atMs + uniform(this.r, 5, 50), { code: 'upstream_reset', message: 'upstream connection reset by peer' });
+      this.terminal(req, 'failed', atMs + uniform(this.r, 5, 50), {
+        code: 'upstream_reset',
+        message: 'upstream connection reset by peer',
+      });
     }
   }
 

@@ -81,8 +81,13 @@ export function stepGpu(s: GpuState, input: GpuStepInput, r: Random): void {
   const busy = activity.busyFraction;
   const batchUtil = 1 - Math.exp(-activity.running / 5);
   s.util = clamp(Math.round(100 * busy * batchUtil + standardNormal(r) * 2 * busy), 0, 100);
-  const power = IDLE_POWER_W + (MAX_POWER_W - IDLE_POWER_W) * (0.22 * busy * batchUtil + 0.78 * Math.pow(s.intensity, 0.9));
-  s.powerW = clamp(power + s.traits.powerOffsetW * (0.3 + s.intensity) + (s.traits.hot ? 20 * s.intensity : 0) + standardNormal(r) * 6, 55, MAX_POWER_W);
+  const power =
+    IDLE_POWER_W + (MAX_POWER_W - IDLE_POWER_W) * (0.22 * busy * batchUtil + 0.78 * Math.pow(s.intensity, 0.9));
+  s.powerW = clamp(
+    power + s.traits.powerOffsetW * (0.3 + s.intensity) + (s.traits.hot ? 20 * s.intensity : 0) + standardNormal(r) * 6,
+    55,
+    MAX_POWER_W,
+  );
   const target = AMBIENT_C + 0.062 * s.powerW + s.traits.tempOffsetC;
   s.tempC += (target - s.tempC) * (1 - Math.exp(-dtMs / THERMAL_TAU_MS));
   s.energyMj += s.powerW * dtMs;
@@ -90,7 +95,9 @@ export function stepGpu(s: GpuState, input: GpuStepInput, r: Random): void {
   s.nvlinkCounter += Math.round(tokensInStep * model.nvlinkBytesPerToken * (0.95 + 0.1 * r.next()));
   if (r.next() < (s.traits.hot ? 2e-3 : 1e-4) * (dtMs / 1000)) s.pcieReplays += 1;
   const fullFb = Math.round(GPU_MEMORY_MIB * GPU_MEMORY_UTILIZATION);
-  s.fbUsedMiB = Math.round(480 + (fullFb - 480) * input.memoryLoaded + (input.memoryLoaded >= 1 ? Math.round(standardNormal(r) * 6) : 0));
+  s.fbUsedMiB = Math.round(
+    480 + (fullFb - 480) * input.memoryLoaded + (input.memoryLoaded >= 1 ? Math.round(standardNormal(r) * 6) : 0),
+  );
   s.pcieTxBps = Math.round(2e5 + activity.decodeTokensPerSec * 4096 * (0.9 + 0.2 * r.next()));
   s.pcieRxBps = Math.round(1e5 + activity.prefillTokensPerSec * 512 * (0.9 + 0.2 * r.next()));
   s.xid = input.xid;

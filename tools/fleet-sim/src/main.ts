@@ -57,7 +57,10 @@ async function serve(o: FleetSimOptions, clock: Clock): Promise<number> {
   if (o.writeSd) writeFileEnsuringDir(o.writeSd, JSON.stringify(fileSdGroups(model.nodes, o.cluster), null, 2) + '\n');
   if (o.writeScrapeConfig) {
     const sdFile = o.writeSd ? path.resolve(o.writeSd) : undefined;
-    writeFileEnsuringDir(o.writeScrapeConfig, scrapeConfigYaml(model.nodes, { cluster: o.cluster, sdFile, scrapeInterval: o.scrapeInterval }));
+    writeFileEnsuringDir(
+      o.writeScrapeConfig,
+      scrapeConfigYaml(model.nodes, { cluster: o.cluster, sdFile, scrapeInterval: o.scrapeInterval }),
+    );
   }
   const sinks: EventSink[] = [];
   const http = o.tracingUrl ? new HttpEventSink(o.tracingUrl) : null;
@@ -66,16 +69,24 @@ async function serve(o: FleetSimOptions, clock: Clock): Promise<number> {
   const server = new FleetServer({ model, clock, bindHost: o.host, intervalMs: 1000, sinks, log });
   await server.start();
   const first = model.nodes[0];
-  log(`${o.nodes} nodes × ${o.gpus} GPUs: dcgm-exporter on ports ${first.dcgmPort}+2i, vLLM on ${first.vllmPort}+2i (${o.host})`);
-  log(`e.g. curl http://${o.advertiseHost}:${first.dcgmPort}/metrics  |  curl http://${o.advertiseHost}:${first.vllmPort}/metrics`);
+  log(
+    `${o.nodes} nodes × ${o.gpus} GPUs: dcgm-exporter on ports ${first.dcgmPort}+2i, vLLM on ${first.vllmPort}+2i (${o.host})`,
+  );
+  log(
+    `e.g. curl http://${o.advertiseHost}:${first.dcgmPort}/metrics  |  curl http://${o.advertiseHost}:${first.vllmPort}/metrics`,
+  );
   if (o.outage.node >= 0) {
-    log(`${model.nodes[o.outage.node].hostname} dies ${o.outage.firstAtMs / 1000} s after start for ${o.outage.durationMs / 1000} s` +
-      (o.outage.everyMs > 0 ? `, every ${o.outage.everyMs / 1000} s` : ''));
+    log(
+      `${model.nodes[o.outage.node].hostname} dies ${o.outage.firstAtMs / 1000} s after start for ${o.outage.durationMs / 1000} s` +
+        (o.outage.everyMs > 0 ? `, every ${o.outage.everyMs / 1000} s` : ''),
+    );
   }
   const reportSink = () => {
     if (!http) return;
     const s = http.stats;
-    log(`request events sent ${s.sent}, dropped ${s.dropped}, failed posts ${s.failures}${s.lastError ? ` (last: ${s.lastError})` : ''}`);
+    log(
+      `request events sent ${s.sent}, dropped ${s.dropped}, failed posts ${s.failures}${s.lastError ? ` (last: ${s.lastError})` : ''}`,
+    );
   };
   const report = setInterval(reportSink, 15_000);
   await new Promise<void>((resolve) => {

@@ -55,7 +55,12 @@ export interface EventExtra {
  * Builds the event for `kind` at `atMs` (rounded up to whole ms and never before the request's
  * previous event, so the per-request order received ≤ queued ≤ … ≤ terminal always holds).
  */
-export function requestEvent(req: SimRequest, kind: RequestEventKind, atMs: number, extra: EventExtra = {}): SimRequestEvent {
+export function requestEvent(
+  req: SimRequest,
+  kind: RequestEventKind,
+  atMs: number,
+  extra: EventExtra = {},
+): SimRequestEvent {
   const t = Math.max(Math.ceil(atMs), req.lastEventAt);
   req.lastEventAt = t;
   const e: SimRequestEvent = {
@@ -74,7 +79,13 @@ export function requestEvent(req: SimRequest, kind: RequestEventKind, atMs: numb
     e.modelVersion = req.modelVersion;
   }
   if (req.scheduledAt !== undefined && req.gpuUuids) e.gpuUuids = [...req.gpuUuids];
-  if (kind === 'received' || kind === 'first_token' || kind === 'completed' || kind === 'cancelled' || kind === 'failed') {
+  if (
+    kind === 'received' ||
+    kind === 'first_token' ||
+    kind === 'completed' ||
+    kind === 'cancelled' ||
+    kind === 'failed'
+  ) {
     e.promptTokens = req.promptTokens;
   }
   if (kind === 'first_token' || kind === 'completed' || kind === 'cancelled' || kind === 'failed') {

@@ -3,7 +3,15 @@ import { FleetModel } from './fleet-model';
 import type { SimRequestEvent } from './request-events';
 
 const START = Date.parse('2026-11-23T15:00:00.000Z');
-const ORDER: Record<RequestEventKind, number> = { received: 0, queued: 1, scheduled: 2, first_token: 3, completed: 4, failed: 4, cancelled: 4 };
+const ORDER: Record<RequestEventKind, number> = {
+  received: 0,
+  queued: 1,
+  scheduled: 2,
+  first_token: 3,
+  completed: 4,
+  failed: 4,
+  cancelled: 4,
+};
 const TERMINAL = new Set<RequestEventKind>(['completed', 'failed', 'cancelled']);
 
 function run(seconds: number, outage = true): { model: FleetModel; events: SimRequestEvent[] } {
@@ -11,7 +19,9 @@ function run(seconds: number, outage = true): { model: FleetModel; events: SimRe
     nodes: 4,
     seed: 3,
     startMs: START,
-    outage: outage ? { node: 1, firstAtMs: 30_000, durationMs: 20_000, everyMs: 0 } : { node: -1, firstAtMs: 0, durationMs: 0, everyMs: 0 },
+    outage: outage
+      ? { node: 1, firstAtMs: 30_000, durationMs: 20_000, everyMs: 0 }
+      : { node: -1, firstAtMs: 0, durationMs: 0, everyMs: 0 },
     warmupMs: 10_000,
   });
   const events: SimRequestEvent[] = [];

@@ -43,7 +43,10 @@ export function scrapeConfigYaml(nodes: readonly NodeSpec[], opts: ScrapeConfigO
     const own = groups.filter((g) => g.labels[EXPORTER_META_LABEL] === jobName);
     return {
       ...base,
-      static_configs: own.map((g) => ({ targets: g.targets, labels: { node: g.labels.node, cluster: g.labels.cluster } })),
+      static_configs: own.map((g) => ({
+        targets: g.targets,
+        labels: { node: g.labels.node, cluster: g.labels.cluster },
+      })),
     };
   };
   const doc = {

@@ -48,10 +48,16 @@ export class VllmEngine {
   ) {
     this.model = node.model;
     this.counters = Object.fromEntries(VLLM_COUNTERS.map((c) => [c.key, 0])) as Record<VllmCounterKey, number>;
-    this.promptTokensBySource = Object.fromEntries(PROMPT_TOKEN_SOURCES.map((s) => [s, 0])) as Record<PromptTokenSource, number>;
+    this.promptTokensBySource = Object.fromEntries(PROMPT_TOKEN_SOURCES.map((s) => [s, 0])) as Record<
+      PromptTokenSource,
+      number
+    >;
     this.finished = Object.fromEntries(FINISHED_REASONS.map((r) => [r, 0])) as Record<FinishedReason, number>;
     this.histograms = Object.fromEntries(
-      VLLM_HISTOGRAMS.map((h) => [h.key, new Histogram(h.buckets === 'tokens' ? tokenBuckets(this.model.maxModelLen) : h.buckets)]),
+      VLLM_HISTOGRAMS.map((h) => [
+        h.key,
+        new Histogram(h.buckets === 'tokens' ? tokenBuckets(this.model.maxModelLen) : h.buckets),
+      ]),
     ) as Record<VllmHistogramKey, Histogram>;
   }
 
@@ -62,7 +68,8 @@ export class VllmEngine {
   /** KV-cache tokens held, in whole blocks as the block manager allocates them. */
   kvUsedTokens(): number {
     let used = 0;
-    for (const r of this.running) used += Math.ceil((r.promptTokens + Math.floor(r.generated) + 1) / KV_BLOCK) * KV_BLOCK;
+    for (const r of this.running)
+      used += Math.ceil((r.promptTokens + Math.floor(r.generated) + 1) / KV_BLOCK) * KV_BLOCK;
     return used;
   }
 
@@ -154,7 +161,10 @@ export class VllmEngine {
       kv += need;
       const at = Math.max(t0, req.queuedAt);
       // A preempted request recomputes its prompt and what it had generated (recompute mode).
-      const toCompute = req.scheduledAt === undefined ? req.promptTokens - req.cachedTokens : req.promptTokens + Math.floor(req.generated);
+      const toCompute =
+        req.scheduledAt === undefined
+          ? req.promptTokens - req.cachedTokens
+          : req.promptTokens + Math.floor(req.generated);
       req.prefillDoneAt = at + (toCompute / this.model.prefillTokensPerSec) * 1000 + this.stepMs();
       if (req.scheduledAt === undefined) this.schedule(req, at);
     }
@@ -204,7 +214,12 @@ export class VllmEngine {
     }
     if (req.silentEnd) return;
     if (reason === 'error') {
-      this.events.emit(requestEvent(req, 'failed', at, { finishReason: 'error', error: { code: 'engine_error', message: 'EngineCore encountered an issue' } }));
+      this.events.emit(
+        requestEvent(req, 'failed', at, {
+          finishReason: 'error',
+          error: { code: 'engine_error', message: 'EngineCore encountered an issue' },
+        }),
+      );
     } else if (reason === 'abort') {
       this.events.emit(requestEvent(req, 'cancelled', at, { finishReason: 'abort' }));
     } else {
@@ -220,7 +235,8 @@ export class VllmEngine {
       this.waiting.splice(i, 1);
       this.finished.abort += 1;
       this.histograms.e2e.observe((req.receivedAt + req.fateAfterMs - req.queuedAt) / 1000);
-      if (!req.silentEnd) this.events.emit(requestEvent(req, 'cancelled', req.receivedAt + req.fateAfterMs, { finishReason: 'abort' }));
+      if (!req.silentEnd)
+        this.events.emit(requestEvent(req, 'cancelled', req.receivedAt + req.fateAfterMs, { finishReason: 'abort' }));
     }
   }
 

@@ -23,7 +23,14 @@ function gauge(name: string, help: string, rows: Array<[Labels, number]>): strin
 function counter(base: string, help: string, rows: Array<[Labels, number]>, created: number): string {
   const total = `${base}_total`;
   const lines = rows.map(([l, v]) => ({ name: total, labels: sortedLabels(l), value: pythonFloat(v) }));
-  return familyBlock(total, 'counter', help, lines) + gauge(`${base}_created`, help, rows.map(([l]) => [l, created]));
+  return (
+    familyBlock(total, 'counter', help, lines) +
+    gauge(
+      `${base}_created`,
+      help,
+      rows.map(([l]) => [l, created]),
+    )
+  );
 }
 
 export function renderVllm(engine: VllmEngine): string {
@@ -31,8 +38,12 @@ export function renderVllm(engine: VllmEngine): string {
   const base: Labels = { engine: '0', model_name: model.name };
   const created = engine.createdAtMs / 1000;
   let out = '';
-  out += gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', [[base, engine.running.length]]);
-  out += gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', [[base, engine.waiting.length]]);
+  out += gauge('vllm:num_requests_running', 'Number of requests in model execution batches.', [
+    [base, engine.running.length],
+  ]);
+  out += gauge('vllm:num_requests_waiting', 'Number of requests waiting to be processed.', [
+    [base, engine.waiting.length],
+  ]);
   out += gauge(
     'vllm:engine_sleep_state',
     'Engine sleep state; awake = 0 means engine is sleeping; awake = 1 means engine is awake; weights_offloaded = 1 means sleep level 1; discard_all = 1 means sleep level 2.',

@@ -26,12 +26,22 @@ function duplicates(groups: RuleGroup[]): string[] {
   }
   return [...seen.values()]
     .filter((d) => d.n > 1)
-    .map((d) => `Metric: ${d.record}\nLabel(s):\n${Object.keys(d.labels).sort().map((k) => `\t${k}: ${d.labels[k]}\n`).join('')}`.replace(/\n$/, ''));
+    .map((d) =>
+      `Metric: ${d.record}\nLabel(s):\n${Object.keys(d.labels)
+        .sort()
+        .map((k) => `\t${k}: ${d.labels[k]}\n`)
+        .join('')}`.replace(/\n$/, ''),
+    );
 }
 
 export const LINT_EXIT_CODE = 3;
 
-export function checkRuleFiles(files: string[], opts: CheckRulesOptions, out: (line: string) => void, err: (line: string) => void): number {
+export function checkRuleFiles(
+  files: string[],
+  opts: CheckRulesOptions,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): number {
   let failed = false;
   let hasErrors = false;
   for (const f of files) {
@@ -52,7 +62,9 @@ export function checkRuleFiles(files: string[], opts: CheckRulesOptions, out: (l
     if (dups.length > 0) {
       failed = true;
       err('  FAILED:');
-      err(`lint error ${dups.length} duplicate rule(s) found.\n${dups.join('\n')}\nMight cause inconsistency while recording expressions`);
+      err(
+        `lint error ${dups.length} duplicate rule(s) found.\n${dups.join('\n')}\nMight cause inconsistency while recording expressions`,
+      );
     } else {
       out(`  SUCCESS: ${groups.reduce((n, g) => n + g.rules.length, 0)} rules found`);
     }

@@ -22,7 +22,19 @@ export interface NativeHistogram {
 }
 
 function emptyHistogram(): NativeHistogram {
-  return { schema: 0, count: 0, sum: 0, zBucket: 0, zBucketW: 0, offset: 0, buckets: [], nOffset: 0, nBuckets: [], customValues: [], hint: '' };
+  return {
+    schema: 0,
+    count: 0,
+    sum: 0,
+    zBucket: 0,
+    zBucketW: 0,
+    offset: 0,
+    buckets: [],
+    nOffset: 0,
+    nBuckets: [],
+    customValues: [],
+    hint: '',
+  };
 }
 
 export function parseHistogramLiteral(text: string): NativeHistogram {

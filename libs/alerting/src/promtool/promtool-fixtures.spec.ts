@@ -45,19 +45,32 @@ describe('unittest-real: real rule files with their authors’ promtool tests', 
     expect(cases.length).toBeGreaterThanOrEqual(100);
   });
 
-  it.each(cases.map((c) => [`${c.set}/${c.file}`, c] as const))('%s gives the recorded verdict', async (_name, c) => {
-    const r = await runUnitTestFile(path.join(REAL, c.set, c.file));
-    expect(r.errors.length > 0 ? 1 : 0).toBe(c.expected.exit_code);
-    const want = c.expected.failures.map((f) => (f.alertname !== undefined ? `alert|${f.alertname}|${f.eval_time}` : `expr|${f.expr}|${f.eval_time}`)).sort();
-    if (c.expected.exit_code === 1) expect(failuresIn(r.errors)).toEqual(want);
-    // A few sets evaluate 12 h subqueries every minute over a day: seconds, not milliseconds.
-  }, 300_000);
+  it.each(cases.map((c) => [`${c.set}/${c.file}`, c] as const))(
+    '%s gives the recorded verdict',
+    async (_name, c) => {
+      const r = await runUnitTestFile(path.join(REAL, c.set, c.file));
+      expect(r.errors.length > 0 ? 1 : 0).toBe(c.expected.exit_code);
+      const want = c.expected.failures
+        .map((f) =>
+          f.alertname !== undefined ? `alert|${f.alertname}|${f.eval_time}` : `expr|${f.expr}|${f.eval_time}`,
+        )
+        .sort();
+      if (c.expected.exit_code === 1) expect(failuresIn(r.errors)).toEqual(want);
+      // A few sets evaluate 12 h subqueries every minute over a day: seconds, not milliseconds.
+    },
+    300_000,
+  );
 });
 
 describe('promtool-unittest: the verdicts of promtool’s own tests', () => {
   const run = async (file: string, runFilter: string[] = []): Promise<number> => {
     const lines: string[] = [];
-    return testRuleFiles([path.join(UPSTREAM, file)], { run: runFilter }, (l) => lines.push(l), (l) => lines.push(l));
+    return testRuleFiles(
+      [path.join(UPSTREAM, file)],
+      { run: runFilter },
+      (l) => lines.push(l),
+      (l) => lines.push(l),
+    );
   };
 
   it.each([
@@ -83,13 +96,19 @@ describe('promtool-unittest: the verdicts of promtool’s own tests', () => {
 
   it('failing.yml names each failing assertion as promtool does', async () => {
     const r = await runUnitTestFile(path.join(UPSTREAM, 'failing.yml'));
-    expect(failuresIn(r.errors)).toEqual(['alert|AlwaysFiring|5m', 'alert|InstanceDown|5m', 'alert|Test|0s', 'expr|test|0s'].sort());
-    expect(r.errors[0]).toContain('    name: Failing test,\n    alertname: Test, time: 0s, \n        exp:[\n            0:\n              Labels:{alertname="Test"}');
+    expect(failuresIn(r.errors)).toEqual(
+      ['alert|AlwaysFiring|5m', 'alert|InstanceDown|5m', 'alert|Test|0s', 'expr|test|0s'].sort(),
+    );
+    expect(r.errors[0]).toContain(
+      '    name: Failing test,\n    alertname: Test, time: 0s, \n        exp:[\n            0:\n              Labels:{alertname="Test"}',
+    );
   });
 
   it('a rule evaluation error stops the group with the rule, time and error', async () => {
     const r = await runUnitTestFile(path.join(UPSTREAM, 'bad-rules-error-test.yml'));
     expect(r.errors).toHaveLength(1);
-    expect(r.errors[0]).toMatch(/^ {4}rule: joined, time: 0s, err: found duplicate series for the match group \{a="1"\} on the right hand-side/);
+    expect(r.errors[0]).toMatch(
+      /^ {4}rule: joined, time: 0s, err: found duplicate series for the match group \{a="1"\} on the right hand-side/,
+    );
   });
 });

@@ -33,7 +33,16 @@ const float = z.preprocess(
     .string()
     .transform((s, ctx) => {
       const t = s.trim();
-      const special: Record<string, number> = { '.inf': Infinity, '+.inf': Infinity, '-.inf': -Infinity, '.nan': NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity, nan: NaN };
+      const special: Record<string, number> = {
+        '.inf': Infinity,
+        '+.inf': Infinity,
+        '-.inf': -Infinity,
+        '.nan': NaN,
+        inf: Infinity,
+        '+inf': Infinity,
+        '-inf': -Infinity,
+        nan: NaN,
+      };
       if (t.toLowerCase() in special) return special[t.toLowerCase()];
       const n = /^0x/i.test(t) ? parseInt(t, 16) : Number(t.replace(/_/g, ''));
       if (t === '' || Number.isNaN(n)) {
@@ -46,7 +55,13 @@ const float = z.preprocess(
 );
 const list = <T extends z.ZodType>(item: T) => z.preprocess(nullish, z.array(item).optional());
 const stringMap = z.preprocess(nullish, z.record(z.string(), str).optional());
-const bool = z.preprocess(nullish, z.enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE']).transform((s) => s.toLowerCase() === 'true').optional());
+const bool = z.preprocess(
+  nullish,
+  z
+    .enum(['true', 'false', 'True', 'False', 'TRUE', 'FALSE'])
+    .transform((s) => s.toLowerCase() === 'true')
+    .optional(),
+);
 
 const expAlert = z.preprocess(
   (v) => nullish(v) ?? {},
@@ -61,7 +76,13 @@ const alertTest = z
   })
   .strict();
 
-const expSample = z.object({ labels: z.preprocess(nullish, str.optional()), value: float, histogram: z.preprocess(nullish, str.optional()) }).strict();
+const expSample = z
+  .object({
+    labels: z.preprocess(nullish, str.optional()),
+    value: float,
+    histogram: z.preprocess(nullish, str.optional()),
+  })
+  .strict();
 
 const promqlTest = z
   .object({
@@ -71,7 +92,9 @@ const promqlTest = z
   })
   .strict();
 
-const inputSeries = z.object({ series: z.preprocess(nullish, str.optional()), values: z.preprocess(nullish, str.optional()) }).strict();
+const inputSeries = z
+  .object({ series: z.preprocess(nullish, str.optional()), values: z.preprocess(nullish, str.optional()) })
+  .strict();
 
 const testGroup = z.preprocess(
   (v) => nullish(v) ?? {},
@@ -118,9 +141,11 @@ export function parseUnitTestFile(text: string, file: string): UnitTestFile {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const path = i.path.map(String);
-      const node = doc.getIn(path.slice(0, i.code === 'unrecognized_keys' ? path.length : path.length), true) as { range?: [number, number] } | undefined;
+      const node = doc.getIn(path.slice(0, i.code === 'unrecognized_keys' ? path.length : path.length), true) as
+        { range?: [number, number] } | undefined;
       const pos = node?.range ? lineOf(text, node.range[0]) : undefined;
-      const what = i.code === 'unrecognized_keys' ? `field ${(i as { keys: string[] }).keys.join(', ')} not found` : i.message;
+      const what =
+        i.code === 'unrecognized_keys' ? `field ${(i as { keys: string[] }).keys.join(', ')} not found` : i.message;
       return `  ${pos ? `line ${pos}: ` : ''}${path.join('.')}: ${what}`;
     });
     throw new UnitTestFileError(`yaml: unmarshal errors:\n${lines.join('\n')}`);

@@ -10,7 +10,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Labels } from '@arcwatch/contracts';
 import { ConfigFileError } from '@arcwatch/config-files';
-import { MemoryQueryable, PromqlEngine, parsePromql, parseSeriesHead, parseSeriesValues, matchesAll, type Expr } from '@arcwatch/promql';
+import {
+  MemoryQueryable,
+  PromqlEngine,
+  parsePromql,
+  parseSeriesHead,
+  parseSeriesValues,
+  matchesAll,
+  type Expr,
+} from '@arcwatch/promql';
 import type { RuleGroup } from '@arcwatch/rules';
 import { loadAlertRuleFiles } from '../rule-files';
 import { compareLabelSets, formatLabelSet, sameLabels } from '../state/labels';
@@ -70,15 +78,25 @@ function globFiles(pattern: string): string[] {
   }
   const dir = path.dirname(pattern);
   const base = path.basename(pattern);
-  const re = new RegExp(`^${base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  const re = new RegExp(
+    `^${base
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')}$`,
+  );
   try {
-    return readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => path.join(dir, f));
+    return readdirSync(dir)
+      .filter((f) => re.test(f))
+      .sort()
+      .map((f) => path.join(dir, f));
   } catch {
     return [];
   }
 }
 
-function sortAlerts(xs: Array<{ labels: Labels; annotations: Labels }>): Array<{ labels: Labels; annotations: Labels }> {
+function sortAlerts(
+  xs: Array<{ labels: Labels; annotations: Labels }>,
+): Array<{ labels: Labels; annotations: Labels }> {
   return [...xs].sort((a, b) => compareLabelSets(a.labels, b.labels) || compareLabelSets(a.annotations, b.annotations));
 }
 
@@ -88,7 +106,8 @@ function indentLines(text: string, indent: string): string {
 
 function alertsString(xs: Array<{ labels: Labels; annotations: Labels }>): string {
   if (xs.length === 0) return '[]';
-  const one = (a: { labels: Labels; annotations: Labels }): string => `Labels:${formatLabelSet(a.labels)}\nAnnotations:${formatLabelSet(a.annotations)}`;
+  const one = (a: { labels: Labels; annotations: Labels }): string =>
+    `Labels:${formatLabelSet(a.labels)}\nAnnotations:${formatLabelSet(a.annotations)}`;
   let s = '[\n0:' + indentLines('\n' + one(xs[0]), '  ');
   xs.slice(1).forEach((a, i) => {
     s += `,\n${i + 1}:` + indentLines('\n' + one(a), '  ');
@@ -194,7 +213,10 @@ class TestGroupRun {
     const errs: string[] = [];
     const ctx = {
       engine: this.engine,
-      sink: { append: (xs: Array<{ labels: Labels; timeMs: number; value: number }>) => xs.forEach((s) => this.store.add(s.labels, s.timeMs, s.value)) },
+      sink: {
+        append: (xs: Array<{ labels: Labels; timeMs: number; value: number }>) =>
+          xs.forEach((s) => this.store.add(s.labels, s.timeMs, s.value)),
+      },
       externalLabels: tg.external_labels ?? {},
       externalUrl: tg.external_url ?? '',
     };
@@ -203,11 +225,17 @@ class TestGroupRun {
     for (const a of alertTests) {
       if (!a.alertname) {
         const inGroup = tg.name ? ` (in TestGroup ${tg.name})` : '';
-        return [`an item under alert_rule_test misses required attribute alertname at eval_time ${formatModelDuration(a.eval_time ?? 0)}${inGroup}`];
+        return [
+          `an item under alert_rule_test misses required attribute alertname at eval_time ${formatModelDuration(a.eval_time ?? 0)}${inGroup}`,
+        ];
       }
     }
     const evalTimes = [...new Set(alertTests.map((a) => a.eval_time ?? 0))].sort((a, b) => a - b);
-    const maxEval = Math.max(0, ...alertTests.map((a) => a.eval_time ?? 0), ...(tg.promql_expr_test ?? []).map((p) => p.eval_time ?? 0));
+    const maxEval = Math.max(
+      0,
+      ...alertTests.map((a) => a.eval_time ?? 0),
+      ...(tg.promql_expr_test ?? []).map((p) => p.eval_time ?? 0),
+    );
     let curr = 0;
     for (let off = 0; off <= maxEval; off += this.evalIntervalMs) {
       const ts = this.startMs + off;
@@ -215,7 +243,8 @@ class TestGroupRun {
       const evalErrs: string[] = [];
       for (const ev of evaluators) {
         const res = await ev.evaluate(ts);
-        for (const e of res.errors) evalErrs.push(`    rule: ${e.rule}, time: ${formatGoDuration(ts)}, err: ${e.message}`);
+        for (const e of res.errors)
+          evalErrs.push(`    rule: ${e.rule}, time: ${formatGoDuration(ts)}, err: ${e.message}`);
       }
       errs.push(...evalErrs);
       if (evalErrs.length > 0) return errs;
@@ -226,13 +255,19 @@ class TestGroupRun {
           evaluators.forEach((ev) => {
             ev.group.rules.forEach((r, i) => {
               if (r.kind !== 'alerting' || r.rule.alert !== tc.alertname) return;
-              for (const a of Object.values(ev.alertStates[i].alerts)) if (a.state === 'firing') got.push({ labels: a.labels, annotations: a.annotations });
+              for (const a of Object.values(ev.alertStates[i].alerts))
+                if (a.state === 'firing') got.push({ labels: a.labels, annotations: a.annotations });
             });
           });
-          const exp = (tc.exp_alerts ?? []).map((x) => ({ labels: { ...(x.exp_labels ?? {}), alertname: tc.alertname as string }, annotations: { ...(x.exp_annotations ?? {}) } }));
+          const exp = (tc.exp_alerts ?? []).map((x) => ({
+            labels: { ...(x.exp_labels ?? {}), alertname: tc.alertname as string },
+            annotations: { ...(x.exp_annotations ?? {}) },
+          }));
           const g = sortAlerts(got);
           const e = sortAlerts(exp);
-          const same = g.length === e.length && g.every((x, i) => sameLabels(x.labels, e[i].labels) && sameLabels(x.annotations, e[i].annotations));
+          const same =
+            g.length === e.length &&
+            g.every((x, i) => sameLabels(x.labels, e[i].labels) && sameLabels(x.annotations, e[i].annotations));
           if (!same) {
             const testName = tg.name ? `    name: ${tg.name},\n` : '';
             errs.push(
@@ -274,7 +309,12 @@ class TestGroupRun {
     got.sort(order);
     const same =
       exp.length === got.length &&
-      exp.every((e, i) => sameLabels(e.labels, got[i].labels) && e.histogram === got[i].histogram && (e.histogram !== '' || floatEqual(e.value, got[i].value, this.fuzzy)));
+      exp.every(
+        (e, i) =>
+          sameLabels(e.labels, got[i].labels) &&
+          e.histogram === got[i].histogram &&
+          (e.histogram !== '' || floatEqual(e.value, got[i].value, this.fuzzy)),
+      );
     if (same) return [];
     return [`${head},\n        exp: ${samplesString(exp)}\n        got: ${samplesString(got)}`];
   }
@@ -284,7 +324,8 @@ class TestGroupRun {
     const hist = this.histogramSelection(ast, timeMs);
     if (hist) return hist;
     const { result } = await this.engine.evaluateInstant(ast, timeMs);
-    if (result.type === 'vector') return result.samples.map((s) => ({ labels: s.labels, value: s.value, histogram: '' }));
+    if (result.type === 'vector')
+      return result.samples.map((s) => ({ labels: s.labels, value: s.value, histogram: '' }));
     if (result.type === 'scalar') return [{ labels: {}, value: result.value, histogram: '' }];
     throw new Error('rule result is not a vector or scalar');
   }
@@ -314,7 +355,10 @@ function parseStart(v: string | undefined): number {
 
 function orderGroups(groups: RuleGroup[], order: string[]): RuleGroup[] {
   const idx = new Map(order.map((n, i) => [n, i]));
-  return groups.map((g, i) => ({ g, i })).sort((a, b) => (idx.get(a.g.name) ?? 0) - (idx.get(b.g.name) ?? 0) || a.i - b.i).map((x) => x.g);
+  return groups
+    .map((g, i) => ({ g, i }))
+    .sort((a, b) => (idx.get(a.g.name) ?? 0) - (idx.get(b.g.name) ?? 0) || a.i - b.i)
+    .map((x) => x.g);
 }
 
 /** Runs one unit-test file; returns its errors (empty = every test passed). */
@@ -371,7 +415,12 @@ export async function runUnitTestFile(file: string, opts: UnitTestOptions = {}):
 }
 
 /** promtool's output for a set of files: stdout and stderr lines and the exit code. */
-export async function testRuleFiles(files: string[], opts: UnitTestOptions, out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function testRuleFiles(
+  files: string[],
+  opts: UnitTestOptions,
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   let failed = false;
   for (const f of files) {
     const r = await runUnitTestFile(f, opts);

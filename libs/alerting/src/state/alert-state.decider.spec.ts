@@ -2,14 +2,30 @@
  * The alert state machine, Given / When / Then: a rule's state, the expression's result at a time
  * t (the clock is the evaluation time passed in), the state and transitions that follow.
  */
-import { decideAlerts, emptyRuleState, RESOLVED_RETENTION_MS, type AlertCandidate, type AlertDecision, type AlertRuleParams, type RuleAlertState } from './alert-state.decider';
+import {
+  decideAlerts,
+  emptyRuleState,
+  RESOLVED_RETENTION_MS,
+  type AlertCandidate,
+  type AlertDecision,
+  type AlertRuleParams,
+  type RuleAlertState,
+} from './alert-state.decider';
 
 const MIN = 60_000;
 const rule: AlertRuleParams = { name: 'GpuHot', forMs: 5 * MIN, keepFiringForMs: 0 };
-const hot = (value = 91): AlertCandidate => ({ labels: { gpu: '3', severity: 'P2' }, annotations: { summary: `GPU at ${value}` }, value });
+const hot = (value = 91): AlertCandidate => ({
+  labels: { gpu: '3', severity: 'P2' },
+  annotations: { summary: `GPU at ${value}` },
+  value,
+});
 
 /** Runs a sequence of evaluations: [t, result] pairs; returns every decision. */
-function timeline(params: AlertRuleParams, steps: Array<[number, AlertCandidate[]]>, given: RuleAlertState = emptyRuleState()): AlertDecision[] {
+function timeline(
+  params: AlertRuleParams,
+  steps: Array<[number, AlertCandidate[]]>,
+  given: RuleAlertState = emptyRuleState(),
+): AlertDecision[] {
   let state = given;
   return steps.map(([t, result]) => {
     const d = decideAlerts(state, params, result, t);
@@ -25,16 +41,34 @@ describe('alert state machine', () => {
   it('given no alert, when the expression returns a series, then it is pending with activeAt = t', () => {
     const [d] = timeline(rule, [[0, [hot()]]]);
     expect(kinds(d)).toEqual(['pending']);
-    expect(only(d)).toMatchObject({ state: 'pending', activeAtMs: 0, labels: { alertname: 'GpuHot', gpu: '3', severity: 'P2' } });
+    expect(only(d)).toMatchObject({
+      state: 'pending',
+      activeAtMs: 0,
+      labels: { alertname: 'GpuHot', gpu: '3', severity: 'P2' },
+    });
     expect(d.series).toEqual([
-      { labels: { alertname: 'GpuHot', gpu: '3', severity: 'P2', __name__: 'ALERTS', alertstate: 'pending' }, value: 1 },
+      {
+        labels: { alertname: 'GpuHot', gpu: '3', severity: 'P2', __name__: 'ALERTS', alertstate: 'pending' },
+        value: 1,
+      },
       { labels: { alertname: 'GpuHot', gpu: '3', severity: 'P2', __name__: 'ALERTS_FOR_STATE' }, value: 0 },
     ]);
   });
 
   it('given pending, when it holds for `for`, then it fires exactly once at activeAt + for', () => {
-    const ds = timeline(rule, [0, 1, 2, 3, 4, 5, 6].map((m) => [m * MIN, [hot()]]));
-    expect(ds.map((d) => only(d).state)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending', 'firing', 'firing']);
+    const ds = timeline(
+      rule,
+      [0, 1, 2, 3, 4, 5, 6].map((m) => [m * MIN, [hot()]]),
+    );
+    expect(ds.map((d) => only(d).state)).toEqual([
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'firing',
+      'firing',
+    ]);
     expect(ds.flatMap(kinds)).toEqual(['pending', 'firing']);
     expect(only(ds[5]).firedAtMs).toBe(5 * MIN);
     expect(ds[6].series[0].labels.alertstate).toBe('firing');
@@ -121,7 +155,9 @@ describe('alert state machine', () => {
   });
 
   it('two results with the same labels after templating are an error', () => {
-    expect(() => decideAlerts(emptyRuleState(), rule, [hot(1), hot(2)], 0)).toThrow('vector contains metrics with the same labelset after applying alert labels');
+    expect(() => decideAlerts(emptyRuleState(), rule, [hot(1), hot(2)], 0)).toThrow(
+      'vector contains metrics with the same labelset after applying alert labels',
+    );
   });
 
   it('the state is plain data: it survives JSON and the decider continues from it', () => {

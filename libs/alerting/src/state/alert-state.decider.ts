@@ -89,7 +89,12 @@ function forStateSample(a: ActiveAlert): SeriesSample {
 }
 
 /** One evaluation of the rule at `nowMs` with the expression's (expanded) result. */
-export function decideAlerts(prev: RuleAlertState, rule: AlertRuleParams, candidates: readonly AlertCandidate[], nowMs: number): AlertDecision {
+export function decideAlerts(
+  prev: RuleAlertState,
+  rule: AlertRuleParams,
+  candidates: readonly AlertCandidate[],
+  nowMs: number,
+): AlertDecision {
   const alerts: Record<string, ActiveAlert> = {};
   for (const [k, a] of Object.entries(prev.alerts)) alerts[k] = { ...a };
   const transitions: AlertTransition[] = [];

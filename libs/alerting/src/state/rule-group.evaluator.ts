@@ -10,7 +10,14 @@ import type { PromqlEngine } from '@arcwatch/promql';
 import type { AlertingRule, RecordingRule, RuleGroup } from '@arcwatch/rules';
 import { expandAlertTemplate } from '../template/alert-template';
 import { QuerySample, type TemplateQuery } from '../template/template-functions';
-import { decideAlerts, emptyRuleState, type AlertCandidate, type AlertTransition, type RuleAlertState, type SeriesSample } from './alert-state.decider';
+import {
+  decideAlerts,
+  emptyRuleState,
+  type AlertCandidate,
+  type AlertTransition,
+  type RuleAlertState,
+  type SeriesSample,
+} from './alert-state.decider';
 import { labelsKey } from './labels';
 
 export interface OutputSample {
@@ -60,7 +67,11 @@ export class RuleEvalError extends Error {
   readonly code = 'RULE_EVAL_FAILED';
 }
 
-async function queryVector(engine: PromqlEngine, rule: RecordingRule | AlertingRule, timeMs: number): Promise<QueryRows> {
+async function queryVector(
+  engine: PromqlEngine,
+  rule: RecordingRule | AlertingRule,
+  timeMs: number,
+): Promise<QueryRows> {
   const { result } = await engine.evaluateInstant(rule.ast, timeMs);
   if (result.type === 'vector') return result.samples.map((s) => ({ labels: s.labels, value: s.value }));
   if (result.type === 'scalar') return [{ labels: {}, value: result.value }];
@@ -78,7 +89,9 @@ export function templateQuery(engine: PromqlEngine, timeMs: number): TemplateQue
   };
 }
 
-export function ruleName(r: { kind: 'recording'; rule: RecordingRule } | { kind: 'alerting'; rule: AlertingRule }): string {
+export function ruleName(
+  r: { kind: 'recording'; rule: RecordingRule } | { kind: 'alerting'; rule: AlertingRule },
+): string {
   return r.kind === 'recording' ? r.rule.record : r.rule.alert;
 }
 
@@ -93,7 +106,12 @@ export class RuleGroupEvaluator {
     private readonly ctx: RuleEvalContext,
   ) {
     this.alertStates = group.rules.map(() => emptyRuleState());
-    this.health = group.rules.map(() => ({ health: 'unknown', lastError: '', lastEvaluationMs: null, evaluationDurationMs: 0 }));
+    this.health = group.rules.map(() => ({
+      health: 'unknown',
+      lastError: '',
+      lastEvaluationMs: null,
+      evaluationDurationMs: 0,
+    }));
     this.previousSeries = group.rules.map(() => new Map());
   }
 
@@ -127,18 +145,29 @@ export class RuleGroupEvaluator {
       } catch (e) {
         const message = (e as Error).message;
         errors.push({ rule: name, message });
-        this.health[i] = { health: 'err', lastError: message, lastEvaluationMs: timeMs, evaluationDurationMs: Date.now() - started };
+        this.health[i] = {
+          health: 'err',
+          lastError: message,
+          lastEvaluationMs: timeMs,
+          evaluationDurationMs: Date.now() - started,
+        };
         continue;
       }
       const now = new Map<string, Record<string, string>>();
       for (const s of out) now.set(labelsKey(s.labels), s.labels);
       const stale: OutputSample[] = [];
-      for (const [k, labels] of this.previousSeries[i]) if (!now.has(k)) stale.push({ labels, timeMs: t, value: STALE_NAN });
+      for (const [k, labels] of this.previousSeries[i])
+        if (!now.has(k)) stale.push({ labels, timeMs: t, value: STALE_NAN });
       this.previousSeries[i] = now;
       const all = out.concat(stale);
       if (all.length > 0) await this.ctx.sink.append(all);
       samples += out.length;
-      this.health[i] = { health: 'ok', lastError: '', lastEvaluationMs: timeMs, evaluationDurationMs: Date.now() - started };
+      this.health[i] = {
+        health: 'ok',
+        lastError: '',
+        lastEvaluationMs: timeMs,
+        evaluationDurationMs: Date.now() - started,
+      };
     }
     return { errors, transitions, samples };
   }
@@ -152,19 +181,33 @@ export class RuleGroupEvaluator {
         else labels[k] = v;
       }
       const key = labelsKey(labels);
-      if (seen.has(key)) throw new RuleEvalError('vector contains metrics with the same labelset after applying rule labels');
+      if (seen.has(key))
+        throw new RuleEvalError('vector contains metrics with the same labelset after applying rule labels');
       seen.add(key);
       return { labels, timeMs: t, value: r.value };
     });
   }
 
-  private async alert(index: number, rule: AlertingRule, rows: QueryRows, evalMs: number): Promise<{ series: SeriesSample[]; moves: AlertTransition[] }> {
+  private async alert(
+    index: number,
+    rule: AlertingRule,
+    rows: QueryRows,
+    evalMs: number,
+  ): Promise<{ series: SeriesSample[]; moves: AlertTransition[] }> {
     const query = templateQuery(this.ctx.engine, evalMs);
     const externalLabels = this.ctx.externalLabels ?? {};
     const externalUrl = this.ctx.externalUrl ?? '';
     const candidates: AlertCandidate[] = [];
     for (const r of rows) {
-      const input = { alertName: rule.alert, labels: r.labels, externalLabels, externalUrl, value: r.value, timeMs: evalMs, query };
+      const input = {
+        alertName: rule.alert,
+        labels: r.labels,
+        externalLabels,
+        externalUrl,
+        value: r.value,
+        timeMs: evalMs,
+        query,
+      };
       const labels: Record<string, string> = { ...r.labels };
       delete labels.__name__;
       for (const [k, v] of Object.entries(rule.labels)) {
@@ -176,7 +219,12 @@ export class RuleGroupEvaluator {
       for (const [k, v] of Object.entries(rule.annotations)) annotations[k] = await expandAlertTemplate(v, input);
       candidates.push({ labels, annotations, value: r.value });
     }
-    const decision = decideAlerts(this.alertStates[index], { name: rule.alert, forMs: rule.forMs, keepFiringForMs: rule.keepFiringForMs }, candidates, evalMs);
+    const decision = decideAlerts(
+      this.alertStates[index],
+      { name: rule.alert, forMs: rule.forMs, keepFiringForMs: rule.keepFiringForMs },
+      candidates,
+      evalMs,
+    );
     this.alertStates[index] = decision.state;
     return { series: decision.series, moves: decision.transitions };
   }

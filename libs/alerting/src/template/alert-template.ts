@@ -7,8 +7,10 @@ import { GoStruct, TemplateExecutor } from './go-template.exec';
 import { parseTemplate, TemplateError, type ParsedTemplate } from './go-template.parser';
 import { TEMPLATE_FUNCTION_NAMES, templateFunctions, type TemplateQuery } from './template-functions';
 
-const DEFS = '{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}';
-const DATA_TYPE = 'struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value interface {} }';
+const DEFS =
+  '{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}';
+const DATA_TYPE =
+  'struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL string; Value interface {} }';
 
 export interface AlertTemplateInput {
   alertName: string;

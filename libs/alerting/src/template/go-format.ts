@@ -245,7 +245,11 @@ export function sprintf(format: string, args: unknown[]): string {
     out += pad(s, width, left, zero);
   }
   out += format.slice(last);
-  if (ai < args.length) out += `%!(EXTRA ${args.slice(ai).map((a) => `${goTypeName(a)}=${formatValue(a)}`).join(', ')})`;
+  if (ai < args.length)
+    out += `%!(EXTRA ${args
+      .slice(ai)
+      .map((a) => `${goTypeName(a)}=${formatValue(a)}`)
+      .join(', ')})`;
   return out;
 }
 

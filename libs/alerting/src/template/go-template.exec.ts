@@ -5,7 +5,14 @@
  * map key is the zero value — Prometheus runs templates with `missingkey=zero`).
  */
 import { formatValue, goTypeName } from './go-format';
-import { TemplateError, type Command, type Node, type Operand, type ParsedTemplate, type Pipeline } from './go-template.parser';
+import {
+  TemplateError,
+  type Command,
+  type Node,
+  type Operand,
+  type ParsedTemplate,
+  type Pipeline,
+} from './go-template.parser';
 
 /** A Go struct: field access by exact name; unknown fields are execution errors. */
 export class GoStruct {
@@ -122,7 +129,9 @@ export class TemplateExecutor {
     let entries: [unknown, unknown][];
     if (Array.isArray(v)) entries = v.map((x, i) => [BigInt(i), x]);
     else if (v && typeof v === 'object' && !(v instanceof GoStruct)) {
-      entries = Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]);
+      entries = Object.keys(v)
+        .sort()
+        .map((k) => [k, (v as Record<string, unknown>)[k]]);
     } else if (typeof v === 'bigint') entries = Array.from({ length: Number(v) }, (_, i) => [BigInt(i), BigInt(i)]);
     else if (v === undefined || v === null) entries = [];
     else this.fail(n.pipe.line, `range can't iterate over ${formatValue(v)}`);
@@ -219,12 +228,19 @@ export class TemplateExecutor {
     }
   }
 
-  private async command(c: Command, dot: unknown, line: number, final: { value: unknown } | undefined): Promise<unknown> {
+  private async command(
+    c: Command,
+    dot: unknown,
+    line: number,
+    final: { value: unknown } | undefined,
+  ): Promise<unknown> {
     const [head, ...rest] = c.args;
     if (head.kind === 'func') {
       // and / or short-circuit in Go: later arguments are evaluated only when needed.
       if (head.name === 'and' || head.name === 'or') {
-        const ops = final ? [...rest.map((o) => () => this.operand(o, dot, line)), async () => final.value] : rest.map((o) => () => this.operand(o, dot, line));
+        const ops = final
+          ? [...rest.map((o) => () => this.operand(o, dot, line)), async () => final.value]
+          : rest.map((o) => () => this.operand(o, dot, line));
         let v: unknown = undefined;
         for (const get of ops) {
           v = await get();
@@ -237,7 +253,8 @@ export class TemplateExecutor {
       if (final) args.push(final.value);
       return this.call(head.name, args, line);
     }
-    if (rest.length > 0 || final) this.fail(line, `can't give argument to non-function ${formatValue(await this.operand(head, dot, line))}`);
+    if (rest.length > 0 || final)
+      this.fail(line, `can't give argument to non-function ${formatValue(await this.operand(head, dot, line))}`);
     return this.operand(head, dot, line);
   }
 }

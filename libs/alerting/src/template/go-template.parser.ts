@@ -222,7 +222,18 @@ function lex(body: string, line: number, fail: (line: number, msg: string) => ne
   return toks;
 }
 
-const BUILTIN_KEYWORDS = new Set(['if', 'else', 'end', 'with', 'range', 'define', 'template', 'block', 'break', 'continue']);
+const BUILTIN_KEYWORDS = new Set([
+  'if',
+  'else',
+  'end',
+  'with',
+  'range',
+  'define',
+  'template',
+  'block',
+  'break',
+  'continue',
+]);
 
 class Parser {
   private readonly scopes: Set<string>[] = [new Set(['$'])];
@@ -252,7 +263,9 @@ class Parser {
           if (seg.text) nodes.push({ kind: 'text', text: seg.text });
           continue;
         }
-        const toks = lex(seg.text, seg.line, (l, m) => this.fail(l, m)).filter((t, i, a) => !(t.t === 'space' && (i === 0 || i === a.length - 1)));
+        const toks = lex(seg.text, seg.line, (l, m) => this.fail(l, m)).filter(
+          (t, i, a) => !(t.t === 'space' && (i === 0 || i === a.length - 1)),
+        );
         if (toks.length === 0) {
           if (seg.text.trim().startsWith('/*')) continue;
           this.fail(seg.line, 'missing value for command');
@@ -293,7 +306,12 @@ class Parser {
           const nameTok = rest[0];
           if (!nameTok || nameTok.t !== 'string') this.fail(seg.line, 'template clause needs a quoted name');
           const more = rest.slice(1).filter((t, i) => !(i === 0 && t.t === 'space'));
-          nodes.push({ kind: 'template', name: nameTok.v, pipe: more.length ? this.pipeline(more, seg.line, false) : undefined, line: seg.line });
+          nodes.push({
+            kind: 'template',
+            name: nameTok.v,
+            pipe: more.length ? this.pipeline(more, seg.line, false) : undefined,
+            line: seg.line,
+          });
           continue;
         }
         if (word === 'break' || word === 'continue') {
@@ -380,7 +398,8 @@ class Parser {
     endCmd();
     for (const c of cmds.slice(1)) {
       const f = c.args[0];
-      if (f.kind !== 'func' && f.kind !== 'field' && f.kind !== 'variable') this.fail(line, `non executable command in pipeline stage ${cmds.indexOf(c) + 1}`);
+      if (f.kind !== 'func' && f.kind !== 'field' && f.kind !== 'variable')
+        this.fail(line, `non executable command in pipeline stage ${cmds.indexOf(c) + 1}`);
     }
     if (assign) {
       for (const d of decl) if (!this.declared(d)) this.fail(line, `undefined variable "${d}"`);

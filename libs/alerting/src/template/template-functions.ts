@@ -26,8 +26,15 @@ function toFloat(v: unknown): number {
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'string') {
     const t = v.trim();
-    const n = /^[-+]?(inf|infinity)$/i.test(t) ? (t.startsWith('-') ? -Infinity : Infinity) : /^[-+]?nan$/i.test(t) ? NaN : Number(t);
-    if (t === '' || (Number.isNaN(n) && !/nan/i.test(t))) throw new Error(`strconv.ParseFloat: parsing ${goQuote(v)}: invalid syntax`);
+    const n = /^[-+]?(inf|infinity)$/i.test(t)
+      ? t.startsWith('-')
+        ? -Infinity
+        : Infinity
+      : /^[-+]?nan$/i.test(t)
+        ? NaN
+        : Number(t);
+    if (t === '' || (Number.isNaN(n) && !/nan/i.test(t)))
+      throw new Error(`strconv.ParseFloat: parsing ${goQuote(v)}: invalid syntax`);
     return n;
   }
   throw new Error(`can't convert ${goTypeName(v)} to float`);
@@ -104,7 +111,7 @@ export function humanizeTimestamp(i: unknown): string {
   if (!Number.isFinite(v)) return g4(v);
   const ms = Math.round(v * 1000);
   const iso = new Date(ms).toISOString();
-  const frac = (ms % 1000 + 1000) % 1000;
+  const frac = ((ms % 1000) + 1000) % 1000;
   const fracText = frac ? `.${String(frac).padStart(3, '0').replace(/0+$/, '')}` : '';
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fracText} +0000 UTC`;
 }
@@ -123,7 +130,9 @@ function splitHostPort(hostPort: string): { host: string; port: string } | undef
 
 /** Go's RE2 replacement syntax (`${1}`, `$name`) as JavaScript's. */
 function jsReplacement(repl: string): string {
-  return repl.replace(/\$\{(\w+)\}/g, (_, n: string) => (/^\d+$/.test(n) ? `$${n}` : `$<${n}>`)).replace(/\$([A-Za-z_]\w*)/g, '$<$1>');
+  return repl
+    .replace(/\$\{(\w+)\}/g, (_, n: string) => (/^\d+$/.test(n) ? `$${n}` : `$<${n}>`))
+    .replace(/\$([A-Za-z_]\w*)/g, '$<$1>');
 }
 
 function goRegExp(pattern: string, flags = ''): RegExp {
@@ -175,7 +184,10 @@ function goPrint(args: unknown[]): string {
 }
 
 function htmlEscape(s: string): string {
-  return s.replace(/[&'<>"\0]/g, (c) => ({ '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '"': '&#34;', '\0': '\uFFFD' })[c] as string);
+  return s.replace(
+    /[&'<>"\0]/g,
+    (c) => ({ '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '"': '&#34;', '\0': '\uFFFD' })[c] as string,
+  );
 }
 
 export interface TemplateContext {
@@ -187,7 +199,8 @@ export interface TemplateContext {
 
 export function templateFunctions(ctx: TemplateContext): Record<string, TemplateFunction> {
   const sampleOf = (s: unknown): QuerySample => {
-    if (!(s instanceof QuerySample)) throw new Error(`wrong type for value; expected *template.sample; got ${goTypeName(s)}`);
+    if (!(s instanceof QuerySample))
+      throw new Error(`wrong type for value; expected *template.sample; got ${goTypeName(s)}`);
     return s;
   };
   const results = (v: unknown): QuerySample[] => {
@@ -219,7 +232,8 @@ export function templateFunctions(ctx: TemplateContext): Record<string, Template
     printf: (fmt, ...a) => sprintf(String(fmt), a),
     urlquery: (...a) => queryEscape(goPrint(a)),
     html: (...a) => htmlEscape(goPrint(a)),
-    js: (...a) => goPrint(a).replace(/[\\'"<>&=]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`),
+    js: (...a) =>
+      goPrint(a).replace(/[\\'"<>&=]/g, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`),
     eq: (a, ...b) => {
       if (b.length === 0) throw new Error('missing argument for comparison');
       return b.some((x) => compare('eq', a, x));
@@ -240,10 +254,12 @@ export function templateFunctions(ctx: TemplateContext): Record<string, Template
     value: (s) => sampleOf(s).value,
     strvalue: (s) => sampleOf(s).labels.__value__ ?? '',
     args: (...a) => Object.fromEntries(a.map((x, i) => [`arg${i}`, x])),
-    reReplaceAll: (pattern, repl, text) => String(text).replace(goRegExp(String(pattern), 'g'), jsReplacement(String(repl))),
+    reReplaceAll: (pattern, repl, text) =>
+      String(text).replace(goRegExp(String(pattern), 'g'), jsReplacement(String(repl))),
     safeHtml: (t) => String(t),
     match: (pattern, text) => goRegExp(String(pattern)).test(String(text)),
-    title: (t) => String(t).replace(/(^|[^\p{L}\p{N}'])(\p{L})/gu, (_, pre: string, c: string) => pre + c.toUpperCase()),
+    title: (t) =>
+      String(t).replace(/(^|[^\p{L}\p{N}'])(\p{L})/gu, (_, pre: string, c: string) => pre + c.toUpperCase()),
     toUpper: (t) => String(t).toUpperCase(),
     toLower: (t) => String(t).toLowerCase(),
     graphLink: (e) => `/graph?g0.expr=${queryEscape(String(e))}&g0.tab=0`,
@@ -281,7 +297,8 @@ export function templateFunctions(ctx: TemplateContext): Record<string, Template
     externalURL: () => ctx.externalUrl,
     parseDuration: (d) => {
       const m = /^(-)?(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(String(d));
-      if (!m || String(d).replace('-', '') === '') throw new Error(`not a valid duration string: ${goQuote(String(d))}`);
+      if (!m || String(d).replace('-', '') === '')
+        throw new Error(`not a valid duration string: ${goQuote(String(d))}`);
       const units = [365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001];
       const s = units.reduce((acc, u, i) => acc + Number(m[i + 2] ?? 0) * u, 0);
       return m[1] ? -s : s;
@@ -292,5 +309,10 @@ export function templateFunctions(ctx: TemplateContext): Record<string, Template
 }
 
 export const TEMPLATE_FUNCTION_NAMES: ReadonlySet<string> = new Set(
-  Object.keys(templateFunctions({ query: async () => [], timeMs: 0, externalUrl: '' })).concat(['tmpl', 'call', 'slice', 'toDuration']),
+  Object.keys(templateFunctions({ query: async () => [], timeMs: 0, externalUrl: '' })).concat([
+    'tmpl',
+    'call',
+    'slice',
+    'toDuration',
+  ]),
 );

@@ -1,5 +1,9 @@
 import { parseDuration } from '@arcwatch/config-files';
-import { AlertmanagerConfigError, parseAlertmanagerConfig, type AlertmanagerConfig } from '../config/alertmanager-config';
+import {
+  AlertmanagerConfigError,
+  parseAlertmanagerConfig,
+  type AlertmanagerConfig,
+} from '../config/alertmanager-config';
 import { inhibitedBy } from '../inhibit/inhibit';
 import { parseClassicMatcher, parseClassicMatchers } from '../matchers/classic-parse';
 import { MatcherError, type LabelSet, type Matcher, type MatcherMode } from '../matchers/matcher';
@@ -93,7 +97,10 @@ function inhibition(file: Json, c: Json): Json {
 }
 
 function toRawMatcher(m: Json): RawMatcher {
-  const value = typeof m.value_bytes_hex === 'string' ? Uint8Array.from(Buffer.from(m.value_bytes_hex, 'hex')) : String(m.value ?? '');
+  const value =
+    typeof m.value_bytes_hex === 'string'
+      ? Uint8Array.from(Buffer.from(m.value_bytes_hex, 'hex'))
+      : String(m.value ?? '');
   const type = m.type_code !== undefined ? `code:${String(m.type_code)}` : String(m.type);
   return { name: String(m.name), type, value };
 }
@@ -109,7 +116,10 @@ function silences(file: Json, c: Json): Json {
     const s = c.silence as Json;
     const at = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(t0 + offsetMs(String(v))));
     const sets = s.matcher_sets !== undefined ? (s.matcher_sets as Json[][]) : [(s.matchers as Json[]) ?? []];
-    const err = validateSilence({ matcherSets: sets.map((set) => set.map(toRawMatcher)), startsAt: at(s.starts_at), endsAt: at(s.ends_at) }, mode);
+    const err = validateSilence(
+      { matcherSets: sets.map((set) => set.map(toRawMatcher)), startsAt: at(s.starts_at), endsAt: at(s.ends_at) },
+      mode,
+    );
     return err ? { valid: false, error: err } : { valid: true };
   }
   const list: Silence[] = ((file.silences as Json[]) ?? [])

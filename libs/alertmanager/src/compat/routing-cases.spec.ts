@@ -39,7 +39,9 @@ const sortKeys = (o: unknown): unknown =>
       : o;
 
 const canonMatchers = (ms: unknown): string =>
-  JSON.stringify(((ms as { name: string; type: string; value: string }[]) ?? []).map((m) => [m.name, m.type, m.value]).sort());
+  JSON.stringify(
+    ((ms as { name: string; type: string; value: string }[]) ?? []).map((m) => [m.name, m.type, m.value]).sort(),
+  );
 
 /** What the suite compares for each kind: the projection of `expected` and of our answer. */
 function project(kind: string, expected: Json, got: Json): [unknown, unknown] {
@@ -50,7 +52,9 @@ function project(kind: string, expected: Json, got: Json): [unknown, unknown] {
     case 'silences':
       return 'silenced' in expected ? [expected.silenced, got.silenced] : [expected.valid, got.valid];
     case 'matchers-parse':
-      return 'error' in expected ? ['error', 'error' in got ? 'error' : got] : [canonMatchers(expected.matchers), 'error' in got ? got : canonMatchers(got.matchers)];
+      return 'error' in expected
+        ? ['error', 'error' in got ? 'error' : got]
+        : [canonMatchers(expected.matchers), 'error' in got ? got : canonMatchers(got.matchers)];
     case 'config-validation':
       return [expected.valid, got.valid === expected.valid ? got.valid : `${String(got.valid)} (${String(got.error)})`];
     case 'route-tree': {
@@ -60,10 +64,16 @@ function project(kind: string, expected: Json, got: Json): [unknown, unknown] {
     }
     default: {
       const norm = (routes: unknown): unknown =>
-        (routes as Json[] | undefined)?.map(({ key: _key, ...r }) => sortKeys({ ...r, group_by: [...(r.group_by as string[])].sort() }));
+        (routes as Json[] | undefined)?.map(({ key: _key, ...r }) =>
+          sortKeys({ ...r, group_by: [...(r.group_by as string[])].sort() }),
+        );
       return [
         { receivers: expected.receivers, routes: norm(expected.routes), groups: sortKeys(expected.groups) },
-        { receivers: got.receivers, routes: expected.routes ? norm(got.routes) : undefined, groups: expected.groups ? sortKeys(got.groups) : undefined },
+        {
+          receivers: got.receivers,
+          routes: expected.routes ? norm(got.routes) : undefined,
+          groups: expected.groups ? sortKeys(got.groups) : undefined,
+        },
       ];
     }
   }
@@ -75,7 +85,16 @@ describe('alertmanager-routing suite (fixtures)', () => {
   it('has case files of every kind', () => {
     const kinds = new Set(files.map((f) => f.kind));
     expect([...kinds].sort()).toEqual(
-      ['config-validation', 'inhibition', 'inhibition-generated', 'matchers-parse', 'route-tree', 'routing', 'routing-generated', 'silences'].sort(),
+      [
+        'config-validation',
+        'inhibition',
+        'inhibition-generated',
+        'matchers-parse',
+        'route-tree',
+        'routing',
+        'routing-generated',
+        'silences',
+      ].sort(),
     );
   });
 
@@ -89,7 +108,9 @@ describe('alertmanager-routing suite (fixtures)', () => {
           expect(have).toEqual(want);
           if (file.kind === 'routing' || file.kind === 'routing-generated') {
             const cfg = parseAlertmanagerConfig(String(file.config), 'case.yml');
-            expect(receiversLine(buildRouteTree(cfg.route), c.alert_labels as Record<string, string>)).toBe((c.expected as Json).receivers_line);
+            expect(receiversLine(buildRouteTree(cfg.route), c.alert_labels as Record<string, string>)).toBe(
+              (c.expected as Json).receivers_line,
+            );
           }
         });
       });

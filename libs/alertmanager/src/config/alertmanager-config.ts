@@ -1,6 +1,13 @@
 import { ConfigFileError, readConfigText, YamlSource, type ConfigIssue } from '@arcwatch/config-files';
 import { GoRegexpError, compileAnchored } from '../matchers/go-regexp';
-import { isValidClassicLabelName, isValidLabelName, MatcherError, sortMatchers, type Matcher, type MatcherMode } from '../matchers/matcher';
+import {
+  isValidClassicLabelName,
+  isValidLabelName,
+  MatcherError,
+  sortMatchers,
+  type Matcher,
+  type MatcherMode,
+} from '../matchers/matcher';
 import { parseMatchers } from '../matchers/parse';
 import {
   parseDayOfMonthRange,
@@ -223,13 +230,15 @@ class ConfigDecoder {
       if (!isValidClassicLabelName(k)) d.fatal([...path, 'match'], `invalid label name ${JSON.stringify(k)}`);
     }
     for (const k of Object.keys(r.labels ?? {})) {
-      if (!isValidLabelName(k, this.mode)) d.fatal([...path, 'labels'], `invalid label name ${JSON.stringify(k)} in route labels`);
+      if (!isValidLabelName(k, this.mode))
+        d.fatal([...path, 'labels'], `invalid label name ${JSON.stringify(k)} in route labels`);
     }
     if (groupByStr !== undefined) {
       const labels: string[] = [];
       for (const l of groupByStr) {
         if (l === '...') r.groupByAll = true;
-        else if (!isValidLabelName(l, this.mode)) d.fatal([...path, 'group_by'], `invalid label name ${JSON.stringify(l)} in group_by list`);
+        else if (!isValidLabelName(l, this.mode))
+          d.fatal([...path, 'group_by'], `invalid label name ${JSON.stringify(l)} in group_by list`);
         else labels.push(l);
       }
       // Go keeps a nil slice for `group_by: ['...']` (inherit the labels, set group-by-all) and an
@@ -274,7 +283,8 @@ class ConfigDecoder {
         if (!isValidClassicLabelName(k)) d.fatal(path, `invalid label name ${JSON.stringify(k)}`);
       }
       for (const l of equal) {
-        if (!isValidLabelName(l, this.mode)) d.fatal([...path, 'equal'], `invalid label name ${JSON.stringify(l)} in equal list`);
+        if (!isValidLabelName(l, this.mode))
+          d.fatal([...path, 'equal'], `invalid label name ${JSON.stringify(l)} in equal list`);
       }
     }
     const build = (eq: Record<string, string>, re: Record<string, string>, ms: Matcher[]): Matcher[] => [
@@ -282,7 +292,12 @@ class ConfigDecoder {
       ...Object.entries(re).map(([n, v]): Matcher => ({ name: n, type: '=~', value: v })),
       ...ms,
     ];
-    return { name, sourceMatchers: build(sourceMatch, sourceRe, sourceMatchers), targetMatchers: build(targetMatch, targetRe, targetMatchers), equal };
+    return {
+      name,
+      sourceMatchers: build(sourceMatch, sourceRe, sourceMatchers),
+      targetMatchers: build(targetMatch, targetRe, targetMatchers),
+      equal,
+    };
   }
 
   receiver(node: YNode, path: Path): ReceiverConfig {
@@ -303,13 +318,20 @@ class ConfigDecoder {
     if (!d.struct(node, path, 'config.plain', fields)) return r;
     if (r.name === '') d.fatal(path, 'missing name in receiver');
     if (r.labels.name !== undefined && r.labels.name !== r.name) {
-      d.fatal([...path, 'labels'], `receiver label "name" must match receiver name ${JSON.stringify(r.name)}, got ${JSON.stringify(r.labels.name)}`);
+      d.fatal(
+        [...path, 'labels'],
+        `receiver label "name" must match receiver name ${JSON.stringify(r.name)}, got ${JSON.stringify(r.labels.name)}`,
+      );
     }
     r.labels = { ...r.labels, name: r.name };
     return r;
   }
 
-  timeIntervalList(node: YNode, path: Path, kind: 'mute time interval' | 'time interval'): { name: string; intervals: TimeInterval[] }[] {
+  timeIntervalList(
+    node: YNode,
+    path: Path,
+    kind: 'mute time interval' | 'time interval',
+  ): { name: string; intervals: TimeInterval[] }[] {
     const d = this.d;
     return d.seq(node, path, '[]config.TimeInterval').map((item, i) => {
       const p = [...path, i];
@@ -317,7 +339,8 @@ class ConfigDecoder {
       let intervals: TimeInterval[] = [];
       const ok = d.struct(item, p, 'config.plain', {
         name: (n, q) => (name = d.str(n, q)),
-        time_intervals: (n, q) => (intervals = d.seq(n, q, '[]timeinterval.TimeInterval').map((ti, j) => this.timeInterval(ti, [...q, j]))),
+        time_intervals: (n, q) =>
+          (intervals = d.seq(n, q, '[]timeinterval.TimeInterval').map((ti, j) => this.timeInterval(ti, [...q, j]))),
       });
       if (ok && name === '') d.fatal(p, `missing name in ${kind}`);
       return { name, intervals };
@@ -341,7 +364,10 @@ class ConfigDecoder {
         (ti.times = d.seq(n, p, '[]timeinterval.TimeRange').map((tr, i) => {
           let start = '';
           let end = '';
-          d.struct(tr, [...p, i], 'timeinterval.plain', { start_time: (x, q) => (start = d.str(x, q)), end_time: (x, q) => (end = d.str(x, q)) });
+          d.struct(tr, [...p, i], 'timeinterval.plain', {
+            start_time: (x, q) => (start = d.str(x, q)),
+            end_time: (x, q) => (end = d.str(x, q)),
+          });
           try {
             return parseTimeRange(start, end);
           } catch (e) {
@@ -396,10 +422,17 @@ function checkGlobalAndReceivers(cfg: Omit<AlertmanagerConfig, 'route'>, g: Reco
     ['slack_app_token', 'slack_app_token_file'],
     ['slack_api_url', 'slack_api_url_file'],
   ];
-  for (const [a, b] of pairs) if (present(g[a]) && present(g[b])) d.fatal(['global'], `at most one of ${a} & ${b} must be configured`);
-  if ((present(g.slack_app_token) || present(g.slack_app_token_file)) && (present(g.slack_api_url) || present(g.slack_api_url_file))) {
+  for (const [a, b] of pairs)
+    if (present(g[a]) && present(g[b])) d.fatal(['global'], `at most one of ${a} & ${b} must be configured`);
+  if (
+    (present(g.slack_app_token) || present(g.slack_app_token_file)) &&
+    (present(g.slack_api_url) || present(g.slack_api_url_file))
+  ) {
     if (g.slack_api_url !== g.slack_app_url) {
-      d.fatal(['global'], 'at most one of slack_app_token/slack_app_token_file & slack_api_url/slack_api_url_file must be configured');
+      d.fatal(
+        ['global'],
+        'at most one of slack_app_token/slack_app_token_file & slack_api_url/slack_api_url_file must be configured',
+      );
     }
   }
   const more: [string, string][] = [
@@ -413,12 +446,14 @@ function checkGlobalAndReceivers(cfg: Omit<AlertmanagerConfig, 'route'>, g: Reco
     ['wechat_api_secret', 'wechat_api_secret_file'],
     ['mattermost_webhook_url', 'mattermost_webhook_url_file'],
   ];
-  for (const [a, b] of more) if (present(g[a]) && present(g[b])) d.fatal(['global'], `at most one of ${a} & ${b} must be configured`);
+  for (const [a, b] of more)
+    if (present(g[a]) && present(g[b])) d.fatal(['global'], `at most one of ${a} & ${b} must be configured`);
 
   const names = new Set<string>();
   cfg.receivers.forEach((rcv, ri) => {
     const at: Path = ['receivers', ri];
-    if (names.has(rcv.name)) d.fatal([...at, 'name'], `notification config name ${JSON.stringify(rcv.name)} is not unique`);
+    if (names.has(rcv.name))
+      d.fatal([...at, 'name'], `notification config name ${JSON.stringify(rcv.name)} is not unique`);
     for (const integ of rcv.integrations) {
       const c = integ.config;
       const p: Path = [...at, `${integ.kind}_configs`, integ.index];
@@ -455,7 +490,8 @@ function checkGlobalAndReceivers(cfg: Omit<AlertmanagerConfig, 'route'>, g: Reco
           if (!present(c.api_url) && !present(c.api_url_file) && !present(c.app_token) && !present(c.app_token_file)) {
             fail('no Slack API URL nor App token set either inline or in a file');
           }
-          if ((present(c.app_token) || present(c.app_token_file)) && hasAuth) fail("http authorization can't be set when using Slack App tokens");
+          if ((present(c.app_token) || present(c.app_token_file)) && hasAuth)
+            fail("http authorization can't be set when using Slack App tokens");
           if (present(c.app_token) || present(c.app_token_file)) c.api_url = c.app_url;
           break;
         }
@@ -466,12 +502,14 @@ function checkGlobalAndReceivers(cfg: Omit<AlertmanagerConfig, 'route'>, g: Reco
           c.api_url = c.api_url ?? g.opsgenie_api_url;
           c.api_key = c.api_key || g.opsgenie_api_key;
           c.api_key_file = c.api_key_file || g.opsgenie_api_key_file;
-          if (!present(c.api_key) && !present(c.api_key_file)) fail('no global OpsGenie API Key set either inline or in a file');
+          if (!present(c.api_key) && !present(c.api_key_file))
+            fail('no global OpsGenie API Key set either inline or in a file');
           break;
         case 'wechat':
           c.api_url = c.api_url ?? g.wechat_api_url;
           if (!present(c.api_secret) && !present(c.api_secret_file)) {
-            if (!present(g.wechat_api_secret) && !present(g.wechat_api_secret_file)) fail('no global Wechat Api Secret set either inline or in a file');
+            if (!present(g.wechat_api_secret) && !present(g.wechat_api_secret_file))
+              fail('no global Wechat Api Secret set either inline or in a file');
             c.api_secret = g.wechat_api_secret;
             c.api_secret_file = g.wechat_api_secret_file;
           }
@@ -487,22 +525,26 @@ function checkGlobalAndReceivers(cfg: Omit<AlertmanagerConfig, 'route'>, g: Reco
         case 'telegram':
           c.api_url = c.api_url ?? g.telegram_api_url;
           if (!present(c.bot_token) && !present(c.bot_token_file)) {
-            if (!present(g.telegram_bot_token) && !present(g.telegram_bot_token_file)) fail('missing bot_token or bot_token_file on telegram_config');
+            if (!present(g.telegram_bot_token) && !present(g.telegram_bot_token_file))
+              fail('missing bot_token or bot_token_file on telegram_config');
             c.bot_token = g.telegram_bot_token;
             c.bot_token_file = g.telegram_bot_token_file;
           }
           break;
         case 'discord':
-          if (!present(c.webhook_url) && !present(c.webhook_url_file)) fail('no discord webhook URL or URLFile provided');
+          if (!present(c.webhook_url) && !present(c.webhook_url_file))
+            fail('no discord webhook URL or URLFile provided');
           break;
         case 'webex':
           c.api_url = c.api_url ?? g.webex_api_url;
           break;
         case 'msteams':
-          if (!present(c.webhook_url) && !present(c.webhook_url_file)) fail('no msteams webhook URL or URLFile provided');
+          if (!present(c.webhook_url) && !present(c.webhook_url_file))
+            fail('no msteams webhook URL or URLFile provided');
           break;
         case 'msteamsv2':
-          if (!present(c.webhook_url) && !present(c.webhook_url_file)) fail('no msteamsv2 webhook URL or URLFile provided');
+          if (!present(c.webhook_url) && !present(c.webhook_url_file))
+            fail('no msteamsv2 webhook URL or URLFile provided');
           break;
         case 'jira':
           c.api_url = c.api_url ?? g.jira_api_url;
@@ -512,10 +554,12 @@ function checkGlobalAndReceivers(cfg: Omit<AlertmanagerConfig, 'route'>, g: Reco
           c.api_url = c.api_url ?? g.rocketchat_api_url;
           c.token_id = c.token_id || g.rocketchat_token_id;
           c.token_id_file = c.token_id_file || g.rocketchat_token_id_file;
-          if (!present(c.token_id) && !present(c.token_id_file)) fail('no global Rocketchat TokenID set either inline or in a file');
+          if (!present(c.token_id) && !present(c.token_id_file))
+            fail('no global Rocketchat TokenID set either inline or in a file');
           c.token = c.token || g.rocketchat_token;
           c.token_file = c.token_file || g.rocketchat_token_file;
-          if (!present(c.token) && !present(c.token_file)) fail('no global Rocketchat Token set either inline or in a file');
+          if (!present(c.token) && !present(c.token_file))
+            fail('no global Rocketchat Token set either inline or in a file');
           break;
         case 'mattermost':
           if (!present(c.webhook_url) && !present(c.webhook_url_file)) {
@@ -545,7 +589,8 @@ function checkRouteTree(route: RouteConfig | undefined, receiverNames: Set<strin
   if (route.activeTimeIntervals.length > 0) d.fatal(['route'], 'root route must not have any active time intervals');
   const checkReceiver = (r: RouteConfig): void => {
     r.routes.forEach(checkReceiver);
-    if (r.receiver !== '' && !receiverNames.has(r.receiver)) d.fatal([...r.path, 'receiver'], `undefined receiver ${JSON.stringify(r.receiver)} used in route`);
+    if (r.receiver !== '' && !receiverNames.has(r.receiver))
+      d.fatal([...r.path, 'receiver'], `undefined receiver ${JSON.stringify(r.receiver)} used in route`);
   };
   checkReceiver(route);
 }
@@ -608,7 +653,8 @@ export function parseAlertmanagerConfig(text: string, file: string, opts: LoadOp
     const ok = d.struct(root, [], 'config.plain', {
       global: (n, p) => (global = c.global(n, p)),
       route: (n, p) => (route = d.isNull(n) ? undefined : c.route(n, p)),
-      inhibit_rules: (n, p) => (inhibitRules = d.seq(n, p, '[]config.InhibitRule').map((x, i) => c.inhibitRule(x, [...p, i]))),
+      inhibit_rules: (n, p) =>
+        (inhibitRules = d.seq(n, p, '[]config.InhibitRule').map((x, i) => c.inhibitRule(x, [...p, i]))),
       receivers: (n, p) => (receivers = d.seq(n, p, '[]config.Receiver').map((x, i) => c.receiver(x, [...p, i]))),
       templates: (n, p) => (templates = d.strList(n, p) ?? []),
       mute_time_intervals: (n, p) => (mute = c.timeIntervalList(n, p, 'mute time interval')),
@@ -631,12 +677,14 @@ export function parseAlertmanagerConfig(text: string, file: string, opts: LoadOp
       checkRouteTree(route, new Set(receivers.map((r) => r.name)), d);
       const tiNames = new Set<string>();
       mute.forEach((m, i) => {
-        if (tiNames.has(m.name)) d.fatal(['mute_time_intervals', i], `mute time interval ${JSON.stringify(m.name)} is not unique`);
+        if (tiNames.has(m.name))
+          d.fatal(['mute_time_intervals', i], `mute time interval ${JSON.stringify(m.name)} is not unique`);
         tiNames.add(m.name);
         timeIntervals.set(m.name, m.intervals);
       });
       tis.forEach((m, i) => {
-        if (tiNames.has(m.name)) d.fatal(['time_intervals', i], `time interval ${JSON.stringify(m.name)} is not unique`);
+        if (tiNames.has(m.name))
+          d.fatal(['time_intervals', i], `time interval ${JSON.stringify(m.name)} is not unique`);
         tiNames.add(m.name);
         timeIntervals.set(m.name, m.intervals);
       });

@@ -111,12 +111,24 @@ export function parseArcwatchText(text: string, file: string): ArcwatchConfig {
 }
 
 /** The P0–P3 severity of an alert's labels: the label's value if it is one, else the mapping, else the default. */
-export function severityOf(labels: Readonly<Record<string, string>>, cfg: ArcwatchConfig['severity'] | undefined): Severity {
+export function severityOf(
+  labels: Readonly<Record<string, string>>,
+  cfg: ArcwatchConfig['severity'] | undefined,
+): Severity {
   const label = cfg?.label ?? 'severity';
   const v = labels[label];
   if (v !== undefined && (SEVERITIES as readonly string[]).includes(v)) return v as Severity;
   if (v !== undefined && cfg?.map[v] !== undefined) return cfg.map[v];
-  const builtin: Record<string, Severity> = { critical: 'P0', page: 'P0', error: 'P1', high: 'P1', warning: 'P2', warn: 'P2', info: 'P3', low: 'P3' };
+  const builtin: Record<string, Severity> = {
+    critical: 'P0',
+    page: 'P0',
+    error: 'P1',
+    high: 'P1',
+    warning: 'P2',
+    warn: 'P2',
+    info: 'P3',
+    low: 'P3',
+  };
   if (v !== undefined && builtin[v.toLowerCase()] !== undefined) return builtin[v.toLowerCase()];
   return cfg?.default ?? 'P3';
 }

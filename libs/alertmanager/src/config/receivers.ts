@@ -22,8 +22,10 @@ export interface IntegrationSpec {
   validate?: (c: IntegrationConfig) => string | undefined;
 }
 
-const s = (names: string): Record<string, FieldKind> => Object.fromEntries(names.split(' ').map((n) => [n, 'str' as FieldKind]));
-const o = (names: string): Record<string, FieldKind> => Object.fromEntries(names.split(' ').map((n) => [n, 'opaque' as FieldKind]));
+const s = (names: string): Record<string, FieldKind> =>
+  Object.fromEntries(names.split(' ').map((n) => [n, 'str' as FieldKind]));
+const o = (names: string): Record<string, FieldKind> =>
+  Object.fromEntries(names.split(' ').map((n) => [n, 'opaque' as FieldKind]));
 const common: Record<string, FieldKind> = { send_resolved: 'bool', http_config: 'opaque' };
 const has = (c: IntegrationConfig, k: string): boolean => c[k] !== undefined && c[k] !== '' && c[k] !== null;
 const both = (c: IntegrationConfig, a: string, b: string): boolean => has(c, a) && has(c, b);
@@ -49,7 +51,9 @@ export const INTEGRATIONS: IntegrationSpec[] = [
     nilIsDefault: false,
     fields: {
       ...common,
-      ...s('to from hello smarthost auth_username auth_password auth_password_file auth_secret auth_secret_file auth_identity html text'),
+      ...s(
+        'to from hello smarthost auth_username auth_password auth_password_file auth_secret auth_secret_file auth_identity html text',
+      ),
       headers: 'strmap',
       require_tls: 'bool',
       tls_config: 'opaque',
@@ -67,8 +71,10 @@ export const INTEGRATIONS: IntegrationSpec[] = [
       }
       const threading = c.threading as { enabled?: unknown; thread_by_date?: unknown } | null | undefined;
       if (threading?.enabled === true) {
-        if (seen.has('References')) return 'conflicting configuration: threading.enabled conflicts with custom References header';
-        if (seen.has('In-Reply-To')) return 'conflicting configuration: threading.enabled conflicts with custom In-Reply-To header';
+        if (seen.has('References'))
+          return 'conflicting configuration: threading.enabled conflicts with custom References header';
+        if (seen.has('In-Reply-To'))
+          return 'conflicting configuration: threading.enabled conflicts with custom In-Reply-To header';
         if (threading.thread_by_date !== 'none' && threading.thread_by_date !== 'daily') {
           return "threading.thread_by_date must be either 'none' or 'daily'";
         }
@@ -81,7 +87,13 @@ export const INTEGRATIONS: IntegrationSpec[] = [
     kind: 'incidentio',
     goType: 'incidentio.plain',
     nilIsDefault: false,
-    fields: { ...common, url: 'url', ...s('url_file alert_source_token alert_source_token_file'), max_alerts: 'int', timeout: 'duration' },
+    fields: {
+      ...common,
+      url: 'url',
+      ...s('url_file alert_source_token alert_source_token_file'),
+      max_alerts: 'int',
+      timeout: 'duration',
+    },
     validate: (c) => {
       if (!has(c, 'url') && !has(c, 'url_file')) return 'one of url or url_file must be configured';
       if (both(c, 'url', 'url_file')) return 'at most one of url & url_file must be configured';
@@ -90,8 +102,10 @@ export const INTEGRATIONS: IntegrationSpec[] = [
       }
       const auth = (c.http_config as { authorization?: unknown } | null | undefined)?.authorization;
       const token = has(c, 'alert_source_token') || has(c, 'alert_source_token_file');
-      if (auth && token) return 'cannot specify alert_source_token or alert_source_token_file when using http_config.authorization';
-      if (!auth && !token) return 'at least one of alert_source_token, alert_source_token_file or http_config.authorization must be configured';
+      if (auth && token)
+        return 'cannot specify alert_source_token or alert_source_token_file when using http_config.authorization';
+      if (!auth && !token)
+        return 'at least one of alert_source_token, alert_source_token_file or http_config.authorization must be configured';
       return undefined;
     },
   },
@@ -103,7 +117,9 @@ export const INTEGRATIONS: IntegrationSpec[] = [
     defaults: { send_resolved: true },
     fields: {
       ...common,
-      ...s('service_key service_key_file routing_key routing_key_file client client_url description severity class component group source'),
+      ...s(
+        'service_key service_key_file routing_key routing_key_file client client_url description severity class component group source',
+      ),
       url: 'url',
       details: 'strmap',
       images: 'opaque',
@@ -129,7 +145,9 @@ export const INTEGRATIONS: IntegrationSpec[] = [
       ...common,
       api_url: 'url',
       app_url: 'url',
-      ...s('api_url_file app_token app_token_file channel username color title title_link pretext text message_text footer fallback'),
+      ...s(
+        'api_url_file app_token app_token_file channel username color title title_link pretext text message_text footer fallback',
+      ),
       ...s('callback_id icon_emoji icon_url image_url thumb_url'),
       ...o('fields mrkdwn_in actions'),
       short_fields: 'bool',
@@ -196,7 +214,11 @@ export const INTEGRATIONS: IntegrationSpec[] = [
     kind: 'wechat',
     goType: 'config.plain',
     nilIsDefault: true,
-    fields: { ...common, api_url: 'url', ...s('api_secret api_secret_file corp_id message to_user to_party to_tag agent_id message_type') },
+    fields: {
+      ...common,
+      api_url: 'url',
+      ...s('api_secret api_secret_file corp_id message to_user to_party to_tag agent_id message_type'),
+    },
     defaults: { message_type: 'text' },
     validate: (c) =>
       !/^(text|markdown)$/.test(String(c.message_type ?? ''))
@@ -240,7 +262,15 @@ export const INTEGRATIONS: IntegrationSpec[] = [
     validate: (c) => {
       if (!has(c, 'routing_key')) return 'missing Routing key in VictorOps config';
       if (both(c, 'api_key', 'api_key_file')) return 'at most one of api_key & api_key_file must be configured';
-      const reserved = ['routing_key', 'message_type', 'state_message', 'entity_display_name', 'monitoring_tool', 'entity_id', 'entity_state'];
+      const reserved = [
+        'routing_key',
+        'message_type',
+        'state_message',
+        'entity_display_name',
+        'monitoring_tool',
+        'entity_id',
+        'entity_state',
+      ];
       const custom = (c.custom_fields as Record<string, string> | undefined) ?? {};
       for (const f of reserved) {
         if (Object.hasOwn(custom, f)) {
@@ -255,7 +285,12 @@ export const INTEGRATIONS: IntegrationSpec[] = [
     kind: 'sns',
     goType: 'sns.plain',
     nilIsDefault: false,
-    fields: { ...common, ...s('api_url topic_arn phone_number target_arn subject message'), sigv4: 'opaque', attributes: 'strmap' },
+    fields: {
+      ...common,
+      ...s('api_url topic_arn phone_number target_arn subject message'),
+      sigv4: 'opaque',
+      attributes: 'strmap',
+    },
     validate: (c) =>
       (!has(c, 'target_arn') !== !has(c, 'topic_arn')) !== !has(c, 'phone_number')
         ? 'must provide either a Target ARN, Topic ARN, or Phone Number for SNS config'
@@ -355,7 +390,9 @@ export const INTEGRATIONS: IntegrationSpec[] = [
     fields: {
       ...common,
       api_url: 'url',
-      ...s('token_id token_id_file token token_file channel color title title_link text emoji icon_url image_url thumb_url'),
+      ...s(
+        'token_id token_id_file token token_file channel color title title_link text emoji icon_url image_url thumb_url',
+      ),
       ...o('fields actions'),
       short_fields: 'bool',
       link_names: 'bool',
@@ -375,18 +412,28 @@ export const INTEGRATIONS: IntegrationSpec[] = [
     fields: {
       ...common,
       webhook_url: 'url',
-      ...s('webhook_url_file channel username text fallback color pretext author_name author_link author_icon title title_link'),
+      ...s(
+        'webhook_url_file channel username text fallback color pretext author_name author_link author_icon title title_link',
+      ),
       ...s('thumb_url footer footer_icon image_url icon_url icon_emoji type'),
       ...o('fields attachments props priority'),
     },
-    validate: (c) => (both(c, 'webhook_url', 'webhook_url_file') ? 'at most one of webhook_url & webhook_url_file must be configured' : undefined),
+    validate: (c) =>
+      both(c, 'webhook_url', 'webhook_url_file')
+        ? 'at most one of webhook_url & webhook_url_file must be configured'
+        : undefined,
   },
 ];
 
 export const INTEGRATION_BY_KEY = new Map(INTEGRATIONS.map((i) => [i.key, i]));
 
 /** Decodes one integration entry; null for a null entry (the caller decides what that means). */
-export function decodeIntegration(d: Decoder, spec: IntegrationSpec, node: YNode, path: Path): IntegrationConfig | null {
+export function decodeIntegration(
+  d: Decoder,
+  spec: IntegrationSpec,
+  node: YNode,
+  path: Path,
+): IntegrationConfig | null {
   if (d.isNull(node)) return null;
   const c: IntegrationConfig = { ...(spec.defaults ?? {}) };
   const fields: Record<string, (n: YNode, p: Path) => void> = {};

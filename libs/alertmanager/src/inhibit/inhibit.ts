@@ -23,7 +23,11 @@ export interface InhibitionResult {
 
 const valueOf = (l: LabelSet, n: string): string => (Object.hasOwn(l, n) ? l[n] : '');
 
-export function inhibitedBy(rules: readonly InhibitRuleConfig[], candidate: LabelSet, alerts: Iterable<InhibitionSource>): InhibitionResult {
+export function inhibitedBy(
+  rules: readonly InhibitRuleConfig[],
+  candidate: LabelSet,
+  alerts: Iterable<InhibitionSource>,
+): InhibitionResult {
   const pool = [...alerts].filter((a) => !a.resolved);
   const by: string[] = [];
   for (const rule of rules) {

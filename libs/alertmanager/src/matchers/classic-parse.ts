@@ -67,7 +67,8 @@ export function parseClassicMatcher(s: string): Matcher {
       }
       value += '\\';
     } else if (ch === '"') {
-      if (!expectTrailingQuote || !isLast) throw new MatcherError(`matcher value contains unescaped double quote: ${raw}`);
+      if (!expectTrailingQuote || !isLast)
+        throw new MatcherError(`matcher value contains unescaped double quote: ${raw}`);
       expectTrailingQuote = false;
     } else {
       value += ch;

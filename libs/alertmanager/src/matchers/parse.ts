@@ -3,7 +3,9 @@ import { MatcherError, type Matcher, type MatcherMode } from './matcher';
 import { parseUtf8Matcher, parseUtf8Matchers } from './utf8-parse';
 
 function same(a: readonly Matcher[], b: readonly Matcher[]): boolean {
-  return a.length === b.length && a.every((m, i) => m.name === b[i].name && m.type === b[i].type && m.value === b[i].value);
+  return (
+    a.length === b.length && a.every((m, i) => m.name === b[i].name && m.type === b[i].type && m.value === b[i].value)
+  );
 }
 
 /**

@@ -67,7 +67,9 @@ class Lexer {
         this.skip();
         continue;
       }
-      this.err = new MatcherError(`${this.position().colStart}:${this.position().colEnd}: ${this.text(this.position())}: invalid input`);
+      this.err = new MatcherError(
+        `${this.position().colStart}:${this.position().colEnd}: ${this.text(this.position())}: invalid input`,
+      );
       throw this.err;
     }
     return { kind: 'eof', value: '', ...this.position() };
@@ -207,7 +209,17 @@ export function goUnquote(lit: string): string {
       continue;
     }
     const e = body[++i];
-    const simple: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"' };
+    const simple: Record<string, string> = {
+      a: '\x07',
+      b: '\b',
+      f: '\f',
+      n: '\n',
+      r: '\r',
+      t: '\t',
+      v: '\v',
+      '\\': '\\',
+      '"': '"',
+    };
     if (e !== undefined && simple[e] !== undefined) {
       pushText(simple[e]);
     } else if (e === 'x') {
@@ -309,7 +321,10 @@ class Parser {
   private parseMatcher(): Step | null {
     const nameTok = this.wrap(() => this.expect(['quoted', 'unquoted']), 'expected label name');
     const name = this.unquote(nameTok);
-    const op = this.wrap(() => this.expect(['=', '!=', '=~', '!~']), "expected an operator such as '=', '!=', '=~' or '!~'");
+    const op = this.wrap(
+      () => this.expect(['=', '!=', '=~', '!~']),
+      "expected an operator such as '=', '!=', '=~' or '!~'",
+    );
     const valueTok = this.wrap(() => this.expect(['unquoted', 'quoted']), 'expected label value');
     const value = this.unquote(valueTok);
     try {

@@ -1,5 +1,12 @@
 import type { RouteConfig } from '../config/alertmanager-config';
-import { goQuote, matchersToString, matchesLabels, sortMatchers, type LabelSet, type Matcher } from '../matchers/matcher';
+import {
+  goQuote,
+  matchersToString,
+  matchesLabels,
+  sortMatchers,
+  type LabelSet,
+  type Matcher,
+} from '../matchers/matcher';
 
 /**
  * The routing tree as Alertmanager's dispatcher builds it from the config: options inherited from

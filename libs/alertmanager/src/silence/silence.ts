@@ -1,5 +1,13 @@
 import { compileUnanchored } from '../matchers/go-regexp';
-import { isValidLabelName, isWellFormed, matchesLabels, MATCH_TYPES, type LabelSet, type Matcher, type MatcherMode } from '../matchers/matcher';
+import {
+  isValidLabelName,
+  isWellFormed,
+  matchesLabels,
+  MATCH_TYPES,
+  type LabelSet,
+  type Matcher,
+  type MatcherMode,
+} from '../matchers/matcher';
 
 /**
  * Silences: a silence mutes an alert while active (startsAt ≤ now < endsAt) when every matcher of

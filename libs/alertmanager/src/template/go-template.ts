@@ -263,10 +263,13 @@ export class TemplateSet {
           elseNodes = parseList(['end']).nodes;
         }
       }
-      return kw === 'range' ? { t: 'range', pipe, body: body.nodes, else: elseNodes } : { t: kw, pipe, body: body.nodes, else: elseNodes };
+      return kw === 'range'
+        ? { t: 'range', pipe, body: body.nodes, else: elseNodes }
+        : { t: kw, pipe, body: body.nodes, else: elseNodes };
     };
     const top = parseList([]);
-    if (top.nodes.some((n) => n.t !== 'text' || n.text.trim() !== '') || !this.defs.has(name)) this.defs.set(name, top.nodes);
+    if (top.nodes.some((n) => n.t !== 'text' || n.text.trim() !== '') || !this.defs.has(name))
+      this.defs.set(name, top.nodes);
     return this;
   }
 
@@ -330,37 +333,41 @@ function toText(v: unknown): string {
 
 function goSprintf(format: string, args: unknown[]): string {
   let i = 0;
-  return format.replace(/%([-+ #0]*)(\d*)(?:\.(\d+))?([vsdqfgxt%])/g, (_m, _flags: string, width: string, prec: string | undefined, verb: string) => {
-    if (verb === '%') return '%';
-    const a = args[i++];
-    let s: string;
-    switch (verb) {
-      case 'd':
-        s = String(Math.trunc(Number(a)));
-        break;
-      case 'f':
-        s = Number(a).toFixed(prec === undefined ? 6 : Number(prec));
-        break;
-      case 'g':
-        s = String(Number(a));
-        break;
-      case 'q':
-        s = JSON.stringify(toText(a));
-        break;
-      case 'x':
-        s = typeof a === 'number' ? a.toString(16) : Buffer.from(toText(a)).toString('hex');
-        break;
-      case 't':
-        s = String(Boolean(a));
-        break;
-      default:
-        s = toText(a);
-    }
-    return width ? s.padStart(Number(width)) : s;
-  });
+  return format.replace(
+    /%([-+ #0]*)(\d*)(?:\.(\d+))?([vsdqfgxt%])/g,
+    (_m, _flags: string, width: string, prec: string | undefined, verb: string) => {
+      if (verb === '%') return '%';
+      const a = args[i++];
+      let s: string;
+      switch (verb) {
+        case 'd':
+          s = String(Math.trunc(Number(a)));
+          break;
+        case 'f':
+          s = Number(a).toFixed(prec === undefined ? 6 : Number(prec));
+          break;
+        case 'g':
+          s = String(Number(a));
+          break;
+        case 'q':
+          s = JSON.stringify(toText(a));
+          break;
+        case 'x':
+          s = typeof a === 'number' ? a.toString(16) : Buffer.from(toText(a)).toString('hex');
+          break;
+        case 't':
+          s = String(Boolean(a));
+          break;
+        default:
+          s = toText(a);
+      }
+      return width ? s.padStart(Number(width)) : s;
+    },
+  );
 }
 
-const eqValues = (a: unknown, b: unknown): boolean => a === b || (typeof a === 'number' && typeof b === 'number' && a === b);
+const eqValues = (a: unknown, b: unknown): boolean =>
+  a === b || (typeof a === 'number' && typeof b === 'number' && a === b);
 
 export const BUILTINS: Record<string, TemplateFunc> = {
   len: (v) => lenOf(v),
@@ -392,7 +399,13 @@ export const BUILTINS: Record<string, TemplateFunc> = {
   trimSpace: (s) => toText(s).trim(),
   join: (sep, xs) => ((xs as unknown[]) ?? []).map(toText).join(String(sep)),
   match: (pattern, text) => new RegExp(String(pattern), 'u').test(toText(text)),
-  reReplaceAll: (pattern, repl, text) => toText(text).replace(new RegExp(String(pattern), 'gu'), String(repl).replace(/\$\{?(\w+)\}?/g, '$<$1>').replace(/\$<(\d+)>/g, '$$$1')),
+  reReplaceAll: (pattern, repl, text) =>
+    toText(text).replace(
+      new RegExp(String(pattern), 'gu'),
+      String(repl)
+        .replace(/\$\{?(\w+)\}?/g, '$<$1>')
+        .replace(/\$<(\d+)>/g, '$$$1'),
+    ),
   safeHtml: (s) => toText(s),
   safeUrl: (s) => toText(s),
   stringSlice: (...xs) => xs.map(toText),

@@ -44,7 +44,9 @@ describe("Alertmanager's default notification templates", () => {
 
   it('links to the receiver with the name query-escaped, and colours by status', () => {
     expect(set.execute('slack.default.titlelink', data)).toBe('http://arcwatch:9093/#/alerts?receiver=team-X+pager');
-    expect(set.execute('slack.default.fallback', data)).toBe('[FIRING:1] GpuHot (node-1 P0) | http://arcwatch:9093/#/alerts?receiver=team-X+pager');
+    expect(set.execute('slack.default.fallback', data)).toBe(
+      '[FIRING:1] GpuHot (node-1 P0) | http://arcwatch:9093/#/alerts?receiver=team-X+pager',
+    );
     expect(set.execute('slack.default.color', data)).toBe('danger');
     expect(set.execute('slack.default.color', templateData({ ...base, status: 'resolved' }))).toBe('good');
   });
@@ -56,15 +58,13 @@ describe("Alertmanager's default notification templates", () => {
   });
 
   it('lets a user template override a default and use range, with, variables, printf and trim markers', () => {
-    const own = new TemplateSet()
-      .parse('defaults', '{{ define "slack.default.title" }}default{{ end }}')
-      .parse(
-        'user.tmpl',
-        `{{ define "slack.default.title" }}{{ $n := len .Alerts }}{{ printf "%d alerts" $n }}{{ end }}
+    const own = new TemplateSet().parse('defaults', '{{ define "slack.default.title" }}default{{ end }}').parse(
+      'user.tmpl',
+      `{{ define "slack.default.title" }}{{ $n := len .Alerts }}{{ printf "%d alerts" $n }}{{ end }}
 {{ define "list" }}{{ range $i, $a := .Alerts -}}
   {{ $i }}:{{ $a.Labels.gpu }}{{ with $a.Annotations.summary }}={{ . }}{{ else }}-{{ end }};
 {{- end }}{{ end }}`,
-      );
+    );
     expect(own.execute('slack.default.title', data)).toBe('2 alerts');
     expect(own.execute('list', data)).toBe('0:3=GPU 3 at 91C;1:4-;');
   });

@@ -190,7 +190,12 @@ export function expandTemplateGlob(pattern: string, baseDir: string): string[] {
       return [];
     }
   }
-  const re = new RegExp(`^${base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  const re = new RegExp(
+    `^${base
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')}$`,
+  );
   try {
     return readdirSync(dir)
       .filter((n) => re.test(n))

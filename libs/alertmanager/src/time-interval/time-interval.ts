@@ -24,7 +24,15 @@ export class TimeIntervalError extends Error {
   readonly code = 'INVALID_TIME_INTERVAL' as const;
 }
 
-const DAYS: Record<string, number> = { sunday: 0, monday: 1, tuesday: 2, wednesday: 3, thursday: 4, friday: 5, saturday: 6 };
+const DAYS: Record<string, number> = {
+  sunday: 0,
+  monday: 1,
+  tuesday: 2,
+  wednesday: 3,
+  thursday: 4,
+  friday: 5,
+  saturday: 6,
+};
 const MONTHS: Record<string, number> = {
   january: 1,
   february: 2,
@@ -175,7 +183,11 @@ export function containsTime(ti: TimeInterval, at: Date): boolean {
 }
 
 /** True when `at` lies in any of the named intervals; an unknown name is an error, as upstream. */
-export function inAnyInterval(names: readonly string[], intervals: ReadonlyMap<string, readonly TimeInterval[]>, at: Date): boolean {
+export function inAnyInterval(
+  names: readonly string[],
+  intervals: ReadonlyMap<string, readonly TimeInterval[]>,
+  at: Date,
+): boolean {
   for (const name of names) {
     const tis = intervals.get(name);
     if (!tis) throw new TimeIntervalError(`time interval ${name} doesn't exist in config`);

@@ -19,7 +19,9 @@ describe('alert fingerprint', () => {
 
 describe('alert fingerprint against a real Alertmanager', () => {
   it('matches every fingerprint of a captured /api/v2/alerts answer', () => {
-    const alerts = JSON.parse(readFileSync(`${FIXTURES_DIR}/alertmanager/captured-api/api-am-alerts.json`, 'utf8')) as Array<{ fingerprint: string; labels: Record<string, string> }>;
+    const alerts = JSON.parse(
+      readFileSync(`${FIXTURES_DIR}/alertmanager/captured-api/api-am-alerts.json`, 'utf8'),
+    ) as Array<{ fingerprint: string; labels: Record<string, string> }>;
     expect(alerts.length).toBeGreaterThan(0);
     expect(alerts.map((a) => alertFingerprint(a.labels))).toEqual(alerts.map((a) => a.fingerprint));
   });

@@ -8,7 +8,11 @@ export const ALERT_EVENTS: PublicEvent[] = [
     description: 'An alerting rule or a detector changed state: Alertmanager-shaped alert with a stable fingerprint.',
     stream: 'alerts',
     subject: 'aw.alerts.v1.{status}.{severity}.{team}',
-    subjectTokens: { status: '`firing` or `resolved`', severity: 'the `severity` label (P0–P3) or `none`', team: 'the `team` label or `none`' },
+    subjectTokens: {
+      status: '`firing` or `resolved`',
+      severity: 'the `severity` label (P0–P3) or `none`',
+      team: 'the `team` label or `none`',
+    },
     schema: alertV1Schema,
     publishers: ['anomaly'],
     consumers: ['notifier', 'console', 'integrations'],

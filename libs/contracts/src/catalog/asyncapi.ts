@@ -49,13 +49,26 @@ function messageName(type: string): string {
 }
 
 function channelId(address: string): string {
-  return address.replace(/^aw\./, '').replace(/\{([^}]+)\}/g, 'by-$1').replace(/[^A-Za-z0-9]+/g, '-').replace(/-$/, '');
+  return address
+    .replace(/^aw\./, '')
+    .replace(/\{([^}]+)\}/g, 'by-$1')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/-$/, '');
 }
 
 export function generateCatalog(events: readonly PublicEvent[], version: string): GeneratedCatalog {
   const schemas: GeneratedCatalog['schemas'] = {};
   const messages: Record<string, unknown> = {};
-  const channels: Record<string, { address: string; description: string; parameters: Record<string, unknown>; messages: Record<string, unknown>; 'x-arcwatch-stream': string }> = {};
+  const channels: Record<
+    string,
+    {
+      address: string;
+      description: string;
+      parameters: Record<string, unknown>;
+      messages: Record<string, unknown>;
+      'x-arcwatch-stream': string;
+    }
+  > = {};
   const operations: Record<string, unknown> = {};
   for (const e of events) {
     const file = schemaFileName(e.type);
@@ -69,7 +82,12 @@ export function generateCatalog(events: readonly PublicEvent[], version: string)
       payload: { schemaFormat: 'application/schema+json;version=draft-07', schema: { $ref: `./schemas/${file}` } },
       headers: {
         type: 'object',
-        properties: { 'Nats-Msg-Id': { type: 'string', description: `Equals the CloudEvent id. ${e.idPromise}; JetStream drops a repeat within its 2-minute window, consumers by id after that.` } },
+        properties: {
+          'Nats-Msg-Id': {
+            type: 'string',
+            description: `Equals the CloudEvent id. ${e.idPromise}; JetStream drops a repeat within its 2-minute window, consumers by id after that.`,
+          },
+        },
       },
       'x-arcwatch-ordering': e.ordering,
     };

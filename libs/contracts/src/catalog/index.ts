@@ -9,5 +9,12 @@ import type { PublicEvent } from './public-event';
 export type { PublicEvent } from './public-event';
 
 /** Every public event, by context. Add a context's array here when it has public events. */
-export const PUBLIC_EVENTS: readonly PublicEvent[] = [...METRICS_EVENTS, ...REQUEST_EVENTS, ...ALERT_EVENTS, ...NOTIFY_EVENTS, ...NODE_EVENTS, ...COST_EVENTS];
+export const PUBLIC_EVENTS: readonly PublicEvent[] = [
+  ...METRICS_EVENTS,
+  ...REQUEST_EVENTS,
+  ...ALERT_EVENTS,
+  ...NOTIFY_EVENTS,
+  ...NODE_EVENTS,
+  ...COST_EVENTS,
+];
 export { generateCatalog, eventJsonSchema, schemaFileName, type GeneratedCatalog } from './asyncapi';

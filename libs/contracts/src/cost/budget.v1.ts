@@ -25,7 +25,10 @@ const budgetRef = z.object({
   periodEnd: isoTime,
   unit: z.enum(['money', 'tokens']),
   /** Set for money budgets. */
-  currency: z.string().regex(/^[A-Z]{3}$/).nullable(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .nullable(),
   limit: quantity,
 });
 

@@ -29,5 +29,18 @@ export function costReconciledSubject(tenant: string): string {
 
 /** Same key and same invoice import → same id: a reimport of the same file publishes nothing new. */
 export function costReconciledId(k: CostKey, invoiceImportId: string, amount: string): string {
-  return deterministicId(COST_RECONCILED_V1, k.periodStart, k.periodEnd, k.tenant, k.team, k.project, k.model, k.modelVersion, k.apiKeyHash ?? '', k.kind, invoiceImportId, amount);
+  return deterministicId(
+    COST_RECONCILED_V1,
+    k.periodStart,
+    k.periodEnd,
+    k.tenant,
+    k.team,
+    k.project,
+    k.model,
+    k.modelVersion,
+    k.apiKeyHash ?? '',
+    k.kind,
+    invoiceImportId,
+    amount,
+  );
 }

@@ -15,7 +15,8 @@ export const COST_EVENTS: PublicEvent[] = [
     schema: costAllocatedV1Schema,
     publishers: ['billing'],
     consumers: ['billing systems', 'anomaly (budgets)', 'console'],
-    idPromise: 'derived from the period, the key (tenant, team, project, model, model version, API key hash, kind) and the method: a replay publishes the same ids and bytes',
+    idPromise:
+      'derived from the period, the key (tenant, team, project, model, model version, API key hash, kind) and the method: a replay publishes the same ids and bytes',
     ordering: 'per tenant, periods in time order',
   },
   {
@@ -29,13 +30,15 @@ export const COST_EVENTS: PublicEvent[] = [
     schema: costReconciledV1Schema,
     publishers: ['billing'],
     consumers: ['billing systems', 'console'],
-    idPromise: 'derived from the key, the invoice import and the amount: re-importing the same invoice publishes nothing new',
+    idPromise:
+      'derived from the key, the invoice import and the amount: re-importing the same invoice publishes nothing new',
     ordering: 'none needed: the latest reconciliation per key is final',
   },
   {
     type: BUDGET_EXCEEDED_V1,
     title: 'Budget exceeded',
-    description: 'A budget (money or tokens, per tenant, team or project, per day or month) went over its limit in the period.',
+    description:
+      'A budget (money or tokens, per tenant, team or project, per day or month) went over its limit in the period.',
     stream: 'cost',
     subject: 'aw.cost.v1.budget.exceeded.{tenant}',
     subjectTokens: { tenant: 'the tenant the budget belongs to' },
@@ -48,7 +51,8 @@ export const COST_EVENTS: PublicEvent[] = [
   {
     type: BUDGET_FORECAST_V1,
     title: 'Budget forecast',
-    description: 'Where a budget is heading by the end of its period: the spend so far, a linear and a day-of-week forecast, and whether either ends over the limit.',
+    description:
+      'Where a budget is heading by the end of its period: the spend so far, a linear and a day-of-week forecast, and whether either ends over the limit.',
     stream: 'cost',
     subject: 'aw.cost.v1.budget.forecast.{tenant}',
     subjectTokens: { tenant: 'the tenant the budget belongs to' },

@@ -58,7 +58,9 @@ export function withoutShared(labels: Labels, shared: Labels): Labels {
 export function packedSeriesLabels(shared: Labels | undefined, text: string): Labels {
   const own = parseSeriesText(text);
   if (shared === undefined) return own;
-  for (const n in own) if (Object.hasOwn(shared, n)) throw new PackedBatchError(`series ${JSON.stringify(text)} repeats shared label ${n}`);
+  for (const n in own)
+    if (Object.hasOwn(shared, n))
+      throw new PackedBatchError(`series ${JSON.stringify(text)} repeats shared label ${n}`);
   return { ...shared, ...own };
 }
 
@@ -100,7 +102,9 @@ export function toMetricsBatchV2(b: MetricsBatchV1): MetricsBatchV2 {
     target: { job: b.target.job, instance: b.target.instance },
     scrapedAtMs: b.scrapedAtMs,
     ...(sharedText === undefined ? {} : { labels: sharedText }),
-    series: b.series.map((s) => formatSeriesText(sharedText === undefined ? s.labels : withoutShared(s.labels, shared))),
+    series: b.series.map((s) =>
+      formatSeriesText(sharedText === undefined ? s.labels : withoutShared(s.labels, shared)),
+    ),
     ...(single ? {} : { counts: b.series.map((s) => s.samples.length) }),
     ...(sameTime ? { timestampMs: first ?? b.scrapedAtMs } : { timestamps: times.toString('base64') }),
     values: values.toString('base64'),
@@ -113,13 +117,16 @@ export function toMetricsBatchV2(b: MetricsBatchV1): MetricsBatchV2 {
 export function toMetricsBatchV1(b: MetricsBatchV2): MetricsBatchV1 {
   const total = packedSampleCount(b);
   const counts = b.counts;
-  if (counts !== undefined && counts.length !== b.series.length) throw new PackedBatchError(`${counts.length} counts for ${b.series.length} series`);
+  if (counts !== undefined && counts.length !== b.series.length)
+    throw new PackedBatchError(`${counts.length} counts for ${b.series.length} series`);
   const values = Buffer.from(b.values, 'base64');
-  if (b.values.length !== base64Length(total) || values.length !== total * 8) throw new PackedBatchError(`values: not ${total} float64 values`);
+  if (b.values.length !== base64Length(total) || values.length !== total * 8)
+    throw new PackedBatchError(`values: not ${total} float64 values`);
   let times: Buffer | undefined;
   if (b.timestamps !== undefined) {
     times = Buffer.from(b.timestamps, 'base64');
-    if (b.timestamps.length !== base64Length(total) || times.length !== total * 8) throw new PackedBatchError(`timestamps: not ${total} float64 values`);
+    if (b.timestamps.length !== base64Length(total) || times.length !== total * 8)
+      throw new PackedBatchError(`timestamps: not ${total} float64 values`);
   } else if (b.timestampMs === undefined) {
     throw new PackedBatchError('neither timestampMs nor timestamps');
   }

@@ -11,18 +11,30 @@ describe('metrics batch v1', () => {
     node: 'node-1',
     target: { job: 'dcgm', instance: 'node-1:9400' },
     scrapedAtMs: 1700000000000,
-    series: [{ labels: { __name__: 'DCGM_FI_DEV_GPU_UTIL', gpu: '0' }, samples: [[1700000000000, 87], [1700000015000, 'stale']] }],
+    series: [
+      {
+        labels: { __name__: 'DCGM_FI_DEV_GPU_UTIL', gpu: '0' },
+        samples: [
+          [1700000000000, 87],
+          [1700000015000, 'stale'],
+        ],
+      },
+    ],
   };
 
   it('round-trips through a CloudEvent body', () => {
-    const body = JSON.stringify(cloudEvent({ type: EVENT_TYPES.metricsBatch, source: '/collector', id: batch.batchId, data: batch }));
+    const body = JSON.stringify(
+      cloudEvent({ type: EVENT_TYPES.metricsBatch, source: '/collector', id: batch.batchId, data: batch }),
+    );
     const parsed = parseCloudEvent(body, EVENT_TYPES.metricsBatch, metricsBatchV1Schema);
     expect(parsed.ok).toBe(true);
     if (parsed.ok) expect(parsed.event.data.series[0].samples[1][1]).toBe('stale');
   });
 
   it('names the field that is wrong', () => {
-    const body = JSON.stringify(cloudEvent({ type: EVENT_TYPES.metricsBatch, source: '/x', data: { ...batch, scrapedAtMs: 'soon' } }));
+    const body = JSON.stringify(
+      cloudEvent({ type: EVENT_TYPES.metricsBatch, source: '/x', data: { ...batch, scrapedAtMs: 'soon' } }),
+    );
     const parsed = parseCloudEvent(body, EVENT_TYPES.metricsBatch, metricsBatchV1Schema);
     expect(parsed).toEqual({ ok: false, reason: expect.stringContaining('scrapedAtMs') });
   });

@@ -8,13 +8,33 @@ import { decodeFloat64Base64, encodeFloat64Base64 } from './packed-float64';
 import { STALE_NAN, isStaleNaN } from './series';
 import { formatSeriesText, parseSeriesText, SeriesTextError } from './series-text';
 
-const labelName = fc.oneof(fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,8}$/), fc.string({ minLength: 1, maxLength: 6 }));
-const labelValue = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('', '"', '\\', '\n', 'a\\"b', 'GPU-ü', '{x="y"}'));
-const metricName = fc.oneof(fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,10}$/), fc.string({ minLength: 1, maxLength: 6 }), fc.constant('vllm:num_requests_running'));
+const labelName = fc.oneof(
+  fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,8}$/),
+  fc.string({ minLength: 1, maxLength: 6 }),
+);
+const labelValue = fc.oneof(
+  fc.string({ maxLength: 8 }),
+  fc.constantFrom('', '"', '\\', '\n', 'a\\"b', 'GPU-ü', '{x="y"}'),
+);
+const metricName = fc.oneof(
+  fc.stringMatching(/^[a-zA-Z_:][a-zA-Z0-9_:]{0,10}$/),
+  fc.string({ minLength: 1, maxLength: 6 }),
+  fc.constant('vllm:num_requests_running'),
+);
 const labels = fc
-  .tuple(fc.option(metricName, { nil: undefined }), fc.dictionary(labelName.filter((n) => n !== '__name__'), labelValue, { maxKeys: 5 }))
+  .tuple(
+    fc.option(metricName, { nil: undefined }),
+    fc.dictionary(
+      labelName.filter((n) => n !== '__name__'),
+      labelValue,
+      { maxKeys: 5 },
+    ),
+  )
   .map(([name, rest]) => (name === undefined ? { ...rest } : { ...rest, __name__: name }));
-const wireValue: fc.Arbitrary<WireValue> = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom<WireValue>('NaN', '+Inf', '-Inf', 'stale'));
+const wireValue: fc.Arbitrary<WireValue> = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.constantFrom<WireValue>('NaN', '+Inf', '-Inf', 'stale'),
+);
 const timestamp = fc.integer({ min: -1e13, max: 1e13 });
 
 function v1Batch(series: fc.Arbitrary<MetricsBatchV1['series']>): fc.Arbitrary<MetricsBatchV1> {
@@ -30,26 +50,47 @@ function v1Batch(series: fc.Arbitrary<MetricsBatchV1['series']>): fc.Arbitrary<M
 }
 
 /** Any batch v1 can say: several samples per series, times differing or not. */
-const anyV1 = v1Batch(fc.array(fc.record({ labels, samples: fc.array(fc.tuple(timestamp, wireValue), { minLength: 1, maxLength: 4 }) }), { maxLength: 8 }));
-/** A scrape: one sample per series, one time. */
-const scrapeV1 = fc.tuple(timestamp, fc.array(fc.tuple(labels, wireValue), { maxLength: 8 })).chain(([t, list]) =>
-  v1Batch(fc.constant(list.map(([l, v]) => ({ labels: l, samples: [[t, v] as [number, WireValue]] })))),
+const anyV1 = v1Batch(
+  fc.array(fc.record({ labels, samples: fc.array(fc.tuple(timestamp, wireValue), { minLength: 1, maxLength: 4 }) }), {
+    maxLength: 8,
+  }),
 );
+/** A scrape: one sample per series, one time. */
+const scrapeV1 = fc
+  .tuple(timestamp, fc.array(fc.tuple(labels, wireValue), { maxLength: 8 }))
+  .chain(([t, list]) =>
+    v1Batch(fc.constant(list.map(([l, v]) => ({ labels: l, samples: [[t, v] as [number, WireValue]] })))),
+  );
 
 describe('series text', () => {
   it('reads back every label set it writes', () => {
-    fc.assert(fc.property(labels, (l) => expect(parseSeriesText(formatSeriesText(l))).toEqual(l)), { numRuns: 500 });
+    fc.assert(
+      fc.property(labels, (l) => expect(parseSeriesText(formatSeriesText(l))).toEqual(l)),
+      { numRuns: 500 },
+    );
   });
 
   it('is the exposition form, labels sorted', () => {
-    expect(formatSeriesText({ gpu: '0', __name__: 'DCGM_FI_DEV_GPU_UTIL', Hostname: 'n1', job: 'dcgm' })).toBe('DCGM_FI_DEV_GPU_UTIL{Hostname="n1",gpu="0",job="dcgm"}');
+    expect(formatSeriesText({ gpu: '0', __name__: 'DCGM_FI_DEV_GPU_UTIL', Hostname: 'n1', job: 'dcgm' })).toBe(
+      'DCGM_FI_DEV_GPU_UTIL{Hostname="n1",gpu="0",job="dcgm"}',
+    );
     expect(formatSeriesText({ __name__: 'up' })).toBe('up');
     expect(formatSeriesText({ __name__: 'a.b', 'c-d': 'x"\n\\' })).toBe('{"a.b","c-d"="x\\"\\n\\\\"}');
     expect(formatSeriesText({})).toBe('{}');
   });
 
   it('refuses what it would never write', () => {
-    for (const bad of ['up{', 'up{a="x"', 'up{a=x}', 'up{a="x"}z', 'up{a="\\t"}', 'up{a="1",a="2"}', '{"x","y"}', '1up', 'up{,}']) {
+    for (const bad of [
+      'up{',
+      'up{a="x"',
+      'up{a=x}',
+      'up{a="x"}z',
+      'up{a="\\t"}',
+      'up{a="1",a="2"}',
+      '{"x","y"}',
+      '1up',
+      'up{,}',
+    ]) {
       expect(() => parseSeriesText(bad)).toThrow(SeriesTextError);
     }
   });
@@ -102,13 +143,26 @@ describe('metrics batch v2', () => {
 
   it('writes the labels every series shares once, and refuses a batch that repeats or names them', () => {
     const t = 1_767_600_000_000;
-    const gpu = (g: string, name: string) => ({ labels: { __name__: name, gpu: g, Hostname: 'n1', job: 'fleet', instance: 'n1' }, samples: [[t, 1] as [number, WireValue]] });
-    const b: MetricsBatchV1 = { batchId: 'b', source: 'import', cluster: 'c', node: 'n1', target: { job: 'fleet', instance: 'n1' }, scrapedAtMs: t, series: [gpu('0', 'a'), gpu('1', 'a'), gpu('0', 'b')] };
+    const gpu = (g: string, name: string) => ({
+      labels: { __name__: name, gpu: g, Hostname: 'n1', job: 'fleet', instance: 'n1' },
+      samples: [[t, 1] as [number, WireValue]],
+    });
+    const b: MetricsBatchV1 = {
+      batchId: 'b',
+      source: 'import',
+      cluster: 'c',
+      node: 'n1',
+      target: { job: 'fleet', instance: 'n1' },
+      scrapedAtMs: t,
+      series: [gpu('0', 'a'), gpu('1', 'a'), gpu('0', 'b')],
+    };
     const packed = toMetricsBatchV2(b);
     expect(packed.labels).toBe('{Hostname="n1",instance="n1",job="fleet"}');
     expect(packed.series).toEqual(['a{gpu="0"}', 'a{gpu="1"}', 'b{gpu="0"}']);
     expect(toMetricsBatchV1(packed)).toEqual(b);
-    expect(() => toMetricsBatchV1({ ...packed, series: ['a{gpu="0",job="x"}', 'a', 'b'] })).toThrow(/repeats shared label job/);
+    expect(() => toMetricsBatchV1({ ...packed, series: ['a{gpu="0",job="x"}', 'a', 'b'] })).toThrow(
+      /repeats shared label job/,
+    );
     expect(() => toMetricsBatchV1({ ...packed, labels: 'up{job="x"}' })).toThrow(/name a metric/);
   });
 
@@ -123,17 +177,30 @@ describe('metrics batch v2', () => {
   });
 
   it('names what does not add up', () => {
-    const good = toMetricsBatchV2({ batchId: 'b', source: 'import', cluster: 'c', node: 'n', target: { job: 'j', instance: 'i' }, scrapedAtMs: 1, series: [{ labels: { __name__: 'a' }, samples: [[1, 1]] }] });
+    const good = toMetricsBatchV2({
+      batchId: 'b',
+      source: 'import',
+      cluster: 'c',
+      node: 'n',
+      target: { job: 'j', instance: 'i' },
+      scrapedAtMs: 1,
+      series: [{ labels: { __name__: 'a' }, samples: [[1, 1]] }],
+    });
     const cases: Array<[Partial<MetricsBatchV2>, string]> = [
       [{ values: '' }, 'values: not 1 float64 values'],
       [{ counts: [2] }, 'values: not 2 float64 values'],
       [{ counts: [1, 1] }, 'counts: 2 counts for 1 series'],
       [{ timestamps: good.values }, 'timestampMs: exactly one of timestampMs and timestamps'],
       [{ values: '!!!!!!!!!!!=' }, 'values: not base64'],
-      [{ exemplars: [{ series: 1, labels: { trace_id: 'x' }, value: 1, timestampMs: 1 }] }, 'exemplars.0.series: no series 1 in a batch of 1'],
+      [
+        { exemplars: [{ series: 1, labels: { trace_id: 'x' }, value: 1, timestampMs: 1 }] },
+        'exemplars.0.series: no series 1 in a batch of 1',
+      ],
     ];
     for (const [patch, reason] of cases) {
-      const body = JSON.stringify(cloudEvent({ type: EVENT_TYPES.metricsBatchV2, source: '/x', data: { ...good, ...patch } }));
+      const body = JSON.stringify(
+        cloudEvent({ type: EVENT_TYPES.metricsBatchV2, source: '/x', data: { ...good, ...patch } }),
+      );
       const parsed = parseCloudEvent(body, EVENT_TYPES.metricsBatchV2, metricsBatchV2Schema);
       expect(parsed).toEqual({ ok: false, reason: expect.stringContaining(reason) });
     }
@@ -143,7 +210,12 @@ describe('metrics batch v2', () => {
 describe('exemplars in the batch (optional field of v1 and v2)', () => {
   it('travel with their series through v1 → v2 → v1', () => {
     const v1: MetricsBatchV1 = {
-      batchId: 'e', source: 'tracing', cluster: 'c', node: 'n', target: { job: 'j', instance: 'i' }, scrapedAtMs: 60_000,
+      batchId: 'e',
+      source: 'tracing',
+      cluster: 'c',
+      node: 'n',
+      target: { job: 'j', instance: 'i' },
+      scrapedAtMs: 60_000,
       series: [
         { labels: { __name__: 'lat_bucket', le: '0.5' }, samples: [[60_000, 3]] },
         { labels: { __name__: 'lat_bucket', le: '+Inf' }, samples: [[60_000, 4]] },
@@ -157,4 +229,3 @@ describe('exemplars in the batch (optional field of v1 and v2)', () => {
     expect(back.series[back.exemplars![0]!.series]!.labels.le).toBe('+Inf');
   });
 });
-

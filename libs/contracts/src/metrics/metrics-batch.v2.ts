@@ -51,19 +51,33 @@ export const metricsBatchV2Schema = z
   })
   .superRefine((b, ctx) => {
     if (b.counts !== undefined && b.counts.length !== b.series.length) {
-      ctx.addIssue({ code: 'custom', path: ['counts'], message: `${b.counts.length} counts for ${b.series.length} series` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['counts'],
+        message: `${b.counts.length} counts for ${b.series.length} series`,
+      });
       return;
     }
     const total = packedSampleCount(b);
     if ((b.timestampMs === undefined) === (b.timestamps === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['timestampMs'], message: 'exactly one of timestampMs and timestamps is required' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timestampMs'],
+        message: 'exactly one of timestampMs and timestamps is required',
+      });
     }
     if (b.timestamps !== undefined && b.timestamps.length !== base64Length(total)) {
       ctx.addIssue({ code: 'custom', path: ['timestamps'], message: `not ${total} float64 values` });
     }
-    if (b.values.length !== base64Length(total)) ctx.addIssue({ code: 'custom', path: ['values'], message: `not ${total} float64 values` });
+    if (b.values.length !== base64Length(total))
+      ctx.addIssue({ code: 'custom', path: ['values'], message: `not ${total} float64 values` });
     b.exemplars?.forEach((e, i) => {
-      if (e.series >= b.series.length) ctx.addIssue({ code: 'custom', path: ['exemplars', i, 'series'], message: `no series ${e.series} in a batch of ${b.series.length}` });
+      if (e.series >= b.series.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['exemplars', i, 'series'],
+          message: `no series ${e.series} in a batch of ${b.series.length}`,
+        });
     });
   });
 

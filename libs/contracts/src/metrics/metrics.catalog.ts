@@ -4,18 +4,26 @@ import { EVENT_TYPES } from '../subjects';
 import { metricsBatchV1Schema } from './metrics-batch.v1';
 import { metricsBatchV2Schema } from './metrics-batch.v2';
 
-const samplesTokens = { cluster: 'the cluster of the target (scrape config `arcwatch.cluster`)', node: 'the node or host of the target' };
+const samplesTokens = {
+  cluster: 'the cluster of the target (scrape config `arcwatch.cluster`)',
+  node: 'the node or host of the target',
+};
 
 export const METRICS_EVENTS: PublicEvent[] = [
   {
     type: EVENT_TYPES.metricsBatch,
     title: 'Metrics batch (v1)',
-    description: 'One scrape or push of one target: its samples with labels and values, metadata, exemplars, the end of staleness.',
+    description:
+      'One scrape or push of one target: its samples with labels and values, metadata, exemplars, the end of staleness.',
     stream: 'metrics',
     subject: 'aw.metrics.v1.samples.{cluster}.{node}',
     subjectTokens: samplesTokens,
     schema: metricsBatchV1Schema,
-    publishers: ['collector (when COLLECTOR_BATCH_FORMAT=v1)', 'tracing (request statistics)', 'anomaly (ALERTS series)'],
+    publishers: [
+      'collector (when COLLECTOR_BATCH_FORMAT=v1)',
+      'tracing (request statistics)',
+      'anomaly (ALERTS series)',
+    ],
     consumers: ['collector writer', 'anomaly'],
     idPromise: 'derived from target and scrape time (or the pushed content): a re-sent scrape is one batch',
     ordering: 'per subject, in scrape order',
@@ -23,7 +31,8 @@ export const METRICS_EVENTS: PublicEvent[] = [
   {
     type: EVENT_TYPES.metricsBatchV2,
     title: 'Metrics batch (v2, packed)',
-    description: 'The same batch with labels once per series and values packed as base64 float64 arrays; metadata and exemplars as in v1.',
+    description:
+      'The same batch with labels once per series and values packed as base64 float64 arrays; metadata and exemplars as in v1.',
     stream: 'metrics',
     subject: 'aw.metrics.v1.samples.{cluster}.{node}',
     subjectTokens: samplesTokens,

@@ -44,7 +44,9 @@ export function formatSeriesText(labels: Labels): string {
 export class SeriesTextError extends Error {}
 
 function fail(text: string, at: number, what: string): never {
-  throw new SeriesTextError(`series text ${JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text)} at ${at}: ${what}`);
+  throw new SeriesTextError(
+    `series text ${JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text)} at ${at}: ${what}`,
+  );
 }
 
 /** Reads a quoted string starting at `i` (the opening quote); returns its value and the index after it. */
@@ -100,7 +102,12 @@ export function parseSeriesText(text: string): Labels {
     const [name, afterName] = readName(text, i, LABEL_NAME);
     if (text[afterName] !== '=') {
       // `{"my.metric",…}`: a quoted metric name, allowed first and only without a bare name
-      if (first && quotedName && labels.__name__ === undefined && (text[afterName] === ',' || text[afterName] === '}')) {
+      if (
+        first &&
+        quotedName &&
+        labels.__name__ === undefined &&
+        (text[afterName] === ',' || text[afterName] === '}')
+      ) {
         labels.__name__ = name;
         i = afterName;
         first = false;

@@ -13,7 +13,8 @@ export const NODE_EVENTS: PublicEvent[] = [
     schema: nodeGpuErrorV1Schema,
     publishers: ['agent'],
     consumers: ['console', 'anomaly', 'integrations'],
-    idPromise: 'derived from the node, the log (name and inode) and the byte offset of the line: a line read twice is one event',
+    idPromise:
+      'derived from the node, the log (name and inode) and the byte offset of the line: a line read twice is one event',
     ordering: 'per node and log, in the order of the lines',
   },
 ];

@@ -22,7 +22,9 @@ export const affectedTenantsRequestV1Schema = z.object({
 export type AffectedTenantsRequestV1 = z.infer<typeof affectedTenantsRequestV1Schema>;
 
 export const affectedTenantsReplyV1Schema = z.object({
-  tenants: z.array(z.object({ tenant: z.string(), requests: z.number().int().min(0), errors: z.number().int().min(0) })),
+  tenants: z.array(
+    z.object({ tenant: z.string(), requests: z.number().int().min(0), errors: z.number().int().min(0) }),
+  ),
 });
 export type AffectedTenantsReplyV1 = z.infer<typeof affectedTenantsReplyV1Schema>;
 

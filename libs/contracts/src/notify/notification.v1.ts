@@ -34,7 +34,9 @@ export const notificationV1Schema = z.object({
   /** For failed: the last error (HTTP status and body start, or the transport error). */
   error: z.string().optional(),
   /** For escalated: the level paged (1-based) and the policy. */
-  escalation: z.object({ policy: z.string(), level: z.number().int().min(1), cycle: z.number().int().min(0) }).optional(),
+  escalation: z
+    .object({ policy: z.string(), level: z.number().int().min(1), cycle: z.number().int().min(0) })
+    .optional(),
 });
 export type NotificationV1 = z.infer<typeof notificationV1Schema>;
 
@@ -49,6 +51,9 @@ export function notifySubject(outcome: NotifyOutcome, channel: string): string {
 }
 
 /** One id per (group, receiver, integration, sequence, outcome): a retried relay or a redelivery is one event. */
-export function notifyEventId(outcome: NotifyOutcome, n: Pick<NotificationV1, 'groupKey' | 'receiver' | 'integration' | 'sequence'>): string {
+export function notifyEventId(
+  outcome: NotifyOutcome,
+  n: Pick<NotificationV1, 'groupKey' | 'receiver' | 'integration' | 'sequence'>,
+): string {
   return deterministicId(NOTIFY_TYPES[outcome], n.groupKey, n.receiver, n.integration, n.sequence);
 }

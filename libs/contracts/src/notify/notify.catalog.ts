@@ -23,14 +23,16 @@ export const NOTIFY_EVENTS: PublicEvent[] = [
     ...common,
     type: NOTIFY_FAILED_V1,
     title: 'Notification failed',
-    description: 'A notification was given up: refused for good (4xx other than 429) or still failing after its retries.',
+    description:
+      'A notification was given up: refused for good (4xx other than 429) or still failing after its retries.',
     subject: 'aw.notify.v1.failed.{channel}',
   },
   {
     ...common,
     type: NOTIFY_ESCALATED_V1,
     title: 'Alert escalated',
-    description: 'An escalation level paged its targets because the alert was neither acknowledged nor resolved in time.',
+    description:
+      'An escalation level paged its targets because the alert was neither acknowledged nor resolved in time.',
     subject: 'aw.notify.v1.escalated.{channel}',
   },
 ];

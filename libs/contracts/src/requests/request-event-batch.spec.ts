@@ -1,8 +1,17 @@
-import { requestEventBatchId, requestEventBatchV1Schema, REQUEST_EVENT_BATCH_MESSAGE_MAX } from './request-event-batch.v1';
+import {
+  requestEventBatchId,
+  requestEventBatchV1Schema,
+  REQUEST_EVENT_BATCH_MESSAGE_MAX,
+} from './request-event-batch.v1';
 import type { RequestEventV1 } from './request-event.v1';
 
 const received = { requestId: 'r-1', kind: 'received', time: '2025-06-01T12:00:00.000Z' } as const;
-const completed = { requestId: 'r-1', kind: 'completed', time: '2025-06-01T12:00:01.000Z', completionTokens: 3 } as const;
+const completed = {
+  requestId: 'r-1',
+  kind: 'completed',
+  time: '2025-06-01T12:00:01.000Z',
+  completionTokens: 3,
+} as const;
 
 describe('request event batch contract', () => {
   it('carries published events: a raw API key inside is refused with the path of the event', () => {

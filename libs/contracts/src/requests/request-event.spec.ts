@@ -10,7 +10,13 @@ describe('request event contract', () => {
     expect(r.success).toBe(false);
     expect(r.error?.issues[0].path).toEqual(['apiKey']);
     expect(requestEventInputSchema.safeParse({ ...base, apiKey: 'sk-1' }).success).toBe(true);
-    expect(requestEventInputSchema.safeParse({ ...base, apiKey: 'sk-1', apiKeyHash: hashApiKey('sk-1', 'sixteen-chars-salt') }).success).toBe(false);
+    expect(
+      requestEventInputSchema.safeParse({
+        ...base,
+        apiKey: 'sk-1',
+        apiKeyHash: hashApiKey('sk-1', 'sixteen-chars-salt'),
+      }).success,
+    ).toBe(false);
   });
 
   it('gives the same id to the same instant written with another offset, and another id to another phase', () => {

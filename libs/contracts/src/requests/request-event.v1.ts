@@ -12,7 +12,15 @@ import { EVENT_TYPES } from '../subjects';
  */
 export const REQUEST_EVENT_V1 = EVENT_TYPES.requestEvent;
 
-export const REQUEST_EVENT_KINDS = ['received', 'queued', 'scheduled', 'first_token', 'completed', 'failed', 'cancelled'] as const;
+export const REQUEST_EVENT_KINDS = [
+  'received',
+  'queued',
+  'scheduled',
+  'first_token',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
 export type RequestEventKind = (typeof REQUEST_EVENT_KINDS)[number];
 
 export const TERMINAL_KINDS: readonly RequestEventKind[] = ['completed', 'failed', 'cancelled'];
@@ -22,7 +30,9 @@ export function isTerminalKind(kind: RequestEventKind): boolean {
 }
 
 /** Hex HMAC-SHA256 of an API key with the deployment's salt (see api-key-hash.ts). */
-export const apiKeyHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters (HMAC-SHA256)');
+export const apiKeyHashSchema = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters (HMAC-SHA256)');
 
 const tokenCount = z.number().int().nonnegative();
 

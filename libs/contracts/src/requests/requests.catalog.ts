@@ -8,7 +8,8 @@ export const REQUEST_EVENTS: PublicEvent[] = [
   {
     type: EVENT_TYPES.requestEvent,
     title: 'Request lifecycle event',
-    description: 'One phase of an inference request as the gateway or engine saw it (received, queued, scheduled, first token, completed, failed, cancelled…).',
+    description:
+      'One phase of an inference request as the gateway or engine saw it (received, queued, scheduled, first token, completed, failed, cancelled…).',
     stream: 'requests',
     subject: 'aw.requests.v1.events.{tenant}',
     subjectTokens: { tenant: 'tenant of the API key, or `unknown`' },
@@ -34,7 +35,8 @@ export const REQUEST_EVENTS: PublicEvent[] = [
   {
     type: EVENT_TYPES.requestCompleted,
     title: 'Request completed',
-    description: 'One assembled request: phases, queue time, TTFT, TPOT, E2E, tokens, instance, node, GPUs and tenant labels.',
+    description:
+      'One assembled request: phases, queue time, TTFT, TPOT, E2E, tokens, instance, node, GPUs and tenant labels.',
     stream: 'requests',
     subject: 'aw.requests.v1.completed.{tenant}',
     subjectTokens: { tenant: 'tenant of the request, or `unknown`' },

@@ -94,5 +94,8 @@ export function h100Inventory(idle: 'separate' | 'shared' = 'separate', instance
 `,
     )
     .join('');
-  return parseInventory(`pools:\n  - { name: h100, owner: platform, idle: ${idle} }\ninstances:\n${body}`, 'inventory.yaml');
+  return parseInventory(
+    `pools:\n  - { name: h100, owner: platform, idle: ${idle} }\ninstances:\n${body}`,
+    'inventory.yaml',
+  );
 }

@@ -34,7 +34,10 @@ export function parseNabTime(text: string): number {
 }
 
 /** Parses one CSV body; a malformed row is an error naming its line. */
-export function parseNabCsv(name: string, body: string): { timestamps: string[]; timesMs: Float64Array; values: Float64Array } {
+export function parseNabCsv(
+  name: string,
+  body: string,
+): { timestamps: string[]; timesMs: Float64Array; values: Float64Array } {
   const lines = body.split(/\r?\n/);
   if (lines[0]?.trim() !== 'timestamp,value') throw new NabCorpusError(`${name}:1: expected header "timestamp,value"`);
   const timestamps: string[] = [];
@@ -55,7 +58,11 @@ export function parseNabCsv(name: string, body: string): { timestamps: string[];
 }
 
 /** Turns window timestamps into rows: the first row whose timestamp text matches exactly. */
-export function windowRows(name: string, timestamps: readonly string[], windows: ReadonlyArray<readonly [string, string]>): Array<[number, number]> {
+export function windowRows(
+  name: string,
+  timestamps: readonly string[],
+  windows: ReadonlyArray<readonly [string, string]>,
+): Array<[number, number]> {
   const first = new Map<string, number>();
   timestamps.forEach((t, i) => {
     if (!first.has(t)) first.set(t, i);
@@ -63,7 +70,8 @@ export function windowRows(name: string, timestamps: readonly string[], windows:
   return windows.map(([start, end]) => {
     const a = first.get(start.replace(/\.0+$/, ''));
     const b = first.get(end.replace(/\.0+$/, ''));
-    if (a === undefined || b === undefined) throw new NabCorpusError(`${name}: window [${start}, ${end}] does not match a row`);
+    if (a === undefined || b === undefined)
+      throw new NabCorpusError(`${name}: window [${start}, ${end}] does not match a row`);
     return [a, b];
   });
 }
@@ -77,13 +85,18 @@ export function readNabCorpus(dataDir: string, windowsFile: string): NabFile[] {
     throw new NabCorpusError(`${windowsFile}: cannot read: ${(err as Error).message}`);
   }
   const parsed = windowsSchema.safeParse(json);
-  if (!parsed.success) throw new NabCorpusError(`${windowsFile}: not a NAB windows file (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  if (!parsed.success)
+    throw new NabCorpusError(
+      `${windowsFile}: not a NAB windows file (${parsed.error.issues[0]?.message ?? 'invalid'})`,
+    );
   return Object.entries(parsed.data).map(([name, windows]) => {
     let body: string;
     try {
       body = readFileSync(path.join(dataDir, name), 'utf8');
     } catch (err) {
-      throw new NabCorpusError(`${path.join(dataDir, name)}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new NabCorpusError(
+        `${path.join(dataDir, name)}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
     }
     const csv = parseNabCsv(name, body);
     return { name, ...csv, windows: windowRows(name, csv.timestamps, windows) };

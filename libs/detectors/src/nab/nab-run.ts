@@ -17,7 +17,12 @@ export interface NabSeries {
  * rows before it, by `onsetMargin` when those rows scored anything at all; a sustained anomaly
  * counts at its onset and again only when it gets clearly worse. Causal: row i depends on rows ≤ i.
  */
-export function nabScores(spec: DetectorSpec, series: NabSeries, onsetRows = NAB_ONSET_ROWS, onsetMargin = NAB_ONSET_MARGIN): Float64Array {
+export function nabScores(
+  spec: DetectorSpec,
+  series: NabSeries,
+  onsetRows = NAB_ONSET_ROWS,
+  onsetMargin = NAB_ONSET_MARGIN,
+): Float64Array {
   const detector = createDetector(spec);
   const n = series.values.length;
   const raw = new Float64Array(n);
@@ -37,7 +42,16 @@ export function nabScores(spec: DetectorSpec, series: NabSeries, onsetRows = NAB
   return out;
 }
 
-export function scoreDetectorOnCorpus(spec: DetectorSpec, corpus: readonly NabSeries[], onsetRows = NAB_ONSET_ROWS, onsetMargin = NAB_ONSET_MARGIN): NabProfileScore[] {
-  const files: NabScoredFile[] = corpus.map((s) => ({ name: s.name, scores: nabScores(spec, s, onsetRows, onsetMargin), windows: s.windows }));
+export function scoreDetectorOnCorpus(
+  spec: DetectorSpec,
+  corpus: readonly NabSeries[],
+  onsetRows = NAB_ONSET_ROWS,
+  onsetMargin = NAB_ONSET_MARGIN,
+): NabProfileScore[] {
+  const files: NabScoredFile[] = corpus.map((s) => ({
+    name: s.name,
+    scores: nabScores(spec, s, onsetRows, onsetMargin),
+    windows: s.windows,
+  }));
   return scoreAllProfiles(files);
 }

@@ -1,5 +1,14 @@
 import fc from 'fast-check';
-import { NAB_PROFILES, probationRows, rawAtThreshold, rowValues, scaledSigmoid, scoreAllProfiles, scoreCorpus, type NabScoredFile } from './nab-scorer';
+import {
+  NAB_PROFILES,
+  probationRows,
+  rawAtThreshold,
+  rowValues,
+  scaledSigmoid,
+  scoreAllProfiles,
+  scoreCorpus,
+  type NabScoredFile,
+} from './nab-scorer';
 
 // SCORING.md §10: N = 40, P = 6, one window over rows 20..29, scores at rows 3, 10, 25 and 30.
 function tinyFile(): NabScoredFile {
@@ -70,7 +79,11 @@ describe('NAB scoring, the worked example of SCORING.md', () => {
   });
 
   it('adds files up: a detection in a file without windows is a full false positive', () => {
-    const quiet: NabScoredFile = { name: 'no-window.csv', scores: Array.from({ length: 40 }, (_, i) => (i === 30 ? 0.9 : 0)), windows: [] };
+    const quiet: NabScoredFile = {
+      name: 'no-window.csv',
+      scores: Array.from({ length: 40 }, (_, i) => (i === 30 ? 0.9 : 0)),
+      windows: [],
+    };
     const r = scoreCorpus([tinyFile(), quiet], NAB_PROFILES.standard);
     expect(r.threshold).toBe(0.8);
     expect(r.raw).toBeCloseTo(0.749793 - 0.11, 5);

@@ -55,7 +55,11 @@ const SIGMOID_AT_MINUS_ONE = scaledSigmoid(-1);
  * What detecting each scorable row would be worth under `profile`. `windowOf[i]` is the index of
  * the file's window holding row i, or −1.
  */
-export function rowValues(n: number, windows: NabScoredFile['windows'], profile: NabProfile): { values: Float64Array; windowOf: Int32Array } {
+export function rowValues(
+  n: number,
+  windows: NabScoredFile['windows'],
+  profile: NabProfile,
+): { values: Float64Array; windowOf: Int32Array } {
   const values = new Float64Array(n);
   const windowOf = new Int32Array(n).fill(-1);
   let next = 0;

@@ -14,7 +14,8 @@ function publishedOnSubset(): Map<string, number[]> {
   const text = readFileSync(path.join(NAB, 'SCORING.md'), 'utf8');
   const section = text.slice(text.indexOf('re-scored on exactly these 31 files'), text.indexOf('## 9.'));
   const rows = new Map<string, number[]>();
-  for (const m of section.matchAll(/^\| ([^|]+?) \| (-?[\d.]+) \| (-?[\d.]+) \| (-?[\d.]+) \|$/gm)) rows.set(m[1], [Number(m[2]), Number(m[3]), Number(m[4])]);
+  for (const m of section.matchAll(/^\| ([^|]+?) \| (-?[\d.]+) \| (-?[\d.]+) \| (-?[\d.]+) \|$/gm))
+    rows.set(m[1], [Number(m[2]), Number(m[3]), Number(m[4])]);
   return rows;
 }
 
@@ -43,13 +44,17 @@ describe('NAB subset', () => {
     expect(corpus.reduce((n, f) => n + f.windows.length, 0)).toBe(53);
     const latency = corpus.find((f) => f.name === 'realKnownCause/ec2_request_latency_system_failure.csv');
     expect(latency?.timestamps.filter((t) => t === '2014-03-09 03:00:00').length).toBeGreaterThan(1);
-    for (const f of corpus) for (const [a] of f.windows) expect(a).toBeGreaterThanOrEqual(probationRows(f.values.length));
+    for (const f of corpus)
+      for (const [a] of f.windows) expect(a).toBeGreaterThanOrEqual(probationRows(f.values.length));
   });
 
   it.each(Object.keys(FLOORS))('%s scores at least its measured level on all three profiles', (name) => {
     const files = corpus.map((f) => ({ name: f.name, scores: nabScores(NAB_DETECTORS[name], f), windows: f.windows }));
     const results = scoreAllProfiles(files);
-    measured.set(name, results.map((r) => r.score));
+    measured.set(
+      name,
+      results.map((r) => r.score),
+    );
     const [standard, lowFp, lowFn] = FLOORS[name];
     expect(results.map((r) => r.profile)).toEqual(['standard', 'reward_low_FP_rate', 'reward_low_FN_rate']);
     expect(results[0].score).toBeGreaterThanOrEqual(standard);
@@ -73,15 +78,22 @@ describe('NAB subset', () => {
     for (const [name, [std, lowFp, lowFn]] of published) {
       expect(DOC).toContain(`| ${name} | ${std.toFixed(2)} | ${lowFp.toFixed(2)} | ${lowFn.toFixed(2)} |`);
     }
-    const final = JSON.parse(readFileSync(path.join(NAB, 'results', 'final_results.json'), 'utf8')) as Record<string, Record<string, number>>;
+    const final = JSON.parse(readFileSync(path.join(NAB, 'results', 'final_results.json'), 'utf8')) as Record<
+      string,
+      Record<string, number>
+    >;
     expect(Object.keys(final)).toHaveLength(15);
     for (const [name, r] of Object.entries(final)) {
-      expect(DOC).toContain(`| ${name} | ${r.standard.toFixed(2)} | ${r.reward_low_FP_rate.toFixed(2)} | ${r.reward_low_FN_rate.toFixed(2)} |`);
+      expect(DOC).toContain(
+        `| ${name} | ${r.standard.toFixed(2)} | ${r.reward_low_FP_rate.toFixed(2)} | ${r.reward_low_FN_rate.toFixed(2)} |`,
+      );
     }
     // The claim in the docs: the ensemble is ahead of every published detector on this subset.
     const ensemble = measured.get('ensemble') as number[];
     for (const [name, scores] of published) {
-      scores.forEach((s, i) => expect({ name, profile: i, ahead: ensemble[i] > s }).toEqual({ name, profile: i, ahead: true }));
+      scores.forEach((s, i) =>
+        expect({ name, profile: i, ahead: ensemble[i] > s }).toEqual({ name, profile: i, ahead: true }),
+      );
     }
   });
 
@@ -90,15 +102,26 @@ describe('NAB subset', () => {
     for (const spec of Object.values(NAB_DETECTORS)) {
       const whole = nabScores(spec, file);
       const cut = 6000;
-      const prefix = nabScores(spec, { ...file, timesMs: file.timesMs.slice(0, cut), values: file.values.slice(0, cut) });
+      const prefix = nabScores(spec, {
+        ...file,
+        timesMs: file.timesMs.slice(0, cut),
+        values: file.values.slice(0, cut),
+      });
       expect(Array.from(prefix)).toEqual(Array.from(whole.slice(0, cut)));
     }
   });
 
   it('uses the same profiles as the fixture', () => {
-    const profiles = JSON.parse(readFileSync(path.join(NAB, 'config', 'profiles.json'), 'utf8')) as Record<string, { CostMatrix: Record<string, number> }>;
+    const profiles = JSON.parse(readFileSync(path.join(NAB, 'config', 'profiles.json'), 'utf8')) as Record<
+      string,
+      { CostMatrix: Record<string, number> }
+    >;
     for (const [name, p] of Object.entries(NAB_PROFILES)) {
-      expect(profiles[name].CostMatrix).toMatchObject({ tpWeight: p.tpWeight, fpWeight: p.fpWeight, fnWeight: p.fnWeight });
+      expect(profiles[name].CostMatrix).toMatchObject({
+        tpWeight: p.tpWeight,
+        fpWeight: p.fpWeight,
+        fnWeight: p.fnWeight,
+      });
     }
   });
 });

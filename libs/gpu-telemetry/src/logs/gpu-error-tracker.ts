@@ -51,14 +51,20 @@ export class GpuErrorTracker {
 
   private slotFor(source: LogSource, m: LogMatch, ctx: ErrorContext): GpuSlot | undefined {
     if (m.pci !== undefined) {
-      return ctx.slots.find((s) => s.GPU_I_ID === undefined && s.gpu_replica === undefined && normalisePciBusId(s.pci_bus_id) === m.pci);
+      return ctx.slots.find(
+        (s) => s.GPU_I_ID === undefined && s.gpu_replica === undefined && normalisePciBusId(s.pci_bus_id) === m.pci,
+      );
     }
     const devices = source.devices ?? [];
-    const uuid = devices.length === 1 ? devices[0] : m.deviceOrdinal !== undefined ? devices[m.deviceOrdinal] : undefined;
+    const uuid =
+      devices.length === 1 ? devices[0] : m.deviceOrdinal !== undefined ? devices[m.deviceOrdinal] : undefined;
     if (uuid === undefined) return undefined;
     const mig = ctx.migUuids?.get(uuid);
     const base = ctx.slots.find(
-      (s) => s.UUID === (mig?.uuid ?? uuid) && s.gpu_replica === undefined && s.GPU_I_ID === (mig ? mig.gpuInstanceId : undefined),
+      (s) =>
+        s.UUID === (mig?.uuid ?? uuid) &&
+        s.gpu_replica === undefined &&
+        s.GPU_I_ID === (mig ? mig.gpuInstanceId : undefined),
     );
     if (!base) return undefined;
     return source.replica !== undefined ? { ...base, gpu_replica: source.replica } : base;
@@ -102,13 +108,25 @@ export class GpuErrorTracker {
   samples(): SampleSet {
     const set = new SampleSet();
     for (const c of this.xidCounts.values()) {
-      set.add('arcwatch_gpu_xid_errors_total', 'counter', 'Xid errors reported by the NVIDIA kernel driver, per GPU and Xid.', c.labels, c.n);
+      set.add(
+        'arcwatch_gpu_xid_errors_total',
+        'counter',
+        'Xid errors reported by the NVIDIA kernel driver, per GPU and Xid.',
+        c.labels,
+        c.n,
+      );
     }
     for (const x of this.lastXid.values()) {
       set.add('DCGM_FI_DEV_XID_ERRORS', 'gauge', 'Value of the last XID error encountered.', x.labels, x.xid);
     }
     for (const c of this.engineCounts.values()) {
-      set.add('arcwatch_gpu_engine_errors_total', 'counter', 'Inference engine errors read from engine logs, per kind.', c.labels, c.n);
+      set.add(
+        'arcwatch_gpu_engine_errors_total',
+        'counter',
+        'Inference engine errors read from engine logs, per kind.',
+        c.labels,
+        c.n,
+      );
     }
     return set;
   }

@@ -43,7 +43,10 @@ export function matchKernelLine(line: string): LogMatch | undefined {
 
 const ENGINE_RULES: ReadonlyArray<readonly [GpuErrorKind, RegExp]> = [
   // Out of memory first: an engine that dies of it logs both, and OOM is the cause.
-  ['cuda_oom', /CUDA out of memory|OutOfMemoryError|CUDA error: out of memory|cudaErrorMemoryAllocation|CUBLAS_STATUS_ALLOC_FAILED/],
+  [
+    'cuda_oom',
+    /CUDA out of memory|OutOfMemoryError|CUDA error: out of memory|cudaErrorMemoryAllocation|CUBLAS_STATUS_ALLOC_FAILED/,
+  ],
   [
     'model_load_failure',
     /Failed to load (?:the )?model|Error (?:in |while |when )?loading (?:the )?model|Cannot load model|No model weights found|does not appear to have a file named|ShardCannotStart|Shard \d+ failed to start|Repository Not Found for url/i,

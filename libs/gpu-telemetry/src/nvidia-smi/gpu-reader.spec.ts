@@ -6,8 +6,16 @@ import { STAND_IN_DIR, STAND_IN_NVIDIA_SMI, standInEnv } from '../testing/stand-
 import { GpuReader } from './gpu-reader';
 import { NvidiaSmiError, runNvidiaSmi } from './nvidia-smi.runner';
 
-function reader(scenario: string, extra: { timeoutMs?: number; nvlink?: boolean; xmlEveryMs?: number } = {}): GpuReader {
-  return new GpuReader({ binary: STAND_IN_NVIDIA_SMI, env: standInEnv(scenario), timeoutMs: extra.timeoutMs ?? 5000, ...extra });
+function reader(
+  scenario: string,
+  extra: { timeoutMs?: number; nvlink?: boolean; xmlEveryMs?: number } = {},
+): GpuReader {
+  return new GpuReader({
+    binary: STAND_IN_NVIDIA_SMI,
+    env: standInEnv(scenario),
+    timeoutMs: extra.timeoutMs ?? 5000,
+    ...extra,
+  });
 }
 
 async function failure(p: Promise<unknown>): Promise<NvidiaSmiError> {
@@ -61,14 +69,23 @@ describe('reading GPUs through the stand-in nvidia-smi', () => {
 
   it('drops the query fields an older driver refuses and keeps reading the rest', async () => {
     const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nvsmi-')), 'calls');
-    const rd = new GpuReader({ binary: STAND_IN_NVIDIA_SMI, env: { ...standInEnv('t4-old-driver'), NVIDIA_SMI_CALL_LOG: log } });
+    const rd = new GpuReader({
+      binary: STAND_IN_NVIDIA_SMI,
+      env: { ...standInEnv('t4-old-driver'), NVIDIA_SMI_CALL_LOG: log },
+    });
     const r = await rd.read(0);
     expect(r.droppedFields.sort()).toEqual(['memory.reserved', 'utilization.decoder', 'utilization.encoder']);
     expect(r.snapshot.gpus[0]!.values.get('power.draw')).toBe(27.85);
-    const queriesBefore = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('--query-gpu')).length;
+    const queriesBefore = fs
+      .readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('--query-gpu')).length;
     expect(queriesBefore).toBe(4);
     await rd.read(1000);
-    const queriesAfter = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('--query-gpu')).length;
+    const queriesAfter = fs
+      .readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('--query-gpu')).length;
     expect(queriesAfter).toBe(5);
   });
 
@@ -110,9 +127,14 @@ describe('reading GPUs from one long-running nvidia-smi (-lms)', () => {
       expect(rd.loopReady).toBe(true);
       for (let i = 1; i <= 3; i++) {
         const r = await rd.read(i * 1000);
-        expect(r.snapshot.gpus.map((g) => g.values.get('power.draw'))).toEqual([612.45, 613.45, 614.45, 615.45, 616.45, 617.45, 618.45, 619.45]);
+        expect(r.snapshot.gpus.map((g) => g.values.get('power.draw'))).toEqual([
+          612.45, 613.45, 614.45, 615.45, 616.45, 617.45, 618.45, 619.45,
+        ]);
       }
-      const calls = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('--query-gpu'));
+      const calls = fs
+        .readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('--query-gpu'));
       // One run to learn the fields, then the loop.
       expect(calls).toHaveLength(2);
       expect(calls[1]).toMatch(/^--query-gpu=timestamp,index,uuid,.* --format=csv,noheader,nounits -lms 200$/);
@@ -123,9 +145,16 @@ describe('reading GPUs from one long-running nvidia-smi (-lms)', () => {
 
   it('reports a loop that stops printing as a timeout, and starts it again', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nvsmi-scn-'));
-    for (const f of ['query-gpu.csv', 'q-x.xml', 'L.txt']) fs.copyFileSync(path.join(STAND_IN_DIR, 'l4-na', f), path.join(dir, f));
+    for (const f of ['query-gpu.csv', 'q-x.xml', 'L.txt'])
+      fs.copyFileSync(path.join(STAND_IN_DIR, 'l4-na', f), path.join(dir, f));
     // Generous deadlines: the machine running the tests may be busy.
-    const rd = new GpuReader({ binary: STAND_IN_NVIDIA_SMI, env: standInEnv(dir), mode: 'loop', periodMs: 200, timeoutMs: 1500 });
+    const rd = new GpuReader({
+      binary: STAND_IN_NVIDIA_SMI,
+      env: standInEnv(dir),
+      mode: 'loop',
+      periodMs: 200,
+      timeoutMs: 1500,
+    });
     const retry = async <T>(fn: () => Promise<T>): Promise<T> => {
       for (let i = 0; ; i++) {
         try {

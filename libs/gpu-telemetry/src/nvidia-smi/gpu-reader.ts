@@ -76,7 +76,12 @@ export class GpuReader {
         asked = this.stream.fields;
       } catch (err) {
         // A loop that exited or hung is reported like a failed run; one just (re)started has no round yet: ask once.
-        if (!(err instanceof NvidiaSmiError) || err.code !== 'NVSMI_FAILED' || !err.message.startsWith('no complete reading')) throw err;
+        if (
+          !(err instanceof NvidiaSmiError) ||
+          err.code !== 'NVSMI_FAILED' ||
+          !err.message.startsWith('no complete reading')
+        )
+          throw err;
       }
     }
     for (let attempt = 0; stdout === undefined; attempt++) {
@@ -84,7 +89,10 @@ export class GpuReader {
       try {
         stdout = await this.run([`--query-gpu=${asked.join(',')}`, '--format=csv,noheader,nounits']);
       } catch (err) {
-        const bad = err instanceof NvidiaSmiError && err.code === 'NVSMI_INVALID_FIELD' ? invalidQueryField(err.message) : undefined;
+        const bad =
+          err instanceof NvidiaSmiError && err.code === 'NVSMI_INVALID_FIELD'
+            ? invalidQueryField(err.message)
+            : undefined;
         const known = bad !== undefined && this.fields.some((f) => f.field === bad);
         if (!known || attempt > METRIC_FIELDS.length) throw err;
         this.fields = this.fields.filter((f) => f.field !== bad);
@@ -131,7 +139,8 @@ export class GpuReader {
       }
     }
 
-    const nvlinkDue = this.lastNvlinkAtMs === undefined || nowMs - this.lastNvlinkAtMs >= (this.opts.nvlinkEveryMs ?? 10_000);
+    const nvlinkDue =
+      this.lastNvlinkAtMs === undefined || nowMs - this.lastNvlinkAtMs >= (this.opts.nvlinkEveryMs ?? 10_000);
     if (this.opts.nvlink && !this.nvlinkAbsent && parsed.gpus.length > 0 && nvlinkDue) {
       this.lastNvlinkAtMs = nowMs;
       try {

@@ -41,7 +41,8 @@ export function parseListGpus(stdout: string): ListedGpus {
       continue;
     }
     const m = MIG_LINE.exec(line);
-    if (m && current !== undefined) out.migs.push({ gpuIndex: current, deviceIndex: m[2]!, profile: m[1]!, uuid: m[3]! });
+    if (m && current !== undefined)
+      out.migs.push({ gpuIndex: current, deviceIndex: m[2]!, profile: m[1]!, uuid: m[3]! });
   }
   return out;
 }

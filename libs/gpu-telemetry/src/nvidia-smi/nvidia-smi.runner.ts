@@ -6,12 +6,7 @@ import { spawn } from 'node:child_process';
  * at the deadline without waiting for pipes a grandchild may still hold open.
  */
 export type NvidiaSmiErrorCode =
-  | 'NVSMI_NOT_FOUND'
-  | 'NVSMI_TIMEOUT'
-  | 'NVSMI_DRIVER'
-  | 'NVSMI_NO_DEVICES'
-  | 'NVSMI_INVALID_FIELD'
-  | 'NVSMI_FAILED';
+  'NVSMI_NOT_FOUND' | 'NVSMI_TIMEOUT' | 'NVSMI_DRIVER' | 'NVSMI_NO_DEVICES' | 'NVSMI_INVALID_FIELD' | 'NVSMI_FAILED';
 
 export class NvidiaSmiError extends Error {
   constructor(
@@ -39,12 +34,18 @@ export interface RunOptions {
  */
 export function classifyFailure(exitCode: number | null, output: string): NvidiaSmiError {
   const text = output.trim().split(/\r?\n/).slice(0, 3).join(' ');
-  if (/couldn't communicate with the NVIDIA driver|NVIDIA driver is not loaded|Driver\/library version mismatch/i.test(output)) {
+  if (
+    /couldn't communicate with the NVIDIA driver|NVIDIA driver is not loaded|Driver\/library version mismatch/i.test(
+      output,
+    )
+  ) {
     return new NvidiaSmiError('NVSMI_DRIVER', text, exitCode ?? undefined);
   }
   if (/No devices were found/i.test(output)) return new NvidiaSmiError('NVSMI_NO_DEVICES', text, exitCode ?? undefined);
-  if (/is not a valid field to query/.test(output)) return new NvidiaSmiError('NVSMI_INVALID_FIELD', text, exitCode ?? undefined);
-  if (exitCode === 9 || exitCode === 12) return new NvidiaSmiError('NVSMI_DRIVER', text || `exit ${exitCode}`, exitCode);
+  if (/is not a valid field to query/.test(output))
+    return new NvidiaSmiError('NVSMI_INVALID_FIELD', text, exitCode ?? undefined);
+  if (exitCode === 9 || exitCode === 12)
+    return new NvidiaSmiError('NVSMI_DRIVER', text || `exit ${exitCode}`, exitCode);
   return new NvidiaSmiError('NVSMI_FAILED', text || `exit ${exitCode ?? 'by signal'}`, exitCode ?? undefined);
 }
 
@@ -57,7 +58,11 @@ export function runNvidiaSmi(args: readonly string[], opts: RunOptions = {}): Pr
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: opts.env ?? process.env });
+    const child = spawn(binary, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: opts.env ?? process.env,
+    });
     const killGroup = (): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');

@@ -4,7 +4,16 @@ describe('nvidia-smi --query-gpu CSV', () => {
   const fields = queryFieldList();
 
   it('reads unavailable values as absent, never as 0', () => {
-    for (const raw of ['[N/A]', '[Not Supported]', 'N/A', '[Unknown Error]', '[GPU is lost]', '[Insufficient Permissions]', '', ' ']) {
+    for (const raw of [
+      '[N/A]',
+      '[Not Supported]',
+      'N/A',
+      '[Unknown Error]',
+      '[GPU is lost]',
+      '[Insufficient Permissions]',
+      '',
+      ' ',
+    ]) {
       expect(readValue(raw)).toBeUndefined();
     }
     expect(readValue('0')).toBe(0);
@@ -51,7 +60,9 @@ describe('nvidia-smi --query-gpu CSV', () => {
   });
 
   it("names the field a driver refuses, from nvidia-smi's message", () => {
-    expect(invalidQueryField('Field "utilization.encoder" is not a valid field to query.\n')).toBe('utilization.encoder');
+    expect(invalidQueryField('Field "utilization.encoder" is not a valid field to query.\n')).toBe(
+      'utilization.encoder',
+    );
     expect(invalidQueryField('No devices were found')).toBeUndefined();
   });
 });

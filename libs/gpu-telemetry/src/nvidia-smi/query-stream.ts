@@ -62,8 +62,17 @@ export class QueryStream {
     this.roundTs = undefined;
     this.stderr = '';
     this.lastOutputAtMs = this.now();
-    const args = [`--query-gpu=timestamp,${this.opts.fields.join(',')}`, '--format=csv,noheader,nounits', `-lms`, String(this.opts.periodMs)];
-    const child = spawn(this.opts.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: this.opts.env ?? process.env });
+    const args = [
+      `--query-gpu=timestamp,${this.opts.fields.join(',')}`,
+      '--format=csv,noheader,nounits',
+      `-lms`,
+      String(this.opts.periodMs),
+    ];
+    const child = spawn(this.opts.binary, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: this.opts.env ?? process.env,
+    });
     this.child = child;
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => this.take(chunk));
@@ -73,7 +82,9 @@ export class QueryStream {
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
       this.failure =
-        e.code === 'ENOENT' ? new NvidiaSmiError('NVSMI_NOT_FOUND', `${this.opts.binary} not found`) : new NvidiaSmiError('NVSMI_FAILED', e.message);
+        e.code === 'ENOENT'
+          ? new NvidiaSmiError('NVSMI_NOT_FOUND', `${this.opts.binary} not found`)
+          : new NvidiaSmiError('NVSMI_FAILED', e.message);
       this.child = undefined;
     });
     child.on('exit', (code) => {

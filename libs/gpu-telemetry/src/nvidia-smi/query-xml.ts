@@ -52,7 +52,10 @@ function migDevice(el: XmlElement): MigDeviceReading | undefined {
   const d: MigDeviceReading = { index, gpuInstanceId: gi };
   const ci = availableText(childText(el, 'compute_instance_id'));
   if (ci !== undefined) d.computeInstanceId = ci;
-  const set = (k: 'multiprocessorCount' | 'fbTotalMiB' | 'fbUsedMiB' | 'fbFreeMiB' | 'fbReservedMiB', v: number | undefined): void => {
+  const set = (
+    k: 'multiprocessorCount' | 'fbTotalMiB' | 'fbUsedMiB' | 'fbFreeMiB' | 'fbReservedMiB',
+    v: number | undefined,
+  ): void => {
     if (v !== undefined) d[k] = v;
   };
   set('multiprocessorCount', leadingNumber(childText(el, 'device_attributes', 'shared', 'multiprocessor_count')));
@@ -69,7 +72,9 @@ function throttleReasons(gpu: XmlElement): string[] | undefined {
   if (!block) return undefined;
   const active: string[] = [];
   for (const c of block.children) {
-    const name = c.name.replace(/^clocks?_(event|throttle)_reasons?_/, '').replace(/^display_clocks_setting$/, 'display_clock_setting');
+    const name = c.name
+      .replace(/^clocks?_(event|throttle)_reasons?_/, '')
+      .replace(/^display_clocks_setting$/, 'display_clock_setting');
     if (c.text.trim() === 'Active') active.push(name);
   }
   return active;

@@ -27,7 +27,8 @@ function decode(s: string): string {
 export function parseXml(xml: string): XmlElement {
   const root: XmlElement = { name: '#root', attrs: {}, children: [], text: '' };
   const stack: XmlElement[] = [root];
-  const tag = /<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[\w.:-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!DOCTYPE[^>]*>/g;
+  const tag =
+    /<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[\w.:-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!DOCTYPE[^>]*>/g;
   let last = 0;
   let m: RegExpExecArray | null;
   while ((m = tag.exec(xml)) !== null) {
@@ -42,7 +43,8 @@ export function parseXml(xml: string): XmlElement {
       continue;
     }
     const attrs: Record<string, string> = {};
-    for (const a of (m[3] ?? '').matchAll(/([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) attrs[a[1]!] = decode(a[2] ?? a[3] ?? '');
+    for (const a of (m[3] ?? '').matchAll(/([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g))
+      attrs[a[1]!] = decode(a[2] ?? a[3] ?? '');
     const el: XmlElement = { name: m[2], attrs, children: [], text: '' };
     top.children.push(el);
     if (m[4] !== '/') stack.push(el);

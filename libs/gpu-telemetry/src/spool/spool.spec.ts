@@ -33,11 +33,17 @@ describe('frames', () => {
     const b = encodeFrame(Buffer.from('world!'));
     const both = Buffer.concat([a, b]);
     expect(scanFrames(both).frames.map((f) => f.payload.toString())).toEqual(['hello', 'world!']);
-    expect(scanFrames(both.subarray(0, both.length - 2))).toMatchObject({ goodBytes: a.length, damage: 'short-payload' });
+    expect(scanFrames(both.subarray(0, both.length - 2))).toMatchObject({
+      goodBytes: a.length,
+      damage: 'short-payload',
+    });
     const flipped = Buffer.from(both);
     flipped[flipped.length - 1] ^= 0xff;
     expect(scanFrames(flipped)).toMatchObject({ goodBytes: a.length, damage: 'bad-crc' });
-    expect(scanFrames(Buffer.concat([a, Buffer.from([1, 2, 3])]))).toMatchObject({ goodBytes: a.length, damage: 'short-header' });
+    expect(scanFrames(Buffer.concat([a, Buffer.from([1, 2, 3])]))).toMatchObject({
+      goodBytes: a.length,
+      damage: 'short-header',
+    });
   });
 });
 
@@ -85,7 +91,10 @@ describe('spool', () => {
     const s = Spool.open({ dir, maxBytes: 1 << 20, sync: false });
     for (let i = 0; i < 4; i++) s.append(rec(i));
     s.close();
-    const file = path.join(dir, fs.readdirSync(dir).find((n) => n.endsWith('.seg'))!);
+    const file = path.join(
+      dir,
+      fs.readdirSync(dir).find((n) => n.endsWith('.seg'))!,
+    );
     const buf = fs.readFileSync(file);
     buf[buf.length - 3] ^= 0x55;
     fs.writeFileSync(file, buf);
@@ -148,7 +157,10 @@ describe('spool', () => {
             s.close();
             if (o.k === 'crash') {
               // Tear the newest segment's last frame, as a crash during the write would.
-              const segs = fs.readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
+              const segs = fs
+                .readdirSync(dir)
+                .filter((n) => n.endsWith('.seg'))
+                .sort();
               const last = segs[segs.length - 1];
               if (last) {
                 const f = path.join(dir, last);

@@ -68,7 +68,10 @@ export class Spool {
   private torn = 0;
 
   private constructor(private readonly opts: SpoolOptions) {
-    this.segmentBytes = Math.max(FRAME_HEADER + 1, Math.min(opts.segmentBytes ?? Math.floor(opts.maxBytes / 4), 8 * 1024 * 1024));
+    this.segmentBytes = Math.max(
+      FRAME_HEADER + 1,
+      Math.min(opts.segmentBytes ?? Math.floor(opts.maxBytes / 4), 8 * 1024 * 1024),
+    );
   }
 
   static open(opts: SpoolOptions): Spool {
@@ -101,8 +104,12 @@ export class Spool {
       this.segments.push({ seq, size: scan.goodBytes, ends: scan.frames.map((f) => f.end) });
     }
     try {
-      const c = JSON.parse(fs.readFileSync(path.join(this.opts.dir, 'cursor.json'), 'utf8')) as { segment?: unknown; offset?: unknown };
-      if (typeof c.segment === 'number' && typeof c.offset === 'number') this.cursor = { segment: c.segment, offset: c.offset };
+      const c = JSON.parse(fs.readFileSync(path.join(this.opts.dir, 'cursor.json'), 'utf8')) as {
+        segment?: unknown;
+        offset?: unknown;
+      };
+      if (typeof c.segment === 'number' && typeof c.offset === 'number')
+        this.cursor = { segment: c.segment, offset: c.offset };
     } catch {
       // No cursor yet (or an unreadable one): deliver from the oldest segment.
     }
@@ -187,7 +194,12 @@ export class Spool {
       if (pending.records > 0) {
         this.dropped.records += pending.records;
         this.dropped.bytes += pending.bytes;
-        this.opts.onDrop?.({ records: pending.records, bytes: pending.bytes, segment: segName(oldest.seq), reason: 'full' });
+        this.opts.onDrop?.({
+          records: pending.records,
+          bytes: pending.bytes,
+          segment: segName(oldest.seq),
+          reason: 'full',
+        });
       }
       if (this.cursor.segment <= oldest.seq) this.cursor = { segment: this.segments[0]!.seq, offset: 0 };
     }
@@ -224,7 +236,8 @@ export class Spool {
     const last = this.segments[this.segments.length - 1];
     while (this.segments.length > 0) {
       const first = this.segments[0]!;
-      const done = first.seq < this.cursor.segment || (first.seq === this.cursor.segment && this.cursor.offset >= first.size);
+      const done =
+        first.seq < this.cursor.segment || (first.seq === this.cursor.segment && this.cursor.offset >= first.size);
       // The active segment stays (it is appended to) unless it is full.
       if (!done || (first === last && first.size < this.segmentBytes)) break;
       if (first === last) this.closeFd();

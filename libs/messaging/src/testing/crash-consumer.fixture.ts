@@ -49,7 +49,11 @@ async function main(): Promise<void> {
     ackWaitMs: Number(env('ACK_WAIT_MS')),
     handler: async (msg) => {
       const id = msg.json<{ id: string }>().id;
-      await db.query('INSERT INTO attempts (event_id, worker, delivery_count) VALUES ($1, $2, $3)', [id, 'child', msg.deliveryCount]);
+      await db.query('INSERT INTO attempts (event_id, worker, delivery_count) VALUES ($1, $2, $3)', [
+        id,
+        'child',
+        msg.deliveryCount,
+      ]);
       await db.query('INSERT INTO effects (event_id) VALUES ($1) ON CONFLICT DO NOTHING', [id]);
       process.stdout.write(`IN_HANDLER ${id}\n`);
       await new Promise(() => undefined); // the crash happens here, before the ack

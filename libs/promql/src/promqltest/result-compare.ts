@@ -23,7 +23,12 @@ function show(labels: Labels): string {
   return formatLabels(labels);
 }
 
-function compareVector(cmd: EvalCommand, samples: { labels: Labels; value: number }[], expected: ExpectedSeries[], ordered: boolean): string | undefined {
+function compareVector(
+  cmd: EvalCommand,
+  samples: { labels: Labels; value: number }[],
+  expected: ExpectedSeries[],
+  ordered: boolean,
+): string | undefined {
   if (samples.length !== expected.length) {
     return `expected ${expected.length} samples, got ${samples.length}: ${samples.map((s) => `${show(s.labels)} ${formatPromValue(s.value)}`).join(', ')}`;
   }
@@ -33,14 +38,21 @@ function compareVector(cmd: EvalCommand, samples: { labels: Labels; value: numbe
     const hit = byKey.get(labelsKey(s.labels));
     if (!hit) return `unexpected sample ${show(s.labels)} ${formatPromValue(s.value)}`;
     const p = hit.e.points[0];
-    if (!p || p.kind !== 'value' || hit.e.points.length !== 1) return `line ${hit.e.line}: an instant result needs exactly one expected value`;
-    if (!sameValue(p.value, s.value)) return `line ${hit.e.line}: ${show(s.labels)} expected ${formatPromValue(p.value)}, got ${formatPromValue(s.value)}`;
-    if (ordered && hit.i !== idx) return `line ${hit.e.line}: ${show(s.labels)} expected at position ${hit.i}, got ${idx}`;
+    if (!p || p.kind !== 'value' || hit.e.points.length !== 1)
+      return `line ${hit.e.line}: an instant result needs exactly one expected value`;
+    if (!sameValue(p.value, s.value))
+      return `line ${hit.e.line}: ${show(s.labels)} expected ${formatPromValue(p.value)}, got ${formatPromValue(s.value)}`;
+    if (ordered && hit.i !== idx)
+      return `line ${hit.e.line}: ${show(s.labels)} expected at position ${hit.i}, got ${idx}`;
   }
   return undefined;
 }
 
-function compareMatrix(series: { labels: Labels; timestamps: number[]; values: number[] }[], expected: ExpectedSeries[], grid?: { startMs: number; stepMs: number }): string | undefined {
+function compareMatrix(
+  series: { labels: Labels; timestamps: number[]; values: number[] }[],
+  expected: ExpectedSeries[],
+  grid?: { startMs: number; stepMs: number },
+): string | undefined {
   if (series.length !== expected.length) {
     return `expected ${expected.length} series, got ${series.length}: ${series.map((s) => show(s.labels)).join(', ')}`;
   }
@@ -53,7 +65,8 @@ function compareMatrix(series: { labels: Labels; timestamps: number[]; values: n
       if (p.kind === 'value') want.push({ t: grid ? grid.startMs + i * grid.stepMs : undefined, v: p.value });
     });
     const got = s.timestamps.map((t, i) => `${t / 1000}:${formatPromValue(s.values[i])}`).join(' ');
-    if (want.length !== s.values.length) return `line ${e.line}: ${show(s.labels)} expected ${want.length} points, got ${s.values.length} (${got})`;
+    if (want.length !== s.values.length)
+      return `line ${e.line}: ${show(s.labels)} expected ${want.length} points, got ${s.values.length} (${got})`;
     for (let i = 0; i < want.length; i++) {
       const w = want[i];
       if ((w.t !== undefined && w.t !== s.timestamps[i]) || !sameValue(w.v, s.values[i])) {
@@ -67,12 +80,17 @@ function compareMatrix(series: { labels: Labels; timestamps: number[]; values: n
 export function compareResult(cmd: EvalCommand, result: RawResult, ordered: boolean): string | undefined {
   if (cmd.expectString !== undefined) {
     if (result.type !== 'string') return `expected a string, got ${result.type}`;
-    return result.value === cmd.expectString ? undefined : `expected string ${JSON.stringify(cmd.expectString)}, got ${JSON.stringify(result.value)}`;
+    return result.value === cmd.expectString
+      ? undefined
+      : `expected string ${JSON.stringify(cmd.expectString)}, got ${JSON.stringify(result.value)}`;
   }
   if (result.type === 'scalar') {
     const want = cmd.expected.length === 1 ? parseNumberLiteral(cmd.expected[0].text) : undefined;
-    if (want === undefined) return `got scalar ${formatPromValue(result.value)}, expected ${cmd.expected.map((l) => l.text).join(' | ') || 'nothing'}`;
-    return sameValue(want, result.value) ? undefined : `expected scalar ${formatPromValue(want)}, got ${formatPromValue(result.value)}`;
+    if (want === undefined)
+      return `got scalar ${formatPromValue(result.value)}, expected ${cmd.expected.map((l) => l.text).join(' | ') || 'nothing'}`;
+    return sameValue(want, result.value)
+      ? undefined
+      : `expected scalar ${formatPromValue(want)}, got ${formatPromValue(result.value)}`;
   }
   if (result.type === 'string') return `got string ${JSON.stringify(result.value)} without an expect string line`;
   let expected: ExpectedSeries[];

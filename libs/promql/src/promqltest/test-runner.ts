@@ -40,14 +40,16 @@ function unsupportedFeature(query: string, ast: Expr | undefined, nativeData: bo
   if (/\binfo\s*\(/.test(query)) return 'info() is not supported (experimental)';
   if (!ast) {
     // The lezer grammar only knows min_of()/max_of() inside durations; Prometheus also takes them as numbers.
-    if (/\b(min_of|max_of)\s*\(/.test(query)) return 'min_of()/max_of() outside a duration are not in the lezer grammar';
+    if (/\b(min_of|max_of)\s*\(/.test(query))
+      return 'min_of()/max_of() outside a duration are not in the lezer grammar';
     return undefined;
   }
   let reason: string | undefined;
   walkExpr(ast, (e) => {
     if (reason) return;
     // Over float-only data these functions rightly return nothing, so only native data is skipped.
-    if (nativeData && e.kind === 'call' && FUNCTIONS[e.func]?.nativeHistogram) reason = `native histogram function ${e.func}()`;
+    if (nativeData && e.kind === 'call' && FUNCTIONS[e.func]?.nativeHistogram)
+      reason = `native histogram function ${e.func}()`;
   });
   return reason;
 }
@@ -133,10 +135,12 @@ function matches(texts: string[], m: Expectation['match']): boolean {
 
 function checkAnnotations(kind: 'warn' | 'info', expectations: Expectation[], actual: string[]): string | undefined {
   const wanted = expectations.filter((e) => e.type === kind);
-  if (expectations.some((e) => e.type === `no_${kind}`) && actual.length > 0) return `unexpected ${kind} annotations: ${actual.join('; ')}`;
+  if (expectations.some((e) => e.type === `no_${kind}`) && actual.length > 0)
+    return `unexpected ${kind} annotations: ${actual.join('; ')}`;
   if (wanted.length === 0) return undefined;
   for (const w of wanted) {
-    if (!actual.some((a) => matches([a], w.match))) return `expected ${kind} annotation${w.match ? ` ${w.match.kind} ${JSON.stringify(w.match.text)}` : ''}, got [${actual.join('; ')}]`;
+    if (!actual.some((a) => matches([a], w.match)))
+      return `expected ${kind} annotation${w.match ? ` ${w.match.kind} ${JSON.stringify(w.match.text)}` : ''}, got [${actual.join('; ')}]`;
   }
   // Once a kind is asserted, every annotation of that kind must be accounted for.
   const specific = wanted.filter((w) => w.match);
@@ -152,13 +156,21 @@ function checkOutcome(cmd: EvalCommand, outcome: RawQueryResult | undefined, err
   if (fails.length > 0) {
     if (!error) return 'expected the query to fail, but it succeeded';
     const texts = errorTexts(error);
-    for (const f of fails) if (!matches(texts, f.match)) return `error ${JSON.stringify(texts[0])} does not match ${f.match!.kind} ${JSON.stringify(f.match!.text)}`;
+    for (const f of fails)
+      if (!matches(texts, f.match))
+        return `error ${JSON.stringify(texts[0])} does not match ${f.match!.kind} ${JSON.stringify(f.match!.text)}`;
     return undefined;
   }
   if (error || !outcome) return `unexpected error: ${errorTexts(error)[errorTexts(error).length - 1]}`;
-  const annotationProblem = checkAnnotations('warn', cmd.expectations, outcome.warnings) ?? checkAnnotations('info', cmd.expectations, outcome.infos);
+  const annotationProblem =
+    checkAnnotations('warn', cmd.expectations, outcome.warnings) ??
+    checkAnnotations('info', cmd.expectations, outcome.infos);
   if (annotationProblem) return annotationProblem;
-  return compareResult(cmd, outcome.result, cmd.expectations.some((e) => e.type === 'ordered'));
+  return compareResult(
+    cmd,
+    outcome.result,
+    cmd.expectations.some((e) => e.type === 'ordered'),
+  );
 }
 
 export async function runTestScript(text: string, file = '<script>'): Promise<TestFileReport> {

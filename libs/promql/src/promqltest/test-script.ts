@@ -97,7 +97,13 @@ export function parseTestScript(text: string): TestCommand[] {
     }
     const load = /^load(_with_nhcb)?\s+(\S+)$/.exec(trimmed);
     if (load) {
-      commands.push({ kind: 'load', line: lineNo, intervalMs: parseTestTime(load[2]), withNhcb: !!load[1], series: body() });
+      commands.push({
+        kind: 'load',
+        line: lineNo,
+        intervalMs: parseTestTime(load[2]),
+        withNhcb: !!load[1],
+        series: body(),
+      });
       continue;
     }
     const ev = EVAL_RE.exec(trimmed);
@@ -119,11 +125,22 @@ export function parseTestScript(text: string): TestCommand[] {
       const exp = EXPECT_RE.exec(l.text);
       const str = STRING_RE.exec(l.text);
       const rv = RANGE_VECTOR_RE.exec(l.text);
-      if (rv) cmd.expectRangeVector = { startMs: parseTestTime(rv[1]), endMs: parseTestTime(rv[2]), stepMs: parseTestTime(rv[3]) };
+      if (rv)
+        cmd.expectRangeVector = {
+          startMs: parseTestTime(rv[1]),
+          endMs: parseTestTime(rv[2]),
+          stepMs: parseTestTime(rv[3]),
+        };
       else if (str) cmd.expectString = unquoteExpectString(str[1]);
-      else if (exp) cmd.expectations.push({ type: exp[1] as ExpectType, match: exp[2] ? { kind: exp[2] as 'msg' | 'regex', text: exp[3].trim() } : undefined });
-      else if (l.text.startsWith('expected_fail_message ')) cmd.expectations.push({ type: 'fail', match: { kind: 'msg', text: l.text.slice(22).trim() } });
-      else if (l.text.startsWith('expected_fail_regexp ')) cmd.expectations.push({ type: 'fail', match: { kind: 'regex', text: l.text.slice(21).trim() } });
+      else if (exp)
+        cmd.expectations.push({
+          type: exp[1] as ExpectType,
+          match: exp[2] ? { kind: exp[2] as 'msg' | 'regex', text: exp[3].trim() } : undefined,
+        });
+      else if (l.text.startsWith('expected_fail_message '))
+        cmd.expectations.push({ type: 'fail', match: { kind: 'msg', text: l.text.slice(22).trim() } });
+      else if (l.text.startsWith('expected_fail_regexp '))
+        cmd.expectations.push({ type: 'fail', match: { kind: 'regex', text: l.text.slice(21).trim() } });
       else cmd.expected.push(l);
     }
     commands.push(cmd);

@@ -9,16 +9,22 @@ describe("Prometheus's own promqltest files", () => {
   let reports: TestFileReport[];
 
   beforeAll(async () => {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.test')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.test'))
+      .sort();
     reports = [];
     for (const f of files) reports.push(await runTestFile(path.join(dir, f)));
     const lines = reports.map((r) => `${r.file}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
-    const failures = reports.flatMap((r) => r.cases.filter((c) => c.status === 'failed').map((c) => `  ${r.file}:${c.line} ${c.query} — ${c.reason}`));
+    const failures = reports.flatMap((r) =>
+      r.cases.filter((c) => c.status === 'failed').map((c) => `  ${r.file}:${c.line} ${c.query} — ${c.reason}`),
+    );
     console.log([...lines, ...failures].join('\n'));
   }, 120_000);
 
   it('runs every fixture file', () => {
-    expect(reports.map((r) => r.file)).toEqual(expect.arrayContaining(['aggregators.test', 'functions.test', 'staleness.test', 'subquery.test']));
+    expect(reports.map((r) => r.file)).toEqual(
+      expect.arrayContaining(['aggregators.test', 'functions.test', 'staleness.test', 'subquery.test']),
+    );
   });
 
   it('passes at least 95 % of the eval commands it does not skip', () => {

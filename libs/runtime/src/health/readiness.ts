@@ -11,7 +11,10 @@ export async function postgresReady(indicators: HealthIndicatorService, pool: Po
   try {
     await Promise.race([
       pool.query('SELECT 1'),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${PG_TIMEOUT_MS} ms`)), PG_TIMEOUT_MS))),
+      new Promise(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`no answer within ${PG_TIMEOUT_MS} ms`)), PG_TIMEOUT_MS)),
+      ),
     ]);
     return check.up();
   } catch (err) {

@@ -33,7 +33,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (err instanceof ServiceError) {
       if (err.status >= 500) this.logger.error({ err, code: err.code }, err.message);
-      const body: ErrorBody = { code: err.code, message: err.publicMessage, ...(err.expose && err.details ? { details: err.details } : {}) };
+      const body: ErrorBody = {
+        code: err.code,
+        message: err.publicMessage,
+        ...(err.expose && err.details ? { details: err.details } : {}),
+      };
       void reply.status(err.status).send(body);
     } else if (err instanceof HttpException) {
       const res = err.getResponse();
@@ -41,13 +45,19 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (typeof res === 'object' && res !== null && 'status' in res && 'details' in res) {
         void reply.status(status).send(res); // a health-check result
       } else {
-        void reply.status(status).send({ code: httpCode(status), message: typeof res === 'string' ? res : err.message } satisfies ErrorBody);
+        void reply
+          .status(status)
+          .send({ code: httpCode(status), message: typeof res === 'string' ? res : err.message } satisfies ErrorBody);
       }
     } else if (isMessagingError(err)) {
       this.logger.warn({ code: err.code }, err.message);
-      void reply.status(503).send({ code: 'DEPENDENCY_UNAVAILABLE', message: 'event stream unavailable; retry' } satisfies ErrorBody);
+      void reply
+        .status(503)
+        .send({ code: 'DEPENDENCY_UNAVAILABLE', message: 'event stream unavailable; retry' } satisfies ErrorBody);
     } else if (isFastifyClientError(err)) {
-      void reply.status(err.statusCode).send({ code: httpCode(err.statusCode), message: err.message } satisfies ErrorBody);
+      void reply
+        .status(err.statusCode)
+        .send({ code: httpCode(err.statusCode), message: err.message } satisfies ErrorBody);
     } else {
       this.logger.error({ err }, 'unhandled error');
       void reply.status(500).send({ code: 'INTERNAL', message: 'internal error' } satisfies ErrorBody);
@@ -61,6 +71,17 @@ function isFastifyClientError(err: unknown): err is Error & { statusCode: number
 }
 
 function httpCode(status: number): string {
-  const codes: Record<number, string> = { 400: 'BAD_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 409: 'CONFLICT', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED', 503: 'DEPENDENCY_UNAVAILABLE' };
+  const codes: Record<number, string> = {
+    400: 'BAD_REQUEST',
+    401: 'UNAUTHENTICATED',
+    403: 'FORBIDDEN',
+    404: 'NOT_FOUND',
+    405: 'METHOD_NOT_ALLOWED',
+    409: 'CONFLICT',
+    413: 'PAYLOAD_TOO_LARGE',
+    415: 'UNSUPPORTED_MEDIA_TYPE',
+    429: 'RATE_LIMITED',
+    503: 'DEPENDENCY_UNAVAILABLE',
+  };
   return codes[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_REQUEST');
 }

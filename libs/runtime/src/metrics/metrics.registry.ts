@@ -18,12 +18,28 @@ export class MetricsRegistry {
     return this.existing(name) ?? new Counter<L>({ name, help, labelNames, registers: [this.registry] });
   }
 
-  gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], collect?: (this: Gauge<L>) => void | Promise<void>): Gauge<L> {
-    return this.existing(name) ?? new Gauge<L>({ name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) });
+  gauge<L extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    collect?: (this: Gauge<L>) => void | Promise<void>,
+  ): Gauge<L> {
+    return (
+      this.existing(name) ??
+      new Gauge<L>({ name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) })
+    );
   }
 
-  histogram<L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], buckets?: number[]): Histogram<L> {
-    return this.existing(name) ?? new Histogram<L>({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
+  histogram<L extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    buckets?: number[],
+  ): Histogram<L> {
+    return (
+      this.existing(name) ??
+      new Histogram<L>({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) })
+    );
   }
 
   render(): Promise<string> {
@@ -40,7 +56,9 @@ export class MetricsRegistry {
     if (!metric) return 0;
     const data = await metric.get();
     const want = Object.entries(labels);
-    const hit = data.values.find((v) => want.every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val));
+    const hit = data.values.find((v) =>
+      want.every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val),
+    );
     return hit?.value ?? 0;
   }
 

@@ -20,13 +20,23 @@ afterAll(async () => {
 
 const migrations: Migration[] = [
   { id: '0001_events', up: 'CREATE TABLE svc.events (id int PRIMARY KEY, at timestamptz NOT NULL)' },
-  { id: '0002_counter', up: (ctx) => `CREATE TABLE ${ctx.schema}.counter (n int NOT NULL); INSERT INTO ${ctx.schema}.counter VALUES (1)` },
-  { id: '0003_concurrent_index', up: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at ON svc.events (at)', transactional: false },
+  {
+    id: '0002_counter',
+    up: (ctx) => `CREATE TABLE ${ctx.schema}.counter (n int NOT NULL); INSERT INTO ${ctx.schema}.counter VALUES (1)`,
+  },
+  {
+    id: '0003_concurrent_index',
+    up: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at ON svc.events (at)',
+    transactional: false,
+  },
 ];
 
 describe('migrate', () => {
   it('applies pending migrations once, even when two processes start together', async () => {
-    const results = await Promise.all([migrate(pool, { schema: 'svc', migrations }), migrate(pool, { schema: 'svc', migrations })]);
+    const results = await Promise.all([
+      migrate(pool, { schema: 'svc', migrations }),
+      migrate(pool, { schema: 'svc', migrations }),
+    ]);
     expect(results.map((r) => r.applied.length).sort()).toEqual([0, 3]);
     expect(results[0]!.timescale).toBe(false);
     const { rows } = await pool.query<{ id: string }>('SELECT id FROM svc.schema_migrations ORDER BY id');
@@ -39,13 +49,22 @@ describe('migrate', () => {
     const bad: Migration[] = [...migrations, { id: '0004_bad', up: 'CREATE TABLE svc.half (n int); SELECT 1/0' }];
     await expect(migrate(pool, { schema: 'svc', migrations: bad })).rejects.toMatchObject({ code: 'MIGRATION_FAILED' });
     expect((await pool.query(`SELECT to_regclass('svc.half') AS t`)).rows[0].t).toBeNull();
-    expect((await pool.query(`SELECT count(*)::int AS n FROM svc.schema_migrations WHERE id = '0004_bad'`)).rows[0].n).toBe(0);
+    expect(
+      (await pool.query(`SELECT count(*)::int AS n FROM svc.schema_migrations WHERE id = '0004_bad'`)).rows[0].n,
+    ).toBe(0);
   });
 
   it('refuses a migration edited after it was applied, and a malformed list', async () => {
-    const edited = [{ ...migrations[0]!, up: 'CREATE TABLE svc.events (id bigint PRIMARY KEY)' }, ...migrations.slice(1)];
-    await expect(migrate(pool, { schema: 'svc', migrations: edited })).rejects.toMatchObject({ code: 'MIGRATION_CHECKSUM_MISMATCH' });
-    await expect(migrate(pool, { schema: 'svc', migrations: [migrations[1]!, migrations[0]!] })).rejects.toMatchObject({ code: 'INVALID_MIGRATIONS' });
+    const edited = [
+      { ...migrations[0]!, up: 'CREATE TABLE svc.events (id bigint PRIMARY KEY)' },
+      ...migrations.slice(1),
+    ];
+    await expect(migrate(pool, { schema: 'svc', migrations: edited })).rejects.toMatchObject({
+      code: 'MIGRATION_CHECKSUM_MISMATCH',
+    });
+    await expect(migrate(pool, { schema: 'svc', migrations: [migrations[1]!, migrations[0]!] })).rejects.toMatchObject({
+      code: 'INVALID_MIGRATIONS',
+    });
   });
 });
 
@@ -58,7 +77,11 @@ describe('ensurePartitions (native PostgreSQL)', () => {
 
   it('creates today and the days ahead, then rows route to them', async () => {
     const res = await ensurePartitions(pool, 'svc.readings', { daysAhead: 2, now });
-    expect(res).toEqual({ mode: 'native', created: ['readings_p20250601', 'readings_p20250602', 'readings_p20250603'], dropped: [] });
+    expect(res).toEqual({
+      mode: 'native',
+      created: ['readings_p20250601', 'readings_p20250602', 'readings_p20250603'],
+      dropped: [],
+    });
     await pool.query(`INSERT INTO svc.readings VALUES ('2025-06-02T10:00:00Z', 1)`);
     expect((await pool.query(`SELECT count(*)::int AS n FROM svc.readings_p20250602`)).rows[0].n).toBe(1);
     expect((await ensurePartitions(pool, 'svc.readings', { daysAhead: 2, now })).created).toEqual([]);
@@ -70,7 +93,9 @@ describe('ensurePartitions (native PostgreSQL)', () => {
     expect(res.dropped).toEqual(['readings_p20250601', 'readings_p20250602']);
     expect((await pool.query('SELECT count(*)::int AS n FROM svc.readings')).rows[0].n).toBe(0);
     // a query over the dropped days uses the same date_bin SQL and simply finds nothing
-    const { rows } = await pool.query(`SELECT date_bin('1 hour', at, '2000-01-01') AS b, avg(v) FROM svc.readings GROUP BY 1`);
+    const { rows } = await pool.query(
+      `SELECT date_bin('1 hour', at, '2000-01-01') AS b, avg(v) FROM svc.readings GROUP BY 1`,
+    );
     expect(rows).toEqual([]);
   });
 });

@@ -1,7 +1,14 @@
 import type { Pool } from 'pg';
 import { StorageError } from '../errors';
 import { renderMigrations, type Migration } from './migration';
-import { appliedMigrations, ensureMigrationsTable, recordMigration, timescaleStatus, tryLockSchema, unlockSchema } from './migrations.repository';
+import {
+  appliedMigrations,
+  ensureMigrationsTable,
+  recordMigration,
+  timescaleStatus,
+  tryLockSchema,
+  unlockSchema,
+} from './migrations.repository';
 
 export interface MigrateOptions {
   schema: string;
@@ -29,7 +36,11 @@ export async function migrate(pool: Pool, opts: MigrateOptions): Promise<Migrate
     const rendered = renderMigrations(opts.migrations, { schema: opts.schema, timescale: ts });
     const deadline = Date.now() + (opts.lockTimeoutMs ?? 300_000);
     while (!(await tryLockSchema(client, opts.schema))) {
-      if (Date.now() > deadline) throw new StorageError('MIGRATION_LOCK_TIMEOUT', `another process held the migration lock of ${opts.schema} too long`);
+      if (Date.now() > deadline)
+        throw new StorageError(
+          'MIGRATION_LOCK_TIMEOUT',
+          `another process held the migration lock of ${opts.schema} too long`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
     try {
@@ -40,7 +51,10 @@ export async function migrate(pool: Pool, opts: MigrateOptions): Promise<Migrate
         const previous = done.get(m.id);
         if (previous !== undefined) {
           if (previous !== m.checksum) {
-            throw new StorageError('MIGRATION_CHECKSUM_MISMATCH', `migration ${opts.schema}/${m.id} was changed after it was applied`);
+            throw new StorageError(
+              'MIGRATION_CHECKSUM_MISMATCH',
+              `migration ${opts.schema}/${m.id} was changed after it was applied`,
+            );
           }
           continue;
         }
@@ -56,7 +70,11 @@ export async function migrate(pool: Pool, opts: MigrateOptions): Promise<Migrate
           }
         } catch (err) {
           if (m.transactional) await client.query('ROLLBACK').catch(() => undefined);
-          throw new StorageError('MIGRATION_FAILED', `migration ${opts.schema}/${m.id} failed: ${(err as Error).message}`, { cause: err });
+          throw new StorageError(
+            'MIGRATION_FAILED',
+            `migration ${opts.schema}/${m.id} failed: ${(err as Error).message}`,
+            { cause: err },
+          );
         }
         applied.push(m.id);
       }

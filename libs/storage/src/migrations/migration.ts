@@ -22,7 +22,10 @@ export interface Migration {
 
 const migrationSchema = z.object({
   id: z.string().regex(/^[0-9]{4}_[a-z0-9_]+$/, 'ids look like 0001_name'),
-  up: z.union([z.string().min(1), z.custom<(ctx: MigrationContext) => string>((v) => typeof v === 'function', 'up must be SQL or a function')]),
+  up: z.union([
+    z.string().min(1),
+    z.custom<(ctx: MigrationContext) => string>((v) => typeof v === 'function', 'up must be SQL or a function'),
+  ]),
   transactional: z.boolean().optional(),
 });
 
@@ -37,13 +40,26 @@ export interface RenderedMigration {
 export function renderMigrations(migrations: readonly Migration[], ctx: MigrationContext): RenderedMigration[] {
   assertIdentifier(ctx.schema);
   const parsed = z.array(migrationSchema).safeParse(migrations);
-  if (!parsed.success) throw new StorageError('INVALID_MIGRATIONS', `invalid migrations for schema ${ctx.schema}: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new StorageError(
+      'INVALID_MIGRATIONS',
+      `invalid migrations for schema ${ctx.schema}: ${parsed.error.message}`,
+    );
   const out: RenderedMigration[] = [];
   for (const m of migrations) {
     const prev = out[out.length - 1];
-    if (prev && prev.id >= m.id) throw new StorageError('INVALID_MIGRATIONS', `migration ids must be unique and ascending: ${prev.id} then ${m.id}`);
+    if (prev && prev.id >= m.id)
+      throw new StorageError(
+        'INVALID_MIGRATIONS',
+        `migration ids must be unique and ascending: ${prev.id} then ${m.id}`,
+      );
     const sql = typeof m.up === 'string' ? m.up : m.up(ctx);
-    out.push({ id: m.id, sql, checksum: createHash('sha256').update(sql).digest('hex'), transactional: m.transactional !== false });
+    out.push({
+      id: m.id,
+      sql,
+      checksum: createHash('sha256').update(sql).digest('hex'),
+      transactional: m.transactional !== false,
+    });
   }
   return out;
 }

@@ -8,7 +8,9 @@ import type { PoolClient } from 'pg';
  * CREATE INDEX CONCURRENTLY in the lock holder waits for every snapshot, so blocking deadlocks.
  */
 export async function tryLockSchema(client: PoolClient, schema: string): Promise<boolean> {
-  const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS ok`, [`arcwatch.migrate.${schema}`]);
+  const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtext($1)) AS ok`, [
+    `arcwatch.migrate.${schema}`,
+  ]);
   return rows[0]?.ok === true;
 }
 
@@ -28,7 +30,9 @@ export async function ensureMigrationsTable(client: PoolClient, schema: string):
 }
 
 export async function appliedMigrations(client: PoolClient, schema: string): Promise<Map<string, string>> {
-  const { rows } = await client.query<{ id: string; checksum: string }>(`SELECT id, checksum FROM ${schema}.schema_migrations`);
+  const { rows } = await client.query<{ id: string; checksum: string }>(
+    `SELECT id, checksum FROM ${schema}.schema_migrations`,
+  );
   return new Map(rows.map((r) => [r.id, r.checksum]));
 }
 

@@ -6,7 +6,9 @@ type Db = Pool | PoolClient;
 /** SQL of the time-partitioning helper. Identifiers are validated by the callers. */
 
 export async function isTimescaleInstalled(db: Db): Promise<boolean> {
-  const { rows } = await db.query<{ ok: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS ok`);
+  const { rows } = await db.query<{ ok: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS ok`,
+  );
   return rows[0]?.ok === true;
 }
 
@@ -37,7 +39,12 @@ export async function listPartitions(db: Db, schema: string, table: string): Pro
  * Creates the daily partitions in one transaction under a per-table advisory lock, so two
  * writers creating the same day do not collide on the catalog.
  */
-export async function createDailyPartitions(pool: Pool, schema: string, table: string, days: readonly number[]): Promise<void> {
+export async function createDailyPartitions(
+  pool: Pool,
+  schema: string,
+  table: string,
+  days: readonly number[],
+): Promise<void> {
   if (days.length === 0) return;
   const client = await pool.connect();
   try {
@@ -66,7 +73,10 @@ export async function dropPartitions(db: Db, schema: string, names: readonly str
 
 /** TimescaleDB retention: drops whole chunks older than the interval. */
 export async function dropTimescaleChunks(db: Db, schema: string, table: string, olderThan: Date): Promise<void> {
-  await db.query(`SELECT drop_chunks($1::regclass, older_than => $2::timestamptz)`, [`${schema}.${table}`, olderThan.toISOString()]);
+  await db.query(`SELECT drop_chunks($1::regclass, older_than => $2::timestamptz)`, [
+    `${schema}.${table}`,
+    olderThan.toISOString(),
+  ]);
 }
 
 /**
@@ -91,7 +101,9 @@ export function timescaleTableSql(opts: {
   if (opts.compressAfterDays !== undefined) {
     const seg = opts.segmentBy ? `, timescaledb.compress_segmentby = '${opts.segmentBy}'` : '';
     lines.push(`ALTER TABLE ${t} SET (timescaledb.compress${seg});`);
-    lines.push(`SELECT add_compression_policy('${t}', interval '${opts.compressAfterDays} days', if_not_exists => true);`);
+    lines.push(
+      `SELECT add_compression_policy('${t}', interval '${opts.compressAfterDays} days', if_not_exists => true);`,
+    );
   }
   return lines.join('\n');
 }

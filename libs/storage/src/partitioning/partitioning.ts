@@ -10,7 +10,8 @@ export interface QualifiedTable {
 
 export function parseQualifiedTable(name: string): QualifiedTable {
   const parts = name.split('.');
-  if (parts.length !== 2) throw new StorageError('INVALID_IDENTIFIER', `expected schema.table, got ${JSON.stringify(name)}`);
+  if (parts.length !== 2)
+    throw new StorageError('INVALID_IDENTIFIER', `expected schema.table, got ${JSON.stringify(name)}`);
   return { schema: assertIdentifier(parts[0]!), table: assertIdentifier(parts[1]!) };
 }
 

@@ -1,6 +1,12 @@
 import type { Pool } from 'pg';
 import { DAY_MS, daysCovering, parseQualifiedTable, partitionName, planPartitions } from './partitioning';
-import { createDailyPartitions, dropPartitions, dropTimescaleChunks, isHypertable, listPartitions } from './partitioning.repository';
+import {
+  createDailyPartitions,
+  dropPartitions,
+  dropTimescaleChunks,
+  isHypertable,
+  listPartitions,
+} from './partitioning.repository';
 
 export interface EnsurePartitionsOptions {
   /** Partitions created beyond today (default 2), so a writer never meets a missing day. */
@@ -21,15 +27,24 @@ export interface EnsurePartitionsResult {
  * are created ahead and expired ones dropped; on a TimescaleDB hypertable, chunks come by
  * themselves and retention is `drop_chunks`. Call it at start-up and then hourly.
  */
-export async function ensurePartitions(pool: Pool, qualifiedTable: string, opts: EnsurePartitionsOptions = {}): Promise<EnsurePartitionsResult> {
+export async function ensurePartitions(
+  pool: Pool,
+  qualifiedTable: string,
+  opts: EnsurePartitionsOptions = {},
+): Promise<EnsurePartitionsResult> {
   const { schema, table } = parseQualifiedTable(qualifiedTable);
   const now = opts.now ?? Date.now();
   if (await isHypertable(pool, schema, table)) {
-    if (opts.retentionDays !== undefined) await dropTimescaleChunks(pool, schema, table, new Date(now - opts.retentionDays * DAY_MS));
+    if (opts.retentionDays !== undefined)
+      await dropTimescaleChunks(pool, schema, table, new Date(now - opts.retentionDays * DAY_MS));
     return { mode: 'timescale', created: [], dropped: [] };
   }
   const existing = await listPartitions(pool, schema, table);
-  const plan = planPartitions(table, existing, { now, daysAhead: opts.daysAhead ?? 2, retentionDays: opts.retentionDays });
+  const plan = planPartitions(table, existing, {
+    now,
+    daysAhead: opts.daysAhead ?? 2,
+    retentionDays: opts.retentionDays,
+  });
   await createDailyPartitions(pool, schema, table, plan.create);
   await dropPartitions(pool, schema, plan.drop);
   return { mode: 'native', created: plan.create.map((d) => partitionName(table, d)), dropped: plan.drop };
@@ -39,7 +54,12 @@ export async function ensurePartitions(pool: Pool, qualifiedTable: string, opts:
  * Creates any missing daily partitions covering [fromMs, toMs] (a backfill or a late batch may
  * land outside the days created ahead). Returns the names it created.
  */
-export async function ensurePartitionsCovering(pool: Pool, qualifiedTable: string, fromMs: number, toMs: number): Promise<string[]> {
+export async function ensurePartitionsCovering(
+  pool: Pool,
+  qualifiedTable: string,
+  fromMs: number,
+  toMs: number,
+): Promise<string[]> {
   const { schema, table } = parseQualifiedTable(qualifiedTable);
   if (await isHypertable(pool, schema, table)) return [];
   const have = new Set(await listPartitions(pool, schema, table));

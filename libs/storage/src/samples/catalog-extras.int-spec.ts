@@ -20,10 +20,23 @@ let pool: Pool;
 let now = T0;
 const clock = () => now;
 
-function batch(id: string, atMs: number, series: Array<[Record<string, string>, number]>, extra: Partial<MetricsBatchV1> = {}): MetricsBatchV1 {
+function batch(
+  id: string,
+  atMs: number,
+  series: Array<[Record<string, string>, number]>,
+  extra: Partial<MetricsBatchV1> = {},
+): MetricsBatchV1 {
   return {
-    batchId: id, source: 'scrape', cluster: 'c', node: 'n', target: { job: 'vllm', instance: 'n:8000' }, scrapedAtMs: atMs,
-    series: series.map(([labels, v]) => ({ labels: { job: 'vllm', instance: 'n:8000', ...labels }, samples: [[atMs, v]] })),
+    batchId: id,
+    source: 'scrape',
+    cluster: 'c',
+    node: 'n',
+    target: { job: 'vllm', instance: 'n:8000' },
+    scrapedAtMs: atMs,
+    series: series.map(([labels, v]) => ({
+      labels: { job: 'vllm', instance: 'n:8000', ...labels },
+      samples: [[atMs, v]],
+    })),
     ...extra,
   };
 }
@@ -39,21 +52,42 @@ afterAll(async () => {
   await db.drop();
 });
 
-const names = (labels: Array<Record<string, string>>) => labels.map((l) => `${l.__name__}${l.le ? `{le=${l.le}}` : ''}`).sort();
+const names = (labels: Array<Record<string, string>>) =>
+  labels.map((l) => `${l.__name__}${l.le ? `{le=${l.le}}` : ''}`).sort();
 
 describe('sample store: metadata, exemplars, series ranges, pruning', () => {
   it('keeps the HELP, TYPE and UNIT targets declared, once per distinct declaration', async () => {
     const store = new SampleStore(pool, { schema: SCHEMA, clock });
     const metadata = [
-      { metric: 'vllm:e2e_request_latency_seconds', type: 'histogram' as const, help: 'Histogram of end to end request latency in seconds.', unit: 'seconds' },
-      { metric: 'vllm:num_requests_running', type: 'gauge' as const, help: 'Number of requests in model execution batches.' },
+      {
+        metric: 'vllm:e2e_request_latency_seconds',
+        type: 'histogram' as const,
+        help: 'Histogram of end to end request latency in seconds.',
+        unit: 'seconds',
+      },
+      {
+        metric: 'vllm:num_requests_running',
+        type: 'gauge' as const,
+        help: 'Number of requests in model execution batches.',
+      },
     ];
-    await store.appendPacked([toMetricsBatchV2(batch('m1', T0, [[{ __name__: 'vllm:num_requests_running' }, 3]], { metadata }))]);
+    await store.appendPacked([
+      toMetricsBatchV2(batch('m1', T0, [[{ __name__: 'vllm:num_requests_running' }, 3]], { metadata })),
+    ]);
     await store.appendBatch(batch('m2', T0 + 15_000, [[{ __name__: 'vllm:num_requests_running' }, 4]], { metadata }));
     // another target describes the same family differently: both declarations are kept
-    await store.appendBatch(batch('m3', T0 + 15_000, [[{ __name__: 'vllm:num_requests_running', engine: '1' }, 1]], { metadata: [{ metric: 'vllm:num_requests_running', type: 'gauge', help: 'Requests running.' }] }));
+    await store.appendBatch(
+      batch('m3', T0 + 15_000, [[{ __name__: 'vllm:num_requests_running', engine: '1' }, 1]], {
+        metadata: [{ metric: 'vllm:num_requests_running', type: 'gauge', help: 'Requests running.' }],
+      }),
+    );
     expect((await store.metadata()).map((m) => [m.metric, m.type, m.help, m.unit])).toEqual([
-      ['vllm:e2e_request_latency_seconds', 'histogram', 'Histogram of end to end request latency in seconds.', 'seconds'],
+      [
+        'vllm:e2e_request_latency_seconds',
+        'histogram',
+        'Histogram of end to end request latency in seconds.',
+        'seconds',
+      ],
       ['vllm:num_requests_running', 'gauge', 'Number of requests in model execution batches.', ''],
       ['vllm:num_requests_running', 'gauge', 'Requests running.', ''],
     ]);
@@ -63,16 +97,29 @@ describe('sample store: metadata, exemplars, series ranges, pruning', () => {
   it('stores exemplars with their series, once, and answers them by selector and window', async () => {
     const store = new SampleStore(pool, { schema: SCHEMA, clock });
     const bucket = (le: string) => ({ __name__: 'arcwatch_request_e2e_seconds_bucket', le });
-    const b = batch('e1', T0 + 60_000, [[bucket('0.5'), 3], [bucket('1'), 5], [bucket('+Inf'), 6]], {
-      source: 'tracing',
-      exemplars: [
-        { series: 1, labels: { request_id: 'req-1' }, value: 0.8, timestampMs: T0 + 41_000 },
-        { series: 2, labels: { request_id: 'req-2' }, value: 7.5, timestampMs: T0 + 59_000 },
+    const b = batch(
+      'e1',
+      T0 + 60_000,
+      [
+        [bucket('0.5'), 3],
+        [bucket('1'), 5],
+        [bucket('+Inf'), 6],
       ],
-    });
+      {
+        source: 'tracing',
+        exemplars: [
+          { series: 1, labels: { request_id: 'req-1' }, value: 0.8, timestampMs: T0 + 41_000 },
+          { series: 2, labels: { request_id: 'req-2' }, value: 7.5, timestampMs: T0 + 59_000 },
+        ],
+      },
+    );
     await store.appendPacked([toMetricsBatchV2(b)]);
     await store.appendPacked([toMetricsBatchV2(b)]); // a redelivery
-    const all = await store.exemplars([[{ name: '__name__', type: '=', value: 'arcwatch_request_e2e_seconds_bucket' }]], T0, T0 + 120_000);
+    const all = await store.exemplars(
+      [[{ name: '__name__', type: '=', value: 'arcwatch_request_e2e_seconds_bucket' }]],
+      T0,
+      T0 + 120_000,
+    );
     expect(all.map((s) => [s.labels.le, s.exemplars])).toEqual([
       ['1', [{ labels: { request_id: 'req-1' }, value: 0.8, timestampMs: T0 + 41_000 }]],
       ['+Inf', [{ labels: { request_id: 'req-2' }, value: 7.5, timestampMs: T0 + 59_000 }]],
@@ -81,7 +128,11 @@ describe('sample store: metadata, exemplars, series ranges, pruning', () => {
     const early = await store.exemplars([[{ name: 'le', type: '=~', value: '.+' }]], T0, T0 + 50_000);
     expect(early.flatMap((s) => s.exemplars.map((e) => e.labels.request_id))).toEqual(['req-1']);
     // v1 batches through appendBatch keep theirs too
-    await store.appendBatch(batch('e2', T0 + 120_000, [[bucket('1'), 9]], { exemplars: [{ series: 0, labels: { trace_id: 'abc' }, value: 0.9, timestampMs: T0 + 110_000 }] }));
+    await store.appendBatch(
+      batch('e2', T0 + 120_000, [[bucket('1'), 9]], {
+        exemplars: [{ series: 0, labels: { trace_id: 'abc' }, value: 0.9, timestampMs: T0 + 110_000 }],
+      }),
+    );
     const later = await store.exemplars([[{ name: 'le', type: '=', value: '1' }]], T0 + 100_000, T0 + 200_000);
     expect(later.flatMap((s) => s.exemplars.map((e) => e.labels))).toEqual([{ trace_id: 'abc' }]);
   });
@@ -90,8 +141,18 @@ describe('sample store: metadata, exemplars, series ranges, pruning', () => {
     const store = new SampleStore(pool, { schema: SCHEMA, clock });
     const t = T0 + 10 * DAY;
     now = t + 3_600_000;
-    await store.appendBatch(batch('w1', t, [[{ __name__: 'window_early' }, 1], [{ __name__: 'window_both' }, 1]]));
-    await store.appendBatch(batch('w2', t + 600_000, [[{ __name__: 'window_late', model: 'qwen' }, 1], [{ __name__: 'window_both' }, 2]]));
+    await store.appendBatch(
+      batch('w1', t, [
+        [{ __name__: 'window_early' }, 1],
+        [{ __name__: 'window_both' }, 1],
+      ]),
+    );
+    await store.appendBatch(
+      batch('w2', t + 600_000, [
+        [{ __name__: 'window_late', model: 'qwen' }, 1],
+        [{ __name__: 'window_both' }, 2],
+      ]),
+    );
     const sel = [[{ name: '__name__', type: '=~' as const, value: 'window_.*' }]];
     const check = async () => {
       expect(names(await store.series(sel, t - 1000, t + 1000))).toEqual(['window_both', 'window_early']);
@@ -99,19 +160,32 @@ describe('sample store: metadata, exemplars, series ranges, pruning', () => {
       expect(names(await store.series(sel, t + 700_000, t + 800_000))).toEqual([]);
       expect(await store.labelNames(sel, t - 1000, t + 1000)).toEqual(['__name__', 'instance', 'job']);
       expect(await store.labelNames(sel, t, t + 600_000)).toEqual(['__name__', 'instance', 'job', 'model']);
-      expect(await store.labelValues('__name__', sel, t + 600_000, t + 600_000)).toEqual(['window_both', 'window_late']);
+      expect(await store.labelValues('__name__', sel, t + 600_000, t + 600_000)).toEqual([
+        'window_both',
+        'window_late',
+      ]);
     };
     await check(); // from the head
     expect((await store.compact(0)).samples).toBeGreaterThanOrEqual(4);
     expect(Number((await pool.query(`SELECT count(*) AS n FROM ${SCHEMA}.head`)).rows[0].n)).toBe(0);
     await check(); // from the ranges compaction keeps in the catalog
-    const ranges = await pool.query(`SELECT id, metric, first_ms, last_ms FROM ${SCHEMA}.series WHERE metric LIKE 'window_%' ORDER BY metric`);
-    expect(ranges.rows.filter((r) => r.metric === 'window_both').map((r) => [Number(r.first_ms), Number(r.last_ms)])).toEqual([[t, t + 600_000]]);
+    const ranges = await pool.query(
+      `SELECT id, metric, first_ms, last_ms FROM ${SCHEMA}.series WHERE metric LIKE 'window_%' ORDER BY metric`,
+    );
+    expect(
+      ranges.rows.filter((r) => r.metric === 'window_both').map((r) => [Number(r.first_ms), Number(r.last_ms)]),
+    ).toEqual([[t, t + 600_000]]);
     // a long id list is answered by range instead of sending the list: the same series come back
-    const ids: Record<string, number> = Object.fromEntries(ranges.rows.map((r) => [r.metric as string, r.id as number]));
+    const ids: Record<string, number> = Object.fromEntries(
+      ranges.rows.map((r) => [r.metric as string, r.id as number]),
+    );
     const many = [...Array.from({ length: 10_001 }, (_, i) => 1_000_000 + i), ...Object.values(ids)];
-    expect((await seriesInWindow(pool, SCHEMA, many, t + 300_000, t + 700_000)).sort()).toEqual([ids.window_both, ids.window_late].sort());
-    expect((await seriesInWindow(pool, SCHEMA, Object.values(ids), t + 300_000, t + 700_000)).sort()).toEqual([ids.window_both, ids.window_late].sort());
+    expect((await seriesInWindow(pool, SCHEMA, many, t + 300_000, t + 700_000)).sort()).toEqual(
+      [ids.window_both, ids.window_late].sort(),
+    );
+    expect((await seriesInWindow(pool, SCHEMA, Object.values(ids), t + 300_000, t + 700_000)).sort()).toEqual(
+      [ids.window_both, ids.window_late].sort(),
+    );
   });
 
   it('prunes series whose samples retention dropped, with their exemplars; recent series stay', async () => {
@@ -119,7 +193,17 @@ describe('sample store: metadata, exemplars, series ranges, pruning', () => {
     const old = T0 + 20 * DAY;
     const recent = old + 30 * DAY;
     now = old + 3_600_000;
-    await store.appendBatch(batch('p1', old, [[{ __name__: 'prune_me' }, 1], [{ __name__: 'prune_keep' }, 1]], { exemplars: [{ series: 0, labels: { trace_id: 'old' }, value: 1, timestampMs: old }] }));
+    await store.appendBatch(
+      batch(
+        'p1',
+        old,
+        [
+          [{ __name__: 'prune_me' }, 1],
+          [{ __name__: 'prune_keep' }, 1],
+        ],
+        { exemplars: [{ series: 0, labels: { trace_id: 'old' }, value: 1, timestampMs: old }] },
+      ),
+    );
     await store.compact(0);
     now = recent + 3_600_000;
     await store.appendBatch(batch('p2', recent, [[{ __name__: 'prune_keep' }, 2]]));

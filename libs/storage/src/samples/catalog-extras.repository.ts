@@ -43,19 +43,30 @@ export class CatalogExtrasRepository {
     await this.db
       .insert(m)
       .values([...rows])
-      .onConflictDoUpdate({ target: [m.metric, m.type, m.help, m.unit], set: { lastSeenMs: sql`greatest(${m.lastSeenMs}, excluded.last_seen_ms)` } });
+      .onConflictDoUpdate({
+        target: [m.metric, m.type, m.help, m.unit],
+        set: { lastSeenMs: sql`greatest(${m.lastSeenMs}, excluded.last_seen_ms)` },
+      });
   }
 
   async metadata(metric?: string): Promise<MetadataRow[]> {
     const m = this.t.metadata;
     const q = this.db.select().from(m);
-    return (metric === undefined ? q : q.where(inArray(m.metric, [metric]))).orderBy(asc(m.metric), asc(m.type), asc(m.help), asc(m.unit));
+    return (metric === undefined ? q : q.where(inArray(m.metric, [metric]))).orderBy(
+      asc(m.metric),
+      asc(m.type),
+      asc(m.help),
+      asc(m.unit),
+    );
   }
 
   /** Idempotent by (series, time): a redelivered batch writes nothing new. */
   async insertExemplars(rows: readonly ExemplarRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.db.insert(this.t.exemplars).values([...rows]).onConflictDoNothing();
+    await this.db
+      .insert(this.t.exemplars)
+      .values([...rows])
+      .onConflictDoNothing();
   }
 
   /** Exemplars of these series in [startMs, endMs], by series then time. */
@@ -81,7 +92,11 @@ export class CatalogExtrasRepository {
 }
 
 /** Widens the stored time range of the series a compaction (or import) wrote. */
-export async function widenSeriesRanges(db: Db, schema: string, ranges: ReadonlyMap<number, { min: number; max: number }>): Promise<void> {
+export async function widenSeriesRanges(
+  db: Db,
+  schema: string,
+  ranges: ReadonlyMap<number, { min: number; max: number }>,
+): Promise<void> {
   if (ranges.size === 0) return;
   const ids = [...ranges.keys()];
   await db.query(
@@ -97,9 +112,18 @@ export async function widenSeriesRanges(db: Db, schema: string, ranges: Readonly
  * Ids among `ids` whose stored range overlaps [startMs, endMs]. A long list is not sent: the
  * window's series are read by range (index on last_ms) and the caller intersects.
  */
-export async function seriesInWindow(db: Db, schema: string, ids: readonly number[], startMs: number, endMs: number): Promise<number[]> {
+export async function seriesInWindow(
+  db: Db,
+  schema: string,
+  ids: readonly number[],
+  startMs: number,
+  endMs: number,
+): Promise<number[]> {
   if (ids.length > 10_000) {
-    const { rows } = await db.query<{ id: number }>(`SELECT id FROM ${schema}.series WHERE last_ms >= $1 AND first_ms <= $2`, [startMs, endMs]);
+    const { rows } = await db.query<{ id: number }>(
+      `SELECT id FROM ${schema}.series WHERE last_ms >= $1 AND first_ms <= $2`,
+      [startMs, endMs],
+    );
     return rows.map((r) => r.id);
   }
   const { rows } = await db.query<{ id: number }>(
@@ -114,7 +138,12 @@ export async function seriesInWindow(db: Db, schema: string, ids: readonly numbe
  * created before it), no chunk row remaining, and not in the head (`keep`). Exemplars of the
  * removed series go with them. Returns the removed ids.
  */
-export async function pruneSeries(client: PoolClient, schema: string, cutoffMs: number, keep: readonly number[]): Promise<number[]> {
+export async function pruneSeries(
+  client: PoolClient,
+  schema: string,
+  cutoffMs: number,
+  keep: readonly number[],
+): Promise<number[]> {
   const { rows } = await client.query<{ id: number }>(
     `DELETE FROM ${schema}.series s
       WHERE (s.last_ms < $1 OR (s.last_ms IS NULL AND s.created_at < to_timestamp($1 / 1000.0)))

@@ -67,7 +67,10 @@ export interface EncodedChunk {
 }
 
 /** Folds pending samples into the stored chunk (stored samples win on equal timestamps). */
-export function mergeChunk(pending: PendingChunk, stored: { count: number; data: Uint8Array } | undefined): EncodedChunk {
+export function mergeChunk(
+  pending: PendingChunk,
+  stored: { count: number; data: Uint8Array } | undefined,
+): EncodedChunk {
   const merged = stored ? mergeSorted(decodeChunkSamples(stored.data, stored.count), pending.samples) : pending.samples;
   const n = merged.timestamps.length;
   return {

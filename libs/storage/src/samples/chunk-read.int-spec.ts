@@ -44,8 +44,15 @@ describe('chunk reads', () => {
   it('decode every series into one array pair, the same with and without the cache, over two connections', async () => {
     const store = new SampleStore(pool, { schema: SCHEMA, clock });
     // 10 series × 3 buckets, all ended before `now`
-    await store.importHistory(Array.from({ length: 10 }, (_, k) => ({ labels: { __name__: 'cr_gauge', k: String(k) }, ...series(3 * 480, T0) })));
-    const ids = (await pool.query<{ id: number }>(`SELECT id FROM ${SCHEMA}.series WHERE metric = 'cr_gauge' ORDER BY id`)).rows.map((r) => r.id);
+    await store.importHistory(
+      Array.from({ length: 10 }, (_, k) => ({
+        labels: { __name__: 'cr_gauge', k: String(k) },
+        ...series(3 * 480, T0),
+      })),
+    );
+    const ids = (
+      await pool.query<{ id: number }>(`SELECT id FROM ${SCHEMA}.series WHERE metric = 'cr_gauge' ORDER BY id`)
+    ).rows.map((r) => r.id);
     const cache = new ChunkCache(64 * 1024 * 1024);
     const ctx: ChunkReadContext = { pool, schema: SCHEMA, spanMs: SPAN, cache, nowMs: now };
     const plain = await readChunks({ ...ctx, cache: undefined }, ids, T0, T0 + 3 * SPAN);
@@ -68,11 +75,15 @@ describe('chunk reads', () => {
     const store = new SampleStore(pool, { schema: SCHEMA, clock });
     const labels = { __name__: 'cr_backfilled', job: 'j' };
     const first = series(480 + 120, T0);
-    await store.importHistory([{ labels, timestamps: first.timestamps.subarray(0, 400), values: first.values.subarray(0, 400) }]);
+    await store.importHistory([
+      { labels, timestamps: first.timestamps.subarray(0, 400), values: first.values.subarray(0, 400) },
+    ]);
     const before = await store.select([{ name: '__name__', type: '=', value: 'cr_backfilled' }], T0, T0 + 2 * SPAN);
     expect(before[0]!.timestamps.length).toBe(400);
     // a backfill fills the rest of the (cached, final) first bucket and part of the open one
-    await store.importHistory([{ labels, timestamps: first.timestamps.subarray(400), values: first.values.subarray(400) }]);
+    await store.importHistory([
+      { labels, timestamps: first.timestamps.subarray(400), values: first.values.subarray(400) },
+    ]);
     const after = await store.select([{ name: '__name__', type: '=', value: 'cr_backfilled' }], T0, T0 + 2 * SPAN);
     expect(Array.from(after[0]!.timestamps)).toEqual(Array.from(first.timestamps));
     expect(bits(after[0]!.values)).toEqual(bits(first.values));

@@ -94,7 +94,10 @@ function halves(ids: readonly number[]): number[][] {
   return out;
 }
 
-async function inParts(ids: readonly number[], fetch: (part: number[]) => Promise<repo.ChunkColumns>): Promise<repo.ChunkColumns[]> {
+async function inParts(
+  ids: readonly number[],
+  fetch: (part: number[]) => Promise<repo.ChunkColumns>,
+): Promise<repo.ChunkColumns[]> {
   return Promise.all(halves(ids).map(fetch));
 }
 
@@ -114,7 +117,9 @@ interface Slot {
  */
 function layout(parts: readonly repo.ChunkColumns[]): { bySeries: Map<number, DecodedSeries>; slots: Slot[][] } {
   const totals = new Map<number, number>();
-  for (const p of parts) for (let j = 0; j < p.seriesIds.length; j++) totals.set(p.seriesIds[j]!, (totals.get(p.seriesIds[j]!) ?? 0) + p.counts[j]!);
+  for (const p of parts)
+    for (let j = 0; j < p.seriesIds.length; j++)
+      totals.set(p.seriesIds[j]!, (totals.get(p.seriesIds[j]!) ?? 0) + p.counts[j]!);
   let all = 0;
   for (const n of totals.values()) all += n;
   const timestamps = new Float64Array(all);
@@ -157,7 +162,12 @@ function remember(ctx: ChunkReadContext, p: repo.ChunkColumns, j: number, slot: 
  * The stored (chunk) samples of `ids` in chunks overlapping [startMs, endMs], per series, in
  * time order and not yet clipped to the window.
  */
-export async function readChunks(ctx: ChunkReadContext, ids: readonly number[], startMs: number, endMs: number): Promise<Map<number, DecodedSeries>> {
+export async function readChunks(
+  ctx: ChunkReadContext,
+  ids: readonly number[],
+  startMs: number,
+  endMs: number,
+): Promise<Map<number, DecodedSeries>> {
   if (ctx.cache && ctx.cache.size > 0) {
     const cached = await readWithCache(ctx, ctx.cache, ids, startMs, endMs);
     if (cached) return cached;
@@ -174,8 +184,16 @@ export async function readChunks(ctx: ChunkReadContext, ids: readonly number[], 
 }
 
 /** Versions first, then only the chunks not cached at that version; undefined if a row changed between the two. */
-async function readWithCache(ctx: ChunkReadContext, cache: ChunkCache, ids: readonly number[], startMs: number, endMs: number): Promise<Map<number, DecodedSeries> | undefined> {
-  const parts = await inParts(ids, (part) => repo.selectChunks(ctx.pool, ctx.schema, part, startMs, endMs, ctx.spanMs, false));
+async function readWithCache(
+  ctx: ChunkReadContext,
+  cache: ChunkCache,
+  ids: readonly number[],
+  startMs: number,
+  endMs: number,
+): Promise<Map<number, DecodedSeries> | undefined> {
+  const parts = await inParts(ids, (part) =>
+    repo.selectChunks(ctx.pool, ctx.schema, part, startMs, endMs, ctx.spanMs, false),
+  );
   const { bySeries, slots } = layout(parts);
   const missing = new Map<string, { slot: Slot; version: string; count: number }>();
   parts.forEach((p, i) => {
@@ -193,7 +211,13 @@ async function readWithCache(ctx: ChunkReadContext, cache: ChunkCache, ids: read
   const keys = [...missing.keys()].map((k) => k.split(':').map(Number) as [number, number]);
   const fetched = await inParts(
     keys.map((_, i) => i),
-    (part) => repo.selectChunksAt(ctx.pool, ctx.schema, part.map((i) => keys[i]![0]), part.map((i) => keys[i]![1])),
+    (part) =>
+      repo.selectChunksAt(
+        ctx.pool,
+        ctx.schema,
+        part.map((i) => keys[i]![0]),
+        part.map((i) => keys[i]![1]),
+      ),
   );
   let found = 0;
   for (const p of fetched) {

@@ -34,7 +34,10 @@ export interface EncodedBatch {
  * Encodes a batch's samples straight from their wire form into one buffer (ingest's hot loop:
  * no per-series allocation). Throws on a timestamp that is not a safe integer.
  */
-export function encodeBatchPayload(seriesIds: ArrayLike<number>, samples: readonly (readonly (readonly [number, WireValue])[])[]): EncodedBatch {
+export function encodeBatchPayload(
+  seriesIds: ArrayLike<number>,
+  samples: readonly (readonly (readonly [number, WireValue])[])[],
+): EncodedBatch {
   const n = samples.length;
   let total = 0;
   for (const s of samples) total += s.length;
@@ -85,5 +88,11 @@ export function decodeHeadPayload(bytes: Uint8Array): HeadPayload {
     acc += counts[i]!;
   }
   if (acc !== total) throw new StorageError('CORRUPT_CHUNK', 'head payload counts do not match its length');
-  return { seriesIds, counts, offsets, timestamps: new Float64Array(buf, hw * 4, total), values: new Float64Array(buf, hw * 4 + total * 8, total) };
+  return {
+    seriesIds,
+    counts,
+    offsets,
+    timestamps: new Float64Array(buf, hw * 4, total),
+    values: new Float64Array(buf, hw * 4 + total * 8, total),
+  };
 }

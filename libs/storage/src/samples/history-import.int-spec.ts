@@ -13,7 +13,11 @@ let db: TestDatabase;
 let pool: Pool;
 const clock = () => T0 + 6 * 3_600_000;
 
-function series(n: number, from: number, value: (i: number) => number): { timestamps: Float64Array; values: Float64Array } {
+function series(
+  n: number,
+  from: number,
+  value: (i: number) => number,
+): { timestamps: Float64Array; values: Float64Array } {
   const timestamps = new Float64Array(n);
   const values = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -56,7 +60,11 @@ describe('SampleStore.importHistory', () => {
     expect(isStaleNaN(s!.values[100]!)).toBe(true);
     expect(Number.isNaN(s!.values[101]!) && !isStaleNaN(s!.values[101]!)).toBe(true);
     expect(Array.from(s!.values).slice(102)).toEqual(Array.from(util.values).slice(102));
-    const [p] = await store.select([{ name: '__name__', type: '=', value: 'gpu_power' }], T0 + 3_600_000, T0 + 3_600_000 + 4 * STEP);
+    const [p] = await store.select(
+      [{ name: '__name__', type: '=', value: 'gpu_power' }],
+      T0 + 3_600_000,
+      T0 + 3_600_000 + 4 * STEP,
+    );
     expect(Array.from(p!.values)).toEqual([300 + 240 / 7, 300 + 241 / 7, 300 + 242 / 7, 300 + 243 / 7, 300 + 244 / 7]);
   });
 
@@ -91,8 +99,14 @@ describe('SampleStore.importHistory', () => {
     await store.importHistory([{ labels: { __name__: 'unsorted' }, timestamps, values }]);
     const [s] = await store.select([{ name: '__name__', type: '=', value: 'unsorted' }], T0, T0 + 3 * STEP);
     expect(Array.from(s!.values)).toEqual([1, 2, 3]);
-    await expect(store.importHistory([{ labels: { job: 'x' }, timestamps, values }])).rejects.toMatchObject({ code: 'INVALID_BATCH' });
-    await expect(store.importHistory([{ labels: { __name__: 'frac' }, timestamps: Float64Array.of(T0 + 0.5), values: Float64Array.of(1) }])).rejects.toMatchObject({
+    await expect(store.importHistory([{ labels: { job: 'x' }, timestamps, values }])).rejects.toMatchObject({
+      code: 'INVALID_BATCH',
+    });
+    await expect(
+      store.importHistory([
+        { labels: { __name__: 'frac' }, timestamps: Float64Array.of(T0 + 0.5), values: Float64Array.of(1) },
+      ]),
+    ).rejects.toMatchObject({
       code: 'INVALID_BATCH',
     });
   });

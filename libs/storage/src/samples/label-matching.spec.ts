@@ -18,7 +18,9 @@ describe('label matching', () => {
   });
 
   it('rejects an invalid regex with a coded error', () => {
-    expect(() => compileMatchers([{ name: 'gpu', type: '=~', value: '(' }])).toThrow(expect.objectContaining({ code: 'INVALID_MATCHER' }));
+    expect(() => compileMatchers([{ name: 'gpu', type: '=~', value: '(' }])).toThrow(
+      expect.objectContaining({ code: 'INVALID_MATCHER' }),
+    );
   });
 
   it('gives label sets a key independent of label order, ignoring empty values', () => {

@@ -18,7 +18,9 @@ export function compileMatcher(m: LabelMatcher): CompiledMatcher {
         // RE2 syntax is close to JS with the `s` flag (Prometheus sets (?s): `.` matches \n)
         re = new RegExp(`^(?:${value})$`, 's');
       } catch (err) {
-        throw new StorageError('INVALID_MATCHER', `invalid regex in matcher ${name}${m.type}${JSON.stringify(value)}`, { cause: err });
+        throw new StorageError('INVALID_MATCHER', `invalid regex in matcher ${name}${m.type}${JSON.stringify(value)}`, {
+          cause: err,
+        });
       }
       return m.type === '=~' ? (l) => re.test(l[name] ?? '') : (l) => !re.test(l[name] ?? '');
     }

@@ -15,10 +15,18 @@ const clock = () => T0 + 3_600_000;
 let db: TestDatabase;
 let pool: Pool;
 
-const DCGM = readFileSync(path.join(FIXTURES_DIR, 'dcgm-exporter', 'dcgm-exporter-L4-driver580.k8s-ai-conformance-kops.metrics.txt'), 'utf8');
+const DCGM = readFileSync(
+  path.join(FIXTURES_DIR, 'dcgm-exporter', 'dcgm-exporter-L4-driver580.k8s-ai-conformance-kops.metrics.txt'),
+  'utf8',
+);
 
 function scrape(k: number): MetricsBatchV1 {
-  const b = batchFromExposition(DCGM, { batchId: `scrape-${k}`, timestampMs: T0 + k * 15_000, job: 'dcgm', instance: 'node-1:9400' });
+  const b = batchFromExposition(DCGM, {
+    batchId: `scrape-${k}`,
+    timestampMs: T0 + k * 15_000,
+    job: 'dcgm',
+    instance: 'node-1:9400',
+  });
   // the special values, the staleness marker among them, ride along in every scrape
   b.series.push(
     { labels: { __name__: 'special', kind: 'nan', job: 'dcgm' }, samples: [[T0 + k * 15_000, 'NaN']] },
@@ -37,7 +45,14 @@ const push: MetricsBatchV1 = {
   target: { job: 'push', instance: 'n1' },
   scrapedAtMs: T0,
   series: [
-    { labels: { __name__: 'pushed', job: 'push', instance: 'n1', empty: '' }, samples: [[T0 - 30_000, 1], [T0 - 15_000, -0], [T0, 'stale']] },
+    {
+      labels: { __name__: 'pushed', job: 'push', instance: 'n1', empty: '' },
+      samples: [
+        [T0 - 30_000, 1],
+        [T0 - 15_000, -0],
+        [T0, 'stale'],
+      ],
+    },
     { labels: { __name__: 'pushed_other', job: 'push', instance: 'n1' }, samples: [[T0 + 1, 2.5]] },
   ],
 };
@@ -50,12 +65,21 @@ async function store(schema: string): Promise<SampleStore> {
 /** Everything the store answers, with value bits, so that NaN payloads count. */
 async function snapshot(s: SampleStore): Promise<string> {
   const data = await s.select([{ name: '__name__', type: '=~', value: '.+' }], 0, 4e12);
-  const sorted = (l: Record<string, string>) => Object.fromEntries(Object.entries(l).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return JSON.stringify(data.map((d) => [sorted(d.labels), Array.from(d.timestamps), Array.from(new Uint32Array(Float64Array.from(d.values).buffer))]));
+  const sorted = (l: Record<string, string>) =>
+    Object.fromEntries(Object.entries(l).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return JSON.stringify(
+    data.map((d) => [
+      sorted(d.labels),
+      Array.from(d.timestamps),
+      Array.from(new Uint32Array(Float64Array.from(d.values).buffer)),
+    ]),
+  );
 }
 
 async function headPayloads(schema: string): Promise<string[]> {
-  const { rows } = await pool.query<{ batch_id: string; payload: Buffer }>(`SELECT batch_id, payload FROM ${schema}.head ORDER BY batch_id`);
+  const { rows } = await pool.query<{ batch_id: string; payload: Buffer }>(
+    `SELECT batch_id, payload FROM ${schema}.head ORDER BY batch_id`,
+  );
   return rows.map((r) => `${r.batch_id}:${r.payload.toString('hex')}`);
 }
 
@@ -74,7 +98,12 @@ describe('SampleStore.appendPacked', () => {
     const v1 = await store('unpacked');
     const v2 = await store('packed');
     const batches = [scrape(0), scrape(1), push];
-    expect(await v1.appendBatches(batches)).toEqual({ inserted: 3, duplicates: 0, samples: expect.any(Number), newSeries: expect.any(Number) });
+    expect(await v1.appendBatches(batches)).toEqual({
+      inserted: 3,
+      duplicates: 0,
+      samples: expect.any(Number),
+      newSeries: expect.any(Number),
+    });
     const r = await v2.appendPacked(batches.map(toMetricsBatchV2));
     expect(r).toMatchObject({ inserted: 3, duplicates: 0 });
     expect(r.samples).toBe(batches.reduce((n, b) => n + b.series.reduce((m, s) => m + s.samples.length, 0), 0));

@@ -1,4 +1,14 @@
-import { decodeFloat64Base64Into, formatSeriesText, PackedBatchError, packedSampleCount, packedSeriesLabels, packedSharedLabels, SeriesTextError, type Labels, type MetricsBatchV2 } from '@arcwatch/contracts';
+import {
+  decodeFloat64Base64Into,
+  formatSeriesText,
+  PackedBatchError,
+  packedSampleCount,
+  packedSeriesLabels,
+  packedSharedLabels,
+  SeriesTextError,
+  type Labels,
+  type MetricsBatchV2,
+} from '@arcwatch/contracts';
 import type { Pool } from 'pg';
 import { StorageError } from '../errors';
 import { canonicalLabelKey } from './label-matching';
@@ -28,7 +38,10 @@ const MAX_TARGETS = 50_000;
  */
 export class PackedSeriesCache {
   private readonly ids = new Map<string, number>();
-  private readonly byTarget = new Map<string, { shared: string | undefined; texts: readonly string[]; ids: Uint32Array }>();
+  private readonly byTarget = new Map<
+    string,
+    { shared: string | undefined; texts: readonly string[]; ids: Uint32Array }
+  >();
 
   get(text: string): number | undefined {
     return this.ids.get(text);
@@ -129,7 +142,8 @@ function layOut(b: MetricsBatchV2): PendingRow {
   let min = b.scrapedAtMs;
   let max = b.scrapedAtMs;
   if (b.timestamps !== undefined) {
-    if (!decodeFloat64Base64Into(b.timestamps, total, buf, tsOffset)) invalid(b, `timestamps are not ${total} float64 values`);
+    if (!decodeFloat64Base64Into(b.timestamps, total, buf, tsOffset))
+      invalid(b, `timestamps are not ${total} float64 values`);
     if (total > 0) {
       min = Infinity;
       max = -Infinity;
@@ -146,7 +160,8 @@ function layOut(b: MetricsBatchV2): PendingRow {
     ts.fill(t);
     if (total > 0) min = max = t;
   }
-  if (!decodeFloat64Base64Into(b.values, total, buf, valuesOffset)) invalid(b, `values are not ${total} float64 values`);
+  if (!decodeFloat64Base64Into(b.values, total, buf, valuesOffset))
+    invalid(b, `values are not ${total} float64 values`);
   return {
     row: { batchId: b.batchId, minTs: min, maxTs: max, samples: total, payload: buf },
     ids: header.subarray(1, 1 + n),
@@ -177,7 +192,10 @@ function labelsOfText(b: MetricsBatchV2, shared: Labels | undefined, text: strin
  * Every batch is laid out and every series text read before anything is written, so an
  * INVALID_BATCH leaves the store untouched.
  */
-export async function appendPackedBatches(ctx: PackedAppendContext, batches: readonly MetricsBatchV2[]): Promise<AppendManyResult> {
+export async function appendPackedBatches(
+  ctx: PackedAppendContext,
+  batches: readonly MetricsBatchV2[],
+): Promise<AppendManyResult> {
   const unique = new Map<string, MetricsBatchV2>();
   for (const b of batches) if (!unique.has(b.batchId)) unique.set(b.batchId, b);
   const pending: PendingRow[] = [];
@@ -209,12 +227,21 @@ export async function appendPackedBatches(ctx: PackedAppendContext, batches: rea
   for (const [text, key] of unknown) ctx.cache.set(text, ctx.catalog.idFor(key)!);
   if (unknown.size > 0) {
     for (const p of pending) {
-      for (let i = 0; i < p.texts.length; i++) if (p.ids[i] === 0) p.ids[i] = ctx.cache.get(seriesKey(p.batch.labels, p.texts[i]!))!;
+      for (let i = 0; i < p.texts.length; i++)
+        if (p.ids[i] === 0) p.ids[i] = ctx.cache.get(seriesKey(p.batch.labels, p.texts[i]!))!;
     }
   }
   for (const p of pending) ctx.cache.remember(targetKey(p.batch), p.batch.labels, p.texts, p.ids);
-  if (ctx.beforeInsert && pending.length > 0) await ctx.beforeInsert(pending.map((p) => ({ batch: p.batch, ids: p.ids })));
-  const inserted = pending.length > 0 ? await repo.insertBatches(ctx.pool, ctx.schema, pending.map((p) => p.row)) : [];
+  if (ctx.beforeInsert && pending.length > 0)
+    await ctx.beforeInsert(pending.map((p) => ({ batch: p.batch, ids: p.ids })));
+  const inserted =
+    pending.length > 0
+      ? await repo.insertBatches(
+          ctx.pool,
+          ctx.schema,
+          pending.map((p) => p.row),
+        )
+      : [];
   const samplesOf = new Map(pending.map((p) => [p.row.batchId, p.row.samples]));
   let samples = 0;
   for (const id of inserted) samples += samplesOf.get(id)!;

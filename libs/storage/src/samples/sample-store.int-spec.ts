@@ -19,8 +19,19 @@ let pool: Pool;
 let now = T0 + 3_600_000;
 const clock = () => now;
 
-function batch(id: string, series: { labels: Record<string, string>; samples: MetricsBatchV1['series'][number]['samples'] }[]): MetricsBatchV1 {
-  return { batchId: id, source: 'scrape', cluster: 'c1', node: 'n1', target: { job: 'j', instance: 'i' }, scrapedAtMs: series[0]!.samples[0]![0], series };
+function batch(
+  id: string,
+  series: { labels: Record<string, string>; samples: MetricsBatchV1['series'][number]['samples'] }[],
+): MetricsBatchV1 {
+  return {
+    batchId: id,
+    source: 'scrape',
+    cluster: 'c1',
+    node: 'n1',
+    target: { job: 'j', instance: 'i' },
+    scrapedAtMs: series[0]!.samples[0]![0],
+    series,
+  };
 }
 
 function byName(data: SeriesData[], name: string): SeriesData {
@@ -31,7 +42,13 @@ function byName(data: SeriesData[], name: string): SeriesData {
 
 async function snapshot(store: SampleStore): Promise<string> {
   const data = await store.select([{ name: '__name__', type: '=~', value: '.+' }], 0, 4e12);
-  return JSON.stringify(data.map((d) => [d.labels, Array.from(d.timestamps), Array.from(new Uint32Array(Float64Array.from(d.values).buffer))]));
+  return JSON.stringify(
+    data.map((d) => [
+      d.labels,
+      Array.from(d.timestamps),
+      Array.from(new Uint32Array(Float64Array.from(d.values).buffer)),
+    ]),
+  );
 }
 
 beforeAll(async () => {
@@ -49,7 +66,20 @@ describe('SampleStore', () => {
   it('stores NaN, ±Inf and stale markers bit-exactly, before and after compaction', async () => {
     const store = new SampleStore(pool, { schema: SCHEMA, clock });
     const labels = { __name__: 'special_values', job: 'j', instance: 'i' };
-    const r = await store.appendBatch(batch('special-1', [{ labels, samples: [[T0, 1.25], [T0 + 15_000, 'NaN'], [T0 + 30_000, '+Inf'], [T0 + 45_000, '-Inf'], [T0 + 60_000, 'stale']] }]));
+    const r = await store.appendBatch(
+      batch('special-1', [
+        {
+          labels,
+          samples: [
+            [T0, 1.25],
+            [T0 + 15_000, 'NaN'],
+            [T0 + 30_000, '+Inf'],
+            [T0 + 45_000, '-Inf'],
+            [T0 + 60_000, 'stale'],
+          ],
+        },
+      ]),
+    );
     expect(r).toEqual({ inserted: true, samples: 5, newSeries: 1 });
     const check = async () => {
       const [s] = await store.select([{ name: '__name__', type: '=', value: 'special_values' }], T0, T0 + 60_000);
@@ -86,21 +116,46 @@ describe('SampleStore', () => {
     const labels = { __name__: 'windowed', job: 'j' };
     // 3 hours at 15 min: crosses a 2 h chunk boundary; the last hour stays in the head
     const pts = Array.from({ length: 12 }, (_, i) => T0 + i * 900_000);
-    await store.appendBatch(batch('win-a', [{ labels, samples: pts.slice(0, 8).map((t, i): [number, number] => [t, i]) }]));
+    await store.appendBatch(
+      batch('win-a', [{ labels, samples: pts.slice(0, 8).map((t, i): [number, number] => [t, i]) }]),
+    );
     await store.compact(0);
-    await store.appendBatch(batch('win-b', [{ labels, samples: pts.slice(8).map((t, i): [number, number] => [t, i + 8]) }]));
+    await store.appendBatch(
+      batch('win-b', [{ labels, samples: pts.slice(8).map((t, i): [number, number] => [t, i + 8]) }]),
+    );
     const [s] = await store.select([{ name: '__name__', type: '=', value: 'windowed' }], pts[3]! - 1, pts[9]!);
     expect(Array.from(s!.timestamps)).toEqual(pts.slice(3, 10));
     expect(Array.from(s!.values)).toEqual([3, 4, 5, 6, 7, 8, 9]);
-    expect(await store.select([{ name: '__name__', type: '=', value: 'windowed' }], pts[11]! + 1, pts[11]! + 10)).toEqual([]);
+    expect(
+      await store.select([{ name: '__name__', type: '=', value: 'windowed' }], pts[11]! + 1, pts[11]! + 10),
+    ).toEqual([]);
   });
 
   it('keeps every sample of the fleet workload through compaction and pushes matchers down', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'aw-fleet-'));
     try {
-      execFileSync(process.execPath, [path.join(BENCH_DIR, 'fleet.mjs'), 'prom', '--nodes', '2', '--scrapes', '3', '--ts', '--end-ms', String(T0 + 30_000), '--out', dir]);
+      execFileSync(process.execPath, [
+        path.join(BENCH_DIR, 'fleet.mjs'),
+        'prom',
+        '--nodes',
+        '2',
+        '--scrapes',
+        '3',
+        '--ts',
+        '--end-ms',
+        String(T0 + 30_000),
+        '--out',
+        dir,
+      ]);
       const files = readdirSync(dir).sort();
-      const batches = files.map((f, k) => batchFromExposition(readFileSync(path.join(dir, f), 'utf8'), { batchId: `fleet-${k}`, timestampMs: 0, job: 'fleet', instance: 'sim' }));
+      const batches = files.map((f, k) =>
+        batchFromExposition(readFileSync(path.join(dir, f), 'utf8'), {
+          batchId: `fleet-${k}`,
+          timestampMs: 0,
+          job: 'fleet',
+          instance: 'sim',
+        }),
+      );
       const total = batches.reduce((a, b) => a + b.series.length, 0);
       const store = new SampleStore(pool, { schema: 'fleet', clock });
       await migrate(pool, { schema: 'fleet', migrations: sampleStoreMigrations('fleet') });
@@ -111,19 +166,48 @@ describe('SampleStore', () => {
       expect(compacted).toEqual({ series: total / 3, samples: total });
       expect(await snapshot(store)).toBe(before);
       expect((await store.stats()).samples).toBe(total);
-      const util = await store.select([{ name: '__name__', type: '=', value: 'DCGM_FI_DEV_GPU_UTIL' }, { name: 'Hostname', type: '=~', value: 'gpu-node-00(1|2)' }, { name: 'gpu', type: '!~', value: '[4-7]' }], T0, T0 + 30_000);
-      expect(util.map((u) => `${u.labels.Hostname}/${u.labels.gpu}`).sort()).toEqual(['gpu-node-001/0', 'gpu-node-001/1', 'gpu-node-001/2', 'gpu-node-001/3', 'gpu-node-002/0', 'gpu-node-002/1', 'gpu-node-002/2', 'gpu-node-002/3']);
+      const util = await store.select(
+        [
+          { name: '__name__', type: '=', value: 'DCGM_FI_DEV_GPU_UTIL' },
+          { name: 'Hostname', type: '=~', value: 'gpu-node-00(1|2)' },
+          { name: 'gpu', type: '!~', value: '[4-7]' },
+        ],
+        T0,
+        T0 + 30_000,
+      );
+      expect(util.map((u) => `${u.labels.Hostname}/${u.labels.gpu}`).sort()).toEqual([
+        'gpu-node-001/0',
+        'gpu-node-001/1',
+        'gpu-node-001/2',
+        'gpu-node-001/3',
+        'gpu-node-002/0',
+        'gpu-node-002/1',
+        'gpu-node-002/2',
+        'gpu-node-002/3',
+      ]);
       expect(util.every((u) => u.timestamps.length === 3)).toBe(true);
-      expect(await store.labelValues('Hostname', [[{ name: '__name__', type: '=', value: 'DCGM_FI_DEV_GPU_TEMP' }]], T0, T0)).toEqual(['gpu-node-001', 'gpu-node-002']);
-      expect(await store.labelNames([[{ name: '__name__', type: '=', value: 'vllm:num_requests_running' }]], T0, T0)).toEqual(['__name__', 'instance', 'job', 'model_name']);
+      expect(
+        await store.labelValues('Hostname', [[{ name: '__name__', type: '=', value: 'DCGM_FI_DEV_GPU_TEMP' }]], T0, T0),
+      ).toEqual(['gpu-node-001', 'gpu-node-002']);
+      expect(
+        await store.labelNames([[{ name: '__name__', type: '=', value: 'vllm:num_requests_running' }]], T0, T0),
+      ).toEqual(['__name__', 'instance', 'job', 'model_name']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('stores a real dcgm-exporter scrape and reads its values back exactly', async () => {
-    const text = readFileSync(path.join(FIXTURES_DIR, 'dcgm-exporter', 'dcgm-exporter-L4-driver580.k8s-ai-conformance-kops.metrics.txt'), 'utf8');
-    const b = batchFromExposition(text, { batchId: 'dcgm-l4', timestampMs: T0, job: 'dcgm', instance: '10.0.0.7:9400' });
+    const text = readFileSync(
+      path.join(FIXTURES_DIR, 'dcgm-exporter', 'dcgm-exporter-L4-driver580.k8s-ai-conformance-kops.metrics.txt'),
+      'utf8',
+    );
+    const b = batchFromExposition(text, {
+      batchId: 'dcgm-l4',
+      timestampMs: T0,
+      job: 'dcgm',
+      instance: '10.0.0.7:9400',
+    });
     const store = new SampleStore(pool, { schema: SCHEMA, clock });
     await store.appendBatch(b);
     await store.compact(0);
@@ -132,7 +216,9 @@ describe('SampleStore', () => {
     const clock0 = byName(got, 'DCGM_FI_DEV_SM_CLOCK');
     expect(clock0.values[0]).toBe(b.series.find((s) => s.labels.__name__ === 'DCGM_FI_DEV_SM_CLOCK')!.samples[0]![1]);
     for (const s of b.series) {
-      const match = got.find((g) => JSON.stringify(Object.entries(g.labels).sort()) === JSON.stringify(Object.entries(s.labels).sort()));
+      const match = got.find(
+        (g) => JSON.stringify(Object.entries(g.labels).sort()) === JSON.stringify(Object.entries(s.labels).sort()),
+      );
       expect(match?.values[0]).toBe(s.samples[0]![1]);
     }
   });
@@ -140,14 +226,29 @@ describe('SampleStore', () => {
   it('two writers creating the same series concurrently share one id per series', async () => {
     const a = new SampleStore(pool, { schema: SCHEMA, clock });
     const b = new SampleStore(pool, { schema: SCHEMA, clock });
-    const series = Array.from({ length: 200 }, (_, i) => ({ labels: { __name__: 'race_metric', shard: String(i) }, samples: [[T0, i]] as [number, number][] }));
+    const series = Array.from({ length: 200 }, (_, i) => ({
+      labels: { __name__: 'race_metric', shard: String(i) },
+      samples: [[T0, i]] as [number, number][],
+    }));
     await Promise.all([
       a.appendBatch({ ...batch('race-a', series), target: { job: 'j', instance: 'a' } }),
-      b.appendBatch({ ...batch('race-b', series.map((s) => ({ ...s, samples: [[T0 + 1, 1]] as [number, number][] }))), target: { job: 'j', instance: 'b' } }),
+      b.appendBatch({
+        ...batch(
+          'race-b',
+          series.map((s) => ({ ...s, samples: [[T0 + 1, 1]] as [number, number][] })),
+        ),
+        target: { job: 'j', instance: 'b' },
+      }),
     ]);
-    const { rows } = await pool.query<{ n: string; d: string }>(`SELECT count(*) AS n, count(DISTINCT labels_hash) AS d FROM ${SCHEMA}.series WHERE metric = 'race_metric'`);
+    const { rows } = await pool.query<{ n: string; d: string }>(
+      `SELECT count(*) AS n, count(DISTINCT labels_hash) AS d FROM ${SCHEMA}.series WHERE metric = 'race_metric'`,
+    );
     expect(rows[0]).toEqual({ n: '200', d: '200' });
-    const read = await new SampleStore(pool, { schema: SCHEMA, clock }).select([{ name: '__name__', type: '=', value: 'race_metric' }], T0, T0 + 1);
+    const read = await new SampleStore(pool, { schema: SCHEMA, clock }).select(
+      [{ name: '__name__', type: '=', value: 'race_metric' }],
+      T0,
+      T0 + 1,
+    );
     expect(read).toHaveLength(200);
     expect(read.every((s) => s.timestamps.length === 2)).toBe(true);
   });
@@ -176,7 +277,13 @@ describe('SampleStore', () => {
     await store.ensurePartitions({ daysAhead: 3 });
     await pool.query('SET enable_seqscan = off');
     try {
-      const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${selectChunksSql(SCHEMA)}`.replace(/\$1::int4\[\]/, `'{1,2,3}'::int4[]`).replace('$2::int8', String(T0)).replace('$3::int8', String(T0 + 3_600_000)).replace('$4::int8', String(T0)));
+      const { rows } = await pool.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN ${selectChunksSql(SCHEMA)}`
+          .replace(/\$1::int4\[\]/, `'{1,2,3}'::int4[]`)
+          .replace('$2::int8', String(T0))
+          .replace('$3::int8', String(T0 + 3_600_000))
+          .replace('$4::int8', String(T0)),
+      );
       const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
       expect(plan).toMatch(/Index Scan using chunks_p\d+_pkey/);
       expect(plan).not.toMatch(/chunks_p20250312/); // pruned: outside the window

@@ -57,7 +57,7 @@ export function sampleStoreMigrations(schema: string): Migration[] {
         `;
       },
     },
-      {
+    {
       // What the Prometheus API answers beyond samples: the time range of each series (kept by
       // compaction, for start/end on the catalog endpoints and pruning by retention), the
       // metadata targets declared, and exemplars.

@@ -21,7 +21,11 @@ export interface NewSeriesRow {
 }
 
 /** Inserts catalog rows; returns the id of every requested hash (new or already there). */
-export async function upsertSeries(db: Db, schema: string, rows: readonly NewSeriesRow[]): Promise<{ id: number; hash: Buffer; created: boolean }[]> {
+export async function upsertSeries(
+  db: Db,
+  schema: string,
+  rows: readonly NewSeriesRow[],
+): Promise<{ id: number; hash: Buffer; created: boolean }[]> {
   const inserted = await db.query<{ id: number; labels_hash: Buffer }>(
     `INSERT INTO ${schema}.series (metric, labels, labels_hash)
      SELECT * FROM unnest($1::text[], $2::jsonb[], $3::bytea[])
@@ -44,7 +48,12 @@ export async function upsertSeries(db: Db, schema: string, rows: readonly NewSer
 }
 
 /** Catalog rows above `afterId`, plus the listed ids (gaps that may since have committed). */
-export async function loadSeries(db: Db, schema: string, afterId: number, gapIds: readonly number[]): Promise<SeriesRow[]> {
+export async function loadSeries(
+  db: Db,
+  schema: string,
+  afterId: number,
+  gapIds: readonly number[],
+): Promise<SeriesRow[]> {
   const { rows } = await db.query<SeriesRow>(
     `SELECT id, metric, labels FROM ${schema}.series WHERE id > $1 OR id = ANY($2::int4[]) ORDER BY id`,
     [afterId, gapIds],
@@ -78,14 +87,22 @@ export async function insertBatches(db: Db, schema: string, rows: readonly HeadR
      INSERT INTO ${schema}.head (batch_id, min_ts, max_ts, samples, payload)
      SELECT i.batch_id, i.min_ts, i.max_ts, i.samples, i.payload FROM input i JOIN logged l USING (batch_id)
      RETURNING batch_id`,
-    [rows.map((r) => r.batchId), rows.map((r) => r.minTs), rows.map((r) => r.maxTs), rows.map((r) => r.samples), rows.map((r) => Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength))],
+    [
+      rows.map((r) => r.batchId),
+      rows.map((r) => r.minTs),
+      rows.map((r) => r.maxTs),
+      rows.map((r) => r.samples),
+      rows.map((r) => Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength)),
+    ],
   );
   return out.map((r) => r.batch_id);
 }
 
 /** Only one compactor per schema at a time; the others skip their turn. */
 export async function tryCompactionLock(client: PoolClient, schema: string): Promise<boolean> {
-  const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok`, [`arcwatch.compact.${schema}`]);
+  const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS ok`, [
+    `arcwatch.compact.${schema}`,
+  ]);
   return rows[0]?.ok === true;
 }
 
@@ -95,7 +112,12 @@ export async function waitCompactionLock(client: PoolClient, schema: string): Pr
 }
 
 /** Removes up to `limit` head rows that ended before `cutoffMs` and returns their payloads. */
-export async function takeHeadRows(client: PoolClient, schema: string, cutoffMs: number, limit: number): Promise<Buffer[]> {
+export async function takeHeadRows(
+  client: PoolClient,
+  schema: string,
+  cutoffMs: number,
+  limit: number,
+): Promise<Buffer[]> {
   const { rows } = await client.query<{ payload: Buffer }>(
     `DELETE FROM ${schema}.head
       WHERE batch_id IN (SELECT batch_id FROM ${schema}.head WHERE max_ts < $1 ORDER BY max_ts LIMIT $2)
@@ -106,7 +128,11 @@ export async function takeHeadRows(client: PoolClient, schema: string, cutoffMs:
 }
 
 /** Time span of the head rows that a compaction with this cutoff would take. */
-export async function headSpan(db: Db, schema: string, cutoffMs: number): Promise<{ min: number; max: number } | undefined> {
+export async function headSpan(
+  db: Db,
+  schema: string,
+  cutoffMs: number,
+): Promise<{ min: number; max: number } | undefined> {
   const { rows } = await db.query<{ min: string | null; max: string | null }>(
     `SELECT min(min_ts) AS min, max(max_ts) AS max FROM ${schema}.head WHERE max_ts < $1`,
     [cutoffMs],
@@ -123,7 +149,12 @@ export interface ChunkRow {
 }
 
 /** The chunks at exactly these (series, bucket start) keys, for merging new samples in. */
-export async function chunksAt(client: PoolClient, schema: string, seriesIds: readonly number[], startMs: readonly number[]): Promise<ChunkRow[]> {
+export async function chunksAt(
+  client: PoolClient,
+  schema: string,
+  seriesIds: readonly number[],
+  startMs: readonly number[],
+): Promise<ChunkRow[]> {
   const { rows } = await client.query<ChunkRow>(
     `SELECT c.series_id, (extract(epoch FROM c.start_time) * 1000)::int8 AS start_ms, c.count, c.data
        FROM unnest($1::int4[], $2::int8[]) AS k(series_id, start_ms)
@@ -196,13 +227,30 @@ function toColumns(rows: unknown[][], withData: boolean): ChunkColumns {
 }
 
 /** The chunks of `ids` overlapping the window, ordered by series and start; without data, only their versions. */
-export async function selectChunks(db: Db, schema: string, ids: readonly number[], startMs: number, endMs: number, spanMs: number, withData = true): Promise<ChunkColumns> {
-  const { rows } = await db.query<unknown[]>({ text: selectChunksSql(schema, withData), values: [ids, startMs - spanMs, endMs, startMs], rowMode: 'array' });
+export async function selectChunks(
+  db: Db,
+  schema: string,
+  ids: readonly number[],
+  startMs: number,
+  endMs: number,
+  spanMs: number,
+  withData = true,
+): Promise<ChunkColumns> {
+  const { rows } = await db.query<unknown[]>({
+    text: selectChunksSql(schema, withData),
+    values: [ids, startMs - spanMs, endMs, startMs],
+    rowMode: 'array',
+  });
   return toColumns(rows, withData);
 }
 
 /** The chunks at exactly these (series, bucket start) keys, with data (the chunk cache's misses). */
-export async function selectChunksAt(db: Db, schema: string, seriesIds: readonly number[], startMs: readonly number[]): Promise<ChunkColumns> {
+export async function selectChunksAt(
+  db: Db,
+  schema: string,
+  seriesIds: readonly number[],
+  startMs: readonly number[],
+): Promise<ChunkColumns> {
   const { rows } = await db.query<unknown[]>({
     text: `SELECT c.series_id, k.start_ms, c.count, c.xmin::text, encode(c.data, 'base64')
        FROM unnest($1::int4[], $2::int8[]) AS k(series_id, start_ms)
@@ -215,7 +263,10 @@ export async function selectChunksAt(db: Db, schema: string, seriesIds: readonly
 
 /** Head rows overlapping the window; the head holds minutes of data, so this scan stays small. */
 export async function selectHead(db: Db, schema: string, startMs: number, endMs: number): Promise<Buffer[]> {
-  const { rows } = await db.query<{ payload: Buffer }>(`SELECT payload FROM ${schema}.head WHERE max_ts >= $1 AND min_ts <= $2`, [startMs, endMs]);
+  const { rows } = await db.query<{ payload: Buffer }>(
+    `SELECT payload FROM ${schema}.head WHERE max_ts >= $1 AND min_ts <= $2`,
+    [startMs, endMs],
+  );
   return rows.map((r) => r.payload);
 }
 

@@ -1,10 +1,27 @@
-import { type LabelMatcher, type Labels, type MetricMetadata, type MetricsBatchExemplar, type MetricsBatchV1, type MetricsBatchV2, type Queryable, type SeriesData } from '@arcwatch/contracts';
+import {
+  type LabelMatcher,
+  type Labels,
+  type MetricMetadata,
+  type MetricsBatchExemplar,
+  type MetricsBatchV1,
+  type MetricsBatchV2,
+  type Queryable,
+  type SeriesData,
+} from '@arcwatch/contracts';
 import type { Pool } from 'pg';
 import { StorageError, assertIdentifier } from '../errors';
 import { DAY_MS, daysCovering } from '../partitioning/partitioning';
 import { ensurePartitions, ensurePartitionsCovering, type EnsurePartitionsResult } from '../partitioning/partitions';
 import { drizzleFor, withTransaction } from '../pool';
-import { CatalogExtrasRepository, headPayloads, pruneSeries, seriesInWindow, widenSeriesRanges, type ExemplarRow, type MetadataRow } from './catalog-extras.repository';
+import {
+  CatalogExtrasRepository,
+  headPayloads,
+  pruneSeries,
+  seriesInWindow,
+  widenSeriesRanges,
+  type ExemplarRow,
+  type MetadataRow,
+} from './catalog-extras.repository';
 import { bucketStart, groupHeadPayloads, mergeChunk } from './chunk-compaction';
 import { ChunkCache, readChunks } from './chunk-read';
 import { decodeHeadPayload } from './head-payload.codec';
@@ -12,7 +29,16 @@ import { historyChunks, type HistorySeries } from './history-import';
 import { canonicalLabelKey } from './label-matching';
 import { appendPackedBatches, PackedSeriesCache } from './packed-append';
 import { ScrapeCache, headRow, type ResolvedBatch } from './scrape-cache';
-import { clip, concat, mergeSorted, sortUnique, valuesOf, valuesView, wordsOf, type SampleArrays } from './sample-merge';
+import {
+  clip,
+  concat,
+  mergeSorted,
+  sortUnique,
+  valuesOf,
+  valuesView,
+  wordsOf,
+  type SampleArrays,
+} from './sample-merge';
 import * as repo from './sample-store.repository';
 import { SeriesCatalog, labelsHash, normalizeLabels } from './series-catalog';
 
@@ -166,13 +192,24 @@ export class SampleStore implements Queryable {
    * writes are idempotent, so a crash between them and the head row leaves the redelivery to
    * complete the batch, and a duplicate batch writes nothing new.
    */
-  private async writeExtras(list: ReadonlyArray<{ batch: { scrapedAtMs: number; metadata?: MetricMetadata[]; exemplars?: MetricsBatchExemplar[] }; ids: ArrayLike<number> }>): Promise<void> {
+  private async writeExtras(
+    list: ReadonlyArray<{
+      batch: { scrapedAtMs: number; metadata?: MetricMetadata[]; exemplars?: MetricsBatchExemplar[] };
+      ids: ArrayLike<number>;
+    }>,
+  ): Promise<void> {
     const now = this.clock();
     const metadata = new Map<string, MetadataRow>();
     const exemplars = new Map<string, ExemplarRow>();
     for (const { batch, ids } of list) {
       for (const m of batch.metadata ?? []) {
-        const row = { metric: m.metric, type: m.type, help: m.help ?? '', unit: m.unit ?? '', lastSeenMs: batch.scrapedAtMs };
+        const row = {
+          metric: m.metric,
+          type: m.type,
+          help: m.help ?? '',
+          unit: m.unit ?? '',
+          lastSeenMs: batch.scrapedAtMs,
+        };
         const key = `${row.metric}\u0000${row.type}\u0000${row.help}\u0000${row.unit}`;
         const written = this.metadataWritten.get(key);
         if (written !== undefined && now - written < METADATA_REFRESH_MS) continue;
@@ -182,7 +219,12 @@ export class SampleStore implements Queryable {
       for (const e of batch.exemplars ?? []) {
         const seriesId = ids[e.series];
         if (seriesId === undefined || seriesId === 0) continue;
-        exemplars.set(`${seriesId}:${e.timestampMs}`, { seriesId, ts: e.timestampMs, value: e.value, labels: e.labels });
+        exemplars.set(`${seriesId}:${e.timestampMs}`, {
+          seriesId,
+          ts: e.timestampMs,
+          value: e.value,
+          labels: e.labels,
+        });
       }
     }
     await this.extras.upsertMetadata([...metadata.values()]);
@@ -196,11 +238,13 @@ export class SampleStore implements Queryable {
     const missing = new Map<string, Labels>();
     for (const r of resolved) {
       r.keys.forEach((key, i) => {
-        if (key !== undefined && r.ids[i] === 0 && !missing.has(key)) missing.set(key, normalizeLabels(r.batch.series[i]!.labels));
+        if (key !== undefined && r.ids[i] === 0 && !missing.has(key))
+          missing.set(key, normalizeLabels(r.batch.series[i]!.labels));
       });
     }
     const created = missing.size > 0 ? await this.createSeries(missing) : 0;
-    for (const r of resolved) r.keys.forEach((key, i) => key !== undefined && r.ids[i] === 0 && (r.ids[i] = this.catalog.idFor(key)!));
+    for (const r of resolved)
+      r.keys.forEach((key, i) => key !== undefined && r.ids[i] === 0 && (r.ids[i] = this.catalog.idFor(key)!));
     return created;
   }
 
@@ -210,7 +254,10 @@ export class SampleStore implements Queryable {
       await this.refreshCatalog();
       const stillMissing = [...missing.keys()].filter((k) => this.catalog.idFor(k) === undefined).length;
       if (this.catalog.size + stillMissing > this.maxSeries) {
-        throw new StorageError('SERIES_LIMIT_EXCEEDED', `${stillMissing} new series would exceed the limit of ${this.maxSeries}`);
+        throw new StorageError(
+          'SERIES_LIMIT_EXCEEDED',
+          `${stillMissing} new series would exceed the limit of ${this.maxSeries}`,
+        );
       }
     }
     const rows = [...missing.entries()].map(([key, labels]) => {
@@ -218,7 +265,11 @@ export class SampleStore implements Queryable {
       return { key, labels, row: { metric: metric!, labelsJson: JSON.stringify(rest), hash: labelsHash(key) } };
     });
     const byHash = new Map(rows.map((r) => [r.row.hash.toString('hex'), r]));
-    const ids = await repo.upsertSeries(this.pool, this.schema, rows.map((r) => r.row));
+    const ids = await repo.upsertSeries(
+      this.pool,
+      this.schema,
+      rows.map((r) => r.row),
+    );
     let created = 0;
     for (const r of ids) {
       const entry = byHash.get(r.hash.toString('hex'))!;
@@ -236,7 +287,8 @@ export class SampleStore implements Queryable {
     const rows = await repo.loadSeries(this.pool, this.schema, before, [...this.gaps.keys()]);
     for (const r of rows) this.catalog.add(r.id, { __name__: r.metric, ...r.labels });
     // ids skipped by the sequence may belong to transactions that have not committed yet
-    for (let id = before + 1; id < this.catalog.maxId; id++) if (!this.catalog.has(id) && !this.gaps.has(id)) this.gaps.set(id, now);
+    for (let id = before + 1; id < this.catalog.maxId; id++)
+      if (!this.catalog.has(id) && !this.gaps.has(id)) this.gaps.set(id, now);
   }
 
   /**
@@ -257,7 +309,12 @@ export class SampleStore implements Queryable {
         const payloads = await repo.takeHeadRows(client, this.schema, cutoff, this.compactRowsPerTx);
         if (payloads.length === 0) return true;
         const pending = groupHeadPayloads(payloads, this.chunkSpanMs);
-        const stored = await repo.chunksAt(client, this.schema, pending.map((p) => p.seriesId), pending.map((p) => p.startMs));
+        const stored = await repo.chunksAt(
+          client,
+          this.schema,
+          pending.map((p) => p.seriesId),
+          pending.map((p) => p.startMs),
+        );
         const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
         const writes = pending.map((p) => {
           series.add(p.seriesId);
@@ -285,9 +342,12 @@ export class SampleStore implements Queryable {
       return { labels, key: canonicalLabelKey(labels) };
     });
     const missing = new Map<string, Labels>();
-    for (const k of keyed) if (this.catalog.idFor(k.key) === undefined && !missing.has(k.key)) missing.set(k.key, k.labels);
+    for (const k of keyed)
+      if (this.catalog.idFor(k.key) === undefined && !missing.has(k.key)) missing.set(k.key, k.labels);
     const newSeries = missing.size > 0 ? await this.createSeries(missing) : 0;
-    const pending = input.flatMap((s, i) => historyChunks(this.catalog.idFor(keyed[i]!.key)!, s.timestamps, s.values, this.chunkSpanMs));
+    const pending = input.flatMap((s, i) =>
+      historyChunks(this.catalog.idFor(keyed[i]!.key)!, s.timestamps, s.values, this.chunkSpanMs),
+    );
     if (pending.length === 0) return { series: 0, newSeries, samples: 0, chunks: 0 };
     let min = Infinity;
     let max = -Infinity;
@@ -301,7 +361,12 @@ export class SampleStore implements Queryable {
       const slice = pending.slice(i, i + IMPORT_CHUNKS_PER_TX);
       await withTransaction(this.pool, async (client) => {
         await repo.waitCompactionLock(client, this.schema);
-        const stored = await repo.chunksAt(client, this.schema, slice.map((p) => p.seriesId), slice.map((p) => p.startMs));
+        const stored = await repo.chunksAt(
+          client,
+          this.schema,
+          slice.map((p) => p.seriesId),
+          slice.map((p) => p.startMs),
+        );
         const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
         const writes = slice.map((p) => mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`)));
         for (const p of slice) samples += p.samples.timestamps.length;
@@ -340,7 +405,8 @@ export class SampleStore implements Queryable {
     const forgotten = await repo.deleteBatchLogBefore(this.pool, this.schema, now - (opts.dedupWindowMs ?? DAY_MS));
     const cutoff = now - opts.retentionDays * DAY_MS;
     const inHead = new Set<number>();
-    for (const raw of await headPayloads(this.pool, this.schema)) for (const id of decodeHeadPayload(raw).seriesIds) inHead.add(id);
+    for (const raw of await headPayloads(this.pool, this.schema))
+      for (const id of decodeHeadPayload(raw).seriesIds) inHead.add(id);
     const pruned = await withTransaction(this.pool, async (client) => {
       // under the compactor's lock: a compaction in flight may be writing chunks of these series
       await repo.waitCompactionLock(client, this.schema);
@@ -354,7 +420,12 @@ export class SampleStore implements Queryable {
     }
     const deletedExemplars = await this.extras.deleteExemplarsBefore(cutoff);
     await this.extras.deleteMetadataBefore(cutoff);
-    return { droppedPartitions: res.dropped, forgottenBatches: forgotten, prunedSeries: pruned.length, deletedExemplars };
+    return {
+      droppedPartitions: res.dropped,
+      forgottenBatches: forgotten,
+      prunedSeries: pruned.length,
+      deletedExemplars,
+    };
   }
 
   /** Exemplars of the series matching any matcher set, in [startMs, endMs]. */
@@ -382,8 +453,17 @@ export class SampleStore implements Queryable {
     await this.refreshCatalog();
     const ids = this.catalog.resolve(matchers);
     if (ids.length === 0) return [];
-    const chunkRead = { pool: this.pool, schema: this.schema, spanMs: this.chunkSpanMs, cache: this.chunkCache, nowMs: this.clock() };
-    const [fromChunks, head] = await Promise.all([readChunks(chunkRead, ids, startMs, endMs), repo.selectHead(this.pool, this.schema, startMs, endMs)]);
+    const chunkRead = {
+      pool: this.pool,
+      schema: this.schema,
+      spanMs: this.chunkSpanMs,
+      cache: this.chunkCache,
+      nowMs: this.clock(),
+    };
+    const [fromChunks, head] = await Promise.all([
+      readChunks(chunkRead, ids, startMs, endMs),
+      repo.selectHead(this.pool, this.schema, startMs, endMs),
+    ]);
     const fromHead = this.collectHead(head, new Set(ids));
     const out: SeriesData[] = [];
     for (const id of ids) {
@@ -399,7 +479,11 @@ export class SampleStore implements Queryable {
       if (inWindow.timestamps.length === 0) continue;
       // chunk-only arrays are this call's own (chunk-read.ts copies out of its cache): views suffice
       const own = !recent;
-      out.push({ labels: { ...this.catalog.labelsOf(id)! }, timestamps: own ? inWindow.timestamps : inWindow.timestamps.slice(), values: own ? valuesView(inWindow.words) : valuesOf(inWindow.words) });
+      out.push({
+        labels: { ...this.catalog.labelsOf(id)! },
+        timestamps: own ? inWindow.timestamps : inWindow.timestamps.slice(),
+        values: own ? valuesView(inWindow.words) : valuesOf(inWindow.words),
+      });
     }
     return out;
   }
@@ -432,7 +516,10 @@ export class SampleStore implements Queryable {
     await this.refreshCatalog();
     const ids = this.catalog.resolveAny(matchers);
     if (ids.length === 0) return [];
-    const [stored, head] = await Promise.all([seriesInWindow(this.pool, this.schema, ids, startMs, endMs), repo.selectHead(this.pool, this.schema, startMs, endMs)]);
+    const [stored, head] = await Promise.all([
+      seriesInWindow(this.pool, this.schema, ids, startMs, endMs),
+      repo.selectHead(this.pool, this.schema, startMs, endMs),
+    ]);
     const inWindow = new Set(stored);
     const wanted = new Set(ids);
     for (const raw of head) {
@@ -472,7 +559,9 @@ export class SampleStore implements Queryable {
 }
 
 /** First and last sample time per series of chunks about to be written. */
-function rangesOf(pending: ReadonlyArray<{ seriesId: number; samples: { timestamps: Float64Array } }>): Map<number, { min: number; max: number }> {
+function rangesOf(
+  pending: ReadonlyArray<{ seriesId: number; samples: { timestamps: Float64Array } }>,
+): Map<number, { min: number; max: number }> {
   const out = new Map<number, { min: number; max: number }>();
   for (const p of pending) {
     const ts = p.samples.timestamps;
@@ -488,4 +577,3 @@ function rangesOf(pending: ReadonlyArray<{ seriesId: number; samples: { timestam
   }
   return out;
 }
-

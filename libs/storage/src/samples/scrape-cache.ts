@@ -70,10 +70,19 @@ export function headRow(r: ResolvedBatch): HeadRowInput {
   const b = r.batch;
   let enc;
   try {
-    enc = encodeBatchPayload(r.ids, b.series.map((s) => s.samples));
+    enc = encodeBatchPayload(
+      r.ids,
+      b.series.map((s) => s.samples),
+    );
   } catch (err) {
     throw new StorageError('INVALID_BATCH', `batch ${b.batchId}: ${(err as Error).message}`, { cause: err });
   }
   const empty = enc.samples === 0;
-  return { batchId: b.batchId, minTs: empty ? b.scrapedAtMs : enc.minTs, maxTs: empty ? b.scrapedAtMs : enc.maxTs, samples: enc.samples, payload: enc.payload };
+  return {
+    batchId: b.batchId,
+    minTs: empty ? b.scrapedAtMs : enc.minTs,
+    maxTs: empty ? b.scrapedAtMs : enc.maxTs,
+    samples: enc.samples,
+    payload: enc.payload,
+  };
 }

@@ -3,7 +3,10 @@ import fc from 'fast-check';
 import { wordsOf } from './sample-merge';
 import { decodeChunk, encodeChunk } from './xor-chunk.codec';
 
-function roundTrip(ts: number[], values: number[] | Float64Array): { ts: Float64Array; values: Float64Array; bytes: number } {
+function roundTrip(
+  ts: number[],
+  values: number[] | Float64Array,
+): { ts: Float64Array; values: Float64Array; bytes: number } {
   const v = values instanceof Float64Array ? values : Float64Array.from(values);
   const data = encodeChunk(ts, wordsOf(v), ts.length);
   const outTs = new Float64Array(ts.length);
@@ -18,7 +21,10 @@ function bits(x: Float64Array): string[] {
 
 describe('xor chunk codec', () => {
   it('round-trips special values bit-exactly, the staleness marker included', () => {
-    const ts = [1_700_000_000_000, 1_700_000_015_000, 1_700_000_030_000, 1_700_000_045_000, 1_700_000_060_000, 1_700_000_075_000, 1_700_000_090_000];
+    const ts = [
+      1_700_000_000_000, 1_700_000_015_000, 1_700_000_030_000, 1_700_000_045_000, 1_700_000_060_000, 1_700_000_075_000,
+      1_700_000_090_000,
+    ];
     // a typed array, element by element: V8 canonicalises NaNs stored in plain double arrays
     const values = new Float64Array(7);
     [1, NaN, 0, Infinity, -Infinity, -0, 5e-324].forEach((v, i) => (values[i] = v));
@@ -41,7 +47,10 @@ describe('xor chunk codec', () => {
 
   it('handles irregular and large timestamp jumps', () => {
     const ts = [0, 1, 10_000, 10_001, 5_000_000_000, 5_000_000_000 + 524_300, 9_007_199_254_000];
-    const out = roundTrip(ts, ts.map((t) => t / 3));
+    const out = roundTrip(
+      ts,
+      ts.map((t) => t / 3),
+    );
     expect(Array.from(out.ts)).toEqual(ts);
     expect(Array.from(out.values)).toEqual(ts.map((t) => t / 3));
   });

@@ -24,7 +24,7 @@ class BitWriter {
 
   /** Writes the low `n` bits of `value` (1 ≤ n ≤ 32), most significant first. */
   write(value: number, n: number): void {
-    if (((this.pos + n + 7) >>> 3) > this.buf.length) {
+    if ((this.pos + n + 7) >>> 3 > this.buf.length) {
       const bigger = new Uint8Array(this.buf.length * 2 + 8);
       bigger.set(this.buf);
       this.buf = bigger;
@@ -211,7 +211,13 @@ function writeShifted(w: BitWriter, hi: number, lo: number, shift: number, n: nu
  * Decodes `count` samples into `timestamps[offset…]` and the [lo, hi] word pairs of
  * `valueWords[2*offset…]` (a Uint32Array over the caller's Float64Array of values).
  */
-export function decodeChunk(data: Uint8Array, count: number, timestamps: Float64Array, valueWords: Uint32Array, offset = 0): void {
+export function decodeChunk(
+  data: Uint8Array,
+  count: number,
+  timestamps: Float64Array,
+  valueWords: Uint32Array,
+  offset = 0,
+): void {
   const r = new BitReader(data);
   let t = 0;
   let delta = 0;

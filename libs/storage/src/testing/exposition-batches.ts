@@ -56,7 +56,10 @@ export function fleetScrapeBatches(fleet: FleetLike, timestampMs: number, onlyMe
     for (const id of fleet.nodeSeries[n]!) {
       const s = fleet.series[id]!;
       if (onlyMetric !== undefined && s.name !== onlyMetric) continue;
-      series.push({ labels: { __name__: s.name, job: 'fleet', ...s.fullLabels }, samples: [[timestampMs, fleet.values[id]!]] });
+      series.push({
+        labels: { __name__: s.name, job: 'fleet', ...s.fullLabels },
+        samples: [[timestampMs, fleet.values[id]!]],
+      });
     }
     const instance = fleet.series[fleet.nodeSeries[n]![0]!]!.fullLabels.instance!;
     out.push({

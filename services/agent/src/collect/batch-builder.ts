@@ -54,11 +54,21 @@ export function buildBatch(b: BatchInput): Outgoing {
   return {
     kind: 'batch',
     subject,
-    event: cloudEvent({ type: METRICS_BATCH_V2, source: `arcwatch/agent/${b.hostname}`, id: batchId, subject, time: new Date(b.scrapedAtMs), data: toMetricsBatchV2(v1) }),
+    event: cloudEvent({
+      type: METRICS_BATCH_V2,
+      source: `arcwatch/agent/${b.hostname}`,
+      id: batchId,
+      subject,
+      time: new Date(b.scrapedAtMs),
+      data: toMetricsBatchV2(v1),
+    }),
   };
 }
 
-export function buildGpuErrorEvent(data: NodeGpuErrorV1, line: { logName: string; inode: number; offset: number }): Outgoing {
+export function buildGpuErrorEvent(
+  data: NodeGpuErrorV1,
+  line: { logName: string; inode: number; offset: number },
+): Outgoing {
   const subject = nodeGpuErrorSubject(data.cluster, data.node);
   return {
     kind: 'event',

@@ -61,7 +61,14 @@ export class CollectService implements OnApplicationShutdown {
       periodMs: settings.intervalMs,
     });
     this.tailers = settings.logs.map((l) => ({
-      source: { name: l.name, kind: l.kind, path: l.path, ...(l.engine ? { engine: l.engine } : {}), ...(l.devices ? { devices: l.devices } : {}), ...(l.replica ? { replica: l.replica } : {}) },
+      source: {
+        name: l.name,
+        kind: l.kind,
+        path: l.path,
+        ...(l.engine ? { engine: l.engine } : {}),
+        ...(l.devices ? { devices: l.devices } : {}),
+        ...(l.replica ? { replica: l.replica } : {}),
+      },
       tailer: new LogTailer(l.path, { fromStart: l.fromStart }),
     }));
   }
@@ -75,13 +82,19 @@ export class CollectService implements OnApplicationShutdown {
     const { cluster, hostname } = this.settings;
     const started = performance.now();
     const [gpus, scraped] = await Promise.all([
-      collectGpus(this.reader, { hostname, timeSliceReplicas: this.settings.timeSliceReplicas }, nowMs, () => performance.now() - started),
+      collectGpus(
+        this.reader,
+        { hostname, timeSliceReplicas: this.settings.timeSliceReplicas },
+        nowMs,
+        () => performance.now() - started,
+      ),
       Promise.all(this.settings.scrape.map(async (t) => ({ t, r: await scrapeTarget(t.url, t.timeoutMs) }))),
     ]);
     if (gpus.error) {
       this.metrics.nvidiaSmiErrors.inc({ code: gpus.error.code });
       // Said once per change of state, not every second.
-      if (this.lastErrorCode !== gpus.error.code) this.logger.error({ code: gpus.error.code, err: gpus.error.message }, 'nvidia-smi reading failed');
+      if (this.lastErrorCode !== gpus.error.code)
+        this.logger.error({ code: gpus.error.code, err: gpus.error.message }, 'nvidia-smi reading failed');
       this.lastErrorCode = gpus.error.code;
     } else {
       if (this.lastErrorCode !== undefined) this.logger.info('nvidia-smi readings are back');
@@ -96,9 +109,17 @@ export class CollectService implements OnApplicationShutdown {
       for (const line of tailer.poll()) {
         const m = this.tracker.match(source, line.text);
         if (!m) continue;
-        const e = this.tracker.record(source, m, { cluster, hostname, slots: this.slots, migUuids: this.migUuids }, nowMs);
+        const e = this.tracker.record(
+          source,
+          m,
+          { cluster, hostname, slots: this.slots, migUuids: this.migUuids },
+          nowMs,
+        );
         this.metrics.logErrors.inc({ kind: m.kind });
-        this.logger.warn({ kind: m.kind, xid: m.xid, gpu: e.data.gpu?.gpu, log: source.name, message: m.message }, 'GPU error in log');
+        this.logger.warn(
+          { kind: m.kind, xid: m.xid, gpu: e.data.gpu?.gpu, log: source.name, message: m.message },
+          'GPU error in log',
+        );
         events.push(buildGpuErrorEvent(e.data, { logName: source.name, inode: line.inode, offset: line.offset }));
       }
     }
@@ -126,8 +147,22 @@ export class CollectService implements OnApplicationShutdown {
       }
       // `up` as Prometheus writes it: 1 when the target answered, 0 when not.
       const samples = [...r.samples, { labels: { __name__: 'up' }, value: r.samples.length > 0 || !r.error ? 1 : 0 }];
-      const withStale = this.withStaleness(`${t.job}/${instance}`, samples, r.samples.length === 0 && r.error !== undefined);
-      out.push(buildBatch({ cluster, hostname, job: t.job, instance, scrapedAtMs: nowMs, samples: withStale, metadata: r.metadata }));
+      const withStale = this.withStaleness(
+        `${t.job}/${instance}`,
+        samples,
+        r.samples.length === 0 && r.error !== undefined,
+      );
+      out.push(
+        buildBatch({
+          cluster,
+          hostname,
+          job: t.job,
+          instance,
+          scrapedAtMs: nowMs,
+          samples: withStale,
+          metadata: r.metadata,
+        }),
+      );
       this.metrics.batchesBuilt.inc({ job: t.job });
     }
     return [...out, ...events];
@@ -142,6 +177,8 @@ export class CollectService implements OnApplicationShutdown {
     let t = this.staleness.get(target);
     if (!t) this.staleness.set(target, (t = new StalenessTracker()));
     const stale = t.update(samples, { everything: failed });
-    return stale.length === 0 ? samples : [...samples, ...stale.map((labels) => ({ labels: { ...labels }, value: 'stale' as const }))];
+    return stale.length === 0
+      ? samples
+      : [...samples, ...stale.map((labels) => ({ labels: { ...labels }, value: 'stale' as const }))];
   }
 }

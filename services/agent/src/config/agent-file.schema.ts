@@ -73,7 +73,11 @@ const agentFileObject = z
     spool: z
       .object({
         dir: z.string().min(1).default('/var/lib/arcwatch-agent/spool'),
-        maxBytes: z.number().int().min(4096).default(256 * 1024 * 1024),
+        maxBytes: z
+          .number()
+          .int()
+          .min(4096)
+          .default(256 * 1024 * 1024),
       })
       .strict()
       .prefault({}),

@@ -13,7 +13,14 @@ describe('agent configuration: file and environment', () => {
       cluster: 'default',
       hostname: 'n1',
       intervalMs: 1000,
-      nvidiaSmi: { path: 'nvidia-smi', mode: 'loop', timeoutMs: 5000, xmlEveryMs: 10_000, nvlink: true, nvlinkEveryMs: 10_000 },
+      nvidiaSmi: {
+        path: 'nvidia-smi',
+        mode: 'loop',
+        timeoutMs: 5000,
+        xmlEveryMs: 10_000,
+        nvlink: true,
+        nvlinkEveryMs: 10_000,
+      },
       spool: { dir: '/var/lib/arcwatch-agent/spool', maxBytes: 268435456 },
       natsUrl: 'nats://127.0.0.1:4222',
     });
@@ -22,7 +29,13 @@ describe('agent configuration: file and environment', () => {
   it('lets AGENT_* variables override the file, field by field', () => {
     const yaml = 'cluster: a\ninterval: 5s\nspool: { dir: /x, maxBytes: 100000 }\n';
     const s = loadAgentSettings(
-      loadAgentEnv({ AGENT_CLUSTER: 'b', AGENT_INTERVAL_MS: '250', AGENT_SPOOL_DIR: '/y', AGENT_KERNEL_LOG: '/var/log/kern.log', AGENT_HOSTNAME: 'h' }),
+      loadAgentEnv({
+        AGENT_CLUSTER: 'b',
+        AGENT_INTERVAL_MS: '250',
+        AGENT_SPOOL_DIR: '/y',
+        AGENT_KERNEL_LOG: '/var/log/kern.log',
+        AGENT_HOSTNAME: 'h',
+      }),
       { text: yaml, name: 'agent.yaml' },
     );
     expect([s.cluster, s.intervalMs, s.spool]).toEqual(['b', 250, { dir: '/y', maxBytes: 100000 }]);
@@ -46,10 +59,17 @@ describe('agent configuration: file and environment', () => {
 
   it('accepts the example files shipped under infra/ (systemd and the DaemonSet)', () => {
     const example = fs.readFileSync(path.join(REPO_ROOT, 'infra', 'agent', 'agent.yaml'), 'utf8');
-    expect(loadAgentSettings(loadAgentEnv({ AGENT_HOSTNAME: 'n' }), { text: example, name: 'agent.yaml' }).scrape).toHaveLength(1);
-    const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(REPO_ROOT, 'infra', 'k8s', 'agent-daemonset.yaml'), 'utf8')).map((d) => d.toJS());
+    expect(
+      loadAgentSettings(loadAgentEnv({ AGENT_HOSTNAME: 'n' }), { text: example, name: 'agent.yaml' }).scrape,
+    ).toHaveLength(1);
+    const docs = YAML.parseAllDocuments(
+      fs.readFileSync(path.join(REPO_ROOT, 'infra', 'k8s', 'agent-daemonset.yaml'), 'utf8'),
+    ).map((d) => d.toJS());
     const cm = docs.find((d: { kind?: string }) => d.kind === 'ConfigMap') as { data: Record<string, string> };
-    const s = loadAgentSettings(loadAgentEnv({ AGENT_HOSTNAME: 'n' }), { text: cm.data['agent.yaml']!, name: 'configmap' });
+    const s = loadAgentSettings(loadAgentEnv({ AGENT_HOSTNAME: 'n' }), {
+      text: cm.data['agent.yaml']!,
+      name: 'configmap',
+    });
     expect(s.logs.map((l) => l.path)).toEqual(['/host/var/log/kern.log']);
   });
 });

@@ -45,7 +45,10 @@ export class DeliveryService implements OnApplicationShutdown {
       maxBytes: settings.spool.maxBytes,
       onDrop: (e) => {
         metrics.spoolDropped.inc(e.records);
-        logger.warn({ records: e.records, bytes: e.bytes, segment: e.segment, reason: e.reason }, 'spool full: oldest messages dropped');
+        logger.warn(
+          { records: e.records, bytes: e.bytes, segment: e.segment, reason: e.reason },
+          'spool full: oldest messages dropped',
+        );
       },
       onTorn: (e) => {
         metrics.spoolTornBytes.inc(e.cutBytes);
@@ -53,7 +56,8 @@ export class DeliveryService implements OnApplicationShutdown {
       },
     });
     const st = this.spool.stats();
-    if (st.pendingRecords > 0) logger.info({ pending: st.pendingRecords }, 'spool resumed: messages will be replayed in order');
+    if (st.pendingRecords > 0)
+      logger.info({ pending: st.pendingRecords }, 'spool resumed: messages will be replayed in order');
     metrics.spool(st);
     this.connecting = this.connect();
   }
@@ -78,7 +82,8 @@ export class DeliveryService implements OnApplicationShutdown {
         this.logger.info({ url: this.settings.natsUrl }, 'connected to NATS');
         return;
       } catch (err) {
-        if (attempt++ % 30 === 0) this.logger.warn({ err: (err as Error).message }, 'NATS unreachable: spooling until it answers');
+        if (attempt++ % 30 === 0)
+          this.logger.warn({ err: (err as Error).message }, 'NATS unreachable: spooling until it answers');
         await new Promise((r) => setTimeout(r, 1000).unref());
       }
     }
@@ -137,7 +142,11 @@ export class DeliveryService implements OnApplicationShutdown {
           items.push(JSON.parse(r.payload.toString('utf8')) as Outgoing);
         } catch (cause) {
           // The CRC held but the text is not ours (a spool written by another version): skipped, said.
-          const err = new AgentError('SPOOL_RECORD_INVALID', `spool record ending at ${r.segment}:${r.end} is not a message`, { cause });
+          const err = new AgentError(
+            'SPOOL_RECORD_INVALID',
+            `spool record ending at ${r.segment}:${r.end} is not a message`,
+            { cause },
+          );
           this.logger.error({ err, code: err.code }, 'unreadable spool record skipped');
         }
       }
@@ -149,7 +158,10 @@ export class DeliveryService implements OnApplicationShutdown {
         );
       } catch (err) {
         this.metrics.publishFailures.inc();
-        this.logger.warn({ err: (err as Error).message, pending: this.spool.stats().pendingRecords }, 'replay interrupted');
+        this.logger.warn(
+          { err: (err as Error).message, pending: this.spool.stats().pendingRecords },
+          'replay interrupted',
+        );
         break;
       }
       for (const o of items) this.metrics.published.inc({ kind: o.kind });

@@ -43,19 +43,41 @@ export async function startAgent(
   opts: { yaml?: string; clock?: Clock; disableTimer?: boolean } = {},
 ): Promise<AgentUnderTest> {
   process.env.NVIDIA_SMI_FIXTURE = scenario;
-  const env = loadAgentEnv({ AGENT_NVIDIA_SMI: STAND_IN, AGENT_CLUSTER: 'c1', AGENT_HOSTNAME: 'gpu-node-001', LOG_LEVEL: 'info', ...envVars });
-  const settings = loadAgentSettings(env, opts.yaml === undefined ? undefined : { text: opts.yaml, name: 'agent.yaml' });
+  const env = loadAgentEnv({
+    AGENT_NVIDIA_SMI: STAND_IN,
+    AGENT_CLUSTER: 'c1',
+    AGENT_HOSTNAME: 'gpu-node-001',
+    LOG_LEVEL: 'info',
+    ...envVars,
+  });
+  const settings = loadAgentSettings(
+    env,
+    opts.yaml === undefined ? undefined : { text: opts.yaml, name: 'agent.yaml' },
+  );
   const logs: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
   const logger = pino({ level: 'info', base: { service: 'agent' } }, sink);
-  const app = await createAgentApp({ settings, logger, ...(opts.clock ? { clock: opts.clock } : {}), disableTimer: opts.disableTimer });
+  const app = await createAgentApp({
+    settings,
+    logger,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    disableTimer: opts.disableTimer,
+  });
   await app.init();
-  return { app, settings, loop: app.get(AgentLoop), delivery: app.get(DeliveryService), logs, close: () => app.close() };
+  return {
+    app,
+    settings,
+    loop: app.get(AgentLoop),
+    delivery: app.get(DeliveryService),
+    logs,
+    close: () => app.close(),
+  };
 }
 
 export interface NatsServer {
@@ -113,7 +135,11 @@ export async function startNatsServer(port?: number): Promise<NatsServer> {
 }
 
 /** Everything stored in a stream of `namespace`, oldest first, as CloudEvents. */
-export async function readStream(url: string, namespace: string | undefined, key: StreamKey): Promise<Array<{ subject: string; event: Record<string, unknown> }>> {
+export async function readStream(
+  url: string,
+  namespace: string | undefined,
+  key: StreamKey,
+): Promise<Array<{ subject: string; event: Record<string, unknown> }>> {
   const bus = await EventBus.connect({ url, name: 'agent-test-reader', namespace, logger: pino({ level: 'silent' }) });
   try {
     const name = bus.streamName(key);
@@ -133,6 +159,7 @@ export async function readStream(url: string, namespace: string | undefined, key
 /** Removes a namespace's streams from a shared NATS. */
 export async function deleteStreams(url: string, namespace: string): Promise<void> {
   const bus = await EventBus.connect({ url, name: 'agent-test-cleanup', namespace, logger: pino({ level: 'silent' }) });
-  for (const key of Object.keys(STREAMS) as StreamKey[]) await bus.jsm.streams.delete(bus.streamName(key)).catch(() => false);
+  for (const key of Object.keys(STREAMS) as StreamKey[])
+    await bus.jsm.streams.delete(bus.streamName(key)).catch(() => false);
   await bus.drain();
 }

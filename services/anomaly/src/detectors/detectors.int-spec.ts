@@ -7,7 +7,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { cloudEvent, EVENT_TYPES, SUBJECTS, type AlertV1, type CloudEvent, type MetricsBatchV1 } from '@arcwatch/contracts';
+import {
+  cloudEvent,
+  EVENT_TYPES,
+  SUBJECTS,
+  type AlertV1,
+  type CloudEvent,
+  type MetricsBatchV1,
+} from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
 import { CLOCK, type ManualClock } from '@arcwatch/runtime';
 import { createTestDatabase, eventually, testNamespace, TestClock, type TestDatabase } from '@arcwatch/testing';
@@ -40,7 +47,10 @@ describe('anomaly service: detectors through the alert state machine (NATS + Pos
   let n = 0;
 
   const start = async (nowMs: number) => {
-    const a = await createAnomalyApp({ config: testConfig(db.url, ns, { ANOMALY_DETECTOR_FILES: file, ANOMALY_DETECTOR_INTERVAL_MS: '3600000' }), clock: new TestClock(nowMs) });
+    const a = await createAnomalyApp({
+      config: testConfig(db.url, ns, { ANOMALY_DETECTOR_FILES: file, ANOMALY_DETECTOR_INTERVAL_MS: '3600000' }),
+      clock: new TestClock(nowMs),
+    });
     await a.init();
     return a;
   };
@@ -57,12 +67,23 @@ describe('anomaly service: detectors through the alert state machine (NATS + Pos
       scrapedAtMs: t,
       series: [{ labels: { __name__: 'gpu_temp', gpu: '2' }, samples: [[t, value]] }],
     };
-    await bus.publish(SUBJECTS.metricsSamples('c1', 'node-1'), cloudEvent({ id, source: 'test', type: EVENT_TYPES.metricsBatch, data }));
+    await bus.publish(
+      SUBJECTS.metricsSamples('c1', 'node-1'),
+      cloudEvent({ id, source: 'test', type: EVENT_TYPES.metricsBatch, data }),
+    );
     const window = app!.get(RulesService).window;
-    await eventually(async () => ((await window.select([{ name: '__name__', type: '=', value: 'gpu_temp' }], t, t)).length === 1 ? true : undefined), 10_000, `sample at ${t}`);
+    await eventually(
+      async () =>
+        (await window.select([{ name: '__name__', type: '=', value: 'gpu_temp' }], t, t)).length === 1
+          ? true
+          : undefined,
+      10_000,
+      `sample at ${t}`,
+    );
     await app!.get(DetectorsService).tick();
   };
-  const events = async () => (await readSubjects<CloudEvent<AlertV1>>(bus, 'alerts', 'aw.alerts.v1.')).map((m) => m.body.data);
+  const events = async () =>
+    (await readSubjects<CloudEvent<AlertV1>>(bus, 'alerts', 'aw.alerts.v1.')).map((m) => m.body.data);
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -72,7 +93,8 @@ describe('anomaly service: detectors through the alert state machine (NATS + Pos
 
   afterAll(async () => {
     await app?.close();
-    for (const key of ['metrics', 'alerts', 'deadLetter'] as const) await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
+    for (const key of ['metrics', 'alerts', 'deadLetter'] as const)
+      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
     await bus?.drain();
     await db?.drop();
   });
@@ -84,10 +106,14 @@ describe('anomaly service: detectors through the alert state machine (NATS + Pos
 
     const spikeAt = T0 + normal.length * STEP;
     await step(spikeAt, 95);
-    const fired = await eventually(async () => {
-      const e = await events();
-      return e.length === 1 ? e : undefined;
-    }, 10_000, 'firing event');
+    const fired = await eventually(
+      async () => {
+        const e = await events();
+        return e.length === 1 ? e : undefined;
+      },
+      10_000,
+      'firing event',
+    );
     expect(fired[0]).toMatchObject({
       status: 'firing',
       labels: { alertname: 'GpuTempOutlier', gpu: '2', severity: 'P3', team: 'platform' },
@@ -102,10 +128,14 @@ describe('anomaly service: detectors through the alert state machine (NATS + Pos
     await step(spikeAt + STEP, 61);
     await eventually(async () => ((await events()).length === 2 ? true : undefined), 10_000, 'resolved event');
     await step(spikeAt + 2 * STEP, 150);
-    const all = await eventually(async () => {
-      const e = await events();
-      return e.length === 3 ? e : undefined;
-    }, 10_000, 'second firing right after the restart');
+    const all = await eventually(
+      async () => {
+        const e = await events();
+        return e.length === 3 ? e : undefined;
+      },
+      10_000,
+      'second firing right after the restart',
+    );
     expect(all.map((e) => [e.status, e.startsAt])).toEqual([
       ['firing', new Date(spikeAt).toISOString()],
       ['resolved', new Date(spikeAt).toISOString()],

@@ -1,6 +1,22 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { decideAlerts, expandAlertTemplate, labelsKey, templateQuery, type AlertCandidate, type RuleAlertState } from '@arcwatch/alerting';
-import { createDetector, initialFlapState, loadDetectorFile, observeFlap, type DetectorDefinition, type DetectorState, type FlapState, type StreamingDetector } from '@arcwatch/detectors';
+import {
+  decideAlerts,
+  expandAlertTemplate,
+  labelsKey,
+  templateQuery,
+  type AlertCandidate,
+  type RuleAlertState,
+} from '@arcwatch/alerting';
+import {
+  createDetector,
+  initialFlapState,
+  loadDetectorFile,
+  observeFlap,
+  type DetectorDefinition,
+  type DetectorState,
+  type FlapState,
+  type StreamingDetector,
+} from '@arcwatch/detectors';
 import { OutboxRelay, type OutboxEntry } from '@arcwatch/outbox';
 import { InjectClock, type Clock, type TimerHandle } from '@arcwatch/runtime';
 import { ANOMALY_CONFIG, type AnomalyConfig } from '../config';
@@ -54,7 +70,12 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
     this.watched = defs.map((def) => {
       const key = `detector::${def.file}::${def.name}`;
       const prev = saved.get(key) as Partial<DetectorRecord> | undefined;
-      return { def, key, record: { alerts: prev?.alerts ?? {}, detectors: prev?.detectors ?? {}, flap: prev?.flap ?? {} }, live: new Map() };
+      return {
+        def,
+        key,
+        record: { alerts: prev?.alerts ?? {}, detectors: prev?.detectors ?? {}, flap: prev?.flap ?? {} },
+        live: new Map(),
+      };
     });
     this.timer = this.clock.setInterval(() => void this.tick(), this.config.detectorIntervalMs);
   }
@@ -66,7 +87,9 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** One step of every detector at the clock's time; resolves when committed. */
   tick(): Promise<void> {
-    this.running = this.running.then(() => this.step()).catch((err: unknown) => this.logger.error(`detectors: ${(err as Error).message}`));
+    this.running = this.running
+      .then(() => this.step())
+      .catch((err: unknown) => this.logger.error(`detectors: ${(err as Error).message}`));
     return this.running;
   }
 
@@ -86,7 +109,8 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
 
   private async stepOne(w: Watched, now: number): Promise<void> {
     const { result } = await this.rules.engine.evaluateInstant(w.def.ast, now);
-    const rows = result.type === 'vector' ? result.samples : result.type === 'scalar' ? [{ labels: {}, value: result.value }] : [];
+    const rows =
+      result.type === 'vector' ? result.samples : result.type === 'scalar' ? [{ labels: {}, value: result.value }] : [];
     const query = templateQuery(this.rules.engine, now);
     const candidates: AlertCandidate[] = [];
     const flappingKeys = new Set<string>();
@@ -107,22 +131,43 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
       const labels: Record<string, string> = { ...r.labels, ...w.def.labels, severity: w.def.severity };
       delete labels.__name__;
       if (w.record.flap[seriesKey]?.flapping) flappingKeys.add(labelsKey({ ...labels, alertname: w.def.name }));
-      const input = { alertName: w.def.name, labels: r.labels, externalLabels: this.config.externalLabels, externalUrl: this.config.externalUrl, value: r.value, timeMs: now, query };
+      const input = {
+        alertName: w.def.name,
+        labels: r.labels,
+        externalLabels: this.config.externalLabels,
+        externalUrl: this.config.externalUrl,
+        value: r.value,
+        timeMs: now,
+        query,
+      };
       const annotations: Record<string, string> = { score: out.score.toFixed(3), direction: out.direction };
       for (const [k, v] of Object.entries(w.def.annotations)) annotations[k] = await expandAlertTemplate(v, input);
       candidates.push({ labels, annotations, value: r.value });
     }
     // Series that left the selector keep no detector memory in the persisted record.
     for (const k of Object.keys(w.record.detectors)) if (!seen.has(k) && !w.live.has(k)) delete w.record.detectors[k];
-    const decision = decideAlerts(w.record, { name: w.def.name, forMs: w.def.forMs, keepFiringForMs: 0 }, candidates, now);
+    const decision = decideAlerts(
+      w.record,
+      { name: w.def.name, forMs: w.def.forMs, keepFiringForMs: 0 },
+      candidates,
+      now,
+    );
     const record: DetectorRecord = { ...w.record, alerts: decision.state.alerts };
     const entries: OutboxEntry[] = decision.transitions
       .filter((t) => t.kind === 'firing' || t.kind === 'resolved')
-      .map((t) => alertOutboxEntry(t, { kind: 'detector', group: w.def.file, name: w.def.name }, generatorUrl(this.config.externalUrl, w.def.selector), flappingKeys.has(labelsKey(t.alert.labels))));
+      .map((t) =>
+        alertOutboxEntry(
+          t,
+          { kind: 'detector', group: w.def.file, name: w.def.name },
+          generatorUrl(this.config.externalUrl, w.def.selector),
+          flappingKeys.has(labelsKey(t.alert.labels)),
+        ),
+      );
     await this.repository.commit([{ ruleKey: w.key, state: record }], now, entries);
     w.record = record;
     this.metrics.inc('alert_transitions', entries.length);
-    if (entries.length > 0) await this.relay.flush().catch((err: unknown) => this.logger.warn(`outbox relay: ${(err as Error).message}`));
+    if (entries.length > 0)
+      await this.relay.flush().catch((err: unknown) => this.logger.warn(`outbox relay: ${(err as Error).message}`));
   }
 
   /** Alerts of one detector definition that are pending or firing (for /api/v1/alerts). */

@@ -13,7 +13,12 @@ export function generatorUrl(externalUrl: string, expr: string): string {
  * fired (as Prometheus sends it), endsAt when it resolved; the id is deterministic per episode and
  * status, so deciding the same transition twice (a crash before commit, a replay) queues it once.
  */
-export function alertOutboxEntry(t: AlertTransition, origin: AlertV1['origin'], generatorURL: string, flapping = false): OutboxEntry {
+export function alertOutboxEntry(
+  t: AlertTransition,
+  origin: AlertV1['origin'],
+  generatorURL: string,
+  flapping = false,
+): OutboxEntry {
   const a = t.alert;
   const data: AlertV1 = {
     fingerprint: alertFingerprint(a.labels),
@@ -29,6 +34,13 @@ export function alertOutboxEntry(t: AlertTransition, origin: AlertV1['origin'], 
   };
   return {
     subject: alertSubject(data.status, data.labels),
-    event: cloudEvent({ id: alertEventId(data), source: ANOMALY_SOURCE, type: ALERT_V1, time: new Date(t.atMs), subject: data.fingerprint, data }),
+    event: cloudEvent({
+      id: alertEventId(data),
+      source: ANOMALY_SOURCE,
+      type: ALERT_V1,
+      time: new Date(t.atMs),
+      subject: data.fingerprint,
+      data,
+    }),
   };
 }

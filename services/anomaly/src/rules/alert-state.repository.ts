@@ -26,7 +26,11 @@ export class AlertStateRepository {
   }
 
   /** Saves the states of one group's evaluation and queues its events, atomically. */
-  async commit(states: ReadonlyArray<{ ruleKey: string; state: RuleAlertState }>, evaluatedAtMs: number, outbox: readonly OutboxEntry[]): Promise<void> {
+  async commit(
+    states: ReadonlyArray<{ ruleKey: string; state: RuleAlertState }>,
+    evaluatedAtMs: number,
+    outbox: readonly OutboxEntry[],
+  ): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -35,7 +39,10 @@ export class AlertStateRepository {
         await drizzle(client)
           .insert(t)
           .values(states.map((s) => ({ ruleKey: s.ruleKey, state: s.state, evaluatedAt: new Date(evaluatedAtMs) })))
-          .onConflictDoUpdate({ target: t.ruleKey, set: { state: sql`excluded.state`, evaluatedAt: sql`excluded.evaluated_at` } });
+          .onConflictDoUpdate({
+            target: t.ruleKey,
+            set: { state: sql`excluded.state`, evaluatedAt: sql`excluded.evaluated_at` },
+          });
       }
       await enqueueOutbox(client, this.config.dbSchema, outbox);
       await client.query('COMMIT');

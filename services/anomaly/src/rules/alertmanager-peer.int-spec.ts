@@ -11,7 +11,17 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { alertFingerprint, cloudEvent, EVENT_TYPES, SUBJECTS, type MetricsBatchV1 } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
 import { CLOCK, type ManualClock } from '@arcwatch/runtime';
-import { createTestDatabase, eventually, freePort, getJson, startPeer, testNamespace, TestClock, type RunningProcess, type TestDatabase } from '@arcwatch/testing';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  getJson,
+  startPeer,
+  testNamespace,
+  TestClock,
+  type RunningProcess,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
 import { testConfig } from '../testing/anomaly-test-kit';
 
@@ -43,26 +53,44 @@ describePeer('anomaly → real Alertmanager /api/v2/alerts', () => {
     const port = await freePort();
     const cluster = await freePort();
     amUrl = `http://127.0.0.1:${port}`;
-    writeFileSync(path.join(dir, 'am.yml'), 'route:\n  receiver: none\n  group_wait: 0s\n  group_interval: 1s\nreceivers:\n  - name: none\n');
+    writeFileSync(
+      path.join(dir, 'am.yml'),
+      'route:\n  receiver: none\n  group_wait: 0s\n  group_interval: 1s\nreceivers:\n  - name: none\n',
+    );
     am = startPeer(ALERTMANAGER as string, [
       `--config.file=${path.join(dir, 'am.yml')}`,
       `--storage.path=${path.join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       `--cluster.listen-address=127.0.0.1:${cluster}`,
     ]);
-    await eventually(async () => ((await fetch(`${amUrl}/-/ready`).catch(() => undefined))?.ok ? true : undefined), 20_000, 'alertmanager ready');
+    await eventually(
+      async () => ((await fetch(`${amUrl}/-/ready`).catch(() => undefined))?.ok ? true : undefined),
+      20_000,
+      'alertmanager ready',
+    );
     const rules = path.join(dir, 'rules.yml');
-    writeFileSync(rules, 'groups:\n  - name: vllm\n    rules:\n      - alert: InferenceServiceDown\n        expr: up{job="vllm"} == 0\n        labels: { severity: P0, team: inference }\n        annotations: { summary: "{{ $labels.instance }} is down" }\n');
+    writeFileSync(
+      rules,
+      'groups:\n  - name: vllm\n    rules:\n      - alert: InferenceServiceDown\n        expr: up{job="vllm"} == 0\n        labels: { severity: P0, team: inference }\n        annotations: { summary: "{{ $labels.instance }} is down" }\n',
+    );
     db = await createTestDatabase();
     bus = await EventBus.connect({ name: 'anomaly-am-test', namespace: ns });
-    app = await createAnomalyApp({ config: testConfig(db.url, ns, { ANOMALY_RULE_FILES: rules, ANOMALY_ALERTMANAGER_URL: amUrl, ANOMALY_EXTERNAL_URL: 'http://anomaly.test:8084' }), clock: new TestClock(T0) });
+    app = await createAnomalyApp({
+      config: testConfig(db.url, ns, {
+        ANOMALY_RULE_FILES: rules,
+        ANOMALY_ALERTMANAGER_URL: amUrl,
+        ANOMALY_EXTERNAL_URL: 'http://anomaly.test:8084',
+      }),
+      clock: new TestClock(T0),
+    });
     await app.init();
   }, 60_000);
 
   afterAll(async () => {
     await app?.close();
     await am?.stop();
-    for (const key of ['metrics', 'alerts', 'deadLetter'] as const) await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
+    for (const key of ['metrics', 'alerts', 'deadLetter'] as const)
+      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
     await bus?.drain();
     await db?.drop();
   });
@@ -77,23 +105,47 @@ describePeer('anomaly → real Alertmanager /api/v2/alerts', () => {
       scrapedAtMs: atMs,
       series: [{ labels: { __name__: 'up', job: 'vllm', instance: 'node-1:8000' }, samples: [[atMs, value]] }],
     };
-    await bus.publish(SUBJECTS.metricsSamples('c1', 'node-1'), cloudEvent({ id, source: 'test', type: EVENT_TYPES.metricsBatch, data }));
+    await bus.publish(
+      SUBJECTS.metricsSamples('c1', 'node-1'),
+      cloudEvent({ id, source: 'test', type: EVENT_TYPES.metricsBatch, data }),
+    );
   };
   const amAlerts = async () => (await getJson<AmAlert[]>(`${amUrl}/api/v2/alerts`)).body;
 
   it('a firing alert reaches Alertmanager with its fingerprint; the resolved one leaves it', async () => {
     await push(T0, 0, 'am-1');
-    const [alert] = await eventually(async () => {
-      const a = await amAlerts();
-      return a.length === 1 ? a : undefined;
-    }, 10_000, 'alert in Alertmanager');
-    const labels = { alertname: 'InferenceServiceDown', instance: 'node-1:8000', job: 'vllm', severity: 'P0', team: 'inference' };
-    expect(alert).toMatchObject({ labels, annotations: { summary: 'node-1:8000 is down' }, status: { state: 'active' }, fingerprint: alertFingerprint(labels) });
+    const [alert] = await eventually(
+      async () => {
+        const a = await amAlerts();
+        return a.length === 1 ? a : undefined;
+      },
+      10_000,
+      'alert in Alertmanager',
+    );
+    const labels = {
+      alertname: 'InferenceServiceDown',
+      instance: 'node-1:8000',
+      job: 'vllm',
+      severity: 'P0',
+      team: 'inference',
+    };
+    expect(alert).toMatchObject({
+      labels,
+      annotations: { summary: 'node-1:8000 is down' },
+      status: { state: 'active' },
+      fingerprint: alertFingerprint(labels),
+    });
     expect(Date.parse(alert.startsAt)).toBe(T0);
-    expect(alert.generatorURL).toBe(`http://anomaly.test:8084/graph?g0.expr=${encodeURIComponent('up{job="vllm"} == 0')}&g0.tab=1`);
+    expect(alert.generatorURL).toBe(
+      `http://anomaly.test:8084/graph?g0.expr=${encodeURIComponent('up{job="vllm"} == 0')}&g0.tab=1`,
+    );
 
     await app.get<ManualClock>(CLOCK).advanceTo(T0 + 1_000);
     await push(T0 + 1_000, 1, 'am-2');
-    await eventually(async () => ((await amAlerts()).length === 0 ? true : undefined), 10_000, 'resolved alert gone from the active list');
+    await eventually(
+      async () => ((await amAlerts()).length === 0 ? true : undefined),
+      10_000,
+      'resolved alert gone from the active list',
+    );
   });
 });

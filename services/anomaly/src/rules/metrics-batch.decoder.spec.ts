@@ -12,10 +12,21 @@ const batch: MetricsBatchV1 = {
   scrapedAtMs: 1000,
   series: [
     { labels: { __name__: 'a', x: '1' }, samples: [[1000, 1.5]] },
-    { labels: { __name__: 'b' }, samples: [[1000, 'NaN'], [2000, 'stale']] },
+    {
+      labels: { __name__: 'b' },
+      samples: [
+        [1000, 'NaN'],
+        [2000, 'stale'],
+      ],
+    },
   ],
 };
-const msg = (seq: number, body: unknown): InboundMessage => ({ seq, subject: 'aw.metrics.v1.samples.c.n', data: new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body)) }) as unknown as InboundMessage;
+const msg = (seq: number, body: unknown): InboundMessage =>
+  ({
+    seq,
+    subject: 'aw.metrics.v1.samples.c.n',
+    data: new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body)),
+  }) as unknown as InboundMessage;
 
 describe('decodeMetricsMessages', () => {
   it('takes v1 and v2 batches alike; NaN and staleness markers are samples', () => {
@@ -27,7 +38,11 @@ describe('decodeMetricsMessages', () => {
     const b = samples.filter((s) => s.labels.__name__ === 'b');
     expect(Number.isNaN(b[0].v) && !isStaleNaN(b[0].v)).toBe(true);
     expect(isStaleNaN(b[1].v)).toBe(true);
-    expect(samples.find((s) => s.labels.__name__ === 'a')).toEqual({ labels: { __name__: 'a', x: '1' }, t: 1000, v: 1.5 });
+    expect(samples.find((s) => s.labels.__name__ === 'a')).toEqual({
+      labels: { __name__: 'a', x: '1' },
+      t: 1000,
+      v: 1.5,
+    });
   });
 
   it('names each malformed message as poison and keeps the good ones of the group', () => {
@@ -36,7 +51,15 @@ describe('decodeMetricsMessages', () => {
       msg(1, '{"nope'),
       msg(2, cloudEvent({ id: 'e3', source: 't', type: EVENT_TYPES.metricsBatch, data: { series: 1 } })),
       msg(3, good),
-      msg(4, cloudEvent({ id: 'e4', source: 't', type: EVENT_TYPES.metricsBatchV2, data: { ...toMetricsBatchV2(batch), values: '!!' } })),
+      msg(
+        4,
+        cloudEvent({
+          id: 'e4',
+          source: 't',
+          type: EVENT_TYPES.metricsBatchV2,
+          data: { ...toMetricsBatchV2(batch), values: '!!' },
+        }),
+      ),
     ]);
     expect([...failed.keys()]).toEqual([1, 2, 4]);
     expect([...failed.values()].every((e) => e instanceof PoisonMessageError)).toBe(true);

@@ -30,7 +30,10 @@ function decodeOne(msg: InboundMessage): MetricsBatchV1 {
   if (!env.ok) throw new PoisonMessageError(`${msg.subject}#${msg.seq}: ${env.reason}`);
   if (env.event.type === EVENT_TYPES.metricsBatchV2) {
     const v2 = metricsBatchV2Schema.safeParse(env.event.data);
-    if (!v2.success) throw new PoisonMessageError(`${msg.subject}#${msg.seq}: invalid ${env.event.type} data: ${formatZodError(v2.error)}`);
+    if (!v2.success)
+      throw new PoisonMessageError(
+        `${msg.subject}#${msg.seq}: invalid ${env.event.type} data: ${formatZodError(v2.error)}`,
+      );
     try {
       return toMetricsBatchV1(v2.data);
     } catch (err) {
@@ -38,17 +41,24 @@ function decodeOne(msg: InboundMessage): MetricsBatchV1 {
     }
   }
   const v1 = metricsBatchV1Schema.safeParse(env.event.data);
-  if (!v1.success) throw new PoisonMessageError(`${msg.subject}#${msg.seq}: invalid ${env.event.type} data: ${formatZodError(v1.error)}`);
+  if (!v1.success)
+    throw new PoisonMessageError(
+      `${msg.subject}#${msg.seq}: invalid ${env.event.type} data: ${formatZodError(v1.error)}`,
+    );
   return v1.data;
 }
 
-export function decodeMetricsMessages(msgs: readonly InboundMessage[]): { samples: WindowSample[]; failed: Map<number, PoisonMessageError> } {
+export function decodeMetricsMessages(msgs: readonly InboundMessage[]): {
+  samples: WindowSample[];
+  failed: Map<number, PoisonMessageError>;
+} {
   const samples: WindowSample[] = [];
   const failed = new Map<number, PoisonMessageError>();
   for (const msg of msgs) {
     try {
       const b = decodeOne(msg);
-      for (const s of b.series) for (const [t, w] of s.samples) samples.push({ labels: s.labels, t, v: fromWireValue(w) });
+      for (const s of b.series)
+        for (const [t, w] of s.samples) samples.push({ labels: s.labels, t, v: fromWireValue(w) });
     } catch (err) {
       if (!(err instanceof PoisonMessageError)) throw err;
       failed.set(msg.seq, err);

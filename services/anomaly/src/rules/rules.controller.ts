@@ -40,7 +40,8 @@ export class RulesController {
           evaluationTime: h.evaluationDurationMs / 1000,
           lastEvaluation: iso(h.lastEvaluationMs),
         };
-        if (r.kind === 'recording') return { type: 'recording', name: r.rule.record, query: r.rule.expr, labels: r.rule.labels, ...common };
+        if (r.kind === 'recording')
+          return { type: 'recording', name: r.rule.record, query: r.rule.expr, labels: r.rule.labels, ...common };
         const alerts = Object.values(evaluator.alertStates[i].alerts).filter((a) => a.state !== 'inactive');
         const state = alerts.some((a) => a.state === 'firing') ? 'firing' : alerts.length > 0 ? 'pending' : 'inactive';
         return {
@@ -52,7 +53,13 @@ export class RulesController {
           keepFiringFor: r.rule.keepFiringForMs / 1000,
           labels: r.rule.labels,
           annotations: r.rule.annotations,
-          alerts: alerts.map((a) => ({ labels: a.labels, annotations: a.annotations, state: a.state, activeAt: iso(a.activeAtMs), value: formatPromValue(a.value) })),
+          alerts: alerts.map((a) => ({
+            labels: a.labels,
+            annotations: a.annotations,
+            state: a.state,
+            activeAt: iso(a.activeAtMs),
+            value: formatPromValue(a.value),
+          })),
           ...common,
         };
       });

@@ -1,7 +1,22 @@
 import { statSync } from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { activeAlerts, loadAlertRuleFiles, RuleGroupEvaluator, type ActiveAlert, type GroupTransition, type OutputSample, type RuleAlertState } from '@arcwatch/alerting';
-import { cloudEvent, deterministicId, EVENT_TYPES, SUBJECTS, toWireValue, type MetricsBatchV1 } from '@arcwatch/contracts';
+import {
+  activeAlerts,
+  loadAlertRuleFiles,
+  RuleGroupEvaluator,
+  type ActiveAlert,
+  type GroupTransition,
+  type OutputSample,
+  type RuleAlertState,
+} from '@arcwatch/alerting';
+import {
+  cloudEvent,
+  deterministicId,
+  EVENT_TYPES,
+  SUBJECTS,
+  toWireValue,
+  type MetricsBatchV1,
+} from '@arcwatch/contracts';
 import { OutboxRelay, type OutboxEntry } from '@arcwatch/outbox';
 import { PromqlEngine, selectorsOf } from '@arcwatch/promql';
 import type { RuleGroup } from '@arcwatch/rules';
@@ -76,7 +91,10 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly relay: OutboxRelay,
     private readonly metrics: AnomalyMetrics,
   ) {
-    this.window = new LiveWindow(config.windowMs, config.historyUrl ? new PrometheusApiQueryable(config.historyUrl) : undefined);
+    this.window = new LiveWindow(
+      config.windowMs,
+      config.historyUrl ? new PrometheusApiQueryable(config.historyUrl) : undefined,
+    );
     this.engine = new PromqlEngine(this.window, { lookbackDeltaMs: 5 * 60_000 });
   }
 
@@ -118,7 +136,16 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
         const s = stateOf(k);
         if (s && group.rules[i].kind === 'alerting') evaluator.restore(i, s);
       });
-      const loaded: LoadedGroup = { key, group, evaluator, ruleKeys: keys, names: namesRead(group), interval: undefined, debounce: undefined, running: Promise.resolve() };
+      const loaded: LoadedGroup = {
+        key,
+        group,
+        evaluator,
+        ruleKeys: keys,
+        names: namesRead(group),
+        interval: undefined,
+        debounce: undefined,
+        running: Promise.resolve(),
+      };
       loaded.interval = this.clock.setInterval(() => this.evaluateSoon(loaded, 0), group.intervalMs);
       return loaded;
     });
@@ -197,7 +224,9 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Evaluates one group now (serialised per group); resolves when its effects are committed. */
   evaluate(g: LoadedGroup): Promise<void> {
-    g.running = g.running.then(() => this.evaluateNow(g)).catch((err: unknown) => this.logger.error(`group ${g.key}: ${(err as Error).message}`));
+    g.running = g.running
+      .then(() => this.evaluateNow(g))
+      .catch((err: unknown) => this.logger.error(`group ${g.key}: ${(err as Error).message}`));
     return g.running;
   }
 
@@ -222,7 +251,9 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
     const events = result.transitions.filter((t) => t.kind === 'firing' || t.kind === 'resolved');
     const entries: OutboxEntry[] = events.map((t) => this.alertEntry(t));
     if (output.length > 0) entries.push(this.writeBackEntry(g.key, now, output));
-    const states = g.ruleKeys.flatMap((ruleKey, i) => (g.group.rules[i].kind === 'alerting' ? [{ ruleKey, state: g.evaluator.alertStates[i] }] : []));
+    const states = g.ruleKeys.flatMap((ruleKey, i) =>
+      g.group.rules[i].kind === 'alerting' ? [{ ruleKey, state: g.evaluator.alertStates[i] }] : [],
+    );
     try {
       await this.repository.commit(states, now, entries);
     } catch (err) {
@@ -256,7 +287,16 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
       scrapedAtMs: now,
       series: output.map((s) => ({ labels: s.labels, samples: [[s.timeMs, toWireValue(s.value)]] })),
     };
-    return { subject: SUBJECTS.metricsSamples(cluster, node), event: cloudEvent({ id: batchId, source: ANOMALY_SOURCE, type: EVENT_TYPES.metricsBatch, time: new Date(now), data: batch }) };
+    return {
+      subject: SUBJECTS.metricsSamples(cluster, node),
+      event: cloudEvent({
+        id: batchId,
+        source: ANOMALY_SOURCE,
+        type: EVENT_TYPES.metricsBatch,
+        time: new Date(now),
+        data: batch,
+      }),
+    };
   }
 
   /** Prometheus's notifier: firing alerts every minute and on change, resolved ones while kept. */
@@ -273,7 +313,11 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     if (payload.length === 0) return;
     try {
-      const res = await fetch(`${this.config.alertmanagerUrl!.replace(/\/$/, '')}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+      const res = await fetch(`${this.config.alertmanagerUrl!.replace(/\/$/, '')}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+      });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
     } catch (err) {
       this.metrics.inc('alertmanager_posts_failed');
@@ -283,8 +327,15 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private amAlert(a: ActiveAlert, expr: string, now: number, intervalMs: number): Record<string, unknown> {
     // As Prometheus: a firing alert is valid for 4 resend periods, a resolved one ends when it resolved.
-    const endsAt = a.state === 'inactive' && a.resolvedAtMs !== null ? a.resolvedAtMs : now + 4 * Math.max(RESEND_MS, intervalMs);
-    return { labels: a.labels, annotations: a.annotations, startsAt: new Date(a.firedAtMs ?? a.activeAtMs).toISOString(), endsAt: new Date(endsAt).toISOString(), generatorURL: this.generatorUrl(expr) };
+    const endsAt =
+      a.state === 'inactive' && a.resolvedAtMs !== null ? a.resolvedAtMs : now + 4 * Math.max(RESEND_MS, intervalMs);
+    return {
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: new Date(a.firedAtMs ?? a.activeAtMs).toISOString(),
+      endsAt: new Date(endsAt).toISOString(),
+      generatorURL: this.generatorUrl(expr),
+    };
   }
 
   /** The groups with their rules' state, for /api/v1/rules and /api/v1/alerts. */
@@ -293,6 +344,12 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   activeAlerts(): Array<ActiveAlert & { rule: string }> {
-    return this.groups.flatMap((g) => g.group.rules.flatMap((r, i) => (r.kind === 'alerting' ? activeAlerts(g.evaluator.alertStates[i]).map((a) => ({ ...a, rule: r.rule.alert })) : [])));
+    return this.groups.flatMap((g) =>
+      g.group.rules.flatMap((r, i) =>
+        r.kind === 'alerting'
+          ? activeAlerts(g.evaluator.alertStates[i]).map((a) => ({ ...a, rule: r.rule.alert }))
+          : [],
+      ),
+    );
   }
 }

@@ -16,7 +16,11 @@ export function testConfig(databaseUrl: string, namespace: string, extra: Record
 }
 
 /** Every stored message of a stream whose canonical subject starts with `prefix`, oldest first. */
-export async function readSubjects<T>(bus: EventBus, key: StreamKey, prefix: string): Promise<Array<{ subject: string; body: T }>> {
+export async function readSubjects<T>(
+  bus: EventBus,
+  key: StreamKey,
+  prefix: string,
+): Promise<Array<{ subject: string; body: T }>> {
   const name = bus.streamName(key);
   const info = await bus.jsm.streams.info(name).catch(() => undefined);
   const out: Array<{ subject: string; body: T }> = [];

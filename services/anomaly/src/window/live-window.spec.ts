@@ -59,8 +59,11 @@ describe('LiveWindow', () => {
   });
 
   it('writes matchers back as a selector for the history API', () => {
-    expect(selectorText([{ name: '__name__', type: '=', value: 'vllm:num_requests_waiting' }, { name: 'model', type: '=~', value: 'llama.*"x' }])).toBe(
-      '{__name__="vllm:num_requests_waiting",model=~"llama.*\\"x"}',
-    );
+    expect(
+      selectorText([
+        { name: '__name__', type: '=', value: 'vllm:num_requests_waiting' },
+        { name: 'model', type: '=~', value: 'llama.*"x' },
+      ]),
+    ).toBe('{__name__="vllm:num_requests_waiting",model=~"llama.*\\"x"}');
   });
 });

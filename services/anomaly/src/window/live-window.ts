@@ -51,7 +51,8 @@ export class LiveWindow implements Queryable {
     if (t < this.coveredFromMs) this.coveredFromMs = t;
     const key = keyOf(labels);
     let s = this.stored.get(key);
-    if (!s) this.stored.set(key, (s = { labels, ts: new Float64Array(16), vs: new Float64Array(16), start: 0, length: 0 }));
+    if (!s)
+      this.stored.set(key, (s = { labels, ts: new Float64Array(16), vs: new Float64Array(16), start: 0, length: 0 }));
     const end = s.start + s.length;
     if (end === s.ts.length) this.grow(s);
     let i = s.start + s.length;
@@ -98,7 +99,12 @@ export class LiveWindow implements Queryable {
     const out = new Map<string, { labels: Labels; ts: Float64Array[]; vs: Float64Array[] }>();
     if (this.history && startMs < this.coveredFromMs) {
       const older = await this.history.select(matchers, startMs, Math.min(endMs, this.coveredFromMs - 1));
-      for (const o of older) out.set(keyOf(o.labels), { labels: o.labels, ts: [Float64Array.from(o.timestamps)], vs: [Float64Array.from(o.values)] });
+      for (const o of older)
+        out.set(keyOf(o.labels), {
+          labels: o.labels,
+          ts: [Float64Array.from(o.timestamps)],
+          vs: [Float64Array.from(o.values)],
+        });
     }
     for (const [k, s] of this.stored) {
       if (!matchesAll(matchers, s.labels)) continue;

@@ -10,7 +10,9 @@ function quote(v: string): string {
 }
 
 export function selectorText(matchers: LabelMatcher[]): string {
-  const parts = matchers.map((m) => `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(m.name) ? m.name : quote(m.name)}${m.type}${quote(m.value)}`);
+  const parts = matchers.map(
+    (m) => `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(m.name) ? m.name : quote(m.name)}${m.type}${quote(m.value)}`,
+  );
   return `{${parts.join(',')}}`;
 }
 
@@ -33,7 +35,10 @@ export class PrometheusApiQueryable implements Queryable {
     if (endMs < startMs) return [];
     // The range is left-open, (end − range, end]: one millisecond more covers startMs itself.
     const rangeMs = Math.max(1, Math.round(endMs - startMs + 1));
-    const params = new URLSearchParams({ query: `${selectorText(matchers)}[${rangeMs}ms]`, time: String(endMs / 1000) });
+    const params = new URLSearchParams({
+      query: `${selectorText(matchers)}[${rangeMs}ms]`,
+      time: String(endMs / 1000),
+    });
     const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}/api/v1/query?${params.toString()}`);
     const body = (await res.json()) as MatrixResponse;
     if (body.status !== 'success' || !body.data) throw new Error(`history query failed: ${body.error ?? res.status}`);

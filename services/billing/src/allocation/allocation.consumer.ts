@@ -1,6 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { EventBus, PoisonMessageError, RetryableError, type ConsumerHandle, type InboundMessage } from '@arcwatch/messaging';
-import { EVENT_TYPES, SUBJECTS, parseCloudEvent, requestCompletedV1Schema, type RequestCompletedV1 } from '@arcwatch/contracts';
+import {
+  EventBus,
+  PoisonMessageError,
+  RetryableError,
+  type ConsumerHandle,
+  type InboundMessage,
+} from '@arcwatch/messaging';
+import {
+  EVENT_TYPES,
+  SUBJECTS,
+  parseCloudEvent,
+  requestCompletedV1Schema,
+  type RequestCompletedV1,
+} from '@arcwatch/contracts';
 import { ALLOCATION_DURABLE, AllocationService } from './allocation.service';
 
 /**
@@ -31,7 +43,9 @@ export class AllocationConsumer implements OnApplicationBootstrap, OnModuleDestr
         try {
           await this.allocation.recordBatch(records);
         } catch (err) {
-          throw new RetryableError(`storing ${msgs.length} request records: ${(err as Error).message}`, undefined, { cause: err });
+          throw new RetryableError(`storing ${msgs.length} request records: ${(err as Error).message}`, undefined, {
+            cause: err,
+          });
         }
         return { failed };
       },
@@ -44,7 +58,10 @@ export class AllocationConsumer implements OnApplicationBootstrap, OnModuleDestr
   }
 }
 
-export function parseRecords(msgs: readonly InboundMessage[]): { records: RequestCompletedV1[]; failed: Map<number, PoisonMessageError> } {
+export function parseRecords(msgs: readonly InboundMessage[]): {
+  records: RequestCompletedV1[];
+  failed: Map<number, PoisonMessageError>;
+} {
   const records: RequestCompletedV1[] = [];
   const failed = new Map<number, PoisonMessageError>();
   for (const msg of msgs) {

@@ -56,15 +56,31 @@ export class AllocationRepository {
       `INSERT INTO ${this.s}.instances (instance, node, gpus, gpu_uuids, from_ms)
        SELECT i, n, g, u::jsonb, f FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[]) AS t(i, n, g, u, f)
        ON CONFLICT (instance) DO UPDATE SET from_ms = LEAST(${this.s}.instances.from_ms, EXCLUDED.from_ms)`,
-      [found.map((f) => f.instance), found.map((f) => f.node), found.map((f) => f.gpus), found.map((f) => JSON.stringify(f.gpuUuids)), found.map((f) => f.fromMs)],
+      [
+        found.map((f) => f.instance),
+        found.map((f) => f.node),
+        found.map((f) => f.gpus),
+        found.map((f) => JSON.stringify(f.gpuUuids)),
+        found.map((f) => f.fromMs),
+      ],
     );
   }
 
   async instances(db: Db): Promise<Array<DiscoveredInstance & { gpuUuids: string[] }>> {
-    const { rows } = await db.query<{ instance: string; node: string | null; gpus: number; gpu_uuids: string[]; from_ms: string }>(
-      `SELECT instance, node, gpus, gpu_uuids, from_ms FROM ${this.s}.instances ORDER BY instance`,
-    );
-    return rows.map((r) => ({ instance: r.instance, node: r.node, gpus: r.gpus, gpuUuids: r.gpu_uuids, fromMs: Number(r.from_ms) }));
+    const { rows } = await db.query<{
+      instance: string;
+      node: string | null;
+      gpus: number;
+      gpu_uuids: string[];
+      from_ms: string;
+    }>(`SELECT instance, node, gpus, gpu_uuids, from_ms FROM ${this.s}.instances ORDER BY instance`);
+    return rows.map((r) => ({
+      instance: r.instance,
+      node: r.node,
+      gpus: r.gpus,
+      gpuUuids: r.gpu_uuids,
+      fromMs: Number(r.from_ms),
+    }));
   }
 
   /**
@@ -75,7 +91,13 @@ export class AllocationRepository {
    */
   async addRecordPlacements(
     db: Db,
-    rows: ReadonlyArray<{ instance: string; fromMs: number; toMs: number; node: string | null; gpuUuids: readonly string[] }>,
+    rows: ReadonlyArray<{
+      instance: string;
+      fromMs: number;
+      toMs: number;
+      node: string | null;
+      gpuUuids: readonly string[];
+    }>,
   ): Promise<void> {
     if (rows.length === 0) return;
     const params = [
@@ -106,13 +128,22 @@ export class AllocationRepository {
 
   /** Placement statements of request records, per instance in time order. */
   async recordPlacements(db: Db): Promise<Map<string, PlacementStatement[]>> {
-    const { rows } = await db.query<{ instance: string; from_ms: string; to_ms: string | null; node: string | null; gpu_uuids: string[] }>(
-      `SELECT instance, from_ms, to_ms, node, gpu_uuids FROM ${this.s}.record_placements ORDER BY instance, from_ms`,
-    );
+    const { rows } = await db.query<{
+      instance: string;
+      from_ms: string;
+      to_ms: string | null;
+      node: string | null;
+      gpu_uuids: string[];
+    }>(`SELECT instance, from_ms, to_ms, node, gpu_uuids FROM ${this.s}.record_placements ORDER BY instance, from_ms`);
     const out = new Map<string, PlacementStatement[]>();
     for (const r of rows) {
       const list = out.get(r.instance) ?? [];
-      const stated: PlacementStatement = { fromMs: Number(r.from_ms), node: r.node, gpuUuids: r.gpu_uuids, gpuModel: null };
+      const stated: PlacementStatement = {
+        fromMs: Number(r.from_ms),
+        node: r.node,
+        gpuUuids: r.gpu_uuids,
+        gpuModel: null,
+      };
       if (r.to_ms !== null) stated.toMs = Number(r.to_ms);
       list.push(stated);
       out.set(r.instance, list);
@@ -122,7 +153,13 @@ export class AllocationRepository {
 
   /** Placement changes seen in metrics, per instance in time order. */
   async metricPlacements(db: Db): Promise<Map<string, PlacementStatement[]>> {
-    const { rows } = await db.query<{ instance: string; from_ms: string; node: string; gpu_uuids: string[]; gpu_model: string | null }>(
+    const { rows } = await db.query<{
+      instance: string;
+      from_ms: string;
+      node: string;
+      gpu_uuids: string[];
+      gpu_model: string | null;
+    }>(
       `SELECT instance, from_ms, node, gpu_uuids, gpu_model FROM ${this.s}.metric_placements ORDER BY instance, from_ms`,
     );
     const out = new Map<string, PlacementStatement[]>();
@@ -134,19 +171,31 @@ export class AllocationRepository {
     return out;
   }
 
-  async addMetricPlacements(db: Db, rows: ReadonlyArray<PlacementStatement & { instance: string; node: string }>): Promise<number> {
+  async addMetricPlacements(
+    db: Db,
+    rows: ReadonlyArray<PlacementStatement & { instance: string; node: string }>,
+  ): Promise<number> {
     if (rows.length === 0) return 0;
     const res = await db.query(
       `INSERT INTO ${this.s}.metric_placements (instance, from_ms, node, gpu_uuids, gpu_model)
        SELECT i, f, n, u::jsonb, m FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS t(i, f, n, u, m)
        ON CONFLICT (instance, from_ms) DO NOTHING`,
-      [rows.map((r) => r.instance), rows.map((r) => r.fromMs), rows.map((r) => r.node), rows.map((r) => JSON.stringify(r.gpuUuids)), rows.map((r) => r.gpuModel)],
+      [
+        rows.map((r) => r.instance),
+        rows.map((r) => r.fromMs),
+        rows.map((r) => r.node),
+        rows.map((r) => JSON.stringify(r.gpuUuids)),
+        rows.map((r) => r.gpuModel),
+      ],
     );
     return res.rowCount ?? 0;
   }
 
   async progress(db: Db, name: 'watermark' | 'closed_until', lock = false): Promise<number | null> {
-    const { rows } = await db.query<{ value_ms: string }>(`SELECT value_ms FROM ${this.s}.progress WHERE name = $1${lock ? ' FOR UPDATE' : ''}`, [name]);
+    const { rows } = await db.query<{ value_ms: string }>(
+      `SELECT value_ms FROM ${this.s}.progress WHERE name = $1${lock ? ' FOR UPDATE' : ''}`,
+      [name],
+    );
     return rows[0] ? Number(rows[0].value_ms) : null;
   }
 
@@ -194,7 +243,11 @@ export class AllocationRepository {
     }));
   }
 
-  async saveWindows(db: Db, windows: readonly WindowAllocation[], requests: ReadonlyMap<string, CostRequest>): Promise<void> {
+  async saveWindows(
+    db: Db,
+    windows: readonly WindowAllocation[],
+    requests: ReadonlyMap<string, CostRequest>,
+  ): Promise<void> {
     if (windows.length === 0) return;
     await db.query(
       `INSERT INTO ${this.s}.allocation_windows (window_start, window_end, instance, pool, resource_id, cost_micro, currency, method, idle_policy)

@@ -80,10 +80,15 @@ export class AllocationService {
       }
     }
     if (reqs.length === 0) return;
-    const statements = this.recordStatements(records.filter((r) => r.instance !== null && !this.fileInventory.has(r.instance)));
+    const statements = this.recordStatements(
+      records.filter((r) => r.instance !== null && !this.fileInventory.has(r.instance)),
+    );
     await withTransaction(this.pool, async (db) => {
       const fresh = await this.repo.saveRequests(db, reqs);
-      await this.repo.discoverInstances(db, [...found.values()].filter((f) => !this.fileInventory.has(f.instance)));
+      await this.repo.discoverInstances(
+        db,
+        [...found.values()].filter((f) => !this.fileInventory.has(f.instance)),
+      );
       await this.repo.addRecordPlacements(db, statements);
       const closed = await this.repo.progress(db, 'closed_until');
       const late = closed === null ? 0 : reqs.filter((r) => fresh.has(r.requestId) && r.startMs < closed).length;
@@ -101,17 +106,33 @@ export class AllocationService {
   private recordStatements(
     records: readonly RequestCompletedV1[],
   ): Array<{ instance: string; fromMs: number; toMs: number; node: string | null; gpuUuids: string[] }> {
-    const byWindow = new Map<string, { instance: string; fromMs: number; startMs: number; id: string; node: string | null; gpuUuids: string[] }>();
+    const byWindow = new Map<
+      string,
+      { instance: string; fromMs: number; startMs: number; id: string; node: string | null; gpuUuids: string[] }
+    >();
     for (const rec of records) {
       const c = costRequestFromRecord(rec);
       if (!c.ok) continue;
       const fromMs = windowStart(c.request.startMs, this.windowMs);
       const key = `${c.request.instance}\u0000${fromMs}`;
       const prev = byWindow.get(key);
-      if (prev && (prev.startMs < c.request.startMs || (prev.startMs === c.request.startMs && prev.id <= rec.requestId))) continue;
-      byWindow.set(key, { instance: c.request.instance, fromMs, startMs: c.request.startMs, id: rec.requestId, node: rec.node, gpuUuids: [...rec.gpuUuids] });
+      if (
+        prev &&
+        (prev.startMs < c.request.startMs || (prev.startMs === c.request.startMs && prev.id <= rec.requestId))
+      )
+        continue;
+      byWindow.set(key, {
+        instance: c.request.instance,
+        fromMs,
+        startMs: c.request.startMs,
+        id: rec.requestId,
+        node: rec.node,
+        gpuUuids: [...rec.gpuUuids],
+      });
     }
-    const sorted = [...byWindow.values()].sort((a, b) => (a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.fromMs - b.fromMs));
+    const sorted = [...byWindow.values()].sort((a, b) =>
+      a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.fromMs - b.fromMs,
+    );
     const out: Array<{ instance: string; fromMs: number; toMs: number; node: string | null; gpuUuids: string[] }> = [];
     for (const s of sorted) {
       const last = out[out.length - 1];
@@ -121,7 +142,14 @@ export class AllocationService {
         last.node === s.node &&
         (s.gpuUuids.length === 0 || last.gpuUuids.join(',') === s.gpuUuids.join(','));
       if (repeats) last.toMs = s.fromMs + this.windowMs;
-      else out.push({ instance: s.instance, fromMs: s.fromMs, toMs: s.fromMs + this.windowMs, node: s.node, gpuUuids: s.gpuUuids });
+      else
+        out.push({
+          instance: s.instance,
+          fromMs: s.fromMs,
+          toMs: s.fromMs + this.windowMs,
+          node: s.node,
+          gpuUuids: s.gpuUuids,
+        });
     }
     return out;
   }
@@ -134,12 +162,19 @@ export class AllocationService {
    * (mergePlacementStatements); what neither says comes from the BILLING_DEFAULT_* values.
    */
   async inventory(): Promise<Inventory> {
-    const [records, fromMetrics] = await Promise.all([this.repo.recordPlacements(this.pool), this.repo.metricPlacements(this.pool)]);
+    const [records, fromMetrics] = await Promise.all([
+      this.repo.recordPlacements(this.pool),
+      this.repo.metricPlacements(this.pool),
+    ]);
     const defaults: DiscoveryDefaults = {
       pool: DISCOVERED_POOL,
       gpuModel: this.config.defaultGpuModel,
       gpus: this.config.defaultGpus,
-      price: { provider: this.config.defaultProvider, region: this.config.defaultRegion, pricingKind: this.config.defaultPricingKind },
+      price: {
+        provider: this.config.defaultProvider,
+        region: this.config.defaultRegion,
+        pricingKind: this.config.defaultPricingKind,
+      },
     };
     const placements: Placement[] = [];
     for (const instance of new Set([...records.keys(), ...fromMetrics.keys()])) {
@@ -147,7 +182,10 @@ export class AllocationService {
       const merged = mergePlacementStatements(records.get(instance) ?? [], fromMetrics.get(instance) ?? []);
       placements.push(...placementsFromMerged(instance, merged, defaults));
     }
-    return this.fileInventory.extend([{ name: DISCOVERED_POOL, owner: this.config.defaultPoolOwner, idle: this.config.defaultIdle }], placements);
+    return this.fileInventory.extend(
+      [{ name: DISCOVERED_POOL, owner: this.config.defaultPoolOwner, idle: this.config.defaultIdle }],
+      placements,
+    );
   }
 
   /** Allocates the windows the stream has moved past, a bounded number per transaction; returns how many instance windows. */
@@ -191,7 +229,8 @@ export class AllocationService {
         byInstance.set(r.instance, list);
       }
       const windows: WindowAllocation[] = [];
-      for (const instance of inventory.instances()) windows.push(...allocator.allocateInstance(instance, byInstance.get(instance) ?? [], closed, upto));
+      for (const instance of inventory.instances())
+        windows.push(...allocator.allocateInstance(instance, byInstance.get(instance) ?? [], closed, upto));
       const byId = new Map(requests.map((r) => [r.requestId, r]));
       await this.repo.saveWindows(db, windows, byId);
       const records = summarizeCost(windows, byId, w);
@@ -201,7 +240,14 @@ export class AllocationService {
         this.config.dbSchema,
         records.map((r) => ({
           subject: costAllocatedSubject(r.key.tenant),
-          event: cloudEvent({ type: COST_ALLOCATED_V1, source: BILLING_SOURCE, id: r.id, time: r.key.periodEnd, subject: r.key.tenant, data: r.data }),
+          event: cloudEvent({
+            type: COST_ALLOCATED_V1,
+            source: BILLING_SOURCE,
+            id: r.id,
+            time: r.key.periodEnd,
+            subject: r.key.tenant,
+            data: r.data,
+          }),
         })),
       );
       await this.repo.raiseProgress(db, 'closed_until', upto);

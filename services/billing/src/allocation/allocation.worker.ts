@@ -19,7 +19,13 @@ export class AllocationWorker implements OnApplicationBootstrap, OnModuleDestroy
     private readonly allocation: AllocationService,
     private readonly relay: OutboxRelay,
   ) {
-    this.task = new PeriodicTask({ name: 'billing', intervalMs: config.workerIntervalMs, clock, logger, run: () => this.pass() });
+    this.task = new PeriodicTask({
+      name: 'billing',
+      intervalMs: config.workerIntervalMs,
+      clock,
+      logger,
+      run: () => this.pass(),
+    });
   }
 
   onApplicationBootstrap(): void {

@@ -38,7 +38,10 @@ export class BudgetsService {
 
   async afterClose(db: Db, previousClosedMs: number | null, closedMs: number): Promise<void> {
     if (this.budgets.length === 0) return;
-    const forecastAt = previousClosedMs === null || Math.floor(previousClosedMs / HOUR_MS) !== Math.floor(closedMs / HOUR_MS) ? closedMs : null;
+    const forecastAt =
+      previousClosedMs === null || Math.floor(previousClosedMs / HOUR_MS) !== Math.floor(closedMs / HOUR_MS)
+        ? closedMs
+        : null;
     const entries: OutboxEntry[] = [];
     for (const b of this.budgets) {
       // Closing exactly at a period's end evaluates the period that just ended.
@@ -62,8 +65,22 @@ export class BudgetsService {
       if (s.exceededAtMs !== null) {
         const id = budgetExceededId(b.id, ref.periodStart);
         if (await this.decide(db, id, closedMs)) {
-          const data: BudgetExceededV1 = { ...ref, spent: q(s.spent), exceededAt: new Date(s.exceededAtMs).toISOString() };
-          entries.push({ subject: budgetSubject('exceeded', b.tenant), event: cloudEvent({ type: BUDGET_EXCEEDED_V1, source: BILLING_SOURCE, id, time: data.exceededAt, subject: b.tenant, data }) });
+          const data: BudgetExceededV1 = {
+            ...ref,
+            spent: q(s.spent),
+            exceededAt: new Date(s.exceededAtMs).toISOString(),
+          };
+          entries.push({
+            subject: budgetSubject('exceeded', b.tenant),
+            event: cloudEvent({
+              type: BUDGET_EXCEEDED_V1,
+              source: BILLING_SOURCE,
+              id,
+              time: data.exceededAt,
+              subject: b.tenant,
+              data,
+            }),
+          });
         }
       }
       if (forecastAt !== null) {
@@ -79,7 +96,17 @@ export class BudgetsService {
             seasonalBasis: s.seasonalBasis,
             overLimit: s.forecastLinear > b.limit || s.forecastSeasonal > b.limit,
           };
-          entries.push({ subject: budgetSubject('forecast', b.tenant), event: cloudEvent({ type: BUDGET_FORECAST_V1, source: BILLING_SOURCE, id, time: asOf, subject: b.tenant, data }) });
+          entries.push({
+            subject: budgetSubject('forecast', b.tenant),
+            event: cloudEvent({
+              type: BUDGET_FORECAST_V1,
+              source: BILLING_SOURCE,
+              id,
+              time: asOf,
+              subject: b.tenant,
+              data,
+            }),
+          });
         }
       }
     }
@@ -87,10 +114,10 @@ export class BudgetsService {
   }
 
   private async decide(db: Db, eventId: string, atMs: number): Promise<boolean> {
-    const { rowCount } = await db.query(`INSERT INTO ${this.config.dbSchema}.budget_events (event_id, decided_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
-      eventId,
-      new Date(atMs),
-    ]);
+    const { rowCount } = await db.query(
+      `INSERT INTO ${this.config.dbSchema}.budget_events (event_id, decided_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [eventId, new Date(atMs)],
+    );
     return (rowCount ?? 0) > 0;
   }
 
@@ -103,13 +130,29 @@ export class BudgetsService {
          FROM ${s}.allocation_lines WHERE tenant = $1 AND window_start >= $2 AND window_start < $3 GROUP BY 1, 2, 3, 4`,
         [b.tenant, new Date(fromMs), new Date(toMs)],
       );
-      return rows.map((r) => ({ timeMs: Number(r.t), tenant: b.tenant, team: r.team, project: r.project, currency: r.currency, amountMicro: BigInt(r.micro), tokens: 0n }));
+      return rows.map((r) => ({
+        timeMs: Number(r.t),
+        tenant: b.tenant,
+        team: r.team,
+        project: r.project,
+        currency: r.currency,
+        amountMicro: BigInt(r.micro),
+        tokens: 0n,
+      }));
     }
     const { rows } = await db.query<{ t: string; team: string; project: string; tokens: string }>(
       `SELECT end_ms AS t, team, project, (prompt_tokens + completion_tokens)::text AS tokens
        FROM ${s}.request_intervals WHERE tenant = $1 AND end_ms > $2 AND end_ms <= $3`,
       [b.tenant, fromMs, toMs],
     );
-    return rows.map((r) => ({ timeMs: Number(r.t), tenant: b.tenant, team: r.team, project: r.project, currency: '', amountMicro: 0n, tokens: BigInt(r.tokens) }));
+    return rows.map((r) => ({
+      timeMs: Number(r.t),
+      tenant: b.tenant,
+      team: r.team,
+      project: r.project,
+      currency: '',
+      amountMicro: 0n,
+      tokens: BigInt(r.tokens),
+    }));
   }
 }

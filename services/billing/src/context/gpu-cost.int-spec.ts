@@ -23,7 +23,10 @@ describe("billing answers the notifier's GPU cost question (NATS request/reply)"
     await db?.drop();
   });
 
-  const ask = async (q: unknown) => (await bus.nc.request(bus.naming.toWire(ALERT_CONTEXT_SUBJECTS.gpuCost), JSON.stringify(q), { timeout: 5_000 })).json<unknown>();
+  const ask = async (q: unknown) =>
+    (
+      await bus.nc.request(bus.naming.toWire(ALERT_CONTEXT_SUBJECTS.gpuCost), JSON.stringify(q), { timeout: 5_000 })
+    ).json<unknown>();
 
   it('prices the named GPUs, else a whole default instance, at the rate in force, as a decimal string', async () => {
     // infra/billing/prices.yaml: an H100 p5.48xlarge on demand in us-east-1 is 98.32 USD an hour for 8 GPUs.

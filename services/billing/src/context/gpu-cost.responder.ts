@@ -1,6 +1,11 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from '@nats-io/nats-core';
-import { ALERT_CONTEXT_SUBJECTS, formatZodError, gpuCostRequestV1Schema, type GpuCostReplyV1 } from '@arcwatch/contracts';
+import {
+  ALERT_CONTEXT_SUBJECTS,
+  formatZodError,
+  gpuCostRequestV1Schema,
+  type GpuCostReplyV1,
+} from '@arcwatch/contracts';
 import { formatMicro, roundHalfEven } from '@arcwatch/cost';
 import { EventBus } from '@arcwatch/messaging';
 import { InjectClock, InjectLogger, type Clock, type Logger } from '@arcwatch/runtime';
@@ -51,9 +56,15 @@ export class GpuCostResponder implements OnApplicationBootstrap, OnModuleDestroy
     if (!q.success) return { error: formatZodError(q.error) };
     const gpus = q.data.gpus.length > 0 ? q.data.gpus.length : this.config.defaultGpus;
     const c = this.config;
-    const entry = this.prices
-      .current()
-      .lookup({ gpuModel: c.defaultGpuModel, provider: c.defaultProvider, region: c.defaultRegion, pricingKind: c.defaultPricingKind }, this.clock.now());
+    const entry = this.prices.current().lookup(
+      {
+        gpuModel: c.defaultGpuModel,
+        provider: c.defaultProvider,
+        region: c.defaultRegion,
+        pricingKind: c.defaultPricingKind,
+      },
+      this.clock.now(),
+    );
     const micro = roundHalfEven(entry.microPerGpuHour.num * BigInt(gpus), entry.microPerGpuHour.den);
     return { currency: entry.currency, perHour: formatMicro(micro), gpus };
   }

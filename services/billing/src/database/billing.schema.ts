@@ -1,4 +1,14 @@
-import { bigint, doublePrecision, integer, jsonb, numeric, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  doublePrecision,
+  integer,
+  jsonb,
+  numeric,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 
 /**
  * drizzle definitions of billing's relational tables, in step with billing.migrations.ts (the SQL

@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { REPO_ROOT, createTestDatabase, eventually, freePort, freePortRange, startProcess, testNamespace } from '@arcwatch/testing';
+import {
+  REPO_ROOT,
+  createTestDatabase,
+  eventually,
+  freePort,
+  freePortRange,
+  startProcess,
+  testNamespace,
+} from '@arcwatch/testing';
 import type { RunningProcess, TestDatabase } from '@arcwatch/testing';
 import { createBillingApp } from '../app';
 import { AllocationService } from '../allocation/allocation.service';
@@ -39,7 +47,11 @@ describe('inventory discovery from the real collector scraping the simulated fle
       '--scrape-interval', '1s', '--write-sd', path.join(dir, 'fleet-sd.json'), '--write-scrape-config', scrapeConfig,
     ], {});
     procs.push(fleet);
-    await eventually(() => (fs.existsSync(scrapeConfig) ? true : undefined), 60_000, `fleet scrape config\n${fleet.log()}`);
+    await eventually(
+      () => (fs.existsSync(scrapeConfig) ? true : undefined),
+      60_000,
+      `fleet scrape config\n${fleet.log()}`,
+    );
     const collector = startProcess('collector', 'services/collector/src/main.ts', [], {
       DATABASE_URL: db.url,
       NATS_URL: 'nats://127.0.0.1:4222',
@@ -50,7 +62,11 @@ describe('inventory discovery from the real collector scraping the simulated fle
     });
     procs.push(collector);
     const collectorUrl = `http://127.0.0.1:${collectorPort}`;
-    await eventually(async () => ((await fetch(`${collectorUrl}/readyz`).catch(() => null))?.ok ? true : undefined), 90_000, `collector ready\n${collector.log()}`);
+    await eventually(
+      async () => ((await fetch(`${collectorUrl}/readyz`).catch(() => null))?.ok ? true : undefined),
+      90_000,
+      `collector ready\n${collector.log()}`,
+    );
 
     const config = testConfig(db.url, namespace, {
       BILLING_PRICES_FILE: path.join(REPO_ROOT, 'infra/billing/prices.yaml'),
@@ -71,10 +87,14 @@ describe('inventory discovery from the real collector scraping the simulated fle
   it('places each vLLM instance on its node with all the GPUs the node reports', async () => {
     const discovery = app!.get(InventoryDiscoveryService);
     // The collector answers once it has scraped both exporters of every node.
-    const pass = await eventually(async () => {
-      const p = await discovery.discoverOnce();
-      return p.observed === NODES ? p : undefined;
-    }, 60_000, 'every simulated instance observed');
+    const pass = await eventually(
+      async () => {
+        const p = await discovery.discoverOnce();
+        return p.observed === NODES ? p : undefined;
+      },
+      60_000,
+      'every simulated instance observed',
+    );
     expect(pass.skipped).toEqual([]);
     const inventory = await app!.get(AllocationService).inventory();
     const placed = inventory.instances().map((i) => {
@@ -82,7 +102,14 @@ describe('inventory discovery from the real collector scraping the simulated fle
       return [i.replace(/:\d+$/, ''), p.length, p[0]?.node, p[0]?.gpus, new Set(p[0]?.gpuUuids).size, p[0]?.gpuModel];
     });
     expect(placed).toEqual(
-      Array.from({ length: NODES }, (_, n) => ['127.0.0.1', 1, `gpu-node-${String(n + 1).padStart(3, '0')}`, GPUS, GPUS, 'H100']),
+      Array.from({ length: NODES }, (_, n) => [
+        '127.0.0.1',
+        1,
+        `gpu-node-${String(n + 1).padStart(3, '0')}`,
+        GPUS,
+        GPUS,
+        'H100',
+      ]),
     );
     // The instance is the vLLM target address, the name request records carry.
     const ports = inventory.instances().map((i) => Number(i.split(':').at(-1)));

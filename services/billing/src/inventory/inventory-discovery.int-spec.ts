@@ -44,7 +44,14 @@ const vllm = (instance: string, node: string): Labels => ({
   node,
 });
 
-function record(id: string, instance: string, node: string, gpuUuids: string[], scheduled: number, end: number): RequestCompletedV1 {
+function record(
+  id: string,
+  instance: string,
+  node: string,
+  gpuUuids: string[],
+  scheduled: number,
+  end: number,
+): RequestCompletedV1 {
   return {
     requestId: id,
     status: 'completed',
@@ -104,7 +111,8 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
       const url = new URL(req.url ?? '/', 'http://x');
       const query = url.searchParams.get('query');
       asked.push({ query, time: url.searchParams.get('time') });
-      const series = query === 'DCGM_FI_DEV_GPU_UTIL' ? fleet.gpus : query === 'vllm:num_requests_running' ? fleet.serving : null;
+      const series =
+        query === 'DCGM_FI_DEV_GPU_UTIL' ? fleet.gpus : query === 'vllm:num_requests_running' ? fleet.serving : null;
       if (url.pathname !== '/api/v1/query' || series === null) {
         res.writeHead(400, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: `unexpected ${req.url}` }));
@@ -112,7 +120,12 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
       }
       const t = Number(url.searchParams.get('time'));
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: series.map((metric) => ({ metric, value: [t, '0'] })) } }));
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'vector', result: series.map((metric) => ({ metric, value: [t, '0'] })) },
+        }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     db = await createTestDatabase();
@@ -140,8 +153,17 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
   it('stores a placement when it changes, from the time it was observed; the file, then request records, take precedence', async () => {
     // T0: vllm-a on gpu-node-1 (4 GPUs), vllm-b on gpu-node-2 (1 GPU), file-inst on gpu-node-3 (1 GPU),
     // and two instances sharing gpu-node-4, which the series cannot split.
-    fleet.gpus = [...dcgm('gpu-node-1', 4, 'a'), ...dcgm('gpu-node-2', 1, 'b'), ...dcgm('gpu-node-3', 1, 'f'), ...dcgm('gpu-node-4', 2, 's')];
-    fleet.serving = [vllm('vllm-a:8000', 'gpu-node-1'), vllm('vllm-b:8000', 'gpu-node-2'), vllm('file-inst:8000', 'gpu-node-3')];
+    fleet.gpus = [
+      ...dcgm('gpu-node-1', 4, 'a'),
+      ...dcgm('gpu-node-2', 1, 'b'),
+      ...dcgm('gpu-node-3', 1, 'f'),
+      ...dcgm('gpu-node-4', 2, 's'),
+    ];
+    fleet.serving = [
+      vllm('vllm-a:8000', 'gpu-node-1'),
+      vllm('vllm-b:8000', 'gpu-node-2'),
+      vllm('file-inst:8000', 'gpu-node-3'),
+    ];
     fleet.serving.push(vllm('shared-1:8000', 'gpu-node-4'), vllm('shared-2:8000', 'gpu-node-4'));
     const first = await discover();
     expect([first.changes, first.observed, first.skipped.map((s) => [s.instance, s.reason])]).toEqual([
@@ -160,7 +182,11 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
     // T0 + 90 s: vllm-a goes from 4 to 8 GPUs (tensor parallel 8) on the same node.
     clock.set(T0 + 90_000);
     fleet.gpus = [...dcgm('gpu-node-1', 8, 'a'), ...dcgm('gpu-node-2', 1, 'b'), ...dcgm('gpu-node-3', 1, 'f')];
-    fleet.serving = [vllm('vllm-a:8000', 'gpu-node-1'), vllm('vllm-b:8000', 'gpu-node-2'), vllm('file-inst:8000', 'gpu-node-3')];
+    fleet.serving = [
+      vllm('vllm-a:8000', 'gpu-node-1'),
+      vllm('vllm-b:8000', 'gpu-node-2'),
+      vllm('file-inst:8000', 'gpu-node-3'),
+    ];
     expect((await discover()).changes).toBe(1);
 
     // Request records: vllm-a's names no GPUs (the metrics fill them in); vllm-b's names two GPUs
@@ -177,7 +203,9 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
       record('r6', 'vllm-b:8000', 'node-rec2', ['GPU-q-0', 'GPU-q-1', 'GPU-q-2', 'GPU-q-3'], 110, 115),
     ]);
     // A later batch repeating vllm-b's statement extends its stretch rather than adding a row.
-    await allocation.recordBatch([record('r7', 'vllm-b:8000', 'node-rec2', ['GPU-q-0', 'GPU-q-1', 'GPU-q-2', 'GPU-q-3'], 125, 128)]);
+    await allocation.recordBatch([
+      record('r7', 'vllm-b:8000', 'node-rec2', ['GPU-q-0', 'GPU-q-1', 'GPU-q-2', 'GPU-q-3'], 125, 128),
+    ]);
 
     const stated = await pool.query<{ instance: string; s: number; e: number; node: string; n: number }>(
       `SELECT instance, ((from_ms - ${T0}) / 1000)::int AS s, ((to_ms - ${T0}) / 1000)::int AS e, node, jsonb_array_length(gpu_uuids) AS n
@@ -192,13 +220,30 @@ describe('inventory discovery from the collector (Postgres + Prometheus HTTP API
 
     // T0 + 150 s: vllm-a moves to gpu-node-5, eight H200s.
     clock.set(T0 + 150_000);
-    fleet.gpus = [...dcgm('gpu-node-5', 8, 'm', 'NVIDIA H200'), ...dcgm('gpu-node-2', 1, 'b'), ...dcgm('gpu-node-3', 1, 'f')];
-    fleet.serving = [vllm('vllm-a:8000', 'gpu-node-5'), vllm('vllm-b:8000', 'gpu-node-2'), vllm('file-inst:8000', 'gpu-node-3')];
+    fleet.gpus = [
+      ...dcgm('gpu-node-5', 8, 'm', 'NVIDIA H200'),
+      ...dcgm('gpu-node-2', 1, 'b'),
+      ...dcgm('gpu-node-3', 1, 'f'),
+    ];
+    fleet.serving = [
+      vllm('vllm-a:8000', 'gpu-node-5'),
+      vllm('vllm-b:8000', 'gpu-node-2'),
+      vllm('file-inst:8000', 'gpu-node-3'),
+    ];
     expect((await discover()).changes).toBe(1);
 
     const inventory = await allocation.inventory();
     const show = (instance: string) =>
-      inventory.placements(instance).map((p) => [(p.fromMs - T0) / 1000, p.toMs === Infinity ? null : (p.toMs - T0) / 1000, p.node, p.gpus, p.gpuModel, p.pool]);
+      inventory
+        .placements(instance)
+        .map((p) => [
+          (p.fromMs - T0) / 1000,
+          p.toMs === Infinity ? null : (p.toMs - T0) / 1000,
+          p.node,
+          p.gpus,
+          p.gpuModel,
+          p.pool,
+        ]);
     expect(show('vllm-a:8000')).toEqual([
       [0, 90, 'gpu-node-1', 4, 'H100', 'discovered'],
       [90, 150, 'gpu-node-1', 8, 'H100', 'discovered'],

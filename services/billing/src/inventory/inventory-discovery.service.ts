@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { withTransaction } from '@arcwatch/storage';
-import { gpuModelFromName, observeInstances, placementChanged, type SeriesLabels, type SkippedInstance } from '@arcwatch/cost';
+import {
+  gpuModelFromName,
+  observeInstances,
+  placementChanged,
+  type SeriesLabels,
+  type SkippedInstance,
+} from '@arcwatch/cost';
 import { CLOCK, PG_POOL, type Clock } from '@arcwatch/runtime';
 import { AllocationRepository } from '../allocation/allocation.repository';
 import { BILLING_CONFIG, type BillingConfig } from '../config';
@@ -56,7 +62,10 @@ export class InventoryDiscoveryService {
     let gpus: SeriesLabels[];
     let serving: SeriesLabels[];
     try {
-      [gpus, serving] = await Promise.all([this.query(this.config.gpuSeries, now), this.query(this.config.servingSeries, now)]);
+      [gpus, serving] = await Promise.all([
+        this.query(this.config.gpuSeries, now),
+        this.query(this.config.servingSeries, now),
+      ]);
     } catch (err) {
       this.metrics.inc('discovery_failures');
       throw err;
@@ -66,7 +75,13 @@ export class InventoryDiscoveryService {
     const changes = await withTransaction(this.pool, async (db) => {
       const stored = await this.repo.metricPlacements(db);
       const rows = observations
-        .map((o) => ({ instance: o.instance, fromMs: now, node: o.node, gpuUuids: o.gpuUuids, gpuModel: gpuModelFromName(o.gpuModelName, known) }))
+        .map((o) => ({
+          instance: o.instance,
+          fromMs: now,
+          node: o.node,
+          gpuUuids: o.gpuUuids,
+          gpuModel: gpuModelFromName(o.gpuModelName, known),
+        }))
         // A row that is not after the last stored one would rewrite history; the clock went back or another replica was first.
         .filter((r) => {
           const last = stored.get(r.instance)?.at(-1);
@@ -91,7 +106,11 @@ export class InventoryDiscoveryService {
       throw new BillingError('COLLECTOR_UNAVAILABLE', `collector query ${expr} failed: ${(err as Error).message}`);
     }
     const parsed = vectorAnswer.safeParse(body);
-    if (!parsed.success) throw new BillingError('COLLECTOR_UNAVAILABLE', `collector query ${expr}: not an instant vector (${parsed.error.issues[0]?.message})`);
+    if (!parsed.success)
+      throw new BillingError(
+        'COLLECTOR_UNAVAILABLE',
+        `collector query ${expr}: not an instant vector (${parsed.error.issues[0]?.message})`,
+      );
     return parsed.data.data.result.map((r) => r.metric);
   }
 }

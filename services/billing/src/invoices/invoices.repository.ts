@@ -40,7 +40,13 @@ export class InvoicesRepository {
   }
 
   /** Records the import; false when this very import (same lines, same rejects) was recorded before. */
-  async saveImport(db: Db, importId: string, lineIds: readonly string[], rejects: readonly InvoiceReject[], atMs: number): Promise<boolean> {
+  async saveImport(
+    db: Db,
+    importId: string,
+    lineIds: readonly string[],
+    rejects: readonly InvoiceReject[],
+    atMs: number,
+  ): Promise<boolean> {
     const { rowCount } = await db.query(
       `INSERT INTO ${this.s}.invoice_imports (import_id, imported_at, line_ids, rejects) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
       [importId, new Date(atMs), lineIds, rejects.length],
@@ -49,13 +55,21 @@ export class InvoicesRepository {
       await db.query(
         `INSERT INTO ${this.s}.invoice_rejects (import_id, line_no, reason, raw)
          SELECT $1, n, r, w::jsonb FROM unnest($2::int[], $3::text[], $4::text[]) AS t(n, r, w) ON CONFLICT DO NOTHING`,
-        [importId, rejects.map((r) => r.lineNo), rejects.map((r) => r.reason), rejects.map((r) => JSON.stringify(r.raw))],
+        [
+          importId,
+          rejects.map((r) => r.lineNo),
+          rejects.map((r) => r.reason),
+          rejects.map((r) => JSON.stringify(r.raw)),
+        ],
       );
     }
     return (rowCount ?? 0) > 0;
   }
 
-  async rejects(db: Db, importId: string): Promise<Array<{ lineNo: number; reason: string; raw: Record<string, string> }>> {
+  async rejects(
+    db: Db,
+    importId: string,
+  ): Promise<Array<{ lineNo: number; reason: string; raw: Record<string, string> }>> {
     const r = this.t.invoiceRejects;
     return drizzle(db as PoolClient)
       .select({ lineNo: r.lineNo, reason: r.reason, raw: r.raw })
@@ -66,10 +80,20 @@ export class InvoicesRepository {
 
   async importLines(db: Db, importId: string): Promise<InvoiceLine[] | undefined> {
     const d = drizzle(db as PoolClient);
-    const [imp] = await d.select({ lineIds: this.t.invoiceImports.lineIds }).from(this.t.invoiceImports).where(eq(this.t.invoiceImports.importId, importId));
+    const [imp] = await d
+      .select({ lineIds: this.t.invoiceImports.lineIds })
+      .from(this.t.invoiceImports)
+      .where(eq(this.t.invoiceImports.importId, importId));
     if (!imp) return undefined;
     const l = this.t.invoiceLines;
-    const rows = imp.lineIds.length === 0 ? [] : await d.select({ line: l.line }).from(l).where(inArray(l.lineId, imp.lineIds)).orderBy(asc(l.lineNo), asc(l.lineId));
+    const rows =
+      imp.lineIds.length === 0
+        ? []
+        : await d
+            .select({ line: l.line })
+            .from(l)
+            .where(inArray(l.lineId, imp.lineIds))
+            .orderBy(asc(l.lineNo), asc(l.lineId));
     return rows.map(({ line }) => ({
       ...(line as unknown as InvoiceLine),
       billedCost: BigInt(line.billedCost as string),

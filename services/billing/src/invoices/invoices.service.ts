@@ -3,7 +3,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import type { Pool } from 'pg';
 import { withTransaction } from '@arcwatch/storage';
-import { COST_RECONCILED_V1, cloudEvent, costAllocatedId, costReconciledId, costReconciledSubject, type CostKey } from '@arcwatch/contracts';
+import {
+  COST_RECONCILED_V1,
+  cloudEvent,
+  costAllocatedId,
+  costReconciledId,
+  costReconciledSubject,
+  type CostKey,
+} from '@arcwatch/contracts';
 import {
   CostError,
   formatMicro,
@@ -58,7 +65,10 @@ export class InvoicesService {
     this.reports = new ReportsRepository(config.dbSchema);
   }
 
-  async import(body: Readable | AsyncIterable<string | Buffer>, opts: { defaultCurrency?: string } = {}): Promise<ImportSummary> {
+  async import(
+    body: Readable | AsyncIterable<string | Buffer>,
+    opts: { defaultCurrency?: string } = {},
+  ): Promise<ImportSummary> {
     try {
       return await withTransaction(this.pool, async (db) => {
         const hash = createHash('sha256');
@@ -118,7 +128,13 @@ export class InvoicesService {
         const byWindow = new Map<string, { w: WindowAllocation; lines: AllocationLine[]; est: AllocationLine[] }>();
         for (const l of g.lines) {
           const k = `${l.windowStartMs}|${l.instance}`;
-          const e = byWindow.get(k) ?? { w: windows.find((x) => x.windowStartMs === l.windowStartMs && x.instance === l.instance) as WindowAllocation, lines: [], est: [] };
+          const e = byWindow.get(k) ?? {
+            w: windows.find(
+              (x) => x.windowStartMs === l.windowStartMs && x.instance === l.instance,
+            ) as WindowAllocation,
+            lines: [],
+            est: [],
+          };
           e.lines.push({ ...l, amountMicro: l.reconciledMicro });
           e.est.push(l);
           byWindow.set(k, e);
@@ -128,7 +144,11 @@ export class InvoicesService {
           estimates.push({ ...e.w, lines: e.est });
         }
       }
-      const requests = await this.reports.requestsByIds(db, [...new Set(reconciledWindows.flatMap((w) => w.lines.map((l) => l.requestId)).filter((x): x is string => x !== null))]);
+      const requests = await this.reports.requestsByIds(db, [
+        ...new Set(
+          reconciledWindows.flatMap((w) => w.lines.map((l) => l.requestId)).filter((x): x is string => x !== null),
+        ),
+      ]);
       const windowMs = this.config.windowSeconds * 1000;
       const finals = summarizeCost(reconciledWindows, requests, windowMs);
       const est = new Map(summarizeCost(estimates, requests, windowMs).map((r) => [keyString(r.key), r]));
@@ -144,7 +164,14 @@ export class InvoicesService {
         };
         return {
           subject: costReconciledSubject(f.key.tenant),
-          event: cloudEvent({ type: COST_RECONCILED_V1, source: BILLING_SOURCE, id: costReconciledId(f.key, importId, data.amount), time: f.key.periodEnd, subject: f.key.tenant, data }),
+          event: cloudEvent({
+            type: COST_RECONCILED_V1,
+            source: BILLING_SOURCE,
+            id: costReconciledId(f.key, importId, data.amount),
+            time: f.key.periodEnd,
+            subject: f.key.tenant,
+            data,
+          }),
         };
       });
       await enqueueOutbox(db, this.config.dbSchema, events);
@@ -161,7 +188,11 @@ export class InvoicesService {
           scale: g.scale,
           windows: g.windows,
         })),
-        unmatchedInvoiceLines: result.unmatchedInvoiceLines.map((u) => ({ ...u, billed: formatMicro(u.billedMicro), billedMicro: u.billedMicro.toString() })),
+        unmatchedInvoiceLines: result.unmatchedInvoiceLines.map((u) => ({
+          ...u,
+          billed: formatMicro(u.billedMicro),
+          billedMicro: u.billedMicro.toString(),
+        })),
         unbilledUsage: result.unbilledUsage.map((u) => ({
           instance: u.instance,
           resourceId: u.resourceId,
@@ -186,4 +217,3 @@ export class InvoicesService {
 function keyString(k: CostKey): string {
   return JSON.stringify([k.periodStart, k.tenant, k.team, k.project, k.model, k.modelVersion, k.apiKeyHash, k.kind]);
 }
-

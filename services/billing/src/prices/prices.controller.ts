@@ -22,7 +22,8 @@ export class PricesController {
   /** Replaces the catalog with a YAML document (content-type text/yaml or application/yaml). */
   @Put()
   async load(@Body() body: unknown) {
-    if (typeof body !== 'string') throw new BillingError('PRICES_INVALID', 'send the catalog as YAML text (content-type text/yaml)');
+    if (typeof body !== 'string')
+      throw new BillingError('PRICES_INVALID', 'send the catalog as YAML text (content-type text/yaml)');
     return { entries: await this.prices.load(body) };
   }
 }

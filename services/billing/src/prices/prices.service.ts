@@ -23,7 +23,9 @@ export class PricesService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { rows } = await this.pool.query<{ source: string; yaml: string }>(`SELECT source, yaml FROM ${this.config.dbSchema}.price_catalog WHERE id = 1`);
+    const { rows } = await this.pool.query<{ source: string; yaml: string }>(
+      `SELECT source, yaml FROM ${this.config.dbSchema}.price_catalog WHERE id = 1`,
+    );
     if (rows[0]) {
       this.catalog = parsePriceCatalog(rows[0].yaml, rows[0].source);
       this.source = rows[0].source;

@@ -27,7 +27,17 @@ export class ReportsRepository {
 
   /** Stored windows of [fromMs, toMs) with their lines, as the allocation produced them. */
   async windows(db: Db, fromMs: number, toMs: number): Promise<WindowAllocation[]> {
-    const ws = await db.query<{ ws: string; we: string; instance: string; pool: string; resource_id: string | null; cost_micro: string; currency: string; method: string; idle_policy: string }>(
+    const ws = await db.query<{
+      ws: string;
+      we: string;
+      instance: string;
+      pool: string;
+      resource_id: string | null;
+      cost_micro: string;
+      currency: string;
+      method: string;
+      idle_policy: string;
+    }>(
       `SELECT (extract(epoch FROM window_start) * 1000)::bigint AS ws, (extract(epoch FROM window_end) * 1000)::bigint AS we, instance, pool, resource_id,
               cost_micro, currency, method, idle_policy
        FROM ${this.s}.allocation_windows WHERE window_start >= $1 AND window_start < $2 ORDER BY window_start, instance`,
@@ -104,7 +114,13 @@ export class ReportsRepository {
     );
   }
 
-  async costBy(db: Db, fromMs: number, toMs: number, dims: readonly ReportDimension[], tenant?: string): Promise<Array<Record<string, string | number | null>>> {
+  async costBy(
+    db: Db,
+    fromMs: number,
+    toMs: number,
+    dims: readonly ReportDimension[],
+    tenant?: string,
+  ): Promise<Array<Record<string, string | number | null>>> {
     const cols = dims.map((d) => `${REPORT_DIMENSIONS[d]} AS ${d}`);
     const group = dims.map((_, i) => String(i + 1));
     const { rows } = await db.query<Record<string, string | number | null>>(
@@ -120,8 +136,28 @@ export class ReportsRepository {
   }
 
   /** Cost and tokens by model version: tokens of the requests that ended in the span. */
-  async tokenCost(db: Db, fromMs: number, toMs: number): Promise<Array<{ model: string; model_version: string; currency: string; amount_micro: string; input_tokens: string; output_tokens: string }>> {
-    const { rows } = await db.query<{ model: string; model_version: string; currency: string; amount_micro: string; input_tokens: string; output_tokens: string }>(
+  async tokenCost(
+    db: Db,
+    fromMs: number,
+    toMs: number,
+  ): Promise<
+    Array<{
+      model: string;
+      model_version: string;
+      currency: string;
+      amount_micro: string;
+      input_tokens: string;
+      output_tokens: string;
+    }>
+  > {
+    const { rows } = await db.query<{
+      model: string;
+      model_version: string;
+      currency: string;
+      amount_micro: string;
+      input_tokens: string;
+      output_tokens: string;
+    }>(
       `WITH cost AS (
          SELECT model, model_version, currency, sum(amount_micro) AS amount_micro
          FROM ${this.s}.allocation_lines WHERE window_start >= $1 AND window_start < $2 AND request_id IS NOT NULL
@@ -137,8 +173,33 @@ export class ReportsRepository {
     return rows;
   }
 
-  async requestLines(db: Db, requestId: string): Promise<Array<{ ws: string; we: string; instance: string; amount_micro: string; idle_share_micro: string; gpu_ms: number; currency: string; method: string; idle_policy: string }>> {
-    const { rows } = await db.query<{ ws: string; we: string; instance: string; amount_micro: string; idle_share_micro: string; gpu_ms: number; currency: string; method: string; idle_policy: string }>(
+  async requestLines(
+    db: Db,
+    requestId: string,
+  ): Promise<
+    Array<{
+      ws: string;
+      we: string;
+      instance: string;
+      amount_micro: string;
+      idle_share_micro: string;
+      gpu_ms: number;
+      currency: string;
+      method: string;
+      idle_policy: string;
+    }>
+  > {
+    const { rows } = await db.query<{
+      ws: string;
+      we: string;
+      instance: string;
+      amount_micro: string;
+      idle_share_micro: string;
+      gpu_ms: number;
+      currency: string;
+      method: string;
+      idle_policy: string;
+    }>(
       `SELECT (extract(epoch FROM l.window_start) * 1000)::bigint AS ws, (extract(epoch FROM w.window_end) * 1000)::bigint AS we, l.instance,
               l.amount_micro::text, l.idle_share_micro::text, l.gpu_ms, l.currency, w.method, w.idle_policy
        FROM ${this.s}.allocation_lines l JOIN ${this.s}.allocation_windows w USING (window_start, instance)
@@ -149,7 +210,11 @@ export class ReportsRepository {
   }
 
   /** Other requests in one instance window. */
-  async windowParties(db: Db, windowStartMs: number, instance: string): Promise<Array<{ request_id: string | null; tenant: string; amount_micro: string }>> {
+  async windowParties(
+    db: Db,
+    windowStartMs: number,
+    instance: string,
+  ): Promise<Array<{ request_id: string | null; tenant: string; amount_micro: string }>> {
     const { rows } = await db.query<{ request_id: string | null; tenant: string; amount_micro: string }>(
       `SELECT request_id, tenant, amount_micro::text FROM ${this.s}.allocation_lines WHERE window_start = $1 AND instance = $2 ORDER BY (request_id IS NULL), request_id`,
       [new Date(windowStartMs), instance],
@@ -157,8 +222,20 @@ export class ReportsRepository {
     return rows;
   }
 
-  async idleByPool(db: Db, fromMs: number, toMs: number): Promise<Array<{ pool: string; currency: string; total_micro: string; idle_micro: string; idle_shared_micro: string }>> {
-    const { rows } = await db.query<{ pool: string; currency: string; total_micro: string; idle_micro: string; idle_shared_micro: string }>(
+  async idleByPool(
+    db: Db,
+    fromMs: number,
+    toMs: number,
+  ): Promise<
+    Array<{ pool: string; currency: string; total_micro: string; idle_micro: string; idle_shared_micro: string }>
+  > {
+    const { rows } = await db.query<{
+      pool: string;
+      currency: string;
+      total_micro: string;
+      idle_micro: string;
+      idle_shared_micro: string;
+    }>(
       `SELECT pool, currency, sum(amount_micro)::text AS total_micro,
               coalesce(sum(amount_micro) FILTER (WHERE kind = 'idle'), 0)::text AS idle_micro,
               sum(idle_share_micro)::text AS idle_shared_micro

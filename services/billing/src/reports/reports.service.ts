@@ -20,9 +20,16 @@ const dims = z
   .string()
   .default('tenant')
   .transform((s, ctx) => {
-    const list = s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    const list = s
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
     for (const d of list) {
-      if (!(d in REPORT_DIMENSIONS)) ctx.addIssue({ code: 'custom', message: `unknown dimension ${d} (${Object.keys(REPORT_DIMENSIONS).join(', ')})` });
+      if (!(d in REPORT_DIMENSIONS))
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown dimension ${d} (${Object.keys(REPORT_DIMENSIONS).join(', ')})`,
+        });
     }
     return list as ReportDimension[];
   });
@@ -56,7 +63,10 @@ export class ReportsService {
       from: new Date(fromMs).toISOString(),
       to: new Date(toMs).toISOString(),
       by: by.data,
-      items: rows.map((r): Record<string, string | number | null> => ({ ...r, amount: formatMicro(BigInt(String(r.amount_micro))) })),
+      items: rows.map((r): Record<string, string | number | null> => ({
+        ...r,
+        amount: formatMicro(BigInt(String(r.amount_micro))),
+      })),
     };
   }
 
@@ -68,7 +78,9 @@ export class ReportsService {
       return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
     };
     const head = [...r.by, 'currency', 'amount', 'requests', 'gpu_seconds'];
-    const rows = r.items.map((i) => [...r.by.map((d) => i[d]), i.currency, i.amount, i.requests, i.gpu_seconds].map(csv).join(','));
+    const rows = r.items.map((i) =>
+      [...r.by.map((d) => i[d]), i.currency, i.amount, i.requests, i.gpu_seconds].map(csv).join(','),
+    );
     return [head.join(','), ...rows].join('\n') + '\n';
   }
 
@@ -76,7 +88,8 @@ export class ReportsService {
     const { fromMs, toMs } = this.range(q);
     const rows = await this.repo.tokenCost(this.pool, fromMs, toMs);
     // Cost per million tokens, each kind against the whole cost of the model version.
-    const perMillion = (amount: bigint, tokens: bigint) => (tokens === 0n ? null : formatMicro((amount * 1_000_000n) / tokens));
+    const perMillion = (amount: bigint, tokens: bigint) =>
+      tokens === 0n ? null : formatMicro((amount * 1_000_000n) / tokens);
     return {
       from: new Date(fromMs).toISOString(),
       to: new Date(toMs).toISOString(),
@@ -108,11 +121,20 @@ export class ReportsService {
         amount: formatMicro(BigInt(l.amount_micro)),
         idleShare: formatMicro(BigInt(l.idle_share_micro)),
         gpuSeconds: Math.round(l.gpu_ms) / 1000,
-        sharedWith: parties.filter((p) => p.request_id !== null && p.request_id !== requestId).map((p) => ({ requestId: p.request_id, tenant: p.tenant })),
+        sharedWith: parties
+          .filter((p) => p.request_id !== null && p.request_id !== requestId)
+          .map((p) => ({ requestId: p.request_id, tenant: p.tenant })),
       });
     }
     const first = lines[0]!;
-    return { requestId, amount: formatMicro(total), currency: first.currency, method: first.method, idlePolicy: first.idle_policy, windows };
+    return {
+      requestId,
+      amount: formatMicro(total),
+      currency: first.currency,
+      method: first.method,
+      idlePolicy: first.idle_policy,
+      windows,
+    };
   }
 
   async idle(q: Record<string, string | undefined>) {
@@ -142,7 +164,22 @@ export class ReportsService {
     if (!q.tenant) throw new BillingError('QUERY_INVALID', 'tenant: required');
     const { fromMs, toMs } = this.range(q);
     const windows = await this.repo.windows(this.pool, fromMs, toMs);
-    const instances = new Map<string, { amount: bigint; idle: bigint; windows: Array<{ window: string; method: string; idlePolicy: string; amount: bigint; idle: bigint; windowCost: bigint; requests: Array<{ requestId: string | null; amount: bigint; idleShare: bigint }> }> }>();
+    const instances = new Map<
+      string,
+      {
+        amount: bigint;
+        idle: bigint;
+        windows: Array<{
+          window: string;
+          method: string;
+          idlePolicy: string;
+          amount: bigint;
+          idle: bigint;
+          windowCost: bigint;
+          requests: Array<{ requestId: string | null; amount: bigint; idleShare: bigint }>;
+        }>;
+      }
+    >();
     let total = 0n;
     let idleTotal = 0n;
     for (const w of windows) {
@@ -157,7 +194,15 @@ export class ReportsService {
         idle += idlePart;
         return { requestId: l.requestId, amount: l.amountMicro, idleShare: idlePart };
       });
-      inst.windows.push({ window: new Date(w.windowStartMs).toISOString(), method: w.method, idlePolicy: w.idlePolicy, amount, idle, windowCost: w.costMicro, requests });
+      inst.windows.push({
+        window: new Date(w.windowStartMs).toISOString(),
+        method: w.method,
+        idlePolicy: w.idlePolicy,
+        amount,
+        idle,
+        windowCost: w.costMicro,
+        requests,
+      });
       inst.amount += amount;
       inst.idle += idle;
       instances.set(w.instance, inst);
@@ -181,7 +226,11 @@ export class ReportsService {
           windowCost: formatMicro(w.windowCost),
           amount: formatMicro(w.amount),
           idleShare: formatMicro(w.idle),
-          requests: w.requests.map((r) => ({ requestId: r.requestId, amount: formatMicro(r.amount), idleShare: formatMicro(r.idleShare) })),
+          requests: w.requests.map((r) => ({
+            requestId: r.requestId,
+            amount: formatMicro(r.amount),
+            idleShare: formatMicro(r.idleShare),
+          })),
         })),
       })),
     };
@@ -193,13 +242,37 @@ export class ReportsService {
    */
   async chargebackCsv(q: Record<string, string | undefined>): Promise<string> {
     const { fromMs, toMs } = this.range(q);
-    const rows = await this.repo.costBy(this.pool, fromMs, toMs, ['day', 'tenant', 'team', 'project', 'model', 'model_version', 'instance', 'kind']);
+    const rows = await this.repo.costBy(this.pool, fromMs, toMs, [
+      'day',
+      'tenant',
+      'team',
+      'project',
+      'model',
+      'model_version',
+      'instance',
+      'kind',
+    ]);
     const windows = await this.repo.windows(this.pool, fromMs, toMs);
     const method = windows[0]?.method ?? 'time-share';
     const head = [
-      'BillingPeriodStart', 'BillingPeriodEnd', 'ChargePeriodStart', 'ChargePeriodEnd', 'BilledCost', 'EffectiveCost', 'BillingCurrency', 'ChargeCategory',
-      'ChargeDescription', 'ResourceId', 'ServiceName', 'SubAccountName', 'Tags', 'AllocatedMethodId', 'AllocatedMethodDetails', 'AllocatedResourceId',
-      'AllocatedResourceName', 'AllocatedTags',
+      'BillingPeriodStart',
+      'BillingPeriodEnd',
+      'ChargePeriodStart',
+      'ChargePeriodEnd',
+      'BilledCost',
+      'EffectiveCost',
+      'BillingCurrency',
+      'ChargeCategory',
+      'ChargeDescription',
+      'ResourceId',
+      'ServiceName',
+      'SubAccountName',
+      'Tags',
+      'AllocatedMethodId',
+      'AllocatedMethodDetails',
+      'AllocatedResourceId',
+      'AllocatedResourceName',
+      'AllocatedTags',
     ];
     const csv = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
     const lines = [head.join(',')];
@@ -208,13 +281,36 @@ export class ReportsService {
       const start = `${day}T00:00:00Z`;
       const end = new Date(Date.parse(start) + 86_400_000).toISOString().replace('.000Z', 'Z');
       const amount = formatMicro(BigInt(String(r.amount_micro)));
-      const tags = JSON.stringify({ tenant: r.tenant, team: r.team, project: r.project, model: r.model, modelVersion: r.model_version });
+      const tags = JSON.stringify({
+        tenant: r.tenant,
+        team: r.team,
+        project: r.project,
+        model: r.model,
+        modelVersion: r.model_version,
+      });
       lines.push(
         [
-          new Date(fromMs).toISOString(), new Date(toMs).toISOString(), start, end, amount, amount, String(r.currency), 'Usage',
-          `GPU time of ${String(r.instance)} (${String(r.kind)})`, String(r.instance), 'ArcWatch GPU inference', String(r.tenant), tags,
-          method, JSON.stringify({ windowSeconds: (windows[0]?.windowEndMs ?? 60_000) / 1000 - (windows[0]?.windowStartMs ?? 0) / 1000, idle: windows[0]?.idlePolicy ?? 'separate' }),
-          `${String(r.tenant)}/${String(r.team)}/${String(r.project)}`, `${String(r.model)} ${String(r.model_version)}`, tags,
+          new Date(fromMs).toISOString(),
+          new Date(toMs).toISOString(),
+          start,
+          end,
+          amount,
+          amount,
+          String(r.currency),
+          'Usage',
+          `GPU time of ${String(r.instance)} (${String(r.kind)})`,
+          String(r.instance),
+          'ArcWatch GPU inference',
+          String(r.tenant),
+          tags,
+          method,
+          JSON.stringify({
+            windowSeconds: (windows[0]?.windowEndMs ?? 60_000) / 1000 - (windows[0]?.windowStartMs ?? 0) / 1000,
+            idle: windows[0]?.idlePolicy ?? 'separate',
+          }),
+          `${String(r.tenant)}/${String(r.team)}/${String(r.project)}`,
+          `${String(r.model)} ${String(r.model_version)}`,
+          tags,
         ]
           .map(csv)
           .join(','),

@@ -5,7 +5,12 @@ import { success } from '../http/prometheus-response';
 import { CatalogService, type CatalogQuery } from './catalog.service';
 
 const stringOrList = z.union([z.string(), z.array(z.string())]).optional();
-const paramsSchema = z.object({ 'match[]': stringOrList, match: stringOrList, start: z.string().optional(), end: z.string().optional() });
+const paramsSchema = z.object({
+  'match[]': stringOrList,
+  match: stringOrList,
+  start: z.string().optional(),
+  end: z.string().optional(),
+});
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
@@ -13,7 +18,8 @@ const list = (v: string | string[] | undefined): string[] => (v === undefined ? 
 export function readCatalogQuery(query: unknown, body: unknown): CatalogQuery {
   const q = paramsSchema.safeParse(query ?? {});
   const b = paramsSchema.safeParse(typeof body === 'object' && body !== null ? body : {});
-  if (!q.success || !b.success) throw new CollectorError('QUERY_INVALID', `invalid parameters: ${(q.error ?? b.error)?.issues[0]?.message}`);
+  if (!q.success || !b.success)
+    throw new CollectorError('QUERY_INVALID', `invalid parameters: ${(q.error ?? b.error)?.issues[0]?.message}`);
   const match = [...list(q.data['match[]']), ...list(q.data.match), ...list(b.data['match[]']), ...list(b.data.match)];
   const start = b.data.start ?? q.data.start;
   const end = b.data.end ?? q.data.end;

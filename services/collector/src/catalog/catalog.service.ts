@@ -16,7 +16,11 @@ export interface CatalogQuery {
 export function parseTime(text: string, field: string): number {
   if (/^-?\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
   const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new CollectorError('QUERY_INVALID', `invalid parameter "${field}": cannot parse "${text}" to a valid timestamp`);
+  if (Number.isNaN(ms))
+    throw new CollectorError(
+      'QUERY_INVALID',
+      `invalid parameter "${field}": cannot parse "${text}" to a valid timestamp`,
+    );
   return ms;
 }
 
@@ -37,7 +41,8 @@ export class CatalogService {
   private window(q: CatalogQuery): { startMs: number; endMs: number; matchers: ReturnType<typeof parseSelector>[] } {
     const startMs = q.start === undefined ? 0 : parseTime(q.start, 'start');
     const endMs = q.end === undefined ? this.clock.now() + 86_400_000 : parseTime(q.end, 'end');
-    if (endMs < startMs) throw new CollectorError('QUERY_INVALID', 'invalid parameter "end": end timestamp must not be before start time');
+    if (endMs < startMs)
+      throw new CollectorError('QUERY_INVALID', 'invalid parameter "end": end timestamp must not be before start time');
     return { startMs, endMs, matchers: q.match.map(parseSelector) };
   }
 
@@ -53,7 +58,8 @@ export class CatalogService {
   }
 
   async labelValues(name: string, q: CatalogQuery): Promise<string[]> {
-    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) throw new CollectorError('QUERY_INVALID', `invalid label name: "${name}"`);
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name))
+      throw new CollectorError('QUERY_INVALID', `invalid label name: "${name}"`);
     const w = this.window(q);
     return this.store.labelValues(name, w.matchers, w.startMs, w.endMs);
   }

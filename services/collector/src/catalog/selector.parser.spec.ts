@@ -4,7 +4,9 @@ import { readCatalogQuery } from './catalog.controller';
 
 describe('match[] selectors', () => {
   it('reads a metric name with matchers of every kind', () => {
-    expect(parseSelector('vllm:num_requests_running{model_name=~"qwen.*", pod!="a\\"b", gpu!~\'1|2\', env=`prod`}')).toEqual([
+    expect(
+      parseSelector('vllm:num_requests_running{model_name=~"qwen.*", pod!="a\\"b", gpu!~\'1|2\', env=`prod`}'),
+    ).toEqual([
       { name: '__name__', type: '=', value: 'vllm:num_requests_running' },
       { name: 'model_name', type: '=~', value: 'qwen.*' },
       { name: 'pod', type: '!=', value: 'a"b' },
@@ -31,6 +33,10 @@ describe('match[] selectors', () => {
     expect(parseTime('1700000000.5', 'start')).toBe(1_700_000_000_500);
     expect(parseTime('2023-11-14T22:13:20Z', 'end')).toBe(1_700_000_000_000);
     expect(() => parseTime('yesterday', 'start')).toThrow('invalid parameter "start"');
-    expect(readCatalogQuery({ 'match[]': ['up', 'x'], start: '1' }, { 'match[]': 'y', end: '2' })).toEqual({ match: ['up', 'x', 'y'], start: '1', end: '2' });
+    expect(readCatalogQuery({ 'match[]': ['up', 'x'], start: '1' }, { 'match[]': 'y', end: '2' })).toEqual({
+      match: ['up', 'x', 'y'],
+      start: '1',
+      end: '2',
+    });
   });
 });

@@ -15,11 +15,15 @@ export function parseSelector(text: string): LabelMatcher[] {
   try {
     expr = parsePromql(text);
   } catch (err) {
-    if (err instanceof PromqlError) throw new CollectorError('QUERY_INVALID', `invalid parameter "match[]": ${err.message}`);
+    if (err instanceof PromqlError)
+      throw new CollectorError('QUERY_INVALID', `invalid parameter "match[]": ${err.message}`);
     throw err;
   }
   if (expr.kind !== 'vectorSelector' || expr.offset !== undefined || expr.at !== undefined) {
-    throw new CollectorError('QUERY_INVALID', `invalid parameter "match[]": ${JSON.stringify(text)} is not a series selector`);
+    throw new CollectorError(
+      'QUERY_INVALID',
+      `invalid parameter "match[]": ${JSON.stringify(text)} is not a series selector`,
+    );
   }
   return expr.matchers;
 }

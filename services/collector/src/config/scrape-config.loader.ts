@@ -1,5 +1,13 @@
 import { loadYamlConfig, parseYamlConfig } from '@arcwatch/config-files';
-import { IGNORED_SCRAPE_KEYS, IGNORED_TOP_KEYS, scrapeFileSchema, type ScrapeConfigRaw, type ScrapeFileRaw, type ScrapeHttpConfig, type ScrapeSettings } from './scrape-config.schema';
+import {
+  IGNORED_SCRAPE_KEYS,
+  IGNORED_TOP_KEYS,
+  scrapeFileSchema,
+  type ScrapeConfigRaw,
+  type ScrapeFileRaw,
+  type ScrapeHttpConfig,
+  type ScrapeSettings,
+} from './scrape-config.schema';
 
 export { ConfigFileError, type ConfigIssue } from '@arcwatch/config-files';
 
@@ -62,7 +70,6 @@ function settingsOf(raw: ScrapeFileRaw): ScrapeSettings {
   };
 }
 
-
 function pemSource(file: string | undefined, pem: string | undefined): { file?: string; pem?: string } | undefined {
   if (file !== undefined) return { file };
   return pem !== undefined ? { pem } : undefined;
@@ -87,7 +94,11 @@ function httpConfigOf(sc: ScrapeConfigRaw): ScrapeHttpConfig {
   }
   const a = sc.authorization;
   if (a) {
-    out.authorization = { type: a.type, ...(a.credentials !== undefined ? { credentials: a.credentials } : {}), ...(a.credentials_file !== undefined ? { credentialsFile: a.credentials_file } : {}) };
+    out.authorization = {
+      type: a.type,
+      ...(a.credentials !== undefined ? { credentials: a.credentials } : {}),
+      ...(a.credentials_file !== undefined ? { credentialsFile: a.credentials_file } : {}),
+    };
   }
   const b = sc.basic_auth;
   if (b) {

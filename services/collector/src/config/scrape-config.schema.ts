@@ -22,7 +22,17 @@ const labelNameSchema = z.string().regex(LABEL_NAME, 'not a valid label name');
 const labelSetSchema = z.record(labelNameSchema, z.string());
 
 export const relabelActionSchema = z.enum([
-  'replace', 'keep', 'drop', 'labeldrop', 'labelkeep', 'labelmap', 'hashmod', 'lowercase', 'uppercase', 'keepequal', 'dropequal',
+  'replace',
+  'keep',
+  'drop',
+  'labeldrop',
+  'labelkeep',
+  'labelmap',
+  'hashmod',
+  'lowercase',
+  'uppercase',
+  'keepequal',
+  'dropequal',
 ]);
 
 export const relabelConfigSchema = z
@@ -40,17 +50,29 @@ export const relabelConfigSchema = z
     try {
       new RegExp(`^(?:${c.regex})$`);
     } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['regex'], message: `invalid regular expression: ${(err as Error).message}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regex'],
+        message: `invalid regular expression: ${(err as Error).message}`,
+      });
     }
     const needsTarget = ['replace', 'hashmod', 'lowercase', 'uppercase', 'keepequal', 'dropequal'];
     if (needsTarget.includes(c.action) && !c.target_label) {
-      ctx.addIssue({ code: 'custom', path: ['target_label'], message: `relabel action ${c.action} requires target_label` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target_label'],
+        message: `relabel action ${c.action} requires target_label`,
+      });
     }
     if (c.action === 'hashmod' && c.modulus === undefined) {
       ctx.addIssue({ code: 'custom', path: ['modulus'], message: 'relabel action hashmod requires modulus' });
     }
     if ((c.action === 'labeldrop' || c.action === 'labelkeep') && c.source_labels.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['source_labels'], message: `relabel action ${c.action} takes no source_labels` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source_labels'],
+        message: `relabel action ${c.action} takes no source_labels`,
+      });
     }
   });
 
@@ -70,13 +92,32 @@ export const fileSdConfigSchema = z
 
 /** Keys of a Prometheus scrape config that the collector accepts but does not act on. */
 export const IGNORED_SCRAPE_KEYS = [
-  'scrape_native_histograms', 'scrape_classic_histograms', 'scrape_protocols', 'enable_compression', 'keep_dropped_targets',
-  'track_timestamps_staleness', 'native_histogram_bucket_limit', 'fallback_scrape_protocol', 'metric_name_validation_scheme',
-  'follow_redirects', 'enable_http2', 'proxy_url',
+  'scrape_native_histograms',
+  'scrape_classic_histograms',
+  'scrape_protocols',
+  'enable_compression',
+  'keep_dropped_targets',
+  'track_timestamps_staleness',
+  'native_histogram_bucket_limit',
+  'fallback_scrape_protocol',
+  'metric_name_validation_scheme',
+  'follow_redirects',
+  'enable_http2',
+  'proxy_url',
 ] as const;
 
 /** Prometheus's body_size_limit: bytes with a base-2 unit (`10MB` = 10 MiB, as in Prometheus), or 0 for none. */
-const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, KIB: 1024, MB: 1024 ** 2, MIB: 1024 ** 2, GB: 1024 ** 3, GIB: 1024 ** 3, TB: 1024 ** 4, TIB: 1024 ** 4 };
+const SIZE_UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1024,
+  KIB: 1024,
+  MB: 1024 ** 2,
+  MIB: 1024 ** 2,
+  GB: 1024 ** 3,
+  GIB: 1024 ** 3,
+  TB: 1024 ** 4,
+  TIB: 1024 ** 4,
+};
 
 export const byteSizeSchema = z.union([z.number().int().min(0), z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v;
@@ -107,12 +148,22 @@ export const tlsConfigSchema = z
   })
   .strict()
   .superRefine((t, ctx) => {
-    for (const [a, b] of [['ca', 'ca_file'], ['cert', 'cert_file'], ['key', 'key_file']] as const) {
-      if (t[a] !== undefined && t[b] !== undefined) ctx.addIssue({ code: 'custom', path: [a], message: `at most one of ${a} and ${b} must be configured` });
+    for (const [a, b] of [
+      ['ca', 'ca_file'],
+      ['cert', 'cert_file'],
+      ['key', 'key_file'],
+    ] as const) {
+      if (t[a] !== undefined && t[b] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [a], message: `at most one of ${a} and ${b} must be configured` });
     }
     const hasCert = t.cert !== undefined || t.cert_file !== undefined;
     const hasKey = t.key !== undefined || t.key_file !== undefined;
-    if (hasCert !== hasKey) ctx.addIssue({ code: 'custom', path: [hasCert ? 'key_file' : 'cert_file'], message: 'client certificate and key must be configured together' });
+    if (hasCert !== hasKey)
+      ctx.addIssue({
+        code: 'custom',
+        path: [hasCert ? 'key_file' : 'cert_file'],
+        message: 'client certificate and key must be configured together',
+      });
   });
 
 export const authorizationSchema = z
@@ -123,8 +174,18 @@ export const authorizationSchema = z
   })
   .strict()
   .superRefine((a, ctx) => {
-    if (a.credentials !== undefined && a.credentials_file !== undefined) ctx.addIssue({ code: 'custom', path: ['credentials'], message: 'at most one of credentials and credentials_file must be configured' });
-    if (a.type.toLowerCase() === 'basic') ctx.addIssue({ code: 'custom', path: ['type'], message: 'authorization type cannot be set to "basic", use "basic_auth" instead' });
+    if (a.credentials !== undefined && a.credentials_file !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['credentials'],
+        message: 'at most one of credentials and credentials_file must be configured',
+      });
+    if (a.type.toLowerCase() === 'basic')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['type'],
+        message: 'authorization type cannot be set to "basic", use "basic_auth" instead',
+      });
   });
 
 export const basicAuthSchema = z
@@ -136,11 +197,31 @@ export const basicAuthSchema = z
   })
   .strict()
   .superRefine((b, ctx) => {
-    if (b.password !== undefined && b.password_file !== undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'at most one of password and password_file must be configured' });
-    if (b.username !== '' && b.username_file !== undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'at most one of username and username_file must be configured' });
+    if (b.password !== undefined && b.password_file !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: 'at most one of password and password_file must be configured',
+      });
+    if (b.username !== '' && b.username_file !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['username'],
+        message: 'at most one of username and username_file must be configured',
+      });
   });
 
-export const IGNORED_TOP_KEYS = ['alerting', 'rule_files', 'remote_write', 'remote_read', 'storage', 'tracing', 'scrape_config_files', 'runtime', 'otlp'] as const;
+export const IGNORED_TOP_KEYS = [
+  'alerting',
+  'rule_files',
+  'remote_write',
+  'remote_read',
+  'storage',
+  'tracing',
+  'scrape_config_files',
+  'runtime',
+  'otlp',
+] as const;
 
 export const scrapeConfigSchema = z
   .object({
@@ -181,7 +262,17 @@ export const globalConfigSchema = z
     label_value_length_limit: limitSchema.default(0),
     target_limit: limitSchema.default(0),
     body_size_limit: byteSizeSchema.default(0),
-    ...Object.fromEntries(['external_labels', 'rule_query_offset', 'query_log_file', 'scrape_failure_log_file', 'keep_dropped_targets', 'scrape_protocols', 'metric_name_validation_scheme'].map((k) => [k, z.unknown().optional()])),
+    ...Object.fromEntries(
+      [
+        'external_labels',
+        'rule_query_offset',
+        'query_log_file',
+        'scrape_failure_log_file',
+        'keep_dropped_targets',
+        'scrape_protocols',
+        'metric_name_validation_scheme',
+      ].map((k) => [k, z.unknown().optional()]),
+    ),
   })
   .strict();
 
@@ -208,16 +299,28 @@ export const scrapeFileSchema = z
     const seen = new Map<string, number>();
     file.scrape_configs.forEach((sc, i) => {
       if (seen.has(sc.job_name)) {
-        ctx.addIssue({ code: 'custom', path: ['scrape_configs', i, 'job_name'], message: `duplicate job_name "${sc.job_name}" (first at scrape_configs.${seen.get(sc.job_name)})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scrape_configs', i, 'job_name'],
+          message: `duplicate job_name "${sc.job_name}" (first at scrape_configs.${seen.get(sc.job_name)})`,
+        });
       }
       seen.set(sc.job_name, i);
       if (sc.authorization !== undefined && sc.basic_auth !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['scrape_configs', i, 'authorization'], message: 'at most one of basic_auth and authorization must be configured' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scrape_configs', i, 'authorization'],
+          message: 'at most one of basic_auth and authorization must be configured',
+        });
       }
       const interval = sc.scrape_interval ?? file.global.scrape_interval;
       const timeout = sc.scrape_timeout ?? Math.min(file.global.scrape_timeout, interval);
       if (timeout > interval) {
-        ctx.addIssue({ code: 'custom', path: ['scrape_configs', i, 'scrape_timeout'], message: 'scrape_timeout is greater than scrape_interval' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scrape_configs', i, 'scrape_timeout'],
+          message: 'scrape_timeout is greater than scrape_interval',
+        });
       }
     });
   });

@@ -15,7 +15,7 @@ function issuesOf(text: string) {
 }
 
 describe('scrape configuration file', () => {
-  it('reads Prometheus\'s own example config, resolving defaults and warning about what it ignores', () => {
+  it("reads Prometheus's own example config, resolving defaults and warning about what it ignores", () => {
     const file = path.join(FIXTURES_DIR, 'alert-rules', 'prometheus-example-config.yml');
     const settings = parseScrapeConfig(readFileSync(file, 'utf8'), file);
     expect(settings.cluster).toBe('default');
@@ -28,10 +28,12 @@ describe('scrape configuration file', () => {
       scheme: 'http',
       staticConfigs: [{ targets: ['localhost:9090'], labels: { app: 'prometheus' } }],
     });
-    expect(settings.warnings).toEqual(expect.arrayContaining([
-      'alerting: not used by the collector, ignored',
-      'scrape_configs[0].scrape_native_histograms: not implemented by the collector, ignored',
-    ]));
+    expect(settings.warnings).toEqual(
+      expect.arrayContaining([
+        'alerting: not used by the collector, ignored',
+        'scrape_configs[0].scrape_native_histograms: not implemented by the collector, ignored',
+      ]),
+    );
   });
 
   it('applies the arcwatch block: cluster and per-job series limits', () => {
@@ -63,16 +65,40 @@ describe('scrape configuration file', () => {
   });
 
   it('names file, line and field of a wrong value', () => {
-    const issues = issuesOf(['global:', '  scrape_interval: 15s', 'scrape_configs:', '  - job_name: a', '    scrape_interval: soon'].join('\n'));
+    const issues = issuesOf(
+      ['global:', '  scrape_interval: 15s', 'scrape_configs:', '  - job_name: a', '    scrape_interval: soon'].join(
+        '\n',
+      ),
+    );
     expect(issues).toEqual([
-      { file: 'collector.yml', line: 5, column: 22, field: 'scrape_configs[0].scrape_interval', message: expect.stringContaining('not a duration: "soon"') },
+      {
+        file: 'collector.yml',
+        line: 5,
+        column: 22,
+        field: 'scrape_configs[0].scrape_interval',
+        message: expect.stringContaining('not a duration: "soon"'),
+      },
     ]);
   });
 
   it('names an unknown field at the line of its key', () => {
-    const issues = issuesOf(['scrape_configs:', '  - job_name: a', '    metric_relabel_configs:', '      - action: drop', '        sourc_labels: [x]'].join('\n'));
+    const issues = issuesOf(
+      [
+        'scrape_configs:',
+        '  - job_name: a',
+        '    metric_relabel_configs:',
+        '      - action: drop',
+        '        sourc_labels: [x]',
+      ].join('\n'),
+    );
     expect(issues).toEqual([
-      { file: 'collector.yml', line: 5, column: 9, field: 'scrape_configs[0].metric_relabel_configs[0].sourc_labels', message: 'unknown field' },
+      {
+        file: 'collector.yml',
+        line: 5,
+        column: 9,
+        field: 'scrape_configs[0].metric_relabel_configs[0].sourc_labels',
+        message: 'unknown field',
+      },
     ]);
   });
 
@@ -95,7 +121,15 @@ describe('scrape configuration file', () => {
       ]),
     );
     // Refinements on the whole file run once the fields themselves are valid.
-    const second = issuesOf(['scrape_configs:', '  - job_name: a', '    scrape_interval: 5s', '    scrape_timeout: 10s', '  - job_name: a'].join('\n'));
+    const second = issuesOf(
+      [
+        'scrape_configs:',
+        '  - job_name: a',
+        '    scrape_interval: 5s',
+        '    scrape_timeout: 10s',
+        '  - job_name: a',
+      ].join('\n'),
+    );
     expect(second.map((i) => [i.line, i.field])).toEqual([
       [4, 'scrape_configs[0].scrape_timeout'],
       [5, 'scrape_configs[1].job_name'],
@@ -136,13 +170,27 @@ describe('scrape configuration file', () => {
     );
     expect(settings.warnings).toEqual([]);
     expect(settings.jobs[0]).toMatchObject({
-      labelLimit: 20, labelNameLengthLimit: 64, labelValueLengthLimit: 256, targetLimit: 50, bodySizeLimit: 512 * 1024,
+      labelLimit: 20,
+      labelNameLengthLimit: 64,
+      labelValueLengthLimit: 256,
+      targetLimit: 50,
+      bodySizeLimit: 512 * 1024,
       http: {
-        tls: { ca: { file: '/etc/ca.pem' }, cert: { file: '/etc/c.pem' }, key: { file: '/etc/k.pem' }, serverName: 'node-1', insecureSkipVerify: false },
+        tls: {
+          ca: { file: '/etc/ca.pem' },
+          cert: { file: '/etc/c.pem' },
+          key: { file: '/etc/k.pem' },
+          serverName: 'node-1',
+          insecureSkipVerify: false,
+        },
         authorization: { type: 'Bearer', credentialsFile: '/run/token' },
       },
     });
-    expect(settings.jobs[1]).toMatchObject({ labelLimit: 30, bodySizeLimit: 10 * 1024 * 1024, http: { basicAuth: { username: 'scraper', passwordFile: '/run/pw' } } });
+    expect(settings.jobs[1]).toMatchObject({
+      labelLimit: 30,
+      bodySizeLimit: 10 * 1024 * 1024,
+      http: { basicAuth: { username: 'scraper', passwordFile: '/run/pw' } },
+    });
   });
 
   it('refuses contradictory credentials and sizes it cannot read', () => {
@@ -155,8 +203,21 @@ describe('scrape configuration file', () => {
         '    basic_auth: { username: u, password: p, password_file: /pw }',
       ].join('\n'),
     );
-    expect(issues.map((i) => i.field).sort()).toEqual(['scrape_configs[0].basic_auth.password', 'scrape_configs[0].body_size_limit', 'scrape_configs[0].tls_config.key_file']);
-    const both = issuesOf(['scrape_configs:', '  - job_name: a', '    authorization: { credentials: t }', '    basic_auth: { username: u }'].join('\n'));
-    expect(both.map((i) => [i.field, i.message])).toEqual([['scrape_configs[0].authorization', 'at most one of basic_auth and authorization must be configured']]);
+    expect(issues.map((i) => i.field).sort()).toEqual([
+      'scrape_configs[0].basic_auth.password',
+      'scrape_configs[0].body_size_limit',
+      'scrape_configs[0].tls_config.key_file',
+    ]);
+    const both = issuesOf(
+      [
+        'scrape_configs:',
+        '  - job_name: a',
+        '    authorization: { credentials: t }',
+        '    basic_auth: { username: u }',
+      ].join('\n'),
+    );
+    expect(both.map((i) => [i.field, i.message])).toEqual([
+      ['scrape_configs[0].authorization', 'at most one of basic_auth and authorization must be configured'],
+    ]);
   });
 });

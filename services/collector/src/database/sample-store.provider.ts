@@ -7,5 +7,9 @@ import type { Pool } from 'pg';
 export const SAMPLE_STORE = Symbol('SAMPLE_STORE');
 
 export function sampleStoreProvider(schema: string, maxSeries?: number): Provider {
-  return { provide: SAMPLE_STORE, useFactory: (pool: Pool) => new SampleStore(pool, { schema, ...(maxSeries !== undefined ? { maxSeries } : {}) }), inject: [PG_POOL] };
+  return {
+    provide: SAMPLE_STORE,
+    useFactory: (pool: Pool) => new SampleStore(pool, { schema, ...(maxSeries !== undefined ? { maxSeries } : {}) }),
+    inject: [PG_POOL],
+  };
 }

@@ -4,7 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryApiError } from '../query/query-errors';
 
 /** Prometheus's HTTP API envelope: `{status, data}` on success, `{status, errorType, error}` otherwise. */
-export type PrometheusErrorType = 'bad_data' | 'execution' | 'internal' | 'unavailable' | 'not_found' | 'timeout' | 'canceled';
+export type PrometheusErrorType =
+  'bad_data' | 'execution' | 'internal' | 'unavailable' | 'not_found' | 'timeout' | 'canceled';
 
 export function success<T>(data: T, warnings?: string[]): { status: 'success'; data: T; warnings?: string[] } {
   return warnings && warnings.length > 0 ? { status: 'success', data, warnings } : { status: 'success', data };
@@ -66,8 +67,10 @@ export class CollectorErrorFilter implements ExceptionFilter {
       if (err.status >= 500) this.logger.error({ err, code: err.code }, err.message);
       return { status: err.status, errorType: errorTypeFor(err.status), error: err.publicMessage };
     }
-    if (err instanceof HttpException) return { status: err.getStatus(), errorType: errorTypeFor(err.getStatus()), error: err.message };
-    if (isFastifyClientError(err)) return { status: err.statusCode, errorType: errorTypeFor(err.statusCode), error: err.message };
+    if (err instanceof HttpException)
+      return { status: err.getStatus(), errorType: errorTypeFor(err.getStatus()), error: err.message };
+    if (isFastifyClientError(err))
+      return { status: err.statusCode, errorType: errorTypeFor(err.statusCode), error: err.message };
     this.logger.error({ err }, 'unhandled error');
     return { status: 500, errorType: 'internal', error: 'internal error' };
   }

@@ -1,5 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { cloudEvent, EVENT_TYPES, packedSampleCount, SUBJECTS, toMetricsBatchV1, toMetricsBatchV2, type MetricsBatchV1, type MetricsBatchV2 } from '@arcwatch/contracts';
+import {
+  cloudEvent,
+  EVENT_TYPES,
+  packedSampleCount,
+  SUBJECTS,
+  toMetricsBatchV1,
+  toMetricsBatchV2,
+  type MetricsBatchV1,
+  type MetricsBatchV2,
+} from '@arcwatch/contracts';
 import { EventBus, type PublishResult } from '@arcwatch/messaging';
 import { COLLECTOR_CONFIG, type CollectorConfig } from '../config';
 import { CollectorError } from '../errors';
@@ -35,7 +44,13 @@ export class BatchPublisher {
 
   async publish(batch: AnyMetricsBatch): Promise<PublishResult> {
     const packed = this.config.batchFormat === 'v2';
-    const data = packed ? (isPacked(batch) ? batch : toMetricsBatchV2(batch)) : isPacked(batch) ? toMetricsBatchV1(batch) : batch;
+    const data = packed
+      ? isPacked(batch)
+        ? batch
+        : toMetricsBatchV2(batch)
+      : isPacked(batch)
+        ? toMetricsBatchV1(batch)
+        : batch;
     const event = cloudEvent({
       type: packed ? EVENT_TYPES.metricsBatchV2 : EVENT_TYPES.metricsBatch,
       source: EVENT_SOURCE,

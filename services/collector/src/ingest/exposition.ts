@@ -33,7 +33,11 @@ export function formatOf(contentType: string | undefined, body: string): Exposit
 }
 
 /** `labelCaches`: one per format, kept across calls, so a known label text allocates nothing. */
-export function parseBody(body: string, contentType: string | undefined, labelCaches?: Record<ExpositionFormat, LabelCache>): ParsedExposition {
+export function parseBody(
+  body: string,
+  contentType: string | undefined,
+  labelCaches?: Record<ExpositionFormat, LabelCache>,
+): ParsedExposition {
   const format = formatOf(contentType, body);
   const result = parseExposition(body, { format, ...(labelCaches ? { labelCache: labelCaches[format] } : {}) });
   return {

@@ -57,8 +57,20 @@ describe('push batches from a text import', () => {
 
   it('does not carry one push’s extra labels into the next', () => {
     const builder = new ImportBatchBuilder();
-    const first = unpacked(builder.build(parseExposition(BODY, { labelCache: builder.labelCaches.prometheus }).samples, { instance: 'a' }, { cluster: 'c1', contentKey: 'k', receivedAtMs: T }));
-    const second = unpacked(builder.build(parseExposition(BODY, { labelCache: builder.labelCaches.prometheus }).samples, { instance: 'b' }, { cluster: 'c1', contentKey: 'k', receivedAtMs: T }));
+    const first = unpacked(
+      builder.build(
+        parseExposition(BODY, { labelCache: builder.labelCaches.prometheus }).samples,
+        { instance: 'a' },
+        { cluster: 'c1', contentKey: 'k', receivedAtMs: T },
+      ),
+    );
+    const second = unpacked(
+      builder.build(
+        parseExposition(BODY, { labelCache: builder.labelCaches.prometheus }).samples,
+        { instance: 'b' },
+        { cluster: 'c1', contentKey: 'k', receivedAtMs: T },
+      ),
+    );
     expect(first[0]!.series.every((s) => s.labels.instance === 'a')).toBe(true);
     expect(second[0]!.series.every((s) => s.labels.instance === 'b')).toBe(true);
     expect(second).toEqual(reference(BODY, { instance: 'b' }, T));
@@ -70,25 +82,46 @@ describe('the packed form of a push', () => {
 
   it('carries the shared labels and one shared time once, no counts, and the rest of each series', () => {
     const builder = new ImportBatchBuilder();
-    const [b] = builder.build(parseExposition(SCRAPE, { labelCache: builder.labelCaches.prometheus }).samples, { job: 'fleet', instance: 'n1' }, { cluster: 'c1', contentKey: 'k', receivedAtMs: T + 5 });
-    expect(b).toMatchObject({ labels: '{instance="n1",job="fleet"}', series: ['a{gpu="0"}', 'a{gpu="1"}', 'b{gpu="0"}'], timestampMs: T });
+    const [b] = builder.build(
+      parseExposition(SCRAPE, { labelCache: builder.labelCaches.prometheus }).samples,
+      { job: 'fleet', instance: 'n1' },
+      { cluster: 'c1', contentKey: 'k', receivedAtMs: T + 5 },
+    );
+    expect(b).toMatchObject({
+      labels: '{instance="n1",job="fleet"}',
+      series: ['a{gpu="0"}', 'a{gpu="1"}', 'b{gpu="0"}'],
+      timestampMs: T,
+    });
     expect(b!.counts).toBeUndefined();
     expect(b!.timestamps).toBeUndefined();
   });
 
   it('keeps each sample’s own time when they differ, and counts when a series repeats', () => {
     const builder = new ImportBatchBuilder();
-    const [b] = builder.build(parseExposition(BODY, { labelCache: builder.labelCaches.prometheus }).samples, { job: 'fleet', instance: 'n1' }, { cluster: 'c1', contentKey: 'k', receivedAtMs: T + 1 });
+    const [b] = builder.build(
+      parseExposition(BODY, { labelCache: builder.labelCaches.prometheus }).samples,
+      { job: 'fleet', instance: 'n1' },
+      { cluster: 'c1', contentKey: 'k', receivedAtMs: T + 1 },
+    );
     expect(b!.timestamps).toBeDefined();
     expect(b!.counts).toEqual([2, 1, 1, 1, 1]);
     // the next push, same series once each: no counts again
-    const [next] = builder.build(parseExposition(SCRAPE, { labelCache: builder.labelCaches.prometheus }).samples, { job: 'fleet', instance: 'n1' }, { cluster: 'c1', contentKey: 'k2', receivedAtMs: T + 5 });
+    const [next] = builder.build(
+      parseExposition(SCRAPE, { labelCache: builder.labelCaches.prometheus }).samples,
+      { job: 'fleet', instance: 'n1' },
+      { cluster: 'c1', contentKey: 'k2', receivedAtMs: T + 5 },
+    );
     expect(next!.counts).toBeUndefined();
   });
 
   it('writes each series text anew when the shared labels change', () => {
     const builder = new ImportBatchBuilder();
-    const push = (body: string) => builder.build(parseExposition(body, { labelCache: builder.labelCaches.prometheus }).samples, { job: 'fleet', instance: 'n1' }, { cluster: 'c1', contentKey: body, receivedAtMs: T })[0]!;
+    const push = (body: string) =>
+      builder.build(
+        parseExposition(body, { labelCache: builder.labelCaches.prometheus }).samples,
+        { job: 'fleet', instance: 'n1' },
+        { cluster: 'c1', contentKey: body, receivedAtMs: T },
+      )[0]!;
     expect(push(SCRAPE).series[0]).toBe('a{gpu="0"}');
     // gpu="0" on every line now: gpu becomes shared, and the same series object writes its text again
     const second = push([`a{gpu="0"} 1 ${T}`, `b{gpu="0"} 2 ${T}`].join('\n'));
@@ -101,10 +134,17 @@ describe('the packed form of a push', () => {
   });
 
   it('carries OpenMetrics exemplars with the index of their series, also when a series repeats', () => {
-    const om = (lines: string[]) => parseExposition([...lines, '# EOF', ''].join('\n'), { format: 'openmetrics' }).samples;
+    const om = (lines: string[]) =>
+      parseExposition([...lines, '# EOF', ''].join('\n'), { format: 'openmetrics' }).samples;
     const builder = new ImportBatchBuilder();
     const single = builder.build(
-      om(['# TYPE lat histogram', 'lat_bucket{le="1"} 2 # {trace_id="t1"} 0.5 1767600000.0', 'lat_bucket{le="+Inf"} 3 # {trace_id="t2"} 9', 'lat_count 3', 'lat_sum 9.5']),
+      om([
+        '# TYPE lat histogram',
+        'lat_bucket{le="1"} 2 # {trace_id="t1"} 0.5 1767600000.0',
+        'lat_bucket{le="+Inf"} 3 # {trace_id="t2"} 9',
+        'lat_count 3',
+        'lat_sum 9.5',
+      ]),
       { job: 'api', instance: 'a:1' },
       { cluster: 'c1', contentKey: 'k', receivedAtMs: T },
     );
@@ -115,7 +155,12 @@ describe('the packed form of a push', () => {
     const v1 = toMetricsBatchV1(single[0]!);
     expect(v1.series[1]!.labels.le).toBe('+Inf');
     const repeated = builder.build(
-      om(['# TYPE c counter', 'c_total 1 1767599990', 'c_total 2 1767600000 # {trace_id="t3"} 1 1767599999', 'd_total 5 1767600000']),
+      om([
+        '# TYPE c counter',
+        'c_total 1 1767599990',
+        'c_total 2 1767600000 # {trace_id="t3"} 1 1767599999',
+        'd_total 5 1767600000',
+      ]),
       { job: 'api', instance: 'a:1' },
       { cluster: 'c1', contentKey: 'k2', receivedAtMs: T },
     );

@@ -1,4 +1,15 @@
-import { deterministicId, encodeFloat64Base64, formatSeriesText, toMetricsBatchV2, toWireValue, withoutShared, type Labels, type MetricsBatchExemplar, type MetricsBatchSeries, type MetricsBatchV2 } from '@arcwatch/contracts';
+import {
+  deterministicId,
+  encodeFloat64Base64,
+  formatSeriesText,
+  toMetricsBatchV2,
+  toWireValue,
+  withoutShared,
+  type Labels,
+  type MetricsBatchExemplar,
+  type MetricsBatchSeries,
+  type MetricsBatchV2,
+} from '@arcwatch/contracts';
 import { LabelCache, type ExpositionFormat } from '@arcwatch/exposition';
 import type { ScrapedSample } from '../scrape/scrape-batch';
 import { hostOf, labelsKey } from '../scrape/target';
@@ -45,7 +56,10 @@ interface Columns {
 }
 
 export class ImportBatchBuilder {
-  readonly labelCaches: Record<ExpositionFormat, LabelCache> = { prometheus: new LabelCache(), openmetrics: new LabelCache() };
+  readonly labelCaches: Record<ExpositionFormat, LabelCache> = {
+    prometheus: new LabelCache(),
+    openmetrics: new LabelCache(),
+  };
   // Keyed by the parser's label objects: entries go when the label cache drops those objects.
   private readonly merged = new WeakMap<Labels, Map<string, MergedSeries>>();
 
@@ -58,12 +72,18 @@ export class ImportBatchBuilder {
     let prev: MergedSeries | undefined;
     for (const s of samples) {
       const guess = prev?.next;
-      const m = guess !== undefined && guess.source === s.labels && guess.name === s.name && guess.extraKey === extraKey ? guess : this.mergedFor(s, extraLabels, extraKey);
+      const m =
+        guess !== undefined && guess.source === s.labels && guess.name === s.name && guess.extraKey === extraKey
+          ? guess
+          : this.mergedFor(s, extraLabels, extraKey);
       if (prev !== undefined) prev.next = m;
       prev = m;
       const job = m.labels.job ?? '';
       const instance = m.labels.instance ?? '';
-      let g = last !== undefined && last.job === job && last.instance === instance ? last : groups.get(`${job}\u0000${instance}`);
+      let g =
+        last !== undefined && last.job === job && last.instance === instance
+          ? last
+          : groups.get(`${job}\u0000${instance}`);
       if (g === undefined) {
         g = { job, instance, series: [], times: [], values: [], repeated: false, exemplars: [] };
         groups.set(`${job}\u0000${instance}`, g);
@@ -72,7 +92,14 @@ export class ImportBatchBuilder {
       if (seen.size === seen.add(m.key).size) g.repeated = true;
       const t = s.timestampMs ?? ctx.receivedAtMs;
       if (s.exemplar !== undefined && Number.isFinite(s.exemplar.value)) {
-        g.exemplars.push({ column: g.series.length, exemplar: { labels: { ...s.exemplar.labels }, value: s.exemplar.value, timestampMs: s.exemplar.timestampMs ?? t } });
+        g.exemplars.push({
+          column: g.series.length,
+          exemplar: {
+            labels: { ...s.exemplar.labels },
+            value: s.exemplar.value,
+            timestampMs: s.exemplar.timestampMs ?? t,
+          },
+        });
       }
       g.series.push(m);
       g.times.push(t);
@@ -101,7 +128,16 @@ export class ImportBatchBuilder {
     let m = byName.get(k);
     if (m === undefined) {
       const labels = Object.freeze({ ...s.labels, ...extraLabels, __name__: s.name });
-      m = { source: s.labels, name: s.name, extraKey, labels, key: labelsKey(labels), text: '', textShared: undefined, next: undefined };
+      m = {
+        source: s.labels,
+        name: s.name,
+        extraKey,
+        labels,
+        key: labelsKey(labels),
+        text: '',
+        textShared: undefined,
+        next: undefined,
+      };
       byName.set(k, m);
     }
     return m;
@@ -155,7 +191,9 @@ function packedBatch(head: BatchHead, g: Columns): MetricsBatchV2 {
     ...head,
     ...(sharedText === undefined ? {} : { labels: sharedText }),
     series: texts,
-    ...(sameTime ? { timestampMs: t0 ?? head.scrapedAtMs } : { timestamps: encodeFloat64Base64(Float64Array.from(g.times)) }),
+    ...(sameTime
+      ? { timestampMs: t0 ?? head.scrapedAtMs }
+      : { timestamps: encodeFloat64Base64(Float64Array.from(g.times)) }),
     values: encodeFloat64Base64(Float64Array.from(g.values)),
     ...(g.exemplars.length > 0 ? { exemplars: g.exemplars.map((e) => ({ series: e.column, ...e.exemplar })) } : {}),
   };

@@ -3,7 +3,7 @@ import { MetadataThrottle } from './metadata-throttle';
 describe('metadata in batches only when it changed or an hour passed', () => {
   const gauge = [{ metric: 'g', type: 'gauge' as const, help: 'A gauge.' }];
 
-  it('sends a target\'s metadata once, again when it changes, again after an hour, again after a failed send', () => {
+  it("sends a target's metadata once, again when it changes, again after an hour, again after a failed send", () => {
     const t = new MetadataThrottle(3_600_000);
     expect(t.take('a', gauge, 0)).toEqual(gauge);
     expect(t.take('a', [...gauge], 15_000)).toBeUndefined();

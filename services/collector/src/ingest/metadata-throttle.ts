@@ -20,7 +20,8 @@ export class MetadataThrottle {
   /** The metadata to put in this batch of the target, or undefined. */
   take(target: string, metadata: readonly MetricMetadata[] | undefined, nowMs: number): MetricMetadata[] | undefined {
     if (metadata === undefined || metadata.length === 0) return undefined;
-    if (this.last?.list !== metadata) this.last = { list: metadata, digest: createHash('sha256').update(JSON.stringify(metadata)).digest('base64') };
+    if (this.last?.list !== metadata)
+      this.last = { list: metadata, digest: createHash('sha256').update(JSON.stringify(metadata)).digest('base64') };
     const digest = this.last.digest;
     const prev = this.sent.get(target);
     if (prev !== undefined && prev.digest === digest && nowMs - prev.atMs < this.resendMs) return undefined;

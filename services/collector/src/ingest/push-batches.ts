@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { deterministicId, type MetricMetadata, type MetricsBatchExemplar, type MetricsBatchSeries, type MetricsBatchV1, type WireValue } from '@arcwatch/contracts';
+import {
+  deterministicId,
+  type MetricMetadata,
+  type MetricsBatchExemplar,
+  type MetricsBatchSeries,
+  type MetricsBatchV1,
+  type WireValue,
+} from '@arcwatch/contracts';
 import { hostOf, labelsKey } from '../scrape/target';
 
 /**
@@ -35,7 +42,10 @@ export function contentKey(...parts: Array<string | Uint8Array>): string {
 
 export function groupIntoBatches(series: readonly PushedSeries[], ctx: PushContext): MetricsBatchV1[] {
   type Ex = NonNullable<PushedSeries['exemplars']>;
-  const groups = new Map<string, { job: string; instance: string; series: Map<string, MetricsBatchSeries>; exemplars: Map<string, Ex> }>();
+  const groups = new Map<
+    string,
+    { job: string; instance: string; series: Map<string, MetricsBatchSeries>; exemplars: Map<string, Ex> }
+  >();
   for (const s of series) {
     if (!s.labels.__name__ || s.samples.length === 0) continue;
     const job = s.labels.job ?? '';
@@ -60,7 +70,8 @@ export function groupIntoBatches(series: readonly PushedSeries[], ctx: PushConte
     for (const s of list) s.samples.sort((a, b) => a[0] - b[0]);
     const exemplars: MetricsBatchExemplar[] = [];
     [...g.series.keys()].forEach((key, i) => {
-      for (const e of g.exemplars.get(key) ?? []) exemplars.push({ series: i, labels: e.labels, value: e.value, timestampMs: e.timestampMs });
+      for (const e of g.exemplars.get(key) ?? [])
+        exemplars.push({ series: i, labels: e.labels, value: e.value, timestampMs: e.timestampMs });
     });
     return {
       batchId: deterministicId(ctx.source, g.job, g.instance, ctx.contentKey),

@@ -3,8 +3,16 @@ import { PushSeriesGuard } from './push-guard';
 
 function push(instance: string, gpus: number[], atMs = 0): MetricsBatchV1 {
   return {
-    batchId: `b-${instance}-${gpus.join('-')}-${atMs}`, source: 'remote_write', cluster: 'c', node: 'n', target: { job: 'dcgm', instance }, scrapedAtMs: atMs,
-    series: gpus.map((gpu) => ({ labels: { __name__: 'DCGM_FI_DEV_GPU_UTIL', gpu: String(gpu), job: 'dcgm', instance }, samples: [[atMs, gpu]] })),
+    batchId: `b-${instance}-${gpus.join('-')}-${atMs}`,
+    source: 'remote_write',
+    cluster: 'c',
+    node: 'n',
+    target: { job: 'dcgm', instance },
+    scrapedAtMs: atMs,
+    series: gpus.map((gpu) => ({
+      labels: { __name__: 'DCGM_FI_DEV_GPU_UTIL', gpu: String(gpu), job: 'dcgm', instance },
+      samples: [[atMs, gpu]],
+    })),
   };
 }
 const gpusOf = (b: MetricsBatchV1) => b.series.map((s) => Number(s.labels.gpu));
@@ -34,7 +42,15 @@ describe('the per-target series guard of pushes', () => {
 
   it('moves exemplars with their series', () => {
     const guard = new PushSeriesGuard(() => 1);
-    const b = { ...push('a', [0, 1]), exemplars: [{ series: 1, labels: { trace_id: 't1' }, value: 1, timestampMs: 0 }, { series: 0, labels: { trace_id: 't0' }, value: 0, timestampMs: 0 }] };
-    expect(guard.apply(b, 0).batch.exemplars).toEqual([{ series: 0, labels: { trace_id: 't0' }, value: 0, timestampMs: 0 }]);
+    const b = {
+      ...push('a', [0, 1]),
+      exemplars: [
+        { series: 1, labels: { trace_id: 't1' }, value: 1, timestampMs: 0 },
+        { series: 0, labels: { trace_id: 't0' }, value: 0, timestampMs: 0 },
+      ],
+    };
+    expect(guard.apply(b, 0).batch.exemplars).toEqual([
+      { series: 0, labels: { trace_id: 't0' }, value: 0, timestampMs: 0 },
+    ]);
   });
 });

@@ -18,7 +18,8 @@ export function parseExtraLabels(values: readonly string[]): Record<string, stri
   for (const v of values) {
     const i = v.indexOf('=');
     const name = i > 0 ? v.slice(0, i) : '';
-    if (!LABEL_NAME.test(name)) throw new CollectorError('BODY_INVALID', `extra_label "${v}": expected name=value with a valid label name`);
+    if (!LABEL_NAME.test(name))
+      throw new CollectorError('BODY_INVALID', `extra_label "${v}": expected name=value with a valid label name`);
     out[name] = v.slice(i + 1);
   }
   return out;
@@ -50,13 +51,21 @@ export class ImportController {
   ): Promise<unknown> {
     const q = importQuerySchema.safeParse(query);
     if (!q.success) throw new CollectorError('BODY_INVALID', `query: ${q.error.issues[0].message}`);
-    const result = await this.imports.importText({ body: bodyText(body), contentType, extraLabels: parseExtraLabels(q.data.extra_label), idempotencyKey });
+    const result = await this.imports.importText({
+      body: bodyText(body),
+      contentType,
+      extraLabels: parseExtraLabels(q.data.extra_label),
+      idempotencyKey,
+    });
     if (result.errors.length === 0) return undefined;
     void reply.status(400);
     return {
       status: 'error',
       errorType: 'bad_data',
-      error: result.errors.slice(0, 20).map((e) => `line ${e.line}: ${e.message}`).join('; '),
+      error: result.errors
+        .slice(0, 20)
+        .map((e) => `line ${e.line}: ${e.message}`)
+        .join('; '),
       data: { samplesStored: result.samples, linesRefused: result.errors.length },
     };
   }

@@ -61,8 +61,16 @@ export class ImportService {
     // Where every sample carries its own time, the body alone is the fact; otherwise the arrival
     // time (or the client's idempotency key) is part of it.
     const timeless = parsed.samples.some((s) => s.timestampMs === undefined);
-    const key = contentKey(req.body, labelsKey(req.extraLabels), req.idempotencyKey ?? (timeless ? String(receivedAtMs) : ''));
-    const built = this.batches.build(parsed.samples, req.extraLabels, { cluster: this.settings.cluster, contentKey: key, receivedAtMs });
+    const key = contentKey(
+      req.body,
+      labelsKey(req.extraLabels),
+      req.idempotencyKey ?? (timeless ? String(receivedAtMs) : ''),
+    );
+    const built = this.batches.build(parsed.samples, req.extraLabels, {
+      cluster: this.settings.cluster,
+      contentKey: key,
+      receivedAtMs,
+    });
     // every target of the push gets the families the body described (metadata is per family, not per series)
     let seriesDroppedByLimit = 0;
     const batches = built.map((b) => {
@@ -72,7 +80,8 @@ export class ImportService {
       const metadata = this.metadata.take(target, parsed.metadata, receivedAtMs);
       return metadata ? { ...g.batch, metadata } : g.batch;
     });
-    if (seriesDroppedByLimit > 0) this.logger.warn({ seriesDroppedByLimit }, 'import: new series over the per-target series limit dropped');
+    if (seriesDroppedByLimit > 0)
+      this.logger.warn({ seriesDroppedByLimit }, 'import: new series over the per-target series limit dropped');
     for (const batch of batches) {
       try {
         await this.publisher.publish(batch);

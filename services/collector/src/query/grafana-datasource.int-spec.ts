@@ -11,7 +11,11 @@ import { INSTANCES, PROMPT_TOKENS_ADDED, storeFleet, T0_MS, T1_MS } from './llm-
  * Mimir; a panel render POSTs query_range with float-second times and step, and the query
  * editor fills its metric and label pickers from labels, label values, series and metadata.
  */
-const HEADERS = { 'User-Agent': 'Grafana/11.6.0', Accept: 'application/json, text/plain, */*', 'X-Grafana-Org-Id': '1' };
+const HEADERS = {
+  'User-Agent': 'Grafana/11.6.0',
+  Accept: 'application/json, text/plain, */*',
+  'X-Grafana-Org-Id': '1',
+};
 const FORM = { ...HEADERS, 'Content-Type': 'application/x-www-form-urlencoded' };
 
 type Body = { status: string; data: unknown; errorType?: string; error?: string };
@@ -37,7 +41,10 @@ describe('Grafana Prometheus data source against the collector', () => {
 
   it('passes "Save & test": 1+1 as POST and GET, then buildinfo reads as plain Prometheus', async () => {
     const posted = await post('/api/v1/query', new URLSearchParams({ query: '1+1', time: '4' }));
-    expect(posted).toEqual({ status: 200, body: { status: 'success', data: { resultType: 'scalar', result: [4, '2'] } } });
+    expect(posted).toEqual({
+      status: 200,
+      body: { status: 'success', data: { resultType: 'scalar', result: [4, '2'] } },
+    });
 
     const got = await get('/api/v1/query', { query: '1 + 1', time: '4' });
     expect(got).toEqual(posted);
@@ -65,7 +72,10 @@ describe('Grafana Prometheus data source against the collector', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       status: 'success',
-      data: { resultType: 'matrix', result: [{ metric: { instance: INSTANCES.vllm }, values: [[T1_MS / 1000, String(PROMPT_TOKENS_ADDED / 300)]] }] },
+      data: {
+        resultType: 'matrix',
+        result: [{ metric: { instance: INSTANCES.vllm }, values: [[T1_MS / 1000, String(PROMPT_TOKENS_ADDED / 300)]] }],
+      },
     });
   });
 
@@ -74,47 +84,100 @@ describe('Grafana Prometheus data source against the collector', () => {
 
     const labels = await post('/api/v1/labels', new URLSearchParams(window));
     expect(labels.status).toBeLessThan(300);
-    expect(labels.body.data).toEqual(expect.arrayContaining(['__name__', 'instance', 'job', 'le', 'model_name', 'gpu', 'modelName']));
+    expect(labels.body.data).toEqual(
+      expect.arrayContaining(['__name__', 'instance', 'job', 'le', 'model_name', 'gpu', 'modelName']),
+    );
 
     const names = await get('/api/v1/label/__name__/values', window);
     expect(names.status).toBe(200);
-    expect(names.body.data).toEqual(expect.arrayContaining(['up', 'DCGM_FI_DEV_FB_USED', 'vllm:time_to_first_token_seconds_bucket']));
+    expect(names.body.data).toEqual(
+      expect.arrayContaining(['up', 'DCGM_FI_DEV_FB_USED', 'vllm:time_to_first_token_seconds_bucket']),
+    );
 
     const seriesForm = new URLSearchParams(window);
     seriesForm.append('match[]', 'vllm:num_requests_running');
     const series = await post('/api/v1/series', seriesForm);
     expect(series.status).toBeLessThan(300);
-    expect(series.body.data).toEqual([expect.objectContaining({ __name__: 'vllm:num_requests_running', job: 'vllm', instance: INSTANCES.vllm })]);
+    expect(series.body.data).toEqual([
+      expect.objectContaining({ __name__: 'vllm:num_requests_running', job: 'vllm', instance: INSTANCES.vllm }),
+    ]);
 
     const metadata = await get('/api/v1/metadata');
     expect(metadata.status).toBe(200);
-    expect((metadata.body.data as Record<string, unknown>)['vllm:time_to_first_token_seconds']).toEqual([{ type: 'histogram', help: '', unit: '' }]);
-    expect((metadata.body.data as Record<string, unknown>)['vllm:prompt_tokens_total']).toEqual([{ type: 'counter', help: '', unit: '' }]);
+    expect((metadata.body.data as Record<string, unknown>)['vllm:time_to_first_token_seconds']).toEqual([
+      { type: 'histogram', help: '', unit: '' },
+    ]);
+    expect((metadata.body.data as Record<string, unknown>)['vllm:prompt_tokens_total']).toEqual([
+      { type: 'counter', help: '', unit: '' },
+    ]);
 
     // Grafana asks for the exemplars of the panel's query over the panel's range; a bucket with a
     // trace id (what an instrumented vLLM exposes in OpenMetrics) comes back for its series only.
-    const bucket = { __name__: 'vllm:time_to_first_token_seconds_bucket', job: 'vllm', instance: INSTANCES.vllm, le: '0.5', model_name: 'exemplar-model' };
+    const bucket = {
+      __name__: 'vllm:time_to_first_token_seconds_bucket',
+      job: 'vllm',
+      instance: INSTANCES.vllm,
+      le: '0.5',
+      model_name: 'exemplar-model',
+    };
     await collector.app.get<SampleStore>(SAMPLE_STORE).appendBatch({
-      batchId: 'grafana-exemplar', source: 'scrape', cluster: 'test', node: 'vllm-0', target: { job: 'vllm', instance: INSTANCES.vllm }, scrapedAtMs: T1_MS,
+      batchId: 'grafana-exemplar',
+      source: 'scrape',
+      cluster: 'test',
+      node: 'vllm-0',
+      target: { job: 'vllm', instance: INSTANCES.vllm },
+      scrapedAtMs: T1_MS,
       series: [{ labels: bucket, samples: [[T1_MS, 1]] }],
-      exemplars: [{ series: 0, labels: { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' }, value: 0.31, timestampMs: T1_MS - 5_000 }],
+      exemplars: [
+        {
+          series: 0,
+          labels: { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' },
+          value: 0.31,
+          timestampMs: T1_MS - 5_000,
+        },
+      ],
     });
-    const exemplars = await get('/api/v1/query_exemplars', { query: 'histogram_quantile(0.99, rate(vllm:time_to_first_token_seconds_bucket[5m]))', ...window });
+    const exemplars = await get('/api/v1/query_exemplars', {
+      query: 'histogram_quantile(0.99, rate(vllm:time_to_first_token_seconds_bucket[5m]))',
+      ...window,
+    });
     expect(exemplars).toEqual({
       status: 200,
-      body: { status: 'success', data: [{ seriesLabels: bucket, exemplars: [{ labels: { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' }, value: '0.31', timestamp: (T1_MS - 5_000) / 1000 }] }] },
+      body: {
+        status: 'success',
+        data: [
+          {
+            seriesLabels: bucket,
+            exemplars: [
+              {
+                labels: { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' },
+                value: '0.31',
+                timestamp: (T1_MS - 5_000) / 1000,
+              },
+            ],
+          },
+        ],
+      },
     });
-    const outside = await get('/api/v1/query_exemplars', { query: 'vllm:time_to_first_token_seconds_bucket', start: String(T0_MS / 1000), end: String((T1_MS - 10_000) / 1000) });
+    const outside = await get('/api/v1/query_exemplars', {
+      query: 'vllm:time_to_first_token_seconds_bucket',
+      start: String(T0_MS / 1000),
+      end: String((T1_MS - 10_000) / 1000),
+    });
     expect(outside.body.data).toEqual([]);
   });
 
-  it('shows the server\'s error text for a bad panel query', async () => {
-    const res = await post('/api/v1/query_range', new URLSearchParams({ query: 'rate(up)', start: '0', end: '60', step: '15' }));
+  it("shows the server's error text for a bad panel query", async () => {
+    const res = await post(
+      '/api/v1/query_range',
+      new URLSearchParams({ query: 'rate(up)', start: '0', end: '60', step: '15' }),
+    );
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
       status: 'error',
       errorType: 'bad_data',
-      error: 'invalid parameter "query": 1:6: parse error: expected type range vector in call to function "rate", got instant vector',
+      error:
+        'invalid parameter "query": 1:6: parse error: expected type range vector in call to function "rate", got instant vector',
     });
   });
 });

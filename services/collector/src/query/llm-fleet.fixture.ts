@@ -13,7 +13,13 @@ import type { SampleStore } from '@arcwatch/storage';
 import { FIXTURES_DIR } from '@arcwatch/testing';
 import { SAMPLE_STORE } from '../database/sample-store.provider';
 import { parseBody } from '../ingest/exposition';
-import { buildScrapeBatch, EMPTY_STATE, type ScrapedSample, type ScrapeOptions, type TargetScrapeState } from '../scrape/scrape-batch';
+import {
+  buildScrapeBatch,
+  EMPTY_STATE,
+  type ScrapedSample,
+  type ScrapeOptions,
+  type TargetScrapeState,
+} from '../scrape/scrape-batch';
 import { hostOf, type ScrapeTarget } from '../scrape/target';
 
 export const FIXTURE_FILES = {
@@ -30,7 +36,16 @@ export const TTFT = 'vllm:time_to_first_token_seconds';
 
 /** Cumulative TTFT observations added between the scrapes, by bucket bound: 1000 requests, a slow tail. */
 export const TTFT_ADDED: Readonly<Record<string, number>> = {
-  '0.1': 200, '0.25': 500, '0.5': 700, '0.75': 750, '1.0': 800, '2.5': 900, '5.0': 950, '7.5': 980, '10.0': 995, '20.0': 1000,
+  '0.1': 200,
+  '0.25': 500,
+  '0.5': 700,
+  '0.75': 750,
+  '1.0': 800,
+  '2.5': 900,
+  '5.0': 950,
+  '7.5': 980,
+  '10.0': 995,
+  '20.0': 1000,
 };
 export const TTFT_REQUESTS = 1000;
 export const TTFT_SECONDS_ADDED = 2345.5;
@@ -49,15 +64,29 @@ export function fixtureSamples(file: string): ScrapedSample[] {
 }
 
 export function target(job: string, instance: string): ScrapeTarget {
-  return { key: `${job}/${instance}`, jobName: job, url: `http://${instance}/metrics`, instance, labels: { job, instance }, node: hostOf(instance) };
+  return {
+    key: `${job}/${instance}`,
+    jobName: job,
+    url: `http://${instance}/metrics`,
+    instance,
+    labels: { job, instance },
+    node: hostOf(instance),
+  };
 }
 
-const OPTIONS: ScrapeOptions = { honorLabels: false, honorTimestamps: false, sampleLimit: 0, seriesLimit: 0, metricRules: [] };
+const OPTIONS: ScrapeOptions = {
+  honorLabels: false,
+  honorTimestamps: false,
+  sampleLimit: 0,
+  seriesLimit: 0,
+  metricRules: [],
+};
 
 function bucketAdded(le: string): number {
   if (le === '+Inf') return TTFT_REQUESTS;
   let added = 0;
-  for (const [bound, count] of Object.entries(TTFT_ADDED)) if (Number(bound) <= Number(le)) added = Math.max(added, count);
+  for (const [bound, count] of Object.entries(TTFT_ADDED))
+    if (Number(bound) <= Number(le)) added = Math.max(added, count);
   return added;
 }
 
@@ -101,7 +130,12 @@ function scrapes(t: ScrapeTarget, outcomes: Array<[number, ScrapedSample[] | str
   });
 }
 
-export const INSTANCES = { vllm: 'vllm-0:8000', vllmDown: 'vllm-1:8000', a100: 'gpu-a100-0:9400', l4: 'gpu-l4-0:9400' } as const;
+export const INSTANCES = {
+  vllm: 'vllm-0:8000',
+  vllmDown: 'vllm-1:8000',
+  a100: 'gpu-a100-0:9400',
+  l4: 'gpu-l4-0:9400',
+} as const;
 
 /** Every batch of the fleet: two scrapes each, vllm-1 refusing connections both times. */
 export function llmFleetBatches(): MetricsBatchV1[] {
@@ -110,10 +144,22 @@ export function llmFleetBatches(): MetricsBatchV1[] {
   const l4 = fixtureSamples(FIXTURE_FILES.l4);
   const refused = 'connect ECONNREFUSED';
   return [
-    ...scrapes(target('vllm', INSTANCES.vllm), [[T0_MS, vllm], [T1_MS, advanceVllm(vllm)]]),
-    ...scrapes(target('vllm', INSTANCES.vllmDown), [[T0_MS, refused], [T1_MS, refused]]),
-    ...scrapes(target('dcgm', INSTANCES.a100), [[T0_MS, a100], [T1_MS, a100]]),
-    ...scrapes(target('dcgm', INSTANCES.l4), [[T0_MS, l4], [T1_MS, fillFramebuffer(l4)]]),
+    ...scrapes(target('vllm', INSTANCES.vllm), [
+      [T0_MS, vllm],
+      [T1_MS, advanceVllm(vllm)],
+    ]),
+    ...scrapes(target('vllm', INSTANCES.vllmDown), [
+      [T0_MS, refused],
+      [T1_MS, refused],
+    ]),
+    ...scrapes(target('dcgm', INSTANCES.a100), [
+      [T0_MS, a100],
+      [T1_MS, a100],
+    ]),
+    ...scrapes(target('dcgm', INSTANCES.l4), [
+      [T0_MS, l4],
+      [T1_MS, fillFramebuffer(l4)],
+    ]),
   ];
 }
 

@@ -1,6 +1,18 @@
 import { getJson } from '@arcwatch/testing';
 import { startCollector, type CollectorHarness } from '../testing/harness';
-import { FIXTURE_FILES, fixtureText, INSTANCES, L4_FILL, PROMPT_TOKENS_ADDED, storeFleet, T0_MS, T1_MS, TTFT, TTFT_ADDED, TTFT_REQUESTS } from './llm-fleet.fixture';
+import {
+  FIXTURE_FILES,
+  fixtureText,
+  INSTANCES,
+  L4_FILL,
+  PROMPT_TOKENS_ADDED,
+  storeFleet,
+  T0_MS,
+  T1_MS,
+  TTFT,
+  TTFT_ADDED,
+  TTFT_REQUESTS,
+} from './llm-fleet.fixture';
 
 /**
  * The classic LLM-serving expressions through /api/v1/query, over the real vLLM and DCGM
@@ -9,7 +21,13 @@ import { FIXTURE_FILES, fixtureText, INSTANCES, L4_FILL, PROMPT_TOKENS_ADDED, st
  */
 type Sample = { metric: Record<string, string>; value: [number, string] };
 type Series = { metric: Record<string, string>; values: Array<[number, string]> };
-type ApiBody<T> = { status: string; data: { resultType: string; result: T }; errorType?: string; error?: string; warnings?: string[] };
+type ApiBody<T> = {
+  status: string;
+  data: { resultType: string; result: T };
+  errorType?: string;
+  error?: string;
+  warnings?: string[];
+};
 
 /** First value of a metric in an exposition, read naively (the fixtures have one GPU each). */
 function fixtureValue(text: string, name: string): number {
@@ -53,7 +71,9 @@ describe('LLM-serving expressions over stored fixture scrapes', () => {
   const l4Text = fixtureText(FIXTURE_FILES.l4);
 
   const query = <T>(expr: string, timeMs: number): Promise<{ status: number; body: ApiBody<T> }> =>
-    getJson<ApiBody<T>>(`${collector.url}/api/v1/query?${new URLSearchParams({ query: expr, time: String(timeMs / 1000) })}`);
+    getJson<ApiBody<T>>(
+      `${collector.url}/api/v1/query?${new URLSearchParams({ query: expr, time: String(timeMs / 1000) })}`,
+    );
 
   beforeAll(async () => {
     collector = await startCollector();
@@ -69,16 +89,29 @@ describe('LLM-serving expressions over stored fixture scrapes', () => {
     expect(status).toBe(200);
     expect(body).toEqual({
       status: 'success',
-      data: { resultType: 'vector', result: [{ metric: { __name__: 'up', job: 'vllm', instance: INSTANCES.vllmDown }, value: [T1_MS / 1000, '0'] }] },
+      data: {
+        resultType: 'vector',
+        result: [{ metric: { __name__: 'up', job: 'vllm', instance: INSTANCES.vllmDown }, value: [T1_MS / 1000, '0'] }],
+      },
     });
   });
 
   it('alerts on a p99 time to first token above 5 s, with the quantile the buckets give', async () => {
-    const before = [...vllmText.matchAll(new RegExp(`^${TTFT}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm'))].map((m) => [m[1], Number(m[2])] as const);
+    const before = [...vllmText.matchAll(new RegExp(`^${TTFT}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm'))].map(
+      (m) => [m[1], Number(m[2])] as const,
+    );
     expect(before).toHaveLength(23);
     const increases: Array<[number, number]> = before.map(([le, v0]) => {
       const bound = le === '+Inf' ? Infinity : Number(le);
-      const added = le === '+Inf' ? TTFT_REQUESTS : Math.max(0, ...Object.entries(TTFT_ADDED).filter(([b]) => Number(b) <= bound).map(([, c]) => c));
+      const added =
+        le === '+Inf'
+          ? TTFT_REQUESTS
+          : Math.max(
+              0,
+              ...Object.entries(TTFT_ADDED)
+                .filter(([b]) => Number(b) <= bound)
+                .map(([, c]) => c),
+            );
       return [bound, v0 + added - v0];
     });
     const expected = quantile(0.99, increases);
@@ -88,7 +121,12 @@ describe('LLM-serving expressions over stored fixture scrapes', () => {
     expect(body.status).toBe('success');
     expect(body.data.result).toHaveLength(1);
     const [sample] = body.data.result;
-    expect(sample.metric).toEqual({ ...fixtureLabels(vllmText, `${TTFT}_bucket`), le: undefined, job: 'vllm', instance: INSTANCES.vllm });
+    expect(sample.metric).toEqual({
+      ...fixtureLabels(vllmText, `${TTFT}_bucket`),
+      le: undefined,
+      job: 'vllm',
+      instance: INSTANCES.vllm,
+    });
     expect(Number(sample.value[1])).toBeCloseTo(expected, 9);
 
     const atFirstScrape = await query<Sample[]>(`histogram_quantile(0.99, rate(${TTFT}_bucket[5m])) > 5`, T0_MS);
@@ -102,25 +140,52 @@ describe('LLM-serving expressions over stored fixture scrapes', () => {
     const expected = ((used + moved) / (used + moved + (free - moved))) * 100;
     expect(expected).toBeGreaterThan(95);
 
-    const { body } = await query<Sample[]>('(DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)) * 100 > 95', T1_MS);
+    const { body } = await query<Sample[]>(
+      '(DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)) * 100 > 95',
+      T1_MS,
+    );
     expect(body.data.result).toHaveLength(1);
     const [sample] = body.data.result;
-    expect(sample.metric).toEqual({ ...fixtureLabels(l4Text, 'DCGM_FI_DEV_FB_USED'), job: 'dcgm', instance: INSTANCES.l4 });
+    expect(sample.metric).toEqual({
+      ...fixtureLabels(l4Text, 'DCGM_FI_DEV_FB_USED'),
+      job: 'dcgm',
+      instance: INSTANCES.l4,
+    });
     expect(Number(sample.value[1])).toBeCloseTo(expected, 9);
 
-    const all = await query<Sample[]>('(DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)) * 100', T1_MS);
-    expect(Object.fromEntries(all.body.data.result.map((s) => [s.metric.instance, Number(s.value[1])]))).toEqual({ [INSTANCES.a100]: 0, [INSTANCES.l4]: expect.closeTo(expected, 9) });
+    const all = await query<Sample[]>(
+      '(DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)) * 100',
+      T1_MS,
+    );
+    expect(Object.fromEntries(all.body.data.result.map((s) => [s.metric.instance, Number(s.value[1])]))).toEqual({
+      [INSTANCES.a100]: 0,
+      [INSTANCES.l4]: expect.closeTo(expected, 9),
+    });
   });
 
   it('answers a range query with the prompt-token rate once two scrapes are in the window', async () => {
-    const form = new URLSearchParams({ query: 'sum by (model_name) (rate(vllm:prompt_tokens_total[5m]))', start: String(T0_MS / 1000), end: String(T1_MS / 1000), step: '30s' });
-    const res = await fetch(`${collector.url}/api/v1/query_range`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form });
+    const form = new URLSearchParams({
+      query: 'sum by (model_name) (rate(vllm:prompt_tokens_total[5m]))',
+      start: String(T0_MS / 1000),
+      end: String(T1_MS / 1000),
+      step: '30s',
+    });
+    const res = await fetch(`${collector.url}/api/v1/query_range`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as ApiBody<Series[]>;
     // Both samples start from the fixture's 0, so rate() does not extrapolate before the first one.
     expect(body.data).toEqual({
       resultType: 'matrix',
-      result: [{ metric: { model_name: fixtureLabels(vllmText, 'vllm:prompt_tokens_total').model_name }, values: [[T1_MS / 1000, String(PROMPT_TOKENS_ADDED / 300)]] }],
+      result: [
+        {
+          metric: { model_name: fixtureLabels(vllmText, 'vllm:prompt_tokens_total').model_name },
+          values: [[T1_MS / 1000, String(PROMPT_TOKENS_ADDED / 300)]],
+        },
+      ],
     });
   });
 
@@ -132,17 +197,33 @@ describe('LLM-serving expressions over stored fixture scrapes', () => {
 
     const duplicate = await query<never>('{__name__=~"DCGM_FI_DEV_FB_(USED|FREE)"} * 1', T1_MS);
     expect(duplicate.status).toBe(422);
-    expect(duplicate.body).toEqual({ status: 'error', errorType: 'execution', error: 'vector cannot contain metrics with the same labelset' });
+    expect(duplicate.body).toEqual({
+      status: 'error',
+      errorType: 'execution',
+      error: 'vector cannot contain metrics with the same labelset',
+    });
 
     const badTime = await fetch(`${collector.url}/api/v1/query?query=up&time=noon`);
     expect(badTime.status).toBe(400);
-    expect(await badTime.json()).toEqual({ status: 'error', errorType: 'bad_data', error: 'invalid parameter "time": cannot parse "noon" to a valid timestamp' });
+    expect(await badTime.json()).toEqual({
+      status: 'error',
+      errorType: 'bad_data',
+      error: 'invalid parameter "time": cannot parse "noon" to a valid timestamp',
+    });
 
     const tooMany = await fetch(`${collector.url}/api/v1/query_range?query=up&start=0&end=11001&step=1`);
     expect(tooMany.status).toBe(400);
-    expect(((await tooMany.json()) as { error: string }).error).toBe('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+    expect(((await tooMany.json()) as { error: string }).error).toBe(
+      'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
+    );
 
-    const params = new URLSearchParams({ query: '{__name__=~".+"}', start: String(T0_MS / 1000), end: String(T1_MS / 1000), step: '1', timeout: '0.001' });
+    const params = new URLSearchParams({
+      query: '{__name__=~".+"}',
+      start: String(T0_MS / 1000),
+      end: String(T1_MS / 1000),
+      step: '1',
+      timeout: '0.001',
+    });
     const timeout = await fetch(`${collector.url}/api/v1/query_range?${params}`);
     expect(timeout.status).toBe(503);
     expect(await timeout.json()).toMatchObject({ status: 'error', errorType: 'timeout' });

@@ -8,7 +8,8 @@ import type { MetadataParams } from './query-params';
  * `<f>_count` + `<f>_sum` without buckets a summary, everything else `unknown` (a gauge cannot be
  * told from an untyped metric by its name), with empty help and unit.
  */
-export type MetricType = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
+export type MetricType =
+  'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown';
 
 export interface MetadataEntry {
   type: MetricType;
@@ -37,7 +38,11 @@ export function inferFamilies(metricNames: readonly string[]): Map<string, Metri
   for (const name of [...names].sort()) {
     // A summary's quantile series carry the family name itself.
     if (claimed.has(name) || families.has(name)) continue;
-    if (name.endsWith('_created') && (names.has(`${name.slice(0, -'_created'.length)}_total`) || families.has(name.slice(0, -'_created'.length)))) continue;
+    if (
+      name.endsWith('_created') &&
+      (names.has(`${name.slice(0, -'_created'.length)}_total`) || families.has(name.slice(0, -'_created'.length)))
+    )
+      continue;
     families.set(name, name.endsWith('_total') ? 'counter' : 'unknown');
   }
   return families;
@@ -47,7 +52,10 @@ export function inferFamilies(metricNames: readonly string[]): Map<string, Metri
  * Declared entries first; a guessed family is added only when no declaration covers it (an
  * OpenMetrics counter is declared as `foo`, its series and so the guess are `foo_total`).
  */
-export function mergeMetadata(declared: ReadonlyArray<{ metric: string } & MetadataEntry>, guessed: ReadonlyMap<string, MetricType>): Map<string, MetadataEntry[]> {
+export function mergeMetadata(
+  declared: ReadonlyArray<{ metric: string } & MetadataEntry>,
+  guessed: ReadonlyMap<string, MetricType>,
+): Map<string, MetadataEntry[]> {
   const out = new Map<string, MetadataEntry[]>();
   for (const d of declared) {
     const list = out.get(d.metric) ?? [];
@@ -63,7 +71,10 @@ export function mergeMetadata(declared: ReadonlyArray<{ metric: string } & Metad
 }
 
 /** The `data` of a metadata response: family → entries, filtered and limited as Prometheus does. */
-export function metadataResponse(families: ReadonlyMap<string, readonly MetadataEntry[]>, params: MetadataParams): Record<string, MetadataEntry[]> {
+export function metadataResponse(
+  families: ReadonlyMap<string, readonly MetadataEntry[]>,
+  params: MetadataParams,
+): Record<string, MetadataEntry[]> {
   const out: Record<string, MetadataEntry[]> = {};
   let count = 0;
   for (const [name, entries] of [...families].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

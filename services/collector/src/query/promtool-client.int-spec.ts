@@ -30,36 +30,92 @@ describe('promtool as a client of the query API', () => {
   });
 
   it('query instant: the down replica and the token rate', async () => {
-    expect(await promtool('query', 'instant', '--time', String(T1_MS / 1000), collector.url, 'up{job="vllm"} == 0')).toBe(
-      `up{instance="${INSTANCES.vllmDown}", job="vllm"} => 0 @[${T1_MS / 1000}]`,
-    );
-    const json = JSON.parse(await promtool('query', 'instant', '-o', 'json', '--time', new Date(T1_MS).toISOString(), collector.url, 'sum(rate(vllm:prompt_tokens_total[5m]))')) as Array<{ value: [number, string] }>;
+    expect(
+      await promtool('query', 'instant', '--time', String(T1_MS / 1000), collector.url, 'up{job="vllm"} == 0'),
+    ).toBe(`up{instance="${INSTANCES.vllmDown}", job="vllm"} => 0 @[${T1_MS / 1000}]`);
+    const json = JSON.parse(
+      await promtool(
+        'query',
+        'instant',
+        '-o',
+        'json',
+        '--time',
+        new Date(T1_MS).toISOString(),
+        collector.url,
+        'sum(rate(vllm:prompt_tokens_total[5m]))',
+      ),
+    ) as Array<{ value: [number, string] }>;
     expect(json).toEqual([{ metric: {}, value: [T1_MS / 1000, String(PROMPT_TOKENS_ADDED / 300)] }]);
   });
 
   it('query range: one point per step where the window holds two scrapes', async () => {
-    const out = await promtool('query', 'range', '--start', String(T0_MS / 1000), '--end', String(T1_MS / 1000), '--step', '30s', collector.url, 'sum(rate(vllm:prompt_tokens_total[5m]))');
+    const out = await promtool(
+      'query',
+      'range',
+      '--start',
+      String(T0_MS / 1000),
+      '--end',
+      String(T1_MS / 1000),
+      '--step',
+      '30s',
+      collector.url,
+      'sum(rate(vllm:prompt_tokens_total[5m]))',
+    );
     expect(out).toBe(`{} =>\n${PROMPT_TOKENS_ADDED / 300} @[${T1_MS / 1000}]`);
-    const gpu = await promtool('query', 'range', '--start', String(T0_MS / 1000), '--end', String(T1_MS / 1000), '--step', '1m', collector.url, 'count(DCGM_FI_DEV_FB_USED)');
+    const gpu = await promtool(
+      'query',
+      'range',
+      '--start',
+      String(T0_MS / 1000),
+      '--end',
+      String(T1_MS / 1000),
+      '--step',
+      '1m',
+      collector.url,
+      'count(DCGM_FI_DEV_FB_USED)',
+    );
     expect(gpu).toBe(`{} =>\n2 @[${T0_MS / 1000}]\n2 @[${T1_MS / 1000}]`);
   });
 
   it('query series: the series a matcher selects', async () => {
-    const out = await promtool('query', 'series', '--match', 'up{job="vllm"}', '--start', String(T0_MS / 1000), '--end', String(T1_MS / 1000), collector.url);
-    expect(out.split('\n').sort()).toEqual([`{__name__="up", instance="${INSTANCES.vllm}", job="vllm"}`, `{__name__="up", instance="${INSTANCES.vllmDown}", job="vllm"}`]);
+    const out = await promtool(
+      'query',
+      'series',
+      '--match',
+      'up{job="vllm"}',
+      '--start',
+      String(T0_MS / 1000),
+      '--end',
+      String(T1_MS / 1000),
+      collector.url,
+    );
+    expect(out.split('\n').sort()).toEqual([
+      `{__name__="up", instance="${INSTANCES.vllm}", job="vllm"}`,
+      `{__name__="up", instance="${INSTANCES.vllmDown}", job="vllm"}`,
+    ]);
   });
 
   it('query labels: the values of a label, in the window promtool asks for', async () => {
     const window = ['--start', String(T0_MS / 1000), '--end', String(T1_MS / 1000)];
     const jobs = await promtool('query', 'labels', ...window, collector.url, 'job');
     expect(jobs.split('\n')).toEqual(['dcgm', 'vllm']);
-    const instances = await promtool('query', 'labels', ...window, '--match', 'DCGM_FI_DEV_FB_USED', collector.url, 'instance');
+    const instances = await promtool(
+      'query',
+      'labels',
+      ...window,
+      '--match',
+      'DCGM_FI_DEV_FB_USED',
+      collector.url,
+      'instance',
+    );
     expect(instances.split('\n')).toEqual([INSTANCES.a100, INSTANCES.l4]);
     // without --start / --end promtool asks for the last five minutes, where the fixture has nothing
     expect(await promtool('query', 'labels', collector.url, 'job')).toBe('');
   });
 
-  it('reports the server\'s parse error', async () => {
-    await expect(promtool('query', 'instant', collector.url, 'sum(up')).rejects.toMatchObject({ stderr: expect.stringContaining('bad_data: invalid parameter "query": 1:7: parse error') });
+  it("reports the server's parse error", async () => {
+    await expect(promtool('query', 'instant', collector.url, 'sum(up')).rejects.toMatchObject({
+      stderr: expect.stringContaining('bad_data: invalid parameter "query": 1:7: parse error'),
+    });
   });
 });

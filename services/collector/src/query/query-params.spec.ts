@@ -1,7 +1,14 @@
 import { PromqlError } from '@arcwatch/promql';
 import { inferFamilies, mergeMetadata, metadataResponse } from './metric-metadata';
 import { fromEngineError, QueryApiError } from './query-errors';
-import { mergeForm, parseInstantParams, parseMetadataParams, parseRangeParams, parseTimeParam, parseDurationParam } from './query-params';
+import {
+  mergeForm,
+  parseInstantParams,
+  parseMetadataParams,
+  parseRangeParams,
+  parseTimeParam,
+  parseDurationParam,
+} from './query-params';
 
 function failure(fn: () => unknown): { type: string; status: number; message: string } {
   try {
@@ -40,7 +47,11 @@ describe('query API parameters', () => {
 
   it('defaults the instant query time to now and keeps the timeout', () => {
     expect(parseInstantParams({ query: '1+1' }, 42_000)).toEqual({ query: '1+1', timeMs: 42_000 });
-    expect(parseInstantParams({ query: 'up', time: '4', timeout: '30s' }, 0)).toEqual({ query: 'up', timeMs: 4000, timeoutMs: 30_000 });
+    expect(parseInstantParams({ query: 'up', time: '4', timeout: '30s' }, 0)).toEqual({
+      query: 'up',
+      timeMs: 4000,
+      timeoutMs: 30_000,
+    });
   });
 
   it('rejects bad parameters with the messages Prometheus gives, as bad_data 400', () => {
@@ -49,18 +60,31 @@ describe('query API parameters', () => {
       status: 400,
       message: 'invalid parameter "time": cannot parse "soon" to a valid timestamp',
     });
-    expect(failure(() => parseRangeParams({ query: 'up', end: '10', step: '1' })).message).toBe('invalid parameter "start": cannot parse "" to a valid timestamp');
-    expect(failure(() => parseRangeParams({ query: 'up', start: '10', end: '5', step: '1' })).message).toBe('end timestamp must not be before start time');
-    expect(failure(() => parseRangeParams({ query: 'up', start: '0', end: '5', step: 'often' })).message).toBe('invalid parameter "step": cannot parse "often" to a valid duration');
+    expect(failure(() => parseRangeParams({ query: 'up', end: '10', step: '1' })).message).toBe(
+      'invalid parameter "start": cannot parse "" to a valid timestamp',
+    );
+    expect(failure(() => parseRangeParams({ query: 'up', start: '10', end: '5', step: '1' })).message).toBe(
+      'end timestamp must not be before start time',
+    );
+    expect(failure(() => parseRangeParams({ query: 'up', start: '0', end: '5', step: 'often' })).message).toBe(
+      'invalid parameter "step": cannot parse "often" to a valid duration',
+    );
     expect(failure(() => parseRangeParams({ query: 'up', start: '0', end: '5', step: '0' })).message).toBe(
       'zero or negative query resolution step widths are not accepted. Try a positive integer',
     );
-    expect(failure(() => parseInstantParams({ query: 'up', timeout: 'a while' }, 0)).message).toBe('invalid parameter "timeout": cannot parse "a while" to a valid duration');
+    expect(failure(() => parseInstantParams({ query: 'up', timeout: 'a while' }, 0)).message).toBe(
+      'invalid parameter "timeout": cannot parse "a while" to a valid duration',
+    );
     expect(failure(() => parseMetadataParams({ limit: 'ten' })).message).toBe('limit must be a number');
   });
 
   it('allows 11,000 points per series and not one step more', () => {
-    expect(parseRangeParams({ query: 'up', start: '0', end: '11000', step: '1' })).toEqual({ query: 'up', startMs: 0, endMs: 11_000_000, stepMs: 1000 });
+    expect(parseRangeParams({ query: 'up', start: '0', end: '11000', step: '1' })).toEqual({
+      query: 'up',
+      startMs: 0,
+      endMs: 11_000_000,
+      stepMs: 1000,
+    });
     expect(parseRangeParams({ query: 'up', start: '0', end: '11000.5', step: '1s' }).stepMs).toBe(1000);
     expect(failure(() => parseRangeParams({ query: 'up', start: '0', end: '11001', step: '1' })).message).toBe(
       'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
@@ -70,14 +94,31 @@ describe('query API parameters', () => {
 
 describe('engine errors in the API', () => {
   it('puts parse errors, with their position, under the query parameter', () => {
-    const e = fromEngineError(new PromqlError('bad_data', 'unexpected end of input', { offset: 3, line: 1, column: 4 }));
-    expect([e.errorType, e.httpStatus, e.message]).toEqual(['bad_data', 400, 'invalid parameter "query": 1:4: parse error: unexpected end of input']);
+    const e = fromEngineError(
+      new PromqlError('bad_data', 'unexpected end of input', { offset: 3, line: 1, column: 4 }),
+    );
+    expect([e.errorType, e.httpStatus, e.message]).toEqual([
+      'bad_data',
+      400,
+      'invalid parameter "query": 1:4: parse error: unexpected end of input',
+    ]);
   });
 
   it('reports execution errors as 422, timeouts as 503, storage failures as 500', () => {
-    expect([fromEngineError(new PromqlError('execution', 'vector cannot contain metrics with the same labelset'))].map((e) => [e.errorType, e.httpStatus])).toEqual([['execution', 422]]);
-    expect([fromEngineError(new PromqlError('timeout', 'query timed out in query execution'))].map((e) => [e.errorType, e.httpStatus])).toEqual([['timeout', 503]]);
-    expect([fromEngineError(new Error('connection refused'))].map((e) => [e.errorType, e.httpStatus, e.message])).toEqual([['internal', 500, 'connection refused']]);
+    expect(
+      [fromEngineError(new PromqlError('execution', 'vector cannot contain metrics with the same labelset'))].map(
+        (e) => [e.errorType, e.httpStatus],
+      ),
+    ).toEqual([['execution', 422]]);
+    expect(
+      [fromEngineError(new PromqlError('timeout', 'query timed out in query execution'))].map((e) => [
+        e.errorType,
+        e.httpStatus,
+      ]),
+    ).toEqual([['timeout', 503]]);
+    expect(
+      [fromEngineError(new Error('connection refused'))].map((e) => [e.errorType, e.httpStatus, e.message]),
+    ).toEqual([['internal', 500, 'connection refused']]);
   });
 });
 
@@ -108,7 +149,12 @@ describe('metadata derived from metric names', () => {
     const declared = [
       { metric: 'vllm:prompt_tokens', type: 'counter' as const, help: 'Number of prefill tokens processed.', unit: '' },
       { metric: 'go_gc_duration_seconds', type: 'summary' as const, help: 'GC pauses.', unit: 'seconds' },
-      { metric: 'go_gc_duration_seconds', type: 'summary' as const, help: 'A summary of the wall-time pause.', unit: '' },
+      {
+        metric: 'go_gc_duration_seconds',
+        type: 'summary' as const,
+        help: 'A summary of the wall-time pause.',
+        unit: '',
+      },
     ];
     const merged = mergeMetadata(declared, inferFamilies(names));
     expect(Object.fromEntries(merged)).toEqual({
@@ -130,6 +176,9 @@ describe('metadata derived from metric names', () => {
     expect(metadataResponse(families, { metric: 'vllm:prompt_tokens_total', limit: -1, limitPerMetric: -1 })).toEqual({
       'vllm:prompt_tokens_total': [{ type: 'counter', help: '', unit: '' }],
     });
-    expect(Object.keys(metadataResponse(families, { limit: 2, limitPerMetric: -1 }))).toEqual(['DCGM_FI_DEV_FB_USED', 'go_gc_duration_seconds']);
+    expect(Object.keys(metadataResponse(families, { limit: 2, limitPerMetric: -1 }))).toEqual([
+      'DCGM_FI_DEV_FB_USED',
+      'go_gc_duration_seconds',
+    ]);
   });
 });

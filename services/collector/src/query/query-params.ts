@@ -23,7 +23,8 @@ export function mergeForm(query: unknown, body: unknown): FormParams {
   for (const source of [query, body]) {
     if (typeof source !== 'object' || source === null) continue;
     const parsed = formSchema.safeParse(source);
-    if (!parsed.success) throw new QueryApiError('bad_data', `invalid parameters: ${parsed.error.issues[0]?.message ?? 'not a form'}`);
+    if (!parsed.success)
+      throw new QueryApiError('bad_data', `invalid parameters: ${parsed.error.issues[0]?.message ?? 'not a form'}`);
     for (const [k, v] of Object.entries(parsed.data)) {
       const first = Array.isArray(v) ? v[0] : v;
       if (first !== undefined) out[k] = first;
@@ -104,9 +105,16 @@ export function parseRangeParams(params: FormParams): RangeQueryParams {
   if (step === undefined) throw invalidParam('step', `cannot parse ${JSON.stringify(text)} to a valid duration`);
   // The engine steps in whole milliseconds; a positive step below 1 ms is as unusable as zero.
   const stepMs = Math.floor(step);
-  if (!(stepMs > 0)) throw new QueryApiError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+  if (!(stepMs > 0))
+    throw new QueryApiError(
+      'bad_data',
+      'zero or negative query resolution step widths are not accepted. Try a positive integer',
+    );
   if (Math.floor((endMs - startMs) / stepMs) > MAX_POINTS_PER_SERIES) {
-    throw new QueryApiError('bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+    throw new QueryApiError(
+      'bad_data',
+      'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
+    );
   }
   const timeoutMs = timeout(params);
   return { query: params.query ?? '', startMs, endMs, stepMs, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
@@ -142,5 +150,9 @@ function intParam(params: FormParams, name: string): number {
 
 export function parseMetadataParams(params: FormParams): MetadataParams {
   const metric = params.metric;
-  return { ...(metric ? { metric } : {}), limit: intParam(params, 'limit'), limitPerMetric: intParam(params, 'limit_per_metric') };
+  return {
+    ...(metric ? { metric } : {}),
+    limit: intParam(params, 'limit'),
+    limitPerMetric: intParam(params, 'limit_per_metric'),
+  };
 }

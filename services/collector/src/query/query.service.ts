@@ -9,7 +9,13 @@ import { SAMPLE_STORE } from '../database/sample-store.provider';
 import { COLLECTOR_CONFIG, type CollectorConfig } from '../config';
 import { inferFamilies, mergeMetadata, metadataResponse, type MetadataEntry, type MetricType } from './metric-metadata';
 import { fromEngineError } from './query-errors';
-import { parseInstantParams, parseMetadataParams, parseRangeParams, parseWindowParams, type FormParams } from './query-params';
+import {
+  parseInstantParams,
+  parseMetadataParams,
+  parseRangeParams,
+  parseWindowParams,
+  type FormParams,
+} from './query-params';
 import { buildInfo, runtimeInfo, type BuildInfo, type RuntimeInfo } from './status-info';
 
 /** Prometheus's defaults: --query.timeout 2m, --query.lookback-delta 5m. */
@@ -110,7 +116,11 @@ export class QueryService {
       status: 'success',
       data: found.map((s) => ({
         seriesLabels: s.labels,
-        exemplars: s.exemplars.map((e) => ({ labels: e.labels, value: formatValue(e.value), timestamp: e.timestampMs / 1000 })),
+        exemplars: s.exemplars.map((e) => ({
+          labels: e.labels,
+          value: formatValue(e.value),
+          timestamp: e.timestampMs / 1000,
+        })),
       })),
     };
   }

@@ -50,7 +50,10 @@ describe('recording rules over stored fixture scrapes', () => {
     writeFileSync(file, RULES);
     db = await createTestDatabase();
     const config = loadCollectorConfig(testEnv(db, testNamespace(), { COLLECTOR_RULES: file }));
-    app = await createCollectorApp(config, { settings: { cluster: 'test', jobs: [], warnings: [] }, logger: pino({ level: 'warn' }) });
+    app = await createCollectorApp(config, {
+      settings: { cluster: 'test', jobs: [], warnings: [] },
+      logger: pino({ level: 'warn' }),
+    });
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     await storeFleet(app);
@@ -71,7 +74,9 @@ describe('recording rules over stored fixture scrapes', () => {
 
   it('records the rules of the group, readable through /api/v1/query', async () => {
     const recording = app.get(RecordingService);
-    expect(recording.groups.map((g) => [g.name, g.intervalMs, g.recording.length, g.alerting.length])).toEqual([['llm-serving', 3_600_000, 3, 1]]);
+    expect(recording.groups.map((g) => [g.name, g.intervalMs, g.recording.length, g.alerting.length])).toEqual([
+      ['llm-serving', 3_600_000, 3, 1],
+    ]);
 
     const evaluation = await recording.evaluate(recording.groups[0], T1_MS);
     expect(evaluation.errors).toEqual([]);
@@ -80,23 +85,36 @@ describe('recording rules over stored fixture scrapes', () => {
     const free = Number(/^DCGM_FI_DEV_FB_FREE\{[^}]*\} (\S+)$/m.exec(fixtureText(FIXTURE_FILES.l4))?.[1]);
     const l4Ratio = Math.round(free * L4_FILL) / free;
 
-    const ratios = await eventually(async () => {
-      const r = await query('gpu:fb_used:ratio');
-      return r.length === 2 ? r : undefined;
-    }, 15_000, 'the recorded series to be stored');
-    expect(Object.fromEntries(ratios.map((s) => [s.metric.instance, [s.metric.team, s.metric.__name__, Number(s.value[1])]]))).toEqual({
+    const ratios = await eventually(
+      async () => {
+        const r = await query('gpu:fb_used:ratio');
+        return r.length === 2 ? r : undefined;
+      },
+      15_000,
+      'the recorded series to be stored',
+    );
+    expect(
+      Object.fromEntries(
+        ratios.map((s) => [s.metric.instance, [s.metric.team, s.metric.__name__, Number(s.value[1])]]),
+      ),
+    ).toEqual({
       [INSTANCES.a100]: ['infra', 'gpu:fb_used:ratio', 0],
       [INSTANCES.l4]: ['infra', 'gpu:fb_used:ratio', expect.closeTo(l4Ratio, 12)],
     });
 
     const max = await query('cluster:gpu_fb_used:max_ratio');
-    expect(max).toEqual([{ metric: { __name__: 'cluster:gpu_fb_used:max_ratio' }, value: [T1_MS / 1000, expect.any(String)] }]);
+    expect(max).toEqual([
+      { metric: { __name__: 'cluster:gpu_fb_used:max_ratio' }, value: [T1_MS / 1000, expect.any(String)] },
+    ]);
     expect(Number(max[0].value[1])).toBeCloseTo(l4Ratio, 12);
 
     // 1000 requests, 980 within 7.5 s and 995 within 10 s: rank 990 lies 10/15 into that bucket.
     const p99 = await query('instance:vllm_ttft_seconds:p99_5m');
     expect(p99.map((s) => [s.metric, Number(s.value[1])])).toEqual([
-      [{ __name__: 'instance:vllm_ttft_seconds:p99_5m', instance: INSTANCES.vllm }, expect.closeTo(7.5 + (2.5 * 10) / 15, 9)],
+      [
+        { __name__: 'instance:vllm_ttft_seconds:p99_5m', instance: INSTANCES.vllm },
+        expect.closeTo(7.5 + (2.5 * 10) / 15, 9),
+      ],
     ]);
   });
 
@@ -114,6 +132,10 @@ describe('recording rules over stored fixture scrapes', () => {
     const config = loadCollectorConfig(testEnv(db, testNamespace(), { COLLECTOR_RULES: bad }));
     const failure = createCollectorApp(config, { logger: pino({ level: 'silent' }) });
     await expect(failure).rejects.toBeInstanceOf(ConfigFileError);
-    await expect(failure).rejects.toMatchObject({ issues: [{ file: bad, line: 4, field: 'groups[0].rules[0].record', message: 'invalid recording rule name: a{b}' }] });
+    await expect(failure).rejects.toMatchObject({
+      issues: [
+        { file: bad, line: 4, field: 'groups[0].rules[0].record', message: 'invalid recording rule name: a{b}' },
+      ],
+    });
   });
 });

@@ -1,4 +1,11 @@
-import { deterministicId, STALE_NAN, toWireValue, type Labels, type MetricsBatchSeries, type MetricsBatchV1 } from '@arcwatch/contracts';
+import {
+  deterministicId,
+  STALE_NAN,
+  toWireValue,
+  type Labels,
+  type MetricsBatchSeries,
+  type MetricsBatchV1,
+} from '@arcwatch/contracts';
 import type { RawResult } from '@arcwatch/promql';
 import type { RecordingRule, RuleGroup } from '@arcwatch/rules';
 
@@ -48,11 +55,13 @@ export function recordRule(rule: RecordingRule, result: RawResult, limit: number
       else labels[name] = value;
     }
     const key = seriesKey(labels);
-    if (seen.has(key)) return { ok: false, error: 'vector contains metrics with the same labelset after applying rule labels' };
+    if (seen.has(key))
+      return { ok: false, error: 'vector contains metrics with the same labelset after applying rule labels' };
     seen.add(key);
     samples.push({ labels, value: s.value });
   }
-  if (limit > 0 && samples.length > limit) return { ok: false, error: `exceeded limit of ${limit} with ${samples.length} series` };
+  if (limit > 0 && samples.length > limit)
+    return { ok: false, error: `exceeded limit of ${limit} with ${samples.length} series` };
   return { ok: true, samples };
 }
 

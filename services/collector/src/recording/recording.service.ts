@@ -54,7 +54,11 @@ export class RecordingService implements OnApplicationBootstrap, OnModuleDestroy
   private async tick(group: RuleGroup, evalTimeMs: number): Promise<void> {
     try {
       const r = await this.evaluate(group, evalTimeMs);
-      for (const e of r.errors) this.logger.warn({ group: group.name, file: group.file, record: e.record }, `recording rule failed: ${e.error}`);
+      for (const e of r.errors)
+        this.logger.warn(
+          { group: group.name, file: group.file, record: e.record },
+          `recording rule failed: ${e.error}`,
+        );
     } catch (err) {
       this.logger.error({ err, group: group.name, file: group.file }, 'recording rule group evaluation failed');
     }
@@ -82,7 +86,14 @@ export class RecordingService implements OnApplicationBootstrap, OnModuleDestroy
       else errors.push({ record: rule.record, error: outcome.error });
       outcomes.push(outcome);
     }
-    const { batch, state } = groupBatch(group, this.settings.cluster, evalTimeMs, sampleTimeMs, outcomes, this.state.get(group) ?? EMPTY_GROUP_STATE);
+    const { batch, state } = groupBatch(
+      group,
+      this.settings.cluster,
+      evalTimeMs,
+      sampleTimeMs,
+      outcomes,
+      this.state.get(group) ?? EMPTY_GROUP_STATE,
+    );
     await this.publisher.publish(batch);
     this.state.set(group, state);
     return { batch, errors };

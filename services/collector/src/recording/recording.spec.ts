@@ -1,31 +1,62 @@
 import { isStaleNaN, type Labels } from '@arcwatch/contracts';
 import { MemoryQueryable, parsePromql } from '@arcwatch/promql';
 import { ManualClock } from '@arcwatch/runtime';
-import { EMPTY_GROUP_STATE, evalTimeAt, groupBatch, nextEvalTime, recordingBatchId, recordRule } from './recording.evaluator';
+import {
+  EMPTY_GROUP_STATE,
+  evalTimeAt,
+  groupBatch,
+  nextEvalTime,
+  recordingBatchId,
+  recordRule,
+} from './recording.evaluator';
 import type { RecordingRule } from '@arcwatch/rules';
 import { GroupOverlayQueryable, GroupScheduler } from './rule-scheduler';
 
-const rule = (record: string, labels: Record<string, string> = {}): RecordingRule => ({ record, expr: 'x', ast: parsePromql('x'), labels });
+const rule = (record: string, labels: Record<string, string> = {}): RecordingRule => ({
+  record,
+  expr: 'x',
+  ast: parsePromql('x'),
+  labels,
+});
 const group = { file: 'rules/gpu.yml', name: 'gpu' };
 
 describe('one recording rule', () => {
   it('names every sample after the rule and applies its labels, "" removing one', () => {
-    const out = recordRule(rule('job:gpu_util:avg', { team: 'infra', instance: '' }), {
-      type: 'vector',
-      timeMs: 0,
-      samples: [{ labels: { job: 'dcgm', instance: 'a:9400' }, value: 87 }],
-    }, 0);
-    expect(out).toEqual({ ok: true, samples: [{ labels: { __name__: 'job:gpu_util:avg', job: 'dcgm', team: 'infra' }, value: 87 }] });
+    const out = recordRule(
+      rule('job:gpu_util:avg', { team: 'infra', instance: '' }),
+      {
+        type: 'vector',
+        timeMs: 0,
+        samples: [{ labels: { job: 'dcgm', instance: 'a:9400' }, value: 87 }],
+      },
+      0,
+    );
+    expect(out).toEqual({
+      ok: true,
+      samples: [{ labels: { __name__: 'job:gpu_util:avg', job: 'dcgm', team: 'infra' }, value: 87 }],
+    });
   });
 
   it('records a scalar as one series with no other labels', () => {
-    expect(recordRule(rule('fleet:gpus'), { type: 'scalar', timeMs: 0, value: 8 }, 0)).toEqual({ ok: true, samples: [{ labels: { __name__: 'fleet:gpus' }, value: 8 }] });
+    expect(recordRule(rule('fleet:gpus'), { type: 'scalar', timeMs: 0, value: 8 }, 0)).toEqual({
+      ok: true,
+      samples: [{ labels: { __name__: 'fleet:gpus' }, value: 8 }],
+    });
   });
 
   it('fails on label sets that collide after the rule labels, and over the group limit', () => {
-    const samples = [{ labels: { gpu: '0' }, value: 1 }, { labels: { gpu: '1' }, value: 2 }];
-    expect(recordRule(rule('r', { gpu: '' }), { type: 'vector', timeMs: 0, samples }, 0)).toEqual({ ok: false, error: 'vector contains metrics with the same labelset after applying rule labels' });
-    expect(recordRule(rule('r'), { type: 'vector', timeMs: 0, samples }, 1)).toEqual({ ok: false, error: 'exceeded limit of 1 with 2 series' });
+    const samples = [
+      { labels: { gpu: '0' }, value: 1 },
+      { labels: { gpu: '1' }, value: 2 },
+    ];
+    expect(recordRule(rule('r', { gpu: '' }), { type: 'vector', timeMs: 0, samples }, 0)).toEqual({
+      ok: false,
+      error: 'vector contains metrics with the same labelset after applying rule labels',
+    });
+    expect(recordRule(rule('r'), { type: 'vector', timeMs: 0, samples }, 1)).toEqual({
+      ok: false,
+      error: 'exceeded limit of 1 with 2 series',
+    });
   });
 });
 
@@ -33,13 +64,35 @@ describe('one group evaluation', () => {
   const sample = (labels: Labels, value: number) => ({ labels, value });
 
   it('becomes one recording_rule batch with a deterministic id, marking vanished series stale', () => {
-    const first = groupBatch(group, 'prod', 60_000, 60_000, [{ ok: true, samples: [sample({ __name__: 'r', gpu: '0' }, 1), sample({ __name__: 'r', gpu: '1' }, 2)] }], EMPTY_GROUP_STATE);
-    expect(first.batch).toMatchObject({ source: 'recording_rule', cluster: 'prod', scrapedAtMs: 60_000, batchId: recordingBatchId(group, 60_000) });
+    const first = groupBatch(
+      group,
+      'prod',
+      60_000,
+      60_000,
+      [{ ok: true, samples: [sample({ __name__: 'r', gpu: '0' }, 1), sample({ __name__: 'r', gpu: '1' }, 2)] }],
+      EMPTY_GROUP_STATE,
+    );
+    expect(first.batch).toMatchObject({
+      source: 'recording_rule',
+      cluster: 'prod',
+      scrapedAtMs: 60_000,
+      batchId: recordingBatchId(group, 60_000),
+    });
     expect(first.batch.series).toEqual([
       { labels: { __name__: 'r', gpu: '0' }, samples: [[60_000, 1]] },
       { labels: { __name__: 'r', gpu: '1' }, samples: [[60_000, 2]] },
     ]);
-    const second = groupBatch(group, 'prod', 120_000, 120_000, [{ ok: true, samples: [sample({ __name__: 'r', gpu: '0' }, 3)] }, { ok: false, error: 'x' }], first.state);
+    const second = groupBatch(
+      group,
+      'prod',
+      120_000,
+      120_000,
+      [
+        { ok: true, samples: [sample({ __name__: 'r', gpu: '0' }, 3)] },
+        { ok: false, error: 'x' },
+      ],
+      first.state,
+    );
     expect(second.batch.series).toEqual([
       { labels: { __name__: 'r', gpu: '0' }, samples: [[120_000, 3]] },
       { labels: { __name__: 'r', gpu: '1' }, samples: [[120_000, 'stale']] },

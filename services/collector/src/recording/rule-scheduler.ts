@@ -59,7 +59,10 @@ export class GroupOverlayQueryable implements Queryable {
   }
 
   async select(matchers: LabelMatcher[], startMs: number, endMs: number): Promise<SeriesData[]> {
-    const [stored, recent] = await Promise.all([this.base.select(matchers, startMs, endMs), this.recent.select(matchers, startMs, endMs)]);
+    const [stored, recent] = await Promise.all([
+      this.base.select(matchers, startMs, endMs),
+      this.recent.select(matchers, startMs, endMs),
+    ]);
     if (recent.length === 0) return stored;
     const byKey = new Map(stored.map((s) => [seriesKey(s.labels), s]));
     for (const r of recent) {

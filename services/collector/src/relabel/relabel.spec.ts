@@ -20,10 +20,22 @@ describe('metric relabelling', () => {
 
   it('replaces with capture groups, and deletes the target when the replacement is empty', () => {
     const r = rules(
-      { action: 'replace', source_labels: ['Hostname'], regex: 'node-(\\d+)', target_label: 'node_index', replacement: 'n${1}' },
+      {
+        action: 'replace',
+        source_labels: ['Hostname'],
+        regex: 'node-(\\d+)',
+        target_label: 'node_index',
+        replacement: 'n${1}',
+      },
       { action: 'replace', source_labels: ['missing'], regex: '', target_label: 'modelName', replacement: '' },
     );
-    expect(relabel(gpu, r)).toEqual({ __name__: 'DCGM_FI_DEV_GPU_UTIL', gpu: '0', UUID: 'GPU-1', Hostname: 'node-7', node_index: 'n7' });
+    expect(relabel(gpu, r)).toEqual({
+      __name__: 'DCGM_FI_DEV_GPU_UTIL',
+      gpu: '0',
+      UUID: 'GPU-1',
+      Hostname: 'node-7',
+      node_index: 'n7',
+    });
   });
 
   it('leaves the labels alone when a replace regex does not match', () => {
@@ -32,12 +44,21 @@ describe('metric relabelling', () => {
   });
 
   it('labeldrop and labelkeep act on label names', () => {
-    expect(relabel(gpu, rules({ action: 'labeldrop', regex: 'UUID|Hostname' }))).toEqual({ __name__: 'DCGM_FI_DEV_GPU_UTIL', gpu: '0', modelName: 'NVIDIA L4' });
-    expect(relabel(gpu, rules({ action: 'labelkeep', regex: '__name__|gpu' }))).toEqual({ __name__: 'DCGM_FI_DEV_GPU_UTIL', gpu: '0' });
+    expect(relabel(gpu, rules({ action: 'labeldrop', regex: 'UUID|Hostname' }))).toEqual({
+      __name__: 'DCGM_FI_DEV_GPU_UTIL',
+      gpu: '0',
+      modelName: 'NVIDIA L4',
+    });
+    expect(relabel(gpu, rules({ action: 'labelkeep', regex: '__name__|gpu' }))).toEqual({
+      __name__: 'DCGM_FI_DEV_GPU_UTIL',
+      gpu: '0',
+    });
   });
 
-  it('labelmap copies labels under new names; hashmod is Prometheus\'s md5 sharding', () => {
-    expect(relabel({ __meta_kube_label_app: 'vllm' }, rules({ action: 'labelmap', regex: '__meta_kube_label_(.+)' }))).toEqual({ __meta_kube_label_app: 'vllm', app: 'vllm' });
+  it("labelmap copies labels under new names; hashmod is Prometheus's md5 sharding", () => {
+    expect(
+      relabel({ __meta_kube_label_app: 'vllm' }, rules({ action: 'labelmap', regex: '__meta_kube_label_(.+)' })),
+    ).toEqual({ __meta_kube_label_app: 'vllm', app: 'vllm' });
     const shard = rules({ action: 'hashmod', source_labels: ['__address__'], modulus: 8, target_label: '__tmp_hash' });
     const a = relabel({ __address__: '10.0.0.1:9400' }, shard)?.__tmp_hash;
     expect(Number(a)).toBeGreaterThanOrEqual(0);

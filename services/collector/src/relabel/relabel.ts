@@ -19,12 +19,15 @@ export function compileRules(configs: readonly RelabelConfig[]): CompiledRule[] 
 
 /** Go's regexp.Expand: $1, ${1}, $name, ${name}; $$ is a literal $. */
 export function expandTemplate(template: string, match: RegExpExecArray): string {
-  return template.replace(/\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g, (_whole, token: string, braced?: string, bare?: string) => {
-    if (token === '$') return '$';
-    const ref = braced ?? bare ?? '';
-    if (/^\d+$/.test(ref)) return match[Number(ref)] ?? '';
-    return match.groups?.[ref] ?? '';
-  });
+  return template.replace(
+    /\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g,
+    (_whole, token: string, braced?: string, bare?: string) => {
+      if (token === '$') return '$';
+      const ref = braced ?? bare ?? '';
+      if (/^\d+$/.test(ref)) return match[Number(ref)] ?? '';
+      return match.groups?.[ref] ?? '';
+    },
+  );
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;

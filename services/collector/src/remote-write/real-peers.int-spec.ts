@@ -22,9 +22,18 @@ describe('real Prometheus and node-exporter', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'collector-peers-'));
     nePort = await freePort();
     nodeExporter = startPeer(NODE_EXPORTER, [`--web.listen-address=127.0.0.1:${nePort}`]);
-    await eventually(async () => ((await fetch(`http://127.0.0.1:${nePort}/metrics`)).ok ? true : undefined), 20_000, 'node-exporter up');
+    await eventually(
+      async () => ((await fetch(`http://127.0.0.1:${nePort}/metrics`)).ok ? true : undefined),
+      20_000,
+      'node-exporter up',
+    );
     collector = await startCollector(
-      ['global: { scrape_interval: 1s, scrape_timeout: 1s }', 'scrape_configs:', '  - job_name: node-direct', `    static_configs: [{ targets: ["127.0.0.1:${nePort}"] }]`].join('\n'),
+      [
+        'global: { scrape_interval: 1s, scrape_timeout: 1s }',
+        'scrape_configs:',
+        '  - job_name: node-direct',
+        `    static_configs: [{ targets: ["127.0.0.1:${nePort}"] }]`,
+      ].join('\n'),
     );
     const promPort = await freePort();
     writeFileSync(
@@ -39,7 +48,11 @@ describe('real Prometheus and node-exporter', () => {
         '    queue_config: { batch_send_deadline: 1s, max_shards: 2 }',
       ].join('\n'),
     );
-    prometheus = startPeer(PROMETHEUS, [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
+    prometheus = startPeer(PROMETHEUS, [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ]);
   });
 
   afterAll(async () => {
@@ -48,28 +61,79 @@ describe('real Prometheus and node-exporter', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('receives a real Prometheus\'s remote_write and stores the node-exporter series', async () => {
-    const series = await eventually(async () => {
-      const s = await collector.store.series([[{ name: 'job', type: '=', value: 'node-via-prometheus' }, { name: '__name__', type: '=', value: 'node_cpu_seconds_total' }]], 0, Date.now() + 60_000);
-      return s.length > 0 ? s : undefined;
-    }, 45_000, `remote-written node series (prometheus said: ${prometheus?.log().slice(-500)})`);
-    expect(series[0]).toMatchObject({ __name__: 'node_cpu_seconds_total', job: 'node-via-prometheus', instance: `127.0.0.1:${nePort}`, mode: expect.any(String) });
-    const up = await eventually(async () => {
-      const s = await collector.store.select([{ name: '__name__', type: '=', value: 'up' }, { name: 'job', type: '=', value: 'node-via-prometheus' }], 0, Date.now() + 60_000);
-      return s.length > 0 ? s : undefined;
-    }, 20_000, 'remote-written up');
+  it("receives a real Prometheus's remote_write and stores the node-exporter series", async () => {
+    const series = await eventually(
+      async () => {
+        const s = await collector.store.series(
+          [
+            [
+              { name: 'job', type: '=', value: 'node-via-prometheus' },
+              { name: '__name__', type: '=', value: 'node_cpu_seconds_total' },
+            ],
+          ],
+          0,
+          Date.now() + 60_000,
+        );
+        return s.length > 0 ? s : undefined;
+      },
+      45_000,
+      `remote-written node series (prometheus said: ${prometheus?.log().slice(-500)})`,
+    );
+    expect(series[0]).toMatchObject({
+      __name__: 'node_cpu_seconds_total',
+      job: 'node-via-prometheus',
+      instance: `127.0.0.1:${nePort}`,
+      mode: expect.any(String),
+    });
+    const up = await eventually(
+      async () => {
+        const s = await collector.store.select(
+          [
+            { name: '__name__', type: '=', value: 'up' },
+            { name: 'job', type: '=', value: 'node-via-prometheus' },
+          ],
+          0,
+          Date.now() + 60_000,
+        );
+        return s.length > 0 ? s : undefined;
+      },
+      20_000,
+      'remote-written up',
+    );
     expect(up).toHaveLength(1);
     expect(Array.from(up[0].values)).toContain(1);
   }, 60_000);
 
   it('scrapes a real node-exporter itself', async () => {
-    const up = await eventually(async () => {
-      const s = await collector.store.select([{ name: '__name__', type: '=', value: 'up' }, { name: 'job', type: '=', value: 'node-direct' }], 0, Date.now() + 60_000);
-      return s.length > 0 ? s : undefined;
-    }, 20_000, 'node-direct scraped');
+    const up = await eventually(
+      async () => {
+        const s = await collector.store.select(
+          [
+            { name: '__name__', type: '=', value: 'up' },
+            { name: 'job', type: '=', value: 'node-direct' },
+          ],
+          0,
+          Date.now() + 60_000,
+        );
+        return s.length > 0 ? s : undefined;
+      },
+      20_000,
+      'node-direct scraped',
+    );
     expect(up[0].values[0]).toBe(1);
-    const names = await collector.store.labelValues('__name__', [[{ name: 'job', type: '=', value: 'node-direct' }]], 0, Date.now() + 60_000);
-    const missing = ['node_cpu_seconds_total', 'node_memory_MemTotal_bytes', 'up', 'scrape_duration_seconds', 'scrape_samples_scraped'].filter((n) => !names.includes(n));
+    const names = await collector.store.labelValues(
+      '__name__',
+      [[{ name: 'job', type: '=', value: 'node-direct' }]],
+      0,
+      Date.now() + 60_000,
+    );
+    const missing = [
+      'node_cpu_seconds_total',
+      'node_memory_MemTotal_bytes',
+      'up',
+      'scrape_duration_seconds',
+      'scrape_samples_scraped',
+    ].filter((n) => !names.includes(n));
     expect(missing).toEqual([]);
   });
 });

@@ -10,8 +10,16 @@ export class RemoteWriteController {
   @Post('write')
   @HttpCode(204)
   async write(@Body() body: unknown, @Headers('content-encoding') encoding: string | undefined): Promise<void> {
-    if (!Buffer.isBuffer(body)) throw new CollectorError('BODY_INVALID', 'remote_write expects a snappy-compressed protobuf body (Content-Type: application/x-protobuf)');
-    if (encoding !== undefined && encoding.toLowerCase() !== 'snappy') throw new CollectorError('BODY_INVALID', `unsupported Content-Encoding "${encoding}" (remote_write 1.0 uses snappy)`);
+    if (!Buffer.isBuffer(body))
+      throw new CollectorError(
+        'BODY_INVALID',
+        'remote_write expects a snappy-compressed protobuf body (Content-Type: application/x-protobuf)',
+      );
+    if (encoding !== undefined && encoding.toLowerCase() !== 'snappy')
+      throw new CollectorError(
+        'BODY_INVALID',
+        `unsupported Content-Encoding "${encoding}" (remote_write 1.0 uses snappy)`,
+      );
     await this.remoteWrite.write(body);
   }
 }

@@ -108,7 +108,10 @@ export function decodeWriteRequest(body: Uint8Array): DecodedWriteRequest {
   try {
     raw = uncompress(body);
   } catch (err) {
-    throw new CollectorError('BODY_INVALID', `remote_write body is not snappy-compressed (block format): ${(err as Error).message}`);
+    throw new CollectorError(
+      'BODY_INVALID',
+      `remote_write body is not snappy-compressed (block format): ${(err as Error).message}`,
+    );
   }
   try {
     const r = protobuf.Reader.create(raw);
@@ -121,7 +124,9 @@ export function decodeWriteRequest(body: Uint8Array): DecodedWriteRequest {
         if (field === 1) {
           out.timeseries.push(readSeries(r, r.pos + len));
         } else {
-          const m = MetricMetadataType.toObject(MetricMetadataType.decode(r, len), { defaults: true }) as WriteRequestMetadata;
+          const m = MetricMetadataType.toObject(MetricMetadataType.decode(r, len), {
+            defaults: true,
+          }) as WriteRequestMetadata;
           out.metadata.push(m);
         }
       } else {
@@ -130,13 +135,18 @@ export function decodeWriteRequest(body: Uint8Array): DecodedWriteRequest {
     }
     return out;
   } catch (err) {
-    throw new CollectorError('BODY_INVALID', `remote_write body is not a prometheus.WriteRequest: ${(err as Error).message}`);
+    throw new CollectorError(
+      'BODY_INVALID',
+      `remote_write body is not a prometheus.WriteRequest: ${(err as Error).message}`,
+    );
   }
 }
 
 function writeValue(w: protobuf.Writer, v: WireValue): void {
   if (v === 'stale') {
-    w.uint32((1 << 3) | 1).fixed32(STALE_LO).fixed32(STALE_HI);
+    w.uint32((1 << 3) | 1)
+      .fixed32(STALE_LO)
+      .fixed32(STALE_HI);
     return;
   }
   const n = typeof v === 'number' ? v : v === '+Inf' ? Infinity : v === '-Inf' ? -Infinity : NaN;
@@ -148,7 +158,14 @@ export function encodeWriteRequest(req: DecodedWriteRequest): Uint8Array {
   const w = protobuf.Writer.create();
   for (const s of req.timeseries) {
     w.uint32((1 << 3) | 2).fork();
-    for (const l of s.labels) w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string(l.name).uint32((2 << 3) | 2).string(l.value).ldelim();
+    for (const l of s.labels)
+      w.uint32((1 << 3) | 2)
+        .fork()
+        .uint32((1 << 3) | 2)
+        .string(l.name)
+        .uint32((2 << 3) | 2)
+        .string(l.value)
+        .ldelim();
     for (const [ts, v] of s.samples) {
       w.uint32((2 << 3) | 2).fork();
       writeValue(w, v);
@@ -157,7 +174,14 @@ export function encodeWriteRequest(req: DecodedWriteRequest): Uint8Array {
     }
     for (const e of s.exemplars ?? []) {
       w.uint32((3 << 3) | 2).fork();
-      for (const l of e.labels) w.uint32((1 << 3) | 2).fork().uint32((1 << 3) | 2).string(l.name).uint32((2 << 3) | 2).string(l.value).ldelim();
+      for (const l of e.labels)
+        w.uint32((1 << 3) | 2)
+          .fork()
+          .uint32((1 << 3) | 2)
+          .string(l.name)
+          .uint32((2 << 3) | 2)
+          .string(l.value)
+          .ldelim();
       w.uint32((2 << 3) | 1).double(e.value);
       w.uint32((3 << 3) | 0).int64(e.timestampMs);
       w.ldelim();

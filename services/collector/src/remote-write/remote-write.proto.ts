@@ -40,4 +40,13 @@ const root = protobuf.Root.fromJSON({
 export const MetricMetadataType = root.lookupType('prometheus.MetricMetadata');
 
 /** Prometheus's MetricMetadata.MetricType numbering. */
-export const METADATA_TYPES = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'] as const;
+export const METADATA_TYPES = [
+  'unknown',
+  'counter',
+  'gauge',
+  'histogram',
+  'gaugehistogram',
+  'summary',
+  'info',
+  'stateset',
+] as const;

@@ -33,7 +33,13 @@ export class RemoteWriteService {
       labels: Object.fromEntries(ts.labels.filter((l) => l.value !== '').map((l) => [l.name, l.value])),
       samples: ts.samples,
       ...(ts.exemplars && ts.exemplars.length > 0
-        ? { exemplars: ts.exemplars.map((e) => ({ labels: Object.fromEntries(e.labels.map((l) => [l.name, l.value])), value: e.value, timestampMs: e.timestampMs })) }
+        ? {
+            exemplars: ts.exemplars.map((e) => ({
+              labels: Object.fromEntries(e.labels.map((l) => [l.name, l.value])),
+              value: e.value,
+              timestampMs: e.timestampMs,
+            })),
+          }
         : {}),
     }));
     const metadata: MetricMetadata[] = req.metadata.map((m) => ({
@@ -42,7 +48,13 @@ export class RemoteWriteService {
       ...(m.help ? { help: m.help } : {}),
       ...(m.unit ? { unit: m.unit } : {}),
     }));
-    const ctx = { source: 'remote_write' as const, cluster: this.settings.cluster, contentKey: contentKey(body), receivedAtMs: this.clock.now(), metadata };
+    const ctx = {
+      source: 'remote_write' as const,
+      cluster: this.settings.cluster,
+      contentKey: contentKey(body),
+      receivedAtMs: this.clock.now(),
+      metadata,
+    };
     const batches = groupIntoBatches(series, ctx).map((b) => {
       const g = this.guard.apply(b, ctx.receivedAtMs);
       if (g.dropped > 0) this.metrics.seriesDroppedByLimit.inc({ job: b.target.job }, g.dropped);

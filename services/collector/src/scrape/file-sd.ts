@@ -29,7 +29,11 @@ export function parseFileSd(text: string, file: string): TargetGroup[] {
     const i = parsed.error.issues[0];
     throw new Error(`${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
   }
-  return parsed.data.map((g, i) => ({ targets: g.targets, labels: { __meta_filepath: file, ...g.labels }, source: `${file}[${i}]` }));
+  return parsed.data.map((g, i) => ({
+    targets: g.targets,
+    labels: { __meta_filepath: file, ...g.labels },
+    source: `${file}[${i}]`,
+  }));
 }
 
 export class FileSdWatcher {

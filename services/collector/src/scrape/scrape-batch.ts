@@ -1,4 +1,13 @@
-import { deterministicId, STALE_NAN, toWireValue, type MetricMetadata, type MetricsBatchExemplar, type MetricsBatchSeries, type MetricsBatchV1, type WireValue } from '@arcwatch/contracts';
+import {
+  deterministicId,
+  STALE_NAN,
+  toWireValue,
+  type MetricMetadata,
+  type MetricsBatchExemplar,
+  type MetricsBatchSeries,
+  type MetricsBatchV1,
+  type WireValue,
+} from '@arcwatch/contracts';
 import { relabel, type CompiledRule, type LabelSet } from '../relabel/relabel';
 import { labelsKey, type ScrapeTarget } from './target';
 
@@ -18,7 +27,8 @@ export interface ScrapedSample {
   exemplar?: { labels: Record<string, string>; value: number; timestampMs?: number };
 }
 
-export type ScrapeOutcome = { ok: true; samples: readonly ScrapedSample[]; metadata?: readonly MetricMetadata[] } | { ok: false; error: string };
+export type ScrapeOutcome =
+  { ok: true; samples: readonly ScrapedSample[]; metadata?: readonly MetricMetadata[] } | { ok: false; error: string };
 
 export interface ScrapeOptions {
   honorLabels: boolean;
@@ -39,7 +49,8 @@ export interface ScrapeOptions {
 export function labelLimitError(labels: LabelSet, o: ScrapeOptions): string | undefined {
   const metric = (labels.__name__ ?? '').slice(0, 50);
   const names = Object.keys(labels);
-  if (o.labelLimit && names.length > o.labelLimit) return `label_limit exceeded (metric: ${metric}, number of labels: ${names.length}, limit: ${o.labelLimit})`;
+  if (o.labelLimit && names.length > o.labelLimit)
+    return `label_limit exceeded (metric: ${metric}, number of labels: ${names.length}, limit: ${o.labelLimit})`;
   if (!o.labelNameLengthLimit && !o.labelValueLengthLimit) return undefined;
   for (const name of names) {
     if (name === '__name__') continue;
@@ -88,7 +99,12 @@ export interface ScrapeInput {
   previous: TargetScrapeState;
 }
 
-export const SYNTHETIC_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling'] as const;
+export const SYNTHETIC_SERIES = [
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+] as const;
 
 export function scrapeBatchId(target: ScrapeTarget, startMs: number): string {
   return deterministicId('scrape', target.jobName, target.instance, startMs);
@@ -152,7 +168,12 @@ export function buildScrapeBatch(input: ScrapeInput): ScrapeResult {
         }
         continue;
       }
-      accepted.set(key, { labels, samples: [[ts, toWireValue(sample.value)]], tracked: !explicit, ...(exemplar ? { exemplars: [exemplar] } : {}) });
+      accepted.set(key, {
+        labels,
+        samples: [[ts, toWireValue(sample.value)]],
+        tracked: !explicit,
+        ...(exemplar ? { exemplars: [exemplar] } : {}),
+      });
     }
     if (error !== undefined) {
       accepted.clear();
@@ -206,16 +227,30 @@ export function buildScrapeBatch(input: ScrapeInput): ScrapeResult {
       target: { job: target.jobName, instance: target.instance },
       scrapedAtMs: startMs,
       series,
-      ...(up && outcome.ok && outcome.metadata && outcome.metadata.length > 0 ? { metadata: [...outcome.metadata] } : {}),
+      ...(up && outcome.ok && outcome.metadata && outcome.metadata.length > 0
+        ? { metadata: [...outcome.metadata] }
+        : {}),
       ...(exemplars.length > 0 ? { exemplars } : {}),
     },
     state: { series: nextState },
-    report: { up, ...(error === undefined ? {} : { error }), samplesScraped, samplesPostRelabel: up ? samplesPostRelabel : 0, seriesDroppedByLimit, staleMarkers },
+    report: {
+      up,
+      ...(error === undefined ? {} : { error }),
+      samplesScraped,
+      samplesPostRelabel: up ? samplesPostRelabel : 0,
+      seriesDroppedByLimit,
+      staleMarkers,
+    },
   };
 }
 
 /** When a target goes away: every series it had, synthetic ones included, becomes stale. */
-export function buildEndOfTargetBatch(cluster: string, target: ScrapeTarget, previous: TargetScrapeState, atMs: number): MetricsBatchV1 | undefined {
+export function buildEndOfTargetBatch(
+  cluster: string,
+  target: ScrapeTarget,
+  previous: TargetScrapeState,
+  atMs: number,
+): MetricsBatchV1 | undefined {
   if (previous.series.size === 0) return undefined;
   return {
     batchId: deterministicId('scrape-end', target.jobName, target.instance, atMs),

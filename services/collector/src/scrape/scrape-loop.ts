@@ -5,7 +5,15 @@ import type { BatchPublisher } from '../ingest/batch.publisher';
 import { parseBody } from '../ingest/exposition';
 import { MetadataThrottle } from '../ingest/metadata-throttle';
 import type { CollectorMetrics } from '../metrics';
-import { buildEndOfTargetBatch, buildScrapeBatch, EMPTY_STATE, type ScrapeOptions, type ScrapeOutcome, type ScrapeReport, type TargetScrapeState } from './scrape-batch';
+import {
+  buildEndOfTargetBatch,
+  buildScrapeBatch,
+  EMPTY_STATE,
+  type ScrapeOptions,
+  type ScrapeOutcome,
+  type ScrapeReport,
+  type TargetScrapeState,
+} from './scrape-batch';
 import { fetchExposition, type FetchOptions } from './scrape.client';
 import type { ScrapeTarget } from './target';
 
@@ -70,13 +78,15 @@ export class ScrapeLoop {
     if (next <= now) next += this.intervalMs;
     if (this.lastScrapeMs !== undefined && next <= this.lastScrapeMs) next += this.intervalMs;
     this.timer = this.deps.clock.setTimeout(() => {
-      this.running = this.scrapeOnce(next).then(
-        () => undefined,
-        () => undefined,
-      ).finally(() => {
-        this.running = undefined;
-        this.schedule();
-      });
+      this.running = this.scrapeOnce(next)
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => {
+          this.running = undefined;
+          this.schedule();
+        });
     }, next - now);
   }
 
@@ -93,7 +103,10 @@ export class ScrapeLoop {
       const parsed = parseBody(fetched.body, fetched.contentType);
       if (parsed.errors.length > 0) {
         metrics.parseErrors.inc({ source: 'scrape' }, parsed.errors.length);
-        logger.warn({ job, instance: this.target.instance, errors: parsed.errors.slice(0, 5), count: parsed.errors.length }, 'exposition lines refused; the rest is kept');
+        logger.warn(
+          { job, instance: this.target.instance, errors: parsed.errors.slice(0, 5), count: parsed.errors.length },
+          'exposition lines refused; the rest is kept',
+        );
       }
       const metadata = this.metadata.take(this.target.key, parsed.metadata, startMs);
       outcome = { ok: true, samples: parsed.samples, ...(metadata ? { metadata } : {}) };
@@ -101,7 +114,15 @@ export class ScrapeLoop {
       outcome = { ok: false, error: (err as Error).message };
     }
     const durationMs = performance.now() - t0;
-    const result = buildScrapeBatch({ cluster: this.deps.cluster, target: this.target, options: this.options, startMs, durationMs, outcome, previous: this.state });
+    const result = buildScrapeBatch({
+      cluster: this.deps.cluster,
+      target: this.target,
+      options: this.options,
+      startMs,
+      durationMs,
+      outcome,
+      previous: this.state,
+    });
     // a failed scrape carries no metadata: what was taken for it goes with the next one
     if (outcome.ok && outcome.metadata && !result.batch.metadata) this.metadata.forget(this.target.key);
     this.state = result.state;
@@ -109,14 +130,22 @@ export class ScrapeLoop {
     this.lastReport = result.report;
     metrics.scrapeDuration.observe({ job }, durationMs / 1000);
     metrics.scrapes.inc({ job, result: result.report.up ? 'ok' : 'error' });
-    if (result.report.seriesDroppedByLimit > 0) metrics.seriesDroppedByLimit.inc({ job }, result.report.seriesDroppedByLimit);
-    if (!result.report.up) logger.warn({ job, instance: this.target.instance, url: this.target.url, error: result.report.error }, 'scrape failed');
+    if (result.report.seriesDroppedByLimit > 0)
+      metrics.seriesDroppedByLimit.inc({ job }, result.report.seriesDroppedByLimit);
+    if (!result.report.up)
+      logger.warn(
+        { job, instance: this.target.instance, url: this.target.url, error: result.report.error },
+        'scrape failed',
+      );
     try {
       await this.deps.publisher.publish(result.batch);
     } catch (err) {
       if (result.batch.metadata) this.metadata.forget(this.target.key);
       const code = err instanceof CollectorError ? err.code : 'PUBLISH_FAILED';
-      logger.error({ job, instance: this.target.instance, batchId: result.batch.batchId, code, err: (err as Error).message }, 'scrape batch not published');
+      logger.error(
+        { job, instance: this.target.instance, batchId: result.batch.batchId, code, err: (err as Error).message },
+        'scrape batch not published',
+      );
     }
     return result.report;
   }
@@ -133,7 +162,10 @@ export class ScrapeLoop {
     try {
       await this.deps.publisher.publish(batch);
     } catch (err) {
-      this.deps.logger.error({ job: this.target.jobName, instance: this.target.instance, err: (err as Error).message }, 'end-of-target staleness not published');
+      this.deps.logger.error(
+        { job: this.target.jobName, instance: this.target.instance, err: (err as Error).message },
+        'end-of-target staleness not published',
+      );
     }
   }
 }

@@ -7,7 +7,8 @@ import { CollectorError } from '../errors';
 import type { ScrapeHttpConfig, TlsVersion } from '../config/scrape-config.schema';
 
 /** What Prometheus 2.x sends: OpenMetrics preferred, text 0.0.4 accepted. */
-const ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
+const ACCEPT =
+  'application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
 const MAX_REDIRECTS = 10;
 
 export interface FetchedExposition {
@@ -21,7 +22,12 @@ export interface FetchOptions {
   http?: ScrapeHttpConfig;
 }
 
-const TLS_VERSIONS: Record<TlsVersion, SecureVersion> = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' };
+const TLS_VERSIONS: Record<TlsVersion, SecureVersion> = {
+  TLS10: 'TLSv1',
+  TLS11: 'TLSv1.1',
+  TLS12: 'TLSv1.2',
+  TLS13: 'TLSv1.3',
+};
 
 async function pem(src: { file?: string; pem?: string } | undefined, what: string): Promise<string | undefined> {
   if (src === undefined) return undefined;
@@ -29,7 +35,9 @@ async function pem(src: { file?: string; pem?: string } | undefined, what: strin
   try {
     return await readFile(src.file!, 'utf8');
   } catch (err) {
-    throw new CollectorError('SCRAPE_FAILED', `unable to read ${what} ${src.file}: ${(err as Error).message}`, { cause: err });
+    throw new CollectorError('SCRAPE_FAILED', `unable to read ${what} ${src.file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -39,7 +47,9 @@ async function secret(value: string | undefined, file: string | undefined, what:
     // Read at every scrape so that a rotated secret is picked up; trailing newlines are not part of it.
     return (await readFile(file, 'utf8')).trim();
   } catch (err) {
-    throw new CollectorError('SCRAPE_FAILED', `unable to read ${what} ${file}: ${(err as Error).message}`, { cause: err });
+    throw new CollectorError('SCRAPE_FAILED', `unable to read ${what} ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -61,7 +71,11 @@ export async function authorizationHeader(cfg: ScrapeHttpConfig | undefined): Pr
 async function tlsOptions(cfg: ScrapeHttpConfig | undefined): Promise<HttpsRequestOptions> {
   const t = cfg?.tls;
   if (!t) return {};
-  const [ca, cert, key] = await Promise.all([pem(t.ca, 'CA file'), pem(t.cert, 'client certificate'), pem(t.key, 'client key')]);
+  const [ca, cert, key] = await Promise.all([
+    pem(t.ca, 'CA file'),
+    pem(t.cert, 'client certificate'),
+    pem(t.key, 'client key'),
+  ]);
   return {
     ...(ca !== undefined ? { ca } : {}),
     ...(cert !== undefined ? { cert } : {}),
@@ -73,7 +87,12 @@ async function tlsOptions(cfg: ScrapeHttpConfig | undefined): Promise<HttpsReque
   };
 }
 
-function get(url: URL, headers: Record<string, string>, tls: HttpsRequestOptions, signal: AbortSignal): Promise<IncomingMessage> {
+function get(
+  url: URL,
+  headers: Record<string, string>,
+  tls: HttpsRequestOptions,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const base: RequestOptions = { method: 'GET', headers, signal };
     const req = url.protocol === 'https:' ? httpsRequest(url, { ...base, ...tls }) : httpRequest(url, base);
@@ -86,7 +105,8 @@ function get(url: URL, headers: Record<string, string>, tls: HttpsRequestOptions
 /** The body, decompressed, refused once it passes `limit` bytes (0: no limit). */
 async function readBody(res: IncomingMessage, limit: number, url: string): Promise<string> {
   const encoding = (res.headers['content-encoding'] ?? '').toLowerCase();
-  const stream = encoding === 'gzip' ? res.pipe(createGunzip()) : encoding === 'deflate' ? res.pipe(createInflate()) : res;
+  const stream =
+    encoding === 'gzip' ? res.pipe(createGunzip()) : encoding === 'deflate' ? res.pipe(createInflate()) : res;
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -104,7 +124,11 @@ async function readBody(res: IncomingMessage, limit: number, url: string): Promi
  * One HTTP(S) GET of a target's metrics, bounded by the scrape timeout, with the job's TLS
  * material and credentials; redirects are followed (Prometheus's follow_redirects default).
  */
-export async function fetchExposition(url: string, timeoutMs: number, opts: FetchOptions = {}): Promise<FetchedExposition> {
+export async function fetchExposition(
+  url: string,
+  timeoutMs: number,
+  opts: FetchOptions = {},
+): Promise<FetchedExposition> {
   const signal = AbortSignal.timeout(timeoutMs);
   const timedOut = () => new CollectorError('SCRAPE_TIMEOUT', `scrape of ${url} timed out after ${timeoutMs} ms`);
   const [auth, tls] = await Promise.all([authorizationHeader(opts.http), tlsOptions(opts.http)]);
@@ -127,7 +151,10 @@ export async function fetchExposition(url: string, timeoutMs: number, opts: Fetc
       }
       if (status < 200 || status >= 300) {
         res.resume();
-        throw new CollectorError('SCRAPE_FAILED', `GET ${url}: server returned HTTP status ${status} ${res.statusMessage ?? ''}`.trimEnd());
+        throw new CollectorError(
+          'SCRAPE_FAILED',
+          `GET ${url}: server returned HTTP status ${status} ${res.statusMessage ?? ''}`.trimEnd(),
+        );
       }
       const body = await readBody(res, opts.bodySizeLimit ?? 0, url);
       return { body, contentType: res.headers['content-type'] };

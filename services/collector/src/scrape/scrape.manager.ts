@@ -73,7 +73,11 @@ export class ScrapeManager implements OnApplicationBootstrap, OnModuleDestroy {
         labelNameLengthLimit: job.labelNameLengthLimit,
         labelValueLengthLimit: job.labelValueLengthLimit,
       },
-      staticGroups: job.staticConfigs.map((sc, i) => ({ targets: sc.targets, labels: sc.labels, source: `static_configs[${i}]` })),
+      staticGroups: job.staticConfigs.map((sc, i) => ({
+        targets: sc.targets,
+        labels: sc.labels,
+        source: `static_configs[${i}]`,
+      })),
       fileGroups: [],
       watchers: [],
       loops: new Map(),
@@ -89,7 +93,11 @@ export class ScrapeManager implements OnApplicationBootstrap, OnModuleDestroy {
           this.logger.info({ job: job.jobName, files: fsd.files, groups: groups.length }, 'file_sd targets changed');
           void this.sync(rt);
         },
-        (p) => this.logger.error({ job: job.jobName, file: p.file, error: p.message }, 'file_sd file refused; its last good targets stay'),
+        (p) =>
+          this.logger.error(
+            { job: job.jobName, file: p.file, error: p.message },
+            'file_sd file refused; its last good targets stay',
+          ),
       );
       rt.watchers.push(watcher);
       rt.fileGroups[i] = watcher.start();
@@ -109,8 +117,12 @@ export class ScrapeManager implements OnApplicationBootstrap, OnModuleDestroy {
     }
     // As Prometheus: past target_limit the targets are kept but every scrape fails (up=0) until it fits again.
     const limit = rt.job.targetLimit;
-    rt.forcedError = limit > 0 && wanted.size > limit ? `target_limit exceeded (number of targets: ${wanted.size}, limit: ${limit})` : undefined;
-    if (rt.forcedError) this.logger.error({ job: rt.job.jobName, targets: wanted.size, limit }, 'target_limit exceeded');
+    rt.forcedError =
+      limit > 0 && wanted.size > limit
+        ? `target_limit exceeded (number of targets: ${wanted.size}, limit: ${limit})`
+        : undefined;
+    if (rt.forcedError)
+      this.logger.error({ job: rt.job.jobName, targets: wanted.size, limit }, 'target_limit exceeded');
     const deps = {
       cluster: this.settings.cluster,
       publisher: this.publisher,
@@ -127,7 +139,10 @@ export class ScrapeManager implements OnApplicationBootstrap, OnModuleDestroy {
       loop.start();
     }
     this.metrics.targets.set({ job: rt.job.jobName }, rt.loops.size);
-    this.logger.info({ job: rt.job.jobName, targets: rt.loops.size, droppedByRelabel: dropped, removed: removed.length }, 'scrape targets');
+    this.logger.info(
+      { job: rt.job.jobName, targets: rt.loops.size, droppedByRelabel: dropped, removed: removed.length },
+      'scrape targets',
+    );
     await Promise.all(removed.map((l) => l.stop(true)));
   }
 }

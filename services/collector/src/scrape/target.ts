@@ -73,7 +73,8 @@ export class TargetBuilder {
       __scrape_interval__: formatDuration(job.intervalMs),
       __scrape_timeout__: formatDuration(job.timeoutMs),
     };
-    for (const [name, values] of Object.entries(job.params)) if (values.length > 0) initial[`__param_${name}`] = values[0];
+    for (const [name, values] of Object.entries(job.params))
+      if (values.length > 0) initial[`__param_${name}`] = values[0];
     const labels = relabel(initial, this.rules);
     if (!labels || !labels.__address__) return undefined;
     const addr = labels.__address__;

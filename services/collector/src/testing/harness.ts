@@ -30,7 +30,13 @@ export async function startTargetServer(routes: Record<string, string> = {}): Pr
       return;
     }
     const openMetrics = /(^|\n)# EOF\s*$/.test(body);
-    res.writeHead(200, { 'Content-Type': openMetrics ? 'application/openmetrics-text; version=1.0.0; charset=utf-8' : 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
+    res
+      .writeHead(200, {
+        'Content-Type': openMetrics
+          ? 'application/openmetrics-text; version=1.0.0; charset=utf-8'
+          : 'text/plain; version=0.0.4; charset=utf-8',
+      })
+      .end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -54,15 +60,32 @@ export interface CollectorHarness {
   stop(): Promise<void>;
 }
 
-export function testEnv(db: TestDatabase, namespace: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { DATABASE_URL: db.url, NATS_NAMESPACE: namespace, COLLECTOR_PORT: '0', COLLECTOR_HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extra };
+export function testEnv(
+  db: TestDatabase,
+  namespace: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: db.url,
+    NATS_NAMESPACE: namespace,
+    COLLECTOR_PORT: '0',
+    COLLECTOR_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
 }
 
-export async function startCollector(scrapeYaml = '', opts: { db?: TestDatabase; namespace?: string; env?: Record<string, string> } = {}): Promise<CollectorHarness> {
+export async function startCollector(
+  scrapeYaml = '',
+  opts: { db?: TestDatabase; namespace?: string; env?: Record<string, string> } = {},
+): Promise<CollectorHarness> {
   const db = opts.db ?? (await createTestDatabase());
   const namespace = opts.namespace ?? testNamespace();
   const config = loadCollectorConfig(testEnv(db, namespace, opts.env));
-  const app = await createCollectorApp(config, { settings: parseScrapeConfig(scrapeYaml, 'test.yml'), logger: pino({ level: 'warn' }) });
+  const app = await createCollectorApp(config, {
+    settings: parseScrapeConfig(scrapeYaml, 'test.yml'),
+    logger: pino({ level: 'warn' }),
+  });
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
   const pool = createPool(db.url);

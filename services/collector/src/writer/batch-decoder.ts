@@ -1,4 +1,11 @@
-import { cloudEventSchema, EVENT_TYPES, metricsBatchV1Schema, metricsBatchV2Schema, type MetricsBatchV1, type MetricsBatchV2 } from '@arcwatch/contracts';
+import {
+  cloudEventSchema,
+  EVENT_TYPES,
+  metricsBatchV1Schema,
+  metricsBatchV2Schema,
+  type MetricsBatchV1,
+  type MetricsBatchV2,
+} from '@arcwatch/contracts';
 import { z } from 'zod';
 import { parseOrPoison, PoisonMessageError, type InboundMessage } from '@arcwatch/messaging';
 
@@ -14,7 +21,9 @@ import { parseOrPoison, PoisonMessageError, type InboundMessage } from '@arcwatc
  * A v2 batch is a few strings and one array of strings, where zod is cheap. Anything the fast
  * path does not accept goes through zod (parseOrPoison), which decides, and words the reason.
  */
-export type DecodedBatch = { type: typeof EVENT_TYPES.metricsBatch; batch: MetricsBatchV1 } | { type: typeof EVENT_TYPES.metricsBatchV2; batch: MetricsBatchV2 };
+export type DecodedBatch =
+  | { type: typeof EVENT_TYPES.metricsBatch; batch: MetricsBatchV1 }
+  | { type: typeof EVENT_TYPES.metricsBatchV2; batch: MetricsBatchV2 };
 
 export interface DecodedGroup {
   parsed: Array<{ msg: InboundMessage } & DecodedBatch>;
@@ -48,7 +57,8 @@ export function decodeGroup(msgs: readonly InboundMessage[]): DecodedGroup {
 function slowDecode(msg: InboundMessage): DecodedBatch {
   // the envelope and the type first (a body that is neither is refused here), then the data by its own schema
   const event = parseOrPoison(msg, BATCH_TYPES, z.unknown());
-  if (event.type === EVENT_TYPES.metricsBatchV2) return { type: EVENT_TYPES.metricsBatchV2, batch: parseOrPoison(msg, BATCH_TYPES, metricsBatchV2Schema).data };
+  if (event.type === EVENT_TYPES.metricsBatchV2)
+    return { type: EVENT_TYPES.metricsBatchV2, batch: parseOrPoison(msg, BATCH_TYPES, metricsBatchV2Schema).data };
   return { type: EVENT_TYPES.metricsBatch, batch: parseOrPoison(msg, BATCH_TYPES, metricsBatchV1Schema).data };
 }
 

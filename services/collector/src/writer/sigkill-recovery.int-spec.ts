@@ -4,7 +4,15 @@ import path from 'node:path';
 import { EVENT_TYPES, metricsBatchV2Schema, packedSampleCount, parseCloudEvent } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
 import { createPool } from '@arcwatch/storage';
-import { createTestDatabase, eventually, freePort, startProcess, testNamespace, TEST_NATS_URL, type TestDatabase } from '@arcwatch/testing';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  startProcess,
+  testNamespace,
+  TEST_NATS_URL,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import type { Pool } from 'pg';
 import { testEnv, startTargetServer, type TargetServer } from '../testing/harness';
 
@@ -13,9 +21,13 @@ import { testEnv, startTargetServer, type TargetServer } from '../testing/harnes
  * Every batch that reached JetStream must be stored exactly once: the writer acks only after the
  * commit, JetStream redelivers what was not acked, and the store ignores a batch id it has.
  */
-const startCollectorProcess = (env: Record<string, string>) => startProcess('collector', 'services/collector/src/main.ts', [], env);
+const startCollectorProcess = (env: Record<string, string>) =>
+  startProcess('collector', 'services/collector/src/main.ts', [], env);
 
-const EXPOSITION = ['# TYPE DCGM_FI_DEV_GPU_UTIL gauge', ...Array.from({ length: 8 }, (_, g) => `DCGM_FI_DEV_GPU_UTIL{gpu="${g}"} ${g * 10}`)].join('\n');
+const EXPOSITION = [
+  '# TYPE DCGM_FI_DEV_GPU_UTIL gauge',
+  ...Array.from({ length: 8 }, (_, g) => `DCGM_FI_DEV_GPU_UTIL{gpu="${g}"} ${g * 10}`),
+].join('\n');
 
 describe('a collector killed with SIGKILL mid-stream', () => {
   let db: TestDatabase;
@@ -43,7 +55,15 @@ describe('a collector killed with SIGKILL mid-stream', () => {
 
   it('loses nothing and duplicates nothing', async () => {
     const configFile = path.join(dir, 'collector.yml');
-    writeFileSync(configFile, ['global: { scrape_interval: 200ms, scrape_timeout: 200ms }', 'scrape_configs:', '  - job_name: gpu', `    static_configs: [{ targets: ["127.0.0.1:${target.port}"] }]`].join('\n'));
+    writeFileSync(
+      configFile,
+      [
+        'global: { scrape_interval: 200ms, scrape_timeout: 200ms }',
+        'scrape_configs:',
+        '  - job_name: gpu',
+        `    static_configs: [{ targets: ["127.0.0.1:${target.port}"] }]`,
+      ].join('\n'),
+    );
     const port = await freePort();
     const env = testEnv(db, namespace, { COLLECTOR_PORT: String(port), COLLECTOR_CONFIG: configFile });
 
@@ -52,7 +72,10 @@ describe('a collector killed with SIGKILL mid-stream', () => {
     const pusher = (async () => {
       while (pushing) {
         const body = `pushed_total{seq="${pushes}"} ${pushes}\n`;
-        await fetch(`http://127.0.0.1:${port}/api/v1/import/prometheus?extra_label=job=pusher&extra_label=instance=test:1`, { method: 'POST', body, headers: { 'Content-Type': 'text/plain' } }).then(
+        await fetch(
+          `http://127.0.0.1:${port}/api/v1/import/prometheus?extra_label=job=pusher&extra_label=instance=test:1`,
+          { method: 'POST', body, headers: { 'Content-Type': 'text/plain' } },
+        ).then(
           () => pushes++,
           () => undefined,
         );
@@ -61,17 +84,31 @@ describe('a collector killed with SIGKILL mid-stream', () => {
     })();
 
     const first = startCollectorProcess(env);
-    await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 30_000, 'first collector ready');
+    await eventually(
+      async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
+      30_000,
+      'first collector ready',
+    );
     // Let it scrape, push and write for a while, then kill it in the middle of all that.
-    await eventually(async () => {
-      const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM collector.head').catch(() => ({ rows: [{ n: '0' }] }));
-      return Number(rows[0].n) >= 20 ? true : undefined;
-    }, 30_000, 'some batches stored');
+    await eventually(
+      async () => {
+        const { rows } = await pool
+          .query<{ n: string }>('SELECT count(*) AS n FROM collector.head')
+          .catch(() => ({ rows: [{ n: '0' }] }));
+        return Number(rows[0].n) >= 20 ? true : undefined;
+      },
+      30_000,
+      'some batches stored',
+    );
     await first.stop('SIGKILL');
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
     const second = startCollectorProcess(env);
-    await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 30_000, 'second collector ready');
+    await eventually(
+      async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
+      30_000,
+      'second collector ready',
+    );
     await new Promise((r) => setTimeout(r, 1500));
     pushing = false;
     await pusher;
@@ -97,14 +134,24 @@ describe('a collector killed with SIGKILL mid-stream', () => {
     // Batches published while the second process shut down may still wait in the stream: a
     // writer-only process drains them, as a replica would.
     const writer = startCollectorProcess({ ...env, COLLECTOR_ROLE: 'writer', COLLECTOR_CONFIG: '' });
-    await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined), 30_000, 'writer ready');
-    await eventually(async () => {
-      const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM collector.head');
-      return Number(rows[0].n) >= published.size ? true : undefined;
-    }, 30_000, 'writer caught up');
+    await eventually(
+      async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
+      30_000,
+      'writer ready',
+    );
+    await eventually(
+      async () => {
+        const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM collector.head');
+        return Number(rows[0].n) >= published.size ? true : undefined;
+      },
+      30_000,
+      'writer caught up',
+    );
     await writer.stop('SIGTERM');
 
-    const { rows } = await pool.query<{ batch_id: string; samples: number }>('SELECT batch_id, samples FROM collector.head');
+    const { rows } = await pool.query<{ batch_id: string; samples: number }>(
+      'SELECT batch_id, samples FROM collector.head',
+    );
     const stored = new Map(rows.map((r) => [r.batch_id, r.samples]));
     const missing = [...published.keys()].filter((id) => !stored.has(id));
     expect(missing).toEqual([]);

@@ -26,8 +26,16 @@ afterAll(async () => {
 function scrape(i: number): MetricsBatchV1 {
   const t = T0 + i * 15_000;
   return {
-    batchId: `maint-${i}`, source: 'scrape', cluster: 'c', node: 'n', target: { job: 'dcgm', instance: 'n:9400' }, scrapedAtMs: t,
-    series: [0, 1].map((gpu) => ({ labels: { __name__: 'DCGM_FI_DEV_GPU_UTIL', gpu: String(gpu), job: 'dcgm', instance: 'n:9400' }, samples: [[t, 10 * gpu + i]] })),
+    batchId: `maint-${i}`,
+    source: 'scrape',
+    cluster: 'c',
+    node: 'n',
+    target: { job: 'dcgm', instance: 'n:9400' },
+    scrapedAtMs: t,
+    series: [0, 1].map((gpu) => ({
+      labels: { __name__: 'DCGM_FI_DEV_GPU_UTIL', gpu: String(gpu), job: 'dcgm', instance: 'n:9400' },
+      samples: [[t, 10 * gpu + i]],
+    })),
   };
 }
 
@@ -36,7 +44,10 @@ describe('storage maintenance in the writer', () => {
     let now = T0 + 20 * 60_000;
     const store = new SampleStore(pool, { schema: SCHEMA, clock: () => now });
     await store.appendBatches(Array.from({ length: 40 }, (_, i) => scrape(i)));
-    const config = loadCollectorConfig({ COLLECTOR_COMPACT_AFTER_MS: String(5 * 60_000), COLLECTOR_RETENTION_DAYS: '7' });
+    const config = loadCollectorConfig({
+      COLLECTOR_COMPACT_AFTER_MS: String(5 * 60_000),
+      COLLECTOR_RETENTION_DAYS: '7',
+    });
     const maintenance = new StorageMaintenanceService(store, config, pino({ level: 'silent' }), systemClock);
 
     const headRows = async () => Number((await pool.query(`SELECT count(*) AS n FROM ${SCHEMA}.head`)).rows[0].n);

@@ -48,11 +48,13 @@ export class StorageMaintenanceService implements OnApplicationBootstrap, OnModu
     try {
       const started = performance.now();
       const r = await this.store.compact(this.config.compactAfterMs);
-      if (r.samples > 0) this.logger.info({ ...r, ms: Math.round(performance.now() - started) }, 'head compacted into chunks');
+      if (r.samples > 0)
+        this.logger.info({ ...r, ms: Math.round(performance.now() - started) }, 'head compacted into chunks');
       if (now - this.lastRetentionMs >= HOUR_MS) {
         const kept = await this.store.applyRetention({ retentionDays: this.config.retentionDays });
         this.lastRetentionMs = now;
-        if (kept.droppedPartitions.length > 0 || kept.prunedSeries > 0 || kept.deletedExemplars > 0) this.logger.info(kept, 'retention applied');
+        if (kept.droppedPartitions.length > 0 || kept.prunedSeries > 0 || kept.deletedExemplars > 0)
+          this.logger.info(kept, 'retention applied');
       }
     } catch (err) {
       this.logger.error({ err }, 'storage maintenance failed; retrying at the next interval');

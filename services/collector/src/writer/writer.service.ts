@@ -32,7 +32,11 @@ export class WriterService {
     const packed = parsed.map((p) => ({ msg: p.msg, batch: packedOf(p) }));
     try {
       const r = await this.store.appendPacked(packed.map((p) => p.batch));
-      this.record(r, packed.map((p) => p.batch), started);
+      this.record(
+        r,
+        packed.map((p) => p.batch),
+        started,
+      );
     } catch (err) {
       // The store refuses a batch it cannot lay out (no __name__, a timestamp it cannot keep), or
       // one whose new series would pass the store-wide series limit, before it writes anything:
@@ -46,7 +50,10 @@ export class WriterService {
     return { failed };
   }
 
-  private async storeOneByOne(parsed: ReadonlyArray<{ msg: InboundMessage; batch: MetricsBatchV2 }>, failed: Map<number, unknown>): Promise<void> {
+  private async storeOneByOne(
+    parsed: ReadonlyArray<{ msg: InboundMessage; batch: MetricsBatchV2 }>,
+    failed: Map<number, unknown>,
+  ): Promise<void> {
     for (const { msg, batch } of parsed) {
       const started = performance.now();
       try {
@@ -61,8 +68,15 @@ export class WriterService {
         // catalog: dead-lettered with the reason, to be replayed from there.
         const limit = err.code === 'SERIES_LIMIT_EXCEEDED';
         this.metrics.writerBatches.inc({ result: limit ? 'series_limit' : 'poison' });
-        if (limit) this.logger.warn({ batchId: batch.batchId, job: batch.target.job, instance: batch.target.instance, err: err.message }, 'batch refused: store-wide series limit');
-        failed.set(msg.seq, new PoisonMessageError(`${msg.subject}#${msg.seq}: ${limit ? `${err.code}: ` : ''}${err.message}`));
+        if (limit)
+          this.logger.warn(
+            { batchId: batch.batchId, job: batch.target.job, instance: batch.target.instance, err: err.message },
+            'batch refused: store-wide series limit',
+          );
+        failed.set(
+          msg.seq,
+          new PoisonMessageError(`${msg.subject}#${msg.seq}: ${limit ? `${err.code}: ` : ''}${err.message}`),
+        );
       }
     }
   }

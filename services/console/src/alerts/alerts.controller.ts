@@ -32,7 +32,11 @@ export class AlertsController {
   @HttpCode(200)
   silence(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     const b = newSilenceSchema.safeParse(body ?? {});
-    if (!b.success) throw new ConsoleError('VALIDATION_FAILED', b.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!b.success)
+      throw new ConsoleError(
+        'VALIDATION_FAILED',
+        b.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
     return this.alerts.silence(p, b.data.matchers, b.data.durationMinutes, b.data.comment);
   }
 }

@@ -14,9 +14,21 @@ const amAlertSchema = z.looseObject({
   startsAt: z.string(),
   status: z.object({ state: z.string(), silencedBy: z.array(z.string()).optional() }).optional(),
 });
-const ruleAlertsSchema = z.object({ data: z.object({ alerts: z.array(z.looseObject({ labels: z.record(z.string(), z.string()), state: z.string() })) }) });
-const silenceSchema = z.looseObject({ id: z.string(), matchers: z.array(z.object({ name: z.string(), value: z.string(), isRegex: z.boolean(), isEqual: z.boolean().optional() })), status: z.object({ state: z.string() }) });
-const escalationSchema = z.object({ acknowledgedAt: z.string().nullable(), acknowledgedBy: z.string().nullable(), escalation: z.unknown() });
+const ruleAlertsSchema = z.object({
+  data: z.object({ alerts: z.array(z.looseObject({ labels: z.record(z.string(), z.string()), state: z.string() })) }),
+});
+const silenceSchema = z.looseObject({
+  id: z.string(),
+  matchers: z.array(
+    z.object({ name: z.string(), value: z.string(), isRegex: z.boolean(), isEqual: z.boolean().optional() }),
+  ),
+  status: z.object({ state: z.string() }),
+});
+const escalationSchema = z.object({
+  acknowledgedAt: z.string().nullable(),
+  acknowledgedBy: z.string().nullable(),
+  escalation: z.unknown(),
+});
 
 /** Escalation look-ups per list: the notifier answers one alert per call. */
 const MAX_ESCALATION_LOOKUPS = 200;
@@ -40,13 +52,25 @@ export class AlertsService {
 
   private async notified(p: Principal) {
     const body = z.array(amAlertSchema).safeParse(await this.upstream.get<unknown>('notifier', 'api/v2/alerts'));
-    if (!body.success) throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'notifier: unexpected alerts body', { details: { service: 'notifier' }, expose: true });
+    if (!body.success)
+      throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'notifier: unexpected alerts body', {
+        details: { service: 'notifier' },
+        expose: true,
+      });
     const visible = body.data.filter((a) => visibleAlert(p, a.labels));
     const items = await Promise.all(
       visible.map(async (a, i) => {
-        const esc = i < MAX_ESCALATION_LOOKUPS ? await this.upstream.call<unknown>('notifier', 'GET', `api/v1/alerts/${encodeURIComponent(a.fingerprint)}/escalation`) : undefined;
+        const esc =
+          i < MAX_ESCALATION_LOOKUPS
+            ? await this.upstream.call<unknown>(
+                'notifier',
+                'GET',
+                `api/v1/alerts/${encodeURIComponent(a.fingerprint)}/escalation`,
+              )
+            : undefined;
         const e = esc?.ok ? escalationSchema.safeParse(esc.data) : undefined;
-        const ack = e?.success && e.data.acknowledgedAt ? { by: e.data.acknowledgedBy, at: e.data.acknowledgedAt } : null;
+        const ack =
+          e?.success && e.data.acknowledgedAt ? { by: e.data.acknowledgedBy, at: e.data.acknowledgedAt } : null;
         const state = ack ? 'acknowledged' : a.status?.state === 'suppressed' ? 'silenced' : 'firing';
         return { ...a, state, acknowledged: ack, escalation: e?.success ? e.data.escalation : null };
       }),
@@ -56,22 +80,37 @@ export class AlertsService {
 
   private async ruleAlerts(p: Principal) {
     const body = ruleAlertsSchema.safeParse(await this.upstream.get<unknown>('anomaly', 'api/v1/alerts'));
-    if (!body.success) throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'anomaly: unexpected alerts body', { details: { service: 'anomaly' }, expose: true });
+    if (!body.success)
+      throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'anomaly: unexpected alerts body', {
+        details: { service: 'anomaly' },
+        expose: true,
+      });
     return { items: body.data.data.alerts.filter((a) => visibleAlert(p, a.labels)) };
   }
 
   private async silences(p: Principal) {
     const body = z.array(silenceSchema).safeParse(await this.upstream.get<unknown>('notifier', 'api/v2/silences'));
-    if (!body.success) throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'notifier: unexpected silences body', { details: { service: 'notifier' }, expose: true });
+    if (!body.success)
+      throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'notifier: unexpected silences body', {
+        details: { service: 'notifier' },
+        expose: true,
+      });
     return { items: body.data.filter((s) => s.status.state !== 'expired' && visibleSilence(p, s.matchers)) };
   }
 
   async acknowledge(p: Principal, fingerprint: string, comment: string) {
     await this.visibleOrNotFound(p, fingerprint);
-    const r = await this.upstream.post<{ escalation?: unknown }>('notifier', `api/v1/alerts/${encodeURIComponent(fingerprint)}/acknowledge`, { by: p.name, comment });
+    const r = await this.upstream.post<{ escalation?: unknown }>(
+      'notifier',
+      `api/v1/alerts/${encodeURIComponent(fingerprint)}/acknowledge`,
+      { by: p.name, comment },
+    );
     // The notifier records an acknowledgement only for an alert an escalation policy escalates.
     if (r.escalation === null || r.escalation === undefined) {
-      throw new ConsoleError('CONFLICT', 'the notifier has no escalation for this alert, so there is nothing to acknowledge: add an escalation policy that matches it, or silence it');
+      throw new ConsoleError(
+        'CONFLICT',
+        'the notifier has no escalation for this alert, so there is nothing to acknowledge: add an escalation policy that matches it, or silence it',
+      );
     }
     return r;
   }

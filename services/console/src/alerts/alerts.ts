@@ -9,13 +9,23 @@ export function visibleAlert(p: Pick<Principal, 'tenant'>, labels: Record<string
   return p.tenant === null || labels?.[TENANT_LABEL] === p.tenant;
 }
 
-const matcherSchema = z.object({ name: z.string().min(1), value: z.string(), isRegex: z.boolean().default(false), isEqual: z.boolean().default(true) });
+const matcherSchema = z.object({
+  name: z.string().min(1),
+  value: z.string(),
+  isRegex: z.boolean().default(false),
+  isEqual: z.boolean().default(true),
+});
 export type SilenceMatcher = z.infer<typeof matcherSchema>;
 
 /** What the console accepts for a new silence; the author is the caller. */
 export const newSilenceSchema = z.object({
   matchers: z.array(matcherSchema).min(1),
-  durationMinutes: z.number().int().min(1).max(60 * 24 * 30).default(120),
+  durationMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 24 * 30)
+    .default(120),
   comment: z.string().min(1).max(1000),
 });
 
@@ -28,12 +38,21 @@ export function scopedMatchers(p: Pick<Principal, 'tenant'>, matchers: SilenceMa
   if (p.tenant === null) return matchers;
   const own = matchers.filter((m) => m.name === TENANT_LABEL);
   for (const m of own) {
-    if (m.isRegex || !m.isEqual || m.value !== p.tenant) throw new AccessError('FORBIDDEN', `a silence of this token must match ${TENANT_LABEL}="${p.tenant}" exactly`);
+    if (m.isRegex || !m.isEqual || m.value !== p.tenant)
+      throw new AccessError('FORBIDDEN', `a silence of this token must match ${TENANT_LABEL}="${p.tenant}" exactly`);
   }
-  return own.length > 0 ? matchers : [...matchers, { name: TENANT_LABEL, value: p.tenant, isRegex: false, isEqual: true }];
+  return own.length > 0
+    ? matchers
+    : [...matchers, { name: TENANT_LABEL, value: p.tenant, isRegex: false, isEqual: true }];
 }
 
 /** A silence is visible to a scoped caller when it is pinned to its tenant. */
-export function visibleSilence(p: Pick<Principal, 'tenant'>, matchers: Array<{ name: string; value: string; isRegex?: boolean; isEqual?: boolean }>): boolean {
-  return p.tenant === null || matchers.some((m) => m.name === TENANT_LABEL && m.value === p.tenant && !m.isRegex && m.isEqual !== false);
+export function visibleSilence(
+  p: Pick<Principal, 'tenant'>,
+  matchers: Array<{ name: string; value: string; isRegex?: boolean; isEqual?: boolean }>,
+): boolean {
+  return (
+    p.tenant === null ||
+    matchers.some((m) => m.name === TENANT_LABEL && m.value === p.tenant && !m.isRegex && m.isEqual !== false)
+  );
 }

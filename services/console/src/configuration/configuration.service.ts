@@ -21,7 +21,14 @@ export class ConfigurationService {
       this.upstream.call<unknown>('notifier', 'GET', 'api/v2/status'),
       this.upstream.call<unknown>('collector', 'GET', 'api/v1/status/runtimeinfo'),
     ]);
-    const tokens = includeTokens ? (await this.access.list()).map((t) => ({ ...t, createdAt: t.createdAt.toISOString(), lastUsedAt: t.lastUsedAt?.toISOString() ?? null, revokedAt: t.revokedAt?.toISOString() ?? null })) : null;
+    const tokens = includeTokens
+      ? (await this.access.list()).map((t) => ({
+          ...t,
+          createdAt: t.createdAt.toISOString(),
+          lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
+          revokedAt: t.revokedAt?.toISOString() ?? null,
+        }))
+      : null;
     return { prices: view(prices), rules: view(rules), routing: view(notifier), collector: view(collector), tokens };
   }
 

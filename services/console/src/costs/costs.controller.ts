@@ -26,7 +26,10 @@ export class CostsController {
   explain(@CurrentPrincipal() p: Principal, @Query() q: Record<string, string>) {
     const { fromMs, toMs } = parseWindow(q, this.clock.now());
     const tenant = effectiveTenant(p, q.tenant);
-    if (tenant === undefined) throw new ConsoleError('VALIDATION_FAILED', 'tenant: required to explain a cost', { details: { field: 'tenant' } });
+    if (tenant === undefined)
+      throw new ConsoleError('VALIDATION_FAILED', 'tenant: required to explain a cost', {
+        details: { field: 'tenant' },
+      });
     return this.costs.explain(fromMs, toMs, tenant);
   }
 

@@ -4,7 +4,15 @@ import { UpstreamClient } from '../upstream/upstream.client';
 import { matrixSchema, stepFor, vectorSchema, type MatrixSeries, type VectorSample } from '../upstream/prometheus';
 import { ConsoleError } from '../errors';
 import { iso } from '../http/window';
-import { EXPORTER_UP_QUERY, FLEET_FIELDS, buildFleet, inventoryQuery, nodeSeriesQueries, type FleetField, type FleetSummary } from './fleet';
+import {
+  EXPORTER_UP_QUERY,
+  FLEET_FIELDS,
+  buildFleet,
+  inventoryQuery,
+  nodeSeriesQueries,
+  type FleetField,
+  type FleetSummary,
+} from './fleet';
 import { quoteLabel } from '../upstream/prometheus';
 
 /** Fleet and node pages from the collector's Prometheus-compatible API. */
@@ -18,14 +26,27 @@ export class FleetService {
   async instant(expr: string, atMs: number): Promise<VectorSample[]> {
     const body = await this.upstream.get<unknown>('collector', 'api/v1/query', { query: expr, time: atMs / 1000 });
     const p = vectorSchema.safeParse(body);
-    if (!p.success) throw new ConsoleError('UPSTREAM_UNAVAILABLE', `collector: unexpected answer to ${expr}`, { details: { service: 'collector' }, expose: true });
+    if (!p.success)
+      throw new ConsoleError('UPSTREAM_UNAVAILABLE', `collector: unexpected answer to ${expr}`, {
+        details: { service: 'collector' },
+        expose: true,
+      });
     return p.data.data.result;
   }
 
   async range(expr: string, fromMs: number, toMs: number, stepS: number): Promise<MatrixSeries[]> {
-    const body = await this.upstream.get<unknown>('collector', 'api/v1/query_range', { query: expr, start: fromMs / 1000, end: toMs / 1000, step: stepS });
+    const body = await this.upstream.get<unknown>('collector', 'api/v1/query_range', {
+      query: expr,
+      start: fromMs / 1000,
+      end: toMs / 1000,
+      step: stepS,
+    });
     const p = matrixSchema.safeParse(body);
-    if (!p.success) throw new ConsoleError('UPSTREAM_UNAVAILABLE', `collector: unexpected answer to ${expr}`, { details: { service: 'collector' }, expose: true });
+    if (!p.success)
+      throw new ConsoleError('UPSTREAM_UNAVAILABLE', `collector: unexpected answer to ${expr}`, {
+        details: { service: 'collector' },
+        expose: true,
+      });
     return p.data.data.result;
   }
 
@@ -48,17 +69,31 @@ export class FleetService {
     const entries = await Promise.all(
       Object.entries(queries).map(async ([field, expr]) => {
         const series = await this.range(expr, fromMs, toMs, step);
-        return [field, series.map((s) => ({ gpu: s.metric.gpu ?? '?', uuid: s.metric.UUID ?? null, points: s.values.map(([t, v]) => [t, Number(v)]) }))] as const;
+        return [
+          field,
+          series.map((s) => ({
+            gpu: s.metric.gpu ?? '?',
+            uuid: s.metric.UUID ?? null,
+            points: s.values.map(([t, v]) => [t, Number(v)]),
+          })),
+        ] as const;
       }),
     );
-    const engines = await this.instant(`sum by (instance, model_name) (vllm:num_requests_running{node=${quoteLabel(node)}})`, toMs);
+    const engines = await this.instant(
+      `sum by (instance, model_name) (vllm:num_requests_running{node=${quoteLabel(node)}})`,
+      toMs,
+    );
     return {
       node,
       from: iso(fromMs),
       to: iso(toMs),
       stepSeconds: step,
       series: Object.fromEntries(entries),
-      instances: engines.map((e) => ({ instance: e.metric.instance ?? null, model: e.metric.model_name ?? null, running: Number(e.value[1]) })),
+      instances: engines.map((e) => ({
+        instance: e.metric.instance ?? null,
+        model: e.metric.model_name ?? null,
+        running: Number(e.value[1]),
+      })),
     };
   }
 }

@@ -56,13 +56,30 @@ function gpuKey(m: Record<string, string>): string {
  * index; a GPU in the inventory without a current reading is down, as are those of an exporter
  * whose target is down.
  */
-export function buildFleet(fields: Record<FleetField, VectorSample[]>, inventory: VectorSample[], up: VectorSample[]): FleetSummary {
+export function buildFleet(
+  fields: Record<FleetField, VectorSample[]>,
+  inventory: VectorSample[],
+  up: VectorSample[],
+): FleetSummary {
   const cells = new Map<string, { node: string; cell: GpuCell }>();
   const ensure = (m: Record<string, string>) => {
     const key = gpuKey(m);
     let c = cells.get(key);
     if (!c) {
-      c = { node: nodeOf(m), cell: { gpu: m.gpu ?? '?', uuid: m.UUID ?? null, model: m.modelName ?? null, state: 'down', utilization: null, memory: null, temperature: null, power: null, xid: null } };
+      c = {
+        node: nodeOf(m),
+        cell: {
+          gpu: m.gpu ?? '?',
+          uuid: m.UUID ?? null,
+          model: m.modelName ?? null,
+          state: 'down',
+          utilization: null,
+          memory: null,
+          temperature: null,
+          power: null,
+          xid: null,
+        },
+      };
       cells.set(key, c);
     }
     return c.cell;
@@ -72,7 +89,8 @@ export function buildFleet(fields: Record<FleetField, VectorSample[]>, inventory
     for (const s of fields[field]) ensure(s.metric)[field] = sampleValue(s.value[1]);
   }
   const exporter = new Map<string, boolean>();
-  for (const s of up) exporter.set(nodeOf(s.metric), (exporter.get(nodeOf(s.metric)) ?? false) || Number(s.value[1]) === 1);
+  for (const s of up)
+    exporter.set(nodeOf(s.metric), (exporter.get(nodeOf(s.metric)) ?? false) || Number(s.value[1]) === 1);
 
   const byNode = new Map<string, NodeRow>();
   for (const { node, cell } of cells.values()) {

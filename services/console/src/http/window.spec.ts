@@ -9,7 +9,9 @@ describe('time windows', () => {
   });
   it('defaults to the last hour and refuses inverted or too long windows', () => {
     expect(parseWindow({}, now)).toEqual({ fromMs: now - 3_600_000, toMs: now });
-    expect(() => parseWindow({ from: '2026-12-03T12:00:00Z', to: '2026-12-03T11:00:00Z' }, now)).toThrow('from: must be before to');
+    expect(() => parseWindow({ from: '2026-12-03T12:00:00Z', to: '2026-12-03T11:00:00Z' }, now)).toThrow(
+      'from: must be before to',
+    );
     expect(() => parseWindow({ from: '2026-10-01T00:00:00Z' }, now)).toThrow('31 days');
     expect(() => parseWindow({ from: 'yesterday' }, now)).toThrow('from: not a time');
   });

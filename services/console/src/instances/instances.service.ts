@@ -12,7 +12,8 @@ export interface Unavailable {
 }
 
 export function unavailable(err: unknown, fallbackService: string): Unavailable {
-  if (err instanceof ConsoleError && err.code === 'UPSTREAM_UNAVAILABLE') return { unavailable: { service: String(err.details?.service ?? fallbackService), message: err.message } };
+  if (err instanceof ConsoleError && err.code === 'UPSTREAM_UNAVAILABLE')
+    return { unavailable: { service: String(err.details?.service ?? fallbackService), message: err.message } };
   throw err;
 }
 
@@ -33,16 +34,38 @@ export class InstancesService {
   private async engines(atMs: number) {
     const fields = Object.keys(ENGINE_QUERIES) as EngineField[];
     const values = await Promise.all(fields.map((f) => this.fleet.instant(ENGINE_QUERIES[f], atMs)));
-    return { items: buildEngines(Object.fromEntries(fields.map((f, i) => [f, values[i]])) as Record<EngineField, (typeof values)[number]>) };
+    return {
+      items: buildEngines(
+        Object.fromEntries(fields.map((f, i) => [f, values[i]])) as Record<EngineField, (typeof values)[number]>,
+      ),
+    };
   }
 
   private async stats(fromMs: number, toMs: number, tenant: string | undefined, model: string | undefined) {
-    const body = await this.upstream.get<unknown>('tracing', 'api/v1/requests/stats', { step: '1m', from: iso(fromMs), to: iso(toMs), tenant, model });
+    const body = await this.upstream.get<unknown>('tracing', 'api/v1/requests/stats', {
+      step: '1m',
+      from: iso(fromMs),
+      to: iso(toMs),
+      tenant,
+      model,
+    });
     const p = z.array(statsWindowSchema).safeParse(body);
-    if (!p.success) throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'tracing: unexpected statistics body', { details: { service: 'tracing' }, expose: true });
+    if (!p.success)
+      throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'tracing: unexpected statistics body', {
+        details: { service: 'tracing' },
+        expose: true,
+      });
     // Defence in depth: a scoped caller never gets another tenant's windows, whatever tracing sends.
     const windows = tenant === undefined ? p.data : p.data.filter((x) => x.tenant === tenant);
-    const series = windows.map((x) => ({ start: x.start, model: x.model, tenant: x.tenant, requests: Object.values(x.requests).reduce((a, b) => a + b, 0), e2e: x.latencySeconds.e2e ?? null, ttft: x.latencySeconds.ttft ?? null, tpot: x.latencySeconds.tpot ?? null }));
+    const series = windows.map((x) => ({
+      start: x.start,
+      model: x.model,
+      tenant: x.tenant,
+      requests: Object.values(x.requests).reduce((a, b) => a + b, 0),
+      e2e: x.latencySeconds.e2e ?? null,
+      ttft: x.latencySeconds.ttft ?? null,
+      tpot: x.latencySeconds.tpot ?? null,
+    }));
     return { items: summarizeStats(windows, (toMs - fromMs) / 1000), minutes: series };
   }
 }

@@ -25,14 +25,27 @@ export function buildEngines(results: Record<EngineField, VectorSample[]>): Engi
     for (const s of results[field]) {
       const key = `${s.metric.instance}\u0000${s.metric.model_name}`;
       let row = rows.get(key);
-      if (!row) rows.set(key, (row = { instance: s.metric.instance ?? '?', node: s.metric.node ?? null, model: s.metric.model_name ?? null, values: {} }));
+      if (!row)
+        rows.set(
+          key,
+          (row = {
+            instance: s.metric.instance ?? '?',
+            node: s.metric.node ?? null,
+            model: s.metric.model_name ?? null,
+            values: {},
+          }),
+        );
       row.values[field] = sampleValue(s.value[1]);
     }
   }
-  return [...rows.values()].sort((a, b) => (a.model ?? '').localeCompare(b.model ?? '') || a.instance.localeCompare(b.instance));
+  return [...rows.values()].sort(
+    (a, b) => (a.model ?? '').localeCompare(b.model ?? '') || a.instance.localeCompare(b.instance),
+  );
 }
 
-const quantiles = z.object({ p50: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable() }).nullable();
+const quantiles = z
+  .object({ p50: z.number().nullable(), p90: z.number().nullable(), p99: z.number().nullable() })
+  .nullable();
 /** One window of tracing's /api/v1/requests/stats. */
 export const statsWindowSchema = z.object({
   start: z.string(),
@@ -68,13 +81,29 @@ export function summarizeStats(windows: StatsWindow[], windowSeconds: number): M
   for (const w of [...windows].sort((a, b) => a.start.localeCompare(b.start))) {
     const key = JSON.stringify([w.model, w.modelVersion, w.tenant]);
     let row = rows.get(key);
-    if (!row) rows.set(key, (row = { model: w.model, modelVersion: w.modelVersion, tenant: w.tenant, requests: 0, errors: 0, requestsPerSecond: 0, completionTokensPerSecond: 0, latest: null }));
+    if (!row)
+      rows.set(
+        key,
+        (row = {
+          model: w.model,
+          modelVersion: w.modelVersion,
+          tenant: w.tenant,
+          requests: 0,
+          errors: 0,
+          requestsPerSecond: 0,
+          completionTokensPerSecond: 0,
+          latest: null,
+        }),
+      );
     const n = Object.values(w.requests).reduce((a, b) => a + b, 0);
     row.requests += n;
     row.errors += w.requests.failed ?? 0;
     row.completionTokensPerSecond += w.tokens.completion / windowSeconds;
-    if (Object.values(w.latencySeconds).some((q) => q !== null)) row.latest = { start: w.start, latencySeconds: w.latencySeconds };
+    if (Object.values(w.latencySeconds).some((q) => q !== null))
+      row.latest = { start: w.start, latencySeconds: w.latencySeconds };
   }
   for (const r of rows.values()) r.requestsPerSecond = r.requests / windowSeconds;
-  return [...rows.values()].sort((a, b) => b.requests - a.requests || a.model.localeCompare(b.model) || a.tenant.localeCompare(b.tenant));
+  return [...rows.values()].sort(
+    (a, b) => b.requests - a.requests || a.model.localeCompare(b.model) || a.tenant.localeCompare(b.tenant),
+  );
 }

@@ -10,7 +10,10 @@ const searchSchema = z.object({
   tenant: z.string().optional(),
   model: z.string().min(1).optional(),
   status: z.enum(['completed', 'failed', 'cancelled', 'abandoned']).optional(),
-  minLatencyMs: z.string().regex(/^\d+(\.\d+)?$/, 'a number of milliseconds').optional(),
+  minLatencyMs: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'a number of milliseconds')
+    .optional(),
   node: z.string().min(1).optional(),
   gpu: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -31,7 +34,11 @@ export class RequestsController {
   @Get()
   search(@CurrentPrincipal() p: Principal, @Query() raw: Record<string, string>) {
     const q = searchSchema.safeParse(dropEmpty(raw));
-    if (!q.success) throw new ConsoleError('VALIDATION_FAILED', q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!q.success)
+      throw new ConsoleError(
+        'VALIDATION_FAILED',
+        q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
     const { fromMs, toMs } = parseWindow(q.data, this.clock.now());
     return this.requests.search({ ...q.data, fromMs, toMs, tenant: effectiveTenant(p, q.data.tenant) });
   }

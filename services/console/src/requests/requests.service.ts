@@ -60,10 +60,19 @@ export class RequestsService {
         cursor,
       });
       const p = pageSchema.safeParse(body);
-      if (!p.success) throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'tracing: unexpected search body', { details: { service: 'tracing' }, expose: true });
+      if (!p.success)
+        throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'tracing: unexpected search body', {
+          details: { service: 'tracing' },
+          expose: true,
+        });
       scanned += p.data.requests.length;
       // The tenant filter is re-applied here so a scoped caller never sees another tenant's record.
-      const kept = p.data.requests.filter((r) => (f.tenant === undefined || r.tenant === f.tenant) && (f.node === undefined || r.node === f.node) && (f.gpu === undefined || (r.gpuUuids ?? []).includes(f.gpu)));
+      const kept = p.data.requests.filter(
+        (r) =>
+          (f.tenant === undefined || r.tenant === f.tenant) &&
+          (f.node === undefined || r.node === f.node) &&
+          (f.gpu === undefined || (r.gpuUuids ?? []).includes(f.gpu)),
+      );
       items.push(...kept);
       cursor = p.data.nextCursor ?? undefined;
       if (!cursor || items.length >= f.limit) break;
@@ -77,16 +86,25 @@ export class RequestsService {
     if (!o.ok && o.status === 404) throw new ConsoleError('NOT_FOUND', `no request ${requestId}`);
     const parsed = requestSchema.safeParse(this.upstream.unwrap(o));
     // Another tenant's request answers exactly like a missing one: its existence is not revealed.
-    if (!parsed.success || !canSeeTenant(p, parsed.data.tenant)) throw new ConsoleError('NOT_FOUND', `no request ${requestId}`);
+    if (!parsed.success || !canSeeTenant(p, parsed.data.tenant))
+      throw new ConsoleError('NOT_FOUND', `no request ${requestId}`);
     const request = parsed.data;
-    const [cost, gpus] = await Promise.all([this.cost(requestId, p), this.gpus(request).catch((err: unknown) => unavailable(err, 'collector'))]);
+    const [cost, gpus] = await Promise.all([
+      this.cost(requestId, p),
+      this.gpus(request).catch((err: unknown) => unavailable(err, 'collector')),
+    ]);
     return { request, cost, gpus };
   }
 
   private async cost(requestId: string, p: Principal) {
-    const o = await this.upstream.call<Record<string, unknown>>('billing', 'GET', `api/v1/reports/requests/${encodeURIComponent(requestId)}`);
+    const o = await this.upstream.call<Record<string, unknown>>(
+      'billing',
+      'GET',
+      `api/v1/reports/requests/${encodeURIComponent(requestId)}`,
+    );
     if (o.ok) return { allocation: p.tenant === null ? o.data : redactSharing(o.data, p.tenant) };
-    if (o.status === 404) return { pending: 'billing has not allocated this request yet (allocation runs per closed window)' };
+    if (o.status === 404)
+      return { pending: 'billing has not allocated this request yet (allocation runs per closed window)' };
     return { unavailable: { service: 'billing', message: o.message } };
   }
 
@@ -96,8 +114,18 @@ export class RequestsService {
     const start = Date.parse(r.startedAt) - 30_000;
     const end = Date.parse(r.endedAt) + 30_000;
     const sel = `UUID=~${quoteLabel(uuids.map(escapeRegex).join('|'))}`;
-    const [util, power] = await Promise.all([this.fleet.range(`DCGM_FI_DEV_GPU_UTIL{${sel}}`, start, end, 1), this.fleet.range(`DCGM_FI_DEV_POWER_USAGE{${sel}}`, start, end, 1)]);
-    const pack = (field: string, list: typeof util) => list.map((s) => ({ field, uuid: s.metric.UUID ?? null, node: s.metric.node ?? s.metric.Hostname ?? null, gpu: s.metric.gpu ?? null, points: s.values.map(([t, v]) => [t, Number(v)]) }));
+    const [util, power] = await Promise.all([
+      this.fleet.range(`DCGM_FI_DEV_GPU_UTIL{${sel}}`, start, end, 1),
+      this.fleet.range(`DCGM_FI_DEV_POWER_USAGE{${sel}}`, start, end, 1),
+    ]);
+    const pack = (field: string, list: typeof util) =>
+      list.map((s) => ({
+        field,
+        uuid: s.metric.UUID ?? null,
+        node: s.metric.node ?? s.metric.Hostname ?? null,
+        gpu: s.metric.gpu ?? null,
+        points: s.values.map(([t, v]) => [t, Number(v)]),
+      }));
     return { series: [...pack('utilization', util), ...pack('power', power)] };
   }
 }
@@ -113,7 +141,9 @@ export function redactSharing(allocation: Record<string, unknown>, tenant: strin
     windows: windows.map((w) => {
       if (typeof w !== 'object' || w === null || !Array.isArray((w as { sharedWith?: unknown }).sharedWith)) return w;
       const shared = (w as { sharedWith: unknown[] }).sharedWith;
-      const own = shared.filter((x) => typeof x === 'object' && x !== null && (x as { tenant?: unknown }).tenant === tenant);
+      const own = shared.filter(
+        (x) => typeof x === 'object' && x !== null && (x as { tenant?: unknown }).tenant === tenant,
+      );
       return { ...w, sharedWith: own, sharedWithOtherTenants: shared.length - own.length };
     }),
   };

@@ -23,13 +23,23 @@ export class BootstrapAdmin implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.bootstrapAdminToken) {
-      const t = await this.access.ensureToken(this.config.bootstrapAdminToken, 'admin', 'bootstrap admin (CONSOLE_BOOTSTRAP_ADMIN_TOKEN)');
-      this.logger.info({ tokenId: t.id, hint: t.hint }, 'bootstrap admin token from CONSOLE_BOOTSTRAP_ADMIN_TOKEN is valid');
+      const t = await this.access.ensureToken(
+        this.config.bootstrapAdminToken,
+        'admin',
+        'bootstrap admin (CONSOLE_BOOTSTRAP_ADMIN_TOKEN)',
+      );
+      this.logger.info(
+        { tokenId: t.id, hint: t.hint },
+        'bootstrap admin token from CONSOLE_BOOTSTRAP_ADMIN_TOKEN is valid',
+      );
       return;
     }
     const issued = await this.access.bootstrapAdmin();
     if (!issued) return;
-    this.logger.info({ tokenId: issued.info.id, hint: issued.info.hint }, 'created the first admin token (printed once on stdout)');
+    this.logger.info(
+      { tokenId: issued.info.id, hint: issued.info.hint },
+      'created the first admin token (printed once on stdout)',
+    );
     this.print(`ArcWatch console: first admin token (shown once, keep it): ${issued.token}\n`);
   }
 }

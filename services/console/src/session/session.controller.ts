@@ -66,7 +66,9 @@ export class SessionController {
   @Roles('admin')
   async issue(@CurrentPrincipal() p: Principal, @Body() body: unknown) {
     requireUnscoped(p, 'issuing tokens');
-    const issued = await this.access.issue(typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {});
+    const issued = await this.access.issue(
+      typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {},
+    );
     return { token: issued.token, info: issued.info };
   }
 

@@ -28,7 +28,12 @@ export async function startStandIn(handler: Handler): Promise<StandIn> {
     req.on('end', () => {
       const u = new URL(req.url ?? '/', 'http://x');
       const text = Buffer.concat(chunks).toString('utf8');
-      const r: Received = { method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), body: text ? (JSON.parse(text) as unknown) : undefined };
+      const r: Received = {
+        method: req.method ?? 'GET',
+        path: u.pathname,
+        query: Object.fromEntries(u.searchParams),
+        body: text ? (JSON.parse(text) as unknown) : undefined,
+      };
       received.push(r);
       const out = handler(r) ?? { status: 404, body: { code: 'NOT_FOUND', message: `no route ${r.path}` } };
       res.writeHead(out.status ?? 200, { 'content-type': 'application/json' });

@@ -3,11 +3,19 @@ import { z } from 'zod';
 /** The parts of Prometheus's query API envelope the console reads. */
 export const vectorSchema = z.object({
   status: z.literal('success'),
-  data: z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) })) }),
+  data: z.object({
+    resultType: z.literal('vector'),
+    result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) })),
+  }),
 });
 export const matrixSchema = z.object({
   status: z.literal('success'),
-  data: z.object({ resultType: z.literal('matrix'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(z.tuple([z.number(), z.string()])) })) }),
+  data: z.object({
+    resultType: z.literal('matrix'),
+    result: z.array(
+      z.object({ metric: z.record(z.string(), z.string()), values: z.array(z.tuple([z.number(), z.string()])) }),
+    ),
+  }),
 });
 export type VectorSample = z.infer<typeof vectorSchema>['data']['result'][number];
 export type MatrixSeries = z.infer<typeof matrixSchema>['data']['result'][number];

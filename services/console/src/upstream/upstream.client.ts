@@ -8,11 +8,13 @@ export type Upstream = (typeof UPSTREAMS)[number];
 
 export type Query = Record<string, string | number | undefined | null>;
 
-export type Outcome<T> = { ok: true; data: T } | { ok: false; service: Upstream; status: number; code: string; message: string };
+export type Outcome<T> =
+  { ok: true; data: T } | { ok: false; service: Upstream; status: number; code: string; message: string };
 
 export function buildUrl(base: string, path: string, query: Query = {}): string {
   const u = new URL(path, base.endsWith('/') ? base : `${base}/`);
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') u.searchParams.append(k, String(v));
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== null && v !== '') u.searchParams.append(k, String(v));
   return u.toString();
 }
 
@@ -29,7 +31,13 @@ export class UpstreamClient {
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
     private readonly metrics: ConsoleMetrics,
   ) {
-    this.bases = { collector: config.collectorUrl, tracing: config.tracingUrl, billing: config.billingUrl, anomaly: config.anomalyUrl, notifier: config.notifierUrl };
+    this.bases = {
+      collector: config.collectorUrl,
+      tracing: config.tracingUrl,
+      billing: config.billingUrl,
+      anomaly: config.anomalyUrl,
+      notifier: config.notifierUrl,
+    };
   }
 
   base(service: Upstream): string {
@@ -45,33 +53,56 @@ export class UpstreamClient {
   }
 
   /** The outcome without throwing: for pages that show what they have when one part is away. */
-  async call<T>(service: Upstream, method: 'GET' | 'POST' | 'DELETE', path: string, query: Query = {}, body?: unknown): Promise<Outcome<T>> {
+  async call<T>(
+    service: Upstream,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    query: Query = {},
+    body?: unknown,
+  ): Promise<Outcome<T>> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     let res: Response;
     try {
       res = await fetch(buildUrl(this.bases[service], path, query), {
         method,
-        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        headers:
+          body === undefined
+            ? { accept: 'application/json' }
+            : { accept: 'application/json', 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.config.upstreamTimeoutMs),
       });
     } catch (err) {
       this.metrics.upstreamCall(service, 'unavailable', seconds());
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      return { ok: false, service, status: 503, code: 'UPSTREAM_UNAVAILABLE', message: `${service} ${timedOut ? `did not answer within ${this.config.upstreamTimeoutMs} ms` : 'is not reachable'}` };
+      return {
+        ok: false,
+        service,
+        status: 503,
+        code: 'UPSTREAM_UNAVAILABLE',
+        message: `${service} ${timedOut ? `did not answer within ${this.config.upstreamTimeoutMs} ms` : 'is not reachable'}`,
+      };
     }
     const text = await res.text().catch(() => '');
     if (res.status >= 500) {
       this.metrics.upstreamCall(service, 'unavailable', seconds());
-      return { ok: false, service, status: 503, code: 'UPSTREAM_UNAVAILABLE', message: `${service} answered ${res.status}` };
+      return {
+        ok: false,
+        service,
+        status: 503,
+        code: 'UPSTREAM_UNAVAILABLE',
+        message: `${service} answered ${res.status}`,
+      };
     }
     const parsed = parseJson(text);
     if (res.status >= 400) {
       this.metrics.upstreamCall(service, 'rejected', seconds());
       const b = (parsed ?? {}) as { code?: unknown; message?: unknown; error?: unknown; errorType?: unknown };
-      const message = typeof b.message === 'string' ? b.message : typeof b.error === 'string' ? b.error : `HTTP ${res.status}`;
-      const code = typeof b.code === 'string' ? b.code : typeof b.errorType === 'string' ? b.errorType : 'UPSTREAM_REJECTED';
+      const message =
+        typeof b.message === 'string' ? b.message : typeof b.error === 'string' ? b.error : `HTTP ${res.status}`;
+      const code =
+        typeof b.code === 'string' ? b.code : typeof b.errorType === 'string' ? b.errorType : 'UPSTREAM_REJECTED';
       return { ok: false, service, status: res.status, code, message };
     }
     this.metrics.upstreamCall(service, 'ok', seconds());
@@ -83,7 +114,11 @@ export class UpstreamClient {
     const details = { service: o.service, upstreamCode: o.code };
     if (o.status === 503) throw new ConsoleError('UPSTREAM_UNAVAILABLE', o.message, { details, expose: true });
     if (o.status === 404) throw new ConsoleError('NOT_FOUND', `${o.service}: ${o.message}`, { details });
-    if (o.status === 401 || o.status === 403) throw new ConsoleError('UPSTREAM_UNAVAILABLE', `${o.service} refused the console (HTTP ${o.status})`, { details, expose: true });
+    if (o.status === 401 || o.status === 403)
+      throw new ConsoleError('UPSTREAM_UNAVAILABLE', `${o.service} refused the console (HTTP ${o.status})`, {
+        details,
+        expose: true,
+      });
     throw new ConsoleError('UPSTREAM_REJECTED', `${o.service}: ${o.message}`, { details });
   }
 }

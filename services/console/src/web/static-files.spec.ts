@@ -26,7 +26,15 @@ describe('serving the built app', () => {
   });
 
   it('never leaves the root', async () => {
-    for (const p of ['/../aw-secret.js', '/assets/../../aw-secret.js', '/%2e%2e/aw-secret.js', '/assets/%2e%2e%2f..%2faw-secret.js', '/a%00.js', '/..%5caw-secret.js', '/%E0.js']) {
+    for (const p of [
+      '/../aw-secret.js',
+      '/assets/../../aw-secret.js',
+      '/%2e%2e/aw-secret.js',
+      '/assets/%2e%2e%2f..%2faw-secret.js',
+      '/a%00.js',
+      '/..%5caw-secret.js',
+      '/%E0.js',
+    ]) {
       expect(resolveStatic(root, p)).toEqual({ kind: 'not-found' });
       expect((await serveStatic(root, p)).status).toBe(404);
     }

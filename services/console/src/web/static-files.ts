@@ -15,13 +15,15 @@ const TYPES: Record<string, string> = {
 
 /** Headers of every page and asset: no framing, no sniffing, scripts and styles from here only. */
 export const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
 };
 
-export type Resolved = { kind: 'file'; file: string; type: string; immutable: boolean } | { kind: 'app' } | { kind: 'not-found' };
+export type Resolved =
+  { kind: 'file'; file: string; type: string; immutable: boolean } | { kind: 'app' } | { kind: 'not-found' };
 
 /**
  * Maps a URL path to a file under `root`, never outside it: the path is decoded once, NUL bytes
@@ -36,7 +38,8 @@ export function resolveStatic(root: string, urlPath: string): Resolved {
   } catch {
     return { kind: 'not-found' };
   }
-  if (decoded.includes('\0') || decoded.includes('\\') || decoded.split('/').some((seg) => seg === '..')) return { kind: 'not-found' };
+  if (decoded.includes('\0') || decoded.includes('\\') || decoded.split('/').some((seg) => seg === '..'))
+    return { kind: 'not-found' };
   const ext = path.posix.extname(decoded);
   if (decoded === '/' || ext === '') return { kind: 'app' };
   const type = TYPES[ext];
@@ -56,7 +59,12 @@ export interface StaticReply {
 /** Reads what resolveStatic chose; a missing build says how to make it. */
 export async function serveStatic(root: string, urlPath: string): Promise<StaticReply> {
   const r = resolveStatic(root, urlPath);
-  if (r.kind === 'not-found') return { status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'NOT_FOUND', message: 'no such file' }) };
+  if (r.kind === 'not-found')
+    return {
+      status: 404,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: 'NOT_FOUND', message: 'no such file' }),
+    };
   const file = r.kind === 'app' ? path.join(root, 'index.html') : r.file;
   try {
     const stat = await fs.stat(file);
@@ -67,9 +75,14 @@ export async function serveStatic(root: string, urlPath: string): Promise<Static
     return { status: 200, headers: { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': cache }, body };
   } catch {
     if (r.kind === 'app') {
-      const hint = 'The console web app is not built. Run: node_modules/.bin/vite build --config services/console/web/vite.config.ts';
+      const hint =
+        'The console web app is not built. Run: node_modules/.bin/vite build --config services/console/web/vite.config.ts';
       return { status: 503, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' }, body: hint };
     }
-    return { status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'NOT_FOUND', message: 'no such file' }) };
+    return {
+      status: 404,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: 'NOT_FOUND', message: 'no such file' }),
+    };
   }
 }

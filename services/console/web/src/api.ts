@@ -15,7 +15,10 @@ function csrfCookie(): string {
   return m ? decodeURIComponent(m[1]) : '';
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown; query?: Record<string, string | undefined> } = {}): Promise<T> {
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; query?: Record<string, string | undefined> } = {},
+): Promise<T> {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined && v !== '') q.set(k, v);
   const url = `/api/console/${path}${q.size > 0 ? `?${q.toString()}` : ''}`;
@@ -23,7 +26,12 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const headers: Record<string, string> = { accept: 'application/json' };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-csrf-token'] = csrfCookie();
-  const res = await fetch(url, { method, headers, credentials: 'same-origin', ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) });
+  const res = await fetch(url, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
   const text = await res.text();
   const body = text ? (JSON.parse(text) as unknown) : undefined;
   if (!res.ok) {
@@ -48,8 +56,11 @@ export function isUnavailable(x: unknown): x is Unavailable {
 }
 
 export const fmt = {
-  num: (v: number | null | undefined, digits = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits)),
-  ms: (v: number | null | undefined) => (v === null || v === undefined ? '–' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`),
-  secs: (v: number | null | undefined) => (v === null || v === undefined ? '–' : v >= 1 ? `${v.toFixed(2)} s` : `${Math.round(v * 1000)} ms`),
+  num: (v: number | null | undefined, digits = 1) =>
+    v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits),
+  ms: (v: number | null | undefined) =>
+    v === null || v === undefined ? '–' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`,
+  secs: (v: number | null | undefined) =>
+    v === null || v === undefined ? '–' : v >= 1 ? `${v.toFixed(2)} s` : `${Math.round(v * 1000)} ms`,
   time: (iso: string | null | undefined) => (iso ? new Date(iso).toISOString().replace('T', ' ').slice(0, 19) : '–'),
 };

@@ -50,25 +50,28 @@ export function useData<T>(key: string, fn: () => Promise<T>, refresh: string | 
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     setLoading(true);
-    fnRef.current().then(
-      (d) => {
+    fnRef
+      .current()
+      .then(
+        (d) => {
+          if (cancelled) return;
+          failures.current = 0;
+          setData(d);
+          setError(undefined);
+          setUpdatedAt(Date.now());
+        },
+        (e: unknown) => {
+          if (cancelled) return;
+          failures.current += 1;
+          setError(e instanceof Error ? e : new Error(String(e)));
+        },
+      )
+      .finally(() => {
         if (cancelled) return;
-        failures.current = 0;
-        setData(d);
-        setError(undefined);
-        setUpdatedAt(Date.now());
-      },
-      (e: unknown) => {
-        if (cancelled) return;
-        failures.current += 1;
-        setError(e instanceof Error ? e : new Error(String(e)));
-      },
-    ).finally(() => {
-      if (cancelled) return;
-      setLoading(false);
-      const delay = nextDelay(REFRESH[refresh ?? 'off'] ?? 0, failures.current);
-      if (delay > 0) timer = setTimeout(() => setTick((t) => t + 1), delay);
-    });
+        setLoading(false);
+        const delay = nextDelay(REFRESH[refresh ?? 'off'] ?? 0, failures.current);
+        if (delay > 0) timer = setTimeout(() => setTick((t) => t + 1), delay);
+      });
     return () => {
       cancelled = true;
       if (timer) clearTimeout(timer);

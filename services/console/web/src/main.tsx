@@ -51,7 +51,14 @@ function Login({ onDone }: { onDone: (p: Principal) => void }) {
       <form onSubmit={submit}>
         <label>
           API token
-          <input name="token" type="password" autoComplete="off" autoFocus value={token} onChange={(e) => setToken(e.target.value)} />
+          <input
+            name="token"
+            type="password"
+            autoComplete="off"
+            autoFocus
+            value={token}
+            onChange={(e) => setToken(e.target.value)}
+          />
         </label>
         <button type="submit">Sign in</button>
         {error ? <p className="error">{error}</p> : null}
@@ -123,7 +130,17 @@ function App() {
         <span className="brand">ArcWatch</span>
         <nav aria-label="pages">
           {NAV.map(([v, label], i) => (
-            <a key={v} href={`/?view=${v}`} className={view === v || (v === 'requests' && view === 'request') || (v === 'fleet' && view === 'node') ? 'active' : ''} onClick={(e) => (e.preventDefault(), go(v))} title={`key ${i + 1}`}>
+            <a
+              key={v}
+              href={`/?view=${v}`}
+              className={
+                view === v || (v === 'requests' && view === 'request') || (v === 'fleet' && view === 'node')
+                  ? 'active'
+                  : ''
+              }
+              onClick={(e) => (e.preventDefault(), go(v))}
+              title={`key ${i + 1}`}
+            >
               {label}
             </a>
           ))}

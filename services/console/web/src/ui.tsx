@@ -11,13 +11,20 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
   );
 }
 
-const ENV_OF: Record<string, string> = { collector: 'CONSOLE_COLLECTOR_URL', tracing: 'CONSOLE_TRACING_URL', billing: 'CONSOLE_BILLING_URL', anomaly: 'CONSOLE_ANOMALY_URL', notifier: 'CONSOLE_NOTIFIER_URL' };
+const ENV_OF: Record<string, string> = {
+  collector: 'CONSOLE_COLLECTOR_URL',
+  tracing: 'CONSOLE_TRACING_URL',
+  billing: 'CONSOLE_BILLING_URL',
+  anomaly: 'CONSOLE_ANOMALY_URL',
+  notifier: 'CONSOLE_NOTIFIER_URL',
+};
 
 /** A service this part of the page needs is away: say which and where it is configured. */
 export function Down({ service, message }: { service: string; message: string }) {
   return (
     <div className="down" role="alert" data-down={service}>
-      <strong>{service} is unavailable</strong> — {message}. The console reads it at {ENV_OF[service] ?? 'its configured URL'}; other pages keep working.
+      <strong>{service} is unavailable</strong> — {message}. The console reads it at{' '}
+      {ENV_OF[service] ?? 'its configured URL'}; other pages keep working.
     </div>
   );
 }
@@ -32,7 +39,13 @@ export function Failure({ error }: { error: Error }) {
 }
 
 /** Renders `ok` with the data, or the unavailability of the part. */
-export function Part<T>({ value, children }: { value: T | { unavailable: { service: string; message: string } } | undefined; children: (v: T) => ReactNode }) {
+export function Part<T>({
+  value,
+  children,
+}: {
+  value: T | { unavailable: { service: string; message: string } } | undefined;
+  children: (v: T) => ReactNode;
+}) {
   if (value === undefined) return null;
   if (isUnavailable(value)) return <Down service={value.unavailable.service} message={value.unavailable.message} />;
   return <>{children(value)}</>;
@@ -43,11 +56,34 @@ export interface Series {
   points: Array<[number, number]>;
 }
 
-const COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+const COLORS = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 
 /** A uPlot line chart; series are aligned on the union of their timestamps. */
 /** `window` fixes the time axis to the page's range (seconds), so a lone point does not stretch it. */
-export function Chart({ title, unit, series, height = 180, window: xRange }: { title: string; unit?: string; series: Series[]; height?: number; window?: [number, number] }) {
+export function Chart({
+  title,
+  unit,
+  series,
+  height = 180,
+  window: xRange,
+}: {
+  title: string;
+  unit?: string;
+  series: Series[];
+  height?: number;
+  window?: [number, number];
+}) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const host = el.current;
@@ -66,7 +102,10 @@ export function Chart({ title, unit, series, height = 180, window: xRange }: { t
         legend: { show: series.length <= 10 },
         scales: { x: xRange ? { time: true, range: (): [number, number] => xRange } : { time: true } },
         axes: [{}, { label: unit ?? '', size: 60 }],
-        series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false }))],
+        series: [
+          {},
+          ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false })),
+        ],
       },
       [times, ...columns] as uPlot.AlignedData,
       host,

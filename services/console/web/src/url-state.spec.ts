@@ -11,7 +11,11 @@ describe('console URL state', () => {
 
   it('turns a named range into a window ending now or at `to`', () => {
     const now = Date.parse('2026-12-03T12:00:00Z');
-    expect(windowOf({ range: '15m' }, now)).toEqual({ from: '2026-12-03T11:45:00.000Z', to: '2026-12-03T12:00:00.000Z', rangeMs: 900_000 });
+    expect(windowOf({ range: '15m' }, now)).toEqual({
+      from: '2026-12-03T11:45:00.000Z',
+      to: '2026-12-03T12:00:00.000Z',
+      rangeMs: 900_000,
+    });
     expect(windowOf({ range: 'bogus', to: '2026-12-03T10:00:00Z' }, now).from).toBe('2026-12-03T09:00:00.000Z');
   });
 

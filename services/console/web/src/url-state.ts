@@ -2,7 +2,13 @@
 export const VIEWS = ['fleet', 'node', 'instances', 'requests', 'request', 'costs', 'alerts', 'configuration'] as const;
 export type View = (typeof VIEWS)[number];
 
-export const RANGES: Record<string, number> = { '15m': 15 * 60_000, '1h': 3_600_000, '6h': 6 * 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
+export const RANGES: Record<string, number> = {
+  '15m': 15 * 60_000,
+  '1h': 3_600_000,
+  '6h': 6 * 3_600_000,
+  '24h': 86_400_000,
+  '7d': 7 * 86_400_000,
+};
 export const REFRESH: Record<string, number> = { off: 0, '10s': 10_000, '30s': 30_000, '1m': 60_000 };
 
 export type Params = Record<string, string>;
@@ -15,7 +21,9 @@ export function parseParams(search: string): Params {
 
 /** Stable order (view first, then alphabetical) so equal states give equal URLs. */
 export function toSearch(p: Params): string {
-  const keys = Object.keys(p).filter((k) => p[k] !== undefined && p[k] !== '').sort((a, b) => (a === 'view' ? -1 : b === 'view' ? 1 : a.localeCompare(b)));
+  const keys = Object.keys(p)
+    .filter((k) => p[k] !== undefined && p[k] !== '')
+    .sort((a, b) => (a === 'view' ? -1 : b === 'view' ? 1 : a.localeCompare(b)));
   const s = new URLSearchParams(keys.map((k) => [k, p[k]] as [string, string])).toString();
   return s === '' ? '' : `?${s}`;
 }

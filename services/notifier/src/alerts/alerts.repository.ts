@@ -63,7 +63,10 @@ export class AlertsRepository {
    * one ended) replaces the alert and clears its acknowledgement; a refresh of the same episode
    * keeps the earliest startsAt and takes the newer endsAt.
    */
-  async upsert(alerts: readonly Omit<StoredAlert, 'ackedAt' | 'ackedBy' | 'ackComment'>[], db: Pool | PoolClient = this.pool): Promise<void> {
+  async upsert(
+    alerts: readonly Omit<StoredAlert, 'ackedAt' | 'ackedBy' | 'ackComment'>[],
+    db: Pool | PoolClient = this.pool,
+  ): Promise<void> {
     if (alerts.length === 0) return;
     await db.query(
       `INSERT INTO ${this.t} AS a (fingerprint, labels, annotations, starts_at, ends_at, generator_url, updated_at, source)
@@ -99,7 +102,10 @@ export class AlertsRepository {
 
   /** Alerts changed since `since` (the dispatcher's poll, so API and worker processes may be apart). */
   async changedSince(since: Date): Promise<StoredAlert[]> {
-    const { rows } = await this.pool.query<Row>(`SELECT *, 0 AS seq FROM ${this.t} WHERE updated_at >= $1 ORDER BY updated_at`, [since.toISOString()]);
+    const { rows } = await this.pool.query<Row>(
+      `SELECT *, 0 AS seq FROM ${this.t} WHERE updated_at >= $1 ORDER BY updated_at`,
+      [since.toISOString()],
+    );
     return rows.map(toAlert);
   }
 
@@ -109,12 +115,19 @@ export class AlertsRepository {
   }
 
   async acknowledge(fingerprint: string, by: string, comment: string, at: Date, db: PoolClient): Promise<void> {
-    await db.query(`UPDATE ${this.t} SET acked_at = $2, acked_by = $3, ack_comment = $4 WHERE fingerprint = $1`, [fingerprint, at.toISOString(), by, comment]);
+    await db.query(`UPDATE ${this.t} SET acked_at = $2, acked_by = $3, ack_comment = $4 WHERE fingerprint = $1`, [
+      fingerprint,
+      at.toISOString(),
+      by,
+      comment,
+    ]);
   }
 
   /** Resolved alerts older than `before` leave the store (Alertmanager's GC). */
   async gc(before: Date): Promise<number> {
-    const r = await this.pool.query(`DELETE FROM ${this.t} WHERE ends_at IS NOT NULL AND ends_at < $1`, [before.toISOString()]);
+    const r = await this.pool.query(`DELETE FROM ${this.t} WHERE ends_at IS NOT NULL AND ends_at < $1`, [
+      before.toISOString(),
+    ]);
     return r.rowCount ?? 0;
   }
 }

@@ -9,7 +9,10 @@ import { ROUTING_CONFIG, type RoutingConfig } from '../routing/routing-config';
 import { AlertsRepository, type StoredAlert } from './alerts.repository';
 
 const labelSet = z.record(z.string(), z.string());
-const optionalTime = z.preprocess((v) => (v === '' || v === null ? undefined : v), z.iso.datetime({ offset: true }).optional());
+const optionalTime = z.preprocess(
+  (v) => (v === '' || v === null ? undefined : v),
+  z.iso.datetime({ offset: true }).optional(),
+);
 
 /** Alertmanager API v2 PostableAlert (what Prometheus sends). */
 export const postableAlertSchema = z.object({
@@ -52,13 +55,22 @@ export class AlertsService {
   /** POST /api/v2/alerts: as Alertmanager, a missing endsAt means "firing for resolve_timeout from now". */
   async post(body: unknown): Promise<void> {
     const parsed = postableAlertsSchema.safeParse(body);
-    if (!parsed.success) throw new NotifierError('ALERTS_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new NotifierError(
+        'ALERTS_INVALID',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
     const now = new Date(this.clock.now());
     const resolveTimeout = Number(this.routing.am.global.resolve_timeout ?? 300_000);
     const alerts = parsed.data.map((p) => {
-      const endsAt = p.endsAt && !GO_ZERO.test(p.endsAt) ? new Date(p.endsAt) : new Date(now.getTime() + resolveTimeout);
+      const endsAt =
+        p.endsAt && !GO_ZERO.test(p.endsAt) ? new Date(p.endsAt) : new Date(now.getTime() + resolveTimeout);
       const startsAt = p.startsAt && !GO_ZERO.test(p.startsAt) ? new Date(p.startsAt) : p.endsAt ? endsAt : now;
-      return this.validated({ labels: p.labels, annotations: p.annotations ?? {}, startsAt, endsAt, generatorURL: p.generatorURL ?? '' }, now, 'api');
+      return this.validated(
+        { labels: p.labels, annotations: p.annotations ?? {}, startsAt, endsAt, generatorURL: p.generatorURL ?? '' },
+        now,
+        'api',
+      );
     });
     await this.store(alerts, 'api');
   }
@@ -66,7 +78,11 @@ export class AlertsService {
   /** An Alertmanager webhook body: its alerts as they were, with their own end times. */
   async webhook(body: unknown): Promise<number> {
     const parsed = webhookV4Schema.safeParse(body);
-    if (!parsed.success) throw new NotifierError('ALERTS_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new NotifierError(
+        'ALERTS_INVALID',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
     const now = new Date(this.clock.now());
     const alerts = parsed.data.alerts.map((a) =>
       this.validated(
@@ -90,7 +106,13 @@ export class AlertsService {
     const now = new Date(this.clock.now());
     const alerts = events.map((e) =>
       this.validated(
-        { labels: e.labels, annotations: e.annotations, startsAt: new Date(e.startsAt), endsAt: e.status === 'resolved' ? new Date(e.endsAt ?? now) : null, generatorURL: e.generatorURL },
+        {
+          labels: e.labels,
+          annotations: e.annotations,
+          startsAt: new Date(e.startsAt),
+          endsAt: e.status === 'resolved' ? new Date(e.endsAt ?? now) : null,
+          generatorURL: e.generatorURL,
+        },
         now,
         'jetstream',
       ),
@@ -98,17 +120,27 @@ export class AlertsService {
     await this.store(alerts, 'jetstream');
   }
 
-  private validated(a: Pick<StoredAlert, 'labels' | 'annotations' | 'startsAt' | 'endsAt' | 'generatorURL'>, now: Date, source: string): Omit<StoredAlert, 'ackedAt' | 'ackedBy' | 'ackComment'> {
-    if (Object.keys(a.labels).length === 0) throw new NotifierError('ALERTS_INVALID', 'at least one label pair required');
+  private validated(
+    a: Pick<StoredAlert, 'labels' | 'annotations' | 'startsAt' | 'endsAt' | 'generatorURL'>,
+    now: Date,
+    source: string,
+  ): Omit<StoredAlert, 'ackedAt' | 'ackedBy' | 'ackComment'> {
+    if (Object.keys(a.labels).length === 0)
+      throw new NotifierError('ALERTS_INVALID', 'at least one label pair required');
     for (const [k, v] of Object.entries(a.labels)) {
-      if (!isValidLabelName(k, 'fallback')) throw new NotifierError('ALERTS_INVALID', `invalid label set: invalid name "${k}"`);
+      if (!isValidLabelName(k, 'fallback'))
+        throw new NotifierError('ALERTS_INVALID', `invalid label set: invalid name "${k}"`);
       if (!isWellFormed(v)) throw new NotifierError('ALERTS_INVALID', `invalid label set: invalid value "${v}"`);
     }
-    if (a.endsAt && a.endsAt.getTime() < a.startsAt.getTime()) throw new NotifierError('ALERTS_INVALID', 'start time must be before end time');
+    if (a.endsAt && a.endsAt.getTime() < a.startsAt.getTime())
+      throw new NotifierError('ALERTS_INVALID', 'start time must be before end time');
     return { ...a, fingerprint: alertFingerprint(a.labels), updatedAt: now, source };
   }
 
-  private async store(alerts: Omit<StoredAlert, 'ackedAt' | 'ackedBy' | 'ackComment'>[], source: string): Promise<void> {
+  private async store(
+    alerts: Omit<StoredAlert, 'ackedAt' | 'ackedBy' | 'ackComment'>[],
+    source: string,
+  ): Promise<void> {
     await this.repo.upsert(alerts);
     this.metrics.alertsReceived.inc({ source }, alerts.length);
   }

@@ -12,7 +12,9 @@ import { SilencesService, toApiMatcher, type PostableSilence } from '../silences
 
 const postableSilenceSchema = z.object({
   id: z.string().optional(),
-  matchers: z.array(z.object({ name: z.string(), value: z.string(), isRegex: z.boolean(), isEqual: z.boolean().optional() })).min(1),
+  matchers: z
+    .array(z.object({ name: z.string(), value: z.string(), isRegex: z.boolean(), isEqual: z.boolean().optional() }))
+    .min(1),
   startsAt: z.string(),
   endsAt: z.string(),
   createdBy: z.string(),
@@ -73,7 +75,8 @@ export class AlertmanagerApiController {
     const now = new Date(this.clock.now());
     await this.silences.load();
     const matchers = filterMatchers(q.filter);
-    const receiver = typeof q.receiver === 'string' && q.receiver !== '' ? new RegExp(`^(?:${q.receiver})$`) : undefined;
+    const receiver =
+      typeof q.receiver === 'string' && q.receiver !== '' ? new RegExp(`^(?:${q.receiver})$`) : undefined;
     const out: Record<string, unknown>[] = [];
     const stored = await this.alerts.all();
     const pool = this.dispatch.inhibitionPool(now, stored);
@@ -97,7 +100,10 @@ export class AlertmanagerApiController {
     const pool = this.dispatch.inhibitionPool(now, await this.alerts.all());
     return (await this.dispatch.groupsView())
       .map((g) => ({
-        alerts: g.alerts.filter((a) => a.endsAt === null || a.endsAt.getTime() > now.getTime()).filter((a) => matchesLabels(matchers, a.labels)).map((a) => this.gettable(a, now, pool)),
+        alerts: g.alerts
+          .filter((a) => a.endsAt === null || a.endsAt.getTime() > now.getTime())
+          .filter((a) => matchesLabels(matchers, a.labels))
+          .map((a) => this.gettable(a, now, pool)),
         labels: g.labels,
         receiver: { name: g.receiver },
       }))
@@ -122,7 +128,11 @@ export class AlertmanagerApiController {
     const now = new Date(this.clock.now());
     const matchers = filterMatchers(q.filter);
     return (await this.silences.list())
-      .filter((s) => matchers.every((f) => (s.matcherSets[0] ?? []).some((m) => m.name === f.name && matchesLabels([f], { [f.name]: m.value }))))
+      .filter((s) =>
+        matchers.every((f) =>
+          (s.matcherSets[0] ?? []).some((m) => m.name === f.name && matchesLabels([f], { [f.name]: m.value })),
+        ),
+      )
       .map((s) => this.gettableSilence(s, now));
   }
 
@@ -130,7 +140,11 @@ export class AlertmanagerApiController {
   @HttpCode(200)
   async postSilence(@Body() body: unknown): Promise<{ silenceID: string }> {
     const parsed = postableSilenceSchema.safeParse(body);
-    if (!parsed.success) throw new NotifierError('SILENCE_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new NotifierError(
+        'SILENCE_INVALID',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
     return { silenceID: await this.silences.create(parsed.data as PostableSilence) };
   }
 
@@ -152,7 +166,14 @@ export class AlertmanagerApiController {
       cluster: { peers: [], status: 'disabled' },
       config: { original: this.routing.original },
       uptime: STARTED.toISOString(),
-      versionInfo: { branch: 'main', buildDate: '', buildUser: 'arcwatch', goVersion: 'n/a', revision: '', version: '0.1.0-arcwatch' },
+      versionInfo: {
+        branch: 'main',
+        buildDate: '',
+        buildUser: 'arcwatch',
+        goVersion: 'n/a',
+        revision: '',
+        version: '0.1.0-arcwatch',
+      },
     };
   }
 

@@ -29,11 +29,19 @@ describeWithAmtool('amtool against the notifier API', () => {
   // Asynchronous: the API answers from this same process, so a blocking spawn would deadlock.
   const amtool = (...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
-      execFile(AMTOOL, [`--alertmanager.url=${url}`, ...args], { encoding: 'utf8', timeout: 20_000 }, (err, stdout, stderr) =>
-        resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        AMTOOL,
+        [`--alertmanager.url=${url}`, ...args],
+        { encoding: 'utf8', timeout: 20_000 },
+        (err, stdout, stderr) => resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
-  const post = (alerts: unknown[]) => fetch(`${url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
+  const post = (alerts: unknown[]) =>
+    fetch(`${url}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alerts),
+    });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -70,7 +78,14 @@ inhibit_rules:
   });
 
   it('silence add / query / expire with amtool; a silenced alert is not notified while the silence holds', async () => {
-    const add = await amtool('silence', 'add', 'alertname=Quiet', '--duration=1h', '--comment=maintenance', '--author=sre');
+    const add = await amtool(
+      'silence',
+      'add',
+      'alertname=Quiet',
+      '--duration=1h',
+      '--comment=maintenance',
+      '--author=sre',
+    );
     expect(add.status).toBe(0);
     const id = add.stdout.trim();
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
@@ -78,16 +93,30 @@ inhibit_rules:
     const query = await amtool('silence', 'query', '-q');
     expect(query.stdout.trim().split('\n')).toEqual([id]);
     const full = await amtool('silence', 'query', '-o', 'json');
-    expect(JSON.parse(full.stdout)).toEqual([expect.objectContaining({ id, createdBy: 'sre', comment: 'maintenance', status: { state: 'active' } })]);
+    expect(JSON.parse(full.stdout)).toEqual([
+      expect.objectContaining({ id, createdBy: 'sre', comment: 'maintenance', status: { state: 'active' } }),
+    ]);
 
-    expect((await post([{ labels: { alertname: 'Quiet', instance: 'n1' } }, { labels: { alertname: 'Loud', instance: 'n1' } }])).status).toBe(200);
+    expect(
+      (
+        await post([
+          { labels: { alertname: 'Quiet', instance: 'n1' } },
+          { labels: { alertname: 'Loud', instance: 'n1' } },
+        ])
+      ).status,
+    ).toBe(200);
     await eventually(() => (hook.received.length > 0 ? true : undefined), 10_000, 'Loud notified');
     await app.get(DispatchService).settle();
     expect(hook.received.map((r) => (r.body.groupLabels as Record<string, string>).alertname)).toEqual(['Loud']);
 
     const active = await amtool('alert', 'query', '-o', 'json');
-    expect((JSON.parse(active.stdout) as { labels: { alertname: string } }[]).map((a) => a.labels.alertname)).toEqual(['Loud']);
-    const silenced = JSON.parse((await amtool('alert', 'query', '--silenced', '-o', 'json')).stdout) as { labels: { alertname: string }; status: { silencedBy: string[] } }[];
+    expect((JSON.parse(active.stdout) as { labels: { alertname: string } }[]).map((a) => a.labels.alertname)).toEqual([
+      'Loud',
+    ]);
+    const silenced = JSON.parse((await amtool('alert', 'query', '--silenced', '-o', 'json')).stdout) as {
+      labels: { alertname: string };
+      status: { silencedBy: string[] };
+    }[];
     expect(silenced.find((a) => a.labels.alertname === 'Quiet')?.status.silencedBy).toEqual([id]);
 
     expect((await amtool('silence', 'expire', id)).status).toBe(0);
@@ -99,10 +128,21 @@ inhibit_rules:
     const p0 = { alertname: 'NodeDown', severity: 'P0', instance: 'n9' };
     const p2 = { alertname: 'GpuSlow', severity: 'P2', instance: 'n9' };
     expect((await post([{ labels: p0 }, { labels: p2 }])).status).toBe(200);
-    await eventually(() => (hook.received.some((r) => (r.body.groupLabels as Record<string, string>).alertname === 'NodeDown') ? true : undefined), 10_000, 'P0 notified');
+    await eventually(
+      () =>
+        hook.received.some((r) => (r.body.groupLabels as Record<string, string>).alertname === 'NodeDown')
+          ? true
+          : undefined,
+      10_000,
+      'P0 notified',
+    );
     await app.get(DispatchService).settle();
-    expect(hook.received.some((r) => (r.body.groupLabels as Record<string, string>).alertname === 'GpuSlow')).toBe(false);
-    const inhibited = JSON.parse((await amtool('alert', 'query', '--inhibited', 'alertname=GpuSlow', '-o', 'json')).stdout) as { status: { inhibitedBy: string[]; state: string } }[];
+    expect(hook.received.some((r) => (r.body.groupLabels as Record<string, string>).alertname === 'GpuSlow')).toBe(
+      false,
+    );
+    const inhibited = JSON.parse(
+      (await amtool('alert', 'query', '--inhibited', 'alertname=GpuSlow', '-o', 'json')).stdout,
+    ) as { status: { inhibitedBy: string[]; state: string } }[];
     expect(inhibited[0].status).toMatchObject({ state: 'suppressed', inhibitedBy: [alertFingerprint(p0)] });
   });
 });

@@ -24,7 +24,10 @@ export class NotifierApiController {
 
   @Post('alerts/:fingerprint/acknowledge')
   @HttpCode(200)
-  async acknowledge(@Param('fingerprint') fingerprint: string, @Body() body: unknown): Promise<Record<string, unknown>> {
+  async acknowledge(
+    @Param('fingerprint') fingerprint: string,
+    @Body() body: unknown,
+  ): Promise<Record<string, unknown>> {
     const p = ackSchema.safeParse(body ?? {});
     if (!p.success) throw new NotifierError('ACK_INVALID', 'body needs "by" (who acknowledges) and may have "comment"');
     const state = await this.escalations.acknowledge(fingerprint, p.data.by, p.data.comment);
@@ -66,8 +69,11 @@ export class NotifierApiController {
 
   @Get('notifications')
   async list(@Query('status') status?: string, @Query('limit') limit?: string): Promise<Record<string, unknown>[]> {
-    const s = status === 'pending' || status === 'delivered' || status === 'failed' ? (status as DeliveryStatus) : undefined;
-    return (await this.log.list(s, Math.min(1000, Number(limit ?? 100) || 100))).map(({ payload: _payload, ...rest }) => rest);
+    const s =
+      status === 'pending' || status === 'delivered' || status === 'failed' ? (status as DeliveryStatus) : undefined;
+    return (await this.log.list(s, Math.min(1000, Number(limit ?? 100) || 100))).map(
+      ({ payload: _payload, ...rest }) => rest,
+    );
   }
 
   /** An existing Alertmanager's webhook_configs url may point here to hand over its alerts for escalation. */

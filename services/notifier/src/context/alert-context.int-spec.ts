@@ -24,9 +24,16 @@ describe('context from tracing and billing in notifications', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     const base = await hook.start();
-    writeFileSync(path.join(dir, 'am.yml'), `route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\nreceivers:\n  - name: hook\n    webhook_configs: [{ url: '${base}/hook' }]\n`);
+    writeFileSync(
+      path.join(dir, 'am.yml'),
+      `route:\n  receiver: hook\n  group_by: [alertname]\n  group_wait: 1s\nreceivers:\n  - name: hook\n    webhook_configs: [{ url: '${base}/hook' }]\n`,
+    );
     app = await createNotifierApp({
-      config: testConfig(db.url, ns, { NOTIFIER_CONFIG: path.join(dir, 'am.yml'), NOTIFIER_CONTEXT_TIMEOUT_MS: '2000', NOTIFIER_CONSOLE_URL: 'http://console.example:8080/' }),
+      config: testConfig(db.url, ns, {
+        NOTIFIER_CONFIG: path.join(dir, 'am.yml'),
+        NOTIFIER_CONTEXT_TIMEOUT_MS: '2000',
+        NOTIFIER_CONSOLE_URL: 'http://console.example:8080/',
+      }),
     });
     await app.init();
     const bus = app.get(EventBus);
@@ -36,7 +43,14 @@ describe('context from tracing and billing in notifications', () => {
         requests.push(req);
         // The "silent" instance's tracing never answers.
         if (req.instance === 'vllm-silent') return;
-        msg.respond(JSON.stringify({ tenants: [{ tenant: 'acme', requests: 120, errors: 7 }, { tenant: 'globex', requests: 40, errors: 0 }] }));
+        msg.respond(
+          JSON.stringify({
+            tenants: [
+              { tenant: 'acme', requests: 120, errors: 7 },
+              { tenant: 'globex', requests: 40, errors: 0 },
+            ],
+          }),
+        );
       },
     });
     bus.nc.subscribe(bus.naming.toWire(ALERT_CONTEXT_SUBJECTS.gpuCost), {
@@ -56,11 +70,22 @@ describe('context from tracing and billing in notifications', () => {
   });
 
   const post = (labels: Record<string, string>) =>
-    app.getHttpAdapter().getInstance().inject({ method: 'POST', url: '/api/v2/alerts', payload: [{ labels, annotations: { summary: 'TTFT p99 over 2 s' } }] });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .inject({
+        method: 'POST',
+        url: '/api/v2/alerts',
+        payload: [{ labels, annotations: { summary: 'TTFT p99 over 2 s' } }],
+      });
 
   it('adds the affected tenants, the GPUs cost per hour and a console link', async () => {
     await post({ alertname: 'TtftHigh', instance: 'vllm-3', Hostname: 'gpu-node-a', UUID: 'GPU-1111' });
-    const got = await eventually(() => hook.on('/hook').find((r) => JSON.stringify(r.body).includes('TtftHigh')), 15_000, 'notification');
+    const got = await eventually(
+      () => hook.on('/hook').find((r) => JSON.stringify(r.body).includes('TtftHigh')),
+      15_000,
+      'notification',
+    );
     const annotations = (got.body.alerts as { annotations: Record<string, string>; fingerprint: string }[])[0];
     expect(annotations.annotations).toEqual({
       summary: 'TTFT p99 over 2 s',
@@ -74,7 +99,11 @@ describe('context from tracing and billing in notifications', () => {
   it('a context answer that never comes does not hold the notification back', async () => {
     const t0 = Date.now();
     await post({ alertname: 'SilentContext', instance: 'vllm-silent' });
-    const got = await eventually(() => hook.on('/hook').find((r) => JSON.stringify(r.body).includes('SilentContext')), 15_000, 'notification');
+    const got = await eventually(
+      () => hook.on('/hook').find((r) => JSON.stringify(r.body).includes('SilentContext')),
+      15_000,
+      'notification',
+    );
     // group_wait is 1 s; the unanswered requests wait 2 s in the background.
     expect(got.at - t0).toBeLessThan(1900);
     const a = (got.body.alerts as { annotations: Record<string, string> }[])[0];

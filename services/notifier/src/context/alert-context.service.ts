@@ -27,7 +27,11 @@ export function alertTargets(labels: Record<string, string>): { instance?: strin
 }
 
 /** The annotations a notification gets from its context (shown by every channel's default text). */
-export function contextAnnotations(fingerprint: string, ctx: AlertContext | undefined, consoleUrl: string | undefined): Record<string, string> {
+export function contextAnnotations(
+  fingerprint: string,
+  ctx: AlertContext | undefined,
+  consoleUrl: string | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (ctx?.tenants && ctx.tenants.length > 0) {
     out.arcwatch_affected_tenants = ctx.tenants
@@ -85,7 +89,9 @@ export class AlertContextService {
 
   private async ask<S extends z.ZodType>(subject: string, body: unknown, schema: S): Promise<z.infer<S> | undefined> {
     try {
-      const msg = await this.bus.nc.request(this.bus.naming.toWire(subject), JSON.stringify(body), { timeout: this.config.contextTimeoutMs });
+      const msg = await this.bus.nc.request(this.bus.naming.toWire(subject), JSON.stringify(body), {
+        timeout: this.config.contextTimeoutMs,
+      });
       const parsed = schema.safeParse(msg.json());
       return parsed.success ? parsed.data : undefined;
     } catch {

@@ -24,9 +24,14 @@ describe('delivery (stand-ins for Slack, PagerDuty, a webhook receiver and SMTP)
   let smtp: SMTPServer;
 
   const http = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-    app.getHttpAdapter().getInstance().inject({ method, url, payload: payload as object | undefined });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .inject({ method, url, payload: payload as object | undefined });
   const post = (alertname: string, extra: Record<string, string> = {}) =>
-    http('POST', '/api/v2/alerts', [{ labels: { alertname, ...extra }, annotations: { summary: `${alertname} happened` } }]);
+    http('POST', '/api/v2/alerts', [
+      { labels: { alertname, ...extra }, annotations: { summary: `${alertname} happened` } },
+    ]);
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -75,15 +80,24 @@ ${['Ok', 'Bad', 'Slow', 'Flaky', 'Hang'].map((n) => `  - name: ${n}\n    pagerdu
 `,
     );
     s.reply = (r, n) => {
-      if (r.path === '/pd/Bad') return { status: 400, body: '{"status":"invalid event","message":"Event object is invalid","errors":["Length of \'routing_key\' is incorrect"]}' };
-      if (r.path === '/pd/Slow' && s.on('/pd/Slow').length === 1) return { status: 429, headers: { 'retry-after': '1' }, body: '{"status":"throttle"}' };
+      if (r.path === '/pd/Bad')
+        return {
+          status: 400,
+          body: '{"status":"invalid event","message":"Event object is invalid","errors":["Length of \'routing_key\' is incorrect"]}',
+        };
+      if (r.path === '/pd/Slow' && s.on('/pd/Slow').length === 1)
+        return { status: 429, headers: { 'retry-after': '1' }, body: '{"status":"throttle"}' };
       if (r.path === '/pd/Flaky' && s.on('/pd/Flaky').length <= 2) return { status: 500, body: 'oops' };
       if (r.path === '/pd/Hang' && s.on('/pd/Hang').length === 1) return 'hang';
       void n;
       return { status: 202, body: '{"status":"success"}' };
     };
     app = await createNotifierApp({
-      config: testConfig(db.url, ns, { NOTIFIER_CONFIG: path.join(dir, 'am.yml'), NOTIFIER_WEBHOOK_SECRET: 'shh-its-a-secret', NOTIFIER_RETRY_MAX_ATTEMPTS: '4' }),
+      config: testConfig(db.url, ns, {
+        NOTIFIER_CONFIG: path.join(dir, 'am.yml'),
+        NOTIFIER_WEBHOOK_SECRET: 'shh-its-a-secret',
+        NOTIFIER_RETRY_MAX_ATTEMPTS: '4',
+      }),
     });
     await app.init();
   });
@@ -97,11 +111,20 @@ ${['Ok', 'Bad', 'Slow', 'Flaky', 'Hang'].map((n) => `  - name: ${n}\n    pagerdu
   });
 
   const record = async (alertname: string) =>
-    eventually(async () => {
-      const list = (await http('GET', '/api/v1/notifications?limit=100')).json() as { receiver: string; status: string; attempts: number; lastError: string | null }[];
-      const r = list.find((x) => x.receiver === alertname);
-      return r && r.status !== 'pending' ? r : undefined;
-    }, 15_000, `${alertname} finished`);
+    eventually(
+      async () => {
+        const list = (await http('GET', '/api/v1/notifications?limit=100')).json() as {
+          receiver: string;
+          status: string;
+          attempts: number;
+          lastError: string | null;
+        }[];
+        const r = list.find((x) => x.receiver === alertname);
+        return r && r.status !== 'pending' ? r : undefined;
+      },
+      15_000,
+      `${alertname} finished`,
+    );
 
   it('202: delivered on the first attempt', async () => {
     await post('Ok');
@@ -116,11 +139,15 @@ ${['Ok', 'Bad', 'Slow', 'Flaky', 'Hang'].map((n) => `  - name: ${n}\n    pagerdu
     const failed = (await http('GET', '/api/v1/notifications?status=failed')).json() as { receiver: string }[];
     expect(failed.map((f) => f.receiver)).toContain('Bad');
     const bus = app.get(EventBus);
-    const events = await eventually(async () => {
-      const info = await bus.jsm.streams.info(bus.streamName('notify'), { subjects_filter: '>' });
-      const subjects = Object.keys(info.state.subjects ?? {}).map((x) => bus.naming.fromWire(x));
-      return subjects.includes('aw.notify.v1.failed.pagerduty') ? subjects : undefined;
-    }, 10_000, 'failed event');
+    const events = await eventually(
+      async () => {
+        const info = await bus.jsm.streams.info(bus.streamName('notify'), { subjects_filter: '>' });
+        const subjects = Object.keys(info.state.subjects ?? {}).map((x) => bus.naming.fromWire(x));
+        return subjects.includes('aw.notify.v1.failed.pagerduty') ? subjects : undefined;
+      },
+      10_000,
+      'failed event',
+    );
     expect(events).toContain('aw.notify.v1.delivered.pagerduty');
   });
 
@@ -147,7 +174,11 @@ ${['Ok', 'Bad', 'Slow', 'Flaky', 'Hang'].map((n) => `  - name: ${n}\n    pagerdu
   it('Slack: Block Kit in a coloured attachment with fallback text', async () => {
     await post('Chat', { severity: 'P1' });
     await record('Chat');
-    const body = s.on('/slack')[0].body as { text: string; channel: string; attachments: { color: string; blocks: unknown[] }[] };
+    const body = s.on('/slack')[0].body as {
+      text: string;
+      channel: string;
+      attachments: { color: string; blocks: unknown[] }[];
+    };
     expect(body.text).toBe('[FIRING:1] Chat (P1) | http://127.0.0.1:9093/#/alerts?receiver=Chat');
     expect(body.channel).toBe('#gpu');
     expect(body.attachments[0].color).toBe('danger');
@@ -158,8 +189,16 @@ ${['Ok', 'Bad', 'Slow', 'Flaky', 'Hang'].map((n) => `  - name: ${n}\n    pagerdu
     await post('Hook');
     await record('Hook');
     const r = s.on('/hook')[0];
-    expect(r.body).toMatchObject({ version: '4', receiver: 'Hook', status: 'firing', groupLabels: { alertname: 'Hook' }, truncatedAlerts: 0 });
-    expect(r.headers['x-arcwatch-signature-256']).toBe(`sha256=${createHmac('sha256', 'shh-its-a-secret').update(r.raw).digest('hex')}`);
+    expect(r.body).toMatchObject({
+      version: '4',
+      receiver: 'Hook',
+      status: 'firing',
+      groupLabels: { alertname: 'Hook' },
+      truncatedAlerts: 0,
+    });
+    expect(r.headers['x-arcwatch-signature-256']).toBe(
+      `sha256=${createHmac('sha256', 'shh-its-a-secret').update(r.raw).digest('hex')}`,
+    );
   });
 
   it('e-mail through a local SMTP server with the default subject', async () => {

@@ -3,7 +3,15 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createTransport } from 'nodemailer';
 import type { Pool, PoolClient } from 'pg';
 import type { Integration } from '@arcwatch/alertmanager';
-import { cloudEvent, NOTIFY_TYPES, notifyEventId, notifySubject, type NotificationV1, type NotifyOutcome, type Severity } from '@arcwatch/contracts';
+import {
+  cloudEvent,
+  NOTIFY_TYPES,
+  notifyEventId,
+  notifySubject,
+  type NotificationV1,
+  type NotifyOutcome,
+  type Severity,
+} from '@arcwatch/contracts';
 import { enqueueOutbox, OutboxRelay } from '@arcwatch/outbox';
 import { InjectClock, InjectPool, type Clock } from '@arcwatch/runtime';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../config';
@@ -11,7 +19,19 @@ import type { NotifiedEntry } from '../dispatch/dispatch.decider';
 import { NotifierMetrics } from '../metrics';
 import { ROUTING_CONFIG, type RoutingConfig } from '../routing/routing-config';
 import { NotificationLogRepository, type NotificationRecord } from './notification-log.repository';
-import { emailMessage, goJson, notificationStatus, pagerdutyBody, SIGNATURE_HEADER, signBody, slackBody, webhookBody, type EmailMessage, type Notification, type PagerDutyAction } from './payloads';
+import {
+  emailMessage,
+  goJson,
+  notificationStatus,
+  pagerdutyBody,
+  SIGNATURE_HEADER,
+  signBody,
+  slackBody,
+  webhookBody,
+  type EmailMessage,
+  type Notification,
+  type PagerDutyAction,
+} from './payloads';
 import { decideRetry, type AttemptOutcome, type RetryPolicy } from './retry.decider';
 
 export interface DeliveryRequest {
@@ -52,7 +72,11 @@ export class DeliveryService {
     private readonly relay: OutboxRelay,
     private readonly metrics: NotifierMetrics,
   ) {
-    this.policy = { maxAttempts: config.retryMaxAttempts, baseDelayMs: config.retryBaseMs, maxDelayMs: config.retryMaxMs };
+    this.policy = {
+      maxAttempts: config.retryMaxAttempts,
+      baseDelayMs: config.retryBaseMs,
+      maxDelayMs: config.retryMaxMs,
+    };
   }
 
   build(req: DeliveryRequest): Record<string, unknown> {
@@ -64,7 +88,13 @@ export class DeliveryService {
       case 'slack':
         return slackBody(req.notification, c, r);
       case 'pagerduty':
-        return pagerdutyBody(req.notification, c, r, req.pagerdutyAction ?? (notificationStatus(req.notification) === 'firing' ? 'trigger' : 'resolve'), req.severity);
+        return pagerdutyBody(
+          req.notification,
+          c,
+          r,
+          req.pagerdutyAction ?? (notificationStatus(req.notification) === 'firing' ? 'trigger' : 'resolve'),
+          req.severity,
+        );
       case 'email':
         return emailMessage(req.notification, c, r) as unknown as Record<string, unknown>;
       default:
@@ -80,7 +110,10 @@ export class DeliveryService {
   }
 
   /** Records the notification (in the caller's transaction when `db` is its client); sending is `complete`. */
-  async prepare(db: Pool | PoolClient, req: DeliveryRequest): Promise<{ record: NotificationRecord; created: boolean }> {
+  async prepare(
+    db: Pool | PoolClient,
+    req: DeliveryRequest,
+  ): Promise<{ record: NotificationRecord; created: boolean }> {
     const payload = this.build(req);
     const now = new Date(this.clock.now());
     return this.log.claim(db, {
@@ -98,7 +131,11 @@ export class DeliveryService {
   }
 
   /** Sends a recorded notification unless this process is already sending it. */
-  async complete(rec: NotificationRecord, integ: Integration, nflog: NotifiedEntry | undefined): Promise<NotificationRecord> {
+  async complete(
+    rec: NotificationRecord,
+    integ: Integration,
+    nflog: NotifiedEntry | undefined,
+  ): Promise<NotificationRecord> {
     if (rec.status !== 'pending' || this.inFlight.has(rec.id)) return rec;
     this.inFlight.add(rec.id);
     try {
@@ -116,7 +153,12 @@ export class DeliveryService {
       if (!integ) continue;
       const nflog: NotifiedEntry | undefined = rec.escalation
         ? undefined
-        : { sequence: rec.sequence, firing: rec.alertStatus === 'firing' ? rec.fingerprints : [], resolved: [], at: new Date(this.clock.now()) };
+        : {
+            sequence: rec.sequence,
+            firing: rec.alertStatus === 'firing' ? rec.fingerprints : [],
+            resolved: [],
+            at: new Date(this.clock.now()),
+          };
       if (this.inFlight.has(rec.id)) continue;
       await this.complete(rec, integ, nflog);
       n++;
@@ -124,7 +166,11 @@ export class DeliveryService {
     return n;
   }
 
-  private async send(rec: NotificationRecord, integ: Integration, nflog: NotifiedEntry | undefined): Promise<NotificationRecord> {
+  private async send(
+    rec: NotificationRecord,
+    integ: Integration,
+    nflog: NotifiedEntry | undefined,
+  ): Promise<NotificationRecord> {
     let attempt = 0;
     let last = '';
     for (;;) {
@@ -135,7 +181,9 @@ export class DeliveryService {
       if (decision.action === 'done') return this.finish(rec, 'delivered', attempt, null, nflog);
       last = decision.reason;
       if (decision.action === 'fail') return this.finish(rec, 'failed', attempt, last, undefined);
-      this.logger.warn(`${rec.receiver}/${rec.integration} attempt ${attempt}: ${last}; retrying in ${decision.delayMs} ms`);
+      this.logger.warn(
+        `${rec.receiver}/${rec.integration} attempt ${attempt}: ${last}; retrying in ${decision.delayMs} ms`,
+      );
       await new Promise<void>((resolve) => this.clock.setTimeout(resolve, decision.delayMs));
     }
   }
@@ -166,10 +214,17 @@ export class DeliveryService {
       'Content-Type': 'application/json',
       'User-Agent': 'ArcWatch-Notifier/0.1',
       // Lets a receiver drop a resend of the same notification (a retry after a crash).
-      'Idempotency-Key': createHash('sha256').update(`${rec.groupKey}\n${rec.receiver}\n${rec.integration}\n${rec.sequence}`).digest('hex'),
+      'Idempotency-Key': createHash('sha256')
+        .update(`${rec.groupKey}\n${rec.receiver}\n${rec.integration}\n${rec.sequence}`)
+        .digest('hex'),
     };
     if (signed && this.config.webhookSecret) headers[SIGNATURE_HEADER] = signBody(body, this.config.webhookSecret);
-    const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.config.httpTimeoutMs) });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body,
+      signal: AbortSignal.timeout(this.config.httpTimeoutMs),
+    });
     const text = await res.text().catch(() => '');
     return { kind: 'http', status: res.status, retryAfter: res.headers.get('retry-after'), body: text };
   }
@@ -189,7 +244,14 @@ export class DeliveryService {
       socketTimeout: this.config.httpTimeoutMs,
     });
     try {
-      await transport.sendMail({ from: m.from, to: m.to, subject: m.subject, html: m.html, text: m.text, headers: m.headers });
+      await transport.sendMail({
+        from: m.from,
+        to: m.to,
+        subject: m.subject,
+        html: m.html,
+        text: m.text,
+        headers: m.headers,
+      });
       // The SMTP server took the message: reported like an HTTP success.
       return { kind: 'http', status: 200 };
     } catch (e) {
@@ -202,15 +264,23 @@ export class DeliveryService {
     }
   }
 
-  private async finish(rec: NotificationRecord, status: 'delivered' | 'failed', attempts: number, error: string | null, nflog: NotifiedEntry | undefined): Promise<NotificationRecord> {
+  private async finish(
+    rec: NotificationRecord,
+    status: 'delivered' | 'failed',
+    attempts: number,
+    error: string | null,
+    nflog: NotifiedEntry | undefined,
+  ): Promise<NotificationRecord> {
     const now = new Date(this.clock.now());
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       await this.log.finish(client, rec.id, status, attempts, error, now);
-      if (status === 'delivered' && nflog) await this.log.remember(client, rec.groupKey, rec.receiver, rec.integration, { ...nflog, at: now });
+      if (status === 'delivered' && nflog)
+        await this.log.remember(client, rec.groupKey, rec.receiver, rec.integration, { ...nflog, at: now });
       await this.enqueue(client, status, { ...rec, attempts }, now, error);
-      if (rec.escalation && status === 'delivered') await this.enqueue(client, 'escalated', { ...rec, attempts }, now, null);
+      if (rec.escalation && status === 'delivered')
+        await this.enqueue(client, 'escalated', { ...rec, attempts }, now, null);
       await client.query('COMMIT');
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -223,7 +293,13 @@ export class DeliveryService {
     return { ...rec, status, attempts, lastError: error, finishedAt: now };
   }
 
-  private async enqueue(db: PoolClient, outcome: NotifyOutcome, rec: NotificationRecord, now: Date, error: string | null): Promise<void> {
+  private async enqueue(
+    db: PoolClient,
+    outcome: NotifyOutcome,
+    rec: NotificationRecord,
+    now: Date,
+    error: string | null,
+  ): Promise<void> {
     const data: NotificationV1 = {
       groupKey: rec.groupKey,
       receiver: rec.receiver,
@@ -240,9 +316,15 @@ export class DeliveryService {
     await enqueueOutbox(db, this.config.dbSchema, [
       {
         subject: notifySubject(outcome, rec.channel),
-        event: cloudEvent({ type: NOTIFY_TYPES[outcome], source: 'arcwatch/notifier', id: notifyEventId(outcome, rec), subject: rec.groupKey, data, time: now }),
+        event: cloudEvent({
+          type: NOTIFY_TYPES[outcome],
+          source: 'arcwatch/notifier',
+          id: notifyEventId(outcome, rec),
+          subject: rec.groupKey,
+          data,
+          time: now,
+        }),
       },
     ]);
   }
 }
-

@@ -73,7 +73,12 @@ export class NotificationLogRepository {
   }
 
   async lastNotified(groupKey: string, receiver: string, integration: string): Promise<NotifiedEntry | undefined> {
-    const { rows } = await this.pool.query<{ sequence: number; firing: string[]; resolved: string[]; notified_at: Date }>(
+    const { rows } = await this.pool.query<{
+      sequence: number;
+      firing: string[];
+      resolved: string[];
+      notified_at: Date;
+    }>(
       `SELECT sequence, firing, resolved, notified_at FROM ${this.s}.nflog WHERE group_key = $1 AND receiver = $2 AND integration = $3`,
       [groupKey, receiver, integration],
     );
@@ -90,12 +95,26 @@ export class NotificationLogRepository {
     return rows[0]?.n ?? 0;
   }
 
-  async remember(db: PoolClient, groupKey: string, receiver: string, integration: string, e: NotifiedEntry): Promise<void> {
+  async remember(
+    db: PoolClient,
+    groupKey: string,
+    receiver: string,
+    integration: string,
+    e: NotifiedEntry,
+  ): Promise<void> {
     await db.query(
       `INSERT INTO ${this.s}.nflog (group_key, receiver, integration, sequence, firing, resolved, notified_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (group_key, receiver, integration) DO UPDATE SET sequence = EXCLUDED.sequence, firing = EXCLUDED.firing,
          resolved = EXCLUDED.resolved, notified_at = EXCLUDED.notified_at`,
-      [groupKey, receiver, integration, e.sequence, JSON.stringify(e.firing), JSON.stringify(e.resolved), e.at.toISOString()],
+      [
+        groupKey,
+        receiver,
+        integration,
+        e.sequence,
+        JSON.stringify(e.firing),
+        JSON.stringify(e.resolved),
+        e.at.toISOString(),
+      ],
     );
   }
 
@@ -117,7 +136,18 @@ export class NotificationLogRepository {
       `INSERT INTO ${this.s}.notifications (group_key, receiver, integration, channel, sequence, status, alert_status, fingerprints, payload, attempts, escalation, created_at)
        VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, 0, $9, $10)
        ON CONFLICT ON CONSTRAINT notifications_once DO NOTHING RETURNING *`,
-      [n.groupKey, n.receiver, n.integration, n.channel, n.sequence, n.alertStatus, JSON.stringify(n.fingerprints), JSON.stringify(n.payload), n.escalation ? JSON.stringify(n.escalation) : null, n.createdAt.toISOString()],
+      [
+        n.groupKey,
+        n.receiver,
+        n.integration,
+        n.channel,
+        n.sequence,
+        n.alertStatus,
+        JSON.stringify(n.fingerprints),
+        JSON.stringify(n.payload),
+        n.escalation ? JSON.stringify(n.escalation) : null,
+        n.createdAt.toISOString(),
+      ],
     );
     if (ins.rows[0]) return { record: toRecord(ins.rows[0]), created: true };
     const { rows } = await db.query<Row>(
@@ -127,23 +157,32 @@ export class NotificationLogRepository {
     return { record: toRecord(rows[0]), created: false };
   }
 
-  async finish(db: PoolClient, id: number, status: 'delivered' | 'failed', attempts: number, error: string | null, at: Date): Promise<void> {
-    await db.query(`UPDATE ${this.s}.notifications SET status = $2, attempts = $3, last_error = $4, finished_at = $5 WHERE id = $1`, [
-      id,
-      status,
-      attempts,
-      error,
-      at.toISOString(),
-    ]);
+  async finish(
+    db: PoolClient,
+    id: number,
+    status: 'delivered' | 'failed',
+    attempts: number,
+    error: string | null,
+    at: Date,
+  ): Promise<void> {
+    await db.query(
+      `UPDATE ${this.s}.notifications SET status = $2, attempts = $3, last_error = $4, finished_at = $5 WHERE id = $1`,
+      [id, status, attempts, error, at.toISOString()],
+    );
   }
 
   async pending(): Promise<NotificationRecord[]> {
-    const { rows } = await this.pool.query<Row>(`SELECT * FROM ${this.s}.notifications WHERE status = 'pending' ORDER BY id`);
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM ${this.s}.notifications WHERE status = 'pending' ORDER BY id`,
+    );
     return rows.map(toRecord);
   }
 
   async forFingerprint(fingerprint: string): Promise<NotificationRecord[]> {
-    const { rows } = await this.pool.query<Row>(`SELECT * FROM ${this.s}.notifications WHERE fingerprints ? $1 ORDER BY id`, [fingerprint]);
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM ${this.s}.notifications WHERE fingerprints ? $1 ORDER BY id`,
+      [fingerprint],
+    );
     return rows.map(toRecord);
   }
 

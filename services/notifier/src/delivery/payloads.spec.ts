@@ -3,7 +3,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadAlertmanagerConfigFile, loadTemplates, renderer } from '@arcwatch/alertmanager';
 import { FIXTURES_DIR } from '@arcwatch/testing';
-import { goJson, goTime, pagerdutyBody, pagerdutyDedupKey, signBody, slackBody, webhookBody, type Notification } from './payloads';
+import {
+  goJson,
+  goTime,
+  pagerdutyBody,
+  pagerdutyDedupKey,
+  signBody,
+  slackBody,
+  webhookBody,
+  type Notification,
+} from './payloads';
 
 const AM = path.join(FIXTURES_DIR, 'alertmanager');
 const NOTIF = path.join(FIXTURES_DIR, 'notifications');
@@ -36,17 +45,25 @@ function fromWebhook(body: Record<string, unknown>): Notification {
 describe('payloads built like Alertmanager 0.25 built the captured ones', () => {
   const r = renderer(loadTemplates([], '/'));
 
-  it.each(['01-firing-warning-single.json', '04-resolved-warning-single.json', '07-firing-api-posted-2alerts.json', '08-firing-group-with-one-resolved.json'])(
-    'webhook v4 body of %s is byte for byte the captured one',
-    (name) => {
-      const raw = readFileSync(path.join(AM, 'captured-webhooks', name), 'utf8').trim();
-      expect(goJson(webhookBody(fromWebhook(JSON.parse(raw) as Record<string, unknown>)))).toBe(raw);
-    },
-  );
+  it.each([
+    '01-firing-warning-single.json',
+    '04-resolved-warning-single.json',
+    '07-firing-api-posted-2alerts.json',
+    '08-firing-group-with-one-resolved.json',
+  ])('webhook v4 body of %s is byte for byte the captured one', (name) => {
+    const raw = readFileSync(path.join(AM, 'captured-webhooks', name), 'utf8').trim();
+    expect(goJson(webhookBody(fromWebhook(JSON.parse(raw) as Record<string, unknown>)))).toBe(raw);
+  });
 
   it('truncates to max_alerts and counts the rest, as the captured max_alerts: 2 body', () => {
     const captured = json(path.join(AM, 'captured-webhooks', '02-firing-critical-truncated-max_alerts2.json'));
-    const body = webhookBody({ ...fromWebhook(captured), alerts: [...fromWebhook(captured).alerts, ...fromWebhook(captured).alerts.slice(0, 1)] }, 2);
+    const body = webhookBody(
+      {
+        ...fromWebhook(captured),
+        alerts: [...fromWebhook(captured).alerts, ...fromWebhook(captured).alerts.slice(0, 1)],
+      },
+      2,
+    );
     expect(body.truncatedAlerts).toBe(1);
     expect((body.alerts as unknown[]).length).toBe(2);
   });
@@ -105,7 +122,15 @@ describe('payloads built like Alertmanager 0.25 built the captured ones', () => 
     const slackCfg = cfg.receivers.find((x) => x.name === 'arcwatch-slack')?.integrations[0].config ?? {};
     const captured = json(path.join(NOTIF, 'slack', 'alertmanager-0.25-captured.firing-critical.json'));
     const att = (captured.attachments as Record<string, string>[])[0];
-    const body = slackBody(notification('firing', 'arcwatch-slack', '{}/{severity=~"critical|warning"}:{alertname="GpuXidError", cluster="capture-lab"}'), slackCfg, r);
+    const body = slackBody(
+      notification(
+        'firing',
+        'arcwatch-slack',
+        '{}/{severity=~"critical|warning"}:{alertname="GpuXidError", cluster="capture-lab"}',
+      ),
+      slackCfg,
+      r,
+    );
     expect(body.text).toBe(att.fallback);
     expect(body.channel).toBe(captured.channel);
     expect(body.username).toBe(captured.username);

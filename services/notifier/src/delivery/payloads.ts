@@ -1,5 +1,11 @@
 import { createHash, createHmac } from 'node:crypto';
-import { templateData, type Renderer, type TemplateData, type TemplateDataInput, type IntegrationConfig } from '@arcwatch/alertmanager';
+import {
+  templateData,
+  type Renderer,
+  type TemplateData,
+  type TemplateDataInput,
+  type IntegrationConfig,
+} from '@arcwatch/alertmanager';
 import type { Severity } from '@arcwatch/contracts';
 
 /**
@@ -32,7 +38,10 @@ const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
 /** Go's RFC3339Nano as Alertmanager writes times: UTC, fractional seconds only when non-zero. */
 export function goTime(d: Date | null): string {
   if (d === null) return GO_ZERO_TIME;
-  return d.toISOString().replace(/\.000Z$/, 'Z').replace(/(\.\d*?)0+Z$/, '$1Z');
+  return d
+    .toISOString()
+    .replace(/\.000Z$/, 'Z')
+    .replace(/(\.\d*?)0+Z$/, '$1Z');
 }
 
 function common(sets: Record<string, string>[]): Record<string, string> {
@@ -68,7 +77,11 @@ export function toTemplateInput(n: Notification): TemplateDataInput {
 }
 
 export function sortLabels(l: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.keys(l).sort().map((k) => [k, l[k]]));
+  return Object.fromEntries(
+    Object.keys(l)
+      .sort()
+      .map((k) => [k, l[k]]),
+  );
 }
 
 /** Alertmanager's webhook body (version 4); `maxAlerts` > 0 truncates and counts the rest. */
@@ -127,7 +140,10 @@ export function slackBody(n: Notification, c: IntegrationConfig, r: Renderer): R
   const color = text(r, data, c, 'color', '{{ template "slack.default.color" . }}');
   const username = text(r, data, c, 'username', '{{ template "slack.default.username" . }}');
   const blocks: Record<string, unknown>[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: titleLink ? `*<${titleLink}|${escapeSlack(title)}>*` : `*${escapeSlack(title)}*` } },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: titleLink ? `*<${titleLink}|${escapeSlack(title)}>*` : `*${escapeSlack(title)}*` },
+    },
   ];
   if (body.trim() !== '') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: body.slice(0, 3000) } });
   const firing = n.alerts.filter((a) => a.status === 'firing');
@@ -136,7 +152,15 @@ export function slackBody(n: Notification, c: IntegrationConfig, r: Renderer): R
     .map((a) => `• ${escapeSlack(a.annotations.summary ?? a.labels.alertname ?? a.fingerprint)}`)
     .join('\n');
   if (summaries) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: summaries } });
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${firing.length} firing, ${n.alerts.length - firing.length} resolved · ${escapeSlack(n.receiver)}` }] });
+  blocks.push({
+    type: 'context',
+    elements: [
+      {
+        type: 'mrkdwn',
+        text: `${firing.length} firing, ${n.alerts.length - firing.length} resolved · ${escapeSlack(n.receiver)}`,
+      },
+    ],
+  });
   const out: Record<string, unknown> = { text: fallback, username, attachments: [{ color, fallback, blocks }] };
   if (typeof c.channel === 'string' && c.channel !== '') out.channel = c.channel;
   const emoji = text(r, data, c, 'icon_emoji', '{{ template "slack.default.iconemoji" . }}');
@@ -148,7 +172,12 @@ function escapeSlack(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-export const PAGERDUTY_SEVERITY: Record<Severity, 'critical' | 'error' | 'warning' | 'info'> = { P0: 'critical', P1: 'error', P2: 'warning', P3: 'info' };
+export const PAGERDUTY_SEVERITY: Record<Severity, 'critical' | 'error' | 'warning' | 'info'> = {
+  P0: 'critical',
+  P1: 'error',
+  P2: 'warning',
+  P3: 'info',
+};
 
 /** Alertmanager's PagerDuty dedup key: hex SHA-256 of the group key. */
 export function pagerdutyDedupKey(groupKey: string): string {
@@ -158,7 +187,13 @@ export function pagerdutyDedupKey(groupKey: string): string {
 export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
 
 /** Events API v2 body. `severity` is the configured one, else the P0–P3 mapping, else `error`. */
-export function pagerdutyBody(n: Notification, c: IntegrationConfig, r: Renderer, action: PagerDutyAction, severity?: Severity): Record<string, unknown> {
+export function pagerdutyBody(
+  n: Notification,
+  c: IntegrationConfig,
+  r: Renderer,
+  action: PagerDutyAction,
+  severity?: Severity,
+): Record<string, unknown> {
   const data = templateData(toTemplateInput(n));
   const routingKey = String(c.routing_key ?? c.service_key ?? '');
   const dedup = pagerdutyDedupKey(n.groupKey);
@@ -169,17 +204,29 @@ export function pagerdutyBody(n: Notification, c: IntegrationConfig, r: Renderer
     num_firing: String(data.Alerts.Firing().length),
     num_resolved: String(data.Alerts.Resolved().length),
   };
-  for (const [k, v] of Object.entries((c.details as Record<string, string> | undefined) ?? {})) details[k] = r.render(v, data);
+  for (const [k, v] of Object.entries((c.details as Record<string, string> | undefined) ?? {}))
+    details[k] = r.render(v, data);
   const client = text(r, data, c, 'client', '{{ template "pagerduty.default.client" . }}');
   const configured = typeof c.severity === 'string' && c.severity !== '' ? r.render(c.severity, data) : undefined;
   const payload: Record<string, unknown> = {
     summary: text(r, data, c, 'description', '{{ template "pagerduty.default.description" .}}').slice(0, 1024),
     source: typeof c.source === 'string' && c.source !== '' ? r.render(c.source, data) : client,
     severity: configured ?? (severity ? PAGERDUTY_SEVERITY[severity] : 'error'),
-    custom_details: Object.fromEntries(Object.keys(details).sort().map((k) => [k, details[k]])),
+    custom_details: Object.fromEntries(
+      Object.keys(details)
+        .sort()
+        .map((k) => [k, details[k]]),
+    ),
   };
-  for (const f of ['component', 'group', 'class'] as const) if (typeof c[f] === 'string' && c[f] !== '') payload[f] = r.render(c[f] as string, data);
-  const body: Record<string, unknown> = { routing_key: routingKey, dedup_key: dedup, event_action: action, payload, client };
+  for (const f of ['component', 'group', 'class'] as const)
+    if (typeof c[f] === 'string' && c[f] !== '') payload[f] = r.render(c[f] as string, data);
+  const body: Record<string, unknown> = {
+    routing_key: routingKey,
+    dedup_key: dedup,
+    event_action: action,
+    payload,
+    client,
+  };
   body.client_url = text(r, data, c, 'client_url', '{{ template "pagerduty.default.clientURL" . }}');
   return body;
 }
@@ -196,7 +243,8 @@ export interface EmailMessage {
 export function emailMessage(n: Notification, c: IntegrationConfig, r: Renderer): EmailMessage {
   const data = templateData(toTemplateInput(n));
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries((c.headers as Record<string, string> | undefined) ?? {})) headers[k] = r.render(v, data);
+  for (const [k, v] of Object.entries((c.headers as Record<string, string> | undefined) ?? {}))
+    headers[k] = r.render(v, data);
   const subject = headers.Subject ?? r.render('{{ template "email.default.subject" . }}', data);
   delete headers.Subject;
   return {
@@ -204,7 +252,10 @@ export function emailMessage(n: Notification, c: IntegrationConfig, r: Renderer)
     from: r.render(String(c.from ?? ''), data),
     subject,
     html: r.render(typeof c.html === 'string' ? c.html : '{{ template "email.default.html" . }}', data),
-    text: r.render(typeof c.text === 'string' && c.text !== '' ? c.text : '{{ template "email.default.text" . }}', data),
+    text: r.render(
+      typeof c.text === 'string' && c.text !== '' ? c.text : '{{ template "email.default.text" . }}',
+      data,
+    ),
     headers,
   };
 }

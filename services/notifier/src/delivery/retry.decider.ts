@@ -12,10 +12,10 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 60_000 };
 
 export type AttemptOutcome =
-  | { kind: 'http'; status: number; retryAfter?: string | null; body?: string }
-  | { kind: 'error'; message: string };
+  { kind: 'http'; status: number; retryAfter?: string | null; body?: string } | { kind: 'error'; message: string };
 
-export type RetryDecision = { action: 'done' } | { action: 'retry'; delayMs: number; reason: string } | { action: 'fail'; reason: string };
+export type RetryDecision =
+  { action: 'done' } | { action: 'retry'; delayMs: number; reason: string } | { action: 'fail'; reason: string };
 
 export function retryAfterMs(header: string | null | undefined, now: Date): number | undefined {
   if (!header) return undefined;

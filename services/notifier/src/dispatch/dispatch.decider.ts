@@ -93,7 +93,8 @@ export class AggregationGroups {
         this.groups.set(key, g);
       }
       // An alert that started longer than group_wait ago need not wait: flush at once.
-      if (!g.hasFlushed && alert.startsAt.getTime() + route.opts.groupWaitMs <= now.getTime()) g.nextFlushAt = Math.min(g.nextFlushAt, now.getTime());
+      if (!g.hasFlushed && alert.startsAt.getTime() + route.opts.groupWaitMs <= now.getTime())
+        g.nextFlushAt = Math.min(g.nextFlushAt, now.getTime());
       g.fingerprints.add(alert.fingerprint);
       keys.push(key);
     }
@@ -101,7 +102,9 @@ export class AggregationGroups {
   }
 
   due(now: Date): AggregationGroup[] {
-    return [...this.groups.values()].filter((g) => g.nextFlushAt <= now.getTime()).sort((a, b) => a.nextFlushAt - b.nextFlushAt);
+    return [...this.groups.values()]
+      .filter((g) => g.nextFlushAt <= now.getTime())
+      .sort((a, b) => a.nextFlushAt - b.nextFlushAt);
   }
 
   /** After a flush: the next one a group_interval later; resolved alerts that were notified leave the group. */

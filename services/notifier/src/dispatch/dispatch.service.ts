@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { containsTime, inhibitedBy, matchRoutes, severityOf, silencedBy, type InhibitionSource, type Integration } from '@arcwatch/alertmanager';
+import {
+  containsTime,
+  inhibitedBy,
+  matchRoutes,
+  severityOf,
+  silencedBy,
+  type InhibitionSource,
+  type Integration,
+} from '@arcwatch/alertmanager';
 import { InjectClock, type Clock, type TimerHandle } from '@arcwatch/runtime';
 import { AlertsRepository, type StoredAlert } from '../alerts/alerts.repository';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../config';
@@ -12,7 +20,13 @@ import { EscalationService } from '../escalation/escalation.service';
 import { NotifierMetrics } from '../metrics';
 import { ROUTING_CONFIG, type RoutingConfig } from '../routing/routing-config';
 import { SilencesService } from '../silences/silences.service';
-import { AggregationGroups, isResolved, needsUpdate, type AggregationGroup, type DispatchAlert } from './dispatch.decider';
+import {
+  AggregationGroups,
+  isResolved,
+  needsUpdate,
+  type AggregationGroup,
+  type DispatchAlert,
+} from './dispatch.decider';
 
 const toDispatch = (a: StoredAlert): DispatchAlert => ({
   fingerprint: a.fingerprint,
@@ -77,7 +91,9 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
 
   integrationOf(r: Pick<NotificationRecord, 'receiver' | 'integration'>): Integration | undefined {
     const [kind, idx] = r.integration.split('/');
-    return this.routing.am.receivers.find((x) => x.name === r.receiver)?.integrations.find((i) => i.kind === kind && i.index === Number(idx));
+    return this.routing.am.receivers
+      .find((x) => x.name === r.receiver)
+      ?.integrations.find((i) => i.kind === kind && i.index === Number(idx));
   }
 
   /** One pass: new alert states in, escalations observed, due groups flushed. Concurrent calls share one pass. */
@@ -130,8 +146,15 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
 
   status(a: StoredAlert, now: Date, pool: InhibitionSource[] = this.inhibitionPool(now)): AlertStatusView {
     const silenced = silencedBy(this.silences.cached(), a.labels, now);
-    const inhibited = this.routing.am.inhibitRules.length === 0 ? [] : inhibitedBy(this.routing.am.inhibitRules, a.labels, pool).inhibitedBy;
-    return { state: silenced.length > 0 || inhibited.length > 0 ? 'suppressed' : 'active', silencedBy: silenced, inhibitedBy: inhibited };
+    const inhibited =
+      this.routing.am.inhibitRules.length === 0
+        ? []
+        : inhibitedBy(this.routing.am.inhibitRules, a.labels, pool).inhibitedBy;
+    return {
+      state: silenced.length > 0 || inhibited.length > 0 ? 'suppressed' : 'active',
+      silencedBy: silenced,
+      inhibitedBy: inhibited,
+    };
   }
 
   private muted(g: AggregationGroup, now: Date): boolean {
@@ -148,8 +171,14 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     const visible = all.filter((a) => isResolved(a, now) || this.status(a, now, pool).state === 'active');
     const receiver = this.routing.am.receivers.find((r) => r.name === g.receiver);
     if (receiver && !this.muted(g, now)) {
-      const firing = visible.filter((a) => !isResolved(a, now)).map((a) => a.fingerprint).sort();
-      const resolved = visible.filter((a) => isResolved(a, now)).map((a) => a.fingerprint).sort();
+      const firing = visible
+        .filter((a) => !isResolved(a, now))
+        .map((a) => a.fingerprint)
+        .sort();
+      const resolved = visible
+        .filter((a) => isResolved(a, now))
+        .map((a) => a.fingerprint)
+        .sort();
       for (const integration of receiver.integrations) {
         const name = `${integration.kind}/${integration.index}`;
         const sendResolved = integration.config.send_resolved === true;
@@ -179,7 +208,15 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
           })),
         };
         const severity = severityOf(shown[0].labels, this.routing.arcwatch.severity);
-        await this.delivery.deliver({ groupKey: g.key, receiver: g.receiver, integration, notification, sequence, nflog, severity });
+        await this.delivery.deliver({
+          groupKey: g.key,
+          receiver: g.receiver,
+          integration,
+          notification,
+          sequence,
+          nflog,
+          severity,
+        });
       }
     }
     this.groups.flushed(g.key, now, resolvedFps);
@@ -190,7 +227,9 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
    * Alertmanager's /api/v2/alerts/groups view: the dispatcher's groups, or in an API-only process
    * the groups the stored alerts form now.
    */
-  async groupsView(): Promise<{ key: string; receiver: string; labels: Record<string, string>; alerts: StoredAlert[] }[]> {
+  async groupsView(): Promise<
+    { key: string; receiver: string; labels: Record<string, string>; alerts: StoredAlert[] }[]
+  > {
     if (this.config.role === 'api') {
       const now = new Date(this.clock.now());
       const fresh = new AggregationGroups(this.routing.am);
@@ -199,7 +238,12 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
         byFp.set(a.fingerprint, a);
         fresh.insert(toDispatch(a), now);
       }
-      return fresh.all().map((g) => ({ key: g.key, receiver: g.receiver, labels: g.labels, alerts: [...g.fingerprints].map((fp) => byFp.get(fp) as StoredAlert) }));
+      return fresh.all().map((g) => ({
+        key: g.key,
+        receiver: g.receiver,
+        labels: g.labels,
+        alerts: [...g.fingerprints].map((fp) => byFp.get(fp) as StoredAlert),
+      }));
     }
     return this.groups.all().map((g) => ({
       key: g.key,

@@ -1,5 +1,12 @@
 import { parseAlertmanagerConfig } from '@arcwatch/alertmanager';
-import { AggregationGroups, commonOf, isResolved, needsUpdate, type DispatchAlert, type NotifiedEntry } from './dispatch.decider';
+import {
+  AggregationGroups,
+  commonOf,
+  isResolved,
+  needsUpdate,
+  type DispatchAlert,
+  type NotifiedEntry,
+} from './dispatch.decider';
 
 const CONFIG = `
 route:
@@ -19,7 +26,12 @@ receivers: [{name: default}, {name: pager}, {name: ml-slack}]
 
 const T0 = Date.parse('2026-12-03T10:00:00Z');
 const at = (s: number): Date => new Date(T0 + s * 1000);
-const alert = (fp: string, labels: Record<string, string>, startsAt = at(0), endsAt: Date | null = null): DispatchAlert => ({
+const alert = (
+  fp: string,
+  labels: Record<string, string>,
+  startsAt = at(0),
+  endsAt: Date | null = null,
+): DispatchAlert => ({
   fingerprint: fp,
   labels,
   annotations: {},
@@ -66,12 +78,22 @@ describe('aggregation groups (Given / When / Then, clock passed in)', () => {
     expect(isResolved({ endsAt: null }, at(0))).toBe(false);
     expect(isResolved({ endsAt: at(10) }, at(5))).toBe(false);
     expect(isResolved({ endsAt: at(10) }, at(10))).toBe(true);
-    expect(commonOf([{ a: '1', b: '2' }, { a: '1', b: '3' }])).toEqual({ a: '1' });
+    expect(
+      commonOf([
+        { a: '1', b: '2' },
+        { a: '1', b: '3' },
+      ]),
+    ).toEqual({ a: '1' });
   });
 });
 
 describe("Alertmanager's dedup rules (needsUpdate)", () => {
-  const entry = (firing: string[], resolved: string[], atS: number): NotifiedEntry => ({ sequence: 1, firing, resolved, at: at(atS) });
+  const entry = (firing: string[], resolved: string[], atS: number): NotifiedEntry => ({
+    sequence: 1,
+    firing,
+    resolved,
+    at: at(atS),
+  });
   const H4 = 4 * 3600_000;
 
   it('notifies a first firing set, never an empty one', () => {

@@ -45,24 +45,48 @@ describe('escalation survives Redis flushes, kill -9 and restarts (service as a 
       NOTIFIER_CONSUME_ALERTS: 'false',
       LOG_LEVEL: 'warn',
     });
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok).catch(() => false)) || undefined, 60_000, `notifier ready\n${p.log()}`);
+    await eventually(
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/readyz`)
+          .then((r) => r.ok)
+          .catch(() => false)) || undefined,
+      60_000,
+      `notifier ready\n${p.log()}`,
+    );
     return p;
   };
   const post = (alertname: string) =>
     fetch(`http://127.0.0.1:${port}/api/v2/alerts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{ labels: { alertname, severity: 'P0' }, endsAt: new Date(Date.now() + 3600_000).toISOString() }]),
+      body: JSON.stringify([
+        { labels: { alertname, severity: 'P0' }, endsAt: new Date(Date.now() + 3600_000).toISOString() },
+      ]),
     });
   const pages = (level: number, alertname: string) =>
-    pd.on(`/l${level}`).filter((r) => r.body.event_action === 'trigger' && String((r.body.payload as { summary: string }).summary).includes(alertname));
-  const waitPage = (level: number, alertname: string) => eventually(() => (pages(level, alertname).length > 0 ? pages(level, alertname)[0] : undefined), 60_000, `${alertname} level ${level}`);
+    pd
+      .on(`/l${level}`)
+      .filter(
+        (r) =>
+          r.body.event_action === 'trigger' &&
+          String((r.body.payload as { summary: string }).summary).includes(alertname),
+      );
+  const waitPage = (level: number, alertname: string) =>
+    eventually(
+      () => (pages(level, alertname).length > 0 ? pages(level, alertname)[0] : undefined),
+      60_000,
+      `${alertname} level ${level}`,
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
     port = await freePort();
     const base = await pd.start();
-    const levels = [1, 2, 3].map((l) => `  - name: l${l}\n    pagerduty_configs:\n      - routing_key: key-${l}\n        url: ${base}/l${l}\n`).join('');
+    const levels = [1, 2, 3]
+      .map(
+        (l) => `  - name: l${l}\n    pagerduty_configs:\n      - routing_key: key-${l}\n        url: ${base}/l${l}\n`,
+      )
+      .join('');
     writeFileSync(
       path.join(dir, 'am.yml'),
       `route:
@@ -131,7 +155,11 @@ ${levels}arcwatch:
         // A page in flight when the process died is sent again after the restart as the same
         // notification: same body, same dedup_key and Idempotency-Key, which PagerDuty folds into
         // the open incident. A different notification for the same level would be a second page.
-        expect({ name, level, notifications: new Set(got.map((p) => p.headers['idempotency-key'])).size }).toEqual({ name, level, notifications: 1 });
+        expect({ name, level, notifications: new Set(got.map((p) => p.headers['idempotency-key'])).size }).toEqual({
+          name,
+          level,
+          notifications: 1,
+        });
         expect(new Set(got.map((p) => p.raw)).size).toBe(1);
       }
     }

@@ -60,7 +60,16 @@ const plus = (now: Date, ms: number): string => new Date(now.getTime() + ms).toI
 function schedule(s: EscalationState, policy: EscalationPolicy, now: Date, delayMs: number): Decision {
   const at = plus(now, delayMs);
   const state = { ...s, nextAt: at };
-  return { state, actions: [{ kind: 'schedule', timer: { fingerprint: s.fingerprint, epoch: s.epoch, cycle: s.cycle, level: s.level + 1 }, at }] };
+  return {
+    state,
+    actions: [
+      {
+        kind: 'schedule',
+        timer: { fingerprint: s.fingerprint, epoch: s.epoch, cycle: s.cycle, level: s.level + 1 },
+        at,
+      },
+    ],
+  };
 }
 
 /** Targets paged so far in this episode (for acknowledge / resolve). */
@@ -70,7 +79,13 @@ export function pagedTargets(s: Pick<EscalationState, 'lastPaged' | 'cycle'>, po
 }
 
 /** A firing alert matched the policy: start (or restart for a new episode). An episode already running changes nothing. */
-export function start(prev: EscalationState | undefined, fingerprint: string, episode: string, policy: EscalationPolicy, now: Date): Decision {
+export function start(
+  prev: EscalationState | undefined,
+  fingerprint: string,
+  episode: string,
+  policy: EscalationPolicy,
+  now: Date,
+): Decision {
   if (prev && prev.episode === episode && prev.status !== 'resolved') return { state: prev, actions: [] };
   const s: EscalationState = {
     fingerprint,
@@ -90,7 +105,11 @@ export function start(prev: EscalationState | undefined, fingerprint: string, ep
 /** A timer fired; `firing` is the alert's state re-read just now. */
 export function due(s: EscalationState, t: Timer, policy: EscalationPolicy, firing: boolean, now: Date): Decision {
   if (t.epoch !== s.epoch || t.cycle !== s.cycle || t.level !== s.level + 1) return { state: s, actions: [] };
-  if (!firing) return { state: { ...s, status: 'resolved', nextAt: null, epoch: s.epoch + 1 }, actions: [{ kind: 'resolve', targets: pagedTargets(s, policy) }] };
+  if (!firing)
+    return {
+      state: { ...s, status: 'resolved', nextAt: null, epoch: s.epoch + 1 },
+      actions: [{ kind: 'resolve', targets: pagedTargets(s, policy) }],
+    };
   if (s.status === 'acknowledged') {
     if (s.ackedUntil === null || Date.parse(s.ackedUntil) > now.getTime()) return { state: s, actions: [] };
     // The acknowledgement lapsed with the alert still firing: page the last paged level again.
@@ -123,14 +142,24 @@ export function acknowledge(s: EscalationState, policy: EscalationPolicy, now: D
   const rearm: EscalationState = { ...acked, ackedUntil: until, level: Math.max(0, s.lastPaged), nextAt: until };
   return {
     state: rearm,
-    actions: [ackTargets, { kind: 'schedule', timer: { fingerprint: s.fingerprint, epoch: rearm.epoch, cycle: rearm.cycle, level: rearm.level + 1 }, at: until }],
+    actions: [
+      ackTargets,
+      {
+        kind: 'schedule',
+        timer: { fingerprint: s.fingerprint, epoch: rearm.epoch, cycle: rearm.cycle, level: rearm.level + 1 },
+        at: until,
+      },
+    ],
   };
 }
 
 /** The alert resolved: timers are void, and whoever was paged hears it is over. */
 export function resolve(s: EscalationState, policy: EscalationPolicy): Decision {
   if (s.status === 'resolved') return { state: s, actions: [] };
-  return { state: { ...s, status: 'resolved', epoch: s.epoch + 1, nextAt: null, ackedUntil: null }, actions: [{ kind: 'resolve', targets: pagedTargets(s, policy) }] };
+  return {
+    state: { ...s, status: 'resolved', epoch: s.epoch + 1, nextAt: null, ackedUntil: null },
+    actions: [{ kind: 'resolve', targets: pagedTargets(s, policy) }],
+  };
 }
 
 /** The timer a state waits for, if any (what the reconciler re-creates when Redis lost it). */

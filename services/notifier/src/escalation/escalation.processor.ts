@@ -27,7 +27,8 @@ export class EscalationProcessor implements OnApplicationBootstrap, OnModuleDest
     });
     // `failed` fires on every attempt; only the last one is worth an error line.
     this.worker.on('failed', (job, err) => {
-      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) this.logger.error(`escalation timer ${job.id} failed for good: ${err.message}`);
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1))
+        this.logger.error(`escalation timer ${job.id} failed for good: ${err.message}`);
     });
   }
 

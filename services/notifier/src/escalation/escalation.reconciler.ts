@@ -24,7 +24,10 @@ export class EscalationReconciler implements OnApplicationBootstrap, OnModuleDes
   ) {}
 
   onApplicationBootstrap(): void {
-    this.handle = this.clock.setInterval(() => void this.reconcile().catch((e: unknown) => this.logger.warn(`reconcile: ${(e as Error).message}`)), this.config.reconcileIntervalMs);
+    this.handle = this.clock.setInterval(
+      () => void this.reconcile().catch((e: unknown) => this.logger.warn(`reconcile: ${(e as Error).message}`)),
+      this.config.reconcileIntervalMs,
+    );
   }
 
   /** Re-arms missing timers; returns how many. */

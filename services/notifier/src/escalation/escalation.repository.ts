@@ -18,7 +18,10 @@ export class EscalationRepository {
 
   /** Reads and locks one state for the caller's transaction (timers, acks and resolutions serialise on it). */
   async lock(db: PoolClient, fingerprint: string): Promise<EscalationState | undefined> {
-    const { rows } = await db.query<{ state: EscalationState }>(`SELECT state FROM ${this.t} WHERE fingerprint = $1 FOR UPDATE`, [fingerprint]);
+    const { rows } = await db.query<{ state: EscalationState }>(
+      `SELECT state FROM ${this.t} WHERE fingerprint = $1 FOR UPDATE`,
+      [fingerprint],
+    );
     return rows[0]?.state;
   }
 
@@ -31,13 +34,18 @@ export class EscalationRepository {
   }
 
   async get(fingerprint: string): Promise<EscalationState | undefined> {
-    const { rows } = await this.pool.query<{ state: EscalationState }>(`SELECT state FROM ${this.t} WHERE fingerprint = $1`, [fingerprint]);
+    const { rows } = await this.pool.query<{ state: EscalationState }>(
+      `SELECT state FROM ${this.t} WHERE fingerprint = $1`,
+      [fingerprint],
+    );
     return rows[0]?.state;
   }
 
   /** States waiting for a timer. */
   async waiting(): Promise<EscalationState[]> {
-    const { rows } = await this.pool.query<{ state: EscalationState }>(`SELECT state FROM ${this.t} WHERE next_at IS NOT NULL ORDER BY next_at`);
+    const { rows } = await this.pool.query<{ state: EscalationState }>(
+      `SELECT state FROM ${this.t} WHERE next_at IS NOT NULL ORDER BY next_at`,
+    );
     return rows.map((r) => r.state);
   }
 

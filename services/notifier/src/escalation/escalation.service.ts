@@ -1,7 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { matchesLabels, severityOf, type EscalationPolicy, type Integration } from '@arcwatch/alertmanager';
-import { ALERT_ACKNOWLEDGED_V1, alertAcknowledgedV1Schema, alertSubject, cloudEvent, deterministicId } from '@arcwatch/contracts';
+import {
+  ALERT_ACKNOWLEDGED_V1,
+  alertAcknowledgedV1Schema,
+  alertSubject,
+  cloudEvent,
+  deterministicId,
+} from '@arcwatch/contracts';
 import { enqueueOutbox, OutboxRelay } from '@arcwatch/outbox';
 import { InjectClock, InjectPool, type Clock } from '@arcwatch/runtime';
 import { AlertsRepository, type StoredAlert } from '../alerts/alerts.repository';
@@ -13,14 +19,24 @@ import type { Notification } from '../delivery/payloads';
 import { NotifierError } from '../errors';
 import { NotifierMetrics } from '../metrics';
 import { ROUTING_CONFIG, type RoutingConfig } from '../routing/routing-config';
-import { acknowledge, due, resolve, start, type Decision, type EscalationState, type Timer } from './escalation.decider';
+import {
+  acknowledge,
+  due,
+  resolve,
+  start,
+  type Decision,
+  type EscalationState,
+  type Timer,
+} from './escalation.decider';
 import { EscalationQueue } from './escalation.queue';
 import { EscalationRepository } from './escalation.repository';
 
-const isFiring = (a: StoredAlert | undefined, now: Date): boolean => a !== undefined && (a.endsAt === null || a.endsAt.getTime() > now.getTime());
+const isFiring = (a: StoredAlert | undefined, now: Date): boolean =>
+  a !== undefined && (a.endsAt === null || a.endsAt.getTime() > now.getTime());
 
 /** The escalation's own group key: one PagerDuty incident (dedup_key) per alert episode. */
-export const escalationGroupKey = (s: Pick<EscalationState, 'fingerprint' | 'episode'>): string => `escalation:${s.fingerprint}:${s.episode}`;
+export const escalationGroupKey = (s: Pick<EscalationState, 'fingerprint' | 'episode'>): string =>
+  `escalation:${s.fingerprint}:${s.episode}`;
 
 /**
  * Runs escalation policies: starts them when a matching alert fires, pages a level when its timer
@@ -65,7 +81,11 @@ export class EscalationService {
       const firing = isFiring(a, now);
       if (firing && policy && (!prev || prev.episode !== a.startsAt.toISOString() || prev.status === 'resolved')) {
         if (prev && prev.episode === a.startsAt.toISOString()) continue;
-        await this.step(a.fingerprint, (s) => start(s, a.fingerprint, a.startsAt.toISOString(), policy, now), 'started');
+        await this.step(
+          a.fingerprint,
+          (s) => start(s, a.fingerprint, a.startsAt.toISOString(), policy, now),
+          'started',
+        );
       } else if (!firing && prev && prev.status !== 'resolved') {
         const p = this.policyNamed(prev.policy);
         if (p) await this.step(a.fingerprint, (s) => (s ? resolve(s, p) : undefined), 'resolved');
@@ -111,11 +131,25 @@ export class EscalationService {
       'acknowledged',
       async (db, alertNow) => {
         await this.alerts.acknowledge(fingerprint, by, comment, now, db);
-        const data = alertAcknowledgedV1Schema.parse({ fingerprint, labels: alertNow.labels, startsAt: alertNow.startsAt.toISOString(), acknowledgedAt: now.toISOString(), by, comment });
+        const data = alertAcknowledgedV1Schema.parse({
+          fingerprint,
+          labels: alertNow.labels,
+          startsAt: alertNow.startsAt.toISOString(),
+          acknowledgedAt: now.toISOString(),
+          by,
+          comment,
+        });
         await enqueueOutbox(db, this.config.dbSchema, [
           {
             subject: alertSubject('acknowledged', alertNow.labels),
-            event: cloudEvent({ type: ALERT_ACKNOWLEDGED_V1, source: 'arcwatch/notifier', id: deterministicId(ALERT_ACKNOWLEDGED_V1, fingerprint, Date.parse(data.startsAt)), subject: fingerprint, data, time: now }),
+            event: cloudEvent({
+              type: ALERT_ACKNOWLEDGED_V1,
+              source: 'arcwatch/notifier',
+              id: deterministicId(ALERT_ACKNOWLEDGED_V1, fingerprint, Date.parse(data.startsAt)),
+              subject: fingerprint,
+              data,
+              time: now,
+            }),
           },
         ]);
       },
@@ -163,7 +197,11 @@ export class EscalationService {
     return decision.state;
   }
 
-  private async claimActions(db: PoolClient, d: Decision, alert: StoredAlert): Promise<{ record: NotificationRecord; integration: Integration }[]> {
+  private async claimActions(
+    db: PoolClient,
+    d: Decision,
+    alert: StoredAlert,
+  ): Promise<{ record: NotificationRecord; integration: Integration }[]> {
     const out: { record: NotificationRecord; integration: Integration }[] = [];
     const policy = this.policyNamed(d.state.policy);
     if (!policy) return out;
@@ -189,7 +227,12 @@ export class EscalationService {
         ],
       };
       const levels = policy.levels.length;
-      const sequence = a.kind === 'page' ? a.cycle * levels + a.level : a.kind === 'acknowledge' ? 10_000 + d.state.epoch : 20_000 + d.state.epoch;
+      const sequence =
+        a.kind === 'page'
+          ? a.cycle * levels + a.level
+          : a.kind === 'acknowledge'
+            ? 10_000 + d.state.epoch
+            : 20_000 + d.state.epoch;
       for (const target of a.targets) {
         const receiver = this.routing.am.receivers.find((r) => r.name === target);
         if (!receiver) continue;
@@ -202,7 +245,11 @@ export class EscalationService {
             integration,
             notification: { ...notification, receiver: target },
             sequence,
-            escalation: { policy: policy.name, level: a.kind === 'page' ? a.level : Math.max(1, d.state.lastPaged + 1), cycle: a.kind === 'page' ? a.cycle : d.state.cycle },
+            escalation: {
+              policy: policy.name,
+              level: a.kind === 'page' ? a.level : Math.max(1, d.state.lastPaged + 1),
+              cycle: a.kind === 'page' ? a.cycle : d.state.cycle,
+            },
             pagerdutyAction: a.kind === 'page' ? 'trigger' : a.kind,
             severity: severityOf(alert.labels, this.routing.arcwatch.severity),
           };

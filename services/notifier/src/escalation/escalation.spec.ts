@@ -1,5 +1,15 @@
 import { parseArcwatchText } from '@arcwatch/alertmanager';
-import { acknowledge, due, parseTimerJobId, pendingTimer, resolve, start, timerJobId, type Decision, type Timer } from './escalation.decider';
+import {
+  acknowledge,
+  due,
+  parseTimerJobId,
+  pendingTimer,
+  resolve,
+  start,
+  timerJobId,
+  type Decision,
+  type Timer,
+} from './escalation.decider';
 
 const policy = parseArcwatchText(
   `

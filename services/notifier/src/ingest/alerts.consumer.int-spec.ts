@@ -49,25 +49,45 @@ describe('alert intake from JetStream and from an Alertmanager webhook', () => {
       flapping: false,
     };
     const bus = app.get(EventBus);
-    const publish = (a: AlertV1) => bus.publish(alertSubject(a.status, a.labels), cloudEvent({ type: ALERT_V1, source: 'arcwatch/anomaly', id: alertEventId(a), data: a }));
+    const publish = (a: AlertV1) =>
+      bus.publish(
+        alertSubject(a.status, a.labels),
+        cloudEvent({ type: ALERT_V1, source: 'arcwatch/anomaly', id: alertEventId(a), data: a }),
+      );
     await publish(alert);
     const firing = await eventually(() => hook.on('/hook')[0], 15_000, 'firing notification');
-    expect(firing.body).toMatchObject({ status: 'firing', alerts: [{ fingerprint: alert.fingerprint, labels, endsAt: '0001-01-01T00:00:00Z' }] });
+    expect(firing.body).toMatchObject({
+      status: 'firing',
+      alerts: [{ fingerprint: alert.fingerprint, labels, endsAt: '0001-01-01T00:00:00Z' }],
+    });
 
     await publish({ ...alert, status: 'resolved', endsAt: new Date().toISOString() });
-    const resolved = await eventually(() => hook.on('/hook').find((r) => r.body.status === 'resolved'), 15_000, 'resolved notification');
+    const resolved = await eventually(
+      () => hook.on('/hook').find((r) => r.body.status === 'resolved'),
+      15_000,
+      'resolved notification',
+    );
     expect((resolved.body.alerts as { status: string }[])[0].status).toBe('resolved');
   });
 
   it('takes an Alertmanager webhook body (version 4) and shows its firing alerts in /api/v2/alerts', async () => {
-    const body = JSON.parse(readFileSync(path.join(FIXTURES_DIR, 'alertmanager', 'captured-webhooks', '08-firing-group-with-one-resolved.json'), 'utf8')) as {
+    const body = JSON.parse(
+      readFileSync(
+        path.join(FIXTURES_DIR, 'alertmanager', 'captured-webhooks', '08-firing-group-with-one-resolved.json'),
+        'utf8',
+      ),
+    ) as {
       alerts: { status: string; fingerprint: string }[];
     };
     const inject = app.getHttpAdapter().getInstance();
     const res = await inject.inject({ method: 'POST', url: '/api/v1/alertmanager-webhook', payload: body });
     expect(res.json()).toEqual({ alerts: 2 });
-    const shown = (await inject.inject({ method: 'GET', url: '/api/v2/alerts?filter=alertname%3D%22GpuXidError%22' })).json() as { fingerprint: string }[];
+    const shown = (
+      await inject.inject({ method: 'GET', url: '/api/v2/alerts?filter=alertname%3D%22GpuXidError%22' })
+    ).json() as { fingerprint: string }[];
     // Same labels, same fingerprint as the Alertmanager that sent it; the resolved one is not listed.
-    expect(shown.map((a) => a.fingerprint)).toEqual(body.alerts.filter((a) => a.status === 'firing').map((a) => a.fingerprint));
+    expect(shown.map((a) => a.fingerprint)).toEqual(
+      body.alerts.filter((a) => a.status === 'firing').map((a) => a.fingerprint),
+    );
   });
 });

@@ -31,7 +31,11 @@ export class AlertsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
         try {
           await this.alerts.fromEvents([parsed.event.data]);
         } catch (err) {
-          throw new RetryableError(`storing alert ${parsed.event.data.fingerprint}: ${(err as Error).message}`, undefined, { cause: err });
+          throw new RetryableError(
+            `storing alert ${parsed.event.data.fingerprint}: ${(err as Error).message}`,
+            undefined,
+            { cause: err },
+          );
         }
       },
     });

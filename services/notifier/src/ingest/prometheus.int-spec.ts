@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
-import { createTestDatabase, eventually, freePort, startPeer, testNamespace, TEST_REDIS_URL, type RunningProcess, type TestDatabase } from '@arcwatch/testing';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  startPeer,
+  testNamespace,
+  TEST_REDIS_URL,
+  type RunningProcess,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { createNotifierApp } from '../app';
 import { StandIn, testConfig } from '../testing/notifier-test-kit';
 
@@ -78,7 +87,12 @@ alerting:
     const promPort = await freePort();
     // A first send before the Alertmanager list is discovered is dropped, and Prometheus only
     // re-sends after --rules.alert.resend-delay (1 m by default): shorten it for the test.
-    prometheus = startPeer(PROMETHEUS, ['--rules.alert.resend-delay=1s', `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
+    prometheus = startPeer(PROMETHEUS, [
+      '--rules.alert.resend-delay=1s',
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ]);
   }, 60_000);
 
   afterAll(async () => {
@@ -98,12 +112,20 @@ alerting:
       const inject = app.getHttpAdapter().getInstance();
       const alerts = (await inject.inject({ method: 'GET', url: '/api/v2/alerts' })).body;
       const notes = (await inject.inject({ method: 'GET', url: '/api/v1/notifications' })).body;
-      throw new Error(`${(e as Error).message}\nalerts: ${alerts}\nnotifications: ${notes}\nreceived: ${JSON.stringify(pd.received.map((r) => r.path))}`);
+      throw new Error(
+        `${(e as Error).message}\nalerts: ${alerts}\nnotifications: ${notes}\nreceived: ${JSON.stringify(pd.received.map((r) => r.path))}`,
+      );
     });
-    expect(page.body).toMatchObject({ routing_key: 'oncall-key', event_action: 'trigger', payload: { severity: 'critical' } });
+    expect(page.body).toMatchObject({
+      routing_key: 'oncall-key',
+      event_action: 'trigger',
+      payload: { severity: 'critical' },
+    });
     expect(String((page.body.payload as { summary: string }).summary)).toContain('GpuXidError');
     const route = await eventually(() => pd.on('/route')[0], 20_000, 'route notification');
-    expect((route.body.payload as { custom_details: { firing: string } }).custom_details.firing).toContain(' - cluster = test-lab');
+    expect((route.body.payload as { custom_details: { firing: string } }).custom_details.firing).toContain(
+      ' - cluster = test-lab',
+    );
 
     await prometheus?.stop();
     prometheus = undefined;

@@ -4,7 +4,10 @@ import { loadRoutingConfig } from './routing-config';
 
 describe('routing configuration of the service', () => {
   it('loads the file npm start uses, with its escalation policies', () => {
-    const cfg = loadRoutingConfig({ configFile: path.join(REPO_ROOT, 'infra/notifier/local.yml'), arcwatchFile: undefined });
+    const cfg = loadRoutingConfig({
+      configFile: path.join(REPO_ROOT, 'infra/notifier/local.yml'),
+      arcwatchFile: undefined,
+    });
     expect(cfg.am.receivers.length).toBeGreaterThan(0);
     expect(cfg.arcwatch.escalationPolicies.length).toBeGreaterThan(0);
     expect(cfg.original).toContain('route:');

@@ -28,7 +28,9 @@ export const ROUTING_CONFIG = Symbol('ROUTING_CONFIG');
 const FALLBACK = 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n';
 
 export function loadRoutingConfig(config: Pick<NotifierConfig, 'configFile' | 'arcwatchFile'>): RoutingConfig {
-  const am = config.configFile ? loadAlertmanagerConfigFile(config.configFile) : parseAlertmanagerConfig(FALLBACK, '(built-in)');
+  const am = config.configFile
+    ? loadAlertmanagerConfigFile(config.configFile)
+    : parseAlertmanagerConfig(FALLBACK, '(built-in)');
   const arcwatch = config.arcwatchFile
     ? loadArcwatchFile(config.arcwatchFile)
     : (am.arcwatch ?? { severity: { label: 'severity', map: {}, default: 'P3' }, escalationPolicies: [] });

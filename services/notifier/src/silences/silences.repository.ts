@@ -40,7 +40,15 @@ export class SilencesRepository {
       `INSERT INTO ${this.t} (id, matcher_sets, starts_at, ends_at, created_by, comment, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (id) DO UPDATE SET matcher_sets = EXCLUDED.matcher_sets, starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at,
          created_by = EXCLUDED.created_by, comment = EXCLUDED.comment, updated_at = EXCLUDED.updated_at`,
-      [s.id, JSON.stringify(s.matcherSets), s.startsAt.toISOString(), s.endsAt.toISOString(), s.createdBy, s.comment, s.updatedAt.toISOString()],
+      [
+        s.id,
+        JSON.stringify(s.matcherSets),
+        s.startsAt.toISOString(),
+        s.endsAt.toISOString(),
+        s.createdBy,
+        s.comment,
+        s.updatedAt.toISOString(),
+      ],
     );
   }
 

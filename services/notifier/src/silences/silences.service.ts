@@ -28,7 +28,12 @@ export function fromApiMatcher(m: ApiMatcher): Matcher {
 }
 
 export function toApiMatcher(m: Matcher): Required<ApiMatcher> {
-  return { name: m.name, value: m.value, isRegex: m.type === '=~' || m.type === '!~', isEqual: m.type === '=' || m.type === '=~' };
+  return {
+    name: m.name,
+    value: m.value,
+    isRegex: m.type === '=~' || m.type === '!~',
+    isEqual: m.type === '=' || m.type === '=~',
+  };
 }
 
 @Injectable()
@@ -57,14 +62,23 @@ export class SilencesService {
     const endsAt = new Date(p.endsAt);
     const err = validateSilence({ matcherSets: [matchers], startsAt, endsAt }, 'fallback');
     if (err) throw new NotifierError('SILENCE_INVALID', err);
-    if (endsAt.getTime() <= startsAt.getTime()) throw new NotifierError('SILENCE_INVALID', 'start time must be before end time');
-    if (endsAt.getTime() < now.getTime()) throw new NotifierError('SILENCE_INVALID', 'end time can\'t be in the past');
+    if (endsAt.getTime() <= startsAt.getTime())
+      throw new NotifierError('SILENCE_INVALID', 'start time must be before end time');
+    if (endsAt.getTime() < now.getTime()) throw new NotifierError('SILENCE_INVALID', "end time can't be in the past");
     const existing = p.id ? await this.repo.get(p.id) : undefined;
     if (p.id && !existing) throw new NotifierError('SILENCE_NOT_FOUND', `silence ${p.id} not found`);
     const id = existing?.id ?? randomUUID();
     // A silence starting in the past starts now, as Alertmanager does.
     const start = startsAt.getTime() < now.getTime() && !existing ? now : startsAt;
-    await this.repo.save({ id, matcherSets: [matchers], startsAt: start, endsAt, createdBy: p.createdBy, comment: p.comment, updatedAt: now });
+    await this.repo.save({
+      id,
+      matcherSets: [matchers],
+      startsAt: start,
+      endsAt,
+      createdBy: p.createdBy,
+      comment: p.comment,
+      updatedAt: now,
+    });
     await this.load();
     return id;
   }

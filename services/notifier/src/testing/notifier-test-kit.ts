@@ -35,7 +35,10 @@ export type Reply = { status: number; headers?: Record<string, string>; body?: s
  */
 export class StandIn {
   readonly received: Received[] = [];
-  reply: (r: Received, n: number) => Reply = () => ({ status: 202, body: '{"status":"success","message":"Event processed"}' });
+  reply: (r: Received, n: number) => Reply = () => ({
+    status: 202,
+    body: '{"status":"success","message":"Event processed"}',
+  });
   private server: Server | undefined;
   private readonly hanging: ServerResponse[] = [];
 

@@ -1,6 +1,20 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { EventBus, PoisonMessageError, RetryableError, type ConsumerHandle, type InboundMessage } from '@arcwatch/messaging';
-import { EVENT_TYPES, REQUEST_EVENT_BATCH_V1, SUBJECTS, formatZodError, parseCloudEvent, requestEventBatchV1Schema, requestEventV1Schema } from '@arcwatch/contracts';
+import {
+  EventBus,
+  PoisonMessageError,
+  RetryableError,
+  type ConsumerHandle,
+  type InboundMessage,
+} from '@arcwatch/messaging';
+import {
+  EVENT_TYPES,
+  REQUEST_EVENT_BATCH_V1,
+  SUBJECTS,
+  formatZodError,
+  parseCloudEvent,
+  requestEventBatchV1Schema,
+  requestEventV1Schema,
+} from '@arcwatch/contracts';
 import { z } from 'zod';
 import { AssemblyBacklog } from './assembly-backlog';
 import { ASSEMBLY_DURABLE, AssemblyService, type StoredEvent } from './assembly.service';
@@ -40,7 +54,11 @@ export class AssemblyConsumer implements OnApplicationBootstrap, OnModuleDestroy
           await this.assembly.recordBatch(events);
         } catch (err) {
           const first = msgs[0];
-          throw new RetryableError(`storing ${msgs.length} events from ${first.subject}#${first.seq}: ${(err as Error).message}`, undefined, { cause: err });
+          throw new RetryableError(
+            `storing ${msgs.length} events from ${first.subject}#${first.seq}: ${(err as Error).message}`,
+            undefined,
+            { cause: err },
+          );
         }
         return { failed };
       },
@@ -61,7 +79,10 @@ const EVENT_MESSAGE_TYPES = [EVENT_TYPES.requestEvent, REQUEST_EVENT_BATCH_V1] a
  * A message that is not a valid event or batch of events is named in `failed` as poison; a batch
  * with one bad event is refused whole, as one message.
  */
-export function parseEventMessages(msgs: readonly InboundMessage[]): { events: StoredEvent[]; failed: Map<number, PoisonMessageError> } {
+export function parseEventMessages(msgs: readonly InboundMessage[]): {
+  events: StoredEvent[];
+  failed: Map<number, PoisonMessageError>;
+} {
   const events: StoredEvent[] = [];
   const failed = new Map<number, PoisonMessageError>();
   for (const msg of msgs) {
@@ -75,11 +96,19 @@ export function parseEventMessages(msgs: readonly InboundMessage[]): { events: S
     if (type === REQUEST_EVENT_BATCH_V1) {
       const batch = requestEventBatchV1Schema.safeParse(data);
       if (batch.success) for (const event of batch.data.events) events.push({ event, storedAtMs });
-      else failed.set(msg.seq, new PoisonMessageError(`${msg.subject}#${msg.seq}: invalid ${type} data: ${formatZodError(batch.error)}`));
+      else
+        failed.set(
+          msg.seq,
+          new PoisonMessageError(`${msg.subject}#${msg.seq}: invalid ${type} data: ${formatZodError(batch.error)}`),
+        );
     } else {
       const single = requestEventV1Schema.safeParse(data);
       if (single.success) events.push({ event: single.data, storedAtMs });
-      else failed.set(msg.seq, new PoisonMessageError(`${msg.subject}#${msg.seq}: invalid ${type} data: ${formatZodError(single.error)}`));
+      else
+        failed.set(
+          msg.seq,
+          new PoisonMessageError(`${msg.subject}#${msg.seq}: invalid ${type} data: ${formatZodError(single.error)}`),
+        );
     }
   }
   return { events, failed };

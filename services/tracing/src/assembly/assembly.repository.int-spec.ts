@@ -11,10 +11,18 @@ import { EMPTY_DIRECTORY } from '@arcwatch/request-assembly';
 /** The assembly state's SQL against a real PostgreSQL: upgrade, concurrent creation, closing. */
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
-const ev = (requestId: string, kind: RequestEventV1['kind'], ms: number, extra: Partial<RequestEventV1> = {}): RequestEventV1 => ({ requestId, kind, time: at(ms), ...extra });
+const ev = (
+  requestId: string,
+  kind: RequestEventV1['kind'],
+  ms: number,
+  extra: Partial<RequestEventV1> = {},
+): RequestEventV1 => ({ requestId, kind, time: at(ms), ...extra });
 
 function stateOf(events: RequestEventV1[], seenAtMs: number): RequestState {
-  const s = evolveAll(undefined, events.map((e) => ({ event: toAssemblyEvent(e), seenAtMs })));
+  const s = evolveAll(
+    undefined,
+    events.map((e) => ({ event: toAssemblyEvent(e), seenAtMs })),
+  );
   if (!s) throw new Error('no events');
   return s;
 }
@@ -43,8 +51,16 @@ describe('assembly repository (PostgreSQL)', () => {
     await pool.query('CREATE SCHEMA legacy');
     await migrate(pool, { schema: 'legacy', migrations: tracingMigrations.slice(0, 2) });
     const events = [ev('old-1', 'received', 0, { model: 'llama-3-8b' }), ev('old-1', 'queued', 5)];
-    await pool.query(`INSERT INTO legacy.open_requests (request_id, first_seen_at, last_seen_at, terminal_seen_at, due_at) VALUES ('old-1', $1, $2, NULL, $3)`, [new Date(T0), new Date(T0 + 7), new Date(T0 + 600_000)]);
-    for (const e of events) await pool.query('INSERT INTO legacy.request_events (event_id, request_id, event) VALUES ($1, $2, $3)', [requestEventId(e), e.requestId, JSON.stringify(e)]);
+    await pool.query(
+      `INSERT INTO legacy.open_requests (request_id, first_seen_at, last_seen_at, terminal_seen_at, due_at) VALUES ('old-1', $1, $2, NULL, $3)`,
+      [new Date(T0), new Date(T0 + 7), new Date(T0 + 600_000)],
+    );
+    for (const e of events)
+      await pool.query('INSERT INTO legacy.request_events (event_id, request_id, event) VALUES ($1, $2, $3)', [
+        requestEventId(e),
+        e.requestId,
+        JSON.stringify(e),
+      ]);
 
     await migrate(pool, { schema: 'legacy', migrations: tracingMigrations });
     const [state] = await withTransaction(pool, (c) => repo.lockOpen(c, ['old-1']));
@@ -58,25 +74,47 @@ describe('assembly repository (PostgreSQL)', () => {
     await withTransaction(pool, (c) => repo.saveOpen(c, [{ state: a, dueAtMs: T0 + 600_100, existed: false }]));
     await withTransaction(pool, (c) => repo.saveOpen(c, [{ state: b, dueAtMs: T0 + 5_050, existed: false }]));
     const [merged] = await withTransaction(pool, (c) => repo.lockOpen(c, ['race-1']));
-    expect(Object.values(merged.events).map((e) => e.kind).sort()).toEqual(['completed', 'queued', 'received']);
+    expect(
+      Object.values(merged.events)
+        .map((e) => e.kind)
+        .sort(),
+    ).toEqual(['completed', 'queued', 'received']);
     expect([merged.firstSeenAtMs, merged.lastSeenAtMs, merged.terminalSeenAtMs]).toEqual([T0 + 50, T0 + 100, T0 + 50]);
-    const due = await pool.query<{ due_at: Date }>(`SELECT due_at FROM tracing.open_requests WHERE request_id = 'race-1'`);
+    const due = await pool.query<{ due_at: Date }>(
+      `SELECT due_at FROM tracing.open_requests WHERE request_id = 'race-1'`,
+    );
     expect(due.rows[0].due_at.getTime()).toBe(T0 + 5_050);
 
     // A row read under lock is overwritten with the state computed from it, due time included.
-    const later = evolveAll(merged, [{ event: toAssemblyEvent(ev('race-1', 'scheduled', 50)), seenAtMs: T0 + 200 }]) as RequestState;
+    const later = evolveAll(merged, [
+      { event: toAssemblyEvent(ev('race-1', 'scheduled', 50)), seenAtMs: T0 + 200 },
+    ]) as RequestState;
     await withTransaction(pool, (c) => repo.saveOpen(c, [{ state: later, dueAtMs: T0 + 9_000, existed: true }]));
     const [stored] = await withTransaction(pool, (c) => repo.lockOpen(c, ['race-1']));
     expect(stored).toEqual(later);
-    expect((await pool.query<{ due_at: Date }>(`SELECT due_at FROM tracing.open_requests WHERE request_id = 'race-1'`)).rows[0].due_at.getTime()).toBe(T0 + 9_000);
+    expect(
+      (
+        await pool.query<{ due_at: Date }>(`SELECT due_at FROM tracing.open_requests WHERE request_id = 'race-1'`)
+      ).rows[0].due_at.getTime(),
+    ).toBe(T0 + 9_000);
   });
 
   it('closes a request once: projected, queued in the outbox with the record as data, its open row gone; a second close is a no-op', async () => {
-    const open = stateOf([ev('close-1', 'received', 0), ev('close-1', 'first_token', 300), ev('close-1', 'completed', 900)], T0 + 950);
+    const open = stateOf(
+      [ev('close-1', 'received', 0), ev('close-1', 'first_token', 300), ev('close-1', 'completed', 900)],
+      T0 + 950,
+    );
     await withTransaction(pool, (c) => repo.saveOpen(c, [{ state: open, dueAtMs: T0 + 1_000, existed: false }]));
     const state = (await withTransaction(pool, (c) => repo.lockOpen(c, ['close-1'])))[0];
     const record = assemble(state, EMPTY_DIRECTORY);
-    const item = { record, outbox: { eventId: 'completed-close-1', subject: 'aw.requests.v1.completed.unknown', envelope: cloudEvent({ id: 'completed-close-1', type: 't', source: 'test', data: null }) } };
+    const item = {
+      record,
+      outbox: {
+        eventId: 'completed-close-1',
+        subject: 'aw.requests.v1.completed.unknown',
+        envelope: cloudEvent({ id: 'completed-close-1', type: 't', source: 'test', data: null }),
+      },
+    };
     const first = await withTransaction(pool, (c) => repo.finish(c, [item], ['close-1'], T0 + 10_000));
     expect(first.map((r) => r.requestId)).toEqual(['close-1']);
     const second = await withTransaction(pool, (c) => repo.finish(c, [item], [], T0 + 20_000));
@@ -84,8 +122,12 @@ describe('assembly repository (PostgreSQL)', () => {
 
     const outbox = await pool.query<{ event: { id: string; data: unknown } }>('SELECT event FROM tracing.outbox');
     expect(outbox.rows.map((r) => [r.event.id, r.event.data])).toEqual([['completed-close-1', record]]);
-    expect((await pool.query(`SELECT record FROM tracing.requests WHERE request_id = 'close-1'`)).rows.map((r) => r.record)).toEqual([record]);
+    expect(
+      (await pool.query(`SELECT record FROM tracing.requests WHERE request_id = 'close-1'`)).rows.map((r) => r.record),
+    ).toEqual([record]);
     expect((await pool.query(`SELECT 1 FROM tracing.open_requests WHERE request_id = 'close-1'`)).rowCount).toBe(0);
-    expect(await withTransaction(pool, (c) => repo.finishedAmong(c, ['close-1', 'never']))).toEqual(new Set(['close-1']));
+    expect(await withTransaction(pool, (c) => repo.finishedAmong(c, ['close-1', 'never']))).toEqual(
+      new Set(['close-1']),
+    );
   });
 });

@@ -59,7 +59,10 @@ export class AssemblyRepository {
    */
   async finishedAmong(db: Db, ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const { rows } = await db.query<{ request_id: string }>(`SELECT request_id FROM ${this.schema}.finished_requests WHERE request_id = ANY($1::text[])`, [ids]);
+    const { rows } = await db.query<{ request_id: string }>(
+      `SELECT request_id FROM ${this.schema}.finished_requests WHERE request_id = ANY($1::text[])`,
+      [ids],
+    );
     return new Set(rows.map((r) => r.request_id));
   }
 
@@ -107,7 +110,10 @@ export class AssemblyRepository {
 
   /** How far the consumer has read the stream: the latest stored-at time it committed. */
   async progress(db: Db, durable: string): Promise<number | undefined> {
-    const { rows } = await db.query<{ stored_at: Date }>(`SELECT stored_at FROM ${this.schema}.consumer_progress WHERE durable = $1`, [durable]);
+    const { rows } = await db.query<{ stored_at: Date }>(
+      `SELECT stored_at FROM ${this.schema}.consumer_progress WHERE durable = $1`,
+      [durable],
+    );
     return rows[0]?.stored_at.getTime();
   }
 
@@ -154,7 +160,12 @@ export class AssemblyRepository {
    * records that were newly finished (the others were a second assembly of a finished request,
    * reopened by a late event: nothing to do).
    */
-  async finish(db: PoolClient, items: readonly FinishItem[], closeIds: readonly string[], finishedAtMs: number): Promise<RequestCompletedV1[]> {
+  async finish(
+    db: PoolClient,
+    items: readonly FinishItem[],
+    closeIds: readonly string[],
+    finishedAtMs: number,
+  ): Promise<RequestCompletedV1[]> {
     if (items.length === 0 && closeIds.length === 0) return [];
     const s = this.schema;
     const sorted = [...items].sort((a, b) => cmp(a.record.requestId, b.record.requestId));

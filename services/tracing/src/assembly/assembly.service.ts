@@ -2,7 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { EventBus } from '@arcwatch/messaging';
 import { ensurePartitionsCovering, withTransaction } from '@arcwatch/storage';
-import { EVENT_TYPES, SUBJECTS, cloudEvent, requestCompletedId, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
+import {
+  EVENT_TYPES,
+  SUBJECTS,
+  cloudEvent,
+  requestCompletedId,
+  type RequestCompletedV1,
+  type RequestEventV1,
+} from '@arcwatch/contracts';
 import { CLOCK, PG_POOL, type Clock } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { TracingMetrics } from '../metrics';
@@ -68,7 +75,8 @@ export class AssemblyService {
    */
   async recordBatch(items: readonly StoredEvent[]): Promise<RecordOutcome[]> {
     const outcomes: RecordOutcome[] = [];
-    for (let i = 0; i < items.length; i += MAX_EVENTS_PER_TRANSACTION) outcomes.push(...(await this.recordChunk(items.slice(i, i + MAX_EVENTS_PER_TRANSACTION))));
+    for (let i = 0; i < items.length; i += MAX_EVENTS_PER_TRANSACTION)
+      outcomes.push(...(await this.recordChunk(items.slice(i, i + MAX_EVENTS_PER_TRANSACTION))));
     return outcomes;
   }
 
@@ -82,11 +90,16 @@ export class AssemblyService {
     const events = items.map((x) => ({ e: toAssemblyEvent(x.event), seenAtMs: x.storedAtMs }));
     const progress = Math.max(...items.map((x) => x.storedAtMs));
     const byRequest = new Map<string, number[]>();
-    events.forEach((x, i) => (byRequest.get(x.e.requestId) ?? byRequest.set(x.e.requestId, []).get(x.e.requestId))?.push(i));
+    events.forEach((x, i) =>
+      (byRequest.get(x.e.requestId) ?? byRequest.set(x.e.requestId, []).get(x.e.requestId))?.push(i),
+    );
     const ids = [...byRequest.keys()].sort();
     const { outcomes, assembled } = await withTransaction(this.pool, async (db) => {
       const open = new Map((await this.repo.lockOpen(db, ids)).map((st) => [st.requestId, st]));
-      const finished = await this.repo.finishedAmong(db, ids.filter((id) => !open.has(id)));
+      const finished = await this.repo.finishedAmong(
+        db,
+        ids.filter((id) => !open.has(id)),
+      );
       const outcomes = new Array<RecordOutcome>(events.length);
       const writes: OpenStateWrite[] = [];
       const records: RequestCompletedV1[] = [];
@@ -167,7 +180,11 @@ export class AssemblyService {
     return caughtUp ? Math.max(wall, committed) : Math.min(wall, committed);
   }
 
-  private async decideAndProject(db: PoolClient, states: RequestState[], now: number): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
+  private async decideAndProject(
+    db: PoolClient,
+    states: RequestState[],
+    now: number,
+  ): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
     const waits: Array<{ requestId: string; dueAtMs: number }> = [];
     const records: RequestCompletedV1[] = [];
     for (const state of states) {
@@ -176,16 +193,31 @@ export class AssemblyService {
       else records.push(d.record);
     }
     await this.repo.reschedule(db, waits);
-    return this.project(db, records, records.map((r) => r.requestId));
+    return this.project(
+      db,
+      records,
+      records.map((r) => r.requestId),
+    );
   }
 
   /** Finishes the assembled requests (closing their open rows), queues their events, counts them. */
-  private async project(db: PoolClient, records: RequestCompletedV1[], closeIds: string[]): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
+  private async project(
+    db: PoolClient,
+    records: RequestCompletedV1[],
+    closeIds: string[],
+  ): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
     if (records.length === 0) return { fresh: [], late: 0 };
     await this.ensurePartitions(records);
     const items = records.map((r) => {
       const id = requestCompletedId(r.requestId);
-      const envelope = cloudEvent({ id, type: EVENT_TYPES.requestCompleted, source: 'arcwatch/tracing', subject: r.requestId, time: r.endedAt, data: null });
+      const envelope = cloudEvent({
+        id,
+        type: EVENT_TYPES.requestCompleted,
+        source: 'arcwatch/tracing',
+        subject: r.requestId,
+        time: r.endedAt,
+        data: null,
+      });
       return { record: r, outbox: { eventId: id, subject: SUBJECTS.requestCompleted(r.tenant), envelope } };
     });
     const fresh = await this.repo.finish(db, items, closeIds, this.clock.now());
@@ -204,7 +236,12 @@ export class AssemblyService {
     const starts = records.map((r) => Date.parse(r.startedAt));
     const days = new Set(starts.map((t) => Math.floor(t / DAY_MS)));
     if ([...days].every((d) => this.daysWithPartitions.has(d))) return;
-    await ensurePartitionsCovering(this.pool, `${this.config.dbSchema}.requests`, Math.min(...starts), Math.max(...starts));
+    await ensurePartitionsCovering(
+      this.pool,
+      `${this.config.dbSchema}.requests`,
+      Math.min(...starts),
+      Math.max(...starts),
+    );
     for (const d of days) this.daysWithPartitions.add(d);
   }
 

@@ -21,7 +21,13 @@ export class AssemblyWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly stats: StatsService,
     private readonly relay: OutboxRelay,
   ) {
-    this.task = new PeriodicTask({ name: 'tracing', intervalMs: config.assemblyIntervalMs, clock, logger, run: () => this.pass() });
+    this.task = new PeriodicTask({
+      name: 'tracing',
+      intervalMs: config.assemblyIntervalMs,
+      clock,
+      logger,
+      run: () => this.pass(),
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {

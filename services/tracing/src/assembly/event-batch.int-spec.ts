@@ -32,7 +32,15 @@ function lifecycle(requestId: string, tenant = 'acme'): RequestEventV1[] {
     { requestId, kind: 'queued', time: at(5), tenant },
     { requestId, kind: 'scheduled', time: at(105), tenant, instance: 'vllm-0' },
     { requestId, kind: 'first_token', time: at(305), tenant },
-    { requestId, kind: 'completed', time: at(1305), tenant, promptTokens: 100, completionTokens: 11, finishReason: 'stop' },
+    {
+      requestId,
+      kind: 'completed',
+      time: at(1305),
+      tenant,
+      promptTokens: 100,
+      completionTokens: 11,
+      finishReason: 'stop',
+    },
   ];
 }
 
@@ -43,19 +51,32 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
   let pool: Pool;
   const ns = testNamespace();
 
-  const http = (url: string, payload: unknown) => app.getHttpAdapter().getInstance().inject({ method: 'POST', url, payload: payload as object });
+  const http = (url: string, payload: unknown) =>
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .inject({ method: 'POST', url, payload: payload as object });
   const records = async (prefix: string) =>
-    (await pool.query<{ record: RequestCompletedV1 }>(`SELECT record FROM tracing.requests WHERE request_id LIKE $1 ORDER BY request_id`, [`${prefix}%`])).rows.map((r) => r.record);
+    (
+      await pool.query<{ record: RequestCompletedV1 }>(
+        `SELECT record FROM tracing.requests WHERE request_id LIKE $1 ORDER BY request_id`,
+        [`${prefix}%`],
+      )
+    ).rows.map((r) => r.record);
   const counter = async (name: string) => {
     const body = (await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/metrics' })).body;
     return Number(new RegExp(`arcwatch_tracing_${name}_total (\\d+)`).exec(body)?.[1] ?? 0);
   };
-  const batchEvent = (events: RequestEventV1[]) => cloudEvent({ id: requestEventBatchId(events), type: REQUEST_EVENT_BATCH_V1, source: 'test', data: { events } });
+  const batchEvent = (events: RequestEventV1[]) =>
+    cloudEvent({ id: requestEventBatchId(events), type: REQUEST_EVENT_BATCH_V1, source: 'test', data: { events } });
 
   beforeAll(async () => {
     db = await createTestDatabase();
     pool = new Pool({ connectionString: db.url });
-    app = await createTracingApp({ config: testConfig(db.url, ns, { TRACING_INGEST_EVENTS_PER_MESSAGE: '4' }), disableWorkerTimer: true });
+    app = await createTracingApp({
+      config: testConfig(db.url, ns, { TRACING_INGEST_EVENTS_PER_MESSAGE: '4' }),
+      disableWorkerTimer: true,
+    });
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
     bus = await EventBus.connect({ name: 'tracing-batch-test', namespace: ns });
@@ -63,7 +84,8 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
 
   afterAll(async () => {
     await app?.close();
-    for (const key of ['requests', 'metrics', 'deadLetter'] as const) await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
+    for (const key of ['requests', 'metrics', 'deadLetter'] as const)
+      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
     await bus?.drain();
     await pool?.end();
     await db?.drop();
@@ -73,7 +95,11 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
     const events = [...lifecycle('pack-1', 'acme'), ...lifecycle('pack-2', 'globex'), ...lifecycle('pack-3', 'acme')];
     const res = await http('/api/v1/requests/events', { events });
     expect([res.statusCode, res.json().accepted]).toEqual([202, 15]);
-    const messages = await readSubjects<CloudEvent<{ events: RequestEventV1[] }>>(bus, 'requests', 'aw.requests.v1.events.');
+    const messages = await readSubjects<CloudEvent<{ events: RequestEventV1[] }>>(
+      bus,
+      'requests',
+      'aw.requests.v1.events.',
+    );
     // acme: 10 events in messages of 4, 4, 2; globex: 5 in 4, 1 (published concurrently: any order).
     expect(messages.map((m) => [m.subject, m.body.type, m.body.data.events.length]).sort()).toEqual([
       [SUBJECTS.requestEvents('acme'), REQUEST_EVENT_BATCH_V1, 2],
@@ -82,7 +108,11 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
       [SUBJECTS.requestEvents('globex'), REQUEST_EVENT_BATCH_V1, 1],
       [SUBJECTS.requestEvents('globex'), REQUEST_EVENT_BATCH_V1, 4],
     ]);
-    await eventually(async () => ((await records('pack-')).length === 3 ? true : undefined), 10_000, 'three requests assembled');
+    await eventually(
+      async () => ((await records('pack-')).length === 3 ? true : undefined),
+      10_000,
+      'three requests assembled',
+    );
     expect((await records('pack-')).map((r) => [r.requestId, r.tenant, r.ttftMs, r.e2eMs, r.missingPhases])).toEqual([
       ['pack-1', 'acme', 305, 1305, []],
       ['pack-2', 'globex', 305, 1305, []],
@@ -93,22 +123,36 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
     expect(again.statusCode).toBe(202);
     expect(await readSubjects(bus, 'requests', 'aw.requests.v1.events.')).toHaveLength(5); // same message ids: dropped by JetStream
     // Each event went to its own tenant's subject.
-    const acme = messages.filter((m) => m.subject === SUBJECTS.requestEvents('acme')).flatMap((m) => m.body.data.events);
+    const acme = messages
+      .filter((m) => m.subject === SUBJECTS.requestEvents('acme'))
+      .flatMap((m) => m.body.data.events);
     expect(acme.map((e) => e.requestId).sort()).toEqual([...Array(5).fill('pack-1'), ...Array(5).fill('pack-3')]);
   });
 
   it('folds events of one request arriving in separate groups, in either form, into one record; duplicates across forms count once', async () => {
     const [received, queued, scheduled, firstToken, completed] = lifecycle('split-1');
-    const single = (e: RequestEventV1, n = 0) => cloudEvent({ id: `${requestEventId(e)}-${n}`, type: EVENT_TYPES.requestEvent, source: 'test', data: e });
+    const single = (e: RequestEventV1, n = 0) =>
+      cloudEvent({ id: `${requestEventId(e)}-${n}`, type: EVENT_TYPES.requestEvent, source: 'test', data: e });
     const duplicatesBefore = await counter('events_duplicate');
 
     await bus.publish(SUBJECTS.requestEvents('acme'), batchEvent([received, scheduled]));
-    await eventually(async () => ((await pool.query(`SELECT 1 FROM tracing.open_requests WHERE request_id = 'split-1'`)).rowCount === 1 ? true : undefined), 10_000, 'split-1 open');
+    await eventually(
+      async () =>
+        (await pool.query(`SELECT 1 FROM tracing.open_requests WHERE request_id = 'split-1'`)).rowCount === 1
+          ? true
+          : undefined,
+      10_000,
+      'split-1 open',
+    );
     await bus.publish(SUBJECTS.requestEvents('acme'), single(queued));
     await bus.publish(SUBJECTS.requestEvents('acme'), single(received, 1)); // the same event again, another message
     await bus.publish(SUBJECTS.requestEvents('acme'), batchEvent([firstToken, completed, scheduled]));
 
-    await eventually(async () => ((await records('split-')).length === 1 ? true : undefined), 10_000, 'split-1 assembled');
+    await eventually(
+      async () => ((await records('split-')).length === 1 ? true : undefined),
+      10_000,
+      'split-1 assembled',
+    );
     const [record] = await records('split-');
     expect(record).toMatchObject({ status: 'completed', queueMs: 100, ttftMs: 305, e2eMs: 1305, missingPhases: [] });
     expect(record.timeline.map((t) => t.kind)).toEqual(['received', 'queued', 'scheduled', 'first_token', 'completed']);
@@ -117,10 +161,20 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
   });
 
   it('commits a group whose requests end in two different minutes (the counters of one label set are summed first)', async () => {
-    const shifted = (id: string, byMs: number) => lifecycle(id).map((e) => ({ ...e, time: new Date(Date.parse(e.time) + byMs).toISOString() }));
-    await bus.publish(SUBJECTS.requestEvents('acme'), batchEvent([...shifted('minutes-1', 0), ...shifted('minutes-2', 60_000)]));
-    await eventually(async () => ((await records('minutes-')).length === 2 ? true : undefined), 10_000, 'both requests assembled in one transaction');
-    const minutes = await pool.query<{ minute: Date }>(`SELECT DISTINCT minute FROM tracing.minute_stats WHERE tenant = 'acme' ORDER BY minute`);
+    const shifted = (id: string, byMs: number) =>
+      lifecycle(id).map((e) => ({ ...e, time: new Date(Date.parse(e.time) + byMs).toISOString() }));
+    await bus.publish(
+      SUBJECTS.requestEvents('acme'),
+      batchEvent([...shifted('minutes-1', 0), ...shifted('minutes-2', 60_000)]),
+    );
+    await eventually(
+      async () => ((await records('minutes-')).length === 2 ? true : undefined),
+      10_000,
+      'both requests assembled in one transaction',
+    );
+    const minutes = await pool.query<{ minute: Date }>(
+      `SELECT DISTINCT minute FROM tracing.minute_stats WHERE tenant = 'acme' ORDER BY minute`,
+    );
     expect(minutes.rows.map((r) => r.minute.getTime())).toEqual([T0, T0 + 60_000]);
   });
 
@@ -131,11 +185,19 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
       { subject: SUBJECTS.requestEvents('acme'), event: batchEvent([lifecycle('poison-1')[1], bad]) },
       { subject: SUBJECTS.requestEvents('acme'), event: batchEvent(good) },
     ]);
-    await eventually(async () => ((await records('poison-neighbour')).length === 1 ? true : undefined), 10_000, 'the good batch assembled');
-    const dead = await eventually(async () => {
-      const d = await readSubjects<CloudEvent<DeadLetterV1>>(bus, 'deadLetter', 'aw.dlq.');
-      return d.length === 1 ? d : undefined;
-    }, 10_000, 'the bad batch dead-lettered');
+    await eventually(
+      async () => ((await records('poison-neighbour')).length === 1 ? true : undefined),
+      10_000,
+      'the good batch assembled',
+    );
+    const dead = await eventually(
+      async () => {
+        const d = await readSubjects<CloudEvent<DeadLetterV1>>(bus, 'deadLetter', 'aw.dlq.');
+        return d.length === 1 ? d : undefined;
+      },
+      10_000,
+      'the bad batch dead-lettered',
+    );
     expect(dead[0].body.data.reason).toMatch(/invalid io\.arcwatch\.requests\.event-batch\.v1 data: events\.1\.kind/);
     expect((await pool.query(`SELECT 1 FROM tracing.open_requests WHERE request_id = 'poison-1'`)).rowCount).toBe(0);
   });

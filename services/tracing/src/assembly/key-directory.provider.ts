@@ -9,5 +9,6 @@ export const KEY_DIRECTORY = Symbol('KEY_DIRECTORY');
 export const keyDirectoryProvider: Provider = {
   provide: KEY_DIRECTORY,
   inject: [TRACING_CONFIG],
-  useFactory: (config: TracingConfig): KeyDirectory => (config.apiKeysFile ? directoryFromEntries(loadApiKeysFile(config.apiKeysFile)) : EMPTY_DIRECTORY),
+  useFactory: (config: TracingConfig): KeyDirectory =>
+    config.apiKeysFile ? directoryFromEntries(loadApiKeysFile(config.apiKeysFile)) : EMPTY_DIRECTORY,
 };

@@ -15,7 +15,10 @@ export class AffectedTenantsRepository {
 
   // Raw SQL: the GPU match is jsonb's `?|` over the record's gpuUuids, which drizzle's builder
   // does not express; the started_at bound keeps the read to the latest partitions.
-  async since(fromMs: number, where: { instance?: string; node?: string; gpus: string[] }): Promise<AffectedTenantRow[]> {
+  async since(
+    fromMs: number,
+    where: { instance?: string; node?: string; gpus: string[] },
+  ): Promise<AffectedTenantRow[]> {
     const { rows } = await this.pool.query<{ tenant: string; requests: string; errors: string }>(
       `SELECT tenant, count(*) AS requests, count(*) FILTER (WHERE status <> 'completed') AS errors
          FROM ${this.schema}.requests

@@ -1,7 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from '@nats-io/nats-core';
 import type { Pool } from 'pg';
-import { ALERT_CONTEXT_SUBJECTS, affectedTenantsRequestV1Schema, formatZodError, type AffectedTenantsReplyV1 } from '@arcwatch/contracts';
+import {
+  ALERT_CONTEXT_SUBJECTS,
+  affectedTenantsRequestV1Schema,
+  formatZodError,
+  type AffectedTenantsReplyV1,
+} from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
 import { InjectClock, InjectLogger, PG_POOL, type Clock, type Logger } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';

@@ -12,7 +12,15 @@ const RUNS = Number(process.env.ARCWATCH_FUZZ_RUNS ?? 300);
 
 const jsonish = fc.oneof(
   fc.json(),
-  fc.record({ events: fc.array(fc.record({ requestId: fc.string(), kind: fc.string(), time: fc.oneof(fc.string(), fc.integer()) }, { requiredKeys: [] }), { maxLength: 5 }) }),
+  fc.record({
+    events: fc.array(
+      fc.record(
+        { requestId: fc.string(), kind: fc.string(), time: fc.oneof(fc.string(), fc.integer()) },
+        { requiredKeys: [] },
+      ),
+      { maxLength: 5 },
+    ),
+  }),
   fc.record({ resourceSpans: fc.array(fc.anything(), { maxLength: 3 }) }),
 );
 
@@ -37,21 +45,43 @@ describe('tracing HTTP under generated bodies', () => {
     ['/v1/traces', 'application/x-protobuf'],
   ])('POST %s (%s) answers 2xx or 4xx, never 5xx', async (url, contentType) => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(jsonish.map((j) => JSON.stringify(j)), fc.string({ unit: 'binary' }), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b))), async (body) => {
-        const res = await app.getHttpAdapter().getInstance().inject({ method: 'POST', url, payload: body, headers: { 'content-type': contentType } });
-        if (res.statusCode >= 500) throw new Error(`${res.statusCode} ${res.body} for ${JSON.stringify(String(body)).slice(0, 300)}`);
-        if (res.statusCode >= 400) expect(res.json()).toHaveProperty('code');
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          jsonish.map((j) => JSON.stringify(j)),
+          fc.string({ unit: 'binary' }),
+          fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+        ),
+        async (body) => {
+          const res = await app
+            .getHttpAdapter()
+            .getInstance()
+            .inject({ method: 'POST', url, payload: body, headers: { 'content-type': contentType } });
+          if (res.statusCode >= 500)
+            throw new Error(`${res.statusCode} ${res.body} for ${JSON.stringify(String(body)).slice(0, 300)}`);
+          if (res.statusCode >= 400) expect(res.json()).toHaveProperty('code');
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('GET query routes answer 2xx or 4xx for generated parameters', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/api/v1/requests', '/api/v1/requests/exemplars', '/api/v1/requests/stats'), fc.dictionary(fc.constantFrom('from', 'to', 'limit', 'cursor', 'tenant', 'status', 'metric', 'step', 'minLatencyMs'), fc.string()), async (path, params) => {
-        const res = await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: `${path}?${new URLSearchParams(params)}` });
-        if (res.statusCode >= 500) throw new Error(`${res.statusCode} ${res.body} for ${path} ${JSON.stringify(params)}`);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('/api/v1/requests', '/api/v1/requests/exemplars', '/api/v1/requests/stats'),
+        fc.dictionary(
+          fc.constantFrom('from', 'to', 'limit', 'cursor', 'tenant', 'status', 'metric', 'step', 'minLatencyMs'),
+          fc.string(),
+        ),
+        async (path, params) => {
+          const res = await app
+            .getHttpAdapter()
+            .getInstance()
+            .inject({ method: 'GET', url: `${path}?${new URLSearchParams(params)}` });
+          if (res.statusCode >= 500)
+            throw new Error(`${res.statusCode} ${res.body} for ${path} ${JSON.stringify(params)}`);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -16,13 +16,24 @@ export class IngestController {
 
   /** OTLP/HTTP traces, answered in the encoding they came in, as the OTLP spec asks. */
   @Post('v1/traces')
-  async ingestTraces(@Body() body: unknown, @Headers('content-type') contentType: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+  async ingestTraces(
+    @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     const ct = (contentType ?? '').toLowerCase();
     const r = await this.ingest.ingestOtlp(body, ct);
     if (ct.startsWith('application/x-protobuf')) {
-      await reply.status(200).header('content-type', 'application/x-protobuf').send(Buffer.from(encodeOtlpResponse(r.rejectedSpans, r.errorMessage)));
+      await reply
+        .status(200)
+        .header('content-type', 'application/x-protobuf')
+        .send(Buffer.from(encodeOtlpResponse(r.rejectedSpans, r.errorMessage)));
       return;
     }
-    await reply.status(200).send(r.rejectedSpans > 0 ? { partialSuccess: { rejectedSpans: r.rejectedSpans, errorMessage: r.errorMessage } } : {});
+    await reply
+      .status(200)
+      .send(
+        r.rejectedSpans > 0 ? { partialSuccess: { rejectedSpans: r.rejectedSpans, errorMessage: r.errorMessage } } : {},
+      );
   }
 }

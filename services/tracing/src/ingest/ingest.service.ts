@@ -50,7 +50,10 @@ export class IngestService {
     const items = (body as { events?: unknown } | null)?.events;
     if (!Array.isArray(items)) throw new TracingError('BATCH_INVALID', 'body must be {"events": [ … ]}');
     if (items.length > REQUEST_EVENT_BATCH_MAX) {
-      throw new TracingError('BATCH_TOO_LARGE', `${items.length} events in one batch; at most ${REQUEST_EVENT_BATCH_MAX}`);
+      throw new TracingError(
+        'BATCH_TOO_LARGE',
+        `${items.length} events in one batch; at most ${REQUEST_EVENT_BATCH_MAX}`,
+      );
     }
     const rejected: BatchResult['rejected'] = [];
     const events: RequestEventV1[] = [];
@@ -74,7 +77,10 @@ export class IngestService {
         throw new TracingError('OTLP_INVALID', `not an OTLP ExportTraceServiceRequest: ${(err as Error).message}`);
       }
     } else if (!contentType.startsWith('application/json')) {
-      throw new TracingError('UNSUPPORTED_MEDIA_TYPE', `content type ${contentType || '(none)'}: use application/json or application/x-protobuf`);
+      throw new TracingError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `content type ${contentType || '(none)'}: use application/json or application/x-protobuf`,
+      );
     }
     const mapped = mapOtlpTraces(json);
     if ('error' in mapped) throw new TracingError('OTLP_INVALID', mapped.error);
@@ -84,7 +90,10 @@ export class IngestService {
     await this.publish(mapped.events);
     return {
       rejectedSpans: mapped.rejected.length,
-      errorMessage: mapped.rejected.slice(0, 5).map((r) => `${r.span}: ${r.error}`).join('; '),
+      errorMessage: mapped.rejected
+        .slice(0, 5)
+        .map((r) => `${r.span}: ${r.error}`)
+        .join('; '),
     };
   }
 
@@ -100,7 +109,17 @@ export class IngestService {
       await this.bus.publishMany(
         events.map((e) => {
           const subject = SUBJECTS.requestEvents(this.tenantOf(e));
-          return { subject, event: cloudEvent({ id: requestEventId(e), type: EVENT_TYPES.requestEvent, source: INGEST_SOURCE, subject: e.requestId, time: e.time, data: e }) };
+          return {
+            subject,
+            event: cloudEvent({
+              id: requestEventId(e),
+              type: EVENT_TYPES.requestEvent,
+              source: INGEST_SOURCE,
+              subject: e.requestId,
+              time: e.time,
+              data: e,
+            }),
+          };
         }),
       );
       return;
@@ -115,7 +134,15 @@ export class IngestService {
       for (let i = 0; i < all.length; i += perMessage) {
         const chunk = all.slice(i, i + perMessage);
         const data: RequestEventBatchV1 = { events: chunk };
-        items.push({ subject, event: cloudEvent({ id: requestEventBatchId(chunk), type: REQUEST_EVENT_BATCH_V1, source: INGEST_SOURCE, data }) });
+        items.push({
+          subject,
+          event: cloudEvent({
+            id: requestEventBatchId(chunk),
+            type: REQUEST_EVENT_BATCH_V1,
+            source: INGEST_SOURCE,
+            data,
+          }),
+        });
       }
     }
     await this.bus.publishMany(items);

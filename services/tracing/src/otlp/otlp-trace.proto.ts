@@ -70,19 +70,26 @@ function rewriteIds(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     // protobufjs renders bytes as base64; OTLP/JSON carries trace and span ids as hex.
-    out[k] = (k === 'traceId' || k === 'spanId' || k === 'parentSpanId') && typeof v === 'string' ? Buffer.from(v, 'base64').toString('hex') : rewriteIds(v);
+    out[k] =
+      (k === 'traceId' || k === 'spanId' || k === 'parentSpanId') && typeof v === 'string'
+        ? Buffer.from(v, 'base64').toString('hex')
+        : rewriteIds(v);
   }
   return out;
 }
 
 export function encodeOtlpResponse(rejectedSpans: number, errorMessage: string): Uint8Array {
   const partialSuccess = rejectedSpans > 0 || errorMessage ? { rejectedSpans, errorMessage } : undefined;
-  return ExportTraceServiceResponse.encode(ExportTraceServiceResponse.fromObject(partialSuccess ? { partialSuccess } : {})).finish();
+  return ExportTraceServiceResponse.encode(
+    ExportTraceServiceResponse.fromObject(partialSuccess ? { partialSuccess } : {}),
+  ).finish();
 }
 
 /** Builds a protobuf request from the OTLP/JSON shape (used by tests and the benchmark). */
 export function encodeOtlpRequest(json: unknown): Uint8Array {
-  return ExportTraceServiceRequest.encode(ExportTraceServiceRequest.fromObject(idsToBase64(json) as Record<string, unknown>)).finish();
+  return ExportTraceServiceRequest.encode(
+    ExportTraceServiceRequest.fromObject(idsToBase64(json) as Record<string, unknown>),
+  ).finish();
 }
 
 function idsToBase64(value: unknown): unknown {
@@ -90,7 +97,10 @@ function idsToBase64(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = (k === 'traceId' || k === 'spanId' || k === 'parentSpanId') && typeof v === 'string' ? Buffer.from(v, 'hex').toString('base64') : idsToBase64(v);
+    out[k] =
+      (k === 'traceId' || k === 'spanId' || k === 'parentSpanId') && typeof v === 'string'
+        ? Buffer.from(v, 'hex').toString('base64')
+        : idsToBase64(v);
   }
   return out;
 }

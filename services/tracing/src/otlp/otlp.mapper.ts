@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { apiKeyHashSchema, formatZodError, requestEventV1Schema, type RequestEventKind, type RequestEventV1 } from '@arcwatch/contracts';
+import {
+  apiKeyHashSchema,
+  formatZodError,
+  requestEventV1Schema,
+  type RequestEventKind,
+  type RequestEventV1,
+} from '@arcwatch/contracts';
 
 /**
  * OTLP spans → request lifecycle events. Two kinds of span are read:
@@ -107,15 +113,25 @@ export function mapOtlpTraces(body: unknown): OtlpMapResult | { error: string } 
 
 function isGenAiSpan(name: string | undefined, attrs: Attrs): boolean {
   if (name === 'llm_request') return true;
-  return ['gen_ai.operation.name', 'gen_ai.request.model', 'gen_ai.request.id', 'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens'].some((k) => k in attrs);
+  return [
+    'gen_ai.operation.name',
+    'gen_ai.request.model',
+    'gen_ai.request.id',
+    'gen_ai.usage.input_tokens',
+    'gen_ai.usage.prompt_tokens',
+  ].some((k) => k in attrs);
 }
 
 function spanToEvents(span: z.infer<typeof spanSchema>, a: Attrs): { events: RequestEventV1[] } | { error: string } {
   if (span.startTimeUnixNano === undefined) return { error: 'startTimeUnixNano is missing' };
   const startMs = nanosToMs(span.startTimeUnixNano);
   const endMs = span.endTimeUnixNano === undefined ? undefined : nanosToMs(span.endTimeUnixNano);
-  const requestId = str(a['gen_ai.request.id']) ?? str(a['gen_ai.response.id']) ?? (span.traceId && span.spanId ? `${span.traceId}-${span.spanId}` : undefined);
-  if (requestId === undefined) return { error: 'no request id (gen_ai.request.id, gen_ai.response.id or trace and span id)' };
+  const requestId =
+    str(a['gen_ai.request.id']) ??
+    str(a['gen_ai.response.id']) ??
+    (span.traceId && span.spanId ? `${span.traceId}-${span.spanId}` : undefined);
+  if (requestId === undefined)
+    return { error: 'no request id (gen_ai.request.id, gen_ai.response.id or trace and span id)' };
 
   const sec = (k: string) => {
     const v = num(a[`gen_ai.latency.${k}`]);
@@ -127,7 +143,12 @@ function spanToEvents(span: z.infer<typeof spanSchema>, a: Attrs): { events: Req
   const e2e = sec('e2e');
 
   const firstToken = ttft === undefined ? undefined : startMs + ttft;
-  const scheduled = firstToken !== undefined && prefill !== undefined ? firstToken - prefill : queue !== undefined ? startMs + queue : undefined;
+  const scheduled =
+    firstToken !== undefined && prefill !== undefined
+      ? firstToken - prefill
+      : queue !== undefined
+        ? startMs + queue
+        : undefined;
   // The engine's queue starts a little after arrival; never put it before the arrival.
   const queued = scheduled !== undefined && queue !== undefined ? Math.max(startMs, scheduled - queue) : undefined;
   const end = e2e !== undefined ? startMs + e2e : endMs;
@@ -135,7 +156,11 @@ function spanToEvents(span: z.infer<typeof spanSchema>, a: Attrs): { events: Req
   const statusCode = span.status?.code;
   const isError = statusCode === 2 || statusCode === 'STATUS_CODE_ERROR';
   const finishReason = first(a['gen_ai.response.finish_reasons']) ?? str(a['gen_ai.response.finish_reason']);
-  const terminal: RequestEventKind = isError ? 'failed' : finishReason === 'abort' || finishReason === 'cancelled' ? 'cancelled' : 'completed';
+  const terminal: RequestEventKind = isError
+    ? 'failed'
+    : finishReason === 'abort' || finishReason === 'cancelled'
+      ? 'cancelled'
+      : 'completed';
 
   const apiKeyHash = str(a['arcwatch.api_key_hash']);
   const labels = compact({
@@ -154,7 +179,12 @@ function spanToEvents(span: z.infer<typeof spanSchema>, a: Attrs): { events: Req
     completionTokens: int(a['gen_ai.usage.output_tokens'] ?? a['gen_ai.usage.completion_tokens']),
     cachedTokens: int(a['gen_ai.usage.cache_read.input_tokens'] ?? a['gen_ai.usage.cached_tokens']),
     finishReason,
-    error: isError ? { code: (str(a['error.type']) ?? 'error').slice(0, 64), ...(span.status?.message ? { message: span.status.message.slice(0, 2000) } : {}) } : undefined,
+    error: isError
+      ? {
+          code: (str(a['error.type']) ?? 'error').slice(0, 64),
+          ...(span.status?.message ? { message: span.status.message.slice(0, 2000) } : {}),
+        }
+      : undefined,
   });
 
   const at = (ms: number) => new Date(Math.round(ms)).toISOString();
@@ -191,7 +221,8 @@ function fromAnyValue(v: OtlpAnyValue): AttrValue | undefined {
   if (v.intValue !== undefined) return Number(v.intValue);
   if (v.doubleValue !== undefined) return Number(v.doubleValue);
   if (v.boolValue !== undefined) return v.boolValue;
-  if (v.arrayValue !== undefined) return (v.arrayValue.values ?? []).map(fromAnyValue).filter((x): x is AttrValue => x !== undefined);
+  if (v.arrayValue !== undefined)
+    return (v.arrayValue.values ?? []).map(fromAnyValue).filter((x): x is AttrValue => x !== undefined);
   return undefined;
 }
 
@@ -202,7 +233,8 @@ const int = (v: AttrValue | undefined) => {
   return n !== undefined && Number.isInteger(n) && n >= 0 ? n : undefined;
 };
 const first = (v: AttrValue | undefined) => (Array.isArray(v) ? str(v[0]) : undefined);
-const strs = (v: AttrValue | undefined) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.length > 0) : str(v)?.split(','));
+const strs = (v: AttrValue | undefined) =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.length > 0) : str(v)?.split(',');
 
 function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -2,7 +2,12 @@ import { DEFAULT_POLICY } from '@arcwatch/request-assembly';
 import { InMemoryAssembler } from '@arcwatch/request-assembly';
 import { toAssemblyEvent } from '@arcwatch/request-assembly';
 import { EMPTY_DIRECTORY } from '@arcwatch/request-assembly';
-import { decodeOtlpProtobuf, encodeOtlpRequest, encodeOtlpResponse, ExportTraceServiceResponse } from './otlp-trace.proto';
+import {
+  decodeOtlpProtobuf,
+  encodeOtlpRequest,
+  encodeOtlpResponse,
+  ExportTraceServiceResponse,
+} from './otlp-trace.proto';
 import { mapOtlpTraces, type OtlpMapResult } from './otlp.mapper';
 
 const ARRIVAL_NS = '1748779200000000000'; // 2025-06-01T12:00:00Z
@@ -15,7 +20,9 @@ function vllmTracePayload() {
   return {
     resourceSpans: [
       {
-        resource: { attributes: [s('service.name', 'vllm'), s('service.instance.id', 'vllm-0'), s('host.name', 'gpu-node-1')] },
+        resource: {
+          attributes: [s('service.name', 'vllm'), s('service.instance.id', 'vllm-0'), s('host.name', 'gpu-node-1')],
+        },
         scopeSpans: [
           {
             spans: [
@@ -37,8 +44,14 @@ function vllmTracePayload() {
                   d('gen_ai.latency.time_in_model_decode', 1.0),
                   d('gen_ai.latency.e2e', 1.305),
                   s('arcwatch.tenant', 'acme'),
-                  { key: 'arcwatch.gpu_uuids', value: { arrayValue: { values: [{ stringValue: 'GPU-2' }, { stringValue: 'GPU-1' }] } } },
-                  { key: 'gen_ai.response.finish_reasons', value: { arrayValue: { values: [{ stringValue: 'stop' }] } } },
+                  {
+                    key: 'arcwatch.gpu_uuids',
+                    value: { arrayValue: { values: [{ stringValue: 'GPU-2' }, { stringValue: 'GPU-1' }] } },
+                  },
+                  {
+                    key: 'gen_ai.response.finish_reasons',
+                    value: { arrayValue: { values: [{ stringValue: 'stop' }] } },
+                  },
                 ],
                 status: { code: 0 },
               },
@@ -48,10 +61,19 @@ function vllmTracePayload() {
                 name: 'chat llama-3-8b',
                 startTimeUnixNano: ARRIVAL_NS,
                 endTimeUnixNano: '1748779200040000000',
-                attributes: [s('gen_ai.operation.name', 'chat'), s('gen_ai.request.model', 'llama-3-8b'), s('error.type', 'timeout')],
+                attributes: [
+                  s('gen_ai.operation.name', 'chat'),
+                  s('gen_ai.request.model', 'llama-3-8b'),
+                  s('error.type', 'timeout'),
+                ],
                 status: { code: 2, message: 'upstream timed out' },
               },
-              { traceId: '5b8efff798038103d269b633813fc60c', spanId: '1111111111111111', name: 'GET /health', startTimeUnixNano: ARRIVAL_NS },
+              {
+                traceId: '5b8efff798038103d269b633813fc60c',
+                spanId: '1111111111111111',
+                name: 'GET /health',
+                startTimeUnixNano: ARRIVAL_NS,
+              },
             ],
           },
         ],
@@ -101,7 +123,12 @@ describe.each([
     const r = mapOtlpTraces(body());
     if ('error' in r) throw new Error(r.error);
     const failed = assembleMapped(r).find((x) => x.requestId === '5b8efff798038103d269b633813fc60c-00f067aa0ba902b7');
-    expect(failed).toMatchObject({ status: 'failed', model: 'llama-3-8b', e2eMs: 40, error: { code: 'timeout', message: 'upstream timed out' } });
+    expect(failed).toMatchObject({
+      status: 'failed',
+      model: 'llama-3-8b',
+      e2eMs: 40,
+      error: { code: 'timeout', message: 'upstream timed out' },
+    });
   });
 });
 
@@ -111,7 +138,9 @@ describe('OTLP edge cases', () => {
     delete (p.resourceSpans[0].scopeSpans[0].spans[1] as { startTimeUnixNano?: string }).startTimeUnixNano;
     const r = mapOtlpTraces(p);
     if ('error' in r) throw new Error(r.error);
-    expect(r.rejected).toEqual([{ span: 'resourceSpans.0.scopeSpans.0.spans.1', error: 'startTimeUnixNano is missing' }]);
+    expect(r.rejected).toEqual([
+      { span: 'resourceSpans.0.scopeSpans.0.spans.1', error: 'startTimeUnixNano is missing' },
+    ]);
     expect(r.mappedSpans).toBe(1);
   });
 
@@ -120,7 +149,10 @@ describe('OTLP edge cases', () => {
   });
 
   it('encodes a partial-success response that decodes back', () => {
-    const msg = ExportTraceServiceResponse.toObject(ExportTraceServiceResponse.decode(encodeOtlpResponse(2, 'two bad spans')), { longs: Number });
+    const msg = ExportTraceServiceResponse.toObject(
+      ExportTraceServiceResponse.decode(encodeOtlpResponse(2, 'two bad spans')),
+      { longs: Number },
+    );
     expect(msg).toEqual({ partialSuccess: { rejectedSpans: 2, errorMessage: 'two bad spans' } });
   });
 });

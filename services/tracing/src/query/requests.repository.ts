@@ -81,7 +81,11 @@ export class RequestsRepository {
    * Prometheus's `le` semantics; bucket bounds.length is +Inf.
    */
   // Raw SQL: the bucket index is computed against an array parameter (unnest), which drizzle's builder does not express.
-  async latencyBuckets(column: LatencyColumn, boundsMs: number[], f: Pick<SearchFilter, 'fromMs' | 'toMs' | 'tenant' | 'model'>): Promise<BucketRow[]> {
+  async latencyBuckets(
+    column: LatencyColumn,
+    boundsMs: number[],
+    f: Pick<SearchFilter, 'fromMs' | 'toMs' | 'tenant' | 'model'>,
+  ): Promise<BucketRow[]> {
     const { rows } = await this.pool.query<{ bucket: number; count: string; exemplars: string[]; max_ms: number }>(
       `SELECT (SELECT count(*) FROM unnest($1::float8[]) AS b WHERE b < ${column})::int AS bucket, count(*) AS count,
               (array_agg(request_id ORDER BY ${column} DESC, request_id))[1:3] AS exemplars, max(${column}) AS max_ms

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { REQUEST_STATUSES } from '@arcwatch/contracts';
 
-const time = z.union([z.iso.datetime({ offset: true }), z.string().regex(/^\d+$/, 'RFC 3339 or ms since epoch')]).transform((v) => (/^\d+$/.test(v) ? Number(v) : Date.parse(v)));
+const time = z
+  .union([z.iso.datetime({ offset: true }), z.string().regex(/^\d+$/, 'RFC 3339 or ms since epoch')])
+  .transform((v) => (/^\d+$/.test(v) ? Number(v) : Date.parse(v)));
 
 /** The longest window one query may scan. */
 export const MAX_WINDOW_MS = 31 * 86_400_000;

@@ -10,13 +10,26 @@ import { quantile } from '../stats/latency-sketch';
 import { StatsService } from '../stats/stats.service';
 import { TracingError } from '../errors';
 import { RequestsRepository, type LatencyColumn } from './requests.repository';
-import { MAX_WINDOW_MS, cursorSchema, exemplarsQuerySchema, searchQuerySchema, statsQuerySchema } from './requests.schema';
+import {
+  MAX_WINDOW_MS,
+  cursorSchema,
+  exemplarsQuerySchema,
+  searchQuerySchema,
+  statsQuerySchema,
+} from './requests.schema';
 
 /** Latency bucket upper bounds for exemplars, in seconds (Prometheus-like). */
 export const EXEMPLAR_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] as const;
-const COLUMN: Record<LatencyName, LatencyColumn> = { e2e: 'e2e_ms', ttft: 'ttft_ms', tpot: 'tpot_ms', queue: 'queue_ms' };
+const COLUMN: Record<LatencyName, LatencyColumn> = {
+  e2e: 'e2e_ms',
+  ttft: 'ttft_ms',
+  tpot: 'tpot_ms',
+  queue: 'queue_ms',
+};
 
-export type RequestView = (RequestCompletedV1 & { state: 'assembled' }) | { requestId: string; state: 'open'; timeline: Array<{ kind: string; time: string }> };
+export type RequestView =
+  | (RequestCompletedV1 & { state: 'assembled' })
+  | { requestId: string; state: 'open'; timeline: Array<{ kind: string; time: string }> };
 
 @Injectable()
 export class RequestsService {
@@ -37,7 +50,10 @@ export class RequestsService {
     if (record) return { ...record, state: 'assembled' };
     const events = await this.repo.openEvents(requestId);
     if (events.length === 0) throw new TracingError('REQUEST_NOT_FOUND', `no request ${requestId}`);
-    const timeline = events.map(toAssemblyEvent).sort(compareEvents).map((e) => ({ kind: e.kind, time: new Date(e.timeMs).toISOString() }));
+    const timeline = events
+      .map(toAssemblyEvent)
+      .sort(compareEvents)
+      .map((e) => ({ kind: e.kind, time: new Date(e.timeMs).toISOString() }));
     return { requestId, state: 'open', timeline };
   }
 
@@ -50,9 +66,21 @@ export class RequestsService {
       if (!c.success) throw new TracingError('QUERY_INVALID', 'cursor: not a cursor returned by this API');
       after = c.data;
     }
-    const requests = await this.repo.search({ fromMs, toMs, tenant: q.tenant, model: q.model, status: q.status, minLatencyMs: q.minLatencyMs, limit: q.limit, after });
+    const requests = await this.repo.search({
+      fromMs,
+      toMs,
+      tenant: q.tenant,
+      model: q.model,
+      status: q.status,
+      minLatencyMs: q.minLatencyMs,
+      limit: q.limit,
+      after,
+    });
     const last = requests[requests.length - 1];
-    const nextCursor = requests.length === q.limit && last ? Buffer.from(JSON.stringify({ startedAt: last.startedAt, requestId: last.requestId })).toString('base64url') : null;
+    const nextCursor =
+      requests.length === q.limit && last
+        ? Buffer.from(JSON.stringify({ startedAt: last.startedAt, requestId: last.requestId })).toString('base64url')
+        : null;
     return { requests, nextCursor };
   }
 
@@ -61,7 +89,12 @@ export class RequestsService {
     const q = parse(exemplarsQuerySchema, raw);
     const { fromMs, toMs } = this.window(q.from, q.to);
     const bounds = EXEMPLAR_BUCKETS_S.map((s) => s * 1000);
-    const rows = await this.repo.latencyBuckets(COLUMN[q.metric], bounds, { fromMs, toMs, tenant: q.tenant, model: q.model });
+    const rows = await this.repo.latencyBuckets(COLUMN[q.metric], bounds, {
+      fromMs,
+      toMs,
+      tenant: q.tenant,
+      model: q.model,
+    });
     return {
       metric: q.metric,
       from: new Date(fromMs).toISOString(),
@@ -89,7 +122,10 @@ export class RequestsService {
       errorsByReason: w.errorsByReason,
       tokens: { prompt: w.promptTokens, completion: w.completionTokens, cached: w.cachedTokens },
       latencySeconds: Object.fromEntries(
-        Object.entries(w.latencies).map(([name, sk]) => [name, sk.count === 0 ? null : Object.fromEntries(QUANTILES.map((qq) => [`p${qq * 100}`, quantile(sk, qq)]))]),
+        Object.entries(w.latencies).map(([name, sk]) => [
+          name,
+          sk.count === 0 ? null : Object.fromEntries(QUANTILES.map((qq) => [`p${qq * 100}`, quantile(sk, qq)])),
+        ]),
       ),
     }));
   }

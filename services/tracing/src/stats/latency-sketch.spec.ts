@@ -11,27 +11,34 @@ function exactQuantile(values: number[], q: number): number {
 describe('latency sketch', () => {
   it('returns every quantile within 1% of the exact one', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0.001, max: 600_000, noNaN: true }), { minLength: 1, maxLength: 500 }), fc.double({ min: 0, max: 1, noNaN: true }), (values, q) => {
-        const exact = exactQuantile(values, q);
-        const est = quantile(fromValues(values), q);
-        expect(Math.abs(est - exact)).toBeLessThanOrEqual(exact * 0.01 + 1e-9);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0.001, max: 600_000, noNaN: true }), { minLength: 1, maxLength: 500 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (values, q) => {
+          const exact = exactQuantile(values, q);
+          const est = quantile(fromValues(values), q);
+          expect(Math.abs(est - exact)).toBeLessThanOrEqual(exact * 0.01 + 1e-9);
+        },
+      ),
     );
   });
 
   it('merging minute sketches equals the sketch of the whole hour, in any grouping', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fc.integer({ min: 0, max: 120_000 }), { maxLength: 40 }), { minLength: 1, maxLength: 60 }), (minutes) => {
-        const hour = fromValues(minutes.flat());
-        const merged = minutes.map(fromValues).reduce(mergeSketches, emptySketch());
-        const mergedBackwards = [...minutes].reverse().map(fromValues).reduce(mergeSketches, emptySketch());
-        for (const q of [0.5, 0.9, 0.99]) {
-          expect(quantile(merged, q)).toBe(quantile(hour, q));
-          expect(quantile(mergedBackwards, q)).toBe(quantile(hour, q));
-        }
-        expect(merged.count).toBe(hour.count);
-        expect(merged.bins).toEqual(hour.bins);
-      }),
+      fc.property(
+        fc.array(fc.array(fc.integer({ min: 0, max: 120_000 }), { maxLength: 40 }), { minLength: 1, maxLength: 60 }),
+        (minutes) => {
+          const hour = fromValues(minutes.flat());
+          const merged = minutes.map(fromValues).reduce(mergeSketches, emptySketch());
+          const mergedBackwards = [...minutes].reverse().map(fromValues).reduce(mergeSketches, emptySketch());
+          for (const q of [0.5, 0.9, 0.99]) {
+            expect(quantile(merged, q)).toBe(quantile(hour, q));
+            expect(quantile(mergedBackwards, q)).toBe(quantile(hour, q));
+          }
+          expect(merged.count).toBe(hour.count);
+          expect(merged.bins).toEqual(hour.bins);
+        },
+      ),
     );
   });
 

@@ -30,7 +30,8 @@ export function emptySketch(alpha = DEFAULT_ALPHA): LatencySketch {
 const gammaOf = (alpha: number) => (1 + alpha) / (1 - alpha);
 
 export function addValue(s: LatencySketch, value: number, weight = 1): LatencySketch {
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`latency sketch takes finite values ≥ 0, got ${value}`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new RangeError(`latency sketch takes finite values ≥ 0, got ${value}`);
   const bins = { ...s.bins };
   let zeroCount = s.zeroCount;
   if (value <= MIN_INDEXABLE) zeroCount += weight;

@@ -1,5 +1,17 @@
 import type { RequestCompletedV1 } from '@arcwatch/contracts';
-import { addRecord, addToTotals, CardinalityLimiter, emptyStats, errorReason, mergeStats, minuteExemplars, minuteSeries, rollUp, summedIncrements, MINUTE_MS } from './request-stats';
+import {
+  addRecord,
+  addToTotals,
+  CardinalityLimiter,
+  emptyStats,
+  errorReason,
+  mergeStats,
+  minuteExemplars,
+  minuteSeries,
+  rollUp,
+  summedIncrements,
+  MINUTE_MS,
+} from './request-stats';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
 
@@ -40,7 +52,17 @@ describe('request statistics', () => {
   it('counts requests by status, errors by reason and sums tokens', () => {
     let s = emptyStats(key, T0);
     s = addRecord(s, record({ requestId: 'a' }));
-    s = addRecord(s, record({ requestId: 'b', status: 'failed', error: { code: 'CUDA OOM' }, completionTokens: null, ttftMs: null, tpotMs: null }));
+    s = addRecord(
+      s,
+      record({
+        requestId: 'b',
+        status: 'failed',
+        error: { code: 'CUDA OOM' },
+        completionTokens: null,
+        ttftMs: null,
+        tpotMs: null,
+      }),
+    );
     s = addRecord(s, record({ requestId: 'c', status: 'cancelled', finishReason: 'abort' }));
     expect(s.byStatus).toEqual({ completed: 1, failed: 1, cancelled: 1 });
     expect(s.errorsByReason).toEqual({ cuda_oom: 1, abort: 1 });
@@ -55,7 +77,16 @@ describe('request statistics', () => {
     const totals = addToTotals(addToTotals({}, m1), m2);
     const series = minuteSeries(m2, totals);
     const total = series.find((x) => x.labels.__name__ === 'arcwatch_requests_total');
-    expect(total).toEqual({ labels: { __name__: 'arcwatch_requests_total', model: 'llama', model_version: 'v1', tenant: 'acme', status: 'completed' }, samples: [[T0 + 2 * MINUTE_MS, 2]] });
+    expect(total).toEqual({
+      labels: {
+        __name__: 'arcwatch_requests_total',
+        model: 'llama',
+        model_version: 'v1',
+        tenant: 'acme',
+        status: 'completed',
+      },
+      samples: [[T0 + 2 * MINUTE_MS, 2]],
+    });
     const p50 = series.find((x) => x.labels.__name__ === 'arcwatch_request_e2e_seconds' && x.labels.quantile === '0.5');
     expect(p50?.samples[0][1]).toBeCloseTo(3, 1);
     const labelValues = series.flatMap((x) => Object.values(x.labels));
@@ -69,10 +100,31 @@ describe('request statistics', () => {
     m = addRecord(m, record({ requestId: 'slower', ttftMs: 240, e2eMs: 4_000 }));
     const totals = addToTotals({}, m);
     const series = minuteSeries(m, totals);
-    const ttft = series.filter((x) => x.labels.__name__ === 'arcwatch_request_ttft_seconds_bucket').map((x) => [x.labels.le, x.samples[0][1]]);
-    expect(ttft).toEqual([['0.05', 1], ['0.1', 1], ['0.25', 3], ['0.5', 3], ['1', 3], ['2.5', 3], ['5', 3], ['10', 3], ['30', 3], ['60', 3], ['120', 3], ['300', 3], ['+Inf', 3]]);
+    const ttft = series
+      .filter((x) => x.labels.__name__ === 'arcwatch_request_ttft_seconds_bucket')
+      .map((x) => [x.labels.le, x.samples[0][1]]);
+    expect(ttft).toEqual([
+      ['0.05', 1],
+      ['0.1', 1],
+      ['0.25', 3],
+      ['0.5', 3],
+      ['1', 3],
+      ['2.5', 3],
+      ['5', 3],
+      ['10', 3],
+      ['30', 3],
+      ['60', 3],
+      ['120', 3],
+      ['300', 3],
+      ['+Inf', 3],
+    ]);
     const exemplars = minuteExemplars(m, series, 7);
-    const byBucket = exemplars.map((e) => [series[e.series - 7].labels.__name__, series[e.series - 7].labels.le, e.labels.request_id, e.value]);
+    const byBucket = exemplars.map((e) => [
+      series[e.series - 7].labels.__name__,
+      series[e.series - 7].labels.le,
+      e.labels.request_id,
+      e.value,
+    ]);
     expect(byBucket).toEqual([
       ['arcwatch_request_ttft_seconds_bucket', '0.05', 'fast', 0.04],
       ['arcwatch_request_ttft_seconds_bucket', '0.25', 'slower', 0.24],
@@ -89,7 +141,9 @@ describe('request statistics', () => {
   });
 
   it('rolls minutes up into hours by merging', () => {
-    const minutes = [0, 1, 59, 60].map((m) => addRecord(emptyStats(key, T0 + m * MINUTE_MS), record({ e2eMs: 1000 * (m + 1) })));
+    const minutes = [0, 1, 59, 60].map((m) =>
+      addRecord(emptyStats(key, T0 + m * MINUTE_MS), record({ e2eMs: 1000 * (m + 1) })),
+    );
     const hours = rollUp(minutes);
     expect(hours.map((h) => [h.startMs, h.byStatus.completed, h.latencies.e2e.count])).toEqual([
       [T0, 3, 3],
@@ -101,7 +155,11 @@ describe('request statistics', () => {
     const lim = new CardinalityLimiter(2, 1);
     expect(lim.key({ model: 'a', modelVersion: '1', tenant: 't' }).model).toBe('a');
     expect(lim.key({ model: 'b', modelVersion: '1', tenant: 't' }).model).toBe('b');
-    expect(lim.key({ model: 'c', modelVersion: '1', tenant: 't' })).toEqual({ model: 'other', modelVersion: 'other', tenant: 'other' });
+    expect(lim.key({ model: 'c', modelVersion: '1', tenant: 't' })).toEqual({
+      model: 'other',
+      modelVersion: 'other',
+      tenant: 'other',
+    });
     expect(lim.key({ model: 'a', modelVersion: '1', tenant: 't' }).model).toBe('a');
     expect([lim.reason('oom'), lim.reason('timeout'), lim.reason('oom')]).toEqual(['oom', 'other', 'oom']);
   });
@@ -113,10 +171,15 @@ describe('request statistics', () => {
 
   it('given one label set in two minutes of one group, when the counters are incremented, then each series appears once with the sum', () => {
     const first = addRecord(emptyStats(key, T0), record({ promptTokens: 10 }), undefined);
-    const second = addRecord(addRecord(emptyStats(key, T0 + MINUTE_MS), record({ promptTokens: 7 }), undefined), record({ status: 'failed', promptTokens: 1, error: { code: 'oom' } }), 'oom');
+    const second = addRecord(
+      addRecord(emptyStats(key, T0 + MINUTE_MS), record({ promptTokens: 7 }), undefined),
+      record({ status: 'failed', promptTokens: 1, error: { code: 'oom' } }),
+      'oom',
+    );
     const incs = summedIncrements([first, second]);
     expect(new Set(incs.map((i) => i.id)).size).toBe(incs.length);
-    const value = (name: string, extra: Record<string, string> = {}) => incs.find((i) => i.labels.__name__ === name && Object.entries(extra).every(([k, v]) => i.labels[k] === v))?.value;
+    const value = (name: string, extra: Record<string, string> = {}) =>
+      incs.find((i) => i.labels.__name__ === name && Object.entries(extra).every(([k, v]) => i.labels[k] === v))?.value;
     expect(value('arcwatch_requests_total', { status: 'completed' })).toBe(2);
     expect(value('arcwatch_requests_total', { status: 'failed' })).toBe(1);
     expect(value('arcwatch_request_prompt_tokens_total')).toBe(18);

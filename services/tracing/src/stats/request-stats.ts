@@ -1,4 +1,10 @@
-import { toWireValue, type MetricsBatchExemplar, type MetricsBatchSeries, type RequestCompletedV1, type RequestStatus } from '@arcwatch/contracts';
+import {
+  toWireValue,
+  type MetricsBatchExemplar,
+  type MetricsBatchSeries,
+  type RequestCompletedV1,
+  type RequestStatus,
+} from '@arcwatch/contracts';
 import { addValue, emptySketch, mergeSketches, quantile, type LatencySketch } from './latency-sketch';
 
 /**
@@ -100,11 +106,18 @@ export function errorReason(r: RequestCompletedV1): string | undefined {
 }
 
 export function sanitizeLabelValue(raw: string): string {
-  const v = raw.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 40);
+  const v = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .slice(0, 40);
   return v.length > 0 ? v : 'other';
 }
 
-export function addRecord(stats: WindowStats, r: RequestCompletedV1, reason: string | undefined = errorReason(r)): WindowStats {
+export function addRecord(
+  stats: WindowStats,
+  r: RequestCompletedV1,
+  reason: string | undefined = errorReason(r),
+): WindowStats {
   const latencies = { ...stats.latencies };
   const ms: Record<LatencyName, number | null> = { queue: r.queueMs, ttft: r.ttftMs, tpot: r.tpotMs, e2e: r.e2eMs };
   for (const name of LATENCIES) {
@@ -126,7 +139,10 @@ export function addRecord(stats: WindowStats, r: RequestCompletedV1, reason: str
     ...stats,
     buckets,
     byStatus: { ...stats.byStatus, [r.status]: (stats.byStatus[r.status] ?? 0) + 1 },
-    errorsByReason: reason === undefined ? stats.errorsByReason : { ...stats.errorsByReason, [reason]: (stats.errorsByReason[reason] ?? 0) + 1 },
+    errorsByReason:
+      reason === undefined
+        ? stats.errorsByReason
+        : { ...stats.errorsByReason, [reason]: (stats.errorsByReason[reason] ?? 0) + 1 },
     promptTokens: stats.promptTokens + (r.promptTokens ?? 0),
     completionTokens: stats.completionTokens + (r.completionTokens ?? 0),
     cachedTokens: stats.cachedTokens + (r.cachedTokens ?? 0),
@@ -155,10 +171,12 @@ export function mergeStats(a: WindowStats, b: WindowStats, startMs = Math.min(a.
       tpot: mergeSketches(a.latencies.tpot, b.latencies.tpot),
       e2e: mergeSketches(a.latencies.e2e, b.latencies.e2e),
     },
-    buckets: Object.fromEntries(BUCKETED_LATENCIES.flatMap((n) => {
-      const m = mergeBuckets(a.buckets?.[n], b.buckets?.[n]);
-      return m ? [[n, m]] : [];
-    })),
+    buckets: Object.fromEntries(
+      BUCKETED_LATENCIES.flatMap((n) => {
+        const m = mergeBuckets(a.buckets?.[n], b.buckets?.[n]);
+        return m ? [[n, m]] : [];
+      }),
+    ),
   };
 }
 
@@ -213,8 +231,10 @@ export type CounterTotals = Record<string, { labels: Record<string, string>; val
 export function counterIncrements(w: WindowStats): Array<{ labels: Record<string, string>; value: number }> {
   const base = { model: w.key.model, model_version: w.key.modelVersion, tenant: w.key.tenant };
   const out: Array<{ labels: Record<string, string>; value: number }> = [];
-  for (const [status, n] of Object.entries(w.byStatus)) out.push({ labels: { __name__: 'arcwatch_requests_total', ...base, status }, value: n });
-  for (const [reason, n] of Object.entries(w.errorsByReason)) out.push({ labels: { __name__: 'arcwatch_request_errors_total', ...base, reason }, value: n });
+  for (const [status, n] of Object.entries(w.byStatus))
+    out.push({ labels: { __name__: 'arcwatch_requests_total', ...base, status }, value: n });
+  for (const [reason, n] of Object.entries(w.errorsByReason))
+    out.push({ labels: { __name__: 'arcwatch_request_errors_total', ...base, reason }, value: n });
   const tokens: Array<[string, number]> = [
     ['arcwatch_request_prompt_tokens_total', w.promptTokens],
     ['arcwatch_request_completion_tokens_total', w.completionTokens],
@@ -239,7 +259,11 @@ export function counterIncrements(w: WindowStats): Array<{ labels: Record<string
  * The exemplars of a minute's histogram buckets, for the series at `offset` onwards of what
  * minuteSeries returned for the same window: each bucket that had requests links to its slowest.
  */
-export function minuteExemplars(w: WindowStats, series: readonly MetricsBatchSeries[], offset: number): MetricsBatchExemplar[] {
+export function minuteExemplars(
+  w: WindowStats,
+  series: readonly MetricsBatchSeries[],
+  offset: number,
+): MetricsBatchExemplar[] {
   const base = { model: w.key.model, model_version: w.key.modelVersion, tenant: w.key.tenant };
   const out: MetricsBatchExemplar[] = [];
   for (const name of BUCKETED_LATENCIES) {
@@ -250,7 +274,13 @@ export function minuteExemplars(w: WindowStats, series: readonly MetricsBatchSer
       const le = i < BUCKET_BOUNDS_S.length ? String(BUCKET_BOUNDS_S[i]) : '+Inf';
       const id = seriesId({ __name__: `arcwatch_request_${name}_seconds_bucket`, ...base, le });
       const at = series.findIndex((s) => seriesId(s.labels) === id);
-      if (at >= 0) out.push({ series: offset + at, labels: { request_id: b.exemplar.requestId }, value: b.exemplar.seconds, timestampMs: b.exemplar.atMs });
+      if (at >= 0)
+        out.push({
+          series: offset + at,
+          labels: { request_id: b.exemplar.requestId },
+          value: b.exemplar.seconds,
+          timestampMs: b.exemplar.atMs,
+        });
     });
   }
   return out;
@@ -261,7 +291,9 @@ export function minuteExemplars(w: WindowStats, series: readonly MetricsBatchSer
  * label set in different minutes feed the same counter, so their increments are summed here: the
  * store applies each series once per statement.
  */
-export function summedIncrements(windows: readonly WindowStats[]): Array<{ id: string; labels: Record<string, string>; value: number }> {
+export function summedIncrements(
+  windows: readonly WindowStats[],
+): Array<{ id: string; labels: Record<string, string>; value: number }> {
   const byId = new Map<string, { id: string; labels: Record<string, string>; value: number }>();
   for (const w of windows) {
     for (const inc of counterIncrements(w)) {
@@ -303,7 +335,10 @@ export function minuteSeries(w: WindowStats, totals: CounterTotals): MetricsBatc
     const sketch = w.latencies[name];
     if (sketch.count === 0) continue;
     for (const q of QUANTILES) {
-      series.push({ labels: { __name__: `arcwatch_request_${name}_seconds`, ...base, quantile: String(q) }, samples: [[at, toWireValue(quantile(sketch, q))]] });
+      series.push({
+        labels: { __name__: `arcwatch_request_${name}_seconds`, ...base, quantile: String(q) },
+        samples: [[at, toWireValue(quantile(sketch, q))]],
+      });
     }
   }
   return series;

@@ -25,7 +25,12 @@ export class StatsRepository {
            USING (minute, model, model_version, tenant)
         ORDER BY m.minute, m.model, m.model_version, m.tenant
           FOR UPDATE OF m`,
-      [keys.map((k) => new Date(k.minuteMs)), keys.map((k) => k.key.model), keys.map((k) => k.key.modelVersion), keys.map((k) => k.key.tenant)],
+      [
+        keys.map((k) => new Date(k.minuteMs)),
+        keys.map((k) => k.key.model),
+        keys.map((k) => k.key.modelVersion),
+        keys.map((k) => k.key.tenant),
+      ],
     );
     return rows.map((r) => r.stats);
   }
@@ -36,11 +41,20 @@ export class StatsRepository {
       `INSERT INTO ${this.schema}.minute_stats (minute, model, model_version, tenant, stats)
        SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
        ON CONFLICT (minute, model, model_version, tenant) DO UPDATE SET stats = EXCLUDED.stats`,
-      [stats.map((w) => new Date(w.startMs)), stats.map((w) => w.key.model), stats.map((w) => w.key.modelVersion), stats.map((w) => w.key.tenant), stats.map((w) => JSON.stringify(w))],
+      [
+        stats.map((w) => new Date(w.startMs)),
+        stats.map((w) => w.key.model),
+        stats.map((w) => w.key.modelVersion),
+        stats.map((w) => w.key.tenant),
+        stats.map((w) => JSON.stringify(w)),
+      ],
     );
   }
 
-  async addToCounters(db: PoolClient, increments: Array<{ id: string; labels: Record<string, string>; value: number }>): Promise<void> {
+  async addToCounters(
+    db: PoolClient,
+    increments: Array<{ id: string; labels: Record<string, string>; value: number }>,
+  ): Promise<void> {
     if (increments.length === 0) return;
     // Sorted so that two replicas lock counter rows in the same order.
     const sorted = [...increments].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -70,7 +84,12 @@ export class StatsRepository {
       `UPDATE ${this.schema}.minute_stats m SET published = true
          FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[]) AS k(minute, model, model_version, tenant)
         WHERE (m.minute, m.model, m.model_version, m.tenant) = (k.minute, k.model, k.model_version, k.tenant)`,
-      [stats.map((w) => new Date(w.startMs)), stats.map((w) => w.key.model), stats.map((w) => w.key.modelVersion), stats.map((w) => w.key.tenant)],
+      [
+        stats.map((w) => new Date(w.startMs)),
+        stats.map((w) => w.key.model),
+        stats.map((w) => w.key.modelVersion),
+        stats.map((w) => w.key.tenant),
+      ],
     );
   }
 
@@ -93,7 +112,12 @@ export class StatsRepository {
   }
 
   /** Minute windows in [fromMs, toMs) for the stats API. */
-  async minutes(db: Db, fromMs: number, toMs: number, filter: { model?: string; tenant?: string }): Promise<WindowStats[]> {
+  async minutes(
+    db: Db,
+    fromMs: number,
+    toMs: number,
+    filter: { model?: string; tenant?: string },
+  ): Promise<WindowStats[]> {
     const { rows } = await db.query<MinuteRow>(
       `SELECT minute, model, model_version, tenant, stats FROM ${this.schema}.minute_stats
         WHERE minute >= $1 AND minute < $2 AND ($3::text IS NULL OR model = $3) AND ($4::text IS NULL OR tenant = $4)

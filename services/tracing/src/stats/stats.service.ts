@@ -1,7 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from '@arcwatch/storage';
-import { EVENT_TYPES, SUBJECTS, cloudEvent, deterministicId, type MetricsBatchV1, type RequestCompletedV1 } from '@arcwatch/contracts';
+import {
+  EVENT_TYPES,
+  SUBJECTS,
+  cloudEvent,
+  deterministicId,
+  type MetricsBatchV1,
+  type RequestCompletedV1,
+} from '@arcwatch/contracts';
 import { CLOCK, PG_POOL, type Clock } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { enqueueOutbox, type OutboxEntry } from '@arcwatch/outbox';
@@ -43,17 +50,25 @@ export class StatsService {
 
   async loadLimits(): Promise<void> {
     const limiter = new CardinalityLimiter(this.config.statsMaxLabelSets);
-    for (const k of await this.repo.knownKeys(this.pool)) limiter.key({ model: k.model, modelVersion: k.modelVersion, tenant: k.tenant });
+    for (const k of await this.repo.knownKeys(this.pool))
+      limiter.key({ model: k.model, modelVersion: k.modelVersion, tenant: k.tenant });
     this.limiter = limiter;
   }
 
   /** Adds newly finished requests to their minutes and counters; runs in the caller's transaction. */
   async apply(db: PoolClient, records: RequestCompletedV1[]): Promise<void> {
     if (records.length === 0) return;
-    const keyed = records.map((r) => ({ r, minuteMs: windowStart(Date.parse(r.endedAt), MINUTE_MS), key: this.limiter.key(r), reason: this.limiter.reason(errorReason(r)) }));
+    const keyed = records.map((r) => ({
+      r,
+      minuteMs: windowStart(Date.parse(r.endedAt), MINUTE_MS),
+      key: this.limiter.key(r),
+      reason: this.limiter.reason(errorReason(r)),
+    }));
     const id = (minuteMs: number, k: StatsKey) => JSON.stringify([minuteMs, k.model, k.modelVersion, k.tenant]);
     const unique = new Map(keyed.map((x) => [id(x.minuteMs, x.key), { minuteMs: x.minuteMs, key: x.key }]));
-    const current = new Map((await this.repo.lockMinutes(db, [...unique.values()])).map((w) => [id(w.startMs, w.key), w]));
+    const current = new Map(
+      (await this.repo.lockMinutes(db, [...unique.values()])).map((w) => [id(w.startMs, w.key), w]),
+    );
     const deltas = new Map<string, WindowStats>();
     for (const x of keyed) {
       const k = id(x.minuteMs, x.key);
@@ -77,8 +92,15 @@ export class StatsService {
       for (const w of minutes) (byMinute.get(w.startMs) ?? byMinute.set(w.startMs, []).get(w.startMs))?.push(w);
       const rows: OutboxEntry[] = [];
       for (const [minuteMs, windows] of byMinute) {
-        const totals = await this.repo.counters(db, windows.flatMap(counterIncrements).map((i) => seriesId(i.labels)));
-        const batchId = deterministicId('tracing-minute', minuteMs, ...windows.map((w) => `${w.key.model}/${w.key.modelVersion}/${w.key.tenant}`).sort());
+        const totals = await this.repo.counters(
+          db,
+          windows.flatMap(counterIncrements).map((i) => seriesId(i.labels)),
+        );
+        const batchId = deterministicId(
+          'tracing-minute',
+          minuteMs,
+          ...windows.map((w) => `${w.key.model}/${w.key.modelVersion}/${w.key.tenant}`).sort(),
+        );
         const series: MetricsBatchV1['series'] = [];
         const exemplars: NonNullable<MetricsBatchV1['exemplars']> = [];
         for (const w of windows) {
@@ -97,7 +119,17 @@ export class StatsService {
           ...(exemplars.length > 0 ? { exemplars } : {}),
         };
         const subject = SUBJECTS.metricsSamples('tracing', this.config.statsInstance);
-        rows.push({ subject, event: cloudEvent({ id: batchId, type: EVENT_TYPES.metricsBatch, source: 'arcwatch/tracing', subject, time: new Date(minuteMs + MINUTE_MS), data: batch }) });
+        rows.push({
+          subject,
+          event: cloudEvent({
+            id: batchId,
+            type: EVENT_TYPES.metricsBatch,
+            source: 'arcwatch/tracing',
+            subject,
+            time: new Date(minuteMs + MINUTE_MS),
+            data: batch,
+          }),
+        });
       }
       await enqueueOutbox(db, this.config.dbSchema, rows);
       await this.repo.markPublished(db, minutes);

@@ -31,7 +31,11 @@ interface Alerts {
   silences: { items: Silence[] } | Unavailable;
 }
 
-const labelText = (l: Record<string, string>) => Object.entries(l).filter(([k]) => k !== 'alertname').map(([k, v]) => `${k}=${v}`).join(' ');
+const labelText = (l: Record<string, string>) =>
+  Object.entries(l)
+    .filter(([k]) => k !== 'alertname')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 
 export function AlertsPage({ refresh, principal }: PageProps) {
   const [tick, setTick] = useState(0);
@@ -47,43 +51,85 @@ export function AlertsPage({ refresh, principal }: PageProps) {
       setMessage(`${what}: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
-  const ack = (a: Alert) => act(`acknowledge ${a.labels.alertname}`, () => api(`alerts/${encodeURIComponent(a.fingerprint)}/acknowledge`, { method: 'POST', body: { comment: 'from the console' } }));
+  const ack = (a: Alert) =>
+    act(`acknowledge ${a.labels.alertname}`, () =>
+      api(`alerts/${encodeURIComponent(a.fingerprint)}/acknowledge`, {
+        method: 'POST',
+        body: { comment: 'from the console' },
+      }),
+    );
   const silence = (a: Alert) =>
     act(`silence ${a.labels.alertname}`, () =>
       api('silences', {
         method: 'POST',
-        body: { matchers: Object.entries(a.labels).filter(([k]) => ['alertname', 'tenant', 'node', 'instance', 'model'].includes(k)).map(([name, value]) => ({ name, value })), durationMinutes: 120, comment: 'silenced from the console' },
+        body: {
+          matchers: Object.entries(a.labels)
+            .filter(([k]) => ['alertname', 'tenant', 'node', 'instance', 'model'].includes(k))
+            .map(([name, value]) => ({ name, value })),
+          durationMinutes: 120,
+          comment: 'silenced from the console',
+        },
       }),
     );
   const group = (state: Alert['state'], items: Alert[]) => items.filter((a) => a.state === state);
   return (
     <section>
       <h1>Alerts</h1>
-      {message ? <p className="notice" role="status">{message}</p> : null}
+      {message ? (
+        <p className="notice" role="status">
+          {message}
+        </p>
+      ) : null}
       {d.error ? <Failure error={d.error} /> : null}
       {d.data ? (
         <>
           <Part value={d.data.alerts}>
             {(v) =>
               v.items.length === 0 ? (
-                <Empty title="No alerts">Nothing is firing. Alerts come from the anomaly service's rules (CONSOLE_ANOMALY_URL) through the notifier (CONSOLE_NOTIFIER_URL).</Empty>
+                <Empty title="No alerts">
+                  Nothing is firing. Alerts come from the anomaly service's rules (CONSOLE_ANOMALY_URL) through the
+                  notifier (CONSOLE_NOTIFIER_URL).
+                </Empty>
               ) : (
                 <>
                   {(['firing', 'acknowledged', 'silenced'] as const).map((state) => (
                     <div key={state}>
-                      <h2>{state[0].toUpperCase() + state.slice(1)} ({group(state, v.items).length})</h2>
+                      <h2>
+                        {state[0].toUpperCase() + state.slice(1)} ({group(state, v.items).length})
+                      </h2>
                       <table aria-label={`${state} alerts`}>
-                        <thead><tr><th>Alert</th><th>Labels</th><th>Since</th><th>Summary</th><th /></tr></thead>
+                        <thead>
+                          <tr>
+                            <th>Alert</th>
+                            <th>Labels</th>
+                            <th>Since</th>
+                            <th>Summary</th>
+                            <th />
+                          </tr>
+                        </thead>
                         <tbody>
                           {group(state, v.items).map((a) => (
                             <tr key={a.fingerprint} data-fingerprint={a.fingerprint} data-state={a.state}>
                               <td>{a.labels.alertname}</td>
                               <td className="mono">{labelText(a.labels)}</td>
                               <td>{fmt.time(a.startsAt)}</td>
-                              <td>{a.annotations?.summary ?? a.annotations?.description ?? ''}{a.acknowledged ? ` — acknowledged by ${a.acknowledged.by ?? '?'} ${fmt.time(a.acknowledged.at)}` : ''}</td>
                               <td>
-                                {canAct && state === 'firing' ? <button type="button" data-action="ack" onClick={() => void ack(a)}>Acknowledge</button> : null}
-                                {canAct && state !== 'silenced' ? <button type="button" data-action="silence" onClick={() => void silence(a)}>Silence 2h</button> : null}
+                                {a.annotations?.summary ?? a.annotations?.description ?? ''}
+                                {a.acknowledged
+                                  ? ` — acknowledged by ${a.acknowledged.by ?? '?'} ${fmt.time(a.acknowledged.at)}`
+                                  : ''}
+                              </td>
+                              <td>
+                                {canAct && state === 'firing' ? (
+                                  <button type="button" data-action="ack" onClick={() => void ack(a)}>
+                                    Acknowledge
+                                  </button>
+                                ) : null}
+                                {canAct && state !== 'silenced' ? (
+                                  <button type="button" data-action="silence" onClick={() => void silence(a)}>
+                                    Silence 2h
+                                  </button>
+                                ) : null}
                               </td>
                             </tr>
                           ))}
@@ -102,10 +148,24 @@ export function AlertsPage({ refresh, principal }: PageProps) {
                 <Empty title="No rule is pending or firing" />
               ) : (
                 <table aria-label="rule alerts">
-                  <thead><tr><th>Alert</th><th>State</th><th>Labels</th><th>Active since</th><th>Value</th></tr></thead>
+                  <thead>
+                    <tr>
+                      <th>Alert</th>
+                      <th>State</th>
+                      <th>Labels</th>
+                      <th>Active since</th>
+                      <th>Value</th>
+                    </tr>
+                  </thead>
                   <tbody>
                     {v.items.map((a, i) => (
-                      <tr key={i}><td>{a.labels.alertname}</td><td>{a.state}</td><td className="mono">{labelText(a.labels)}</td><td>{fmt.time(a.activeAt)}</td><td>{a.value ?? ''}</td></tr>
+                      <tr key={i}>
+                        <td>{a.labels.alertname}</td>
+                        <td>{a.state}</td>
+                        <td className="mono">{labelText(a.labels)}</td>
+                        <td>{fmt.time(a.activeAt)}</td>
+                        <td>{a.value ?? ''}</td>
+                      </tr>
                     ))}
                   </tbody>
                 </table>
@@ -119,10 +179,24 @@ export function AlertsPage({ refresh, principal }: PageProps) {
                 <Empty title="No active silences" />
               ) : (
                 <table aria-label="silences">
-                  <thead><tr><th>Matchers</th><th>Until</th><th>By</th><th>Comment</th></tr></thead>
+                  <thead>
+                    <tr>
+                      <th>Matchers</th>
+                      <th>Until</th>
+                      <th>By</th>
+                      <th>Comment</th>
+                    </tr>
+                  </thead>
                   <tbody>
                     {v.items.map((s) => (
-                      <tr key={s.id}><td className="mono">{s.matchers.map((m) => `${m.name}${m.isRegex ? '=~' : '='}"${m.value}"`).join(', ')}</td><td>{fmt.time(s.endsAt)}</td><td>{s.createdBy}</td><td>{s.comment}</td></tr>
+                      <tr key={s.id}>
+                        <td className="mono">
+                          {s.matchers.map((m) => `${m.name}${m.isRegex ? '=~' : '='}"${m.value}"`).join(', ')}
+                        </td>
+                        <td>{fmt.time(s.endsAt)}</td>
+                        <td>{s.createdBy}</td>
+                        <td>{s.comment}</td>
+                      </tr>
                     ))}
                   </tbody>
                 </table>

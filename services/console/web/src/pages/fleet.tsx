@@ -19,7 +19,12 @@ interface Fleet {
   nodes: Array<{ node: string; exporterUp: boolean | null; gpus: Gpu[] }>;
 }
 
-const METRICS = { utilization: ['Utilisation', '%', 100], memory: ['Memory used', '%', 100], temperature: ['Temperature', '°C', 95], power: ['Power', 'W', 700] } as const;
+const METRICS = {
+  utilization: ['Utilisation', '%', 100],
+  memory: ['Memory used', '%', 100],
+  temperature: ['Temperature', '°C', 95],
+  power: ['Power', 'W', 700],
+} as const;
 type Metric = keyof typeof METRICS;
 
 /** Cool to hot on a 0..max scale. */
@@ -40,16 +45,33 @@ export function FleetPage({ params, navigate, go, refresh }: PageProps) {
       {d.data ? (
         <>
           <div className="totals" aria-label="totals">
-            <div className="card"><b data-total="gpus">{d.data.totals.gpus}</b> GPUs</div>
-            <div className="card busy"><b data-total="busy">{d.data.totals.busy}</b> busy</div>
-            <div className="card idle"><b data-total="idle">{d.data.totals.idle}</b> idle</div>
-            <div className="card down"><b data-total="down">{d.data.totals.down}</b> down</div>
-            <div className="card"><b>{d.data.totals.nodes}</b> nodes ({d.data.totals.exportersDown} exporters down)</div>
-            <div className="card"><b>{d.data.totals.xid}</b> GPUs with XID</div>
+            <div className="card">
+              <b data-total="gpus">{d.data.totals.gpus}</b> GPUs
+            </div>
+            <div className="card busy">
+              <b data-total="busy">{d.data.totals.busy}</b> busy
+            </div>
+            <div className="card idle">
+              <b data-total="idle">{d.data.totals.idle}</b> idle
+            </div>
+            <div className="card down">
+              <b data-total="down">{d.data.totals.down}</b> down
+            </div>
+            <div className="card">
+              <b>{d.data.totals.nodes}</b> nodes ({d.data.totals.exportersDown} exporters down)
+            </div>
+            <div className="card">
+              <b>{d.data.totals.xid}</b> GPUs with XID
+            </div>
           </div>
           <div className="toolbar">
             {(Object.keys(METRICS) as Metric[]).map((m) => (
-              <button key={m} type="button" className={m === metric ? 'on' : ''} onClick={() => navigate({ ...params, metric: m }, true)}>
+              <button
+                key={m}
+                type="button"
+                className={m === metric ? 'on' : ''}
+                onClick={() => navigate({ ...params, metric: m }, true)}
+              >
                 {METRICS[m][0]}
               </button>
             ))}
@@ -57,7 +79,8 @@ export function FleetPage({ params, navigate, go, refresh }: PageProps) {
           </div>
           {d.data.nodes.length === 0 ? (
             <Empty title="No GPUs reported yet">
-              The collector has no DCGM series. Point it at your dcgm-exporter targets (COLLECTOR_CONFIG, see docs/collector.md) or run `npm start`, which scrapes the simulated fleet.
+              The collector has no DCGM series. Point it at your dcgm-exporter targets (COLLECTOR_CONFIG, see
+              docs/collector.md) or run `npm start`, which scrapes the simulated fleet.
             </Empty>
           ) : (
             <table className="heatmap" aria-label={`${label} by node`}>
@@ -65,7 +88,10 @@ export function FleetPage({ params, navigate, go, refresh }: PageProps) {
                 {d.data.nodes.map((n) => (
                   <tr key={n.node}>
                     <th>
-                      <a href={`/?view=node&node=${encodeURIComponent(n.node)}`} onClick={(e) => (e.preventDefault(), go('node', { node: n.node }))}>
+                      <a
+                        href={`/?view=node&node=${encodeURIComponent(n.node)}`}
+                        onClick={(e) => (e.preventDefault(), go('node', { node: n.node }))}
+                      >
                         {n.node}
                       </a>
                       {n.exporterUp === false ? <span className="badge down">exporter down</span> : null}

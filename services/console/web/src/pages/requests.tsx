@@ -39,8 +39,23 @@ const FILTERS: Array<[string, string]> = [
 ];
 
 export function RequestsPage({ params, navigate, go, from, to, refresh, principal }: PageProps) {
-  const query = { from, to, tenant: params.tenant, model: params.model, status: params.status, minLatencyMs: params.minLatencyMs, node: params.node, gpu: params.gpu, cursor: params.cursor, limit: '100' };
-  const d = useData(`requests:${JSON.stringify(query)}`, () => api<{ items: Req[]; nextCursor: string | null; scanned: number }>('requests', { query }), refresh);
+  const query = {
+    from,
+    to,
+    tenant: params.tenant,
+    model: params.model,
+    status: params.status,
+    minLatencyMs: params.minLatencyMs,
+    node: params.node,
+    gpu: params.gpu,
+    cursor: params.cursor,
+    limit: '100',
+  };
+  const d = useData(
+    `requests:${JSON.stringify(query)}`,
+    () => api<{ items: Req[]; nextCursor: string | null; scanned: number }>('requests', { query }),
+    refresh,
+  );
   const [sel, setSel] = useState(-1);
   const items = d.data?.items ?? [];
   const open = (i: number) => items[i] && go('request', { id: items[i].requestId });
@@ -64,7 +79,9 @@ export function RequestsPage({ params, navigate, go, from, to, refresh, principa
               {k === 'status' ? (
                 <select name={k} defaultValue={params[k] ?? ''}>
                   <option value="">any</option>
-                  {['completed', 'failed', 'cancelled', 'abandoned'].map((s) => <option key={s}>{s}</option>)}
+                  {['completed', 'failed', 'cancelled', 'abandoned'].map((s) => (
+                    <option key={s}>{s}</option>
+                  ))}
                 </select>
               ) : (
                 <input name={k} defaultValue={params[k] ?? ''} />
@@ -77,23 +94,51 @@ export function RequestsPage({ params, navigate, go, from, to, refresh, principa
       {d.error ? <Failure error={d.error} /> : null}
       {d.data && items.length === 0 ? (
         <Empty title="No requests match">
-          {params.node || params.gpu ? `None of the ${d.data.scanned} newest requests in this window ran there. ` : ''}Widen the time range or clear filters. Requests appear once tracing receives lifecycle events (docs/tracing.md).
+          {params.node || params.gpu ? `None of the ${d.data.scanned} newest requests in this window ran there. ` : ''}
+          Widen the time range or clear filters. Requests appear once tracing receives lifecycle events
+          (docs/tracing.md).
         </Empty>
       ) : null}
       {items.length > 0 ? (
         <>
           <table className="list" aria-label="requests">
-            <thead><tr><th>Started</th><th>Request</th><th>Tenant</th><th>Model</th><th>Status</th><th>Node</th><th>Tokens in/out</th><th>TTFT</th><th>E2E</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Started</th>
+                <th>Request</th>
+                <th>Tenant</th>
+                <th>Model</th>
+                <th>Status</th>
+                <th>Node</th>
+                <th>Tokens in/out</th>
+                <th>TTFT</th>
+                <th>E2E</th>
+              </tr>
+            </thead>
             <tbody>
               {items.map((r, i) => (
-                <tr key={r.requestId} className={i === sel ? 'selected' : ''} onClick={() => open(i)} data-request={r.requestId}>
+                <tr
+                  key={r.requestId}
+                  className={i === sel ? 'selected' : ''}
+                  onClick={() => open(i)}
+                  data-request={r.requestId}
+                >
                   <td>{fmt.time(r.startedAt)}</td>
-                  <td><a href={`/?view=request&id=${encodeURIComponent(r.requestId)}`} onClick={(e) => (e.preventDefault(), open(i))}>{r.requestId}</a></td>
+                  <td>
+                    <a
+                      href={`/?view=request&id=${encodeURIComponent(r.requestId)}`}
+                      onClick={(e) => (e.preventDefault(), open(i))}
+                    >
+                      {r.requestId}
+                    </a>
+                  </td>
                   <td>{r.tenant}</td>
                   <td>{r.model}</td>
                   <td className={`status ${r.status}`}>{r.status}</td>
                   <td>{r.node ?? '–'}</td>
-                  <td>{r.promptTokens ?? '–'} / {r.completionTokens ?? '–'}</td>
+                  <td>
+                    {r.promptTokens ?? '–'} / {r.completionTokens ?? '–'}
+                  </td>
                   <td>{fmt.ms(r.ttftMs)}</td>
                   <td>{fmt.ms(r.e2eMs)}</td>
                 </tr>
@@ -101,7 +146,11 @@ export function RequestsPage({ params, navigate, go, from, to, refresh, principa
             </tbody>
           </table>
           <p className="muted">j / k or ↑ / ↓ to move, Enter to open.</p>
-          {d.data?.nextCursor ? <button type="button" onClick={() => navigate({ ...params, cursor: d.data?.nextCursor ?? '' })}>Older →</button> : null}
+          {d.data?.nextCursor ? (
+            <button type="button" onClick={() => navigate({ ...params, cursor: d.data?.nextCursor ?? '' })}>
+              Older →
+            </button>
+          ) : null}
         </>
       ) : null}
     </section>
@@ -116,8 +165,21 @@ interface CostWindow {
 }
 interface RequestPageData {
   request: Req;
-  cost: { allocation: { amount: string; currency: string; method: string; idlePolicy?: string; windows: CostWindow[] } } | { pending: string } | Unavailable;
-  gpus: { series: Array<{ field: string; uuid: string | null; node: string | null; gpu: string | null; points: Array<[number, number]> }> } | Unavailable;
+  cost:
+    | { allocation: { amount: string; currency: string; method: string; idlePolicy?: string; windows: CostWindow[] } }
+    | { pending: string }
+    | Unavailable;
+  gpus:
+    | {
+        series: Array<{
+          field: string;
+          uuid: string | null;
+          node: string | null;
+          gpu: string | null;
+          points: Array<[number, number]>;
+        }>;
+      }
+    | Unavailable;
 }
 
 const PHASES = ['received', 'queued', 'scheduled', 'prefill_start', 'first_token', 'completed', 'failed', 'cancelled'];
@@ -128,23 +190,56 @@ export function RequestPage({ params, go, refresh }: PageProps) {
   if (!id) return <Empty title="No request selected">Open one from the Requests page.</Empty>;
   const r = d.data?.request;
   const t0 = r ? Date.parse(r.startedAt) : 0;
-  const timeline = [...(r?.timeline ?? [])].sort((a, b) => a.time.localeCompare(b.time) || PHASES.indexOf(a.kind) - PHASES.indexOf(b.kind));
+  const timeline = [...(r?.timeline ?? [])].sort(
+    (a, b) => a.time.localeCompare(b.time) || PHASES.indexOf(a.kind) - PHASES.indexOf(b.kind),
+  );
   const span = Math.max(1, ...timeline.map((e) => Date.parse(e.time) - t0));
   return (
     <section>
       <h1>Request {id}</h1>
-      <div className="toolbar"><button type="button" onClick={() => window.history.back()}>← Back</button></div>
+      <div className="toolbar">
+        <button type="button" onClick={() => window.history.back()}>
+          ← Back
+        </button>
+      </div>
       {d.error ? <Failure error={d.error} /> : null}
       {r && d.data ? (
         <>
           <dl className="facts">
-            <dt>Status</dt><dd className={`status ${r.status}`}>{r.status}{r.finishReason ? ` (${r.finishReason})` : ''}</dd>
-            <dt>Tenant / team / project</dt><dd>{r.tenant} / {r.team ?? '–'} / {r.project ?? '–'}</dd>
-            <dt>API key (hash)</dt><dd className="mono">{r.apiKeyHash ?? '–'}</dd>
-            <dt>Model</dt><dd>{r.model} {r.modelVersion ?? ''}</dd>
-            <dt>Instance / node</dt><dd>{r.instance ?? '–'} / {r.node ? <a href="#" onClick={(e) => (e.preventDefault(), go('node', { node: r.node ?? '' }))}>{r.node}</a> : '–'}</dd>
-            <dt>Tokens</dt><dd>{r.promptTokens ?? '–'} prompt ({r.cachedTokens ?? 0} cached) · {r.completionTokens ?? '–'} completion</dd>
-            <dt>Latency</dt><dd>queue {fmt.ms(r.queueMs)} · TTFT {fmt.ms(r.ttftMs)} · TPOT {fmt.ms(r.tpotMs)} · E2E {fmt.ms(r.e2eMs)}</dd>
+            <dt>Status</dt>
+            <dd className={`status ${r.status}`}>
+              {r.status}
+              {r.finishReason ? ` (${r.finishReason})` : ''}
+            </dd>
+            <dt>Tenant / team / project</dt>
+            <dd>
+              {r.tenant} / {r.team ?? '–'} / {r.project ?? '–'}
+            </dd>
+            <dt>API key (hash)</dt>
+            <dd className="mono">{r.apiKeyHash ?? '–'}</dd>
+            <dt>Model</dt>
+            <dd>
+              {r.model} {r.modelVersion ?? ''}
+            </dd>
+            <dt>Instance / node</dt>
+            <dd>
+              {r.instance ?? '–'} /{' '}
+              {r.node ? (
+                <a href="#" onClick={(e) => (e.preventDefault(), go('node', { node: r.node ?? '' }))}>
+                  {r.node}
+                </a>
+              ) : (
+                '–'
+              )}
+            </dd>
+            <dt>Tokens</dt>
+            <dd>
+              {r.promptTokens ?? '–'} prompt ({r.cachedTokens ?? 0} cached) · {r.completionTokens ?? '–'} completion
+            </dd>
+            <dt>Latency</dt>
+            <dd>
+              queue {fmt.ms(r.queueMs)} · TTFT {fmt.ms(r.ttftMs)} · TPOT {fmt.ms(r.tpotMs)} · E2E {fmt.ms(r.e2eMs)}
+            </dd>
           </dl>
           <h2>Timeline</h2>
           <ol className="timeline" aria-label="timeline">
@@ -166,7 +261,11 @@ export function RequestPage({ params, go, refresh }: PageProps) {
                 <p className="amount" data-amount={d.data.cost.allocation.amount}>
                   {d.data.cost.allocation.amount} {d.data.cost.allocation.currency}
                 </p>
-                <p className="muted">Method {d.data.cost.allocation.method}{d.data.cost.allocation.idlePolicy ? `, idle ${d.data.cost.allocation.idlePolicy}` : ''}: the request's share of each GPU window it ran in.</p>
+                <p className="muted">
+                  Method {d.data.cost.allocation.method}
+                  {d.data.cost.allocation.idlePolicy ? `, idle ${d.data.cost.allocation.idlePolicy}` : ''}: the
+                  request's share of each GPU window it ran in.
+                </p>
                 <pre className="json">{JSON.stringify(d.data.cost.allocation.windows, null, 2)}</pre>
               </>
             ) : 'pending' in d.data.cost ? (
@@ -179,8 +278,20 @@ export function RequestPage({ params, go, refresh }: PageProps) {
           <Part value={d.data.gpus}>
             {(g) => (
               <div className="charts">
-                <Chart title="Utilisation" unit="%" series={g.series.filter((s) => s.field === 'utilization').map((s) => ({ label: `${s.node ?? ''} GPU ${s.gpu ?? s.uuid}`, points: s.points }))} />
-                <Chart title="Power" unit="W" series={g.series.filter((s) => s.field === 'power').map((s) => ({ label: `${s.node ?? ''} GPU ${s.gpu ?? s.uuid}`, points: s.points }))} />
+                <Chart
+                  title="Utilisation"
+                  unit="%"
+                  series={g.series
+                    .filter((s) => s.field === 'utilization')
+                    .map((s) => ({ label: `${s.node ?? ''} GPU ${s.gpu ?? s.uuid}`, points: s.points }))}
+                />
+                <Chart
+                  title="Power"
+                  unit="W"
+                  series={g.series
+                    .filter((s) => s.field === 'power')
+                    .map((s) => ({ label: `${s.node ?? ''} GPU ${s.gpu ?? s.uuid}`, points: s.points }))}
+                />
               </div>
             )}
           </Part>
