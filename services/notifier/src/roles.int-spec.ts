@@ -50,8 +50,8 @@ describe('NOTIFIER_ROLE=api and NOTIFIER_ROLE=worker as two processes', () => {
         (await fetch(`http://127.0.0.1:${port}/readyz`)
           .then((r) => r.ok)
           .catch(() => false)) || undefined,
-      60_000,
-      `${p.name} ready`,
+      80_000,
+      `${p.name} ready\n${p.log().slice(-2000)}`,
     );
 
   beforeAll(async () => {
@@ -80,11 +80,12 @@ arcwatch:
     );
     apiPort = await freePort();
     const workerPort = await freePort();
+    // One after the other: the first migrates the fresh database, the second finds it done.
     api = startProcess('notifier-api', 'services/notifier/src/main.ts', [], env('api', apiPort));
-    worker = startProcess('notifier-worker', 'services/notifier/src/main.ts', [], env('worker', workerPort));
     await ready(api, apiPort);
+    worker = startProcess('notifier-worker', 'services/notifier/src/main.ts', [], env('worker', workerPort));
     await ready(worker, workerPort);
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     await api?.stop();
