@@ -1,2 +1,3 @@
 export * from './yaml-config';
 export * from './duration';
+export * from './atomic-write';

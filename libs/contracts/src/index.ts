@@ -13,3 +13,4 @@ export * from './notify';
 export * from './node';
 export * from './cost';
 export * from './catalog';
+export * from './config';

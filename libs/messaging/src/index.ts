@@ -16,3 +16,4 @@ export { deadLetterEvent, type DeadLetterInput } from './dead-letter';
 export { createNaming, type Naming } from './naming';
 export type { MessagingLogger } from './logger';
 export { MessagingModule, type MessagingModuleAsyncOptions, type MessagingModuleOptions } from './messaging.module';
+export { serveConfigFiles, type ConfigFileOwner } from './config-file-responder';

@@ -8,6 +8,7 @@ import { anomalyOutboxRelayProvider } from './outbox.provider';
 import { AlertStateRepository } from './rules/alert-state.repository';
 import { MetricsStreamConsumer } from './rules/metrics-stream.consumer';
 import { RulesController } from './rules/rules.controller';
+import { RuleFilesResponder } from './rules/rule-files.responder';
 import { RulesService } from './rules/rules.service';
 
 export interface AnomalyModuleOptions {
@@ -45,6 +46,7 @@ export class AnomalyModule {
         RulesService,
         DetectorsService,
         MetricsStreamConsumer,
+        RuleFilesResponder,
       ],
     };
   }

@@ -1,0 +1,1 @@
+export * from './config-files.v1';
