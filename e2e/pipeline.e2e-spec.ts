@@ -4,11 +4,8 @@
  * and stores the metrics and answers PromQL; tracing assembles the requests and publishes their
  * per-minute statistics, which the collector stores as series too.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
-import { freePort, freePortRange, getJson, startProcess, type RunningProcess } from '@arcwatch/testing';
+import { eventually, getJson } from '@arcwatch/testing';
+import { startStack, type Stack } from './support/stack';
 
 interface PromVector {
   status: string;
@@ -19,89 +16,18 @@ const NODES = 2;
 const GPUS = 8;
 
 describe('pipeline: fleet → collector → storage → PromQL, and requests → tracing → statistics', () => {
-  let db: TestDatabase;
-  let dir: string;
-  const procs: RunningProcess[] = [];
+  let stack: Stack;
   let collectorUrl = '';
   let tracingUrl = '';
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-e2e-'));
-    const namespace = testNamespace();
-    const [collectorPort, tracingPort, fleetPort] = [
-      await freePort(),
-      await freePort(),
-      await freePortRange(NODES * 2),
-    ];
-    collectorUrl = `http://127.0.0.1:${collectorPort}`;
-    tracingUrl = `http://127.0.0.1:${tracingPort}`;
-    const common = { DATABASE_URL: db.url, NATS_URL: 'nats://127.0.0.1:4222', NATS_NAMESPACE: namespace };
-
-    const tracing = startProcess('tracing', 'services/tracing/src/main.ts', [], {
-      ...common,
-      TRACING_PORT: String(tracingPort),
-      TRACING_HOST: '127.0.0.1',
-      TRACING_API_KEY_SALT: 'e2e-salt-0123456789abcdef',
-      TRACING_COMPLETION_GRACE_MS: '500',
-      TRACING_STATS_LATENESS_MS: '1000',
-    });
-    procs.push(tracing);
-    await eventually(
-      async () => ((await fetch(`${tracingUrl}/readyz`)).ok ? true : undefined),
-      60_000,
-      `tracing ready\n${tracing.log()}`,
-    );
-
-    const scrapeConfig = path.join(dir, 'collector.yml');
-    const fleet = startProcess(
-      'fleet-sim',
-      'tools/fleet-sim/src/main.ts',
-      [
-        '--nodes',
-        String(NODES),
-        '--gpus',
-        String(GPUS),
-        '--base-port',
-        String(fleetPort),
-        '--outage',
-        'none',
-        '--scrape-interval',
-        '1s',
-        '--write-sd',
-        path.join(dir, 'fleet-sd.json'),
-        '--write-scrape-config',
-        scrapeConfig,
-        '--tracing-url',
-        tracingUrl,
-      ],
-      {},
-    );
-    procs.push(fleet);
-    await eventually(
-      () => (fs.existsSync(scrapeConfig) ? true : undefined),
-      30_000,
-      `fleet scrape config\n${fleet.log()}`,
-    );
-
-    const collector = startProcess('collector', 'services/collector/src/main.ts', [], {
-      ...common,
-      COLLECTOR_PORT: String(collectorPort),
-      COLLECTOR_HOST: '127.0.0.1',
-      COLLECTOR_CONFIG: scrapeConfig,
-    });
-    procs.push(collector);
-    await eventually(
-      async () => ((await fetch(`${collectorUrl}/readyz`)).ok ? true : undefined),
-      60_000,
-      `collector ready\n${collector.log()}`,
-    );
-  });
+    stack = await startStack({ services: ['tracing', 'collector'], fleet: { nodes: NODES, gpus: GPUS } });
+    collectorUrl = stack.url('collector');
+    tracingUrl = stack.url('tracing');
+  }, 180_000);
 
   afterAll(async () => {
-    for (const p of procs.reverse()) await p.stop();
-    await db?.drop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   const query = async (expr: string) => {

@@ -1,0 +1,271 @@
+/**
+ * ArcWatch for an e2e test: any subset of the services, each its own process (`startProcess`, as
+ * `npm start` runs them), against a test database and NATS namespace on the shared servers, or
+ * against the test's own nats-server / PostgreSQL / redis-server when it restarts a server
+ * (servers.ts). A service can be SIGKILLed and started again on the same port; the simulated
+ * fleet is started on request with the collector's scrape config written for it.
+ *
+ *   const stack = await startStack({ services: ['tracing', 'collector'], fleet: { nodes: 2 } });
+ *   await stack.get('collector', '/api/v1/query?query=up');
+ *   await stack.kill('tracing'); await stack.start('tracing');
+ *   await stack.stop();
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as testing from '@arcwatch/testing';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  freePortRange,
+  startProcess,
+  testNamespace,
+  TEST_NATS_URL,
+  TEST_REDIS_URL,
+  type RunningProcess,
+} from '@arcwatch/testing';
+import { type OwnServer, ownNats, ownPostgres, ownRedis } from './servers';
+
+export const SERVICES = ['collector', 'tracing', 'billing', 'anomaly', 'notifier', 'console', 'agent'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** The salt tracing hashes API keys with; the fleet's gateway sends raw keys. */
+export const TRACING_SALT = 'e2e-salt-0123456789abcdef';
+
+/**
+ * The admin token of @arcwatch/testing once the services take Bearer tokens (TEST_ADMIN_TOKEN);
+ * until then requests go without one.
+ */
+export const ADMIN_TOKEN: string | undefined = (testing as Record<string, unknown>).TEST_ADMIN_TOKEN as
+  string | undefined;
+
+/** What a service needs beyond the common variables to start in a test (short windows, a salt). */
+function serviceDefaults(svc: ServiceName, stack: { dir: string; namespace: string }): Record<string, string> {
+  switch (svc) {
+    case 'tracing':
+      return {
+        TRACING_API_KEY_SALT: TRACING_SALT,
+        TRACING_COMPLETION_GRACE_MS: '500',
+        TRACING_STATS_LATENESS_MS: '1000',
+      };
+    case 'billing':
+      return { BILLING_WINDOW_SECONDS: '5', BILLING_LATENESS_SECONDS: '2' };
+    case 'notifier':
+      return { NOTIFIER_REDIS_PREFIX: `aw-e2e-${stack.namespace}` };
+    case 'agent':
+      return { AGENT_SPOOL_DIR: path.join(stack.dir, 'agent-spool') };
+    default:
+      return {};
+  }
+}
+
+export interface FleetOptions {
+  nodes?: number;
+  gpus?: number;
+  /** More fleet-sim flags (e.g. ['--outage', '1:20:600']); default: no outage, 1 s scrapes. */
+  args?: string[];
+  /** Send the fleet's request traffic to tracing (default true when tracing is in the stack). */
+  traffic?: boolean;
+}
+
+export interface StackOptions {
+  /** Started in this order, all at once; `start()` waits for every /readyz. */
+  services: readonly ServiceName[];
+  /** Per-service variables, over the defaults. */
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** 'own': this test's nats-server, PostgreSQL and redis-server on free ports (restartable). */
+  servers?: 'shared' | 'own';
+  /** nats-server configuration (own servers only), e.g. users and permissions. */
+  natsConfig?: string;
+  /** Variables every service gets (e.g. NATS credentials), over the connections. */
+  commonEnv?: Record<string, string>;
+  /** The simulated fleet; its scrape config becomes the collector's COLLECTOR_CONFIG. */
+  fleet?: FleetOptions;
+  readyTimeoutMs?: number;
+}
+
+export interface Stack {
+  dir: string;
+  namespace: string;
+  databaseUrl: string;
+  natsUrl: string;
+  redisUrl: string;
+  /** The test's own servers (servers: 'own'). */
+  servers?: { nats: OwnServer; postgres: OwnServer; redis: OwnServer };
+  /** The fleet's node i: dcgm-exporter on fleetPort + 2i, vLLM on fleetPort + 2i + 1. */
+  fleetPort: number;
+  url(svc: ServiceName): string;
+  proc(svc: ServiceName): RunningProcess;
+  /** Starts the service (again, same port and variables) and waits until /readyz answers 200. */
+  start(svc: ServiceName): Promise<void>;
+  /** SIGKILL: no shutdown hooks, no drain, in-flight work lost as in a crash. */
+  kill(svc: ServiceName): Promise<void>;
+  ready(svc: ServiceName, timeoutMs?: number): Promise<void>;
+  /** fetch against a service, with the admin token when the services take one. */
+  fetch(svc: ServiceName, route: string, init?: RequestInit): Promise<Response>;
+  get<T>(svc: ServiceName, route: string): Promise<T>;
+  post<T>(svc: ServiceName, route: string, body: unknown): Promise<{ status: number; body: T }>;
+  /** Every process's output, for a failure message. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+const url = (port: number) => `http://127.0.0.1:${port}`;
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-stack-'));
+  const namespace = testNamespace();
+  const cleanups: Array<() => Promise<void>> = [];
+  let databaseUrl: string;
+  let natsUrl = TEST_NATS_URL;
+  let redisUrl = TEST_REDIS_URL;
+  let servers: Stack['servers'];
+  if (opts.servers === 'own') {
+    const [nats, postgres, redis] = [await ownNats(dir, opts.natsConfig), await ownPostgres(dir), await ownRedis(dir)];
+    servers = { nats, postgres, redis };
+    cleanups.push(
+      () => redis.stop(),
+      () => postgres.stop('SIGINT'),
+      () => nats.stop(),
+    );
+    postgres.createDatabase('arcwatch');
+    databaseUrl = postgres.url('arcwatch');
+    natsUrl = nats.url;
+    redisUrl = redis.url;
+  } else {
+    const db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    databaseUrl = db.url;
+  }
+
+  const ports = new Map<ServiceName, number>();
+  for (const svc of SERVICES) ports.set(svc, await freePort());
+  const fleetNodes = opts.fleet?.nodes ?? 2;
+  const fleetPort = opts.fleet ? await freePortRange(fleetNodes * 2) : 0;
+  const procs = new Map<ServiceName, RunningProcess>();
+  const others: RunningProcess[] = [];
+  const common = {
+    DATABASE_URL: databaseUrl,
+    NATS_URL: natsUrl,
+    // A server of the test's own holds nothing else: subjects stay canonical (as permissions name them).
+    ...(opts.servers === 'own' ? {} : { NATS_NAMESPACE: namespace }),
+    REDIS_URL: redisUrl,
+    ...(opts.commonEnv ?? {}),
+  };
+  const envOf = new Map<ServiceName, Record<string, string>>();
+
+  if (opts.fleet) {
+    const scrapeConfig = path.join(dir, 'collector.yml');
+    const traffic = opts.fleet.traffic ?? opts.services.includes('tracing');
+    const fleet = startProcess(
+      'fleet-sim',
+      'tools/fleet-sim/src/main.ts',
+      [
+        ...['--nodes', String(fleetNodes), '--gpus', String(opts.fleet.gpus ?? 8)],
+        ...['--base-port', String(fleetPort), '--scrape-interval', '1s'],
+        ...['--write-sd', path.join(dir, 'fleet-sd.json'), '--write-scrape-config', scrapeConfig],
+        ...(traffic ? ['--tracing-url', url(ports.get('tracing') as number)] : []),
+        ...(opts.fleet.args ?? ['--outage', 'none']),
+      ],
+      {},
+    );
+    others.push(fleet);
+    await eventually(
+      () => (fs.existsSync(scrapeConfig) && fs.statSync(scrapeConfig).size > 0 ? true : undefined),
+      30_000,
+      `fleet scrape config\n${fleet.log()}`,
+    );
+    envOf.set('collector', { COLLECTOR_CONFIG: scrapeConfig });
+  }
+
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 120_000;
+  const headers = (init?: RequestInit): Record<string, string> => ({
+    ...(ADMIN_TOKEN ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {}),
+    ...((init?.headers as Record<string, string> | undefined) ?? {}),
+  });
+
+  const stack: Stack = {
+    dir,
+    namespace,
+    databaseUrl,
+    natsUrl,
+    redisUrl,
+    servers,
+    fleetPort,
+    url: (svc) => url(ports.get(svc) as number),
+    proc(svc) {
+      const p = procs.get(svc);
+      if (!p) throw new Error(`${svc} was never started in this stack`);
+      return p;
+    },
+    async start(svc) {
+      launch(svc);
+      await stack.ready(svc);
+    },
+    async kill(svc) {
+      await stack.proc(svc).stop('SIGKILL');
+    },
+    async ready(svc, timeoutMs = readyTimeoutMs) {
+      const p = stack.proc(svc);
+      await eventually(
+        async () => {
+          if (p.child.exitCode !== null) throw new Error(`${svc} exited with ${p.child.exitCode}`);
+          const res = await fetch(`${stack.url(svc)}/readyz`, { signal: AbortSignal.timeout(5_000) });
+          return res.ok ? true : undefined;
+        },
+        timeoutMs,
+        `${svc} ready\n${p.log().slice(-6_000)}`,
+      );
+    },
+    fetch: (svc, route, init) => fetch(`${stack.url(svc)}${route}`, { ...init, headers: headers(init) }),
+    async get<T>(svc: ServiceName, route: string) {
+      const res = await stack.fetch(svc, route);
+      const text = await res.text();
+      if (!res.ok) throw new Error(`GET ${svc} ${route}: HTTP ${res.status} ${text.slice(0, 500)}`);
+      return JSON.parse(text) as T;
+    },
+    async post<T>(svc: ServiceName, route: string, body: unknown) {
+      const res = await stack.fetch(svc, route, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
+    logs: () =>
+      [...procs.values(), ...others]
+        .map((p) => `--- ${p.name}\n${p.log().slice(-3_000)}`)
+        .concat(servers ? Object.values(servers).map((s) => `--- ${s.name}\n${s.log().slice(-1_500)}`) : [])
+        .join('\n'),
+    async stop() {
+      for (const p of [...procs.values()].reverse()) await p.stop();
+      for (const p of others.reverse()) await p.stop();
+      for (const c of cleanups) await c().catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  function launch(svc: ServiceName): void {
+    const prefix = svc.toUpperCase();
+    const env = {
+      ...common,
+      [`${prefix}_PORT`]: String(ports.get(svc)),
+      [`${prefix}_HOST`]: '127.0.0.1',
+      ...serviceDefaults(svc, { dir, namespace }),
+      ...(envOf.get(svc) ?? {}),
+      ...(opts.env?.[svc] ?? {}),
+    };
+    procs.set(svc, startProcess(svc, `services/${svc}/src/main.ts`, [], env));
+  }
+
+  try {
+    for (const svc of opts.services) launch(svc);
+    await Promise.all(opts.services.map((svc) => stack.ready(svc)));
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return stack;
+}
