@@ -19,6 +19,7 @@ import { AlertsConsumer } from './ingest/alerts.consumer';
 import { NotifierMetrics } from './metrics';
 import { notifierOutboxRelayProvider } from './outbox.provider';
 import { routingConfigProvider } from './routing/routing-config';
+import { RoutingFilesResponder } from './routing/routing-files.responder';
 import { SilencesRepository } from './silences/silences.repository';
 import { SilencesService } from './silences/silences.service';
 
@@ -54,6 +55,7 @@ export class NotifierModule {
       EscalationService,
       AlertContextService,
       DispatchService,
+      RoutingFilesResponder,
     ];
     if (worker) providers.push(EscalationProcessor, EscalationReconciler);
     if (api && config.consumeAlerts !== false) providers.push(AlertsConsumer);

@@ -5,6 +5,7 @@ import {
   matchRoutes,
   severityOf,
   silencedBy,
+  type AlertmanagerConfig,
   type InhibitionSource,
   type Integration,
 } from '@arcwatch/alertmanager';
@@ -52,7 +53,9 @@ export interface AlertStatusView {
 @Injectable()
 export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DispatchService.name);
-  private readonly groups: AggregationGroups;
+  private groups: AggregationGroups;
+  /** The route tree the groups were built from; an applied routing file replaces it. */
+  private routedBy: AlertmanagerConfig;
   private readonly alerts = new Map<string, StoredAlert>();
   private lastSeen = new Date(0);
   private lastGc = 0;
@@ -73,6 +76,7 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly context: AlertContextService,
   ) {
     this.groups = new AggregationGroups(routing.am);
+    this.routedBy = routing.am;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -107,6 +111,12 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
   private async pass(): Promise<void> {
     const now = new Date(this.clock.now());
     await this.silences.load();
+    if (this.routing.am !== this.routedBy) {
+      // New routes: regroup the alerts held; the notification log keeps a group that did not change from resending.
+      this.routedBy = this.routing.am;
+      this.groups = new AggregationGroups(this.routing.am);
+      for (const a of this.alerts.values()) this.groups.insert(toDispatch(a), now);
+    }
     const changed = await this.repo.changedSince(this.lastSeen);
     for (const a of changed) {
       this.alerts.set(a.fingerprint, a);
