@@ -12,6 +12,7 @@ import { InvoicesController } from './invoices/invoices.controller';
 import { InvoicesService } from './invoices/invoices.service';
 import { BillingMetrics } from './metrics';
 import { billingOutboxRelayProvider } from './outbox.provider';
+import { PriceFilesResponder } from './prices/price-files.responder';
 import { PricesController } from './prices/prices.controller';
 import { PricesService } from './prices/prices.service';
 import { GpuCostResponder } from './context/gpu-cost.responder';
@@ -58,6 +59,7 @@ export class BillingModule {
         billingOutboxRelayProvider,
         PricesService,
         GpuCostResponder,
+        PriceFilesResponder,
         BudgetsService,
         AllocationService,
         AllocationWorker,
