@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { PUBLIC_ROUTE } from '@arcwatch/runtime';
 import {
   AccessError,
   CSRF_COOKIE,
@@ -24,12 +25,11 @@ import { AccessService } from './access.service';
 
 export const ACCESS_SERVICE = Symbol('ACCESS_SERVICE');
 const ROLE_KEY = 'arcwatch:access:role';
-const PUBLIC_KEY = 'arcwatch:access:public';
 
 /** The least role a handler (or every handler of a controller) needs; `viewer` when not set. */
 export const Roles = (role: Role): MethodDecorator & ClassDecorator => SetMetadata(ROLE_KEY, role);
-/** A handler anyone may call (login, the page shell). */
-export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_KEY, true);
+/** A handler anyone may call (login, the page shell, probes); the runtime's decorator. */
+export { Public } from '@arcwatch/runtime';
 
 type RequestWithPrincipal = FastifyRequest & { principal?: Principal };
 
@@ -59,12 +59,18 @@ export class AccessGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_KEY, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets)) return true;
     const need = this.reflector.getAllAndOverride<Role | undefined>(ROLE_KEY, targets) ?? 'viewer';
     const req = ctx.switchToHttp().getRequest<RequestWithPrincipal>();
     const principal = await this.principalOf(req);
     if (!roleAllows(principal.role, need))
       throw new AccessError('FORBIDDEN', `needs role ${need}; this token is ${principal.role}`);
+    // Pushed data names its tenants itself (API keys, labels); a tenant's token may not speak for others.
+    if (need === 'ingest' && principal.tenant !== null)
+      throw new AccessError(
+        'FORBIDDEN',
+        `ingest needs a token without a tenant scope; this one is ${principal.tenant}'s`,
+      );
     req.principal = principal;
     return true;
   }

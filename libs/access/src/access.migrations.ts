@@ -26,4 +26,13 @@ export const accessMigrations: Migration[] = [
       CREATE INDEX IF NOT EXISTS sessions_expires_idx ON ${schema}.sessions (expires_at);
     `,
   },
+  {
+    // The push-only role. The check's name is PostgreSQL's default for the column check above.
+    id: '0002_ingest_role',
+    up: ({ schema }) => `
+      ALTER TABLE ${schema}.tokens DROP CONSTRAINT IF EXISTS tokens_role_check;
+      ALTER TABLE ${schema}.tokens ADD CONSTRAINT tokens_role_check
+        CHECK (role IN ('viewer', 'operator', 'admin', 'ingest'));
+    `,
+  },
 ];

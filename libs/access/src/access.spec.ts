@@ -1,4 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readSecret } from './access-config';
 import {
+  assertCanSee,
   bearerToken,
   canSeeTenant,
   csrfValid,
@@ -6,7 +11,9 @@ import {
   generateToken,
   hashSecret,
   parseCookies,
+  requireUnscoped,
   roleAllows,
+  scopeQuery,
   serializeCookie,
   sessionCookies,
   tokenHint,
@@ -84,5 +91,48 @@ describe('cookies and CSRF', () => {
     expect(csrfValid('POST', 'c1', 'c2', bound)).toBe(false);
     // A planted cookie that matches the header but not the session is refused.
     expect(csrfValid('DELETE', 'evil', 'evil', bound)).toBe(false);
+  });
+});
+
+describe('the ingest role', () => {
+  it('pushes only; an admin may push too; nobody else may', () => {
+    expect(roleAllows('ingest', 'ingest')).toBe(true);
+    expect(roleAllows('admin', 'ingest')).toBe(true);
+    expect(roleAllows('operator', 'ingest')).toBe(false);
+    expect(roleAllows('viewer', 'ingest')).toBe(false);
+    expect(roleAllows('ingest', 'viewer')).toBe(false);
+    expect(roleAllows('ingest', 'admin')).toBe(false);
+  });
+});
+
+describe('tenant scope of a route', () => {
+  it('fills in the scoped tenant, keeps an unscoped query, refuses another tenant', () => {
+    expect(scopeQuery({ tenant: 'acme' }, { model: 'm' })).toEqual({ model: 'm', tenant: 'acme' });
+    expect(scopeQuery({ tenant: null }, { model: 'm' })).toEqual({ model: 'm' });
+    expect(scopeQuery({ tenant: null }, { tenant: 'globex' })).toEqual({ tenant: 'globex' });
+    expect(() => scopeQuery({ tenant: 'acme' }, { tenant: 'globex' })).toThrow('only read tenant acme');
+    expect(scopeQuery({ tenant: 'acme' }, { owner: '' }, 'owner')).toEqual({ owner: 'acme' });
+  });
+
+  it("refuses fleet-wide views to scoped tokens and hides other tenants' records as missing", () => {
+    expect(() => requireUnscoped({ tenant: 'acme' }, 'prices')).toThrow('prices spans every tenant');
+    expect(() => requireUnscoped({ tenant: null }, 'prices')).not.toThrow();
+    expect(() => assertCanSee({ tenant: 'acme' }, 'globex', 'request r1')).toThrow('request r1 not found');
+    expect(() => assertCanSee({ tenant: 'acme' }, 'acme', 'request r1')).not.toThrow();
+  });
+});
+
+describe('secrets from the environment or a file', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aw-secret-'));
+  it('reads the file without its trailing newline and refuses both at once or an empty file', () => {
+    const file = path.join(dir, 'token');
+    writeFileSync(file, 'aw_from_file_0123456789\n');
+    expect(readSecret(undefined, file, 'AUTH_BOOTSTRAP_TOKEN')).toBe('aw_from_file_0123456789');
+    expect(readSecret('direct', undefined, 'AUTH_BOOTSTRAP_TOKEN')).toBe('direct');
+    expect(readSecret(undefined, undefined, 'AUTH_BOOTSTRAP_TOKEN')).toBeUndefined();
+    expect(() => readSecret('a', file, 'AUTH_BOOTSTRAP_TOKEN')).toThrow('both set');
+    writeFileSync(file, '\n');
+    expect(() => readSecret(undefined, file, 'AUTH_INGEST_TOKEN')).toThrow('AUTH_INGEST_TOKEN_FILE');
+    expect(() => readSecret(undefined, path.join(dir, 'missing'), 'AUTH_INGEST_TOKEN')).toThrow('cannot read');
   });
 });

@@ -9,9 +9,16 @@ export const AccessError = defineErrorCodes('AccessError', {
 });
 export type AccessError = InstanceType<typeof AccessError>;
 
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
+/**
+ * viewer < operator < admin read and act on what ArcWatch holds, each able to do what the ones
+ * before it can. `ingest` stands apart: it may only push (the collector's import and remote_write,
+ * tracing's event and OTLP intake) and reads nothing, so a token spread over a fleet of pushers
+ * gives away no data. An admin may also push (one token for a small install).
+ */
+export const ROLES = ['viewer', 'operator', 'admin', 'ingest'] as const;
 export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES);
+const RANKED: readonly Role[] = ['viewer', 'operator', 'admin'];
 
 /** A tenant id as the rest of ArcWatch writes it (request records, cost lines, alert labels). */
 export const tenantSchema = z
@@ -28,9 +35,11 @@ export interface Principal {
   via: 'bearer' | 'session';
 }
 
-/** Each role can do what the roles before it can. */
+/** Whether a token of role `have` may call a handler that needs `need`. */
 export function roleAllows(have: Role, need: Role): boolean {
-  return ROLES.indexOf(have) >= ROLES.indexOf(need);
+  if (need === 'ingest') return have === 'ingest' || have === 'admin';
+  if (have === 'ingest') return false;
+  return RANKED.indexOf(have) >= RANKED.indexOf(need);
 }
 
 /** Tokens start with a fixed prefix so secret scanners and people recognise them. */
@@ -74,6 +83,38 @@ export function effectiveTenant(
     throw new AccessError('FORBIDDEN', `this token may only read tenant ${principal.tenant}`);
   }
   return principal.tenant;
+}
+
+/**
+ * The query of a list or aggregate route with the tenant filter the principal may use: its own
+ * tenant filled in for a scoped token, another tenant refused (403).
+ */
+export function scopeQuery<Q extends Record<string, unknown>>(
+  principal: Pick<Principal, 'tenant'>,
+  query: Q,
+  key: keyof Q & string = 'tenant',
+): Q {
+  const raw = query[key];
+  const tenant = effectiveTenant(principal, typeof raw === 'string' ? raw : undefined);
+  return tenant === undefined ? query : { ...query, [key]: tenant };
+}
+
+/** Routes over every tenant at once (configuration, prices, invoices, fleet metrics): unscoped tokens only. */
+export function requireUnscoped(principal: Pick<Principal, 'tenant'>, what: string): void {
+  if (principal.tenant !== null)
+    throw new AccessError('FORBIDDEN', `${what} spans every tenant; this token sees tenant ${principal.tenant} only`);
+}
+
+/**
+ * One record by id: another tenant's is answered as missing (404), so a scoped token cannot
+ * learn which ids exist elsewhere.
+ */
+export function assertCanSee(
+  principal: Pick<Principal, 'tenant'>,
+  tenant: string | null | undefined,
+  what: string,
+): void {
+  if (!canSeeTenant(principal, tenant)) throw new AccessError('NOT_FOUND', `${what} not found`);
 }
 
 /** Whether a record of `tenant` may be shown to the principal. */

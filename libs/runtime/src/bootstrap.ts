@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { DynamicModule } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { HttpErrorFilter } from './http/http-error.filter';
+import { recordRoutes } from './http/routes';
 import { createLogger, PinoNestLogger, type Logger } from './logger';
 import type { LogLevel } from './config';
 
@@ -18,13 +19,16 @@ export interface ServiceAppOptions {
 
 /** The Nest app of a service, not yet listening: Fastify, pino for Nest's logs, one error filter, shutdown hooks. */
 export async function createServiceApp(opts: ServiceAppOptions): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: opts.bodyLimit ?? 1024 * 1024 });
-  opts.configureFastify?.(adapter.getInstance() as unknown as FastifyInstance);
+  const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
+  const adapter = new FastifyAdapter({ bodyLimit });
+  const fastify = adapter.getInstance() as unknown as FastifyInstance;
+  recordRoutes(fastify);
+  opts.configureFastify?.(fastify);
   const app = await NestFactory.create<NestFastifyApplication>(opts.module, adapter, {
     logger: new PinoNestLogger(opts.logger.child({ component: 'nest' })),
     abortOnError: false,
   });
-  app.useGlobalFilters(new HttpErrorFilter(opts.logger.child({ component: 'http' })));
+  app.useGlobalFilters(new HttpErrorFilter(opts.logger.child({ component: 'http' }), bodyLimit));
   // SIGTERM / SIGINT: stop intake, let modules finish in-flight work, then drain NATS and close the pool.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;

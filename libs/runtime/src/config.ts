@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ServiceError } from './errors';
+import { natsAuthEnv } from './nats-auth';
 
 /**
  * A service's environment as one declaration: each config key names its variable and its zod
@@ -40,6 +41,7 @@ export const commonEnv = {
   logLevel: ['LOG_LEVEL', z.enum(LOG_LEVELS).default('info')],
   /** JetStream replicas of the streams a service creates: 1 on one NATS server, 3 on a three-node cluster. */
   natsStreamReplicas: ['NATS_STREAM_REPLICAS', z.coerce.number().int().min(1).max(5).default(1)],
+  ...natsAuthEnv,
 } as const satisfies EnvSpec;
 
 /** `<PREFIX>_PORT` and `<PREFIX>_HOST` for a service's HTTP listener. */
@@ -47,6 +49,24 @@ export function httpEnv<P extends string>(prefix: P, defaultPort: number) {
   return {
     port: [`${prefix}_PORT`, z.coerce.number().int().min(0).max(65535).default(defaultPort)],
     host: [`${prefix}_HOST`, z.string().min(1).default('0.0.0.0')],
+  } as const satisfies EnvSpec;
+}
+
+/**
+ * `<PREFIX>_BODY_LIMIT_BYTES`: the largest request body the service's HTTP API accepts; a larger
+ * one is answered 413 before any of it is parsed.
+ */
+export function bodyLimitEnv<P extends string>(prefix: P, defaultBytes: number) {
+  return {
+    bodyLimitBytes: [
+      `${prefix}_BODY_LIMIT_BYTES`,
+      z.coerce
+        .number()
+        .int()
+        .min(1024)
+        .max(1024 * 1024 * 1024)
+        .default(defaultBytes),
+    ],
   } as const satisfies EnvSpec;
 }
 

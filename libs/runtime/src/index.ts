@@ -1,5 +1,6 @@
 export * from './clock';
 export * from './config';
+export { natsAuth, natsAuthEnv, type NatsAuth } from './nats-auth';
 export * from './errors';
 export * from './logger';
 export * from './tokens';
@@ -8,4 +9,5 @@ export * from './runtime.module';
 export * from './periodic-task';
 export { MetricsRegistry, Counter, Gauge, Histogram } from './metrics/metrics.registry';
 export { HttpErrorFilter, type ErrorBody } from './http/http-error.filter';
+export { PUBLIC_ROUTE, Public, registeredRoutes, type RegisteredRoute } from './http/routes';
 export { postgresReady, natsReady } from './health/readiness';

@@ -7,6 +7,7 @@ import { createPool, migrate, type Migration } from '@arcwatch/storage';
 import { systemClock, type Clock } from './clock';
 import { HealthController } from './health/health.controller';
 import { natsReady, postgresReady } from './health/readiness';
+import type { NatsAuth } from './nats-auth';
 import type { Logger } from './logger';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsRegistry } from './metrics/metrics.registry';
@@ -29,6 +30,8 @@ export interface NatsOptions {
   streams: StreamKey[];
   /** Replicas of the streams it creates (NATS_STREAM_REPLICAS); default 1. */
   replicas?: number;
+  /** The service's NATS user (`natsAuth(config)`); anonymous when undefined. */
+  auth?: NatsAuth | undefined;
 }
 
 export interface RuntimeOptions {
@@ -75,6 +78,7 @@ async function openBus(service: string, opts: NatsOptions, logger: Logger): Prom
     url: opts.url,
     name: service,
     namespace: opts.namespace,
+    ...(opts.auth ?? {}),
     logger: logger.child({ component: 'messaging' }),
   });
   try {

@@ -77,6 +77,7 @@ export async function eventually<T>(
   }
 }
 
+export * from './auth';
 export * from './paths';
 export * from './processes';
 export * from './test-clock';

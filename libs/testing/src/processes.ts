@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { withAuth } from './auth';
 import { REPO_ROOT } from './paths';
 
 const NODE = path.join(REPO_ROOT, 'node_modules', '.bin', 'node');
@@ -93,7 +94,8 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
+/** GET (or `init`) with the test admin token unless `init` names an Authorization header. */
 export async function getJson<T>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, init);
+  const res = await fetch(url, withAuth(init));
   return { status: res.status, body: (await res.json()) as T };
 }

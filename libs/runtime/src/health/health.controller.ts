@@ -5,12 +5,15 @@ import {
   type HealthCheckResult,
   type HealthIndicatorFunction,
 } from '@nestjs/terminus';
+import { Public } from '../http/routes';
 import { READINESS_CHECKS } from '../tokens';
 
 /**
  * /healthz: the process is alive (no dependency is asked). /readyz: the process can do its work
- * now — 200 when every readiness check passes, 503 with the failing ones otherwise.
+ * now — 200 when every readiness check passes, 503 with the failing ones otherwise. Both are
+ * public: probes carry no token. /metrics (MetricsController) is not.
  */
+@Public()
 @Controller()
 export class HealthController {
   constructor(

@@ -27,7 +27,11 @@ function isMessagingError(err: unknown): err is MessagingLikeError {
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    /** The app's body limit, named in the 413 answer. */
+    private readonly bodyLimit?: number,
+  ) {}
 
   catch(err: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
@@ -57,7 +61,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     } else if (isFastifyClientError(err)) {
       void reply
         .status(err.statusCode)
-        .send({ code: httpCode(err.statusCode), message: err.message } satisfies ErrorBody);
+        .send({ code: httpCode(err.statusCode), message: clientMessage(err, this.bodyLimit) } satisfies ErrorBody);
     } else {
       this.logger.error({ err }, 'unhandled error');
       void reply.status(500).send({ code: 'INTERNAL', message: 'internal error' } satisfies ErrorBody);
@@ -70,7 +74,16 @@ function isFastifyClientError(err: unknown): err is Error & { statusCode: number
   return err instanceof Error && typeof s === 'number' && s >= 400 && s < 500;
 }
 
-function httpCode(status: number): string {
+/** Fastify's own 4xx text, except for the body limit, which says what the limit is. */
+export function clientMessage(err: Error & { statusCode: number; code?: unknown }, bodyLimit?: number): string {
+  if (err.statusCode === 413)
+    return bodyLimit === undefined
+      ? 'request body is too large'
+      : `request body is larger than this service accepts (${bodyLimit} bytes)`;
+  return err.message;
+}
+
+export function httpCode(status: number): string {
   const codes: Record<number, string> = {
     400: 'BAD_REQUEST',
     401: 'UNAUTHENTICATED',
