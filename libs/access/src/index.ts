@@ -6,3 +6,4 @@ export { AccessModule, DEFAULT_ACCESS_SCHEMA, type AccessModuleOptions, type Ens
 export * from './access-config';
 export { accessMigrations } from './access.migrations';
 export { accessTables } from './access.schema';
+export { issueRouteTokens } from './access-testing';
