@@ -4,6 +4,7 @@ import { RuntimeModule, type Clock, type Logger } from '@arcwatch/runtime';
 import { AlertsController } from './alerts/alerts.controller';
 import { AlertsService } from './alerts/alerts.service';
 import { CONSOLE_CONFIG, type ConsoleConfig } from './config';
+import { ConfigFilesClient } from './configuration/config-files.client';
 import { ConfigurationController } from './configuration/configuration.controller';
 import { ConfigurationService } from './configuration/configuration.service';
 import { CostsController } from './costs/costs.controller';
@@ -69,6 +70,7 @@ export class ConsoleModule {
         CostsService,
         AlertsService,
         ConfigurationService,
+        ConfigFilesClient,
       ],
     };
   }

@@ -7,5 +7,7 @@ export const ConsoleError = defineErrorCodes('ConsoleError', {
   /** Another service refused the request (4xx); its code and message are passed on. */
   UPSTREAM_REJECTED: { status: 400, disposition: 'dead-letter' },
   QUERY_INVALID: { status: 400, disposition: 'dead-letter' },
+  /** A configuration file the owning service refused; `details.errors` lists file, line, column, field. */
+  CONFIG_REJECTED: { status: 422, disposition: 'dead-letter' },
 });
 export type ConsoleError = InstanceType<typeof ConsoleError>;

@@ -1,5 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ACCESS_SERVICE, type AccessService } from '@arcwatch/access';
+import { CONFIG_FILE_SERVICES, type ConfigFileService } from '@arcwatch/contracts';
+import { ConsoleError } from '../errors';
+import { ConfigFilesClient } from './config-files.client';
 import { UPSTREAMS, UpstreamClient, type Outcome, type Upstream } from '../upstream/upstream.client';
 
 function view<T>(o: Outcome<T>): T | { unavailable: { service: string; message: string } } {
@@ -12,7 +15,31 @@ export class ConfigurationService {
   constructor(
     private readonly upstream: UpstreamClient,
     @Inject(ACCESS_SERVICE) private readonly access: AccessService,
+    private readonly configFiles: ConfigFilesClient,
   ) {}
+
+  /** Each owner's files, or why it could not say (one service away leaves the others editable). */
+  async files() {
+    const services = await Promise.all(
+      CONFIG_FILE_SERVICES.map(async (service) => {
+        try {
+          return { service, files: await this.configFiles.files(service) };
+        } catch (err) {
+          return { service, unavailable: { service, message: (err as Error).message } };
+        }
+      }),
+    );
+    return { services };
+  }
+
+  async apply(service: ConfigFileService, file: string, text: string, actor: string) {
+    const reply = await this.configFiles.apply(service, file, text, actor);
+    if (!reply.ok)
+      throw new ConsoleError('CONFIG_REJECTED', `${service} refused ${file}: ${reply.errors.length} problem(s)`, {
+        details: { service, errors: reply.errors },
+      });
+    return reply;
+  }
 
   async configuration(includeTokens: boolean) {
     const [prices, rules, notifier, collector] = await Promise.all([
