@@ -34,6 +34,8 @@ function concat(parts: Float64Array[]): Float64Array {
 
 export class LiveWindow implements Queryable {
   private readonly stored = new Map<string, WindowSeries>();
+  /** The same series by metric name: most selectors name their metric, and a full scan per selector is what rule evaluation over a large fleet spent its time on. */
+  private readonly byName = new Map<string, Map<string, WindowSeries>>();
   /** The oldest time the window is complete from (the first sample it took). */
   private coveredFromMs = Infinity;
 
@@ -51,8 +53,13 @@ export class LiveWindow implements Queryable {
     if (t < this.coveredFromMs) this.coveredFromMs = t;
     const key = keyOf(labels);
     let s = this.stored.get(key);
-    if (!s)
+    if (!s) {
       this.stored.set(key, (s = { labels, ts: new Float64Array(16), vs: new Float64Array(16), start: 0, length: 0 }));
+      const name = labels.__name__ ?? '';
+      let named = this.byName.get(name);
+      if (!named) this.byName.set(name, (named = new Map()));
+      named.set(key, s);
+    }
     const end = s.start + s.length;
     if (end === s.ts.length) this.grow(s);
     let i = s.start + s.length;
@@ -88,7 +95,12 @@ export class LiveWindow implements Queryable {
       while (i < end && s.ts[i] < min) i++;
       s.length -= i - s.start;
       s.start = i;
-      if (s.length === 0) this.stored.delete(k);
+      if (s.length === 0) {
+        this.stored.delete(k);
+        const named = this.byName.get(s.labels.__name__ ?? '');
+        named?.delete(k);
+        if (named?.size === 0) this.byName.delete(s.labels.__name__ ?? '');
+      }
     }
     if (this.coveredFromMs < min) this.coveredFromMs = min;
   }
@@ -106,7 +118,9 @@ export class LiveWindow implements Queryable {
           vs: [Float64Array.from(o.values)],
         });
     }
-    for (const [k, s] of this.stored) {
+    const name = matchers.find((m) => m.name === '__name__' && m.type === '=');
+    const candidates = name ? (this.byName.get(name.value) ?? new Map<string, WindowSeries>()) : this.stored;
+    for (const [k, s] of candidates) {
       if (!matchesAll(matchers, s.labels)) continue;
       const end = s.start + s.length;
       // Binary search for the first sample at or after startMs.
