@@ -18,7 +18,7 @@ export const SERVICE_ENVS: Array<[string, EnvSpec]> = [
   ['agent', agentEnv],
 ];
 
-const COMMON = new Set(['DATABASE_URL', 'NATS_URL', 'NATS_NAMESPACE', 'LOG_LEVEL', 'NATS_STREAM_REPLICAS']);
+const COMMON = new Set(['DATABASE_URL', 'NATS_URL', 'NATS_NAMESPACE', 'LOG_LEVEL', 'NATS_STREAM_REPLICAS', 'NATS_USER', 'NATS_PASSWORD', 'NATS_PASSWORD_FILE']);
 
 function defaultOf(schema: EnvSpec[string][1]): string {
   const r = schema.safeParse(undefined);

@@ -43,6 +43,9 @@ export interface EventBusOptions {
   waitOnFirstConnect?: boolean;
   /** How long a publish waits for its PubAck. Default 5 s. */
   publishTimeoutMs?: number;
+  /** The NATS user and password (a service's own user, infra/nats); anonymous when unset. */
+  user?: string;
+  pass?: string;
 }
 
 export interface StreamLimits {
@@ -105,6 +108,7 @@ export class EventBus {
         maxReconnectAttempts: -1, // a service outlives NATS restarts; it never gives up
         reconnectTimeWait: 1_000,
         waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
+        ...(opts.user === undefined ? {} : { user: opts.user, pass: opts.pass }),
       });
     } catch (err) {
       throw new MessagingError('CONNECT_FAILED', `cannot connect to NATS at ${url}: ${describeError(err)}`, {

@@ -24,7 +24,10 @@ describe('natsAuth: NATS credentials from the environment or a file', () => {
     [{ natsUser: 'tracing' }, 'NATS_USER tracing without NATS_PASSWORD or NATS_PASSWORD_FILE'],
     [{ natsPassword: 'pw' }, 'a NATS password without NATS_USER'],
     [{ natsUser: 'a', natsPassword: 'pw', natsPasswordFile: '/run/secrets/nats' }, 'not both'],
-    [{ natsUser: 'a', natsPasswordFile: '/nope' }, "NATS_PASSWORD_FILE /nope: ENOENT: no such file or directory, open '/nope'"],
+    [
+      { natsUser: 'a', natsPasswordFile: '/nope' },
+      "NATS_PASSWORD_FILE /nope: ENOENT: no such file or directory, open '/nope'",
+    ],
     [{ natsUser: 'a', natsPasswordFile: '/run/secrets/empty' }, 'NATS_PASSWORD_FILE /run/secrets/empty is empty'],
   ])('refuses %j with a message that names the variable', (config, message) => {
     let caught: unknown;

@@ -27,7 +27,10 @@ interface NatsAuthConfig {
 }
 
 /** The credentials a service connects with, or undefined for an anonymous connection. */
-export function natsAuth(config: NatsAuthConfig, read: (file: string) => string = (f) => readFileSync(f, 'utf8')): NatsAuth | undefined {
+export function natsAuth(
+  config: NatsAuthConfig,
+  read: (file: string) => string = (f) => readFileSync(f, 'utf8'),
+): NatsAuth | undefined {
   const { natsUser: user, natsPassword, natsPasswordFile: file } = config;
   if (natsPassword !== undefined && file !== undefined)
     throw new ServiceError('CONFIG_INVALID', 'invalid environment: set NATS_PASSWORD or NATS_PASSWORD_FILE, not both');
@@ -38,14 +41,20 @@ export function natsAuth(config: NatsAuthConfig, read: (file: string) => string 
   }
   if (file === undefined) {
     if (natsPassword === undefined)
-      throw new ServiceError('CONFIG_INVALID', `invalid environment: NATS_USER ${user} without NATS_PASSWORD or NATS_PASSWORD_FILE`);
+      throw new ServiceError(
+        'CONFIG_INVALID',
+        `invalid environment: NATS_USER ${user} without NATS_PASSWORD or NATS_PASSWORD_FILE`,
+      );
     return { user, pass: natsPassword };
   }
   let text: string;
   try {
     text = read(file);
   } catch (err) {
-    throw new ServiceError('CONFIG_INVALID', `invalid environment: NATS_PASSWORD_FILE ${file}: ${(err as Error).message}`);
+    throw new ServiceError(
+      'CONFIG_INVALID',
+      `invalid environment: NATS_PASSWORD_FILE ${file}: ${(err as Error).message}`,
+    );
   }
   // A secret file usually ends with a newline that is not part of the password.
   const pass = text.replace(/\r?\n$/, '');

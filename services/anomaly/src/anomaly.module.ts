@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { RuntimeModule, type Clock, type Logger } from '@arcwatch/runtime';
+import { RuntimeModule, type Clock, type Logger, natsAuth } from '@arcwatch/runtime';
 import { ANOMALY_CONFIG, type AnomalyConfig } from './config';
 import { anomalyMigrations } from './database/anomaly.migrations';
 import { DetectorsService } from './detectors/detectors.service';
@@ -31,6 +31,7 @@ export class AnomalyModule {
           postgres: { url: config.databaseUrl, schema: config.dbSchema, migrations: anomalyMigrations },
           nats: {
             url: config.natsUrl,
+            auth: natsAuth(config),
             namespace: config.natsNamespace,
             replicas: config.natsStreamReplicas,
             streams: ['metrics', 'alerts', 'deadLetter'],

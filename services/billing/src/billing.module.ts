@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { RuntimeModule, type Clock, type Logger } from '@arcwatch/runtime';
+import { RuntimeModule, type Clock, type Logger, natsAuth } from '@arcwatch/runtime';
 import { AllocationConsumer } from './allocation/allocation.consumer';
 import { AllocationService } from './allocation/allocation.service';
 import { AllocationWorker } from './allocation/allocation.worker';
@@ -41,6 +41,7 @@ export class BillingModule {
           postgres: { url: config.databaseUrl, schema: config.dbSchema, migrations: billingMigrations },
           nats: {
             url: config.natsUrl,
+            auth: natsAuth(config),
             namespace: config.natsNamespace,
             replicas: config.natsStreamReplicas,
             streams: ['requests', 'cost', 'deadLetter'],

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { RuntimeModule, type Clock, type Logger } from '@arcwatch/runtime';
+import { RuntimeModule, type Clock, type Logger, natsAuth } from '@arcwatch/runtime';
 import type { RuleGroup } from '@arcwatch/rules';
 import { CatalogModule } from './catalog/catalog.module';
 import { COLLECTOR_CONFIG, type CollectorConfig } from './config';
@@ -52,6 +52,7 @@ export class CollectorModule {
           clock: opts.clock,
           nats: {
             url: config.natsUrl,
+            auth: natsAuth(config),
             namespace: config.natsNamespace,
             replicas: config.natsStreamReplicas,
             streams: ['metrics', 'deadLetter'],

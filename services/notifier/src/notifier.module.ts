@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { RuntimeModule, type Clock, type Logger } from '@arcwatch/runtime';
+import { RuntimeModule, type Clock, type Logger, natsAuth } from '@arcwatch/runtime';
 import { AlertsRepository } from './alerts/alerts.repository';
 import { AlertsService } from './alerts/alerts.service';
 import { AlertmanagerApiController } from './api/alertmanager-api.controller';
@@ -67,7 +67,12 @@ export class NotifierModule {
           logger: opts.logger,
           ...(opts.clock ? { clock: opts.clock } : {}),
           postgres: { url: config.databaseUrl, schema: config.dbSchema, migrations: notifierMigrations },
-          nats: { url: config.natsUrl, namespace: config.natsNamespace, streams: ['alerts', 'notify', 'deadLetter'] },
+          nats: {
+            url: config.natsUrl,
+            auth: natsAuth(config),
+            namespace: config.natsNamespace,
+            streams: ['alerts', 'notify', 'deadLetter'],
+          },
         }),
       ],
       controllers: api ? [AlertmanagerApiController, NotifierApiController] : [],

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AccessModule, accessOptions } from '@arcwatch/access';
 import { ensurePartitions } from '@arcwatch/storage';
-import { RuntimeModule, type Clock, type Logger } from '@arcwatch/runtime';
+import { RuntimeModule, type Clock, type Logger, natsAuth } from '@arcwatch/runtime';
 import { AssemblyBacklog } from './assembly/assembly-backlog';
 import { AssemblyConsumer } from './assembly/assembly.consumer';
 import { AssemblyService } from './assembly/assembly.service';
@@ -48,11 +49,13 @@ export class TracingModule {
           },
           nats: {
             url: config.natsUrl,
+            auth: natsAuth(config),
             namespace: config.natsNamespace,
             replicas: config.natsStreamReplicas,
             streams: ['requests', 'metrics', 'deadLetter'],
           },
         }),
+        AccessModule.forRoot(accessOptions(config)),
       ],
       controllers: [IngestController, RequestsController],
       providers: [
