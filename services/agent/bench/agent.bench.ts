@@ -13,7 +13,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO_ROOT, startProcess, testNamespace } from '@arcwatch/testing';
+import { spawn } from 'node:child_process';
+import { REPO_ROOT, startProcess, testNamespace, type RunningProcess } from '@arcwatch/testing';
 import { readStream, startNatsServer, STAND_IN, tempDir } from '../src/testing/agent-harness';
 
 const argv = process.argv.slice(2);
@@ -21,6 +22,8 @@ const SECONDS = Number(argv[argv.indexOf('--seconds') + 1] || 60) || 60;
 const WRITE_DOCS = !argv.includes('--no-docs');
 /** Node flags for the agent process, e.g. a heap cap as the systemd unit sets it. */
 const NODE_OPTIONS = argv.includes('--node-options') ? argv[argv.indexOf('--node-options') + 1]! : '';
+/** What runs: the TypeScript entry through tools/register.js (default) or a built bundle (`npm run build:agent`). */
+const ENTRY = argv.includes('--entry') ? argv[argv.indexOf('--entry') + 1]! : 'services/agent/src/main.ts';
 const WARMUP_MS = 10_000;
 // USER_HZ: clock ticks per second in /proc times (100 on Linux).
 const TICK = 100;
@@ -47,7 +50,7 @@ async function main(): Promise<void> {
   const nats = await startNatsServer();
   const namespace = testNamespace();
   const spool = tempDir('agent-bench-spool-');
-  const agent = startProcess('agent', 'services/agent/src/main.ts', [], {
+  const env = {
     NATS_URL: nats.url,
     NATS_NAMESPACE: namespace,
     AGENT_PORT: '0',
@@ -60,7 +63,8 @@ async function main(): Promise<void> {
     AGENT_HOSTNAME: 'gpu-node-001',
     LOG_LEVEL: 'warn',
     NODE_OPTIONS,
-  });
+  };
+  const agent = ENTRY.endsWith('.ts') ? startProcess('agent', ENTRY, [], env) : startBundle(ENTRY, env);
   const pid = agent.child.pid!;
   try {
     log(`agent pid ${pid}; warming up ${WARMUP_MS / 1000} s`);
@@ -99,6 +103,28 @@ async function main(): Promise<void> {
     await nats.dispose();
     fs.rmSync(spool, { recursive: true, force: true });
   }
+}
+
+/** A built bundle run by node itself, as the systemd unit and the image run it. */
+function startBundle(file: string, env: Record<string, string>): RunningProcess {
+  const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'node'), [path.resolve(REPO_ROOT, file)], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    name: 'agent',
+    child,
+    exited,
+    log: () => '',
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 interface Result {

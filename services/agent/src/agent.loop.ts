@@ -1,34 +1,29 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { InjectClock, InjectLogger, type Clock, type Logger, type TimerHandle } from '@arcwatch/runtime';
-import { CollectService } from './collect/collect.service';
-import { AGENT_SETTINGS, type AgentSettings } from './config/agent-settings.loader';
-import { DeliveryService } from './delivery/delivery.service';
-import { AgentMetrics } from './metrics';
-
-export const AGENT_TIMER_DISABLED = Symbol('AGENT_TIMER_DISABLED');
+import type { CollectService } from './collect/collect.service';
+import type { AgentSettings } from './config/agent-settings.loader';
+import type { DeliveryService } from './delivery/delivery.service';
+import type { AgentMetrics } from './metrics';
+import type { Clock, Logger, TimerHandle } from './runtime-lite';
 
 /**
  * Every interval: read, build, deliver. A tick that is still running when the next is due makes
  * that one skip (a hung nvidia-smi is cut by its own timeout), so ticks never pile up.
  */
-@Injectable()
-export class AgentLoop implements OnApplicationBootstrap, OnModuleDestroy {
+export class AgentLoop {
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   skipped = 0;
 
   constructor(
-    @Inject(AGENT_SETTINGS) private readonly settings: AgentSettings,
+    private readonly settings: AgentSettings,
     private readonly collect: CollectService,
     private readonly delivery: DeliveryService,
     private readonly metrics: AgentMetrics,
-    @InjectClock() private readonly clock: Clock,
-    @InjectLogger() private readonly logger: Logger,
-    @Inject(AGENT_TIMER_DISABLED) private readonly timerDisabled: boolean,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
   ) {}
 
-  onApplicationBootstrap(): void {
-    if (this.timerDisabled) return;
+  /** Starts the interval timer and the first tick at once. */
+  start(): void {
     this.timer = this.clock.setInterval(() => void this.tick(), this.settings.intervalMs);
     void this.tick();
   }
@@ -54,8 +49,10 @@ export class AgentLoop implements OnApplicationBootstrap, OnModuleDestroy {
     return this.running;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** No new ticks; resolves when the one in progress is done. */
+  async stop(): Promise<void> {
     this.clock.clearInterval(this.timer);
+    this.timer = undefined;
     await this.running;
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from '@arcwatch/runtime';
+import { commonEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from './runtime-lite';
 
 /**
  * The agent's environment. Everything about what it reads (GPUs, exporters, logs, spool) is in

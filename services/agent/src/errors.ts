@@ -1,4 +1,4 @@
-import { defineErrorCodes } from '@arcwatch/runtime';
+import { defineErrorCodes } from './runtime-lite';
 
 /** Error codes of the agent on top of the common ones (nvidia-smi's own are NvidiaSmiError codes, @arcwatch/gpu-telemetry). */
 export const AgentError = defineErrorCodes('AgentError', {

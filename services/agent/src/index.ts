@@ -1,4 +1,4 @@
-export { createAgentApp, type CreateAgentOptions } from './app';
+export { Agent, createAgent, type CreateAgentOptions } from './app';
 export { loadAgentEnv, agentEnv, type AgentEnv } from './config';
 export { loadAgentSettings, type AgentSettings } from './config/agent-settings.loader';
 export { AgentLoop } from './agent.loop';

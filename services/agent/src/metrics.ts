@@ -1,9 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import { MetricsRegistry, type Counter, type Gauge, type Histogram } from '@arcwatch/runtime';
 import type { SpoolStats } from '@arcwatch/gpu-telemetry';
+import type { Counter, Gauge, Histogram, MetricsRegistry } from './runtime-lite';
 
 /** The agent's own metrics (GET /metrics); the GPU series themselves travel in the batches. */
-@Injectable()
 export class AgentMetrics {
   readonly batchesBuilt: Counter<'job'>;
   readonly published: Counter<'kind'>;

@@ -1,4 +1,3 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import {
   collectGpus,
   GpuErrorTracker,
@@ -10,10 +9,10 @@ import {
   type GpuSnapshot,
   type LogSource,
 } from '@arcwatch/gpu-telemetry';
-import { InjectLogger, type Logger } from '@arcwatch/runtime';
-import { AGENT_SETTINGS, type AgentSettings } from '../config/agent-settings.loader';
+import type { AgentSettings } from '../config/agent-settings.loader';
 import type { Outgoing } from '../delivery/delivery.service';
-import { AgentMetrics } from '../metrics';
+import type { AgentMetrics } from '../metrics';
+import type { Logger } from '../runtime-lite';
 import { AGENT_JOB, buildBatch, buildGpuErrorEvent } from './batch-builder';
 
 /** MIG UUID → parent GPU UUID and GPU instance id, so an engine given a MIG device is put on its slice. */
@@ -34,8 +33,7 @@ function migUuidMap(s: GpuSnapshot): Map<string, { uuid: string; gpuInstanceId: 
  * followed logs printed since the last interval (one event each; their counters ride in the GPU
  * batch).
  */
-@Injectable()
-export class CollectService implements OnApplicationShutdown {
+export class CollectService {
   private readonly reader: GpuReader;
   private readonly tracker = new GpuErrorTracker();
   private readonly tailers: Array<{ source: LogSource; tailer: LogTailer }>;
@@ -46,9 +44,9 @@ export class CollectService implements OnApplicationShutdown {
   private readonly staleness = new Map<string, StalenessTracker>();
 
   constructor(
-    @Inject(AGENT_SETTINGS) private readonly settings: AgentSettings,
+    private readonly settings: AgentSettings,
     private readonly metrics: AgentMetrics,
-    @InjectLogger() private readonly logger: Logger,
+    private readonly logger: Logger,
   ) {
     const n = settings.nvidiaSmi;
     this.reader = new GpuReader({
@@ -73,8 +71,8 @@ export class CollectService implements OnApplicationShutdown {
     }));
   }
 
-  /** After the last interval (AgentLoop stops in onModuleDestroy): the running nvidia-smi goes too. */
-  onApplicationShutdown(): void {
+  /** After the last interval: the running nvidia-smi goes too. */
+  close(): void {
     this.reader.close();
   }
 

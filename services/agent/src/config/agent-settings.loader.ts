@@ -11,8 +11,6 @@ export interface AgentSettings extends Omit<AgentFile, 'interval' | 'intervalMs'
   natsNamespace?: string;
 }
 
-export const AGENT_SETTINGS = Symbol('AGENT_SETTINGS');
-
 /** Reads AGENT_CONFIG (errors name file, line and field) and applies the environment. */
 export function loadAgentSettings(e: AgentEnv, fileText?: { text: string; name: string }): AgentSettings {
   const file: AgentFile = fileText

@@ -1,11 +1,9 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { CloudEvent } from '@arcwatch/contracts';
 import { Spool } from '@arcwatch/gpu-telemetry';
-import { EventBus } from '@arcwatch/messaging';
-import { InjectLogger, type Logger } from '@arcwatch/runtime';
-import { AGENT_SETTINGS, type AgentSettings } from '../config/agent-settings.loader';
+import type { AgentSettings } from '../config/agent-settings.loader';
 import { AgentError } from '../errors';
-import { AgentMetrics } from '../metrics';
+import type { AgentMetrics } from '../metrics';
+import { EventBus, type Logger } from '../runtime-lite';
 
 /** One message as it is published, and as it waits in the spool. */
 export interface Outgoing {
@@ -27,8 +25,7 @@ const REPLAY_CHUNK = 64;
  * The NATS connection is opened in the background and retried for ever: an agent must start, read
  * and spool on a node whose NATS is unreachable.
  */
-@Injectable()
-export class DeliveryService implements OnApplicationShutdown {
+export class DeliveryService {
   private bus: EventBus | undefined;
   private readonly connecting: Promise<void>;
   private closed = false;
@@ -36,9 +33,9 @@ export class DeliveryService implements OnApplicationShutdown {
   readonly spool: Spool;
 
   constructor(
-    @Inject(AGENT_SETTINGS) private readonly settings: AgentSettings,
+    private readonly settings: AgentSettings,
     private readonly metrics: AgentMetrics,
-    @InjectLogger() private readonly logger: Logger,
+    private readonly logger: Logger,
   ) {
     this.spool = Spool.open({
       dir: settings.spool.dir,
@@ -172,7 +169,8 @@ export class DeliveryService implements OnApplicationShutdown {
     return sent;
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** After the last interval: the spool is closed, NATS drained. */
+  async close(): Promise<void> {
     this.closed = true;
     this.spool.close();
     const bus = this.bus;

@@ -8,17 +8,16 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { STREAMS, type StreamKey } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
-import type { Clock } from '@arcwatch/runtime';
 import { freePort, REPO_ROOT, startPeer, type RunningProcess } from '@arcwatch/testing';
 import pino from 'pino';
-import { AgentLoop } from '../agent.loop';
-import { createAgentApp } from '../app';
+import type { AgentLoop } from '../agent.loop';
+import { createAgent, type Agent } from '../app';
 import { loadAgentEnv } from '../config';
 import { loadAgentSettings, type AgentSettings } from '../config/agent-settings.loader';
-import { DeliveryService } from '../delivery/delivery.service';
+import type { DeliveryService } from '../delivery/delivery.service';
+import type { Clock, MetricsRegistry } from '../runtime-lite';
 
 export const STAND_IN = path.join(REPO_ROOT, 'libs', 'gpu-telemetry', 'fixtures', 'nvidia-smi', 'nvidia-smi');
 
@@ -27,8 +26,11 @@ export function tempDir(prefix: string): string {
 }
 
 export interface AgentUnderTest {
-  app: NestFastifyApplication;
+  agent: Agent;
   settings: AgentSettings;
+  registry: MetricsRegistry;
+  /** Base URL of its HTTP server (/healthz, /readyz, /metrics), on a free loopback port. */
+  url: string;
   loop: AgentLoop;
   delivery: DeliveryService;
   /** Every log line the agent wrote (pino JSON, parsed). */
@@ -63,20 +65,22 @@ export async function startAgent(
     },
   });
   const logger = pino({ level: 'info', base: { service: 'agent' } }, sink);
-  const app = await createAgentApp({
+  const agent = createAgent({
     settings,
     logger,
     ...(opts.clock ? { clock: opts.clock } : {}),
     disableTimer: opts.disableTimer,
   });
-  await app.init();
+  const port = await agent.start({ port: 0, host: '127.0.0.1' });
   return {
-    app,
+    agent,
     settings,
-    loop: app.get(AgentLoop),
-    delivery: app.get(DeliveryService),
+    registry: agent.registry,
+    url: `http://127.0.0.1:${port}`,
+    loop: agent.loop,
+    delivery: agent.delivery,
     logs,
-    close: () => app.close(),
+    close: () => agent.close(),
   };
 }
 

@@ -1,0 +1,25 @@
+/**
+ * The parts of @arcwatch/runtime and @arcwatch/messaging the agent uses, imported file by file.
+ * The packages' entry points also load NestJS, Fastify, terminus and the PostgreSQL driver (their
+ * modules and controllers), about 90 MiB of a process that must stay small on every GPU node
+ * (docs/decisions/0005-agent-runtime.md); the agent has no database and serves three plain routes.
+ */
+export {
+  commonEnv,
+  env,
+  httpEnv,
+  parseEnv,
+  type ConfigOf,
+  type EnvSpec,
+  type LogLevel,
+} from '@arcwatch/runtime/src/config';
+export { createLogger, type Logger } from '@arcwatch/runtime/src/logger';
+export { systemClock, ManualClock, type Clock, type TimerHandle } from '@arcwatch/runtime/src/clock';
+export { defineErrorCodes } from '@arcwatch/runtime/src/errors';
+export {
+  MetricsRegistry,
+  type Counter,
+  type Gauge,
+  type Histogram,
+} from '@arcwatch/runtime/src/metrics/metrics.registry';
+export { EventBus } from '@arcwatch/messaging/src/event-bus';
