@@ -3,9 +3,6 @@ import { createLogger, createServiceApp, type Clock, type Logger } from '@arcwat
 import type { TracingConfig } from './config';
 import { TracingModule } from './tracing.module';
 
-/** 10,000 events of a few hundred bytes each, with room to spare. */
-const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
-
 export interface CreateTracingOptions {
   config: TracingConfig;
   logger?: Logger;
@@ -19,7 +16,7 @@ export async function createTracingApp(opts: CreateTracingOptions): Promise<Nest
   return createServiceApp({
     logger,
     module: TracingModule.forRoot({ ...opts, logger }),
-    bodyLimit: BODY_LIMIT_BYTES,
+    bodyLimit: opts.config.bodyLimitBytes,
     // OTLP/HTTP protobuf bodies arrive raw; the controller decodes them.
     configureFastify: (fastify) =>
       fastify.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) =>

@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { REQUEST_EVENT_BATCH_MESSAGE_MAX } from '@arcwatch/contracts';
-import { commonEnv, dbSchemaEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from '@arcwatch/runtime';
+import { accessEnv } from '@arcwatch/access';
+import {
+  bodyLimitEnv,
+  commonEnv,
+  dbSchemaEnv,
+  env,
+  httpEnv,
+  parseEnv,
+  type ConfigOf,
+  type EnvSpec,
+} from '@arcwatch/runtime';
 
 /**
  * The tracing service's environment, each variable named once with its schema; parsed once at
@@ -10,6 +20,9 @@ export const tracingEnv = {
   ...commonEnv,
   ...httpEnv('TRACING', 8082),
   ...dbSchemaEnv('TRACING', 'tracing'),
+  ...accessEnv,
+  /** 10,000 events of a few hundred bytes each, with room to spare. */
+  ...bodyLimitEnv('TRACING', 32 * 1024 * 1024),
   /** Salt of the API-key HMAC; needed only to accept raw `apiKey` fields at ingest. */
   apiKeySalt: ['TRACING_API_KEY_SALT', z.string().min(16).optional()],
   apiKeysFile: ['TRACING_API_KEYS_FILE', env.optionalText],

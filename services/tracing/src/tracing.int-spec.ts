@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EventBus } from '@arcwatch/messaging';
-import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import { authHeaders, createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import {
   EVENT_TYPES,
   SUBJECTS,
@@ -54,7 +54,12 @@ describe('tracing service (NATS + Postgres)', () => {
     app
       .getHttpAdapter()
       .getInstance()
-      .inject({ method, url, payload: payload as string | Buffer | object | undefined, headers });
+      .inject({
+        method,
+        url,
+        payload: payload as string | Buffer | object | undefined,
+        headers: { ...authHeaders(), ...headers },
+      });
 
   const pass = () => app.get(AssemblyWorker).runOnce();
   const openRequests = async () =>

@@ -49,9 +49,13 @@ export class HttpErrorFilter implements ExceptionFilter {
       if (typeof res === 'object' && res !== null && 'status' in res && 'details' in res) {
         void reply.status(status).send(res); // a health-check result
       } else {
-        void reply
-          .status(status)
-          .send({ code: httpCode(status), message: typeof res === 'string' ? res : err.message } satisfies ErrorBody);
+        const message =
+          status === 413
+            ? clientMessage({ statusCode: 413 }, this.bodyLimit)
+            : typeof res === 'string'
+              ? res
+              : err.message;
+        void reply.status(status).send({ code: httpCode(status), message } satisfies ErrorBody);
       }
     } else if (isMessagingError(err)) {
       this.logger.warn({ code: err.code }, err.message);
@@ -75,12 +79,12 @@ function isFastifyClientError(err: unknown): err is Error & { statusCode: number
 }
 
 /** Fastify's own 4xx text, except for the body limit, which says what the limit is. */
-export function clientMessage(err: Error & { statusCode: number; code?: unknown }, bodyLimit?: number): string {
+export function clientMessage(err: { statusCode: number; message?: string }, bodyLimit?: number): string {
   if (err.statusCode === 413)
     return bodyLimit === undefined
       ? 'request body is too large'
       : `request body is larger than this service accepts (${bodyLimit} bytes)`;
-  return err.message;
+  return err.message ?? httpCode(err.statusCode);
 }
 
 export function httpCode(status: number): string {

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { EventBus } from '@arcwatch/messaging';
-import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import { authHeaders, createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import {
   EVENT_TYPES,
   REQUEST_EVENT_BATCH_V1,
@@ -55,7 +55,7 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
     app
       .getHttpAdapter()
       .getInstance()
-      .inject({ method: 'POST', url, payload: payload as object });
+      .inject({ method: 'POST', url, payload: payload as object, headers: authHeaders() });
   const records = async (prefix: string) =>
     (
       await pool.query<{ record: RequestCompletedV1 }>(
@@ -64,7 +64,9 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
       )
     ).rows.map((r) => r.record);
   const counter = async (name: string) => {
-    const body = (await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/metrics' })).body;
+    const body = (
+      await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/metrics', headers: authHeaders() })
+    ).body;
     return Number(new RegExp(`arcwatch_tracing_${name}_total (\\d+)`).exec(body)?.[1] ?? 0);
   };
   const batchEvent = (events: RequestEventV1[]) =>

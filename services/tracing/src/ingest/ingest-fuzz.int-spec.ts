@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createTestDatabase, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import { authHeaders, createTestDatabase, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import { createTracingApp } from '../app';
 import { testConfig } from '../testing/tracing-test-kit';
 
@@ -55,7 +55,7 @@ describe('tracing HTTP under generated bodies', () => {
           const res = await app
             .getHttpAdapter()
             .getInstance()
-            .inject({ method: 'POST', url, payload: body, headers: { 'content-type': contentType } });
+            .inject({ method: 'POST', url, payload: body, headers: { 'content-type': contentType, ...authHeaders() } });
           if (res.statusCode >= 500)
             throw new Error(`${res.statusCode} ${res.body} for ${JSON.stringify(String(body)).slice(0, 300)}`);
           if (res.statusCode >= 400) expect(res.json()).toHaveProperty('code');
@@ -77,7 +77,7 @@ describe('tracing HTTP under generated bodies', () => {
           const res = await app
             .getHttpAdapter()
             .getInstance()
-            .inject({ method: 'GET', url: `${path}?${new URLSearchParams(params)}` });
+            .inject({ method: 'GET', url: `${path}?${new URLSearchParams(params)}`, headers: authHeaders() });
           if (res.statusCode >= 500)
             throw new Error(`${res.statusCode} ${res.body} for ${path} ${JSON.stringify(params)}`);
         },

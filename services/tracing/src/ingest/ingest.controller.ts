@@ -1,8 +1,11 @@
 import { Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { Roles } from '@arcwatch/access';
 import type { FastifyReply } from 'fastify';
 import { encodeOtlpResponse } from '../otlp/otlp-trace.proto';
 import { IngestService, type BatchResult } from './ingest.service';
 
+/** Push only: ingest tokens (and admin); the events name their tenants through their API keys. */
+@Roles('ingest')
 @Controller()
 export class IngestController {
   constructor(private readonly ingest: IngestService) {}

@@ -1,5 +1,6 @@
 import type { StreamKey } from '@arcwatch/contracts';
 import type { EventBus } from '@arcwatch/messaging';
+import { TEST_AUTH_ENV } from '@arcwatch/testing';
 import { loadTracingConfig, type TracingConfig } from '../config';
 
 /** Integration tests only: the service's test configuration and stream readers. */
@@ -10,6 +11,7 @@ export function testConfig(databaseUrl: string, namespace: string, extra: Record
     TRACING_PORT: '0',
     TRACING_API_KEY_SALT: 'integration-test-salt',
     LOG_LEVEL: 'silent',
+    ...TEST_AUTH_ENV,
     ...extra,
   });
 }
