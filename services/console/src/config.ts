@@ -25,6 +25,8 @@ export const consoleEnv = {
   billingUrl: ['CONSOLE_BILLING_URL', url('http://127.0.0.1:8083')],
   anomalyUrl: ['CONSOLE_ANOMALY_URL', url('http://127.0.0.1:8084')],
   notifierUrl: ['CONSOLE_NOTIFIER_URL', url('http://127.0.0.1:9093')],
+  /** How often the live stream (GET /api/console/events) asks for the fleet and alerts while someone listens. */
+  eventsIntervalMs: ['CONSOLE_EVENTS_INTERVAL_MS', z.coerce.number().int().min(200).max(300_000).default(5_000)],
   /** Per call to another service; past it the service counts as down for that page. */
   upstreamTimeoutMs: ['CONSOLE_UPSTREAM_TIMEOUT_MS', z.coerce.number().int().min(50).max(60_000).default(3_000)],
   /**

@@ -9,6 +9,8 @@ import { ConfigurationController } from './configuration/configuration.controlle
 import { ConfigurationService } from './configuration/configuration.service';
 import { CostsController } from './costs/costs.controller';
 import { CostsService } from './costs/costs.service';
+import { EventsController } from './events/events.controller';
+import { EventsService } from './events/events.service';
 import { FleetController } from './fleet/fleet.controller';
 import { FleetService } from './fleet/fleet.service';
 import { InstancesController } from './instances/instances.controller';
@@ -54,6 +56,7 @@ export class ConsoleModule {
         CostsController,
         AlertsController,
         ConfigurationController,
+        EventsController,
       ],
       providers: [
         { provide: CONSOLE_CONFIG, useValue: config },
@@ -71,6 +74,7 @@ export class ConsoleModule {
         AlertsService,
         ConfigurationService,
         ConfigFilesClient,
+        EventsService,
       ],
     };
   }

@@ -5,6 +5,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly service: string | null,
+    /** The error body's `details` (e.g. the problems of a refused configuration file). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -36,7 +38,13 @@ export async function api<T>(
   const body = text ? (JSON.parse(text) as unknown) : undefined;
   if (!res.ok) {
     const b = (body ?? {}) as { code?: string; message?: string; details?: { service?: string } };
-    throw new ApiError(res.status, b.code ?? 'ERROR', b.message ?? `HTTP ${res.status}`, b.details?.service ?? null);
+    throw new ApiError(
+      res.status,
+      b.code ?? 'ERROR',
+      b.message ?? `HTTP ${res.status}`,
+      b.details?.service ?? null,
+      b.details,
+    );
   }
   return body as T;
 }

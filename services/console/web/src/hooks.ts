@@ -80,3 +80,107 @@ export function useData<T>(key: string, fn: () => Promise<T>, refresh: string | 
 
   return { data, error, loading, reload: () => setTick((t) => t + 1), updatedAt };
 }
+
+export type LiveMode = 'connecting' | 'live' | 'polling' | 'off';
+
+/**
+ * useData for the pages that refresh themselves: the console's event stream
+ * (/api/console/events, server-sent events) pushes `topic` whenever it changes. When the stream
+ * drops, the page falls back to polling `fn`, waiting the refresh interval (30 s by default)
+ * doubled after each failure up to 5 minutes, and tries the stream again after a poll that
+ * worked. With refresh `off` it loads once, like useData.
+ */
+export function useLive<T>(
+  topic: 'fleet' | 'alerts',
+  key: string,
+  fn: () => Promise<T>,
+  refresh: string | undefined,
+): Loaded<T> & { mode: LiveMode } {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<ApiError | Error>();
+  const [loading, setLoading] = useState(true);
+  const [updatedAt, setUpdatedAt] = useState<number | null>(null);
+  const [mode, setMode] = useState<LiveMode>('connecting');
+  const [tick, setTick] = useState(0);
+  const fnRef = useRef(fn);
+  fnRef.current = fn;
+
+  useEffect(() => {
+    setData(undefined);
+  }, [key]);
+
+  useEffect(() => {
+    let cancelled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stream: EventSource | undefined;
+    let failures = 0;
+    const every = REFRESH[refresh ?? '30s'] ?? 0;
+    const got = (d: T) => {
+      setData(d);
+      setError(undefined);
+      setUpdatedAt(Date.now());
+      setLoading(false);
+    };
+    const poll = (then: 'stream' | 'stop') => {
+      fnRef.current().then(
+        (d) => {
+          if (cancelled) return;
+          failures = 0;
+          got(d);
+          if (then === 'stream') timer = setTimeout(open, nextDelay(every, 0));
+        },
+        (e: unknown) => {
+          if (cancelled) return;
+          failures += 1;
+          setError(e instanceof Error ? e : new Error(String(e)));
+          setLoading(false);
+          if (then === 'stream') timer = setTimeout(() => poll('stream'), nextDelay(every, failures));
+        },
+      );
+    };
+    function open() {
+      if (cancelled) return;
+      if (typeof EventSource === 'undefined') {
+        setMode('polling');
+        poll('stream');
+        return;
+      }
+      const es = new EventSource(`/api/console/events?topics=${topic}`);
+      stream = es;
+      es.addEventListener(topic, (ev) => {
+        if (cancelled) return;
+        failures = 0;
+        setMode('live');
+        got(JSON.parse((ev as MessageEvent<string>).data) as T);
+      });
+      es.addEventListener('unavailable', (ev) => {
+        const m = JSON.parse((ev as MessageEvent<string>).data) as { message?: string };
+        if (!cancelled) setError(new Error(m.message ?? `${topic} is unavailable`));
+      });
+      es.onerror = () => {
+        es.close();
+        if (cancelled || stream !== es) return;
+        stream = undefined;
+        failures += 1;
+        setMode('polling');
+        // Poll now, then keep polling with back-off until a poll works; then try the stream again.
+        timer = setTimeout(() => poll('stream'), failures <= 1 ? 0 : nextDelay(every, failures - 1));
+      };
+    }
+    setLoading(true);
+    if (every <= 0) {
+      setMode('off');
+      poll('stop');
+    } else {
+      setMode('connecting');
+      open();
+    }
+    return () => {
+      cancelled = true;
+      stream?.close();
+      if (timer) clearTimeout(timer);
+    };
+  }, [key, topic, refresh, tick]);
+
+  return { data, error, loading, reload: () => setTick((t) => t + 1), updatedAt, mode };
+}

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, fmt, type Unavailable } from '../api';
-import { useData } from '../hooks';
+import { useLive } from '../hooks';
 import { Empty, Failure, Part } from '../ui';
 import type { PageProps } from '../main';
 
@@ -40,7 +40,7 @@ const labelText = (l: Record<string, string>) =>
 export function AlertsPage({ refresh, principal }: PageProps) {
   const [tick, setTick] = useState(0);
   const [message, setMessage] = useState('');
-  const d = useData(`alerts:${tick}`, () => api<Alerts>('alerts'), refresh ?? '30s');
+  const d = useLive('alerts', `alerts:${tick}`, () => api<Alerts>('alerts'), refresh);
   const canAct = principal.role !== 'viewer';
   const act = async (what: string, fn: () => Promise<unknown>) => {
     try {
@@ -74,7 +74,12 @@ export function AlertsPage({ refresh, principal }: PageProps) {
   const group = (state: Alert['state'], items: Alert[]) => items.filter((a) => a.state === state);
   return (
     <section>
-      <h1>Alerts</h1>
+      <h1>
+        Alerts{' '}
+        <span className="live" data-live={d.mode}>
+          {d.mode === 'live' ? 'live' : d.mode === 'polling' ? 'polling (stream lost)' : d.mode}
+        </span>
+      </h1>
       {message ? (
         <p className="notice" role="status">
           {message}

@@ -3,6 +3,7 @@ import { api, fmt, isUnavailable } from '../api';
 import { useData } from '../hooks';
 import { Down, Empty, Failure } from '../ui';
 import type { PageProps } from '../main';
+import { ConfigFiles } from './config-editor';
 
 interface Token {
   id: string;
@@ -218,6 +219,7 @@ export function ConfigurationPage({ principal }: PageProps) {
           <Prices value={cfg.data.prices} />
           <Rules value={cfg.data.rules} />
           <Routing value={cfg.data.routing} />
+          <ConfigFiles editable={principal.role === 'admin'} />
           {cfg.data.tokens ? (
             <div className="block">
               <h2>API tokens</h2>

@@ -1,7 +1,8 @@
 import { api, fmt } from '../api';
-import { useData } from '../hooks';
+import { useLive } from '../hooks';
 import { Empty, Failure } from '../ui';
 import type { PageProps } from '../main';
+import { VirtualTable } from '../virtual';
 
 interface Gpu {
   gpu: string;
@@ -36,7 +37,7 @@ function heat(v: number | null, max: number): string {
 
 export function FleetPage({ params, navigate, go, refresh }: PageProps) {
   const metric: Metric = (params.metric as Metric) in METRICS ? (params.metric as Metric) : 'utilization';
-  const d = useData('fleet', () => api<Fleet>('fleet'), refresh ?? '30s');
+  const d = useLive('fleet', 'fleet', () => api<Fleet>('fleet'), refresh);
   const [label, unit, max] = METRICS[metric];
   return (
     <section>
@@ -75,7 +76,12 @@ export function FleetPage({ params, navigate, go, refresh }: PageProps) {
                 {METRICS[m][0]}
               </button>
             ))}
-            <span className="muted">as of {fmt.time(d.data.at)} · busy ≥ 10 % utilisation · ⚠ XID error</span>
+            <span className="muted">
+              as of {fmt.time(d.data.at)} · busy ≥ 10 % utilisation · ⚠ XID error ·{' '}
+              <span className="live" data-live={d.mode}>
+                {d.mode === 'live' ? 'live' : d.mode === 'polling' ? 'polling (stream lost)' : d.mode}
+              </span>
+            </span>
           </div>
           {d.data.nodes.length === 0 ? (
             <Empty title="No GPUs reported yet">
@@ -118,6 +124,47 @@ export function FleetPage({ params, navigate, go, refresh }: PageProps) {
               </tbody>
             </table>
           )}
+          {d.data.nodes.length > 0 ? (
+            <>
+              <h2>GPUs by {label.toLowerCase()}</h2>
+              <VirtualTable
+                label="gpus"
+                maxHeight={420}
+                items={d.data.nodes
+                  .flatMap((n) => n.gpus.map((g) => ({ node: n.node, ...g })))
+                  .sort((a, b) => (b[metric] ?? -1) - (a[metric] ?? -1))}
+                head={
+                  <tr>
+                    <th>Node</th>
+                    <th>GPU</th>
+                    <th>State</th>
+                    <th className="num">Util %</th>
+                    <th className="num">Memory %</th>
+                    <th className="num">°C</th>
+                    <th className="num">W</th>
+                    <th>XID</th>
+                  </tr>
+                }
+                row={(g, i) => (
+                  <tr
+                    key={`${g.node}/${g.gpu}`}
+                    data-gpu-row={`${g.node}/${g.gpu}`}
+                    data-index={i}
+                    onClick={() => go('node', { node: g.node, gpu: g.gpu })}
+                  >
+                    <td>{g.node}</td>
+                    <td>{g.gpu}</td>
+                    <td className={g.state === 'down' ? 'bad' : ''}>{g.state}</td>
+                    <td className="num">{fmt.num(g.utilization, 0)}</td>
+                    <td className="num">{fmt.num(g.memory, 0)}</td>
+                    <td className="num">{fmt.num(g.temperature, 0)}</td>
+                    <td className="num">{fmt.num(g.power, 0)}</td>
+                    <td>{(g.xid ?? 0) > 0 ? `⚠ ${g.xid}` : ''}</td>
+                  </tr>
+                )}
+              />
+            </>
+          ) : null}
         </>
       ) : d.loading ? (
         <p className="loading">Loading…</p>

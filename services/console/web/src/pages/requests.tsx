@@ -3,6 +3,7 @@ import { api, fmt, type Unavailable } from '../api';
 import { useData } from '../hooks';
 import { Chart, Down, Empty, Failure, Part, useListKeys } from '../ui';
 import type { PageProps } from '../main';
+import { VirtualTable } from '../virtual';
 
 interface Req {
   requestId: string;
@@ -49,7 +50,8 @@ export function RequestsPage({ params, navigate, go, from, to, refresh, principa
     node: params.node,
     gpu: params.gpu,
     cursor: params.cursor,
-    limit: '100',
+    // The list is virtualised: a page of 1,000 costs the browser no more than a page of 100.
+    limit: '1000',
   };
   const d = useData(
     `requests:${JSON.stringify(query)}`,
@@ -101,8 +103,11 @@ export function RequestsPage({ params, navigate, go, from, to, refresh, principa
       ) : null}
       {items.length > 0 ? (
         <>
-          <table className="list" aria-label="requests">
-            <thead>
+          <VirtualTable
+            label="requests"
+            items={items}
+            selected={sel}
+            head={
               <tr>
                 <th>Started</th>
                 <th>Request</th>
@@ -114,37 +119,39 @@ export function RequestsPage({ params, navigate, go, from, to, refresh, principa
                 <th>TTFT</th>
                 <th>E2E</th>
               </tr>
-            </thead>
-            <tbody>
-              {items.map((r, i) => (
-                <tr
-                  key={r.requestId}
-                  className={i === sel ? 'selected' : ''}
-                  onClick={() => open(i)}
-                  data-request={r.requestId}
-                >
-                  <td>{fmt.time(r.startedAt)}</td>
-                  <td>
-                    <a
-                      href={`/?view=request&id=${encodeURIComponent(r.requestId)}`}
-                      onClick={(e) => (e.preventDefault(), open(i))}
-                    >
-                      {r.requestId}
-                    </a>
-                  </td>
-                  <td>{r.tenant}</td>
-                  <td>{r.model}</td>
-                  <td className={`status ${r.status}`}>{r.status}</td>
-                  <td>{r.node ?? '–'}</td>
-                  <td>
-                    {r.promptTokens ?? '–'} / {r.completionTokens ?? '–'}
-                  </td>
-                  <td>{fmt.ms(r.ttftMs)}</td>
-                  <td>{fmt.ms(r.e2eMs)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            }
+            row={(r, i) => (
+              <tr
+                key={r.requestId}
+                className={i === sel ? 'selected' : ''}
+                onClick={() => open(i)}
+                data-request={r.requestId}
+                data-index={i}
+              >
+                <td>{fmt.time(r.startedAt)}</td>
+                <td>
+                  <a
+                    href={`/?view=request&id=${encodeURIComponent(r.requestId)}`}
+                    onClick={(e) => (e.preventDefault(), open(i))}
+                  >
+                    {r.requestId}
+                  </a>
+                </td>
+                <td>{r.tenant}</td>
+                <td>{r.model}</td>
+                <td className={`status ${r.status}`}>{r.status}</td>
+                <td>{r.node ?? '–'}</td>
+                <td>
+                  {r.promptTokens ?? '–'} / {r.completionTokens ?? '–'}
+                </td>
+                <td>{fmt.ms(r.ttftMs)}</td>
+                <td>{fmt.ms(r.e2eMs)}</td>
+              </tr>
+            )}
+          />
+          <p className="muted" data-count={items.length}>
+            {items.length} requests{d.data?.nextCursor ? ' (newest first; older ones on the next page)' : ''}.
+          </p>
           <p className="muted">j / k or ↑ / ↓ to move, Enter to open.</p>
           {d.data?.nextCursor ? (
             <button type="button" onClick={() => navigate({ ...params, cursor: d.data?.nextCursor ?? '' })}>

@@ -1,0 +1,77 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import type { Principal } from '@arcwatch/access';
+import { InjectClock, type Clock, type TimerHandle } from '@arcwatch/runtime';
+import { AlertsService } from '../alerts/alerts.service';
+import { CONSOLE_CONFIG, type ConsoleConfig } from '../config';
+import { FleetService } from '../fleet/fleet.service';
+
+export const EVENT_TOPICS = ['fleet', 'alerts'] as const;
+export type EventTopic = (typeof EVENT_TOPICS)[number];
+
+/** One server-sent event: `type` is the SSE event name, `data` its JSON. */
+export interface ConsoleEvent {
+  type: EventTopic | 'unavailable';
+  data: string;
+}
+
+/**
+ * The live pages' stream: the same bodies as GET /api/console/fleet and /alerts, sent when they
+ * change. The console asks the services every CONSOLE_EVENTS_INTERVAL_MS while someone listens;
+ * the fleet (no tenant data) is asked once per interval for every listener, alerts per listener
+ * because they are filtered by the token's tenant. A failed ask sends `unavailable` and the
+ * stream goes on; the page keeps what it has.
+ */
+@Injectable()
+export class EventsService {
+  private sharedFleet: { at: number; value: Promise<unknown> } | undefined;
+
+  constructor(
+    @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
+    @InjectClock() private readonly clock: Clock,
+    private readonly fleet: FleetService,
+    private readonly alerts: AlertsService,
+  ) {}
+
+  stream(p: Principal, topics: readonly EventTopic[]): Observable<ConsoleEvent> {
+    return new Observable<ConsoleEvent>((sub) => {
+      const last = new Map<EventTopic, string>();
+      let timer: TimerHandle | undefined;
+      let closed = false;
+      const tick = async () => {
+        for (const topic of topics) {
+          try {
+            const data = JSON.stringify(await this.read(p, topic));
+            if (closed) return;
+            if (data !== last.get(topic)) {
+              last.set(topic, data);
+              sub.next({ type: topic, data });
+            }
+          } catch (err) {
+            if (closed) return;
+            last.delete(topic);
+            sub.next({ type: 'unavailable', data: JSON.stringify({ topic, message: (err as Error).message }) });
+          }
+        }
+        if (!closed) timer = this.clock.setTimeout(() => void tick(), this.config.eventsIntervalMs);
+      };
+      void tick();
+      return () => {
+        closed = true;
+        this.clock.clearTimeout(timer);
+      };
+    });
+  }
+
+  private read(p: Principal, topic: EventTopic): Promise<unknown> {
+    if (topic === 'alerts') return this.alerts.list(p);
+    const now = this.clock.now();
+    // Listeners that tick within one interval share the collector's answer.
+    if (!this.sharedFleet || now - this.sharedFleet.at >= this.config.eventsIntervalMs / 2) {
+      const value = this.fleet.fleet(undefined);
+      value.catch(() => (this.sharedFleet = undefined));
+      this.sharedFleet = { at: now, value };
+    }
+    return this.sharedFleet.value;
+  }
+}
