@@ -82,3 +82,4 @@ export * from './route-access';
 export * from './paths';
 export * from './processes';
 export * from './test-clock';
+export * from './timescale';

@@ -38,7 +38,9 @@ describe('migrate', () => {
       migrate(pool, { schema: 'svc', migrations }),
     ]);
     expect(results.map((r) => r.applied.length).sort()).toEqual([0, 3]);
-    expect(results[0]!.timescale).toBe(false);
+    // the suite runs on plain PostgreSQL and on TimescaleDB (docs/storage.md): the flag tells which
+    const { rows: ext } = await pool.query(`SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'timescaledb'`);
+    expect(results.map((r) => r.timescale)).toEqual([ext[0].n === 1, ext[0].n === 1]);
     const { rows } = await pool.query<{ id: string }>('SELECT id FROM svc.schema_migrations ORDER BY id');
     expect(rows.map((r) => r.id)).toEqual(['0001_events', '0002_counter', '0003_concurrent_index']);
     expect((await pool.query('SELECT n FROM svc.counter')).rows).toEqual([{ n: 1 }]);
@@ -65,6 +67,28 @@ describe('migrate', () => {
     await expect(migrate(pool, { schema: 'svc', migrations: [migrations[1]!, migrations[0]!] })).rejects.toMatchObject({
       code: 'INVALID_MIGRATIONS',
     });
+  });
+
+  it('accepts a migration recorded under the other TimescaleDB rendering, and still refuses an edit of it', async () => {
+    const dependent = (table: string): Migration[] => [
+      {
+        id: '0001_dependent',
+        up: (ctx) => `CREATE TABLE ${ctx.schema}.${table} (n int)${ctx.timescale ? '' : ' WITH (fillfactor = 90)'}`,
+      },
+    ];
+    // created before the extension was installed; later starts render with it
+    expect((await migrate(pool, { schema: 'ts_later', migrations: dependent('t'), timescale: false })).applied).toEqual(
+      ['0001_dependent'],
+    );
+    expect((await migrate(pool, { schema: 'ts_later', migrations: dependent('t'), timescale: true })).applied).toEqual(
+      [],
+    );
+    expect((await migrate(pool, { schema: 'ts_later', migrations: dependent('t'), timescale: false })).applied).toEqual(
+      [],
+    );
+    await expect(
+      migrate(pool, { schema: 'ts_later', migrations: dependent('u'), timescale: true }),
+    ).rejects.toMatchObject({ code: 'MIGRATION_CHECKSUM_MISMATCH' });
   });
 });
 

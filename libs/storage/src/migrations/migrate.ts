@@ -34,6 +34,9 @@ export async function migrate(pool: Pool, opts: MigrateOptions): Promise<Migrate
   try {
     const ts = opts.timescale ?? (await timescaleStatus(client)).installed;
     const rendered = renderMigrations(opts.migrations, { schema: opts.schema, timescale: ts });
+    // A migration whose SQL depends on the extension was recorded under the rendering that ran;
+    // either rendering is the same migration, so installing TimescaleDB later is not an edit.
+    const otherRendering = renderMigrations(opts.migrations, { schema: opts.schema, timescale: !ts });
     const deadline = Date.now() + (opts.lockTimeoutMs ?? 300_000);
     while (!(await tryLockSchema(client, opts.schema))) {
       if (Date.now() > deadline)
@@ -47,10 +50,10 @@ export async function migrate(pool: Pool, opts: MigrateOptions): Promise<Migrate
       await ensureMigrationsTable(client, opts.schema);
       const done = await appliedMigrations(client, opts.schema);
       const applied: string[] = [];
-      for (const m of rendered) {
+      for (const [i, m] of rendered.entries()) {
         const previous = done.get(m.id);
         if (previous !== undefined) {
-          if (previous !== m.checksum) {
+          if (previous !== m.checksum && previous !== otherRendering[i]!.checksum) {
             throw new StorageError(
               'MIGRATION_CHECKSUM_MISMATCH',
               `migration ${opts.schema}/${m.id} was changed after it was applied`,

@@ -5,7 +5,12 @@ import { StorageError, assertIdentifier } from '../errors';
 /** What a migration may depend on when it renders its SQL. */
 export interface MigrationContext {
   schema: string;
-  /** True when the timescaledb extension is installed (or can be) in this database. */
+  /**
+   * True when the timescaledb extension is installed in this database. A migration that renders
+   * differently with it is recorded under the rendering that ran, and `migrate` accepts either
+   * rendering later: installing the extension after a store was created is not an edit (the
+   * store keeps the layout it was created with).
+   */
   timescale: boolean;
 }
 

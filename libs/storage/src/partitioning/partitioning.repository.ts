@@ -71,38 +71,42 @@ export async function dropPartitions(db: Db, schema: string, names: readonly str
   for (const name of names) await db.query(`DROP TABLE IF EXISTS ${schema}.${name}`);
 }
 
-/** TimescaleDB retention: drops whole chunks older than the interval. */
-export async function dropTimescaleChunks(db: Db, schema: string, table: string, olderThan: Date): Promise<void> {
-  await db.query(`SELECT drop_chunks($1::regclass, older_than => $2::timestamptz)`, [
-    `${schema}.${table}`,
-    olderThan.toISOString(),
-  ]);
+/** TimescaleDB retention: drops whole chunks whose range ended before `olderThan`; returns their names. */
+export async function dropTimescaleChunks(db: Db, schema: string, table: string, olderThan: Date): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    `SELECT drop_chunks($1::regclass, older_than => $2::timestamptz) AS name`,
+    [`${schema}.${table}`, olderThan.toISOString()],
+  );
+  return rows.map((r) => r.name).sort();
 }
 
 /**
- * The TimescaleDB rendering of a time-partitioned table: a hypertable with daily chunks, a
- * retention policy and, optionally, native compression. Run only where the extension is
- * installed (the migration context says so); this machine class has no TimescaleDB, so this SQL
- * is reviewed, not exercised, here.
+ * The TimescaleDB rendering of a time-partitioned table: a hypertable with daily chunks, no
+ * default time index (`create_default_indexes => false`: a primary key that includes the time
+ * column serves the time-range reads, and a second index is one more write per row) and,
+ * optionally, native compression with its policy. No retention policy: retention is the
+ * service's configuration, applied by `ensurePartitions` through `drop_chunks`; a policy job
+ * beside it would delete what a longer configuration keeps. The SQL depends on the extension,
+ * so a migration using it renders differently without it; `migrate` accepts either rendering.
  */
 export function timescaleTableSql(opts: {
   schema: string;
   table: string;
   timeColumn: string;
-  retentionDays: number;
   compressAfterDays?: number;
   segmentBy?: string;
+  orderBy?: string;
 }): string {
   const t = `${opts.schema}.${opts.table}`;
   const lines = [
-    `SELECT create_hypertable('${t}', '${opts.timeColumn}', chunk_time_interval => interval '1 day', if_not_exists => true);`,
-    `SELECT add_retention_policy('${t}', interval '${opts.retentionDays} days', if_not_exists => true);`,
+    `SELECT create_hypertable('${t}', '${opts.timeColumn}', chunk_time_interval => interval '1 day', create_default_indexes => false, if_not_exists => true);`,
   ];
   if (opts.compressAfterDays !== undefined) {
     const seg = opts.segmentBy ? `, timescaledb.compress_segmentby = '${opts.segmentBy}'` : '';
-    lines.push(`ALTER TABLE ${t} SET (timescaledb.compress${seg});`);
+    const order = opts.orderBy ? `, timescaledb.compress_orderby = '${opts.orderBy}'` : '';
+    lines.push(`ALTER TABLE ${t} SET (timescaledb.compress${seg}${order});`);
     lines.push(
-      `SELECT add_compression_policy('${t}', interval '${opts.compressAfterDays} days', if_not_exists => true);`,
+      `SELECT add_compression_policy('${t}', compress_after => interval '${opts.compressAfterDays} days', if_not_exists => true);`,
     );
   }
   return lines.join('\n');

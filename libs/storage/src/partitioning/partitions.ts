@@ -19,6 +19,7 @@ export interface EnsurePartitionsOptions {
 export interface EnsurePartitionsResult {
   mode: 'native' | 'timescale';
   created: string[];
+  /** Partitions dropped (`<table>_pYYYYMMDD`), or on a hypertable the chunks drop_chunks dropped. */
   dropped: string[];
 }
 
@@ -35,9 +36,11 @@ export async function ensurePartitions(
   const { schema, table } = parseQualifiedTable(qualifiedTable);
   const now = opts.now ?? Date.now();
   if (await isHypertable(pool, schema, table)) {
-    if (opts.retentionDays !== undefined)
-      await dropTimescaleChunks(pool, schema, table, new Date(now - opts.retentionDays * DAY_MS));
-    return { mode: 'timescale', created: [], dropped: [] };
+    const dropped =
+      opts.retentionDays === undefined
+        ? []
+        : await dropTimescaleChunks(pool, schema, table, new Date(now - opts.retentionDays * DAY_MS));
+    return { mode: 'timescale', created: [], dropped };
   }
   const existing = await listPartitions(pool, schema, table);
   const plan = planPartitions(table, existing, {

@@ -2,8 +2,9 @@
  * The chunk side of `SampleStore.select`: fetches the chunks of the selected series (split over
  * two connections, so PostgreSQL scans both halves at once), decodes every series straight into
  * one pair of arrays sized from the chunks' counts, and keeps decoded chunks of finished buckets
- * in a byte-bounded LRU cache. A cached chunk is used only while its row version (`xmin`) is the
- * one PostgreSQL reports, so compaction or an import rewriting it in any process is noticed:
+ * in a byte-bounded LRU cache. A cached chunk is used only while its row version (the writing
+ * transaction's id and the sample count, sample-store.repository.ts) is the one PostgreSQL
+ * reports, so compaction or an import rewriting it in any process is noticed:
  * with a warm cache a read asks PostgreSQL for versions only and fetches the rows that changed.
  */
 import type { Pool } from 'pg';

@@ -1,6 +1,5 @@
 import { assertIdentifier } from '../errors';
 import type { Migration, MigrationContext } from '../migrations/migration';
-import { timescaleTableSql } from '../partitioning/partitioning.repository';
 
 /**
  * The sample store's tables inside a service schema:
@@ -47,11 +46,7 @@ export function sampleStoreMigrations(schema: string): Migration[] {
             payload bytea NOT NULL
           ) WITH (toast_tuple_target = 8160, autovacuum_vacuum_scale_factor = 0.05);
           ALTER TABLE ${s}.head ALTER COLUMN payload SET STORAGE EXTERNAL;
-          ${
-            ctx.timescale
-              ? `${chunks};\n${timescaleTableSql({ schema: s, table: 'chunks', timeColumn: 'start_time', retentionDays: 30 })}`
-              : `${chunks} PARTITION BY RANGE (start_time);`
-          }
+          ${ctx.timescale ? `${chunks};\n${hypertableAsShipped(s)}` : `${chunks} PARTITION BY RANGE (start_time);`}
           -- chunks are already compressed by their encoding
           ALTER TABLE ${s}.chunks ALTER COLUMN data SET STORAGE EXTERNAL;
         `;
@@ -90,5 +85,45 @@ export function sampleStoreMigrations(schema: string): Migration[] {
         CREATE INDEX exemplars_ts_idx ON ${schema}.exemplars (ts);
       `,
     },
+    {
+      // The chunk read cache identified row versions by xmin, which TimescaleDB's compressed
+      // chunks cannot return: every write now stamps its transaction id. On a hypertable (decided
+      // here, at run time, so the SQL and its checksum are the same with and without the
+      // extension), 0001's leftovers go: its fixed 30-day retention job (retention follows the
+      // service's configuration, through drop_chunks) and the time index create_hypertable added
+      // (the primary key serves every read; the second index only cost every compaction write).
+      // Native compression, segmented by series, compresses day chunks a day after they end.
+      id: '0003_chunk_version_timescale_layout',
+      up: `
+        ALTER TABLE ${schema}.chunks ADD COLUMN version int8 NOT NULL DEFAULT 0;
+        DO $$
+        BEGIN
+          IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
+            IF EXISTS (SELECT 1 FROM timescaledb_information.hypertables
+                        WHERE hypertable_schema = '${schema}' AND hypertable_name = 'chunks') THEN
+              PERFORM remove_retention_policy('${schema}.chunks', if_exists => true);
+              DROP INDEX IF EXISTS ${schema}.chunks_start_time_idx;
+              ALTER TABLE ${schema}.chunks SET (
+                timescaledb.compress,
+                timescaledb.compress_segmentby = 'series_id',
+                timescaledb.compress_orderby = 'start_time'
+              );
+              PERFORM add_compression_policy('${schema}.chunks', compress_after => interval '1 day', if_not_exists => true);
+            END IF;
+          END IF;
+        END $$;
+      `,
+    },
   ];
+}
+
+/**
+ * 0001's TimescaleDB rendering exactly as it shipped: stores created with it have its checksum on
+ * record, so it stays byte for byte (migration 0003 removes the retention job and the index).
+ */
+function hypertableAsShipped(s: string): string {
+  return [
+    `SELECT create_hypertable('${s}.chunks', 'start_time', chunk_time_interval => interval '1 day', if_not_exists => true);`,
+    `SELECT add_retention_policy('${s}.chunks', interval '30 days', if_not_exists => true);`,
+  ].join('\n');
 }

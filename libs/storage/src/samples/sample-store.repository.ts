@@ -172,13 +172,15 @@ export interface ChunkWrite {
   data: Uint8Array;
 }
 
+/** Writes chunks, each stamped with this transaction's id as its `version` (see selectChunksSql). */
 export async function upsertChunks(client: PoolClient, schema: string, rows: readonly ChunkWrite[]): Promise<void> {
   await client.query(
-    `INSERT INTO ${schema}.chunks (series_id, start_time, end_time, count, data)
-     SELECT series_id, to_timestamp(start_ms / 1000.0), to_timestamp(end_ms / 1000.0), count, data
+    `INSERT INTO ${schema}.chunks (series_id, start_time, end_time, count, data, version)
+     SELECT series_id, to_timestamp(start_ms / 1000.0), to_timestamp(end_ms / 1000.0), count, data,
+            pg_current_xact_id()::text::int8
        FROM unnest($1::int4[], $2::int8[], $3::int8[], $4::int4[], $5::bytea[]) AS u(series_id, start_ms, end_ms, count, data)
      ON CONFLICT (series_id, start_time) DO UPDATE
-       SET end_time = EXCLUDED.end_time, count = EXCLUDED.count, data = EXCLUDED.data`,
+       SET end_time = EXCLUDED.end_time, count = EXCLUDED.count, data = EXCLUDED.data, version = EXCLUDED.version`,
     [
       rows.map((r) => r.seriesId),
       rows.map((r) => r.startMs),
@@ -194,10 +196,13 @@ export async function upsertChunks(client: PoolClient, schema: string, rows: rea
  * start_time (a chunk starts at most one span before its first sample's bucket) lets the planner
  * prune partitions; the primary key (series_id, start_time) serves the rest. `data` travels as
  * base64: node-postgres reads bytea as hex text (two characters a byte plus a parse), and its
- * binary result mode cannot carry bytea. `xmin` identifies the row version for the chunk cache.
+ * binary result mode cannot carry bytea. The chunk cache tells row versions apart by `version`
+ * (the writing transaction's id) and `count`, not by `xmin`, which TimescaleDB's compressed
+ * chunks cannot return; with the count, a rewrite by a writer that predates the column (it
+ * leaves `version` as it was) is still noticed, since a rewrite only ever adds samples.
  */
 export function selectChunksSql(schema: string, withData = true): string {
-  return `SELECT series_id, (extract(epoch FROM start_time) * 1000)::int8 AS start_ms, count, xmin::text AS version${withData ? `, encode(data, 'base64') AS data` : ''}
+  return `SELECT series_id, (extract(epoch FROM start_time) * 1000)::int8 AS start_ms, count, version::text || ':' || count::text AS version${withData ? `, encode(data, 'base64') AS data` : ''}
        FROM ${schema}.chunks
      WHERE series_id = ANY($1::int4[])
        AND start_time > to_timestamp($2::int8 / 1000.0) AND start_time <= to_timestamp($3::int8 / 1000.0)
@@ -252,7 +257,7 @@ export async function selectChunksAt(
   startMs: readonly number[],
 ): Promise<ChunkColumns> {
   const { rows } = await db.query<unknown[]>({
-    text: `SELECT c.series_id, k.start_ms, c.count, c.xmin::text, encode(c.data, 'base64')
+    text: `SELECT c.series_id, k.start_ms, c.count, c.version::text || ':' || c.count::text, encode(c.data, 'base64')
        FROM unnest($1::int4[], $2::int8[]) AS k(series_id, start_ms)
        JOIN ${schema}.chunks c ON c.series_id = k.series_id AND c.start_time = to_timestamp(k.start_ms / 1000.0)`,
     values: [seriesIds, startMs],
@@ -275,11 +280,23 @@ export async function deleteBatchLogBefore(db: Db, schema: string, cutoffMs: num
   return res.rowCount ?? 0;
 }
 
-export async function storeStats(db: Db, schema: string): Promise<{ series: number; samples: number; bytes: number }> {
+/**
+ * Series, samples and bytes on disk of the whole store. The chunk table's bytes are its
+ * partitions' (native) or, on a hypertable, `hypertable_size` (chunks compressed or not, their
+ * indexes and TOAST): pg_partition_tree does not see a hypertable's chunks.
+ */
+export async function storeStats(
+  db: Db,
+  schema: string,
+  hypertable: boolean,
+): Promise<{ series: number; samples: number; bytes: number }> {
+  const chunkBytes = hypertable
+    ? `coalesce(hypertable_size('${schema}.chunks'), 0)`
+    : `(SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('${schema}.chunks'))`;
   const { rows } = await db.query<{ series: string; samples: string; bytes: string }>(
     `SELECT (SELECT count(*) FROM ${schema}.series) AS series,
             (SELECT coalesce(sum(count), 0) FROM ${schema}.chunks) + (SELECT coalesce(sum(samples), 0) FROM ${schema}.head) AS samples,
-            (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('${schema}.chunks'))
+            ${chunkBytes}
               + pg_total_relation_size('${schema}.head') + pg_total_relation_size('${schema}.series')
               + pg_total_relation_size('${schema}.batch_log') AS bytes`,
   );

@@ -12,6 +12,7 @@ import type { Pool } from 'pg';
 import { StorageError, assertIdentifier } from '../errors';
 import { DAY_MS, daysCovering } from '../partitioning/partitioning';
 import { ensurePartitions, ensurePartitionsCovering, type EnsurePartitionsResult } from '../partitioning/partitions';
+import { isHypertable } from '../partitioning/partitioning.repository';
 import { drizzleFor, withTransaction } from '../pool';
 import {
   CatalogExtrasRepository,
@@ -553,8 +554,9 @@ export class SampleStore implements Queryable {
     return [...values].sort();
   }
 
+  /** Series in the catalog, samples stored (chunks and head), bytes on disk of all the store's tables. */
   async stats(): Promise<{ series: number; samples: number; bytes: number }> {
-    return repo.storeStats(this.pool, this.schema);
+    return repo.storeStats(this.pool, this.schema, await isHypertable(this.pool, this.schema, 'chunks'));
   }
 }
 
