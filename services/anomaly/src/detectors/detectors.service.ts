@@ -29,6 +29,8 @@ import { RulesService } from '../rules/rules.service';
 interface DetectorRecord extends RuleAlertState {
   detectors: Record<string, DetectorState>;
   flap: Record<string, FlapState>;
+  /** Alerts (by label-set key) whose current episode flap detection has marked; its resolved event says so. */
+  flapped?: string[];
 }
 
 interface Watched {
@@ -73,7 +75,12 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
       return {
         def,
         key,
-        record: { alerts: prev?.alerts ?? {}, detectors: prev?.detectors ?? {}, flap: prev?.flap ?? {} },
+        record: {
+          alerts: prev?.alerts ?? {},
+          detectors: prev?.detectors ?? {},
+          flap: prev?.flap ?? {},
+          flapped: prev?.flapped ?? [],
+        },
         live: new Map(),
       };
     });
@@ -114,6 +121,7 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
     const query = templateQuery(this.rules.engine, now);
     const candidates: AlertCandidate[] = [];
     const flappingKeys = new Set<string>();
+    const startedKeys = new Set<string>();
     const seen = new Set<string>();
     for (const r of rows) {
       const seriesKey = labelsKey(r.labels);
@@ -122,15 +130,19 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
       const out = det.update(now, r.value);
       w.record.detectors[seriesKey] = det.state();
       let active = out.anomalous;
+      let started = false;
       if (w.def.flap) {
         const obs = observeFlap(w.record.flap[seriesKey] ?? initialFlapState(), now, out.anomalous, w.def.flap);
         w.record.flap[seriesKey] = obs.state;
         active = out.anomalous || obs.holdFiring;
+        started = obs.change === 'started';
       }
       if (!active) continue;
       const labels: Record<string, string> = { ...r.labels, ...w.def.labels, severity: w.def.severity };
       delete labels.__name__;
-      if (w.record.flap[seriesKey]?.flapping) flappingKeys.add(labelsKey({ ...labels, alertname: w.def.name }));
+      const alertKey = labelsKey({ ...labels, alertname: w.def.name });
+      if (w.record.flap[seriesKey]?.flapping) flappingKeys.add(alertKey);
+      if (started) startedKeys.add(alertKey);
       const input = {
         alertName: w.def.name,
         labels: r.labels,
@@ -152,17 +164,33 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
       candidates,
       now,
     );
-    const record: DetectorRecord = { ...w.record, alerts: decision.state.alerts };
-    const entries: OutboxEntry[] = decision.transitions
-      .filter((t) => t.kind === 'firing' || t.kind === 'resolved')
-      .map((t) =>
-        alertOutboxEntry(
-          t,
-          { kind: 'detector', group: w.def.file, name: w.def.name },
-          generatorUrl(this.config.externalUrl, w.def.selector),
-          flappingKeys.has(labelsKey(t.alert.labels)),
-        ),
-      );
+    // An episode is marked flapping from the evaluation where flapping starts (or the one it fires
+    // in, if it was still pending) until it resolves: the firing alert is sent again marked
+    // flapping, and its resolved event carries the mark too.
+    const flapped = new Set(w.record.flapped ?? []);
+    const origin = { kind: 'detector' as const, group: w.def.file, name: w.def.name };
+    const url = generatorUrl(this.config.externalUrl, w.def.selector);
+    const entries: OutboxEntry[] = [];
+    const fired = new Set<string>();
+    for (const t of decision.transitions) {
+      const key = labelsKey(t.alert.labels);
+      if (t.kind === 'firing') {
+        fired.add(key);
+        if (flappingKeys.has(key)) flapped.add(key);
+        entries.push(alertOutboxEntry(t, origin, url, flapped.has(key)));
+      } else if (t.kind === 'resolved') {
+        entries.push(alertOutboxEntry(t, origin, url, flapped.has(key)));
+        flapped.delete(key);
+      }
+    }
+    for (const key of startedKeys) {
+      const a = decision.state.alerts[key];
+      if (!a || a.state !== 'firing' || fired.has(key)) continue;
+      flapped.add(key);
+      entries.push(alertOutboxEntry({ kind: 'flapping', alert: a, atMs: now }, origin, url, true));
+    }
+    for (const key of flapped) if (!decision.state.alerts[key]) flapped.delete(key);
+    const record: DetectorRecord = { ...w.record, alerts: decision.state.alerts, flapped: [...flapped] };
     await this.repository.commit([{ ruleKey: w.key, state: record }], now, entries);
     w.record = record;
     this.metrics.inc('alert_transitions', entries.length);

@@ -1,5 +1,13 @@
 import type { AlertTransition } from '@arcwatch/alerting';
-import { ALERT_V1, alertEventId, alertFingerprint, alertSubject, cloudEvent, type AlertV1 } from '@arcwatch/contracts';
+import {
+  ALERT_V1,
+  alertEventId,
+  alertFingerprint,
+  alertSubject,
+  cloudEvent,
+  deterministicId,
+  type AlertV1,
+} from '@arcwatch/contracts';
 import type { OutboxEntry } from '@arcwatch/outbox';
 
 export const ANOMALY_SOURCE = 'arcwatch/anomaly';
@@ -12,9 +20,11 @@ export function generatorUrl(externalUrl: string, expr: string): string {
  * The Alertmanager-shaped event of a firing or resolved transition. startsAt is when the alert
  * fired (as Prometheus sends it), endsAt when it resolved; the id is deterministic per episode and
  * status, so deciding the same transition twice (a crash before commit, a replay) queues it once.
+ * `kind: 'flapping'` is the update of a firing alert that flap detection has just marked: status
+ * firing again, flapping true, with an id of its own (the episode's firing event already exists).
  */
 export function alertOutboxEntry(
-  t: AlertTransition,
+  t: AlertTransition | { kind: 'flapping'; alert: AlertTransition['alert']; atMs: number },
   origin: AlertV1['origin'],
   generatorURL: string,
   flapping = false,
@@ -35,7 +45,10 @@ export function alertOutboxEntry(
   return {
     subject: alertSubject(data.status, data.labels),
     event: cloudEvent({
-      id: alertEventId(data),
+      id:
+        t.kind === 'flapping'
+          ? deterministicId(ALERT_V1, data.fingerprint, 'flapping', Date.parse(data.startsAt))
+          : alertEventId(data),
       source: ANOMALY_SOURCE,
       type: ALERT_V1,
       time: new Date(t.atMs),
