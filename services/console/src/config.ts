@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accessClientEnv } from '@arcwatch/access';
 import { commonEnv, dbSchemaEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from '@arcwatch/runtime';
 
 const url = (fallback: string) => z.preprocess((v) => (v === '' || v === undefined ? fallback : v), z.url());
@@ -12,6 +13,8 @@ export const consoleEnv = {
   ...commonEnv,
   ...httpEnv('CONSOLE', 8080),
   ...dbSchemaEnv('CONSOLE', 'console'),
+  /** The token the console sends to the other services (AUTH_CLIENT_TOKEN; the bootstrap admin token when unset). */
+  ...accessClientEnv,
   /** Schema of the token store shared by every service that checks tokens. */
   accessSchema: [
     'ACCESS_DB_SCHEMA',

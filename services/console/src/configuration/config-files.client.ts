@@ -8,6 +8,7 @@ import {
   type ConfigFileV1,
 } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
+import { natsAuth } from '@arcwatch/runtime';
 import { CONSOLE_CONFIG, type ConsoleConfig } from '../config';
 import { ConsoleError } from '../errors';
 
@@ -50,6 +51,8 @@ export class ConfigFilesClient implements OnModuleDestroy {
         url: this.config.natsUrl,
         name: 'console',
         namespace: this.config.natsNamespace,
+        // The console's own NATS user (infra/nats/users.conf) may only ask for configuration files.
+        ...natsAuth(this.config),
       });
       bus = await this.bus;
     } catch (err) {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { bearerHeaders, clientToken } from '@arcwatch/access';
 import { CONSOLE_CONFIG, type ConsoleConfig } from '../config';
 import { ConsoleError } from '../errors';
 import { ConsoleMetrics } from '../metrics';
@@ -26,11 +27,15 @@ export function buildUrl(base: string, path: string, query: Query = {}): string 
 @Injectable()
 export class UpstreamClient {
   private readonly bases: Record<Upstream, string>;
+  /** What every call carries: the services check tokens against the same store (docs/access.md). */
+  private readonly auth: Record<string, string>;
 
   constructor(
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
     private readonly metrics: ConsoleMetrics,
   ) {
+    // AUTH_CLIENT_TOKEN, else the console's own first admin token (npm start sets it).
+    this.auth = bearerHeaders(clientToken(config) ?? config.bootstrapAdminToken);
     this.bases = {
       collector: config.collectorUrl,
       tracing: config.tracingUrl,
@@ -68,8 +73,8 @@ export class UpstreamClient {
         method,
         headers:
           body === undefined
-            ? { accept: 'application/json' }
-            : { accept: 'application/json', 'content-type': 'application/json' },
+            ? { accept: 'application/json', ...this.auth }
+            : { accept: 'application/json', 'content-type': 'application/json', ...this.auth },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.config.upstreamTimeoutMs),
       });
