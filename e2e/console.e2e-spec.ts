@@ -36,6 +36,8 @@ describe('console in a browser against the running stack', () => {
   const procs: RunningProcess[] = [];
   let consoleUrl = '';
   let notifierUrl = '';
+  let anomalyUrl = '';
+  let rules = '';
   // The notifier's receiver: a local webhook that accepts every notification.
   const hook = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end('{}')));
 
@@ -78,6 +80,7 @@ describe('console in a browser against the running stack', () => {
     const url = (port: number) => `http://127.0.0.1:${port}`;
     consoleUrl = url(consolePort);
     notifierUrl = url(notifierPort);
+    anomalyUrl = url(anomalyPort);
     const common = { DATABASE_URL: db.url, NATS_URL: 'nats://127.0.0.1:4222', NATS_NAMESPACE: namespace };
     const hookPort = await freePort();
     await new Promise<void>((resolve) => hook.listen(hookPort, '127.0.0.1', resolve));
@@ -118,7 +121,7 @@ describe('console in a browser against the running stack', () => {
       NOTIFIER_CONFIG: notifierConfig,
     });
     // Two rules on the live metrics: one fires per busy node (and reaches the notifier), one stays pending.
-    const rules = path.join(dir, 'console-e2e.rules.yml');
+    rules = path.join(dir, 'console-e2e.rules.yml');
     fs.writeFileSync(
       rules,
       [
@@ -250,6 +253,8 @@ describe('console in a browser against the running stack', () => {
     );
     expect(cells).toHaveLength(NODES * GPUS);
     expect(cells.every((c) => c.value !== '' && Number(c.value) >= 0 && Number(c.value) <= 100)).toBe(true);
+    // The page is fed by the console's event stream (server-sent events), not by polling.
+    await page.waitForSelector('.live[data-live=live]', { timeout: 20_000 });
     await shot('fleet');
   }, 120_000);
 
@@ -338,6 +343,94 @@ describe('console in a browser against the running stack', () => {
     ]);
     await shot('configuration');
   }, 90_000);
+
+  it('configuration: an admin edits a rule file; a mistake is shown on its line, the fix is saved and in force', async () => {
+    await page.goto(`${consoleUrl}/?view=configuration`);
+    const editor = `[data-config-file="${rules}"]`;
+    await page.waitForSelector(`${editor} textarea`, { timeout: 20_000 });
+    const original = await page.inputValue(`${editor} textarea`);
+    expect(original).toBe(fs.readFileSync(rules, 'utf8'));
+    // A new rule at the end whose expression does not parse: its line is the file's last but one.
+    const broken = `${original}      - alert: HotGpu\n        expr: max by (node) (DCGM_FI_DEV_GPU_TEMP) >\n`;
+    const exprLine = broken.split('\n').length - 1;
+    await page.fill(`${editor} textarea`, broken);
+    await page.click(`${editor} [data-action=save-config]`);
+    await page.waitForSelector(`${editor} [data-result=refused]`);
+    expect(
+      await page.$$eval(`${editor} .line-error`, (els) =>
+        els.map((e) => [e.getAttribute('data-line'), e.getAttribute('data-field')]),
+      ),
+    ).toEqual([[String(exprLine), 'groups[0].rules[2].expr']]);
+    expect(await page.getAttribute(`${editor} .gutter div:nth-child(${exprLine})`, 'class')).toBe('bad');
+    expect(fs.readFileSync(rules, 'utf8')).toBe(original);
+    await (await page.$(editor))?.screenshot({ path: path.join(SHOTS, 'configuration-editor.png') });
+
+    await page.fill(`${editor} textarea`, broken.replace('GPU_TEMP) >\n', 'GPU_TEMP) > 80\n'));
+    await page.click(`${editor} [data-action=save-config]`);
+    await page.waitForSelector(`${editor} [data-result=saved]`);
+    expect(await page.textContent(`${editor} [data-result=saved]`)).toContain('1 group, 3 rules');
+    expect(fs.readFileSync(rules, 'utf8')).toContain('expr: max by (node) (DCGM_FI_DEV_GPU_TEMP) > 80');
+    // Written by anomaly and in force there at once.
+    const names = (
+      (await (await fetch(`${anomalyUrl}/api/v1/rules`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as {
+        data: { groups: Array<{ rules: Array<{ name: string }> }> };
+      }
+    ).data.groups.flatMap((g) => g.rules.map((r) => r.name));
+    expect(names).toEqual(['BusyNode', 'BusyNodeForAnHour', 'HotGpu']);
+  }, 60_000);
+
+  it('long lists are virtualised: 5,000 requests keep a few dozen rows in the page, and scrolling reaches the last', async () => {
+    // The explorer's own API answer, made long: the browser's list is what is under test here.
+    const items = Array.from({ length: 5_000 }, (_, i) => ({
+      requestId: `req-long-${String(i).padStart(4, '0')}`,
+      status: 'completed',
+      tenant: 'acme',
+      model: 'llama',
+      node: 'gpu-node-001',
+      startedAt: new Date(Date.now() - i * 1_000).toISOString(),
+      promptTokens: 10,
+      completionTokens: 20,
+      ttftMs: 100,
+      e2eMs: 900,
+    }));
+    const requestsApi = (u: URL) => u.pathname === '/api/console/requests';
+    await page.route(requestsApi, (route) =>
+      route.fulfill({
+        contentType: 'application/json',
+        body: JSON.stringify({ items, nextCursor: null, scanned: 5_000 }),
+      }),
+    );
+    try {
+      await page.goto(`${consoleUrl}/?view=requests`);
+      await page.waitForSelector('[data-count="5000"]');
+      const drawn = await page.$$eval('tr[data-request]', (els) => els.length);
+      expect(drawn).toBeGreaterThan(10);
+      expect(drawn).toBeLessThan(80);
+      await page.$eval('.virtual', (el) => el.scrollTo(0, el.scrollHeight));
+      await page.waitForSelector('tr[data-request="req-long-4999"]');
+      expect(await page.$$eval('tr[data-request]', (els) => els.length)).toBeLessThan(80);
+      // Keyboard navigation moves through the whole list, drawing the rows it reaches.
+      await page.$eval('.virtual', (el) => el.scrollTo(0, 0));
+      await page.waitForSelector('tr[data-request="req-long-0000"]');
+      for (let i = 0; i < 60; i++) await page.keyboard.press('j');
+      await page.waitForSelector('tr.selected[data-request="req-long-0059"]');
+      await shot('requests-long', page, false);
+    } finally {
+      await page.unroute(requestsApi);
+    }
+  }, 60_000);
+
+  it('live pages fall back to polling when the event stream is refused, and keep showing data', async () => {
+    const events = (u: URL) => u.pathname === '/api/console/events';
+    await page.route(events, (route) => route.abort());
+    try {
+      await page.goto(`${consoleUrl}/?view=fleet`);
+      await page.waitForSelector('.live[data-live=polling]', { timeout: 20_000 });
+      expect(Number(await page.textContent('[data-total=gpus]'))).toBe(NODES * GPUS);
+    } finally {
+      await page.unroute(events);
+    }
+  }, 30_000);
 
   it('alerts: acknowledge and silence from the page reach the notifier', async () => {
     const now = new Date().toISOString();
