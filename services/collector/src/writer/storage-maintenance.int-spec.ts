@@ -1,6 +1,11 @@
 import type { MetricsBatchV1 } from '@arcwatch/contracts';
 import { SampleStore, createPool, migrate, sampleStoreMigrations } from '@arcwatch/storage';
-import { createTestDatabase, type TestDatabase } from '@arcwatch/testing';
+import {
+  createTestDatabase,
+  createTimescaleTestDatabase,
+  describeTimescale,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import pino from 'pino';
 import type { Pool } from 'pg';
 import { systemClock } from '@arcwatch/runtime';
@@ -64,5 +69,43 @@ describe('storage maintenance in the writer', () => {
     await store.appendBatch(scrape(100)); // at T0 + 25 min, younger than now − 5 min
     await maintenance.runOnce(now);
     expect(await headRows()).toBe(1);
+  });
+});
+
+describeTimescale('storage maintenance on TimescaleDB', () => {
+  it('keeps what COLLECTOR_RETENTION_DAYS keeps, drops the rest and logs the chunks it dropped', async () => {
+    const tsdb = await createTimescaleTestDatabase();
+    const tsPool = createPool(tsdb.url, { max: 2 });
+    try {
+      await migrate(tsPool, { schema: SCHEMA, migrations: sampleStoreMigrations(SCHEMA) });
+      const now = Date.UTC(2026, 10, 20, 12, 0);
+      const store = new SampleStore(tsPool, { schema: SCHEMA, clock: () => now });
+      // 45 days old (a fixed 30-day policy job would delete it) and 100 days old
+      await store.importHistory(
+        [45, 100].map((age) => ({
+          labels: { __name__: 'DCGM_FI_DEV_GPU_UTIL', age: String(age) },
+          timestamps: Float64Array.of(now - age * 86_400_000),
+          values: Float64Array.of(age),
+        })),
+      );
+      const { rows } = await tsPool.query<{ name: string }>(
+        `SELECT chunk_schema || '.' || chunk_name AS name FROM timescaledb_information.chunks
+          WHERE hypertable_schema = $1 ORDER BY range_start`,
+        [SCHEMA],
+      );
+      expect(rows).toHaveLength(2);
+      const logs: Array<Record<string, unknown>> = [];
+      const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+      const config = loadCollectorConfig({ COLLECTOR_RETENTION_DAYS: '90' });
+      await new StorageMaintenanceService(store, config, logger, systemClock).runOnce(now);
+
+      const left = await store.select([{ name: '__name__', type: '=', value: 'DCGM_FI_DEV_GPU_UTIL' }], 0, now);
+      expect(left.map((s) => Array.from(s.values))).toEqual([[45]]);
+      const retention = logs.find((l) => l.msg === 'retention applied');
+      expect(retention).toMatchObject({ droppedPartitions: [rows[0]!.name], prunedSeries: 1 });
+    } finally {
+      await tsPool.end();
+      await tsdb.drop();
+    }
   });
 });
