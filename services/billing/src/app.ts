@@ -16,6 +16,7 @@ export async function createBillingApp(opts: CreateBillingOptions): Promise<Nest
   return createServiceApp({
     logger,
     module: BillingModule.forRoot({ ...opts, logger }),
+    bodyLimit: opts.config.bodyLimitBytes,
     configureFastify: (fastify) => {
       // Invoices arrive as CSV and are read as a stream, whatever their size; price catalogs as YAML text.
       fastify.addContentTypeParser('text/csv', (_req, payload, done) => done(null, payload));

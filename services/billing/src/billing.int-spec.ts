@@ -17,6 +17,7 @@ import {
 import {
   REPO_ROOT,
   TestClock,
+  authHeaders,
   createTestDatabase,
   eventually,
   testNamespace,
@@ -189,7 +190,7 @@ describe('billing service (NATS + Postgres)', () => {
         method,
         url,
         ...(payload === undefined ? {} : { payload }),
-        headers: contentType ? { 'content-type': contentType } : {},
+        headers: { ...authHeaders(), ...(contentType ? { 'content-type': contentType } : {}) },
       });
 
   let first: Run;

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AccessModule, accessOptions } from '@arcwatch/access';
 import { RuntimeModule, type Clock, type Logger, natsAuth } from '@arcwatch/runtime';
 import { AllocationConsumer } from './allocation/allocation.consumer';
 import { AllocationService } from './allocation/allocation.service';
@@ -47,6 +48,7 @@ export class BillingModule {
             streams: ['requests', 'cost', 'deadLetter'],
           },
         }),
+        AccessModule.forRoot(accessOptions(config)),
       ],
       controllers: [PricesController, InvoicesController, ReportsController],
       providers: [

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { commonEnv, dbSchemaEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from '@arcwatch/runtime';
+import { accessClientEnv, accessEnv } from '@arcwatch/access';
+import {
+  bodyLimitEnv,
+  commonEnv,
+  dbSchemaEnv,
+  env,
+  httpEnv,
+  parseEnv,
+  type ConfigOf,
+  type EnvSpec,
+} from '@arcwatch/runtime';
 
 /**
  * The billing service's environment, each variable named once with its schema; parsed once at
@@ -10,6 +20,11 @@ export const billingEnv = {
   ...commonEnv,
   ...httpEnv('BILLING', 8083),
   ...dbSchemaEnv('BILLING', 'billing'),
+  ...accessEnv,
+  /** The token sent to the collector's query API (BILLING_COLLECTOR_URL); AUTH_BOOTSTRAP_TOKEN when unset. */
+  ...accessClientEnv,
+  /** JSON and YAML bodies; an invoice CSV is read as a stream and counted against this limit too. */
+  ...bodyLimitEnv('BILLING', 64 * 1024 * 1024),
   pricesFile: ['BILLING_PRICES_FILE', z.string().min(1).default('infra/billing/prices.yaml')],
   inventoryFile: ['BILLING_INVENTORY_FILE', env.optionalText],
   /** The collector's Prometheus-compatible API; when set, placements are also discovered from its GPU and vLLM series. */

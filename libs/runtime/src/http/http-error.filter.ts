@@ -34,7 +34,11 @@ export class HttpErrorFilter implements ExceptionFilter {
   ) {}
 
   catch(err: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    // A route that answers CSV or text has set its content type already; an error is JSON.
+    const reply = host
+      .switchToHttp()
+      .getResponse<FastifyReply>()
+      .header('content-type', 'application/json; charset=utf-8');
     if (err instanceof ServiceError) {
       if (err.status >= 500) this.logger.error({ err, code: err.code }, err.message);
       const body: ErrorBody = {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   REPO_ROOT,
+  TEST_AUTH_ENV,
   createTestDatabase,
   eventually,
   freePort,
@@ -59,6 +60,7 @@ describe('inventory discovery from the real collector scraping the simulated fle
       COLLECTOR_PORT: String(collectorPort),
       COLLECTOR_HOST: '127.0.0.1',
       COLLECTOR_CONFIG: scrapeConfig,
+      ...TEST_AUTH_ENV,
     });
     procs.push(collector);
     const collectorUrl = `http://127.0.0.1:${collectorPort}`;

@@ -1,3 +1,4 @@
+import { bearerHeaders, clientToken } from '@arcwatch/access';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { z } from 'zod';
@@ -41,6 +42,8 @@ export interface DiscoveryPass {
 @Injectable()
 export class InventoryDiscoveryService {
   private readonly repo: AllocationRepository;
+  /** The collector's query API needs a viewer token (AUTH_CLIENT_TOKEN, else AUTH_BOOTSTRAP_TOKEN). */
+  private readonly headers: Record<string, string>;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
@@ -50,6 +53,7 @@ export class InventoryDiscoveryService {
     private readonly metrics: BillingMetrics,
   ) {
     this.repo = new AllocationRepository(config.dbSchema);
+    this.headers = bearerHeaders(clientToken(config));
   }
 
   get enabled(): boolean {
@@ -99,7 +103,7 @@ export class InventoryDiscoveryService {
     url.searchParams.set('time', String(atMs / 1000));
     let body: unknown;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(10_000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       body = await res.json();
     } catch (err) {

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { CurrentPrincipal, requireUnscoped, Roles, type Principal } from '@arcwatch/access';
 import type { Readable } from 'node:stream';
 import { BillingError } from '../errors';
 import { InvoicesService } from './invoices.service';
@@ -12,7 +13,9 @@ export class InvoicesController {
    * BillingCurrency for files without it. Answers the import id, counts and every reject.
    */
   @Post()
-  async import(@Body() body: unknown, @Query('currency') currency?: string) {
+  @Roles('admin')
+  async import(@Body() body: unknown, @CurrentPrincipal() p: Principal, @Query('currency') currency?: string) {
+    requireUnscoped(p, 'an invoice');
     if (!body || typeof (body as Readable)[Symbol.asyncIterator] !== 'function') {
       throw new BillingError('INVOICE_INVALID', 'send the invoice as CSV (content-type text/csv)');
     }
@@ -28,13 +31,16 @@ export class InvoicesController {
   }
 
   @Get(':importId/rejects')
-  async rejects(@Param('importId') importId: string) {
+  async rejects(@Param('importId') importId: string, @CurrentPrincipal() p: Principal) {
+    requireUnscoped(p, 'an invoice');
     return { items: await this.invoices.rejects(importId) };
   }
 
   /** Reconciles the allocation to this import's lines and publishes cost.reconciled. */
   @Post(':importId/reconciliation')
-  reconcile(@Param('importId') importId: string) {
+  @Roles('admin')
+  reconcile(@Param('importId') importId: string, @CurrentPrincipal() p: Principal) {
+    requireUnscoped(p, 'an invoice');
     return this.invoices.reconcile(importId);
   }
 }

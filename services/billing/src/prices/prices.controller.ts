@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
+import { CurrentPrincipal, requireUnscoped, Roles, type Principal } from '@arcwatch/access';
 import { BillingError } from '../errors';
 import { PricesService } from './prices.service';
 
@@ -7,7 +8,8 @@ export class PricesController {
   constructor(private readonly prices: PricesService) {}
 
   @Get()
-  list() {
+  list(@CurrentPrincipal() p: Principal) {
+    requireUnscoped(p, 'the price catalog');
     const { source, entries } = this.prices.describe();
     return {
       source,
@@ -21,7 +23,9 @@ export class PricesController {
 
   /** Replaces the catalog with a YAML document (content-type text/yaml or application/yaml). */
   @Put()
-  async load(@Body() body: unknown) {
+  @Roles('admin')
+  async load(@Body() body: unknown, @CurrentPrincipal() p: Principal) {
+    requireUnscoped(p, 'the price catalog');
     if (typeof body !== 'string')
       throw new BillingError('PRICES_INVALID', 'send the catalog as YAML text (content-type text/yaml)');
     return { entries: await this.prices.load(body) };

@@ -187,6 +187,7 @@ export class ReportsRepository {
       currency: string;
       method: string;
       idle_policy: string;
+      tenant: string | null;
     }>
   > {
     const { rows } = await db.query<{
@@ -199,9 +200,10 @@ export class ReportsRepository {
       currency: string;
       method: string;
       idle_policy: string;
+      tenant: string | null;
     }>(
       `SELECT (extract(epoch FROM l.window_start) * 1000)::bigint AS ws, (extract(epoch FROM w.window_end) * 1000)::bigint AS we, l.instance,
-              l.amount_micro::text, l.idle_share_micro::text, l.gpu_ms, l.currency, w.method, w.idle_policy
+              l.amount_micro::text, l.idle_share_micro::text, l.gpu_ms, l.currency, w.method, w.idle_policy, l.tenant
        FROM ${this.s}.allocation_lines l JOIN ${this.s}.allocation_windows w USING (window_start, instance)
        WHERE l.request_id = $1 ORDER BY l.window_start`,
       [requestId],

@@ -106,9 +106,14 @@ export class ReportsService {
     };
   }
 
-  async requestCost(requestId: string) {
+  /**
+   * `onlyTenant` (a scoped token's tenant): another tenant's request is missing, and the requests
+   * it shared GPUs with are listed only where they are that tenant's too.
+   */
+  async requestCost(requestId: string, onlyTenant: string | null = null) {
     const lines = await this.repo.requestLines(this.pool, requestId);
-    if (lines.length === 0) throw new BillingError('REQUEST_NOT_FOUND', `no allocation for request ${requestId}`);
+    if (lines.length === 0 || (onlyTenant !== null && lines[0]!.tenant !== onlyTenant))
+      throw new BillingError('REQUEST_NOT_FOUND', `no allocation for request ${requestId}`);
     const windows = [];
     let total = 0n;
     for (const l of lines) {
@@ -123,12 +128,14 @@ export class ReportsService {
         gpuSeconds: Math.round(l.gpu_ms) / 1000,
         sharedWith: parties
           .filter((p) => p.request_id !== null && p.request_id !== requestId)
+          .filter((p) => onlyTenant === null || p.tenant === onlyTenant)
           .map((p) => ({ requestId: p.request_id, tenant: p.tenant })),
       });
     }
     const first = lines[0]!;
     return {
       requestId,
+      tenant: first.tenant,
       amount: formatMicro(total),
       currency: first.currency,
       method: first.method,

@@ -1,3 +1,4 @@
+import { TEST_AUTH_ENV } from '@arcwatch/testing';
 import { loadBillingConfig, type BillingConfig } from '../config';
 
 /** Integration tests only: the service's test configuration. */
@@ -7,6 +8,7 @@ export function testConfig(databaseUrl: string, namespace: string, extra: Record
     NATS_NAMESPACE: namespace,
     BILLING_PORT: '0',
     LOG_LEVEL: 'silent',
+    ...TEST_AUTH_ENV,
     ...extra,
   });
 }
