@@ -37,7 +37,8 @@ export class Agent {
     readonly clock: Clock,
     private readonly timerDisabled: boolean,
   ) {
-    this.registry = new MetricsRegistry('agent');
+    // Event-loop delay sampled once a second, not every 10 ms (docs/decisions/0005-agent-runtime.md).
+    this.registry = new MetricsRegistry('agent', { eventLoopMonitoringPrecisionMs: 1000 });
     this.metrics = new AgentMetrics(this.registry);
     this.delivery = new DeliveryService(settings, this.metrics, logger);
     this.collect = new CollectService(settings, this.metrics, logger);
