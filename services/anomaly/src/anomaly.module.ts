@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AccessModule, accessOptions } from '@arcwatch/access';
 import { RuntimeModule, type Clock, type Logger, natsAuth } from '@arcwatch/runtime';
 import { ANOMALY_CONFIG, type AnomalyConfig } from './config';
 import { anomalyMigrations } from './database/anomaly.migrations';
@@ -37,6 +38,7 @@ export class AnomalyModule {
             streams: ['metrics', 'alerts', 'deadLetter'],
           },
         }),
+        AccessModule.forRoot(accessOptions(config)),
       ],
       controllers: [RulesController],
       providers: [

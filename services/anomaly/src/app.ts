@@ -11,5 +11,9 @@ export interface CreateAnomalyOptions {
 
 export async function createAnomalyApp(opts: CreateAnomalyOptions): Promise<NestFastifyApplication> {
   const logger = opts.logger ?? createLogger('anomaly', opts.config.logLevel);
-  return createServiceApp({ logger, module: AnomalyModule.forRoot({ ...opts, logger }) });
+  return createServiceApp({
+    logger,
+    module: AnomalyModule.forRoot({ ...opts, logger }),
+    bodyLimit: opts.config.bodyLimitBytes,
+  });
 }

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { commonEnv, dbSchemaEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from '@arcwatch/runtime';
+import { accessClientEnv, accessEnv } from '@arcwatch/access';
+import {
+  bodyLimitEnv,
+  commonEnv,
+  dbSchemaEnv,
+  env,
+  httpEnv,
+  parseEnv,
+  type ConfigOf,
+  type EnvSpec,
+} from '@arcwatch/runtime';
 
 /**
  * The anomaly service's environment, each variable named once with its schema; parsed once at
@@ -9,6 +19,13 @@ export const anomalyEnv = {
   ...commonEnv,
   ...httpEnv('ANOMALY', 8084),
   ...dbSchemaEnv('ANOMALY', 'anomaly'),
+  ...accessEnv,
+  /**
+   * The token sent to the collector (ANOMALY_HISTORY_URL, viewer) and to the Alertmanager API
+   * alerts go to (ANOMALY_ALERTMANAGER_URL, operator); AUTH_BOOTSTRAP_TOKEN when unset.
+   */
+  ...accessClientEnv,
+  ...bodyLimitEnv('ANOMALY', 1024 * 1024),
   ruleFiles: ['ANOMALY_RULE_FILES', env.list],
   /** Detector files (libs/detectors' format), comma-separated. */
   detectorFiles: ['ANOMALY_DETECTOR_FILES', env.list],

@@ -21,7 +21,14 @@ import {
 } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
 import { CLOCK, type ManualClock } from '@arcwatch/runtime';
-import { createTestDatabase, eventually, testNamespace, TestClock, type TestDatabase } from '@arcwatch/testing';
+import {
+  authHeaders,
+  createTestDatabase,
+  eventually,
+  testNamespace,
+  TestClock,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
 import { readSubjects, testConfig } from '../testing/anomaly-test-kit';
 import { RULES_DURABLE } from './metrics-stream.consumer';
@@ -59,7 +66,8 @@ describe('anomaly service: alert state across restarts (NATS + Postgres)', () =>
     await a.init();
     return a;
   };
-  const http = async (url: string) => (await app!.getHttpAdapter().getInstance().inject({ method: 'GET', url })).json();
+  const http = async (url: string) =>
+    (await app!.getHttpAdapter().getInstance().inject({ method: 'GET', url, headers: authHeaders() })).json();
   const batch = (atMs: number, series: Array<[Record<string, string>, number | 'NaN']>): CloudEvent<MetricsBatchV1> => {
     const batchId = `b-${++seq}`;
     const data: MetricsBatchV1 = {

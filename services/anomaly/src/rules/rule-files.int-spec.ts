@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { configFileSubjects, type ApplyConfigFileReplyV1, type ConfigFilesReplyV1 } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
-import { createTestDatabase, testNamespace, TestClock, type TestDatabase } from '@arcwatch/testing';
+import { authHeaders, createTestDatabase, testNamespace, TestClock, type TestDatabase } from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
 import { testConfig } from '../testing/anomaly-test-kit';
 import { RulesService } from './rules.service';
@@ -43,7 +43,9 @@ describe('anomaly: rule files edited over NATS request/reply', () => {
     ask<ApplyConfigFileReplyV1>(subjects.apply, { file, text, actor: 'test-editor' });
   const rulesApi = async () =>
     (
-      (await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/api/v1/rules' })).json() as {
+      (
+        await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: '/api/v1/rules', headers: authHeaders() })
+      ).json() as {
         data: {
           groups: Array<{ rules: Array<{ name: string; state?: string; alerts?: Array<{ activeAt: string }> }> }>;
         };

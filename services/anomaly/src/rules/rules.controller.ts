@@ -1,4 +1,5 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
+import { CurrentPrincipal, effectiveTenant, requireUnscoped, type Principal } from '@arcwatch/access';
 import { formatPromValue } from '@arcwatch/promql';
 import { formatModelDuration } from '@arcwatch/alerting';
 import { activeAlerts } from '@arcwatch/alerting';
@@ -7,7 +8,12 @@ import { RulesService } from './rules.service';
 
 const iso = (ms: number | null): string => (ms === null ? '0001-01-01T00:00:00Z' : new Date(ms).toISOString());
 
-/** Prometheus-compatible GET /api/v1/rules and /api/v1/alerts (Grafana and the Prometheus UI read them). */
+/**
+ * Prometheus-compatible GET /api/v1/rules and /api/v1/alerts (Grafana and the Prometheus UI read
+ * them). /alerts takes `?tenant=` (an ArcWatch addition): only alerts whose `tenant` label is that
+ * tenant; a scoped token always gets its own tenant's and never fleet-wide alerts (no tenant
+ * label). /rules lists every rule with its alerts, across tenants: unscoped tokens only.
+ */
 @Controller('api/v1')
 export class RulesController {
   constructor(
@@ -16,21 +22,26 @@ export class RulesController {
   ) {}
 
   @Get('alerts')
-  alerts(): unknown {
+  alerts(@CurrentPrincipal() p: Principal, @Query('tenant') tenant?: string): unknown {
+    const only = effectiveTenant(p, tenant);
     const fromDetectors = this.detectors.alerts().flatMap((d) => activeAlerts(d.state));
-    const alerts = [...this.rules.activeAlerts(), ...fromDetectors].map((a) => ({
-      labels: a.labels,
-      annotations: a.annotations,
-      state: a.state,
-      activeAt: iso(a.activeAtMs),
-      ...(a.keepFiringSinceMs !== null ? { keepFiringSince: iso(a.keepFiringSinceMs) } : {}),
-      value: formatPromValue(a.value),
-    }));
+    const all = [...this.rules.activeAlerts(), ...fromDetectors];
+    const alerts = all
+      .filter((a) => only === undefined || a.labels.tenant === only)
+      .map((a) => ({
+        labels: a.labels,
+        annotations: a.annotations,
+        state: a.state,
+        activeAt: iso(a.activeAtMs),
+        ...(a.keepFiringSinceMs !== null ? { keepFiringSince: iso(a.keepFiringSinceMs) } : {}),
+        value: formatPromValue(a.value),
+      }));
     return { status: 'success', data: { alerts } };
   }
 
   @Get('rules')
-  list(): unknown {
+  list(@CurrentPrincipal() p: Principal): unknown {
+    requireUnscoped(p, 'the rule list');
     const groups = this.rules.snapshot().map(({ group, evaluator }) => {
       const rules = group.rules.map((r, i) => {
         const h = evaluator.health[i];

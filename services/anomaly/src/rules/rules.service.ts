@@ -1,3 +1,4 @@
+import { bearerHeaders, clientToken } from '@arcwatch/access';
 import { statSync } from 'node:fs';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import {
@@ -83,6 +84,8 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
   private reloadTimer: TimerHandle | undefined;
   private pendingOutput = new Map<string, OutputSample[]>();
   private stopped = false;
+  /** What this service sends to the collector and to Alertmanager (AUTH_CLIENT_TOKEN, else the bootstrap token). */
+  private readonly authHeaders: Record<string, string>;
 
   constructor(
     @Inject(ANOMALY_CONFIG) private readonly config: AnomalyConfig,
@@ -91,9 +94,10 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly relay: OutboxRelay,
     private readonly metrics: AnomalyMetrics,
   ) {
+    this.authHeaders = bearerHeaders(clientToken(config));
     this.window = new LiveWindow(
       config.windowMs,
-      config.historyUrl ? new PrometheusApiQueryable(config.historyUrl) : undefined,
+      config.historyUrl ? new PrometheusApiQueryable(config.historyUrl, this.authHeaders) : undefined,
     );
     this.engine = new PromqlEngine(this.window, { lookbackDeltaMs: 5 * 60_000 });
   }
@@ -315,7 +319,7 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const res = await fetch(`${this.config.alertmanagerUrl!.replace(/\/$/, '')}/api/v2/alerts`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...this.authHeaders },
         body: JSON.stringify(payload),
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);

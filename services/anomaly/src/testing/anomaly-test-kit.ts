@@ -1,5 +1,6 @@
 import type { StreamKey } from '@arcwatch/contracts';
 import type { EventBus } from '@arcwatch/messaging';
+import { TEST_AUTH_ENV } from '@arcwatch/testing';
 import { loadAnomalyConfig, type AnomalyConfig } from '../config';
 
 /** Integration tests only: the service's test configuration and stream readers. */
@@ -11,6 +12,7 @@ export function testConfig(databaseUrl: string, namespace: string, extra: Record
     ANOMALY_DEBOUNCE_MS: '0',
     ANOMALY_RELOAD_CHECK_MS: '0',
     LOG_LEVEL: process.env.ANOMALY_TEST_LOG_LEVEL ?? 'silent',
+    ...TEST_AUTH_ENV,
     ...extra,
   });
 }

@@ -29,7 +29,11 @@ function parseValue(v: string): number {
 }
 
 export class PrometheusApiQueryable implements Queryable {
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    /** The collector's query API needs a viewer token. */
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
   async select(matchers: LabelMatcher[], startMs: number, endMs: number): Promise<SeriesData[]> {
     if (endMs < startMs) return [];
@@ -39,7 +43,9 @@ export class PrometheusApiQueryable implements Queryable {
       query: `${selectorText(matchers)}[${rangeMs}ms]`,
       time: String(endMs / 1000),
     });
-    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}/api/v1/query?${params.toString()}`);
+    const res = await fetch(`${this.baseUrl.replace(/\/$/, '')}/api/v1/query?${params.toString()}`, {
+      headers: this.headers,
+    });
     const body = (await res.json()) as MatrixResponse;
     if (body.status !== 'success' || !body.data) throw new Error(`history query failed: ${body.error ?? res.status}`);
     return body.data.result.map((s) => ({
