@@ -4,13 +4,16 @@
  * and stores the metrics and answers PromQL; tracing assembles the requests and publishes their
  * per-minute statistics, which the collector stores as series too.
  */
-import { eventually, getJson } from '@arcwatch/testing';
+import { eventually, getJson as getJsonAnonymous, withAuth } from '@arcwatch/testing';
 import { startStack, type Stack } from './support/stack';
 
 interface PromVector {
   status: string;
   data: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
 }
+
+/** Every call as the test admin (services take Bearer tokens). */
+const getJson = <T>(url: string) => getJsonAnonymous<T>(url, withAuth());
 
 const NODES = 2;
 const GPUS = 8;

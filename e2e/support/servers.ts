@@ -58,6 +58,7 @@ export class OwnServer {
     private readonly account?: { uid: number; gid: number },
     /** Ready once the port accepts connections, unless this says more. */
     private readonly ready: () => Promise<boolean> = () => portOpen(port),
+    private readonly env: Record<string, string> = {},
   ) {}
 
   log(): string {
@@ -67,6 +68,7 @@ export class OwnServer {
   async start(timeoutMs = 30_000): Promise<void> {
     const child = spawn(this.bin, this.args, {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.env },
       ...(this.account ?? {}),
     });
     const keep = (b: Buffer) => {
@@ -104,8 +106,15 @@ export class OwnServer {
   }
 }
 
-/** nats-server with JetStream storing in `dir/nats`; `config` is written to a file and passed with -c. */
-export async function ownNats(dir: string, config = ''): Promise<OwnServer & { url: string }> {
+/**
+ * nats-server with JetStream storing in `dir/nats`; `config` is written to a file and passed with
+ * -c, `env` is the server's environment (a config's `$VARIABLE`s, e.g. passwords).
+ */
+export async function ownNats(
+  dir: string,
+  config = '',
+  env: Record<string, string> = {},
+): Promise<OwnServer & { url: string }> {
   const port = await freePort();
   const store = path.join(dir, 'nats');
   fs.mkdirSync(store, { recursive: true });
@@ -115,7 +124,7 @@ export async function ownNats(dir: string, config = ''): Promise<OwnServer & { u
     fs.writeFileSync(file, config);
     args.unshift('-c', file);
   }
-  const server = new OwnServer('nats-server', port, 'nats-server', args);
+  const server = new OwnServer('nats-server', port, 'nats-server', args, undefined, undefined, env);
   await server.start();
   return Object.assign(server, { url: `nats://127.0.0.1:${port}` });
 }
@@ -131,7 +140,11 @@ export async function ownPostgres(
   const data = path.join(dir, 'pg');
   const account = pgAccount();
   fs.mkdirSync(data, { recursive: true, mode: 0o700 });
-  if (account) fs.chownSync(data, account.uid, account.gid);
+  if (account) {
+    // The account must reach its data directory through the test's (private) directory.
+    fs.chmodSync(dir, 0o711);
+    fs.chownSync(data, account.uid, account.gid);
+  }
   execFileSync(
     path.join(PG_BIN, 'initdb'),
     ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],

@@ -13,7 +13,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as testing from '@arcwatch/testing';
 import {
   createTestDatabase,
   eventually,
@@ -21,6 +20,8 @@ import {
   freePortRange,
   startProcess,
   testNamespace,
+  TEST_ADMIN_TOKEN,
+  TEST_AUTH_ENV,
   TEST_NATS_URL,
   TEST_REDIS_URL,
   type RunningProcess,
@@ -32,13 +33,6 @@ export type ServiceName = (typeof SERVICES)[number];
 
 /** The salt tracing hashes API keys with; the fleet's gateway sends raw keys. */
 export const TRACING_SALT = 'e2e-salt-0123456789abcdef';
-
-/**
- * The admin token of @arcwatch/testing once the services take Bearer tokens (TEST_ADMIN_TOKEN);
- * until then requests go without one.
- */
-export const ADMIN_TOKEN: string | undefined = (testing as Record<string, unknown>).TEST_ADMIN_TOKEN as
-  string | undefined;
 
 /** What a service needs beyond the common variables to start in a test (short windows, a salt). */
 function serviceDefaults(svc: ServiceName, stack: { dir: string; namespace: string }): Record<string, string> {
@@ -76,8 +70,9 @@ export interface StackOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   /** 'own': this test's nats-server, PostgreSQL and redis-server on free ports (restartable). */
   servers?: 'shared' | 'own';
-  /** nats-server configuration (own servers only), e.g. users and permissions. */
+  /** nats-server configuration (own servers only), e.g. users and permissions, and its environment. */
   natsConfig?: string;
+  natsEnv?: Record<string, string>;
   /** Variables every service gets (e.g. NATS credentials), over the connections. */
   commonEnv?: Record<string, string>;
   /** The simulated fleet; its scrape config becomes the collector's COLLECTOR_CONFIG. */
@@ -102,7 +97,7 @@ export interface Stack {
   /** SIGKILL: no shutdown hooks, no drain, in-flight work lost as in a crash. */
   kill(svc: ServiceName): Promise<void>;
   ready(svc: ServiceName, timeoutMs?: number): Promise<void>;
-  /** fetch against a service, with the admin token when the services take one. */
+  /** fetch against a service with the test admin token (unless `init` names its own). */
   fetch(svc: ServiceName, route: string, init?: RequestInit): Promise<Response>;
   get<T>(svc: ServiceName, route: string): Promise<T>;
   post<T>(svc: ServiceName, route: string, body: unknown): Promise<{ status: number; body: T }>;
@@ -122,17 +117,28 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   let redisUrl = TEST_REDIS_URL;
   let servers: Stack['servers'];
   if (opts.servers === 'own') {
-    const [nats, postgres, redis] = [await ownNats(dir, opts.natsConfig), await ownPostgres(dir), await ownRedis(dir)];
-    servers = { nats, postgres, redis };
-    cleanups.push(
-      () => redis.stop(),
-      () => postgres.stop('SIGINT'),
-      () => nats.stop(),
-    );
-    postgres.createDatabase('arcwatch');
-    databaseUrl = postgres.url('arcwatch');
-    natsUrl = nats.url;
-    redisUrl = redis.url;
+    // Started one by one; whatever started is stopped again if a later one fails.
+    const stopOnFailure = async (): Promise<void> => {
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+      const nats = await ownNats(dir, opts.natsConfig, opts.natsEnv);
+      cleanups.push(() => nats.stop());
+      const postgres = await ownPostgres(dir);
+      cleanups.push(() => postgres.stop('SIGINT'));
+      const redis = await ownRedis(dir);
+      cleanups.push(() => redis.stop());
+      cleanups.reverse();
+      servers = { nats, postgres, redis };
+      postgres.createDatabase('arcwatch');
+      databaseUrl = postgres.url('arcwatch');
+      natsUrl = nats.url;
+      redisUrl = redis.url;
+    } catch (err) {
+      await stopOnFailure();
+      throw err;
+    }
   } else {
     const db = await createTestDatabase();
     cleanups.push(() => db.drop());
@@ -151,6 +157,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // A server of the test's own holds nothing else: subjects stay canonical (as permissions name them).
     ...(opts.servers === 'own' ? {} : { NATS_NAMESPACE: namespace }),
     REDIS_URL: redisUrl,
+    // Every service ensures the test admin and ingest tokens at start (@arcwatch/testing).
+    ...TEST_AUTH_ENV,
+    CONSOLE_BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     ...(opts.commonEnv ?? {}),
   };
   const envOf = new Map<ServiceName, Record<string, string>>();
@@ -181,7 +190,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   const readyTimeoutMs = opts.readyTimeoutMs ?? 120_000;
   const headers = (init?: RequestInit): Record<string, string> => ({
-    ...(ADMIN_TOKEN ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {}),
+    authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
     ...((init?.headers as Record<string, string> | undefined) ?? {}),
   });
 

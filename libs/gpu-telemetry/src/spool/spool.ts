@@ -66,6 +66,8 @@ export class Spool {
   private readonly segmentBytes: number;
   private dropped = { records: 0, bytes: 0 };
   private torn = 0;
+  /** The cursor moved back on open and could not be written (disk full): written before any append. */
+  private cursorUnwritten = false;
 
   private constructor(private readonly opts: SpoolOptions) {
     this.segmentBytes = Math.max(
@@ -116,8 +118,16 @@ export class Spool {
     const before = JSON.stringify(this.cursor);
     this.normaliseCursor();
     // A cursor moved back by a cut tail is written at once: records appended later at those
-    // offsets must not read as delivered after the next restart.
-    if (JSON.stringify(this.cursor) !== before) this.writeCursor();
+    // offsets must not read as delivered after the next restart. On a full disk it is written
+    // before the next append instead (which needs space anyway), so the spool still opens.
+    if (JSON.stringify(this.cursor) !== before) {
+      try {
+        this.writeCursor();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+        this.cursorUnwritten = true;
+      }
+    }
   }
 
   private writeCursor(): void {
@@ -172,8 +182,19 @@ export class Spool {
       this.opts.onDrop?.({ records: 1, bytes: frame.length, segment: '(not written)', reason: 'oversized' });
       return;
     }
+    if (this.cursorUnwritten) {
+      this.writeCursor();
+      this.cursorUnwritten = false;
+    }
     const seg = this.active();
-    fs.writeSync(this.fd!, frame);
+    const n = fs.writeSync(this.fd!, frame);
+    if (n < frame.length) {
+      // A short write (the disk filled up mid-frame): cut it off so the record is refused, not torn.
+      fs.ftruncateSync(this.fd!, seg.size);
+      throw Object.assign(new Error(`ENOSPC: no space left on device, spool append (${n} of ${frame.length} bytes)`), {
+        code: 'ENOSPC',
+      });
+    }
     if (this.opts.sync !== false) fs.fdatasyncSync(this.fd!);
     seg.size += frame.length;
     seg.ends.push(seg.size);
