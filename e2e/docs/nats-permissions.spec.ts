@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { PUBLIC_EVENTS } from '@arcwatch/contracts';
 import { REPO_ROOT } from '@arcwatch/testing';
 import { NATS_SERVICES, passwordVariable, renderUsersConf, servicePermissions, subjectPattern } from './nats-permissions';
@@ -78,4 +78,45 @@ describe('NATS users and permissions (infra/nats)', () => {
       expect([svc, env.NATS_USER, env.NATS_PASSWORD]).toEqual([svc, svc, nats.environment?.[passwordVariable(svc as never)]]);
     }
   });
+
+  it('infra/k8s: the users file as a ConfigMap, a password per service, and every workload signs in as its own user', () => {
+    const dir = path.join(REPO_ROOT, 'infra/k8s');
+    const docs = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS() as K8sDoc));
+    const conf = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'arcwatch-nats-users-conf');
+    expect(conf?.data?.['users.conf']).toBe(renderUsersConf());
+    const secret = docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'arcwatch-nats-users');
+    expect(Object.keys(secret?.stringData ?? {}).sort()).toEqual([...NATS_SERVICES].sort());
+    const common = docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'arcwatch-secrets');
+    // nats.js takes no credentials from the URL: they come from NATS_USER and the password file.
+    expect(common?.stringData?.NATS_URL).not.toMatch(/@/);
+    const workloads = docs.filter((d) => d.kind === 'Deployment');
+    expect(workloads.length).toBeGreaterThanOrEqual(8);
+    for (const w of workloads) {
+      const c = w.spec?.template.spec.containers[0];
+      const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
+      const user = env.NATS_USER ?? '';
+      expect([w.metadata.name, (NATS_SERVICES as readonly string[]).includes(user)]).toEqual([w.metadata.name, true]);
+      expect(w.metadata.name.startsWith(user)).toBe(true);
+      expect(env.NATS_PASSWORD_FILE).toBe('/var/run/secrets/nats/password');
+      const vol = w.spec?.template.spec.volumes?.find((v) => v.name === 'nats-password');
+      expect(vol?.secret).toEqual({ secretName: 'arcwatch-nats-users', items: [{ key: user, path: 'password' }] });
+    }
+  });
 });
+
+interface K8sDoc {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  spec?: {
+    template: {
+      spec: {
+        containers: Array<{ env?: Array<{ name: string; value?: string }> }>;
+        volumes?: Array<{ name: string; secret?: unknown }>;
+      };
+    };
+  };
+}
