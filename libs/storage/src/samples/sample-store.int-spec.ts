@@ -281,6 +281,42 @@ describe('SampleStore', () => {
     expect((await store.stats()).series).toBe(0);
   });
 
+  it('runs a compaction or an import that lost a deadlock again, counting its samples once', async () => {
+    const schema = 'deadlock';
+    await migrate(pool, { schema, migrations: sampleStoreMigrations(schema) });
+    // the first chunk write of each round fails as a deadlock victim would (SQLSTATE 40P01); a
+    // sequence, not a table, counts the attempts: the failed transaction's writes roll back
+    await pool.query(`
+      CREATE SEQUENCE ${schema}.attempts;
+      CREATE FUNCTION ${schema}.lose_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('${schema}.attempts') % 2 = 1 THEN
+          RAISE EXCEPTION 'simulated deadlock' USING ERRCODE = 'deadlock_detected';
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER lose_once BEFORE INSERT ON ${schema}.chunks FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.lose_once();
+    `);
+    const attempts = async () =>
+      Number((await pool.query(`SELECT last_value FROM ${schema}.attempts`)).rows[0].last_value);
+    const store = new SampleStore(pool, { schema, clock });
+    const labels = { __name__: 'retried', job: 'j', instance: 'i' };
+    await store.appendBatches([
+      batch('r-1', [{ labels, samples: [[T0, 1]] }]),
+      batch('r-2', [{ labels, samples: [[T0 + 15_000, 2]] }]),
+    ]);
+    expect(await store.compact(0)).toEqual({ series: 1, samples: 2 });
+    expect(await attempts()).toBe(2);
+    const imported = await store.importHistory([
+      { labels, timestamps: Float64Array.of(T0 + 30_000), values: Float64Array.of(3) },
+    ]);
+    expect(imported).toMatchObject({ samples: 1, chunks: 1 });
+    expect(await attempts()).toBe(4);
+    const [s] = await store.select([{ name: '__name__', type: '=', value: 'retried' }], T0, T0 + 3_600_000);
+    expect(Array.from(s!.values)).toEqual([1, 2, 3]);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${schema}.head`)).rows[0].n).toBe(0);
+  });
+
   it('drops chunk partitions past retention', async () => {
     const day = await chunkTableAt(T0);
     expect(day).toBeDefined();

@@ -305,28 +305,30 @@ export class SampleStore implements Queryable {
     const series = new Set<number>();
     let samples = 0;
     for (;;) {
-      const done = await withTransaction(this.pool, async (client) => {
-        if (!(await repo.tryCompactionLock(client, this.schema))) return true;
-        const payloads = await repo.takeHeadRows(client, this.schema, cutoff, this.compactRowsPerTx);
-        if (payloads.length === 0) return true;
-        const pending = groupHeadPayloads(payloads, this.chunkSpanMs);
-        const stored = await repo.chunksAt(
-          client,
-          this.schema,
-          pending.map((p) => p.seriesId),
-          pending.map((p) => p.startMs),
-        );
-        const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
-        const writes = pending.map((p) => {
-          series.add(p.seriesId);
-          samples += p.samples.timestamps.length;
-          return mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`));
-        });
-        await repo.upsertChunks(client, this.schema, writes);
-        await widenSeriesRanges(client, this.schema, rangesOf(pending));
-        return payloads.length < this.compactRowsPerTx;
-      });
-      if (done) break;
+      const tx = await retryDeadlock(() =>
+        withTransaction(this.pool, async (client) => {
+          if (!(await repo.tryCompactionLock(client, this.schema))) return { done: true, pending: [] };
+          const payloads = await repo.takeHeadRows(client, this.schema, cutoff, this.compactRowsPerTx);
+          if (payloads.length === 0) return { done: true, pending: [] };
+          const pending = groupHeadPayloads(payloads, this.chunkSpanMs);
+          const stored = await repo.chunksAt(
+            client,
+            this.schema,
+            pending.map((p) => p.seriesId),
+            pending.map((p) => p.startMs),
+          );
+          const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
+          const writes = pending.map((p) => mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`)));
+          await repo.upsertChunks(client, this.schema, writes);
+          await widenSeriesRanges(client, this.schema, rangesOf(pending));
+          return { done: payloads.length < this.compactRowsPerTx, pending };
+        }),
+      );
+      for (const p of tx.pending) {
+        series.add(p.seriesId);
+        samples += p.samples.timestamps.length;
+      }
+      if (tx.done) break;
     }
     return { series: series.size, samples };
   }
@@ -360,20 +362,22 @@ export class SampleStore implements Queryable {
     let samples = 0;
     for (let i = 0; i < pending.length; i += IMPORT_CHUNKS_PER_TX) {
       const slice = pending.slice(i, i + IMPORT_CHUNKS_PER_TX);
-      await withTransaction(this.pool, async (client) => {
-        await repo.waitCompactionLock(client, this.schema);
-        const stored = await repo.chunksAt(
-          client,
-          this.schema,
-          slice.map((p) => p.seriesId),
-          slice.map((p) => p.startMs),
-        );
-        const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
-        const writes = slice.map((p) => mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`)));
-        for (const p of slice) samples += p.samples.timestamps.length;
-        await repo.upsertChunks(client, this.schema, writes);
-        await widenSeriesRanges(client, this.schema, rangesOf(slice));
-      });
+      await retryDeadlock(() =>
+        withTransaction(this.pool, async (client) => {
+          await repo.waitCompactionLock(client, this.schema);
+          const stored = await repo.chunksAt(
+            client,
+            this.schema,
+            slice.map((p) => p.seriesId),
+            slice.map((p) => p.startMs),
+          );
+          const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
+          const writes = slice.map((p) => mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`)));
+          await repo.upsertChunks(client, this.schema, writes);
+          await widenSeriesRanges(client, this.schema, rangesOf(slice));
+        }),
+      );
+      for (const p of slice) samples += p.samples.timestamps.length;
     }
     return { series: new Set(pending.map((p) => p.seriesId)).size, newSeries, samples, chunks: pending.length };
   }
@@ -557,6 +561,25 @@ export class SampleStore implements Queryable {
   /** Series in the catalog, samples stored (chunks and head), bytes on disk of all the store's tables. */
   async stats(): Promise<{ series: number; samples: number; bytes: number }> {
     return repo.storeStats(this.pool, this.schema, await isHypertable(this.pool, this.schema, 'chunks'));
+  }
+}
+
+/** Attempts at a compaction or import transaction that PostgreSQL ends as a deadlock victim. */
+const DEADLOCK_ATTEMPTS = 3;
+
+/**
+ * Runs a chunk-writing transaction again when PostgreSQL chose it as a deadlock victim (it was
+ * rolled back whole, so running it again is safe). On TimescaleDB the compression job takes an
+ * exclusive lock on the day chunk it compresses; a late write into that day (a backfill, a
+ * compaction of samples more than a day old) that already read the chunk can meet it that way.
+ */
+async function retryDeadlock<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (attempt >= DEADLOCK_ATTEMPTS || (err as { code?: unknown }).code !== '40P01') throw err;
+    }
   }
 }
 
