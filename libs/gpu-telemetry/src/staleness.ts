@@ -9,7 +9,8 @@
  */
 export type SeriesLabels = Readonly<Record<string, string>>;
 
-function key(labels: SeriesLabels): string {
+/** The identity of a label set whatever the order of its labels. */
+export function seriesKey(labels: SeriesLabels): string {
   return Object.keys(labels)
     .sort()
     .map((k) => `${k}\u0000${labels[k]}`)
@@ -19,14 +20,21 @@ function key(labels: SeriesLabels): string {
 export class StalenessTracker {
   private readonly families = new Map<string, Map<string, SeriesLabels>>();
 
-  /** Records this batch's series and returns the label sets to mark stale in it. */
-  update(current: ReadonlyArray<{ labels: SeriesLabels }>, opts: { everything?: boolean } = {}): SeriesLabels[] {
+  /**
+   * Records this batch's series and returns the label sets to mark stale in it. `key`, when given,
+   * is the caller's canonical identity of the label set (the agent keeps one per series between
+   * intervals), so it is not worked out again here.
+   */
+  update(
+    current: ReadonlyArray<{ labels: SeriesLabels; key?: string }>,
+    opts: { everything?: boolean } = {},
+  ): SeriesLabels[] {
     const now = new Map<string, Map<string, SeriesLabels>>();
     for (const s of current) {
       const name = s.labels.__name__ ?? '';
       let fam = now.get(name);
       if (!fam) now.set(name, (fam = new Map()));
-      fam.set(key(s.labels), s.labels);
+      fam.set(s.key ?? seriesKey(s.labels), s.labels);
     }
     const stale: SeriesLabels[] = [];
     for (const [name, before] of this.families) {

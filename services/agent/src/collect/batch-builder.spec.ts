@@ -1,5 +1,6 @@
 import { METRICS_BATCH_V2, metricsBatchV2Schema, toMetricsBatchV1 } from '@arcwatch/contracts';
-import { buildBatch } from './batch-builder';
+import { StalenessTracker } from '@arcwatch/gpu-telemetry';
+import { buildBatch, TargetBatcher } from './batch-builder';
 
 describe('agent metrics batches', () => {
   const input = {
@@ -31,5 +32,97 @@ describe('agent metrics batches', () => {
       [{ ...input.samples[0]!.labels, job: 'arcwatch-agent', instance: 'gpu-node-001' }, [[input.scrapedAtMs, 87]]],
       [{ ...input.samples[1]!.labels, job: 'arcwatch-agent', instance: 'gpu-node-001' }, [[input.scrapedAtMs, 12.5]]],
     ]);
+  });
+
+  describe('interval after interval (TargetBatcher)', () => {
+    const target = { cluster: 'c1', hostname: 'gpu-node-001', job: 'arcwatch-agent', instance: 'gpu-node-001' };
+    const gpu = (name: string, i: number, value: number) => ({
+      labels: { __name__: name, gpu: String(i), UUID: `GPU-${i}`, Hostname: 'gpu-node-001', modelName: 'NVIDIA H100' },
+      value,
+    });
+    const reading = (gpus: number[], t: number, nvlink = false) => [
+      ...gpus.map((i) => gpu('DCGM_FI_DEV_GPU_TEMP', i, 60 + i + t)),
+      ...gpus.map((i) => gpu('DCGM_FI_DEV_FB_USED', i, 1000 * i)),
+      ...(nvlink ? gpus.map((i) => gpu('arcwatch_gpu_nvlink_bytes_total', i, 1e9 * t)) : []),
+      { labels: { __name__: 'arcwatch_agent_gpus' }, value: gpus.length },
+    ];
+    // What the agent sent before it kept texts between intervals: buildBatch over the samples plus the markers.
+    const reference = (tracker: StalenessTracker, samples: ReturnType<typeof reading>, t: number, failed = false) => {
+      const stale = tracker.update(samples, { everything: failed });
+      return buildBatch({
+        ...target,
+        scrapedAtMs: t,
+        samples: [...samples, ...stale.map((labels) => ({ labels: { ...labels }, value: 'stale' as const }))],
+        metadata: [{ metric: 'DCGM_FI_DEV_GPU_TEMP', type: 'gauge', help: 'GPU temperature (in C).' }],
+      });
+    };
+
+    it('sends, every interval, the batch buildBatch makes with the staleness markers, and reads back as those samples', () => {
+      const batcher = new TargetBatcher(target);
+      const tracker = new StalenessTracker();
+      const metadata = [{ metric: 'DCGM_FI_DEV_GPU_TEMP', type: 'gauge' as const, help: 'GPU temperature (in C).' }];
+      const t0 = Date.UTC(2026, 11, 3, 12);
+      const steps: Array<{ gpus: number[]; nvlink?: boolean; failed?: boolean }> = [
+        { gpus: [0, 1, 2] },
+        { gpus: [0, 1, 2], nvlink: true },
+        { gpus: [0, 1, 2] },
+        { gpus: [0, 2] }, // GPU 1 fell off the bus
+        { gpus: [0, 2], nvlink: true }, // GPU 1's NVLink series go stale now, when the family is sent again
+        { gpus: [], failed: true }, // the reading failed: everything is stale
+        { gpus: [0, 1, 2] },
+      ];
+      steps.forEach((step, i) => {
+        const t = t0 + i * 1000;
+        const samples = reading(step.gpus, i, step.nvlink);
+        const got = batcher.build(t, samples, { failed: step.failed === true, metadata });
+        const want = reference(tracker, samples, t, step.failed);
+        expect([i, got]).toEqual([i, want]);
+        expect(metricsBatchV2Schema.safeParse(got.event.data).success).toBe(true);
+      });
+      // The step where GPU 1 went away: its two series are marked stale, with job and instance.
+      const t3 = t0 + 3000;
+      const gone = new TargetBatcher(target);
+      gone.build(t3 - 1000, reading([0, 1, 2], 2), { failed: false });
+      const v1 = toMetricsBatchV1(
+        metricsBatchV2Schema.parse(gone.build(t3, reading([0, 2], 3), { failed: false }).event.data),
+      );
+      expect(
+        v1.series
+          .filter((s) => s.samples[0]![1] === 'stale')
+          .map((s) => [s.labels.__name__, s.labels.gpu, s.labels.job]),
+      ).toEqual([
+        ['DCGM_FI_DEV_GPU_TEMP', '1', 'arcwatch-agent'],
+        ['DCGM_FI_DEV_FB_USED', '1', 'arcwatch-agent'],
+      ]);
+    });
+
+    it('takes a series whose labels come in another order for the same series (no marker, same text)', () => {
+      const batcher = new TargetBatcher(target);
+      const t0 = Date.UTC(2026, 11, 3, 12);
+      const a = batcher.build(
+        t0,
+        [
+          { labels: { __name__: 'up', b: '2', a: '1' }, value: 1 },
+          { labels: { __name__: 'x' }, value: 2 },
+        ],
+        {
+          failed: false,
+        },
+      );
+      const b = batcher.build(
+        t0 + 1000,
+        [
+          { labels: { a: '1', __name__: 'up', b: '2' }, value: 1 },
+          { labels: { __name__: 'x' }, value: 2 },
+        ],
+        {
+          failed: false,
+        },
+      );
+      const data = (o: typeof a) => metricsBatchV2Schema.parse(o.event.data);
+      expect(data(b).series).toEqual(data(a).series);
+      expect(data(a).series).toEqual(['up{a="1",b="2"}', 'x']);
+      expect(toMetricsBatchV1(data(b)).series.map((s) => s.samples[0]![1])).toEqual([1, 2]);
+    });
   });
 });

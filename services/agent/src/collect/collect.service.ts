@@ -4,7 +4,6 @@ import {
   GpuReader,
   LogTailer,
   scrapeTarget,
-  StalenessTracker,
   type GpuSlot,
   type GpuSnapshot,
   type LogSource,
@@ -13,7 +12,7 @@ import type { AgentSettings } from '../config/agent-settings.loader';
 import type { Outgoing } from '../delivery/delivery.service';
 import type { AgentMetrics } from '../metrics';
 import type { Logger } from '../runtime-lite';
-import { AGENT_JOB, buildBatch, buildGpuErrorEvent } from './batch-builder';
+import { AGENT_JOB, buildGpuErrorEvent, TargetBatcher } from './batch-builder';
 
 /** MIG UUID → parent GPU UUID and GPU instance id, so an engine given a MIG device is put on its slice. */
 function migUuidMap(s: GpuSnapshot): Map<string, { uuid: string; gpuInstanceId: string }> {
@@ -40,8 +39,8 @@ export class CollectService {
   private slots: GpuSlot[] = [];
   private migUuids = new Map<string, { uuid: string; gpuInstanceId: string }>();
   private lastErrorCode: string | undefined;
-  /** Per target (job/instance): what the last batch held, for staleness markers. */
-  private readonly staleness = new Map<string, StalenessTracker>();
+  /** Per target (job/instance): its series between intervals (texts, staleness). */
+  private readonly batchers = new Map<string, TargetBatcher>();
 
   constructor(
     private readonly settings: AgentSettings,
@@ -124,15 +123,10 @@ export class CollectService {
 
     const set = gpus.set;
     set.addAll(this.tracker.samples());
-    const gpuSamples = set.toBatchSeries(nowMs).map((s) => ({ labels: s.labels, value: s.samples[0]![1] as number }));
+    const gpuSamples = set.samples().map((s) => ({ labels: { __name__: s.name, ...s.labels }, value: s.value }));
     const out: Outgoing[] = [
-      buildBatch({
-        cluster,
-        hostname,
-        job: AGENT_JOB,
-        instance: hostname,
-        scrapedAtMs: nowMs,
-        samples: this.withStaleness(`${AGENT_JOB}/${hostname}`, gpuSamples, gpus.error !== undefined),
+      this.batcher(AGENT_JOB, hostname).build(nowMs, gpuSamples, {
+        failed: gpus.error !== undefined,
         metadata: set.metadata(),
       }),
     ];
@@ -145,20 +139,10 @@ export class CollectService {
       }
       // `up` as Prometheus writes it: 1 when the target answered, 0 when not.
       const samples = [...r.samples, { labels: { __name__: 'up' }, value: r.samples.length > 0 || !r.error ? 1 : 0 }];
-      const withStale = this.withStaleness(
-        `${t.job}/${instance}`,
-        samples,
-        r.samples.length === 0 && r.error !== undefined,
-      );
       out.push(
-        buildBatch({
-          cluster,
-          hostname,
-          job: t.job,
-          instance,
-          scrapedAtMs: nowMs,
-          samples: withStale,
-          metadata: r.metadata,
+        this.batcher(t.job, instance).build(nowMs, samples, {
+          failed: r.samples.length === 0 && r.error !== undefined,
+          ...(r.metadata ? { metadata: r.metadata } : {}),
         }),
       );
       this.metrics.batchesBuilt.inc({ job: t.job });
@@ -166,17 +150,14 @@ export class CollectService {
     return [...out, ...events];
   }
 
-  /** The samples plus a staleness marker for each series of the target's last batch that is gone. */
-  private withStaleness(
-    target: string,
-    samples: Array<{ labels: Record<string, string>; value: number }>,
-    failed: boolean,
-  ): Array<{ labels: Record<string, string>; value: number | 'stale' }> {
-    let t = this.staleness.get(target);
-    if (!t) this.staleness.set(target, (t = new StalenessTracker()));
-    const stale = t.update(samples, { everything: failed });
-    return stale.length === 0
-      ? samples
-      : [...samples, ...stale.map((labels) => ({ labels: { ...labels }, value: 'stale' as const }))];
+  private batcher(job: string, instance: string): TargetBatcher {
+    const key = `${job}/${instance}`;
+    let b = this.batchers.get(key);
+    if (!b)
+      this.batchers.set(
+        key,
+        (b = new TargetBatcher({ cluster: this.settings.cluster, hostname: this.settings.hostname, job, instance })),
+      );
+    return b;
   }
 }
