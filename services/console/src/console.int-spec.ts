@@ -70,6 +70,13 @@ describe('console API: tenant scope on every route, services away, first admin',
   beforeAll(async () => {
     db = await createTestDatabase();
     standIns.collector = await startStandIn((r) => {
+      if (r.path === '/api/v1/series')
+        return {
+          body: {
+            status: 'success',
+            data: [{ __name__: 'DCGM_FI_DEV_GPU_UTIL', node: 'gpu-node-001', gpu: '0', UUID: 'GPU-gpu-node-001-0' }],
+          },
+        };
       if (r.path === '/api/v1/query') {
         const q = r.query.query;
         if (q.includes('DCGM_FI_DEV_GPU_UTIL'))

@@ -61,6 +61,7 @@ describe('console API: server-sent events for the live pages', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     collector = await startStandIn((r) => {
+      if (r.path === '/api/v1/series') return { body: { status: 'success', data: [] } };
       if (r.path !== '/api/v1/query') return undefined;
       const now = Date.now() / 1000;
       const result = r.query.query.includes('DCGM_FI_DEV_GPU_UTIL')

@@ -1,14 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { InjectClock, type Clock } from '@arcwatch/runtime';
 import { UpstreamClient } from '../upstream/upstream.client';
-import { matrixSchema, stepFor, vectorSchema, type MatrixSeries, type VectorSample } from '../upstream/prometheus';
+import {
+  matrixSchema,
+  seriesSchema,
+  stepFor,
+  vectorSchema,
+  type MatrixSeries,
+  type VectorSample,
+} from '../upstream/prometheus';
 import { ConsoleError } from '../errors';
 import { iso } from '../http/window';
 import {
   EXPORTER_UP_QUERY,
   FLEET_FIELDS,
   buildFleet,
-  inventoryQuery,
+  INVENTORY_METRIC,
   nodeSeriesQueries,
   type FleetField,
   type FleetSummary,
@@ -18,6 +25,8 @@ import { quoteLabel } from '../upstream/prometheus';
 /** Fleet and node pages from the collector's Prometheus-compatible API. */
 @Injectable()
 export class FleetService {
+  private now: Promise<FleetSummary & { at: string }> | undefined;
+
   constructor(
     private readonly upstream: UpstreamClient,
     @InjectClock() private readonly clock: Clock,
@@ -32,6 +41,25 @@ export class FleetService {
         expose: true,
       });
     return p.data.data.result;
+  }
+
+  /**
+   * Every GPU with samples in the last hour, from the series catalog (/api/v1/series): the labels
+   * without reading the hour's samples, which `last_over_time(…[1h])` would (720 per GPU at 5 s).
+   */
+  async inventory(atMs: number): Promise<VectorSample[]> {
+    const body = await this.upstream.get<unknown>('collector', 'api/v1/series', {
+      'match[]': INVENTORY_METRIC,
+      start: (atMs - 3_600_000) / 1000,
+      end: atMs / 1000,
+    });
+    const p = seriesSchema.safeParse(body);
+    if (!p.success)
+      throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'collector: unexpected answer to /api/v1/series', {
+        details: { service: 'collector' },
+        expose: true,
+      });
+    return p.data.data.map(({ __name__: _, ...metric }) => ({ metric, value: [atMs / 1000, 'NaN'] }));
   }
 
   async range(expr: string, fromMs: number, toMs: number, stepS: number): Promise<MatrixSeries[]> {
@@ -50,12 +78,22 @@ export class FleetService {
     return p.data.data.result;
   }
 
-  async fleet(atMs: number | undefined): Promise<FleetSummary & { at: string }> {
-    const at = atMs ?? this.clock.now();
+  /** The fleet now: callers that ask while it is being computed share that computation. */
+  fleet(atMs: number | undefined): Promise<FleetSummary & { at: string }> {
+    if (atMs !== undefined) return this.fleetAt(atMs);
+    if (!this.now) {
+      this.now = this.fleetAt(this.clock.now());
+      const clear = () => (this.now = undefined);
+      this.now.then(clear, clear);
+    }
+    return this.now;
+  }
+
+  private async fleetAt(at: number): Promise<FleetSummary & { at: string }> {
     const fields = Object.keys(FLEET_FIELDS) as FleetField[];
     const [values, inventory, up] = await Promise.all([
       Promise.all(fields.map((f) => this.instant(FLEET_FIELDS[f], at))),
-      this.instant(inventoryQuery('1h'), at),
+      this.inventory(at),
       this.instant(EXPORTER_UP_QUERY, at),
     ]);
     const byField = Object.fromEntries(fields.map((f, i) => [f, values[i]])) as Record<FleetField, VectorSample[]>;

@@ -10,10 +10,8 @@ export const FLEET_FIELDS = {
 } as const;
 export type FleetField = keyof typeof FLEET_FIELDS;
 
-/** Every GPU seen in the last `window`: a GPU in it but missing now is down. */
-export function inventoryQuery(window: string): string {
-  return `last_over_time(DCGM_FI_DEV_GPU_UTIL[${window}])`;
-}
+/** Every GPU with this series in the last hour is in the inventory: one in it but missing now is down. */
+export const INVENTORY_METRIC = 'DCGM_FI_DEV_GPU_UTIL';
 export const EXPORTER_UP_QUERY = 'up{job=~".*dcgm.*"}';
 
 /** A GPU at or above this utilisation (%) counts as busy. */

@@ -8,6 +8,11 @@ export const vectorSchema = z.object({
     result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) })),
   }),
 });
+/** /api/v1/series: the label sets of the series with samples in the window. */
+export const seriesSchema = z.object({
+  status: z.literal('success'),
+  data: z.array(z.record(z.string(), z.string())),
+});
 export const matrixSchema = z.object({
   status: z.literal('success'),
   data: z.object({

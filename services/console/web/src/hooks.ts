@@ -95,6 +95,8 @@ export function useLive<T>(
   key: string,
   fn: () => Promise<T>,
   refresh: string | undefined,
+  /** An answer already on its way (asked at start): shown if it comes before the stream's first event. */
+  initial?: Promise<T | undefined>,
 ): Loaded<T> & { mode: LiveMode } {
   const [data, setData] = useState<T>();
   const [error, setError] = useState<ApiError | Error>();
@@ -104,6 +106,7 @@ export function useLive<T>(
   const [tick, setTick] = useState(0);
   const fnRef = useRef(fn);
   fnRef.current = fn;
+  const initialRef = useRef(initial);
 
   useEffect(() => {
     setData(undefined);
@@ -114,8 +117,10 @@ export function useLive<T>(
     let timer: ReturnType<typeof setTimeout> | undefined;
     let stream: EventSource | undefined;
     let failures = 0;
+    let fresh = false;
     const every = REFRESH[refresh ?? '30s'] ?? 0;
     const got = (d: T) => {
+      fresh = true;
       setData(d);
       setError(undefined);
       setUpdatedAt(Date.now());
@@ -168,6 +173,11 @@ export function useLive<T>(
       };
     }
     setLoading(true);
+    const early = initialRef.current;
+    initialRef.current = undefined;
+    void early?.then((d) => {
+      if (!cancelled && !fresh && d !== undefined) got(d);
+    });
     if (every <= 0) {
       setMode('off');
       poll('stop');

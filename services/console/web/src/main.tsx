@@ -1,8 +1,8 @@
 import { StrictMode, useCallback, useEffect, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
-import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { ApiError, api, type Principal } from './api';
+import { bootSession } from './boot';
 import { useUrl } from './hooks';
 import { RANGES, REFRESH, viewOf, windowOf, type Params, type View } from './url-state';
 import { AlertsPage } from './pages/alerts';
@@ -75,7 +75,7 @@ function App() {
   const [now, setNow] = useState(() => Date.now());
 
   useEffect(() => {
-    api<{ principal: Principal }>('session').then(
+    (bootSession as Promise<{ principal: Principal }>).then(
       (r) => setPrincipal(r.principal),
       (e: unknown) => setPrincipal(e instanceof ApiError && e.status === 401 ? null : null),
     );

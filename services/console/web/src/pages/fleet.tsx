@@ -1,4 +1,5 @@
 import { api, fmt } from '../api';
+import { takeBootFleet } from '../boot';
 import { useLive } from '../hooks';
 import { Empty, Failure } from '../ui';
 import type { PageProps } from '../main';
@@ -37,7 +38,7 @@ function heat(v: number | null, max: number): string {
 
 export function FleetPage({ params, navigate, go, refresh }: PageProps) {
   const metric: Metric = (params.metric as Metric) in METRICS ? (params.metric as Metric) : 'utilization';
-  const d = useLive('fleet', 'fleet', () => api<Fleet>('fleet'), refresh);
+  const d = useLive('fleet', 'fleet', () => api<Fleet>('fleet'), refresh, takeBootFleet<Fleet>());
   const [label, unit, max] = METRICS[metric];
   return (
     <section>
