@@ -4,13 +4,14 @@
  * window by window and published as cost events; the provider's invoice (FOCUS CSV) for the
  * instance is imported and reconciles the estimates, and the reconciled cost events add up to
  * the invoice to the micro-dollar. A tenant's daily budget is set low enough that the traffic
- * goes over it, and billing publishes that once.
+ * goes over it: billing publishes that once and the notifier delivers it to the team's webhook.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { EventBus } from '@arcwatch/messaging';
-import { REPO_ROOT, TEST_INGEST_TOKEN, TEST_NATS_URL, eventually } from '@arcwatch/testing';
+import { REPO_ROOT, TEST_INGEST_TOKEN, TEST_NATS_URL, eventually, freePort } from '@arcwatch/testing';
 import { startStack, type Stack } from './support/stack';
 
 // The traffic ran 15 to 12 minutes ago, in three one-minute billing windows.
@@ -45,9 +46,30 @@ describe('costs: requests → tracing → billing → cost events, invoice recon
   let stack: Stack;
   let bus: EventBus;
   let dir: string;
+  /** What the notifier's webhook receiver got. */
+  const notified: Array<{ labels: Record<string, string>; annotations: Record<string, string> }> = [];
+  const hook = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (b: Buffer) => (body += b.toString()));
+    req.on('end', () => {
+      notified.push(...(JSON.parse(body) as { alerts: typeof notified }).alerts);
+      res.writeHead(200).end('{}');
+    });
+  });
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-costs-'));
+    const hookPort = await freePort();
+    await new Promise<void>((resolve) => hook.listen(hookPort, '127.0.0.1', resolve));
+    const routing = path.join(dir, 'notifier.yml');
+    fs.writeFileSync(
+      routing,
+      [
+        'route: { receiver: finance, group_by: [alertname, tenant], group_wait: 200ms, group_interval: 1s }',
+        `receivers: [{ name: finance, webhook_configs: [{ url: 'http://127.0.0.1:${hookPort}/hook' }] }]`,
+        '',
+      ].join('\n'),
+    );
     const inventory = path.join(dir, 'inventory.yaml');
     fs.writeFileSync(
       inventory,
@@ -69,7 +91,7 @@ describe('costs: requests → tracing → billing → cost events, invoice recon
       'budgets:\n  - { id: acme-daily, tenant: acme, period: day, money: "0.50", currency: USD }\n',
     );
     stack = await startStack({
-      services: ['tracing', 'billing'],
+      services: ['tracing', 'billing', 'notifier'],
       env: {
         billing: {
           BILLING_INVENTORY_FILE: inventory,
@@ -78,6 +100,7 @@ describe('costs: requests → tracing → billing → cost events, invoice recon
           BILLING_WINDOW_SECONDS: '60',
           BILLING_LATENESS_SECONDS: '0',
         },
+        notifier: { NOTIFIER_CONFIG: routing },
       },
     });
     bus = await EventBus.connect({ url: TEST_NATS_URL, name: 'e2e-costs', namespace: stack.namespace });
@@ -85,6 +108,7 @@ describe('costs: requests → tracing → billing → cost events, invoice recon
 
   afterAll(async () => {
     await bus?.drain();
+    hook.close();
     await stack?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -195,5 +219,15 @@ describe('costs: requests → tracing → billing → cost events, invoice recon
       ['aw.cost.v1.budget.exceeded.acme', 'acme-daily', 500_000n],
     ]);
     expect(micro(exceeded[0].event.data.spent)).toBeGreaterThan(micro('0.50'));
+    const notice = await eventually(
+      () => notified.find((a) => a.labels.alertname === 'BudgetExceeded'),
+      30_000,
+      `the BudgetExceeded notification\n${stack.logs()}`,
+    );
+    expect(notice.labels).toMatchObject({ tenant: 'acme', budget: 'acme-daily', severity: 'P2', period: 'day' });
+    expect(notice.annotations.summary).toContain(
+      `acme is over its day budget acme-daily: ${exceeded[0].event.data.spent}`,
+    );
+    expect(notified.filter((a) => a.labels.alertname === 'BudgetExceeded')).toHaveLength(1);
   }, 240_000);
 });

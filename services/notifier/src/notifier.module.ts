@@ -16,6 +16,7 @@ import { EscalationReconciler } from './escalation/escalation.reconciler';
 import { EscalationRepository } from './escalation/escalation.repository';
 import { EscalationService } from './escalation/escalation.service';
 import { AlertsConsumer } from './ingest/alerts.consumer';
+import { BudgetConsumer } from './ingest/budget.consumer';
 import { NotifierMetrics } from './metrics';
 import { notifierOutboxRelayProvider } from './outbox.provider';
 import { routingConfigProvider } from './routing/routing-config';
@@ -58,7 +59,8 @@ export class NotifierModule {
       RoutingFilesResponder,
     ];
     if (worker) providers.push(EscalationProcessor, EscalationReconciler);
-    if (api && config.consumeAlerts !== false) providers.push(AlertsConsumer);
+    // Billing's budget events become alerts too (BudgetExceeded), taken in where alerts are.
+    if (api && config.consumeAlerts !== false) providers.push(AlertsConsumer, BudgetConsumer);
     return {
       module: NotifierModule,
       imports: [
@@ -71,7 +73,7 @@ export class NotifierModule {
             url: config.natsUrl,
             auth: natsAuth(config),
             namespace: config.natsNamespace,
-            streams: ['alerts', 'notify', 'deadLetter'],
+            streams: ['alerts', 'notify', 'cost', 'deadLetter'],
           },
         }),
       ],
