@@ -14,6 +14,7 @@ const HELP = `usage: fleet-sim [options]
   --advertise-host H      host written into targets and events          [--host]
   --tick-ms MS            simulation resolution                         [250]
   --load-scale X          demand multiplier                             [1]
+  --ambient C             inlet air temperature in °C (a cooling failure: higher) [27]
   --outage NODE:AT:FOR[:EVERY]  seconds; node NODE dies AT s after start for FOR s, every EVERY s
                           [last node:120:90:900]; --outage none for no outage
   --hot-gpu NODE:GPU|none the board that runs hot                       [0:5]
@@ -39,6 +40,7 @@ const rawSchema = z
     'advertise-host': z.string().min(1).optional(),
     'tick-ms': int(10, 10_000).default(250),
     'load-scale': z.coerce.number().positive().max(100).default(1),
+    ambient: z.coerce.number().min(-10).max(60).default(27),
     outage: z
       .string()
       .regex(/^(none|\d+:\d+:\d+(:\d+)?)$/, 'expected NODE:AT:FOR[:EVERY] or none')
@@ -73,6 +75,7 @@ export interface FleetSimOptions {
   advertiseHost: string;
   tickMs: number;
   loadScale: number;
+  ambientC: number;
   outage: OutagePlan;
   hotGpu: { node: number; gpu: number } | null;
   cluster: string;
@@ -122,6 +125,7 @@ export function parseCliOptions(argv: readonly string[]): ParseResult {
       advertiseHost: o['advertise-host'] ?? o.host,
       tickMs: o['tick-ms'],
       loadScale: o['load-scale'],
+      ambientC: o.ambient,
       outage: parseOutage(o.outage, o.nodes),
       hotGpu: hotNode === undefined ? null : { node: hotNode, gpu: hotGpu },
       cluster: o.cluster,

@@ -28,9 +28,14 @@ export interface FleetOptions {
   hotGpu?: { node: number; gpu: number } | null;
   /** Multiplies every model group's demand. */
   loadScale?: number;
+  /** Inlet air temperature, °C (default 27): higher runs every board hotter. */
+  ambientC?: number;
   /** From boot until vLLM answers: loading weights, capturing CUDA graphs. */
   warmupMs?: number;
 }
+
+/** The inlet temperature the GPU model is calibrated for (gpu-model.ts). */
+const DEFAULT_AMBIENT_C = 27;
 
 interface NodeRuntime {
   spec: NodeSpec;
@@ -86,7 +91,11 @@ export class FleetModel {
     const hot = opts.hotGpu === undefined ? { node: 0, gpu: Math.min(5, (opts.gpusPerNode ?? 8) - 1) } : opts.hotGpu;
     this.runtimes = this.nodes.map((spec) => {
       const traits = spec.gpus.map((g) =>
-        newGpuTraits(this.physics, hot !== null && hot.node === spec.index && hot.gpu === g.index),
+        newGpuTraits(
+          this.physics,
+          hot !== null && hot.node === spec.index && hot.gpu === g.index,
+          (opts.ambientC ?? DEFAULT_AMBIENT_C) - DEFAULT_AMBIENT_C,
+        ),
       );
       const rt: NodeRuntime = {
         spec,

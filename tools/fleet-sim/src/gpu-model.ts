@@ -40,8 +40,13 @@ export interface GpuState {
   xid: number;
 }
 
-export function newGpuTraits(r: Random, hot: boolean): GpuTraits {
-  return { powerOffsetW: uniform(r, -12, 12), tempOffsetC: uniform(r, -2.5, 2.5) + (hot ? 23 : 0), hot };
+/** `ambientDeltaC`: how much warmer the inlet air is than the usual 27 °C (a cooling failure). */
+export function newGpuTraits(r: Random, hot: boolean, ambientDeltaC = 0): GpuTraits {
+  return {
+    powerOffsetW: uniform(r, -12, 12),
+    tempOffsetC: uniform(r, -2.5, 2.5) + (hot ? 23 : 0) + ambientDeltaC,
+    hot,
+  };
 }
 
 /** A board just after boot: cool, idle, counters at zero. */

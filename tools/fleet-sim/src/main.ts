@@ -31,6 +31,7 @@ function buildModel(o: FleetSimOptions, startMs: number): FleetModel {
     outage: o.outage,
     hotGpu: o.hotGpu,
     loadScale: o.loadScale,
+    ambientC: o.ambientC,
   });
 }
 
