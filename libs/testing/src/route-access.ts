@@ -11,9 +11,11 @@ export type RouteRole = 'public' | 'viewer' | 'operator' | 'admin' | 'ingest';
  * - `query`: a list or aggregate filtered by tenant: the scoped token's tenant is filled in,
  *   another tenant named in the query is refused (403);
  * - `record`: one record by id: another tenant's answers 404, as if it did not exist;
+ * - `filtered`: a list with no tenant parameter: a scoped token is let in and gets its tenant's
+ *   entries only (the spec asserts the values);
  * - `unscoped`: spans every tenant (configuration, prices, fleet metrics, ingest): refused (403).
  */
-export type TenantRule = 'none' | 'query' | 'record' | 'unscoped';
+export type TenantRule = 'none' | 'query' | 'record' | 'filtered' | 'unscoped';
 
 export interface RouteCase {
   role: RouteRole;
@@ -27,6 +29,8 @@ export interface RouteCase {
    * record. Sent with the token scoped to tenant B.
    */
   otherTenantUrl?: string;
+  /** Where the other tenant is named in the body (a silence's matchers, a group key). */
+  otherTenantPayload?: unknown;
 }
 
 /** `METHOD /path` as Fastify registered it (`GET /api/v1/requests/:id`) → its case. */
@@ -120,7 +124,10 @@ function fail(key: string, what: string, a: Answer): never {
  */
 export async function expectRouteAccess(send: Send, key: string, c: RouteCase, tokens: RouteTokens): Promise<void> {
   const method = key.slice(0, key.indexOf(' '));
-  const go = (token: string | undefined, url = c.url) => send(method, url, token, c.payload, c.headers);
+  const go = (token: string | undefined, url = c.url, payload = c.payload) =>
+    send(method, url, token, payload, c.headers);
+  const other = (token: string) => go(token, c.otherTenantUrl ?? c.url, c.otherTenantPayload ?? c.payload);
+  const hasOther = c.otherTenantUrl !== undefined || c.otherTenantPayload !== undefined;
   if (c.role === 'public') {
     const a = await go(undefined);
     if (a.status === 401 || a.status === 403) fail(key, 'a public route refused a caller without a token', a);
@@ -140,9 +147,10 @@ export async function expectRouteAccess(send: Send, key: string, c: RouteCase, t
   const scopedRole = c.role === 'ingest' ? 'admin' : c.role;
   const scoped = tokens.scoped[scopedRole];
   switch (c.tenant) {
-    case 'none': {
+    case 'none':
+    case 'filtered': {
       const s = await go(scoped);
-      if (s.status === 401 || s.status === 403) fail(key, 'a scoped token must be let in (no tenant data)', s);
+      if (s.status === 401 || s.status === 403) fail(key, 'a scoped token must be let in', s);
       break;
     }
     case 'unscoped': {
@@ -151,18 +159,18 @@ export async function expectRouteAccess(send: Send, key: string, c: RouteCase, t
       break;
     }
     case 'query': {
-      if (!c.otherTenantUrl) throw new Error(`${key}: a query route needs otherTenantUrl`);
-      const s = await go(scoped, c.otherTenantUrl);
+      if (!hasOther) throw new Error(`${key}: a query route needs otherTenantUrl or otherTenantPayload`);
+      const s = await other(scoped);
       if (s.status !== 403) fail(key, "a scoped token asking for another tenant's data must be 403", s);
       const own = await go(scoped);
       if (own.status === 401 || own.status === 403) fail(key, 'a scoped token must read its own tenant', own);
       break;
     }
     case 'record': {
-      if (!c.otherTenantUrl) throw new Error(`${key}: a record route needs otherTenantUrl`);
-      const s = await go(scoped, c.otherTenantUrl);
+      if (!hasOther) throw new Error(`${key}: a record route needs otherTenantUrl or otherTenantPayload`);
+      const s = await other(scoped);
       if (s.status !== 404) fail(key, "another tenant's record must answer 404 to a scoped token", s);
-      const same = await go(tokens.admin, c.otherTenantUrl);
+      const same = await other(tokens.admin);
       if (same.status === 404)
         fail(key, 'the record must exist for an unscoped token (else the 404 proves nothing)', same);
       break;

@@ -11,5 +11,9 @@ export interface CreateNotifierOptions {
 
 export async function createNotifierApp(opts: CreateNotifierOptions): Promise<NestFastifyApplication> {
   const logger = opts.logger ?? createLogger('notifier', opts.config.logLevel);
-  return createServiceApp({ logger, module: NotifierModule.forRoot({ ...opts, logger }), bodyLimit: 8 * 1024 * 1024 });
+  return createServiceApp({
+    logger,
+    module: NotifierModule.forRoot({ ...opts, logger }),
+    bodyLimit: opts.config.bodyLimitBytes,
+  });
 }

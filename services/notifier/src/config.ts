@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { commonEnv, dbSchemaEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from '@arcwatch/runtime';
+import { accessEnv } from '@arcwatch/access';
+import {
+  bodyLimitEnv,
+  commonEnv,
+  dbSchemaEnv,
+  env,
+  httpEnv,
+  parseEnv,
+  type ConfigOf,
+  type EnvSpec,
+} from '@arcwatch/runtime';
 
 /**
  * The notifier's environment. The port defaults to Alertmanager's 9093 so that Prometheus's
@@ -10,6 +20,8 @@ export const notifierEnv = {
   ...commonEnv,
   ...httpEnv('NOTIFIER', 9093),
   ...dbSchemaEnv('NOTIFIER', 'notifier'),
+  ...accessEnv,
+  ...bodyLimitEnv('NOTIFIER', 8 * 1024 * 1024),
   redisUrl: ['REDIS_URL', z.string().min(1).default('redis://127.0.0.1:6379')],
   /** BullMQ key prefix; tests use their own. */
   redisPrefix: [

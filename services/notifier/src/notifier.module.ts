@@ -1,3 +1,4 @@
+import { AccessModule, accessOptions } from '@arcwatch/access';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { RuntimeModule, type Clock, type Logger, natsAuth } from '@arcwatch/runtime';
 import { AlertsRepository } from './alerts/alerts.repository';
@@ -76,6 +77,7 @@ export class NotifierModule {
             streams: ['alerts', 'notify', 'cost', 'deadLetter'],
           },
         }),
+        AccessModule.forRoot(accessOptions(config)),
       ],
       controllers: api ? [AlertmanagerApiController, NotifierApiController] : [],
       providers,

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { alertFingerprint } from '@arcwatch/contracts';
 import {
+  TEST_AUTH_ENV,
+  authHeaders,
   createTestDatabase,
   eventually,
   freePort,
@@ -43,6 +45,7 @@ describe('NOTIFIER_ROLE=api and NOTIFIER_ROLE=worker as two processes', () => {
     NOTIFIER_ROLE: role,
     NOTIFIER_TICK_MS: '100',
     LOG_LEVEL: 'warn',
+    ...TEST_AUTH_ENV,
   });
   const ready = (p: RunningProcess, port: number) =>
     eventually(
@@ -103,19 +106,21 @@ arcwatch:
     const labels = { alertname: 'SplitRoles', severity: 'P0' };
     const res = await fetch(`http://127.0.0.1:${apiPort}/api/v2/alerts`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders() },
       body: JSON.stringify([{ labels }]),
     });
     expect(res.status).toBe(200);
     await eventually(() => pd.on('/hook')[0], 30_000, 'route webhook from the worker');
     await eventually(() => pd.on('/l1')[0], 30_000, 'level 1 page from the worker');
-    const groups = (await (await fetch(`http://127.0.0.1:${apiPort}/api/v2/alerts/groups`)).json()) as {
+    const groups = (await (
+      await fetch(`http://127.0.0.1:${apiPort}/api/v2/alerts/groups`, { headers: authHeaders() })
+    ).json()) as {
       alerts: { fingerprint: string }[];
     }[];
     expect(groups.flatMap((g) => g.alerts.map((a) => a.fingerprint))).toEqual([alertFingerprint(labels)]);
     const ack = await fetch(`http://127.0.0.1:${apiPort}/api/v1/alerts/${alertFingerprint(labels)}/acknowledge`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders() },
       body: JSON.stringify({ by: 'sre' }),
     });
     expect(ack.status).toBe(200);

@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { matchesLabels, parseMatchers, silenceState, type Matcher, type Silence } from '@arcwatch/alertmanager';
+import {
+  AccessError,
+  CurrentPrincipal,
+  effectiveTenant,
+  requireUnscoped,
+  Roles,
+  type Principal,
+} from '@arcwatch/access';
 import { InjectClock, type Clock } from '@arcwatch/runtime';
 import { z } from 'zod';
 import type { StoredAlert } from '../alerts/alerts.repository';
@@ -9,6 +17,7 @@ import { DispatchService } from '../dispatch/dispatch.service';
 import { NotifierError } from '../errors';
 import { ROUTING_CONFIG, type RoutingConfig } from '../routing/routing-config';
 import { SilencesService, toApiMatcher, type PostableSilence } from '../silences/silences.service';
+import { alertVisible, assertSilenceInScope, silenceVisible } from './tenant-scope';
 
 const postableSilenceSchema = z.object({
   id: z.string().optional(),
@@ -34,9 +43,17 @@ function filterMatchers(filter: string | string[] | undefined): Matcher[] {
 
 const STARTED = new Date();
 
+/** The alerts a principal may see: `?tenant=` (an ArcWatch addition) or the scoped token's tenant. */
+function tenantFilter(p: Principal, q: Record<string, string | string[] | undefined>) {
+  const only = effectiveTenant(p, typeof q.tenant === 'string' ? q.tenant : undefined);
+  return (labels: Record<string, string>) => (only === undefined || labels.tenant === only) && alertVisible(p, labels);
+}
+
 /**
  * The part of Alertmanager's API v2 that Prometheus, amtool and Grafana's Alertmanager data source
  * use: alerts (post, list, groups), silences (create, list, get, expire), status and receivers.
+ * Reading needs a viewer token, posting alerts and silencing an operator (Prometheus sends its
+ * token with `alerting.alertmanagers[].authorization`); a scoped token is kept to its tenant.
  */
 @Controller('api/v2')
 export class AlertmanagerApiController {
@@ -50,7 +67,9 @@ export class AlertmanagerApiController {
 
   @Post('alerts')
   @HttpCode(200)
-  async postAlerts(@Body() body: unknown): Promise<string> {
+  @Roles('operator')
+  async postAlerts(@Body() body: unknown, @CurrentPrincipal() p: Principal): Promise<string> {
+    requireUnscoped(p, 'posting alerts');
     await this.alerts.post(body);
     return '';
   }
@@ -71,7 +90,11 @@ export class AlertmanagerApiController {
   }
 
   @Get('alerts')
-  async getAlerts(@Query() q: Record<string, string | string[] | undefined>): Promise<Record<string, unknown>[]> {
+  async getAlerts(
+    @Query() q: Record<string, string | string[] | undefined>,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<Record<string, unknown>[]> {
+    const visible = tenantFilter(p, q);
     const now = new Date(this.clock.now());
     await this.silences.load();
     const matchers = filterMatchers(q.filter);
@@ -82,7 +105,7 @@ export class AlertmanagerApiController {
     const pool = this.dispatch.inhibitionPool(now, stored);
     for (const a of stored) {
       if (a.endsAt !== null && a.endsAt.getTime() <= now.getTime()) continue;
-      if (!matchesLabels(matchers, a.labels)) continue;
+      if (!matchesLabels(matchers, a.labels) || !visible(a.labels)) continue;
       const st = this.dispatch.status(a, now, pool);
       if (!flag(q.silenced as string | undefined, true) && st.silencedBy.length > 0) continue;
       if (!flag(q.inhibited as string | undefined, true) && st.inhibitedBy.length > 0) continue;
@@ -94,7 +117,11 @@ export class AlertmanagerApiController {
   }
 
   @Get('alerts/groups')
-  async getGroups(@Query() q: Record<string, string | string[] | undefined>): Promise<Record<string, unknown>[]> {
+  async getGroups(
+    @Query() q: Record<string, string | string[] | undefined>,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<Record<string, unknown>[]> {
+    const visible = tenantFilter(p, q);
     const now = new Date(this.clock.now());
     const matchers = filterMatchers(q.filter);
     const pool = this.dispatch.inhibitionPool(now, await this.alerts.all());
@@ -102,7 +129,7 @@ export class AlertmanagerApiController {
       .map((g) => ({
         alerts: g.alerts
           .filter((a) => a.endsAt === null || a.endsAt.getTime() > now.getTime())
-          .filter((a) => matchesLabels(matchers, a.labels))
+          .filter((a) => matchesLabels(matchers, a.labels) && visible(a.labels))
           .map((a) => this.gettable(a, now, pool)),
         labels: g.labels,
         receiver: { name: g.receiver },
@@ -124,10 +151,16 @@ export class AlertmanagerApiController {
   }
 
   @Get('silences')
-  async getSilences(@Query() q: Record<string, string | string[] | undefined>): Promise<Record<string, unknown>[]> {
+  async getSilences(
+    @Query() q: Record<string, string | string[] | undefined>,
+    @CurrentPrincipal() p: Principal,
+  ): Promise<Record<string, unknown>[]> {
     const now = new Date(this.clock.now());
     const matchers = filterMatchers(q.filter);
+    const only = effectiveTenant(p, typeof q.tenant === 'string' ? q.tenant : undefined);
+    const scope = only === undefined ? p : { tenant: only };
     return (await this.silences.list())
+      .filter((s) => silenceVisible(scope, s))
       .filter((s) =>
         matchers.every((f) =>
           (s.matcherSets[0] ?? []).some((m) => m.name === f.name && matchesLabels([f], { [f.name]: m.value })),
@@ -138,30 +171,44 @@ export class AlertmanagerApiController {
 
   @Post('silences')
   @HttpCode(200)
-  async postSilence(@Body() body: unknown): Promise<{ silenceID: string }> {
+  @Roles('operator')
+  async postSilence(@Body() body: unknown, @CurrentPrincipal() p: Principal): Promise<{ silenceID: string }> {
     const parsed = postableSilenceSchema.safeParse(body);
     if (!parsed.success)
       throw new NotifierError(
         'SILENCE_INVALID',
         parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       );
+    assertSilenceInScope(p, parsed.data.matchers);
+    // Updating a silence (an id) of another tenant is refused as if it did not exist.
+    if (parsed.data.id && p.tenant !== null) await this.visibleSilence(parsed.data.id, p);
     return { silenceID: await this.silences.create(parsed.data as PostableSilence) };
   }
 
   @Get('silence/:id')
-  async getSilence(@Param('id') id: string): Promise<Record<string, unknown>> {
-    return this.gettableSilence(await this.silences.get(id), new Date(this.clock.now()));
+  async getSilence(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<Record<string, unknown>> {
+    return this.gettableSilence(await this.visibleSilence(id, p), new Date(this.clock.now()));
+  }
+
+  private async visibleSilence(id: string, p: Principal): Promise<Silence> {
+    const s = await this.silences.get(id);
+    if (!silenceVisible(p, s)) throw new AccessError('NOT_FOUND', `silence ${id} not found`);
+    return s;
   }
 
   @Delete('silence/:id')
   @HttpCode(200)
-  async deleteSilence(@Param('id') id: string): Promise<string> {
+  @Roles('operator')
+  async deleteSilence(@Param('id') id: string, @CurrentPrincipal() p: Principal): Promise<string> {
+    await this.visibleSilence(id, p);
     await this.silences.expire(id);
     return '';
   }
 
+  /** The routing file as written: every tenant's receivers. */
   @Get('status')
-  status(): Record<string, unknown> {
+  status(@CurrentPrincipal() p: Principal): Record<string, unknown> {
+    requireUnscoped(p, 'the notifier configuration');
     return {
       cluster: { peers: [], status: 'disabled' },
       config: { original: this.routing.original },
@@ -178,7 +225,8 @@ export class AlertmanagerApiController {
   }
 
   @Get('receivers')
-  receivers(): { name: string }[] {
+  receivers(@CurrentPrincipal() p: Principal): { name: string }[] {
+    requireUnscoped(p, 'the receiver list');
     return this.routing.am.receivers.map((r) => ({ name: r.name }));
   }
 }

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { alertFingerprint } from '@arcwatch/contracts';
-import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import {
+  TEST_ADMIN_TOKEN,
+  authHeaders,
+  createTestDatabase,
+  eventually,
+  testNamespace,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { createNotifierApp } from '../app';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { StandIn, testConfig } from '../testing/notifier-test-kit';
@@ -25,13 +32,16 @@ describeWithAmtool('amtool against the notifier API', () => {
   const hook = new StandIn();
   const ns = testNamespace();
   const dir = mkdtempSync(path.join(tmpdir(), 'aw-amtool-api-'));
+  const httpConfig = path.join(dir, 'http.yml');
+  writeFileSync(httpConfig, `authorization:\n  credentials: ${TEST_ADMIN_TOKEN}\n`);
 
   // Asynchronous: the API answers from this same process, so a blocking spawn would deadlock.
   const amtool = (...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
       execFile(
         AMTOOL,
-        [`--alertmanager.url=${url}`, ...args],
+        // amtool's standard HTTP client settings carry the token (authorization.credentials).
+        [`--alertmanager.url=${url}`, `--http.config.file=${httpConfig}`, ...args],
         { encoding: 'utf8', timeout: 20_000 },
         (err, stdout, stderr) => resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
@@ -39,7 +49,7 @@ describeWithAmtool('amtool against the notifier API', () => {
   const post = (alerts: unknown[]) =>
     fetch(`${url}/api/v2/alerts`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders() },
       body: JSON.stringify(alerts),
     });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ALERT_CONTEXT_SUBJECTS, affectedTenantsRequestV1Schema, gpuCostRequestV1Schema } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
-import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import { authHeaders, createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import { createNotifierApp } from '../app';
 import { StandIn, testConfig } from '../testing/notifier-test-kit';
 
@@ -76,6 +76,7 @@ describe('context from tracing and billing in notifications', () => {
       .inject({
         method: 'POST',
         url: '/api/v2/alerts',
+        headers: authHeaders(),
         payload: [{ labels, annotations: { summary: 'TTFT p99 over 2 s' } }],
       });
 

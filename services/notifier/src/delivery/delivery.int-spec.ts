@@ -5,7 +5,14 @@ import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SMTPServer } from 'smtp-server';
 import { EventBus } from '@arcwatch/messaging';
-import { createTestDatabase, eventually, freePort, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import {
+  authHeaders,
+  createTestDatabase,
+  eventually,
+  freePort,
+  testNamespace,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { createNotifierApp } from '../app';
 import { StandIn, testConfig } from '../testing/notifier-test-kit';
 
@@ -27,7 +34,7 @@ describe('delivery (stand-ins for Slack, PagerDuty, a webhook receiver and SMTP)
     app
       .getHttpAdapter()
       .getInstance()
-      .inject({ method, url, payload: payload as object | undefined });
+      .inject({ method, url, payload: payload as object | undefined, headers: authHeaders() });
   const post = (alertname: string, extra: Record<string, string> = {}) =>
     http('POST', '/api/v2/alerts', [
       { labels: { alertname, ...extra }, annotations: { summary: `${alertname} happened` } },

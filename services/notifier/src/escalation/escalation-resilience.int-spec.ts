@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import {
+  TEST_AUTH_ENV,
+  authHeaders,
   createTestDatabase,
   eventually,
   freePort,
@@ -44,6 +46,7 @@ describe('escalation survives Redis flushes, kill -9 and restarts (service as a 
       NOTIFIER_RECONCILE_INTERVAL_MS: '500',
       NOTIFIER_CONSUME_ALERTS: 'false',
       LOG_LEVEL: 'warn',
+      ...TEST_AUTH_ENV,
     });
     await eventually(
       async () =>
@@ -58,7 +61,7 @@ describe('escalation survives Redis flushes, kill -9 and restarts (service as a 
   const post = (alertname: string) =>
     fetch(`http://127.0.0.1:${port}/api/v2/alerts`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authHeaders() },
       body: JSON.stringify([
         { labels: { alertname, severity: 'P0' }, endsAt: new Date(Date.now() + 3600_000).toISOString() },
       ]),

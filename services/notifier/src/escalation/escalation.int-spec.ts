@@ -4,7 +4,14 @@ import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import { alertFingerprint } from '@arcwatch/contracts';
-import { createTestDatabase, eventually, testNamespace, TEST_REDIS_URL, type TestDatabase } from '@arcwatch/testing';
+import {
+  authHeaders,
+  createTestDatabase,
+  eventually,
+  testNamespace,
+  TEST_REDIS_URL,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { createNotifierApp } from '../app';
 import { pagerdutyDedupKey } from '../delivery/payloads';
 import { StandIn, testConfig } from '../testing/notifier-test-kit';
@@ -57,7 +64,7 @@ describe('escalation end to end (PostgreSQL, NATS, Redis, PagerDuty stand-in)', 
     app
       .getHttpAdapter()
       .getInstance()
-      .inject({ method, url, payload: payload as object | undefined });
+      .inject({ method, url, payload: payload as object | undefined, headers: authHeaders() });
 
   beforeAll(async () => {
     db = await createTestDatabase();

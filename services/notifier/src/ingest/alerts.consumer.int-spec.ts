@@ -4,7 +4,14 @@ import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ALERT_V1, alertEventId, alertFingerprint, alertSubject, cloudEvent, type AlertV1 } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
-import { createTestDatabase, eventually, FIXTURES_DIR, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import {
+  authHeaders,
+  createTestDatabase,
+  eventually,
+  FIXTURES_DIR,
+  testNamespace,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { createNotifierApp } from '../app';
 import { StandIn, testConfig } from '../testing/notifier-test-kit';
 
@@ -80,10 +87,19 @@ describe('alert intake from JetStream and from an Alertmanager webhook', () => {
       alerts: { status: string; fingerprint: string }[];
     };
     const inject = app.getHttpAdapter().getInstance();
-    const res = await inject.inject({ method: 'POST', url: '/api/v1/alertmanager-webhook', payload: body });
+    const res = await inject.inject({
+      method: 'POST',
+      url: '/api/v1/alertmanager-webhook',
+      payload: body,
+      headers: authHeaders(),
+    });
     expect(res.json()).toEqual({ alerts: 2 });
     const shown = (
-      await inject.inject({ method: 'GET', url: '/api/v2/alerts?filter=alertname%3D%22GpuXidError%22' })
+      await inject.inject({
+        method: 'GET',
+        url: '/api/v2/alerts?filter=alertname%3D%22GpuXidError%22',
+        headers: authHeaders(),
+      })
     ).json() as { fingerprint: string }[];
     // Same labels, same fingerprint as the Alertmanager that sent it; the resolved one is not listed.
     expect(shown.map((a) => a.fingerprint)).toEqual(

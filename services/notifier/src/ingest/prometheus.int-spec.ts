@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import {
+  TEST_ADMIN_TOKEN,
+  authHeaders,
   createTestDatabase,
   eventually,
   freePort,
@@ -80,7 +82,9 @@ arcwatch:
 rule_files: [${path.join(dir, 'rules.yml')}]
 alerting:
   alertmanagers:
-    - static_configs:
+    # Prometheus's own authorization setting carries the notifier's token.
+    - authorization: { credentials: ${TEST_ADMIN_TOKEN} }
+      static_configs:
         - targets: ['127.0.0.1:${port}']
 `,
     );
@@ -110,8 +114,8 @@ alerting:
   it('pages on the firing rule and resolves the incident when Prometheus stops sending it', async () => {
     const page = await eventually(() => pd.on('/oncall')[0], 30_000, 'on-call page').catch(async (e: unknown) => {
       const inject = app.getHttpAdapter().getInstance();
-      const alerts = (await inject.inject({ method: 'GET', url: '/api/v2/alerts' })).body;
-      const notes = (await inject.inject({ method: 'GET', url: '/api/v1/notifications' })).body;
+      const alerts = (await inject.inject({ method: 'GET', url: '/api/v2/alerts', headers: authHeaders() })).body;
+      const notes = (await inject.inject({ method: 'GET', url: '/api/v1/notifications', headers: authHeaders() })).body;
       throw new Error(
         `${(e as Error).message}\nalerts: ${alerts}\nnotifications: ${notes}\nreceived: ${JSON.stringify(pd.received.map((r) => r.path))}`,
       );

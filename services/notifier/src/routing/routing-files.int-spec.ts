@@ -11,7 +11,14 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import { configFileSubjects, type ApplyConfigFileReplyV1, type ConfigFilesReplyV1 } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
-import { createTestDatabase, eventually, testNamespace, TEST_REDIS_URL, type TestDatabase } from '@arcwatch/testing';
+import {
+  authHeaders,
+  createTestDatabase,
+  eventually,
+  testNamespace,
+  TEST_REDIS_URL,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { createNotifierApp } from '../app';
 import { StandIn, testConfig } from '../testing/notifier-test-kit';
 
@@ -56,6 +63,7 @@ describe('notifier: routing file edited over NATS request/reply', () => {
       .inject({
         method: 'POST',
         url: '/api/v2/alerts',
+        headers: authHeaders(),
         payload: [{ labels: { alertname }, annotations: {}, startsAt: new Date().toISOString() }],
       });
 
@@ -109,7 +117,13 @@ describe('notifier: routing file edited over NATS request/reply', () => {
     expect(readFileSync(file, 'utf8')).toBe(routing(hook, 'platform'));
     await postAlert('After');
     const got = await eventually(
-      async () => standIn.received.find((r) => r.path === '/platform') ?? undefined,
+      // The dispatcher regroups on new routes, so 'Before' may reach /platform first; wait for 'After'.
+      async () =>
+        standIn.received.find(
+          (r) =>
+            r.path === '/platform' &&
+            (r.body.alerts as Array<{ labels: Record<string, string> }>).some((a) => a.labels.alertname === 'After'),
+        ) ?? undefined,
       15_000,
       'the next alert at the platform receiver',
     );

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { TEST_AUTH_ENV } from '@arcwatch/testing';
 import { loadNotifierConfig, type NotifierConfig } from '../config';
 
 /** Integration tests only: the notifier's test configuration. */
@@ -15,6 +16,7 @@ export function testConfig(databaseUrl: string, namespace: string, extra: Record
     NOTIFIER_HTTP_TIMEOUT_MS: '1000',
     NOTIFIER_RECONCILE_INTERVAL_MS: '300',
     LOG_LEVEL: 'silent',
+    ...TEST_AUTH_ENV,
     ...extra,
   });
 }
