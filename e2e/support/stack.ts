@@ -22,6 +22,7 @@ import {
   testNamespace,
   TEST_ADMIN_TOKEN,
   TEST_AUTH_ENV,
+  TEST_INGEST_TOKEN,
   TEST_NATS_URL,
   TEST_REDIS_URL,
   type RunningProcess,
@@ -177,7 +178,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         ...(traffic ? ['--tracing-url', url(ports.get('tracing') as number)] : []),
         ...(opts.fleet.args ?? ['--outage', 'none']),
       ],
-      {},
+      { ARCWATCH_INGEST_TOKEN: TEST_INGEST_TOKEN },
     );
     others.push(fleet);
     await eventually(

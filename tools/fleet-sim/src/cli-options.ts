@@ -20,6 +20,7 @@ const HELP = `usage: fleet-sim [options]
   --hot-gpu NODE:GPU|none the board that runs hot                       [0:5]
   --cluster NAME          cluster label of the targets                  [sim]
   --tracing-url URL       POST request events to URL/api/v1/requests/events
+                          (with the Bearer token in ARCWATCH_INGEST_TOKEN, if set)
   --events-out FILE       append request events as JSON lines
   --write-sd FILE         write a Prometheus file_sd JSON of the targets
   --write-scrape-config FILE  write a collector scrape config for the fleet (uses --write-sd if given)

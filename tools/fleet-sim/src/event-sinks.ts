@@ -31,6 +31,8 @@ export class HttpEventSink implements EventSink {
     private readonly baseUrl: string,
     private readonly maxBuffered = 200_000,
     private readonly post: typeof fetch = fetch,
+    /** Bearer token for the tracing API (an ingest token); none sends no Authorization header. */
+    private readonly token?: string,
   ) {}
 
   push(events: readonly SimRequestEvent[]): void {
@@ -60,7 +62,10 @@ export class HttpEventSink implements EventSink {
       try {
         const res = await this.post(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: {
+            'content-type': 'application/json',
+            ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          },
           // The tracing ingest takes `{ "events": [...] }`, at most REQUEST_EVENT_BATCH_MAX per call.
           body: JSON.stringify({ events: batch }),
           signal: AbortSignal.timeout(10_000),

@@ -64,7 +64,9 @@ async function serve(o: FleetSimOptions, clock: Clock): Promise<number> {
     );
   }
   const sinks: EventSink[] = [];
-  const http = o.tracingUrl ? new HttpEventSink(o.tracingUrl) : null;
+  // The token stays out of argv (visible to every user of the machine): ARCWATCH_INGEST_TOKEN.
+  const token = process.env.ARCWATCH_INGEST_TOKEN || undefined;
+  const http = o.tracingUrl ? new HttpEventSink(o.tracingUrl, undefined, undefined, token) : null;
   if (http) sinks.push(http);
   if (o.eventsOut) sinks.push(new JsonlEventSink(o.eventsOut));
   const server = new FleetServer({ model, clock, bindHost: o.host, intervalMs: 1000, sinks, log });
