@@ -23,6 +23,8 @@ COPY --from=deps /app ./
 COPY . .
 # The console's web app is built into the image (vite, offline); other entry points skip it.
 RUN case "$ENTRY" in services/console/*) npm run build:web ;; esac
+# The node agent also as one bundled file (dist/agent/agent.cjs), which its DaemonSet runs with plain node.
+RUN case "$ENTRY" in services/agent/*) npm run build:agent ;; esac
 # The image's own non-root user; nothing in /app is writable by it.
 USER node
 # Arguments (compose `command:`) go to the entry point.

@@ -37,8 +37,12 @@ const agentFileObject = z
         /** `-q -x` (MIG slices, named throttle reasons) this often; -1: only on GPUs with MIG on. */
         xmlEveryMs: z.number().int().min(-1).default(10_000),
         nvlink: z.boolean().default(true),
-        /** NVLink counters this often (they are counters: nothing is lost between reads). */
-        nvlinkEveryMs: z.number().int().min(0).default(10_000),
+        /**
+         * NVLink counters this often: they are counters, nothing is lost between reads, and 30 s is
+         * dcgm-exporter's own collection interval; 18 links × 8 GPUs read every 10 s cost the agent
+         * about half its CPU (docs/decisions/0005-agent-runtime.md).
+         */
+        nvlinkEveryMs: z.number().int().min(0).default(30_000),
       })
       .strict()
       .prefault({}),

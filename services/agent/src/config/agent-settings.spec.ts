@@ -19,7 +19,7 @@ describe('agent configuration: file and environment', () => {
         timeoutMs: 5000,
         xmlEveryMs: 10_000,
         nvlink: true,
-        nvlinkEveryMs: 10_000,
+        nvlinkEveryMs: 30_000,
       },
       spool: { dir: '/var/lib/arcwatch-agent/spool', maxBytes: 268435456 },
       natsUrl: 'nats://127.0.0.1:4222',
