@@ -1,34 +1,82 @@
 /**
- * Agent overhead: the agent as its own process (as systemd or the DaemonSet runs it) at a 1 s
- * interval on an 8-GPU node (the stand-in nvidia-smi's h100x8 scenario, NVLink on), publishing
- * to a nats-server of its own, for SECONDS (default 60) after a 10 s warm-up.
+ * Agent overhead: the agent as its own process at a 1 s interval on an 8-GPU node (the stand-in
+ * nvidia-smi's h100x8 scenario, NVLink on), publishing to a nats-server of its own, for SECONDS
+ * (default 60) after a 10 s warm-up — one variant after the other in the same run:
  *
- *   npm run bench:agent -- [--seconds 60] [--node-options '--max-old-space-size=48'] [--no-docs]
+ * - `deployed`: dist/agent/agent.cjs (built first, `npm run build:agent`) with the systemd unit's
+ *   and the DaemonSet's NODE_OPTIONS and MALLOC_ARENA_MAX, default settings (NVLink every 30 s);
+ * - `deployed, NVLink every 10 s`: the same, reading NVLink as often as before;
+ * - `TypeScript entry`: services/agent/src/main.ts through tools/register.js, no flags (how
+ *   `npm start` and the other services run);
+ * - `previous version` with `--before DIR`: DIR/services/agent/src/main.ts through register.js
+ *   with the unit's old NODE_OPTIONS (--max-old-space-size=64); DIR inside the repository (e.g.
+ *   `tmp/agent-before`, git-ignored) so that it resolves node_modules and the libs, e.g.
+ *   `mkdir -p tmp/agent-before && git archive 4e8f406 services/agent | tar -x -C tmp/agent-before`.
+ *
+ *   npm run bench:agent -- [--seconds 60] [--before tmp/agent-before] [--only deployed] [--no-docs]
  *
  * Measured from /proc: the agent's own CPU time (utime + stime), the CPU time of the nvidia-smi
  * runs it waited for (cutime + cstime: here the stand-in's bash and awk, not the real tool; the
- * long-running `-lms` loop is not waited for and not counted), RSS
- * every second. Rewrites the generated block of the `## Agent` section of docs/benchmarks.md.
+ * long-running `-lms` loop is not waited for and not counted), RSS and its anonymous part every
+ * second. Rewrites the generated block of the `## Agent` section of docs/benchmarks.md.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
-import { REPO_ROOT, startProcess, testNamespace, type RunningProcess } from '@arcwatch/testing';
-import { readStream, startNatsServer, STAND_IN, tempDir } from '../src/testing/agent-harness';
+import { REPO_ROOT, testNamespace } from '@arcwatch/testing';
+import { readStream, startNatsServer, STAND_IN, tempDir, type NatsServer } from '../src/testing/agent-harness';
 
 const argv = process.argv.slice(2);
-const SECONDS = Number(argv[argv.indexOf('--seconds') + 1] || 60) || 60;
+const arg = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const SECONDS = Number(arg('--seconds') ?? 60) || 60;
 const WRITE_DOCS = !argv.includes('--no-docs');
-/** Node flags for the agent process, e.g. a heap cap as the systemd unit sets it. */
-const NODE_OPTIONS = argv.includes('--node-options') ? argv[argv.indexOf('--node-options') + 1]! : '';
-/** What runs: the TypeScript entry through tools/register.js (default) or a built bundle (`npm run build:agent`). */
-const ENTRY = argv.includes('--entry') ? argv[argv.indexOf('--entry') + 1]! : 'services/agent/src/main.ts';
+const BEFORE = arg('--before');
+const ONLY = arg('--only');
 const WARMUP_MS = 10_000;
 // USER_HZ: clock ticks per second in /proc times (100 on Linux).
 const TICK = 100;
+const NODE = path.join(REPO_ROOT, 'node_modules', '.bin', 'node');
+const BUNDLE = path.join(REPO_ROOT, 'dist', 'agent', 'agent.cjs');
+/** As infra/agent/arcwatch-agent.service and infra/k8s/agent-daemonset.yaml set them. */
+const DEPLOYED_NODE_OPTIONS = '--max-old-space-size=64 --max-semi-space-size=4 --v8-pool-size=1';
 
 const log = (m: string): void => void process.stdout.write(`${m}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Variant {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+  /** Settings file (AGENT_CONFIG) text, if any. */
+  yaml?: string;
+}
+
+function variants(): Variant[] {
+  const register = path.join(REPO_ROOT, 'tools', 'register.js');
+  const deployedEnv = { NODE_OPTIONS: DEPLOYED_NODE_OPTIONS, MALLOC_ARENA_MAX: '2' };
+  const all: Variant[] = [
+    { name: 'deployed', args: [BUNDLE], env: deployedEnv },
+    {
+      name: 'deployed, NVLink every 10 s',
+      args: [BUNDLE],
+      env: deployedEnv,
+      yaml: 'nvidiaSmi: { nvlinkEveryMs: 10000 }\n',
+    },
+    {
+      name: 'TypeScript entry (register.js), no flags',
+      args: [register, path.join(REPO_ROOT, 'services/agent/src/main.ts')],
+      env: { NODE_OPTIONS: '' },
+    },
+  ];
+  if (BEFORE)
+    all.push({
+      name: 'previous version (NestJS app, register.js, NVLink every 10 s)',
+      args: [register, path.resolve(REPO_ROOT, BEFORE, 'services/agent/src/main.ts')],
+      env: { NODE_OPTIONS: '--max-old-space-size=64' },
+    });
+  return ONLY ? all.filter((v) => v.name === ONLY) : all;
+}
 
 function procTimes(pid: number): { self: number; children: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -38,19 +86,31 @@ function procTimes(pid: number): { self: number; children: number } {
   return { self: (utime + stime) / TICK, children: (cutime + cstime) / TICK };
 }
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+function memMiB(pid: number): { rss: number; anon: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return { rss: kb('VmRSS'), anon: kb('RssAnon') };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function main(): Promise<void> {
-  const load = os.loadavg();
-  const nats = await startNatsServer();
+interface Result {
+  name: string;
+  seconds: number;
+  batches: number;
+  series: number;
+  bytes: number;
+  selfPct: number;
+  childPct: number;
+  rssMedian: number;
+  rssMax: number;
+  anonMedian: number;
+}
+
+async function measure(v: Variant, nats: NatsServer): Promise<Result> {
   const namespace = testNamespace();
   const spool = tempDir('agent-bench-spool-');
-  const env = {
+  const env: Record<string, string> = {
     NATS_URL: nats.url,
     NATS_NAMESPACE: namespace,
     AGENT_PORT: '0',
@@ -62,96 +122,87 @@ async function main(): Promise<void> {
     AGENT_CLUSTER: 'bench',
     AGENT_HOSTNAME: 'gpu-node-001',
     LOG_LEVEL: 'warn',
-    NODE_OPTIONS,
+    ...v.env,
   };
-  const agent = ENTRY.endsWith('.ts') ? startProcess('agent', ENTRY, [], env) : startBundle(ENTRY, env);
-  const pid = agent.child.pid!;
-  try {
-    log(`agent pid ${pid}; warming up ${WARMUP_MS / 1000} s`);
-    await sleep(WARMUP_MS);
-    const t0 = procTimes(pid);
-    const start = performance.now();
-    const rss: number[] = [];
-    const firstBatches = (await readStream(nats.url, namespace, 'metrics')).length;
-    for (let s = 0; s < SECONDS; s++) {
-      await sleep(1000);
-      rss.push(rssMiB(pid));
-    }
-    const t1 = procTimes(pid);
-    const wall = (performance.now() - start) / 1000;
-    const stored = await readStream(nats.url, namespace, 'metrics');
-    const batches = stored.length - firstBatches;
-    const last = stored[stored.length - 1]!.event as { data: { series: string[] } };
-    const bytes = Buffer.byteLength(JSON.stringify(stored[stored.length - 1]!.event));
-    const selfPct = ((t1.self - t0.self) / wall) * 100;
-    const childPct = ((t1.children - t0.children) / wall) * 100;
-    const sorted = [...rss].sort((a, b) => a - b);
-    const result = {
-      seconds: wall,
-      batches,
-      series: last.data.series.length,
-      bytes,
-      selfPct,
-      childPct,
-      rssMedian: sorted[Math.floor(sorted.length / 2)]!,
-      rssMax: sorted[sorted.length - 1]!,
-    };
-    log(JSON.stringify(result));
-    if (WRITE_DOCS) writeDocs(result, load);
-  } finally {
-    await agent.stop();
-    await nats.dispose();
-    fs.rmSync(spool, { recursive: true, force: true });
+  if (v.yaml) {
+    env.AGENT_CONFIG = path.join(spool, '..', `${path.basename(spool)}.yaml`);
+    fs.writeFileSync(env.AGENT_CONFIG, v.yaml);
   }
-}
-
-/** A built bundle run by node itself, as the systemd unit and the image run it. */
-function startBundle(file: string, env: Record<string, string>): RunningProcess {
-  const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'node'), [path.resolve(REPO_ROOT, file)], {
+  const child = spawn(NODE, v.args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return {
-    name: 'agent',
-    child,
-    exited,
-    log: () => '',
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const pid = child.pid!;
+  try {
+    log(`${v.name}: pid ${pid}; warming up ${WARMUP_MS / 1000} s`);
+    await sleep(WARMUP_MS);
+    const t0 = procTimes(pid);
+    const start = performance.now();
+    const mem: Array<{ rss: number; anon: number }> = [];
+    const firstBatches = (await readStream(nats.url, namespace, 'metrics')).length;
+    for (let s = 0; s < SECONDS; s++) {
+      await sleep(1000);
+      mem.push(memMiB(pid));
+    }
+    const t1 = procTimes(pid);
+    const wall = (performance.now() - start) / 1000;
+    const stored = await readStream(nats.url, namespace, 'metrics');
+    const last = stored[stored.length - 1]!.event as { data: { series: string[] } };
+    const rss = mem.map((m) => m.rss);
+    const result: Result = {
+      name: v.name,
+      seconds: wall,
+      batches: stored.length - firstBatches,
+      series: last.data.series.length,
+      bytes: Buffer.byteLength(JSON.stringify(stored[stored.length - 1]!.event)),
+      selfPct: ((t1.self - t0.self) / wall) * 100,
+      childPct: ((t1.children - t0.children) / wall) * 100,
+      rssMedian: median(rss),
+      rssMax: Math.max(...rss),
+      anonMedian: median(mem.map((m) => m.anon)),
+    };
+    log(JSON.stringify(result));
+    return result;
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    fs.rmSync(spool, { recursive: true, force: true });
+    if (env.AGENT_CONFIG) fs.rmSync(env.AGENT_CONFIG, { force: true });
+  }
 }
 
-interface Result {
-  seconds: number;
-  batches: number;
-  series: number;
-  bytes: number;
-  selfPct: number;
-  childPct: number;
-  rssMedian: number;
-  rssMax: number;
+async function main(): Promise<void> {
+  const load = os.loadavg();
+  const built = spawnSync('npm', ['run', 'build:agent'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('npm run build:agent failed');
+  const nats = await startNatsServer();
+  const results: Result[] = [];
+  try {
+    for (const v of variants()) results.push(await measure(v, nats));
+  } finally {
+    await nats.dispose();
+  }
+  const loadAfter = os.loadavg();
+  if (WRITE_DOCS) writeDocs(results, load, loadAfter);
 }
 
-function writeDocs(r: Result, load: number[]): void {
+function writeDocs(rs: Result[], load: number[], loadAfter: number[]): void {
   const file = path.join(REPO_ROOT, 'docs', 'benchmarks.md');
   const text = fs.readFileSync(file, 'utf8');
-  const date = new Date().toISOString().slice(0, 10);
+  const date = new Date().toISOString().slice(0, 16);
+  const f = (x: number, d = 2) => x.toFixed(d);
   const block = [
     '<!-- agent-bench:start -->',
-    `Machine: ${os.availableParallelism()} cores (nproc), ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}; load average before the run ${load.map((l) => l.toFixed(2)).join(' / ')}; shared with other work. Measured ${date} over ${r.seconds.toFixed(0)} s after a 10 s warm-up.`,
+    `Machine: ${os.availableParallelism()} cores (nproc), ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${f(os.totalmem() / 2 ** 30, 1)} GiB memory, Node ${process.version}; load average ${load.map((l) => f(l)).join(' / ')} before the run and ${loadAfter.map((l) => f(l)).join(' / ')} after it; shared with other work. Measured ${date}Z, each variant over ${f(rs[0]?.seconds ?? 0, 0)} s after a 10 s warm-up, one after the other. Deployed flags: NODE_OPTIONS=\`${DEPLOYED_NODE_OPTIONS}\`, MALLOC_ARENA_MAX=2.`,
     '',
-    '| what | figure |',
-    '| --- | --- |',
-    `| batches published (1 s interval) | ${r.batches} in ${r.seconds.toFixed(0)} s, ${r.series} series each, ${(r.bytes / 1024).toFixed(0)} KiB per message |`,
-    `| agent CPU (its own process) | **${r.selfPct.toFixed(2)} % of one core** |`,
-    `| one-shot nvidia-smi runs it waited for (XML, NVLink; the stand-in's bash + awk + cat; the -lms loop process is not counted) | ${r.childPct.toFixed(2)} % of one core |`,
-    `| agent RSS${NODE_OPTIONS ? ` (NODE_OPTIONS=\`${NODE_OPTIONS}\`)` : ''} | **${r.rssMedian.toFixed(0)} MiB** median, ${r.rssMax.toFixed(0)} MiB max |`,
+    '| variant | agent CPU (its own process, one core) | RSS median (max) | of which anonymous | one-shot nvidia-smi runs it waited for | batches, series, size |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rs.map(
+      (r) =>
+        `| ${r.name} | **${f(r.selfPct)} %** | **${f(r.rssMedian, 0)} MiB** (${f(r.rssMax, 0)}) | ${f(r.anonMedian, 0)} MiB | ${f(r.childPct)} % | ${r.batches} in ${f(r.seconds, 0)} s, ${r.series} series, ${f(r.bytes / 1024, 0)} KiB |`,
+    ),
     '<!-- agent-bench:end -->',
   ].join('\n');
   const re = /<!-- agent-bench:start -->[\s\S]*?<!-- agent-bench:end -->/;

@@ -20,7 +20,7 @@ export interface CreateAgentOptions {
  * The agent, wired by hand: settings, logger, clock and metrics registry (libs/runtime's), the
  * collector of one interval, publish-or-spool delivery, the interval loop and a plain HTTP server
  * for /healthz, /readyz and /metrics. No Nest container: the agent has no database, no
- * controllers beyond those three routes and must stay small (docs/decisions/0005-agent-runtime.md).
+ * controllers beyond those three routes and must stay small (docs/decisions/0006-agent-runtime.md).
  */
 export class Agent {
   readonly registry: MetricsRegistry;
@@ -37,7 +37,7 @@ export class Agent {
     readonly clock: Clock,
     private readonly timerDisabled: boolean,
   ) {
-    // Event-loop delay sampled once a second, not every 10 ms (docs/decisions/0005-agent-runtime.md).
+    // Event-loop delay sampled once a second, not every 10 ms (docs/decisions/0006-agent-runtime.md).
     this.registry = new MetricsRegistry('agent', { eventLoopMonitoringPrecisionMs: 1000 });
     this.metrics = new AgentMetrics(this.registry);
     this.delivery = new DeliveryService(settings, this.metrics, logger);

@@ -2,7 +2,7 @@
  * The parts of @arcwatch/runtime and @arcwatch/messaging the agent uses, imported file by file.
  * The packages' entry points also load NestJS, Fastify, terminus and the PostgreSQL driver (their
  * modules and controllers), about 90 MiB of a process that must stay small on every GPU node
- * (docs/decisions/0005-agent-runtime.md); the agent has no database and serves three plain routes.
+ * (docs/decisions/0006-agent-runtime.md); the agent has no database and serves three plain routes.
  */
 export {
   commonEnv,

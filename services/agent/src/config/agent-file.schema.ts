@@ -40,7 +40,7 @@ const agentFileObject = z
         /**
          * NVLink counters this often: they are counters, nothing is lost between reads, and 30 s is
          * dcgm-exporter's own collection interval; 18 links × 8 GPUs read every 10 s cost the agent
-         * about half its CPU (docs/decisions/0005-agent-runtime.md).
+         * about half its CPU (docs/decisions/0006-agent-runtime.md).
          */
         nvlinkEveryMs: z.number().int().min(0).default(30_000),
       })
