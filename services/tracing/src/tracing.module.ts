@@ -6,7 +6,8 @@ import { AssemblyBacklog } from './assembly/assembly-backlog';
 import { AssemblyConsumer } from './assembly/assembly.consumer';
 import { AssemblyService } from './assembly/assembly.service';
 import { AssemblyWorker } from './assembly/assembly.worker';
-import { keyDirectoryProvider } from './assembly/key-directory.provider';
+import { keyDirectoryHolderProvider, keyDirectoryProvider } from './assembly/key-directory.provider';
+import { KeyFilesResponder } from './assembly/key-files.responder';
 import { TRACING_CONFIG, type TracingConfig } from './config';
 import { AffectedTenantsResponder } from './context/affected-tenants.responder';
 import { tracingMigrations } from './database/tracing.migrations';
@@ -63,7 +64,9 @@ export class TracingModule {
           provide: TRACING_CONFIG,
           useValue: opts.disableWorkerTimer ? { ...config, assemblyIntervalMs: 2 ** 31 - 1 } : config,
         },
+        keyDirectoryHolderProvider,
         keyDirectoryProvider,
+        KeyFilesResponder,
         TracingMetrics,
         tracingOutboxRelayProvider,
         StatsService,

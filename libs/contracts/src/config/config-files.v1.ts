@@ -2,13 +2,13 @@ import { z } from 'zod';
 
 /**
  * Editing a service's domain configuration files (rules, routing and escalation policies, prices)
- * from the console without the console touching another service's files: core NATS
+ * and API-key mapping from the console without the console touching another service's files: core NATS
  * request/reply to the service that owns them, one queue group per service. The owner answers
  * `read` with the files it loads and `apply` by validating the new text with the same checks it
  * runs at start, then writing it (temporary file + rename) and reloading; nothing is written when
  * the text has a problem, and the answer lists every problem with its line, column and field.
  */
-export const CONFIG_FILE_SERVICES = ['anomaly', 'notifier', 'billing'] as const;
+export const CONFIG_FILE_SERVICES = ['anomaly', 'notifier', 'billing', 'tracing'] as const;
 export type ConfigFileService = (typeof CONFIG_FILE_SERVICES)[number];
 
 export const configFileSubjects = (service: ConfigFileService) =>
@@ -17,7 +17,7 @@ export const configFileSubjects = (service: ConfigFileService) =>
     apply: `aw.cmd.${service}.config-files.apply`,
   }) as const;
 
-export const configFileKindSchema = z.enum(['rules', 'routing', 'escalation', 'prices']);
+export const configFileKindSchema = z.enum(['rules', 'routing', 'escalation', 'prices', 'api-keys']);
 export type ConfigFileKind = z.infer<typeof configFileKindSchema>;
 
 export const configFileV1Schema = z.object({

@@ -4,7 +4,7 @@ import { useData } from '../hooks';
 import { Down, Failure } from '../ui';
 
 export interface ConfigFile {
-  kind: 'rules' | 'routing' | 'escalation' | 'prices';
+  kind: 'rules' | 'routing' | 'escalation' | 'prices' | 'api-keys';
   file: string;
   text: string;
 }
@@ -22,6 +22,7 @@ const KIND: Record<ConfigFile['kind'], string> = {
   routing: 'Routes and receivers (notifier)',
   escalation: 'Escalation policies (notifier)',
   prices: 'Prices (billing)',
+  'api-keys': 'API keys → tenant, team, project (tracing)',
 };
 /** The editor's line height in pixels: the gutter and the error notes line up with the text by it. */
 const LINE = 18;
