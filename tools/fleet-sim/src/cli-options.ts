@@ -15,6 +15,7 @@ const HELP = `usage: fleet-sim [options]
   --tick-ms MS            simulation resolution                         [250]
   --load-scale X          demand multiplier                             [1]
   --ambient C             inlet air temperature in °C (a cooling failure: higher) [27]
+  --vllm-warmup SECONDS   from a node's boot until its vLLM answers (loading weights) [40]
   --outage NODE:AT:FOR[:EVERY]  seconds; node NODE dies AT s after start for FOR s, every EVERY s
                           [last node:120:90:900]; --outage none for no outage
   --hot-gpu NODE:GPU|none the board that runs hot                       [0:5]
@@ -42,6 +43,7 @@ const rawSchema = z
     'tick-ms': int(10, 10_000).default(250),
     'load-scale': z.coerce.number().positive().max(100).default(1),
     ambient: z.coerce.number().min(-10).max(60).default(27),
+    'vllm-warmup': z.coerce.number().min(0).max(3600).default(40),
     outage: z
       .string()
       .regex(/^(none|\d+:\d+:\d+(:\d+)?)$/, 'expected NODE:AT:FOR[:EVERY] or none')
@@ -77,6 +79,7 @@ export interface FleetSimOptions {
   tickMs: number;
   loadScale: number;
   ambientC: number;
+  vllmWarmupMs: number;
   outage: OutagePlan;
   hotGpu: { node: number; gpu: number } | null;
   cluster: string;
@@ -127,6 +130,7 @@ export function parseCliOptions(argv: readonly string[]): ParseResult {
       tickMs: o['tick-ms'],
       loadScale: o['load-scale'],
       ambientC: o.ambient,
+      vllmWarmupMs: o['vllm-warmup'] * 1000,
       outage: parseOutage(o.outage, o.nodes),
       hotGpu: hotNode === undefined ? null : { node: hotNode, gpu: hotGpu },
       cluster: o.cluster,

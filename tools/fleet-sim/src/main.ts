@@ -32,6 +32,7 @@ function buildModel(o: FleetSimOptions, startMs: number): FleetModel {
     hotGpu: o.hotGpu,
     loadScale: o.loadScale,
     ambientC: o.ambientC,
+    warmupMs: o.vllmWarmupMs,
   });
 }
 
