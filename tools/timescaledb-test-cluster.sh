@@ -9,13 +9,13 @@
 #   tools/timescaledb-test-cluster.sh start         # prints the TEST_TIMESCALE_URL to export
 #   tools/timescaledb-test-cluster.sh stop
 #
-# DIR defaults to /tmp/aw-tsdb, PORT to 55432; MAKE (default "make -j1") runs the compile.
+# DIR defaults to /tmp/aw-tsdb, PORT to 55432; BUILD_MAKE (default "make -j1") runs the compile.
 # TimescaleDB 2.28.3 is the last release that supports PostgreSQL 15.
 set -euo pipefail
 
 DIR=${DIR:-/tmp/aw-tsdb}
 PORT=${PORT:-55432}
-MAKE=${MAKE:-make -j1}
+BUILD_MAKE=${BUILD_MAKE:-make -j1}
 PG=/usr/lib/postgresql/15
 ROOT=$DIR/pg
 BIN=$ROOT/lib/postgresql/15/bin
@@ -33,9 +33,10 @@ build() {
   [ -f "$src/version.config" ] || die "$src is not a timescaledb checkout (no version.config)"
   [ -x $PG/bin/pg_config ] || die "needs postgresql-server-dev-15 (apt-get install postgresql-server-dev-15 cmake)"
   grep -q '^version = 2.28.3$' "$src/version.config" || echo "note: $src is not 2.28.3" >&2
-  (cd "$src" && ./bootstrap -DREGRESS_CHECKS=OFF -DTAP_CHECKS=OFF -DWARNINGS_AS_ERRORS=OFF -DLINTER=OFF \
-    -DCMAKE_BUILD_TYPE=Release -DUSE_TELEMETRY=OFF -DPG_CONFIG=$PG/bin/pg_config >/dev/null)
-  (cd "$src/build" && $MAKE && make install DESTDIR="$DIR/stage" >/dev/null)
+  # bootstrap asks before replacing an existing build directory: an existing one is reused
+  [ -d "$src/build" ] || (cd "$src" && ./bootstrap -DREGRESS_CHECKS=OFF -DTAP_CHECKS=OFF -DWARNINGS_AS_ERRORS=OFF \
+    -DLINTER=OFF -DCMAKE_BUILD_TYPE=Release -DUSE_TELEMETRY=OFF -DPG_CONFIG=$PG/bin/pg_config >/dev/null)
+  (cd "$src/build" && $BUILD_MAKE && make install DESTDIR="$DIR/stage" >/dev/null)
   # PostgreSQL finds its share and lib directories relative to the running binary, so copies of
   # the binaries under $ROOT/lib/postgresql/15/bin look in $ROOT/share and $ROOT/lib.
   rm -rf "$ROOT"
