@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from './runtime-lite';
+import { commonEnv, env, httpEnv, natsAuthEnv, parseEnv, type ConfigOf, type EnvSpec } from './runtime-lite';
 
 /**
  * The agent's environment. Everything about what it reads (GPUs, exporters, logs, spool) is in
@@ -10,6 +10,8 @@ import { commonEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from '
 export const agentEnv = {
   natsUrl: commonEnv.natsUrl,
   natsNamespace: commonEnv.natsNamespace,
+  /** Its own NATS user (infra/nats/users.conf: `agent`, publish to the metrics and node subjects only). */
+  ...natsAuthEnv,
   logLevel: commonEnv.logLevel,
   ...httpEnv('AGENT', 9410),
   configFile: ['AGENT_CONFIG', env.optionalText],

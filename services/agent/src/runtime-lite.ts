@@ -14,6 +14,7 @@ export {
   type LogLevel,
 } from '@arcwatch/runtime/src/config';
 export { createLogger, type Logger } from '@arcwatch/runtime/src/logger';
+export { natsAuth, natsAuthEnv, type NatsAuth } from '@arcwatch/runtime/src/nats-auth';
 export { systemClock, ManualClock, type Clock, type TimerHandle } from '@arcwatch/runtime/src/clock';
 export { defineErrorCodes } from '@arcwatch/runtime/src/errors';
 export {

@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import { loadYamlConfig, parseYamlConfig } from '@arcwatch/config-files';
 import type { AgentEnv } from '../config';
+import { natsAuth, type NatsAuth } from '../runtime-lite';
 import { agentFileSchema, durationMs, type AgentFile } from './agent-file.schema';
 
 /** What the agent runs with: the file's settings with the AGENT_* overrides applied. */
@@ -9,6 +10,8 @@ export interface AgentSettings extends Omit<AgentFile, 'interval' | 'intervalMs'
   intervalMs: number;
   natsUrl: string;
   natsNamespace?: string;
+  /** NATS_USER with NATS_PASSWORD or NATS_PASSWORD_FILE; anonymous when unset. */
+  natsAuth?: NatsAuth;
 }
 
 /** Reads AGENT_CONFIG (errors name file, line and field) and applies the environment. */
@@ -18,6 +21,7 @@ export function loadAgentSettings(e: AgentEnv, fileText?: { text: string; name: 
     : e.configFile
       ? loadYamlConfig(e.configFile, agentFileSchema).value
       : agentFileSchema.parse({});
+  const auth = natsAuth(e);
   const { interval, intervalMs, hostname, ...rest } = file;
   const logs = [...rest.logs];
   if (e.kernelLog) logs.push({ name: 'kernel', kind: 'kernel', path: e.kernelLog, fromStart: false });
@@ -31,5 +35,6 @@ export function loadAgentSettings(e: AgentEnv, fileText?: { text: string; name: 
     logs,
     natsUrl: e.natsUrl,
     ...(e.natsNamespace ? { natsNamespace: e.natsNamespace } : {}),
+    ...(auth ? { natsAuth: auth } : {}),
   };
 }

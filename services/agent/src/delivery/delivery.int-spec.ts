@@ -199,4 +199,39 @@ describe('agent delivery: NATS away and back', () => {
       fs.rmSync(spool, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('signs in as its own NATS user (NATS_USER, NATS_PASSWORD_FILE) and spools while the password is wrong', async () => {
+    const own = await startNatsServer(undefined, ['--user', 'agent', '--pass', 'agent-secret']);
+    const dir = tempDir('agent-auth-');
+    const passwordFile = path.join(dir, 'password');
+    fs.writeFileSync(passwordFile, 'agent-secret\n');
+    const clock = new ManualClock(Date.UTC(2026, 11, 3, 14));
+    const env = { NATS_URL: own.url, NATS_NAMESPACE: testNamespace(), NATS_USER: 'agent' };
+    const wrong = await startAgent(
+      'l4-na',
+      { ...env, NATS_PASSWORD: 'not-the-password', AGENT_SPOOL_DIR: path.join(dir, 'spool-wrong') },
+      { clock, disableTimer: true },
+    );
+    const right = await startAgent(
+      'l4-na',
+      { ...env, NATS_PASSWORD_FILE: passwordFile, AGENT_SPOOL_DIR: path.join(dir, 'spool-right') },
+      { clock, disableTimer: true },
+    );
+    try {
+      await eventually(() => (right.delivery.connected() ? true : undefined), 20_000, 'connection as agent');
+      await right.loop.tick();
+      await wrong.loop.tick();
+      expect(right.delivery.spool.stats().pendingRecords).toBe(0);
+      expect(await right.registry.value('arcwatch_agent_published_total', { kind: 'batch' })).toBe(1);
+      expect(wrong.delivery.connected()).toBe(false);
+      expect(wrong.delivery.spool.stats().pendingRecords).toBe(1);
+      const stored = await readStream(own.url, env.NATS_NAMESPACE, 'metrics', { user: 'agent', pass: 'agent-secret' });
+      expect(stored.map((m) => (m.event.data as BatchData).scrapedAtMs)).toEqual([Date.UTC(2026, 11, 3, 14)]);
+    } finally {
+      await right.close();
+      await wrong.close();
+      await own.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

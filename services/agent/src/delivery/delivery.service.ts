@@ -69,6 +69,7 @@ export class DeliveryService {
           name: `agent-${this.settings.hostname}`,
           namespace: this.settings.natsNamespace,
           publishTimeoutMs: 2000,
+          ...(this.settings.natsAuth ? { user: this.settings.natsAuth.user, pass: this.settings.natsAuth.pass } : {}),
           logger: this.logger.child({ component: 'messaging' }),
         });
         if (this.closed) {

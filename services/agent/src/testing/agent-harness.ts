@@ -110,12 +110,12 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   }
 }
 
-/** A nats-server with JetStream of the test's own, on `port` (default: a free one), storing under a temp dir. */
-export async function startNatsServer(port?: number): Promise<NatsServer> {
+/** A nats-server with JetStream of the test's own, on `port` (default: a free one), storing under a temp dir; `args` added (e.g. --user / --pass). */
+export async function startNatsServer(port?: number, args: string[] = []): Promise<NatsServer> {
   port ??= await freePort();
   const storeDir = tempDir('agent-nats-');
   const launch = async (): Promise<RunningProcess> => {
-    const p = startPeer('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir]);
+    const p = startPeer('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...args]);
     await waitForPort(port!);
     return p;
   };
@@ -143,8 +143,15 @@ export async function readStream(
   url: string,
   namespace: string | undefined,
   key: StreamKey,
+  auth?: { user: string; pass: string },
 ): Promise<Array<{ subject: string; event: Record<string, unknown> }>> {
-  const bus = await EventBus.connect({ url, name: 'agent-test-reader', namespace, logger: pino({ level: 'silent' }) });
+  const bus = await EventBus.connect({
+    url,
+    name: 'agent-test-reader',
+    namespace,
+    logger: pino({ level: 'silent' }),
+    ...(auth ?? {}),
+  });
   try {
     const name = bus.streamName(key);
     const info = await bus.jsm.streams.info(name).catch(() => undefined);
