@@ -17,6 +17,7 @@ import {
   bearerToken,
   csrfValid,
   parseCookies,
+  requireUnscoped,
   roleAllows,
   type Principal,
   type Role,
@@ -25,9 +26,15 @@ import { AccessService } from './access.service';
 
 export const ACCESS_SERVICE = Symbol('ACCESS_SERVICE');
 const ROLE_KEY = 'arcwatch:access:role';
+const ALL_TENANTS_KEY = 'arcwatch:access:all-tenants';
 
 /** The least role a handler (or every handler of a controller) needs; `viewer` when not set. */
 export const Roles = (role: Role): MethodDecorator & ClassDecorator => SetMetadata(ROLE_KEY, role);
+/**
+ * Handlers over every tenant's data at once (the metrics API, configuration): a token scoped to
+ * one tenant is refused with 403 naming `what`.
+ */
+export const AllTenants = (what: string): MethodDecorator & ClassDecorator => SetMetadata(ALL_TENANTS_KEY, what);
 /** A handler anyone may call (login, the page shell, probes); the runtime's decorator. */
 export { Public } from '@arcwatch/runtime';
 
@@ -65,6 +72,8 @@ export class AccessGuard implements CanActivate {
     const principal = await this.principalOf(req);
     if (!roleAllows(principal.role, need))
       throw new AccessError('FORBIDDEN', `needs role ${need}; this token is ${principal.role}`);
+    const allTenants = this.reflector.getAllAndOverride<string | undefined>(ALL_TENANTS_KEY, targets);
+    if (allTenants !== undefined) requireUnscoped(principal, allTenants);
     // Pushed data names its tenants itself (API keys, labels); a tenant's token may not speak for others.
     if (need === 'ingest' && principal.tenant !== null)
       throw new AccessError(
@@ -79,7 +88,11 @@ export class AccessGuard implements CanActivate {
     const auth = header(req, 'authorization');
     if (auth !== undefined) {
       const token = bearerToken(auth);
-      if (!token) throw new AccessError('UNAUTHENTICATED', 'Authorization must be "Bearer <token>"');
+      if (!token)
+        throw new AccessError(
+          'UNAUTHENTICATED',
+          'Authorization must be "Bearer <token>" (or Basic with the token as password)',
+        );
       return this.access.authenticate(token);
     }
     const cookies = parseCookies(header(req, 'cookie'));

@@ -94,6 +94,16 @@ describe('cookies and CSRF', () => {
   });
 });
 
+describe('the token of an Authorization header', () => {
+  it('reads Bearer, and Basic with the token as the password', () => {
+    expect(bearerToken('Bearer aw_x')).toBe('aw_x');
+    expect(bearerToken(`Basic ${Buffer.from('promtool:aw_y').toString('base64')}`)).toBe('aw_y');
+    expect(bearerToken(`Basic ${Buffer.from('user-only').toString('base64')}`)).toBeUndefined();
+    expect(bearerToken(`Basic ${Buffer.from('user:').toString('base64')}`)).toBeUndefined();
+    expect(bearerToken('Digest abc')).toBeUndefined();
+  });
+});
+
 describe('the ingest role', () => {
   it('pushes only; an admin may push too; nobody else may', () => {
     expect(roleAllows('ingest', 'ingest')).toBe(true);

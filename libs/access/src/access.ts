@@ -169,11 +169,21 @@ export function serializeCookie(name: string, value: string, opts: CookieOptions
   return parts.join('; ');
 }
 
-/** The bearer token of an Authorization header, if it has one. */
+/**
+ * The token of an Authorization header: `Bearer <token>`, or `Basic` with the token as the
+ * password (any user name), for clients that can only send basic auth (promtool's query, a URL
+ * with `user:token@`).
+ */
 export function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m?.[1];
+  if (m) return m[1];
+  const b = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!b) return undefined;
+  const decoded = Buffer.from(b[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const password = colon < 0 ? '' : decoded.slice(colon + 1);
+  return password === '' ? undefined : password;
 }
 
 /**

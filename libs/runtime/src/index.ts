@@ -8,6 +8,6 @@ export * from './bootstrap';
 export * from './runtime.module';
 export * from './periodic-task';
 export { MetricsRegistry, Counter, Gauge, Histogram } from './metrics/metrics.registry';
-export { HttpErrorFilter, type ErrorBody } from './http/http-error.filter';
+export { HttpErrorFilter, clientMessage, httpCode, type ErrorBody } from './http/http-error.filter';
 export { PUBLIC_ROUTE, Public, registeredRoutes, type RegisteredRoute } from './http/routes';
 export { postgresReady, natsReady } from './health/readiness';

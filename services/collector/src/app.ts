@@ -15,8 +15,6 @@ export interface CreateCollectorOptions {
 }
 
 const EMPTY_SETTINGS: ScrapeSettings = { cluster: 'default', jobs: [], warnings: [] };
-/** A remote_write or import request may carry a large scrape history. */
-const BODY_LIMIT = 64 * 1024 * 1024;
 
 /**
  * The collector's Nest app, not yet listening. The scrape configuration and the rule files are
@@ -33,7 +31,7 @@ export async function createCollectorApp(
   const app = await createServiceApp({
     logger,
     module: CollectorModule.forRoot({ config, settings, ruleGroups, logger, clock: opts.clock }),
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: config.bodyLimitBytes,
     configureFastify: (fastify) => {
       // remote_write sends snappy-compressed protobuf; the import endpoint takes any text exposition.
       fastify.addContentTypeParser(
@@ -48,6 +46,6 @@ export async function createCollectorApp(
   });
   // Nest tries the last global filter first: this one answers every error, the Prometheus-
   // compatible routes in Prometheus's body and the others through the runtime's HttpErrorFilter.
-  app.useGlobalFilters(new CollectorErrorFilter(logger.child({ component: 'http' })));
+  app.useGlobalFilters(new CollectorErrorFilter(logger.child({ component: 'http' }), config.bodyLimitBytes));
   return app;
 }

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { AccessModule, accessOptions } from '@arcwatch/access';
 import { RuntimeModule, type Clock, type Logger, natsAuth } from '@arcwatch/runtime';
 import type { RuleGroup } from '@arcwatch/rules';
 import { CatalogModule } from './catalog/catalog.module';
@@ -57,16 +58,12 @@ export class CollectorModule {
             replicas: config.natsStreamReplicas,
             streams: ['metrics', 'deadLetter'],
           },
-          ...(store
-            ? {
-                postgres: {
-                  url: config.databaseUrl,
-                  schema: config.dbSchema,
-                  migrations: collectorMigrations(config.dbSchema),
-                },
-              }
-            : {}),
+          // A scraper stores nothing; it opens PostgreSQL only for the token store its push routes check.
+          postgres: store
+            ? { url: config.databaseUrl, schema: config.dbSchema, migrations: collectorMigrations(config.dbSchema) }
+            : { url: config.databaseUrl, schema: config.accessSchema, migrations: [], poolSize: 2 },
         }),
+        AccessModule.forRoot(accessOptions(config)),
         ...(ingest ? [ScrapeModule, PushModule, RemoteWriteModule] : []),
         ...(store ? [WriterModule, CatalogModule, QueryModule, RecordingModule.forRoot(opts.ruleGroups)] : []),
       ],

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { commonEnv, dbSchemaEnv, env, httpEnv, parseEnv, type ConfigOf, type EnvSpec } from '@arcwatch/runtime';
+import { accessEnv } from '@arcwatch/access';
+import {
+  bodyLimitEnv,
+  commonEnv,
+  dbSchemaEnv,
+  env,
+  httpEnv,
+  parseEnv,
+  type ConfigOf,
+  type EnvSpec,
+} from '@arcwatch/runtime';
 
 export const COLLECTOR_ROLES = ['all', 'scraper', 'writer'] as const;
 export type CollectorRole = (typeof COLLECTOR_ROLES)[number];
@@ -13,6 +23,10 @@ export const collectorEnv = {
   ...commonEnv,
   ...httpEnv('COLLECTOR', 9464),
   ...dbSchemaEnv('COLLECTOR', 'collector'),
+  /** Every role checks tokens against the store in DATABASE_URL (a scraper opens PostgreSQL for that alone). */
+  ...accessEnv,
+  /** A remote_write or import request may carry a large scrape history. */
+  ...bodyLimitEnv('COLLECTOR', 64 * 1024 * 1024),
   /** Prometheus-style YAML with global, scrape_configs and an arcwatch block; none = push only. */
   scrapeConfigFile: ['COLLECTOR_CONFIG', env.optionalText],
   /** Prometheus rule-group YAML files, comma-separated; their recording rules run where the store is. */

@@ -1,3 +1,4 @@
+import { AllTenants } from '@arcwatch/access';
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { CollectorError } from '../errors';
@@ -26,6 +27,12 @@ export function readCatalogQuery(query: unknown, body: unknown): CatalogQuery {
   return { match, ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) };
 }
 
+/**
+ * Read with a viewer token. Series are not partitioned by tenant (GPU, node and engine series
+ * carry no tenant, request statistics carry it as a label), so a token scoped to one tenant is
+ * refused here (403) rather than answered with a rewritten query: docs/access.md.
+ */
+@AllTenants('the metrics API')
 @Controller('api/v1')
 export class CatalogController {
   constructor(private readonly catalog: CatalogService) {}

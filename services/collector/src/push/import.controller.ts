@@ -1,3 +1,4 @@
+import { Roles } from '@arcwatch/access';
 import { Body, Controller, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -32,6 +33,8 @@ function bodyText(body: unknown): string {
   throw new CollectorError('BODY_INVALID', 'expected a text exposition body');
 }
 
+/** Push only: an ingest token (or admin). */
+@Roles('ingest')
 @Controller('api/v1/import')
 export class ImportController {
   constructor(private readonly imports: ImportService) {}

@@ -1,4 +1,4 @@
-import { getJson } from '@arcwatch/testing';
+import { authFetch, getJson } from '@arcwatch/testing';
 import { startCollector, type CollectorHarness } from '../testing/harness';
 import {
   FIXTURE_FILES,
@@ -170,7 +170,7 @@ describe('LLM-serving expressions over stored fixture scrapes', () => {
       end: String(T1_MS / 1000),
       step: '30s',
     });
-    const res = await fetch(`${collector.url}/api/v1/query_range`, {
+    const res = await authFetch(`${collector.url}/api/v1/query_range`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: form,
@@ -203,7 +203,7 @@ describe('LLM-serving expressions over stored fixture scrapes', () => {
       error: 'vector cannot contain metrics with the same labelset',
     });
 
-    const badTime = await fetch(`${collector.url}/api/v1/query?query=up&time=noon`);
+    const badTime = await authFetch(`${collector.url}/api/v1/query?query=up&time=noon`);
     expect(badTime.status).toBe(400);
     expect(await badTime.json()).toEqual({
       status: 'error',
@@ -211,7 +211,7 @@ describe('LLM-serving expressions over stored fixture scrapes', () => {
       error: 'invalid parameter "time": cannot parse "noon" to a valid timestamp',
     });
 
-    const tooMany = await fetch(`${collector.url}/api/v1/query_range?query=up&start=0&end=11001&step=1`);
+    const tooMany = await authFetch(`${collector.url}/api/v1/query_range?query=up&start=0&end=11001&step=1`);
     expect(tooMany.status).toBe(400);
     expect(((await tooMany.json()) as { error: string }).error).toBe(
       'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
@@ -224,7 +224,7 @@ describe('LLM-serving expressions over stored fixture scrapes', () => {
       step: '1',
       timeout: '0.001',
     });
-    const timeout = await fetch(`${collector.url}/api/v1/query_range?${params}`);
+    const timeout = await authFetch(`${collector.url}/api/v1/query_range?${params}`);
     expect(timeout.status).toBe(503);
     expect(await timeout.json()).toMatchObject({ status: 'error', errorType: 'timeout' });
   });

@@ -1,4 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { AllTenants } from '@arcwatch/access';
 import { mergeForm } from './query-params';
 import { QueryService } from './query.service';
 
@@ -6,6 +7,12 @@ import { QueryService } from './query.service';
  * Prometheus's query API. GET reads the URL query; POST reads an x-www-form-urlencoded body
  * (and the URL query), and answers 200 like Prometheus, not Nest's default 201.
  */
+/**
+ * Read with a viewer token. Series are not partitioned by tenant (GPU, node and engine series
+ * carry no tenant, request statistics carry it as a label), so a token scoped to one tenant is
+ * refused here (403) rather than answered with a rewritten query: docs/access.md.
+ */
+@AllTenants('the metrics API')
 @Controller('api/v1')
 export class QueryController {
   constructor(private readonly queries: QueryService) {}

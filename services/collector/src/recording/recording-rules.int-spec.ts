@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import { authFetch, createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import pino from 'pino';
 import { createCollectorApp } from '../app';
 import { loadCollectorConfig } from '../config';
@@ -66,7 +66,9 @@ describe('recording rules over stored fixture scrapes', () => {
   });
 
   const query = async (expr: string): Promise<Sample[]> => {
-    const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr, time: String(T1_MS / 1000) })}`);
+    const res = await authFetch(
+      `${url}/api/v1/query?${new URLSearchParams({ query: expr, time: String(T1_MS / 1000) })}`,
+    );
     const body = (await res.json()) as { status: string; data: { result: Sample[] } };
     if (body.status !== 'success') throw new Error(JSON.stringify(body));
     return body.data.result;

@@ -1,12 +1,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { eventually, freePort, startPeer, type RunningProcess } from '@arcwatch/testing';
+import {
+  TEST_ADMIN_TOKEN,
+  TEST_INGEST_TOKEN,
+  eventually,
+  freePort,
+  startPeer,
+  type RunningProcess,
+} from '@arcwatch/testing';
 import { startCollector, type CollectorHarness } from '../testing/harness';
 
 /**
  * Real peers from Debian's packages: a prometheus-node-exporter, scraped by the collector
  * directly and by a real Prometheus that forwards everything with remote_write to the collector.
+ * Prometheus authenticates with its own settings: remote_write's `authorization` (an ingest
+ * token) and a scrape job's `authorization` for the collector's /metrics (a job without it is
+ * refused, so its `up` is 0).
  */
 const PROMETHEUS = '/usr/bin/prometheus';
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
@@ -36,6 +46,7 @@ describe('real Prometheus and node-exporter', () => {
       ].join('\n'),
     );
     const promPort = await freePort();
+    const collectorTarget = new URL(collector.url).host;
     writeFileSync(
       path.join(dir, 'prometheus.yml'),
       [
@@ -43,8 +54,14 @@ describe('real Prometheus and node-exporter', () => {
         'scrape_configs:',
         '  - job_name: node-via-prometheus',
         `    static_configs: [{ targets: ["127.0.0.1:${nePort}"] }]`,
+        '  - job_name: collector-self',
+        `    authorization: { credentials: ${TEST_ADMIN_TOKEN} }`,
+        `    static_configs: [{ targets: ["${collectorTarget}"] }]`,
+        '  - job_name: collector-anonymous',
+        `    static_configs: [{ targets: ["${collectorTarget}"] }]`,
         'remote_write:',
         `  - url: ${collector.url}/api/v1/write`,
+        `    authorization: { credentials: ${TEST_INGEST_TOKEN} }`,
         '    queue_config: { batch_send_deadline: 1s, max_shards: 2 }',
       ].join('\n'),
     );
@@ -102,6 +119,29 @@ describe('real Prometheus and node-exporter', () => {
     );
     expect(up).toHaveLength(1);
     expect(Array.from(up[0].values)).toContain(1);
+  }, 60_000);
+
+  it("lets Prometheus scrape the collector's /metrics with its token and refuses it without", async () => {
+    const upOf = (job: string) =>
+      eventually(
+        async () => {
+          const s = await collector.store.select(
+            [
+              { name: '__name__', type: '=', value: 'up' },
+              { name: 'job', type: '=', value: job },
+            ],
+            0,
+            Date.now() + 60_000,
+          );
+          return s.length > 0 ? Array.from(s[0]!.values) : undefined;
+        },
+        30_000,
+        `remote-written up of ${job}`,
+      );
+    expect(await upOf('collector-self')).toContain(1);
+    const anonymous = await upOf('collector-anonymous');
+    expect(anonymous).toContain(0);
+    expect(anonymous).not.toContain(1);
   }, 60_000);
 
   it('scrapes a real node-exporter itself', async () => {

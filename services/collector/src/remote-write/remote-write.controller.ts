@@ -1,7 +1,10 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { Roles } from '@arcwatch/access';
 import { CollectorError } from '../errors';
 import { RemoteWriteService } from './remote-write.service';
 
+/** Push only: an ingest token (or admin), sent by Prometheus with remote_write's `authorization`. */
+@Roles('ingest')
 @Controller('api/v1')
 export class RemoteWriteController {
   constructor(private readonly remoteWrite: RemoteWriteService) {}

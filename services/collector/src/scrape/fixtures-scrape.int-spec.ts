@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FIXTURES_DIR, eventually, getJson } from '@arcwatch/testing';
+import { authFetch, FIXTURES_DIR, eventually, getJson } from '@arcwatch/testing';
 import { isStaleNaN } from '@arcwatch/contracts';
 import { startCollector, startTargetServer, type CollectorHarness, type TargetServer } from '../testing/harness';
 
@@ -105,7 +105,7 @@ describe('scraping every real fixture', () => {
       ['start', '0'],
       ['end', String(Date.now() / 1000 + 60)],
     ]);
-    const posted = await fetch(`${collector.url}/api/v1/labels`, { method: 'POST', body: form });
+    const posted = await authFetch(`${collector.url}/api/v1/labels`, { method: 'POST', body: form });
     expect(posted.status).toBe(200);
     const labels = await posted.json();
     expect(labels).toEqual({ status: 'success', data: ['__name__', 'fixture', 'instance', 'job'] });
@@ -113,14 +113,14 @@ describe('scraping every real fixture', () => {
     const { body: values } = await getJson<ApiBody>(`${collector.url}/api/v1/label/job/values?match[]=up`);
     expect(values.data).toEqual(expect.arrayContaining(FIXTURES.map((_, i) => `f${i}`)));
 
-    const bad = await fetch(`${collector.url}/api/v1/series?match[]=${encodeURIComponent('{job=~".*"}')}`);
+    const bad = await authFetch(`${collector.url}/api/v1/series?match[]=${encodeURIComponent('{job=~".*"}')}`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({
       status: 'error',
       errorType: 'bad_data',
       error: expect.stringContaining('non-empty matcher'),
     });
-    const none = await fetch(`${collector.url}/api/v1/series`);
+    const none = await authFetch(`${collector.url}/api/v1/series`);
     expect(await none.json()).toMatchObject({
       status: 'error',
       errorType: 'bad_data',
@@ -129,7 +129,7 @@ describe('scraping every real fixture', () => {
   });
 
   it('serves its own metrics, health and readiness the way every service does', async () => {
-    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    const metrics = await (await authFetch(`${collector.url}/metrics`)).text();
     expect(metrics).toMatch(/^arcwatch_collector_scrapes_total\{job="f0",result="ok"\} [1-9]\d*$/m);
     expect(metrics).toContain('# TYPE arcwatch_collector_publish_duration_seconds histogram');
     expect(metrics).toMatch(/^arcwatch_collector_writer_samples_total [1-9]\d*$/m);

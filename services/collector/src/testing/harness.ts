@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SampleStore, createPool } from '@arcwatch/storage';
-import { createTestDatabase, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import { TEST_AUTH_ENV, createTestDatabase, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
 import pino from 'pino';
 import { createCollectorApp } from '../app';
@@ -71,6 +71,7 @@ export function testEnv(
     COLLECTOR_PORT: '0',
     COLLECTOR_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    ...TEST_AUTH_ENV,
     ...extra,
   };
 }

@@ -1,6 +1,13 @@
 import { cloudEvent, deadLetterV1Schema, EVENT_TYPES, SUBJECTS, type MetricsBatchV1 } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
-import { createTestDatabase, eventually, testNamespace, TEST_NATS_URL, type TestDatabase } from '@arcwatch/testing';
+import {
+  authFetch,
+  createTestDatabase,
+  eventually,
+  testNamespace,
+  TEST_NATS_URL,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import pino from 'pino';
 import { startCollector, type CollectorHarness } from '../testing/harness';
 
@@ -87,7 +94,7 @@ describe('series limits', () => {
     expect(letters[0]!.reason).toMatch(/SERIES_LIMIT_EXCEEDED: 3 new series would exceed the limit of 5$/);
     const { rows } = await pool.query<{ batch_id: string }>('SELECT batch_id FROM collector.head ORDER BY batch_id');
     expect(rows.map((r) => r.batch_id)).toEqual(['a', 'b', 'd']);
-    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    const metrics = await (await authFetch(`${collector.url}/metrics`)).text();
     expect(metrics).toMatch(/arcwatch_collector_writer_batches_total\{result="series_limit"\} 1/);
   });
 
@@ -96,7 +103,11 @@ describe('series limits', () => {
     const c = await startCollector(['arcwatch:', '  series_limit: 2'].join('\n'));
     try {
       const push = (body: string) =>
-        fetch(`${c.url}/api/v1/import/prometheus`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body });
+        authFetch(`${c.url}/api/v1/import/prometheus`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          body,
+        });
       const line = (gpu: number, v: number, instance = 'p-1') =>
         `DCGM_FI_DEV_GPU_UTIL{job="pushed",instance="${instance}",gpu="${gpu}"} ${v} ${T0 + 60_000 * v}`;
       expect((await push([line(0, 1), line(1, 1), line(2, 1)].join('\n') + '\n')).status).toBe(204);
@@ -115,7 +126,7 @@ describe('series limits', () => {
         stored.map((s) => [`${s.labels.instance}/${s.labels.gpu}`, Array.from(s.values)]),
       );
       expect(byGpu).toEqual({ 'p-1/0': [1], 'p-1/1': [1, 2], 'p-2/5': [3] });
-      const text = await (await fetch(`${c.url}/metrics`)).text();
+      const text = await (await authFetch(`${c.url}/metrics`)).text();
       expect(text).toMatch(/arcwatch_collector_series_dropped_by_limit_total\{job="pushed"\} 3/);
     } finally {
       await c.stop();

@@ -5,6 +5,7 @@ import { EVENT_TYPES, metricsBatchV2Schema, packedSampleCount, parseCloudEvent }
 import { EventBus } from '@arcwatch/messaging';
 import { createPool } from '@arcwatch/storage';
 import {
+  authFetch,
   createTestDatabase,
   eventually,
   freePort,
@@ -72,7 +73,7 @@ describe('a collector killed with SIGKILL mid-stream', () => {
     const pusher = (async () => {
       while (pushing) {
         const body = `pushed_total{seq="${pushes}"} ${pushes}\n`;
-        await fetch(
+        await authFetch(
           `http://127.0.0.1:${port}/api/v1/import/prometheus?extra_label=job=pusher&extra_label=instance=test:1`,
           { method: 'POST', body, headers: { 'Content-Type': 'text/plain' } },
         ).then(
@@ -85,7 +86,7 @@ describe('a collector killed with SIGKILL mid-stream', () => {
 
     const first = startCollectorProcess(env);
     await eventually(
-      async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
+      async () => ((await authFetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
       30_000,
       'first collector ready',
     );
@@ -105,7 +106,7 @@ describe('a collector killed with SIGKILL mid-stream', () => {
 
     const second = startCollectorProcess(env);
     await eventually(
-      async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
+      async () => ((await authFetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
       30_000,
       'second collector ready',
     );
@@ -135,7 +136,7 @@ describe('a collector killed with SIGKILL mid-stream', () => {
     // writer-only process drains them, as a replica would.
     const writer = startCollectorProcess({ ...env, COLLECTOR_ROLE: 'writer', COLLECTOR_CONFIG: '' });
     await eventually(
-      async () => ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
+      async () => ((await authFetch(`http://127.0.0.1:${port}/readyz`)).ok ? true : undefined),
       30_000,
       'writer ready',
     );
