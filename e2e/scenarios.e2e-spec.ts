@@ -4,7 +4,10 @@
  * rule's `for` and the group intervals shortened, so a test takes seconds, not minutes) and the
  * routing and escalation of infra/notifier/local.yml, whose receivers here deliver to local
  * stand-ins: Slack for the team, PagerDuty for on-call (escalation delays shortened likewise).
- * The simulated fleet runs its hot board (GPU 1 of node 0) and loses node 1 for a minute.
+ * The simulated fleet runs busy in a warm aisle (inlet 35 °C, a cooling failure), so its poorly
+ * cooled board (GPU 1 of node 0) passes 85 °C about a minute in, and loses node 1 for a while.
+ * The detector file infra/detectors/llm-fleet.yaml (TTFT drift, its `for` shortened) watches the
+ * TTFT p99 series.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -15,8 +18,8 @@ import { REPO_ROOT, eventually, freePort } from '@arcwatch/testing';
 import { startStack, type Stack } from './support/stack';
 
 /** Node 1 dies this many seconds after the fleet starts, for OUTAGE_FOR_S. */
-const OUTAGE_AT_S = 60;
-const OUTAGE_FOR_S = 60;
+const OUTAGE_AT_S = 50;
+const OUTAGE_FOR_S = 20;
 
 interface Received {
   path: string;
@@ -54,6 +57,16 @@ function quickRules(): string {
   return toYaml(pack);
 }
 
+/** The detector file as shipped, TTFT drift only, its `for` at 2 s. */
+function quickDetectors(): string {
+  const file = parseYaml(fs.readFileSync(path.join(REPO_ROOT, 'infra/detectors/llm-fleet.yaml'), 'utf8')) as {
+    detectors: Array<{ name: string; for?: string }>;
+  };
+  file.detectors = file.detectors.filter((d) => d.name === 'ttft-p99-drift');
+  for (const d of file.detectors) d.for = '2s';
+  return toYaml(file);
+}
+
 /** infra/notifier/local.yml with its receivers delivering to the stand-ins and short timers. */
 function quickRouting(slack: string, pagerduty: string): string {
   const cfg = parseYaml(fs.readFileSync(path.join(REPO_ROOT, 'infra/notifier/local.yml'), 'utf8')) as {
@@ -75,6 +88,42 @@ function quickRouting(slack: string, pagerduty: string): string {
   return toYaml(cfg);
 }
 
+/** Seconds of a steady TTFT p99 (the detector's warm-up and calibration) before it climbs. */
+const TTFT_STEADY_S = 35;
+
+/**
+ * Tracing writes the TTFT p99 series once a minute; a detector needs dozens of values before it
+ * may alarm, so the test writes the same series (name and labels as tracing does) every 250 ms
+ * through the collector's push intake: steady around 200 ms, then a climb to 800 ms.
+ */
+function pushTtft(stack: Stack): { startedAt: number; stop: () => Promise<void> } {
+  const series = 'arcwatch_request_ttft_seconds{quantile="0.99",tenant="acme",model="llama-3.1-8b"}';
+  const startedAt = Date.now();
+  let stopped = false;
+  const loop = (async () => {
+    for (let i = 0; !stopped; i++) {
+      const s = (Date.now() - startedAt) / 1000;
+      const wobble = 0.01 * Math.sin(i * 1.7) + 0.005 * Math.cos(i * 0.9);
+      const value = 0.2 + wobble + (s > TTFT_STEADY_S ? Math.min(0.6, (s - TTFT_STEADY_S) * 0.05) : 0);
+      await stack
+        .fetch('collector', '/api/v1/import/prometheus', {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: `${series} ${value.toFixed(4)} ${Date.now()}\n`,
+        })
+        .catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    startedAt,
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
 interface AmAlert {
   fingerprint: string;
   labels: Record<string, string>;
@@ -87,6 +136,7 @@ describe('scenarios: the fleet misbehaves and the right people hear of it', () =
   let slack: Awaited<ReturnType<typeof standIn>>;
   let pagerduty: Awaited<ReturnType<typeof standIn>>;
   let fleetStartedAt = 0;
+  let ttft: ReturnType<typeof pushTtft>;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-scenarios-'));
@@ -95,6 +145,8 @@ describe('scenarios: the fleet misbehaves and the right people hear of it', () =
     fs.writeFileSync(rules, quickRules());
     const routing = path.join(dir, 'notifier.yml');
     fs.writeFileSync(routing, quickRouting(slack.url, pagerduty.url));
+    const detectors = path.join(dir, 'llm-fleet.detectors.yaml');
+    fs.writeFileSync(detectors, quickDetectors());
     fleetStartedAt = Date.now();
     stack = await startStack({
       services: ['collector', 'tracing', 'billing', 'anomaly', 'notifier'],
@@ -102,16 +154,29 @@ describe('scenarios: the fleet misbehaves and the right people hear of it', () =
         nodes: 2,
         gpus: 4,
         traffic: false,
-        args: ['--hot-gpu', '0:1', '--load-scale', '4', '--outage', `1:${OUTAGE_AT_S}:${OUTAGE_FOR_S}`],
+        args: [
+          ...['--hot-gpu', '0:1', '--load-scale', '4', '--ambient', '35'],
+          // vLLM answers 5 s after its node is back (loading weights takes 40 s by default).
+          ...['--outage', `1:${OUTAGE_AT_S}:${OUTAGE_FOR_S}`, '--vllm-warmup', '5'],
+        ],
       },
       env: {
-        anomaly: { ANOMALY_RULE_FILES: rules, ANOMALY_EVALUATION_INTERVAL_MS: '1000' },
+        anomaly: {
+          ANOMALY_RULE_FILES: rules,
+          ANOMALY_EVALUATION_INTERVAL_MS: '1000',
+          ANOMALY_DETECTOR_FILES: detectors,
+          // Tracing writes one TTFT p99 a minute; sampling it often gives the detector its warm-up quickly.
+          ANOMALY_DETECTOR_INTERVAL_MS: '200',
+        },
         notifier: { NOTIFIER_CONFIG: routing },
       },
     });
+    // The TTFT series runs beside the other scenarios; its test reads the outcome at the end.
+    ttft = pushTtft(stack);
   }, 240_000);
 
   afterAll(async () => {
+    await ttft?.stop();
     slack?.close();
     pagerduty?.close();
     await stack?.stop();
@@ -160,17 +225,17 @@ describe('scenarios: the fleet misbehaves and the right people hear of it', () =
           (r) =>
             mentions(r, 'InferenceServiceDown') && (r.body as { event_action?: string }).event_action === 'resolve',
         ),
-      (OUTAGE_AT_S + OUTAGE_FOR_S + 60) * 1000 - (Date.now() - fleetStartedAt),
+      (OUTAGE_AT_S + OUTAGE_FOR_S + 100) * 1000 - (Date.now() - fleetStartedAt),
       `a PagerDuty resolve for InferenceServiceDown\n${stack.logs()}`,
     );
     expect(resolve.body.dedup_key).toBe(trigger.body.dedup_key);
   }, 300_000);
 
   it("the hot board overheats: GpuTemperatureHigh (P2) reaches the team's Slack, not the pager", async () => {
-    // The board heats with the fleet's load; at this load it passes 85 °C about two minutes in.
+    // The board heats with the fleet's load; in the warm aisle it passes 85 °C about a minute in.
     const message = await eventually(
       () => slack.received.find((r) => mentions(r, 'GpuTemperatureHigh')),
-      240_000,
+      120_000,
       `a Slack message for GpuTemperatureHigh\n${stack.logs()}`,
     );
     expect(message.path).toBe('/slack/team');
@@ -185,4 +250,22 @@ describe('scenarios: the fleet misbehaves and the right people hear of it', () =
     ]);
     expect(pagerduty.received.filter((r) => mentions(r, 'GpuTemperatureHigh'))).toEqual([]);
   }, 300_000);
+
+  it('TTFT drifts: the TTFT p99 series creeps up and the ttft-p99-drift detector reaches the team', async () => {
+    try {
+      const message = await eventually(
+        () => slack.received.find((r) => mentions(r, 'ttft-p99-drift')),
+        90_000 - (Date.now() - ttft.startedAt),
+        `a Slack message for ttft-p99-drift\n${stack.logs()}`,
+      );
+      // Not while the series was steady: only once it had climbed.
+      expect(message.at - ttft.startedAt).toBeGreaterThan(TTFT_STEADY_S * 1000);
+      // The series' tenant and model name the alert (the detector's labels join them).
+      expect([mentions(message, 'acme'), mentions(message, 'llama-3.1-8b')]).toEqual([true, true]);
+      expect(message.path).toBe('/slack/team');
+      expect(pagerduty.received.filter((r) => mentions(r, 'ttft-p99-drift'))).toEqual([]);
+    } finally {
+      await ttft.stop();
+    }
+  }, 120_000);
 });
