@@ -5,14 +5,28 @@ import path from 'node:path';
 import { Spool } from './spool';
 
 /**
- * The spool on a disk that fills up, simulated with a 64 KiB tmpfs (mounting needs root; where
- * the tests do not run as root this is skipped, see `canMount`). Defined behaviour: an append
+ * The spool on a disk that fills up, simulated with a 64 KiB tmpfs (mounting needs root and the
+ * right to mount; elsewhere this is skipped, see `tmpfsMountable`). Defined behaviour: an append
  * the disk cannot take fails with ENOSPC, to the caller, and leaves what was spooled before
  * intact and readable in order, also after a restart (a half-written frame is cut off); once
  * delivered records free their segments, appends succeed again.
  */
-const canMount = process.getuid?.() === 0 && process.platform === 'linux';
-const onTmpfs = canMount ? it : it.skip; // skipped: mounting a tmpfs needs root
+/** Root on Linux with the right to mount (a container may be root without it). */
+function tmpfsMountable(): boolean {
+  if (process.getuid?.() !== 0 || process.platform !== 'linux') return false;
+  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-tmpfs-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', probe], { stdio: 'pipe' });
+    execFileSync('umount', [probe], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(probe, { recursive: true, force: true });
+  }
+}
+const canMount = tmpfsMountable();
+const onTmpfs = canMount ? it : it.skip; // skipped: mounting a tmpfs needs root and the right to mount
 
 describe('spool on a full disk', () => {
   let mount = '';
