@@ -12,7 +12,15 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createTestDatabase, eventually, testNamespace, uniqueToken, type TestDatabase } from '@arcwatch/testing';
+import {
+  createTestDatabase,
+  eventually,
+  testNamespace,
+  TEST_AUTH_ENV,
+  TEST_INGEST_TOKEN,
+  uniqueToken,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { REPO_ROOT, freePort, freePortRange, startProcess, type RunningProcess } from '@arcwatch/testing';
 
 const NODES = 2;
@@ -81,7 +89,14 @@ describe('console in a browser against the running stack', () => {
     consoleUrl = url(consolePort);
     notifierUrl = url(notifierPort);
     anomalyUrl = url(anomalyPort);
-    const common = { DATABASE_URL: db.url, NATS_URL: 'nats://127.0.0.1:4222', NATS_NAMESPACE: namespace };
+    // Every service checks tokens against the one store: the console's admin token works everywhere,
+    // and the services ensure the test admin and ingest tokens at start.
+    const common = {
+      DATABASE_URL: db.url,
+      NATS_URL: 'nats://127.0.0.1:4222',
+      NATS_NAMESPACE: namespace,
+      ...TEST_AUTH_ENV,
+    };
     const hookPort = await freePort();
     await new Promise<void>((resolve) => hook.listen(hookPort, '127.0.0.1', resolve));
     // Acknowledgement belongs to escalation: an alert is acknowledgeable once a policy escalates it.
@@ -188,7 +203,7 @@ describe('console in a browser against the running stack', () => {
         '--tracing-url',
         url(tracingPort),
       ],
-      {},
+      { ARCWATCH_INGEST_TOKEN: TEST_INGEST_TOKEN },
     );
     procs.push(fleet);
     await eventually(
@@ -436,7 +451,7 @@ describe('console in a browser against the running stack', () => {
     const now = new Date().toISOString();
     const post = await fetch(`${notifierUrl}/api/v2/alerts`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
       body: JSON.stringify([
         {
           labels: { alertname: 'HighTTFT', tenant: 'acme', severity: 'page' },
@@ -472,7 +487,9 @@ describe('console in a browser against the running stack', () => {
     const fingerprint = await page.getAttribute('tr[data-state=firing]:has-text("HighTTFT")', 'data-fingerprint');
     await eventually(
       async () => {
-        const r = await fetch(`${notifierUrl}/api/v1/alerts/${fingerprint}/escalation`);
+        const r = await fetch(`${notifierUrl}/api/v1/alerts/${fingerprint}/escalation`, {
+          headers: { authorization: `Bearer ${ADMIN}` },
+        });
         return r.ok && ((await r.json()) as { escalation: unknown }).escalation ? true : undefined;
       },
       20_000,

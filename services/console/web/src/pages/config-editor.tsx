@@ -71,10 +71,14 @@ function FileEditor({ service, file, editable }: { service: string; file: Config
     }
   };
   return (
-    <div className="config-file" data-config-file={file.file} data-kind={file.kind}>
-      <h3>
-        {KIND[file.kind]} <span className="mono muted">{file.file}</span>
-      </h3>
+    // Rule files open; the others (a price catalog runs to a hundred lines) open on a click.
+    <details className="config-file" data-config-file={file.file} data-kind={file.kind} open={file.kind === 'rules'}>
+      <summary>
+        <h3>
+          {KIND[file.kind]} <span className="mono muted">{file.file}</span>{' '}
+          <span className="muted">({lines} lines)</span>
+        </h3>
+      </summary>
       <div className="editor" style={{ height: lines * LINE + 12 + 14 }}>
         <div className="gutter" aria-hidden="true">
           {Array.from({ length: lines }, (_, i) => (
@@ -134,7 +138,7 @@ function FileEditor({ service, file, editable }: { service: string; file: Config
           ))}
         </ul>
       ) : null}
-    </div>
+    </details>
   );
 }
 
