@@ -13,7 +13,15 @@ import path from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { z } from 'zod';
 import { REQUEST_EVENT_BATCH_MAX } from '@arcwatch/contracts';
-import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import {
+  TEST_ADMIN_TOKEN,
+  TEST_AUTH_ENV,
+  authFetch,
+  createTestDatabase,
+  eventually,
+  testNamespace,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { freePort, freePortRange, startProcess, type RunningProcess } from '@arcwatch/testing';
 import {
   GRAFANA_DIR,
@@ -78,7 +86,12 @@ describe('Grafana dashboards against a live ArcWatch', () => {
     ];
     collectorUrl = `http://127.0.0.1:${collectorPort}`;
     const tracingUrl = `http://127.0.0.1:${tracingPort}`;
-    const common = { DATABASE_URL: db.url, NATS_URL: 'nats://127.0.0.1:4222', NATS_NAMESPACE: namespace };
+    const common = {
+      DATABASE_URL: db.url,
+      NATS_URL: 'nats://127.0.0.1:4222',
+      NATS_NAMESPACE: namespace,
+      ...TEST_AUTH_ENV,
+    };
 
     // History: the same simulated fleet, run offline over the nine minutes before now, with its
     // node down from minute 2 to 6: requests fail in every one of those minutes, so the error
@@ -158,11 +171,13 @@ describe('Grafana dashboards against a live ArcWatch', () => {
       {
         job_name: 'arcwatch-collector',
         scrape_interval: '1s',
+        authorization: { credentials: TEST_ADMIN_TOKEN },
         static_configs: [{ targets: [`127.0.0.1:${collectorPort}`] }],
       },
       {
         job_name: 'arcwatch-tracing',
         scrape_interval: '1s',
+        authorization: { credentials: TEST_ADMIN_TOKEN },
         static_configs: [{ targets: [`127.0.0.1:${tracingPort}`] }],
       },
     );
@@ -189,7 +204,7 @@ describe('Grafana dashboards against a live ArcWatch', () => {
       .filter((l) => l.length > 0)
       .map((l) => JSON.parse(l) as unknown);
     for (let i = 0; i < events.length; i += REQUEST_EVENT_BATCH_MAX) {
-      const res = await fetch(`${tracingUrl}/api/v1/requests/events`, {
+      const res = await authFetch(`${tracingUrl}/api/v1/requests/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ events: events.slice(i, i + REQUEST_EVENT_BATCH_MAX) }),
@@ -214,8 +229,8 @@ describe('Grafana dashboards against a live ArcWatch', () => {
     for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);
     // Grafana's default HTTP method for this data source is POST (provisioning/datasources).
     const res = route.startsWith('/api/v1/label/')
-      ? await fetch(`${collectorUrl}${route}?${body.toString()}`)
-      : await fetch(`${collectorUrl}${route}`, {
+      ? await authFetch(`${collectorUrl}${route}?${body.toString()}`)
+      : await authFetch(`${collectorUrl}${route}`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body,

@@ -13,7 +13,8 @@
 # DATABASE_URL [postgres://postgres@127.0.0.1:5432/arcwatch], NATS_URL [nats://127.0.0.1:4222],
 # REDIS_URL [redis://127.0.0.1:6379], COLLECTOR_PORT [9464], TRACING_PORT [9465],
 # BILLING_PORT [9466], ANOMALY_PORT [9467], NOTIFIER_PORT [9468], CONSOLE_PORT [9470],
-# TRACING_API_KEY_SALT [a fixed local-development salt], CONSOLE_BOOTSTRAP_ADMIN_TOKEN [random].
+# TRACING_API_KEY_SALT [a fixed local-development salt], CONSOLE_BOOTSTRAP_ADMIN_TOKEN [random],
+# AUTH_BOOTSTRAP_TOKEN [the console's admin token], AUTH_INGEST_TOKEN [random].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,7 @@ CHECK_SECS=${ARCWATCH_RUN_FOR:-}
 while [ $# -gt 0 ]; do
   case "$1" in
     --check) CHECK_SECS=45; if [[ ${2:-} =~ ^[0-9]+$ ]]; then CHECK_SECS=$2; shift; fi ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -42,6 +43,10 @@ export NOTIFIER_PORT=${NOTIFIER_PORT:-9468}
 export CONSOLE_PORT=${CONSOLE_PORT:-9470}
 # The console's first admin token: shown once below; log in with it (or use it as a Bearer token).
 export CONSOLE_BOOTSTRAP_ADMIN_TOKEN=${CONSOLE_BOOTSTRAP_ADMIN_TOKEN:-aw_admin_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
+# Every service checks tokens (docs/access.md) against the one store in DATABASE_URL: the same
+# admin token works on each API, and the simulated fleet pushes with a push-only token.
+export AUTH_BOOTSTRAP_TOKEN=${AUTH_BOOTSTRAP_TOKEN:-$CONSOLE_BOOTSTRAP_ADMIN_TOKEN}
+export AUTH_INGEST_TOKEN=${AUTH_INGEST_TOKEN:-aw_ingest_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
 # Lets the tracing service accept the simulated gateway's raw API keys (it stores only their HMAC).
 export TRACING_API_KEY_SALT=${TRACING_API_KEY_SALT:-arcwatch-local-development-salt}
 NODE=node_modules/.bin/node
@@ -49,7 +54,7 @@ NODE=node_modules/.bin/node
 log() { printf '[run] %s\n' "$*" >&2; }
 # GET a URL with Node's fetch (a bare machine may have no curl); body on stdout, non-2xx fails.
 http_get() {
-  "$NODE" -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(Number(process.argv[2])) })
+  "$NODE" -e 'fetch(process.argv[1], { headers: { authorization: `Bearer ${process.env.AUTH_BOOTSTRAP_TOKEN}` }, signal: AbortSignal.timeout(Number(process.argv[2])) })
     .then(async (r) => { if (!r.ok) process.exit(1); process.stdout.write(await r.text()); })
     .catch(() => process.exit(1))' "$1" "${2:-2000}"
 }
@@ -103,7 +108,7 @@ fleet_args=(--nodes "$NODES" --base-port "$FLEET_PORT" --write-sd "$STATE_DIR/fl
 if has_service tracing; then fleet_args+=(--tracing-url "http://127.0.0.1:$TRACING_PORT")
 else fleet_args+=(--events-out "$STATE_DIR/request-events.jsonl"); fi
 rm -f "$STATE_DIR/collector.yml"
-start fleet-sim "$NODE" tools/register.js tools/fleet-sim/src/main.ts "${fleet_args[@]}"
+start fleet-sim ARCWATCH_INGEST_TOKEN="$AUTH_INGEST_TOKEN" "$NODE" tools/register.js tools/fleet-sim/src/main.ts "${fleet_args[@]}"
 for ((i = 0; i < 100; i++)); do [ -s "$STATE_DIR/collector.yml" ] && break; sleep 0.1; done
 [ -s "$STATE_DIR/collector.yml" ] || { log "fleet-sim did not start:"; tail -n 20 "$LOG_DIR/fleet-sim.log" >&2; exit 1; }
 
@@ -165,6 +170,7 @@ cat >&2 <<INFO
 
 ArcWatch is running.
   dashboard         http://127.0.0.1:$CONSOLE_PORT/   admin token (log in with it): $CONSOLE_BOOTSTRAP_ADMIN_TOKEN
+  API token         every API below needs it: export T=$AUTH_BOOTSTRAP_TOKEN; curl -H "Authorization: Bearer \$T" …
   simulated fleet   $NODES nodes x 8 GPUs: dcgm-exporter http://127.0.0.1:$FLEET_PORT/metrics, vLLM http://127.0.0.1:$((FLEET_PORT + 1))/metrics (node i: +2i)
   scrape config     $STATE_DIR/collector.yml (targets in $STATE_DIR/fleet-sd.json)
   collector API     http://127.0.0.1:$COLLECTOR_PORT/api/v1/

@@ -12,6 +12,9 @@ on stderr; prints the import's summary and every rejected row (line and reason) 
   --currency CODE   BillingCurrency for files without that column
   --reconcile       reconcile the allocation to this invoice afterwards and print the result
 
+The billing API needs an admin token: $ARCWATCH_TOKEN (kept out of argv, which every user of the
+machine can read).
+
 Importing the same file again changes nothing (the answer says new: false). Exit status: 0 every
 row imported, 1 some rows rejected, 2 usage, file or service errors.`;
 
@@ -52,6 +55,9 @@ export const command: Command = async (args, io) => {
   const base = (opts.url ?? process.env.BILLING_URL ?? 'http://127.0.0.1:8083').replace(/\/$/, '');
   const url = `${base}/api/v1/invoices${opts.currency ? `?currency=${encodeURIComponent(opts.currency)}` : ''}`;
 
+  const auth: Record<string, string> = process.env.ARCWATCH_TOKEN
+    ? { authorization: `Bearer ${process.env.ARCWATCH_TOKEN}` }
+    : {};
   let sent = 0;
   const bar = progress(io, size);
   const counter = new Transform({
@@ -66,7 +72,7 @@ export const command: Command = async (args, io) => {
     const body = Readable.toWeb(createReadStream(file).pipe(counter)) as ReadableStream<Uint8Array>;
     res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'text/csv' },
+      headers: { 'content-type': 'text/csv', ...auth },
       body,
       duplex: 'half',
     } as RequestInit & { duplex: 'half' });
@@ -93,7 +99,10 @@ export const command: Command = async (args, io) => {
   );
   for (const r of rejects) io.out(JSON.stringify({ reject: { file, lineNo: r.lineNo, reason: r.reason } }));
   if (opts.reconcile) {
-    const rec = await fetch(`${base}/api/v1/invoices/${String(answer.importId)}/reconciliation`, { method: 'POST' });
+    const rec = await fetch(`${base}/api/v1/invoices/${String(answer.importId)}/reconciliation`, {
+      method: 'POST',
+      headers: auth,
+    });
     const summary = (await rec.json().catch(() => ({}))) as Record<string, unknown>;
     if (!rec.ok) {
       io.err(`reconciliation: ${rec.status} ${String(summary.message ?? '')}`);

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import {
+  TEST_ADMIN_TOKEN,
+  TEST_AUTH_ENV,
   FIXTURES_DIR,
   REPO_ROOT,
   createTestDatabase,
@@ -34,7 +36,10 @@ describe('arcwatch billing import', () => {
       BILLING_HOST: '127.0.0.1',
       BILLING_PRICES_FILE: path.join(REPO_ROOT, 'infra/billing/prices.yaml'),
       LOG_LEVEL: 'warn',
+      ...TEST_AUTH_ENV,
     });
+    // What the CLI sends as its Bearer token.
+    process.env.ARCWATCH_TOKEN = TEST_ADMIN_TOKEN;
     const deadline = Date.now() + 60_000;
     for (;;) {
       const ok = await getJson(`${url}/readyz`).then(
