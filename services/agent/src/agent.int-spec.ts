@@ -5,12 +5,14 @@ import * as path from 'node:path';
 import { nodeGpuErrorV1Schema } from '@arcwatch/contracts';
 import { loadRuleFiles } from '@arcwatch/rules';
 import {
+  authFetch,
   createTestDatabase,
   eventually,
   FIXTURES_DIR,
   freePort,
   REPO_ROOT,
   startProcess,
+  TEST_AUTH_ENV,
   TEST_NATS_URL,
   testNamespace,
   type RunningProcess,
@@ -41,6 +43,7 @@ describe('agent → NATS → collector', () => {
     db = await createTestDatabase();
     const port = await freePort();
     collector = startProcess('collector', 'services/collector/src/main.ts', [], {
+      ...TEST_AUTH_ENV,
       DATABASE_URL: db.url,
       NATS_URL: TEST_NATS_URL,
       NATS_NAMESPACE: namespace,
@@ -73,9 +76,9 @@ describe('agent → NATS → collector', () => {
   });
 
   async function query(q: string): Promise<Array<{ metric: Record<string, string>; value: number }>> {
-    const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`);
+    const res = await authFetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`);
     const body = (await res.json()) as VectorResult;
-    expect(body.status).toBe('success');
+    expect([res.status, body.status, body]).toEqual([200, 'success', expect.anything()]);
     return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
   }
 
