@@ -82,7 +82,7 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
     );
     const natsUser = (svc: ServiceName) => ({ NATS_USER: svc, NATS_PASSWORD: PASSWORDS[svc] });
     stack = await startStack({
-      services: ['collector', 'tracing', 'billing', 'anomaly', 'notifier'],
+      services: ['collector', 'tracing', 'billing', 'anomaly', 'notifier', 'console'],
       servers: 'own',
       natsConfig: renderUsersConf(undefined, [`{ user: "${ADMIN_USER}", password: "${ADMIN_PASSWORD}" }`]),
       natsEnv: Object.fromEntries(NATS_SERVICES.map((s) => [passwordVariable(s), PASSWORDS[s]])),
@@ -91,6 +91,7 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
         tracing: natsUser('tracing'),
         billing: natsUser('billing'),
         notifier: { ...natsUser('notifier'), NOTIFIER_CONFIG: notifierConfig },
+        console: natsUser('console'),
         anomaly: { ...natsUser('anomaly'), ANOMALY_RULE_FILES: rules, ANOMALY_EVALUATION_INTERVAL_MS: '1000' },
       },
     });
@@ -277,7 +278,7 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
     expect(violations).toEqual([]);
   }, 180_000);
 
-  for (const svc of ['tracing', 'billing', 'collector', 'notifier', 'anomaly'] as const) {
+  for (const svc of ['tracing', 'billing', 'collector', 'notifier', 'anomaly', 'console'] as const) {
     it(`SIGKILL ${svc} under load, start it again`, async () => {
       await underFault(
         `SIGKILL ${svc}`,
@@ -297,7 +298,8 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
       () => nats.stop(),
       async () => {
         await nats.start();
-        for (const svc of ['collector', 'tracing', 'billing', 'anomaly', 'notifier'] as const) await stack.ready(svc);
+        for (const svc of ['collector', 'tracing', 'billing', 'anomaly', 'notifier', 'console'] as const)
+          await stack.ready(svc);
       },
     );
   }, 240_000);
@@ -310,7 +312,8 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
       () => pg.stop('SIGQUIT'),
       async () => {
         await pg.start();
-        for (const svc of ['collector', 'tracing', 'billing', 'anomaly', 'notifier'] as const) await stack.ready(svc);
+        for (const svc of ['collector', 'tracing', 'billing', 'anomaly', 'notifier', 'console'] as const)
+          await stack.ready(svc);
       },
     );
   }, 240_000);

@@ -36,7 +36,10 @@ export type ServiceName = (typeof SERVICES)[number];
 export const TRACING_SALT = 'e2e-salt-0123456789abcdef';
 
 /** What a service needs beyond the common variables to start in a test (short windows, a salt). */
-function serviceDefaults(svc: ServiceName, stack: { dir: string; namespace: string }): Record<string, string> {
+function serviceDefaults(
+  svc: ServiceName,
+  stack: { dir: string; namespace: string; url: (svc: ServiceName) => string },
+): Record<string, string> {
   switch (svc) {
     case 'tracing':
       return {
@@ -50,6 +53,16 @@ function serviceDefaults(svc: ServiceName, stack: { dir: string; namespace: stri
       return { NOTIFIER_REDIS_PREFIX: `aw-e2e-${stack.namespace}` };
     case 'agent':
       return { AGENT_SPOOL_DIR: path.join(stack.dir, 'agent-spool') };
+    case 'console':
+      // Every upstream at its place in this stack (one that is not started answers "unavailable").
+      return {
+        CONSOLE_COLLECTOR_URL: stack.url('collector'),
+        CONSOLE_TRACING_URL: stack.url('tracing'),
+        CONSOLE_BILLING_URL: stack.url('billing'),
+        CONSOLE_ANOMALY_URL: stack.url('anomaly'),
+        CONSOLE_NOTIFIER_URL: stack.url('notifier'),
+        CONSOLE_UPSTREAM_TIMEOUT_MS: '15000',
+      };
     default:
       return {};
   }
@@ -263,7 +276,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ...common,
       [`${prefix}_PORT`]: String(ports.get(svc)),
       [`${prefix}_HOST`]: '127.0.0.1',
-      ...serviceDefaults(svc, { dir, namespace }),
+      ...serviceDefaults(svc, { dir, namespace, url: stack.url }),
       ...(envOf.get(svc) ?? {}),
       ...(opts.env?.[svc] ?? {}),
     };
