@@ -500,6 +500,20 @@ describe('console in a browser against the running stack', () => {
     await page.click('tr[data-state=firing]:has-text("GpuTooHot") [data-action=silence]');
     await page.waitForSelector('tr[data-state=silenced]:has-text("GpuTooHot")');
     expect(await page.$$eval('table[aria-label=silences] tbody tr', (els) => els.length)).toBe(1);
+    // History: what the notifier sent to the webhook receiver, from its notification log.
+    const sent = await eventually(
+      async () => {
+        await page.reload();
+        await page.waitForSelector('table[aria-label="notification history"], .empty', { timeout: 10_000 });
+        const rows = await page.$$eval('table[aria-label="notification history"] tr[data-notification]', (els) =>
+          els.map((e) => e.textContent ?? ''),
+        );
+        return rows.length > 0 ? rows : undefined;
+      },
+      30_000,
+      'the notification log on the alerts page',
+    );
+    expect(sent.every((t) => t.includes('team') && t.includes('webhook'))).toBe(true);
     await shot('alerts');
   }, 60_000);
 

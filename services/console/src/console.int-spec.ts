@@ -203,6 +203,27 @@ describe('console API: tenant scope on every route, services away, first admin',
       if (/\/acknowledge$/.test(r.path))
         return { body: { acknowledged: true, escalation: r.path.includes('fp-acme') ? { level: 1 } : null } };
       if (r.path === '/api/v2/status') return { body: { config: { original: 'route: {}' } } };
+      if (r.path === '/api/v1/notifications')
+        return {
+          body: [
+            {
+              id: 7,
+              groupKey: '{}:{alertname="HighLatency"}',
+              receiver: 'team',
+              integration: 'webhook/0',
+              channel: 'webhook',
+              sequence: 1,
+              status: 'delivered',
+              alertStatus: 'firing',
+              fingerprints: ['fp-acme', 'fp-globex'],
+              attempts: 1,
+              lastError: null,
+              escalation: null,
+              createdAt: '2026-12-03T10:00:01.000Z',
+              finishedAt: '2026-12-03T10:00:01.200Z',
+            },
+          ],
+        };
       return undefined;
     });
     // anomaly is away: a closed port.
@@ -264,6 +285,7 @@ describe('console API: tenant scope on every route, services away, first admin',
     ['GET', '/api/console/costs/explain?tenant=acme'],
     ['GET', '/api/console/costs/fleet'],
     ['GET', '/api/console/alerts'],
+    ['GET', '/api/console/alerts/history'],
     ['POST', '/api/console/alerts/fp-acme/acknowledge'],
     ['POST', '/api/console/silences'],
     ['GET', '/api/console/configuration'],
@@ -417,6 +439,16 @@ describe('console API: tenant scope on every route, services away, first admin',
         { name: 'tenant', value: 'acme', isRegex: false, isEqual: true },
       ],
     });
+  });
+
+  it('alert history (notification log): unscoped tokens only, one row per notification', async () => {
+    expect((await get('/api/console/alerts/history', tokens.acmeViewer)).statusCode).toBe(403);
+    const r = await get('/api/console/alerts/history', tokens.globalViewer);
+    expect(r.statusCode).toBe(200);
+    expect(r.json().items).toEqual([
+      expect.objectContaining({ id: 7, receiver: 'team', status: 'delivered', alertStatus: 'firing', alerts: 2 }),
+    ]);
+    expect(lastQuery(standIns.notifier, '/api/v1/notifications')?.limit).toBe('1000');
   });
 
   it('configuration and tokens: refused to scoped tokens; tokens for admins only', async () => {

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs
 import { z } from 'zod';
 import { AccessGuard, CurrentPrincipal, Roles, type Principal } from '@arcwatch/access';
 import { ConsoleError } from '../errors';
+import { requireUnscoped } from '../http/scope';
 import { newSilenceSchema } from './alerts';
 import { AlertsService } from './alerts.service';
 
@@ -15,6 +16,13 @@ export class AlertsController {
   @Get('alerts')
   list(@CurrentPrincipal() p: Principal) {
     return this.alerts.list(p);
+  }
+
+  /** The notification log (history), newest first. Unscoped tokens: an entry can span tenants. */
+  @Get('alerts/history')
+  history(@CurrentPrincipal() p: Principal) {
+    requireUnscoped(p, 'the notification log');
+    return this.alerts.history();
   }
 
   @Post('alerts/:fingerprint/acknowledge')

@@ -30,6 +30,21 @@ const escalationSchema = z.object({
   escalation: z.unknown(),
 });
 
+const notificationSchema = z.object({
+  id: z.number(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable().optional(),
+  receiver: z.string(),
+  channel: z.string(),
+  integration: z.string(),
+  status: z.string(),
+  alertStatus: z.string(),
+  fingerprints: z.array(z.string()),
+  attempts: z.number(),
+  lastError: z.string().nullable().optional(),
+  escalation: z.object({ policy: z.string(), level: z.number(), cycle: z.number() }).nullable().optional(),
+});
+
 /** Escalation look-ups per list: the notifier answers one alert per call. */
 const MAX_ESCALATION_LOOKUPS = 200;
 
@@ -76,6 +91,37 @@ export class AlertsService {
       }),
     );
     return { items };
+  }
+
+  /**
+   * The notification log, newest first (up to 1,000): what was sent, to which receiver, how it
+   * went. Unscoped tokens only: an entry can group several tenants' alerts.
+   */
+  async history() {
+    const body = z
+      .array(notificationSchema)
+      .safeParse(await this.upstream.get<unknown>('notifier', 'api/v1/notifications', { limit: 1000 }));
+    if (!body.success)
+      throw new ConsoleError('UPSTREAM_UNAVAILABLE', 'notifier: unexpected notifications body', {
+        details: { service: 'notifier' },
+        expose: true,
+      });
+    return {
+      items: body.data.map((n) => ({
+        id: n.id,
+        createdAt: n.createdAt,
+        finishedAt: n.finishedAt ?? null,
+        receiver: n.receiver,
+        channel: n.channel,
+        integration: n.integration,
+        status: n.status,
+        alertStatus: n.alertStatus,
+        alerts: n.fingerprints.length,
+        attempts: n.attempts,
+        lastError: n.lastError ?? null,
+        escalation: n.escalation ?? null,
+      })),
+    };
   }
 
   private async ruleAlerts(p: Principal) {

@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { api, fmt, type Unavailable } from '../api';
-import { useLive } from '../hooks';
+import { useData, useLive } from '../hooks';
 import { Empty, Failure, Part } from '../ui';
 import type { PageProps } from '../main';
+import { VirtualTable } from '../virtual';
 
 interface Alert {
   fingerprint: string;
@@ -210,6 +211,66 @@ export function AlertsPage({ refresh, principal }: PageProps) {
           </Part>
         </>
       ) : null}
+      {principal.tenant === null ? <History refresh={refresh} /> : null}
     </section>
+  );
+}
+
+interface Notification {
+  id: number;
+  createdAt: string;
+  receiver: string;
+  channel: string;
+  status: string;
+  alertStatus: string;
+  alerts: number;
+  attempts: number;
+  lastError: string | null;
+  escalation: { policy: string; level: number } | null;
+}
+
+/** The notification log, newest first; virtualised (up to 1,000 rows, a few dozen in the page). */
+function History({ refresh }: { refresh: string | undefined }) {
+  const h = useData('alerts/history', () => api<{ items: Notification[] }>('alerts/history'), refresh ?? '30s');
+  const items = h.data?.items ?? [];
+  return (
+    <>
+      <h2>History (notification log)</h2>
+      {h.error ? <Failure error={h.error} /> : null}
+      {h.data && items.length === 0 ? <Empty title="Nothing sent yet" /> : null}
+      {items.length > 0 ? (
+        <VirtualTable
+          label="notification history"
+          maxHeight={420}
+          items={items}
+          head={
+            <tr>
+              <th>Sent</th>
+              <th>Receiver</th>
+              <th>Channel</th>
+              <th>Alerts</th>
+              <th>Status</th>
+              <th>Attempts</th>
+              <th>Escalation</th>
+              <th>Last error</th>
+            </tr>
+          }
+          row={(n, i) => (
+            <tr key={n.id} data-notification={n.id} data-index={i}>
+              <td>{fmt.time(n.createdAt)}</td>
+              <td>{n.receiver}</td>
+              <td>{n.channel}</td>
+              <td>
+                {n.alerts} {n.alertStatus}
+              </td>
+              <td className={n.status === 'failed' ? 'bad' : n.status === 'delivered' ? 'ok' : ''}>{n.status}</td>
+              <td className="num">{n.attempts}</td>
+              <td>{n.escalation ? `${n.escalation.policy} L${n.escalation.level}` : ''}</td>
+              <td className="mono">{n.lastError ?? ''}</td>
+            </tr>
+          )}
+        />
+      ) : null}
+    </>
   );
 }
