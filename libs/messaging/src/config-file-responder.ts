@@ -54,7 +54,10 @@ export function serveConfigFiles(
     queue: service,
     callback: (err, msg) => {
       if (err) return;
-      chain = chain.then(async () => respond(msg, await applyOne(owner, msg, logger)));
+      // A failed answer must not stop the applies queued behind it.
+      chain = chain
+        .then(async () => respond(msg, await applyOne(owner, msg, logger)))
+        .catch((e: unknown) => logger.error({ err: e }, 'configuration apply not answered'));
     },
   });
   return [read, apply];
