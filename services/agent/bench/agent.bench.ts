@@ -4,8 +4,8 @@
  * (default 60) after a 10 s warm-up — one variant after the other in the same run:
  *
  * - `deployed`: dist/agent/agent.cjs (built first, `npm run build:agent`) with the systemd unit's
- *   and the DaemonSet's NODE_OPTIONS and MALLOC_ARENA_MAX, default settings (NVLink every 30 s);
- * - `deployed, NVLink every 10 s`: the same, reading NVLink as often as before;
+ *   and the DaemonSet's NODE_OPTIONS and MALLOC_ARENA_MAX, default settings (`-q -x` and NVLink every 30 s);
+ * - `deployed, XML and NVLink every 10 s`: the same, reading `-q -x` and NVLink as often as before;
  * - `TypeScript entry`: services/agent/src/main.ts through tools/register.js, no flags (how
  *   `npm start` and the other services run);
  * - `previous version` with `--before DIR`: DIR/services/agent/src/main.ts through register.js
@@ -58,10 +58,10 @@ function variants(): Variant[] {
   const all: Variant[] = [
     { name: 'deployed', args: [BUNDLE], env: deployedEnv },
     {
-      name: 'deployed, NVLink every 10 s',
+      name: 'deployed, XML and NVLink every 10 s (the previous defaults)',
       args: [BUNDLE],
       env: deployedEnv,
-      yaml: 'nvidiaSmi: { nvlinkEveryMs: 10000 }\n',
+      yaml: 'nvidiaSmi: { xmlEveryMs: 10000, nvlinkEveryMs: 10000 }\n',
     },
     {
       name: 'TypeScript entry (register.js), no flags',
@@ -71,7 +71,7 @@ function variants(): Variant[] {
   ];
   if (BEFORE)
     all.push({
-      name: 'previous version (NestJS app, register.js, NVLink every 10 s)',
+      name: 'previous version (NestJS app, register.js, XML and NVLink every 10 s)',
       args: [register, path.resolve(REPO_ROOT, BEFORE, 'services/agent/src/main.ts')],
       env: { NODE_OPTIONS: '--max-old-space-size=64' },
     });

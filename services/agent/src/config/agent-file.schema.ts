@@ -34,8 +34,12 @@ const agentFileObject = z
         /** `loop`: one nvidia-smi kept running with -lms <interval>; `spawn`: one run per interval. */
         mode: z.enum(['loop', 'spawn']).default('loop'),
         timeoutMs: z.number().int().min(100).default(5000),
-        /** `-q -x` (MIG slices, named throttle reasons) this often; -1: only on GPUs with MIG on. */
-        xmlEveryMs: z.number().int().min(-1).default(10_000),
+        /**
+         * `-q -x` this often; -1: only on GPUs with MIG on (read every interval there). Without MIG
+         * it adds only the PCIe replay counter and the device's minor number (throttle reasons come
+         * from the CSV's mask every interval where the driver has it), so 30 s loses nothing.
+         */
+        xmlEveryMs: z.number().int().min(-1).default(30_000),
         nvlink: z.boolean().default(true),
         /**
          * NVLink counters this often: they are counters, nothing is lost between reads, and 30 s is

@@ -17,7 +17,7 @@ describe('agent configuration: file and environment', () => {
         path: 'nvidia-smi',
         mode: 'loop',
         timeoutMs: 5000,
-        xmlEveryMs: 10_000,
+        xmlEveryMs: 30_000,
         nvlink: true,
         nvlinkEveryMs: 30_000,
       },
