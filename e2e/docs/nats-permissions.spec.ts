@@ -91,14 +91,14 @@ describe('NATS users and permissions (infra/nats)', () => {
     const common = docs.find((d) => d.kind === 'Secret' && d.metadata.name === 'arcwatch-secrets');
     // nats.js takes no credentials from the URL: they come from NATS_USER and the password file.
     expect(common?.stringData?.NATS_URL).not.toMatch(/@/);
-    const workloads = docs.filter((d) => d.kind === 'Deployment');
-    expect(workloads.length).toBeGreaterThanOrEqual(8);
+    const workloads = docs.filter((d) => d.kind === 'Deployment' || d.kind === 'DaemonSet');
+    expect(workloads.length).toBeGreaterThanOrEqual(9);
     for (const w of workloads) {
       const c = w.spec?.template.spec.containers[0];
       const env = Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value]));
       const user = env.NATS_USER ?? '';
       expect([w.metadata.name, (NATS_SERVICES as readonly string[]).includes(user)]).toEqual([w.metadata.name, true]);
-      expect(w.metadata.name.startsWith(user)).toBe(true);
+      expect(w.metadata.name).toContain(user);
       expect(env.NATS_PASSWORD_FILE).toBe('/var/run/secrets/nats/password');
       const vol = w.spec?.template.spec.volumes?.find((v) => v.name === 'nats-password');
       expect(vol?.secret).toEqual({ secretName: 'arcwatch-nats-users', items: [{ key: user, path: 'password' }] });
