@@ -273,6 +273,22 @@ describe('SampleStore', () => {
     expect(read.every((s) => s.timestamps.length === 2)).toBe(true);
   });
 
+  it('a writer reads the series another writer created just before its own', async () => {
+    const a = new SampleStore(pool, { schema: SCHEMA, clock });
+    const b = new SampleStore(pool, { schema: SCHEMA, clock });
+    const one = (name: string, v: number) => [{ labels: { __name__: name }, samples: [[T0, v]] as [number, number][] }];
+    await b.select([{ name: '__name__', type: '=', value: 'nothing_yet' }], T0, T0);
+    // a takes the next catalog ids, then b creates a series of its own above them without having
+    // read a's: b's catalog jumps past ids it never saw, and must still look them up.
+    await a.appendBatch({ ...batch('gap-a', one('made_by_a', 1)), target: { job: 'j', instance: 'a' } });
+    await b.appendBatch({ ...batch('gap-b', one('made_by_b', 2)), target: { job: 'j', instance: 'b' } });
+    const read = await b.select([{ name: '__name__', type: '=~', value: 'made_by_.' }], T0, T0);
+    expect(read.map((s) => [s.labels.__name__, Array.from(s.values)]).sort()).toEqual([
+      ['made_by_a', [1]],
+      ['made_by_b', [2]],
+    ]);
+  });
+
   it('rejects a batch beyond the series limit, whole', async () => {
     const store = new SampleStore(pool, { schema: 'limited', clock, maxSeries: 2 });
     await migrate(pool, { schema: 'limited', migrations: sampleStoreMigrations('limited') });

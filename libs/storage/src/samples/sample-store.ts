@@ -127,6 +127,8 @@ export class SampleStore implements Queryable {
   private readonly chunkCache: ChunkCache | undefined;
   private readonly catalog = new SeriesCatalog();
   private readonly gaps = new Map<number, number>();
+  /** The highest series id refreshCatalog has read from PostgreSQL. */
+  private catalogReadUpTo = 0;
   private readonly partitionDays = new Set<number>();
   private readonly scrapeCache = new ScrapeCache();
   private readonly packedCache = new PackedSeriesCache();
@@ -284,12 +286,19 @@ export class SampleStore implements Queryable {
   private async refreshCatalog(): Promise<void> {
     const now = this.clock();
     for (const [id, since] of this.gaps) if (now - since > GAP_TTL_MS || this.catalog.has(id)) this.gaps.delete(id);
-    const before = this.catalog.maxId;
+    // From what was last read, not from the highest id known: the ids this process created itself
+    // may sit above ids another writer took meanwhile, and those must still be read.
+    const before = this.catalogReadUpTo;
     const rows = await repo.loadSeries(this.pool, this.schema, before, [...this.gaps.keys()]);
-    for (const r of rows) this.catalog.add(r.id, { __name__: r.metric, ...r.labels });
+    let top = before;
+    for (const r of rows) {
+      this.catalog.add(r.id, { __name__: r.metric, ...r.labels });
+      if (r.id > top) top = r.id;
+    }
     // ids skipped by the sequence may belong to transactions that have not committed yet
-    for (let id = before + 1; id < this.catalog.maxId; id++)
+    for (let id = before + 1; id < top; id++)
       if (!this.catalog.has(id) && !this.gaps.has(id)) this.gaps.set(id, now);
+    this.catalogReadUpTo = top;
   }
 
   /**
