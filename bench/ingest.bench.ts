@@ -22,7 +22,6 @@ import path from 'node:path';
 import { parseExposition } from '@arcwatch/exposition';
 import { createPool } from '@arcwatch/storage';
 import { REPO_ROOT, createTestDatabase, uniqueToken } from '@arcwatch/testing';
-import type { Pool } from 'pg';
 import { buildWorkload, STEP_MS, type IngestWorkload } from './support/fleet-pushes';
 import {
   instantValue,
@@ -30,7 +29,6 @@ import {
   startCollectorProcess,
   startVictoriaMetrics,
   type CollectorLayout,
-  type RunningSystem,
 } from './support/ingest-systems';
 import {
   describeMachine,
@@ -43,7 +41,7 @@ import {
   type ParseResultRow,
   type SystemResult,
 } from './support/ingest-report';
-import { PgBackendCpu, pidsNamed, processCpuSeconds, selfCpuSeconds } from './support/proc-cpu';
+import { startCpuMeter } from './support/proc-cpu';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i++) {
@@ -106,30 +104,6 @@ function measureParse(w: IngestWorkload): ParseResultRow[] {
   ];
 }
 
-interface CpuMeter {
-  stop(): Promise<{ processCpu: number; postgresCpu?: number; natsCpu?: number; driverCpu: number }>;
-}
-
-async function startCpuMeter(system: RunningSystem, pg?: { admin: Pool; database: string }): Promise<CpuMeter> {
-  const natsPids = pg ? pidsNamed('nats-server') : [];
-  const natsCpu = () => natsPids.reduce((n, pid) => n + (processCpuSeconds(pid) ?? 0), 0);
-  const backends = pg ? new PgBackendCpu(pg.admin, pg.database) : undefined;
-  await backends?.start();
-  const procCpu = () => system.pids.reduce((n, pid) => n + processCpuSeconds(pid)!, 0);
-  const proc0 = procCpu();
-  const nats0 = natsCpu();
-  const self0 = selfCpuSeconds();
-  return {
-    async stop() {
-      const processCpu = procCpu() - proc0;
-      const driverCpu = selfCpuSeconds() - self0;
-      const natsDelta = natsCpu() - nats0;
-      const pgCpu = await backends?.stop();
-      return { processCpu, driverCpu, ...(pg ? { postgresCpu: pgCpu!.cpuSeconds, natsCpu: natsDelta } : {}) };
-    },
-  };
-}
-
 const expectedSamples = (w: IngestWorkload) => w.samplesPerScrape * w.scrapes;
 const gpus = (w: IngestWorkload) => w.nodes * 8;
 const lastSec = (w: IngestWorkload) => w.lastTimestampMs / 1000;
@@ -157,7 +131,7 @@ async function runArcWatch(w: IngestWorkload, logDir: string, layout: CollectorL
     ...(CPU_PROFILE_DIR ? { cpuProfileDir: CPU_PROFILE_DIR } : {}),
   });
   try {
-    const meter = await startCpuMeter(collector, { admin, database: db.name });
+    const meter = await startCpuMeter(collector.pids, { admin, database: db.name });
     const t0 = performance.now();
     await pushAll(collector.baseUrl, w.pushes, CONCURRENCY);
     const pushed = performance.now();
@@ -196,7 +170,7 @@ async function runArcWatch(w: IngestWorkload, logDir: string, layout: CollectorL
 async function runVictoriaMetrics(w: IngestWorkload, dir: string): Promise<SystemResult> {
   const vm = await startVictoriaMetrics(path.join(dir, 'vm-data'), dir);
   try {
-    const meter = await startCpuMeter(vm);
+    const meter = await startCpuMeter(vm.pids);
     const t0 = performance.now();
     await pushAll(vm.baseUrl, w.pushes, CONCURRENCY);
     const pushed = performance.now();

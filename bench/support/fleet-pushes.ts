@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCH_DIR } from '@arcwatch/testing';
 
-interface FleetInstance {
+export interface FleetInstance {
   nodes: number;
   series: Array<{ node: number }>;
   nodeInfo: Array<{ host: string }>;
@@ -16,14 +16,14 @@ interface FleetInstance {
   nodeExposition(n: number, o?: { timestampMs?: number }): string;
 }
 
-interface FleetModule {
+export interface FleetModule {
   Fleet: new (o: { nodes: number; gpusPerNode?: number; seed?: number }) => FleetInstance;
 }
 
 export const FLEET_SCRIPT = path.join(BENCH_DIR, 'fleet.mjs');
 export const STEP_MS = 15_000;
 
-async function loadFleet(): Promise<FleetModule> {
+export async function loadFleet(): Promise<FleetModule> {
   // fleet.mjs is ESM and swc compiles import() to require(): keep the import out of its sight.
   const dynamicImport = new Function('u', 'return import(u)') as (u: string) => Promise<FleetModule>;
   return dynamicImport(pathToFileURL(FLEET_SCRIPT).href);

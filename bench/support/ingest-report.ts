@@ -91,24 +91,29 @@ export function systemsTable(results: readonly SystemResult[]): string {
   ].join('\n');
 }
 
-const START = '<!-- ingest-bench:start -->';
-const END = '<!-- ingest-bench:end -->';
-
 /**
- * Replaces the generated block of the `## Ingest` section of docs/benchmarks.md (between its
- * markers), leaving the prose around it and every other section as they are; creates the
- * section when it is missing.
+ * Replaces the generated block of a section of docs/benchmarks.md (between its
+ * `<!-- <key>:start -->` / `<!-- <key>:end -->` markers), leaving the prose around it and every
+ * other section as they are; creates the section, after the others, when it is missing.
  */
-export function writeIngestSection(file: string, generated: string): void {
-  const block = `${START}\n${generated.trimEnd()}\n${END}`;
+export function writeGeneratedBlock(file: string, heading: string, key: string, generated: string): void {
+  const start = `<!-- ${key}:start -->`;
+  const end = `<!-- ${key}:end -->`;
+  const block = `${start}\n${generated.trimEnd()}\n${end}`;
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const headingLine = new RegExp(`^## ${heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'm');
   let out: string;
-  if (text.includes(START) && text.includes(END)) {
-    out = text.slice(0, text.indexOf(START)) + block + text.slice(text.indexOf(END) + END.length);
-  } else if (/^## Ingest\s*$/m.test(text)) {
-    out = text.replace(/^## Ingest\s*$/m, `## Ingest\n\n${block}\n`);
+  if (text.includes(start) && text.includes(end)) {
+    out = text.slice(0, text.indexOf(start)) + block + text.slice(text.indexOf(end) + end.length);
+  } else if (headingLine.test(text)) {
+    out = text.replace(headingLine, `## ${heading}\n\n${block}\n`);
   } else {
-    out = `${text.trimEnd()}\n\n## Ingest\n\n${block}\n`;
+    out = `${text.trimEnd()}\n\n## ${heading}\n\n${block}\n`;
   }
   writeFileSync(file, out);
+}
+
+/** The generated block of the `## Ingest` section. */
+export function writeIngestSection(file: string, generated: string): void {
+  writeGeneratedBlock(file, 'Ingest', 'ingest-bench', generated);
 }

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { REPO_ROOT, freePort } from '@arcwatch/testing';
+import { REPO_ROOT, TEST_AUTH_ENV, authFetch, authHeaders, freePort } from '@arcwatch/testing';
 import { importPath, type NodePush } from './fleet-pushes';
 
 export interface RunningSystem {
@@ -74,6 +74,11 @@ export interface CollectorProcessOptions {
   logDir: string;
   /** Directory for a CPU profile of the collector (written when the benchmark stops it). */
   cpuProfileDir?: string;
+  /**
+   * COLLECTOR_COMPACT_AFTER_MS; default an hour, which keeps compaction (it has its own benchmark
+   * in libs/storage/bench) from folding the oldest scrapes in the middle of a timed window.
+   */
+  compactAfterMs?: number;
 }
 
 interface CollectorProcess {
@@ -97,10 +102,10 @@ async function startOneCollector(
     COLLECTOR_HOST: '127.0.0.1',
     COLLECTOR_ROLE: role,
     COLLECTOR_WRITER_BATCH: String(opts.writerBatch),
-    // Compaction is a background stage with its own benchmark (libs/storage/bench); keep it from
-    // folding the oldest scrapes of this run in the middle of the timed window.
-    COLLECTOR_COMPACT_AFTER_MS: String(3_600_000),
+    COLLECTOR_COMPACT_AFTER_MS: String(opts.compactAfterMs ?? 3_600_000),
     LOG_LEVEL: 'warn',
+    // pushes and queries go with the test admin token (every collector route needs one)
+    ...TEST_AUTH_ENV,
     ...(opts.cpuProfileDir ? { ARCWATCH_CPU_PROFILE_DIR: opts.cpuProfileDir } : {}),
   };
   const child = startProcess(
@@ -197,11 +202,17 @@ export async function startVictoriaMetrics(dataDir: string, logDir: string): Pro
 
 /**
  * POSTs every push to `baseUrl` with `concurrency` requests in flight over kept-alive
- * connections; rejects on the first answer that is not 2xx.
+ * connections (`agent`'s, when given, kept open for the next call); rejects on the first answer
+ * that is not 2xx.
  */
-export async function pushAll(baseUrl: string, pushes: readonly NodePush[], concurrency: number): Promise<void> {
+export async function pushAll(
+  baseUrl: string,
+  pushes: readonly Pick<NodePush, 'host' | 'body'>[],
+  concurrency: number,
+  shared?: http.Agent,
+): Promise<void> {
   const url = new URL(baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const agent = shared ?? new http.Agent({ keepAlive: true, maxSockets: concurrency });
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < pushes.length) {
@@ -212,7 +223,7 @@ export async function pushAll(baseUrl: string, pushes: readonly NodePush[], conc
   try {
     await Promise.all(Array.from({ length: concurrency }, lane));
   } finally {
-    agent.destroy();
+    if (!shared) agent.destroy();
   }
 }
 
@@ -225,7 +236,11 @@ function post(base: URL, pathAndQuery: string, body: string, agent: http.Agent):
         path: pathAndQuery,
         method: 'POST',
         agent,
-        headers: { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'text/plain; version=0.0.4',
+          'content-length': Buffer.byteLength(body),
+          ...authHeaders(),
+        },
       },
       (res) => {
         let text = '';
@@ -245,7 +260,7 @@ function post(base: URL, pathAndQuery: string, body: string, agent: http.Agent):
 
 /** The single value of an instant query (0 when the result is empty or the query failed). */
 export async function instantValue(baseUrl: string, expr: string, timeSec: number): Promise<number> {
-  const res = await fetch(`${baseUrl}/api/v1/query?query=${encodeURIComponent(expr)}&time=${timeSec}&nocache=1`);
+  const res = await authFetch(`${baseUrl}/api/v1/query?query=${encodeURIComponent(expr)}&time=${timeSec}&nocache=1`);
   if (!res.ok) return 0;
   const parsed = (await res.json()) as { data?: { result?: Array<{ value: [number, string] }> } };
   return Number(parsed.data?.result?.[0]?.value[1] ?? 0);

@@ -98,3 +98,35 @@ export function pidsNamed(comm: string): number[] {
   }
   return out;
 }
+
+export interface CpuMeter {
+  stop(): Promise<{ processCpu: number; postgresCpu?: number; natsCpu?: number; driverCpu: number }>;
+}
+
+/**
+ * CPU-seconds from now until `stop()`: of the system's processes, of this (driving) process and,
+ * given the database, of its PostgreSQL backends and of the local nats-server (shared with
+ * everything else on the machine, so an upper bound).
+ */
+export async function startCpuMeter(
+  pids: readonly number[],
+  pg?: { admin: Pool; database: string },
+): Promise<CpuMeter> {
+  const natsPids = pg ? pidsNamed('nats-server') : [];
+  const natsCpu = () => natsPids.reduce((n, pid) => n + (processCpuSeconds(pid) ?? 0), 0);
+  const backends = pg ? new PgBackendCpu(pg.admin, pg.database) : undefined;
+  await backends?.start();
+  const procCpu = () => pids.reduce((n, pid) => n + (processCpuSeconds(pid) ?? 0), 0);
+  const proc0 = procCpu();
+  const nats0 = natsCpu();
+  const self0 = selfCpuSeconds();
+  return {
+    async stop() {
+      const processCpu = procCpu() - proc0;
+      const driverCpu = selfCpuSeconds() - self0;
+      const natsDelta = natsCpu() - nats0;
+      const pgCpu = await backends?.stop();
+      return { processCpu, driverCpu, ...(pg ? { postgresCpu: pgCpu!.cpuSeconds, natsCpu: natsDelta } : {}) };
+    },
+  };
+}

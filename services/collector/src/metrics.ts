@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { MetricsRegistry, type Counter, type Gauge, type Histogram } from '@arcwatch/runtime';
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Sample time → committed: finer around the sub-second target, then minutes for a backlog. */
+const FRESHNESS_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300];
+const COMPACTION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];
 
 /** Every metric the collector reports about itself, on the runtime's registry (GET /metrics). */
 @Injectable()
@@ -18,6 +21,9 @@ export class CollectorMetrics {
   readonly writerSamples: Counter;
   readonly writerLag: Gauge;
   readonly writerCommit: Histogram;
+  readonly writerFreshness: Histogram;
+  readonly compactionDuration: Histogram;
+  readonly compactedSamples: Counter;
 
   constructor(registry: MetricsRegistry) {
     this.scrapes = registry.counter(
@@ -76,6 +82,22 @@ export class CollectorMetrics {
       'Time to store one batch.',
       [],
       LATENCY_BUCKETS,
+    );
+    this.writerFreshness = registry.histogram(
+      'arcwatch_collector_writer_freshness_seconds',
+      "Per batch stored, from its samples' time (the scrape or push time when they carry several) to the commit that made them queryable.",
+      [],
+      FRESHNESS_BUCKETS,
+    );
+    this.compactionDuration = registry.histogram(
+      'arcwatch_collector_compaction_duration_seconds',
+      'Time of one compaction pass that folded head rows into chunks.',
+      [],
+      COMPACTION_BUCKETS,
+    );
+    this.compactedSamples = registry.counter(
+      'arcwatch_collector_compacted_samples_total',
+      'Samples folded from the head into chunks.',
     );
   }
 }

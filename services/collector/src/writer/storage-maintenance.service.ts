@@ -1,8 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { SampleStore } from '@arcwatch/storage';
 import { InjectClock, InjectLogger, type Clock, type Logger, type TimerHandle } from '@arcwatch/runtime';
 import { COLLECTOR_CONFIG, type CollectorConfig } from '../config';
 import { SAMPLE_STORE } from '../database/sample-store.provider';
+import { CollectorMetrics } from '../metrics';
 
 const HOUR_MS = 3_600_000;
 
@@ -23,6 +24,7 @@ export class StorageMaintenanceService implements OnApplicationBootstrap, OnModu
     @Inject(COLLECTOR_CONFIG) private readonly config: CollectorConfig,
     @InjectLogger() private readonly logger: Logger,
     @InjectClock() private readonly clock: Clock,
+    @Optional() private readonly metrics?: CollectorMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -48,8 +50,12 @@ export class StorageMaintenanceService implements OnApplicationBootstrap, OnModu
     try {
       const started = performance.now();
       const r = await this.store.compact(this.config.compactAfterMs);
-      if (r.samples > 0)
-        this.logger.info({ ...r, ms: Math.round(performance.now() - started) }, 'head compacted into chunks');
+      if (r.samples > 0) {
+        const ms = performance.now() - started;
+        this.metrics?.compactionDuration.observe(ms / 1000);
+        this.metrics?.compactedSamples.inc(r.samples);
+        this.logger.info({ ...r, ms: Math.round(ms) }, 'head compacted into chunks');
+      }
       if (now - this.lastRetentionMs >= HOUR_MS) {
         const kept = await this.store.applyRetention({ retentionDays: this.config.retentionDays });
         this.lastRetentionMs = now;

@@ -86,9 +86,13 @@ export class WriterService {
     if (r.inserted > 0) this.metrics.writerBatches.inc({ result: 'stored' }, r.inserted);
     if (r.duplicates > 0) this.metrics.writerBatches.inc({ result: 'duplicate' }, r.duplicates);
     this.metrics.writerSamples.inc(r.samples);
+    const now = this.clock.now();
     let newest = 0;
-    for (const b of batches) if (b.scrapedAtMs > newest) newest = b.scrapedAtMs;
-    this.metrics.writerLag.set(Math.max(0, this.clock.now() - newest) / 1000);
+    for (const b of batches) {
+      if (b.scrapedAtMs > newest) newest = b.scrapedAtMs;
+      this.metrics.writerFreshness.observe(Math.max(0, now - (b.timestampMs ?? b.scrapedAtMs)) / 1000);
+    }
+    this.metrics.writerLag.set(Math.max(0, now - newest) / 1000);
     this.logger.debug({ batches: batches.length, inserted: r.inserted, samples: r.samples }, 'batches stored');
   }
 }
