@@ -1,12 +1,9 @@
-import { RequestMethod, type Type } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ACCESS_SERVICE, type AccessService } from '@arcwatch/access';
-import { createLogger } from '@arcwatch/runtime';
-import { createTestDatabase, freePort, type TestDatabase } from '@arcwatch/testing';
+import { createLogger, registeredRoutes } from '@arcwatch/runtime';
+import { createTestDatabase, freePort, routeKeys, type TestDatabase } from '@arcwatch/testing';
 import { createConsoleApp } from './app';
 import { loadConsoleConfig } from './config';
-import { ConsoleModule } from './console.module';
 import { startStandIn, type StandIn } from './testing/stand-in-services';
 
 const now = Math.floor(Date.now() / 1000);
@@ -85,7 +82,12 @@ describe('console API: tenant scope on every route, services away, first admin',
               status: 'success',
               data: {
                 resultType: 'vector',
-                result: [vec({ node: 'gpu-node-001', gpu: '0', UUID: 'GPU-gpu-node-001-0' }, 97)],
+                result: [
+                  vec(
+                    { __name__: 'DCGM_FI_DEV_GPU_UTIL', node: 'gpu-node-001', gpu: '0', UUID: 'GPU-gpu-node-001-0' },
+                    97,
+                  ),
+                ],
               },
             },
           };
@@ -297,30 +299,31 @@ describe('console API: tenant scope on every route, services away, first admin',
     ['POST', '/api/console/tokens'],
     ['DELETE', '/api/console/tokens/x'],
     ['DELETE', '/api/console/session'],
+    ['GET', '/metrics'],
   ];
-  it('the route table above lists every route the console declares', () => {
-    const controllers = (ConsoleModule.forRoot({
-      config: loadConsoleConfig({}),
-      logger: createLogger('console', 'silent'),
-    }).controllers ?? []) as Type[];
-    const declared = controllers.flatMap((c) => {
-      const base = String(Reflect.getMetadata(PATH_METADATA, c) ?? '');
-      return Object.getOwnPropertyNames(c.prototype)
-        .filter((n) => n !== 'constructor')
-        .flatMap((name) => {
-          const handler = (c.prototype as Record<string, unknown>)[name];
-          if (typeof handler !== 'function') return [];
-          const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-          if (path === undefined) return [];
-          const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
-          return [`${method} /${[base, path].filter((x) => x !== '' && x !== '/').join('/')}`];
-        });
-    });
+  it('the route table above lists every route the console serves', () => {
+    const served = routeKeys(registeredRoutes(app));
     const pattern = (route: string) => new RegExp(`^${route.replace(/:[a-zA-Z]+/g, '[^/?]+')}(\\?.*)?$`);
-    const uncovered = declared.filter((d) => !ROUTES.some(([m, url]) => pattern(d).test(`${m} ${url}`)));
-    // Login is the one route without a token (tested under browser sessions).
-    expect(uncovered).toEqual(['POST /api/console/session']);
-    expect(declared.length).toBe(ROUTES.length + 1);
+    const uncovered = served.filter((d) => !ROUTES.some(([m, url]) => pattern(d).test(`${m} ${url}`)));
+    expect(uncovered).toEqual(PUBLIC_ROUTES.map(([m, url]) => `${m} ${url}`));
+    expect(served).toHaveLength(ROUTES.length + PUBLIC_ROUTES.length);
+  });
+
+  // Login, the probes and the page shell answer without a token.
+  const PUBLIC_ROUTES: Array<[string, string]> = [
+    ['GET', '/'],
+    ['GET', '/*'],
+    ['GET', '/healthz'],
+    ['GET', '/readyz'],
+    ['POST', '/api/console/session'],
+  ];
+  it.each(PUBLIC_ROUTES)('answers %s %s without a token', async (method, url) => {
+    const r = await app.inject({
+      method: method as 'GET',
+      url: url.replace('*', 'fleet'),
+      payload: method === 'GET' ? undefined : {},
+    });
+    expect(r.statusCode).not.toBe(401);
   });
 
   it.each(ROUTES)('refuses %s %s without a token', async (method, url) => {

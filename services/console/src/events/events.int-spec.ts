@@ -65,7 +65,12 @@ describe('console API: server-sent events for the live pages', () => {
       if (r.path !== '/api/v1/query') return undefined;
       const now = Date.now() / 1000;
       const result = r.query.query.includes('DCGM_FI_DEV_GPU_UTIL')
-        ? [{ metric: { node: 'gpu-node-001', gpu: '0', UUID: 'GPU-0' }, value: [now, String(utilisation)] }]
+        ? [
+            {
+              metric: { __name__: 'DCGM_FI_DEV_GPU_UTIL', node: 'gpu-node-001', gpu: '0', UUID: 'GPU-0' },
+              value: [now, String(utilisation)],
+            },
+          ]
         : [];
       return { body: { status: 'success', data: { resultType: 'vector', result } } };
     });

@@ -24,8 +24,6 @@ export interface ConsoleEvent {
  */
 @Injectable()
 export class EventsService {
-  private sharedFleet: { at: number; value: Promise<unknown> } | undefined;
-
   constructor(
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
     @InjectClock() private readonly clock: Clock,
@@ -65,13 +63,8 @@ export class EventsService {
 
   private read(p: Principal, topic: EventTopic): Promise<unknown> {
     if (topic === 'alerts') return this.alerts.list(p);
-    const now = this.clock.now();
-    // Listeners that tick within one interval share the collector's answer.
-    if (!this.sharedFleet || now - this.sharedFleet.at >= this.config.eventsIntervalMs / 2) {
-      const value = this.fleet.fleet(undefined);
-      value.catch(() => (this.sharedFleet = undefined));
-      this.sharedFleet = { at: now, value };
-    }
-    return this.sharedFleet.value;
+    // Listeners that tick within half an interval share one answer; every other tick refreshes
+    // the snapshot GET /api/console/fleet answers from.
+    return this.fleet.current(this.config.eventsIntervalMs / 2);
   }
 }

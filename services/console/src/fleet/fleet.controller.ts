@@ -1,6 +1,7 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { AccessGuard } from '@arcwatch/access';
 import { InjectClock, type Clock } from '@arcwatch/runtime';
+import { CONSOLE_CONFIG, type ConsoleConfig } from '../config';
 import { parseTime, parseWindow } from '../http/window';
 import { FleetService } from './fleet.service';
 
@@ -11,12 +12,13 @@ export class FleetController {
   constructor(
     private readonly fleet: FleetService,
     @InjectClock() private readonly clock: Clock,
+    @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
   ) {}
 
-  /** ?at= (default now) */
+  /** ?at= (default now: the latest snapshot, at most one events interval old) */
   @Get('fleet')
   summary(@Query('at') at?: string) {
-    return this.fleet.fleet(at ? parseTime(at, 'at') : undefined);
+    return at ? this.fleet.at(parseTime(at, 'at')) : this.fleet.current(this.config.eventsIntervalMs);
   }
 
   /** ?from=&to= */

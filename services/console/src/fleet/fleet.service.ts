@@ -13,19 +13,22 @@ import { ConsoleError } from '../errors';
 import { iso } from '../http/window';
 import {
   EXPORTER_UP_QUERY,
-  FLEET_FIELDS,
+  FLEET_QUERY,
   buildFleet,
+  fleetFields,
   INVENTORY_METRIC,
   nodeSeriesQueries,
-  type FleetField,
   type FleetSummary,
 } from './fleet';
 import { quoteLabel } from '../upstream/prometheus';
 
+export type FleetView = FleetSummary & { at: string };
+
 /** Fleet and node pages from the collector's Prometheus-compatible API. */
 @Injectable()
 export class FleetService {
-  private now: Promise<FleetSummary & { at: string }> | undefined;
+  private computing: Promise<FleetView> | undefined;
+  private latest: { computedAt: number; value: FleetView } | undefined;
 
   constructor(
     private readonly upstream: UpstreamClient,
@@ -78,26 +81,45 @@ export class FleetService {
     return p.data.data.result;
   }
 
-  /** The fleet now: callers that ask while it is being computed share that computation. */
-  fleet(atMs: number | undefined): Promise<FleetSummary & { at: string }> {
-    if (atMs !== undefined) return this.fleetAt(atMs);
-    if (!this.now) {
-      this.now = this.fleetAt(this.clock.now());
-      const clear = () => (this.now = undefined);
-      this.now.then(clear, clear);
+  /**
+   * The fleet now, from the latest snapshot if it is at most `maxAgeMs` old, else computed
+   * afresh. Callers that ask while it is being computed share that computation; the live stream
+   * refreshes the snapshot every CONSOLE_EVENTS_INTERVAL_MS while someone listens, so a page load
+   * usually answers from memory instead of waiting for the collector.
+   */
+  current(maxAgeMs: number): Promise<FleetView> {
+    if (this.latest && this.clock.now() - this.latest.computedAt <= maxAgeMs) return Promise.resolve(this.latest.value);
+    if (!this.computing) {
+      const computedAt = this.clock.now();
+      const computing = this.fleetAt(computedAt);
+      this.computing = computing;
+      computing.then(
+        (value) => {
+          if (!this.latest || this.latest.computedAt <= computedAt) this.latest = { computedAt, value };
+          this.computing = undefined;
+        },
+        () => (this.computing = undefined),
+      );
     }
-    return this.now;
+    return this.computing;
   }
 
-  private async fleetAt(at: number): Promise<FleetSummary & { at: string }> {
-    const fields = Object.keys(FLEET_FIELDS) as FleetField[];
-    const [values, inventory, up] = await Promise.all([
-      Promise.all(fields.map((f) => this.instant(FLEET_FIELDS[f], at))),
+  /** The fleet at a given time (not from the snapshot). */
+  at(atMs: number): Promise<FleetView> {
+    return this.fleetAt(atMs);
+  }
+
+  /**
+   * Three asks in parallel: every heatmap metric in one instant query, the exporters' `up`, and
+   * the inventory from the series catalog.
+   */
+  private async fleetAt(at: number): Promise<FleetView> {
+    const [samples, inventory, up] = await Promise.all([
+      this.instant(FLEET_QUERY, at),
       this.inventory(at),
       this.instant(EXPORTER_UP_QUERY, at),
     ]);
-    const byField = Object.fromEntries(fields.map((f, i) => [f, values[i]])) as Record<FleetField, VectorSample[]>;
-    return { at: iso(at), ...buildFleet(byField, inventory, up) };
+    return { at: iso(at), ...buildFleet(fleetFields(samples), inventory, up) };
   }
 
   /** Every DCGM field that matters for one node's GPUs over the window, and the engines on it. */

@@ -1,4 +1,4 @@
-import { buildFleet, nodeSeriesQueries, type FleetField } from './fleet';
+import { buildFleet, FLEET_QUERY, fleetFields, nodeSeriesQueries, type FleetField } from './fleet';
 import type { VectorSample } from '../upstream/prometheus';
 
 const s = (node: string, gpu: string, v: number, extra: Record<string, string> = {}): VectorSample => ({
@@ -50,6 +50,35 @@ describe('fleet heatmap', () => {
     expect(fleet.nodes.map((n) => n.node)).toEqual(['empty', 'h']);
     expect(fleet.nodes[1].gpus.map((g) => g.gpu)).toEqual(['9', '10']);
     expect(fleet.nodes[1].gpus[0].state).toBe('down');
+  });
+
+  it('splits the one instant query per field and works out memory used as PromQL would', () => {
+    expect(FLEET_QUERY).toBe(
+      '{__name__=~"DCGM_FI_DEV_GPU_UTIL|DCGM_FI_DEV_GPU_TEMP|DCGM_FI_DEV_POWER_USAGE|DCGM_FI_DEV_XID_ERRORS|DCGM_FI_DEV_FB_USED|DCGM_FI_DEV_FB_FREE"}',
+    );
+    const named = (name: string, gpu: string, v: string, extra: Record<string, string> = {}): VectorSample => ({
+      metric: { __name__: name, node: 'n1', gpu, ...extra },
+      value: [1700000000, v],
+    });
+    const f = fleetFields([
+      named('DCGM_FI_DEV_GPU_UTIL', '0', '42'),
+      named('DCGM_FI_DEV_FB_USED', '0', '30000'),
+      named('DCGM_FI_DEV_FB_FREE', '0', '50000'),
+      // free with other labels: no match, as `/` would not match them
+      named('DCGM_FI_DEV_FB_USED', '1', '10'),
+      named('DCGM_FI_DEV_FB_FREE', '1', '10', { extra: 'x' }),
+      named('DCGM_FI_DEV_FB_USED', '2', '0'),
+      named('DCGM_FI_DEV_FB_FREE', '2', '0'),
+      named('DCGM_FI_DEV_XID_ERRORS', '0', '79'),
+      named('DCGM_FI_DEV_SM_CLOCK', '0', '1400'),
+    ]);
+    expect(f.utilization).toEqual([{ metric: { node: 'n1', gpu: '0' }, value: [1700000000, '42'] }]);
+    expect(f.memory).toEqual([
+      { metric: { node: 'n1', gpu: '0' }, value: [1700000000, String((100 * 30000) / 80000)] },
+      { metric: { node: 'n1', gpu: '2' }, value: [1700000000, 'NaN'] },
+    ]);
+    expect(f.xid.map((x) => x.value[1])).toEqual(['79']);
+    expect([f.temperature, f.power]).toEqual([[], []]);
   });
 
   it('quotes the node name in every series query', () => {

@@ -1,14 +1,57 @@
 import { quoteLabel, sampleValue, type VectorSample } from '../upstream/prometheus';
 
-/** The DCGM fields of the heatmap, each one PromQL expression. */
-export const FLEET_FIELDS = {
-  utilization: 'DCGM_FI_DEV_GPU_UTIL',
-  memory: '100 * DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)',
-  temperature: 'DCGM_FI_DEV_GPU_TEMP',
-  power: 'DCGM_FI_DEV_POWER_USAGE',
-  xid: 'DCGM_FI_DEV_XID_ERRORS',
+/** The heatmap's fields. */
+export const FLEET_FIELDS = ['utilization', 'memory', 'temperature', 'power', 'xid'] as const;
+export type FleetField = (typeof FLEET_FIELDS)[number];
+
+/**
+ * The DCGM metrics the heatmap reads, asked for in one instant query (FLEET_QUERY): one series
+ * lookup and one pass over the collector's recent samples instead of one per field. Memory used
+ * (%) is worked out here from framebuffer used and free.
+ */
+export const FLEET_METRICS = {
+  DCGM_FI_DEV_GPU_UTIL: 'utilization',
+  DCGM_FI_DEV_GPU_TEMP: 'temperature',
+  DCGM_FI_DEV_POWER_USAGE: 'power',
+  DCGM_FI_DEV_XID_ERRORS: 'xid',
+  DCGM_FI_DEV_FB_USED: 'fbUsed',
+  DCGM_FI_DEV_FB_FREE: 'fbFree',
 } as const;
-export type FleetField = keyof typeof FLEET_FIELDS;
+export const FLEET_QUERY = `{__name__=~"${Object.keys(FLEET_METRICS).join('|')}"}`;
+
+/**
+ * FLEET_QUERY's answer per heatmap field, names removed. Memory is
+ * `100 * DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)` as PromQL matches it:
+ * used and free with the same labels apart from the name, the result without a name.
+ */
+export function fleetFields(samples: readonly VectorSample[]): Record<FleetField, VectorSample[]> {
+  const out: Record<FleetField, VectorSample[]> = { utilization: [], memory: [], temperature: [], power: [], xid: [] };
+  const free = new Map<string, VectorSample>();
+  const used: VectorSample[] = [];
+  for (const s of samples) {
+    const { __name__: name, ...metric } = s.metric;
+    const field = FLEET_METRICS[name as keyof typeof FLEET_METRICS];
+    if (field === undefined) continue;
+    const sample = { metric, value: s.value };
+    if (field === 'fbUsed') used.push(sample);
+    else if (field === 'fbFree') free.set(labelKey(metric), sample);
+    else out[field].push(sample);
+  }
+  for (const u of used) {
+    const f = free.get(labelKey(u.metric));
+    if (!f) continue;
+    const a = Number(u.value[1]);
+    out.memory.push({ metric: u.metric, value: [u.value[0], String((100 * a) / (a + Number(f.value[1])))] });
+  }
+  return out;
+}
+
+function labelKey(m: Record<string, string>): string {
+  return Object.keys(m)
+    .sort()
+    .map((k) => `${k}\u0000${m[k]}`)
+    .join('\u0001');
+}
 
 /** Every GPU with this series in the last hour is in the inventory: one in it but missing now is down. */
 export const INVENTORY_METRIC = 'DCGM_FI_DEV_GPU_UTIL';
@@ -83,7 +126,7 @@ export function buildFleet(
     return c.cell;
   };
   for (const s of inventory) ensure(s.metric);
-  for (const field of Object.keys(FLEET_FIELDS) as FleetField[]) {
+  for (const field of FLEET_FIELDS) {
     for (const s of fields[field]) ensure(s.metric)[field] = sampleValue(s.value[1]);
   }
   const exporter = new Map<string, boolean>();
