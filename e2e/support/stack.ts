@@ -9,6 +9,9 @@
  *   await stack.get('collector', '/api/v1/query?query=up');
  *   await stack.kill('tracing'); await stack.start('tracing');
  *   await stack.stop();
+ *
+ * `replicas: { tracing: 2 }` starts more processes of a service on one database and NATS
+ * namespace, each on its own port; the replica index (0 by default) picks one of them.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -82,6 +85,10 @@ export interface StackOptions {
   services: readonly ServiceName[];
   /** Per-service variables, over the defaults. */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Processes per service (default 1), all started together. */
+  replicas?: Partial<Record<ServiceName, number>>;
+  /** Variables of one replica, over `env` (e.g. a role). */
+  replicaEnv?: (svc: ServiceName, replica: number) => Record<string, string>;
   /** 'own': this test's nats-server, PostgreSQL and redis-server on free ports (restartable). */
   servers?: 'shared' | 'own';
   /** nats-server configuration (own servers only), e.g. users and permissions, and its environment. */
@@ -104,14 +111,16 @@ export interface Stack {
   servers?: { nats: OwnServer; postgres: OwnServer; redis: OwnServer };
   /** The fleet's node i: dcgm-exporter on fleetPort + 2i, vLLM on fleetPort + 2i + 1. */
   fleetPort: number;
-  url(svc: ServiceName): string;
-  proc(svc: ServiceName): RunningProcess;
+  /** How many processes of the service the stack runs (`replicas`). */
+  replicas(svc: ServiceName): number;
+  url(svc: ServiceName, replica?: number): string;
+  proc(svc: ServiceName, replica?: number): RunningProcess;
   /** Starts the service (again, same port and variables) and waits until /readyz answers 200. */
-  start(svc: ServiceName): Promise<void>;
+  start(svc: ServiceName, replica?: number): Promise<void>;
   /** SIGKILL: no shutdown hooks, no drain, in-flight work lost as in a crash. */
-  kill(svc: ServiceName): Promise<void>;
-  ready(svc: ServiceName, timeoutMs?: number): Promise<void>;
-  /** fetch against a service with the test admin token (unless `init` names its own). */
+  kill(svc: ServiceName, replica?: number): Promise<void>;
+  ready(svc: ServiceName, timeoutMs?: number, replica?: number): Promise<void>;
+  /** fetch against a service (replica 0) with the test admin token (unless `init` names its own). */
   fetch(svc: ServiceName, route: string, init?: RequestInit): Promise<Response>;
   get<T>(svc: ServiceName, route: string): Promise<T>;
   post<T>(svc: ServiceName, route: string, body: unknown): Promise<{ status: number; body: T }>;
@@ -159,11 +168,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     databaseUrl = db.url;
   }
 
-  const ports = new Map<ServiceName, number>();
-  for (const svc of SERVICES) ports.set(svc, await freePort());
+  // Replica 0 of every service has a port from the start (the console points at them all).
+  const replicaCount = (svc: ServiceName) => opts.replicas?.[svc] ?? 1;
+  const key = (svc: ServiceName, replica: number) => `${svc}#${replica}`;
+  const ports = new Map<string, number>();
+  for (const svc of SERVICES)
+    for (let i = 0; i < Math.max(1, replicaCount(svc)); i++) ports.set(key(svc, i), await freePort());
   const fleetNodes = opts.fleet?.nodes ?? 2;
   const fleetPort = opts.fleet ? await freePortRange(fleetNodes * 2) : 0;
-  const procs = new Map<ServiceName, RunningProcess>();
+  const procs = new Map<string, RunningProcess>();
   const others: RunningProcess[] = [];
   const common = {
     DATABASE_URL: databaseUrl,
@@ -188,7 +201,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         ...['--nodes', String(fleetNodes), '--gpus', String(opts.fleet.gpus ?? 8)],
         ...['--base-port', String(fleetPort), '--scrape-interval', '1s'],
         ...['--write-sd', path.join(dir, 'fleet-sd.json'), '--write-scrape-config', scrapeConfig],
-        ...(traffic ? ['--tracing-url', url(ports.get('tracing') as number)] : []),
+        ...(traffic ? ['--tracing-url', url(ports.get(key('tracing', 0)) as number)] : []),
         ...(opts.fleet.args ?? ['--outage', 'none']),
       ],
       { ARCWATCH_INGEST_TOKEN: TEST_INGEST_TOKEN },
@@ -216,29 +229,34 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     redisUrl,
     servers,
     fleetPort,
-    url: (svc) => url(ports.get(svc) as number),
-    proc(svc) {
-      const p = procs.get(svc);
-      if (!p) throw new Error(`${svc} was never started in this stack`);
+    replicas: replicaCount,
+    url(svc, replica = 0) {
+      const port = ports.get(key(svc, replica));
+      if (port === undefined) throw new Error(`${svc} has no replica ${replica} in this stack`);
+      return url(port);
+    },
+    proc(svc, replica = 0) {
+      const p = procs.get(key(svc, replica));
+      if (!p) throw new Error(`${svc} (replica ${replica}) was never started in this stack`);
       return p;
     },
-    async start(svc) {
-      launch(svc);
-      await stack.ready(svc);
+    async start(svc, replica = 0) {
+      launch(svc, replica);
+      await stack.ready(svc, readyTimeoutMs, replica);
     },
-    async kill(svc) {
-      await stack.proc(svc).stop('SIGKILL');
+    async kill(svc, replica = 0) {
+      await stack.proc(svc, replica).stop('SIGKILL');
     },
-    async ready(svc, timeoutMs = readyTimeoutMs) {
-      const p = stack.proc(svc);
+    async ready(svc, timeoutMs = readyTimeoutMs, replica = 0) {
+      const p = stack.proc(svc, replica);
       await eventually(
         async () => {
-          if (p.child.exitCode !== null) throw new Error(`${svc} exited with ${p.child.exitCode}`);
-          const res = await fetch(`${stack.url(svc)}/readyz`, { signal: AbortSignal.timeout(5_000) });
+          if (p.child.exitCode !== null) throw new Error(`${p.name} exited with ${p.child.exitCode}`);
+          const res = await fetch(`${stack.url(svc, replica)}/readyz`, { signal: AbortSignal.timeout(5_000) });
           return res.ok ? true : undefined;
         },
         timeoutMs,
-        `${svc} ready\n${p.log().slice(-6_000)}`,
+        `${p.name} ready\n${p.log().slice(-6_000)}`,
       );
     },
     fetch: (svc, route, init) => fetch(`${stack.url(svc)}${route}`, { ...init, headers: headers(init) }),
@@ -270,22 +288,27 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     },
   };
 
-  function launch(svc: ServiceName): void {
+  function launch(svc: ServiceName, replica = 0): void {
     const prefix = svc.toUpperCase();
     const env = {
       ...common,
-      [`${prefix}_PORT`]: String(ports.get(svc)),
+      [`${prefix}_PORT`]: String(ports.get(key(svc, replica))),
       [`${prefix}_HOST`]: '127.0.0.1',
-      ...serviceDefaults(svc, { dir, namespace, url: stack.url }),
+      ...serviceDefaults(svc, { dir, namespace, url: (s) => stack.url(s) }),
       ...(envOf.get(svc) ?? {}),
       ...(opts.env?.[svc] ?? {}),
+      ...(opts.replicaEnv?.(svc, replica) ?? {}),
     };
-    procs.set(svc, startProcess(svc, `services/${svc}/src/main.ts`, [], env));
+    const name = replica === 0 ? svc : `${svc}-${replica}`;
+    procs.set(key(svc, replica), startProcess(name, `services/${svc}/src/main.ts`, [], env));
   }
 
+  const started = opts.services.flatMap((svc) =>
+    Array.from({ length: replicaCount(svc) }, (_, i) => [svc, i] as const),
+  );
   try {
-    for (const svc of opts.services) launch(svc);
-    await Promise.all(opts.services.map((svc) => stack.ready(svc)));
+    for (const [svc, i] of started) launch(svc, i);
+    await Promise.all(started.map(([svc, i]) => stack.ready(svc, readyTimeoutMs, i)));
   } catch (err) {
     await stack.stop();
     throw err;

@@ -10,6 +10,7 @@ import { AlertContextService } from './context/alert-context.service';
 import { notifierMigrations } from './database/notifier.migrations';
 import { DeliveryService } from './delivery/delivery.service';
 import { NotificationLogRepository } from './delivery/notification-log.repository';
+import { DispatchLeaseRepository } from './dispatch/dispatch-lease.repository';
 import { DispatchService } from './dispatch/dispatch.service';
 import { EscalationProcessor } from './escalation/escalation.processor';
 import { EscalationQueue } from './escalation/escalation.queue';
@@ -57,6 +58,7 @@ export class NotifierModule {
       EscalationService,
       AlertContextService,
       DispatchService,
+      DispatchLeaseRepository,
       RoutingFilesResponder,
     ];
     if (worker) providers.push(EscalationProcessor, EscalationReconciler);

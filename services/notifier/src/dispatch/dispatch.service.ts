@@ -21,6 +21,7 @@ import { EscalationService } from '../escalation/escalation.service';
 import { NotifierMetrics } from '../metrics';
 import { ROUTING_CONFIG, type RoutingConfig } from '../routing/routing-config';
 import { SilencesService } from '../silences/silences.service';
+import { DispatchLeaseRepository } from './dispatch-lease.repository';
 import {
   AggregationGroups,
   isResolved,
@@ -38,6 +39,13 @@ const toDispatch = (a: StoredAlert): DispatchAlert => ({
   generatorURL: a.generatorURL,
 });
 
+/**
+ * How far back each pass reads alert changes again. An alert's updated_at is its API process's
+ * clock when the request came in, and the row commits later: with several API processes (or
+ * concurrent requests) a change stamped before the newest one already read can commit after it.
+ */
+const CHANGE_OVERLAP_MS = 10_000;
+
 export interface AlertStatusView {
   state: 'active' | 'suppressed' | 'unprocessed';
   silencedBy: string[];
@@ -48,7 +56,10 @@ export interface AlertStatusView {
  * The dispatcher loop (worker role): picks up alert changes from PostgreSQL (so API processes can
  * run apart), keeps the aggregation groups, and on each due flush asks the notification log which
  * integrations need to hear about the group; muted alerts (silences, inhibition, mute / active
- * time intervals) are left out, as in Alertmanager.
+ * time intervals) are left out, as in Alertmanager. Of several workers, the one holding the
+ * dispatch lease runs the loop; the others stand by (their escalation processors still share the
+ * queue) and the first to get the lease after the holder is gone starts from the stored alerts,
+ * the notification log keeping it from resending what was already sent.
  */
 @Injectable()
 export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -58,6 +69,8 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
   private routedBy: AlertmanagerConfig;
   private readonly alerts = new Map<string, StoredAlert>();
   private lastSeen = new Date(0);
+  /** updated_at (ms) of the changes read within the overlap, so that reading them again skips them. */
+  private readonly seen = new Map<string, number>();
   private lastGc = 0;
   private handle: TimerHandle | undefined;
   private ticking: Promise<void> | undefined;
@@ -74,6 +87,7 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly escalations: EscalationService,
     private readonly metrics: NotifierMetrics,
     private readonly context: AlertContextService,
+    private readonly lease: DispatchLeaseRepository,
   ) {
     this.groups = new AggregationGroups(routing.am);
     this.routedBy = routing.am;
@@ -82,8 +96,7 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
   async onApplicationBootstrap(): Promise<void> {
     // An API-only process answers from the store; the worker process dispatches.
     if (this.config.role === 'api') return;
-    // Whatever a crash left recorded but unsent goes out first, with its stored body.
-    await this.delivery.resendPending((r) => this.integrationOf(r));
+    await this.lead();
     this.handle = this.clock.setInterval(() => void this.tick(), this.config.tickMs);
   }
 
@@ -91,6 +104,22 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     this.clock.clearInterval(this.handle);
     await this.ticking;
     await Promise.all(this.flushing.values());
+    this.lease.release();
+  }
+
+  /** Whether this process dispatches now; taking the lease over starts from what PostgreSQL holds. */
+  private async lead(): Promise<boolean> {
+    if (this.lease.holding) return true;
+    if (!(await this.lease.acquire())) return false;
+    // Held before by another worker (or by this one before its connection dropped): its view is stale.
+    this.alerts.clear();
+    this.groups = new AggregationGroups(this.routing.am);
+    this.routedBy = this.routing.am;
+    this.lastSeen = new Date(0);
+    this.seen.clear();
+    // Whatever the previous holder (or a crash) left recorded but unsent goes out first, with its stored body.
+    await this.delivery.resendPending((r) => this.integrationOf(r));
+    return true;
   }
 
   integrationOf(r: Pick<NotificationRecord, 'receiver' | 'integration'>): Integration | undefined {
@@ -109,6 +138,7 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private async pass(): Promise<void> {
+    if (!(await this.lead())) return;
     const now = new Date(this.clock.now());
     await this.silences.load();
     if (this.routing.am !== this.routedBy) {
@@ -117,13 +147,17 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
       this.groups = new AggregationGroups(this.routing.am);
       for (const a of this.alerts.values()) this.groups.insert(toDispatch(a), now);
     }
-    const changed = await this.repo.changedSince(this.lastSeen);
+    const changed = (await this.repo.changedSince(new Date(this.lastSeen.getTime() - CHANGE_OVERLAP_MS))).filter(
+      (a) => this.seen.get(a.fingerprint) !== a.updatedAt.getTime(),
+    );
     for (const a of changed) {
+      this.seen.set(a.fingerprint, a.updatedAt.getTime());
       this.alerts.set(a.fingerprint, a);
       if (a.updatedAt > this.lastSeen) this.lastSeen = a.updatedAt;
       this.groups.insert(toDispatch(a), now);
       if (!isResolved(a, now)) this.context.prefetch(a);
     }
+    for (const [fp, at] of this.seen) if (at < this.lastSeen.getTime() - CHANGE_OVERLAP_MS) this.seen.delete(fp);
     if (changed.length > 0) await this.escalations.observe(changed);
     await this.escalations.sweep();
     for (const g of this.groups.due(now)) {
@@ -240,7 +274,8 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
   async groupsView(): Promise<
     { key: string; receiver: string; labels: Record<string, string>; alerts: StoredAlert[] }[]
   > {
-    if (this.config.role === 'api') {
+    // A process that does not dispatch (API role, or a worker standing by) answers from the store.
+    if (this.config.role === 'api' || !this.lease.holding) {
       const now = new Date(this.clock.now());
       const fresh = new AggregationGroups(this.routing.am);
       const byFp = new Map<string, StoredAlert>();
