@@ -275,6 +275,41 @@ export async function selectHead(db: Db, schema: string, startMs: number, endMs:
   return rows.map((r) => r.payload);
 }
 
+/** Every head row's batch id and time range (no payloads): what the head cache checks itself against. */
+export async function listHead(
+  db: Db,
+  schema: string,
+): Promise<{ ids: string[]; minTs: Float64Array; maxTs: Float64Array }> {
+  const { rows } = await db.query<unknown[]>({
+    // in time order, so a series' head samples come out ascending and need no sort
+    text: `SELECT batch_id, min_ts, max_ts FROM ${schema}.head ORDER BY min_ts`,
+    rowMode: 'array',
+  });
+  const ids: string[] = new Array<string>(rows.length);
+  const minTs = new Float64Array(rows.length);
+  const maxTs = new Float64Array(rows.length);
+  rows.forEach((r, i) => {
+    ids[i] = r[0] as string;
+    minTs[i] = Number(r[1]);
+    maxTs[i] = Number(r[2]);
+  });
+  return { ids, minTs, maxTs };
+}
+
+/** The payloads of these head rows (those still there). */
+export async function headPayloadsById(
+  db: Db,
+  schema: string,
+  batchIds: readonly string[],
+): Promise<{ ids: string[]; payloads: Buffer[] }> {
+  const { rows } = await db.query<unknown[]>({
+    text: `SELECT batch_id, payload FROM ${schema}.head WHERE batch_id = ANY($1::text[])`,
+    values: [batchIds],
+    rowMode: 'array',
+  });
+  return { ids: rows.map((r) => r[0] as string), payloads: rows.map((r) => r[1] as Buffer) };
+}
+
 export async function deleteBatchLogBefore(db: Db, schema: string, cutoffMs: number): Promise<number> {
   const res = await db.query(`DELETE FROM ${schema}.batch_log WHERE max_ts < $1`, [cutoffMs]);
   return res.rowCount ?? 0;

@@ -25,21 +25,13 @@ import {
 } from './catalog-extras.repository';
 import { bucketStart, groupHeadPayloads, mergeChunk } from './chunk-compaction';
 import { ChunkCache, readChunks } from './chunk-read';
+import { HeadCache, collectHeadParts, seriesBitmap, type HeadParts } from './head-cache';
 import { decodeHeadPayload } from './head-payload.codec';
 import { historyChunks, type HistorySeries } from './history-import';
 import { canonicalLabelKey } from './label-matching';
 import { appendPackedBatches, PackedSeriesCache } from './packed-append';
 import { ScrapeCache, headRow, type ResolvedBatch } from './scrape-cache';
-import {
-  clip,
-  concat,
-  mergeSorted,
-  sortUnique,
-  valuesOf,
-  valuesView,
-  wordsOf,
-  type SampleArrays,
-} from './sample-merge';
+import { clip, concat, mergeSorted, sortUnique, valuesView, wordsOf } from './sample-merge';
 import * as repo from './sample-store.repository';
 import { SeriesCatalog, labelsHash, normalizeLabels } from './series-catalog';
 
@@ -54,6 +46,8 @@ export interface SampleStoreOptions {
   compactRowsPerTx?: number;
   /** Bytes of decoded chunks of finished buckets kept for reads (default 256 MiB; 0: none). See chunk-read.ts. */
   chunkCacheBytes?: number;
+  /** Bytes of decoded head rows kept for reads (default 256 MiB; 0: none). See head-cache.ts. */
+  headCacheBytes?: number;
 }
 
 export interface AppendResult {
@@ -108,6 +102,10 @@ const COMPACT_ROWS_PER_TX = 5000;
 const IMPORT_CHUNKS_PER_TX = 4000;
 /** Default size of the decoded-chunk cache: the 6 h fleet queries of the benchmark take ~100 MB. */
 const CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
+/** Default size of the decoded-head cache: 5 min of the 1,000-GPU fleet's head is ~60 MB decoded. */
+const HEAD_CACHE_BYTES = 256 * 1024 * 1024;
+/** Head reads that meet a compaction between listing and fetching; then the uncached read. */
+const HEAD_READ_ATTEMPTS = 3;
 /** A catalog gap younger than this may be a series still being committed by another writer. */
 const GAP_TTL_MS = 60_000;
 /** A metadata declaration already written is written again (moving last_seen forward) after this. */
@@ -125,6 +123,7 @@ export class SampleStore implements Queryable {
   readonly chunkSpanMs: number;
   private readonly compactRowsPerTx: number;
   private readonly chunkCache: ChunkCache | undefined;
+  private readonly headCache: HeadCache | undefined;
   private readonly catalog = new SeriesCatalog();
   private readonly gaps = new Map<number, number>();
   /** The highest series id refreshCatalog has read from PostgreSQL. */
@@ -147,6 +146,8 @@ export class SampleStore implements Queryable {
     this.compactRowsPerTx = opts.compactRowsPerTx ?? COMPACT_ROWS_PER_TX;
     const cacheBytes = opts.chunkCacheBytes ?? CHUNK_CACHE_BYTES;
     this.chunkCache = cacheBytes > 0 ? new ChunkCache(cacheBytes) : undefined;
+    const headBytes = opts.headCacheBytes ?? HEAD_CACHE_BYTES;
+    this.headCache = headBytes > 0 ? new HeadCache(headBytes) : undefined;
     this.extras = new CatalogExtrasRepository(drizzleFor(pool), this.schema);
     if (DAY_MS % this.chunkSpanMs !== 0) throw new StorageError('INVALID_BATCH', 'chunkSpanMs must divide a day');
   }
@@ -296,8 +297,7 @@ export class SampleStore implements Queryable {
       if (r.id > top) top = r.id;
     }
     // ids skipped by the sequence may belong to transactions that have not committed yet
-    for (let id = before + 1; id < top; id++)
-      if (!this.catalog.has(id) && !this.gaps.has(id)) this.gaps.set(id, now);
+    for (let id = before + 1; id < top; id++) if (!this.catalog.has(id) && !this.gaps.has(id)) this.gaps.set(id, now);
     this.catalogReadUpTo = top;
   }
 
@@ -474,11 +474,10 @@ export class SampleStore implements Queryable {
       cache: this.chunkCache,
       nowMs: this.clock(),
     };
-    const [fromChunks, head] = await Promise.all([
+    const [fromChunks, fromHead] = await Promise.all([
       readChunks(chunkRead, ids, startMs, endMs),
-      repo.selectHead(this.pool, this.schema, startMs, endMs),
+      this.headParts(ids, startMs, endMs),
     ]);
-    const fromHead = this.collectHead(head, new Set(ids));
     const out: SeriesData[] = [];
     for (const id of ids) {
       const stored = fromChunks.get(id);
@@ -491,34 +490,29 @@ export class SampleStore implements Queryable {
       if (!all) continue;
       const inWindow = clip(all, startMs, endMs);
       if (inWindow.timestamps.length === 0) continue;
-      // chunk-only arrays are this call's own (chunk-read.ts copies out of its cache): views suffice
-      const own = !recent;
+      // every array here is this call's own (chunk-read.ts copies out of its cache, collectHeadParts
+      // out of the head rows): views suffice
       out.push({
         labels: { ...this.catalog.labelsOf(id)! },
-        timestamps: own ? inWindow.timestamps : inWindow.timestamps.slice(),
-        values: own ? valuesView(inWindow.words) : valuesOf(inWindow.words),
+        timestamps: inWindow.timestamps,
+        values: valuesView(inWindow.words),
       });
     }
     return out;
   }
 
-  private collectHead(payloads: readonly Buffer[], wanted: ReadonlySet<number>): Map<number, SampleArrays[]> {
-    const out = new Map<number, SampleArrays[]>();
-    for (const raw of payloads) {
-      const p = decodeHeadPayload(raw);
-      const words = wordsOf(p.values);
-      for (let i = 0; i < p.seriesIds.length; i++) {
-        const sid = p.seriesIds[i]!;
-        if (!wanted.has(sid)) continue;
-        const off = p.offsets[i]!;
-        const n = p.counts[i]!;
-        const part = { timestamps: p.timestamps.subarray(off, off + n), words: words.subarray(2 * off, 2 * (off + n)) };
-        const list = out.get(sid);
-        if (list) list.push(part);
-        else out.set(sid, [part]);
+  /** The head's samples of `ids` in rows overlapping the window, per series (unsorted, unclipped). */
+  private async headParts(ids: readonly number[], startMs: number, endMs: number): Promise<HeadParts> {
+    const wanted = seriesBitmap(ids);
+    if (this.headCache) {
+      // A listed row deleted before its payload came is a compaction in between: list again.
+      for (let attempt = 0; attempt < HEAD_READ_ATTEMPTS; attempt++) {
+        const rows = await this.headCache.read(this.pool, this.schema, startMs, endMs);
+        if (rows) return collectHeadParts(rows, wanted);
       }
     }
-    return out;
+    const raw = await repo.selectHead(this.pool, this.schema, startMs, endMs);
+    return collectHeadParts(raw.map(decodeHeadPayload), wanted);
   }
 
   /**
@@ -532,25 +526,13 @@ export class SampleStore implements Queryable {
     if (ids.length === 0) return [];
     const [stored, head] = await Promise.all([
       seriesInWindow(this.pool, this.schema, ids, startMs, endMs),
-      repo.selectHead(this.pool, this.schema, startMs, endMs),
+      this.headParts(ids, startMs, endMs),
     ]);
     const inWindow = new Set(stored);
-    const wanted = new Set(ids);
-    for (const raw of head) {
-      const p = decodeHeadPayload(raw);
-      for (let i = 0; i < p.seriesIds.length; i++) {
-        const id = p.seriesIds[i]!;
-        if (!wanted.has(id) || inWindow.has(id)) continue;
-        // the row spans the window's edge: look at this series' own samples
-        const off = p.offsets[i]!;
-        for (let j = 0; j < p.counts[i]!; j++) {
-          const t = p.timestamps[off + j]!;
-          if (t >= startMs && t <= endMs) {
-            inWindow.add(id);
-            break;
-          }
-        }
-      }
+    for (const [id, parts] of head) {
+      if (inWindow.has(id)) continue;
+      // a row may span the window's edge: look at this series' own samples
+      if (parts.some((p) => p.timestamps.some((t) => t >= startMs && t <= endMs))) inWindow.add(id);
     }
     return ids.filter((id) => inWindow.has(id)).map((id) => ({ ...this.catalog.labelsOf(id)! }));
   }
