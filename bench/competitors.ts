@@ -50,8 +50,11 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function httpGet(url: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(url);
+export async function httpGet(
+  url: string,
+  headers?: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, headers ? { headers } : undefined);
   return { status: res.status, body: await res.text() };
 }
 
@@ -101,6 +104,7 @@ export async function startVictoriaMetrics(
   dir: string,
   vmjsonFile: string,
   expect: { series: number; lastSec: number },
+  extraFlags: string[] = [],
 ): Promise<RunningServer> {
   const port = await freePort();
   const child = startProcess(
@@ -114,6 +118,7 @@ export async function startVictoriaMetrics(
       '100y',
       '-loggerLevel',
       'WARN',
+      ...extraFlags,
     ],
     path.join(dir, 'vm.log'),
   );

@@ -2,20 +2,37 @@
  * Range-query benchmark: 6 h of the 1,000-GPU reference fleet (../shared/bench/fleet.mjs) at a
  * 15 s step, loaded into a fresh SampleStore (importHistory: straight into chunks), into
  * VictoriaMetrics (/api/v1/import) and into Prometheus (promtool blocks); then the two reference
- * queries as 6 h range queries at a 15 s step, median of N warm runs on each.
+ * queries as 6 h range queries at a 15 s step, median of N warm runs on each. Every system is
+ * timed the same way, as Grafana sees it: its own process, `GET /api/v1/query_range` over HTTP
+ * until the body is read. ArcWatch is the collector (services/collector/src/main.ts) over the
+ * loaded schema; VictoriaMetrics runs with `-search.disableCache` (no rollup result cache). The
+ * in-process rows after that split ArcWatch's time (engine + JSON, the same without the
+ * decoded-chunk cache, the storage select alone).
  *
- *   npm run bench:query -- [--hours 6] [--nodes 125] [--runs 5] [--competitors vm,prom|none] [--no-docs] [--profile-only]
+ *   npm run bench:query -- [--hours 6] [--nodes 125] [--runs 5] [--competitors vm,prom|none] [--no-docs]
+ *                          [--profile-only] [--collector-cpu-prof DIR]
  *
  * The default full run takes about 10 minutes and rewrites the generated block of the `## Query`
  * section of docs/benchmarks.md (`--no-docs` leaves it alone). `--profile-only` loads and runs
- * only ArcWatch's queries (for `node --cpu-prof`).
+ * only ArcWatch's queries in process (for `node --cpu-prof`); `--collector-cpu-prof DIR` runs the
+ * collector process under `--cpu-prof` and leaves its profile in DIR.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PromqlEngine } from '@arcwatch/promql';
 import { SampleStore, createPool, migrate, sampleStoreMigrations, type HistorySeries } from '@arcwatch/storage';
-import { REPO_ROOT, createTestDatabase } from '@arcwatch/testing';
+import {
+  REPO_ROOT,
+  TEST_AUTH_ENV,
+  authHeaders,
+  createTestDatabase,
+  eventually,
+  freePort,
+  startProcess,
+  testNamespace,
+  type RunningProcess,
+} from '@arcwatch/testing';
 import { FLEET_SCRIPT, generateHistory, type FleetHistory } from './fleet-history';
 import {
   httpGet,
@@ -45,6 +62,7 @@ const COMPETITORS = PROFILE_ONLY
   ? []
   : (args.get('competitors') ?? 'vm,prom').split(',').filter((c) => c === 'vm' || c === 'prom');
 const WRITE_DOCS = !args.has('no-docs') && !PROFILE_ONLY;
+const COLLECTOR_PROF = args.get('collector-cpu-prof');
 const STEP_SEC = 15;
 const IMPORT_GROUP = 2500;
 
@@ -92,6 +110,35 @@ async function loadStore(
     chunks += r.chunks;
   }
   return { ms: performance.now() - t0, samples, chunks };
+}
+
+/**
+ * The collector as `npm start` runs it (its own process, default role), over the schema the
+ * history was loaded into, listening on a free loopback port; resolves once /readyz answers.
+ */
+async function startCollector(databaseUrl: string): Promise<{ proc: RunningProcess; baseUrl: string }> {
+  const port = await freePort();
+  const proc = startProcess('collector', 'services/collector/src/main.ts', [], {
+    ...TEST_AUTH_ENV,
+    DATABASE_URL: databaseUrl,
+    NATS_NAMESPACE: testNamespace(),
+    COLLECTOR_DB_SCHEMA: 'bench',
+    COLLECTOR_HOST: '127.0.0.1',
+    COLLECTOR_PORT: String(port),
+    ...(COLLECTOR_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(COLLECTOR_PROF)}` } : {}),
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await eventually(
+      async () => ((await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.ok ? true : undefined),
+      120_000,
+      'collector /readyz',
+    );
+  } catch (err) {
+    await proc.stop();
+    throw new Error(`${(err as Error).message}\n${proc.log()}`);
+  }
+  return { proc, baseUrl };
 }
 
 interface Row {
@@ -154,7 +201,9 @@ async function main(): Promise<void> {
     const lastSec = endMs / 1000;
     if (COMPETITORS.includes('vm')) {
       t0 = performance.now();
-      servers.push(await startVictoriaMetrics(tmp, vmjson, { series: h.labels.length, lastSec }));
+      servers.push(
+        await startVictoriaMetrics(tmp, vmjson, { series: h.labels.length, lastSec }, ['-search.disableCache']),
+      );
       rmSync(vmjson);
       loadNotes += `; VictoriaMetrics import until queryable ${fmt((performance.now() - t0) / 1000, 1)} s`;
       log(`VictoriaMetrics loaded in ${fmt((performance.now() - t0) / 1000, 1)} s`);
@@ -168,13 +217,68 @@ async function main(): Promise<void> {
     }
 
     const startMs = endMs - HOURS * 3_600_000;
+    const collector = PROFILE_ONLY ? undefined : await startCollector(db.url);
+    const host = machine();
+    log(`machine: ${host}`);
+    const rows: Row[] = [];
+    const checks: string[] = [];
+    const timeHttp = async (
+      name: string,
+      baseUrl: string,
+      headers?: Record<string, string>,
+    ): Promise<{ ms: Record<string, number>; bodies: Record<string, string> }> => {
+      const ms: Record<string, number> = {};
+      const bodies: Record<string, string> = {};
+      for (const q of QUERIES) {
+        const r = await timeRuns(async () => {
+          const { status, body } = await httpGet(
+            rangeQueryUrl(baseUrl, q.expr, startMs / 1000, endMs / 1000, STEP_SEC),
+            headers,
+          );
+          if (status !== 200) throw new Error(`${name} answered ${status}: ${body.slice(0, 300)}`);
+          return body;
+        });
+        ms[q.id] = r.median;
+        bodies[q.id] = r.body;
+        log(`${name} ${q.id}: median ${fmt(r.median)} ms (runs ${r.runs.map((x) => fmt(x)).join(', ')})`);
+      }
+      return { ms, bodies };
+    };
+
+    // Over HTTP first, each server alone on the cores (the others idle), in the same order every run.
+    let http: Awaited<ReturnType<typeof timeHttp>> | undefined;
+    try {
+      if (collector) {
+        http = await timeHttp('ArcWatch collector', collector.baseUrl, authHeaders());
+        rows.push({
+          system: 'ArcWatch collector',
+          q1: http.ms.q1!,
+          q2: http.ms.q2!,
+          note: 'HTTP, its own process (default settings: decoded-chunk cache on, warmed by the first run)',
+        });
+      }
+    } finally {
+      await collector?.proc.stop();
+      if (COLLECTOR_PROF) log(`collector CPU profile written to ${path.resolve(COLLECTOR_PROF)}`);
+    }
+    const competitorBodies: Array<{ name: string; bodies: Record<string, string> }> = [];
+    const competitorRows: Row[] = [];
+    for (const s of servers) {
+      const r = await timeHttp(s.name, s.baseUrl);
+      competitorBodies.push({ name: s.name, bodies: r.bodies });
+      competitorRows.push({
+        system: s.name,
+        q1: r.ms.q1!,
+        q2: r.ms.q2!,
+        note: s.name.startsWith('Victoria') ? 'HTTP, `-search.disableCache` (no rollup result cache)' : 'HTTP',
+      });
+    }
+
+    // In process: where ArcWatch's time goes (engine + JSON, then without the chunk cache, then the select alone).
     const engine = new PromqlEngine(store);
     // the same data read without the decoded-chunk cache: every run fetches and decodes its chunks
     const uncachedStore = new SampleStore(pool, { schema: 'bench', chunkCacheBytes: 0 });
     const uncached = new PromqlEngine(uncachedStore);
-    const host = machine();
-    log(`machine: ${host}`);
-    const rows: Row[] = [];
     const ours: Record<string, string> = {};
     const timed: Record<string, number> = {};
     const timedUncached: Record<string, number> = {};
@@ -185,14 +289,20 @@ async function main(): Promise<void> {
       );
       ours[q.id] = r.body;
       timed[q.id] = r.median;
-      log(`ArcWatch ${q.id}: median ${fmt(r.median)} ms (runs ${r.runs.map((x) => fmt(x)).join(', ')})`);
+      log(`ArcWatch in process ${q.id}: median ${fmt(r.median)} ms (runs ${r.runs.map((x) => fmt(x)).join(', ')})`);
+      if (http) {
+        const c = compareMatrices(http.bodies[q.id]!, r.body);
+        if (c.series[0] !== c.series[1] || c.points[0] !== c.points[1] || c.maxRelDiff !== 0)
+          throw new Error(`${q.id}: the collector's answer over HTTP differs from the engine's in process`);
+        checks.push(`${q.id}: the collector over HTTP and the engine in process give the same matrix`);
+      }
       const u = await timeRuns(async () =>
         JSON.stringify({ status: 'success', data: await uncached.rangeQuery(q.expr, startMs, endMs, STEP_SEC * 1000) }),
       );
       if (u.body !== r.body) throw new Error(`${q.id}: the answer with the chunk cache differs from the one without`);
       timedUncached[q.id] = u.median;
       log(
-        `ArcWatch ${q.id} without the chunk cache: median ${fmt(u.median)} ms (runs ${u.runs.map((x) => fmt(x)).join(', ')})`,
+        `ArcWatch in process ${q.id} without the chunk cache: median ${fmt(u.median)} ms (runs ${u.runs.map((x) => fmt(x)).join(', ')})`,
       );
       // the storage part alone: the one select the engine makes for the query's selector, uncached
       const sel = await timeRuns(async () =>
@@ -210,16 +320,16 @@ async function main(): Promise<void> {
       log(`ArcWatch ${q.id} select alone (${sel.body} series): median ${fmt(sel.median)} ms`);
     }
     rows.push({
-      system: 'ArcWatch SampleStore + PromqlEngine',
+      system: '… ArcWatch in process',
       q1: timed.q1!,
       q2: timed.q2!,
-      note: 'in-process `rangeQuery` + JSON of the response; decoded-chunk cache warm (row versions still read from PostgreSQL)',
+      note: '`PromqlEngine.rangeQuery` + JSON of the response, no HTTP; decoded-chunk cache warm',
     });
     rows.push({
-      system: 'ArcWatch, chunk cache off',
+      system: '… the same, chunk cache off',
       q1: timedUncached.q1!,
       q2: timedUncached.q2!,
-      note: 'the same, every run fetching and decoding its chunks',
+      note: 'every run fetching and decoding its chunks',
     });
     rows.push({
       system: '… of which `SampleStore.select`',
@@ -227,43 +337,24 @@ async function main(): Promise<void> {
       q2: selectOnly.q2!,
       note: 'chunk cache off: catalog match, chunk fetch, decode',
     });
-
-    const checks: string[] = [];
-    for (const s of servers) {
-      const variants = s.name.startsWith('Victoria')
-        ? [
-            { extra: '&nocache=1', note: 'HTTP, `nocache=1` (no rollup result cache)' },
-            { extra: '', note: 'HTTP, default rollup result cache' },
-          ]
-        : [{ extra: '', note: 'HTTP' }];
-      for (const v of variants) {
-        const res: Record<string, number> = {};
-        for (const q of QUERIES) {
-          const r = await timeRuns(async () => {
-            const { status, body } = await httpGet(
-              rangeQueryUrl(s.baseUrl, q.expr, startMs / 1000, endMs / 1000, STEP_SEC, v.extra),
-            );
-            if (status !== 200) throw new Error(`${s.name} answered ${status}: ${body.slice(0, 300)}`);
-            return body;
-          });
-          res[q.id] = r.median;
-          log(`${s.name}${v.extra} ${q.id}: median ${fmt(r.median)} ms (runs ${r.runs.map((x) => fmt(x)).join(', ')})`);
-          if (v.extra === variants[0]!.extra) {
-            const c = compareMatrices(ours[q.id]!, r.body);
-            checks.push(
-              `${q.id} vs ${s.name}: ${c.series[0]} / ${c.series[1]} series, ${fmt(c.points[0])} / ${fmt(c.points[1])} points, largest relative difference ${c.maxRelDiff.toExponential(1)}`,
-            );
-          }
-        }
-        rows.push({ system: s.name, q1: res.q1!, q2: res.q2!, note: v.note });
+    for (const c of competitorBodies) {
+      for (const q of QUERIES) {
+        const m = compareMatrices(http?.bodies[q.id] ?? ours[q.id]!, c.bodies[q.id]!);
+        checks.push(
+          `${q.id} vs ${c.name}: ${m.series[0]} / ${m.series[1]} series, ${fmt(m.points[0])} / ${fmt(m.points[1])} points, largest relative difference ${m.maxRelDiff.toExponential(1)}`,
+        );
       }
     }
     for (const c of checks) log(`check: ${c}`);
+    const loadAfter = os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ');
 
     const table = [
       '| system | q1 `avg by (Hostname)` | q2 `histogram_quantile(0.99, … rate(…[5m]))` | how |',
       '| --- | ---: | ---: | --- |',
-      ...rows.map((r) => `| ${r.system} | ${fmt(r.q1)} ms | ${fmt(r.q2)} ms | ${r.note} |`),
+      ...[...rows, ...competitorRows].map((r) => `| ${r.system} | ${fmt(r.q1)} ms | ${fmt(r.q2)} ms | ${r.note} |`),
     ].join('\n');
     log(`\n${table}\n`);
     if (WRITE_DOCS) {
@@ -271,7 +362,7 @@ async function main(): Promise<void> {
         `Last run ${new Date().toISOString().slice(0, 16)}Z: ${NODES} nodes, ${HOURS} h at ${STEP_SEC} s = ${fmt(total)} samples in ${fmt(h.labels.length)} series; ` +
           `range ${HOURS} h, step ${STEP_SEC} s; median of ${RUNS} warm runs after one warm-up.`,
         '',
-        `Machine: ${host}.`,
+        `Machine: ${host}; at the end: ${loadAfter}.`,
         '',
         table,
         '',
