@@ -13,7 +13,7 @@ import { isStaleNaN } from '@arcwatch/contracts';
 import type { AggregateExpr, Call, Expr, MatrixSelector, VectorSelector } from './ast';
 import { resetCounts, searchAfter, seekAfter, type Evaluator, type PreparedSeries } from './evaluator';
 import { formatG, warnPossibleNonCounter } from './functions';
-import { INDEXED_RANGE_FUNCTIONS, type IndexedRangeFunction } from './range-functions';
+import { INDEXED_RANGE_FUNCTIONS, extrapolatedRateIn, type IndexedRangeFunction } from './range-functions';
 import { histogramQuantileRows } from './range-batch-histogram';
 import { MeanAccumulator, quantileIn } from './math-helpers';
 import { executionError } from './errors';
@@ -45,6 +45,7 @@ export interface GridRows {
 }
 
 const BATCHED_AGGREGATIONS = new Set(['sum', 'avg', 'min', 'max', 'count', 'group']);
+const RATE_KINDS: ReadonlySet<string> = new Set(['rate', 'increase', 'delta']);
 /** Rows × steps above this go step by step: the typed arrays would cost more than they save. */
 const MAX_GRID_CELLS = 16_000_000;
 
@@ -126,32 +127,76 @@ function stepCount(ev: Evaluator): number {
   return Math.floor((ev.params.endMs - ev.params.startMs) / ev.params.stepMs) + 1;
 }
 
-function selectorRows(ev: Evaluator, sel: VectorSelector): GridRows {
+/**
+ * A node on the grid path that yields its rows one at a time: `fill(r, …)` writes row r's values
+ * and presence at `base`, and adds its samples to `counts`. Rows are filled in order 0, 1, …
+ * exactly once. An aggregation folds each row as it comes (through one reused row buffer)
+ * instead of first materialising rows × steps cells it reads once.
+ */
+interface RowSource {
+  labels: Labels[];
+  dropName: boolean;
+  steps: number;
+  counts: Float64Array;
+  fill(r: number, values: Float64Array, present: Uint8Array, base: number, ts: Float64Array | undefined): void;
+}
+
+/** Materialises every row of a source into one grid. */
+function materialise(src: RowSource, withTs: boolean): GridRows {
+  const n = src.labels.length * src.steps;
+  const values = new Float64Array(n);
+  const present = new Uint8Array(n);
+  const ts = withTs ? new Float64Array(n) : undefined;
+  for (let r = 0; r < src.labels.length; r++) src.fill(r, values, present, r * src.steps, ts);
+  const rows: GridRows = {
+    labels: src.labels,
+    dropName: src.dropName,
+    steps: src.steps,
+    values,
+    present,
+    counts: src.counts,
+  };
+  if (ts) rows.ts = ts;
+  return rows;
+}
+
+function selectorSource(ev: Evaluator, sel: VectorSelector): RowSource {
   const series = ev.preparedSeries(sel);
   const steps = stepCount(ev);
   const { startMs, stepMs, lookbackMs } = ev.params;
   const refs = new Float64Array(steps);
   for (let k = 0; k < steps; k++) refs[k] = ev.referenceTime(startMs + k * stepMs, sel.at, sel.offset);
-  const values = new Float64Array(series.length * steps);
-  const ts = new Float64Array(series.length * steps);
-  const present = new Uint8Array(series.length * steps);
   const counts = new Float64Array(steps);
-  series.forEach((s, r) => {
-    ev.checkDeadline();
-    let next = 0;
-    for (let k = 0; k < steps; k++) {
-      const ref = refs[k];
-      next = k > 0 && ref >= refs[k - 1] ? seekAfter(s.ts, next, ref) : searchAfter(s.ts, ref, 0);
-      const i = next - 1;
-      if (i < 0 || s.ts[i] <= ref - lookbackMs || isStaleNaN(s.vs[i])) continue;
-      const at = r * steps + k;
-      values[at] = s.vs[i];
-      ts[at] = s.ts[i];
-      present[at] = 1;
-      counts[k]++;
-    }
-  });
-  return { labels: series.map((s) => s.labels), dropName: false, steps, values, present, ts, counts };
+  return {
+    labels: series.map((s) => s.labels),
+    dropName: false,
+    steps,
+    counts,
+    fill(r, values, present, base, ts) {
+      ev.checkDeadline();
+      const s = series[r];
+      const sts = s.ts;
+      const svs = s.vs;
+      let next = 0;
+      for (let k = 0; k < steps; k++) {
+        const ref = refs[k];
+        next = k > 0 && ref >= refs[k - 1] ? seekAfter(sts, next, ref) : searchAfter(sts, ref, 0);
+        const i = next - 1;
+        if (i < 0 || sts[i] <= ref - lookbackMs || isStaleNaN(svs[i])) {
+          present[base + k] = 0;
+          continue;
+        }
+        values[base + k] = svs[i];
+        if (ts) ts[base + k] = sts[i];
+        present[base + k] = 1;
+        counts[k]++;
+      }
+    },
+  };
+}
+
+function selectorRows(ev: Evaluator, sel: VectorSelector): GridRows {
+  return materialise(selectorSource(ev, sel), true);
 }
 
 function histogramRows(ev: Evaluator, call: Call): GridRows | undefined {
@@ -175,6 +220,11 @@ function indexedCall(call: Call): { fn: IndexedRangeFunction; arg: Expr; q?: num
 }
 
 function rangeCallRows(ev: Evaluator, call: Call): GridRows | undefined {
+  const src = rangeCallSource(ev, call);
+  return src ? materialise(src, false) : undefined;
+}
+
+function rangeCallSource(ev: Evaluator, call: Call): RowSource | undefined {
   const indexed = indexedCall(call);
   const arg = indexed?.arg;
   if (!indexed || arg?.kind !== 'matrixSelector' || arg.extension) return undefined;
@@ -186,6 +236,9 @@ function rangeCallRows(ev: Evaluator, call: Call): GridRows | undefined {
   if (indexed.q !== undefined && !(indexed.q >= 0 && indexed.q <= 1))
     ev.notes.warn(`quantile value should be between 0 and 1, got ${formatG(indexed.q)}`, call.args[0].pos);
   const checkCounter = call.func === 'rate' || call.func === 'increase';
+  // rate, increase and delta call their kernel directly: through `fn` the call site sees every
+  // indexed function a long-lived process has run and is no longer inlined
+  const rateKind = RATE_KINDS.has(call.func) ? (call.func as 'rate' | 'increase' | 'delta') : undefined;
   const ctx = { ev, call, t: ev.params.startMs };
   const steps = stepCount(ev);
   const starts = new Float64Array(steps);
@@ -195,39 +248,68 @@ function rangeCallRows(ev: Evaluator, call: Call): GridRows | undefined {
     starts[k] = w.start;
     ends[k] = w.end;
   }
-  const values = new Float64Array(series.length * steps);
-  const present = new Uint8Array(series.length * steps);
   const counts = new Float64Array(steps);
-  series.forEach((s: PreparedSeries, r) => {
-    ev.checkDeadline();
-    const p = ev.pointsOf(s);
-    const resets = resetCounts(s);
-    let from = 0;
-    let to = 0;
-    let any = false;
-    for (let k = 0; k < steps; k++) {
-      const forward = k > 0 && ends[k] >= ends[k - 1] && starts[k] >= starts[k - 1];
-      from = forward ? seekAfter(p.ts, from, starts[k]) : searchAfter(p.ts, starts[k], 0);
-      to = forward ? seekAfter(p.ts, Math.max(from, to), ends[k]) : searchAfter(p.ts, ends[k], from);
-      if (to <= from) continue;
-      counts[k] += to - from;
-      const v = fn(p.ts, p.vs, from, to, resets[to - 1] - resets[from], starts[k], ends[k]);
-      if (v === undefined) continue;
-      values[r * steps + k] = v;
-      present[r * steps + k] = 1;
-      any = true;
-    }
-    // the step-by-step path notes this for any series with a value at some step
-    if (any && checkCounter) warnPossibleNonCounter(ctx, s.labels, call.args[0]);
-  });
-  return { labels: series.map((s) => s.labels), dropName: true, steps, values, present, counts };
+  return {
+    labels: series.map((s) => s.labels),
+    dropName: true,
+    steps,
+    counts,
+    fill(r, values, present, base) {
+      ev.checkDeadline();
+      const s: PreparedSeries = series[r];
+      const p = ev.pointsOf(s);
+      const resets = resetCounts(s);
+      let from = 0;
+      let to = 0;
+      let any = false;
+      for (let k = 0; k < steps; k++) {
+        present[base + k] = 0;
+        const forward = k > 0 && ends[k] >= ends[k - 1] && starts[k] >= starts[k - 1];
+        from = forward ? seekAfter(p.ts, from, starts[k]) : searchAfter(p.ts, starts[k], 0);
+        to = forward ? seekAfter(p.ts, Math.max(from, to), ends[k]) : searchAfter(p.ts, ends[k], from);
+        if (to <= from) continue;
+        counts[k] += to - from;
+        const v =
+          rateKind === undefined
+            ? fn(p.ts, p.vs, from, to, resets[to - 1] - resets[from], starts[k], ends[k])
+            : extrapolatedRateIn(
+                p.ts,
+                p.vs,
+                from,
+                to,
+                starts[k],
+                ends[k],
+                rateKind !== 'delta',
+                rateKind === 'rate',
+                rateKind !== 'delta' && resets[to - 1] > resets[from],
+              );
+        if (v === undefined) continue;
+        values[base + k] = v;
+        present[base + k] = 1;
+        any = true;
+      }
+      // the step-by-step path notes this for any series with a value at some step
+      if (any && checkCounter) warnPossibleNonCounter(ctx, s.labels, call.args[0]);
+    },
+  };
+}
+
+/**
+ * The rows of an aggregation's argument: already computed (memo), or a source to stream when
+ * the argument is a selector or a range function over one that nothing else has asked for.
+ */
+function innerRows(ev: Evaluator, e: Expr): GridRows | RowSource | undefined {
+  if (ev.gridMemo.has(e)) return ev.gridMemo.get(e) ?? undefined;
+  if (e.kind === 'vectorSelector') return fits(ev, ev.preparedSeries(e).length) ? selectorSource(ev, e) : undefined;
+  if (e.kind === 'call' && e.func !== 'histogram_quantile') return rangeCallSource(ev, e);
+  return gridRows(ev, e);
 }
 
 function aggregateRows(ev: Evaluator, e: AggregateExpr): GridRows | undefined {
   if (!BATCHED_AGGREGATIONS.has(e.op) || e.param) return undefined;
-  const inner = gridRows(ev, unwrap(e.expr));
+  const inner = innerRows(ev, unwrap(e.expr));
   // an inner aggregation hands out its groups in per-step order, not row order
-  if (!inner || inner.first) return undefined;
+  if (!inner || ('first' in inner && inner.first)) return undefined;
   const { steps } = inner;
   const without = new Set([...e.grouping, METRIC_NAME]);
   const groupIds = new Map<string, number>();
@@ -255,9 +337,18 @@ function aggregateRows(ev: Evaluator, e: AggregateExpr): GridRows | undefined {
   const fold = FOLDS[e.op as BatchedOp];
   // Row by row in input order, so every group folds its members in the order the step-by-step
   // path would (compensated sums depend on it).
-  for (let r = 0; r < inner.labels.length; r++) {
-    ev.checkDeadline();
-    fold(acc, inner.values, inner.present, r * steps, groupOf[r] * steps, steps, r);
+  if ('fill' in inner) {
+    const rowValues = new Float64Array(steps);
+    const rowPresent = new Uint8Array(steps);
+    for (let r = 0; r < inner.labels.length; r++) {
+      inner.fill(r, rowValues, rowPresent, 0, undefined);
+      fold(acc, rowValues, rowPresent, 0, groupOf[r] * steps, steps, r);
+    }
+  } else {
+    for (let r = 0; r < inner.labels.length; r++) {
+      ev.checkDeadline();
+      fold(acc, inner.values, inner.present, r * steps, groupOf[r] * steps, steps, r);
+    }
   }
   const { values, comp, counts, present, first, overflowed } = acc;
   for (let at = 0; at < n; at++) {
@@ -317,44 +408,86 @@ function kahanAt(values: Float64Array, comp: Float64Array, at: number, v: number
   }
 }
 
-function foldWith(step: (f: Fold, at: number, v: number, seen: boolean) => void): FoldRow {
-  return (f, inValues, inPresent, from, at, steps, row) => {
-    const { present, first } = f;
+/**
+ * Marks cell `cell` present, noting the row that made its group appear first; whether it was
+ * already present. Inlined into each fold's loop below.
+ */
+function enter(f: Fold, cell: number, row: number): boolean {
+  if (f.present[cell] === 1) return true;
+  f.present[cell] = 1;
+  f.first[cell] = row;
+  return false;
+}
+
+// One loop per operation rather than one shared loop calling a per-cell callback: the callback
+// site sees six functions and is not inlined, which measured as most of the fold's time.
+const FOLDS: Record<BatchedOp, FoldRow> = {
+  // cells start at 0 with no compensation, as the step-by-step path's first kahanInc
+  sum: (f, inValues, inPresent, from, at, steps, row) => {
+    const { values, comp } = f;
+    for (let k = 0; k < steps; k++) {
+      if (!inPresent[from + k]) continue;
+      enter(f, at + k, row);
+      kahanAt(values, comp, at + k, inValues[from + k]);
+    }
+  },
+  avg: (f, inValues, inPresent, from, at, steps, row) => {
+    const { values, comp, counts, overflowed } = f;
     for (let k = 0; k < steps; k++) {
       if (!inPresent[from + k]) continue;
       const cell = at + k;
-      const seen = present[cell] === 1;
-      if (!seen) {
-        present[cell] = 1;
-        first[cell] = row;
+      const v = inValues[from + k];
+      enter(f, cell, row);
+      const n = ++counts[cell];
+      if (n === 1 || Number.isFinite(values[cell] + v)) {
+        if (overflowed.size === 0 || !overflowed.has(cell)) {
+          kahanAt(values, comp, cell, v);
+          continue;
+        }
       }
-      step(f, cell, inValues[from + k], seen);
+      const m = overflowed.get(cell);
+      if (m) m.add(v);
+      else {
+        const resumed = MeanAccumulator.resume(n - 1, values[cell], comp[cell]);
+        resumed.add(v);
+        overflowed.set(cell, resumed);
+      }
     }
-  };
-}
-
-const FOLDS: Record<BatchedOp, FoldRow> = {
-  // cells start at 0 with no compensation, as the step-by-step path's first kahanInc
-  sum: foldWith((f, at, v) => kahanAt(f.values, f.comp, at, v)),
-  avg: foldWith((f, at, v) => {
-    const n = ++f.counts[at];
-    const m = f.overflowed.get(at);
-    if (m) m.add(v);
-    else if (n === 1 || Number.isFinite(f.values[at] + v)) kahanAt(f.values, f.comp, at, v);
-    else {
-      const resumed = MeanAccumulator.resume(n - 1, f.values[at], f.comp[at]);
-      resumed.add(v);
-      f.overflowed.set(at, resumed);
+  },
+  min: (f, inValues, inPresent, from, at, steps, row) => {
+    const { values } = f;
+    for (let k = 0; k < steps; k++) {
+      if (!inPresent[from + k]) continue;
+      const cell = at + k;
+      const v = inValues[from + k];
+      if (!enter(f, cell, row) || v < values[cell] || Number.isNaN(values[cell])) values[cell] = v;
     }
-  }),
-  min: foldWith((f, at, v, seen) => {
-    if (!seen || v < f.values[at] || Number.isNaN(f.values[at])) f.values[at] = v;
-  }),
-  max: foldWith((f, at, v, seen) => {
-    if (!seen || v > f.values[at] || Number.isNaN(f.values[at])) f.values[at] = v;
-  }),
-  count: foldWith((f, at) => void f.values[at]++),
-  group: foldWith((f, at) => void (f.values[at] = 1)),
+  },
+  max: (f, inValues, inPresent, from, at, steps, row) => {
+    const { values } = f;
+    for (let k = 0; k < steps; k++) {
+      if (!inPresent[from + k]) continue;
+      const cell = at + k;
+      const v = inValues[from + k];
+      if (!enter(f, cell, row) || v > values[cell] || Number.isNaN(values[cell])) values[cell] = v;
+    }
+  },
+  count: (f, _inValues, inPresent, from, at, steps, row) => {
+    const { values } = f;
+    for (let k = 0; k < steps; k++) {
+      if (!inPresent[from + k]) continue;
+      enter(f, at + k, row);
+      values[at + k]++;
+    }
+  },
+  group: (f, _inValues, inPresent, from, at, steps, row) => {
+    const { values } = f;
+    for (let k = 0; k < steps; k++) {
+      if (!inPresent[from + k]) continue;
+      enter(f, at + k, row);
+      values[at + k] = 1;
+    }
+  },
 };
 
 /** The instant vector at step k, in the order the step-by-step path produces. */

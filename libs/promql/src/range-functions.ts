@@ -31,7 +31,7 @@ function extrapolatedRate(w: RangeWindow, isCounter: boolean, isRate: boolean): 
  * rate/increase/delta over the points [from, to) of a series. `mayReset` false promises that no
  * point in the range is lower than the one before, which skips the counter-reset scan.
  */
-function extrapolatedRateIn(
+export function extrapolatedRateIn(
   ts: ArrayLike<number>,
   vs: ArrayLike<number>,
   from: number,
