@@ -92,6 +92,31 @@ describe('chunk reads', () => {
     expect(bits(again[0]!.values)).toEqual(bits(first.values));
   });
 
+  it('caches the open bucket at its version too, and fetches it again once it is rewritten', async () => {
+    const store = new SampleStore(pool, { schema: SCHEMA, clock });
+    const labels = { __name__: 'cr_open', job: 'j' };
+    const all = series(480 + 150, T0);
+    await store.importHistory([
+      { labels, timestamps: all.timestamps.subarray(0, 580), values: all.values.subarray(0, 580) },
+    ]);
+    const ids = (await pool.query<{ id: number }>(`SELECT id FROM ${SCHEMA}.series WHERE metric = 'cr_open'`)).rows.map(
+      (r) => r.id,
+    );
+    const cache = new ChunkCache(64 * 1024 * 1024);
+    // the second bucket is still open at nowMs
+    const ctx: ChunkReadContext = { pool, schema: SCHEMA, spanMs: SPAN, cache, nowMs: T0 + SPAN + 30 * 60_000 };
+    await readChunks(ctx, ids, T0, T0 + 2 * SPAN);
+    expect(cache.size).toBe(2);
+    const warm = await readChunks(ctx, ids, T0, T0 + 2 * SPAN);
+    expect([cache.hits, warm.get(ids[0]!)!.timestamps.length]).toEqual([2, 580]);
+    // samples arrive in the open bucket: its row is rewritten with a new version
+    await store.importHistory([{ labels, timestamps: all.timestamps.subarray(580), values: all.values.subarray(580) }]);
+    const after = await readChunks(ctx, ids, T0, T0 + 2 * SPAN);
+    expect(cache.hits).toBe(3); // the first bucket only
+    expect(Array.from(after.get(ids[0]!)!.timestamps)).toEqual(Array.from(all.timestamps));
+    expect(bits(after.get(ids[0]!)!.values)).toEqual(bits(all.values));
+  });
+
   it('evicts least recently used chunks beyond its byte budget', () => {
     const chunk = (n: number) => ({ version: '1', timestamps: new Float64Array(n), values: new Float64Array(n) });
     const cache = new ChunkCache(3 * (2 * 8 * 100 + 64));

@@ -1,8 +1,8 @@
 /**
  * The chunk side of `SampleStore.select`: fetches the chunks of the selected series (split over
  * two connections, so PostgreSQL scans both halves at once), decodes every series straight into
- * one pair of arrays sized from the chunks' counts, and keeps decoded chunks of finished buckets
- * in a byte-bounded LRU cache. A cached chunk is used only while its row version (the writing
+ * one pair of arrays sized from the chunks' counts, and keeps decoded chunks in a byte-bounded
+ * LRU cache. A cached chunk is used only while its row version (the writing
  * transaction's id and the sample count, sample-store.repository.ts) is the one PostgreSQL
  * reports, so compaction or an import rewriting it in any process is noticed:
  * with a warm cache a read asks PostgreSQL for versions only and fetches the rows that changed.
@@ -80,7 +80,7 @@ export interface ChunkReadContext {
   spanMs: number;
   /** Undefined: no cache. */
   cache: ChunkCache | undefined;
-  /** Chunks of buckets that ended before this time are final enough to cache. */
+  /** The reader's clock (kept for callers; every chunk is cached at its version, see remember). */
   nowMs: number;
 }
 
@@ -149,8 +149,14 @@ function decodeInto(base64: string, count: number, slot: Slot): void {
   decodeChunk(new Uint8Array(Buffer.from(base64, 'base64')), count, slot.timestamps, slot.words, slot.offset);
 }
 
+/**
+ * Every chunk read is cached at its row version, the open bucket's too: a rewrite (compaction,
+ * about once a minute for the open bucket) changes the version, and the next read fetches that
+ * chunk again and replaces the entry under the same key. Leaving the open bucket out made every
+ * read of the last hours fetch and decode its newest chunks again (a quarter of a 6 h query's).
+ */
 function remember(ctx: ChunkReadContext, p: repo.ChunkColumns, j: number, slot: Slot): void {
-  if (!ctx.cache || p.startMs[j]! + ctx.spanMs > ctx.nowMs) return;
+  if (!ctx.cache) return;
   const n = p.counts[j]!;
   ctx.cache.set(`${p.seriesIds[j]}:${p.startMs[j]}`, {
     version: p.versions[j]!,
