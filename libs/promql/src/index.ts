@@ -13,7 +13,6 @@ export {
   type RawSeries,
 } from './engine';
 export { MemoryQueryable } from './memory-queryable';
-export { successResponseJson } from './response-json';
 export { runTestFile, runTestScript, type TestFileReport, type TestCaseOutcome } from './promqltest/test-runner';
 export {
   parseSeriesLine,

@@ -1,10 +1,7 @@
-import { Body, Controller, Get, Header, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { AllTenants } from '@arcwatch/access';
 import { mergeForm } from './query-params';
 import { QueryService } from './query.service';
-
-/** The range endpoints answer with JSON text written by the service (QueryService.range). */
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Prometheus's query API. GET reads the URL query; POST reads an x-www-form-urlencoded body
@@ -32,14 +29,12 @@ export class QueryController {
   }
 
   @Get('query_range')
-  @Header('content-type', JSON_CONTENT_TYPE)
   getQueryRange(@Query() query: unknown) {
     return this.queries.range(mergeForm(query, undefined));
   }
 
   @Post('query_range')
   @HttpCode(200)
-  @Header('content-type', JSON_CONTENT_TYPE)
   postQueryRange(@Query() query: unknown, @Body() body: unknown) {
     return this.queries.range(mergeForm(query, body));
   }

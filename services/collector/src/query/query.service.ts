@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Labels } from '@arcwatch/contracts';
-import { PromqlEngine, selectorsOf, successResponseJson, type QueryResult } from '@arcwatch/promql';
+import { PromqlEngine, selectorsOf, type QueryResult } from '@arcwatch/promql';
 import type { SampleStore } from '@arcwatch/storage';
 import { InjectClock, type Clock } from '@arcwatch/runtime';
 import { SAMPLE_STORE } from '../database/sample-store.provider';
@@ -88,14 +88,10 @@ export class QueryService {
     }
   }
 
-  /**
-   * The response body as JSON text: a range answer holds one point per series and step, and
-   * writing it directly skips an array per point that would only be serialised again.
-   */
-  async range(form: FormParams): Promise<string> {
+  async range(form: FormParams): Promise<ApiSuccess<QueryData>> {
     const p = parseRangeParams(form);
     try {
-      return successResponseJson(await this.engine(p.timeoutMs).evaluateRange(p.query, p.startMs, p.endMs, p.stepMs));
+      return envelope(await this.engine(p.timeoutMs).rangeQuery(p.query, p.startMs, p.endMs, p.stepMs));
     } catch (err) {
       throw fromEngineError(err);
     }
