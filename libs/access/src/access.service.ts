@@ -15,7 +15,12 @@ import {
 import type { AccessRepository, StoredToken } from './access.repository';
 
 export const newTokenSchema = z.object({
-  name: z.string().min(1).max(200),
+  // PostgreSQL stores no NUL character in text.
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((n) => !n.includes('\u0000'), 'a NUL character (U+0000) cannot be stored'),
   role: roleSchema,
   tenant: tenantSchema.nullish().transform((v) => v ?? null),
 });

@@ -78,6 +78,7 @@ export async function eventually<T>(
 }
 
 export * from './auth';
+export * from './body-fuzz';
 export * from './route-access';
 export * from './paths';
 export * from './processes';

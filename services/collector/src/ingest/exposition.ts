@@ -40,10 +40,37 @@ export function parseBody(
 ): ParsedExposition {
   const format = formatOf(contentType, body);
   const result = parseExposition(body, { format, ...(labelCaches ? { labelCache: labelCaches[format] } : {}) });
-  return {
+  const parsed: ParsedExposition = {
     samples: result.samples,
     errors: result.errors.map((e) => ({ line: e.line, message: e.message })),
     dropped: result.dropped,
     metadata: familyMetadata(result.families),
+  };
+  return body.includes('\u0000') ? withoutNul(body, parsed) : parsed;
+}
+
+const hasNul = (s: string | undefined): boolean => s !== undefined && s.includes('\u0000');
+const labelsHaveNul = (labels: Record<string, string>): boolean =>
+  Object.entries(labels).some(([k, v]) => hasNul(k) || hasNul(v));
+
+/**
+ * The exposition formats allow any UTF-8 in label values and HELP text, but PostgreSQL stores
+ * no NUL character (U+0000) in text or jsonb: a sample carrying one would be accepted here and
+ * then refused by the writer on every redelivery. Such lines are refused up front instead.
+ */
+function withoutNul(body: string, parsed: ParsedExposition): ParsedExposition {
+  const errors = [...parsed.errors];
+  body.split('\n').forEach((line, i) => {
+    if (line.includes('\u0000'))
+      errors.push({ line: i + 1, message: 'contains a NUL character (U+0000), which cannot be stored' });
+  });
+  errors.sort((a, b) => a.line - b.line);
+  return {
+    ...parsed,
+    samples: parsed.samples.filter(
+      (s) => !hasNul(s.name) && !labelsHaveNul(s.labels) && !(s.exemplar && labelsHaveNul(s.exemplar.labels)),
+    ),
+    errors,
+    metadata: parsed.metadata.filter((m) => !hasNul(m.metric) && !hasNul(m.help) && !hasNul(m.unit)),
   };
 }

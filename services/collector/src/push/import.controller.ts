@@ -21,6 +21,8 @@ export function parseExtraLabels(values: readonly string[]): Record<string, stri
     const name = i > 0 ? v.slice(0, i) : '';
     if (!LABEL_NAME.test(name))
       throw new CollectorError('BODY_INVALID', `extra_label "${v}": expected name=value with a valid label name`);
+    if (v.includes('\u0000'))
+      throw new CollectorError('BODY_INVALID', `extra_label "${name}": contains a NUL character`);
     out[name] = v.slice(i + 1);
   }
   return out;

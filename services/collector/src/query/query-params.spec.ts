@@ -75,6 +75,10 @@ describe('query API parameters', () => {
     expect(failure(() => parseInstantParams({ query: 'up', timeout: 'a while' }, 0)).message).toBe(
       'invalid parameter "timeout": cannot parse "a while" to a valid duration',
     );
+    // A deadline already past would otherwise be a 503 timeout the caller caused.
+    expect(failure(() => parseInstantParams({ query: 'up', timeout: '-1' }, 0)).message).toBe(
+      'invalid parameter "timeout": timeout must be positive, got "-1"',
+    );
     expect(failure(() => parseMetadataParams({ limit: 'ten' })).message).toBe('limit must be a number');
   });
 

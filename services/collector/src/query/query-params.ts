@@ -72,6 +72,8 @@ function timeout(params: FormParams): number | undefined {
   if (text === undefined || text === '') return undefined;
   const ms = parseDurationParam(text);
   if (ms === undefined) throw invalidParam('timeout', `cannot parse ${JSON.stringify(text)} to a valid duration`);
+  // Prometheus would start a query already past its deadline and answer 503; the caller asked for it.
+  if (ms <= 0) throw invalidParam('timeout', `timeout must be positive, got ${JSON.stringify(text)}`);
   return ms;
 }
 

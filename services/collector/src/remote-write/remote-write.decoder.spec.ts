@@ -61,6 +61,25 @@ describe('remote_write 1.0 bodies', () => {
     );
   });
 
+  it('refuses a label or metadata with a NUL character, which PostgreSQL cannot store', () => {
+    const nulLabel = {
+      timeseries: [
+        { labels: [{ name: '__name__', value: 'up\u0000' }], samples: [[1000, 1]] as Array<[number, number]> },
+      ],
+      metadata: [],
+    };
+    expect(() => decodeWriteRequest(encodeWriteRequest(nulLabel))).toThrow(
+      expect.objectContaining({
+        code: 'BODY_INVALID',
+        message: 'timeseries 0: a label contains a NUL character (U+0000)',
+      }),
+    );
+    const nulHelp = { timeseries: [], metadata: [{ type: 1, metric_family_name: 'up', help: 'a\u0000b', unit: '' }] };
+    expect(() => decodeWriteRequest(encodeWriteRequest(nulHelp))).toThrow(
+      expect.objectContaining({ code: 'BODY_INVALID', message: 'metadata 0: contains a NUL character (U+0000)' }),
+    );
+  });
+
   it('reads exemplars (send_exemplars) and hands them to the batch of their series', () => {
     const bucket = [
       { name: '__name__', value: 'lat_seconds_bucket' },

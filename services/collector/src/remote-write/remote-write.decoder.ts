@@ -113,9 +113,9 @@ export function decodeWriteRequest(body: Uint8Array): DecodedWriteRequest {
       `remote_write body is not snappy-compressed (block format): ${(err as Error).message}`,
     );
   }
+  const out: DecodedWriteRequest = { timeseries: [], metadata: [] };
   try {
     const r = protobuf.Reader.create(raw);
-    const out: DecodedWriteRequest = { timeseries: [], metadata: [] };
     while (r.pos < r.len) {
       const tag = r.uint32();
       const field = tag >>> 3;
@@ -133,13 +133,30 @@ export function decodeWriteRequest(body: Uint8Array): DecodedWriteRequest {
         r.skipType(tag & 7);
       }
     }
-    return out;
   } catch (err) {
     throw new CollectorError(
       'BODY_INVALID',
       `remote_write body is not a prometheus.WriteRequest: ${(err as Error).message}`,
     );
   }
+  refuseNul(out);
+  return out;
+}
+
+const NUL = '\u0000';
+
+/**
+ * Protobuf strings may hold a NUL character (U+0000), which PostgreSQL stores in neither text nor
+ * jsonb; accepted, such a series would be refused by the writer on every redelivery.
+ */
+function refuseNul(req: DecodedWriteRequest): void {
+  const bad = (labels: ReadonlyArray<{ name: string; value: string }>) =>
+    labels.some((l) => l.name.includes(NUL) || l.value.includes(NUL));
+  const series = req.timeseries.findIndex((s) => bad(s.labels) || (s.exemplars ?? []).some((e) => bad(e.labels)));
+  if (series >= 0)
+    throw new CollectorError('BODY_INVALID', `timeseries ${series}: a label contains a NUL character (U+0000)`);
+  const meta = req.metadata.findIndex((m) => [m.metric_family_name, m.help, m.unit].some((t) => t?.includes(NUL)));
+  if (meta >= 0) throw new CollectorError('BODY_INVALID', `metadata ${meta}: contains a NUL character (U+0000)`);
 }
 
 function writeValue(w: protobuf.Writer, v: WireValue): void {

@@ -33,8 +33,9 @@ export const webhookV4Schema = z.object({
       status: z.enum(['firing', 'resolved']),
       labels: labelSet,
       annotations: labelSet.default({}),
-      startsAt: z.string(),
-      endsAt: z.string(),
+      // RFC 3339 as Alertmanager writes them (a firing alert's endsAt is Go's zero time).
+      startsAt: z.iso.datetime({ offset: true }),
+      endsAt: z.iso.datetime({ offset: true }),
       generatorURL: z.string().default(''),
     }),
   ),
@@ -132,6 +133,17 @@ export class AlertsService {
         throw new NotifierError('ALERTS_INVALID', `invalid label set: invalid name "${k}"`);
       if (!isWellFormed(v)) throw new NotifierError('ALERTS_INVALID', `invalid label set: invalid value "${v}"`);
     }
+    // PostgreSQL stores no NUL character (U+0000) in text or jsonb.
+    for (const [k, v] of [
+      ...Object.entries(a.labels),
+      ...Object.entries(a.annotations),
+      ['generatorURL', a.generatorURL],
+    ])
+      if (k.includes('\u0000') || v.includes('\u0000'))
+        throw new NotifierError(
+          'ALERTS_INVALID',
+          `"${k.replace(/\u0000/g, '\\0')}": a NUL character (U+0000) cannot be stored`,
+        );
     if (a.endsAt && a.endsAt.getTime() < a.startsAt.getTime())
       throw new NotifierError('ALERTS_INVALID', 'start time must be before end time');
     return { ...a, fingerprint: alertFingerprint(a.labels), updatedAt: now, source };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { authHeaders, createTestDatabase, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import { authHeaders, bodyRoutes, createTestDatabase, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import { createTracingApp } from '../app';
 import { testConfig } from '../testing/tracing-test-kit';
 
@@ -37,6 +37,10 @@ describe('tracing HTTP under generated bodies', () => {
   afterAll(async () => {
     await app?.close();
     await db?.drop();
+  });
+
+  it('fuzzes every route that takes a body (a new one needs its case below)', () => {
+    expect(bodyRoutes(app)).toEqual(['POST /api/v1/requests/events', 'POST /v1/traces']);
   });
 
   it.each([

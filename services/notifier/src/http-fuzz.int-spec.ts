@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Redis } from 'ioredis';
+import { alertFingerprint } from '@arcwatch/contracts';
+import {
+  TEST_REDIS_URL,
+  authHeaders,
+  bodyRoutes,
+  createTestDatabase,
+  FUZZ_TIMEOUT_MS,
+  fuzzRouteBodies,
+  testNamespace,
+  type BodySeed,
+  type TestDatabase,
+} from '@arcwatch/testing';
+import { createNotifierApp } from './app';
+import { StandIn, testConfig } from './testing/notifier-test-kit';
+
+const HOUR = 3_600_000;
+const LABELS = { alertname: 'GpuHot', node: 'gpu-node-1', gpu: '0', severity: 'P2' };
+const json = (body: object): BodySeed[] => [{ contentType: 'application/json', body }];
+
+describe('notifier HTTP under generated bodies (every route that takes one)', () => {
+  const hook = new StandIn();
+  const ns = testNamespace();
+  const dir = mkdtempSync(path.join(tmpdir(), 'aw-notifier-fuzz-'));
+  let db: TestDatabase;
+  let app: NestFastifyApplication;
+  let silenceId = '';
+  let seeds: Record<string, BodySeed[]> = {};
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const base = await hook.start();
+    // A long group_wait: generated alerts are grouped but not sent during the run.
+    writeFileSync(
+      path.join(dir, 'am.yml'),
+      `route:\n  receiver: hook\n  group_wait: 1h\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url: ${base}/hook\n`,
+    );
+    app = await createNotifierApp({ config: testConfig(db.url, ns, { NOTIFIER_CONFIG: path.join(dir, 'am.yml') }) });
+    await app.init();
+    const fastify = app.getHttpAdapter().getInstance();
+    await fastify.ready();
+    const now = Date.now();
+    const alert = {
+      labels: LABELS,
+      annotations: { summary: 'GPU 0 is hot' },
+      startsAt: new Date(now).toISOString(),
+      endsAt: new Date(now + HOUR).toISOString(),
+      generatorURL: 'http://anomaly/rules',
+    };
+    const posted = await fastify.inject({
+      method: 'POST',
+      url: '/api/v2/alerts',
+      headers: authHeaders(),
+      payload: [alert],
+    });
+    expect(posted.statusCode).toBe(200);
+    const silence = {
+      matchers: [{ name: 'alertname', value: 'Maintenance', isRegex: false, isEqual: true }],
+      startsAt: new Date(now).toISOString(),
+      endsAt: new Date(now + HOUR).toISOString(),
+      createdBy: 'fuzz',
+      comment: 'generated bodies',
+    };
+    const s = await fastify.inject({
+      method: 'POST',
+      url: '/api/v2/silences',
+      headers: authHeaders(),
+      payload: silence,
+    });
+    silenceId = (s.json() as { silenceID: string }).silenceID;
+    seeds = {
+      'POST /api/v2/alerts': json([alert, { ...alert, labels: { ...LABELS, gpu: '1' }, endsAt: undefined }]),
+      'POST /api/v2/silences': json({ ...silence, id: silenceId }),
+      'DELETE /api/v2/silence/:id': [{ contentType: 'application/json', body: {} }],
+      'POST /api/v1/alerts/:fingerprint/acknowledge': json({ by: 'sre', comment: 'looking' }),
+      'POST /api/v1/groups/acknowledge': json({ groupKey: '{}:{alertname="GpuHot"}', by: 'sre' }),
+      'POST /api/v1/alertmanager-webhook': json({
+        version: '4',
+        groupKey: '{}:{alertname="GpuHot"}',
+        status: 'firing',
+        receiver: 'arcwatch',
+        groupLabels: { alertname: 'GpuHot' },
+        commonLabels: LABELS,
+        commonAnnotations: {},
+        externalURL: 'http://alertmanager:9093',
+        truncatedAlerts: 0,
+        alerts: [
+          {
+            status: 'firing',
+            labels: LABELS,
+            annotations: { summary: 'hot' },
+            startsAt: new Date(now).toISOString(),
+            endsAt: '0001-01-01T00:00:00Z',
+            generatorURL: 'http://prometheus/graph',
+            fingerprint: 'abc123',
+          },
+        ],
+      }),
+    };
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await hook.stop();
+    await db?.drop();
+    const redis = new Redis(TEST_REDIS_URL);
+    const keys = await redis.keys(`aw-test-${ns}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('walks the routes Fastify registered and has a valid body for each', () => {
+    const routes = bodyRoutes(app);
+    expect(routes.length).toBeGreaterThan(0);
+    for (const key of routes) expect(seeds).toHaveProperty([key]);
+  });
+
+  it(
+    'answers every generated body with a 2xx or a 4xx carrying a code, never a 5xx, and stays healthy',
+    async () => {
+      const params = { id: [silenceId], fingerprint: [alertFingerprint(LABELS)] };
+      for (const key of bodyRoutes(app)) await fuzzRouteBodies(app, key, { seeds, params });
+    },
+    FUZZ_TIMEOUT_MS,
+  );
+});
