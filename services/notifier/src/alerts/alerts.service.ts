@@ -102,7 +102,10 @@ export class AlertsService {
     return alerts.length;
   }
 
-  /** ALERT_V1 events from JetStream: firing has no end; resolved carries it. */
+  /**
+   * ALERT_V1 events from JetStream: resolved carries its end; firing has none, unless it knows
+   * when it stops by itself (a budget alert ends with its period), as Alertmanager's endsAt.
+   */
   async fromEvents(events: readonly AlertV1[]): Promise<void> {
     const now = new Date(this.clock.now());
     const alerts = events.map((e) =>
@@ -111,7 +114,7 @@ export class AlertsService {
           labels: e.labels,
           annotations: e.annotations,
           startsAt: new Date(e.startsAt),
-          endsAt: e.status === 'resolved' ? new Date(e.endsAt ?? now) : null,
+          endsAt: e.status === 'resolved' ? new Date(e.endsAt ?? now) : e.endsAt === null ? null : new Date(e.endsAt),
           generatorURL: e.generatorURL,
         },
         now,

@@ -27,10 +27,11 @@ describe('a budget gone over, as an alert', () => {
       period: 'day',
       period_start: '2026-01-05T00:00:00.000Z',
     });
+    // Firing until the day is over: the spend starts again then, and the alert resolves by itself.
     expect([a.status, a.startsAt, a.endsAt, a.fingerprint]).toEqual([
       'firing',
       '2026-01-05T10:11:12.000Z',
-      null,
+      '2026-01-06T00:00:00.000Z',
       alertFingerprint(a.labels),
     ]);
     expect(a.annotations.summary).toBe('acme is over its day budget acme-daily: 0.512345 of 0.50 USD');

@@ -18,7 +18,10 @@ export const BUDGET_EXCEEDED_ALL = 'aw.cost.v1.budget.exceeded.>';
  * `BudgetExceeded{tenant, budget, period, severity="P2"}`, so routing, grouping, silences and
  * receivers treat it as any other alert. The fingerprint is the label set's and includes the
  * period's start, so a new day (or month) over budget is a new alert and a replayed event the
- * same one.
+ * same one. It ends with its period: billing tells only of a budget going over, once per period (no
+ * event says a spend went back under: allocated spend only adds up as windows close), and at the
+ * period's end the spend starts again from zero, so the alert carries the period's end as its endsAt (Alertmanager's
+ * meaning: firing until then) and resolves by itself, with a resolved notification, then.
  */
 export function budgetAlert(b: BudgetExceededV1): AlertV1 {
   const labels: Record<string, string> = {
@@ -41,7 +44,7 @@ export function budgetAlert(b: BudgetExceededV1): AlertV1 {
       description: `Spend went over the limit at ${b.exceededAt}; the period ends ${b.periodEnd}.`,
     },
     startsAt: b.exceededAt,
-    endsAt: null,
+    endsAt: b.periodEnd,
     generatorURL: '',
     value: Number(b.spent),
     origin: { kind: 'rule', group: 'billing', name: 'BudgetExceeded' },
