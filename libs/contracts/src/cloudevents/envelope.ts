@@ -1,5 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+
+export { cloudEvent, deterministicId, type NewEvent } from './new-event';
 
 /** CloudEvents 1.0, structured JSON mode. `data` is validated by the event's own schema. */
 export const cloudEventSchema = z.object({
@@ -14,39 +15,6 @@ export const cloudEventSchema = z.object({
 });
 
 export type CloudEvent<T> = Omit<z.infer<typeof cloudEventSchema>, 'data'> & { data: T };
-
-export interface NewEvent<T> {
-  type: string;
-  source: string;
-  data: T;
-  /** Deterministic where the fact is: same input, same id (it becomes the Nats-Msg-Id). */
-  id?: string;
-  subject?: string;
-  time?: Date | string;
-}
-
-export function cloudEvent<T>(e: NewEvent<T>): CloudEvent<T> {
-  return {
-    specversion: '1.0',
-    id: e.id ?? randomUUID(),
-    source: e.source,
-    type: e.type,
-    time: typeof e.time === 'string' ? e.time : (e.time ?? new Date()).toISOString(),
-    ...(e.subject === undefined ? {} : { subject: e.subject }),
-    datacontenttype: 'application/json',
-    data: e.data,
-  };
-}
-
-/** A stable id from the parts that make a fact unique (sha-256, hex, 32 chars). */
-export function deterministicId(...parts: Array<string | number>): string {
-  const h = createHash('sha256');
-  for (const p of parts) {
-    h.update(String(p));
-    h.update('\u0000');
-  }
-  return h.digest('hex').slice(0, 32);
-}
 
 export type ParseResult<T> = { ok: true; event: CloudEvent<T> } | { ok: false; reason: string };
 

@@ -3,6 +3,9 @@ import type { Labels } from './series';
 import { packedSampleCount, type MetricsBatchV2 } from './metrics-batch.v2';
 import { base64Length } from './packed-float64';
 import { formatSeriesText, parseSeriesText } from './series-text';
+import { sharedLabels, withoutShared } from './shared-labels';
+
+export { sharedLabels, withoutShared } from './shared-labels';
 
 /**
  * v1 ↔ v2 of the metrics batch, so that a consumer can take either and a producer can keep its
@@ -32,26 +35,6 @@ function readWireValue(buf: Buffer, at: number): WireValue {
   const lo = buf.readUInt32LE(at);
   if ((hi & 0x000fffff) === 0 && lo === 0) return hi === STALE_HI ? '+Inf' : '-Inf';
   return hi === STALE_HI && lo === STALE_LO ? 'stale' : 'NaN';
-}
-
-/** The labels (name and value) every series has, `__name__` aside; empty for fewer than two series. */
-export function sharedLabels(all: readonly Labels[]): Labels {
-  const shared: Labels = {};
-  if (all.length < 2) return shared;
-  let names = Object.keys(all[0]!).filter((n) => n !== '__name__');
-  for (let i = 1; i < all.length && names.length > 0; i++) {
-    const l = all[i]!;
-    names = names.filter((n) => l[n] === all[0]![n]);
-  }
-  for (const n of names) shared[n] = all[0]![n]!;
-  return shared;
-}
-
-/** `labels` without the names in `shared`. */
-export function withoutShared(labels: Labels, shared: Labels): Labels {
-  const rest: Labels = {};
-  for (const n in labels) if (!Object.hasOwn(shared, n)) rest[n] = labels[n]!;
-  return rest;
 }
 
 /** The full label set of one series of a v2 batch. Throws PackedBatchError or SeriesTextError. */

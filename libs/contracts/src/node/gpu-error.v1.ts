@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { deterministicId } from '../cloudevents/envelope';
-import { subjectToken } from '../subjects';
+
+export { NODE_GPU_ERROR_V1, NODE_GPU_ERRORS_ALL, nodeGpuErrorId, nodeGpuErrorSubject } from './gpu-error.names';
 
 /**
  * A GPU error seen in a node's logs by the agent: a kernel NVRM Xid report, or an inference
@@ -9,8 +9,6 @@ import { subjectToken } from '../subjects';
  * io.arcwatch.node.gpu-error.v1. The GPU is named with the labels of docs/gpu-labels.md, so the
  * console shows the error beside the GPU (or MIG slice) and rules join it to the GPU's series.
  */
-export const NODE_GPU_ERROR_V1 = 'io.arcwatch.node.gpu-error.v1';
-
 export const GPU_ERROR_KINDS = ['xid', 'cuda_oom', 'model_load_failure', 'engine_crash'] as const;
 export type GpuErrorKindV1 = (typeof GPU_ERROR_KINDS)[number];
 
@@ -43,17 +41,3 @@ export const nodeGpuErrorV1Schema = z.object({
   message: z.string().max(500),
 });
 export type NodeGpuErrorV1 = z.infer<typeof nodeGpuErrorV1Schema>;
-
-export function nodeGpuErrorSubject(cluster: string, node: string): string {
-  return `aw.node.v1.gpu-errors.${subjectToken(cluster)}.${subjectToken(node)}`;
-}
-
-export const NODE_GPU_ERRORS_ALL = 'aw.node.v1.gpu-errors.>';
-
-/**
- * One id per log line: the log's identity (name and inode) and the line's byte offset. A restarted
- * agent that reads the same line again publishes the same id.
- */
-export function nodeGpuErrorId(node: string, logName: string, inode: number | string, offset: number): string {
-  return deterministicId(NODE_GPU_ERROR_V1, node, logName, inode, offset);
-}

@@ -1,8 +1,8 @@
 import {
   cloudEvent,
   deterministicId,
+  EVENT_TYPES,
   formatSeriesText,
-  METRICS_BATCH_V2,
   nodeGpuErrorId,
   nodeGpuErrorSubject,
   NODE_GPU_ERROR_V1,
@@ -60,7 +60,7 @@ export function buildBatch(b: BatchInput): Outgoing {
     kind: 'batch',
     subject,
     event: cloudEvent({
-      type: METRICS_BATCH_V2,
+      type: EVENT_TYPES.metricsBatchV2,
       source: `arcwatch/agent/${b.hostname}`,
       id: batchId,
       subject,
@@ -188,7 +188,7 @@ export class TargetBatcher {
       kind: 'batch',
       subject,
       event: cloudEvent({
-        type: METRICS_BATCH_V2,
+        type: EVENT_TYPES.metricsBatchV2,
         source: `arcwatch/agent/${hostname}`,
         id: batchId,
         subject,

@@ -1,0 +1,40 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { CloudEvent } from './envelope';
+
+/*
+ * Building an event, apart from its schema (envelope.ts): a producer that only publishes (the node
+ * agent) loads this without zod (docs/decisions/0006-agent-runtime.md).
+ */
+
+export interface NewEvent<T> {
+  type: string;
+  source: string;
+  data: T;
+  /** Deterministic where the fact is: same input, same id (it becomes the Nats-Msg-Id). */
+  id?: string;
+  subject?: string;
+  time?: Date | string;
+}
+
+export function cloudEvent<T>(e: NewEvent<T>): CloudEvent<T> {
+  return {
+    specversion: '1.0',
+    id: e.id ?? randomUUID(),
+    source: e.source,
+    type: e.type,
+    time: typeof e.time === 'string' ? e.time : (e.time ?? new Date()).toISOString(),
+    ...(e.subject === undefined ? {} : { subject: e.subject }),
+    datacontenttype: 'application/json',
+    data: e.data,
+  };
+}
+
+/** A stable id from the parts that make a fact unique (sha-256, hex, 32 chars). */
+export function deterministicId(...parts: Array<string | number>): string {
+  const h = createHash('sha256');
+  for (const p of parts) {
+    h.update(String(p));
+    h.update('\u0000');
+  }
+  return h.digest('hex').slice(0, 32);
+}
