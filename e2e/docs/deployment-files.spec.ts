@@ -29,7 +29,16 @@ describe('docker-compose.yml and the Dockerfiles', () => {
   });
 
   it('builds every service and fleet-sim from the one Dockerfile, each with an entry point that exists', () => {
-    expect(built.map(([name]) => name).sort()).toEqual(['anomaly', 'billing', 'collector', 'console', 'fleet-sim', 'notifier', 'tracing']);
+    expect(built.map(([name]) => name).sort()).toEqual([
+      'agent',
+      'anomaly',
+      'billing',
+      'collector',
+      'console',
+      'fleet-sim',
+      'notifier',
+      'tracing',
+    ]);
     for (const [name, svc] of built) {
       expect([name, svc.build?.dockerfile]).toEqual([name, 'infra/docker/service.Dockerfile']);
       const entry = svc.build?.args?.ENTRY ?? '';
@@ -50,6 +59,21 @@ describe('docker-compose.yml and the Dockerfiles', () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(20);
+  });
+
+  it('runs the node agent as its DaemonSet and systemd unit do: the bundle with plain node, not TypeScript', () => {
+    const agent = compose.services.agent as ComposeService & { entrypoint?: string[] };
+    expect(agent.entrypoint?.[0]).toBe('node');
+    expect(agent.entrypoint?.at(-1)).toBe('dist/agent/agent.cjs');
+    expect(agent.entrypoint?.join(' ')).not.toContain('register.js');
+    const daemonSet = readFileSync(path.join(REPO_ROOT, 'infra/k8s/agent-daemonset.yaml'), 'utf8');
+    expect(daemonSet).toContain('command: ["node", "dist/agent/agent.cjs"]');
+    // The image builds the bundle for the agent's entry point.
+    expect(readFileSync(path.join(REPO_ROOT, 'infra/docker/service.Dockerfile'), 'utf8')).toMatch(
+      /services\/agent\/\*\) npm run build:agent/,
+    );
+    const standIn = agent.environment?.AGENT_NVIDIA_SMI?.replace(/^\/app\//, '') ?? '';
+    expect(existsSync(path.join(REPO_ROOT, standIn))).toBe(true);
   });
 
   it('points the collector at the scrape config that fleet-sim writes into the shared volume', () => {

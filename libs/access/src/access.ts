@@ -1,6 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { defineErrorCodes } from '@arcwatch/runtime';
+import { hashSecret, safeEqual } from './token';
 
 /** Errors of the access layer; UNAUTHENTICATED and FORBIDDEN come from the common codes. */
 export const AccessError = defineErrorCodes('AccessError', {
@@ -42,33 +42,17 @@ export function roleAllows(have: Role, need: Role): boolean {
   return RANKED.indexOf(have) >= RANKED.indexOf(need);
 }
 
-/** Tokens start with a fixed prefix so secret scanners and people recognise them. */
-export const TOKEN_PREFIX = 'aw_';
-
-export function generateSecret(bytes = 32): string {
-  return randomBytes(bytes).toString('base64url');
-}
-
-export function generateToken(): string {
-  return `${TOKEN_PREFIX}${generateSecret(32)}`;
-}
-
-/** What is stored for a token or a session id: the secret itself never is. */
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
-}
-
-/** The first characters of a token, enough to tell tokens apart in a list without revealing them. */
-export function tokenHint(token: string): string {
-  return token.slice(0, TOKEN_PREFIX.length + 4);
-}
-
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
+// Token helpers live apart, without Nest or zod, so the node agent can bundle them.
+export {
+  TOKEN_PREFIX,
+  bearerToken,
+  configuredTokenCheck,
+  generateSecret,
+  generateToken,
+  hashSecret,
+  safeEqual,
+  tokenHint,
+} from './token';
 /**
  * The tenant a request may read. An unscoped token reads what it asks for (all tenants when it
  * asks for none); a scoped token reads its own tenant only, and asking for another is refused.
@@ -167,23 +151,6 @@ export function serializeCookie(name: string, value: string, opts: CookieOptions
   if (opts.httpOnly) parts.push('HttpOnly');
   if (opts.secure) parts.push('Secure');
   return parts.join('; ');
-}
-
-/**
- * The token of an Authorization header: `Bearer <token>`, or `Basic` with the token as the
- * password (any user name), for clients that can only send basic auth (promtool's query, a URL
- * with `user:token@`).
- */
-export function bearerToken(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (m) return m[1];
-  const b = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-  if (!b) return undefined;
-  const decoded = Buffer.from(b[1]!, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  const password = colon < 0 ? '' : decoded.slice(colon + 1);
-  return password === '' ? undefined : password;
 }
 
 /**

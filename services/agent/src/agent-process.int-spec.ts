@@ -1,7 +1,8 @@
 /**
  * The agent as it is deployed: the bundle `npm run build:agent` makes, run by plain node with the
- * systemd unit's flags, as its own process — it reads, publishes, answers its three routes, and
- * stops on SIGTERM with exit 0 after draining NATS.
+ * systemd unit's flags, as its own process — it reads, publishes, answers its three routes (/metrics
+ * only with its token, read from a file as a mounted secret is), and stops on SIGTERM with exit 0
+ * after draining NATS.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,6 +24,8 @@ describe('the bundled agent (dist/agent/agent.cjs) as its own process', () => {
       { cwd: REPO_ROOT, encoding: 'utf8' },
     );
     expect([built.status, built.stderr]).toEqual([0, expect.any(String)]);
+    // The token check comes from libs/access without NestJS (decisions/0006).
+    expect(fs.readFileSync(bundle, 'utf8')).not.toMatch(/@nestjs\/(core|common)/);
   }, 60_000);
 
   afterAll(async () => {
@@ -30,9 +33,12 @@ describe('the bundled agent (dist/agent/agent.cjs) as its own process', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('publishes batches, serves /healthz, /readyz and /metrics, rejects other routes, and exits 0 on SIGTERM', async () => {
+  it('publishes batches, serves /healthz, /readyz and /metrics (with its token), rejects other routes, and exits 0 on SIGTERM', async () => {
     const namespace = testNamespace();
     const port = await freePort();
+    const token = `aw_${testNamespace()}_metrics`;
+    fs.writeFileSync(path.join(dir, 'metrics-token'), `${token}\n`);
+    const bearer = { headers: { authorization: `Bearer ${token}` } };
     const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'node'), [bundle], {
       cwd: dir,
       env: {
@@ -47,6 +53,7 @@ describe('the bundled agent (dist/agent/agent.cjs) as its own process', () => {
         NVIDIA_SMI_FIXTURE: 'h100x8',
         AGENT_SPOOL_DIR: path.join(dir, 'spool'),
         AGENT_HOSTNAME: 'bundle-node',
+        AGENT_METRICS_TOKEN_FILE: path.join(dir, 'metrics-token'),
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,6 +74,15 @@ describe('the bundled agent (dist/agent/agent.cjs) as its own process', () => {
       const missing = await fetch(`${url}/nothing`);
       expect([missing.status, ((await missing.json()) as { code: string }).code]).toEqual([404, 'NOT_FOUND']);
       expect((await fetch(`${url}/metrics`, { method: 'POST' })).status).toBe(405);
+      // /metrics as on every service: no token or another token is 401 with the error body.
+      const none = await fetch(`${url}/metrics`);
+      expect([none.status, ((await none.json()) as { code: string }).code]).toEqual([401, 'UNAUTHENTICATED']);
+      const wrong = await fetch(`${url}/metrics`, {
+        headers: { authorization: 'Bearer aw_not_the_right_token_at_all' },
+      });
+      expect(wrong.status).toBe(401);
+      const basic = Buffer.from(`prometheus:${token}`).toString('base64');
+      expect((await fetch(`${url}/metrics`, { headers: { authorization: `Basic ${basic}` } })).status).toBe(200);
 
       const batches = await eventually(
         async () => {
@@ -77,7 +93,7 @@ describe('the bundled agent (dist/agent/agent.cjs) as its own process', () => {
         'three batches',
       );
       expect(batches.map((b) => (b.event.data as { node: string }).node)).toEqual(batches.map(() => 'bundle-node'));
-      const metrics = await (await fetch(`${url}/metrics`)).text();
+      const metrics = await (await fetch(`${url}/metrics`, bearer)).text();
       const published = Number(/^arcwatch_agent_published_total\{kind="batch"\} (\d+)$/m.exec(metrics)?.[1]);
       expect(published).toBeGreaterThanOrEqual(3);
       expect(metrics).toMatch(/^arcwatch_agent_nats_connected 1$/m);

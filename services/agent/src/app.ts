@@ -49,7 +49,13 @@ export class Agent {
   async start(listen?: { port: number; host: string }): Promise<number | undefined> {
     if (!this.timerDisabled) this.loop.start();
     if (!listen) return undefined;
-    this.http = createAgentHttp(this.registry, this.logger);
+    if (this.settings.metricsToken === undefined)
+      this.logger.warn('GET /metrics is open: set AGENT_METRICS_TOKEN (or _FILE) for the token scrapes must send');
+    this.http = createAgentHttp(
+      this.registry,
+      this.logger,
+      this.settings.metricsToken === undefined ? {} : { metricsToken: this.settings.metricsToken },
+    );
     await new Promise<void>((resolve, reject) => {
       this.http!.server.once('error', reject);
       this.http!.server.listen(listen.port, listen.host, () => resolve());

@@ -29,6 +29,13 @@ export const agentEnv = {
   ],
   /** A kernel log to watch for Xid lines, added to the file's logs (e.g. /var/log/kern.log). */
   kernelLog: ['AGENT_KERNEL_LOG', env.optionalText],
+  /**
+   * The token GET /metrics asks for (Prometheus's scrape `authorization`), as every service's
+   * /metrics does; or a file holding it (a mounted secret). Unset: /metrics is open, and the agent
+   * says so at start.
+   */
+  metricsToken: ['AGENT_METRICS_TOKEN', env.optionalText],
+  metricsTokenFile: ['AGENT_METRICS_TOKEN_FILE', env.optionalText],
 } as const satisfies EnvSpec;
 
 export type AgentEnv = ConfigOf<typeof agentEnv>;

@@ -16,7 +16,7 @@ export {
 export { createLogger, type Logger } from '@arcwatch/runtime/src/logger';
 export { natsAuth, natsAuthEnv, type NatsAuth } from '@arcwatch/runtime/src/nats-auth';
 export { systemClock, ManualClock, type Clock, type TimerHandle } from '@arcwatch/runtime/src/clock';
-export { defineErrorCodes } from '@arcwatch/runtime/src/errors';
+export { defineErrorCodes, ServiceError } from '@arcwatch/runtime/src/errors';
 export {
   MetricsRegistry,
   type Counter,
@@ -24,3 +24,5 @@ export {
   type Histogram,
 } from '@arcwatch/runtime/src/metrics/metrics.registry';
 export { EventBus } from '@arcwatch/messaging/src/event-bus';
+// Token checks without the token store, NestJS or zod (libs/access/src/token.ts).
+export { configuredTokenCheck, MIN_CONFIGURED_TOKEN_LENGTH, type TokenCheckResult } from '@arcwatch/access/src/token';

@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { loadYamlConfig, parseYamlConfig } from '@arcwatch/config-files';
 import type { AgentEnv } from '../config';
-import { natsAuth, type NatsAuth } from '../runtime-lite';
+import { MIN_CONFIGURED_TOKEN_LENGTH, natsAuth, ServiceError, type NatsAuth } from '../runtime-lite';
 import { agentFileSchema, durationMs, type AgentFile } from './agent-file.schema';
 
 /** What the agent runs with: the file's settings with the AGENT_* overrides applied. */
@@ -12,6 +13,8 @@ export interface AgentSettings extends Omit<AgentFile, 'interval' | 'intervalMs'
   natsNamespace?: string;
   /** NATS_USER with NATS_PASSWORD or NATS_PASSWORD_FILE; anonymous when unset. */
   natsAuth?: NatsAuth;
+  /** AGENT_METRICS_TOKEN(_FILE): the token GET /metrics asks for; open when unset. */
+  metricsToken?: string;
 }
 
 /** Reads AGENT_CONFIG (errors name file, line and field) and applies the environment. */
@@ -22,6 +25,7 @@ export function loadAgentSettings(e: AgentEnv, fileText?: { text: string; name: 
       ? loadYamlConfig(e.configFile, agentFileSchema).value
       : agentFileSchema.parse({});
   const auth = natsAuth(e);
+  const metricsToken = readMetricsToken(e);
   const { interval, intervalMs, hostname, ...rest } = file;
   const logs = [...rest.logs];
   if (e.kernelLog) logs.push({ name: 'kernel', kind: 'kernel', path: e.kernelLog, fromStart: false });
@@ -36,5 +40,35 @@ export function loadAgentSettings(e: AgentEnv, fileText?: { text: string; name: 
     natsUrl: e.natsUrl,
     ...(e.natsNamespace ? { natsNamespace: e.natsNamespace } : {}),
     ...(auth ? { natsAuth: auth } : {}),
+    ...(metricsToken === undefined ? {} : { metricsToken }),
   };
+}
+
+/** AGENT_METRICS_TOKEN or the file AGENT_METRICS_TOKEN_FILE names (its trailing newline dropped), not both. */
+export function readMetricsToken(
+  e: Pick<AgentEnv, 'metricsToken' | 'metricsTokenFile'>,
+  read: (file: string) => string = (f) => readFileSync(f, 'utf8'),
+): string | undefined {
+  if (e.metricsToken !== undefined && e.metricsTokenFile !== undefined)
+    throw new ServiceError(
+      'CONFIG_INVALID',
+      'invalid environment: set AGENT_METRICS_TOKEN or AGENT_METRICS_TOKEN_FILE, not both',
+    );
+  let token = e.metricsToken;
+  if (e.metricsTokenFile !== undefined) {
+    try {
+      token = read(e.metricsTokenFile).replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ServiceError(
+        'CONFIG_INVALID',
+        `invalid environment: AGENT_METRICS_TOKEN_FILE ${e.metricsTokenFile}: ${(err as Error).message}`,
+      );
+    }
+  }
+  if (token !== undefined && token.length < MIN_CONFIGURED_TOKEN_LENGTH)
+    throw new ServiceError(
+      'CONFIG_INVALID',
+      `invalid environment: the /metrics token (AGENT_METRICS_TOKEN${e.metricsTokenFile ? '_FILE' : ''}) needs at least ${MIN_CONFIGURED_TOKEN_LENGTH} characters`,
+    );
+  return token;
 }

@@ -4,7 +4,7 @@ import { ConfigFileError } from '@arcwatch/config-files';
 import { REPO_ROOT } from '@arcwatch/testing';
 import YAML from 'yaml';
 import { loadAgentEnv } from '../config';
-import { loadAgentSettings } from './agent-settings.loader';
+import { loadAgentSettings, readMetricsToken } from './agent-settings.loader';
 
 describe('agent configuration: file and environment', () => {
   it('defaults to reading the local GPUs every second, spooling under /var/lib', () => {
@@ -41,6 +41,20 @@ describe('agent configuration: file and environment', () => {
     expect([s.cluster, s.intervalMs, s.spool]).toEqual(['b', 250, { dir: '/y', maxBytes: 100000 }]);
     expect(s.logs).toEqual([{ name: 'kernel', kind: 'kernel', path: '/var/log/kern.log', fromStart: false }]);
     expect(loadAgentSettings(loadAgentEnv({}), { text: yaml, name: 'agent.yaml' }).intervalMs).toBe(5000);
+  });
+
+  it('reads the /metrics token from AGENT_METRICS_TOKEN or its file, never both, at least 16 characters', () => {
+    const env = (e: Record<string, string>) => loadAgentEnv({ AGENT_HOSTNAME: 'n1', ...e });
+    expect(loadAgentSettings(env({}), { text: '', name: 'a.yaml' }).metricsToken).toBeUndefined();
+    expect(readMetricsToken(env({ AGENT_METRICS_TOKEN: 'aw_0123456789abcdef' }))).toBe('aw_0123456789abcdef');
+    const files: Record<string, string> = { '/run/secrets/metrics': 'aw_fromfile_0123456789\n' };
+    expect(readMetricsToken(env({ AGENT_METRICS_TOKEN_FILE: '/run/secrets/metrics' }), (f) => files[f]!)).toBe(
+      'aw_fromfile_0123456789',
+    );
+    expect(() =>
+      readMetricsToken(env({ AGENT_METRICS_TOKEN: 'aw_0123456789abcdef', AGENT_METRICS_TOKEN_FILE: '/x' })),
+    ).toThrow('set AGENT_METRICS_TOKEN or AGENT_METRICS_TOKEN_FILE, not both');
+    expect(() => readMetricsToken(env({ AGENT_METRICS_TOKEN: 'short' }))).toThrow('needs at least 16 characters');
   });
 
   it('names file, line and field of a mistake', () => {
