@@ -179,3 +179,38 @@ export async function ownRedis(dir: string): Promise<OwnServer & { url: string }
   await server.start();
   return Object.assign(server, { url: `redis://127.0.0.1:${port}` });
 }
+
+/**
+ * nats-server × `nodes` as one JetStream cluster on loopback ports (client and route port per
+ * node), each storing in `dir/nats-n<i>`; `url` lists every node, as a client is given them.
+ * Streams created with `NATS_STREAM_REPLICAS=3` are replicated to three of them.
+ */
+export async function ownNatsCluster(
+  dir: string,
+  nodes = 3,
+): Promise<{ url: string; nodes: OwnServer[]; stop: () => Promise<void> }> {
+  const clientPorts: number[] = [];
+  const routePorts: number[] = [];
+  for (let i = 0; i < nodes; i++) {
+    clientPorts.push(await freePort());
+    routePorts.push(await freePort());
+  }
+  const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
+  const servers = clientPorts.map((port, i) => {
+    const store = path.join(dir, `nats-n${i}`);
+    fs.mkdirSync(store, { recursive: true });
+    const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-n', `aw-n${i}`, '-sd', store];
+    args.push('--cluster_name', 'aw', '--cluster', `nats://127.0.0.1:${routePorts[i]}`, '--routes', routes);
+    return new OwnServer(`nats-server n${i}`, port, 'nats-server', args);
+  });
+  const stop = async () => {
+    for (const s of servers) await s.stop();
+  };
+  try {
+    await Promise.all(servers.map((s) => s.start()));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: clientPorts.map((p) => `nats://127.0.0.1:${p}`).join(','), nodes: servers, stop };
+}
