@@ -2,9 +2,13 @@
  * Compaction throughput (head → chunks) for a backlog of fleet scrapes, by transaction size.
  *
  *   node tools/register.js libs/storage/bench/compaction.bench.ts [--scrapes 240] [--nodes 125] [--rows 1000,5000]
+ *                                                                 [--step-ms 15000] [--prefill-s 0]
  *
  * For each value of --rows: a fresh schema, the scrapes appended (125 batches each, not timed),
- * then one timed compact(0) with that many head rows per transaction.
+ * then one timed compact(0) with that many head rows per transaction. With `--prefill-s N`, the
+ * chunks of the scrapes' 2 h bucket already hold the N seconds before them (imported straight
+ * into chunks, not timed): the pass the writer runs late in a bucket, which decodes and
+ * re-encodes every chunk it adds to.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,7 +24,9 @@ for (let i = 2; i < process.argv.length; i += 2)
 const SCRAPES = Number(args.get('scrapes') ?? 240);
 const NODES = Number(args.get('nodes') ?? 125);
 const ROWS = (args.get('rows') ?? '1000,5000').split(',').map(Number);
-const STEP_MS = 15_000;
+const STEP_MS = Number(args.get('step-ms') ?? 15_000);
+const PREFILL_S = Number(args.get('prefill-s') ?? 0);
+const BUCKET_MS = 2 * 3_600_000;
 
 type FleetCtor = new (o: { nodes: number; seed?: number }) => FleetLike;
 
@@ -34,14 +40,35 @@ async function main(): Promise<void> {
   const db = await createTestDatabase();
   const pool = createPool(db.url, { max: 4 });
   try {
-    const end = Math.floor(Date.now() / STEP_MS) * STEP_MS - 10 * 60_000;
+    // the prefill and the scrapes inside one bucket (the store's default 2 h span) that has ended
+    const bucket = Math.floor((Date.now() - 3 * BUCKET_MS) / BUCKET_MS) * BUCKET_MS;
+    const end =
+      PREFILL_S > 0
+        ? bucket + PREFILL_S * 1000 + SCRAPES * STEP_MS
+        : Math.floor(Date.now() / STEP_MS) * STEP_MS - 10 * 60_000;
     for (const rows of ROWS) {
       const fleet = new Fleet({ nodes: NODES, seed: 1 });
       const schema = `compact_${rows}`;
       await migrate(pool, { schema, migrations: sampleStoreMigrations(schema) });
       const store = new SampleStore(pool, { schema, compactRowsPerTx: rows });
+      if (PREFILL_S > 0) {
+        const steps = Math.floor((PREFILL_S * 1000) / STEP_MS);
+        const values = fleet.series.map(() => new Float64Array(steps));
+        const timestamps = Float64Array.from({ length: steps }, (_, k) => bucket + k * STEP_MS);
+        for (let k = 0; k < steps; k++) {
+          fleet.step(STEP_MS / 1000);
+          fleet.series.forEach((s, i) => (values[i]![k] = fleet.values[s.id]!));
+        }
+        await store.importHistory(
+          fleet.series.map((s, i) => ({
+            labels: { __name__: s.name, job: 'fleet', ...s.fullLabels },
+            timestamps,
+            values: values[i]!,
+          })),
+        );
+      }
       for (let k = 0; k < SCRAPES; k++) {
-        fleet.step(15);
+        fleet.step(STEP_MS / 1000);
         const batches: MetricsBatchV1[] = fleetScrapeBatches(fleet, end - (SCRAPES - 1 - k) * STEP_MS);
         await store.appendBatches(batches);
       }
@@ -49,7 +76,7 @@ async function main(): Promise<void> {
       const r = await store.compact(0);
       const ms = performance.now() - t0;
       process.stdout.write(
-        `compactRowsPerTx ${rows}: ${r.samples.toLocaleString('en-US')} samples (${SCRAPES} scrapes × ${NODES} batches) in ${(ms / 1000).toFixed(1)} s = ` +
+        `compactRowsPerTx ${rows}: ${r.samples.toLocaleString('en-US')} samples (${SCRAPES} scrapes × ${NODES} batches, ${STEP_MS / 1000} s apart, onto ${PREFILL_S} s already in the bucket's chunks) in ${(ms / 1000).toFixed(1)} s = ` +
           `${Math.round(r.samples / (ms / 1000)).toLocaleString('en-US')} samples/s; load average ${os
             .loadavg()
             .map((l) => l.toFixed(2))

@@ -1,7 +1,7 @@
 import { STALE_NAN, isStaleNaN } from '@arcwatch/contracts';
 import fc from 'fast-check';
 import { wordsOf } from './sample-merge';
-import { decodeChunk, encodeChunk } from './xor-chunk.codec';
+import { appendChunk, decodeChunk, encodeChunk } from './xor-chunk.codec';
 
 function roundTrip(
   ts: number[],
@@ -67,6 +67,40 @@ describe('xor chunk codec', () => {
           const out = roundTrip(ts, values);
           expect(Array.from(out.ts)).toEqual(ts);
           expect(bits(out.values)).toEqual(bits(Float64Array.from(values)));
+        },
+      ),
+    );
+  });
+
+  it('appends to a chunk bit for bit as encoding all the samples at once would', () => {
+    const sample = fc.tuple(
+      fc.integer({ min: 1, max: 2 ** 33 }),
+      // repeated values and a fixed window exercise the '0' and reuse-window branches
+      fc.oneof(fc.double(), fc.constantFrom(0, 1, 42.5, NaN, STALE_NAN), fc.integer({ min: 0, max: 100 })),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(sample, { minLength: 1, maxLength: 40 }),
+        fc.array(sample, { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 2 ** 42 }),
+        (first, second, start) => {
+          let t = start;
+          const ts = [...first, ...second].map(([d]) => (t += d));
+          const values = new Float64Array(ts.length);
+          [...first, ...second].forEach(([, v], i) => (values[i] = v));
+          const words = wordsOf(values);
+          const k = first.length;
+          const head = encodeChunk(ts.slice(0, k), words.subarray(0, 2 * k), k);
+          const tail = decodeChunk(head, k, new Float64Array(k), new Uint32Array(2 * k));
+          expect(tail.t).toBe(ts[k - 1]);
+          const appended = appendChunk(head, tail, ts.slice(k), words.subarray(2 * k), ts.length - k);
+          expect(Buffer.from(appended).toString('hex')).toBe(
+            Buffer.from(encodeChunk(ts, words, ts.length)).toString('hex'),
+          );
+          // the stored chunk is left as it was
+          expect(Buffer.from(head).toString('hex')).toBe(
+            Buffer.from(encodeChunk(ts.slice(0, k), words.subarray(0, 2 * k), k)).toString('hex'),
+          );
         },
       ),
     );

@@ -18,8 +18,13 @@ class BitWriter {
   private buf: Uint8Array;
   private pos = 0;
 
-  constructor(capacityBytes: number) {
-    this.buf = new Uint8Array(Math.max(16, capacityBytes));
+  /** With `prefix`: continues after its first `prefixBits` bits (the rest of its last byte is zero). */
+  constructor(capacityBytes: number, prefix?: Uint8Array, prefixBits = 0) {
+    this.buf = new Uint8Array(Math.max(16, capacityBytes, prefix ? prefix.length + 16 : 0));
+    if (prefix) {
+      this.buf.set(prefix.subarray(0, (prefixBits + 7) >>> 3));
+      this.pos = prefixBits;
+    }
   }
 
   /** Writes the low `n` bits of `value` (1 ≤ n ≤ 32), most significant first. */
@@ -63,6 +68,10 @@ class BitReader {
   private readonly bits: number;
   constructor(private readonly buf: Uint8Array) {
     this.bits = buf.length * 8;
+  }
+
+  get position(): number {
+    return this.pos;
   }
 
   read(n: number): number {
@@ -124,71 +133,120 @@ function readInt64(r: BitReader): number {
 }
 
 /**
+ * Where an encoder stands after a chunk's last sample: enough to append to the chunk without
+ * re-encoding it. `leading` is -1 while no leading/trailing-zero window has been written.
+ */
+export interface ChunkTail {
+  bitLength: number;
+  t: number;
+  delta: number;
+  hi: number;
+  lo: number;
+  leading: number;
+  trailing: number;
+}
+
+/**
  * Encodes `count` samples. `valueWords` holds each value's IEEE-754 bits as [lo, hi] pairs
  * (the layout of a Uint32Array over a little-endian Float64Array). Timestamps must ascend.
  */
 export function encodeChunk(timestamps: ArrayLike<number>, valueWords: Uint32Array, count: number): Uint8Array {
+  if (count === 0) return new Uint8Array(0);
   const w = new BitWriter(count * 3 + 16);
-  let prevT = 0;
-  let prevDelta = 0;
-  let prevHi = 0;
-  let prevLo = 0;
-  let leading = -1;
-  let trailing = 0;
-  for (let i = 0; i < count; i++) {
+  const t0 = timestamps[0]!;
+  writeInt64(w, t0);
+  w.write(valueWords[1]!, 32);
+  w.write(valueWords[0]!, 32);
+  const tail = { bitLength: 0, t: t0, delta: 0, hi: valueWords[1]!, lo: valueWords[0]!, leading: -1, trailing: 0 };
+  encodeAfter(w, tail, timestamps, valueWords, 1, count);
+  return w.bytes();
+}
+
+/**
+ * The chunk `data` (whose encoding ended at `tail`, see decodeChunk) followed by `count` more
+ * samples, all after its last one: bit for bit what encodeChunk gives for the samples together,
+ * at the cost of the new samples only.
+ */
+export function appendChunk(
+  data: Uint8Array,
+  tail: ChunkTail,
+  timestamps: ArrayLike<number>,
+  valueWords: Uint32Array,
+  count: number,
+): Uint8Array {
+  const w = new BitWriter(data.length + count * 3 + 16, data, tail.bitLength);
+  encodeAfter(w, { ...tail }, timestamps, valueWords, 0, count);
+  return w.bytes();
+}
+
+/** Encodes samples [from, count) after the sample `s` describes, updating `s` as it goes. */
+function encodeAfter(
+  w: BitWriter,
+  s: ChunkTail,
+  timestamps: ArrayLike<number>,
+  valueWords: Uint32Array,
+  from: number,
+  count: number,
+): void {
+  let prevT = s.t;
+  let prevDelta = s.delta;
+  let prevHi = s.hi;
+  let prevLo = s.lo;
+  let leading = s.leading;
+  let trailing = s.trailing;
+  for (let i = from; i < count; i++) {
     const t = timestamps[i]!;
     const lo = valueWords[2 * i]!;
     const hi = valueWords[2 * i + 1]!;
-    if (i === 0) {
-      writeInt64(w, t);
-      w.write(hi, 32);
-      w.write(lo, 32);
+    const delta = t - prevT;
+    const dod = delta - prevDelta;
+    prevDelta = delta;
+    if (dod === 0) w.bit(0);
+    else if (dod >= -8192 && dod < 8192) {
+      w.write(0b10, 2);
+      writeSigned(w, dod, 14);
+    } else if (dod >= -65536 && dod < 65536) {
+      w.write(0b110, 3);
+      writeSigned(w, dod, 17);
+    } else if (dod >= -524288 && dod < 524288) {
+      w.write(0b1110, 4);
+      writeSigned(w, dod, 20);
     } else {
-      const delta = t - prevT;
-      const dod = delta - prevDelta;
-      prevDelta = delta;
-      if (dod === 0) w.bit(0);
-      else if (dod >= -8192 && dod < 8192) {
-        w.write(0b10, 2);
-        writeSigned(w, dod, 14);
-      } else if (dod >= -65536 && dod < 65536) {
-        w.write(0b110, 3);
-        writeSigned(w, dod, 17);
-      } else if (dod >= -524288 && dod < 524288) {
-        w.write(0b1110, 4);
-        writeSigned(w, dod, 20);
-      } else {
-        w.write(0b1111, 4);
-        writeInt64(w, dod);
-      }
-      const xh = (hi ^ prevHi) >>> 0;
-      const xl = (lo ^ prevLo) >>> 0;
-      if (xh === 0 && xl === 0) {
+      w.write(0b1111, 4);
+      writeInt64(w, dod);
+    }
+    const xh = (hi ^ prevHi) >>> 0;
+    const xl = (lo ^ prevLo) >>> 0;
+    if (xh === 0 && xl === 0) {
+      w.bit(0);
+    } else {
+      w.bit(1);
+      let lz = clz64(xh, xl);
+      const tz = ctz64(xh, xl);
+      if (lz > 31) lz = 31; // 5 bits of leading-zero count
+      if (leading >= 0 && lz >= leading && tz >= trailing) {
         w.bit(0);
+        writeShifted(w, xh, xl, trailing, 64 - leading - trailing);
       } else {
+        leading = lz;
+        trailing = tz;
+        const sig = 64 - lz - tz;
         w.bit(1);
-        let lz = clz64(xh, xl);
-        const tz = ctz64(xh, xl);
-        if (lz > 31) lz = 31; // 5 bits of leading-zero count
-        if (leading >= 0 && lz >= leading && tz >= trailing) {
-          w.bit(0);
-          writeShifted(w, xh, xl, trailing, 64 - leading - trailing);
-        } else {
-          leading = lz;
-          trailing = tz;
-          const sig = 64 - lz - tz;
-          w.bit(1);
-          w.write(lz, 5);
-          w.write(sig & 63, 6); // 64 meaningful bits are written as 0
-          writeShifted(w, xh, xl, tz, sig);
-        }
+        w.write(lz, 5);
+        w.write(sig & 63, 6); // 64 meaningful bits are written as 0
+        writeShifted(w, xh, xl, tz, sig);
       }
     }
     prevT = t;
     prevHi = hi;
     prevLo = lo;
   }
-  return w.bytes();
+  s.t = prevT;
+  s.delta = prevDelta;
+  s.hi = prevHi;
+  s.lo = prevLo;
+  s.leading = leading;
+  s.trailing = trailing;
 }
 
 function writeShifted(w: BitWriter, hi: number, lo: number, shift: number, n: number): void {
@@ -209,7 +267,8 @@ function writeShifted(w: BitWriter, hi: number, lo: number, shift: number, n: nu
 
 /**
  * Decodes `count` samples into `timestamps[offset…]` and the [lo, hi] word pairs of
- * `valueWords[2*offset…]` (a Uint32Array over the caller's Float64Array of values).
+ * `valueWords[2*offset…]` (a Uint32Array over the caller's Float64Array of values). Returns where
+ * the encoding ended, for appendChunk.
  */
 export function decodeChunk(
   data: Uint8Array,
@@ -217,7 +276,7 @@ export function decodeChunk(
   timestamps: Float64Array,
   valueWords: Uint32Array,
   offset = 0,
-): void {
+): ChunkTail {
   const r = new BitReader(data);
   let t = 0;
   let delta = 0;
@@ -225,6 +284,7 @@ export function decodeChunk(
   let lo = 0;
   let leading = 0;
   let trailing = 0;
+  let windowSeen = false;
   for (let i = 0; i < count; i++) {
     if (i === 0) {
       t = readInt64(r);
@@ -244,6 +304,7 @@ export function decodeChunk(
           leading = r.read(5);
           const sig = r.read(6) || 64;
           trailing = 64 - leading - sig;
+          windowSeen = true;
         }
         const n = 64 - leading - trailing;
         let xh = 0;
@@ -270,4 +331,5 @@ export function decodeChunk(
     valueWords[2 * (offset + i)] = lo;
     valueWords[2 * (offset + i) + 1] = hi;
   }
+  return { bitLength: r.position, t, delta, hi, lo, leading: windowSeen ? leading : -1, trailing };
 }

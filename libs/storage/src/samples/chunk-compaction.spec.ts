@@ -1,0 +1,56 @@
+import { mergeChunk } from './chunk-compaction';
+import { wordsOf } from './sample-merge';
+import { decodeChunk, encodeChunk } from './xor-chunk.codec';
+
+const BUCKET = 1_700_000_000_000;
+
+function samples(ts: number[], values: number[]) {
+  return { timestamps: Float64Array.from(ts), words: wordsOf(Float64Array.from(values)) };
+}
+
+function stored(ts: number[], values: number[]) {
+  const s = samples(ts, values);
+  return { count: ts.length, data: encodeChunk(s.timestamps, s.words, ts.length) };
+}
+
+function decoded(c: { count: number; data: Uint8Array }): { ts: number[]; values: number[] } {
+  const ts = new Float64Array(c.count);
+  const values = new Float64Array(c.count);
+  decodeChunk(c.data, c.count, ts, wordsOf(values));
+  return { ts: Array.from(ts), values: Array.from(values) };
+}
+
+describe('mergeChunk', () => {
+  it('appends samples after the stored ones: the same chunk as encoding them all at once', () => {
+    const ts = Array.from({ length: 300 }, (_, i) => BUCKET + i * 1000);
+    const values = ts.map((_, i) => 40 + ((i * 7) % 13) / 4);
+    const out = mergeChunk(
+      { seriesId: 7, startMs: BUCKET, samples: samples(ts.slice(240), values.slice(240)) },
+      stored(ts.slice(0, 240), values.slice(0, 240)),
+    );
+    const whole = encodeChunk(Float64Array.from(ts), wordsOf(Float64Array.from(values)), ts.length);
+    expect(out).toMatchObject({ seriesId: 7, startMs: BUCKET, count: 300, endMs: ts[299] });
+    expect(Buffer.from(out.data).equals(Buffer.from(whole))).toBe(true);
+    expect(decoded(out)).toEqual({ ts, values });
+  });
+
+  it('merges samples that reach back into the stored ones, the stored value winning on a tie', () => {
+    const out = mergeChunk(
+      { seriesId: 1, startMs: BUCKET, samples: samples([BUCKET + 1000, BUCKET + 1500, BUCKET + 4000], [99, 5, 6]) },
+      stored([BUCKET, BUCKET + 1000, BUCKET + 2000], [1, 2, 3]),
+    );
+    expect(out.count).toBe(5);
+    expect(decoded(out)).toEqual({
+      ts: [BUCKET, BUCKET + 1000, BUCKET + 1500, BUCKET + 2000, BUCKET + 4000],
+      values: [1, 2, 5, 3, 6],
+    });
+  });
+
+  it('drops a replayed sample at the stored chunk’s last timestamp instead of appending it', () => {
+    const out = mergeChunk(
+      { seriesId: 1, startMs: BUCKET, samples: samples([BUCKET + 2000, BUCKET + 3000], [30, 4]) },
+      stored([BUCKET, BUCKET + 1000, BUCKET + 2000], [1, 2, 3]),
+    );
+    expect(decoded(out)).toEqual({ ts: [BUCKET, BUCKET + 1000, BUCKET + 2000, BUCKET + 3000], values: [1, 2, 3, 4] });
+  });
+});
