@@ -108,6 +108,10 @@ export class EventBus {
         maxReconnectAttempts: -1, // a service outlives NATS restarts; it never gives up
         reconnectTimeWait: 1_000,
         waitOnFirstConnect: opts.waitOnFirstConnect ?? false,
+        // Otherwise every request (each publish's PubAck wait) allocates two errors with captured
+        // stacks in case it fails: ~40 µs of CPU per publish in the tracing bench's profile. A
+        // failure is still reported, wrapped in a MessagingError naming the subject and event.
+        noAsyncTraces: true,
         ...(opts.user === undefined ? {} : { user: opts.user, pass: opts.pass }),
       });
     } catch (err) {

@@ -1,34 +1,37 @@
 /**
- * End-to-end ingest benchmark of the tracing service: lifecycle events POSTed to the HTTP batch
- * endpoint → JetStream → assembly state in Postgres → assembled, projected and published.
- * Prints events/s for the HTTP accept step and for the whole path.
+ * Request events end to end, beside a bare JetStream reference measured in the same run.
  *
- *   node tools/register.js services/tracing/bench/events.bench.ts [requests=2000] [eventsPerMessage=1]
+ * 1. Bare JetStream: the very messages the tracing service's ingest would publish for these
+ *    events (same subjects, same bytes, same message ids) are published to a throw-away stream,
+ *    256 PubAcks in flight as EventBus.publishMany does, while a plain durable pull consumer
+ *    only acks them. Timed from the first publish to the last ack flushed.
+ * 2. ArcWatch: the same events POSTed to the HTTP batch endpoint (5,000 per request, with the
+ *    service's default settings) until every request is a row of tracing.requests: JetStream,
+ *    the assembly consumer, the projection, the outbox, committed and queryable.
  *
- * eventsPerMessage is TRACING_INGEST_EVENTS_PER_MESSAGE: 1 publishes one JetStream message per
- * event, more packs them into io.arcwatch.requests.event-batch.v1 messages.
+ *   node tools/register.js services/tracing/bench/events.bench.ts [requests=10000] [eventsPerMessage]
+ *
+ * eventsPerMessage overrides TRACING_INGEST_EVENTS_PER_MESSAGE (1 = one message per event);
+ * without it the service's default applies. Each request is 5 events.
  */
 import 'reflect-metadata';
+import { cpus, loadavg, totalmem } from 'node:os';
+import pino from 'pino';
 import { Pool } from 'pg';
+import { AckPolicy } from '@nats-io/jetstream';
 import { EventBus } from '@arcwatch/messaging';
-import { createTestDatabase, testNamespace } from '@arcwatch/testing';
+import { SUBJECTS, UNKNOWN_LABEL, type RequestEventV1 } from '@arcwatch/contracts';
+import { normalizeEventInput } from '@arcwatch/request-assembly';
+import { authHeaders, createTestDatabase, testNamespace } from '@arcwatch/testing';
 import { createTracingApp } from '../src/app';
+import { eventMessages } from '../src/ingest/event-messages';
 import { testConfig } from '../src/testing/tracing-test-kit';
 
-async function main(): Promise<void> {
-  const requests = Number(process.argv[2] ?? 2000);
-  const eventsPerMessage = process.argv[3] ?? '1';
-  const db = await createTestDatabase();
-  const ns = testNamespace();
-  const pool = new Pool({ connectionString: db.url });
-  const app = await createTracingApp({
-    config: testConfig(db.url, ns, {
-      TRACING_ASSEMBLY_INTERVAL_MS: '50',
-      TRACING_INGEST_EVENTS_PER_MESSAGE: eventsPerMessage,
-    }),
-  });
-  await app.init();
-  const http = app.getHttpAdapter().getInstance();
+const POST_SIZE = 5_000;
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+function benchEvents(requests: number): Array<Record<string, unknown>> {
   const t0 = Date.now() - 60_000;
   const events = [];
   for (let i = 0; i < requests; i++) {
@@ -50,31 +53,146 @@ async function main(): Promise<void> {
       { requestId, kind: 'completed', time: t(2220), promptTokens: 512, completionTokens: 201, finishReason: 'stop' },
     );
   }
-  const started = Date.now();
-  for (let i = 0; i < events.length; i += 5_000) {
+  return events;
+}
+
+/** Publishes the messages (bytes prepared beforehand) while a plain consumer acks them. */
+async function bareJetStream(
+  messages: ReturnType<typeof eventMessages>,
+  postSizes: number[],
+): Promise<{ ms: number; bytes: number; cpuMs: number }> {
+  const bus = await EventBus.connect({
+    name: 'bench-bare',
+    namespace: testNamespace(),
+    logger: pino({ level: 'silent' }),
+  });
+  const stream = bus.streamName('requests');
+  try {
+    await bus.ensureStreams(['requests']);
+    await bus.jsm.consumers.add(stream, {
+      durable_name: 'bare',
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: bus.naming.toWire(SUBJECTS.requestEventsAll),
+      max_ack_pending: 2_000,
+    });
+    const encoder = new TextEncoder();
+    const wire = messages.map((m) => ({
+      subject: bus.naming.toWire(m.subject),
+      data: encoder.encode(JSON.stringify(m.event)),
+      id: m.event.id,
+    }));
+    const bytes = wire.reduce((n, m) => n + m.data.length, 0);
+    const consumer = await bus.js.consumers.get(stream, 'bare');
+    const inbox = await consumer.consume({ max_messages: 1_000 });
+    const consumed = (async () => {
+      let n = 0;
+      for await (const m of inbox) {
+        m.ack();
+        if (++n === wire.length) break;
+      }
+      await bus.nc.flush();
+    })();
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    // As the service does: the messages of one POST together, 256 PubAcks in flight.
+    let offset = 0;
+    for (const size of postSizes) {
+      const group = wire.slice(offset, offset + size);
+      offset += size;
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < group.length) {
+          const m = group[next++];
+          await bus.js.publish(m.subject, m.data, { msgID: m.id });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(256, group.length) }, lane));
+    }
+    await consumed;
+    return { ms: performance.now() - started, bytes, cpuMs: cpuMs(process.cpuUsage(cpu)) };
+  } finally {
+    await bus.jsm.streams.delete(stream).catch(() => false);
+    await bus.drain();
+  }
+}
+
+async function main(): Promise<void> {
+  const requests = Number(process.argv[2] ?? 10_000);
+  const perMessageArg = process.argv[3];
+  const loadAtStart = loadavg();
+  const db = await createTestDatabase();
+  const ns = testNamespace();
+  const pool = new Pool({ connectionString: db.url });
+  const config = testConfig(
+    db.url,
+    ns,
+    perMessageArg === undefined ? {} : { TRACING_INGEST_EVENTS_PER_MESSAGE: perMessageArg },
+  );
+  const app = await createTracingApp({ config });
+  await app.init();
+  const http = app.getHttpAdapter().getInstance();
+  const events = benchEvents(requests);
+
+  // The messages the ingest publishes for each POST: normalised events (API keys hashed) packed
+  // as the service packs them. No API-key file is configured, so an event's tenant is its own.
+  const messages: ReturnType<typeof eventMessages> = [];
+  const postSizes: number[] = [];
+  for (let i = 0; i < events.length; i += POST_SIZE) {
+    const normalised = events.slice(i, i + POST_SIZE).map((raw) => {
+      const r = normalizeEventInput(raw, config.apiKeySalt);
+      if (!r.ok) throw new Error(r.error);
+      return r.event;
+    });
+    const group = eventMessages(
+      normalised,
+      config.ingestEventsPerMessage,
+      (e: RequestEventV1) => e.tenant ?? UNKNOWN_LABEL,
+    );
+    messages.push(...group);
+    postSizes.push(group.length);
+  }
+  const bare = await bareJetStream(messages, postSizes);
+
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < events.length; i += POST_SIZE) {
     const res = await http.inject({
       method: 'POST',
       url: '/api/v1/requests/events',
-      payload: { events: events.slice(i, i + 5_000) },
+      headers: authHeaders(),
+      payload: { events: events.slice(i, i + POST_SIZE) },
     });
     if (res.statusCode !== 202) throw new Error(`batch refused: ${res.statusCode} ${res.body}`);
   }
-  const accepted = Date.now();
+  const accepted = performance.now();
   for (;;) {
     const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM tracing.requests');
     if (Number(rows[0].n) === requests) break;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 20));
   }
-  const done = Date.now();
+  const done = performance.now();
+  const arcwatchCpu = cpuMs(process.cpuUsage(cpu));
+  const rate = (ms: number) => Math.round(events.length / (ms / 1000));
   const result = {
     bench: 'tracing-events-end-to-end',
     events: events.length,
     requests,
-    eventsPerMessage: Number(eventsPerMessage),
-    httpAcceptMs: accepted - started,
-    httpAcceptEventsPerSec: Math.round(events.length / ((accepted - started) / 1000)),
-    endToEndMs: done - started,
-    endToEndEventsPerSec: Math.round(events.length / ((done - started) / 1000)),
+    eventsPerMessage: config.ingestEventsPerMessage,
+    messages: messages.length,
+    messageBytes: bare.bytes,
+    bareJetStreamMs: Math.round(bare.ms),
+    bareJetStreamEventsPerSec: rate(bare.ms),
+    httpAcceptMs: Math.round(accepted - started),
+    httpAcceptEventsPerSec: rate(accepted - started),
+    endToEndMs: Math.round(done - started),
+    endToEndEventsPerSec: rate(done - started),
+    // CPU of this Node.js process only (PostgreSQL and nats-server are apart): the client side
+    // for the bare run, the whole service for ArcWatch's. Less sensitive to load than wall time.
+    bareProcessCpuMs: Math.round(bare.cpuMs),
+    arcwatchProcessCpuMs: Math.round(arcwatchCpu),
+    ratioToBare: Math.round((bare.ms / (done - started)) * 1000) / 1000,
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
+    loadAverage: { start: loadAtStart.map((x) => x.toFixed(2)), end: loadavg().map((x) => x.toFixed(2)) },
   };
   process.stdout.write(JSON.stringify(result) + '\n');
   await app.close();

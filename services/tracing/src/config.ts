@@ -31,14 +31,15 @@ export const tracingEnv = {
   /** How often due requests are assembled. */
   assemblyIntervalMs: ['TRACING_ASSEMBLY_INTERVAL_MS', z.coerce.number().int().min(10).default(250)],
   /**
-   * Events per JetStream message from the HTTP and OTLP ingest: 1 publishes
-   * io.arcwatch.requests.event.v1 (one message per event); more packs each tenant's events into
-   * io.arcwatch.requests.event-batch.v1 messages. Raise it only once every consumer of
-   * aw.requests.v1.events.> reads the batch form (tracing does from this version on).
+   * Events per JetStream message from the HTTP and OTLP ingest: each tenant's events packed into
+   * io.arcwatch.requests.event-batch.v1 messages of up to this many (about 45 KB per 500 events);
+   * 1 publishes io.arcwatch.requests.event.v1, one message per event, for consumers older than the
+   * batch form. Batches are the default since per-message delivery capped the single form at a
+   * few thousand events/s (docs/benchmarks.md, "Tracing").
    */
   ingestEventsPerMessage: [
     'TRACING_INGEST_EVENTS_PER_MESSAGE',
-    z.coerce.number().int().min(1).max(REQUEST_EVENT_BATCH_MESSAGE_MAX).default(1),
+    z.coerce.number().int().min(1).max(REQUEST_EVENT_BATCH_MESSAGE_MAX).default(500),
   ],
   /** A minute's statistics are published this long after it ends, to let late requests in. */
   statsLatenessMs: ['TRACING_STATS_LATENESS_MS', z.coerce.number().int().min(0).default(30_000)],

@@ -10,9 +10,10 @@ import { eventTimeMs, requestEventV1Schema, type RequestEventV1 } from './reques
  * whichever form brought them; the message id is derived from the event ids it carries, so the
  * same group published again is one message for JetStream.
  *
- * An addition beside `io.arcwatch.requests.event.v1`, not a replacement: a consumer that only
- * knows the single form dead-letters this one, so an emitter switches to it only once every
- * consumer of aw.requests.v1.events.> reads it (the tracing service does from this version on).
+ * An addition beside `io.arcwatch.requests.event.v1`, not a replacement: both stay accepted, and
+ * a consumer that only knows the single form dead-letters this one. The tracing ingest publishes
+ * this form by default (TRACING_INGEST_EVENTS_PER_MESSAGE, 500): one message per event capped
+ * the whole path at the per-message cost of JetStream delivery.
  */
 export const REQUEST_EVENT_BATCH_V1 = 'io.arcwatch.requests.event-batch.v1';
 

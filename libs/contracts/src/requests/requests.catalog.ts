@@ -22,7 +22,8 @@ export const REQUEST_EVENTS: PublicEvent[] = [
   {
     type: REQUEST_EVENT_BATCH_V1,
     title: 'Request lifecycle events, batched',
-    description: 'Several lifecycle events of one tenant in one message (optional ingest form).',
+    description:
+      'Several lifecycle events of one tenant in one message: what the tracing ingest publishes by default (up to 500 per message).',
     stream: 'requests',
     subject: 'aw.requests.v1.events.{tenant}',
     subjectTokens: { tenant: 'tenant of the API key, or `unknown`' },

@@ -45,7 +45,9 @@ export class AssemblyConsumer implements OnApplicationBootstrap, OnModuleDestroy
       stream: 'requests',
       durable: ASSEMBLY_DURABLE,
       filterSubject: SUBJECTS.requestEventsAll,
-      maxBatch: 500,
+      // Messages, not events: a batch message carries up to 1,000 events (500 from our ingest),
+      // so 100 of them is a group of tens of thousands, committed in transactions of 5,000.
+      maxBatch: 100,
       maxWaitMs: 50,
       maxAckPending: 2_000,
       handler: async (msgs) => {

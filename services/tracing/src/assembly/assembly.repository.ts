@@ -78,8 +78,9 @@ export class AssemblyRepository {
     const sorted = [...writes].sort((a, b) => cmp(a.state.requestId, b.state.requestId));
     await db.query(
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::jsonb[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::boolean[])
-                  AS i(request_id, events, first_seen_at, last_seen_at, terminal_seen_at, due_at, existed)
+         SELECT * FROM jsonb_to_recordset($1::jsonb)
+                  AS i(request_id text, events jsonb, first_seen_at timestamptz, last_seen_at timestamptz,
+                       terminal_seen_at timestamptz, due_at timestamptz, existed boolean)
        ),
        upd AS (
          UPDATE ${s}.open_requests o
@@ -96,14 +97,19 @@ export class AssemblyRepository {
          last_seen_at     = GREATEST(o.last_seen_at, EXCLUDED.last_seen_at),
          terminal_seen_at = LEAST(o.terminal_seen_at, EXCLUDED.terminal_seen_at),
          due_at           = LEAST(o.due_at, EXCLUDED.due_at)`,
+      // One JSON document, not a jsonb[] array literal with every quote of every state escaped.
       [
-        sorted.map((w) => w.state.requestId),
-        sorted.map((w) => JSON.stringify(storedEvents(w.state))),
-        sorted.map((w) => new Date(w.state.firstSeenAtMs)),
-        sorted.map((w) => new Date(w.state.lastSeenAtMs)),
-        sorted.map((w) => (w.state.terminalSeenAtMs === null ? null : new Date(w.state.terminalSeenAtMs))),
-        sorted.map((w) => new Date(w.dueAtMs)),
-        sorted.map((w) => w.existed),
+        JSON.stringify(
+          sorted.map((w) => ({
+            request_id: w.state.requestId,
+            events: storedEvents(w.state),
+            first_seen_at: new Date(w.state.firstSeenAtMs),
+            last_seen_at: new Date(w.state.lastSeenAtMs),
+            terminal_seen_at: w.state.terminalSeenAtMs === null ? null : new Date(w.state.terminalSeenAtMs),
+            due_at: new Date(w.dueAtMs),
+            existed: w.existed,
+          })),
+        ),
       ],
     );
   }
@@ -171,13 +177,13 @@ export class AssemblyRepository {
     const sorted = [...items].sort((a, b) => cmp(a.record.requestId, b.record.requestId));
     const { rows } = await db.query<{ request_id: string }>(
       `WITH input AS (
-         SELECT e->>'requestId' AS request_id, (e->>'startedAt')::timestamptz AS started_at, e AS r, o.event_id, o.subject, o.envelope
-           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n)
-           JOIN unnest($2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS o(event_id, subject, envelope, n) USING (n)
+         SELECT x->'r'->>'requestId' AS request_id, (x->'r'->>'startedAt')::timestamptz AS started_at, x->'r' AS r,
+                x->'e'->>'id' AS event_id, x->>'s' AS subject, x->'e' AS envelope
+           FROM jsonb_array_elements($1::jsonb) AS x
        ),
        gate AS (
          INSERT INTO ${s}.finished_requests (request_id, started_at, finished_at)
-         SELECT request_id, started_at, $5 FROM input ORDER BY request_id
+         SELECT request_id, started_at, $2 FROM input ORDER BY request_id
          ON CONFLICT (request_id) DO NOTHING
          RETURNING request_id
        ),
@@ -196,13 +202,12 @@ export class AssemblyRepository {
          SELECT i.event_id, i.subject, jsonb_set(i.envelope, '{data}', i.r) FROM input i JOIN gate USING (request_id) ORDER BY i.request_id
          ON CONFLICT (event_id) DO NOTHING
        ),
-       closed AS (DELETE FROM ${s}.open_requests WHERE request_id = ANY($6::text[]))
+       closed AS (DELETE FROM ${s}.open_requests WHERE request_id = ANY($3::text[]))
        SELECT request_id FROM gate`,
       [
-        JSON.stringify(sorted.map((i) => i.record)),
-        sorted.map((i) => i.outbox.eventId),
-        sorted.map((i) => i.outbox.subject),
-        sorted.map((i) => JSON.stringify(i.outbox.envelope)),
+        // One JSON document for the whole group: a jsonb[] parameter would be an array literal
+        // with every quote of every envelope escaped, built by pg and parsed again by the server.
+        JSON.stringify(sorted.map((i) => ({ r: i.record, e: i.outbox.envelope, s: i.outbox.subject }))),
         new Date(finishedAtMs),
         closeIds,
       ],

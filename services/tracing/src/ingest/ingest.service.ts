@@ -1,17 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EventBus } from '@arcwatch/messaging';
-import {
-  EVENT_TYPES,
-  REQUEST_EVENT_BATCH_MAX,
-  REQUEST_EVENT_BATCH_V1,
-  SUBJECTS,
-  UNKNOWN_LABEL,
-  cloudEvent,
-  requestEventBatchId,
-  requestEventId,
-  type RequestEventBatchV1,
-  type RequestEventV1,
-} from '@arcwatch/contracts';
+import { REQUEST_EVENT_BATCH_MAX, UNKNOWN_LABEL, type RequestEventV1 } from '@arcwatch/contracts';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { KEY_DIRECTORY } from '../assembly/key-directory.provider';
 import type { KeyDirectory } from '@arcwatch/request-assembly';
@@ -20,8 +9,7 @@ import { decodeOtlpProtobuf } from '../otlp/otlp-trace.proto';
 import { mapOtlpTraces } from '../otlp/otlp.mapper';
 import { TracingError } from '../errors';
 import { normalizeEventInput } from '@arcwatch/request-assembly';
-
-const INGEST_SOURCE = 'arcwatch/tracing/ingest';
+import { eventMessages } from './event-messages';
 
 export interface BatchResult {
   accepted: number;
@@ -97,55 +85,10 @@ export class IngestService {
     };
   }
 
-  /**
-   * One message per event, or (TRACING_INGEST_EVENTS_PER_MESSAGE > 1) the events of each tenant
-   * packed into batch messages, in arrival order. Either way every message has a deterministic id,
-   * so a re-posted batch is dropped by JetStream, and assembly de-duplicates by event id.
-   */
+  /** See eventMessages: batch messages by default, one per event when configured so. */
   private async publish(events: RequestEventV1[]): Promise<void> {
     if (events.length === 0) return;
-    const perMessage = this.config.ingestEventsPerMessage;
-    if (perMessage === 1) {
-      await this.bus.publishMany(
-        events.map((e) => {
-          const subject = SUBJECTS.requestEvents(this.tenantOf(e));
-          return {
-            subject,
-            event: cloudEvent({
-              id: requestEventId(e),
-              type: EVENT_TYPES.requestEvent,
-              source: INGEST_SOURCE,
-              subject: e.requestId,
-              time: e.time,
-              data: e,
-            }),
-          };
-        }),
-      );
-      return;
-    }
-    const bySubject = new Map<string, RequestEventV1[]>();
-    for (const e of events) {
-      const subject = SUBJECTS.requestEvents(this.tenantOf(e));
-      (bySubject.get(subject) ?? bySubject.set(subject, []).get(subject))?.push(e);
-    }
-    const items = [];
-    for (const [subject, all] of bySubject) {
-      for (let i = 0; i < all.length; i += perMessage) {
-        const chunk = all.slice(i, i + perMessage);
-        const data: RequestEventBatchV1 = { events: chunk };
-        items.push({
-          subject,
-          event: cloudEvent({
-            id: requestEventBatchId(chunk),
-            type: REQUEST_EVENT_BATCH_V1,
-            source: INGEST_SOURCE,
-            data,
-          }),
-        });
-      }
-    }
-    await this.bus.publishMany(items);
+    await this.bus.publishMany(eventMessages(events, this.config.ingestEventsPerMessage, (e) => this.tenantOf(e)));
   }
 
   private tenantOf(e: RequestEventV1): string {

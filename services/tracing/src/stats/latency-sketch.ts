@@ -30,18 +30,33 @@ export function emptySketch(alpha = DEFAULT_ALPHA): LatencySketch {
 const gammaOf = (alpha: number) => (1 + alpha) / (1 - alpha);
 
 export function addValue(s: LatencySketch, value: number, weight = 1): LatencySketch {
+  return addValueInPlace(copySketch(s), value, weight);
+}
+
+/** A sketch that shares nothing with `s`, for the in-place functions. */
+export function copySketch(s: LatencySketch): LatencySketch {
+  return { ...s, bins: { ...s.bins } };
+}
+
+/**
+ * addValue on a sketch the caller owns (fresh, or from copySketch): changed in place and
+ * returned. The same arithmetic in the same order, without a copy of the bins per value.
+ */
+export function addValueInPlace(s: LatencySketch, value: number, weight = 1): LatencySketch {
   if (!Number.isFinite(value) || value < 0)
     throw new RangeError(`latency sketch takes finite values ≥ 0, got ${value}`);
-  const bins = { ...s.bins };
-  let zeroCount = s.zeroCount;
-  if (value <= MIN_INDEXABLE) zeroCount += weight;
+  if (value <= MIN_INDEXABLE) s.zeroCount += weight;
   else {
     const i = String(Math.ceil(Math.log(value) / Math.log(gammaOf(s.alpha))));
-    bins[i] = (bins[i] ?? 0) + weight;
+    s.bins[i] = (s.bins[i] ?? 0) + weight;
   }
-  const min = s.count === 0 ? value : Math.min(s.min, value);
-  const max = s.count === 0 ? value : Math.max(s.max, value);
-  return collapse({ ...s, count: s.count + weight, sum: s.sum + value * weight, min, max, zeroCount, bins });
+  s.min = s.count === 0 ? value : Math.min(s.min, value);
+  s.max = s.count === 0 ? value : Math.max(s.max, value);
+  s.count += weight;
+  s.sum += value * weight;
+  const collapsed = collapse(s);
+  if (collapsed !== s) s.bins = collapsed.bins;
+  return s;
 }
 
 export function mergeSketches(a: LatencySketch, b: LatencySketch): LatencySketch {
@@ -86,8 +101,9 @@ function sortedIndexes(s: LatencySketch): number[] {
 }
 
 function collapse(s: LatencySketch): LatencySketch {
+  // Counted before sorting: this runs on every value added, and is almost always a no-op.
+  if (Object.keys(s.bins).length <= MAX_BINS) return s;
   const idx = sortedIndexes(s);
-  if (idx.length <= MAX_BINS) return s;
   const bins = { ...s.bins };
   const keep = idx[idx.length - MAX_BINS];
   let folded = 0;

@@ -1,7 +1,9 @@
 import type { RequestCompletedV1 } from '@arcwatch/contracts';
 import {
   addRecord,
+  addRecordInPlace,
   addToTotals,
+  copyStats,
   CardinalityLimiter,
   emptyStats,
   errorReason,
@@ -49,6 +51,27 @@ function record(over: Partial<RequestCompletedV1>): RequestCompletedV1 {
 const key = { model: 'llama', modelVersion: 'v1', tenant: 'acme' };
 
 describe('request statistics', () => {
+  it('adds in place exactly what addRecord returns, and addRecord leaves its input as it was', () => {
+    const records = Array.from({ length: 300 }, (_, i) =>
+      record({
+        requestId: `r${i}`,
+        status: i % 7 === 0 ? 'failed' : 'completed',
+        error: i % 7 === 0 ? { code: 'oom' } : null,
+        queueMs: i % 5 === 0 ? null : i * 0.37,
+        ttftMs: 50 + i * 13.1,
+        e2eMs: 400 + i * 101.7,
+        tpotMs: i % 3 === 0 ? null : 20 + i / 9,
+      }),
+    );
+    const base = records.slice(0, 100).reduce((w, r) => addRecord(w, r), emptyStats(key, T0));
+    const before = JSON.stringify(base);
+    const folded = records.slice(100).reduce((w, r) => addRecord(w, r), base);
+    const inPlace = records.slice(100).reduce((w, r) => addRecordInPlace(w, r), copyStats(base));
+    expect(JSON.stringify(base)).toBe(before);
+    expect(JSON.stringify(inPlace)).toBe(JSON.stringify(folded));
+    expect(inPlace.byStatus).toEqual({ completed: 257, failed: 43 });
+  });
+
   it('counts requests by status, errors by reason and sums tokens', () => {
     let s = emptyStats(key, T0);
     s = addRecord(s, record({ requestId: 'a' }));

@@ -5,7 +5,14 @@ import {
   type RequestCompletedV1,
   type RequestStatus,
 } from '@arcwatch/contracts';
-import { addValue, emptySketch, mergeSketches, quantile, type LatencySketch } from './latency-sketch';
+import {
+  addValueInPlace,
+  copySketch,
+  emptySketch,
+  mergeSketches,
+  quantile,
+  type LatencySketch,
+} from './latency-sketch';
 
 /**
  * Per-minute request statistics per (model, model version, tenant), pure. A minute is keyed by
@@ -118,36 +125,60 @@ export function addRecord(
   r: RequestCompletedV1,
   reason: string | undefined = errorReason(r),
 ): WindowStats {
-  const latencies = { ...stats.latencies };
+  return addRecordInPlace(copyStats(stats), r, reason);
+}
+
+/** A window that shares nothing mutable with `w`, for addRecordInPlace. */
+export function copyStats(w: WindowStats): WindowStats {
+  const buckets: Partial<Record<BucketedLatency, LatencyBucket[]>> = {};
+  for (const name of BUCKETED_LATENCIES) {
+    const list = w.buckets?.[name];
+    if (list) buckets[name] = list.map((b) => ({ ...b }));
+  }
+  return {
+    ...w,
+    buckets,
+    byStatus: { ...w.byStatus },
+    errorsByReason: { ...w.errorsByReason },
+    latencies: {
+      queue: copySketch(w.latencies.queue),
+      ttft: copySketch(w.latencies.ttft),
+      tpot: copySketch(w.latencies.tpot),
+      e2e: copySketch(w.latencies.e2e),
+    },
+  };
+}
+
+/**
+ * addRecord on a window the caller owns (from emptyStats or copyStats), changed in place and
+ * returned: the statistics of a group of thousands of requests without a copy per request.
+ */
+export function addRecordInPlace(
+  stats: WindowStats,
+  r: RequestCompletedV1,
+  reason: string | undefined = errorReason(r),
+): WindowStats {
   const ms: Record<LatencyName, number | null> = { queue: r.queueMs, ttft: r.ttftMs, tpot: r.tpotMs, e2e: r.e2eMs };
   for (const name of LATENCIES) {
     const v = ms[name];
-    if (v !== null) latencies[name] = addValue(latencies[name], v / 1000);
+    if (v !== null) addValueInPlace(stats.latencies[name], v / 1000);
   }
-  const buckets = { ...stats.buckets };
+  const buckets = (stats.buckets ??= {});
   for (const name of BUCKETED_LATENCIES) {
     const v = ms[name];
     if (v === null) continue;
     const seconds = v / 1000;
     const i = bucketIndex(seconds);
-    const list = (buckets[name] ?? emptyBuckets()).slice();
+    const list = (buckets[name] ??= emptyBuckets());
     const exemplar = slower(list[i].exemplar, { requestId: r.requestId, seconds, atMs: Date.parse(r.endedAt) });
     list[i] = { count: list[i].count + 1, ...(exemplar ? { exemplar } : {}) };
-    buckets[name] = list;
   }
-  return {
-    ...stats,
-    buckets,
-    byStatus: { ...stats.byStatus, [r.status]: (stats.byStatus[r.status] ?? 0) + 1 },
-    errorsByReason:
-      reason === undefined
-        ? stats.errorsByReason
-        : { ...stats.errorsByReason, [reason]: (stats.errorsByReason[reason] ?? 0) + 1 },
-    promptTokens: stats.promptTokens + (r.promptTokens ?? 0),
-    completionTokens: stats.completionTokens + (r.completionTokens ?? 0),
-    cachedTokens: stats.cachedTokens + (r.cachedTokens ?? 0),
-    latencies,
-  };
+  stats.byStatus[r.status] = (stats.byStatus[r.status] ?? 0) + 1;
+  if (reason !== undefined) stats.errorsByReason[reason] = (stats.errorsByReason[reason] ?? 0) + 1;
+  stats.promptTokens += r.promptTokens ?? 0;
+  stats.completionTokens += r.completionTokens ?? 0;
+  stats.cachedTokens += r.cachedTokens ?? 0;
+  return stats;
 }
 
 /** Merges windows of one key (minutes into their hour): counts add, sketches merge. */

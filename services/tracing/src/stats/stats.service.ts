@@ -15,7 +15,8 @@ import { enqueueOutbox, type OutboxEntry } from '@arcwatch/outbox';
 import {
   CardinalityLimiter,
   MINUTE_MS,
-  addRecord,
+  addRecordInPlace,
+  copyStats,
   counterIncrements,
   minuteExemplars,
   emptyStats,
@@ -69,12 +70,22 @@ export class StatsService {
     const current = new Map(
       (await this.repo.lockMinutes(db, [...unique.values()])).map((w) => [id(w.startMs, w.key), w]),
     );
+    // Windows of this call only, so they are added to in place (one copy per window, not per request).
+    const updated = new Map<string, WindowStats>();
     const deltas = new Map<string, WindowStats>();
     for (const x of keyed) {
       const k = id(x.minuteMs, x.key);
-      current.set(k, addRecord(current.get(k) ?? emptyStats(x.key, x.minuteMs), x.r, x.reason));
-      deltas.set(k, addRecord(deltas.get(k) ?? emptyStats(x.key, x.minuteMs), x.r, x.reason));
+      let now = updated.get(k);
+      if (now === undefined) {
+        const stored = current.get(k);
+        updated.set(k, (now = stored ? copyStats(stored) : emptyStats(x.key, x.minuteMs)));
+      }
+      let delta = deltas.get(k);
+      if (delta === undefined) deltas.set(k, (delta = emptyStats(x.key, x.minuteMs)));
+      addRecordInPlace(now, x.r, x.reason);
+      addRecordInPlace(delta, x.r, x.reason);
     }
+    for (const [k, w] of updated) current.set(k, w);
     await this.repo.saveMinutes(db, [...current.values()]);
     await this.repo.addToCounters(db, summedIncrements([...deltas.values()]));
   }
