@@ -1,5 +1,5 @@
 import type { EnvSpec } from '@arcwatch/runtime';
-import { agentEnv } from '../../services/agent/src/config';
+import { agentEnv, type EnvField } from '../../services/agent/src/config';
 import { anomalyEnv } from '../../services/anomaly/src/config';
 import { billingEnv } from '../../services/billing/src/config';
 import { collectorEnv } from '../../services/collector/src/config';
@@ -7,8 +7,12 @@ import { consoleEnv } from '../../services/console/src/config';
 import { notifierEnv } from '../../services/notifier/src/config';
 import { tracingEnv } from '../../services/tracing/src/config';
 
+/** A spec as rendered here: zod's (EnvSpec), or the agent's hand-checked one, whose fields answer safeParse alike. */
+type AgentEnvField = EnvField<unknown>;
+type RenderedSpec = Record<string, readonly [variable: string, field: Pick<EnvSpec[string][1], 'safeParse'> | AgentEnvField]>;
+
 /** Every service's environment, rendered from the env specs themselves for docs/operations.md. */
-export const SERVICE_ENVS: Array<[string, EnvSpec]> = [
+export const SERVICE_ENVS: Array<[string, RenderedSpec]> = [
   ['collector', collectorEnv],
   ['tracing', tracingEnv],
   ['billing', billingEnv],
@@ -20,8 +24,8 @@ export const SERVICE_ENVS: Array<[string, EnvSpec]> = [
 
 const COMMON = new Set(['DATABASE_URL', 'NATS_URL', 'NATS_NAMESPACE', 'LOG_LEVEL', 'NATS_STREAM_REPLICAS', 'NATS_USER', 'NATS_PASSWORD', 'NATS_PASSWORD_FILE']);
 
-function defaultOf(schema: EnvSpec[string][1]): string {
-  const r = schema.safeParse(undefined);
+function defaultOf(field: RenderedSpec[string][1]): string {
+  const r = field.safeParse(undefined);
   if (!r.success) return 'required';
   if (r.data === undefined) return 'unset';
   return `\`${Array.isArray(r.data) ? r.data.join(',') || '(none)' : String(r.data)}\``;

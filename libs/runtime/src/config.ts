@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { ServiceError } from './errors';
-import { natsAuthEnv } from './nats-auth';
 
 /**
  * A service's environment as one declaration: each config key names its variable and its zod
@@ -19,6 +18,17 @@ export type ConfigOf<S extends EnvSpec> = { readonly [K in keyof S]: z.output<S[
 
 /** An empty string means "not set", as in a compose file that leaves a variable blank. */
 const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
+
+/**
+ * The service's NATS user (infra/nats: each service has its own, allowed to publish only its own
+ * subjects). The password comes from NATS_PASSWORD or, for mounted secrets, from the file
+ * NATS_PASSWORD_FILE names; neither is ever logged. Without a user the connection is anonymous.
+ */
+export const natsAuthEnv = {
+  natsUser: ['NATS_USER', optionalText],
+  natsPassword: ['NATS_PASSWORD', optionalText],
+  natsPasswordFile: ['NATS_PASSWORD_FILE', optionalText],
+} as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,6 +1,6 @@
 export * from './clock';
 export * from './config';
-export { natsAuth, natsAuthEnv, type NatsAuth } from './nats-auth';
+export { natsAuth, type NatsAuth } from './nats-auth';
 export * from './errors';
 export * from './logger';
 export * from './tokens';

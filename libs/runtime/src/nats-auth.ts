@@ -1,20 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { ServiceError } from './errors';
 
-const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
-
-/**
- * The service's NATS user (infra/nats: each service has its own, allowed to publish only its own
- * subjects). The password comes from NATS_PASSWORD or, for mounted secrets, from the file
- * NATS_PASSWORD_FILE names; neither is ever logged. Without a user the connection is anonymous.
+/*
+ * The variables themselves (natsAuthEnv) are declared with the others in config.ts: this file
+ * loads no zod, for the node agent (docs/decisions/0006-agent-runtime.md).
  */
-export const natsAuthEnv = {
-  natsUser: ['NATS_USER', optionalText],
-  natsPassword: ['NATS_PASSWORD', optionalText],
-  natsPasswordFile: ['NATS_PASSWORD_FILE', optionalText],
-} as const;
-
 export interface NatsAuth {
   user: string;
   pass: string;

@@ -3,18 +3,11 @@
  * The packages' entry points also load NestJS, Fastify, terminus and the PostgreSQL driver (their
  * modules and controllers), about 90 MiB of a process that must stay small on every GPU node
  * (docs/decisions/0006-agent-runtime.md); the agent has no database and serves three plain routes.
+ * Nothing here loads zod: the agent checks its environment and file by hand (config.ts).
  */
-export {
-  commonEnv,
-  env,
-  httpEnv,
-  parseEnv,
-  type ConfigOf,
-  type EnvSpec,
-  type LogLevel,
-} from '@arcwatch/runtime/src/config';
+export type { LogLevel } from '@arcwatch/runtime/src/config';
 export { createLogger, type Logger } from '@arcwatch/runtime/src/logger';
-export { natsAuth, natsAuthEnv, type NatsAuth } from '@arcwatch/runtime/src/nats-auth';
+export { natsAuth, type NatsAuth } from '@arcwatch/runtime/src/nats-auth';
 export { systemClock, ManualClock, type Clock, type TimerHandle } from '@arcwatch/runtime/src/clock';
 export { defineErrorCodes, ServiceError } from '@arcwatch/runtime/src/errors';
 export {

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
-import { loadYamlConfig, parseYamlConfig } from '@arcwatch/config-files';
+// The file, not the package's entry: the entry also loads the zod-based duration schema.
+import { ConfigFileError, readConfigText, YamlSource } from '@arcwatch/config-files/src/yaml-config';
 import type { AgentEnv } from '../config';
 import { MIN_CONFIGURED_TOKEN_LENGTH, natsAuth, ServiceError, type NatsAuth } from '../runtime-lite';
-import { agentFileSchema, durationMs, type AgentFile } from './agent-file.schema';
+import { checkAgentFile, durationMs, type AgentFile } from './agent-file.schema';
 
 /** What the agent runs with: the file's settings with the AGENT_* overrides applied. */
 export interface AgentSettings extends Omit<AgentFile, 'interval' | 'intervalMs' | 'hostname'> {
@@ -17,13 +18,21 @@ export interface AgentSettings extends Omit<AgentFile, 'interval' | 'intervalMs'
   metricsToken?: string;
 }
 
+/** Parses the YAML text and checks it; throws ConfigFileError naming file, line, column and field of every problem. */
+export function parseAgentFile(text: string, file: string): AgentFile {
+  const source = YamlSource.parse(text, file);
+  const checked = checkAgentFile(source.toJS());
+  if (!checked.ok) throw new ConfigFileError(checked.problems.map((p) => source.issue(p.path, p.message, p.key)));
+  return checked.value;
+}
+
 /** Reads AGENT_CONFIG (errors name file, line and field) and applies the environment. */
 export function loadAgentSettings(e: AgentEnv, fileText?: { text: string; name: string }): AgentSettings {
   const file: AgentFile = fileText
-    ? parseYamlConfig(fileText.text, fileText.name, agentFileSchema).value
+    ? parseAgentFile(fileText.text, fileText.name)
     : e.configFile
-      ? loadYamlConfig(e.configFile, agentFileSchema).value
-      : agentFileSchema.parse({});
+      ? parseAgentFile(readConfigText(e.configFile), e.configFile)
+      : parseAgentFile('', '(defaults)');
   const auth = natsAuth(e);
   const metricsToken = readMetricsToken(e);
   const { interval, intervalMs, hostname, ...rest } = file;
