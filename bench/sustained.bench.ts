@@ -357,7 +357,7 @@ async function main(): Promise<void> {
       table,
       '',
       `- Seconds pushed ${fmt(pushed.length)} of ${fmt(seconds)} (${skipped} skipped with ${MAX_SECONDS_IN_FLIGHT} seconds unanswered, ${pushErrors.length} with a failed push${pushErrors.length ? `: ${pushErrors[0]!.slice(0, 200)}` : ''}); ${neverVisible} never seen queryable; ${probeFailures} probes failed.`,
-      `- Head rows (oldest sample's age) at each minute: ${headLine}. Compaction keeps up: ${keepsUp}. Compaction passes: ${compaction.count}, ${fmt(compaction.sum, 1)} s in all; chunk rows at the end ${fmt(Number(chunkRows[0]!.n))} holding ${fmt(Number(chunkRows[0]!.b ?? 0))} samples.`,
+      `- Head rows (oldest sample's age) at each minute: ${headLine}. Compaction kept up within the run (chunks of a 2 h bucket grow past it: compaction.bench --prefill-s): ${keepsUp}. Compaction passes: ${compaction.count}, ${fmt(compaction.sum, 1)} s in all; chunk rows at the end ${fmt(Number(chunkRows[0]!.n))} holding ${fmt(Number(chunkRows[0]!.b ?? 0))} samples.`,
       `- CPU over ${fmt(wallS, 0)} s: collector process(es) ${fmt(cpu.processCpu / wallS, 2)} cores, PostgreSQL backends ${fmt((cpu.postgresCpu ?? 0) / wallS, 2)}, nats-server (shared) ${fmt((cpu.natsCpu ?? 0) / wallS, 2)}: ${fmt(cpuTotal / wallS, 2)} of ${machine.cores} cores server-side, ${fmt((cpuTotal / (pushed.length * gen.samplesPerSecond)) * 1e6, 2)} µs per sample; this process (pushes and probes) ${fmt(cpu.driverCpu / wallS, 2)}.`,
     ];
     log(`\n${lines.join('\n')}\n`);
