@@ -1,3 +1,5 @@
+// First: the V8 flags must be set before any other module runs.
+import './v8-flags';
 import { createAgent, type Agent } from './app';
 import { loadAgentEnv } from './config';
 import { loadAgentSettings } from './config/agent-settings.loader';
