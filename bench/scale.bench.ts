@@ -340,7 +340,7 @@ async function main(): Promise<void> {
       return `| ${l.name} | **${fmt(rates.reduce((a, b) => a + b, 0) / rates.length)}** | ${rates.map((x) => fmt(x)).join(', ')} | ${rs.map((x) => x.pushS.toFixed(1)).join(', ')} | ${rs.map((x) => x.load.toFixed(1)).join(', ')} |`;
     });
     out.push(
-      `Ingest: ${w.nodes} nodes × 8 GPUs, ${w.scrapes} scrapes, ${fmt(w.pushes.length)} pushes of one node's exposition (${fmt(w.bytes / 1e6, 1)} MB, ${fmt(expected)} samples), ${CONCURRENCY} in flight, to one scraper process; every sample counted by the first writer's query API. Each layout ran ${REPEAT} times (order reversed on the second pass).`,
+      `Ingest: ${w.nodes} nodes × 8 GPUs, ${w.scrapes} scrapes, ${fmt(w.pushes.length)} pushes of one node's exposition (${fmt(w.bytes / 1e6, 1)} MB, ${fmt(expected)} samples), ${CONCURRENCY} in flight, to one scraper process; every sample counted by the first writer's query API. Each layout ran ${REPEAT} times (order reversed on every other pass).`,
       '',
       '| layout | samples/s, first push → queryable (mean of the runs) | each run | pushes taken after (s) | load average (1 min) after each |',
       '| --- | --- | --- | --- | --- |',
