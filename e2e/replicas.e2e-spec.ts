@@ -1,7 +1,8 @@
 /**
  * Scale-out: two processes of every service that scales — collector (role all: intake and
- * writer), tracing, billing, notifier (role all: API and worker) — and the one anomaly process
- * a rule set runs in, against one database and NATS namespace. A loader spreads rounds of work
+ * writer), tracing, billing, notifier (role all: API and worker; one dispatches under the
+ * dispatch lease, the other stands by) — and the single anomaly process (docs/operations.md,
+ * Scaling), against one database and NATS namespace. A loader spreads rounds of work
  * over both replicas of each: request lifecycle events to tracing, pushes of samples to the
  * collector, alerts to the notifier. Each process's own /metrics shows that it took its share
  * (the sums across replicas equal what was sent, so no replica did another's work again), and
