@@ -114,7 +114,7 @@ export class DeliveryService {
     db: Pool | PoolClient,
     req: DeliveryRequest,
   ): Promise<{ record: NotificationRecord; created: boolean }> {
-    const payload = this.build(req);
+    const payload = withoutRoutingKey(this.build(req));
     const now = new Date(this.clock.now());
     return this.log.claim(db, {
       groupKey: req.groupKey,
@@ -197,7 +197,10 @@ export class DeliveryService {
         case 'slack':
           return await this.post(String(c.api_url ?? ''), rec, false);
         case 'pagerduty':
-          return await this.post(String(c.url ?? 'https://events.pagerduty.com/v2/enqueue'), rec, false);
+          return await this.post(String(c.url ?? 'https://events.pagerduty.com/v2/enqueue'), rec, false, {
+            routing_key: String(c.routing_key ?? c.service_key ?? ''),
+            ...rec.payload,
+          });
         case 'email':
           return await this.mail(c, rec.payload as unknown as EmailMessage);
         default:
@@ -208,8 +211,13 @@ export class DeliveryService {
     }
   }
 
-  private async post(url: string, rec: NotificationRecord, signed: boolean): Promise<AttemptOutcome> {
-    const body = goJson(rec.payload);
+  private async post(
+    url: string,
+    rec: NotificationRecord,
+    signed: boolean,
+    payload: Record<string, unknown> = rec.payload,
+  ): Promise<AttemptOutcome> {
+    const body = goJson(payload);
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
       'User-Agent': 'ArcWatch-Notifier/0.1',
@@ -327,4 +335,15 @@ export class DeliveryService {
       },
     ]);
   }
+}
+
+/**
+ * The notification log keeps what was sent, for retries and the history API, but not the
+ * PagerDuty routing key: it is a secret, added from the receiver's configuration when the request
+ * is made (docs/access.md).
+ */
+export function withoutRoutingKey(payload: Record<string, unknown>): Record<string, unknown> {
+  if (!('routing_key' in payload)) return payload;
+  const { routing_key: _secret, ...stored } = payload;
+  return stored;
 }
