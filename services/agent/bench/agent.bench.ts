@@ -5,7 +5,14 @@
  *
  * - `deployed`: dist/agent/agent.cjs (built first, `npm run build:agent`) with the systemd unit's
  *   and the DaemonSet's NODE_OPTIONS and MALLOC_ARENA_MAX, default settings (`-q -x` and NVLink every 30 s);
- * - `deployed, XML and NVLink every 10 s`: the same, reading `-q -x` and NVLink as often as before;
+ * - `deployed, optimising compilers on`: the same bundle started with `--turbofan --maglev`, which
+ *   src/v8-flags.ts otherwise turns off;
+ * - with `--before-bundle FILE`: an earlier bundle with the same flags, e.g. the one before the
+ *   agent dropped zod, built from that commit's sources (git-ignored tmp/, libs linked beside them):
+ *   `D=tmp/agent-before-bundle; mkdir -p $D/node_modules/@arcwatch && git archive 62dbbc4 libs
+ *   services/agent | tar -x -C $D && for l in $(ls $D/libs); do ln -s ../../libs/$l
+ *   $D/node_modules/@arcwatch/$l; done && npx rolldown $D/services/agent/src/main.ts --format cjs
+ *   --platform node --file $D/agent.cjs`;
  * - `TypeScript entry`: services/agent/src/main.ts through tools/register.js, no flags (how
  *   `npm start` and the other services run);
  * - `previous version` with `--before DIR`: DIR/services/agent/src/main.ts through register.js
@@ -13,7 +20,7 @@
  *   `tmp/agent-before`, git-ignored) so that it resolves node_modules and the libs, e.g.
  *   `mkdir -p tmp/agent-before && git archive 4e8f406 services/agent | tar -x -C tmp/agent-before`.
  *
- *   npm run bench:agent -- [--seconds 60] [--before tmp/agent-before] [--only deployed] [--no-docs]
+ *   npm run bench:agent -- [--seconds 60] [--before-bundle FILE] [--before tmp/agent-before] [--only deployed] [--no-docs]
  *
  * Measured from /proc: the agent's own CPU time (utime + stime), the CPU time of the nvidia-smi
  * runs it waited for (cutime + cstime: here the stand-in's bash and awk, not the real tool; the
@@ -32,6 +39,7 @@ const arg = (name: string): string | undefined => (argv.includes(name) ? argv[ar
 const SECONDS = Number(arg('--seconds') ?? 60) || 60;
 const WRITE_DOCS = !argv.includes('--no-docs');
 const BEFORE = arg('--before');
+const BEFORE_BUNDLE = arg('--before-bundle');
 const ONLY = arg('--only');
 const WARMUP_MS = 10_000;
 // USER_HZ: clock ticks per second in /proc times (100 on Linux).
@@ -58,11 +66,19 @@ function variants(): Variant[] {
   const all: Variant[] = [
     { name: 'deployed', args: [BUNDLE], env: deployedEnv },
     {
-      name: 'deployed, XML and NVLink every 10 s (the previous defaults)',
-      args: [BUNDLE],
+      name: 'deployed, optimising compilers on (`--turbofan --maglev`)',
+      args: ['--turbofan', '--maglev', BUNDLE],
       env: deployedEnv,
-      yaml: 'nvidiaSmi: { xmlEveryMs: 10000, nvlinkEveryMs: 10000 }\n',
     },
+    ...(BEFORE_BUNDLE
+      ? [
+          {
+            name: `before: ${path.relative(REPO_ROOT, path.resolve(REPO_ROOT, BEFORE_BUNDLE))}, same flags`,
+            args: [path.resolve(REPO_ROOT, BEFORE_BUNDLE)],
+            env: deployedEnv,
+          },
+        ]
+      : []),
     {
       name: 'TypeScript entry (register.js), no flags',
       args: [register, path.join(REPO_ROOT, 'services/agent/src/main.ts')],
