@@ -30,6 +30,7 @@ import {
   uniqueToken,
   type RunningProcess,
 } from '@arcwatch/testing';
+import { EXPORTER_UP_QUERY, FLEET_METRICS, FLEET_QUERY, INVENTORY_METRIC } from '../src/fleet/fleet';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -72,6 +73,9 @@ const failed = (err: unknown): undefined => {
 
 /** Per navigation of the console: from the fleet's answer to all cells drawn (the page's own work). */
 const afterData: number[] = [];
+/** Per navigation of the console: when the fleet's answer and the app's script had arrived (ms since navigation). */
+const fleetAnswered: number[] = [];
+const scriptLoaded: number[] = [];
 
 /** Navigates and answers the in-page time (ms since navigation start) of the first frame with `cells` cells. */
 async function timeToCells(page: Page, url: string, cells: number, reload = false): Promise<number> {
@@ -97,7 +101,17 @@ async function timeToCells(page: Page, url: string, cells: number, reload = fals
         .map((e) => (e as unknown as { responseEnd: number }).responseEnd),
     );
     const before = answered.filter((t) => t > 0 && t <= at);
-    if (before.length > 0) afterData.push(at - Math.min(...before));
+    if (before.length > 0) {
+      afterData.push(at - Math.min(...before));
+      fleetAnswered.push(Math.min(...before));
+    }
+    const script = await page.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .filter((e) => /\/assets\/index-[^/]*\.js$/.test(e.name))
+        .map((e) => (e as unknown as { responseEnd: number }).responseEnd),
+    );
+    if (script.length > 0) scriptLoaded.push(Math.max(...script));
     return at;
   } catch (err) {
     const shown = await page
@@ -105,6 +119,18 @@ async function timeToCells(page: Page, url: string, cells: number, reload = fals
       .catch(() => '');
     throw new Error(`${url}: not all ${cells} cells within 60 s (page shows: ${shown || 'nothing'})`, { cause: err });
   }
+}
+
+/** The console's asks of the collector for the fleet page (fleet.service.ts), as URL paths at a time. */
+function fleetAsks(): Record<string, (atS: number) => string> {
+  const q = (expr: string) => (atS: number) =>
+    `api/v1/query?${new URLSearchParams({ query: expr, time: String(atS) })}`;
+  return {
+    [`instant \`${FLEET_QUERY.slice(0, 40)}…\` (${Object.keys(FLEET_METRICS).length} metrics)`]: q(FLEET_QUERY),
+    [`instant \`${EXPORTER_UP_QUERY}\``]: q(EXPORTER_UP_QUERY),
+    [`\`/api/v1/series\` of ${INVENTORY_METRIC}, last hour`]: (atS) =>
+      `api/v1/series?${new URLSearchParams({ 'match[]': INVENTORY_METRIC, start: String(atS - 3600), end: String(atS) })}`,
+  };
 }
 
 function staticFleetPage(nodes: number, gpus: number): string {
@@ -216,7 +242,7 @@ async function main(): Promise<void> {
       await new Promise<void>((r) => process.once('SIGINT', () => r()));
       return;
     }
-    // The fleet API alone, as the page asks it (server side: collector queries and the heatmap).
+    // The fleet API alone, as the page asks it: from the console's snapshot when it is fresh.
     const api: number[] = [];
     let apiBytes = 0;
     for (let i = 0; i < RUNS; i++) {
@@ -224,6 +250,28 @@ async function main(): Promise<void> {
       const body = await (await fetch(`${consoleUrl}/api/console/fleet`, { headers: auth })).text();
       api.push(performance.now() - t);
       apiBytes = body.length;
+    }
+    // Computed afresh (`at` skips the snapshot): the console asking the collector, then the heatmap.
+    const apiComputed: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t = performance.now();
+      const r = await fetch(`${consoleUrl}/api/console/fleet?at=${Date.now() / 1000}`, { headers: auth });
+      await r.text();
+      if (!r.ok) throw new Error(`fleet?at=: ${r.status}`);
+      apiComputed.push(performance.now() - t);
+    }
+    // Each of the console's asks of the collector, one at a time.
+    const collectorBase = url(collectorPort);
+    const upstream: Record<string, number[]> = {};
+    for (const [name, ask] of Object.entries(fleetAsks())) {
+      upstream[name] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const t = performance.now();
+        const r = await fetch(`${collectorBase}/${ask(Date.now() / 1000)}`, { headers: auth });
+        await r.text();
+        if (!r.ok) throw new Error(`${name}: ${r.status}`);
+        upstream[name].push(performance.now() - t);
+      }
     }
 
     browser = await chromium.launch({
@@ -247,6 +295,8 @@ async function main(): Promise<void> {
       await timeToCells(await ctx.newPage(), pageUrl, cells);
       await ctx.close();
       afterData.length = 0;
+      fleetAnswered.length = 0;
+      scriptLoaded.length = 0;
     }
     const cold: number[] = [];
     let domRows = { gpuList: 0, cells: 0 };
@@ -262,6 +312,7 @@ async function main(): Promise<void> {
       };
       await ctx.close();
     }
+    const coldParts = { fleetAnswered: stats(fleetAnswered), scriptLoaded: stats(scriptLoaded) };
     const warm: number[] = [];
     {
       const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -286,9 +337,12 @@ async function main(): Promise<void> {
       failures,
       afterData: stats(afterData),
       cold: stats(cold),
+      coldParts,
       warm: stats(warm),
       staticPage: stats(staticPage),
       api: stats(api),
+      apiComputed: stats(apiComputed),
+      upstream: Object.fromEntries(Object.entries(upstream).map(([k, v]) => [k, stats(v)])),
       apiBytes,
       bundleBytes,
       domRows,
@@ -311,9 +365,12 @@ function writeDocs(r: {
   failures: string[];
   afterData: Stats;
   cold: Stats;
+  coldParts: { fleetAnswered: Stats; scriptLoaded: Stats };
   warm: Stats;
   staticPage: Stats;
   api: Stats;
+  apiComputed: Stats;
+  upstream: Record<string, Stats>;
   apiBytes: number;
   bundleBytes: number;
   domRows: { gpuList: number; cells: number };
@@ -333,10 +390,17 @@ function writeDocs(r: {
     '| navigation → all GPU cells on the fleet page | median | p90 | min – max | runs |',
     '| --- | --- | --- | --- | --- |',
     row(`console, cold (new context: empty cache, scripts ${(r.bundleBytes / 1024).toFixed(0)} KiB)`, r.cold),
+    row("… of which: the app's script loaded (since navigation)", r.coldParts.scriptLoaded),
+    row('… of which: `GET /api/console/fleet` answered (since navigation)', r.coldParts.fleetAnswered),
     row('console, warm (reload)', r.warm),
     row('peer: the same cells as static HTML (no script, no API)', r.staticPage),
     row('console, from the fleet API answer to all cells drawn (cold and warm runs)', r.afterData),
-    row(`\`GET /api/console/fleet\` alone (from Node, ${(r.apiBytes / 1024).toFixed(0)} KiB of JSON)`, r.api),
+    row(
+      `\`GET /api/console/fleet\` alone (from Node, ${(r.apiBytes / 1024).toFixed(0)} KiB of JSON; the console's snapshot)`,
+      r.api,
+    ),
+    row('`GET /api/console/fleet?at=now` (computed: the collector asked, then the heatmap)', r.apiComputed),
+    ...Object.entries(r.upstream).map(([name, st]) => row(`collector alone: ${name}`, st)),
     '',
     `With all ${r.domRows.cells} cells drawn, the virtualised GPU list under the heatmap held ${r.domRows.gpuList} rows in the page.`,
     ...(r.failures.length > 0

@@ -36,10 +36,13 @@ export class EventsService {
       const last = new Map<EventTopic, string>();
       let timer: TimerHandle | undefined;
       let closed = false;
+      let first = true;
       const tick = async () => {
+        const opening = first;
+        first = false;
         for (const topic of topics) {
           try {
-            const data = JSON.stringify(await this.read(p, topic));
+            const data = JSON.stringify(await this.read(p, topic, opening));
             if (closed) return;
             if (data !== last.get(topic)) {
               last.set(topic, data);
@@ -61,10 +64,11 @@ export class EventsService {
     });
   }
 
-  private read(p: Principal, topic: EventTopic): Promise<unknown> {
+  private read(p: Principal, topic: EventTopic, opening: boolean): Promise<unknown> {
     if (topic === 'alerts') return this.alerts.list(p);
-    // Listeners that tick within half an interval share one answer; every other tick refreshes
-    // the snapshot GET /api/console/fleet answers from.
-    return this.fleet.current(this.config.eventsIntervalMs / 2);
+    // A stream opens with the snapshot GET /api/console/fleet answers from (a page that has just
+    // loaded gets it at once, with no recomputation competing with its first render); later ticks
+    // within half an interval of one another share one answer, and the others refresh it.
+    return this.fleet.current(opening ? this.config.eventsIntervalMs : this.config.eventsIntervalMs / 2);
   }
 }

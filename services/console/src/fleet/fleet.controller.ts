@@ -3,6 +3,7 @@ import { AccessGuard } from '@arcwatch/access';
 import { InjectClock, type Clock } from '@arcwatch/runtime';
 import { CONSOLE_CONFIG, type ConsoleConfig } from '../config';
 import { parseTime, parseWindow } from '../http/window';
+import { FLEET_SNAPSHOT_STALE_MS } from './fleet';
 import { FleetService } from './fleet.service';
 
 /** GPU infrastructure: visible to every token (it carries no tenant's data). */
@@ -15,10 +16,15 @@ export class FleetController {
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
   ) {}
 
-  /** ?at= (default now: the latest snapshot, at most one events interval old) */
+  /**
+   * ?at= (default now: the latest snapshot; one older than an events interval is refreshed
+   * behind the answer, and one older than FLEET_SNAPSHOT_STALE_MS is not answered)
+   */
   @Get('fleet')
   summary(@Query('at') at?: string) {
-    return at ? this.fleet.at(parseTime(at, 'at')) : this.fleet.current(this.config.eventsIntervalMs);
+    return at
+      ? this.fleet.at(parseTime(at, 'at'))
+      : this.fleet.current(this.config.eventsIntervalMs, FLEET_SNAPSHOT_STALE_MS);
   }
 
   /** ?from=&to= */

@@ -82,13 +82,19 @@ export class FleetService {
   }
 
   /**
-   * The fleet now, from the latest snapshot if it is at most `maxAgeMs` old, else computed
-   * afresh. Callers that ask while it is being computed share that computation; the live stream
-   * refreshes the snapshot every CONSOLE_EVENTS_INTERVAL_MS while someone listens, so a page load
-   * usually answers from memory instead of waiting for the collector.
+   * The fleet now: the latest snapshot if it is at most `maxAgeMs` old. An older one, up to
+   * `staleMs`, is answered at once while a refresh runs behind it (the live stream pushes the
+   * refreshed fleet when it differs); older still, or none, waits for a fresh one. Callers that
+   * ask while it is being computed share that computation.
    */
-  current(maxAgeMs: number): Promise<FleetView> {
-    if (this.latest && this.clock.now() - this.latest.computedAt <= maxAgeMs) return Promise.resolve(this.latest.value);
+  current(maxAgeMs: number, staleMs = maxAgeMs): Promise<FleetView> {
+    const age = this.latest ? this.clock.now() - this.latest.computedAt : Infinity;
+    if (this.latest && age <= maxAgeMs) return Promise.resolve(this.latest.value);
+    const fresh = this.refresh();
+    return this.latest && age <= staleMs ? Promise.resolve(this.latest.value) : fresh;
+  }
+
+  private refresh(): Promise<FleetView> {
     if (!this.computing) {
       const computedAt = this.clock.now();
       const computing = this.fleetAt(computedAt);

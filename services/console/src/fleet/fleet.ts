@@ -57,6 +57,13 @@ function labelKey(m: Record<string, string>): string {
 export const INVENTORY_METRIC = 'DCGM_FI_DEV_GPU_UTIL';
 export const EXPORTER_UP_QUERY = 'up{job=~".*dcgm.*"}';
 
+/**
+ * The oldest fleet snapshot GET /api/console/fleet answers with at once (refreshing it behind the
+ * answer): a page shows the heatmap without waiting for the collector, and the live stream brings
+ * the refreshed one.
+ */
+export const FLEET_SNAPSHOT_STALE_MS = 60_000;
+
 /** A GPU at or above this utilisation (%) counts as busy. */
 export const BUSY_UTILIZATION = 10;
 
