@@ -126,7 +126,8 @@ function fleetAsks(): Record<string, (atS: number) => string> {
   const q = (expr: string) => (atS: number) =>
     `api/v1/query?${new URLSearchParams({ query: expr, time: String(atS) })}`;
   return {
-    [`instant \`${FLEET_QUERY.slice(0, 40)}…\` (${Object.keys(FLEET_METRICS).length} metrics)`]: q(FLEET_QUERY),
+    [`instant \`{__name__=~"DCGM_FI_DEV_GPU_UTIL…"}\` (the ${Object.keys(FLEET_METRICS).length} heatmap metrics)`]:
+      q(FLEET_QUERY),
     [`instant \`${EXPORTER_UP_QUERY}\``]: q(EXPORTER_UP_QUERY),
     [`\`/api/v1/series\` of ${INVENTORY_METRIC}, last hour`]: (atS) =>
       `api/v1/series?${new URLSearchParams({ 'match[]': INVENTORY_METRIC, start: String(atS - 3600), end: String(atS) })}`,
