@@ -506,14 +506,21 @@ describe('console in a browser against the running stack', () => {
         await page.reload();
         await page.waitForSelector('table[aria-label="notification history"], .empty', { timeout: 10_000 });
         const rows = await page.$$eval('table[aria-label="notification history"] tr[data-notification]', (els) =>
-          els.map((e) => e.textContent ?? ''),
+          els.map((e) => ({ id: e.getAttribute('data-notification') ?? '', text: e.textContent ?? '' })),
         );
         return rows.length > 0 ? rows : undefined;
       },
       30_000,
       'the notification log on the alerts page',
     );
-    expect(sent.every((t) => t.includes('team') && t.includes('webhook'))).toBe(true);
+    expect(sent.every((r) => r.text.includes('team') && r.text.includes('webhook'))).toBe(true);
+    // The rows drawn are the log's entries from the newest on, in order, none left out (the log
+    // only grows, so the newest the page shows is at or after the start of the list asked later).
+    const log = await api<{ items: Array<{ id: number }> }>('/api/console/alerts/history');
+    const ids = log.body.items.map((n) => String(n.id));
+    const first = ids.indexOf(sent[0]!.id);
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(sent.map((r) => r.id)).toEqual(ids.slice(first, first + sent.length));
     await shot('alerts');
   }, 60_000);
 
