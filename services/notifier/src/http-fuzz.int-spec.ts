@@ -73,8 +73,16 @@ describe('notifier HTTP under generated bodies (every route that takes one)', ()
     });
     silenceId = (s.json() as { silenceID: string }).silenceID;
     seeds = {
-      'POST /api/v2/alerts': json([alert, { ...alert, labels: { ...LABELS, gpu: '1' }, endsAt: undefined }]),
-      'POST /api/v2/silences': json({ ...silence, id: silenceId }),
+      'POST /api/v2/alerts': [
+        ...json([alert, { ...alert, labels: { ...LABELS, gpu: '1' }, endsAt: undefined }]),
+        // The same label set twice in one body (was a 500: one upsert cannot update a row twice).
+        ...json([alert, { ...alert, annotations: { summary: 'still hot' } }]),
+      ],
+      'POST /api/v2/silences': [
+        ...json({ ...silence, id: silenceId }),
+        // A time that is no time (was a 500: an invalid Date reached the store).
+        ...json({ ...silence, startsAt: '' }),
+      ],
       'DELETE /api/v2/silence/:id': [{ contentType: 'application/json', body: {} }],
       'POST /api/v1/alerts/:fingerprint/acknowledge': json({ by: 'sre', comment: 'looking' }),
       'POST /api/v1/groups/acknowledge': json({ groupKey: '{}:{alertname="GpuHot"}', by: 'sre' }),
@@ -118,6 +126,23 @@ describe('notifier HTTP under generated bodies (every route that takes one)', ()
     const routes = bodyRoutes(app);
     expect(routes.length).toBeGreaterThan(0);
     for (const key of routes) expect(seeds).toHaveProperty([key]);
+  });
+
+  it.each([
+    ['a silence whose start is no time', 'POST', '/api/v2/silences', 'startsAt'],
+    ['the same label set twice in one body', 'POST', '/api/v2/alerts', 'labels'],
+  ])('answers %s without a 5xx (each was a 500)', async (_what, method, url, field) => {
+    const seed = seeds[`${method} ${url}`]?.[0]?.body as Record<string, unknown> | unknown[];
+    const payload = Array.isArray(seed) ? [seed[0], seed[0]] : { ...seed, id: undefined, [field]: '' };
+    const res = await app
+      .getHttpAdapter()
+      .getInstance()
+      .inject({ method: method as 'POST', url, headers: authHeaders(), payload: payload as object });
+    if (Array.isArray(seed)) expect(res.statusCode).toBe(200);
+    else {
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'SILENCE_INVALID', message: expect.stringContaining(field) });
+    }
   });
 
   it(

@@ -156,7 +156,7 @@ export class AlertsService {
     alerts: Omit<StoredAlert, 'ackedAt' | 'ackedBy' | 'ackComment'>[],
     source: string,
   ): Promise<void> {
-    await this.repo.upsert(alerts);
+    await this.repo.upsert(oncePerFingerprint(alerts));
     this.metrics.alertsReceived.inc({ source }, alerts.length);
   }
 
@@ -167,4 +167,21 @@ export class AlertsService {
   get(fingerprint: string): Promise<StoredAlert | undefined> {
     return this.repo.get(fingerprint);
   }
+}
+
+/**
+ * One row per fingerprint: a body may carry the same label set twice, and one INSERT … ON
+ * CONFLICT cannot update a row twice. As if they were applied in order: the later one's fields,
+ * the earliest start.
+ */
+export function oncePerFingerprint<A extends { fingerprint: string; startsAt: Date }>(alerts: readonly A[]): A[] {
+  const byFingerprint = new Map<string, A>();
+  for (const a of alerts) {
+    const earlier = byFingerprint.get(a.fingerprint);
+    byFingerprint.set(
+      a.fingerprint,
+      earlier && earlier.startsAt.getTime() < a.startsAt.getTime() ? { ...a, startsAt: earlier.startsAt } : a,
+    );
+  }
+  return [...byFingerprint.values()];
 }

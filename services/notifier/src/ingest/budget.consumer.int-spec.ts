@@ -88,14 +88,11 @@ describe('BudgetExceeded: fires on billing’s event, resolves when the period r
     });
     const listed = async () =>
       (
-        await app
-          .getHttpAdapter()
-          .getInstance()
-          .inject({
-            method: 'GET',
-            url: '/api/v2/alerts?filter=alertname%3D%22BudgetExceeded%22',
-            headers: authHeaders(),
-          })
+        await app.getHttpAdapter().getInstance().inject({
+          method: 'GET',
+          url: '/api/v2/alerts?filter=alertname%3D%22BudgetExceeded%22',
+          headers: authHeaders(),
+        })
       ).json() as Array<{ labels: Record<string, string> }>;
     expect((await listed()).map((a) => a.labels.budget)).toEqual(['acme-daily']);
 

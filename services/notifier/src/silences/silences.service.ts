@@ -60,6 +60,12 @@ export class SilencesService {
     const matchers = p.matchers.map(fromApiMatcher);
     const startsAt = new Date(p.startsAt);
     const endsAt = new Date(p.endsAt);
+    for (const [field, d] of [
+      ['startsAt', startsAt],
+      ['endsAt', endsAt],
+    ] as const)
+      if (Number.isNaN(d.getTime()))
+        throw new NotifierError('SILENCE_INVALID', `${field} is not an RFC 3339 time: ${JSON.stringify(p[field])}`);
     const err = validateSilence({ matcherSets: [matchers], startsAt, endsAt }, 'fallback');
     if (err) throw new NotifierError('SILENCE_INVALID', err);
     if (endsAt.getTime() <= startsAt.getTime())

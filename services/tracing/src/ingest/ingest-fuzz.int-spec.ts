@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { authHeaders, bodyRoutes, createTestDatabase, testNamespace, type TestDatabase } from '@arcwatch/testing';
+import {
+  FUZZ_TIMEOUT_MS,
+  authHeaders,
+  bodyRoutes,
+  createTestDatabase,
+  testNamespace,
+  type TestDatabase,
+} from '@arcwatch/testing';
 import { createTracingApp } from '../app';
 import { testConfig } from '../testing/tracing-test-kit';
 
@@ -47,46 +54,59 @@ describe('tracing HTTP under generated bodies', () => {
     ['/api/v1/requests/events', 'application/json'],
     ['/v1/traces', 'application/json'],
     ['/v1/traces', 'application/x-protobuf'],
-  ])('POST %s (%s) answers 2xx or 4xx, never 5xx', async (url, contentType) => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.oneof(
-          jsonish.map((j) => JSON.stringify(j)),
-          fc.string({ unit: 'binary' }),
-          fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+  ])(
+    'POST %s (%s) answers 2xx or 4xx, never 5xx',
+    async (url, contentType) => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            jsonish.map((j) => JSON.stringify(j)),
+            fc.string({ unit: 'binary' }),
+            fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+          ),
+          async (body) => {
+            const res = await app
+              .getHttpAdapter()
+              .getInstance()
+              .inject({
+                method: 'POST',
+                url,
+                payload: body,
+                headers: { 'content-type': contentType, ...authHeaders() },
+              });
+            if (res.statusCode >= 500)
+              throw new Error(`${res.statusCode} ${res.body} for ${JSON.stringify(String(body)).slice(0, 300)}`);
+            if (res.statusCode >= 400) expect(res.json()).toHaveProperty('code');
+          },
         ),
-        async (body) => {
-          const res = await app
-            .getHttpAdapter()
-            .getInstance()
-            .inject({ method: 'POST', url, payload: body, headers: { 'content-type': contentType, ...authHeaders() } });
-          if (res.statusCode >= 500)
-            throw new Error(`${res.statusCode} ${res.body} for ${JSON.stringify(String(body)).slice(0, 300)}`);
-          if (res.statusCode >= 400) expect(res.json()).toHaveProperty('code');
-        },
-      ),
-      { numRuns: RUNS },
-    );
-  });
+        { numRuns: RUNS },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
-  it('GET query routes answer 2xx or 4xx for generated parameters', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom('/api/v1/requests', '/api/v1/requests/exemplars', '/api/v1/requests/stats'),
-        fc.dictionary(
-          fc.constantFrom('from', 'to', 'limit', 'cursor', 'tenant', 'status', 'metric', 'step', 'minLatencyMs'),
-          fc.string(),
+  it(
+    'GET query routes answer 2xx or 4xx for generated parameters',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('/api/v1/requests', '/api/v1/requests/exemplars', '/api/v1/requests/stats'),
+          fc.dictionary(
+            fc.constantFrom('from', 'to', 'limit', 'cursor', 'tenant', 'status', 'metric', 'step', 'minLatencyMs'),
+            fc.string(),
+          ),
+          async (path, params) => {
+            const res = await app
+              .getHttpAdapter()
+              .getInstance()
+              .inject({ method: 'GET', url: `${path}?${new URLSearchParams(params)}`, headers: authHeaders() });
+            if (res.statusCode >= 500)
+              throw new Error(`${res.statusCode} ${res.body} for ${path} ${JSON.stringify(params)}`);
+          },
         ),
-        async (path, params) => {
-          const res = await app
-            .getHttpAdapter()
-            .getInstance()
-            .inject({ method: 'GET', url: `${path}?${new URLSearchParams(params)}`, headers: authHeaders() });
-          if (res.statusCode >= 500)
-            throw new Error(`${res.statusCode} ${res.body} for ${path} ${JSON.stringify(params)}`);
-        },
-      ),
-      { numRuns: RUNS },
-    );
-  });
+        { numRuns: RUNS },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 });
