@@ -52,6 +52,24 @@ describe('Kubernetes manifests in infra/k8s', () => {
     }
   });
 
+  it('mounts every *_FILE a container is given, from a Secret key that exists (the agent scrape token, the NATS passwords)', () => {
+    type Pod = { containers: Array<{ name: string; env?: Array<{ name: string; value?: string }>; volumeMounts?: Array<{ name: string; mountPath: string }> }>; volumes?: Array<{ name: string; secret?: { secretName: string; items?: Array<{ key: string; path: string }> } }> };
+    const secrets = new Map(docs.filter((d) => d.value.kind === 'Secret').map((d) => [d.value.metadata.name, Object.keys((d.value as unknown as { stringData: object }).stringData ?? {})]));
+    const checked: string[] = [];
+    for (const d of docs.filter((x) => x.value.kind === 'Deployment' || x.value.kind === 'DaemonSet' || x.value.kind === 'StatefulSet')) {
+      const pod = (d.value as unknown as { spec: { template: { spec: Pod } } }).spec.template.spec;
+      for (const c of pod.containers)
+        for (const e of (c.env ?? []).filter((v) => v.name.endsWith('_FILE') && v.value?.startsWith('/var/run/secrets/'))) {
+          const mount = (c.volumeMounts ?? []).find((m) => e.value!.startsWith(`${m.mountPath}/`));
+          const volume = pod.volumes?.find((v) => v.name === mount?.name);
+          const item = volume?.secret?.items?.find((i) => `${mount!.mountPath}/${i.path}` === e.value);
+          expect([d.value.metadata.name, e.name, item !== undefined && (secrets.get(volume!.secret!.secretName) ?? []).includes(item.key)]).toEqual([d.value.metadata.name, e.name, true]);
+          checked.push(`${d.value.metadata.name}:${e.name}`);
+        }
+    }
+    expect(checked).toEqual(expect.arrayContaining(['arcwatch-agent:AGENT_METRICS_TOKEN_FILE', 'arcwatch-agent:NATS_PASSWORD_FILE', 'collector-writer:NATS_PASSWORD_FILE']));
+  });
+
   it('refuses a broken manifest (the validator can fail)', () => {
     const bad = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { selector: {}, template: { spec: { containers: [{ name: 'a', image: 1 }] } } } };
     const [verdict] = validate([{ file: 'bad.yaml', value: bad }]);
