@@ -342,4 +342,45 @@ describe('tracing service (NATS + Postgres)', () => {
     expect(stats[0].requests).toEqual({ completed: 2 });
     expect(stats[0].latencySeconds.e2e.p50).toBeCloseTo(2.25, 1);
   });
+  it('publishes each minute of a history sent at once with the counter total up to that minute, and a late request in the next', async () => {
+    // Requests of model history-model ending in three minutes two hours on: 1, then 2, then 3.
+    const base = 2 * 3_600_000;
+    const shifted = (id: string, minute: number) =>
+      lifecycle(id, { model: 'history-model' }).map((e) => ({
+        ...e,
+        time: new Date(Date.parse(e.time as string) + base + minute * 60_000).toISOString(),
+      }));
+    const events = [0, 1, 1, 2, 2, 2].flatMap((minute, i) => shifted(`hist-${i}`, minute));
+    expect((await http('POST', '/api/v1/requests/events', { events })).statusCode).toBe(202);
+    await eventually(
+      async () => ((await assembled('hist-5')) === 1 && (await assembled('hist-0')) === 1 ? true : undefined),
+      10_000,
+      'history assembled',
+    );
+    const totals = async () =>
+      (await readSubjects<CloudEvent<MetricsBatchV1>>(bus, 'metrics', 'aw.metrics.v1.samples.'))
+        .flatMap((b) => b.body.data.series)
+        .filter((x) => x.labels.__name__ === 'arcwatch_requests_total' && x.labels.model === 'history-model')
+        .map((x) => x.samples[0])
+        .sort((a, b) => a[0] - b[0]);
+    clock.set(T0 + base + 10 * 60_000);
+    await pass();
+    const minuteEnd = (m: number) => T0 + base + (m + 1) * 60_000;
+    expect(await totals()).toEqual([
+      [minuteEnd(0), 1],
+      [minuteEnd(1), 3],
+      [minuteEnd(2), 6],
+    ]);
+    // One more for the first minute, already published, and one in a new minute: the new minute's
+    // total carries both.
+    await http('POST', '/api/v1/requests/events', { events: [...shifted('hist-late', 0), ...shifted('hist-6', 12)] });
+    await eventually(
+      async () => ((await assembled('hist-late')) === 1 && (await assembled('hist-6')) === 1 ? true : undefined),
+      10_000,
+      'late ones assembled',
+    );
+    clock.set(T0 + base + 20 * 60_000);
+    await pass();
+    expect((await totals()).slice(3)).toEqual([[minuteEnd(12), 8]]);
+  });
 });

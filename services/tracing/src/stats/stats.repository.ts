@@ -15,11 +15,14 @@ interface MinuteRow {
 export class StatsRepository {
   constructor(private readonly schema: string) {}
 
-  /** The minutes' current statistics, locked until the transaction ends. */
-  async lockMinutes(db: PoolClient, keys: Array<{ minuteMs: number; key: StatsKey }>): Promise<WindowStats[]> {
+  /** The minutes' current statistics, and whether each was published, locked until the transaction ends. */
+  async lockMinutes(
+    db: PoolClient,
+    keys: Array<{ minuteMs: number; key: StatsKey }>,
+  ): Promise<Array<{ stats: WindowStats; published: boolean }>> {
     if (keys.length === 0) return [];
-    const { rows } = await db.query<MinuteRow>(
-      `SELECT m.minute, m.model, m.model_version, m.tenant, m.stats
+    const { rows } = await db.query<MinuteRow & { published: boolean }>(
+      `SELECT m.minute, m.model, m.model_version, m.tenant, m.stats, m.published
          FROM ${this.schema}.minute_stats m
          JOIN unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[]) AS k(minute, model, model_version, tenant)
            USING (minute, model, model_version, tenant)
@@ -32,7 +35,7 @@ export class StatsRepository {
         keys.map((k) => k.key.tenant),
       ],
     );
-    return rows.map((r) => r.stats);
+    return rows.map((r) => ({ stats: r.stats, published: r.published }));
   }
 
   async saveMinutes(db: PoolClient, stats: WindowStats[]): Promise<void> {
@@ -106,7 +109,9 @@ export class StatsRepository {
   async knownKeys(db: Db): Promise<StatsKey[]> {
     const { rows } = await db.query<StatsKey>(
       `SELECT DISTINCT labels->>'model' AS "model", labels->>'model_version' AS "modelVersion", labels->>'tenant' AS "tenant"
-         FROM ${this.schema}.counter_totals WHERE labels->>'__name__' = 'arcwatch_requests_total'`,
+         FROM ${this.schema}.counter_totals WHERE labels->>'__name__' = 'arcwatch_requests_total'
+       UNION
+       SELECT model, model_version, tenant FROM ${this.schema}.minute_stats WHERE NOT published`,
     );
     return rows;
   }

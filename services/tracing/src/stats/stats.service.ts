@@ -67,9 +67,9 @@ export class StatsService {
     }));
     const id = (minuteMs: number, k: StatsKey) => JSON.stringify([minuteMs, k.model, k.modelVersion, k.tenant]);
     const unique = new Map(keyed.map((x) => [id(x.minuteMs, x.key), { minuteMs: x.minuteMs, key: x.key }]));
-    const current = new Map(
-      (await this.repo.lockMinutes(db, [...unique.values()])).map((w) => [id(w.startMs, w.key), w]),
-    );
+    const locked = await this.repo.lockMinutes(db, [...unique.values()]);
+    const current = new Map(locked.map(({ stats: w }) => [id(w.startMs, w.key), w]));
+    const published = new Set(locked.filter((l) => l.published).map(({ stats: w }) => id(w.startMs, w.key)));
     // Windows of this call only, so they are added to in place (one copy per window, not per request).
     const updated = new Map<string, WindowStats>();
     const deltas = new Map<string, WindowStats>();
@@ -87,7 +87,12 @@ export class StatsService {
     }
     for (const [k, w] of updated) current.set(k, w);
     await this.repo.saveMinutes(db, [...current.values()]);
-    await this.repo.addToCounters(db, summedIncrements([...deltas.values()]));
+    // A minute's requests reach the running counters when the minute is published, in minute order,
+    // so each published sample is the total up to the end of its minute (history sent all at once
+    // still rises minute by minute). Requests that arrive for a minute already published are added
+    // now: the next minute published of those series carries them.
+    const late = [...deltas].filter(([k]) => published.has(k)).map(([, d]) => d);
+    await this.repo.addToCounters(db, summedIncrements(late));
   }
 
   /**
@@ -102,7 +107,9 @@ export class StatsService {
       const byMinute = new Map<number, WindowStats[]>();
       for (const w of minutes) (byMinute.get(w.startMs) ?? byMinute.set(w.startMs, []).get(w.startMs))?.push(w);
       const rows: OutboxEntry[] = [];
+      // Claimed oldest first, so the minutes are counted in order.
       for (const [minuteMs, windows] of byMinute) {
+        await this.repo.addToCounters(db, summedIncrements(windows));
         const totals = await this.repo.counters(
           db,
           windows.flatMap(counterIncrements).map((i) => seriesId(i.labels)),
