@@ -13,6 +13,10 @@ const common = { transform, roots, testEnvironment: 'node', moduleFileExtensions
 module.exports = {
   // A global option in jest 30 (per-project values are ignored); unit specs finish far sooner.
   testTimeout: 60000,
+  // Test files run in a worker process that is replaced once it holds more than this after a file:
+  // in one process (jest's choice on two cores) the whole suite's leftovers reached Node's heap
+  // limit and the run died near its end. Setting a limit is also what makes jest use a worker.
+  workerIdleMemoryLimit: '1GB',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['**/*.int-spec.ts'] },
