@@ -256,8 +256,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           return res.ok ? true : undefined;
         },
         timeoutMs,
-        `${p.name} ready\n${p.log().slice(-6_000)}`,
-      );
+        `${p.name} ready`,
+      ).catch((err: unknown) => {
+        // The process's output as it is now, not as it was when the wait began.
+        throw new Error(`${(err as Error).message}\n--- ${p.name} output:\n${p.log().slice(-6_000)}`);
+      });
     },
     fetch: (svc, route, init) => fetch(`${stack.url(svc)}${route}`, { ...init, headers: headers(init) }),
     async get<T>(svc: ServiceName, route: string) {

@@ -153,6 +153,24 @@ describe('FOCUS CSV import', () => {
     ]);
   });
 
+  it('refuses a row holding a NUL character (PostgreSQL cannot store it) and keeps it with U+FFFD; a header with one is refused', async () => {
+    const head = 'BilledCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,ResourceId';
+    const { lines, rejects } = await collect(
+      [
+        head,
+        '1.50,USD,2026-01-01T00:00:00Z,2026-01-01T01:00:00Z,Usage,i-\u00001',
+        '2.00,USD,2026-01-01T00:00:00Z,2026-01-01T01:00:00Z,Usage,i-2',
+      ].join('\n'),
+    );
+    expect(lines.map((l) => [l.lineNo, l.resourceId])).toEqual([[3, 'i-2']]);
+    expect(rejects.map((r) => [r.lineNo, r.reason, r.raw.ResourceId])).toEqual([
+      [2, 'ResourceId: holds a NUL character', 'i-\ufffd1'],
+    ]);
+    await expect(
+      collect(`${head.replace(',BillingCurrency', ',\u0000BillingCurrency')}\n1,USD,a,b,Usage,i\n`),
+    ).rejects.toThrow(/line 1: column 2 holds a NUL character/);
+  });
+
   it('refuses a file without the FOCUS columns it needs', async () => {
     await expect(collect('Cost,Start\n1,2\n')).rejects.toThrow(
       /missing FOCUS column\(s\) BilledCost, ChargePeriodStart, ChargePeriodEnd, ChargeCategory/,

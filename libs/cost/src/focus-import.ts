@@ -338,7 +338,11 @@ export async function* readFocusCsv(
     skip_records_with_error: true,
     on_skip: (err: Error | undefined, raw: string | undefined) => {
       const lines = (err as { lines?: number } | undefined)?.lines ?? 0;
-      skipped.push({ lineNo: lines, reason: `unreadable CSV: ${err?.message ?? 'skipped'}`, raw: { _raw: raw ?? '' } });
+      skipped.push({
+        lineNo: lines,
+        reason: withoutNul(`unreadable CSV: ${err?.message ?? 'skipped'}`),
+        raw: { _raw: withoutNul(raw ?? '') },
+      });
       return undefined;
     },
   });
@@ -360,6 +364,11 @@ export async function* readFocusCsv(
     const { record, info } = item;
     if (columns === null) {
       columns = record.map((c) => c.trim());
+      const nul = columns.findIndex((c) => c.includes('\u0000'));
+      if (nul >= 0) {
+        parser.destroy();
+        throw new CostError('INVOICE_HEADER_INVALID', `line ${info.lines}: column ${nul + 1} holds a NUL character`);
+      }
       const missing = REQUIRED_COLUMNS.filter((c) => !columns?.includes(c));
       if (missing.length > 0) {
         parser.destroy();
@@ -372,6 +381,13 @@ export async function* readFocusCsv(
     }
     const raw: Record<string, string> = {};
     columns.forEach((c, i) => (raw[c] = record[i] ?? ''));
+    // PostgreSQL's text and jsonb cannot hold NUL: such a row is refused, and kept with U+FFFD in its place.
+    const nulColumn = columns.find((c) => raw[c].includes('\u0000'));
+    if (nulColumn !== undefined) {
+      for (const c of columns) raw[c] = withoutNul(raw[c]);
+      yield { ok: false, reject: { lineNo: info.lines, reason: `${nulColumn}: holds a NUL character`, raw } };
+      continue;
+    }
     if (record.length !== columns.length) {
       yield {
         ok: false,
@@ -406,4 +422,8 @@ export async function importFocusFile(file: string, opts: FocusImportOptions = {
 
 export function formatInvoiceAmount(v: bigint): string {
   return formatScaled(v, INVOICE_SCALE, 2);
+}
+
+function withoutNul(s: string): string {
+  return s.replaceAll('\u0000', '\ufffd');
 }

@@ -66,6 +66,8 @@ export interface AppendManyResult {
 export interface CompactResult {
   series: number;
   samples: number;
+  /** Samples left out because their chunk lies wholly before `dropBeforeMs` (past retention). */
+  dropped?: number;
 }
 
 export interface ImportResult {
@@ -306,20 +308,29 @@ export class SampleStore implements Queryable {
    * `compactRowsPerTx` batches. Safe to run from several processes: one compacts, the others
    * return at once. Replayed samples (same series and timestamp) are dropped, never duplicated.
    */
-  async compact(olderThanMs = 5 * 60_000): Promise<CompactResult> {
+  async compact(olderThanMs = 5 * 60_000, opts: { dropBeforeMs?: number } = {}): Promise<CompactResult> {
     const cutoff = this.clock() - olderThanMs;
     const span = await repo.headSpan(this.pool, this.schema, cutoff);
     if (!span) return { series: 0, samples: 0 };
-    await this.ensureChunkPartitions(bucketStart(span.min, this.chunkSpanMs), span.max);
+    // Samples older than retention are not folded (retention would drop them next): their days
+    // get no partitions, so a pushed timestamp from 1970 cannot make thousands of them.
+    const keepFrom = opts.dropBeforeMs === undefined ? -Infinity : bucketStart(opts.dropBeforeMs, this.chunkSpanMs);
+    if (span.max >= keepFrom)
+      await this.ensureChunkPartitions(bucketStart(Math.max(span.min, keepFrom), this.chunkSpanMs), span.max);
     const series = new Set<number>();
     let samples = 0;
+    let dropped = 0;
     for (;;) {
       const tx = await retryDeadlock(() =>
         withTransaction(this.pool, async (client) => {
           if (!(await repo.tryCompactionLock(client, this.schema))) return { done: true, pending: [] };
           const payloads = await repo.takeHeadRows(client, this.schema, cutoff, this.compactRowsPerTx);
           if (payloads.length === 0) return { done: true, pending: [] };
-          const pending = groupHeadPayloads(payloads, this.chunkSpanMs);
+          const pending = groupHeadPayloads(payloads, this.chunkSpanMs).filter((p) => {
+            if (p.startMs >= keepFrom) return true;
+            dropped += p.samples.timestamps.length;
+            return false;
+          });
           const stored = await repo.chunksAt(
             client,
             this.schema,
@@ -339,7 +350,7 @@ export class SampleStore implements Queryable {
       }
       if (tx.done) break;
     }
-    return { series: series.size, samples };
+    return { series: series.size, samples, ...(dropped > 0 ? { dropped } : {}) };
   }
 
   /**

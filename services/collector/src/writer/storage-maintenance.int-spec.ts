@@ -70,6 +70,62 @@ describe('storage maintenance in the writer', () => {
     await maintenance.runOnce(now);
     expect(await headRows()).toBe(1);
   });
+
+  it('leaves samples older than retention out of compaction: no partitions for their days, the rest kept', async () => {
+    const now = T0 + 2 * 3_600_000;
+    const store = new SampleStore(pool, { schema: SCHEMA, clock: () => now });
+    const DAY = 86_400_000;
+    // Days of the chunk partitions (chunks_pYYYYMMDD) more than a week before now.
+    const oldPartitions = async () =>
+      (
+        await pool.query<{ name: string }>(
+          `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = '${SCHEMA}.chunks'::regclass`,
+        )
+      ).rows
+        .map((r) => r.name.slice(-8))
+        .filter((ymd) => Date.UTC(+ymd.slice(0, 4), +ymd.slice(4, 6) - 1, +ymd.slice(6)) < now - 8 * DAY);
+    // One pushed batch: a sample 400 days old, one 30 days old (retention is 7), one fresh.
+    await store.appendBatch({
+      ...scrape(0),
+      batchId: 'maint-old',
+      target: { job: 'pushed', instance: 'p:1' },
+      scrapedAtMs: now - 10 * 60_000,
+      series: [400, 30, 0].map((age) => ({
+        labels: { __name__: 'pushed_value', age: String(age), job: 'pushed', instance: 'p:1' },
+        samples: [[now - 10 * 60_000 - age * DAY, age]] as Array<[number, number]>,
+      })),
+    });
+    // The store's compaction, with retention's bound: what is wholly older is left out.
+    expect(await store.compact(5 * 60_000, { dropBeforeMs: now - 7 * DAY })).toMatchObject({ dropped: 2 });
+    expect(await oldPartitions()).toEqual([]);
+
+    // The writer's maintenance passes COLLECTOR_RETENTION_DAYS as that bound, and says what it left out.
+    await store.appendBatch({
+      ...scrape(0),
+      batchId: 'maint-old-2',
+      target: { job: 'pushed', instance: 'p:1' },
+      scrapedAtMs: now - 10 * 60_000,
+      series: [
+        {
+          labels: { __name__: 'pushed_value', age: '20', job: 'pushed', instance: 'p:1' },
+          samples: [[now - 20 * DAY, 20]],
+        },
+      ],
+    });
+    const logs: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+    const config = loadCollectorConfig({
+      COLLECTOR_COMPACT_AFTER_MS: String(5 * 60_000),
+      COLLECTOR_RETENTION_DAYS: '7',
+    });
+    await new StorageMaintenanceService(store, config, logger, systemClock).runOnce(now);
+    expect(logs.find((l) => l.msg === 'samples older than retention left out of compaction')).toMatchObject({
+      dropped: 1,
+    });
+    const kept = await store.select([{ name: '__name__', type: '=', value: 'pushed_value' }], 0, now);
+    expect(kept.map((x) => [x.labels.age, Array.from(x.values)])).toEqual([['0', [0]]]);
+  });
 });
 
 describeTimescale('storage maintenance on TimescaleDB', () => {

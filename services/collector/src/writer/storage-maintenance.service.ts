@@ -6,6 +6,7 @@ import { SAMPLE_STORE } from '../database/sample-store.provider';
 import { CollectorMetrics } from '../metrics';
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /**
  * Keeps the sample store in shape where the writer runs: folds head rows older than a few
@@ -49,7 +50,10 @@ export class StorageMaintenanceService implements OnApplicationBootstrap, OnModu
   private async pass(now: number): Promise<void> {
     try {
       const started = performance.now();
-      const r = await this.store.compact(this.config.compactAfterMs);
+      const r = await this.store.compact(this.config.compactAfterMs, {
+        dropBeforeMs: now - this.config.retentionDays * DAY_MS,
+      });
+      if (r.dropped) this.logger.warn({ dropped: r.dropped }, 'samples older than retention left out of compaction');
       if (r.samples > 0) {
         const ms = performance.now() - started;
         this.metrics?.compactionDuration.observe(ms / 1000);
