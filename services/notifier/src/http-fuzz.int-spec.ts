@@ -145,6 +145,17 @@ describe('notifier HTTP under generated bodies (every route that takes one)', ()
     }
   });
 
+  it('refuses an alert whose annotation is not well-formed Unicode with a 400 (was a 500 from PostgreSQL)', async () => {
+    const hook = seeds['POST /api/v1/alertmanager-webhook']?.[0]?.body as { alerts: Array<Record<string, unknown>> };
+    const payload = { ...hook, alerts: [{ ...hook.alerts[0], annotations: { summary: 'hot \ud800' } }] };
+    const res = await app
+      .getHttpAdapter()
+      .getInstance()
+      .inject({ method: 'POST', url: '/api/v1/alertmanager-webhook', headers: authHeaders(), payload });
+    expect([res.statusCode, res.json().code]).toEqual([400, 'ALERTS_INVALID']);
+    expect(res.json().message).toMatch(/summary.*not well-formed Unicode/);
+  });
+
   it(
     'answers every generated body with a 2xx or a 4xx carrying a code, never a 5xx, and stays healthy',
     async () => {

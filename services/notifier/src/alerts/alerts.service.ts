@@ -147,6 +147,11 @@ export class AlertsService {
           'ALERTS_INVALID',
           `"${k.replace(/\u0000/g, '\\0')}": a NUL character (U+0000) cannot be stored`,
         );
+      else if (!isWellFormed(k) || !isWellFormed(v))
+        throw new NotifierError(
+          'ALERTS_INVALID',
+          `"${k}": not well-formed Unicode (a lone surrogate) cannot be stored`,
+        );
     if (a.endsAt && a.endsAt.getTime() < a.startsAt.getTime())
       throw new NotifierError('ALERTS_INVALID', 'start time must be before end time');
     return { ...a, fingerprint: alertFingerprint(a.labels), updatedAt: now, source };
