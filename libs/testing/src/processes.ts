@@ -64,24 +64,33 @@ export function startPeer(bin: string, args: string[], env: Record<string, strin
   return track(path.basename(bin), child);
 }
 
-/** A free loopback port (the kernel picks it; released before the caller binds it). */
+/**
+ * Ports for the processes a test starts come from 20000–32767, below Linux's ephemeral range
+ * (32768–60999): a port the kernel handed out for `listen(0)` is also one it may hand to any
+ * outgoing connection of the many processes a test runs (to PostgreSQL, NATS, Redis) before the
+ * service binds it, and the service then exits with EADDRINUSE.
+ */
+const PORT_LOW = 20_000;
+const PORT_SPAN = 12_768;
+const handedOut = new Set<number>();
+
+/** A port that was free a moment ago, outside the ephemeral range. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+  return freePortRange(1);
 }
 
-/** `count` consecutive free ports starting somewhere in 20000–40000. */
+/** `count` consecutive free ports starting somewhere in 20000–32767. */
 export async function freePortRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    const ok = await Promise.all(Array.from({ length: count }, (_, i) => canBind(base + i)));
-    if (ok.every(Boolean)) return base;
+    const base = PORT_LOW + Math.floor(Math.random() * (PORT_SPAN - count));
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    // Not yet bound is not enough: a port handed out here before may not have been bound yet either.
+    if (ports.some((p) => handedOut.has(p))) continue;
+    const ok = await Promise.all(ports.map(canBind));
+    if (ok.every(Boolean) && !ports.some((p) => handedOut.has(p))) {
+      for (const p of ports) handedOut.add(p);
+      return base;
+    }
   }
   throw new Error(`no ${count} consecutive free ports found`);
 }
