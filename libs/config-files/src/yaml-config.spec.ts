@@ -25,4 +25,17 @@ describe('YAML config files', () => {
     expect(issues('name: [a\n')[0]).toMatchObject({ file: 'f.yml', field: '(yaml)' });
     expect(issues('*-')[0]).toMatchObject({ file: 'f.yml', field: '(yaml)', message: expect.stringMatching(/alias/) });
   });
+
+  it('refuse a NUL character where it is, which the YAML parser would have let through into a string', () => {
+    expect(issues('name: ok\nlimits: { max: 2 }\n')).toEqual([]);
+    expect(issues('name: o\u0000k\nlimits: { max: 2 }\n')).toEqual([
+      {
+        file: 'f.yml',
+        line: 1,
+        column: 8,
+        field: '(yaml)',
+        message: 'a NUL character (U+0000) is not allowed in YAML',
+      },
+    ]);
+  });
 });

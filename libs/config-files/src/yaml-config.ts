@@ -46,6 +46,20 @@ export class YamlSource {
 
   /** Parses the text; YAML syntax errors throw a ConfigFileError with their positions. */
   static parse(text: string, file: string, opts: { merge?: boolean } = {}): YamlSource {
+    // YAML allows no NUL (it is not printable), and nothing downstream could store one.
+    const nul = text.indexOf('\u0000');
+    if (nul >= 0) {
+      const before = text.slice(0, nul).split('\n');
+      throw new ConfigFileError([
+        {
+          file,
+          line: before.length,
+          column: (before.at(-1)?.length ?? 0) + 1,
+          field: '(yaml)',
+          message: 'a NUL character (U+0000) is not allowed in YAML',
+        },
+      ]);
+    }
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: opts.merge ?? true });
     if (doc.errors.length > 0) {

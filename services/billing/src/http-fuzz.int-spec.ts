@@ -93,6 +93,32 @@ describe('billing HTTP under generated bodies (every route that takes one)', () 
     for (const key of routes) expect(seeds).toHaveProperty([key]);
   });
 
+  it.each([
+    [
+      'a price file holding a NUL character',
+      'PUT',
+      '/api/v1/prices',
+      'application/yaml',
+      PRICES.replace('H100', 'H1\u000000'),
+      /NUL/,
+    ],
+    [
+      'an invoice whose header holds a NUL character',
+      'POST',
+      '/api/v1/invoices',
+      'text/csv',
+      'BilledCost,\u0000BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ChargeCategory\n1,USD,a,b,Usage\n',
+      /NUL/,
+    ],
+  ])('answers %s with a 400 naming it (each was a 500)', async (_what, method, url, contentType, payload, message) => {
+    const res = await app
+      .getHttpAdapter()
+      .getInstance()
+      .inject({ method: method as 'PUT', url, headers: { ...authHeaders(), 'content-type': contentType }, payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(message);
+  });
+
   it(
     'answers every generated body with a 2xx or a 4xx carrying a code, never a 5xx, and stays healthy',
     async () => {
