@@ -18,6 +18,13 @@ export function createPool(
   // makes the pool emit 'error'; unheard, that would crash the process. The pool drops that
   // client and opens a new one on the next checkout, so reporting it is enough.
   pool.on('error', onIdleError);
+  // A checked-out client has no such listener (the pool removes its own while the client is out),
+  // and pg emits 'error' on it too when the server goes away mid-transaction: unheard, that
+  // crashed the process on a PostgreSQL restart. Its queries fail with the same error, and the
+  // code that holds the client handles that; the event itself only needs a listener.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return pool;
 }
 
