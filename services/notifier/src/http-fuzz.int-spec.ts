@@ -145,6 +145,21 @@ describe('notifier HTTP under generated bodies (every route that takes one)', ()
     }
   });
 
+  it('refuses a silence whose author holds a NUL character with a 400 naming the field (was a 500)', async () => {
+    const silence = seeds['POST /api/v2/silences']?.[0]?.body as Record<string, unknown>;
+    const res = await app
+      .getHttpAdapter()
+      .getInstance()
+      .inject({
+        method: 'POST',
+        url: '/api/v2/silences',
+        headers: authHeaders(),
+        payload: { ...silence, id: undefined, createdBy: 'a\u0000b' },
+      });
+    expect([res.statusCode, res.json().code]).toEqual([400, 'SILENCE_INVALID']);
+    expect(res.json().message).toMatch(/^createdBy: a NUL character/);
+  });
+
   it('refuses an alert whose annotation is not well-formed Unicode with a 400 (was a 500 from PostgreSQL)', async () => {
     const hook = seeds['POST /api/v1/alertmanager-webhook']?.[0]?.body as { alerts: Array<Record<string, unknown>> };
     const payload = { ...hook, alerts: [{ ...hook.alerts[0], annotations: { summary: 'hot \ud800' } }] };

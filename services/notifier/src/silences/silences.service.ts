@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { silenceState, validateSilence, type Matcher, type Silence } from '@arcwatch/alertmanager';
+import { isWellFormed, silenceState, validateSilence, type Matcher, type Silence } from '@arcwatch/alertmanager';
 import { InjectClock, type Clock } from '@arcwatch/runtime';
 import { NotifierError } from '../errors';
 import { SilencesRepository } from './silences.repository';
@@ -66,6 +66,17 @@ export class SilencesService {
     ] as const)
       if (Number.isNaN(d.getTime()))
         throw new NotifierError('SILENCE_INVALID', `${field} is not an RFC 3339 time: ${JSON.stringify(p[field])}`);
+    // PostgreSQL stores no NUL character and no lone surrogate (text that is not Unicode).
+    for (const [field, v] of [
+      ['createdBy', p.createdBy],
+      ['comment', p.comment],
+      ...p.matchers.flatMap((m, i) => [
+        [`matchers[${i}].name`, m.name],
+        [`matchers[${i}].value`, m.value],
+      ]),
+    ] as const)
+      if (v.includes('\u0000') || !isWellFormed(v))
+        throw new NotifierError('SILENCE_INVALID', `${field}: a NUL character or a lone surrogate cannot be stored`);
     const err = validateSilence({ matcherSets: [matchers], startsAt, endsAt }, 'fallback');
     if (err) throw new NotifierError('SILENCE_INVALID', err);
     if (endsAt.getTime() <= startsAt.getTime())
