@@ -97,15 +97,21 @@ describe('JetStream on a three-node cluster', () => {
       await publish(200, 400);
 
       const seen = new Map<string, number>();
-      const handle = await bus.consume({
-        stream: 'requests',
-        durable: 'cluster-reader',
-        filterSubject: SUBJECTS.requestCompletedAll,
-        handler: async (m) => {
-          const id = (JSON.parse(Buffer.from(m.data).toString('utf8')) as { id: string }).id;
-          seen.set(id, (seen.get(id) ?? 0) + 1);
-        },
-      });
+      // The stream's leader may still be moving off the stopped node: creating the consumer is retried.
+      const handle = await eventually(
+        () =>
+          bus.consume({
+            stream: 'requests',
+            durable: 'cluster-reader',
+            filterSubject: SUBJECTS.requestCompletedAll,
+            handler: async (m) => {
+              const id = (JSON.parse(Buffer.from(m.data).toString('utf8')) as { id: string }).id;
+              seen.set(id, (seen.get(id) ?? 0) + 1);
+            },
+          }),
+        30_000,
+        'the consumer on the cluster',
+      );
       await eventually(() => (seen.size === 400 ? true : undefined), 30_000, 'all 400 events consumed');
       await handle.stop();
       expect([...seen.keys()].sort()).toEqual([...sent].sort());

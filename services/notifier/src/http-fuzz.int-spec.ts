@@ -160,6 +160,20 @@ describe('notifier HTTP under generated bodies (every route that takes one)', ()
     expect(res.json().message).toMatch(/^createdBy: a NUL character/);
   });
 
+  it('answers a silence update whose id holds a NUL character as a silence not found (was a 500)', async () => {
+    const silence = seeds['POST /api/v2/silences']?.[0]?.body as Record<string, unknown>;
+    const res = await app
+      .getHttpAdapter()
+      .getInstance()
+      .inject({
+        method: 'POST',
+        url: '/api/v2/silences',
+        headers: authHeaders(),
+        payload: { ...silence, id: 'a\u0000b' },
+      });
+    expect([res.statusCode, res.json().code]).toEqual([404, 'SILENCE_NOT_FOUND']);
+  });
+
   it('refuses an alert whose annotation is not well-formed Unicode with a 400 (was a 500 from PostgreSQL)', async () => {
     const hook = seeds['POST /api/v1/alertmanager-webhook']?.[0]?.body as { alerts: Array<Record<string, unknown>> };
     const payload = { ...hook, alerts: [{ ...hook.alerts[0], annotations: { summary: 'hot \ud800' } }] };
