@@ -145,33 +145,24 @@ describe('notifier HTTP under generated bodies (every route that takes one)', ()
     }
   });
 
-  it('refuses a silence whose author holds a NUL character with a 400 naming the field (was a 500)', async () => {
+  const postSilence = async (changes: Record<string, unknown>) => {
     const silence = seeds['POST /api/v2/silences']?.[0]?.body as Record<string, unknown>;
     const res = await app
       .getHttpAdapter()
       .getInstance()
-      .inject({
-        method: 'POST',
-        url: '/api/v2/silences',
-        headers: authHeaders(),
-        payload: { ...silence, id: undefined, createdBy: 'a\u0000b' },
-      });
-    expect([res.statusCode, res.json().code]).toEqual([400, 'SILENCE_INVALID']);
-    expect(res.json().message).toMatch(/^createdBy: a NUL character/);
+      .inject({ method: 'POST', url: '/api/v2/silences', headers: authHeaders(), payload: { ...silence, ...changes } });
+    return { status: res.statusCode, body: res.json() as { code: string; message: string } };
+  };
+
+  it('refuses a silence whose author holds a NUL character with a 400 naming the field (was a 500)', async () => {
+    const res = await postSilence({ id: undefined, createdBy: 'a\u0000b' });
+    expect([res.status, res.body.code]).toEqual([400, 'SILENCE_INVALID']);
+    expect(res.body.message).toMatch(/^createdBy: a NUL character/);
   });
 
   it('answers a silence update whose id holds a NUL character as a silence not found (was a 500)', async () => {
-    const silence = seeds['POST /api/v2/silences']?.[0]?.body as Record<string, unknown>;
-    const res = await app
-      .getHttpAdapter()
-      .getInstance()
-      .inject({
-        method: 'POST',
-        url: '/api/v2/silences',
-        headers: authHeaders(),
-        payload: { ...silence, id: 'a\u0000b' },
-      });
-    expect([res.statusCode, res.json().code]).toEqual([404, 'SILENCE_NOT_FOUND']);
+    const res = await postSilence({ id: 'a\u0000b' });
+    expect([res.status, res.body.code]).toEqual([404, 'SILENCE_NOT_FOUND']);
   });
 
   it('refuses an alert whose annotation is not well-formed Unicode with a 400 (was a 500 from PostgreSQL)', async () => {

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { isWellFormed, type Matcher, type Silence } from '@arcwatch/alertmanager';
+import type { Matcher, Silence } from '@arcwatch/alertmanager';
 import { InjectPool } from '@arcwatch/runtime';
 import { NOTIFIER_CONFIG, type NotifierConfig } from '../config';
+import { isStorableText } from '../storable-text';
 
 interface Row {
   id: string;
@@ -58,8 +59,8 @@ export class SilencesRepository {
   }
 
   async get(id: string): Promise<Silence | undefined> {
-    // No stored id holds a NUL character or a lone surrogate, and PostgreSQL refuses to be asked for one.
-    if (id.includes('\u0000') || !isWellFormed(id)) return undefined;
+    // No stored id is text PostgreSQL cannot keep, and it refuses to be asked for one.
+    if (!isStorableText(id)) return undefined;
     const { rows } = await this.pool.query<Row>(`SELECT * FROM ${this.t} WHERE id = $1`, [id]);
     return rows[0] ? toSilence(rows[0]) : undefined;
   }

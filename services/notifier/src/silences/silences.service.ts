@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { isWellFormed, silenceState, validateSilence, type Matcher, type Silence } from '@arcwatch/alertmanager';
+import { silenceState, validateSilence, type Matcher, type Silence } from '@arcwatch/alertmanager';
 import { InjectClock, type Clock } from '@arcwatch/runtime';
 import { NotifierError } from '../errors';
+import { isStorableText } from '../storable-text';
 import { SilencesRepository } from './silences.repository';
 
 /** Alertmanager API v2 matcher: isEqual defaults to true. */
@@ -66,7 +67,6 @@ export class SilencesService {
     ] as const)
       if (Number.isNaN(d.getTime()))
         throw new NotifierError('SILENCE_INVALID', `${field} is not an RFC 3339 time: ${JSON.stringify(p[field])}`);
-    // PostgreSQL stores no NUL character and no lone surrogate (text that is not Unicode).
     for (const [field, v] of [
       ['createdBy', p.createdBy],
       ['comment', p.comment],
@@ -75,7 +75,7 @@ export class SilencesService {
         [`matchers[${i}].value`, m.value],
       ]),
     ] as const)
-      if (v.includes('\u0000') || !isWellFormed(v))
+      if (!isStorableText(v))
         throw new NotifierError('SILENCE_INVALID', `${field}: a NUL character or a lone surrogate cannot be stored`);
     const err = validateSilence({ matcherSets: [matchers], startsAt, endsAt }, 'fallback');
     if (err) throw new NotifierError('SILENCE_INVALID', err);
