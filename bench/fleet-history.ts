@@ -48,17 +48,20 @@ export async function generateHistory(opts: {
   hours: number;
   stepSec: number;
   endMs: number;
+  /** Keep only these metrics' series (the fleet still steps every series, so values match). */
+  metrics?: readonly string[];
 }): Promise<FleetHistory> {
   const { Fleet, history } = await loadFleetModule();
   const fleet = new Fleet({ nodes: opts.nodes, seed: 1 });
-  const n = fleet.series.length;
+  const keep = fleet.series.flatMap((s, i) => (!opts.metrics || opts.metrics.includes(s.name) ? [i] : []));
+  const n = keep.length;
   const steps = Math.floor((opts.hours * 3600) / opts.stepSec);
   const matrix = new Float64Array(n * steps);
   const timestamps = new Float64Array(steps);
   history(fleet, { hours: opts.hours, stepSec: opts.stepSec, endMs: opts.endMs }, (k, t, v) => {
     timestamps[k] = t;
-    for (let i = 0; i < n; i++) matrix[i * steps + k] = v[i]!;
+    for (let j = 0; j < n; j++) matrix[j * steps + k] = v[keep[j]!]!;
   });
-  const labels = fleet.series.map((s) => ({ __name__: s.name, ...s.fullLabels }));
+  const labels = keep.map((i) => ({ __name__: fleet.series[i]!.name, ...fleet.series[i]!.fullLabels }));
   return { labels, timestamps, matrix, steps };
 }

@@ -10,6 +10,7 @@ import { Evaluator, type EvalParams, type PreparedSeries } from './evaluator';
 import { formatPromValue } from './literals';
 import { parsePromql } from './parser';
 import { gridMatrix } from './range-batch';
+import { planRollups, type RollupPlan } from './rollup-eval';
 import { typeOf } from './typecheck';
 import { compareLabels, labelsKey, withoutName, type Sample, type Value } from './values';
 
@@ -155,17 +156,29 @@ export class PromqlEngine {
     const data = new Map<VectorSelector, PreparedSeries[]>();
     const notes = new Annotations(source);
     const ev = new Evaluator(params, data, notes);
+    const plans =
+      window.stepMs > 0 && this.queryable.selectRollups && this.queryable.rollupResolutionsMs
+        ? planRollups(ev, ast, await this.queryable.rollupResolutionsMs())
+        : new Map<VectorSelector, RollupPlan>();
     const windows = new Map<VectorSelector, { min: number; max: number }>();
     collectWindows(ev, ast, window.startMs, window.endMs, windows);
-    await Promise.all(
-      [...windows].map(async ([sel, w]) => {
+    for (const sel of plans.keys()) windows.delete(sel);
+    await Promise.all([
+      ...[...plans].map(async ([sel, p]) => {
+        const found = await this.queryable.selectRollups!(sel.matchers, p.min, p.max, p.resolutionMs);
+        ev.rollups.set(
+          sel,
+          found.sort((a, b) => compareLabels(a.labels, b.labels)),
+        );
+      }),
+      ...[...windows].map(async ([sel, w]) => {
         const found = await this.queryable.select(sel.matchers, w.min, w.max);
         data.set(
           sel,
           found.map(prepareSeries).sort((a, b) => compareLabels(a.labels, b.labels)),
         );
       }),
-    );
+    ]);
     if (Date.now() > params.deadline) throw new PromqlError('timeout', 'query timed out in query execution');
     return { ev, notes };
   }

@@ -3,7 +3,7 @@
  * engine.ts). Range queries call `eval` once per step; subqueries call it at their own steps.
  * Pure: no I/O, no clock besides the deadline check.
  */
-import type { Labels } from '@arcwatch/contracts';
+import type { Labels, RollupSeriesData } from '@arcwatch/contracts';
 import { isStaleNaN } from '@arcwatch/contracts';
 import type { AtModifier, DurationExpr, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast';
 import { evalAggregate } from './aggregations';
@@ -80,6 +80,8 @@ export class Evaluator {
   private readonly cursors = new Map<object, { t: number; idx: Int32Array }>();
   /** Whole-grid values of nodes of a range query (range-batch.ts); null: not for that path. */
   readonly gridMemo = new Map<Expr, GridRows | null>();
+  /** Selectors read from rollups instead of samples (rollup-eval.ts), with their series in label order. */
+  readonly rollups = new Map<VectorSelector, RollupSeriesData[]>();
 
   constructor(
     readonly params: EvalParams,
@@ -210,6 +212,9 @@ export class Evaluator {
   }
 
   private seriesOf(sel: VectorSelector): PreparedSeries[] {
+    // planRollups only picks calls the grid path evaluates; reaching here would be a bug, not no data
+    if (this.rollups.has(sel))
+      throw executionError('internal: a selector read from rollups was evaluated from samples');
     return this.data.get(sel) ?? [];
   }
 

@@ -15,6 +15,7 @@ import { resetCounts, searchAfter, seekAfter, type Evaluator, type PreparedSerie
 import { formatG, warnPossibleNonCounter } from './functions';
 import { INDEXED_RANGE_FUNCTIONS, extrapolatedRateIn, type IndexedRangeFunction } from './range-functions';
 import { histogramQuantileRows } from './range-batch-histogram';
+import { rollupCallSource } from './rollup-eval';
 import { MeanAccumulator, quantileIn } from './math-helpers';
 import { executionError } from './errors';
 import {
@@ -225,6 +226,9 @@ function rangeCallRows(ev: Evaluator, call: Call): GridRows | undefined {
 }
 
 function rangeCallSource(ev: Evaluator, call: Call): RowSource | undefined {
+  const first = call.args[0];
+  const rollups = first?.kind === 'matrixSelector' ? ev.rollups.get(first.selector) : undefined;
+  if (rollups && first?.kind === 'matrixSelector') return rollupCallSource(ev, call, first, rollups);
   const indexed = indexedCall(call);
   const arg = indexed?.arg;
   if (!indexed || arg?.kind !== 'matrixSelector' || arg.extension) return undefined;

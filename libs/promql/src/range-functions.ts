@@ -49,18 +49,37 @@ export function extrapolatedRateIn(
   if (isCounter && mayReset) {
     for (let i = from + 1; i < to; i++) if (vs[i] < vs[i - 1]) result += vs[i - 1];
   }
+  return extrapolate(result, n, ts[from], vs[from], ts[last], rangeStart, rangeEnd, isCounter, isRate);
+}
+
+/**
+ * The extrapolation step of rate/increase/delta: `result` is the last value minus the first
+ * (plus the counter-reset correction) over `n` ≥ 2 points from (firstTs, firstV) to lastTs.
+ * Rollups (rollup-eval.ts) call it with the same figures taken from their partials.
+ */
+export function extrapolate(
+  result: number,
+  n: number,
+  firstTs: number,
+  firstV: number,
+  lastTs: number,
+  rangeStart: number,
+  rangeEnd: number,
+  isCounter: boolean,
+  isRate: boolean,
+): number {
   const rangeSeconds = (rangeEnd - rangeStart) / 1000;
-  let toStart = (ts[from] - rangeStart) / 1000;
-  let toEnd = (rangeEnd - ts[last]) / 1000;
-  const sampled = (ts[last] - ts[from]) / 1000;
+  let toStart = (firstTs - rangeStart) / 1000;
+  let toEnd = (rangeEnd - lastTs) / 1000;
+  const sampled = (lastTs - firstTs) / 1000;
   const avgGap = sampled / (n - 1);
   // Extrapolate to a window edge only when a sample is missing there by at most ~one interval;
   // otherwise assume the series starts or ends inside the window, half an interval out.
   const threshold = avgGap * 1.1;
   if (toStart >= threshold) toStart = avgGap / 2;
-  if (isCounter && result > 0 && vs[from] >= 0) {
+  if (isCounter && result > 0 && firstV >= 0) {
     // A counter cannot go below zero: do not extrapolate past the point where it would be 0.
-    const toZero = sampled * (vs[from] / result);
+    const toZero = sampled * (firstV / result);
     if (toZero < toStart) toStart = toZero;
   }
   if (toEnd >= threshold) toEnd = avgGap / 2;

@@ -30,6 +30,40 @@ export interface Queryable {
   labelNames(matchers: LabelMatcher[][], startMs: number, endMs: number): Promise<string[]>;
   labelValues(name: string, matchers: LabelMatcher[][], startMs: number, endMs: number): Promise<string[]>;
   series(matchers: LabelMatcher[][], startMs: number, endMs: number): Promise<Labels[]>;
+  /**
+   * Optional: the rollup resolutions (ms) this store can answer from downsampled data, and the
+   * rollups of the series matching all matchers with a bucket end in (startMs, endMs]. A range
+   * query whose windows are whole buckets of one of them reads these instead of raw samples.
+   */
+  rollupResolutionsMs?(): Promise<readonly number[]>;
+  selectRollups?(
+    matchers: LabelMatcher[],
+    startMs: number,
+    endMs: number,
+    resolutionMs: number,
+  ): Promise<RollupSeriesData[]>;
+}
+
+/**
+ * Downsampled samples of one series: a list of partial aggregates, each over the samples of
+ * one bucket `(end - resolution, end]` (stale markers left out), ordered by time. A bucket may
+ * come as several consecutive partials (its samples split between two stored chunks); folding
+ * them in order gives the bucket's aggregate, and folding every partial of a window gives the
+ * window's. `corr` is the counter-reset correction inside the partial: the sum of every sample
+ * followed by a lower one.
+ */
+export interface RollupSeriesData {
+  labels: Labels;
+  ends: Float64Array;
+  count: Float64Array;
+  sum: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  firstTs: Float64Array;
+  firstV: Float64Array;
+  lastTs: Float64Array;
+  lastV: Float64Array;
+  corr: Float64Array;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { decodeHeadPayload } from './head-payload.codec';
-import { mergeSorted, sortUnique, wordsOf, type SampleArrays } from './sample-merge';
+import { concat, mergeSorted, sortUnique, wordsOf, type SampleArrays } from './sample-merge';
 import { appendChunk, decodeChunk, encodeChunk } from './xor-chunk.codec';
 
 /**
@@ -64,6 +64,8 @@ export interface EncodedChunk {
   endMs: number;
   count: number;
   data: Uint8Array;
+  /** Every sample of the chunk after the merge (its rollups are computed from them). */
+  samples: SampleArrays;
 }
 
 /**
@@ -88,6 +90,7 @@ export function mergeChunk(
         endMs: fresh.timestamps[n - 1]!,
         count: stored.count + n,
         data: appendChunk(stored.data, tail, fresh.timestamps, fresh.words, n),
+        samples: concat([old, fresh]),
       };
     }
     return encoded(pending, mergeSorted(old, fresh));
@@ -103,5 +106,6 @@ function encoded(pending: PendingChunk, merged: SampleArrays): EncodedChunk {
     endMs: merged.timestamps[n - 1]!,
     count: n,
     data: encodeChunk(merged.timestamps, merged.words, n),
+    samples: merged,
   };
 }

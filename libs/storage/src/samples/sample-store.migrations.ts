@@ -114,6 +114,27 @@ export function sampleStoreMigrations(schema: string): Migration[] {
         END $$;
       `,
     },
+    {
+      // Rollups (rollup.codec.ts): per series, resolution and chunk, the partial aggregates that
+      // long range queries read instead of raw samples. A resolution is used for reads once
+      // rollup_levels says every stored chunk has its rollup (at once on an empty store; after
+      // the maintenance backfill on one that has chunks from before).
+      id: '0004_rollups',
+      up: `
+        CREATE TABLE ${schema}.rollups (
+          series_id int4 NOT NULL,
+          resolution_ms int4 NOT NULL,
+          start_time timestamptz NOT NULL,
+          data bytea NOT NULL,
+          PRIMARY KEY (series_id, resolution_ms, start_time)
+        );
+        ALTER TABLE ${schema}.rollups ALTER COLUMN data SET STORAGE EXTERNAL;
+        CREATE TABLE ${schema}.rollup_levels (
+          resolution_ms int4 PRIMARY KEY,
+          complete boolean NOT NULL
+        );
+      `,
+    },
   ];
 }
 

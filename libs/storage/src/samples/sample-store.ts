@@ -6,11 +6,12 @@ import {
   type MetricsBatchV1,
   type MetricsBatchV2,
   type Queryable,
+  type RollupSeriesData,
   type SeriesData,
 } from '@arcwatch/contracts';
 import type { Pool } from 'pg';
 import { StorageError, assertIdentifier } from '../errors';
-import { DAY_MS, daysCovering } from '../partitioning/partitioning';
+import { DAY_MS, daysCovering, utcDayStart } from '../partitioning/partitioning';
 import { ensurePartitions, ensurePartitionsCovering, type EnsurePartitionsResult } from '../partitioning/partitions';
 import { isHypertable } from '../partitioning/partitioning.repository';
 import { drizzleFor, withTransaction } from '../pool';
@@ -23,7 +24,7 @@ import {
   type ExemplarRow,
   type MetadataRow,
 } from './catalog-extras.repository';
-import { bucketStart, groupHeadPayloads, mergeChunk } from './chunk-compaction';
+import { bucketStart, decodeChunkSamples, groupHeadPayloads, mergeChunk, type EncodedChunk } from './chunk-compaction';
 import { ChunkCache, readChunks } from './chunk-read';
 import { HeadCache, collectHeadParts, seriesBitmap, type HeadParts } from './head-cache';
 import { decodeHeadPayload } from './head-payload.codec';
@@ -31,8 +32,10 @@ import { historyChunks, type HistorySeries } from './history-import';
 import { canonicalLabelKey } from './label-matching';
 import { appendPackedBatches, PackedSeriesCache } from './packed-append';
 import { ScrapeCache, headRow, type ResolvedBatch } from './scrape-cache';
-import { clip, concat, mergeSorted, sortUnique, valuesView, wordsOf } from './sample-merge';
+import { clip, concat, mergeSorted, sortUnique, valuesView, wordsOf, type SampleArrays } from './sample-merge';
 import * as repo from './sample-store.repository';
+import { RollupColumns, appendPartials, decodeRollupInto, encodeRollup } from './rollup.codec';
+import * as rollupRepo from './rollup.repository';
 import { SeriesCatalog, labelsHash, normalizeLabels } from './series-catalog';
 
 export interface SampleStoreOptions {
@@ -48,6 +51,11 @@ export interface SampleStoreOptions {
   chunkCacheBytes?: number;
   /** Bytes of decoded head rows kept for reads (default 256 MiB; 0: none). See head-cache.ts. */
   headCacheBytes?: number;
+  /**
+   * Resolutions of the rollups written with every chunk and offered to range queries (default
+   * 1 h; each must divide a day). Every process writing to the store must use the same list.
+   */
+  rollupResolutionsMs?: readonly number[];
 }
 
 export interface AppendResult {
@@ -106,6 +114,12 @@ const IMPORT_CHUNKS_PER_TX = 4000;
 const CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
 /** Default size of the decoded-head cache: 5 min of the 1,000-GPU fleet's head is ~60 MB decoded. */
 const HEAD_CACHE_BYTES = 256 * 1024 * 1024;
+/** Default rollup resolutions: one hour (see docs/decisions/0009-rollups.md). */
+const ROLLUP_RESOLUTIONS_MS: readonly number[] = [3_600_000];
+/** Chunks given their missing rollups per backfill transaction. */
+const ROLLUP_BACKFILL_PER_TX = 2000;
+/** How long a resolution found incomplete (backfill pending) is not asked about again. */
+const ROLLUP_LEVEL_RECHECK_MS = 30_000;
 /** Head reads that meet a compaction between listing and fetching; then the uncached read. */
 const HEAD_READ_ATTEMPTS = 3;
 /** A catalog gap younger than this may be a series still being committed by another writer. */
@@ -136,6 +150,10 @@ export class SampleStore implements Queryable {
   private readonly extras: CatalogExtrasRepository;
   /** Declarations written recently (key → when): targets repeat theirs at every scrape. */
   private readonly metadataWritten = new Map<string, number>();
+  readonly rollupLevelsMs: readonly number[];
+  /** Resolutions whose rollups are complete (read from rollup_levels; once complete, stays so). */
+  private readonly rollupsComplete = new Set<number>();
+  private rollupsCheckedAt = -Infinity;
 
   constructor(
     private readonly pool: Pool,
@@ -152,6 +170,10 @@ export class SampleStore implements Queryable {
     this.headCache = headBytes > 0 ? new HeadCache(headBytes) : undefined;
     this.extras = new CatalogExtrasRepository(drizzleFor(pool), this.schema);
     if (DAY_MS % this.chunkSpanMs !== 0) throw new StorageError('INVALID_BATCH', 'chunkSpanMs must divide a day');
+    this.rollupLevelsMs = [...new Set(opts.rollupResolutionsMs ?? ROLLUP_RESOLUTIONS_MS)].sort((a, b) => a - b);
+    for (const r of this.rollupLevelsMs)
+      if (!(Number.isInteger(r) && r > 0 && DAY_MS % r === 0))
+        throw new StorageError('INVALID_BATCH', `rollup resolution ${r} ms does not divide a day`);
   }
 
   async appendBatch(batch: MetricsBatchV1): Promise<AppendResult> {
@@ -340,6 +362,7 @@ export class SampleStore implements Queryable {
           const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
           const writes = pending.map((p) => mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`)));
           await repo.upsertChunks(client, this.schema, writes);
+          await rollupRepo.upsertRollups(client, this.schema, this.rollupsOf(writes));
           await widenSeriesRanges(client, this.schema, rangesOf(pending));
           return { done: payloads.length < this.compactRowsPerTx, pending };
         }),
@@ -394,12 +417,131 @@ export class SampleStore implements Queryable {
           const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
           const writes = slice.map((p) => mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`)));
           await repo.upsertChunks(client, this.schema, writes);
+          await rollupRepo.upsertRollups(client, this.schema, this.rollupsOf(writes));
           await widenSeriesRanges(client, this.schema, rangesOf(slice));
         }),
       );
       for (const p of slice) samples += p.samples.timestamps.length;
     }
     return { series: new Set(pending.map((p) => p.seriesId)).size, newSeries, samples, chunks: pending.length };
+  }
+
+  /** The rollup rows of chunks being written, one per configured resolution. */
+  private rollupsOf(writes: readonly EncodedChunk[]): rollupRepo.RollupWrite[] {
+    const out: rollupRepo.RollupWrite[] = [];
+    for (const w of writes)
+      for (const res of this.rollupLevelsMs)
+        out.push({
+          seriesId: w.seriesId,
+          resolutionMs: res,
+          startMs: w.startMs,
+          data: encodeRollup(w.startMs, w.samples.timestamps, w.samples.words, res),
+        });
+    return out;
+  }
+
+  /**
+   * Gives chunks stored before rollups existed (or before a resolution was configured) their
+   * rollups, a transaction of chunks at a time under the compactor's lock; once none is left the
+   * resolution is complete and range queries start reading it. Returns the chunks it built.
+   */
+  async buildRollups(): Promise<number> {
+    let built = 0;
+    for (const res of this.rollupLevelsMs) {
+      if (await rollupRepo.rollupLevelComplete(this.pool, this.schema, res)) continue;
+      for (;;) {
+        const n = await withTransaction(this.pool, async (client) => {
+          await repo.waitCompactionLock(client, this.schema);
+          const rows = await rollupRepo.chunksWithoutRollup(client, this.schema, res, ROLLUP_BACKFILL_PER_TX);
+          await rollupRepo.upsertRollups(
+            client,
+            this.schema,
+            rows.map((r) => {
+              const startMs = Number(r.start_ms);
+              const s = decodeChunkSamples(r.data, r.count);
+              return {
+                seriesId: r.series_id,
+                resolutionMs: res,
+                startMs,
+                data: encodeRollup(startMs, s.timestamps, s.words, res),
+              };
+            }),
+          );
+          if (rows.length === 0) await rollupRepo.markRollupLevelComplete(client, this.schema, res);
+          return rows.length;
+        });
+        built += n;
+        if (n === 0) break;
+      }
+    }
+    this.rollupsCheckedAt = -Infinity;
+    return built;
+  }
+
+  /** The configured rollup resolutions whose rollups are complete (see buildRollups). */
+  async rollupResolutionsMs(): Promise<readonly number[]> {
+    const now = this.clock();
+    if (
+      this.rollupsComplete.size < this.rollupLevelsMs.length &&
+      now - this.rollupsCheckedAt >= ROLLUP_LEVEL_RECHECK_MS
+    ) {
+      this.rollupsCheckedAt = now;
+      for (const res of this.rollupLevelsMs)
+        if (!this.rollupsComplete.has(res) && (await rollupRepo.rollupLevelComplete(this.pool, this.schema, res)))
+          this.rollupsComplete.add(res);
+    }
+    return this.rollupLevelsMs.filter((r) => this.rollupsComplete.has(r));
+  }
+
+  /**
+   * Rollup partials of the matching series with a bucket end in (startMs, endMs]. Chunks from
+   * the one holding the head's earliest sample on are summarised from the raw samples (chunks
+   * and head merged, as `select` reads them), the ones before from their stored rollup rows.
+   */
+  async selectRollups(
+    matchers: LabelMatcher[],
+    startMs: number,
+    endMs: number,
+    resolutionMs: number,
+  ): Promise<RollupSeriesData[]> {
+    if (!this.rollupLevelsMs.includes(resolutionMs))
+      throw new StorageError('INVALID_BATCH', `no rollups at a resolution of ${resolutionMs} ms`);
+    await this.refreshCatalog();
+    const ids = this.catalog.resolve(matchers);
+    if (ids.length === 0) return [];
+    // samples of the bucket ending at endMs lie in (startMs - res, endMs]: in chunks from
+    // bucketStart(startMs - res + 1) up to the one holding endMs
+    const firstChunk = bucketStart(startMs - resolutionMs + 1, this.chunkSpanMs);
+    const lastChunk = bucketStart(endMs, this.chunkSpanMs);
+    const headMin = await rollupRepo.headMinTs(this.pool, this.schema);
+    const rawFrom = Math.max(firstChunk, headMin === undefined ? Infinity : bucketStart(headMin, this.chunkSpanMs));
+    const stored = await rollupRepo.selectRollupRows(
+      this.pool,
+      this.schema,
+      ids,
+      resolutionMs,
+      firstChunk,
+      Math.min(rawFrom, lastChunk + this.chunkSpanMs),
+    );
+    const columns = new Map<number, RollupColumns>();
+    const columnsOf = (id: number): RollupColumns => {
+      let c = columns.get(id);
+      if (!c) columns.set(id, (c = new RollupColumns()));
+      return c;
+    };
+    for (let i = 0; i < stored.seriesIds.length; i++)
+      decodeRollupInto(columnsOf(stored.seriesIds[i]!), Buffer.from(stored.data[i]!, 'base64'), stored.startMs[i]!);
+    if (rawFrom <= endMs)
+      for (const [id, raw] of await this.readSamples(ids, rawFrom, endMs))
+        appendPartials(columnsOf(id), raw.timestamps, raw.words, resolutionMs);
+    const out: RollupSeriesData[] = [];
+    for (const id of ids) {
+      const c = columns.get(id);
+      if (!c) continue;
+      const data = c.toSeriesData({ ...this.catalog.labelsOf(id)! }, startMs, endMs);
+      if (data.ends.length > 0) out.push(data);
+    }
+    return out;
   }
 
   private async ensureChunkPartitions(fromMs: number, toMs: number): Promise<void> {
@@ -443,6 +585,8 @@ export class SampleStore implements Queryable {
       this.scrapeCache.clear();
       this.packedCache.clear();
     }
+    // the chunks of days before the cutoff's went with their partitions (or drop_chunks)
+    await rollupRepo.deleteRollupsBefore(this.pool, this.schema, utcDayStart(cutoff));
     const deletedExemplars = await this.extras.deleteExemplarsBefore(cutoff);
     await this.extras.deleteMetadataBefore(cutoff);
     return {
@@ -478,6 +622,25 @@ export class SampleStore implements Queryable {
     await this.refreshCatalog();
     const ids = this.catalog.resolve(matchers);
     if (ids.length === 0) return [];
+    const out: SeriesData[] = [];
+    for (const [id, inWindow] of await this.readSamples(ids, startMs, endMs)) {
+      // every array here is this call's own (chunk-read.ts copies out of its cache, collectHeadParts
+      // out of the head rows): views suffice
+      out.push({
+        labels: { ...this.catalog.labelsOf(id)! },
+        timestamps: inWindow.timestamps,
+        values: valuesView(inWindow.words),
+      });
+    }
+    return out;
+  }
+
+  /** The samples of `ids` in [startMs, endMs], chunks and head merged, for the series that have some. */
+  private async readSamples(
+    ids: readonly number[],
+    startMs: number,
+    endMs: number,
+  ): Promise<Map<number, SampleArrays>> {
     const chunkRead = {
       pool: this.pool,
       schema: this.schema,
@@ -489,7 +652,7 @@ export class SampleStore implements Queryable {
       readChunks(chunkRead, ids, startMs, endMs),
       this.headParts(ids, startMs, endMs),
     ]);
-    const out: SeriesData[] = [];
+    const out = new Map<number, SampleArrays>();
     for (const id of ids) {
       const stored = fromChunks.get(id);
       const recent = fromHead.get(id);
@@ -500,14 +663,7 @@ export class SampleStore implements Queryable {
       }
       if (!all) continue;
       const inWindow = clip(all, startMs, endMs);
-      if (inWindow.timestamps.length === 0) continue;
-      // every array here is this call's own (chunk-read.ts copies out of its cache, collectHeadParts
-      // out of the head rows): views suffice
-      out.push({
-        labels: { ...this.catalog.labelsOf(id)! },
-        timestamps: inWindow.timestamps,
-        values: valuesView(inWindow.words),
-      });
+      if (inWindow.timestamps.length > 0) out.set(id, inWindow);
     }
     return out;
   }

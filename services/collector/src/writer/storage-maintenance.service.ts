@@ -10,7 +10,8 @@ const DAY_MS = 24 * HOUR_MS;
 
 /**
  * Keeps the sample store in shape where the writer runs: folds head rows older than a few
- * minutes into compressed per-series chunks, and once an hour creates the coming days'
+ * minutes into compressed per-series chunks (with their rollups), gives chunks stored before a
+ * rollup resolution existed their rollups, and once an hour creates the coming days'
  * partitions and drops those past retention. Replicas may all run it: compaction takes a lock in
  * the database, so only one compacts at a time and the others find nothing to do.
  */
@@ -19,6 +20,8 @@ export class StorageMaintenanceService implements OnApplicationBootstrap, OnModu
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private lastRetentionMs = 0;
+  /** Whether every configured rollup resolution is complete (then the backfill is not asked again). */
+  private rollupsComplete = false;
 
   constructor(
     @Inject(SAMPLE_STORE) private readonly store: SampleStore,
@@ -59,6 +62,11 @@ export class StorageMaintenanceService implements OnApplicationBootstrap, OnModu
         this.metrics?.compactionDuration.observe(ms / 1000);
         this.metrics?.compactedSamples.inc(r.samples);
         this.logger.info({ ...r, ms: Math.round(ms) }, 'head compacted into chunks');
+      }
+      if (!this.rollupsComplete) {
+        const built = await this.store.buildRollups();
+        if (built > 0) this.logger.info({ chunks: built }, 'rollups built for chunks stored without them');
+        this.rollupsComplete = true;
       }
       if (now - this.lastRetentionMs >= HOUR_MS) {
         const kept = await this.store.applyRetention({ retentionDays: this.config.retentionDays });

@@ -1,0 +1,112 @@
+import type { Pool, PoolClient } from 'pg';
+
+type Db = Pool | PoolClient;
+
+/** The SQL of rollups (rollup.codec.ts): one row per series, resolution and stored chunk. */
+
+export interface RollupWrite {
+  seriesId: number;
+  resolutionMs: number;
+  startMs: number;
+  data: Uint8Array;
+}
+
+/** Writes the rollups of chunks written in the same transaction (replacing the ones they had). */
+export async function upsertRollups(client: PoolClient, schema: string, rows: readonly RollupWrite[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(
+    `INSERT INTO ${schema}.rollups (series_id, resolution_ms, start_time, data)
+     SELECT series_id, resolution_ms, to_timestamp(start_ms / 1000.0), data
+       FROM unnest($1::int4[], $2::int4[], $3::int8[], $4::bytea[]) AS u(series_id, resolution_ms, start_ms, data)
+     ON CONFLICT (series_id, resolution_ms, start_time) DO UPDATE SET data = EXCLUDED.data`,
+    [
+      rows.map((r) => r.seriesId),
+      rows.map((r) => r.resolutionMs),
+      rows.map((r) => r.startMs),
+      rows.map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
+    ],
+  );
+}
+
+/**
+ * Rollup rows of `ids` at one resolution for chunks starting in [fromMs, toMs), ordered by series
+ * and start; data as base64 (node-postgres reads bytea as hex text, twice the size).
+ */
+export async function selectRollupRows(
+  db: Db,
+  schema: string,
+  ids: readonly number[],
+  resolutionMs: number,
+  fromMs: number,
+  toMs: number,
+): Promise<{ seriesIds: number[]; startMs: number[]; data: string[] }> {
+  const { rows } = await db.query<unknown[]>({
+    text: `SELECT series_id, (extract(epoch FROM start_time) * 1000)::int8, encode(data, 'base64')
+             FROM ${schema}.rollups
+            WHERE series_id = ANY($1::int4[]) AND resolution_ms = $2
+              AND start_time >= to_timestamp($3::int8 / 1000.0) AND start_time < to_timestamp($4::int8 / 1000.0)
+            ORDER BY series_id, start_time`,
+    values: [ids, resolutionMs, fromMs, toMs],
+    rowMode: 'array',
+  });
+  const out = { seriesIds: [] as number[], startMs: [] as number[], data: [] as string[] };
+  for (const r of rows) {
+    out.seriesIds.push(r[0] as number);
+    out.startMs.push(Number(r[1]));
+    out.data.push(r[2] as string);
+  }
+  return out;
+}
+
+/** The earliest sample time in the head (not compacted yet), or undefined when it is empty. */
+export async function headMinTs(db: Db, schema: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ min: string | null }>(`SELECT min(min_ts) AS min FROM ${schema}.head`);
+  return rows[0]?.min == null ? undefined : Number(rows[0].min);
+}
+
+/**
+ * Registers a resolution: complete at once when no chunk is stored yet (every chunk from now on
+ * is written with its rollup), otherwise once the backfill has built the missing ones.
+ */
+export async function rollupLevelComplete(db: Db, schema: string, resolutionMs: number): Promise<boolean> {
+  await db.query(
+    `INSERT INTO ${schema}.rollup_levels (resolution_ms, complete)
+     SELECT $1, NOT EXISTS (SELECT 1 FROM ${schema}.chunks) ON CONFLICT (resolution_ms) DO NOTHING`,
+    [resolutionMs],
+  );
+  const { rows } = await db.query<{ complete: boolean }>(
+    `SELECT complete FROM ${schema}.rollup_levels WHERE resolution_ms = $1`,
+    [resolutionMs],
+  );
+  return rows[0]?.complete === true;
+}
+
+export async function markRollupLevelComplete(db: Db, schema: string, resolutionMs: number): Promise<void> {
+  await db.query(`UPDATE ${schema}.rollup_levels SET complete = true WHERE resolution_ms = $1`, [resolutionMs]);
+}
+
+/** Up to `limit` stored chunks that have no rollup at the resolution yet (the backfill's work). */
+export async function chunksWithoutRollup(
+  client: PoolClient,
+  schema: string,
+  resolutionMs: number,
+  limit: number,
+): Promise<{ series_id: number; start_ms: string; count: number; data: Buffer }[]> {
+  const { rows } = await client.query<{ series_id: number; start_ms: string; count: number; data: Buffer }>(
+    `SELECT c.series_id, (extract(epoch FROM c.start_time) * 1000)::int8 AS start_ms, c.count, c.data
+       FROM ${schema}.chunks c
+      WHERE NOT EXISTS (SELECT 1 FROM ${schema}.rollups r
+                         WHERE r.series_id = c.series_id AND r.resolution_ms = $1 AND r.start_time = c.start_time)
+      LIMIT $2`,
+    [resolutionMs, limit],
+  );
+  return rows;
+}
+
+/** Drops rollups of chunks that start before `beforeMs` (their chunks went with retention). */
+export async function deleteRollupsBefore(db: Db, schema: string, beforeMs: number): Promise<number> {
+  const r = await db.query(`DELETE FROM ${schema}.rollups WHERE start_time < to_timestamp($1::int8 / 1000.0)`, [
+    beforeMs,
+  ]);
+  return r.rowCount ?? 0;
+}
