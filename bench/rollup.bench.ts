@@ -234,7 +234,7 @@ async function main(): Promise<void> {
     }
     for (const c of checks) log(`check: ${c}`);
     const table = [
-      '| query (7 days, step 1 h) | ArcWatch collector, HTTP | VictoriaMetrics 1.79, HTTP, no cache | ArcWatch in process, rollups | … raw samples |',
+      `| query (${DAYS} days, step 1 h) | ArcWatch collector, HTTP | VictoriaMetrics 1.79, HTTP, no cache | ArcWatch in process, rollups | … raw samples |`,
       '| --- | ---: | ---: | ---: | ---: |',
       ...rows,
     ].join('\n');

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real peers the test suite talks to, from Debian's packages: prometheus (+ promtool),
-# prometheus-alertmanager (+ amtool) and prometheus-node-exporter. Installs only what is
+# prometheus-alertmanager (+ amtool), prometheus-node-exporter and chromium; with --bench also
+# victoria-metrics. Installs only what is
 # missing; the tests start their own instances on free loopback ports and stop them by PID.
 set -euo pipefail
 missing=()
@@ -11,6 +12,8 @@ command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
 # Headless browser of the console's browser tests (e2e/console.e2e-spec.ts, via playwright-core).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The benchmarks' peer (npm run bench:*); only with --bench, the test suite does not use it.
+if [ "${1:-}" = "--bench" ]; then command -v victoria-metrics >/dev/null 2>&1 || missing+=(victoria-metrics); fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 echo "[peers] installing ${missing[*]}" >&2

@@ -29,8 +29,11 @@ export async function upsertRollups(client: PoolClient, schema: string, rows: re
 }
 
 /**
- * Rollup rows of `ids` at one resolution for chunks starting in [fromMs, toMs), ordered by series
- * and start; data as base64 (node-postgres reads bytea as hex text, twice the size).
+ * The rollup rows of `ids` at one resolution for chunks starting in [fromMs, toMs), one result row
+ * per series: its rows in start order, each as the chunk start (int8, big-endian) followed by the
+ * row's data (decodeRollupRows reads it back). PostgreSQL concatenates, so a week of an hourly
+ * rollup is one row per series instead of 84, and the data travels as base64 (node-postgres
+ * reads bytea as hex text, twice the size).
  */
 export async function selectRollupRows(
   db: Db,
@@ -39,21 +42,21 @@ export async function selectRollupRows(
   resolutionMs: number,
   fromMs: number,
   toMs: number,
-): Promise<{ seriesIds: number[]; startMs: number[]; data: string[] }> {
+): Promise<{ seriesIds: number[]; data: string[] }> {
   const { rows } = await db.query<unknown[]>({
-    text: `SELECT series_id, (extract(epoch FROM start_time) * 1000)::int8, encode(data, 'base64')
+    text: `SELECT series_id,
+                  encode(string_agg(int8send((extract(epoch FROM start_time) * 1000)::int8) || data, ''::bytea ORDER BY start_time), 'base64')
              FROM ${schema}.rollups
             WHERE series_id = ANY($1::int4[]) AND resolution_ms = $2
               AND start_time >= to_timestamp($3::int8 / 1000.0) AND start_time < to_timestamp($4::int8 / 1000.0)
-            ORDER BY series_id, start_time`,
+            GROUP BY series_id`,
     values: [ids, resolutionMs, fromMs, toMs],
     rowMode: 'array',
   });
-  const out = { seriesIds: [] as number[], startMs: [] as number[], data: [] as string[] };
+  const out = { seriesIds: [] as number[], data: [] as string[] };
   for (const r of rows) {
     out.seriesIds.push(r[0] as number);
-    out.startMs.push(Number(r[1]));
-    out.data.push(r[2] as string);
+    out.data.push(r[1] as string);
   }
   return out;
 }

@@ -34,7 +34,7 @@ import { appendPackedBatches, PackedSeriesCache } from './packed-append';
 import { ScrapeCache, headRow, type ResolvedBatch } from './scrape-cache';
 import { clip, concat, mergeSorted, sortUnique, valuesView, wordsOf, type SampleArrays } from './sample-merge';
 import * as repo from './sample-store.repository';
-import { RollupColumns, appendPartials, decodeRollupInto, encodeRollup } from './rollup.codec';
+import { RollupColumns, appendPartials, decodeRollupRows, encodeRollup } from './rollup.codec';
 import * as rollupRepo from './rollup.repository';
 import { SeriesCatalog, labelsHash, normalizeLabels } from './series-catalog';
 
@@ -530,7 +530,7 @@ export class SampleStore implements Queryable {
       return c;
     };
     for (let i = 0; i < stored.seriesIds.length; i++)
-      decodeRollupInto(columnsOf(stored.seriesIds[i]!), Buffer.from(stored.data[i]!, 'base64'), stored.startMs[i]!);
+      decodeRollupRows(columnsOf(stored.seriesIds[i]!), Buffer.from(stored.data[i]!, 'base64'));
     if (rawFrom <= endMs)
       for (const [id, raw] of await this.readSamples(ids, rawFrom, endMs))
         appendPartials(columnsOf(id), raw.timestamps, raw.words, resolutionMs);

@@ -1,0 +1,85 @@
+import { STALE_NAN } from '@arcwatch/contracts';
+import fc from 'fast-check';
+import { RollupColumns, appendPartials, decodeRollupInto, decodeRollupRows, encodeRollup } from './rollup.codec';
+import { wordsOf } from './sample-merge';
+
+const HOUR = 3_600_000;
+const C = Date.UTC(2025, 0, 1, 2); // a 2 h chunk start
+
+/** 'stale' becomes the marker, stored element-wise: a JS array of doubles may not keep its NaN payload. */
+function float64s(vs: Array<number | 'stale'>): Float64Array {
+  const out = new Float64Array(vs.length);
+  vs.forEach((v, i) => (out[i] = v === 'stale' ? STALE_NAN : v));
+  return out;
+}
+
+function partials(ts: number[], vs: Array<number | 'stale'>, res = HOUR): RollupColumns {
+  const out = new RollupColumns();
+  appendPartials(out, Float64Array.from(ts), wordsOf(float64s(vs)), res);
+  return out;
+}
+
+describe('rollup partials', () => {
+  it('split a chunk at bucket ends (end - 1 h, end], the sample at the chunk start on its own', () => {
+    const p = partials([C, C + 1000, C + HOUR, C + HOUR + 1, C + 2 * HOUR - 1], [5, 3, 9, 1, 4]);
+    const d = p.toSeriesData({});
+    expect(Array.from(d.ends)).toEqual([C, C + HOUR, C + 2 * HOUR]);
+    expect(Array.from(d.count)).toEqual([1, 2, 2]);
+    expect(Array.from(d.sum)).toEqual([5, 12, 5]);
+    expect(Array.from(d.min)).toEqual([5, 3, 1]);
+    expect(Array.from(d.max)).toEqual([5, 9, 4]);
+    expect(Array.from(d.firstTs)).toEqual([C, C + 1000, C + HOUR + 1]);
+    expect(Array.from(d.lastV)).toEqual([5, 9, 4]);
+    expect(Array.from(d.corr)).toEqual([0, 0, 0]);
+  });
+
+  it('leave stale markers out, keep NaN out of min and max until only NaN is left, and sum counter resets', () => {
+    const p = partials([C + 1, C + 2, C + 3, C + 4, C + 5], [NaN, 10, 'stale', 4, 2]);
+    const d = p.toSeriesData({});
+    expect(Array.from(d.count)).toEqual([4]);
+    expect(Array.from(d.min)).toEqual([2]);
+    expect(Array.from(d.max)).toEqual([10]);
+    // 10 → 4 and 4 → 2 are resets; NaN → 10 is not
+    expect(Array.from(d.corr)).toEqual([14]);
+    expect(Array.from(partials([C + 1], ['stale']).toSeriesData({}).ends)).toEqual([]);
+    expect(Number.isNaN(partials([C + 1, C + 2], [NaN, NaN]).min[0])).toBe(true);
+  });
+
+  it('decode to what they encoded, one row or several concatenated with their chunk starts', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 2 * HOUR - 1 }), { minLength: 1, maxLength: 60 }),
+        fc.array(fc.oneof(fc.double(), fc.constant<'stale'>('stale'), fc.integer({ min: -5, max: 5 })), {
+          minLength: 60,
+          maxLength: 60,
+        }),
+        fc.constantFrom(HOUR, 5 * 60_000, 2 * HOUR),
+        (offsets, values, res) => {
+          const ts = offsets.sort((a, b) => a - b).map((o) => C + o);
+          const vs = values.slice(0, ts.length);
+          const words = wordsOf(float64s(vs));
+          const direct = partials(ts, vs, res).toSeriesData({});
+          const data = encodeRollup(C, Float64Array.from(ts), words, res);
+          const one = new RollupColumns();
+          decodeRollupInto(one, data, C);
+          expect(one.toSeriesData({})).toEqual(direct);
+          // as selectRollupRows returns a series' rows: int8 chunk start (big-endian), then the data
+          const row = new Uint8Array(8 + data.length);
+          new DataView(row.buffer).setBigInt64(0, BigInt(C));
+          row.set(data, 8);
+          const two = new RollupColumns();
+          decodeRollupRows(two, Buffer.concat([row, row]));
+          expect(two.length).toBe(2 * direct.ends.length);
+        },
+      ),
+    );
+  });
+
+  it('refuse a row cut short or of another format', () => {
+    const data = encodeRollup(C, Float64Array.from([C + 5, C + 6]), wordsOf(Float64Array.from([1, 2])), HOUR);
+    expect(() => decodeRollupInto(new RollupColumns(), data.subarray(0, data.length - 1), C)).toThrow(/cut short/);
+    const other = Uint8Array.from(data);
+    other[0] = 9;
+    expect(() => decodeRollupInto(new RollupColumns(), other, C)).toThrow(/unknown format 9/);
+  });
+});
