@@ -53,6 +53,7 @@ const METRICS = ['DCGM_FI_DEV_GPU_UTIL', 'vllm:generation_tokens_total'];
 const QUERIES = [
   { id: 'q3', expr: 'avg by (Hostname)(avg_over_time(DCGM_FI_DEV_GPU_UTIL[1h]))' },
   { id: 'q3-max', expr: 'max by (Hostname)(max_over_time(DCGM_FI_DEV_GPU_UTIL[1h]))' },
+  { id: 'q3-last', expr: 'avg by (Hostname)(DCGM_FI_DEV_GPU_UTIL)' },
   { id: 'q3-rate', expr: 'sum by (model_name)(rate(vllm:generation_tokens_total[1h]))' },
 ];
 

@@ -15,7 +15,7 @@ import { resetCounts, searchAfter, seekAfter, type Evaluator, type PreparedSerie
 import { formatG, warnPossibleNonCounter } from './functions';
 import { INDEXED_RANGE_FUNCTIONS, extrapolatedRateIn, type IndexedRangeFunction } from './range-functions';
 import { histogramQuantileRows } from './range-batch-histogram';
-import { rollupCallSource } from './rollup-eval';
+import { rollupCallSource, rollupSelectorSource } from './rollup-eval';
 import { MeanAccumulator, quantileIn } from './math-helpers';
 import { executionError } from './errors';
 import {
@@ -112,8 +112,11 @@ function gridRows(ev: Evaluator, e: Expr): GridRows | undefined {
   const memo = ev.gridMemo;
   if (memo.has(e)) return memo.get(e) ?? undefined;
   let rows: GridRows | undefined;
-  if (e.kind === 'vectorSelector') rows = fits(ev, ev.preparedSeries(e).length) ? selectorRows(ev, e) : undefined;
-  else if (e.kind === 'call') rows = e.func === 'histogram_quantile' ? histogramRows(ev, e) : rangeCallRows(ev, e);
+  if (e.kind === 'vectorSelector') {
+    const rollups = ev.rollups.get(e);
+    if (rollups) rows = materialise(rollupSelectorSource(ev, e, rollups), true);
+    else rows = fits(ev, ev.preparedSeries(e).length) ? selectorRows(ev, e) : undefined;
+  } else if (e.kind === 'call') rows = e.func === 'histogram_quantile' ? histogramRows(ev, e) : rangeCallRows(ev, e);
   else if (e.kind === 'aggregate') rows = aggregateRows(ev, e);
   else if (e.kind === 'paren') rows = gridRows(ev, e.expr);
   memo.set(e, rows ?? null);
@@ -304,7 +307,11 @@ function rangeCallSource(ev: Evaluator, call: Call): RowSource | undefined {
  */
 function innerRows(ev: Evaluator, e: Expr): GridRows | RowSource | undefined {
   if (ev.gridMemo.has(e)) return ev.gridMemo.get(e) ?? undefined;
-  if (e.kind === 'vectorSelector') return fits(ev, ev.preparedSeries(e).length) ? selectorSource(ev, e) : undefined;
+  if (e.kind === 'vectorSelector') {
+    const rollups = ev.rollups.get(e);
+    if (rollups) return rollupSelectorSource(ev, e, rollups);
+    return fits(ev, ev.preparedSeries(e).length) ? selectorSource(ev, e) : undefined;
+  }
   if (e.kind === 'call' && e.func !== 'histogram_quantile') return rangeCallSource(ev, e);
   return gridRows(ev, e);
 }

@@ -6,9 +6,12 @@
  * The answer is the raw samples' answer to float rounding (the sums are added in another order);
  * rollups.int-spec.ts in the collector compares the two on generated data.
  *
- * Only calls the step-by-step evaluation never reaches qualify: not under a subquery (whose
+ * Instant selectors qualify too where the steps are bucket ends and the lookback fits in a
+ * bucket: the selected sample is then the bucket's last one (rollupSelectorSource).
+ *
+ * Only nodes the step-by-step evaluation never reaches qualify: not under a subquery (whose
  * steps are off the grid), no `@`, no extended range selector. The engine selects rollups
- * instead of samples for such a selector; range-batch.ts evaluates the call from them.
+ * instead of samples for such a selector; range-batch.ts evaluates the node from them.
  */
 import type { RollupSeriesData } from '@arcwatch/contracts';
 import type { Call, Expr, MatrixSelector, VectorSelector } from './ast';
@@ -77,10 +80,25 @@ export function planRollups(
       case 'unary':
         visit(e.expr);
         return;
+      case 'vectorSelector': {
+        const plan = selectorPlan(e);
+        if (plan) plans.set(e, plan);
+        return;
+      }
       default:
-        // selectors read raw samples; a subquery evaluates off the grid
+        // other range selectors read raw samples; a subquery evaluates off the grid
         return;
     }
+  };
+  // An instant selector at a bucket end picks the bucket's last sample when the lookback fits in
+  // the bucket: an older sample would be out of the lookback anyway.
+  const selectorPlan = (sel: VectorSelector): RollupPlan | undefined => {
+    if (sel.at) return undefined;
+    const first = ev.referenceTime(startMs, sel.at, sel.offset);
+    const last = ev.referenceTime(endMs, sel.at, sel.offset);
+    const lookback = ev.params.lookbackMs;
+    const res = coarsestFirst.find((r) => stepMs % r === 0 && mod(first, r) === 0 && lookback > 0 && lookback <= r);
+    return res === undefined ? undefined : { resolutionMs: res, min: first - res, max: last };
   };
   const planFor = (ms: MatrixSelector): RollupPlan | undefined => {
     if (ms.extension || ms.selector.at) return undefined;
@@ -100,7 +118,50 @@ export interface RollupRowSource {
   dropName: boolean;
   steps: number;
   counts: Float64Array;
-  fill(r: number, values: Float64Array, present: Uint8Array, base: number): void;
+  fill(r: number, values: Float64Array, present: Uint8Array, base: number, ts: Float64Array | undefined): void;
+}
+
+/**
+ * An instant selector over the step grid from rollups: at each reference time (a bucket end) the
+ * last sample of the bucket ending there, unless a stale marker follows it or it is older than
+ * the lookback.
+ */
+export function rollupSelectorSource(
+  ev: Evaluator,
+  sel: VectorSelector,
+  series: readonly RollupSeriesData[],
+): RollupRowSource {
+  const { startMs, endMs, stepMs, lookbackMs } = ev.params;
+  const steps = Math.floor((endMs - startMs) / stepMs) + 1;
+  const refs = new Float64Array(steps);
+  for (let k = 0; k < steps; k++) refs[k] = ev.referenceTime(startMs + k * stepMs, sel.at, sel.offset);
+  const counts = new Float64Array(steps);
+  return {
+    labels: series.map((s) => s.labels),
+    dropName: false,
+    steps,
+    counts,
+    fill(r, values, present, base, ts) {
+      ev.checkDeadline();
+      const s = series[r];
+      const n = s.ends.length;
+      let j = 0;
+      for (let k = 0; k < steps; k++) {
+        const ref = refs[k];
+        present[base + k] = 0;
+        while (j < n && s.ends[j] < ref) j++;
+        // the bucket ending at ref may come as two partials (two chunks): the later holds the last sample
+        let p = -1;
+        for (let q = j; q < n && s.ends[q] === ref; q++) p = q;
+        if (p < 0 || s.count[p] === 0 || s.staleAfter[p] === s.staleAfter[p] || s.lastTs[p] <= ref - lookbackMs)
+          continue;
+        values[base + k] = s.lastV[p];
+        if (ts) ts[base + k] = s.lastTs[p];
+        present[base + k] = 1;
+        counts[k]++;
+      }
+    },
+  };
 }
 
 /** The call `call` (one of ROLLUP_FUNCTIONS over `ms`) over the step grid, from rollups. */
@@ -163,6 +224,8 @@ function windowValue(
   rangeStart: number,
   rangeEnd: number,
 ): number | undefined {
+  // partials of stale markers only (kept for instant selectors) hold no sample
+  if (n === 0) return undefined;
   switch (fn) {
     case 'count_over_time':
       return n;
@@ -191,19 +254,25 @@ function windowValue(
       // rate, increase, delta
       if (n < 2) return undefined;
       const isCounter = fn !== 'delta';
-      const last = to - 1;
-      let result = s.lastV[last] - s.firstV[from];
+      let first = from;
+      while (s.count[first] === 0) first++;
+      let last = to - 1;
+      while (s.count[last] === 0) last--;
+      let result = s.lastV[last] - s.firstV[first];
       if (isCounter) {
-        for (let i = from; i < to; i++) {
+        let prev = -1;
+        for (let i = first; i <= last; i++) {
+          if (s.count[i] === 0) continue;
           result += s.corr[i];
-          if (i > from && s.firstV[i] < s.lastV[i - 1]) result += s.lastV[i - 1];
+          if (prev >= 0 && s.firstV[i] < s.lastV[prev]) result += s.lastV[prev];
+          prev = i;
         }
       }
       return extrapolate(
         result,
         n,
-        s.firstTs[from],
-        s.firstV[from],
+        s.firstTs[first],
+        s.firstV[first],
         s.lastTs[last],
         rangeStart,
         rangeEnd,

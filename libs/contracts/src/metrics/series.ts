@@ -64,6 +64,8 @@ export interface RollupSeriesData {
   lastTs: Float64Array;
   lastV: Float64Array;
   corr: Float64Array;
+  /** The time of a stale marker after the partial's last sample (NaN: none); count 0: markers only. */
+  staleAfter: Float64Array;
 }
 
 /**

@@ -33,7 +33,7 @@ describe('rollup partials', () => {
     expect(Array.from(d.corr)).toEqual([0, 0, 0]);
   });
 
-  it('leave stale markers out, keep NaN out of min and max until only NaN is left, and sum counter resets', () => {
+  it('count stale markers as no sample, keep NaN out of min and max until only NaN is left, and sum counter resets', () => {
     const p = partials([C + 1, C + 2, C + 3, C + 4, C + 5], [NaN, 10, 'stale', 4, 2]);
     const d = p.toSeriesData({});
     expect(Array.from(d.count)).toEqual([4]);
@@ -41,7 +41,17 @@ describe('rollup partials', () => {
     expect(Array.from(d.max)).toEqual([10]);
     // 10 → 4 and 4 → 2 are resets; NaN → 10 is not
     expect(Array.from(d.corr)).toEqual([14]);
-    expect(Array.from(partials([C + 1], ['stale']).toSeriesData({}).ends)).toEqual([]);
+    expect(Array.from(d.staleAfter)).toEqual([NaN]);
+    // markers only: a partial of no sample that says so, for instant selectors
+    const only = partials([C + 1, C + 2], ['stale', 'stale']).toSeriesData({});
+    expect([Array.from(only.ends), Array.from(only.count), Array.from(only.staleAfter)]).toEqual([
+      [C + HOUR],
+      [0],
+      [C + 2],
+    ]);
+    // a marker after the last sample is kept; one before it is not
+    expect(Array.from(partials([C + 1, C + 2], [1, 'stale']).staleAfter.subarray(0, 1))).toEqual([C + 2]);
+    expect(Array.from(partials([C + 1, C + 2], ['stale', 1]).staleAfter.subarray(0, 1))).toEqual([NaN]);
     expect(Number.isNaN(partials([C + 1, C + 2], [NaN, NaN]).min[0])).toBe(true);
   });
 

@@ -7,16 +7,19 @@
  * fold partials in time order, which is exact for every aggregate kept here.
  *
  * Kept per partial: sample count, compensated sum, min and max (NaN only when every sample is
- * NaN, as min/max_over_time), first and last sample, and the counter-reset correction (the sum
- * of every sample followed by a lower one) — enough for avg/sum/min/max/count/present_over_time
- * and rate/increase/delta with the same answer as the raw samples, to float rounding. Stale
- * markers are left out, as range selectors leave them out.
+ * NaN, as min/max_over_time), first and last sample, the counter-reset correction (the sum of
+ * every sample followed by a lower one), and the time of a stale marker that follows the last
+ * sample — enough for avg/sum/min/max/count/present_over_time, rate/increase/delta, and instant
+ * selectors evaluated at bucket ends, with the same answer as the raw samples to float rounding.
+ * Stale markers count as no sample (range selectors leave them out); a partial of stale markers
+ * only is kept for the instant selectors.
  *
  * Encoding (little-endian), after a one-byte format tag and a u16 partial count, per partial a
- * flags byte and i32 bucket end (ms after the chunk start), then for a partial of one sample
- * (the one at exactly the chunk start, mostly) its i32 time and f64 value (17 bytes), otherwise
- * u32 count, i32 first and last sample time, f64 sum, min, max, first and last value, and the
- * f64 correction only when it is not 0 (57 or 65 bytes).
+ * flags byte and i32 bucket end (times are ms after the chunk start), then: for stale markers
+ * only, the last one's i32 time (9 bytes); for one sample (the one at exactly the chunk start,
+ * mostly) its i32 time and f64 value (17 bytes); otherwise u32 count, i32 first and last sample
+ * time, f64 sum, min, max, first and last value (57 bytes), then the f64 correction when it is
+ * not 0 and the i32 time of a stale marker after the last sample when there is one.
  */
 import type { Labels, RollupSeriesData } from '@arcwatch/contracts';
 import { StorageError } from '../errors';
@@ -27,8 +30,13 @@ const HEADER = 3;
 const SINGLE = 17;
 /** Any other: flags, end, count, first and last time, sum, min, max, first and last value (+ correction). */
 const FULL = 57;
+/** Stale markers only: flags, end, the last marker's time. */
+const STALE_ONLY = 9;
 const ONE_SAMPLE = 1;
 const HAS_CORRECTION = 2;
+/** A stale marker comes after the last sample: its time follows (i32). */
+const HAS_STALE = 4;
+const NO_SAMPLE = 8;
 const STALE_HI = 0x7ff00000;
 const STALE_LO = 0x00000002;
 
@@ -45,6 +53,7 @@ export class RollupColumns {
   lastTs: Float64Array;
   lastV: Float64Array;
   corr: Float64Array;
+  staleAfter: Float64Array;
 
   constructor(capacity = 8) {
     this.ends = new Float64Array(capacity);
@@ -57,6 +66,7 @@ export class RollupColumns {
     this.lastTs = new Float64Array(capacity);
     this.lastV = new Float64Array(capacity);
     this.corr = new Float64Array(capacity);
+    this.staleAfter = new Float64Array(capacity);
   }
 
   private grow(): void {
@@ -87,6 +97,7 @@ export class RollupColumns {
     lastTs: number,
     lastV: number,
     corr: number,
+    staleAfter: number,
   ): void {
     if (this.length === this.ends.length) this.grow();
     const i = this.length++;
@@ -100,6 +111,7 @@ export class RollupColumns {
     this.lastTs[i] = lastTs;
     this.lastV[i] = lastV;
     this.corr[i] = corr;
+    this.staleAfter[i] = staleAfter;
   }
 
   /** Partials with a bucket end in (fromMs, toMs], as the contract's shape (views, no copies). */
@@ -121,11 +133,24 @@ export class RollupColumns {
       lastTs: view('lastTs'),
       lastV: view('lastV'),
       corr: view('corr'),
+      staleAfter: view('staleAfter'),
     };
   }
 }
 
-const COLUMNS = ['ends', 'count', 'sum', 'min', 'max', 'firstTs', 'firstV', 'lastTs', 'lastV', 'corr'] as const;
+const COLUMNS = [
+  'ends',
+  'count',
+  'sum',
+  'min',
+  'max',
+  'firstTs',
+  'firstV',
+  'lastTs',
+  'lastV',
+  'corr',
+  'staleAfter',
+] as const;
 
 const bits = new DataView(new ArrayBuffer(8));
 
@@ -154,10 +179,15 @@ export function appendPartials(
     let lastTs = 0;
     let lastV = NaN;
     let corr = 0;
+    let staleAfter = NaN;
     for (; i < to && timestamps[i]! <= end; i++) {
       const lo = words[2 * i]!;
       const hi = words[2 * i + 1]!;
-      if (hi === STALE_HI && lo === STALE_LO) continue;
+      if (hi === STALE_HI && lo === STALE_LO) {
+        staleAfter = timestamps[i]!;
+        continue;
+      }
+      staleAfter = NaN;
       bits.setUint32(0, lo, true);
       bits.setUint32(4, hi, true);
       const v = bits.getFloat64(0, true);
@@ -183,8 +213,20 @@ export function appendPartials(
       lastV = v;
       count++;
     }
-    if (count > 0)
-      out.push(end, count, Number.isFinite(sum) ? sum + c : sum, min, max, firstTs, firstV, lastTs, lastV, corr);
+    if (count > 0 || staleAfter === staleAfter)
+      out.push(
+        end,
+        count,
+        Number.isFinite(sum) ? sum + c : sum,
+        min,
+        max,
+        firstTs,
+        firstV,
+        lastTs,
+        lastV,
+        corr,
+        staleAfter,
+      );
   }
 }
 
@@ -202,24 +244,28 @@ export function encodeRollup(
   p.length = 0;
   appendPartials(p, timestamps, words, resolutionMs);
   let size = HEADER;
-  for (let k = 0; k < p.length; k++) size += p.count[k] === 1 ? SINGLE : p.corr[k] !== 0 ? FULL + 8 : FULL;
+  for (let k = 0; k < p.length; k++) size += partialSize(flagsOf(p, k));
   const buf = new Uint8Array(size);
   const view = new DataView(buf.buffer);
   view.setUint8(0, FORMAT);
   view.setUint16(1, p.length, true);
   let o = HEADER;
   for (let k = 0; k < p.length; k++) {
-    if (p.count[k] === 1) {
-      view.setUint8(o, ONE_SAMPLE);
-      view.setInt32(o + 1, p.ends[k]! - chunkStartMs, true);
+    const flags = flagsOf(p, k);
+    view.setUint8(o, flags);
+    view.setInt32(o + 1, p.ends[k]! - chunkStartMs, true);
+    if (flags & NO_SAMPLE) {
+      view.setInt32(o + 5, p.staleAfter[k]! - chunkStartMs, true);
+      o += STALE_ONLY;
+      continue;
+    }
+    if (flags & ONE_SAMPLE) {
       view.setInt32(o + 5, p.firstTs[k]! - chunkStartMs, true);
       view.setFloat64(o + 9, p.firstV[k]!, true);
       o += SINGLE;
       continue;
     }
-    const corr = p.corr[k] !== 0;
-    view.setUint8(o, corr ? HAS_CORRECTION : 0);
-    view.setInt32(o + 1, p.ends[k]! - chunkStartMs, true);
+    const corr = (flags & HAS_CORRECTION) !== 0;
     view.setUint32(o + 5, p.count[k]!, true);
     view.setInt32(o + 9, p.firstTs[k]! - chunkStartMs, true);
     view.setInt32(o + 13, p.lastTs[k]! - chunkStartMs, true);
@@ -229,9 +275,23 @@ export function encodeRollup(
     view.setFloat64(o + 41, p.firstV[k]!, true);
     view.setFloat64(o + 49, p.lastV[k]!, true);
     if (corr) view.setFloat64(o + 57, p.corr[k]!, true);
-    o += corr ? FULL + 8 : FULL;
+    if (flags & HAS_STALE) view.setInt32(o + (corr ? 65 : 57), p.staleAfter[k]! - chunkStartMs, true);
+    o += partialSize(flags);
   }
   return buf;
+}
+
+function flagsOf(p: RollupColumns, k: number): number {
+  if (p.count[k] === 0) return NO_SAMPLE;
+  const stale = p.staleAfter[k] === p.staleAfter[k];
+  if (p.count[k] === 1 && !stale) return ONE_SAMPLE;
+  return (p.corr[k] !== 0 ? HAS_CORRECTION : 0) | (stale ? HAS_STALE : 0);
+}
+
+function partialSize(flags: number): number {
+  if (flags & NO_SAMPLE) return STALE_ONLY;
+  if (flags & ONE_SAMPLE) return SINGLE;
+  return FULL + (flags & HAS_CORRECTION ? 8 : 0) + (flags & HAS_STALE ? 4 : 0);
 }
 
 /** Appends the partials of one stored rollup row to `out`. */
@@ -264,8 +324,7 @@ function countPartials(view: DataView): number {
     const n = view.getUint16(at + 9, true);
     at += 8 + HEADER;
     for (let k = 0; k < n && at < view.byteLength; k++) {
-      const flags = view.getUint8(at);
-      at += flags & ONE_SAMPLE ? SINGLE : flags & HAS_CORRECTION ? FULL + 8 : FULL;
+      at += partialSize(view.getUint8(at));
     }
     total += n;
   }
@@ -283,19 +342,25 @@ function decodeAt(out: RollupColumns, view: DataView, at: number, chunkStartMs: 
   let o = at + HEADER;
   const cut = (): StorageError => new StorageError('CORRUPT_CHUNK', `rollup row cut short: ${n} partials`);
   for (let k = 0; k < n; k++) {
-    if (o + SINGLE > view.byteLength) throw cut();
+    if (o + STALE_ONLY > view.byteLength) throw cut();
     const flags = view.getUint8(o);
+    const size = partialSize(flags);
+    if (o + size > view.byteLength) throw cut();
     const endMs = chunkStartMs + view.getInt32(o + 1, true);
+    if (flags & NO_SAMPLE) {
+      out.push(endMs, 0, 0, NaN, NaN, 0, NaN, 0, NaN, 0, chunkStartMs + view.getInt32(o + 5, true));
+      o += size;
+      continue;
+    }
     if (flags & ONE_SAMPLE) {
       const t = chunkStartMs + view.getInt32(o + 5, true);
       const v = view.getFloat64(o + 9, true);
       // the sum as appendPartials adds it, from 0 (so -0 sums to 0)
-      out.push(endMs, 1, 0 + v, v, v, t, v, t, v, 0);
-      o += SINGLE;
+      out.push(endMs, 1, 0 + v, v, v, t, v, t, v, 0, NaN);
+      o += size;
       continue;
     }
-    const size = flags & HAS_CORRECTION ? FULL + 8 : FULL;
-    if (o + size > view.byteLength) throw cut();
+    const corr = (flags & HAS_CORRECTION) !== 0;
     out.push(
       endMs,
       view.getUint32(o + 5, true),
@@ -306,7 +371,8 @@ function decodeAt(out: RollupColumns, view: DataView, at: number, chunkStartMs: 
       view.getFloat64(o + 41, true),
       chunkStartMs + view.getInt32(o + 13, true),
       view.getFloat64(o + 49, true),
-      flags & HAS_CORRECTION ? view.getFloat64(o + 57, true) : 0,
+      corr ? view.getFloat64(o + 57, true) : 0,
+      flags & HAS_STALE ? chunkStartMs + view.getInt32(o + (corr ? 65 : 57), true) : NaN,
     );
     o += size;
   }

@@ -112,7 +112,8 @@ afterAll(async () => {
 const value: fc.Arbitrary<Wire> = fc.oneof(
   { weight: 12, arbitrary: fc.integer({ min: -50, max: 1000 }) },
   { weight: 3, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }) },
-  { weight: 1, arbitrary: fc.constantFrom<Wire>('NaN', '+Inf', '-Inf', 'stale') },
+  { weight: 1, arbitrary: fc.constantFrom<Wire>('NaN', '+Inf', '-Inf') },
+  { weight: 2, arbitrary: fc.constant<Wire>('stale') },
 );
 
 /** One series: sorted, distinct times in [T0, T0 + 30 h), often on hour and 2 h boundaries. */
@@ -148,11 +149,11 @@ const FUNCTIONS = [
 let run = 0;
 
 describe('range queries from rollups', () => {
-  it('give the raw samples’ answer for every function, window and write path', async () => {
+  it('give the raw samples’ answer for every function, instant selectors, windows and write paths', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(samples, { minLength: 1, maxLength: 3 }),
-        fc.constantFrom(...FUNCTIONS),
+        fc.constantFrom(...FUNCTIONS, 'selector', 'timestamp'),
         fc.constantFrom('', 'sum by (g)', 'avg', 'max by (g)'),
         fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 1, max: 2 }),
@@ -180,7 +181,13 @@ describe('range queries from rollups', () => {
             await store.compact(0);
             if (recent.length > 0) await store.appendBatch(batch(`${name}-${k}-recent`, labels, recent));
           }
-          const expr = `${agg}(${fn}(${name}[${rangeH}h]${offsetH ? ` offset ${offsetH}h` : ''}))`;
+          const offset = offsetH ? ` offset ${offsetH}h` : '';
+          const expr =
+            fn === 'selector'
+              ? `${agg}(${name}${offset})`
+              : fn === 'timestamp'
+                ? `${agg}(timestamp(${name}${offset}))`
+                : `${agg}(${fn}(${name}[${rangeH}h]${offset}))`;
           const start = T0 + startH * HOUR;
           const end = start + 10 * stepH * HOUR;
           const { q, reads } = counting(store);
@@ -191,7 +198,7 @@ describe('range queries from rollups', () => {
           await pool.query(`TRUNCATE ${SCHEMA}.head`);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 80 },
     );
   }, 240_000);
 
@@ -205,6 +212,8 @@ describe('range queries from rollups', () => {
       ['avg_over_time(shapes[90m])', T0 + 2 * HOUR, T0 + 20 * HOUR, HOUR],
       ['max_over_time(avg_over_time(shapes[1h])[3h:1h])', T0 + 4 * HOUR, T0 + 20 * HOUR, HOUR],
       ['avg_over_time(shapes[1h] @ 7200)', T0 + 4 * HOUR, T0 + 20 * HOUR, HOUR],
+      ['max(shapes)', T0 + 2 * HOUR, T0 + 20 * HOUR, 1800_000],
+      ['max(shapes offset 30m)', T0 + 2 * HOUR, T0 + 20 * HOUR, HOUR],
     ];
     for (const [expr, start, end, step] of cases) {
       const { q, reads } = counting(store);
@@ -220,6 +229,29 @@ describe('range queries from rollups', () => {
       type: 'matrix',
       series: [{ labels: { s: '0' }, timestamps: [T0 + HOUR, T0 + 2 * HOUR, T0 + 3 * HOUR], values: [15, 15, 15] }],
     });
+  });
+
+  it('leave a series out of an instant selector where a stale marker ends the bucket, also at a chunk start', async () => {
+    const labels = { __name__: 'ended', s: '0' };
+    const at = (h: number, m = 0): number => T0 + h * HOUR + m * 60_000;
+    // 03:58 a sample, 04:00 (a chunk start) a marker; 05:57 a sample, 05:58 a marker; 06:30 a sample
+    const samples: [number, Wire][] = [
+      [at(3, 58), 7],
+      [at(4), 'stale'],
+      [at(5, 57), 8],
+      [at(5, 58), 'stale'],
+      [at(6, 30), 9],
+    ];
+    await store.appendBatch(batch('ended-1', labels, samples));
+    await store.compact(0);
+    const { q, reads } = counting(store);
+    const r = await new PromqlEngine(q).evaluateRange('max(ended)', at(3), at(7), HOUR);
+    expect(reads()).toBe(1);
+    // 04:00 and 06:00 end with a marker; 07:00's last sample (06:30) is older than the lookback
+    expect(r.result).toEqual({ type: 'matrix', series: [] });
+    // (without the markers, 04:00 would pick 03:58 and 06:00 would pick 05:57)
+    const plain = await new PromqlEngine(rawOnly(store)).evaluateRange('max(ended)', at(3), at(7), HOUR);
+    expectSameMatrix(r, plain);
   });
 
   it('are built for chunks stored without them before the resolution is offered again', async () => {
