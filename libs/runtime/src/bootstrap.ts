@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DynamicModule } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { HttpErrorFilter } from './http/http-error.filter';
+import { ServiceFastifyAdapter } from './http/json-body';
 import { recordRoutes } from './http/routes';
 import { createLogger, PinoNestLogger, type Logger } from './logger';
 import type { LogLevel } from './config';
@@ -17,10 +18,13 @@ export interface ServiceAppOptions {
   configureFastify?: (fastify: FastifyInstance) => void;
 }
 
-/** The Nest app of a service, not yet listening: Fastify, pino for Nest's logs, one error filter, shutdown hooks. */
+/**
+ * The Nest app of a service, not yet listening: Fastify (JSON bodies checked for text PostgreSQL
+ * cannot store, json-body.ts), pino for Nest's logs, one error filter, shutdown hooks.
+ */
 export async function createServiceApp(opts: ServiceAppOptions): Promise<NestFastifyApplication> {
   const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
-  const adapter = new FastifyAdapter({ bodyLimit });
+  const adapter = new ServiceFastifyAdapter({ bodyLimit });
   const fastify = adapter.getInstance() as unknown as FastifyInstance;
   recordRoutes(fastify);
   opts.configureFastify?.(fastify);
