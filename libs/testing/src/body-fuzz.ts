@@ -72,32 +72,40 @@ const CONTENT_TYPES = [
   '',
 ];
 
-const scalar = fc.oneof(
-  fc.string(),
-  fc.string({ unit: 'binary' }),
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constantFrom(
-    '',
-    '-1',
-    'NaN',
-    'Infinity',
-    '1e309',
-    '9007199254740993',
-    '2026-13-45T25:61:61Z',
-    '__proto__',
-    'a\u0000b',
-    '\ud800',
+/**
+ * Built on first use: fast-check's binary-string arbitrary takes over a second to build, and this
+ * module is loaded by every spec that imports @arcwatch/testing, most of which fuzz nothing.
+ */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
+const scalar = once(() =>
+  fc.oneof(
+    fc.string(),
+    fc.string({ unit: 'binary' }),
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constantFrom(
+      '',
+      '-1',
+      'NaN',
+      'Infinity',
+      '1e309',
+      '9007199254740993',
+      '2026-13-45T25:61:61Z',
+      '__proto__',
+      'a\u0000b',
+      '\ud800',
+    ),
+    fc.integer({ min: 1, max: 100_000 }).map((n) => 'x'.repeat(n)),
   ),
-  fc.integer({ min: 1, max: 100_000 }).map((n) => 'x'.repeat(n)),
 );
-const wrongValue = fc.oneof(
-  scalar,
-  fc.array(scalar, { maxLength: 3 }),
-  fc.dictionary(fc.string(), scalar),
-  fc.jsonValue(),
+const wrongValue = once(() =>
+  fc.oneof(scalar(), fc.array(scalar(), { maxLength: 3 }), fc.dictionary(fc.string(), scalar()), fc.jsonValue()),
 );
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -131,7 +139,7 @@ function replaced(root: Json, at: Array<string | number>, value: Json | undefine
 function mutatedJson(seed: Json): fc.Arbitrary<string> {
   const all = paths(seed);
   return fc
-    .array(fc.tuple(fc.nat(all.length - 1), fc.option(wrongValue as fc.Arbitrary<Json>, { nil: undefined })), {
+    .array(fc.tuple(fc.nat(all.length - 1), fc.option(wrongValue() as fc.Arbitrary<Json>, { nil: undefined })), {
       minLength: 1,
       maxLength: 4,
     })
@@ -165,20 +173,22 @@ function mutatedBytes(seed: Buffer): fc.Arbitrary<Buffer> {
   );
 }
 
-const genericBody: fc.Arbitrary<string | Buffer> = fc.oneof(
-  fc.constant(''),
-  fc.json(),
-  fc.jsonValue().map((v) => JSON.stringify(v)),
-  fc.string({ unit: 'binary' }),
-  fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
-  // Invalid UTF-8 inside otherwise plausible JSON.
-  fc
-    .uint8Array({ minLength: 1, maxLength: 20 })
-    .map((b) => Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28, 0xff, ...b]), Buffer.from('"}')])),
-  fc.integer({ min: 1, max: 20_000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
-  fc.integer({ min: 1, max: 5_000 }).map((n) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)),
-  fc.integer({ min: 1_000, max: 300_000 }).map((n) => JSON.stringify({ a: 'x'.repeat(n) })),
-  fc.constantFrom('null', 'true', '0', '""', '[]', '{}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}'),
+const genericBody = once<fc.Arbitrary<string | Buffer>>(() =>
+  fc.oneof(
+    fc.constant(''),
+    fc.json(),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+    fc.string({ unit: 'binary' }),
+    fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+    // Invalid UTF-8 inside otherwise plausible JSON.
+    fc
+      .uint8Array({ minLength: 1, maxLength: 20 })
+      .map((b) => Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28, 0xff, ...b]), Buffer.from('"}')])),
+    fc.integer({ min: 1, max: 20_000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
+    fc.integer({ min: 1, max: 5_000 }).map((n) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)),
+    fc.integer({ min: 1_000, max: 300_000 }).map((n) => JSON.stringify({ a: 'x'.repeat(n) })),
+    fc.constantFrom('null', 'true', '0', '""', '[]', '{}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}'),
+  ),
 );
 
 function pathValue(given: string[] | undefined): fc.Arbitrary<string> {
@@ -208,7 +218,7 @@ export function fuzzRequests(routeKey: string, opts: BodyFuzzOptions = {}): fc.A
   const seeds = opts.seeds?.[routeKey] ?? [];
   const raw = opts.raw?.[routeKey];
   const bodies: Array<fc.Arbitrary<{ payload: string | Buffer; seed?: BodySeed }>> = [
-    genericBody.map((payload) => ({ payload })),
+    genericBody().map((payload) => ({ payload })),
     ...seeds.map((seed) => seedBody(seed).map((payload) => ({ payload, seed }))),
   ];
   if (raw) bodies.push(raw.map((payload) => ({ payload, seed: seeds[0] })));
