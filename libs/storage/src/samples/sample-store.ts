@@ -530,7 +530,7 @@ export class SampleStore implements Queryable {
       return c;
     };
     for (let i = 0; i < stored.seriesIds.length; i++)
-      decodeRollupRows(columnsOf(stored.seriesIds[i]!), Buffer.from(stored.data[i]!, 'base64'));
+      decodeRollupRows(columnsOf(stored.seriesIds[i]!), stored.data[i]!);
     if (rawFrom <= endMs)
       for (const [id, raw] of await this.readSamples(ids, rawFrom, endMs))
         appendPartials(columnsOf(id), raw.timestamps, raw.words, resolutionMs);
