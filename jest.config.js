@@ -8,7 +8,13 @@ const swcrc = JSON.parse(fs.readFileSync(path.join(__dirname, '.swcrc'), 'utf8')
 delete swcrc.$schema;
 const transform = { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] };
 const roots = ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/tools', '<rootDir>/e2e'];
-const common = { transform, roots, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = {
+  transform,
+  roots,
+  // jest's node environment with a plain (not contextified) global: see the file for why.
+  testEnvironment: '<rootDir>/tools/jest-environment.js',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
 
 module.exports = {
   // A global option in jest 30 (per-project values are ignored); unit specs finish far sooner.
