@@ -23,6 +23,9 @@ module.exports = {
   // in one process (jest's choice on two cores) the whole suite's leftovers reached Node's heap
   // limit and the run died near its end. Setting a limit is also what makes jest use a worker.
   workerIdleMemoryLimit: '1GB',
+  // Two workers on two cores: most of the suite's time is spent waiting (services starting,
+  // deliveries retried, alerts going through their for: windows), so a second file runs meanwhile.
+  maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.spec.ts'] },
     { ...common, displayName: 'integration', testMatch: ['**/*.int-spec.ts'] },
