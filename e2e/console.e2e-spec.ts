@@ -245,6 +245,9 @@ describe('console in a browser against the running stack', () => {
 
   const login = async (p: Page, token: string) => {
     await p.goto(`${consoleUrl}/?view=fleet`);
+    // a fresh browser context loads the whole bundle first: with the rest of the suite running
+    // beside it (two jest workers on two cores) that has taken longer than Playwright's 30 s
+    await p.waitForSelector('input[name=token]', { timeout: 60_000 });
     await p.fill('input[name=token]', token);
     await p.click('button[type=submit]');
     await p.waitForSelector('header .who');
@@ -562,5 +565,5 @@ describe('console in a browser against the running stack', () => {
     ).toBe(true);
     await shot('scoped-alerts', scoped);
     await ctx.close();
-  }, 60_000);
+  }, 120_000);
 });

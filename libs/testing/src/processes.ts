@@ -68,10 +68,13 @@ export function startPeer(bin: string, args: string[], env: Record<string, strin
  * Ports for the processes a test starts come from 20000–32767, below Linux's ephemeral range
  * (32768–60999): a port the kernel handed out for `listen(0)` is also one it may hand to any
  * outgoing connection of the many processes a test runs (to PostgreSQL, NATS, Redis) before the
- * service binds it, and the service then exits with EADDRINUSE.
+ * service binds it, and the service then exits with EADDRINUSE. Jest's workers are separate
+ * processes that cannot see each other's hand-outs, so each takes its own slice of the range
+ * (by JEST_WORKER_ID, up to four workers; 3,192 ports each).
  */
-const PORT_LOW = 20_000;
-const PORT_SPAN = 12_768;
+const PORT_SLICES = 4;
+const PORT_SPAN = Math.floor(12_768 / PORT_SLICES);
+const PORT_LOW = 20_000 + ((Math.max(1, Number(process.env.JEST_WORKER_ID ?? 1)) - 1) % PORT_SLICES) * PORT_SPAN;
 const handedOut = new Set<number>();
 
 /** A port that was free a moment ago, outside the ephemeral range. */
@@ -79,7 +82,7 @@ export async function freePort(): Promise<number> {
   return freePortRange(1);
 }
 
-/** `count` consecutive free ports starting somewhere in 20000–32767. */
+/** `count` consecutive free ports starting somewhere in this process's slice of 20000–32767. */
 export async function freePortRange(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = PORT_LOW + Math.floor(Math.random() * (PORT_SPAN - count));

@@ -1,14 +1,15 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseExposition } from '@arcwatch/exposition';
+import { freePortRange } from '@arcwatch/testing';
 import { HttpEventSink } from './event-sinks';
 import { FleetModel } from './fleet-model';
 import { FleetServer } from './fleet-server';
 import type { SimRequestEvent } from './request-events';
 
 const START = Date.parse('2026-11-23T10:00:00.000Z');
-// Spread parallel runs over the port range; each run needs 4 ports.
-const BASE_PORT = 30_000 + (process.pid % 2_000) * 4;
+// Two nodes, two exporters each: four consecutive ports, handed out as every test's are.
+let BASE_PORT = 0;
 
 async function scrape(port: number): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) });
@@ -21,16 +22,18 @@ describe('fleet-sim HTTP shell on loopback', () => {
   let tracing: Server;
   let server: FleetServer;
   let sink: HttpEventSink;
-  const model = new FleetModel({
-    nodes: 2,
-    seed: 5,
-    startMs: START,
-    basePort: BASE_PORT,
-    outage: { node: 1, firstAtMs: 20_000, durationMs: 15_000, everyMs: 0 },
-    warmupMs: 5_000,
-  });
+  let model: FleetModel;
 
   beforeAll(async () => {
+    BASE_PORT = await freePortRange(4);
+    model = new FleetModel({
+      nodes: 2,
+      seed: 5,
+      startMs: START,
+      basePort: BASE_PORT,
+      outage: { node: 1, firstAtMs: 20_000, durationMs: 15_000, everyMs: 0 },
+      warmupMs: 5_000,
+    });
     tracing = createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
