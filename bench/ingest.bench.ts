@@ -42,19 +42,9 @@ import {
   type SystemResult,
 } from './support/ingest-report';
 import { startCpuMeter } from './support/proc-cpu';
+import { benchArgs } from './support/args';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i]!;
-  if (!a.startsWith('--')) continue;
-  const next = process.argv[i + 1];
-  if (next !== undefined && !next.startsWith('--')) {
-    args.set(a.slice(2), next);
-    i++;
-  } else {
-    args.set(a.slice(2), 'true');
-  }
-}
+const args = benchArgs();
 const SCRAPES = Number(args.get('scrapes') ?? 20);
 const NODES = Number(args.get('nodes') ?? 125);
 const CONCURRENCY = Number(args.get('concurrency') ?? 32);

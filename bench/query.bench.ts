@@ -21,19 +21,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PromqlEngine } from '@arcwatch/promql';
-import { SampleStore, createPool, migrate, sampleStoreMigrations, type HistorySeries } from '@arcwatch/storage';
-import {
-  REPO_ROOT,
-  TEST_AUTH_ENV,
-  authHeaders,
-  createTestDatabase,
-  eventually,
-  freePort,
-  startProcess,
-  testNamespace,
-  type RunningProcess,
-} from '@arcwatch/testing';
-import { FLEET_SCRIPT, generateHistory, type FleetHistory } from './fleet-history';
+import { SampleStore, createPool, migrate, sampleStoreMigrations } from '@arcwatch/storage';
+import { REPO_ROOT, authHeaders, createTestDatabase } from '@arcwatch/testing';
+import { FLEET_SCRIPT, generateHistory } from './fleet-history';
 import {
   httpGet,
   rangeQueryUrl,
@@ -42,18 +32,11 @@ import {
   startVictoriaMetrics,
   type RunningServer,
 } from './competitors';
-import { compareMatrices, fmt, machine, median, writeQuerySection } from './query-report';
+import { compareMatrices, fmt, machine, writeQuerySection } from './query-report';
+import { benchArgs } from './support/args';
+import { loadHistory, startQueryCollector, timeRuns } from './support/query-runs';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i]!;
-  if (!a.startsWith('--')) continue;
-  const next = process.argv[i + 1];
-  if (next !== undefined && !next.startsWith('--')) {
-    args.set(a.slice(2), next);
-    i++;
-  } else args.set(a.slice(2), 'true');
-}
+const args = benchArgs();
 const HOURS = Number(args.get('hours') ?? 6);
 const NODES = Number(args.get('nodes') ?? 125);
 const RUNS = Number(args.get('runs') ?? 5);
@@ -77,69 +60,6 @@ const QUERIES = [
 ] as const;
 
 const log = (msg: string): void => void process.stdout.write(`${msg}\n`);
-
-async function timeRuns(fn: () => Promise<string>): Promise<{ median: number; runs: number[]; body: string }> {
-  let body = await fn(); // warm-up
-  const runs: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    body = await fn();
-    runs.push(performance.now() - t0);
-  }
-  return { median: median(runs), runs, body };
-}
-
-async function loadStore(
-  store: SampleStore,
-  h: FleetHistory,
-): Promise<{ ms: number; samples: number; chunks: number }> {
-  const t0 = performance.now();
-  let samples = 0;
-  let chunks = 0;
-  for (let from = 0; from < h.labels.length; from += IMPORT_GROUP) {
-    const group: HistorySeries[] = [];
-    for (let i = from; i < Math.min(h.labels.length, from + IMPORT_GROUP); i++) {
-      group.push({
-        labels: h.labels[i]!,
-        timestamps: h.timestamps,
-        values: h.matrix.subarray(i * h.steps, (i + 1) * h.steps),
-      });
-    }
-    const r = await store.importHistory(group);
-    samples += r.samples;
-    chunks += r.chunks;
-  }
-  return { ms: performance.now() - t0, samples, chunks };
-}
-
-/**
- * The collector as `npm start` runs it (its own process, default role), over the schema the
- * history was loaded into, listening on a free loopback port; resolves once /readyz answers.
- */
-async function startCollector(databaseUrl: string): Promise<{ proc: RunningProcess; baseUrl: string }> {
-  const port = await freePort();
-  const proc = startProcess('collector', 'services/collector/src/main.ts', [], {
-    ...TEST_AUTH_ENV,
-    DATABASE_URL: databaseUrl,
-    NATS_NAMESPACE: testNamespace(),
-    COLLECTOR_DB_SCHEMA: 'bench',
-    COLLECTOR_HOST: '127.0.0.1',
-    COLLECTOR_PORT: String(port),
-    ...(COLLECTOR_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(COLLECTOR_PROF)}` } : {}),
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  try {
-    await eventually(
-      async () => ((await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.ok ? true : undefined),
-      120_000,
-      'collector /readyz',
-    );
-  } catch (err) {
-    await proc.stop();
-    throw new Error(`${(err as Error).message}\n${proc.log()}`);
-  }
-  return { proc, baseUrl };
-}
 
 interface Row {
   system: string;
@@ -188,7 +108,7 @@ async function main(): Promise<void> {
 
     await migrate(pool, { schema: 'bench', migrations: sampleStoreMigrations('bench') });
     const store = new SampleStore(pool, { schema: 'bench' });
-    const load = await loadStore(store, h);
+    const load = await loadHistory(store, h, IMPORT_GROUP);
     const stats = await store.stats();
     log(
       `ArcWatch load (importHistory): ${fmt(load.samples)} samples, ${fmt(load.chunks)} chunk rows in ${fmt(load.ms / 1000, 1)} s = ${fmt(load.samples / (load.ms / 1000))} samples/s; ${fmt(stats.bytes / load.samples, 2)} B/sample on disk`,
@@ -217,7 +137,13 @@ async function main(): Promise<void> {
     }
 
     const startMs = endMs - HOURS * 3_600_000;
-    const collector = PROFILE_ONLY ? undefined : await startCollector(db.url);
+    const collector = PROFILE_ONLY
+      ? undefined
+      : await startQueryCollector(
+          db.url,
+          'bench',
+          COLLECTOR_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(COLLECTOR_PROF)}` } : {},
+        );
     const host = machine();
     log(`machine: ${host}`);
     const rows: Row[] = [];
@@ -230,7 +156,7 @@ async function main(): Promise<void> {
       const ms: Record<string, number> = {};
       const bodies: Record<string, string> = {};
       for (const q of QUERIES) {
-        const r = await timeRuns(async () => {
+        const r = await timeRuns(RUNS, async () => {
           const { status, body } = await httpGet(
             rangeQueryUrl(baseUrl, q.expr, startMs / 1000, endMs / 1000, STEP_SEC),
             headers,
@@ -284,7 +210,7 @@ async function main(): Promise<void> {
     const timedUncached: Record<string, number> = {};
     const selectOnly: Record<string, number> = {};
     for (const q of QUERIES) {
-      const r = await timeRuns(async () =>
+      const r = await timeRuns(RUNS, async () =>
         JSON.stringify({ status: 'success', data: await engine.rangeQuery(q.expr, startMs, endMs, STEP_SEC * 1000) }),
       );
       ours[q.id] = r.body;
@@ -296,7 +222,7 @@ async function main(): Promise<void> {
           throw new Error(`${q.id}: the collector's answer over HTTP differs from the engine's in process`);
         checks.push(`${q.id}: the collector over HTTP and the engine in process give the same matrix`);
       }
-      const u = await timeRuns(async () =>
+      const u = await timeRuns(RUNS, async () =>
         JSON.stringify({ status: 'success', data: await uncached.rangeQuery(q.expr, startMs, endMs, STEP_SEC * 1000) }),
       );
       if (u.body !== r.body) throw new Error(`${q.id}: the answer with the chunk cache differs from the one without`);
@@ -305,7 +231,7 @@ async function main(): Promise<void> {
         `ArcWatch in process ${q.id} without the chunk cache: median ${fmt(u.median)} ms (runs ${u.runs.map((x) => fmt(x)).join(', ')})`,
       );
       // the storage part alone: the one select the engine makes for the query's selector, uncached
-      const sel = await timeRuns(async () =>
+      const sel = await timeRuns(RUNS, async () =>
         String(
           (
             await uncachedStore.select(

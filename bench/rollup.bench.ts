@@ -17,31 +17,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Queryable } from '@arcwatch/contracts';
 import { PromqlEngine } from '@arcwatch/promql';
-import { SampleStore, createPool, migrate, sampleStoreMigrations, type HistorySeries } from '@arcwatch/storage';
-import {
-  REPO_ROOT,
-  TEST_AUTH_ENV,
-  authHeaders,
-  createTestDatabase,
-  eventually,
-  freePort,
-  startProcess,
-  testNamespace,
-} from '@arcwatch/testing';
+import { SampleStore, createPool, migrate, sampleStoreMigrations } from '@arcwatch/storage';
+import { REPO_ROOT, authHeaders, createTestDatabase } from '@arcwatch/testing';
 import { generateHistory, type FleetHistory } from './fleet-history';
 import { httpGet, rangeQueryUrl, startVictoriaMetrics, type RunningServer } from './competitors';
-import { compareMatrices, fmt, machine, median } from './query-report';
+import { compareMatrices, fmt, machine } from './query-report';
+import { benchArgs } from './support/args';
+import { loadHistory, startQueryCollector, timeRuns } from './support/query-runs';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i]!;
-  if (!a.startsWith('--')) continue;
-  const next = process.argv[i + 1];
-  if (next !== undefined && !next.startsWith('--')) {
-    args.set(a.slice(2), next);
-    i++;
-  } else args.set(a.slice(2), 'true');
-}
+const args = benchArgs();
 const DAYS = Number(args.get('days') ?? 7);
 const NODES = Number(args.get('nodes') ?? 125);
 const RUNS = Number(args.get('runs') ?? 5);
@@ -59,17 +43,6 @@ const QUERIES = [
 
 const log = (msg: string): void => void process.stdout.write(`${msg}\n`);
 
-async function timeRuns(fn: () => Promise<string>): Promise<{ median: number; runs: number[]; body: string }> {
-  let body = await fn();
-  const runs: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t0 = performance.now();
-    body = await fn();
-    runs.push(performance.now() - t0);
-  }
-  return { median: median(runs), runs, body };
-}
-
 /** The history as VictoriaMetrics' JSON-lines import format, one series a line. */
 async function writeVmJson(h: FleetHistory, file: string): Promise<void> {
   const out = createWriteStream(file);
@@ -80,30 +53,6 @@ async function writeVmJson(h: FleetHistory, file: string): Promise<void> {
     if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-}
-
-async function startCollector(databaseUrl: string): Promise<{ stop: () => Promise<void>; baseUrl: string }> {
-  const port = await freePort();
-  const proc = startProcess('collector', 'services/collector/src/main.ts', [], {
-    ...TEST_AUTH_ENV,
-    DATABASE_URL: databaseUrl,
-    NATS_NAMESPACE: testNamespace(),
-    COLLECTOR_DB_SCHEMA: 'bench',
-    COLLECTOR_HOST: '127.0.0.1',
-    COLLECTOR_PORT: String(port),
-  });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  try {
-    await eventually(
-      async () => ((await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.ok ? true : undefined),
-      120_000,
-      'collector /readyz',
-    );
-  } catch (err) {
-    await proc.stop();
-    throw new Error(`${(err as Error).message}\n${proc.log()}`);
-  }
-  return { stop: () => proc.stop(), baseUrl };
 }
 
 function rawOnly(s: SampleStore): Queryable {
@@ -133,19 +82,8 @@ async function main(): Promise<void> {
     await migrate(pool, { schema: 'bench', migrations: sampleStoreMigrations('bench') });
     const store = new SampleStore(pool, { schema: 'bench' });
     await store.buildRollups(); // registers the 1 h resolution on the empty store, as a collector does at start
-    t0 = performance.now();
-    let samples = 0;
-    for (let from = 0; from < h.labels.length; from += 100) {
-      const group: HistorySeries[] = [];
-      for (let i = from; i < Math.min(h.labels.length, from + 100); i++)
-        group.push({
-          labels: h.labels[i]!,
-          timestamps: h.timestamps,
-          values: h.matrix.subarray(i * h.steps, (i + 1) * h.steps),
-        });
-      samples += (await store.importHistory(group)).samples;
-    }
-    const loadMs = performance.now() - t0;
+    const load = await loadHistory(store, h, 100);
+    const { samples, ms: loadMs } = load;
     await pool.query('VACUUM ANALYZE bench.chunks, bench.rollups');
     const sizes = await pool.query<{ chunks: string; rollups: string }>(
       `SELECT (SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('bench.chunks')) AS chunks,
@@ -178,11 +116,11 @@ async function main(): Promise<void> {
     const host = machine();
     const rows: string[] = [];
     const checks: string[] = [];
-    const collector = await startCollector(db.url);
+    const collector = await startQueryCollector(db.url, 'bench');
     const ours: Record<string, { ms: number; body: string }> = {};
     try {
       for (const q of QUERIES) {
-        const r = await timeRuns(async () => {
+        const r = await timeRuns(RUNS, async () => {
           const { status, body } = await httpGet(
             rangeQueryUrl(collector.baseUrl, q.expr, startMs / 1000, endMs / 1000, 3600),
             authHeaders(),
@@ -194,12 +132,13 @@ async function main(): Promise<void> {
         log(`ArcWatch collector ${q.id}: median ${fmt(r.median)} ms (runs ${r.runs.map((x) => fmt(x)).join(', ')})`);
       }
     } finally {
-      await collector.stop();
+      await collector.proc.stop();
     }
     const vm: Record<string, { ms: number; body: string }> = {};
     for (const s of servers) {
       for (const q of QUERIES) {
         const r = await timeRuns(
+          RUNS,
           async () => (await httpGet(rangeQueryUrl(s.baseUrl, q.expr, startMs / 1000, endMs / 1000, 3600))).body,
         );
         vm[q.id] = { ms: r.median, body: r.body };
@@ -210,10 +149,10 @@ async function main(): Promise<void> {
     const withRollups = new PromqlEngine(store);
     const raw = new PromqlEngine(rawOnly(new SampleStore(pool, { schema: 'bench', chunkCacheBytes: 0 })));
     for (const q of QUERIES) {
-      const a = await timeRuns(async () =>
+      const a = await timeRuns(RUNS, async () =>
         JSON.stringify({ status: 'success', data: await withRollups.rangeQuery(q.expr, startMs, endMs, HOUR) }),
       );
-      const b = await timeRuns(async () =>
+      const b = await timeRuns(RUNS, async () =>
         JSON.stringify({ status: 'success', data: await raw.rangeQuery(q.expr, startMs, endMs, HOUR) }),
       );
       log(`ArcWatch in process ${q.id}: rollups ${fmt(a.median)} ms, raw samples ${fmt(b.median)} ms`);

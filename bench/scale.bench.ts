@@ -30,19 +30,9 @@ import { startStack } from '../e2e/support/stack';
 import { buildWorkload, STEP_MS, type IngestWorkload } from './support/fleet-pushes';
 import { describeMachine, fmt, machineInfo, writeGeneratedBlock } from './support/ingest-report';
 import { instantValue, pushAll } from './support/ingest-systems';
+import { benchArgs } from './support/args';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i]!;
-  if (!a.startsWith('--')) continue;
-  const next = process.argv[i + 1];
-  if (next !== undefined && !next.startsWith('--')) {
-    args.set(a.slice(2), next);
-    i++;
-  } else {
-    args.set(a.slice(2), 'true');
-  }
-}
+const args = benchArgs();
 const NODES = Number(args.get('nodes') ?? 125);
 const SCRAPES = Number(args.get('scrapes') ?? 8);
 const CONCURRENCY = Number(args.get('concurrency') ?? 16);

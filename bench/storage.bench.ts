@@ -36,19 +36,9 @@ import { runCommand } from './competitors';
 import { FLEET_SCRIPT, loadFleet } from './support/fleet-pushes';
 import { describeMachine, fmt, machineInfo, writeGeneratedBlock } from './support/ingest-report';
 import { instantValue, pushAll, startVictoriaMetrics } from './support/ingest-systems';
+import { benchArgs } from './support/args';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i]!;
-  if (!a.startsWith('--')) continue;
-  const next = process.argv[i + 1];
-  if (next !== undefined && !next.startsWith('--')) {
-    args.set(a.slice(2), next);
-    i++;
-  } else {
-    args.set(a.slice(2), 'true');
-  }
-}
+const args = benchArgs();
 const HOURS = Number(args.get('hours') ?? 6);
 const STEP_S = Number(args.get('step') ?? 15);
 const NODES = Number(args.get('nodes') ?? 125);

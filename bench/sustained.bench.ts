@@ -42,19 +42,9 @@ import { loadFleet } from './support/fleet-pushes';
 import { pushAll, startCollectorProcess, type CollectorLayout } from './support/ingest-systems';
 import { describeMachine, fmt, machineInfo, writeGeneratedBlock } from './support/ingest-report';
 import { startCpuMeter } from './support/proc-cpu';
+import { benchArgs } from './support/args';
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const a = process.argv[i]!;
-  if (!a.startsWith('--')) continue;
-  const next = process.argv[i + 1];
-  if (next !== undefined && !next.startsWith('--')) {
-    args.set(a.slice(2), next);
-    i++;
-  } else {
-    args.set(a.slice(2), 'true');
-  }
-}
+const args = benchArgs();
 const MINUTES = Number(args.get('minutes') ?? 10);
 const NODES = Number(args.get('nodes') ?? 125);
 const LAYOUT: CollectorLayout = args.get('layout') === 'all' ? 'all' : 'split';

@@ -1,6 +1,6 @@
 import { STALE_NAN } from '@arcwatch/contracts';
 import fc from 'fast-check';
-import { RollupColumns, appendPartials, decodeRollupInto, decodeRollupRows, encodeRollup } from './rollup.codec';
+import { RollupColumns, appendPartials, decodeRollupRows, encodeRollup } from './rollup.codec';
 import { wordsOf } from './sample-merge';
 
 const HOUR = 3_600_000;
@@ -11,6 +11,14 @@ function float64s(vs: Array<number | 'stale'>): Float64Array {
   const out = new Float64Array(vs.length);
   vs.forEach((v, i) => (out[i] = v === 'stale' ? STALE_NAN : v));
   return out;
+}
+
+/** One stored row as selectRollupRows returns a series' rows: int8 chunk start (big-endian), then the data. */
+function asRow(data: Uint8Array, chunkStartMs = C): Buffer {
+  const row = Buffer.alloc(8 + data.length);
+  row.writeBigInt64BE(BigInt(chunkStartMs), 0);
+  row.set(data, 8);
+  return row;
 }
 
 function partials(ts: number[], vs: Array<number | 'stale'>, res = HOUR): RollupColumns {
@@ -71,14 +79,10 @@ describe('rollup partials', () => {
           const direct = partials(ts, vs, res).toSeriesData({});
           const data = encodeRollup(C, Float64Array.from(ts), words, res);
           const one = new RollupColumns();
-          decodeRollupInto(one, data, C);
+          decodeRollupRows(one, asRow(data));
           expect(one.toSeriesData({})).toEqual(direct);
-          // as selectRollupRows returns a series' rows: int8 chunk start (big-endian), then the data
-          const row = new Uint8Array(8 + data.length);
-          new DataView(row.buffer).setBigInt64(0, BigInt(C));
-          row.set(data, 8);
           const two = new RollupColumns();
-          decodeRollupRows(two, Buffer.concat([row, row]));
+          decodeRollupRows(two, Buffer.concat([asRow(data), asRow(data)]));
           expect(two.length).toBe(2 * direct.ends.length);
         },
       ),
@@ -87,9 +91,9 @@ describe('rollup partials', () => {
 
   it('refuse a row cut short or of another format', () => {
     const data = encodeRollup(C, Float64Array.from([C + 5, C + 6]), wordsOf(Float64Array.from([1, 2])), HOUR);
-    expect(() => decodeRollupInto(new RollupColumns(), data.subarray(0, data.length - 1), C)).toThrow(/cut short/);
+    expect(() => decodeRollupRows(new RollupColumns(), asRow(data.subarray(0, data.length - 1)))).toThrow(/cut short/);
     const other = Uint8Array.from(data);
     other[0] = 9;
-    expect(() => decodeRollupInto(new RollupColumns(), other, C)).toThrow(/unknown format 9/);
+    expect(() => decodeRollupRows(new RollupColumns(), asRow(other))).toThrow(/unknown format 9/);
   });
 });

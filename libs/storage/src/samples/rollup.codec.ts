@@ -294,13 +294,6 @@ function partialSize(flags: number): number {
   return FULL + (flags & HAS_CORRECTION ? 8 : 0) + (flags & HAS_STALE ? 4 : 0);
 }
 
-/** Appends the partials of one stored rollup row to `out`. */
-export function decodeRollupInto(out: RollupColumns, data: Uint8Array, chunkStartMs: number): void {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (decodeAt(out, view, 0, chunkStartMs) !== data.byteLength)
-    throw new StorageError('CORRUPT_CHUNK', `rollup row of ${data.byteLength} bytes with data after its partials`);
-}
-
 /**
  * Appends the partials of a series' rows as selectRollupRows concatenates them: per row, the
  * chunk start (int8, big-endian) and then the row's data.

@@ -84,6 +84,11 @@ export async function rollupLevelComplete(db: Db, schema: string, resolutionMs: 
      SELECT $1, NOT EXISTS (SELECT 1 FROM ${schema}.chunks) ON CONFLICT (resolution_ms) DO NOTHING`,
     [resolutionMs],
   );
+  return rollupLevelIsComplete(db, schema, resolutionMs);
+}
+
+/** Whether a resolution is registered and complete (a read only: queries ask this). */
+export async function rollupLevelIsComplete(db: Db, schema: string, resolutionMs: number): Promise<boolean> {
   const { rows } = await db.query<{ complete: boolean }>(
     `SELECT complete FROM ${schema}.rollup_levels WHERE resolution_ms = $1`,
     [resolutionMs],

@@ -478,7 +478,10 @@ export class SampleStore implements Queryable {
     return built;
   }
 
-  /** The configured rollup resolutions whose rollups are complete (see buildRollups). */
+  /**
+   * The configured rollup resolutions whose rollups are complete. A read only: a resolution is
+   * registered, and completed, by buildRollups, which the writer's maintenance runs.
+   */
   async rollupResolutionsMs(): Promise<readonly number[]> {
     const now = this.clock();
     if (
@@ -487,7 +490,7 @@ export class SampleStore implements Queryable {
     ) {
       this.rollupsCheckedAt = now;
       for (const res of this.rollupLevelsMs)
-        if (!this.rollupsComplete.has(res) && (await rollupRepo.rollupLevelComplete(this.pool, this.schema, res)))
+        if (!this.rollupsComplete.has(res) && (await rollupRepo.rollupLevelIsComplete(this.pool, this.schema, res)))
           this.rollupsComplete.add(res);
     }
     return this.rollupLevelsMs.filter((r) => this.rollupsComplete.has(r));
