@@ -71,7 +71,8 @@ export interface EncodedChunk {
 /**
  * Folds pending samples into the stored chunk (stored samples win on equal timestamps). In the
  * steady state every pending sample comes after the stored ones: they are appended to the stored
- * encoding, which then costs a decode of the stored samples but no re-encode (late in a bucket
+ * encoding (unless a value does not fit a decimal chunk's scale), which then costs a decode of the
+ * stored samples but no re-encode (late in a bucket
  * the stored part is nearly all of it; at a 1 s interval, thousands of samples a chunk).
  */
 export function mergeChunk(
@@ -84,13 +85,17 @@ export function mergeChunk(
     const old = { timestamps: new Float64Array(stored.count), words: new Uint32Array(2 * stored.count) };
     const tail = decodeChunk(stored.data, stored.count, old.timestamps, old.words);
     if (fresh.timestamps[0]! > tail.t) {
+      const data = appendChunk(stored.data, tail, fresh.timestamps, fresh.words, n);
+      const samples = concat([old, fresh]);
+      // undefined: the new values do not continue a decimal chunk at its scale
+      if (!data) return encoded(pending, samples);
       return {
         seriesId: pending.seriesId,
         startMs: pending.startMs,
         endMs: fresh.timestamps[n - 1]!,
         count: stored.count + n,
-        data: appendChunk(stored.data, tail, fresh.timestamps, fresh.words, n),
-        samples: concat([old, fresh]),
+        data,
+        samples,
       };
     }
     return encoded(pending, mergeSorted(old, fresh));

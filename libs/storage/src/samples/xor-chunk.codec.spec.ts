@@ -1,7 +1,7 @@
 import { STALE_NAN, isStaleNaN } from '@arcwatch/contracts';
 import fc from 'fast-check';
 import { wordsOf } from './sample-merge';
-import { appendChunk, decodeChunk, encodeChunk } from './xor-chunk.codec';
+import { appendChunk, decodeChunk, encodeChunk, encodeXorChunk } from './xor-chunk.codec';
 
 function roundTrip(
   ts: number[],
@@ -19,7 +19,7 @@ function bits(x: Float64Array): string[] {
   return Array.from(wordsOf(x), (w) => w.toString(16));
 }
 
-describe('xor chunk codec', () => {
+describe('chunk codec (XOR, and the choice of encoding)', () => {
   it('round-trips special values bit-exactly, the staleness marker included', () => {
     const ts = [
       1_700_000_000_000, 1_700_000_015_000, 1_700_000_030_000, 1_700_000_045_000, 1_700_000_060_000, 1_700_000_075_000,
@@ -72,7 +72,7 @@ describe('xor chunk codec', () => {
     );
   });
 
-  it('appends to a chunk bit for bit as encoding all the samples at once would', () => {
+  it('appends to an XOR chunk bit for bit as encoding all the samples at once would', () => {
     const sample = fc.tuple(
       fc.integer({ min: 1, max: 2 ** 33 }),
       // repeated values and a fixed window exercise the '0' and reuse-window branches
@@ -90,16 +90,16 @@ describe('xor chunk codec', () => {
           [...first, ...second].forEach(([, v], i) => (values[i] = v));
           const words = wordsOf(values);
           const k = first.length;
-          const head = encodeChunk(ts.slice(0, k), words.subarray(0, 2 * k), k);
+          const head = encodeXorChunk(ts.slice(0, k), words.subarray(0, 2 * k), k);
           const tail = decodeChunk(head, k, new Float64Array(k), new Uint32Array(2 * k));
           expect(tail.t).toBe(ts[k - 1]);
           const appended = appendChunk(head, tail, ts.slice(k), words.subarray(2 * k), ts.length - k);
-          expect(Buffer.from(appended).toString('hex')).toBe(
-            Buffer.from(encodeChunk(ts, words, ts.length)).toString('hex'),
+          expect(Buffer.from(appended!).toString('hex')).toBe(
+            Buffer.from(encodeXorChunk(ts, words, ts.length)).toString('hex'),
           );
           // the stored chunk is left as it was
           expect(Buffer.from(head).toString('hex')).toBe(
-            Buffer.from(encodeChunk(ts.slice(0, k), words.subarray(0, 2 * k), k)).toString('hex'),
+            Buffer.from(encodeXorChunk(ts.slice(0, k), words.subarray(0, 2 * k), k)).toString('hex'),
           );
         },
       ),

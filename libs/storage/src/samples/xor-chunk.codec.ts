@@ -1,142 +1,32 @@
-import { StorageError } from '../errors';
+import { BitReader, BitWriter, readInt64, readTimestampDod, writeInt64, writeTimestampDod } from './bit-io';
+import {
+  appendDecimalChunk,
+  decimalScale,
+  decodeDecimalChunk,
+  encodeDecimalChunk,
+  isDecimalChunk,
+  type DecimalTail,
+} from './decimal-chunk.codec';
 
 /**
- * The chunk encoding: Gorilla-style (Facebook 2015, as in Prometheus's XOR chunks).
- * Timestamps: the first one raw (64 bits), then the delta-of-delta of each one in a prefix code
- * ('0' | '10'+14 | '110'+17 | '1110'+20 | '1111'+64 bits). Values: the first one's raw IEEE-754
- * bits, then each one XORed with the previous: '0' when equal, otherwise '1' and either the
- * meaningful bits inside the previous leading/trailing-zero window ('0') or a new window ('1' +
- * 5 bits leading zeros + 6 bits length). Values are handled as raw bits, never as numbers, so
- * NaN payloads (the staleness marker) survive bit-exactly.
+ * The chunk encodings, and the functions every reader and writer of chunks calls: a chunk is
+ * decimal (decimal-chunk.codec.ts) when all its values are exact short decimals, XOR otherwise;
+ * the first byte tells which (docs/decisions/0010-decimal-chunks.md).
  *
- * JavaScript bit operations are 32-bit, so 64-bit words travel as (hi, lo) pairs.
+ * XOR is Gorilla-style (Facebook 2015, as in Prometheus's XOR chunks). Timestamps: the first one
+ * raw (64 bits), then the delta-of-delta of each one in a prefix code ('0' | '10'+14 | '110'+17 |
+ * '1110'+20 | '1111'+64 bits). Values: the first one's raw IEEE-754 bits, then each one XORed with
+ * the previous: '0' when equal, otherwise '1' and either the meaningful bits inside the previous
+ * leading/trailing-zero window ('0') or a new window ('1' + 5 bits leading zeros + 6 bits length).
+ * Values are handled as raw bits, never as numbers, so NaN payloads (the staleness marker) survive
+ * bit-exactly.
  */
 
-const TWO32 = 4294967296;
-
-class BitWriter {
-  private buf: Uint8Array;
-  private pos = 0;
-
-  /** With `prefix`: continues after its first `prefixBits` bits (the rest of its last byte is zero). */
-  constructor(capacityBytes: number, prefix?: Uint8Array, prefixBits = 0) {
-    this.buf = new Uint8Array(Math.max(16, capacityBytes, prefix ? prefix.length + 16 : 0));
-    if (prefix) {
-      this.buf.set(prefix.subarray(0, (prefixBits + 7) >>> 3));
-      this.pos = prefixBits;
-    }
-  }
-
-  /** Writes the low `n` bits of `value` (1 ≤ n ≤ 32), most significant first. */
-  write(value: number, n: number): void {
-    if ((this.pos + n + 7) >>> 3 > this.buf.length) {
-      const bigger = new Uint8Array(this.buf.length * 2 + 8);
-      bigger.set(this.buf);
-      this.buf = bigger;
-    }
-    while (n > 0) {
-      const free = 8 - (this.pos & 7);
-      const take = free < n ? free : n;
-      const bits = (value >>> (n - take)) & ((1 << take) - 1);
-      this.buf[this.pos >>> 3]! |= bits << (free - take);
-      this.pos += take;
-      n -= take;
-    }
-  }
-
-  bit(b: 0 | 1): void {
-    this.write(b, 1);
-  }
-
-  /** The low `n` bits (1 ≤ n ≤ 64) of the 64-bit word (hi, lo). */
-  wide(hi: number, lo: number, n: number): void {
-    if (n > 32) {
-      this.write(hi, n - 32);
-      this.write(lo, 32);
-    } else {
-      this.write(lo, n);
-    }
-  }
-
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, (this.pos + 7) >>> 3);
-  }
-}
-
-class BitReader {
-  private pos = 0;
-  private readonly bits: number;
-  constructor(private readonly buf: Uint8Array) {
-    this.bits = buf.length * 8;
-  }
-
-  get position(): number {
-    return this.pos;
-  }
-
-  read(n: number): number {
-    if (this.pos + n > this.bits) throw new StorageError('CORRUPT_CHUNK', 'chunk ended early');
-    let out = 0;
-    let pos = this.pos;
-    while (n > 0) {
-      const avail = 8 - (pos & 7);
-      const take = avail < n ? avail : n;
-      const bits = (this.buf[pos >>> 3]! >>> (avail - take)) & ((1 << take) - 1);
-      // multiply rather than shift: the result may need all 32 bits unsigned
-      out = out * (1 << take) + bits;
-      pos += take;
-      n -= take;
-    }
-    this.pos = pos;
-    return out;
-  }
-
-  /** One bit: most of a chunk's control bits, so it skips read()'s loop. */
-  bit(): number {
-    const pos = this.pos;
-    if (pos >= this.bits) throw new StorageError('CORRUPT_CHUNK', 'chunk ended early');
-    this.pos = pos + 1;
-    return (this.buf[pos >>> 3]! >>> (7 - (pos & 7))) & 1;
-  }
-}
-
-function clz64(hi: number, lo: number): number {
-  return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
-}
-
-function ctz32(x: number): number {
-  return 31 - Math.clz32(x & -x);
-}
-
-function ctz64(hi: number, lo: number): number {
-  return lo !== 0 ? ctz32(lo) : 32 + ctz32(hi);
-}
-
-function writeSigned(w: BitWriter, v: number, n: number): void {
-  w.write(v < 0 ? v + 2 ** n : v, n);
-}
-
-function readSigned(r: BitReader, n: number): number {
-  const u = r.read(n);
-  return u >= 2 ** (n - 1) ? u - 2 ** n : u;
-}
-
-function writeInt64(w: BitWriter, v: number): void {
-  const hi = Math.floor(v / TWO32);
-  w.write(hi >>> 0, 32);
-  w.write(v - hi * TWO32, 32);
-}
-
-function readInt64(r: BitReader): number {
-  const hi = r.read(32) | 0;
-  return hi * TWO32 + r.read(32);
-}
-
 /**
- * Where an encoder stands after a chunk's last sample: enough to append to the chunk without
+ * Where an XOR encoder stands after a chunk's last sample: enough to append to the chunk without
  * re-encoding it. `leading` is -1 while no leading/trailing-zero window has been written.
  */
-export interface ChunkTail {
+export interface XorTail {
   bitLength: number;
   t: number;
   delta: number;
@@ -146,12 +36,24 @@ export interface ChunkTail {
   trailing: number;
 }
 
+/** Where a chunk's encoding ended (decodeChunk returns it; appendChunk continues from it). */
+export type ChunkTail = XorTail | DecimalTail;
+
 /**
- * Encodes `count` samples. `valueWords` holds each value's IEEE-754 bits as [lo, hi] pairs
- * (the layout of a Uint32Array over a little-endian Float64Array). Timestamps must ascend.
+ * Encodes `count` samples, as a decimal chunk when every value is an exact short decimal, as an
+ * XOR chunk otherwise. `valueWords` holds each value's IEEE-754 bits as [lo, hi] pairs (the layout
+ * of a Uint32Array over a little-endian Float64Array). Timestamps must ascend.
  */
 export function encodeChunk(timestamps: ArrayLike<number>, valueWords: Uint32Array, count: number): Uint8Array {
   if (count === 0) return new Uint8Array(0);
+  const scale = decimalScale(valueWords, 0, count);
+  return scale === undefined
+    ? encodeXorChunk(timestamps, valueWords, count)
+    : encodeDecimalChunk(timestamps, valueWords, count, scale);
+}
+
+/** Encodes `count` samples (at least one) as an XOR chunk, whatever their values. */
+export function encodeXorChunk(timestamps: ArrayLike<number>, valueWords: Uint32Array, count: number): Uint8Array {
   const w = new BitWriter(count * 3 + 16);
   const t0 = timestamps[0]!;
   writeInt64(w, t0);
@@ -164,8 +66,10 @@ export function encodeChunk(timestamps: ArrayLike<number>, valueWords: Uint32Arr
 
 /**
  * The chunk `data` (whose encoding ended at `tail`, see decodeChunk) followed by `count` more
- * samples, all after its last one: bit for bit what encodeChunk gives for the samples together,
- * at the cost of the new samples only.
+ * samples, all after its last one, at the cost of the new samples only; for an XOR chunk bit for
+ * bit what encodeXorChunk gives for the samples together. Undefined when the samples cannot
+ * continue a decimal chunk (a value that is not an exact decimal at its scale): encode them all
+ * together instead.
  */
 export function appendChunk(
   data: Uint8Array,
@@ -173,16 +77,17 @@ export function appendChunk(
   timestamps: ArrayLike<number>,
   valueWords: Uint32Array,
   count: number,
-): Uint8Array {
+): Uint8Array | undefined {
+  if (isDecimalChunk(data)) return appendDecimalChunk(data, tail as DecimalTail, timestamps, valueWords, count);
   const w = new BitWriter(data.length + count * 3 + 16, data, tail.bitLength);
-  encodeAfter(w, { ...tail }, timestamps, valueWords, 0, count);
+  encodeAfter(w, { ...(tail as XorTail) }, timestamps, valueWords, 0, count);
   return w.bytes();
 }
 
 /** Encodes samples [from, count) after the sample `s` describes, updating `s` as it goes. */
 function encodeAfter(
   w: BitWriter,
-  s: ChunkTail,
+  s: XorTail,
   timestamps: ArrayLike<number>,
   valueWords: Uint32Array,
   from: number,
@@ -201,20 +106,7 @@ function encodeAfter(
     const delta = t - prevT;
     const dod = delta - prevDelta;
     prevDelta = delta;
-    if (dod === 0) w.bit(0);
-    else if (dod >= -8192 && dod < 8192) {
-      w.write(0b10, 2);
-      writeSigned(w, dod, 14);
-    } else if (dod >= -65536 && dod < 65536) {
-      w.write(0b110, 3);
-      writeSigned(w, dod, 17);
-    } else if (dod >= -524288 && dod < 524288) {
-      w.write(0b1110, 4);
-      writeSigned(w, dod, 20);
-    } else {
-      w.write(0b1111, 4);
-      writeInt64(w, dod);
-    }
+    writeTimestampDod(w, dod);
     const xh = (hi ^ prevHi) >>> 0;
     const xl = (lo ^ prevLo) >>> 0;
     if (xh === 0 && xl === 0) {
@@ -249,6 +141,18 @@ function encodeAfter(
   s.trailing = trailing;
 }
 
+function clz64(hi: number, lo: number): number {
+  return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
+}
+
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+function ctz64(hi: number, lo: number): number {
+  return lo !== 0 ? ctz32(lo) : 32 + ctz32(hi);
+}
+
 function writeShifted(w: BitWriter, hi: number, lo: number, shift: number, n: number): void {
   let sh: number;
   let sl: number;
@@ -266,9 +170,9 @@ function writeShifted(w: BitWriter, hi: number, lo: number, shift: number, n: nu
 }
 
 /**
- * Decodes `count` samples into `timestamps[offset…]` and the [lo, hi] word pairs of
- * `valueWords[2*offset…]` (a Uint32Array over the caller's Float64Array of values). Returns where
- * the encoding ended, for appendChunk.
+ * Decodes `count` samples of a chunk of either encoding into `timestamps[offset…]` and the [lo, hi]
+ * word pairs of `valueWords[2*offset…]` (a Uint32Array over the caller's Float64Array of values).
+ * Returns where the encoding ended, for appendChunk.
  */
 export function decodeChunk(
   data: Uint8Array,
@@ -277,6 +181,18 @@ export function decodeChunk(
   valueWords: Uint32Array,
   offset = 0,
 ): ChunkTail {
+  return isDecimalChunk(data)
+    ? decodeDecimalChunk(data, count, timestamps, valueWords, offset)
+    : decodeXorChunk(data, count, timestamps, valueWords, offset);
+}
+
+function decodeXorChunk(
+  data: Uint8Array,
+  count: number,
+  timestamps: Float64Array,
+  valueWords: Uint32Array,
+  offset: number,
+): XorTail {
   const r = new BitReader(data);
   let t = 0;
   let delta = 0;
@@ -291,12 +207,7 @@ export function decodeChunk(
       hi = r.read(32);
       lo = r.read(32);
     } else {
-      let dod: number;
-      if (r.bit() === 0) dod = 0;
-      else if (r.bit() === 0) dod = readSigned(r, 14);
-      else if (r.bit() === 0) dod = readSigned(r, 17);
-      else if (r.bit() === 0) dod = readSigned(r, 20);
-      else dod = readInt64(r);
+      const dod = readTimestampDod(r);
       delta += dod;
       t += delta;
       if (r.bit() === 1) {
