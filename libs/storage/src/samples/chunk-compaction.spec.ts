@@ -1,4 +1,6 @@
+import { STALE_NAN, isStaleNaN } from '@arcwatch/contracts';
 import { mergeChunk } from './chunk-compaction';
+import { isDecimalChunk } from './decimal-chunk.codec';
 import { wordsOf } from './sample-merge';
 import { decodeChunk, encodeChunk } from './xor-chunk.codec';
 
@@ -52,5 +54,30 @@ describe('mergeChunk', () => {
       stored([BUCKET, BUCKET + 1000, BUCKET + 2000], [1, 2, 3]),
     );
     expect(decoded(out)).toEqual({ ts: [BUCKET, BUCKET + 1000, BUCKET + 2000, BUCKET + 3000], values: [1, 2, 3, 4] });
+  });
+
+  it('encodes a decimal chunk again when an appended value does not fit it: a new digit, then a stale marker', () => {
+    const ts = Array.from({ length: 6 }, (_, i) => BUCKET + i * 15_000);
+    const first = stored(ts.slice(0, 3), [1.5, 2.5, 3]);
+    expect(isDecimalChunk(first.data)).toBe(true);
+    expect(first.data[1]).toBe(1); // one digit after the point
+
+    const finer = mergeChunk({ seriesId: 1, startMs: BUCKET, samples: samples(ts.slice(3, 5), [3.25, 4]) }, first);
+    expect(isDecimalChunk(finer.data)).toBe(true);
+    expect(finer.data[1]).toBe(2);
+    expect(decoded(finer)).toEqual({ ts: ts.slice(0, 5), values: [1.5, 2.5, 3, 3.25, 4] });
+
+    const stale = new Float64Array(1);
+    stale[0] = STALE_NAN;
+    const out = mergeChunk(
+      { seriesId: 1, startMs: BUCKET, samples: { timestamps: Float64Array.of(ts[5]!), words: wordsOf(stale) } },
+      finer,
+    );
+    expect(isDecimalChunk(out.data)).toBe(false);
+    expect(out.count).toBe(6);
+    const values = new Float64Array(6);
+    decodeChunk(out.data, 6, new Float64Array(6), wordsOf(values));
+    expect(Array.from(values.subarray(0, 5))).toEqual([1.5, 2.5, 3, 3.25, 4]);
+    expect(isStaleNaN(values[5]!)).toBe(true);
   });
 });
