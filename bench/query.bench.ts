@@ -152,6 +152,7 @@ async function main(): Promise<void> {
       name: string,
       baseUrl: string,
       headers?: Record<string, string>,
+      logOf?: () => string,
     ): Promise<{ ms: Record<string, number>; bodies: Record<string, string> }> => {
       const ms: Record<string, number> = {};
       const bodies: Record<string, string> = {};
@@ -161,7 +162,10 @@ async function main(): Promise<void> {
             rangeQueryUrl(baseUrl, q.expr, startMs / 1000, endMs / 1000, STEP_SEC),
             headers,
           );
-          if (status !== 200) throw new Error(`${name} answered ${status}: ${body.slice(0, 300)}`);
+          if (status !== 200)
+            throw new Error(
+              `${name} answered ${status}: ${body.slice(0, 300)}${logOf ? `\n${name}'s log:\n${logOf().slice(-4000)}` : ''}`,
+            );
           return body;
         });
         ms[q.id] = r.median;
@@ -175,7 +179,7 @@ async function main(): Promise<void> {
     let http: Awaited<ReturnType<typeof timeHttp>> | undefined;
     try {
       if (collector) {
-        http = await timeHttp('ArcWatch collector', collector.baseUrl, authHeaders());
+        http = await timeHttp('ArcWatch collector', collector.baseUrl, authHeaders(), () => collector.proc.log());
         rows.push({
           system: 'ArcWatch collector',
           q1: http.ms.q1!,

@@ -55,6 +55,17 @@ export type QueryResult =
 
 const MAX_POINTS_PER_SERIES = 11_000;
 
+/**
+ * Where one query's time went, in milliseconds, filled in by the engine when the caller passes
+ * one: `selectMs` parsing, planning and reading every selector's data from storage; `evalMs`
+ * evaluating over that data; `formatMs` shaping the result as the HTTP API writes it.
+ */
+export interface QueryTimings {
+  selectMs: number;
+  evalMs: number;
+  formatMs: number;
+}
+
 export class PromqlEngine {
   private readonly lookbackMs: number;
   private readonly maxSamples: number;
@@ -71,24 +82,43 @@ export class PromqlEngine {
     this.subqueryStepMs = opts.subqueryStepMs ?? 60_000;
   }
 
-  async instantQuery(expr: string, timeMs: number): Promise<QueryResult> {
-    return formatResult(await this.evaluateInstant(expr, timeMs));
+  async instantQuery(expr: string, timeMs: number, timings?: QueryTimings): Promise<QueryResult> {
+    return timedFormat(await this.evaluateInstant(expr, timeMs, timings), timings);
   }
 
-  async rangeQuery(expr: string, startMs: number, endMs: number, stepMs: number): Promise<QueryResult> {
-    return formatResult(await this.evaluateRange(expr, startMs, endMs, stepMs));
+  async rangeQuery(
+    expr: string,
+    startMs: number,
+    endMs: number,
+    stepMs: number,
+    timings?: QueryTimings,
+  ): Promise<QueryResult> {
+    return timedFormat(await this.evaluateRange(expr, startMs, endMs, stepMs, timings), timings);
   }
 
   /** Instant query with numeric results (for rule evaluation). */
-  async evaluateInstant(expr: string | Expr, timeMs: number): Promise<RawQueryResult> {
+  async evaluateInstant(expr: string | Expr, timeMs: number, timings?: QueryTimings): Promise<RawQueryResult> {
+    const t0 = performance.now();
     const ast = typeof expr === 'string' ? parsePromql(expr) : expr;
     const { ev, notes } = await this.prepare(ast, { startMs: timeMs, endMs: timeMs, stepMs: 0 }, sourceOf(expr));
+    const t1 = performance.now();
     const v = ev.eval(ast, timeMs);
-    return { result: finishInstant(v, timeMs), warnings: [...notes.warnings], infos: [...notes.infos] };
+    const result = finishInstant(v, timeMs);
+    if (timings) {
+      timings.selectMs = t1 - t0;
+      timings.evalMs = performance.now() - t1;
+    }
+    return { result, warnings: [...notes.warnings], infos: [...notes.infos] };
   }
 
   /** Range query with numeric results. */
-  async evaluateRange(expr: string | Expr, startMs: number, endMs: number, stepMs: number): Promise<RawQueryResult> {
+  async evaluateRange(
+    expr: string | Expr,
+    startMs: number,
+    endMs: number,
+    stepMs: number,
+    timings?: QueryTimings,
+  ): Promise<RawQueryResult> {
     if (!(stepMs > 0))
       throw new PromqlError(
         'bad_data',
@@ -101,6 +131,7 @@ export class PromqlEngine {
         'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
       );
     }
+    const t0 = performance.now();
     const ast = typeof expr === 'string' ? parsePromql(expr) : expr;
     const t = typeOf(ast);
     if (t !== 'scalar' && t !== 'vector') {
@@ -110,35 +141,13 @@ export class PromqlEngine {
       );
     }
     const { ev, notes } = await this.prepare(ast, { startMs, endMs, stepMs }, sourceOf(expr));
-    const direct = gridMatrix(ev, ast);
-    if (direct) {
-      const sortedDirect = direct.sort((a, b) => compareLabels(a.labels, b.labels));
-      return {
-        result: { type: 'matrix', series: sortedDirect },
-        warnings: [...notes.warnings],
-        infos: [...notes.infos],
-      };
+    const t1 = performance.now();
+    const series = evaluateMatrix(ev, ast, startMs, endMs, stepMs);
+    if (timings) {
+      timings.selectMs = t1 - t0;
+      timings.evalMs = performance.now() - t1;
     }
-    const series = new Map<string, RawSeries>();
-    for (let ts = startMs; ts <= endMs; ts += stepMs) {
-      ev.resetSampleCount();
-      const v = ev.eval(ast, ts);
-      const samples: Sample[] =
-        v.type === 'scalar' ? [{ labels: {}, value: v.value }] : v.type === 'vector' ? v.samples : [];
-      const seen = new Set<string>();
-      for (const s of samples) {
-        const labels = s.dropName ? withoutName(s.labels) : s.labels;
-        const key = labelsKey(labels);
-        if (seen.has(key)) throw executionError('vector cannot contain metrics with the same labelset');
-        seen.add(key);
-        let out = series.get(key);
-        if (!out) series.set(key, (out = { labels, timestamps: [], values: [] }));
-        out.timestamps.push(ts);
-        out.values.push(s.value);
-      }
-    }
-    const sorted = [...series.values()].sort((a, b) => compareLabels(a.labels, b.labels));
-    return { result: { type: 'matrix', series: sorted }, warnings: [...notes.warnings], infos: [...notes.infos] };
+    return { result: { type: 'matrix', series }, warnings: [...notes.warnings], infos: [...notes.infos] };
   }
 
   private async prepare(
@@ -182,6 +191,31 @@ export class PromqlEngine {
     if (Date.now() > params.deadline) throw new PromqlError('timeout', 'query timed out in query execution');
     return { ev, notes };
   }
+}
+
+/** A range query's series, sorted by labels: from the grid when the whole expression is on it, else step by step. */
+function evaluateMatrix(ev: Evaluator, ast: Expr, startMs: number, endMs: number, stepMs: number): RawSeries[] {
+  const direct = gridMatrix(ev, ast);
+  if (direct) return direct.sort((a, b) => compareLabels(a.labels, b.labels));
+  const series = new Map<string, RawSeries>();
+  for (let ts = startMs; ts <= endMs; ts += stepMs) {
+    ev.resetSampleCount();
+    const v = ev.eval(ast, ts);
+    const samples: Sample[] =
+      v.type === 'scalar' ? [{ labels: {}, value: v.value }] : v.type === 'vector' ? v.samples : [];
+    const seen = new Set<string>();
+    for (const s of samples) {
+      const labels = s.dropName ? withoutName(s.labels) : s.labels;
+      const key = labelsKey(labels);
+      if (seen.has(key)) throw executionError('vector cannot contain metrics with the same labelset');
+      seen.add(key);
+      let out = series.get(key);
+      if (!out) series.set(key, (out = { labels, timestamps: [], values: [] }));
+      out.timestamps.push(ts);
+      out.values.push(s.value);
+    }
+  }
+  return [...series.values()].sort((a, b) => compareLabels(a.labels, b.labels));
 }
 
 function sourceOf(expr: string | Expr): string {
@@ -302,6 +336,14 @@ function matrixPoints(s: RawSeries): PromPoint[] {
   const n = s.timestamps.length;
   const out = new Array<PromPoint>(n);
   for (let i = 0; i < n; i++) out[i] = [s.timestamps[i] / 1000, formatPromValue(s.values[i])];
+  return out;
+}
+
+function timedFormat(raw: RawQueryResult, timings: QueryTimings | undefined): QueryResult {
+  if (!timings) return formatResult(raw);
+  const t0 = performance.now();
+  const out = formatResult(raw);
+  timings.formatMs = performance.now() - t0;
   return out;
 }
 

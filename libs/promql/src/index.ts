@@ -8,6 +8,7 @@ export {
   formatResult,
   type PromqlEngineOptions,
   type QueryResult,
+  type QueryTimings,
   type RawQueryResult,
   type RawResult,
   type RawSeries,

@@ -24,6 +24,7 @@ export class CollectorMetrics {
   readonly writerFreshness: Histogram;
   readonly compactionDuration: Histogram;
   readonly compactedSamples: Counter;
+  readonly queryPhase: Histogram<'endpoint' | 'phase'>;
 
   constructor(registry: MetricsRegistry) {
     this.scrapes = registry.counter(
@@ -98,6 +99,12 @@ export class CollectorMetrics {
     this.compactedSamples = registry.counter(
       'arcwatch_collector_compacted_samples_total',
       'Samples folded from the head into chunks.',
+    );
+    this.queryPhase = registry.histogram(
+      'arcwatch_collector_query_phase_seconds',
+      'Time of each phase of a query request, by endpoint (query, query_range) and phase: select (parse, plan, read storage), eval, format (the API shape), serialize (JSON), send (body to the socket).',
+      ['endpoint', 'phase'],
+      LATENCY_BUCKETS,
     );
   }
 }

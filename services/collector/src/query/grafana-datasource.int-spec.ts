@@ -1,4 +1,4 @@
-import { getJson } from '@arcwatch/testing';
+import { getJson, withAuth } from '@arcwatch/testing';
 import type { SampleStore } from '@arcwatch/storage';
 import { SAMPLE_STORE } from '../database/sample-store.provider';
 import { startCollector, type CollectorHarness } from '../testing/harness';
@@ -165,6 +165,32 @@ describe('Grafana Prometheus data source against the collector', () => {
       end: String((T1_MS - 10_000) / 1000),
     });
     expect(outside.body.data).toEqual([]);
+  });
+
+  it('tells where a query went: select, eval, format and serialize in Server-Timing, and every phase in a histogram', async () => {
+    const form = new URLSearchParams({
+      query: 'sum by (instance) (rate(vllm:prompt_tokens_total[5m]))',
+      start: String(T0_MS / 1000),
+      end: String(T1_MS / 1000),
+      step: '15',
+    });
+    const res = await fetch(
+      `${collector.url}/api/v1/query_range`,
+      withAuth({ method: 'POST', headers: FORM, body: form.toString() }),
+    );
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(((await res.json()) as Body).data).toEqual({
+      resultType: 'matrix',
+      result: [{ metric: { instance: INSTANCES.vllm }, values: [[T1_MS / 1000, String(PROMPT_TOKENS_ADDED / 300)]] }],
+    });
+    const spans = (res.headers.get('server-timing') ?? '').split(', ').map((s) => s.split(';dur='));
+    expect(spans.map(([name]) => name)).toEqual(['select', 'eval', 'format', 'serialize']);
+    for (const [, dur] of spans) expect(Number(dur)).toBeGreaterThanOrEqual(0);
+    const metrics = await (await fetch(`${collector.url}/metrics`, withAuth())).text();
+    for (const phase of ['select', 'eval', 'format', 'serialize', 'send'])
+      expect(metrics).toMatch(
+        new RegExp(`arcwatch_collector_query_phase_seconds_count\\{endpoint="query_range",phase="${phase}"\\} [1-9]`),
+      );
   });
 
   it("shows the server's error text for a bad panel query", async () => {

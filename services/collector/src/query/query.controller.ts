@@ -1,6 +1,8 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { AllTenants } from '@arcwatch/access';
 import { mergeForm } from './query-params';
+import { QueryTiming } from './query-timing';
 import { QueryService } from './query.service';
 
 /**
@@ -15,28 +17,35 @@ import { QueryService } from './query.service';
 @AllTenants('the metrics API')
 @Controller('api/v1')
 export class QueryController {
-  constructor(private readonly queries: QueryService) {}
+  constructor(
+    private readonly queries: QueryService,
+    private readonly timing: QueryTiming,
+  ) {}
 
   @Get('query')
-  getQuery(@Query() query: unknown) {
-    return this.queries.instant(mergeForm(query, undefined));
+  async getQuery(@Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.timing.send(reply, 'query', await this.queries.instant(mergeForm(query, undefined)));
   }
 
   @Post('query')
   @HttpCode(200)
-  postQuery(@Query() query: unknown, @Body() body: unknown) {
-    return this.queries.instant(mergeForm(query, body));
+  async postQuery(@Query() query: unknown, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.timing.send(reply, 'query', await this.queries.instant(mergeForm(query, body)));
   }
 
   @Get('query_range')
-  getQueryRange(@Query() query: unknown) {
-    return this.queries.range(mergeForm(query, undefined));
+  async getQueryRange(@Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.timing.send(reply, 'query_range', await this.queries.range(mergeForm(query, undefined)));
   }
 
   @Post('query_range')
   @HttpCode(200)
-  postQueryRange(@Query() query: unknown, @Body() body: unknown) {
-    return this.queries.range(mergeForm(query, body));
+  async postQueryRange(
+    @Query() query: unknown,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return this.timing.send(reply, 'query_range', await this.queries.range(mergeForm(query, body)));
   }
 
   @Get('query_exemplars')

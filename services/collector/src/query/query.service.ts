@@ -16,6 +16,7 @@ import {
   parseWindowParams,
   type FormParams,
 } from './query-params';
+import { emptyTimings, type TimedAnswer } from './query-timing';
 import { buildInfo, runtimeInfo, type BuildInfo, type RuntimeInfo } from './status-info';
 
 /** Prometheus's defaults: --query.timeout 2m, --query.lookback-delta 5m. */
@@ -39,6 +40,14 @@ function envelope(r: QueryResult): ApiSuccess<QueryData> {
     ...(warnings.length > 0 ? { warnings } : {}),
     ...(infos.length > 0 ? { infos } : {}),
   };
+}
+
+/** The response body as JSON text, serialised here rather than by Fastify so that its time is measured. */
+function serialized(result: QueryResult, timings: TimedAnswer['timings']): TimedAnswer {
+  const t0 = performance.now();
+  const body = JSON.stringify(envelope(result));
+  timings.serializeMs = performance.now() - t0;
+  return { body, timings };
 }
 
 const ALL_TIME = { startMs: 0, endOffsetMs: 86_400_000 } as const;
@@ -79,22 +88,28 @@ export class QueryService {
     });
   }
 
-  async instant(form: FormParams): Promise<ApiSuccess<QueryData>> {
+  async instant(form: FormParams): Promise<TimedAnswer> {
     const p = parseInstantParams(form, this.clock.now());
+    const timings = emptyTimings();
+    let result: QueryResult;
     try {
-      return envelope(await this.engine(p.timeoutMs).instantQuery(p.query, p.timeMs));
+      result = await this.engine(p.timeoutMs).instantQuery(p.query, p.timeMs, timings);
     } catch (err) {
       throw fromEngineError(err);
     }
+    return serialized(result, timings);
   }
 
-  async range(form: FormParams): Promise<ApiSuccess<QueryData>> {
+  async range(form: FormParams): Promise<TimedAnswer> {
     const p = parseRangeParams(form);
+    const timings = emptyTimings();
+    let result: QueryResult;
     try {
-      return envelope(await this.engine(p.timeoutMs).rangeQuery(p.query, p.startMs, p.endMs, p.stepMs));
+      result = await this.engine(p.timeoutMs).rangeQuery(p.query, p.startMs, p.endMs, p.stepMs, timings);
     } catch (err) {
       throw fromEngineError(err);
     }
+    return serialized(result, timings);
   }
 
   /**
