@@ -23,7 +23,8 @@ export interface SeriesData {
 
 /**
  * Read access to stored samples. `select` returns every series matching all matchers with its
- * samples in [startMs, endMs]; stale markers are returned as `STALE_NAN` values.
+ * samples in [startMs, endMs]; stale markers are returned as `STALE_NAN` values. The arrays may
+ * be shared with the store's cache: read them, never write into them.
  */
 export interface Queryable {
   select(matchers: LabelMatcher[], startMs: number, endMs: number): Promise<SeriesData[]>;

@@ -1,11 +1,17 @@
 /**
  * The chunk side of `SampleStore.select`: fetches the chunks of the selected series (split over
- * two connections, so PostgreSQL scans both halves at once), decodes every series straight into
- * one pair of arrays sized from the chunks' counts, and keeps decoded chunks in a byte-bounded
- * LRU cache. A cached chunk is used only while its row version (the writing
- * transaction's id and the sample count, sample-store.repository.ts) is the one PostgreSQL
- * reports, so compaction or an import rewriting it in any process is noticed:
- * with a warm cache a read asks PostgreSQL for versions only and fetches the rows that changed.
+ * two connections, so PostgreSQL scans both halves at once), decodes them into one pair of arrays
+ * for the whole read, sized from the chunks' counts, and keeps what it decoded per series.
+ *
+ * The cache holds, per series, a run: its decoded chunks of consecutive buckets in one pair of
+ * arrays, validated at the change numbers of those buckets (sample-store.repository.ts: every
+ * chunk write gives its bucket a new number, in the writing transaction). A read asks PostgreSQL
+ * for the numbers of its buckets (one small query) and hands out a view of every run still valid
+ * — no copy, no row of `chunks` read. Only the series whose run does not cover the window, or
+ * whose buckets changed, go the long way: row versions first, then the rows not cached at their
+ * version; their new runs are built from the old run's chunks and the fetched ones.
+ *
+ * The arrays handed out are shared with the cache: readers must not write into them.
  */
 import type { Pool } from 'pg';
 import { decodeChunk } from './xor-chunk.codec';
@@ -17,60 +23,76 @@ export interface DecodedSeries {
   values: Float64Array;
 }
 
-interface CachedChunk {
-  version: string;
+/** The change numbers a group of runs was validated at: buckets from `fromMs`, one per span. */
+interface Validation {
+  fromMs: number;
+  /** Per bucket, its change number ('' for none) when the read that built the runs began. */
+  stamps: string[];
+  checkedAtMs: number;
+}
+
+/** One series' decoded chunks of the buckets its validation covers, in bucket order. */
+export interface SeriesRun {
+  validation: Validation;
+  starts: number[];
+  versions: string[];
+  /** Chunk k's samples are [offsets[k], offsets[k + 1]) of the arrays. */
+  offsets: number[];
   timestamps: Float64Array;
   values: Float64Array;
 }
 
-/** Decoded chunks by (series, bucket start), least recently used first, bounded by bytes. */
+const RUN_OVERHEAD_BYTES = 256;
+const runBytes = (r: SeriesRun): number => r.timestamps.byteLength * 2 + r.starts.length * 24 + RUN_OVERHEAD_BYTES;
+
+/**
+ * Decoded runs by series id, least recently used first, bounded by bytes. The runs one read
+ * builds are views of that read's two arrays (two allocations a read rather than two per series),
+ * so the memory of an evicted run returns once every run of its read is gone.
+ */
 export class ChunkCache {
-  private readonly entries = new Map<string, CachedChunk>();
+  private readonly runs = new Map<number, SeriesRun>();
   private bytes = 0;
+  /** Series served from a valid run, series read the long way, and chunk rows fetched and decoded, since start. */
   hits = 0;
   misses = 0;
+  fetchedChunks = 0;
 
   constructor(readonly maxBytes: number) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.runs.size;
   }
 
   get usedBytes(): number {
     return this.bytes;
   }
 
-  /** The chunk if cached at exactly this version (a hit also makes it the most recent). */
-  get(key: string, version: string): CachedChunk | undefined {
-    const c = this.entries.get(key);
-    if (!c || c.version !== version) {
-      this.misses++;
-      return undefined;
-    }
-    this.entries.delete(key);
-    this.entries.set(key, c);
-    this.hits++;
-    return c;
+  peek(id: number): SeriesRun | undefined {
+    return this.runs.get(id);
   }
 
-  set(key: string, chunk: CachedChunk): void {
-    const size = chunk.timestamps.byteLength + chunk.values.byteLength + 64;
+  /** Marks the run as the most recently used. */
+  touch(id: number, run: SeriesRun): void {
+    this.runs.delete(id);
+    this.runs.set(id, run);
+  }
+
+  set(id: number, run: SeriesRun): void {
+    const size = runBytes(run);
+    const old = this.runs.get(id);
+    if (old) {
+      this.runs.delete(id);
+      this.bytes -= runBytes(old);
+    }
     if (size > this.maxBytes) return;
-    this.delete(key);
-    this.entries.set(key, chunk);
+    this.runs.set(id, run);
     this.bytes += size;
-    for (const [k, c] of this.entries) {
+    for (const [k, r] of this.runs) {
       if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(k);
-      this.bytes -= c.timestamps.byteLength + c.values.byteLength + 64;
+      this.runs.delete(k);
+      this.bytes -= runBytes(r);
     }
-  }
-
-  private delete(key: string): void {
-    const c = this.entries.get(key);
-    if (!c) return;
-    this.entries.delete(key);
-    this.bytes -= c.timestamps.byteLength + c.values.byteLength + 64;
   }
 }
 
@@ -80,89 +102,61 @@ export interface ChunkReadContext {
   spanMs: number;
   /** Undefined: no cache. */
   cache: ChunkCache | undefined;
-  /** The reader's clock (kept for callers; every chunk is cached at its version, see remember). */
+  /** The reader's clock: runs validated CHUNK_REVALIDATE_MS ago or earlier are checked again. */
   nowMs: number;
 }
+
+/**
+ * A run is checked against the row versions at least this often, whatever the change numbers
+ * say: the numbers are written by this code's writers, and a writer from before migration 0005
+ * (during a rolling deploy) or a hand-made UPDATE would leave them as they were.
+ */
+export const CHUNK_REVALIDATE_MS = 5 * 60_000;
 
 /** Connections one read is split over. */
 const PARALLEL_PARTS = 2;
 
-function halves(ids: readonly number[]): number[][] {
-  if (ids.length < 2 * PARALLEL_PARTS) return [[...ids]];
-  const size = Math.ceil(ids.length / PARALLEL_PARTS);
-  const out: number[][] = [];
-  for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
+function halves<T>(items: readonly T[]): T[][] {
+  if (items.length < 2 * PARALLEL_PARTS) return [[...items]];
+  const size = Math.ceil(items.length / PARALLEL_PARTS);
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
-async function inParts(
-  ids: readonly number[],
-  fetch: (part: number[]) => Promise<repo.ChunkColumns>,
-): Promise<repo.ChunkColumns[]> {
-  return Promise.all(halves(ids).map(fetch));
-}
-
-/** Where chunk j of a read lands: the read's shared arrays and the offset into them. */
-interface Slot {
-  timestamps: Float64Array;
-  values: Float64Array;
-  /** The bits of `values`: decodeChunk writes words, and a view per chunk costs more than its decode. */
-  words: Uint32Array;
-  offset: number;
-}
-
-/**
- * Sizes one timestamp array and one value array for the whole read from the chunk counts (one
- * allocation each rather than two per series: thousands of small typed arrays measured ~80 ms
- * a read), hands every series its range as views, and says where each chunk goes.
- */
-function layout(parts: readonly repo.ChunkColumns[]): { bySeries: Map<number, DecodedSeries>; slots: Slot[][] } {
-  const totals = new Map<number, number>();
-  for (const p of parts)
-    for (let j = 0; j < p.seriesIds.length; j++)
-      totals.set(p.seriesIds[j]!, (totals.get(p.seriesIds[j]!) ?? 0) + p.counts[j]!);
-  let all = 0;
-  for (const n of totals.values()) all += n;
-  const timestamps = new Float64Array(all);
-  const words = new Uint32Array(2 * all);
-  const values = new Float64Array(words.buffer);
-  const bySeries = new Map<number, DecodedSeries>();
-  const next = new Map<number, number>();
-  let at = 0;
-  for (const [id, n] of totals) {
-    bySeries.set(id, { timestamps: timestamps.subarray(at, at + n), values: values.subarray(at, at + n) });
-    next.set(id, at);
-    at += n;
+/** Concatenated columns of the parts, in part order (each part is ordered by series and start). */
+async function inParts<T>(
+  items: readonly T[],
+  fetch: (part: T[]) => Promise<repo.ChunkColumns>,
+): Promise<repo.ChunkColumns> {
+  const parts = await Promise.all(halves(items).map(fetch));
+  if (parts.length === 1) return parts[0]!;
+  const out: repo.ChunkColumns = { seriesIds: [], startMs: [], counts: [], versions: [], data: [] };
+  for (const p of parts) {
+    out.seriesIds.push(...p.seriesIds);
+    out.startMs.push(...p.startMs);
+    out.counts.push(...p.counts);
+    out.versions.push(...p.versions);
+    out.data.push(...p.data);
   }
-  const slots = parts.map((p) =>
-    p.seriesIds.map((id, j) => {
-      const offset = next.get(id)!;
-      next.set(id, offset + p.counts[j]!);
-      return { timestamps, values, words, offset };
-    }),
-  );
-  return { bySeries, slots };
+  return out;
 }
 
-function decodeInto(base64: string, count: number, slot: Slot): void {
+function decodeInto(base64: string, count: number, timestamps: Float64Array, words: Uint32Array, at: number): void {
   // copied out of the Buffer: decoding straight from Buffer.from(…, 'base64') measured 3–5× slower
-  decodeChunk(new Uint8Array(Buffer.from(base64, 'base64')), count, slot.timestamps, slot.words, slot.offset);
+  decodeChunk(new Uint8Array(Buffer.from(base64, 'base64')), count, timestamps, words, at);
 }
 
-/**
- * Every chunk read is cached at its row version, the open bucket's too: a rewrite (compaction,
- * about once a minute for the open bucket) changes the version, and the next read fetches that
- * chunk again and replaces the entry under the same key. Leaving the open bucket out made every
- * read of the last hours fetch and decode its newest chunks again (a quarter of a 6 h query's).
- */
-function remember(ctx: ChunkReadContext, p: repo.ChunkColumns, j: number, slot: Slot): void {
-  if (!ctx.cache) return;
-  const n = p.counts[j]!;
-  ctx.cache.set(`${p.seriesIds[j]}:${p.startMs[j]}`, {
-    version: p.versions[j]!,
-    timestamps: slot.timestamps.slice(slot.offset, slot.offset + n),
-    values: slot.values.slice(slot.offset, slot.offset + n),
-  });
+/** The run's chunks starting in [loMs, hiMs] as views; undefined when it has none there. */
+function window(run: SeriesRun, loMs: number, hiMs: number): DecodedSeries | undefined {
+  let a = 0;
+  while (a < run.starts.length && run.starts[a]! < loMs) a++;
+  let b = a;
+  while (b < run.starts.length && run.starts[b]! <= hiMs) b++;
+  if (a === b) return undefined;
+  const from = run.offsets[a]!;
+  const to = run.offsets[b]!;
+  return { timestamps: run.timestamps.subarray(from, to), values: run.values.subarray(from, to) };
 }
 
 /**
@@ -175,67 +169,186 @@ export async function readChunks(
   startMs: number,
   endMs: number,
 ): Promise<Map<number, DecodedSeries>> {
-  if (ctx.cache && ctx.cache.size > 0) {
-    const cached = await readWithCache(ctx, ctx.cache, ids, startMs, endMs);
-    if (cached) return cached;
-  }
-  const parts = await inParts(ids, (part) => repo.selectChunks(ctx.pool, ctx.schema, part, startMs, endMs, ctx.spanMs));
-  const { bySeries, slots } = layout(parts);
-  parts.forEach((p, i) => {
-    for (let j = 0; j < p.seriesIds.length; j++) {
-      decodeInto(p.data[j]!, p.counts[j]!, slots[i]![j]!);
-      remember(ctx, p, j, slots[i]![j]!);
+  // a chunk starts on a bucket boundary: those overlapping the window start in [loMs, hiMs]
+  const loMs = Math.floor(startMs / ctx.spanMs) * ctx.spanMs;
+  const hiMs = Math.floor(endMs / ctx.spanMs) * ctx.spanMs;
+  if (!ctx.cache) return build(await fetchAll(ctx, ids, startMs, endMs), undefined).series;
+  const cache = ctx.cache;
+  const changes = await repo.chunkChanges(ctx.pool, ctx.schema, loMs, hiMs);
+  const stamps: string[] = [];
+  for (let b = loMs; b <= hiMs; b += ctx.spanMs) stamps.push(changes.get(b) ?? '');
+  const out = new Map<number, DecodedSeries>();
+  const stale: number[] = [];
+  const validity = new Map<Validation, boolean>();
+  for (const id of ids) {
+    const run = cache.peek(id);
+    let ok = run !== undefined && validity.get(run.validation);
+    if (run && ok === undefined) {
+      ok = stillValid(run.validation, ctx, loMs, stamps);
+      validity.set(run.validation, ok);
     }
-  });
-  return bySeries;
+    if (!run || !ok) {
+      stale.push(id);
+      continue;
+    }
+    cache.touch(id, run);
+    const w = window(run, loMs, hiMs);
+    if (w) out.set(id, w);
+  }
+  cache.hits += ids.length - stale.length;
+  cache.misses += stale.length;
+  if (stale.length === 0) return out;
+  // A run covers whole buckets: listed from loMs, so that a chunk of the first bucket that ends
+  // before startMs is in it too (a later read of that bucket may start earlier).
+  const validation: Validation = { fromMs: loMs, stamps, checkedAtMs: ctx.nowMs };
+  const read = stale.some((id) => cache.peek(id))
+    ? await readChanged(ctx, cache, stale, loMs, endMs, validation)
+    : withEmptyRuns(build(await fetchAll(ctx, stale, loMs, endMs), validation), stale, validation);
+  if (!read) return build(await fetchAll(ctx, ids, startMs, endMs), undefined).series;
+  for (const [id, run] of read.runs) cache.set(id, run);
+  cache.fetchedChunks += read.fetched;
+  for (const [id, s] of read.series) out.set(id, s);
+  return out;
 }
 
-/** Versions first, then only the chunks not cached at that version; undefined if a row changed between the two. */
-async function readWithCache(
+/** True when the runs cover every bucket from loMs on at the numbers PostgreSQL gives them now. */
+function stillValid(v: Validation, ctx: ChunkReadContext, loMs: number, stamps: readonly string[]): boolean {
+  if (ctx.nowMs - v.checkedAtMs >= CHUNK_REVALIDATE_MS) return false;
+  const first = (loMs - v.fromMs) / ctx.spanMs;
+  if (first < 0 || first + stamps.length > v.stamps.length) return false;
+  for (let k = 0; k < stamps.length; k++) if (v.stamps[first + k] !== stamps[k]) return false;
+  return true;
+}
+
+function fetchAll(
   ctx: ChunkReadContext,
-  cache: ChunkCache,
   ids: readonly number[],
   startMs: number,
   endMs: number,
-): Promise<Map<number, DecodedSeries> | undefined> {
-  const parts = await inParts(ids, (part) =>
+): Promise<repo.ChunkColumns> {
+  return inParts(ids, (part) => repo.selectChunks(ctx.pool, ctx.schema, part, startMs, endMs, ctx.spanMs));
+}
+
+interface Built {
+  series: Map<number, DecodedSeries>;
+  runs: Map<number, SeriesRun>;
+  /** Chunks decoded from fetched data (the others were copied from cached runs). */
+  fetched: number;
+}
+
+/** Where each listed chunk's samples come from: the data fetched with it, or a cached run. */
+interface Source {
+  run?: SeriesRun;
+  chunk?: number;
+}
+
+/**
+ * Decodes (or copies from cached runs) every listed chunk into one pair of arrays, series by
+ * series in the listed order, and makes a run of each series when a validation is given.
+ */
+function build(listed: repo.ChunkColumns, validation: Validation | undefined, sources?: readonly Source[]): Built {
+  let total = 0;
+  let fetched = 0;
+  for (const n of listed.counts) total += n;
+  const timestamps = new Float64Array(total);
+  const words = new Uint32Array(2 * total);
+  const values = new Float64Array(words.buffer);
+  const series = new Map<number, DecodedSeries>();
+  const runs = new Map<number, SeriesRun>();
+  let at = 0;
+  for (let j = 0; j < listed.seriesIds.length;) {
+    const id = listed.seriesIds[j]!;
+    const from = at;
+    const starts: number[] = [];
+    const versions: string[] = [];
+    const offsets: number[] = [];
+    for (; j < listed.seriesIds.length && listed.seriesIds[j] === id; j++) {
+      const n = listed.counts[j]!;
+      const src = sources?.[j];
+      if (src?.run) {
+        const k = src.chunk!;
+        const a = src.run.offsets[k]!;
+        timestamps.set(src.run.timestamps.subarray(a, a + n), at);
+        values.set(src.run.values.subarray(a, a + n), at);
+      } else {
+        decodeInto(listed.data[j]!, n, timestamps, words, at);
+        fetched++;
+      }
+      starts.push(listed.startMs[j]!);
+      versions.push(listed.versions[j]!);
+      offsets.push(at - from);
+      at += n;
+    }
+    offsets.push(at - from);
+    const own = { timestamps: timestamps.subarray(from, at), values: values.subarray(from, at) };
+    if (at > from) series.set(id, own);
+    if (validation) runs.set(id, { validation, starts, versions, offsets, ...own });
+  }
+  return { series, runs, fetched };
+}
+
+/** Series with no chunk in the window get an empty run: it says so until their buckets change. */
+function withEmptyRuns<T extends { runs: Map<number, SeriesRun> }>(
+  read: T,
+  ids: readonly number[],
+  validation: Validation,
+): T {
+  for (const id of ids)
+    if (!read.runs.has(id))
+      read.runs.set(id, {
+        validation,
+        starts: [],
+        versions: [],
+        offsets: [0],
+        timestamps: new Float64Array(0),
+        values: new Float64Array(0),
+      });
+  return read;
+}
+
+/**
+ * The long way for series that have a run: row versions of their chunks in the window, then the
+ * rows not in their run at that version. Undefined if a row changed between the two queries.
+ */
+async function readChanged(
+  ctx: ChunkReadContext,
+  cache: ChunkCache,
+  stale: readonly number[],
+  startMs: number,
+  endMs: number,
+  validation: Validation,
+): Promise<Built | undefined> {
+  const listed = await inParts(stale, (part) =>
     repo.selectChunks(ctx.pool, ctx.schema, part, startMs, endMs, ctx.spanMs, false),
   );
-  const { bySeries, slots } = layout(parts);
-  const missing = new Map<string, { slot: Slot; version: string; count: number }>();
-  parts.forEach((p, i) => {
-    for (let j = 0; j < p.seriesIds.length; j++) {
-      const key = `${p.seriesIds[j]}:${p.startMs[j]}`;
-      const slot = slots[i]![j]!;
-      const hit = cache.get(key, p.versions[j]!);
-      if (hit) {
-        slot.timestamps.set(hit.timestamps, slot.offset);
-        slot.values.set(hit.values, slot.offset);
-      } else missing.set(key, { slot, version: p.versions[j]!, count: p.counts[j]! });
+  const sources: Source[] = [];
+  const missing: number[] = [];
+  for (let j = 0; j < listed.seriesIds.length; j++) {
+    const run = cache.peek(listed.seriesIds[j]!);
+    const k = run ? run.starts.indexOf(listed.startMs[j]!) : -1;
+    if (run && k >= 0 && run.versions[k] === listed.versions[j]) sources.push({ run, chunk: k });
+    else {
+      sources.push({});
+      missing.push(j);
     }
-  });
-  if (missing.size === 0) return bySeries;
-  const keys = [...missing.keys()].map((k) => k.split(':').map(Number) as [number, number]);
-  const fetched = await inParts(
-    keys.map((_, i) => i),
-    (part) =>
+  }
+  if (missing.length > 0) {
+    const fetched = await inParts(missing, (part) =>
       repo.selectChunksAt(
         ctx.pool,
         ctx.schema,
-        part.map((i) => keys[i]![0]),
-        part.map((i) => keys[i]![1]),
+        part.map((j) => listed.seriesIds[j]!),
+        part.map((j) => listed.startMs[j]!),
       ),
-  );
-  let found = 0;
-  for (const p of fetched) {
-    for (let j = 0; j < p.seriesIds.length; j++) {
-      const want = missing.get(`${p.seriesIds[j]}:${p.startMs[j]}`);
+    );
+    const byKey = new Map<string, number>();
+    for (let i = 0; i < fetched.seriesIds.length; i++) byKey.set(`${fetched.seriesIds[i]}:${fetched.startMs[i]}`, i);
+    for (const j of missing) {
+      const i = byKey.get(`${listed.seriesIds[j]}:${listed.startMs[j]}`);
       // rewritten since the version query: its count may differ, so read everything afresh
-      if (!want || want.version !== p.versions[j] || want.count !== p.counts[j]) return undefined;
-      decodeInto(p.data[j]!, p.counts[j]!, want.slot);
-      remember(ctx, p, j, want.slot);
-      found++;
+      if (i === undefined || fetched.versions[i] !== listed.versions[j]) return undefined;
+      listed.data[j] = fetched.data[i]!;
     }
   }
-  return found === missing.size ? bySeries : undefined;
+  return withEmptyRuns(build(listed, validation, sources), stale, validation);
 }

@@ -135,6 +135,20 @@ export function sampleStoreMigrations(schema: string): Migration[] {
         );
       `,
     },
+    {
+      // Per chunk bucket, the number of the last write into it (from one sequence, so a number
+      // never returns after retention deletes its row): a read whose decoded chunks were
+      // validated at these numbers serves them without asking for every row's version
+      // (chunk-read.ts).
+      id: '0005_chunk_changes',
+      up: `
+        CREATE SEQUENCE ${schema}.chunk_change_seq;
+        CREATE TABLE ${schema}.chunk_changes (
+          start_ms int8 PRIMARY KEY,
+          change int8 NOT NULL
+        );
+      `,
+    },
   ];
 }
 

@@ -172,7 +172,11 @@ export interface ChunkWrite {
   data: Uint8Array;
 }
 
-/** Writes chunks, each stamped with this transaction's id as its `version` (see selectChunksSql). */
+/**
+ * Writes chunks, each stamped with this transaction's id as its `version` (see selectChunksSql),
+ * and gives their buckets a new change number (stampChunkChanges). Called inside the writing
+ * transaction, so that both become visible together.
+ */
 export async function upsertChunks(client: PoolClient, schema: string, rows: readonly ChunkWrite[]): Promise<void> {
   await client.query(
     `INSERT INTO ${schema}.chunks (series_id, start_time, end_time, count, data, version)
@@ -189,6 +193,47 @@ export async function upsertChunks(client: PoolClient, schema: string, rows: rea
       rows.map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
     ],
   );
+  await stampChunkChanges(
+    client,
+    schema,
+    rows.map((r) => r.startMs),
+  );
+}
+
+/**
+ * A new change number for each of these buckets, from the store's one sequence. Buckets in
+ * ascending order: two writers stamping overlapping buckets lock the rows in the same order.
+ */
+async function stampChunkChanges(client: PoolClient, schema: string, startMs: readonly number[]): Promise<void> {
+  const buckets = [...new Set(startMs)].sort((a, b) => a - b);
+  if (buckets.length === 0) return;
+  await client.query(
+    `INSERT INTO ${schema}.chunk_changes (start_ms, change)
+     SELECT b, nextval('${schema}.chunk_change_seq') FROM unnest($1::int8[]) AS b
+     ON CONFLICT (start_ms) DO UPDATE SET change = EXCLUDED.change`,
+    [buckets],
+  );
+}
+
+/**
+ * The change number of every bucket starting in [fromMs, toMs] that has one, as text (int8). A
+ * bucket without one has had no write since 0005, or had its row deleted by retention.
+ */
+export async function chunkChanges(db: Db, schema: string, fromMs: number, toMs: number): Promise<Map<number, string>> {
+  const { rows } = await db.query<unknown[]>({
+    text: `SELECT start_ms, change FROM ${schema}.chunk_changes WHERE start_ms BETWEEN $1 AND $2`,
+    values: [fromMs, toMs],
+    rowMode: 'array',
+  });
+  return new Map(rows.map((r) => [Number(r[0]), r[1] as string]));
+}
+
+/**
+ * Forgets the change numbers of buckets before `beforeMs` (their chunks went with retention): a
+ * reader that validated one sees it change, and later writes there take new numbers.
+ */
+export async function forgetChunkChanges(db: Db, schema: string, beforeMs: number): Promise<void> {
+  await db.query(`DELETE FROM ${schema}.chunk_changes WHERE start_ms < $1`, [beforeMs]);
 }
 
 /**

@@ -556,8 +556,13 @@ export class SampleStore implements Queryable {
 
   /** Creates chunk partitions ahead (native PostgreSQL) and drops expired ones. */
   async ensurePartitions(opts: { daysAhead?: number; retentionDays?: number } = {}): Promise<EnsurePartitionsResult> {
-    const res = await ensurePartitions(this.pool, `${this.schema}.chunks`, { ...opts, now: this.clock() });
+    const now = this.clock();
+    const res = await ensurePartitions(this.pool, `${this.schema}.chunks`, { ...opts, now });
     this.partitionDays.clear();
+    // Readers' cached chunks of the dropped days must see a change (no trigger fires on a drop).
+    // A day of margin: forgetting the number of a bucket still stored only costs a recheck.
+    if (res.dropped.length > 0 && opts.retentionDays !== undefined)
+      await repo.forgetChunkChanges(this.pool, this.schema, now - opts.retentionDays * DAY_MS + DAY_MS);
     return res;
   }
 
@@ -627,8 +632,8 @@ export class SampleStore implements Queryable {
     if (ids.length === 0) return [];
     const out: SeriesData[] = [];
     for (const [id, inWindow] of await this.readSamples(ids, startMs, endMs)) {
-      // every array here is this call's own (chunk-read.ts copies out of its cache, collectHeadParts
-      // out of the head rows): views suffice
+      // views: of the chunk cache's runs (shared, never written to: chunk-read.ts) or of this
+      // call's own arrays (the merge with the head, collectHeadParts)
       out.push({
         labels: { ...this.catalog.labelsOf(id)! },
         timestamps: inWindow.timestamps,
