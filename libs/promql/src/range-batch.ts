@@ -186,11 +186,13 @@ function selectorSource(ev: Evaluator, sel: VectorSelector): RowSource {
         const ref = refs[k];
         next = k > 0 && ref >= refs[k - 1] ? seekAfter(sts, next, ref) : searchAfter(sts, ref, 0);
         const i = next - 1;
-        if (i < 0 || sts[i] <= ref - lookbackMs || isStaleNaN(svs[i])) {
+        const v = i < 0 ? NaN : svs[i];
+        // the NaN test first, inline: isStaleNaN is reached through a getter (evaluator.ts isStale)
+        if (i < 0 || sts[i] <= ref - lookbackMs || (v !== v && isStaleNaN(v))) {
           present[base + k] = 0;
           continue;
         }
-        values[base + k] = svs[i];
+        values[base + k] = v;
         if (ts) ts[base + k] = sts[i];
         present[base + k] = 1;
         counts[k]++;
