@@ -53,9 +53,9 @@ function stopProcess(child: ChildProcess): Promise<void> {
 export async function httpGet(
   url: string,
   headers?: Record<string, string>,
-): Promise<{ status: number; body: string }> {
+): Promise<{ status: number; body: string; serverTiming: string | null }> {
   const res = await fetch(url, headers ? { headers } : undefined);
-  return { status: res.status, body: await res.text() };
+  return { status: res.status, body: await res.text(), serverTiming: res.headers.get('server-timing') };
 }
 
 async function waitReady(url: string, what: string, timeoutMs = 120_000): Promise<void> {

@@ -20,7 +20,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PromqlEngine } from '@arcwatch/promql';
+import { PromqlEngine, responseJson } from '@arcwatch/promql';
 import { SampleStore, createPool, migrate, sampleStoreMigrations } from '@arcwatch/storage';
 import { REPO_ROOT, authHeaders, createTestDatabase } from '@arcwatch/testing';
 import { FLEET_SCRIPT, generateHistory } from './fleet-history';
@@ -32,7 +32,7 @@ import {
   startVictoriaMetrics,
   type RunningServer,
 } from './competitors';
-import { compareMatrices, fmt, machine, writeQuerySection } from './query-report';
+import { compareMatrices, fmt, machine, median, writeQuerySection } from './query-report';
 import { benchArgs } from './support/args';
 import { loadHistory, startQueryCollector, timeRuns } from './support/query-runs';
 
@@ -148,6 +148,8 @@ async function main(): Promise<void> {
     log(`machine: ${host}`);
     const rows: Row[] = [];
     const checks: string[] = [];
+    // the collector's own spans per query (its Server-Timing header), median of the timed runs
+    const spans: Record<string, string> = {};
     const timeHttp = async (
       name: string,
       baseUrl: string,
@@ -157,11 +159,13 @@ async function main(): Promise<void> {
       const ms: Record<string, number> = {};
       const bodies: Record<string, string> = {};
       for (const q of QUERIES) {
+        const timings: string[] = [];
         const r = await timeRuns(RUNS, async () => {
-          const { status, body } = await httpGet(
+          const { status, body, serverTiming } = await httpGet(
             rangeQueryUrl(baseUrl, q.expr, startMs / 1000, endMs / 1000, STEP_SEC),
             headers,
           );
+          if (serverTiming) timings.push(serverTiming);
           if (status !== 200)
             throw new Error(
               `${name} answered ${status}: ${body.slice(0, 300)}${logOf ? `\n${name}'s log:\n${logOf().slice(-4000)}` : ''}`,
@@ -171,6 +175,8 @@ async function main(): Promise<void> {
         ms[q.id] = r.median;
         bodies[q.id] = r.body;
         log(`${name} ${q.id}: median ${fmt(r.median)} ms (runs ${r.runs.map((x) => fmt(x)).join(', ')})`);
+        // the warm-up's spans left out, like its time
+        if (timings.length > 1) spans[q.id] = medianSpans(timings.slice(1));
       }
       return { ms, bodies };
     };
@@ -184,7 +190,7 @@ async function main(): Promise<void> {
           system: 'ArcWatch collector',
           q1: http.ms.q1!,
           q2: http.ms.q2!,
-          note: 'HTTP, its own process (default settings: decoded-chunk cache on, warmed by the first run)',
+          note: `HTTP, its own process (default settings: decoded-chunk cache on, warmed by the first run)${spanNote(spans)}`,
         });
       }
     } finally {
@@ -214,8 +220,9 @@ async function main(): Promise<void> {
     const timedUncached: Record<string, number> = {};
     const selectOnly: Record<string, number> = {};
     for (const q of QUERIES) {
+      // the collector's steps: evaluation, then the response body as responseJson writes it
       const r = await timeRuns(RUNS, async () =>
-        JSON.stringify({ status: 'success', data: await engine.rangeQuery(q.expr, startMs, endMs, STEP_SEC * 1000) }),
+        responseJson(await engine.evaluateRange(q.expr, startMs, endMs, STEP_SEC * 1000)),
       );
       ours[q.id] = r.body;
       timed[q.id] = r.median;
@@ -227,7 +234,7 @@ async function main(): Promise<void> {
         checks.push(`${q.id}: the collector over HTTP and the engine in process give the same matrix`);
       }
       const u = await timeRuns(RUNS, async () =>
-        JSON.stringify({ status: 'success', data: await uncached.rangeQuery(q.expr, startMs, endMs, STEP_SEC * 1000) }),
+        responseJson(await uncached.evaluateRange(q.expr, startMs, endMs, STEP_SEC * 1000)),
       );
       if (u.body !== r.body) throw new Error(`${q.id}: the answer with the chunk cache differs from the one without`);
       timedUncached[q.id] = u.median;
@@ -253,7 +260,7 @@ async function main(): Promise<void> {
       system: '… ArcWatch in process',
       q1: timed.q1!,
       q2: timed.q2!,
-      note: '`PromqlEngine.rangeQuery` + JSON of the response, no HTTP; decoded-chunk cache warm',
+      note: "`PromqlEngine.evaluateRange` + `responseJson` (the collector's steps), no HTTP; decoded-chunk cache warm",
     });
     rows.push({
       system: '… the same, chunk cache off',
@@ -309,6 +316,22 @@ async function main(): Promise<void> {
     await db.drop();
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Per span name, the median of its `dur` over the Server-Timing headers (ms). */
+function medianSpans(headers: readonly string[]): string {
+  const byName = new Map<string, number[]>();
+  for (const h of headers)
+    for (const part of h.split(',')) {
+      const [name, dur] = part.trim().split(';dur=');
+      if (name && dur !== undefined) byName.set(name, [...(byName.get(name) ?? []), Number(dur)]);
+    }
+  return [...byName].map(([name, durs]) => `${name} ${fmt(median(durs))}`).join(', ');
+}
+
+function spanNote(spans: Record<string, string>): string {
+  const parts = QUERIES.filter((q) => spans[q.id]).map((q) => `${q.id} ${spans[q.id]}`);
+  return parts.length > 0 ? `; its spans (Server-Timing, ms, medians): ${parts.join('; ')}` : '';
 }
 
 main().catch((err: unknown) => {

@@ -12,7 +12,7 @@ import { parsePromql } from './parser';
 import { gridMatrix } from './range-batch';
 import { planRollups, type RollupPlan } from './rollup-eval';
 import { typeOf } from './typecheck';
-import { compareLabels, labelsKey, withoutName, type Sample, type Value } from './values';
+import { labelsKey, sortByLabels, withoutName, type Sample, type Value } from './values';
 
 export interface PromqlEngineOptions {
   /** How far back an instant selector looks for the latest sample. Default 5 minutes. */
@@ -58,12 +58,11 @@ const MAX_POINTS_PER_SERIES = 11_000;
 /**
  * Where one query's time went, in milliseconds, filled in by the engine when the caller passes
  * one: `selectMs` parsing, planning and reading every selector's data from storage; `evalMs`
- * evaluating over that data; `formatMs` shaping the result as the HTTP API writes it.
+ * evaluating over that data.
  */
 export interface QueryTimings {
   selectMs: number;
   evalMs: number;
-  formatMs: number;
 }
 
 export class PromqlEngine {
@@ -82,18 +81,12 @@ export class PromqlEngine {
     this.subqueryStepMs = opts.subqueryStepMs ?? 60_000;
   }
 
-  async instantQuery(expr: string, timeMs: number, timings?: QueryTimings): Promise<QueryResult> {
-    return timedFormat(await this.evaluateInstant(expr, timeMs, timings), timings);
+  async instantQuery(expr: string, timeMs: number): Promise<QueryResult> {
+    return formatResult(await this.evaluateInstant(expr, timeMs));
   }
 
-  async rangeQuery(
-    expr: string,
-    startMs: number,
-    endMs: number,
-    stepMs: number,
-    timings?: QueryTimings,
-  ): Promise<QueryResult> {
-    return timedFormat(await this.evaluateRange(expr, startMs, endMs, stepMs, timings), timings);
+  async rangeQuery(expr: string, startMs: number, endMs: number, stepMs: number): Promise<QueryResult> {
+    return formatResult(await this.evaluateRange(expr, startMs, endMs, stepMs));
   }
 
   /** Instant query with numeric results (for rule evaluation). */
@@ -175,17 +168,11 @@ export class PromqlEngine {
     await Promise.all([
       ...[...plans].map(async ([sel, p]) => {
         const found = await this.queryable.selectRollups!(sel.matchers, p.min, p.max, p.resolutionMs);
-        ev.rollups.set(
-          sel,
-          found.sort((a, b) => compareLabels(a.labels, b.labels)),
-        );
+        ev.rollups.set(sel, sortByLabels(found));
       }),
       ...[...windows].map(async ([sel, w]) => {
         const found = await this.queryable.select(sel.matchers, w.min, w.max);
-        data.set(
-          sel,
-          found.map(prepareSeries).sort((a, b) => compareLabels(a.labels, b.labels)),
-        );
+        data.set(sel, sortByLabels(found.map(prepareSeries)));
       }),
     ]);
     if (Date.now() > params.deadline) throw new PromqlError('timeout', 'query timed out in query execution');
@@ -196,7 +183,7 @@ export class PromqlEngine {
 /** A range query's series, sorted by labels: from the grid when the whole expression is on it, else step by step. */
 function evaluateMatrix(ev: Evaluator, ast: Expr, startMs: number, endMs: number, stepMs: number): RawSeries[] {
   const direct = gridMatrix(ev, ast);
-  if (direct) return direct.sort((a, b) => compareLabels(a.labels, b.labels));
+  if (direct) return sortByLabels(direct);
   const series = new Map<string, RawSeries>();
   for (let ts = startMs; ts <= endMs; ts += stepMs) {
     ev.resetSampleCount();
@@ -215,7 +202,7 @@ function evaluateMatrix(ev: Evaluator, ast: Expr, startMs: number, endMs: number
       out.values.push(s.value);
     }
   }
-  return [...series.values()].sort((a, b) => compareLabels(a.labels, b.labels));
+  return sortByLabels([...series.values()]);
 }
 
 function sourceOf(expr: string | Expr): string {
@@ -324,7 +311,7 @@ function finishInstant(v: Value, timeMs: number): RawResult {
         seen.add(key);
         return { labels, timestamps: Array.from(s.ts), values: Array.from(s.vs) };
       });
-      return { type: 'matrix', series: series.sort((a, b) => compareLabels(a.labels, b.labels)) };
+      return { type: 'matrix', series: sortByLabels(series) };
     }
   }
 }
@@ -336,14 +323,6 @@ function matrixPoints(s: RawSeries): PromPoint[] {
   const n = s.timestamps.length;
   const out = new Array<PromPoint>(n);
   for (let i = 0; i < n; i++) out[i] = [s.timestamps[i] / 1000, formatPromValue(s.values[i])];
-  return out;
-}
-
-function timedFormat(raw: RawQueryResult, timings: QueryTimings | undefined): QueryResult {
-  if (!timings) return formatResult(raw);
-  const t0 = performance.now();
-  const out = formatResult(raw);
-  timings.formatMs = performance.now() - t0;
   return out;
 }
 
@@ -370,4 +349,37 @@ export function formatResult(raw: RawQueryResult): QueryResult {
         infos,
       };
   }
+}
+
+/**
+ * The body of the API's success response for a numeric result, as JSON text: the same text as
+ * `JSON.stringify` of `{status: 'success', data: {resultType, result}, warnings?, infos?}` over
+ * formatResult. A matrix is written directly: no `[t, "v"]` array per point (180,000 for a 6 h
+ * dashboard of 125 series at 15 s) and each step's time turned into text once, not per series.
+ */
+export function responseJson(raw: RawQueryResult): string {
+  const { result: r, warnings, infos } = raw;
+  const notes =
+    (warnings.length > 0 ? `,"warnings":${JSON.stringify(warnings)}` : '') +
+    (infos.length > 0 ? `,"infos":${JSON.stringify(infos)}` : '');
+  if (r.type !== 'matrix') {
+    const { resultType, result } = formatResult(raw);
+    return `{"status":"success","data":${JSON.stringify({ resultType, result })}${notes}}`;
+  }
+  // '[<seconds>,"' per distinct timestamp; values need no escaping (digits, '.', '-', '+Inf', 'NaN')
+  const opening = new Map<number, string>();
+  const series = new Array<string>(r.series.length);
+  for (let i = 0; i < r.series.length; i++) {
+    const s = r.series[i];
+    const n = s.timestamps.length;
+    const points = new Array<string>(n);
+    for (let k = 0; k < n; k++) {
+      const t = s.timestamps[k];
+      let open = opening.get(t);
+      if (open === undefined) opening.set(t, (open = `[${t / 1000},"`));
+      points[k] = open + formatPromValue(s.values[k]) + '"]';
+    }
+    series[i] = `{"metric":${JSON.stringify(s.labels)},"values":[${points.join(',')}]}`;
+  }
+  return `{"status":"success","data":{"resultType":"matrix","result":[${series.join(',')}]}${notes}}`;
 }

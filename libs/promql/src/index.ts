@@ -6,6 +6,7 @@ export { selectorsOf, matchesAll, matchesLabel } from './selectors';
 export {
   PromqlEngine,
   formatResult,
+  responseJson,
   type PromqlEngineOptions,
   type QueryResult,
   type QueryTimings,

@@ -88,8 +88,23 @@ export function dropLabels(labels: Labels, names: ReadonlySet<string>): Labels {
 
 /** Orders label sets the way Prometheus sorts matrix results (label by label, names first). */
 export function compareLabels(a: Labels, b: Labels): number {
-  const an = Object.keys(a).sort();
-  const bn = Object.keys(b).sort();
+  return compareSortedLabels(a, Object.keys(a).sort(), b, Object.keys(b).sort());
+}
+
+/**
+ * Sorts in compareLabels' order with each label set's names sorted once, not once per comparison
+ * (a thousand series of a dozen labels each: about 10,000 comparisons, two name sorts each).
+ * Stable, like Array.prototype.sort.
+ */
+export function sortByLabels<T extends { labels: Labels }>(items: T[]): T[] {
+  if (items.length < 2) return items;
+  const keyed = items.map((item) => ({ item, names: Object.keys(item.labels).sort() }));
+  keyed.sort((x, y) => compareSortedLabels(x.item.labels, x.names, y.item.labels, y.names));
+  for (let i = 0; i < keyed.length; i++) items[i] = keyed[i].item;
+  return items;
+}
+
+function compareSortedLabels(a: Labels, an: readonly string[], b: Labels, bn: readonly string[]): number {
   const n = Math.min(an.length, bn.length);
   for (let i = 0; i < n; i++) {
     if (an[i] !== bn[i]) return an[i] < bn[i] ? -1 : 1;

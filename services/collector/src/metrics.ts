@@ -102,7 +102,7 @@ export class CollectorMetrics {
     );
     this.queryPhase = registry.histogram(
       'arcwatch_collector_query_phase_seconds',
-      'Time of each phase of a query request, by endpoint (query, query_range) and phase: select (parse, plan, read storage), eval, format (the API shape), serialize (JSON), send (body to the socket).',
+      'Time of each phase of a query request, by endpoint (query, query_range) and phase: select (parse, plan, read storage), eval, serialize (the API shape as JSON), send (body to the socket).',
       ['endpoint', 'phase'],
       LATENCY_BUCKETS,
     );

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Labels } from '@arcwatch/contracts';
-import { PromqlEngine, selectorsOf, type QueryResult } from '@arcwatch/promql';
+import { PromqlEngine, responseJson, selectorsOf, type RawQueryResult } from '@arcwatch/promql';
 import type { SampleStore } from '@arcwatch/storage';
 import { InjectClock, type Clock } from '@arcwatch/runtime';
 import { SAMPLE_STORE } from '../database/sample-store.provider';
@@ -30,22 +30,10 @@ export interface ApiSuccess<T> {
   infos?: string[];
 }
 
-type QueryData = { resultType: QueryResult['resultType']; result: QueryResult['result'] };
-
-function envelope(r: QueryResult): ApiSuccess<QueryData> {
-  const { warnings, infos, ...data } = r;
-  return {
-    status: 'success',
-    data: data as QueryData,
-    ...(warnings.length > 0 ? { warnings } : {}),
-    ...(infos.length > 0 ? { infos } : {}),
-  };
-}
-
-/** The response body as JSON text, serialised here rather than by Fastify so that its time is measured. */
-function serialized(result: QueryResult, timings: TimedAnswer['timings']): TimedAnswer {
+/** The response body as JSON text (responseJson: the API's shape and JSON in one pass), timed. */
+function serialized(raw: RawQueryResult, timings: TimedAnswer['timings']): TimedAnswer {
   const t0 = performance.now();
-  const body = JSON.stringify(envelope(result));
+  const body = responseJson(raw);
   timings.serializeMs = performance.now() - t0;
   return { body, timings };
 }
@@ -91,25 +79,25 @@ export class QueryService {
   async instant(form: FormParams): Promise<TimedAnswer> {
     const p = parseInstantParams(form, this.clock.now());
     const timings = emptyTimings();
-    let result: QueryResult;
+    let raw: RawQueryResult;
     try {
-      result = await this.engine(p.timeoutMs).instantQuery(p.query, p.timeMs, timings);
+      raw = await this.engine(p.timeoutMs).evaluateInstant(p.query, p.timeMs, timings);
     } catch (err) {
       throw fromEngineError(err);
     }
-    return serialized(result, timings);
+    return serialized(raw, timings);
   }
 
   async range(form: FormParams): Promise<TimedAnswer> {
     const p = parseRangeParams(form);
     const timings = emptyTimings();
-    let result: QueryResult;
+    let raw: RawQueryResult;
     try {
-      result = await this.engine(p.timeoutMs).rangeQuery(p.query, p.startMs, p.endMs, p.stepMs, timings);
+      raw = await this.engine(p.timeoutMs).evaluateRange(p.query, p.startMs, p.endMs, p.stepMs, timings);
     } catch (err) {
       throw fromEngineError(err);
     }
-    return serialized(result, timings);
+    return serialized(raw, timings);
   }
 
   /**
