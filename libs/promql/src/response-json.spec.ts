@@ -43,6 +43,34 @@ describe('responseJson', () => {
     expect(JSON.parse(text).data.result[1].values[2]).toEqual([0.001, '0.000000001']);
   });
 
+  it('writes repeated, colliding and signed-zero values as their own text (values are cached by their bits)', () => {
+    // 20,000 points: a few hundred repeated values, 10,000 distinct ones (many share a cache slot),
+    // zeros of both signs and NaN between them
+    const values: number[] = [];
+    for (let i = 0; i < 10_000; i++) values.push((i % 801) / 8, Math.sqrt(i) * 1e-3 + i);
+    values[5] = -0;
+    values[7] = 0;
+    values[9] = NaN;
+    const raw: RawQueryResult = {
+      result: {
+        type: 'matrix',
+        series: [{ labels: { a: '1' }, timestamps: values.map((_, i) => i * 15_000), values }],
+      },
+      warnings: [],
+      infos: [],
+    };
+    expect(responseJson(raw)).toBe(viaStringify(raw));
+    expect(responseJson(raw)).toBe(viaStringify(raw)); // and again, with the cache filled
+    expect(JSON.parse(responseJson(raw)).data.result[0].values.slice(4, 10)).toEqual([
+      [60, '0.25'],
+      [75, '-0'],
+      [90, '0.375'],
+      [105, '0'],
+      [120, '0.5'],
+      [135, 'NaN'],
+    ]);
+  });
+
   it('writes vectors, scalars, strings and an empty matrix as before, without notes when there are none', () => {
     const cases: RawQueryResult[] = [
       {
