@@ -13,7 +13,7 @@ import { isStaleNaN } from '@arcwatch/contracts';
 import type { AggregateExpr, Call, Expr, MatrixSelector, VectorSelector } from './ast';
 import { resetCounts, searchAfter, seekAfter, type Evaluator, type PreparedSeries } from './evaluator';
 import { formatG, warnPossibleNonCounter } from './functions';
-import { INDEXED_RANGE_FUNCTIONS, extrapolatedRateIn, type IndexedRangeFunction } from './range-functions';
+import { INDEXED_RANGE_FUNCTIONS, extrapolate, extrapolatedRateIn, type IndexedRangeFunction } from './range-functions';
 import { histogramQuantileRows } from './range-batch-histogram';
 import { rollupCallSource, rollupSelectorSource } from './rollup-eval';
 import { MeanAccumulator, quantileIn } from './math-helpers';
@@ -225,6 +225,51 @@ function indexedCall(call: Call): { fn: IndexedRangeFunction; arg: Expr; q?: num
   return { fn: INDEXED_RANGE_FUNCTIONS[call.func], arg: unwrap(call.args[0]) };
 }
 
+/**
+ * rate / increase / delta of one series at every step when the windows only move forward: each
+ * edge walks on point by point (a step moves it one point or so) instead of a seek call per edge
+ * and step, and the kernel is extrapolatedRateIn's, written out: the same arithmetic in the same
+ * order (extrapolate), so the same bits. Returns whether any step has a value.
+ */
+function rateRow(
+  ts: Float64Array,
+  vs: Float64Array,
+  resets: Uint32Array,
+  starts: Float64Array,
+  ends: Float64Array,
+  kind: 'rate' | 'increase' | 'delta',
+  out: { values: Float64Array; present: Uint8Array; base: number; counts: Float64Array },
+): boolean {
+  const { values, present, base, counts } = out;
+  const isCounter = kind !== 'delta';
+  const isRate = kind === 'rate';
+  const n = ts.length;
+  const steps = starts.length;
+  let from = steps > 0 ? searchAfter(ts, starts[0], 0) : 0;
+  let to = from;
+  let any = false;
+  for (let k = 0; k < steps; k++) {
+    present[base + k] = 0;
+    const start = starts[k];
+    const end = ends[k];
+    while (from < n && ts[from] <= start) from++;
+    if (to < from) to = from;
+    while (to < n && ts[to] <= end) to++;
+    const count = to - from;
+    if (count <= 0) continue;
+    counts[k] += count;
+    if (count < 2) continue;
+    const last = to - 1;
+    let result = vs[last] - vs[from];
+    if (isCounter && resets[last] > resets[from])
+      for (let i = from + 1; i < to; i++) if (vs[i] < vs[i - 1]) result += vs[i - 1];
+    values[base + k] = extrapolate(result, count, ts[from], vs[from], ts[last], start, end, isCounter, isRate);
+    present[base + k] = 1;
+    any = true;
+  }
+  return any;
+}
+
 function rangeCallRows(ev: Evaluator, call: Call): GridRows | undefined {
   const src = rangeCallSource(ev, call);
   return src ? materialise(src, false) : undefined;
@@ -258,6 +303,9 @@ function rangeCallSource(ev: Evaluator, call: Call): RowSource | undefined {
     ends[k] = w.end;
   }
   const counts = new Float64Array(steps);
+  // every window starts and ends no earlier than the one before (no `@`): edges only move forward
+  let forwardOnly = true;
+  for (let k = 1; k < steps; k++) if (ends[k] < ends[k - 1] || starts[k] < starts[k - 1]) forwardOnly = false;
   return {
     labels: series.map((s) => s.labels),
     dropName: true,
@@ -268,6 +316,11 @@ function rangeCallSource(ev: Evaluator, call: Call): RowSource | undefined {
       const s: PreparedSeries = series[r];
       const p = ev.pointsOf(s);
       const resets = resetCounts(s);
+      if (rateKind !== undefined && forwardOnly) {
+        const any = rateRow(p.ts, p.vs, resets, starts, ends, rateKind, { values, present, base, counts });
+        if (any && checkCounter) warnPossibleNonCounter(ctx, s.labels, call.args[0]);
+        return;
+      }
       let from = 0;
       let to = 0;
       let any = false;
