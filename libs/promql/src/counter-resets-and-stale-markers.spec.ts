@@ -56,4 +56,21 @@ describe('counter resets and staleness markers', () => {
     // 120 s: points 40, 70, 100 in (60 s, 120 s] (the marker at 90 s left out): 60 over 45 s, to 60 s
     expect(byStep[4]).toBeCloseTo(60 / 45, 12);
   });
+
+  it('rates over windows far apart (a step of many scrape intervals) as the step-by-step path does', async () => {
+    const q = new MemoryQueryable();
+    // 15 s scrapes for 3 h, a reset every 50 minutes
+    for (let i = 0; i < 720; i++) q.add({ __name__: 'req_total', job: 'b' }, i * 15_000, (i % 200) * 7.5);
+    const engine = new PromqlEngine(q);
+    for (const expr of ['rate(req_total[10m])', 'increase(req_total[40m])', 'delta(req_total[5m])']) {
+      const grid = await engine.evaluateRange(expr, 600_000, 10_800_000, 1_800_000);
+      const byStep: number[] = [];
+      for (let t = 600_000; t <= 10_800_000; t += 1_800_000) {
+        const r = await engine.evaluateInstant(expr, t);
+        if (r.result.type === 'vector') byStep.push(r.result.samples[0]!.value);
+      }
+      expect(grid.result.type === 'matrix' && grid.result.series[0]!.values).toEqual(byStep);
+      expect(byStep).toHaveLength(6);
+    }
+  });
 });

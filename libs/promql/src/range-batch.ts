@@ -227,9 +227,10 @@ function indexedCall(call: Call): { fn: IndexedRangeFunction; arg: Expr; q?: num
 
 /**
  * rate / increase / delta of one series at every step when the windows only move forward: each
- * edge walks on point by point (a step moves it one point or so) instead of a seek call per edge
- * and step, and the kernel is extrapolatedRateIn's, written out: the same arithmetic in the same
- * order (extrapolate), so the same bits. Returns whether any step has a value.
+ * edge walks on point by point (a step moves it one point or so; past 8, a binary search)
+ * instead of a seek call per edge and step, and the kernel is extrapolatedRateIn's written out:
+ * the same arithmetic in the same order (extrapolate), so the same bits. Returns whether any
+ * step has a value.
  */
 function rateRow(
   ts: Float64Array,
@@ -252,9 +253,18 @@ function rateRow(
     present[base + k] = 0;
     const start = starts[k];
     const end = ends[k];
-    while (from < n && ts[from] <= start) from++;
+    // a few points a step, then a binary search (a step much wider than the scrape interval)
+    for (let walked = 0; from < n && ts[from] <= start; from++)
+      if (++walked === 8) {
+        from = searchAfter(ts, start, from);
+        break;
+      }
     if (to < from) to = from;
-    while (to < n && ts[to] <= end) to++;
+    for (let walked = 0; to < n && ts[to] <= end; to++)
+      if (++walked === 8) {
+        to = searchAfter(ts, end, to);
+        break;
+      }
     const count = to - from;
     if (count <= 0) continue;
     counts[k] += count;
