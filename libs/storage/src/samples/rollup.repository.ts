@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryArrayConfig } from 'pg';
 import { StorageError } from '../errors';
+import { CHUNK_BYTES_PER_STATEMENT, partsByBytes } from './sample-store.repository';
 
 type Db = Pool | PoolClient;
 
@@ -14,19 +15,20 @@ export interface RollupWrite {
 
 /** Writes the rollups of chunks written in the same transaction (replacing the ones they had). */
 export async function upsertRollups(client: PoolClient, schema: string, rows: readonly RollupWrite[]): Promise<void> {
-  if (rows.length === 0) return;
-  await client.query(
-    `INSERT INTO ${schema}.rollups (series_id, resolution_ms, start_time, data)
-     SELECT series_id, resolution_ms, to_timestamp(start_ms / 1000.0), data
-       FROM unnest($1::int4[], $2::int4[], $3::int8[], $4::bytea[]) AS u(series_id, resolution_ms, start_ms, data)
-     ON CONFLICT (series_id, resolution_ms, start_time) DO UPDATE SET data = EXCLUDED.data`,
-    [
-      rows.map((r) => r.seriesId),
-      rows.map((r) => r.resolutionMs),
-      rows.map((r) => r.startMs),
-      rows.map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
-    ],
-  );
+  // split by bytes like the chunks they belong to (a bytea[] parameter travels as one hex string)
+  for (const part of partsByBytes(rows, (r) => r.data.byteLength, CHUNK_BYTES_PER_STATEMENT))
+    await client.query(
+      `INSERT INTO ${schema}.rollups (series_id, resolution_ms, start_time, data)
+       SELECT series_id, resolution_ms, to_timestamp(start_ms / 1000.0), data
+         FROM unnest($1::int4[], $2::int4[], $3::int8[], $4::bytea[]) AS u(series_id, resolution_ms, start_ms, data)
+       ON CONFLICT (series_id, resolution_ms, start_time) DO UPDATE SET data = EXCLUDED.data`,
+      [
+        part.map((r) => r.seriesId),
+        part.map((r) => r.resolutionMs),
+        part.map((r) => r.startMs),
+        part.map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
+      ],
+    );
 }
 
 /**

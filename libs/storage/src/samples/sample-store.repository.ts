@@ -173,26 +173,59 @@ export interface ChunkWrite {
 }
 
 /**
+ * Chunk bytes per INSERT: pg sends a bytea[] parameter as one hex string, twice the bytes, and a
+ * V8 string ends at 512 MB. A 1 s fleet late in a 2 h bucket holds ~13 KB per chunk, so one
+ * compaction transaction of 27,500 chunks is split into statements of at most this much.
+ */
+export const CHUNK_BYTES_PER_STATEMENT = 32 * 1024 * 1024;
+
+/** `rows` cut, in order, into runs whose `bytes` add up to at most `maxBytes` (a larger row alone). */
+export function partsByBytes<T>(rows: readonly T[], bytes: (row: T) => number, maxBytes: number): T[][] {
+  const parts: T[][] = [];
+  let part: T[] = [];
+  let size = 0;
+  for (const r of rows) {
+    const b = bytes(r);
+    if (part.length > 0 && size + b > maxBytes) {
+      parts.push(part);
+      part = [];
+      size = 0;
+    }
+    part.push(r);
+    size += b;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
+/**
  * Writes chunks, each stamped with this transaction's id as its `version` (see selectChunksSql),
  * and gives their buckets a new change number (stampChunkChanges). Called inside the writing
- * transaction, so that both become visible together.
+ * transaction, so that both become visible together. The rows go in statements of at most
+ * `maxBytesPerStatement` of chunk data.
  */
-export async function upsertChunks(client: PoolClient, schema: string, rows: readonly ChunkWrite[]): Promise<void> {
-  await client.query(
-    `INSERT INTO ${schema}.chunks (series_id, start_time, end_time, count, data, version)
-     SELECT series_id, to_timestamp(start_ms / 1000.0), to_timestamp(end_ms / 1000.0), count, data,
-            pg_current_xact_id()::text::int8
-       FROM unnest($1::int4[], $2::int8[], $3::int8[], $4::int4[], $5::bytea[]) AS u(series_id, start_ms, end_ms, count, data)
-     ON CONFLICT (series_id, start_time) DO UPDATE
-       SET end_time = EXCLUDED.end_time, count = EXCLUDED.count, data = EXCLUDED.data, version = EXCLUDED.version`,
-    [
-      rows.map((r) => r.seriesId),
-      rows.map((r) => r.startMs),
-      rows.map((r) => r.endMs),
-      rows.map((r) => r.count),
-      rows.map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
-    ],
-  );
+export async function upsertChunks(
+  client: PoolClient,
+  schema: string,
+  rows: readonly ChunkWrite[],
+  maxBytesPerStatement = CHUNK_BYTES_PER_STATEMENT,
+): Promise<void> {
+  for (const part of partsByBytes(rows, (r) => r.data.byteLength, maxBytesPerStatement))
+    await client.query(
+      `INSERT INTO ${schema}.chunks (series_id, start_time, end_time, count, data, version)
+       SELECT series_id, to_timestamp(start_ms / 1000.0), to_timestamp(end_ms / 1000.0), count, data,
+              pg_current_xact_id()::text::int8
+         FROM unnest($1::int4[], $2::int8[], $3::int8[], $4::int4[], $5::bytea[]) AS u(series_id, start_ms, end_ms, count, data)
+       ON CONFLICT (series_id, start_time) DO UPDATE
+         SET end_time = EXCLUDED.end_time, count = EXCLUDED.count, data = EXCLUDED.data, version = EXCLUDED.version`,
+      [
+        part.map((r) => r.seriesId),
+        part.map((r) => r.startMs),
+        part.map((r) => r.endMs),
+        part.map((r) => r.count),
+        part.map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
+      ],
+    );
   await stampChunkChanges(
     client,
     schema,
