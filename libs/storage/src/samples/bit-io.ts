@@ -38,6 +38,11 @@ export class BitWriter {
     }
   }
 
+  /** Bits written so far (with the prefix). */
+  get bitLength(): number {
+    return this.pos;
+  }
+
   bit(b: 0 | 1): void {
     this.write(b, 1);
   }

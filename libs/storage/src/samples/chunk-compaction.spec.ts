@@ -1,5 +1,6 @@
 import { STALE_NAN, isStaleNaN } from '@arcwatch/contracts';
-import { mergeChunk } from './chunk-compaction';
+import fc from 'fast-check';
+import { ChunkStates, mergeChunk, type EncodedChunk } from './chunk-compaction';
 import { isDecimalChunk } from './decimal-chunk.codec';
 import { wordsOf } from './sample-merge';
 import { decodeChunk, encodeChunk } from './xor-chunk.codec';
@@ -79,5 +80,58 @@ describe('mergeChunk', () => {
     decodeChunk(out.data, 6, new Float64Array(6), wordsOf(values));
     expect(Array.from(values.subarray(0, 5))).toEqual([1.5, 2.5, 3, 3.25, 4]);
     expect(isStaleNaN(values[5]!)).toBe(true);
+  });
+
+  it('appends with a known state exactly as through a decode: chunk bytes, count and rollups, pass after pass', () => {
+    const HOUR = 3_600_000;
+    const value = fc.oneof(
+      fc.integer({ min: 0, max: 100 }),
+      fc.integer({ min: 0, max: 10 ** 6 }).map((m) => m / 1e4),
+      fc.constantFrom(NaN, STALE_NAN, 0.1 + 0.2),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.tuple(fc.integer({ min: 1, max: 120_000 }), value), { minLength: 1, maxLength: 30 }), {
+          minLength: 2,
+          maxLength: 6,
+        }),
+        (passes) => {
+          const states = new ChunkStates();
+          let t = BUCKET;
+          let viaState: EncodedChunk | undefined;
+          let viaDecode: EncodedChunk | undefined;
+          for (const pass of passes) {
+            const ts = pass.map(([d]) => (t += d));
+            const values = new Float64Array(ts.length);
+            pass.forEach(([, v], i) => (values[i] = v));
+            const pending = { seriesId: 3, startMs: BUCKET, samples: samples(ts, Array.from(values)) };
+            pending.samples.words.set(wordsOf(values)); // keep NaN payloads (the stale marker)
+            const known = viaState && states.get(3, BUCKET, viaState);
+            if (viaState) expect(known).toBeDefined();
+            viaState = mergeChunk(pending, viaState, [HOUR], known);
+            viaDecode = mergeChunk(pending, viaDecode, [HOUR]);
+            states.set(viaState);
+            expect(viaState.count).toBe(viaDecode.count);
+            expect(Buffer.from(viaState.data).toString('hex')).toBe(Buffer.from(viaDecode.data).toString('hex'));
+            expect(Buffer.from(viaState.rollups.get(HOUR)!).toString('hex')).toBe(
+              Buffer.from(viaDecode.rollups.get(HOUR)!).toString('hex'),
+            );
+          }
+        },
+      ),
+    );
+  });
+
+  it('uses a known state only while the stored row is the one it describes', () => {
+    const states = new ChunkStates();
+    const first = mergeChunk({ seriesId: 1, startMs: BUCKET, samples: samples([BUCKET + 1000], [1]) }, undefined, []);
+    states.set(first);
+    expect(states.get(1, BUCKET, first)).toBe(first.state);
+    // another writer appended: same key, more samples
+    const other = mergeChunk({ seriesId: 1, startMs: BUCKET, samples: samples([BUCKET + 2000], [2]) }, first, []);
+    expect(states.get(1, BUCKET, other)).toBeUndefined();
+    expect(states.get(2, BUCKET, first)).toBeUndefined();
+    states.forgetBefore(BUCKET + 1);
+    expect(states.size).toBe(0);
   });
 });

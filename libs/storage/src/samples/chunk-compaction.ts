@@ -1,6 +1,7 @@
 import { decodeHeadPayload } from './head-payload.codec';
+import { extendRollup, rollupWithState, type RollupState } from './rollup.codec';
 import { concat, mergeSorted, sortUnique, wordsOf, type SampleArrays } from './sample-merge';
-import { appendChunk, decodeChunk, encodeChunk } from './xor-chunk.codec';
+import { appendChunkWithTail, decodeChunk, encodeChunkWithTail, type ChunkTail } from './xor-chunk.codec';
 
 /**
  * The pure core of compaction: head payloads → samples grouped by (series, aligned bucket) →
@@ -64,53 +65,140 @@ export interface EncodedChunk {
   endMs: number;
   count: number;
   data: Uint8Array;
-  /** Every sample of the chunk after the merge (its rollups are computed from them). */
-  samples: SampleArrays;
+  /** The chunk's rollup row at each resolution asked for. */
+  rollups: ReadonlyMap<number, Uint8Array>;
+  /** What it takes to append to this chunk later without decoding it (see ChunkStates). */
+  state: ChunkState;
+}
+
+/**
+ * Where a chunk's encoding and its rollups stand after its last sample, and the stored row it
+ * describes (sample count and bytes, which only ever grow: stored samples are never replaced).
+ */
+export interface ChunkState {
+  count: number;
+  bytes: number;
+  tail: ChunkTail;
+  rollups: ReadonlyMap<number, RollupState>;
+}
+
+/**
+ * The states of the chunks a compactor wrote, by (series, bucket): late in a 2 h bucket at a 1 s
+ * interval a chunk holds thousands of samples, and decoding each one again to add a minute's
+ * samples (and to recompute its rollups) was most of a compaction pass's time. A state is used
+ * only while the stored row still has the count and byte length it was written with, so a write
+ * by anyone else (an import, another process) sends that chunk down the decoding path.
+ */
+export class ChunkStates {
+  private readonly states = new Map<string, ChunkState>();
+
+  get size(): number {
+    return this.states.size;
+  }
+
+  get(seriesId: number, startMs: number, stored: { count: number; data: Uint8Array }): ChunkState | undefined {
+    const s = this.states.get(`${seriesId}:${startMs}`);
+    return s && s.count === stored.count && s.bytes === stored.data.byteLength ? s : undefined;
+  }
+
+  set(chunk: EncodedChunk): void {
+    this.states.set(`${chunk.seriesId}:${chunk.startMs}`, chunk.state);
+  }
+
+  /** Forgets the chunks of buckets that start before `startMs` (compaction has moved on). */
+  forgetBefore(startMs: number): void {
+    for (const key of this.states.keys())
+      if (Number(key.slice(key.indexOf(':') + 1)) < startMs) this.states.delete(key);
+  }
 }
 
 /**
  * Folds pending samples into the stored chunk (stored samples win on equal timestamps). In the
  * steady state every pending sample comes after the stored ones: they are appended to the stored
- * encoding (unless a value does not fit a decimal chunk's scale), which then costs a decode of the
- * stored samples but no re-encode (late in a bucket
- * the stored part is nearly all of it; at a 1 s interval, thousands of samples a chunk).
+ * encoding (unless a value does not fit a decimal chunk's scale). With the chunk's `known` state
+ * that costs the new samples only; without it, a decode of the stored samples. Rollups are
+ * computed at each of `resolutionsMs`, extended from the known state when there is one.
  */
 export function mergeChunk(
   pending: PendingChunk,
   stored: { count: number; data: Uint8Array } | undefined,
+  resolutionsMs: readonly number[] = [],
+  known?: ChunkState,
 ): EncodedChunk {
   const fresh = pending.samples;
   const n = fresh.timestamps.length;
   if (stored && stored.count > 0 && n > 0) {
+    if (known && fresh.timestamps[0]! > known.tail.t && resolutionsMs.every((r) => known.rollups.has(r))) {
+      const next = appendChunkWithTail(stored.data, known.tail, fresh.timestamps, fresh.words, n);
+      if (next) {
+        const rollups = new Map<number, Uint8Array>();
+        const states = new Map<number, RollupState>();
+        for (const res of resolutionsMs) {
+          const r = extendRollup(known.rollups.get(res)!, pending.startMs, fresh.timestamps, fresh.words, res);
+          rollups.set(res, r.data);
+          states.set(res, r.state);
+        }
+        return chunk(pending, fresh.timestamps[n - 1]!, stored.count + n, next, rollups, states);
+      }
+    }
     const old = { timestamps: new Float64Array(stored.count), words: new Uint32Array(2 * stored.count) };
     const tail = decodeChunk(stored.data, stored.count, old.timestamps, old.words);
     if (fresh.timestamps[0]! > tail.t) {
-      const data = appendChunk(stored.data, tail, fresh.timestamps, fresh.words, n);
-      const samples = concat([old, fresh]);
+      const next = appendChunkWithTail(stored.data, tail, fresh.timestamps, fresh.words, n);
+      const all = concat([old, fresh]);
       // undefined: the new values do not continue a decimal chunk at its scale
-      if (!data) return encoded(pending, samples);
-      return {
-        seriesId: pending.seriesId,
-        startMs: pending.startMs,
-        endMs: fresh.timestamps[n - 1]!,
-        count: stored.count + n,
-        data,
-        samples,
-      };
+      return next ? withRollups(pending, all, next, resolutionsMs) : encoded(pending, all, resolutionsMs);
     }
-    return encoded(pending, mergeSorted(old, fresh));
+    return encoded(pending, mergeSorted(old, fresh), resolutionsMs);
   }
-  return encoded(pending, stored ? mergeSorted(decodeChunkSamples(stored.data, stored.count), fresh) : fresh);
+  return encoded(
+    pending,
+    stored && stored.count > 0 ? mergeSorted(decodeChunkSamples(stored.data, stored.count), fresh) : fresh,
+    resolutionsMs,
+  );
 }
 
-function encoded(pending: PendingChunk, merged: SampleArrays): EncodedChunk {
-  const n = merged.timestamps.length;
+function encoded(pending: PendingChunk, merged: SampleArrays, resolutionsMs: readonly number[]): EncodedChunk {
+  return withRollups(
+    pending,
+    merged,
+    encodeChunkWithTail(merged.timestamps, merged.words, merged.timestamps.length),
+    resolutionsMs,
+  );
+}
+
+function withRollups(
+  pending: PendingChunk,
+  all: SampleArrays,
+  enc: { data: Uint8Array; tail: ChunkTail },
+  resolutionsMs: readonly number[],
+): EncodedChunk {
+  const rollups = new Map<number, Uint8Array>();
+  const states = new Map<number, RollupState>();
+  for (const res of resolutionsMs) {
+    const r = rollupWithState(pending.startMs, all.timestamps, all.words, res);
+    rollups.set(res, r.data);
+    states.set(res, r.state);
+  }
+  const n = all.timestamps.length;
+  return chunk(pending, all.timestamps[n - 1]!, n, enc, rollups, states);
+}
+
+function chunk(
+  pending: PendingChunk,
+  endMs: number,
+  count: number,
+  enc: { data: Uint8Array; tail: ChunkTail },
+  rollups: ReadonlyMap<number, Uint8Array>,
+  states: ReadonlyMap<number, RollupState>,
+): EncodedChunk {
   return {
     seriesId: pending.seriesId,
     startMs: pending.startMs,
-    endMs: merged.timestamps[n - 1]!,
-    count: n,
-    data: encodeChunk(merged.timestamps, merged.words, n),
-    samples: merged,
+    endMs,
+    count,
+    data: enc.data,
+    rollups,
+    state: { count, bytes: enc.data.byteLength, tail: enc.tail, rollups: states },
   };
 }

@@ -113,7 +113,7 @@ export function encodeDecimalChunk(
   valueWords: Uint32Array,
   count: number,
   scale: number,
-): Uint8Array {
+): { data: Uint8Array; tail: DecimalTail } {
   const ms = new Float64Array(count);
   for (let i = 0; i < count; i++) ms[i] = mantissa(valueOf(valueWords, i), scale)!;
   const mode = chooseMode(ms);
@@ -124,12 +124,13 @@ export function encodeDecimalChunk(
   writeInt64(w, ms[0]!);
   const tail: DecimalTail = { bitLength: 0, t: timestamps[0]!, delta: 0, m: ms[0]!, dm: 0, width: 0 };
   encodeAfter(w, tail, mode, timestamps, ms, 1, count);
-  return w.bytes();
+  tail.bitLength = w.bitLength;
+  return { data: w.bytes(), tail };
 }
 
 /**
  * The decimal chunk `data` (ended at `tail`) followed by `count` more samples, all after its last
- * one; undefined when one of them is not an exact decimal at the chunk's scale (the caller then
+ * one, with where it now ends; undefined when one of them is not an exact decimal at the chunk's scale (the caller then
  * encodes the samples together, which picks a larger scale or XOR).
  */
 export function appendDecimalChunk(
@@ -138,7 +139,7 @@ export function appendDecimalChunk(
   timestamps: ArrayLike<number>,
   valueWords: Uint32Array,
   count: number,
-): Uint8Array | undefined {
+): { data: Uint8Array; tail: DecimalTail } | undefined {
   const mode = (data[0]! & 1) as DecimalMode;
   const scale = data[1]!;
   const ms = new Float64Array(count);
@@ -148,8 +149,10 @@ export function appendDecimalChunk(
     ms[i] = m;
   }
   const w = new BitWriter(data.length + count * 3 + 16, data, tail.bitLength);
-  encodeAfter(w, { ...tail }, mode, timestamps, ms, 0, count);
-  return w.bytes();
+  const next = { ...tail };
+  encodeAfter(w, next, mode, timestamps, ms, 0, count);
+  next.bitLength = w.bitLength;
+  return { data: w.bytes(), tail: next };
 }
 
 function encodeAfter(

@@ -1,6 +1,13 @@
 import { STALE_NAN } from '@arcwatch/contracts';
 import fc from 'fast-check';
-import { RollupColumns, appendPartials, decodeRollupRows, encodeRollup } from './rollup.codec';
+import {
+  RollupColumns,
+  appendPartials,
+  decodeRollupRows,
+  encodeRollup,
+  extendRollup,
+  rollupWithState,
+} from './rollup.codec';
 import { wordsOf } from './sample-merge';
 
 const HOUR = 3_600_000;
@@ -95,5 +102,65 @@ describe('rollup partials', () => {
     const other = Uint8Array.from(data);
     other[0] = 9;
     expect(() => decodeRollupRows(new RollupColumns(), asRow(other))).toThrow(/unknown format 9/);
+  });
+
+  it('extends a rollup with appended samples byte for byte as encoding all the samples at once', () => {
+    const value = fc.oneof(
+      fc.double({ noNaN: false }),
+      fc.integer({ min: 0, max: 50 }),
+      fc.constantFrom<number | 'stale'>('stale', 0, NaN, Infinity),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 40 * 60_000 }), value), { minLength: 2, maxLength: 60 }),
+        fc.array(fc.integer({ min: 1, max: 58 }), { minLength: 1, maxLength: 3 }),
+        fc.constantFrom(HOUR, 15 * 60_000),
+        (steps, cuts, res) => {
+          let t = C - 1 + (steps[0]![0] % 2); // starts at the chunk start or just before it
+          const ts = Float64Array.from(steps, ([d]) => (t = Math.min(t + d, C + 2 * HOUR - 1)));
+          const unique = ts.filter((x, i) => i === 0 || x > ts[i - 1]!);
+          const n = unique.length;
+          const values = float64s(steps.slice(0, n).map(([, v]) => v));
+          const words = wordsOf(values);
+          const points = [...new Set(cuts.map((c) => Math.min(c, n - 1)))].sort((a, b) => a - b);
+          let { data, state } = rollupWithState(
+            C,
+            unique.subarray(0, points[0]),
+            words.subarray(0, 2 * points[0]!),
+            res,
+          );
+          expect(Buffer.from(data).toString('hex')).toBe(
+            Buffer.from(
+              encodeRollup(C, unique.subarray(0, points[0]), words.subarray(0, 2 * points[0]!), res),
+            ).toString('hex'),
+          );
+          for (let k = 0; k < points.length; k++) {
+            const from = points[k]!;
+            const to = k + 1 < points.length ? points[k + 1]! : n;
+            ({ data, state } = extendRollup(
+              state,
+              C,
+              unique.subarray(from, to),
+              words.subarray(2 * from, 2 * to),
+              res,
+            ));
+            expect(Buffer.from(data).toString('hex')).toBe(
+              Buffer.from(encodeRollup(C, unique.subarray(0, to), words.subarray(0, 2 * to), res)).toString('hex'),
+            );
+          }
+        },
+      ),
+    );
+  });
+
+  it('carries the compensated sum across an extension', () => {
+    const ts = Float64Array.from([C + 1000, C + 2000, C + 3000, C + 4000]);
+    const words = wordsOf(Float64Array.from([1e16, 1, 1, 1]));
+    const first = rollupWithState(C, ts.subarray(0, 2), words.subarray(0, 4), HOUR);
+    const { data } = extendRollup(first.state, C, ts.subarray(2), words.subarray(4), HOUR);
+    const out = new RollupColumns();
+    decodeRollupRows(out, asRow(data));
+    expect(out.sum[0]).toBe(1e16 + 4); // 1e16 + 3, rounded to the nearest double
+    expect(Buffer.from(data).equals(Buffer.from(encodeRollup(C, ts, words, HOUR)))).toBe(true);
   });
 });

@@ -155,8 +155,29 @@ const COLUMNS = [
 const bits = new DataView(new ArrayBuffer(8));
 
 /**
+ * The running aggregates of the bucket a call of appendPartials ended in, to continue it with
+ * later samples exactly as one call over all the samples would (the compensated sum included).
+ */
+export interface OpenPartial {
+  end: number;
+  count: number;
+  sum: number;
+  c: number;
+  min: number;
+  max: number;
+  firstTs: number;
+  firstV: number;
+  lastTs: number;
+  lastV: number;
+  corr: number;
+  staleAfter: number;
+}
+
+/**
  * Appends the partials of sorted, duplicate-free samples [from, to) (values as [lo, hi] bit
- * words) to `out`: one per bucket that holds a sample other than a stale marker.
+ * words) to `out`: one per bucket that holds a sample other than a stale marker. With `resume`
+ * (what an earlier call returned, its partial the last one in `out`), samples in that bucket
+ * continue it: its partial is replaced. Returns the state of the last bucket.
  */
 export function appendPartials(
   out: RollupColumns,
@@ -165,10 +186,12 @@ export function appendPartials(
   resolutionMs: number,
   from = 0,
   to = timestamps.length,
-): void {
+  resume?: OpenPartial,
+): OpenPartial | undefined {
   let i = from;
+  let last: OpenPartial | undefined = resume;
   while (i < to) {
-    const end = Math.ceil(timestamps[i]! / resolutionMs) * resolutionMs;
+    let end = Math.ceil(timestamps[i]! / resolutionMs) * resolutionMs;
     let count = 0;
     let sum = 0;
     let c = 0;
@@ -180,6 +203,10 @@ export function appendPartials(
     let lastV = NaN;
     let corr = 0;
     let staleAfter = NaN;
+    if (resume && i === from && timestamps[i]! <= resume.end) {
+      ({ end, count, sum, c, min, max, firstTs, firstV, lastTs, lastV, corr, staleAfter } = resume);
+      out.length--; // its partial is pushed again below, with these samples in it
+    }
     for (; i < to && timestamps[i]! <= end; i++) {
       const lo = words[2 * i]!;
       const hi = words[2 * i + 1]!;
@@ -227,7 +254,9 @@ export function appendPartials(
         corr,
         staleAfter,
       );
+    last = { end, count, sum, c, min, max, firstTs, firstV, lastTs, lastV, corr, staleAfter };
   }
+  return last;
 }
 
 /** encodeRollup's partials, reused: compaction and imports encode thousands of rollups a transaction. */
@@ -243,14 +272,110 @@ export function encodeRollup(
   const p = scratch;
   p.length = 0;
   appendPartials(p, timestamps, words, resolutionMs);
+  return rollupRow(p.length, [encodePartials(p, 0, p.length, chunkStartMs)]);
+}
+
+/**
+ * A chunk's rollup with what it takes to extend it when samples are appended to the chunk: the
+ * encoded partials before the last bucket and that bucket's running aggregates.
+ */
+export interface RollupState {
+  prefix: Uint8Array;
+  prefixCount: number;
+  open: OpenPartial | undefined;
+}
+
+/** The rollup of a whole chunk's samples (as encodeRollup) and its state for extendRollup. */
+export function rollupWithState(
+  chunkStartMs: number,
+  timestamps: Float64Array,
+  words: Uint32Array,
+  resolutionMs: number,
+): { data: Uint8Array; state: RollupState } {
+  const p = scratch;
+  p.length = 0;
+  const open = appendPartials(p, timestamps, words, resolutionMs);
+  return withState(p, 0, chunkStartMs, open, new Uint8Array(0), 0);
+}
+
+/**
+ * The rollup of the chunk `state` describes after samples later than all of its own are appended:
+ * byte for byte what encodeRollup gives for all the samples, at the cost of the new ones.
+ */
+export function extendRollup(
+  state: RollupState,
+  chunkStartMs: number,
+  timestamps: Float64Array,
+  words: Uint32Array,
+  resolutionMs: number,
+): { data: Uint8Array; state: RollupState } {
+  const p = scratch;
+  p.length = 0;
+  const o = state.open;
+  if (o) {
+    const sum = Number.isFinite(o.sum) ? o.sum + o.c : o.sum;
+    p.push(o.end, o.count, sum, o.min, o.max, o.firstTs, o.firstV, o.lastTs, o.lastV, o.corr, o.staleAfter);
+  }
+  const open = appendPartials(p, timestamps, words, resolutionMs, 0, timestamps.length, o);
+  return withState(p, 0, chunkStartMs, open, state.prefix, state.prefixCount);
+}
+
+function withState(
+  p: RollupColumns,
+  from: number,
+  chunkStartMs: number,
+  open: OpenPartial | undefined,
+  prefix: Uint8Array,
+  prefixCount: number,
+): { data: Uint8Array; state: RollupState } {
+  const count = p.length - from;
+  // the last partial is the open bucket's when it was pushed (a bucket of nothing is not)
+  const closed = open && count > 0 && p.ends[p.length - 1] === open.end ? p.length - 1 : p.length;
+  const settled = encodePartials(p, from, closed, chunkStartMs);
+  const tail = encodePartials(p, closed, p.length, chunkStartMs);
+  const newPrefix = concatBytes([prefix, settled]);
+  return {
+    data: rollupRow(prefixCount + count, [newPrefix, tail]),
+    state: { prefix: newPrefix, prefixCount: prefixCount + closed - from, open },
+  };
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const x of parts) n += x.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const x of parts) {
+    out.set(x, o);
+    o += x.length;
+  }
+  return out;
+}
+
+/** A rollup row: the format tag, the partial count, then the encoded partials. */
+function rollupRow(count: number, parts: readonly Uint8Array[]): Uint8Array {
   let size = HEADER;
-  for (let k = 0; k < p.length; k++) size += partialSize(flagsOf(p, k));
+  for (const x of parts) size += x.length;
+  const buf = new Uint8Array(size);
+  buf[0] = FORMAT;
+  buf[1] = count & 0xff;
+  buf[2] = count >>> 8;
+  let o = HEADER;
+  for (const x of parts) {
+    buf.set(x, o);
+    o += x.length;
+  }
+  return buf;
+}
+
+/** Partials [from, to) of `p`, encoded without the row header. */
+function encodePartials(p: RollupColumns, from: number, to: number, chunkStartMs: number): Uint8Array {
+  let size = 0;
+  for (let k = from; k < to; k++) size += partialSize(flagsOf(p, k));
   const buf = new Uint8Array(size);
   const view = new DataView(buf.buffer);
-  view.setUint8(0, FORMAT);
-  view.setUint16(1, p.length, true);
-  let o = HEADER;
-  for (let k = 0; k < p.length; k++) {
+  let o = 0;
+  for (let k = from; k < to; k++) {
     const flags = flagsOf(p, k);
     view.setUint8(o, flags);
     view.setInt32(o + 1, p.ends[k]! - chunkStartMs, true);

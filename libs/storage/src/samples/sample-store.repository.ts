@@ -210,12 +210,23 @@ export async function upsertChunks(
   rows: readonly ChunkWrite[],
   maxBytesPerStatement = CHUNK_BYTES_PER_STATEMENT,
 ): Promise<void> {
-  for (const part of partsByBytes(rows, (r) => r.data.byteLength, maxBytesPerStatement))
+  for (const part of partsByBytes(rows, (r) => r.data.byteLength, maxBytesPerStatement)) {
+    // the data of the whole statement as ONE bytea parameter, which pg sends in binary; each row
+    // takes its slice (a bytea[] parameter would travel as hex text, twice the bytes, parsed)
+    const offsets: number[] = [];
+    let at = 0;
+    for (const r of part) {
+      offsets.push(at);
+      at += r.data.byteLength;
+    }
+    const data = Buffer.allocUnsafe(at);
+    part.forEach((r, i) => data.set(r.data, offsets[i]));
     await client.query(
       `INSERT INTO ${schema}.chunks (series_id, start_time, end_time, count, data, version)
-       SELECT series_id, to_timestamp(start_ms / 1000.0), to_timestamp(end_ms / 1000.0), count, data,
-              pg_current_xact_id()::text::int8
-         FROM unnest($1::int4[], $2::int8[], $3::int8[], $4::int4[], $5::bytea[]) AS u(series_id, start_ms, end_ms, count, data)
+       SELECT series_id, to_timestamp(start_ms / 1000.0), to_timestamp(end_ms / 1000.0), count,
+              substring($5::bytea FROM off + 1 FOR len), pg_current_xact_id()::text::int8
+         FROM unnest($1::int4[], $2::int8[], $3::int8[], $4::int4[], $6::int4[], $7::int4[])
+              AS u(series_id, start_ms, end_ms, count, off, len)
        ON CONFLICT (series_id, start_time) DO UPDATE
          SET end_time = EXCLUDED.end_time, count = EXCLUDED.count, data = EXCLUDED.data, version = EXCLUDED.version`,
       [
@@ -223,9 +234,12 @@ export async function upsertChunks(
         part.map((r) => r.startMs),
         part.map((r) => r.endMs),
         part.map((r) => r.count),
-        part.map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
+        data,
+        offsets,
+        part.map((r) => r.data.byteLength),
       ],
     );
+  }
   await stampChunkChanges(
     client,
     schema,

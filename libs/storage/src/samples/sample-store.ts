@@ -24,7 +24,14 @@ import {
   type ExemplarRow,
   type MetadataRow,
 } from './catalog-extras.repository';
-import { bucketStart, decodeChunkSamples, groupHeadPayloads, mergeChunk, type EncodedChunk } from './chunk-compaction';
+import {
+  ChunkStates,
+  bucketStart,
+  decodeChunkSamples,
+  groupHeadPayloads,
+  mergeChunk,
+  type EncodedChunk,
+} from './chunk-compaction';
 import { ChunkCache, readChunks } from './chunk-read';
 import { HeadCache, collectHeadParts, seriesBitmap, type HeadParts } from './head-cache';
 import { decodeHeadPayload } from './head-payload.codec';
@@ -145,6 +152,8 @@ export class SampleStore implements Queryable {
   /** The highest series id refreshCatalog has read from PostgreSQL. */
   private catalogReadUpTo = 0;
   private readonly partitionDays = new Set<number>();
+  /** The chunks this process compacted last, to append to them without decoding (chunk-compaction.ts). */
+  private readonly chunkStates = new ChunkStates();
   private readonly scrapeCache = new ScrapeCache();
   private readonly packedCache = new PackedSeriesCache();
   private readonly extras: CatalogExtrasRepository;
@@ -342,6 +351,7 @@ export class SampleStore implements Queryable {
     const series = new Set<number>();
     let samples = 0;
     let dropped = 0;
+    let newestBucket = -Infinity;
     for (;;) {
       const tx = await retryDeadlock(() =>
         withTransaction(this.pool, async (client) => {
@@ -360,19 +370,29 @@ export class SampleStore implements Queryable {
             pending.map((p) => p.startMs),
           );
           const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
-          const writes = pending.map((p) => mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`)));
+          const writes = pending.map((p) => {
+            const s = byKey.get(`${p.seriesId}:${p.startMs}`);
+            return mergeChunk(p, s, this.rollupLevelsMs, s && this.chunkStates.get(p.seriesId, p.startMs, s));
+          });
           await repo.upsertChunks(client, this.schema, writes);
           await rollupRepo.upsertRollups(client, this.schema, this.rollupsOf(writes));
           await widenSeriesRanges(client, this.schema, rangesOf(pending));
-          return { done: payloads.length < this.compactRowsPerTx, pending };
+          return { done: payloads.length < this.compactRowsPerTx, pending, writes };
         }),
       );
+      // committed: the next pass may append to these chunks without decoding them
+      for (const w of tx.writes ?? []) {
+        this.chunkStates.set(w);
+        newestBucket = Math.max(newestBucket, w.startMs);
+      }
       for (const p of tx.pending) {
         series.add(p.seriesId);
         samples += p.samples.timestamps.length;
       }
       if (tx.done) break;
     }
+    // only the buckets compaction still appends to are worth keeping
+    if (newestBucket > -Infinity) this.chunkStates.forgetBefore(newestBucket - this.chunkSpanMs);
     return { series: series.size, samples, ...(dropped > 0 ? { dropped } : {}) };
   }
 
@@ -415,7 +435,7 @@ export class SampleStore implements Queryable {
             slice.map((p) => p.startMs),
           );
           const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
-          const writes = slice.map((p) => mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`)));
+          const writes = slice.map((p) => mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`), this.rollupLevelsMs));
           await repo.upsertChunks(client, this.schema, writes);
           await rollupRepo.upsertRollups(client, this.schema, this.rollupsOf(writes));
           await widenSeriesRanges(client, this.schema, rangesOf(slice));
@@ -431,12 +451,7 @@ export class SampleStore implements Queryable {
     const out: rollupRepo.RollupWrite[] = [];
     for (const w of writes)
       for (const res of this.rollupLevelsMs)
-        out.push({
-          seriesId: w.seriesId,
-          resolutionMs: res,
-          startMs: w.startMs,
-          data: encodeRollup(w.startMs, w.samples.timestamps, w.samples.words, res),
-        });
+        out.push({ seriesId: w.seriesId, resolutionMs: res, startMs: w.startMs, data: w.rollups.get(res)! });
     return out;
   }
 

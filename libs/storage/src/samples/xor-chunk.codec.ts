@@ -45,15 +45,31 @@ export type ChunkTail = XorTail | DecimalTail;
  * of a Uint32Array over a little-endian Float64Array). Timestamps must ascend.
  */
 export function encodeChunk(timestamps: ArrayLike<number>, valueWords: Uint32Array, count: number): Uint8Array {
-  if (count === 0) return new Uint8Array(0);
+  return count === 0 ? new Uint8Array(0) : encodeChunkWithTail(timestamps, valueWords, count).data;
+}
+
+/** encodeChunk of at least one sample, with where the encoding ended (for appendChunkWithTail). */
+export function encodeChunkWithTail(
+  timestamps: ArrayLike<number>,
+  valueWords: Uint32Array,
+  count: number,
+): { data: Uint8Array; tail: ChunkTail } {
   const scale = decimalScale(valueWords, 0, count);
   return scale === undefined
-    ? encodeXorChunk(timestamps, valueWords, count)
+    ? encodeXor(timestamps, valueWords, count)
     : encodeDecimalChunk(timestamps, valueWords, count, scale);
 }
 
 /** Encodes `count` samples (at least one) as an XOR chunk, whatever their values. */
 export function encodeXorChunk(timestamps: ArrayLike<number>, valueWords: Uint32Array, count: number): Uint8Array {
+  return encodeXor(timestamps, valueWords, count).data;
+}
+
+function encodeXor(
+  timestamps: ArrayLike<number>,
+  valueWords: Uint32Array,
+  count: number,
+): { data: Uint8Array; tail: XorTail } {
   const w = new BitWriter(count * 3 + 16);
   const t0 = timestamps[0]!;
   writeInt64(w, t0);
@@ -61,7 +77,8 @@ export function encodeXorChunk(timestamps: ArrayLike<number>, valueWords: Uint32
   w.write(valueWords[0]!, 32);
   const tail = { bitLength: 0, t: t0, delta: 0, hi: valueWords[1]!, lo: valueWords[0]!, leading: -1, trailing: 0 };
   encodeAfter(w, tail, timestamps, valueWords, 1, count);
-  return w.bytes();
+  tail.bitLength = w.bitLength;
+  return { data: w.bytes(), tail };
 }
 
 /**
@@ -78,10 +95,23 @@ export function appendChunk(
   valueWords: Uint32Array,
   count: number,
 ): Uint8Array | undefined {
+  return appendChunkWithTail(data, tail, timestamps, valueWords, count)?.data;
+}
+
+/** appendChunk, with where the encoding now ends (to append again without decoding). */
+export function appendChunkWithTail(
+  data: Uint8Array,
+  tail: ChunkTail,
+  timestamps: ArrayLike<number>,
+  valueWords: Uint32Array,
+  count: number,
+): { data: Uint8Array; tail: ChunkTail } | undefined {
   if (isDecimalChunk(data)) return appendDecimalChunk(data, tail as DecimalTail, timestamps, valueWords, count);
   const w = new BitWriter(data.length + count * 3 + 16, data, tail.bitLength);
-  encodeAfter(w, { ...(tail as XorTail) }, timestamps, valueWords, 0, count);
-  return w.bytes();
+  const next = { ...(tail as XorTail) };
+  encodeAfter(w, next, timestamps, valueWords, 0, count);
+  next.bitLength = w.bitLength;
+  return { data: w.bytes(), tail: next };
 }
 
 /** Encodes samples [from, count) after the sample `s` describes, updating `s` as it goes. */
