@@ -259,7 +259,7 @@ export function appendPartials(
   return last;
 }
 
-/** encodeRollup's partials, reused: compaction and imports encode thousands of rollups a transaction. */
+/** The partials being encoded, reused: compaction and imports encode thousands of rollups a transaction. */
 const scratch = new RollupColumns(64);
 
 /** The rollup of one chunk's samples at one resolution, encoded for its row. */
@@ -269,10 +269,7 @@ export function encodeRollup(
   words: Uint32Array,
   resolutionMs: number,
 ): Uint8Array {
-  const p = scratch;
-  p.length = 0;
-  appendPartials(p, timestamps, words, resolutionMs);
-  return rollupRow(p.length, [encodePartials(p, 0, p.length, chunkStartMs)]);
+  return rollupWithState(chunkStartMs, timestamps, words, resolutionMs).data;
 }
 
 /**
@@ -285,6 +282,8 @@ export interface RollupState {
   open: OpenPartial | undefined;
 }
 
+const NOTHING: RollupState = { prefix: new Uint8Array(0), prefixCount: 0, open: undefined };
+
 /** The rollup of a whole chunk's samples (as encodeRollup) and its state for extendRollup. */
 export function rollupWithState(
   chunkStartMs: number,
@@ -292,10 +291,7 @@ export function rollupWithState(
   words: Uint32Array,
   resolutionMs: number,
 ): { data: Uint8Array; state: RollupState } {
-  const p = scratch;
-  p.length = 0;
-  const open = appendPartials(p, timestamps, words, resolutionMs);
-  return withState(p, 0, chunkStartMs, open, new Uint8Array(0), 0);
+  return extendRollup(NOTHING, chunkStartMs, timestamps, words, resolutionMs);
 }
 
 /**
@@ -317,26 +313,12 @@ export function extendRollup(
     p.push(o.end, o.count, sum, o.min, o.max, o.firstTs, o.firstV, o.lastTs, o.lastV, o.corr, o.staleAfter);
   }
   const open = appendPartials(p, timestamps, words, resolutionMs, 0, timestamps.length, o);
-  return withState(p, 0, chunkStartMs, open, state.prefix, state.prefixCount);
-}
-
-function withState(
-  p: RollupColumns,
-  from: number,
-  chunkStartMs: number,
-  open: OpenPartial | undefined,
-  prefix: Uint8Array,
-  prefixCount: number,
-): { data: Uint8Array; state: RollupState } {
-  const count = p.length - from;
   // the last partial is the open bucket's when it was pushed (a bucket of nothing is not)
-  const closed = open && count > 0 && p.ends[p.length - 1] === open.end ? p.length - 1 : p.length;
-  const settled = encodePartials(p, from, closed, chunkStartMs);
-  const tail = encodePartials(p, closed, p.length, chunkStartMs);
-  const newPrefix = concatBytes([prefix, settled]);
+  const closed = open && p.length > 0 && p.ends[p.length - 1] === open.end ? p.length - 1 : p.length;
+  const prefix = concatBytes([state.prefix, encodePartials(p, 0, closed, chunkStartMs)]);
   return {
-    data: rollupRow(prefixCount + count, [newPrefix, tail]),
-    state: { prefix: newPrefix, prefixCount: prefixCount + closed - from, open },
+    data: rollupRow(state.prefixCount + p.length, [prefix, encodePartials(p, closed, p.length, chunkStartMs)]),
+    state: { prefix, prefixCount: state.prefixCount + closed, open },
   };
 }
 
