@@ -166,6 +166,20 @@ describe('chunk reads', () => {
     expect(bits(later.get(ids[0]!)!.values)).toEqual(bits(doubled.values));
   });
 
+  it('serves nothing of the days retention dropped, though their runs were cached', async () => {
+    const day = Date.UTC(2025, 0, 5, 10, 0, 0); // long before the other tests' data
+    let at = day + SPAN;
+    const store = new SampleStore(pool, { schema: SCHEMA, clock: () => at });
+    await store.importHistory([{ labels: { __name__: 'cr_expired', job: 'j' }, ...series(100, day) }]);
+    const sel = [{ name: '__name__', type: '=' as const, value: 'cr_expired' }];
+    expect((await store.select(sel, day, day + SPAN))[0]!.timestamps.length).toBe(100);
+    // ten days later, with a retention of five: the day's partition is dropped
+    at = day + 10 * 86_400_000;
+    const res = await store.ensurePartitions({ retentionDays: 5 });
+    expect(res.dropped).toEqual(['chunks_p20250105']);
+    expect(await store.select(sel, day, day + SPAN)).toEqual([]);
+  });
+
   it('evicts least recently used runs beyond its byte budget', () => {
     const validation = { fromMs: 0, stamps: [''], checkedAtMs: 0 };
     const run = (n: number): SeriesRun => ({
