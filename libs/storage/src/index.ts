@@ -25,6 +25,6 @@ export { type MetadataRow, type ExemplarRow } from './samples/catalog-extras.rep
 export { type HistorySeries } from './samples/history-import';
 export { sampleStoreMigrations } from './samples/sample-store.migrations';
 export { sampleStoreTables } from './samples/sample-store.schema';
-export { encodeChunk, decodeChunk, encodeXorChunk } from './samples/xor-chunk.codec';
+export { encodeChunk, decodeChunk, encodeXorChunk } from './samples/chunk.codec';
 export { isDecimalChunk } from './samples/decimal-chunk.codec';
 export { compileMatcher, compileMatchers } from './samples/label-matching';

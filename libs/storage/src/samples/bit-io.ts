@@ -1,7 +1,7 @@
 import { StorageError } from '../errors';
 
 /**
- * Bit-level reading and writing shared by the chunk encodings (xor-chunk.codec.ts,
+ * Bit-level reading and writing shared by the chunk encodings (chunk.codec.ts,
  * decimal-chunk.codec.ts), and the timestamp code both use. JavaScript bit operations are 32-bit,
  * so wider fields travel as (hi, lo) pairs or as exact integers below 2^53.
  */

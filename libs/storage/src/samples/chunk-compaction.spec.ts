@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ChunkStates, mergeChunk, type EncodedChunk } from './chunk-compaction';
 import { isDecimalChunk } from './decimal-chunk.codec';
 import { wordsOf } from './sample-merge';
-import { decodeChunk, encodeChunk } from './xor-chunk.codec';
+import { decodeChunk, encodeChunk } from './chunk.codec';
 
 const BUCKET = 1_700_000_000_000;
 

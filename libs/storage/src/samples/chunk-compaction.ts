@@ -1,7 +1,7 @@
 import { decodeHeadPayload } from './head-payload.codec';
 import { extendRollup, rollupWithState, type RollupState } from './rollup.codec';
 import { concat, mergeSorted, sortUnique, wordsOf, type SampleArrays } from './sample-merge';
-import { appendChunkWithTail, decodeChunk, encodeChunkWithTail, type ChunkTail } from './xor-chunk.codec';
+import { appendChunkWithTail, decodeChunk, encodeChunkWithTail, type ChunkTail } from './chunk.codec';
 
 /**
  * The pure core of compaction: head payloads → samples grouped by (series, aligned bucket) →

@@ -14,7 +14,7 @@
  * The arrays handed out are shared with the cache: readers must not write into them.
  */
 import type { Pool } from 'pg';
-import { decodeChunk } from './xor-chunk.codec';
+import { decodeChunk } from './chunk.codec';
 import * as repo from './sample-store.repository';
 
 /** The stored samples of one series in a window: timestamps and values, decoded. */

@@ -6,7 +6,7 @@ import { ensurePartitionsCovering } from '../partitioning/partitions';
 import { createPool, withTransaction } from '../pool';
 import { sampleStoreMigrations } from './sample-store.migrations';
 import { partsByBytes, upsertChunks, type ChunkWrite } from './sample-store.repository';
-import { encodeChunk } from './xor-chunk.codec';
+import { encodeChunk } from './chunk.codec';
 import { wordsOf } from './sample-merge';
 
 const SCHEMA = 'chunkwrite';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { StorageError } from '../errors';
 import { decimalScale, isDecimalChunk } from './decimal-chunk.codec';
 import { wordsOf } from './sample-merge';
-import { appendChunk, decodeChunk, encodeChunk, encodeXorChunk } from './xor-chunk.codec';
+import { appendChunk, decodeChunk, encodeChunk, encodeXorChunk } from './chunk.codec';
 
 const T0 = 1_764_547_200_000;
 

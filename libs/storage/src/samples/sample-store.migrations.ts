@@ -6,7 +6,7 @@ import type { Migration, MigrationContext } from '../migrations/migration';
  * - series: the catalog (labels without __name__, which is `metric`), unique by labels hash;
  * - batch_log: ids of ingested batches, so a redelivered batch is recognised after compaction;
  * - head: one row per ingested batch, raw (see head-payload.codec.ts), until compacted;
- * - chunks: per series and aligned time bucket, Gorilla-encoded samples (xor-chunk.codec.ts),
+ * - chunks: per series and aligned time bucket, encoded samples (chunk.codec.ts: decimal or XOR),
  *   daily-partitioned on start_time (or a hypertable under TimescaleDB).
  */
 export function sampleStoreMigrations(schema: string): Migration[] {

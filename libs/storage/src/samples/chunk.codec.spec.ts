@@ -1,7 +1,7 @@
 import { STALE_NAN, isStaleNaN } from '@arcwatch/contracts';
 import fc from 'fast-check';
 import { wordsOf } from './sample-merge';
-import { appendChunk, decodeChunk, encodeChunk, encodeXorChunk } from './xor-chunk.codec';
+import { appendChunk, decodeChunk, encodeChunk, encodeXorChunk } from './chunk.codec';
 
 function roundTrip(
   ts: number[],
