@@ -44,8 +44,14 @@ export async function createDailyPartitions(
   schema: string,
   table: string,
   days: readonly number[],
+  storageParameters: Readonly<Record<string, number>> = {},
 ): Promise<void> {
   if (days.length === 0) return;
+  const params = Object.entries(storageParameters).map(([k, v]) => {
+    if (!/^[a-z_]+$/.test(k) || !Number.isFinite(v)) throw new Error(`invalid storage parameter ${k} = ${v}`);
+    return `${k} = ${v}`;
+  });
+  const withClause = params.length > 0 ? ` WITH (${params.join(', ')})` : '';
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -55,7 +61,7 @@ export async function createDailyPartitions(
       const to = new Date(day + DAY_MS).toISOString();
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${schema}.${partitionName(table, day)}
-           PARTITION OF ${schema}.${table} FOR VALUES FROM ('${from}') TO ('${to}')`,
+           PARTITION OF ${schema}.${table} FOR VALUES FROM ('${from}') TO ('${to}')${withClause}`,
       );
     }
     await client.query('COMMIT');

@@ -14,6 +14,8 @@ export interface EnsurePartitionsOptions {
   /** Partitions whose day ended this long ago are dropped; keep everything when left out. */
   retentionDays?: number;
   now?: number;
+  /** Storage parameters of the partitions created (`WITH (…)`); a partitioned parent cannot hold them. */
+  storageParameters?: Readonly<Record<string, number>>;
 }
 
 export interface EnsurePartitionsResult {
@@ -48,7 +50,7 @@ export async function ensurePartitions(
     daysAhead: opts.daysAhead ?? 2,
     retentionDays: opts.retentionDays,
   });
-  await createDailyPartitions(pool, schema, table, plan.create);
+  await createDailyPartitions(pool, schema, table, plan.create, opts.storageParameters);
   await dropPartitions(pool, schema, plan.drop);
   return { mode: 'native', created: plan.create.map((d) => partitionName(table, d)), dropped: plan.drop };
 }
@@ -62,11 +64,12 @@ export async function ensurePartitionsCovering(
   qualifiedTable: string,
   fromMs: number,
   toMs: number,
+  storageParameters: Readonly<Record<string, number>> = {},
 ): Promise<string[]> {
   const { schema, table } = parseQualifiedTable(qualifiedTable);
   if (await isHypertable(pool, schema, table)) return [];
   const have = new Set(await listPartitions(pool, schema, table));
   const missing = daysCovering(fromMs, toMs).filter((d) => !have.has(partitionName(table, d)));
-  await createDailyPartitions(pool, schema, table, missing);
+  await createDailyPartitions(pool, schema, table, missing, storageParameters);
   return missing.map((d) => partitionName(table, d));
 }

@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import { migrate } from '../migrations/migrate';
 import { ensurePartitionsCovering } from '../partitioning/partitions';
 import { createPool, withTransaction } from '../pool';
+import { SampleStore } from './sample-store';
 import { sampleStoreMigrations } from './sample-store.migrations';
 import { partsByBytes, upsertChunks, type ChunkWrite } from './sample-store.repository';
 import { encodeChunk } from './chunk.codec';
@@ -80,5 +81,17 @@ describe('writing chunks', () => {
       [T0],
     );
     expect(Number(changes[0]!.n)).toBe(1);
+  });
+
+  it('creates chunk partitions that keep rows inline up to nearly a page', async () => {
+    const store = new SampleStore(pool, { schema: SCHEMA, clock: () => T0 });
+    const res = await store.ensurePartitions({ daysAhead: 1 });
+    expect(res.created.length).toBeGreaterThan(0);
+    const { rows } = await pool.query<{ relname: string; reloptions: string[] | null }>(
+      `SELECT c.relname, c.reloptions FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = '${SCHEMA}.chunks'::regclass ORDER BY c.relname`,
+    );
+    const created = rows.filter((r) => res.created.includes(r.relname));
+    expect(created.map((r) => r.reloptions)).toEqual(res.created.map(() => ['toast_tuple_target=8160']));
   });
 });
