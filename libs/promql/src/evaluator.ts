@@ -249,6 +249,33 @@ export class Evaluator {
     return out;
   }
 
+  /** The steps of a range query's grid: startMs, startMs + stepMs, … up to endMs. */
+  stepCount(): number {
+    return Math.floor((this.params.endMs - this.params.startMs) / this.params.stepMs) + 1;
+  }
+
+  /** Per step of the grid, the time an instant selector reads at (its `@` and offset applied). */
+  gridReferences(sel: VectorSelector): Float64Array {
+    const { startMs, stepMs } = this.params;
+    const refs = new Float64Array(this.stepCount());
+    for (let k = 0; k < refs.length; k++) refs[k] = this.referenceTime(startMs + k * stepMs, sel.at, sel.offset);
+    return refs;
+  }
+
+  /** Per step of the grid, the window (start, end] a range selector covers (see matrixWindow). */
+  gridWindows(ms: MatrixSelector): { starts: Float64Array; ends: Float64Array } {
+    const { startMs, stepMs } = this.params;
+    const steps = this.stepCount();
+    const starts = new Float64Array(steps);
+    const ends = new Float64Array(steps);
+    for (let k = 0; k < steps; k++) {
+      const w = this.matrixWindow(ms, startMs + k * stepMs);
+      starts[k] = w.start;
+      ends[k] = w.end;
+    }
+    return { starts, ends };
+  }
+
   /** The window (ref - range, ref] a range selector covers at time t. */
   matrixWindow(ms: MatrixSelector, t: number): { start: number; end: number } {
     const end = this.referenceTime(t, ms.selector.at, ms.selector.offset);

@@ -124,11 +124,7 @@ function gridRows(ev: Evaluator, e: Expr): GridRows | undefined {
 }
 
 function fits(ev: Evaluator, rows: number): boolean {
-  return rows * stepCount(ev) <= MAX_GRID_CELLS;
-}
-
-function stepCount(ev: Evaluator): number {
-  return Math.floor((ev.params.endMs - ev.params.startMs) / ev.params.stepMs) + 1;
+  return rows * ev.stepCount() <= MAX_GRID_CELLS;
 }
 
 /**
@@ -166,10 +162,9 @@ function materialise(src: RowSource, withTs: boolean): GridRows {
 
 function selectorSource(ev: Evaluator, sel: VectorSelector): RowSource {
   const series = ev.preparedSeries(sel);
-  const steps = stepCount(ev);
-  const { startMs, stepMs, lookbackMs } = ev.params;
-  const refs = new Float64Array(steps);
-  for (let k = 0; k < steps; k++) refs[k] = ev.referenceTime(startMs + k * stepMs, sel.at, sel.offset);
+  const { lookbackMs } = ev.params;
+  const refs = ev.gridReferences(sel);
+  const steps = refs.length;
   const counts = new Float64Array(steps);
   return {
     labels: series.map((s) => s.labels),
@@ -304,14 +299,8 @@ function rangeCallSource(ev: Evaluator, call: Call): RowSource | undefined {
   // indexed function a long-lived process has run and is no longer inlined
   const rateKind = RATE_KINDS.has(call.func) ? (call.func as 'rate' | 'increase' | 'delta') : undefined;
   const ctx = { ev, call, t: ev.params.startMs };
-  const steps = stepCount(ev);
-  const starts = new Float64Array(steps);
-  const ends = new Float64Array(steps);
-  for (let k = 0; k < steps; k++) {
-    const w = ev.matrixWindow(ms, ev.params.startMs + k * ev.params.stepMs);
-    starts[k] = w.start;
-    ends[k] = w.end;
-  }
+  const { starts, ends } = ev.gridWindows(ms);
+  const steps = starts.length;
   const counts = new Float64Array(steps);
   // every window starts and ends no earlier than the one before (no `@`): edges only move forward
   let forwardOnly = true;

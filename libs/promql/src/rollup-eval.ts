@@ -131,10 +131,9 @@ export function rollupSelectorSource(
   sel: VectorSelector,
   series: readonly RollupSeriesData[],
 ): RollupRowSource {
-  const { startMs, endMs, stepMs, lookbackMs } = ev.params;
-  const steps = Math.floor((endMs - startMs) / stepMs) + 1;
-  const refs = new Float64Array(steps);
-  for (let k = 0; k < steps; k++) refs[k] = ev.referenceTime(startMs + k * stepMs, sel.at, sel.offset);
+  const { lookbackMs } = ev.params;
+  const refs = ev.gridReferences(sel);
+  const steps = refs.length;
   const counts = new Float64Array(steps);
   return {
     labels: series.map((s) => s.labels),
@@ -171,18 +170,11 @@ export function rollupCallSource(
   ms: MatrixSelector,
   series: readonly RollupSeriesData[],
 ): RollupRowSource {
-  const { startMs, endMs, stepMs } = ev.params;
-  const steps = Math.floor((endMs - startMs) / stepMs) + 1;
-  const starts = new Float64Array(steps);
-  const ends = new Float64Array(steps);
-  for (let k = 0; k < steps; k++) {
-    const w = ev.matrixWindow(ms, startMs + k * stepMs);
-    starts[k] = w.start;
-    ends[k] = w.end;
-  }
+  const { starts, ends } = ev.gridWindows(ms);
+  const steps = starts.length;
   const counts = new Float64Array(steps);
   const fn = call.func;
-  const ctx = { ev, call, t: startMs };
+  const ctx = { ev, call, t: ev.params.startMs };
   return {
     labels: series.map((s) => s.labels),
     dropName: true,

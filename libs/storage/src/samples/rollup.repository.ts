@@ -1,6 +1,6 @@
 import type { Pool, PoolClient, QueryArrayConfig } from 'pg';
 import { StorageError } from '../errors';
-import { CHUNK_BYTES_PER_STATEMENT, partsByBytes } from './sample-store.repository';
+import { CHUNK_BYTES_PER_STATEMENT, packedBytes, partsByBytes } from './sample-store.repository';
 
 type Db = Pool | PoolClient;
 
@@ -15,20 +15,24 @@ export interface RollupWrite {
 
 /** Writes the rollups of chunks written in the same transaction (replacing the ones they had). */
 export async function upsertRollups(client: PoolClient, schema: string, rows: readonly RollupWrite[]): Promise<void> {
-  // split by bytes like the chunks they belong to (a bytea[] parameter travels as one hex string)
-  for (const part of partsByBytes(rows, (r) => r.data.byteLength, CHUNK_BYTES_PER_STATEMENT))
+  for (const part of partsByBytes(rows, (r) => r.data.byteLength, CHUNK_BYTES_PER_STATEMENT)) {
+    const packed = packedBytes(part.map((r) => r.data));
     await client.query(
       `INSERT INTO ${schema}.rollups (series_id, resolution_ms, start_time, data)
-       SELECT series_id, resolution_ms, to_timestamp(start_ms / 1000.0), data
-         FROM unnest($1::int4[], $2::int4[], $3::int8[], $4::bytea[]) AS u(series_id, resolution_ms, start_ms, data)
+       SELECT series_id, resolution_ms, to_timestamp(start_ms / 1000.0), substring($4::bytea FROM off + 1 FOR len)
+         FROM unnest($1::int4[], $2::int4[], $3::int8[], $5::int4[], $6::int4[])
+              AS u(series_id, resolution_ms, start_ms, off, len)
        ON CONFLICT (series_id, resolution_ms, start_time) DO UPDATE SET data = EXCLUDED.data`,
       [
         part.map((r) => r.seriesId),
         part.map((r) => r.resolutionMs),
         part.map((r) => r.startMs),
-        part.map((r) => Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)),
+        packed.data,
+        packed.offsets,
+        packed.lengths,
       ],
     );
+  }
 }
 
 /**

@@ -173,9 +173,10 @@ export interface ChunkWrite {
 }
 
 /**
- * Chunk bytes per INSERT: pg sends a bytea[] parameter as one hex string, twice the bytes, and a
- * V8 string ends at 512 MB. A 1 s fleet late in a 2 h bucket holds ~13 KB per chunk, so one
- * compaction transaction of 27,500 chunks is split into statements of at most this much.
+ * Chunk (or rollup) bytes per INSERT. A 1 s fleet late in a 2 h bucket holds ~13 KB per chunk, so
+ * one compaction transaction of 27,500 chunks is ~360 MB: sent whole, as a bytea[] parameter once
+ * was, its hex text passed V8's 512 MB string limit. In statements of at most this much, each
+ * statement's parameter (packedBytes) stays a modest buffer on both sides.
  */
 export const CHUNK_BYTES_PER_STATEMENT = 32 * 1024 * 1024;
 
@@ -199,6 +200,25 @@ export function partsByBytes<T>(rows: readonly T[], bytes: (row: T) => number, m
 }
 
 /**
+ * Byte strings as ONE bytea parameter, which node-postgres sends in binary, with where each one
+ * lies in it (for `substring($n::bytea FROM off + 1 FOR len)`). A bytea[] parameter would travel as
+ * hex text: twice the bytes, built in JavaScript and parsed by the server.
+ */
+export function packedBytes(items: readonly Uint8Array[]): { data: Buffer; offsets: number[]; lengths: number[] } {
+  const offsets: number[] = [];
+  const lengths: number[] = [];
+  let at = 0;
+  for (const b of items) {
+    offsets.push(at);
+    lengths.push(b.byteLength);
+    at += b.byteLength;
+  }
+  const data = Buffer.allocUnsafe(at);
+  items.forEach((b, i) => data.set(b, offsets[i]));
+  return { data, offsets, lengths };
+}
+
+/**
  * Writes chunks, each stamped with this transaction's id as its `version` (see selectChunksSql),
  * and gives their buckets a new change number (stampChunkChanges). Called inside the writing
  * transaction, so that both become visible together. The rows go in statements of at most
@@ -211,16 +231,7 @@ export async function upsertChunks(
   maxBytesPerStatement = CHUNK_BYTES_PER_STATEMENT,
 ): Promise<void> {
   for (const part of partsByBytes(rows, (r) => r.data.byteLength, maxBytesPerStatement)) {
-    // the data of the whole statement as ONE bytea parameter, which pg sends in binary; each row
-    // takes its slice (a bytea[] parameter would travel as hex text, twice the bytes, parsed)
-    const offsets: number[] = [];
-    let at = 0;
-    for (const r of part) {
-      offsets.push(at);
-      at += r.data.byteLength;
-    }
-    const data = Buffer.allocUnsafe(at);
-    part.forEach((r, i) => data.set(r.data, offsets[i]));
+    const packed = packedBytes(part.map((r) => r.data));
     await client.query(
       `INSERT INTO ${schema}.chunks (series_id, start_time, end_time, count, data, version)
        SELECT series_id, to_timestamp(start_ms / 1000.0), to_timestamp(end_ms / 1000.0), count,
@@ -234,9 +245,9 @@ export async function upsertChunks(
         part.map((r) => r.startMs),
         part.map((r) => r.endMs),
         part.map((r) => r.count),
-        data,
-        offsets,
-        part.map((r) => r.data.byteLength),
+        packed.data,
+        packed.offsets,
+        packed.lengths,
       ],
     );
   }
