@@ -249,9 +249,55 @@ describe('two replicas of each service: shared work, nothing lost, nothing dupli
       // test catches up in well under a minute; in one full run (load ≈ 4) it needed over 90 s.
       150_000,
       `${what}: caught up (want ${JSON.stringify(expected())})`,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}; last seen ${JSON.stringify(last)}\n${stack.logs()}`);
+    ).catch(async (err: Error) => {
+      const why = await diagnose().catch((e: unknown) => `diagnosis failed: ${String(e)}`);
+      throw new Error(`${err.message}; last seen ${JSON.stringify(last)}\n${why}\n${stack.logs()}`);
     });
+  }
+
+  /**
+   * Where requests that tracing assembled but billing never recorded stopped: still in tracing's
+   * outbox, in the requests stream, or held by billing's durable (pending, unacknowledged).
+   */
+  async function diagnose(): Promise<string> {
+    const missing = await sql<{ request_id: string }>(
+      `SELECT request_id FROM tracing.requests t
+        WHERE NOT EXISTS (SELECT 1 FROM billing.request_intervals b WHERE b.request_id = t.request_id)
+        ORDER BY request_id`,
+    );
+    const [outbox] = await sql<{ n: number }>('SELECT count(*)::int AS n FROM tracing.outbox');
+    const bus = await EventBus.connect({ url: stack.natsUrl, name: 'e2e-replicas-why', namespace: stack.namespace });
+    try {
+      const stream = bus.streamName('requests');
+      const info = await bus.jsm.streams.info(stream);
+      const want = new Set(missing.map((m) => m.request_id));
+      const inStream: Array<{ id: string; seq: number }> = [];
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq && want.size > 0; seq++) {
+        const msg = await bus.jsm.streams.getMessage(stream, { seq }).catch(() => null);
+        if (!msg || !msg.subject.includes('.completed.')) continue;
+        const id = (JSON.parse(Buffer.from(msg.data).toString('utf8')) as { data: { requestId: string } }).data
+          .requestId;
+        if (want.has(id)) inStream.push({ id, seq });
+      }
+      const consumers: Record<string, unknown> = {};
+      for await (const c of bus.jsm.consumers.list(stream))
+        consumers[c.name] = {
+          delivered: c.delivered.stream_seq,
+          ackFloor: c.ack_floor.stream_seq,
+          ackPending: c.num_ack_pending,
+          redelivered: c.num_redelivered,
+          pending: c.num_pending,
+          waiting: c.num_waiting,
+        };
+      return `not billed: ${missing.length} (${missing
+        .slice(0, 5)
+        .map((m) => m.request_id)
+        .join(', ')}…); tracing outbox rows: ${outbox.n}; of those in ${stream}: ${JSON.stringify(
+        inStream.slice(0, 5),
+      )} (${inStream.length}), last seq ${info.state.last_seq}; consumers: ${JSON.stringify(consumers)}`;
+    } finally {
+      await bus.drain();
+    }
   }
 
   /** Per live replica: the counter that shows its share of the work. */

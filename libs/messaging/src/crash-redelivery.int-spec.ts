@@ -113,4 +113,84 @@ describe('redelivery after a crash before ack (real NATS, real PostgreSQL, child
     expect(info.num_ack_pending).toBe(0);
     expect(info.num_pending).toBe(0);
   });
+  it('a batch held by a member that dies comes back to the member that was consuming all along', async () => {
+    // The shape of a scaled-out service: two members of one durable both pulling, one SIGKILLed
+    // while it holds a batch (committed, not acked). The other has had its own pull requests open
+    // the whole time and must get that batch after ack-wait, beside new messages.
+    const shared = `${durable}-shared`;
+    const sharedSubject = SUBJECTS.requestEvents('crash-shared');
+    const handled: Array<{ id: string; deliveryCount: number }> = [];
+    const survivor = await bus.consumeBatch({
+      stream: 'requests',
+      durable: shared,
+      filterSubject: sharedSubject,
+      ackWaitMs: ACK_WAIT_MS,
+      maxBatch: 500,
+      maxWaitMs: 50,
+      handler: async (msgs) => {
+        for (const m of msgs) handled.push({ id: m.json<{ id: string }>().id, deliveryCount: m.deliveryCount });
+      },
+    });
+    const child = spawn(
+      path.join(REPO_ROOT, 'node_modules/.bin/node'),
+      [path.join(REPO_ROOT, 'tools/register.js'), FIXTURE],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          NS: namespace,
+          DURABLE: shared,
+          SUBJECT: sharedSubject,
+          ACK_WAIT_MS: String(ACK_WAIT_MS),
+          DATABASE_URL: db.url,
+          MODE: 'batch',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
+    try {
+      await eventually(() => (out.includes('READY') ? true : undefined), 20_000, 'the child consuming');
+      // Both members pull; publish until the child holds some.
+      const sent: string[] = [];
+      await eventually(
+        async () => {
+          const id = `s${sent.length}`;
+          sent.push(id);
+          await bus.publish(sharedSubject, testEvent(id, { id }));
+          await sleep(20);
+          return out.includes('IN_HANDLER') ? true : undefined;
+        },
+        20_000,
+        'the child to take a batch',
+      );
+      const held = out
+        .slice(out.indexOf('IN_HANDLER ') + 'IN_HANDLER '.length)
+        .split('\n')[0]
+        .split(',');
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      for (let i = 0; i < 5; i++) {
+        const id = `after${i}`;
+        sent.push(id);
+        await bus.publish(sharedSubject, testEvent(id, { id }));
+      }
+      await eventually(
+        () => (sent.every((id) => handled.some((h) => h.id === id)) ? true : undefined),
+        ACK_WAIT_MS * 10,
+        `the survivor to handle all ${sent.length}, ${held.length} of them after the child's death`,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; missing ${sent.filter((id) => !handled.some((h) => h.id === id)).join(',')}`);
+      });
+      expect(held.length).toBeGreaterThan(0);
+      for (const id of held) expect(handled.find((h) => h.id === id)?.deliveryCount).toBeGreaterThanOrEqual(2);
+    } finally {
+      child.kill('SIGKILL');
+      await survivor.stop();
+    }
+  });
 });

@@ -45,6 +45,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       const c = new Client({ connectionString: TEST_PG_URL });
       await c.connect();
       try {
+        // Pools resolve end() before their connections' backends have read the goodbye; a FORCE
+        // drop then terminates those backends, and the client hears 57P01 on a pool that was
+        // already ended (an unhandled 'error' in the test file). Give them a moment to go
+        // first; FORCE only for what a test leaked.
+        const deadline = Date.now() + 3_000;
+        for (;;) {
+          try {
+            await c.query(`DROP DATABASE IF EXISTS ${name}`);
+            return;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '55006' || Date.now() > deadline) break;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await c.end();
