@@ -18,6 +18,8 @@ import {
 import { createLogger } from './logger';
 import { createServiceApp } from './bootstrap';
 import { RuntimeModule } from './runtime.module';
+import { PG_POOL } from './tokens';
+import type { Pool } from 'pg';
 
 @Module({})
 class EmptyModule {}
@@ -48,7 +50,7 @@ async function startProxy(target: URL): Promise<{ port: number; cut(): void; clo
   };
 }
 
-async function app(databaseUrl: string, natsUrl: string): Promise<NestFastifyApplication> {
+async function app(databaseUrl: string, natsUrl: string, schema = 'probe'): Promise<NestFastifyApplication> {
   const logger = createLogger('readiness-test', 'silent');
   const module = {
     module: EmptyModule,
@@ -56,7 +58,11 @@ async function app(databaseUrl: string, natsUrl: string): Promise<NestFastifyApp
       RuntimeModule.forRoot({
         service: 'readiness-test',
         logger,
-        postgres: { url: databaseUrl, schema: 'probe', migrations: [] },
+        postgres: {
+          url: databaseUrl,
+          schema,
+          migrations: [{ id: '0001_probe', up: ({ schema: s }) => `CREATE TABLE ${s}.probe (id int PRIMARY KEY)` }],
+        },
         nats: { url: natsUrl, namespace: testNamespace(), streams: [] },
       }),
     ],
@@ -78,6 +84,27 @@ describe('readiness (/readyz) against real dependencies', () => {
   });
   afterAll(async () => {
     await db.drop();
+  });
+
+  it('starts replicas of a service together on an empty database: one creates the schema, all come up', async () => {
+    // Replicas of a scaled service start at the same moment against a database none has seen;
+    // creating the schema outside the migration lock made some fail with 23505 on pg_namespace.
+    const fresh = await createTestDatabase();
+    const apps: NestFastifyApplication[] = [];
+    try {
+      const started = await Promise.allSettled(
+        Array.from({ length: 6 }, () => app(fresh.url, TEST_NATS_URL, 'together')),
+      );
+      for (const r of started) if (r.status === 'fulfilled') apps.push(r.value);
+      expect(started.map((r) => (r.status === 'rejected' ? String(r.reason) : 'up'))).toEqual(Array(6).fill('up'));
+      const { rows } = await apps[0]
+        .get<Pool>(PG_POOL)
+        .query<{ id: string }>('SELECT id FROM together.schema_migrations');
+      expect(rows).toEqual([{ id: '0001_probe' }]);
+    } finally {
+      for (const a of apps) await a.close().catch(() => undefined);
+      await fresh.drop();
+    }
   });
 
   it('answers 503 naming postgres when PostgreSQL can no longer be reached, 200 before', async () => {

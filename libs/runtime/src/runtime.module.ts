@@ -62,7 +62,8 @@ async function openPool(opts: PostgresOptions, logger: Logger): Promise<Pool> {
     logger.warn({ err: err.message }, 'idle PostgreSQL connection closed'),
   );
   try {
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
+    // migrate creates the schema under its lock: replicas starting together on an empty database
+    // would otherwise race on CREATE SCHEMA IF NOT EXISTS, and all but one fail (23505).
     const r = await migrate(pool, { schema: opts.schema, migrations: opts.migrations });
     if (r.applied.length > 0) logger.info({ applied: r.applied, timescale: r.timescale }, 'migrations applied');
     await opts.prepare?.(pool);
