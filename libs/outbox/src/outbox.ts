@@ -20,12 +20,13 @@ export interface OutboxEntry {
  */
 export async function enqueueOutbox(db: Queryable, schema: string, entries: readonly OutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  // unnest keeps this one statement whatever the count; drizzle's insert would spell one tuple per row.
+  // One statement whatever the count, its rows as one JSON document: a jsonb[] parameter would be
+  // an array literal with every quote of every event escaped by pg and parsed back by the server.
   await db.query(
     `INSERT INTO ${schema}.outbox (event_id, subject, event)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
+     SELECT x.e->>'id', x.s, x.e FROM jsonb_to_recordset($1::jsonb) AS x(s text, e jsonb)
      ON CONFLICT (event_id) DO NOTHING`,
-    [entries.map((e) => e.event.id), entries.map((e) => e.subject), entries.map((e) => JSON.stringify(e.event))],
+    [JSON.stringify(entries.map((e) => ({ s: e.subject, e: e.event })))],
   );
 }
 

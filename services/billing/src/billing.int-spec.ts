@@ -9,6 +9,8 @@ import {
   EVENT_TYPES,
   SUBJECTS,
   cloudEvent,
+  REQUEST_COMPLETED_BATCH_V1,
+  requestCompletedBatchId,
   requestCompletedId,
   type CostAllocatedV1,
   type CostReconciledV1,
@@ -497,5 +499,56 @@ describe('billing service (NATS + Postgres)', () => {
       15_000,
       'the next record stored',
     );
+  });
+
+  it('reads the batch form of request records beside the single form; an invalid batch is dead-lettered whole', async () => {
+    const batch = [record('b1', 'acme', 'vllm-h100-0', 240, 250), record('b2', 'acme', 'vllm-h100-0', 241, 252)];
+    await first.bus.publish(
+      SUBJECTS.requestCompleted('acme'),
+      cloudEvent({
+        type: REQUEST_COMPLETED_BATCH_V1,
+        source: 'test',
+        id: requestCompletedBatchId(batch),
+        data: { records: batch },
+      }),
+    );
+    const { requestId: _dropped, ...noId } = record('b3', 'acme', 'vllm-h100-0', 242, 253);
+    await first.bus.publish(
+      SUBJECTS.requestCompleted('acme'),
+      cloudEvent({
+        type: REQUEST_COMPLETED_BATCH_V1,
+        source: 'test',
+        id: 'bad-batch',
+        data: { records: [record('b4', 'acme', 'vllm-h100-0', 243, 254), noId] },
+      }),
+    );
+    await eventually(
+      async () => {
+        const { rows } = await first.pool.query<{ request_id: string }>(
+          `SELECT request_id FROM billing.request_intervals WHERE request_id LIKE 'b%' ORDER BY request_id`,
+        );
+        return rows.length === 2 ? rows.map((r) => r.request_id) : undefined;
+      },
+      15_000,
+      'the batch stored',
+    ).then((ids) => expect(ids).toEqual(['b1', 'b2']));
+    const dlq = first.bus.streamName('deadLetter');
+    const reasons = await eventually(
+      async () => {
+        const info = await first.bus.jsm.streams.info(dlq);
+        const out: string[] = [];
+        for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+          const m = await first.bus.jsm.streams.getMessage(dlq, { seq });
+          if (m) out.push(m.json<{ data: { reason: string } }>().data.reason);
+        }
+        return out.length === 2 ? out : undefined;
+      },
+      15_000,
+      'the invalid batch dead-lettered',
+    );
+    expect(reasons[1]).toMatch(/invalid io.arcwatch.requests.completed-batch.v1 data: records.1.requestId/);
+    // Nothing of the invalid batch was stored, not even its valid record.
+    const { rows } = await first.pool.query(`SELECT 1 FROM billing.request_intervals WHERE request_id = 'b4'`);
+    expect(rows).toEqual([]);
   });
 });

@@ -9,10 +9,12 @@
  *    service's default settings) until every request is a row of tracing.requests: JetStream,
  *    the assembly consumer, the projection, the outbox, committed and queryable.
  *
- *   node tools/register.js services/tracing/bench/events.bench.ts [requests=10000] [eventsPerMessage]
+ *   node tools/register.js services/tracing/bench/events.bench.ts [requests=10000] [eventsPerMessage] [completedPerMessage]
  *
- * eventsPerMessage overrides TRACING_INGEST_EVENTS_PER_MESSAGE (1 = one message per event);
- * without it the service's default applies. Each request is 5 events.
+ * eventsPerMessage overrides TRACING_INGEST_EVENTS_PER_MESSAGE (1 = one message per event; `-`
+ * keeps the default) and completedPerMessage TRACING_COMPLETED_PER_MESSAGE (1 = one
+ * request.completed per request); without them the service's defaults apply. Each request is 5
+ * events. "published" also waits until the outbox is empty: every request.completed on JetStream.
  */
 import 'reflect-metadata';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -119,15 +121,17 @@ async function bareJetStream(
 async function main(): Promise<void> {
   const requests = Number(process.argv[2] ?? 10_000);
   const perMessageArg = process.argv[3];
+  const completedArg = process.argv[4];
   const loadAtStart = loadavg();
   const db = await createTestDatabase();
   const ns = testNamespace();
   const pool = new Pool({ connectionString: db.url });
-  const config = testConfig(
-    db.url,
-    ns,
-    perMessageArg === undefined ? {} : { TRACING_INGEST_EVENTS_PER_MESSAGE: perMessageArg },
-  );
+  const config = testConfig(db.url, ns, {
+    ...(perMessageArg === undefined || perMessageArg === '-'
+      ? {}
+      : { TRACING_INGEST_EVENTS_PER_MESSAGE: perMessageArg }),
+    ...(completedArg === undefined ? {} : { TRACING_COMPLETED_PER_MESSAGE: completedArg }),
+  });
   const app = await createTracingApp({ config });
   await app.init();
   const http = app.getHttpAdapter().getInstance();
@@ -171,6 +175,14 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   const done = performance.now();
+  // …and until every request's request.completed has left the outbox for JetStream (the relay
+  // runs on the worker's timer, beside the consumer).
+  for (;;) {
+    const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM tracing.outbox');
+    if (Number(rows[0].n) === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const published = performance.now();
   const arcwatchCpu = cpuMs(process.cpuUsage(cpu));
   const rate = (ms: number) => Math.round(events.length / (ms / 1000));
   const result = {
@@ -186,6 +198,9 @@ async function main(): Promise<void> {
     httpAcceptEventsPerSec: rate(accepted - started),
     endToEndMs: Math.round(done - started),
     endToEndEventsPerSec: rate(done - started),
+    completedPerMessage: config.completedPerMessage,
+    publishedMs: Math.round(published - started),
+    publishedEventsPerSec: rate(published - started),
     // CPU of this Node.js process only (PostgreSQL and nats-server are apart): the client side
     // for the bare run, the whole service for ArcWatch's. Less sensitive to load than wall time.
     bareProcessCpuMs: Math.round(bare.cpuMs),

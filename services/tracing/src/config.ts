@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REQUEST_EVENT_BATCH_MESSAGE_MAX } from '@arcwatch/contracts';
+import { REQUEST_COMPLETED_BATCH_MESSAGE_MAX, REQUEST_EVENT_BATCH_MESSAGE_MAX } from '@arcwatch/contracts';
 import { accessEnv } from '@arcwatch/access';
 import {
   bodyLimitEnv,
@@ -40,6 +40,16 @@ export const tracingEnv = {
   ingestEventsPerMessage: [
     'TRACING_INGEST_EVENTS_PER_MESSAGE',
     z.coerce.number().int().min(1).max(REQUEST_EVENT_BATCH_MESSAGE_MAX).default(500),
+  ],
+  /**
+   * Assembled requests per JetStream message: each tenant's newly finished requests of a
+   * transaction packed into io.arcwatch.requests.completed-batch.v1 messages of up to this many;
+   * 1 publishes io.arcwatch.requests.completed.v1, one message per request, for consumers older
+   * than the batch form (docs/decisions/0011-completed-request-batches.md).
+   */
+  completedPerMessage: [
+    'TRACING_COMPLETED_PER_MESSAGE',
+    z.coerce.number().int().min(1).max(REQUEST_COMPLETED_BATCH_MESSAGE_MAX).default(500),
   ],
   /** A minute's statistics are published this long after it ends, to let late requests in. */
   statsLatenessMs: ['TRACING_STATS_LATENESS_MS', z.coerce.number().int().min(0).default(30_000)],

@@ -127,7 +127,9 @@ describe('tracing service (NATS + Postgres)', () => {
     db = await createTestDatabase();
     pool = new Pool({ connectionString: db.url });
     app = await createTracingApp({
-      config: testConfig(db.url, ns),
+      // The single form of request.completed, one message per request (the batch form is the
+      // default, covered in event-batch.int-spec.ts).
+      config: testConfig(db.url, ns, { TRACING_COMPLETED_PER_MESSAGE: '1' }),
       disableWorkerTimer: true,
       clock: new TestClock(T0 + 2_000),
     });

@@ -31,10 +31,10 @@ export function cloudEvent<T>(e: NewEvent<T>): CloudEvent<T> {
 
 /** A stable id from the parts that make a fact unique (sha-256, hex, 32 chars). */
 export function deterministicId(...parts: Array<string | number>): string {
-  const h = createHash('sha256');
-  for (const p of parts) {
-    h.update(String(p));
-    h.update('\u0000');
-  }
-  return h.digest('hex').slice(0, 32);
+  // One update over the joined parts (each followed by NUL): the same bytes as one update per
+  // part, without a call into the hash per part (a batch id has three parts per event).
+  return createHash('sha256')
+    .update(parts.length === 0 ? '' : `${parts.join('\u0000')}\u0000`)
+    .digest('hex')
+    .slice(0, 32);
 }

@@ -52,6 +52,23 @@ describe('metrics batch v1', () => {
     expect(deterministicId('a', 1)).not.toBe(deterministicId('a1'));
   });
 
+  it('keeps the ids it gave before: they are message ids and event ids consumers have stored', () => {
+    // Pinned from the implementation that hashed each part and its NUL separately.
+    expect([
+      deterministicId('scrape', 'dcgm', 'node-1:9400', 1700000000000),
+      deterministicId('a', 1),
+      deterministicId(),
+      deterministicId('request-event-batch', 'r1', 'received', 1700000000123, 'r1', 'completed', 1700000000456),
+      deterministicId('ü€', 'x'),
+    ]).toEqual([
+      '0cf7101db1babf190acf9a0caa2c5481',
+      '8bf19097aa1a235b67bc19aeb9077018',
+      'e3b0c44298fc1c149afbf4c8996fb924',
+      'a8e8a9123e26d42870b300a1e5be3824',
+      '7a769b6c57ba82f068d1de7469f785e1',
+    ]);
+  });
+
   it('makes subject tokens safe', () => {
     expect(SUBJECTS.metricsSamples('eu.west', 'gpu node*1')).toBe('aw.metrics.v1.samples.eu_west.gpu_node_1');
     expect(subjectToken('')).toBe('_');

@@ -1,6 +1,7 @@
 import type { PublicEvent } from '../catalog/public-event';
 import { EVENT_TYPES } from '../subjects';
 import { requestCompletedV1Schema } from './request-completed.v1';
+import { REQUEST_COMPLETED_BATCH_V1, requestCompletedBatchV1Schema } from './request-completed-batch.v1';
 import { requestEventV1Schema } from './request-event.v1';
 import { REQUEST_EVENT_BATCH_V1, requestEventBatchV1Schema } from './request-event-batch.v1';
 
@@ -46,5 +47,19 @@ export const REQUEST_EVENTS: PublicEvent[] = [
     consumers: ['billing', 'anomaly', 'console'],
     idPromise: 'derived from the request id alone: assembling a request twice publishes the same id',
     ordering: 'none: one event per request',
+  },
+  {
+    type: REQUEST_COMPLETED_BATCH_V1,
+    title: 'Requests completed, batched',
+    description:
+      'Several assembled requests of one tenant in one message, each record exactly a `io.arcwatch.requests.completed.v1` record: what the tracing service publishes by default (up to 500 per message; TRACING_COMPLETED_PER_MESSAGE=1 publishes the single form instead). A request is carried by one message only.',
+    stream: 'requests',
+    subject: 'aw.requests.v1.completed.{tenant}',
+    subjectTokens: { tenant: 'tenant of the requests, or `unknown`' },
+    schema: requestCompletedBatchV1Schema,
+    publishers: ['tracing'],
+    consumers: ['billing'],
+    idPromise: 'derived from the request ids it carries: the same records queued again are one message',
+    ordering: 'none: consumers key on requestId',
   },
 ];

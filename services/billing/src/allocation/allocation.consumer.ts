@@ -6,19 +6,24 @@ import {
   type ConsumerHandle,
   type InboundMessage,
 } from '@arcwatch/messaging';
+import { z } from 'zod';
 import {
   EVENT_TYPES,
+  REQUEST_COMPLETED_BATCH_V1,
   SUBJECTS,
+  formatZodError,
   parseCloudEvent,
+  requestCompletedBatchV1Schema,
   requestCompletedV1Schema,
   type RequestCompletedV1,
 } from '@arcwatch/contracts';
 import { ALLOCATION_DURABLE, AllocationService } from './allocation.service';
 
 /**
- * Request records (aw.requests.v1.completed.>) into billing's request intervals, a group at a
- * time: acked only after the group's transaction committed. A message that is not a request
- * record is dead-lettered on its own; the rest of its group is stored.
+ * Request records (aw.requests.v1.completed.>, one per message or batched) into billing's
+ * request intervals, a group at a time: acked only after the group's records are committed. A
+ * message that is not a request record, or a batch of them, is dead-lettered on its own; the
+ * rest of its group is stored.
  */
 @Injectable()
 export class AllocationConsumer implements OnApplicationBootstrap, OnModuleDestroy {
@@ -58,6 +63,11 @@ export class AllocationConsumer implements OnApplicationBootstrap, OnModuleDestr
   }
 }
 
+/**
+ * The records of a group, from either form (one request per message, or a batch of them; the
+ * CloudEvent type tells). A message that is neither, or whose data does not validate, is failed
+ * whole; the others' records are kept.
+ */
 export function parseRecords(msgs: readonly InboundMessage[]): {
   records: RequestCompletedV1[];
   failed: Map<number, PoisonMessageError>;
@@ -65,9 +75,24 @@ export function parseRecords(msgs: readonly InboundMessage[]): {
   const records: RequestCompletedV1[] = [];
   const failed = new Map<number, PoisonMessageError>();
   for (const msg of msgs) {
-    const r = parseCloudEvent(msg.data, EVENT_TYPES.requestCompleted, requestCompletedV1Schema);
-    if (r.ok) records.push(r.event.data);
-    else failed.set(msg.seq, new PoisonMessageError(`${msg.subject}#${msg.seq}: ${r.reason}`));
+    const envelope = parseCloudEvent(msg.data, COMPLETED_TYPES, z.unknown());
+    if (!envelope.ok) {
+      failed.set(msg.seq, new PoisonMessageError(`${msg.subject}#${msg.seq}: ${envelope.reason}`));
+      continue;
+    }
+    const { type, data } = envelope.event;
+    const parsed =
+      type === REQUEST_COMPLETED_BATCH_V1
+        ? requestCompletedBatchV1Schema.safeParse(data)
+        : requestCompletedV1Schema.transform((r) => ({ records: [r] })).safeParse(data);
+    if (parsed.success) records.push(...parsed.data.records);
+    else
+      failed.set(
+        msg.seq,
+        new PoisonMessageError(`${msg.subject}#${msg.seq}: invalid ${type} data: ${formatZodError(parsed.error)}`),
+      );
   }
   return { records, failed };
 }
+
+const COMPLETED_TYPES = [EVENT_TYPES.requestCompleted, REQUEST_COMPLETED_BATCH_V1];

@@ -25,6 +25,7 @@ import { PricesService } from '../prices/prices.service';
 import { AllocationRepository, type DiscoveredInstance } from './allocation.repository';
 
 export const ALLOCATION_DURABLE = 'billing-allocation';
+const RECORDS_PER_TRANSACTION = 5_000;
 export const BILLING_SOURCE = 'arcwatch/billing';
 const DISCOVERED_POOL = 'discovered';
 
@@ -57,7 +58,17 @@ export class AllocationService {
     return this.config.windowSeconds * 1000;
   }
 
+  /**
+   * Stores a consumed group's records, one transaction per RECORDS_PER_TRANSACTION (a group of
+   * batch messages may hold hundreds of thousands). Every step is idempotent on the request id, so
+   * a crash between two transactions redelivers the group and the first part is a no-op.
+   */
   async recordBatch(records: readonly RequestCompletedV1[]): Promise<void> {
+    for (let i = 0; i < records.length; i += RECORDS_PER_TRANSACTION)
+      await this.recordChunk(records.slice(i, i + RECORDS_PER_TRANSACTION));
+  }
+
+  private async recordChunk(records: readonly RequestCompletedV1[]): Promise<void> {
     const reqs: Array<CostRequest & { node: string | null }> = [];
     const found = new Map<string, DiscoveredInstance & { gpuUuids: string[] }>();
     for (const rec of records) {

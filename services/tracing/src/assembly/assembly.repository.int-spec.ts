@@ -115,9 +115,9 @@ describe('assembly repository (PostgreSQL)', () => {
         envelope: cloudEvent({ id: 'completed-close-1', type: 't', source: 'test', data: null }),
       },
     };
-    const first = await withTransaction(pool, (c) => repo.finish(c, [item], ['close-1'], T0 + 10_000));
+    const first = await withTransaction(pool, (c) => repo.finish(c, [item], ['close-1'], T0 + 10_000, true));
     expect(first.map((r) => r.requestId)).toEqual(['close-1']);
-    const second = await withTransaction(pool, (c) => repo.finish(c, [item], [], T0 + 20_000));
+    const second = await withTransaction(pool, (c) => repo.finish(c, [item], [], T0 + 20_000, true));
     expect(second).toEqual([]);
 
     const outbox = await pool.query<{ event: { id: string; data: unknown } }>('SELECT event FROM tracing.outbox');

@@ -22,7 +22,8 @@ export interface OpenStateWrite {
 /** An assembled request, and its request.completed event minus the data (which is the record). */
 export interface FinishItem {
   record: RequestCompletedV1;
-  outbox: { eventId: string; subject: string; envelope: CloudEvent<null> };
+  /** The single-form event of the request (`finish` with queue `each`); unused in the batch form. */
+  outbox?: { eventId: string; subject: string; envelope: CloudEvent<null> };
 }
 
 interface OpenRow {
@@ -160,21 +161,31 @@ export class AssemblyRepository {
 
   /**
    * Closes requests in one statement: the ones not finished before are gated in
-   * finished_requests, projected into `requests` and queued in the outbox; the open rows in
-   * `closeIds` are deleted. The outbox event is the item's envelope with the record as its
-   * `data`, put together here so that the record crosses the wire and is parsed once. Returns the
-   * records that were newly finished (the others were a second assembly of a finished request,
-   * reopened by a late event: nothing to do).
+   * finished_requests and projected into `requests`; the open rows in `closeIds` are deleted.
+   * With `queueEach` each newly finished request's single-form event is queued in the outbox by
+   * the same statement: the item's envelope with the record as its `data`, put together here so
+   * that the record crosses the wire and is parsed once. Without it the caller queues the batch
+   * form from what this returns. Returns the records that were newly finished (the others were a
+   * second assembly of a finished request, reopened by a late event: nothing to do), in
+   * request-id order.
    */
   async finish(
     db: PoolClient,
     items: readonly FinishItem[],
     closeIds: readonly string[],
     finishedAtMs: number,
+    queueEach: boolean,
   ): Promise<RequestCompletedV1[]> {
     if (items.length === 0 && closeIds.length === 0) return [];
     const s = this.schema;
     const sorted = [...items].sort((a, b) => cmp(a.record.requestId, b.record.requestId));
+    const queued = queueEach
+      ? `queued AS (
+         INSERT INTO ${s}.outbox (event_id, subject, event)
+         SELECT i.event_id, i.subject, jsonb_set(i.envelope, '{data}', i.r) FROM input i JOIN gate USING (request_id) ORDER BY i.request_id
+         ON CONFLICT (event_id) DO NOTHING
+       ),`
+      : '';
     const { rows } = await db.query<{ request_id: string }>(
       `WITH input AS (
          SELECT x->'r'->>'requestId' AS request_id, (x->'r'->>'startedAt')::timestamptz AS started_at, x->'r' AS r,
@@ -197,17 +208,17 @@ export class AssemblyRepository {
            FROM input i JOIN gate USING (request_id)
          ON CONFLICT DO NOTHING
        ),
-       queued AS (
-         INSERT INTO ${s}.outbox (event_id, subject, event)
-         SELECT i.event_id, i.subject, jsonb_set(i.envelope, '{data}', i.r) FROM input i JOIN gate USING (request_id) ORDER BY i.request_id
-         ON CONFLICT (event_id) DO NOTHING
-       ),
+       ${queued}
        closed AS (DELETE FROM ${s}.open_requests WHERE request_id = ANY($3::text[]))
        SELECT request_id FROM gate`,
       [
         // One JSON document for the whole group: a jsonb[] parameter would be an array literal
         // with every quote of every envelope escaped, built by pg and parsed again by the server.
-        JSON.stringify(sorted.map((i) => ({ r: i.record, e: i.outbox.envelope, s: i.outbox.subject }))),
+        JSON.stringify(
+          sorted.map((i) =>
+            queueEach && i.outbox ? { r: i.record, e: i.outbox.envelope, s: i.outbox.subject } : { r: i.record },
+          ),
+        ),
         new Date(finishedAtMs),
         closeIds,
       ],

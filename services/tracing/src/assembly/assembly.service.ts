@@ -14,6 +14,9 @@ import { CLOCK, PG_POOL, type Clock } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { TracingMetrics } from '../metrics';
 import { AssemblyBacklog } from './assembly-backlog';
+import { completedBatchEntries } from './completed-messages';
+import { enqueueOutbox } from '@arcwatch/outbox';
+
 import { StatsService } from '../stats/stats.service';
 import { decide, type AssemblyPolicy } from '@arcwatch/request-assembly';
 import { AssemblyRepository, type OpenStateWrite, type RecordOutcome } from './assembly.repository';
@@ -25,6 +28,7 @@ const DUE_BATCH = 500;
 /** Events stored per transaction: big enough that round trips do not matter, small enough to keep locks short. */
 const MAX_EVENTS_PER_TRANSACTION = 5_000;
 const DAY_MS = 86_400_000;
+const ASSEMBLY_SOURCE = 'arcwatch/tracing';
 
 export const ASSEMBLY_DURABLE = 'tracing-assembly';
 
@@ -208,19 +212,33 @@ export class AssemblyService {
   ): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
     if (records.length === 0) return { fresh: [], late: 0 };
     await this.ensurePartitions(records);
+    const perMessage = this.config.completedPerMessage;
+    if (perMessage > 1) {
+      const fresh = await this.repo.finish(
+        db,
+        records.map((record) => ({ record })),
+        closeIds,
+        this.clock.now(),
+        false,
+      );
+      // `fresh` is in request-id order: the same records always make the same messages.
+      await enqueueOutbox(db, this.config.dbSchema, completedBatchEntries(fresh, perMessage, ASSEMBLY_SOURCE));
+      await this.stats.apply(db, fresh);
+      return { fresh, late: records.length - fresh.length };
+    }
     const items = records.map((r) => {
       const id = requestCompletedId(r.requestId);
       const envelope = cloudEvent({
         id,
         type: EVENT_TYPES.requestCompleted,
-        source: 'arcwatch/tracing',
+        source: ASSEMBLY_SOURCE,
         subject: r.requestId,
         time: r.endedAt,
         data: null,
       });
       return { record: r, outbox: { eventId: id, subject: SUBJECTS.requestCompleted(r.tenant), envelope } };
     });
-    const fresh = await this.repo.finish(db, items, closeIds, this.clock.now());
+    const fresh = await this.repo.finish(db, items, closeIds, this.clock.now(), true);
     await this.stats.apply(db, fresh);
     return { fresh, late: records.length - fresh.length };
   }

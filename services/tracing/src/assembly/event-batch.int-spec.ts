@@ -4,17 +4,21 @@ import { EventBus } from '@arcwatch/messaging';
 import { authHeaders, createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import {
   EVENT_TYPES,
+  REQUEST_COMPLETED_BATCH_V1,
   REQUEST_EVENT_BATCH_V1,
   SUBJECTS,
   cloudEvent,
+  requestCompletedBatchId,
   requestEventBatchId,
   requestEventId,
   type CloudEvent,
   type DeadLetterV1,
+  type RequestCompletedBatchV1,
   type RequestCompletedV1,
   type RequestEventV1,
 } from '@arcwatch/contracts';
 import { createTracingApp } from '../app';
+import { AssemblyWorker } from './assembly.worker';
 import { readSubjects, testConfig } from '../testing/tracing-test-kit';
 
 /**
@@ -76,7 +80,7 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
     db = await createTestDatabase();
     pool = new Pool({ connectionString: db.url });
     app = await createTracingApp({
-      config: testConfig(db.url, ns, { TRACING_INGEST_EVENTS_PER_MESSAGE: '4' }),
+      config: testConfig(db.url, ns, { TRACING_INGEST_EVENTS_PER_MESSAGE: '4', TRACING_COMPLETED_PER_MESSAGE: '2' }),
       disableWorkerTimer: true,
     });
     await app.init();
@@ -129,6 +133,25 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
       .filter((m) => m.subject === SUBJECTS.requestEvents('acme'))
       .flatMap((m) => m.body.data.events);
     expect(acme.map((e) => e.requestId).sort()).toEqual([...Array(5).fill('pack-1'), ...Array(5).fill('pack-3')]);
+
+    // The assembled requests go out batched per tenant too (at most 2 per message here), each
+    // record exactly what was projected, and each request in one message.
+    await app.get(AssemblyWorker).runOnce(); // relays the outbox
+    const completed = await readSubjects<CloudEvent<RequestCompletedBatchV1>>(
+      bus,
+      'requests',
+      'aw.requests.v1.completed.',
+    );
+    // (How the requests split into transactions depends on how the consumer grouped the messages.)
+    for (const m of completed) {
+      expect(m.body.type).toBe(REQUEST_COMPLETED_BATCH_V1);
+      expect(m.body.data.records.length).toBeLessThanOrEqual(2);
+      expect(m.body.id).toBe(requestCompletedBatchId(m.body.data.records));
+      expect(m.body.data.records.every((r) => SUBJECTS.requestCompleted(r.tenant) === m.subject)).toBe(true);
+    }
+    const carried = completed.flatMap((m) => m.body.data.records);
+    expect(carried.map((r) => r.requestId).sort()).toEqual(['pack-1', 'pack-2', 'pack-3']);
+    expect(carried.sort((a, b) => a.requestId.localeCompare(b.requestId))).toEqual(await records('pack-'));
   });
 
   it('folds events of one request arriving in separate groups, in either form, into one record; duplicates across forms count once', async () => {
