@@ -275,9 +275,14 @@ describe('two replicas of each service: shared work, nothing lost, nothing dupli
       for (let seq = info.state.first_seq; seq <= info.state.last_seq && want.size > 0; seq++) {
         const msg = await bus.jsm.streams.getMessage(stream, { seq }).catch(() => null);
         if (!msg || !msg.subject.includes('.completed.')) continue;
-        const id = (JSON.parse(Buffer.from(msg.data).toString('utf8')) as { data: { requestId: string } }).data
-          .requestId;
-        if (want.has(id)) inStream.push({ id, seq });
+        // Either form of request.completed: one record, or a batch of them.
+        const data = (
+          JSON.parse(Buffer.from(msg.data).toString('utf8')) as {
+            data: { requestId?: string; records?: Array<{ requestId: string }> };
+          }
+        ).data;
+        for (const id of data.records?.map((r) => r.requestId) ?? [data.requestId ?? ''])
+          if (want.has(id)) inStream.push({ id, seq });
       }
       const consumers: Record<string, unknown> = {};
       for await (const c of bus.jsm.consumers.list(stream))

@@ -5,12 +5,14 @@ import { EventBus } from '@arcwatch/messaging';
 import { REPO_ROOT, createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import {
   EVENT_TYPES,
+  REQUEST_COMPLETED_BATCH_V1,
   REQUEST_EVENT_BATCH_V1,
   SUBJECTS,
   cloudEvent,
   requestEventBatchId,
   requestEventId,
   type CloudEvent,
+  type RequestCompletedBatchV1,
   type RequestCompletedV1,
   type RequestEventV1,
 } from '@arcwatch/contracts';
@@ -177,9 +179,16 @@ describe('tracing survives SIGKILL during ingest', () => {
     );
     expect(wrong).toEqual([]);
 
-    const published = await readSubjects<CloudEvent<RequestCompletedV1>>(bus, 'requests', 'aw.requests.v1.completed.');
-    expect(published).toHaveLength(REQUESTS);
-    expect(new Set(published.map((p) => p.body.data.requestId)).size).toBe(REQUESTS);
+    // Batched by default: every request in exactly one message, whatever the crash interrupted.
+    const published = await readSubjects<CloudEvent<RequestCompletedBatchV1>>(
+      bus,
+      'requests',
+      'aw.requests.v1.completed.',
+    );
+    expect(new Set(published.map((p) => p.body.type))).toEqual(new Set([REQUEST_COMPLETED_BATCH_V1]));
+    const carried = published.flatMap((p) => p.body.data.records.map((r) => r.requestId));
+    expect(carried).toHaveLength(REQUESTS);
+    expect(new Set(carried).size).toBe(REQUESTS);
     expect(await count(`SELECT count(*) AS n FROM tracing.open_requests`)).toBe(0);
   });
 });
