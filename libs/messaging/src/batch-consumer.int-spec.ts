@@ -1,18 +1,15 @@
 import { cloudEvent, SUBJECTS, type CloudEvent, type DeadLetterV1 } from '@arcwatch/contracts';
-import { createTestDatabase, eventually, REPO_ROOT, testNamespace, type TestDatabase } from '@arcwatch/testing';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import { Client } from 'pg';
 import { z } from 'zod';
 import type { ConsumerHandle, InboundMessage } from './consumer-runner';
 import { MessagingError, RetryableError } from './errors';
 import { EventBus } from './event-bus';
 import { parseEach } from './parse-or-poison';
-import { deleteStreams, quietLogger, readStream, sleep, testEvent } from './testing/int-helpers';
+import { deleteStreams, quietLogger, readStream, sleep, testEvent, startCrashConsumer } from './testing/int-helpers';
 
 const PING = 'io.arcwatch.test.ping.v1';
 const pingSchema = z.object({ n: z.number().int() });
-const FIXTURE = path.join(__dirname, 'testing', 'crash-consumer.fixture.ts');
 
 jest.setTimeout(60_000);
 
@@ -351,38 +348,21 @@ describe('consumeBatch redelivery after a crash before ack (real NATS, real Post
 
   it('hands the whole batch to the next consumer, and the effect lands once per event', async () => {
     for (const id of IDS) await bus.publish(subject, testEvent(id, { id }));
-    const child = spawn(
-      path.join(REPO_ROOT, 'node_modules/.bin/node'),
-      [path.join(REPO_ROOT, 'tools/register.js'), FIXTURE],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          MODE: 'batch',
-          NS: namespace,
-          DURABLE: durable,
-          SUBJECT: subject,
-          ACK_WAIT_MS: String(ACK_WAIT_MS),
-          DATABASE_URL: db.url,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('exit', (_code, signal) => resolve(signal)),
-    );
+    const child = startCrashConsumer({
+      namespace,
+      durable,
+      subject,
+      ackWaitMs: ACK_WAIT_MS,
+      databaseUrl: db.url,
+      mode: 'batch',
+    });
     await eventually(
-      () => (out.includes('IN_HANDLER') ? true : undefined),
+      () => (child.out().includes('IN_HANDLER') ? true : undefined),
       20_000,
-      `the child to enter its handler (stderr: ${err})`,
+      `the child to enter its handler (stderr: ${child.err()})`,
     );
-    expect(out).toContain(`IN_HANDLER ${IDS.join(',')}`);
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
+    expect(child.out()).toContain(`IN_HANDLER ${IDS.join(',')}`);
+    expect(await child.kill()).toBe('SIGKILL');
 
     const calls: Call[] = [];
     const handle = await bus.consumeBatch({

@@ -1,14 +1,11 @@
 import { SUBJECTS } from '@arcwatch/contracts';
-import { createTestDatabase, eventually, REPO_ROOT, testNamespace, type TestDatabase } from '@arcwatch/testing';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import { Client } from 'pg';
 import { EventBus } from './event-bus';
-import { deleteStreams, quietLogger, sleep, testEvent } from './testing/int-helpers';
+import { deleteStreams, quietLogger, sleep, testEvent, startCrashConsumer } from './testing/int-helpers';
 
 jest.setTimeout(60_000);
 
-const FIXTURE = path.join(__dirname, 'testing', 'crash-consumer.fixture.ts');
 const ACK_WAIT_MS = 1_500;
 
 /**
@@ -44,37 +41,20 @@ describe('redelivery after a crash before ack (real NATS, real PostgreSQL, child
   it('hands the message to the next consumer, and the effect lands once', async () => {
     for (const id of ['e1', 'e2', 'e3']) await bus.publish(subject, testEvent(id, { id }));
 
-    const child = spawn(
-      path.join(REPO_ROOT, 'node_modules/.bin/node'),
-      [path.join(REPO_ROOT, 'tools/register.js'), FIXTURE],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          NS: namespace,
-          DURABLE: durable,
-          SUBJECT: subject,
-          ACK_WAIT_MS: String(ACK_WAIT_MS),
-          DATABASE_URL: db.url,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('exit', (_code, signal) => resolve(signal)),
-    );
+    const child = startCrashConsumer({
+      namespace,
+      durable,
+      subject,
+      ackWaitMs: ACK_WAIT_MS,
+      databaseUrl: db.url,
+    });
 
     await eventually(
-      () => (out.includes('IN_HANDLER e1') ? true : undefined),
+      () => (child.out().includes('IN_HANDLER e1') ? true : undefined),
       20_000,
-      `the child to enter its handler (stderr: ${err})`,
+      `the child to enter its handler (stderr: ${child.err()})`,
     );
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
+    expect(await child.kill()).toBe('SIGKILL');
 
     const handled: Array<{ id: string; deliveryCount: number }> = [];
     const handle = await bus.consume({
@@ -131,30 +111,16 @@ describe('redelivery after a crash before ack (real NATS, real PostgreSQL, child
         for (const m of msgs) handled.push({ id: m.json<{ id: string }>().id, deliveryCount: m.deliveryCount });
       },
     });
-    const child = spawn(
-      path.join(REPO_ROOT, 'node_modules/.bin/node'),
-      [path.join(REPO_ROOT, 'tools/register.js'), FIXTURE],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          NS: namespace,
-          DURABLE: shared,
-          SUBJECT: sharedSubject,
-          ACK_WAIT_MS: String(ACK_WAIT_MS),
-          DATABASE_URL: db.url,
-          MODE: 'batch',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('exit', (_code, signal) => resolve(signal)),
-    );
+    const child = startCrashConsumer({
+      namespace,
+      durable: shared,
+      subject: sharedSubject,
+      ackWaitMs: ACK_WAIT_MS,
+      databaseUrl: db.url,
+      mode: 'batch',
+    });
     try {
-      await eventually(() => (out.includes('READY') ? true : undefined), 20_000, 'the child consuming');
+      await eventually(() => (child.out().includes('READY') ? true : undefined), 20_000, 'the child consuming');
       // Both members pull; publish until the child holds some.
       const sent: string[] = [];
       await eventually(
@@ -163,17 +129,17 @@ describe('redelivery after a crash before ack (real NATS, real PostgreSQL, child
           sent.push(id);
           await bus.publish(sharedSubject, testEvent(id, { id }));
           await sleep(20);
-          return out.includes('IN_HANDLER') ? true : undefined;
+          return child.out().includes('IN_HANDLER') ? true : undefined;
         },
         20_000,
         'the child to take a batch',
       );
+      const out = child.out();
       const held = out
         .slice(out.indexOf('IN_HANDLER ') + 'IN_HANDLER '.length)
         .split('\n')[0]
         .split(',');
-      child.kill('SIGKILL');
-      expect(await exited).toBe('SIGKILL');
+      expect(await child.kill()).toBe('SIGKILL');
       for (let i = 0; i < 5; i++) {
         const id = `after${i}`;
         sent.push(id);
@@ -189,7 +155,7 @@ describe('redelivery after a crash before ack (real NATS, real PostgreSQL, child
       expect(held.length).toBeGreaterThan(0);
       for (const id of held) expect(handled.find((h) => h.id === id)?.deliveryCount).toBeGreaterThanOrEqual(2);
     } finally {
-      child.kill('SIGKILL');
+      await child.kill();
       await survivor.stop();
     }
   });

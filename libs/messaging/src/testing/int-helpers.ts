@@ -1,5 +1,8 @@
 import { cloudEvent, STREAMS, type CloudEvent, type StreamKey } from '@arcwatch/contracts';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import pino from 'pino';
+import { REPO_ROOT } from '@arcwatch/testing';
 import type { EventBus } from '../event-bus';
 import type { MessagingLogger } from '../logger';
 
@@ -32,3 +35,56 @@ export async function readStream<T>(bus: EventBus, key: StreamKey): Promise<Arra
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The crash-consumer fixture running as a child process (crash-consumer.fixture.ts). */
+export interface CrashConsumer {
+  /** What it printed on stdout so far (READY, then IN_HANDLER <ids> once it holds them). */
+  out(): string;
+  err(): string;
+  /** SIGKILL, resolved with the signal it exited on. */
+  kill(): Promise<NodeJS.Signals | null>;
+}
+
+/**
+ * Starts the fixture: a member of `durable` that commits what it is handed and then hangs in its
+ * handler without acking, until the test kills it. `mode: 'batch'` consumes with consumeBatch.
+ */
+export function startCrashConsumer(env: {
+  namespace: string;
+  durable: string;
+  subject: string;
+  ackWaitMs: number;
+  databaseUrl: string;
+  mode?: 'batch';
+}): CrashConsumer {
+  const child = spawn(
+    path.join(REPO_ROOT, 'node_modules/.bin/node'),
+    [path.join(REPO_ROOT, 'tools/register.js'), path.join(__dirname, 'crash-consumer.fixture.ts')],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        NS: env.namespace,
+        DURABLE: env.durable,
+        SUBJECT: env.subject,
+        ACK_WAIT_MS: String(env.ackWaitMs),
+        DATABASE_URL: env.databaseUrl,
+        ...(env.mode ? { MODE: env.mode } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  return {
+    out: () => out,
+    err: () => err,
+    kill: () => {
+      child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}

@@ -7,6 +7,7 @@ import {
   type RequestCompletedBatchV1,
   type RequestCompletedV1,
 } from '@arcwatch/contracts';
+import { packBySubject } from '../pack-by-subject';
 
 /**
  * The outbox entries of newly finished requests in the batch form: each tenant's records, in the
@@ -20,26 +21,17 @@ export function completedBatchEntries(
   perMessage: number,
   source: string,
 ): OutboxEntry[] {
-  const bySubject = new Map<string, RequestCompletedV1[]>();
-  for (const r of records) {
-    const subject = SUBJECTS.requestCompleted(r.tenant);
-    (bySubject.get(subject) ?? bySubject.set(subject, []).get(subject))?.push(r);
-  }
-  const entries: OutboxEntry[] = [];
-  for (const [subject, all] of bySubject)
-    for (let i = 0; i < all.length; i += perMessage) {
-      const chunk = all.slice(i, i + perMessage);
-      const data: RequestCompletedBatchV1 = { records: chunk };
-      entries.push({
-        subject,
-        event: cloudEvent({
-          id: requestCompletedBatchId(chunk),
-          type: REQUEST_COMPLETED_BATCH_V1,
-          source,
-          time: chunk.reduce((t, r) => (Date.parse(r.endedAt) > Date.parse(t) ? r.endedAt : t), chunk[0].endedAt),
-          data,
-        }),
-      });
-    }
-  return entries;
+  return packBySubject(records, (r) => SUBJECTS.requestCompleted(r.tenant), perMessage).map(({ subject, chunk }) => {
+    const data: RequestCompletedBatchV1 = { records: chunk };
+    return {
+      subject,
+      event: cloudEvent({
+        id: requestCompletedBatchId(chunk),
+        type: REQUEST_COMPLETED_BATCH_V1,
+        source,
+        time: chunk.reduce((t, r) => (Date.parse(r.endedAt) > Date.parse(t) ? r.endedAt : t), chunk[0].endedAt),
+        data,
+      }),
+    };
+  });
 }

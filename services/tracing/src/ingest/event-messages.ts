@@ -9,6 +9,7 @@ import {
   type RequestEventBatchV1,
   type RequestEventV1,
 } from '@arcwatch/contracts';
+import { packBySubject } from '../pack-by-subject';
 
 export const INGEST_SOURCE = 'arcwatch/tracing/ingest';
 
@@ -36,26 +37,16 @@ export function eventMessages(
         data: e,
       }),
     }));
-  const bySubject = new Map<string, RequestEventV1[]>();
-  for (const e of events) {
-    const subject = SUBJECTS.requestEvents(tenantOf(e));
-    (bySubject.get(subject) ?? bySubject.set(subject, []).get(subject))?.push(e);
-  }
-  const items: PublishItem[] = [];
-  for (const [subject, all] of bySubject) {
-    for (let i = 0; i < all.length; i += perMessage) {
-      const chunk = all.slice(i, i + perMessage);
-      const data: RequestEventBatchV1 = { events: chunk };
-      items.push({
-        subject,
-        event: cloudEvent({
-          id: requestEventBatchId(chunk),
-          type: REQUEST_EVENT_BATCH_V1,
-          source: INGEST_SOURCE,
-          data,
-        }),
-      });
-    }
-  }
-  return items;
+  return packBySubject(events, (e) => SUBJECTS.requestEvents(tenantOf(e)), perMessage).map(({ subject, chunk }) => {
+    const data: RequestEventBatchV1 = { events: chunk };
+    return {
+      subject,
+      event: cloudEvent({
+        id: requestEventBatchId(chunk),
+        type: REQUEST_EVENT_BATCH_V1,
+        source: INGEST_SOURCE,
+        data,
+      }),
+    };
+  });
 }
