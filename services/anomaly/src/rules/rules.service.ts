@@ -316,12 +316,17 @@ export class RulesService implements OnApplicationBootstrap, OnModuleDestroy {
       }
     });
     if (payload.length === 0) return;
-    try {
-      const res = await fetch(`${this.config.alertmanagerUrl!.replace(/\/$/, '')}/api/v2/alerts`, {
+    const post = () =>
+      fetch(`${this.config.alertmanagerUrl!.replace(/\/$/, '')}/api/v2/alerts`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...this.authHeaders },
         body: JSON.stringify(payload),
       });
+    try {
+      // A kept-alive connection that Alertmanager closes as it is reused fails the request before
+      // anything was sent back: try once more, on a new connection. (A resolved alert is otherwise
+      // only re-sent a minute later, and a firing one until then looks stale.)
+      const res = await post().catch(() => post());
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
     } catch (err) {
       this.metrics.inc('alertmanager_posts_failed');
