@@ -12,6 +12,7 @@ import { alertFingerprint, cloudEvent, EVENT_TYPES, SUBJECTS, type MetricsBatchV
 import { EventBus } from '@arcwatch/messaging';
 import { CLOCK, type ManualClock } from '@arcwatch/runtime';
 import {
+  authHeaders,
   createTestDatabase,
   eventually,
   freePort,
@@ -142,11 +143,24 @@ describePeer('anomaly → real Alertmanager /api/v2/alerts', () => {
 
     await app.get<ManualClock>(CLOCK).advanceTo(T0 + 1_000);
     await push(T0 + 1_000, 1, 'am-2');
+    let left: AmAlert[] = [];
     await eventually(
-      async () => ((await amAlerts()).length === 0 ? true : undefined),
+      async () => ((left = await amAlerts()).length === 0 ? true : undefined),
       // Generous: on a loaded 2-core machine the consumer can take seconds to reach the batch.
       30_000,
       'resolved alert gone from the active list',
-    );
+    ).catch(async (err: Error) => {
+      // What Alertmanager still holds, and what the service says it evaluated and sent.
+      const metrics = await app
+        .getHttpAdapter()
+        .getInstance()
+        .inject({ method: 'GET', url: '/metrics', headers: authHeaders() });
+      const ours = metrics.body
+        .split('\n')
+        .filter((l) => /^arcwatch_anomaly_(alert|rule|batches|alertmanager)/.test(l));
+      throw new Error(
+        `${err.message}; Alertmanager holds ${JSON.stringify(left)}; T0 ${new Date(T0).toISOString()}, now ${new Date().toISOString()}\n${ours.join('\n')}`,
+      );
+    });
   }, 90_000);
 });
