@@ -17,7 +17,7 @@ const DATETIME = z.regexes.datetime({ offset: true });
 const API_KEY_HASH = /^[0-9a-f]{64}$/;
 const MAX_GPU_UUIDS = 64;
 
-/** Schema order of the fields, with the longest string each may be (0: not a string field). */
+/** The plain string fields in schema order, with the longest string each may be. */
 const STRING_FIELDS: ReadonlyArray<readonly [keyof RequestEventInput, number]> = [
   ['tenant', 128],
   ['team', 128],

@@ -84,7 +84,7 @@ export function parseRecords(msgs: readonly InboundMessage[]): {
     const parsed =
       type === REQUEST_COMPLETED_BATCH_V1
         ? requestCompletedBatchV1Schema.safeParse(data)
-        : requestCompletedV1Schema.transform((r) => ({ records: [r] })).safeParse(data);
+        : SINGLE_AS_BATCH.safeParse(data);
     if (parsed.success) records.push(...parsed.data.records);
     else
       failed.set(
@@ -96,3 +96,5 @@ export function parseRecords(msgs: readonly InboundMessage[]): {
 }
 
 const COMPLETED_TYPES = [EVENT_TYPES.requestCompleted, REQUEST_COMPLETED_BATCH_V1];
+/** The single form read as a batch of one, built once rather than per message. */
+const SINGLE_AS_BATCH = requestCompletedV1Schema.transform((r) => ({ records: [r] }));
