@@ -59,6 +59,7 @@ const SAMPLE_EVERY_MS = 5_000;
 /** A second whose pushes are still unanswered after this many seconds makes the run skip seconds. */
 const MAX_SECONDS_IN_FLIGHT = 5;
 const MARKER = 'arcwatch_bench_marker';
+const EVENT_LOOP_MAX = 'arcwatch_nodejs_eventloop_lag_max_seconds';
 /** Stands for the timestamp in the generated bodies: as many digits as the real one. */
 const TS_PLACEHOLDER = '9999999999999';
 
@@ -96,6 +97,13 @@ async function readHistogram(baseUrl: string, name: string): Promise<HistogramSn
     else if (line.startsWith(`${name}_sum`)) sum = Number(line.split(' ').at(-1));
   }
   return { buckets, count, sum };
+}
+
+/** A gauge of a service's /metrics text (no labels), or NaN. */
+async function readGauge(baseUrl: string, name: string): Promise<number> {
+  const text = await (await authFetch(`${baseUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? NaN : Number(line.split(' ').at(-1));
 }
 
 /** Quantile of the observations between two snapshots, interpolated inside its bucket as Prometheus does. */
@@ -223,6 +231,8 @@ async function main(): Promise<void> {
     const consumer: Array<Sample<{ pending: number; ackPending: number }>> = [];
     const head: Array<Sample<{ rows: number; samples: number; oldestAgeS: number }>> = [];
     const loads: Array<Sample<string>> = [];
+    // the longest event-loop stall of each process since the previous read (prom-client resets it)
+    const stalls: Array<Sample<{ writer: number; scraper: number }>> = [];
     const sampler = (async () => {
       const stream = bus.streamName('metrics');
       while (!stopProbes) {
@@ -242,6 +252,11 @@ async function main(): Promise<void> {
           },
         });
         if (loads.length === 0 || at - loads.at(-1)!.atMs >= 60_000) loads.push({ atMs: at, value: loadavg() });
+        const [writerStall, scraperStall] = await Promise.all([
+          readGauge(probeAgentUrl, EVENT_LOOP_MAX).catch(() => NaN),
+          LAYOUT === 'split' ? readGauge(collector.baseUrl, EVENT_LOOP_MAX).catch(() => NaN) : NaN,
+        ]);
+        stalls.push({ atMs: at, value: { writer: writerStall, scraper: scraperStall } });
         await sleep(at + SAMPLE_EVERY_MS - Date.now());
       }
     })();
@@ -320,6 +335,14 @@ async function main(): Promise<void> {
       'SELECT count(*) AS n, sum(count) AS b FROM collector.chunks',
     );
     const cpuTotal = cpu.processCpu + (cpu.postgresCpu ?? 0) + (cpu.natsCpu ?? 0);
+    const stallRows = (['writer', 'scraper'] as const)
+      .map((role) => ({ role, xs: stalls.map((x) => x.value[role] * 1000).filter((x) => !Number.isNaN(x)) }))
+      .filter(({ xs }) => xs.length > 0)
+      .map(
+        ({ role, xs }) =>
+          `| ${LAYOUT === 'split' ? `${role} process` : 'collector process'}: longest event-loop stall per ${SAMPLE_EVERY_MS / 1000} s, ms | ${fmt(quantile(xs, 0.5), 0)} / ${fmt(quantile(xs, 0.99), 0)} | ${fmt(Math.max(...xs), 0)} |`,
+      )
+      .slice(0, LAYOUT === 'split' ? 2 : 1);
     const q = (xs: number[], d = 2) => `${fmt(quantile(xs, 0.5), d)} / ${fmt(quantile(xs, 0.99), d)}`;
 
     const table = [
@@ -330,6 +353,7 @@ async function main(): Promise<void> {
       `| second pushed → its ${NODES} pushes acknowledged, s | ${q(acks)} | ${fmt(Math.max(...acks), 2)} |`,
       `| consumer lag (writer durable: pending + unacknowledged messages, every ${SAMPLE_EVERY_MS / 1000} s) | ${fmt(quantile(lag, 0.5))} / ${fmt(quantile(lag, 0.99))} | ${fmt(Math.max(...lag))} |`,
       `| probe round trip, ms | ${q(probeRtts, 0)} | ${fmt(Math.max(...probeRtts), 0)} |`,
+      ...stallRows,
     ].join('\n');
     const headLine = minutes
       .map((m) => {

@@ -24,20 +24,27 @@ export function bucketStart(ms: number, spanMs: number): number {
   return Math.floor(ms / spanMs) * spanMs;
 }
 
-export function groupHeadPayloads(payloads: readonly Uint8Array[], spanMs: number): PendingChunk[] {
+/**
+ * Groups head payloads by (series, aligned bucket), one payload at a time, so that a caller can
+ * let other work run between payloads (EventLoopSlices).
+ */
+export class HeadGrouper {
   // by series, then a short list of buckets (usually one): numeric keys, no per-sample strings
-  const groups = new Map<number, Acc[]>();
-  for (const raw of payloads) {
+  private readonly groups = new Map<number, Acc[]>();
+
+  constructor(private readonly spanMs: number) {}
+
+  add(raw: Uint8Array): void {
     const p = decodeHeadPayload(raw);
     const words = wordsOf(p.values);
     for (let i = 0; i < p.seriesIds.length; i++) {
       const sid = p.seriesIds[i]!;
       const off = p.offsets[i]!;
+      let list = this.groups.get(sid);
+      if (!list) this.groups.set(sid, (list = []));
       for (let j = 0; j < p.counts[i]!; j++) {
         const t = p.timestamps[off + j]!;
-        const start = bucketStart(t, spanMs);
-        let list = groups.get(sid);
-        if (!list) groups.set(sid, (list = []));
+        const start = bucketStart(t, this.spanMs);
         let acc = list.find((a) => a.startMs === start);
         if (!acc) list.push((acc = { seriesId: sid, startMs: start, ts: [], words: [] }));
         acc.ts.push(t);
@@ -45,11 +52,17 @@ export function groupHeadPayloads(payloads: readonly Uint8Array[], spanMs: numbe
       }
     }
   }
-  return [...groups.values()].flat().map((a) => ({
-    seriesId: a.seriesId,
-    startMs: a.startMs,
-    samples: sortUnique({ timestamps: Float64Array.from(a.ts), words: Uint32Array.from(a.words) }),
-  }));
+
+  /** The groups, each sorted by timestamp with replayed timestamps dropped (the first one wins). */
+  *chunks(): Generator<PendingChunk> {
+    for (const list of this.groups.values())
+      for (const a of list)
+        yield {
+          seriesId: a.seriesId,
+          startMs: a.startMs,
+          samples: sortUnique({ timestamps: Float64Array.from(a.ts), words: Uint32Array.from(a.words) }),
+        };
+  }
 }
 
 export function decodeChunkSamples(data: Uint8Array, count: number): SampleArrays {

@@ -28,10 +28,12 @@ import {
   ChunkStates,
   bucketStart,
   decodeChunkSamples,
-  groupHeadPayloads,
+  HeadGrouper,
   mergeChunk,
   type EncodedChunk,
+  type PendingChunk,
 } from './chunk-compaction';
+import { EventLoopSlices } from './event-loop-slices';
 import { ChunkCache, readChunks } from './chunk-read';
 import { HeadCache, collectHeadParts, seriesBitmap, type HeadParts } from './head-cache';
 import { decodeHeadPayload } from './head-payload.codec';
@@ -115,6 +117,8 @@ export interface RetentionOptions {
 /** Head rows (batches) folded per compaction transaction: every chunk a transaction touches is
  * decoded and re-encoded once, so a backlog costs fewer rewrites in bigger transactions. */
 const COMPACT_ROWS_PER_TX = 5000;
+/** The longest stretch of compaction's own CPU work between two turns of the event loop. */
+const COMPACT_SLICE_MS = 10;
 /** Chunk rows written per bulk-import transaction (~1 MB of encoded data at the fleet's mix). */
 const IMPORT_CHUNKS_PER_TX = 4000;
 /** Default size of the decoded-chunk cache: the 6 h fleet queries of the benchmark take ~100 MB. */
@@ -364,11 +368,20 @@ export class SampleStore implements Queryable {
           if (!(await repo.tryCompactionLock(client, this.schema))) return { done: true, pending: [] };
           const payloads = await repo.takeHeadRows(client, this.schema, cutoff, this.compactRowsPerTx);
           if (payloads.length === 0) return { done: true, pending: [] };
-          const pending = groupHeadPayloads(payloads, this.chunkSpanMs).filter((p) => {
-            if (p.startMs >= keepFrom) return true;
-            dropped += p.samples.timestamps.length;
-            return false;
-          });
+          // The work below is seconds of CPU for a 1 s fleet: in slices, so that the queries,
+          // pushes and acknowledgements this process serves wait milliseconds, not seconds.
+          const slices = new EventLoopSlices(COMPACT_SLICE_MS);
+          const grouper = new HeadGrouper(this.chunkSpanMs);
+          for (const raw of payloads) {
+            grouper.add(raw);
+            if (slices.due()) await slices.pause();
+          }
+          const pending: PendingChunk[] = [];
+          for (const p of grouper.chunks()) {
+            if (p.startMs >= keepFrom) pending.push(p);
+            else dropped += p.samples.timestamps.length;
+            if (slices.due()) await slices.pause();
+          }
           const stored = await repo.chunksAt(
             client,
             this.schema,
@@ -376,10 +389,12 @@ export class SampleStore implements Queryable {
             pending.map((p) => p.startMs),
           );
           const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
-          const writes = pending.map((p) => {
+          const writes: EncodedChunk[] = [];
+          for (const p of pending) {
             const s = byKey.get(`${p.seriesId}:${p.startMs}`);
-            return mergeChunk(p, s, this.rollupLevelsMs, s && this.chunkStates.get(p.seriesId, p.startMs, s));
-          });
+            writes.push(mergeChunk(p, s, this.rollupLevelsMs, s && this.chunkStates.get(p.seriesId, p.startMs, s)));
+            if (slices.due()) await slices.pause();
+          }
           await repo.upsertChunks(client, this.schema, writes);
           await rollupRepo.upsertRollups(client, this.schema, this.rollupsOf(writes));
           await widenSeriesRanges(client, this.schema, rangesOf(pending));
