@@ -3,7 +3,7 @@
  * for minutes on end, as a live fleet would be scraped at a 1 s interval (27,500 samples/s).
  *
  *   npm run bench:sustained -- [--minutes 10] [--nodes 125] [--layout split|all] [--variants 60]
- *                              [--probe-ms 200] [--concurrency 32] [--no-docs]
+ *                              [--probe-ms 200] [--concurrency 32] [--no-docs] [--cpu-prof DIR]
  *
  * The collector runs as its own process(es) with its default compaction (head rows older than
  * 5 minutes folded into chunks every minute): by default split as one would deploy it on a 2-core
@@ -52,6 +52,8 @@ const VARIANTS = Number(args.get('variants') ?? 60);
 const PROBE_MS = Number(args.get('probe-ms') ?? 200);
 const CONCURRENCY = Number(args.get('concurrency') ?? 32);
 const WRITE_DOCS = !args.has('no-docs');
+/** A V8 CPU profile of each collector process, written to this directory when the run stops it. */
+const CPU_PROFILE_DIR = args.get('cpu-prof');
 /** The service's defaults (services/collector/src/config.ts), spelled out: this run is about them. */
 const COMPACT_AFTER_MS = 5 * 60_000;
 const COMPACT_EVERY_MS = 60_000;
@@ -182,6 +184,7 @@ async function main(): Promise<void> {
     writerBatch: 32,
     logDir: dir,
     compactAfterMs: COMPACT_AFTER_MS,
+    ...(CPU_PROFILE_DIR ? { cpuProfileDir: path.resolve(CPU_PROFILE_DIR) } : {}),
   });
   const bus = await EventBus.connect({ name: 'sustained-bench', namespace, logger: pino({ level: 'warn' }) });
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });

@@ -109,4 +109,25 @@ describe('head cache', () => {
     expect(await cache.read(racing, SCHEMA, now - 300_000, now)).toBeUndefined();
     expect(await cache.read(pool, SCHEMA, now - 300_000, now)).toHaveLength(2);
   });
+
+  it('lists only the rows of its window, and forgets cached rows that end before the oldest one left', async () => {
+    await pool.query(`DELETE FROM ${SCHEMA}.head`);
+    const writer = new SampleStore(pool, { schema: SCHEMA, clock });
+    now = T0 + 7_200_000;
+    // ten rows a second apart, the last at `now`
+    for (let i = 0; i < 10; i++) await writer.appendBatches([scrape('n1', now - (9 - i) * 1_000, i)]);
+    const cache = new HeadCache(1 << 20);
+    const last3 = await cache.read(pool, SCHEMA, now - 2_500, now);
+    expect(last3!.map((p) => p.timestamps[0])).toEqual([now - 2_000, now - 1_000, now]);
+    expect([cache.size, cache.fetched, cache.hits]).toEqual([3, 3, 0]);
+    expect(await cache.read(pool, SCHEMA, now - 60_000, now)).toHaveLength(10);
+    expect([cache.size, cache.fetched, cache.hits]).toEqual([10, 10, 3]);
+    // compaction takes the five oldest: a read of the last second alone forgets them
+    await pool.query(`DELETE FROM ${SCHEMA}.head WHERE max_ts < $1`, [now - 4_500]);
+    expect(await cache.read(pool, SCHEMA, now - 500, now)).toHaveLength(1);
+    expect([cache.size, cache.hits]).toEqual([5, 4]);
+    // windows at the edges of what an int8 holds are read, not refused
+    expect(await cache.read(pool, SCHEMA, -Infinity, Infinity)).toHaveLength(5);
+    expect(await cache.read(pool, SCHEMA, now - 1_000.5, now - 0.25)).toHaveLength(2);
+  });
 });

@@ -2,8 +2,8 @@
  * The head side of reads: decoded head rows kept in memory by batch id. A head row never changes
  * once written (an INSERT per batch, idempotent by batch id) and leaves only when compaction
  * deletes it, so a cached row is valid for as long as PostgreSQL still lists it. A read asks for
- * the head's (batch id, time range) list, fetches the payloads of the rows it has not seen, and
- * reads the rest from memory. Without it every select fetched and decoded the whole head (minutes
+ * the (batch id, time range) list of the head rows in its window, fetches the payloads of the
+ * rows it has not seen, and reads the rest from memory. Without it every select fetched and decoded the whole head (minutes
  * of every target's samples, tens of MB) even to answer an instant query about one metric.
  */
 import type { Pool } from 'pg';
@@ -14,6 +14,9 @@ import * as repo from './sample-store.repository';
 interface CachedRow {
   payload: HeadPayload;
   bytes: number;
+  /** The row's time range as the head lists it. */
+  minTs: number;
+  maxTs: number;
 }
 
 /** Per series: the parts of every listed head row in the window that hold its samples. */
@@ -42,16 +45,13 @@ export class HeadCache {
    * chunk in between: the caller reads again).
    */
   async read(pool: Pool, schema: string, startMs: number, endMs: number): Promise<HeadPayload[] | undefined> {
-    const listed = await repo.listHead(pool, schema);
-    const present = new Set<string>();
-    const wanted: string[] = [];
-    for (let i = 0; i < listed.ids.length; i++) {
-      present.add(listed.ids[i]!);
-      if (listed.maxTs[i]! >= startMs && listed.minTs[i]! <= endMs) wanted.push(listed.ids[i]!);
-    }
-    // Everything not listed is gone from the head for good (batch ids are never reused).
+    const listed = await repo.listHead(pool, schema, startMs, endMs);
+    const wanted = listed.ids;
+    const present = new Set(wanted);
+    // Gone from the head for good (batch ids are never reused): a row of this window that is not
+    // listed, and any row that ends before the oldest one still there.
     for (const [id, row] of this.rows)
-      if (!present.has(id)) {
+      if (row.maxTs < listed.headFloorMs || (row.maxTs >= startMs && row.minTs <= endMs && !present.has(id))) {
         this.rows.delete(id);
         this.bytes -= row.bytes;
       }
@@ -60,10 +60,13 @@ export class HeadCache {
     if (missing.length > 0) {
       const got = await repo.headPayloadsById(pool, schema, missing);
       if (got.ids.length !== missing.length) return undefined;
+      const index = new Map(wanted.map((id, i) => [id, i]));
       for (let i = 0; i < got.ids.length; i++) {
+        const id = got.ids[i]!;
         const payload = decodeHeadPayload(got.payloads[i]!);
-        out.set(got.ids[i]!, payload);
-        this.remember(got.ids[i]!, payload);
+        out.set(id, payload);
+        const at = index.get(id)!;
+        this.remember(id, payload, listed.minTs[at]!, listed.maxTs[at]!);
       }
       this.fetched += got.ids.length;
     }
@@ -71,10 +74,10 @@ export class HeadCache {
     return wanted.map((id) => out.get(id) ?? this.rows.get(id)!.payload);
   }
 
-  private remember(id: string, payload: HeadPayload): void {
+  private remember(id: string, payload: HeadPayload, minTs: number, maxTs: number): void {
     const bytes = payload.timestamps.byteLength * 2 + payload.seriesIds.length * 12 + 96;
     if (bytes > this.maxBytes) return;
-    this.rows.set(id, { payload, bytes });
+    this.rows.set(id, { payload, bytes, minTs, maxTs });
     this.bytes += bytes;
     // Oldest first (insertion order): compaction takes the oldest rows first too.
     for (const [k, r] of this.rows) {

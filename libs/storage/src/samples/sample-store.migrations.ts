@@ -149,6 +149,13 @@ export function sampleStoreMigrations(schema: string): Migration[] {
         );
       `,
     },
+    {
+      // Reads list only the head rows that reach into their window, and compaction takes the
+      // oldest rows first: both by the rows' newest sample. Without it every instant query sorted
+      // the whole head (45,000 rows for five minutes of a 1 s fleet) to read a few seconds of it.
+      id: '0006_head_max_ts_index',
+      up: `CREATE INDEX head_max_ts_idx ON ${schema}.head (max_ts);`,
+    },
   ];
 }
 

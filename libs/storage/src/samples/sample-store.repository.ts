@@ -378,25 +378,41 @@ export async function selectHead(db: Db, schema: string, startMs: number, endMs:
   return rows.map((r) => r.payload);
 }
 
-/** Every head row's batch id and time range (no payloads): what the head cache checks itself against. */
+/** A window edge as an int8 parameter: whole milliseconds, infinities as the widest safe values. */
+function windowEdge(ms: number, round: (x: number) => number): number {
+  return Math.min(Number.MAX_SAFE_INTEGER, Math.max(Number.MIN_SAFE_INTEGER, round(ms)));
+}
+
+/**
+ * The head rows that reach into [startMs, endMs] (batch id and time range, no payloads), and the
+ * oldest newest-sample of the whole head: a cached row that ends before it is gone for good.
+ */
 export async function listHead(
   db: Db,
   schema: string,
-): Promise<{ ids: string[]; minTs: Float64Array; maxTs: Float64Array }> {
+  startMs: number,
+  endMs: number,
+): Promise<{ ids: string[]; minTs: Float64Array; maxTs: Float64Array; headFloorMs: number }> {
   const { rows } = await db.query<unknown[]>({
-    // in time order, so a series' head samples come out ascending and need no sort
-    text: `SELECT batch_id, min_ts, max_ts FROM ${schema}.head ORDER BY min_ts`,
+    // in time order, so a series' head samples come out ascending and need no sort; the last
+    // row carries the floor alone
+    text: `(SELECT batch_id, min_ts, max_ts FROM ${schema}.head WHERE max_ts >= $1 AND min_ts <= $2 ORDER BY min_ts)
+           UNION ALL SELECT NULL, NULL, min(max_ts) FROM ${schema}.head`,
+    values: [windowEdge(startMs, Math.floor), windowEdge(endMs, Math.ceil)],
     rowMode: 'array',
   });
-  const ids: string[] = new Array<string>(rows.length);
-  const minTs = new Float64Array(rows.length);
-  const maxTs = new Float64Array(rows.length);
-  rows.forEach((r, i) => {
+  const n = rows.length - 1;
+  const ids: string[] = new Array<string>(n);
+  const minTs = new Float64Array(n);
+  const maxTs = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
     ids[i] = r[0] as string;
     minTs[i] = Number(r[1]);
     maxTs[i] = Number(r[2]);
-  });
-  return { ids, minTs, maxTs };
+  }
+  const floor = rows[n]![2];
+  return { ids, minTs, maxTs, headFloorMs: floor === null ? Infinity : Number(floor) };
 }
 
 /** The payloads of these head rows (those still there). */
