@@ -23,6 +23,12 @@ export const accessEnv = {
   /** A push-only token made valid at every start, for pushers (Prometheus remote_write, gateways, agents). */
   ingestToken: ['AUTH_INGEST_TOKEN', env.optionalText],
   ingestTokenFile: ['AUTH_INGEST_TOKEN_FILE', env.optionalText],
+  /**
+   * How long a process trusts a bearer token it authenticated without asking the store again
+   * (default 5 s; 0 asks on every request). A token revoked elsewhere is refused here after at
+   * most this long; one revoked through this process is refused at once.
+   */
+  tokenCacheMs: ['AUTH_TOKEN_CACHE_MS', z.coerce.number().int().min(0).max(300_000).default(5_000)],
 } as const satisfies EnvSpec;
 export type AccessConfig = ConfigOf<typeof accessEnv>;
 
@@ -68,7 +74,7 @@ export function accessOptions(
     'ingest',
     'ingest (AUTH_INGEST_TOKEN)',
   );
-  return { ...extra, schema: config.accessSchema, ensureTokens: ensure };
+  return { ...extra, schema: config.accessSchema, ensureTokens: ensure, tokenCacheMs: config.tokenCacheMs };
 }
 
 /** The bearer token a service sends to other ArcWatch APIs: AUTH_CLIENT_TOKEN, else AUTH_BOOTSTRAP_TOKEN. */

@@ -7,7 +7,7 @@ import type { Role } from './access';
 import { ACCESS_SERVICE, AccessGuard } from './access.guard';
 import { accessMigrations } from './access.migrations';
 import { AccessRepository } from './access.repository';
-import { AccessService } from './access.service';
+import { AccessService, DEFAULT_TOKEN_CACHE_MS } from './access.service';
 
 export interface EnsuredToken {
   token: string;
@@ -26,6 +26,8 @@ export interface AccessModuleOptions {
    * `@Public()`; default true. Off only for a test module that guards some routes itself.
    */
   guardEveryRoute?: boolean;
+  /** How long an authenticated bearer token is trusted without asking the store (AUTH_TOKEN_CACHE_MS). */
+  tokenCacheMs?: number;
 }
 
 export const DEFAULT_ACCESS_SCHEMA = 'access';
@@ -52,7 +54,9 @@ export class AccessModule {
             // migrate creates the schema under its lock: services sharing the store start together.
             const r = await migrate(pool, { schema, migrations: accessMigrations });
             if (r.applied.length > 0) logger.info({ applied: r.applied, schema }, 'access migrations applied');
-            const service = new AccessService(new AccessRepository(pool, schema), clock, opts.sessionTtlMs ?? DAY_MS);
+            const service = new AccessService(new AccessRepository(pool, schema), clock, opts.sessionTtlMs ?? DAY_MS, {
+              tokenCacheMs: opts.tokenCacheMs ?? DEFAULT_TOKEN_CACHE_MS,
+            });
             for (const t of opts.ensureTokens ?? []) {
               const stored = await service.ensureToken(t.token, t.role, t.name);
               logger.info(

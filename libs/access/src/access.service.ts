@@ -39,13 +39,38 @@ export interface Session {
   maxAgeSeconds: number;
 }
 
+/** How long an authenticated bearer token is trusted without asking the store (AUTH_TOKEN_CACHE_MS). */
+export const DEFAULT_TOKEN_CACHE_MS = 5_000;
+/** A token's last_used_at is written at most this often. */
+export const TOUCH_EVERY_MS = 60_000;
+/** Tokens remembered at most (a fleet of pushers shares a few; past this the oldest go). */
+const TOKEN_CACHE_ENTRIES = 10_000;
+
+interface TrustedToken {
+  principal: Principal;
+  until: number;
+}
+
 /** Tokens and sessions: issue, authenticate, log in and out. */
 export class AccessService {
+  /**
+   * Bearer tokens authenticated lately, by hash. Without it every request asked the store for its
+   * token and wrote its last_used_at: two statements per push, most of the PostgreSQL work of
+   * a push that stores 220 samples (docs/access.md). Unknown and revoked tokens are not kept.
+   */
+  private readonly trusted = new Map<string, TrustedToken>();
+  /** When each token's last_used_at was last written by this process. */
+  private readonly touched = new Map<string, number>();
+  private readonly tokenCacheMs: number;
+
   constructor(
     private readonly repo: AccessRepository,
     private readonly clock: Clock,
     private readonly sessionTtlMs: number,
-  ) {}
+    opts: { tokenCacheMs?: number } = {},
+  ) {
+    this.tokenCacheMs = opts.tokenCacheMs ?? 0;
+  }
 
   /** Validates its input (an HTTP body may be passed as it came). */
   async issue(input: NewTokenInput | Record<string, unknown>): Promise<IssuedToken> {
@@ -99,10 +124,39 @@ export class AccessService {
   }
 
   async authenticate(token: string): Promise<Principal> {
-    const row = await this.repo.byHash(hashSecret(token));
+    const hash = hashSecret(token);
+    const now = this.clock.now();
+    const known = this.trusted.get(hash);
+    if (known && known.until > now) {
+      this.touch(known.principal.tokenId, now);
+      return known.principal;
+    }
+    this.trusted.delete(hash);
+    const row = await this.repo.byHash(hash);
     if (!row) throw new AccessError('UNAUTHENTICATED', 'unknown or revoked token');
-    void this.repo.touch(row.id, new Date(this.clock.now())).catch(() => undefined);
-    return { tokenId: row.id, name: row.name, role: row.role, tenant: row.tenant, via: 'bearer' };
+    // shared by every request that comes with this token while it is trusted
+    const principal: Principal = Object.freeze({
+      tokenId: row.id,
+      name: row.name,
+      role: row.role,
+      tenant: row.tenant,
+      via: 'bearer',
+    });
+    if (this.tokenCacheMs > 0) {
+      if (this.trusted.size >= TOKEN_CACHE_ENTRIES) this.trusted.delete(this.trusted.keys().next().value!);
+      this.trusted.set(hash, { principal, until: now + this.tokenCacheMs });
+    }
+    this.touch(row.id, now);
+    return principal;
+  }
+
+  /** Records the token's use, at most once a minute per token (never awaited, never failing a request). */
+  private touch(tokenId: string, now: number): void {
+    const last = this.touched.get(tokenId);
+    if (last !== undefined && now - last < TOUCH_EVERY_MS && now >= last) return;
+    if (this.touched.size >= TOKEN_CACHE_ENTRIES) this.touched.delete(this.touched.keys().next().value!);
+    this.touched.set(tokenId, now);
+    void this.repo.touch(tokenId, new Date(now)).catch(() => this.touched.delete(tokenId));
   }
 
   /** Login by token: a new session with its CSRF value. */
@@ -149,5 +203,7 @@ export class AccessService {
   async revoke(id: string): Promise<void> {
     if (!(await this.repo.revoke(id, new Date(this.clock.now()))))
       throw new AccessError('TOKEN_NOT_FOUND', `no active token ${id}`);
+    // refused here at once; other processes stop trusting it within their token cache time
+    for (const [hash, t] of this.trusted) if (t.principal.tokenId === id) this.trusted.delete(hash);
   }
 }
