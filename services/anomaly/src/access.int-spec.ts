@@ -21,7 +21,7 @@ import {
   type TestDatabase,
 } from '@arcwatch/testing';
 import { createAnomalyApp } from './app';
-import { testConfig } from './testing/anomaly-test-kit';
+import { tearDown, testConfig } from './testing/anomaly-test-kit';
 
 const T0 = Date.parse('2026-06-01T12:00:00.000Z');
 // One alert per tenant and one fleet-wide (no tenant label).
@@ -100,11 +100,7 @@ describe('anomaly: every route needs the right token and keeps a tenant to its o
   });
 
   afterAll(async () => {
-    await app?.close();
-    for (const key of ['metrics', 'alerts', 'deadLetter'] as const)
-      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
-    await bus?.drain();
-    await db?.drop();
+    await tearDown({ app, bus, db });
   });
 
   it('lists every route the app serves (a new route needs its entry here)', () => {

@@ -20,7 +20,7 @@ import { CLOCK, type ManualClock } from '@arcwatch/runtime';
 import { createTestDatabase, eventually, testNamespace, TestClock, type TestDatabase } from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
 import { RulesService } from '../rules/rules.service';
-import { readSubjects, testConfig } from '../testing/anomaly-test-kit';
+import { readSubjects, testConfig, tearDown } from '../testing/anomaly-test-kit';
 import { DetectorsService } from './detectors.service';
 
 const T0 = Date.parse('2026-06-02T08:00:00.000Z');
@@ -92,11 +92,7 @@ describe('anomaly service: detectors through the alert state machine (NATS + Pos
   });
 
   afterAll(async () => {
-    await app?.close();
-    for (const key of ['metrics', 'alerts', 'deadLetter'] as const)
-      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
-    await bus?.drain();
-    await db?.drop();
+    await tearDown({ app, bus, db });
   });
 
   it('a spike fires, the return resolves, and the baseline survives a restart', async () => {

@@ -23,7 +23,7 @@ import { CLOCK, type ManualClock } from '@arcwatch/runtime';
 import { createTestDatabase, eventually, testNamespace, TestClock, type TestDatabase } from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
 import { RulesService } from '../rules/rules.service';
-import { readSubjects, testConfig } from '../testing/anomaly-test-kit';
+import { readSubjects, testConfig, tearDown } from '../testing/anomaly-test-kit';
 import { DetectorsService } from './detectors.service';
 
 const T0 = Date.parse('2026-06-04T09:00:00.000Z');
@@ -111,11 +111,7 @@ describe('anomaly service: flapping detector findings fold into one alert (NATS 
   });
 
   afterAll(async () => {
-    await app?.close();
-    for (const key of ['metrics', 'alerts', 'deadLetter'] as const)
-      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
-    await bus?.drain();
-    await db?.drop();
+    await tearDown({ app, bus, db });
   });
 
   it('bounces fold into one firing alert marked flapping, resolved once when calm', async () => {

@@ -30,7 +30,7 @@ import {
   type TestDatabase,
 } from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
-import { readSubjects, testConfig } from '../testing/anomaly-test-kit';
+import { readSubjects, testConfig, tearDown } from '../testing/anomaly-test-kit';
 import { RULES_DURABLE } from './metrics-stream.consumer';
 import { RulesService } from './rules.service';
 
@@ -105,11 +105,7 @@ describe('anomaly service: alert state across restarts (NATS + Postgres)', () =>
   });
 
   afterAll(async () => {
-    await app?.close();
-    for (const key of ['metrics', 'alerts', 'deadLetter'] as const)
-      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
-    await bus?.drain();
-    await db?.drop();
+    await tearDown({ app, bus, db });
   });
 
   it('pending → restart → firing once → restart → still one firing → resolved once', async () => {

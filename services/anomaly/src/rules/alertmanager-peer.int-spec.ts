@@ -24,7 +24,7 @@ import {
   type TestDatabase,
 } from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
-import { testConfig } from '../testing/anomaly-test-kit';
+import { testConfig, tearDown } from '../testing/anomaly-test-kit';
 
 const ALERTMANAGER = ['/usr/bin/prometheus-alertmanager', '/usr/bin/alertmanager'].find((p) => existsSync(p));
 // Without Debian's prometheus-alertmanager installed there is no peer to post to.
@@ -92,10 +92,7 @@ describePeer('anomaly → real Alertmanager /api/v2/alerts', () => {
   afterAll(async () => {
     await app?.close();
     await am?.stop();
-    for (const key of ['metrics', 'alerts', 'deadLetter'] as const)
-      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
-    await bus?.drain();
-    await db?.drop();
+    await tearDown({ bus, db });
   });
 
   const push = async (atMs: number, value: number, id: string) => {

@@ -21,7 +21,7 @@ import {
   type TestDatabase,
 } from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
-import { testConfig } from '../testing/anomaly-test-kit';
+import { testConfig, tearDown } from '../testing/anomaly-test-kit';
 
 describe('anomaly → Alertmanager when a connection fails under the POST', () => {
   let db: TestDatabase;
@@ -68,11 +68,7 @@ describe('anomaly → Alertmanager when a connection fails under the POST', () =
   }, 60_000);
 
   afterAll(async () => {
-    await app?.close();
-    for (const key of ['metrics', 'alerts', 'deadLetter'] as const)
-      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
-    await bus?.drain();
-    await db?.drop();
+    await tearDown({ app, bus, db });
     await new Promise<void>((resolve) => server.close(() => resolve()));
     rmSync(dir, { recursive: true, force: true });
   });

@@ -27,7 +27,7 @@ import {
   type TestDatabase,
 } from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
-import { readSubjects, testConfig } from '../testing/anomaly-test-kit';
+import { readSubjects, testConfig, tearDown } from '../testing/anomaly-test-kit';
 import { RulesService } from './rules.service';
 
 const RULE_FILE = path.join(REPO_ROOT, 'infra/rules/llm-fleet.rules.yml');
@@ -127,11 +127,7 @@ describe('LLM-fleet rule pack: the three classic rules on the live stream (NATS 
   });
 
   afterAll(async () => {
-    await app?.close();
-    for (const key of ['metrics', 'alerts', 'deadLetter'] as const)
-      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
-    await bus?.drain();
-    await db?.drop();
+    await tearDown({ app, bus, db });
   });
 
   it('each rule fires after its `for` and resolves; the alert stream holds exactly those events', async () => {

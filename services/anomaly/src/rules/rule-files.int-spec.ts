@@ -12,7 +12,7 @@ import { configFileSubjects, type ApplyConfigFileReplyV1, type ConfigFilesReplyV
 import { EventBus } from '@arcwatch/messaging';
 import { authHeaders, createTestDatabase, testNamespace, TestClock, type TestDatabase } from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
-import { testConfig } from '../testing/anomaly-test-kit';
+import { testConfig, tearDown } from '../testing/anomaly-test-kit';
 import { RulesService } from './rules.service';
 
 const T0 = Date.parse('2026-06-01T12:00:00.000Z');
@@ -63,11 +63,7 @@ describe('anomaly: rule files edited over NATS request/reply', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
-    for (const key of ['metrics', 'alerts', 'deadLetter'] as const)
-      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
-    await bus?.drain();
-    await db?.drop();
+    await tearDown({ app, bus, db });
   });
 
   it('reads the rule files it loads', async () => {

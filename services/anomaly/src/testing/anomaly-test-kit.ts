@@ -17,6 +17,27 @@ export function testConfig(databaseUrl: string, namespace: string, extra: Record
   });
 }
 
+/** The streams an anomaly spec's namespace gets: what the service reads, writes and dead-letters. */
+const ANOMALY_STREAMS: readonly StreamKey[] = ['metrics', 'alerts', 'deadLetter'];
+
+/**
+ * Integration tests only: stops what a spec started, each part only if it got that far — the
+ * app, then the namespace's streams (with their consumers) and the bus, then the database.
+ */
+export async function tearDown(parts: {
+  app?: { close(): Promise<void> };
+  bus?: EventBus;
+  db?: { drop(): Promise<void> };
+}): Promise<void> {
+  const { app, bus, db } = parts;
+  await app?.close();
+  if (bus) {
+    for (const key of ANOMALY_STREAMS) await bus.jsm.streams.delete(bus.streamName(key)).catch(() => false);
+    await bus.drain();
+  }
+  await db?.drop();
+}
+
 /** Every stored message of a stream whose canonical subject starts with `prefix`, oldest first. */
 export async function readSubjects<T>(
   bus: EventBus,
