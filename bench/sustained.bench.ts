@@ -62,6 +62,7 @@ const SAMPLE_EVERY_MS = 5_000;
 const MAX_SECONDS_IN_FLIGHT = 5;
 const MARKER = 'arcwatch_bench_marker';
 const EVENT_LOOP_MAX = 'arcwatch_nodejs_eventloop_lag_max_seconds';
+const COMPACTION = 'arcwatch_collector_compaction_duration_seconds';
 /** Stands for the timestamp in the generated bodies: as many digits as the real one. */
 const TS_PLACEHOLDER = '9999999999999';
 
@@ -236,6 +237,10 @@ async function main(): Promise<void> {
     const loads: Array<Sample<string>> = [];
     // the longest event-loop stall of each process since the previous read (prom-client resets it)
     const stalls: Array<Sample<{ writer: number; scraper: number }>> = [];
+    // compaction passes as the writer's histogram counts them: [end − duration, end] per pass
+    // that ended between two reads (its end taken as the later read: 5 s resolution)
+    const passes: Array<{ fromMs: number; toMs: number }> = [];
+    let compactionSeen: HistogramSnapshot | undefined;
     const sampler = (async () => {
       const stream = bus.streamName('metrics');
       while (!stopProbes) {
@@ -260,6 +265,12 @@ async function main(): Promise<void> {
           LAYOUT === 'split' ? readGauge(collector.baseUrl, EVENT_LOOP_MAX).catch(() => NaN) : NaN,
         ]);
         stalls.push({ atMs: at, value: { writer: writerStall, scraper: scraperStall } });
+        const compacted = await readHistogram(probeAgentUrl, COMPACTION).catch(() => undefined);
+        if (compacted && compactionSeen && compacted.count > compactionSeen.count) {
+          const lastedMs = ((compacted.sum - compactionSeen.sum) / (compacted.count - compactionSeen.count)) * 1000;
+          passes.push({ fromMs: at - lastedMs - SAMPLE_EVERY_MS, toMs: at });
+        }
+        compactionSeen = compacted ?? compactionSeen;
         await sleep(at + SAMPLE_EVERY_MS - Date.now());
       }
     })();
@@ -309,12 +320,17 @@ async function main(): Promise<void> {
     const cpu = await meter.stop();
     const wallS = (Date.now() - firstSecond) / 1000;
     const freshnessAfter = await readHistogram(probeAgentUrl, 'arcwatch_collector_writer_freshness_seconds');
-    const compaction = await readHistogram(probeAgentUrl, 'arcwatch_collector_compaction_duration_seconds');
+    const compaction = await readHistogram(probeAgentUrl, COMPACTION);
     const loadAfter = loadavg();
 
     // Results.
     const pushed = [...ackedAfter.keys()];
     const fresh = pushed.filter((s) => visibleAt.has(s)).map((s) => (visibleAt.get(s)! - s) / 1000);
+    // a second "meets" a pass when it was pushed or became queryable while one may have run
+    const meetsPass = (s: number) =>
+      passes.some((p) => (s >= p.fromMs && s <= p.toMs) || (visibleAt.get(s)! >= p.fromMs && s <= p.toMs));
+    const freshIn = pushed.filter((s) => visibleAt.has(s) && meetsPass(s)).map((s) => (visibleAt.get(s)! - s) / 1000);
+    const freshOut = pushed.filter((s) => visibleAt.has(s) && !meetsPass(s)).map((s) => (visibleAt.get(s)! - s) / 1000);
     const neverVisible = pushed.length - fresh.length;
     const acks = [...ackedAfter.values()].map((ms) => ms / 1000);
     const lag = consumer.map((c) => c.value.pending + c.value.ackPending);
@@ -352,6 +368,7 @@ async function main(): Promise<void> {
       `| ${NODES} nodes, 1 s interval, ${fmt(seconds / 60, 1)} min | p50 / p99 | max |`,
       '| --- | ---: | ---: |',
       `| **freshness, sample time → queryable (API probe every ${PROBE_MS} ms), s** | **${q(fresh)}** | ${fmt(Math.max(...fresh), 2)} |`,
+      `| the same, split: ${fmt(freshOut.length)} seconds clear of compaction passes; ${fmt(freshIn.length)} that met one (a pass located to ${SAMPLE_EVERY_MS / 1000} s), s | clear ${q(freshOut)}; met ${freshIn.length ? q(freshIn) : '—'} | ${fmt(Math.max(...freshOut), 2)}; ${freshIn.length ? fmt(Math.max(...freshIn), 2) : '—'} |`,
       `| freshness, sample time → committed (writer histogram, per batch), s | ${fmt(histogramQuantile(freshnessBefore, freshnessAfter, 0.5), 2)} / ${fmt(histogramQuantile(freshnessBefore, freshnessAfter, 0.99), 2)} | — |`,
       `| second pushed → its ${NODES} pushes acknowledged, s | ${q(acks)} | ${fmt(Math.max(...acks), 2)} |`,
       `| consumer lag (writer durable: pending + unacknowledged messages, every ${SAMPLE_EVERY_MS / 1000} s) | ${fmt(quantile(lag, 0.5))} / ${fmt(quantile(lag, 0.99))} | ${fmt(Math.max(...lag))} |`,
