@@ -427,6 +427,20 @@ describe('two replicas of each service: shared work, nothing lost, nothing dupli
     const bus = await EventBus.connect({ url: stack.natsUrl, name: 'e2e-replicas', namespace: stack.namespace });
     try {
       const name = bus.streamName('cost');
+      // Cost records and their outbox rows commit together; the relay publishes them after, so
+      // the stream may still be catching up with the table here.
+      let published = -1;
+      const records = await eventually(
+        async () => {
+          const rows = await sql<{ event_id: string }>('SELECT event_id FROM billing.cost_records');
+          published = (await bus.jsm.streams.info(name)).state.messages;
+          return rows.length > 0 && published >= rows.length ? rows : undefined;
+        },
+        30_000,
+        'every cost record published',
+      ).catch((err: Error) => {
+        throw new Error(`${err.message} (published: ${published})\n${stack.logs()}`);
+      });
       const info = await bus.jsm.streams.info(name);
       const ids: string[] = [];
       for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
@@ -434,7 +448,6 @@ describe('two replicas of each service: shared work, nothing lost, nothing dupli
         if (!msg) throw new Error(`${name} has no message ${seq}`);
         ids.push((JSON.parse(Buffer.from(msg.data).toString('utf8')) as { id: string }).id);
       }
-      const records = await sql<{ event_id: string }>('SELECT event_id FROM billing.cost_records');
       expect(ids.length).toBeGreaterThan(0);
       expect(new Set(ids).size).toBe(ids.length);
       expect(new Set(ids)).toEqual(new Set(records.map((r) => r.event_id)));
