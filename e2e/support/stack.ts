@@ -30,8 +30,8 @@ import {
   TEST_REDIS_URL,
   type RunningProcess,
 } from '@arcwatch/testing';
-import { STREAMS, type StreamKey } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
+import { deleteStreams } from '@arcwatch/messaging/src/testing/int-helpers';
 import { type OwnServer, ownNats, ownPostgres, ownRedis } from './servers';
 
 export const SERVICES = ['collector', 'tracing', 'billing', 'anomaly', 'notifier', 'console', 'agent'] as const;
@@ -172,8 +172,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     cleanups.push(async () => {
       const bus = await EventBus.connect({ url: natsUrl, name: 'e2e-stack-cleanup', namespace });
       try {
-        for (const key of Object.keys(STREAMS) as StreamKey[])
-          await bus.jsm.streams.delete(bus.streamName(key)).catch(() => false);
+        await deleteStreams(bus);
       } finally {
         await bus.drain();
       }

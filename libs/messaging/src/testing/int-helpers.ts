@@ -12,7 +12,7 @@ export const quietLogger: MessagingLogger = pino({ level: 'silent' });
 export const ALL_STREAM_KEYS = Object.keys(STREAMS) as StreamKey[];
 
 /** Removes this namespace's streams (and with them their consumers). */
-export async function deleteStreams(bus: EventBus, keys: StreamKey[] = ALL_STREAM_KEYS): Promise<void> {
+export async function deleteStreams(bus: EventBus, keys: readonly StreamKey[] = ALL_STREAM_KEYS): Promise<void> {
   for (const key of keys) {
     await bus.jsm.streams.delete(bus.streamName(key)).catch(() => false);
   }

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { alertFingerprint, cloudEvent, EVENT_TYPES, SUBJECTS, type MetricsBatchV1 } from '@arcwatch/contracts';
+import { alertFingerprint } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
 import { CLOCK, type ManualClock } from '@arcwatch/runtime';
 import {
@@ -24,7 +24,7 @@ import {
   type TestDatabase,
 } from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
-import { testConfig, tearDown } from '../testing/anomaly-test-kit';
+import { publishVllmUp, tearDown, testConfig } from '../testing/anomaly-test-kit';
 
 const ALERTMANAGER = ['/usr/bin/prometheus-alertmanager', '/usr/bin/alertmanager'].find((p) => existsSync(p));
 // Without Debian's prometheus-alertmanager installed there is no peer to post to.
@@ -95,21 +95,7 @@ describePeer('anomaly → real Alertmanager /api/v2/alerts', () => {
     await tearDown({ bus, db });
   });
 
-  const push = async (atMs: number, value: number, id: string) => {
-    const data: MetricsBatchV1 = {
-      batchId: id,
-      source: 'scrape',
-      cluster: 'c1',
-      node: 'node-1',
-      target: { job: 'vllm', instance: 'node-1:8000' },
-      scrapedAtMs: atMs,
-      series: [{ labels: { __name__: 'up', job: 'vllm', instance: 'node-1:8000' }, samples: [[atMs, value]] }],
-    };
-    await bus.publish(
-      SUBJECTS.metricsSamples('c1', 'node-1'),
-      cloudEvent({ id, source: 'test', type: EVENT_TYPES.metricsBatch, data }),
-    );
-  };
+  const push = (atMs: number, value: number, id: string) => publishVllmUp(bus, id, atMs, value);
   const amAlerts = async () => (await getJson<AmAlert[]>(`${amUrl}/api/v2/alerts`)).body;
 
   it('a firing alert reaches Alertmanager with its fingerprint; the resolved one leaves it', async () => {

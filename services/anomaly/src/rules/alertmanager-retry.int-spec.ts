@@ -9,7 +9,6 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { cloudEvent, EVENT_TYPES, SUBJECTS, type MetricsBatchV1 } from '@arcwatch/contracts';
 import { EventBus } from '@arcwatch/messaging';
 import {
   authHeaders,
@@ -21,7 +20,7 @@ import {
   type TestDatabase,
 } from '@arcwatch/testing';
 import { createAnomalyApp } from '../app';
-import { testConfig, tearDown } from '../testing/anomaly-test-kit';
+import { publishVllmUp, tearDown, testConfig } from '../testing/anomaly-test-kit';
 
 describe('anomaly → Alertmanager when a connection fails under the POST', () => {
   let db: TestDatabase;
@@ -74,19 +73,7 @@ describe('anomaly → Alertmanager when a connection fails under the POST', () =
   });
 
   it('sends the alert again on a new connection, once', async () => {
-    const data: MetricsBatchV1 = {
-      batchId: 'retry-1',
-      source: 'scrape',
-      cluster: 'c1',
-      node: 'node-1',
-      target: { job: 'vllm', instance: 'node-1:8000' },
-      scrapedAtMs: T0,
-      series: [{ labels: { __name__: 'up', job: 'vllm', instance: 'node-1:8000' }, samples: [[T0, 0]] }],
-    };
-    await bus.publish(
-      SUBJECTS.metricsSamples('c1', 'node-1'),
-      cloudEvent({ id: 'retry-1', source: 'test', type: EVENT_TYPES.metricsBatch, data }),
-    );
+    await publishVllmUp(bus, 'retry-1', T0, 0);
     await eventually(() => (received.length === 1 ? true : undefined), 30_000, 'the alert received');
     expect(requests).toBe(2);
     expect(received[0].map((a) => a.labels.alertname)).toEqual(['InferenceServiceDown']);

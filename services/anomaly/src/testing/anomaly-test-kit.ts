@@ -1,5 +1,6 @@
-import type { StreamKey } from '@arcwatch/contracts';
+import { cloudEvent, EVENT_TYPES, SUBJECTS, type MetricsBatchV1, type StreamKey } from '@arcwatch/contracts';
 import type { EventBus } from '@arcwatch/messaging';
+import { deleteStreams } from '@arcwatch/messaging/src/testing/int-helpers';
 import { TEST_AUTH_ENV } from '@arcwatch/testing';
 import { loadAnomalyConfig, type AnomalyConfig } from '../config';
 
@@ -32,7 +33,7 @@ export async function tearDown(parts: {
   const { app, bus, db } = parts;
   await app?.close();
   if (bus) {
-    for (const key of ANOMALY_STREAMS) await bus.jsm.streams.delete(bus.streamName(key)).catch(() => false);
+    await deleteStreams(bus, ANOMALY_STREAMS);
     await bus.drain();
   }
   await db?.drop();
@@ -54,4 +55,24 @@ export async function readSubjects<T>(
     if (m && subject.startsWith(prefix)) out.push({ subject, body: m.json<T>() });
   }
   return out;
+}
+
+/**
+ * Publishes one scrape of the vLLM target node-1:8000 with `up` at `value` (0: down), as the
+ * collector would: the batch the Alertmanager specs' InferenceServiceDown rule reads.
+ */
+export async function publishVllmUp(bus: EventBus, id: string, atMs: number, value: number): Promise<void> {
+  const data: MetricsBatchV1 = {
+    batchId: id,
+    source: 'scrape',
+    cluster: 'c1',
+    node: 'node-1',
+    target: { job: 'vllm', instance: 'node-1:8000' },
+    scrapedAtMs: atMs,
+    series: [{ labels: { __name__: 'up', job: 'vllm', instance: 'node-1:8000' }, samples: [[atMs, value]] }],
+  };
+  await bus.publish(
+    SUBJECTS.metricsSamples('c1', 'node-1'),
+    cloudEvent({ id, source: 'test', type: EVENT_TYPES.metricsBatch, data }),
+  );
 }
