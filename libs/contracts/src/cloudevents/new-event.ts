@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { CloudEvent } from './envelope';
 
 /*
@@ -31,10 +31,8 @@ export function cloudEvent<T>(e: NewEvent<T>): CloudEvent<T> {
 
 /** A stable id from the parts that make a fact unique (sha-256, hex, 32 chars). */
 export function deterministicId(...parts: Array<string | number>): string {
-  // One update over the joined parts (each followed by NUL): the same bytes as one update per
-  // part, without a call into the hash per part (a batch id has three parts per event).
-  return createHash('sha256')
-    .update(parts.length === 0 ? '' : `${parts.join('\u0000')}\u0000`)
-    .digest('hex')
-    .slice(0, 32);
+  // The joined parts, each followed by NUL, hashed in one call: the same bytes as one update per
+  // part, and the one-shot `hash` skips the Hash object (a third of createHash's time for ids
+  // this short, and the request path makes one per event).
+  return hash('sha256', parts.length === 0 ? '' : `${parts.join('\u0000')}\u0000`, 'hex').slice(0, 32);
 }

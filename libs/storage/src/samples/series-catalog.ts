@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { LabelMatcher, Labels } from '@arcwatch/contracts';
 import { canonicalLabelKey, compileMatchers, metricNameOf } from './label-matching';
 
@@ -85,5 +85,5 @@ export function normalizeLabels(labels: Labels): Labels {
 
 /** 16 bytes of SHA-256: collisions are out of reach for any catalog size, and the index stays small. */
 export function labelsHash(key: string): Buffer {
-  return createHash('sha256').update(key).digest().subarray(0, 16);
+  return hash('sha256', key, 'buffer').subarray(0, 16);
 }

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { eventTimeMs, type CloudEvent, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
-import type { AssemblyEvent, RequestState } from '@arcwatch/request-assembly';
+import { eventMap, type RequestState } from '@arcwatch/request-assembly';
 
 type Db = Pool | PoolClient;
 
@@ -235,7 +235,7 @@ export class AssemblyRepository {
 
 /** The derived fields (id, time in ms) are not stored: the id is the key, the time is re-parsed. */
 function toState(r: OpenRow): RequestState {
-  const events: Record<string, AssemblyEvent> = {};
+  const events = eventMap();
   for (const [eventId, e] of Object.entries(r.events)) events[eventId] = { ...e, eventId, timeMs: eventTimeMs(e) };
   return {
     requestId: r.request_id,
@@ -248,7 +248,8 @@ function toState(r: OpenRow): RequestState {
 
 /** The stored form of a state's events: the contract's shape, keyed by event id. */
 function storedEvents(state: RequestState): Record<string, RequestEventV1> {
-  const out: Record<string, RequestEventV1> = {};
+  // keyed by hashes, as the state's map is (eventMap)
+  const out = Object.create(null) as Record<string, RequestEventV1>;
   for (const [eventId, e] of Object.entries(state.events)) {
     const { eventId: _id, timeMs: _t, ...event } = e;
     out[eventId] = event;

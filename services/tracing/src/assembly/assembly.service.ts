@@ -27,6 +27,8 @@ import type { KeyDirectory } from '@arcwatch/request-assembly';
 const DUE_BATCH = 500;
 /** Events stored per transaction: big enough that round trips do not matter, small enough to keep locks short. */
 const MAX_EVENTS_PER_TRANSACTION = 5_000;
+/** Transactions of one group at once (a backlog): one folds and decides while the other waits on PostgreSQL. */
+const CHUNKS_IN_FLIGHT = 2;
 const DAY_MS = 86_400_000;
 const ASSEMBLY_SOURCE = 'arcwatch/tracing';
 
@@ -72,27 +74,63 @@ export class AssemblyService {
   }
 
   /**
-   * Stores a group of parsed events and assembles the requests they completed, one transaction
-   * per MAX_EVENTS_PER_TRANSACTION events in stream order; resolves once all are committed (the
-   * consumer acks after that). A crash between two of them redelivers the group, and what the
-   * first one committed is a no-op the second time (event ids, finished requests).
+   * Stores a group of parsed events and assembles the requests they completed; resolves once all
+   * are committed (the consumer acks after that). A group of up to MAX_EVENTS_PER_TRANSACTION
+   * events is one transaction. A bigger one (a backlog) is split by request into transactions of
+   * about that size, every event of a request in the same one, and CHUNKS_IN_FLIGHT of them run
+   * at once: the requests are disjoint, so one transaction's folding and deciding runs while
+   * another waits on PostgreSQL. Each decides at the group's stream time (every event stored up
+   * to it is in the group), and the consumer's progress moves to it only once all are committed:
+   * before that, a request of a transaction still running could be decided without its events by
+   * the due pass. A crash in between redelivers the group, and what was committed is a no-op the
+   * second time (event ids, finished requests).
    */
   async recordBatch(items: readonly StoredEvent[]): Promise<RecordOutcome[]> {
-    const outcomes: RecordOutcome[] = [];
-    for (let i = 0; i < items.length; i += MAX_EVENTS_PER_TRANSACTION)
-      outcomes.push(...(await this.recordChunk(items.slice(i, i + MAX_EVENTS_PER_TRANSACTION))));
+    if (items.length === 0) return [];
+    const progress = maxStoredAt(items);
+    if (items.length <= MAX_EVENTS_PER_TRANSACTION) return this.recordChunk(items, progress, true);
+    const chunks = chunksByRequest(items, MAX_EVENTS_PER_TRANSACTION);
+    const outcomes = new Array<RecordOutcome>(items.length);
+    let next = 0;
+    let failed = false;
+    const lane = async (): Promise<void> => {
+      while (!failed && next < chunks.length) {
+        const chunk = chunks[next++];
+        try {
+          const done = await this.recordChunk(
+            chunk.map((i) => items[i]),
+            progress,
+            false,
+          );
+          chunk.forEach((i, k) => (outcomes[i] = done[k]));
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }
+    };
+    // Every lane settles before the group does, so that no transaction of it is still running
+    // when its messages are nak'ed and delivered again.
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(CHUNKS_IN_FLIGHT, chunks.length) }, lane));
+    const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
+    await this.repo.advanceProgress(this.pool, ASSEMBLY_DURABLE, progress);
     return outcomes;
   }
 
   /**
    * One transaction: lock the states of every request in the chunk (one statement), fold the
-   * events in, decide each changed request, and write back only what changed: the states that
-   * stay open, and the finished requests with their outbox events and statistics.
+   * events in, decide each changed request at stream time `progress`, and write back only what
+   * changed: the states that stay open, and the finished requests with their outbox events and
+   * statistics; with `advance`, also the consumer's progress.
    */
-  private async recordChunk(items: readonly StoredEvent[]): Promise<RecordOutcome[]> {
+  private async recordChunk(
+    items: readonly StoredEvent[],
+    progress: number,
+    advance: boolean,
+  ): Promise<RecordOutcome[]> {
     if (items.length === 0) return [];
     const events = items.map((x) => ({ e: toAssemblyEvent(x.event), seenAtMs: x.storedAtMs }));
-    const progress = Math.max(...items.map((x) => x.storedAtMs));
     const byRequest = new Map<string, number[]>();
     events.forEach((x, i) =>
       (byRequest.get(x.e.requestId) ?? byRequest.set(x.e.requestId, []).get(x.e.requestId))?.push(i),
@@ -134,7 +172,7 @@ export class AssemblyService {
       }
       await this.repo.saveOpen(db, writes);
       const assembled = await this.project(db, records, closeIds);
-      await this.repo.advanceProgress(db, ASSEMBLY_DURABLE, progress);
+      if (advance) await this.repo.advanceProgress(db, ASSEMBLY_DURABLE, progress);
       return { outcomes, assembled };
     });
     this.countAfterCommit(assembled);
@@ -266,4 +304,40 @@ export class AssemblyService {
   openRequests(): Promise<number> {
     return this.repo.countOpen(this.pool);
   }
+}
+
+function maxStoredAt(items: readonly StoredEvent[]): number {
+  let max = -Infinity;
+  for (const x of items) if (x.storedAtMs > max) max = x.storedAtMs;
+  return max;
+}
+
+/**
+ * The indexes of `items` in chunks of about `size` events, every event of a request in the chunk
+ * of its first one, stream order kept within each chunk. A request with more than `size` events
+ * in the group is a chunk of its own.
+ */
+export function chunksByRequest(items: readonly StoredEvent[], size: number): number[][] {
+  const byRequest = new Map<string, number[]>();
+  items.forEach((x, i) => {
+    const list = byRequest.get(x.event.requestId);
+    if (list) list.push(i);
+    else byRequest.set(x.event.requestId, [i]);
+  });
+  const chunks: number[][] = [];
+  let current: number[][] = [];
+  let count = 0;
+  const close = () => {
+    if (count === 0) return;
+    chunks.push(current.flat().sort((a, b) => a - b));
+    current = [];
+    count = 0;
+  };
+  for (const list of byRequest.values()) {
+    if (count + list.length > size) close();
+    current.push(list);
+    count += list.length;
+  }
+  close();
+  return chunks;
 }

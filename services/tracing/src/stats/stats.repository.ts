@@ -15,6 +15,31 @@ interface MinuteRow {
 export class StatsRepository {
   constructor(private readonly schema: string) {}
 
+  /**
+   * Creates the minutes that do not exist yet, empty, so that `lockMinutes` finds and locks every
+   * one. Without it two transactions adding to the same new minute (two replicas, or two groups
+   * of one consumer) would each see no row, each insert its own requests alone, and the later
+   * insert would overwrite the earlier. A conflicting insert waits for the other transaction and
+   * then leaves its row; the lock taken next reads the committed one.
+   */
+  async ensureMinutes(db: PoolClient, empty: readonly WindowStats[]): Promise<void> {
+    if (empty.length === 0) return;
+    await db.query(
+      `INSERT INTO ${this.schema}.minute_stats (minute, model, model_version, tenant, stats)
+       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+                  AS k(minute, model, model_version, tenant, stats)
+        ORDER BY minute, model, model_version, tenant -- the order lockMinutes locks in
+       ON CONFLICT (minute, model, model_version, tenant) DO NOTHING`,
+      [
+        empty.map((w) => new Date(w.startMs)),
+        empty.map((w) => w.key.model),
+        empty.map((w) => w.key.modelVersion),
+        empty.map((w) => w.key.tenant),
+        empty.map((w) => JSON.stringify(w)),
+      ],
+    );
+  }
+
   /** The minutes' current statistics, and whether each was published, locked until the transaction ends. */
   async lockMinutes(
     db: PoolClient,

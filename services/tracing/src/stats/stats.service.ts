@@ -67,6 +67,10 @@ export class StatsService {
     }));
     const id = (minuteMs: number, k: StatsKey) => JSON.stringify([minuteMs, k.model, k.modelVersion, k.tenant]);
     const unique = new Map(keyed.map((x) => [id(x.minuteMs, x.key), { minuteMs: x.minuteMs, key: x.key }]));
+    await this.repo.ensureMinutes(
+      db,
+      [...unique.values()].map((u) => emptyStats(u.key, u.minuteMs)),
+    );
     const locked = await this.repo.lockMinutes(db, [...unique.values()]);
     const current = new Map(locked.map(({ stats: w }) => [id(w.startMs, w.key), w]));
     const published = new Set(locked.filter((l) => l.published).map(({ stats: w }) => id(w.startMs, w.key)));
