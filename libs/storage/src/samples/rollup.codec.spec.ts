@@ -3,10 +3,12 @@ import fc from 'fast-check';
 import {
   RollupColumns,
   appendPartials,
+  decodeRollupPieces,
   decodeRollupRows,
   encodeRollup,
   extendRollup,
   rollupWithState,
+  splitRollupRows,
 } from './rollup.codec';
 import { wordsOf } from './sample-merge';
 
@@ -94,6 +96,42 @@ describe('rollup partials', () => {
         },
       ),
     );
+  });
+
+  it('cut concatenated rows into one piece per row, which decode in pieces as the whole does', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            offsets: fc.uniqueArray(fc.integer({ min: 0, max: 2 * HOUR - 1 }), { minLength: 1, maxLength: 30 }),
+            values: fc.array(fc.oneof(fc.double(), fc.constant<'stale'>('stale')), { minLength: 30, maxLength: 30 }),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        (chunks) => {
+          const rows = chunks.map((c, k) => {
+            const start = C + k * 2 * HOUR;
+            const ts = Float64Array.from(c.offsets.sort((a, b) => a - b).map((o) => start + o));
+            return asRow(encodeRollup(start, ts, wordsOf(float64s(c.values.slice(0, ts.length))), HOUR), start);
+          });
+          const whole = Buffer.concat(rows);
+          const pieces = splitRollupRows(whole);
+          expect(pieces.map((p) => p.chunkStartMs)).toEqual(chunks.map((_, k) => C + k * 2 * HOUR));
+          expect(pieces.map((p) => Buffer.from(p.bytes))).toEqual(rows);
+          const fromWhole = new RollupColumns();
+          decodeRollupRows(fromWhole, whole);
+          const fromPieces = new RollupColumns();
+          decodeRollupPieces(
+            fromPieces,
+            pieces.map((p) => p.bytes),
+          );
+          expect(fromPieces.toSeriesData({})).toEqual(fromWhole.toSeriesData({}));
+        },
+      ),
+    );
+    const one = encodeRollup(C, Float64Array.from([C + 5, C + 6]), wordsOf(Float64Array.from([1, 2])), HOUR);
+    expect(() => splitRollupRows(asRow(one).subarray(0, 8 + one.length - 1))).toThrow(/cut short/);
+    expect(splitRollupRows(new Uint8Array(0))).toEqual([]);
   });
 
   it('refuse a row cut short or of another format', () => {

@@ -406,11 +406,49 @@ function partialSize(flags: number): number {
  * chunk start (int8, big-endian) and then the row's data.
  */
 export function decodeRollupRows(out: RollupColumns, data: Uint8Array): void {
+  decodeRollupPieces(out, [data]);
+}
+
+/**
+ * `decodeRollupRows` over several pieces of concatenated rows (a series' rows of consecutive
+ * buckets, kept apart), in order, with one allocation of the columns for all of them.
+ */
+export function decodeRollupPieces(out: RollupColumns, pieces: readonly Uint8Array[]): void {
+  const views = pieces.map((p) => new DataView(p.buffer, p.byteOffset, p.byteLength));
+  let total = 0;
+  for (const v of views) total += countPartials(v);
+  out.reserve(out.length + total);
+  for (const view of views) decodeRowsOf(out, view);
+}
+
+/**
+ * Concatenated rows (as selectRollupRows returns them) cut into one piece per row: its chunk
+ * start and its bytes, the 8-byte prefix included, so that any run of pieces decodes as rows.
+ */
+export function splitRollupRows(data: Uint8Array): Array<{ chunkStartMs: number; bytes: Uint8Array }> {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  out.reserve(out.length + countPartials(view));
+  const out: Array<{ chunkStartMs: number; bytes: Uint8Array }> = [];
   let at = 0;
   while (at < data.byteLength) {
-    if (at + 8 > data.byteLength) throw new StorageError('CORRUPT_CHUNK', 'rollup rows cut short');
+    if (at + 8 + HEADER > data.byteLength) throw new StorageError('CORRUPT_CHUNK', 'rollup rows cut short');
+    const chunkStartMs = Number(view.getBigInt64(at));
+    const n = view.getUint16(at + 9, true);
+    let end = at + 8 + HEADER;
+    for (let k = 0; k < n; k++) {
+      if (end >= data.byteLength) throw new StorageError('CORRUPT_CHUNK', `rollup row cut short: ${n} partials`);
+      end += partialSize(view.getUint8(end));
+    }
+    if (end > data.byteLength) throw new StorageError('CORRUPT_CHUNK', `rollup row cut short: ${n} partials`);
+    out.push({ chunkStartMs, bytes: data.subarray(at, end) });
+    at = end;
+  }
+  return out;
+}
+
+function decodeRowsOf(out: RollupColumns, view: DataView): void {
+  let at = 0;
+  while (at < view.byteLength) {
+    if (at + 8 > view.byteLength) throw new StorageError('CORRUPT_CHUNK', 'rollup rows cut short');
     const chunkStartMs = Number(view.getBigInt64(at));
     at = decodeAt(out, view, at + 8, chunkStartMs);
   }

@@ -262,7 +262,7 @@ export async function upsertChunks(
  * A new change number for each of these buckets, from the store's one sequence. Buckets in
  * ascending order: two writers stamping overlapping buckets lock the rows in the same order.
  */
-async function stampChunkChanges(client: PoolClient, schema: string, startMs: readonly number[]): Promise<void> {
+export async function stampChunkChanges(client: PoolClient, schema: string, startMs: readonly number[]): Promise<void> {
   const buckets = [...new Set(startMs)].sort((a, b) => a - b);
   if (buckets.length === 0) return;
   await client.query(

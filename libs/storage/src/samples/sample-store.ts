@@ -43,7 +43,8 @@ import { appendPackedBatches, PackedSeriesCache } from './packed-append';
 import { ScrapeCache, headRow, type ResolvedBatch } from './scrape-cache';
 import { clip, concat, mergeSorted, sortUnique, valuesView, wordsOf, type SampleArrays } from './sample-merge';
 import * as repo from './sample-store.repository';
-import { RollupColumns, appendPartials, decodeRollupRows, encodeRollup } from './rollup.codec';
+import { RollupColumns, appendPartials, decodeRollupPieces, encodeRollup } from './rollup.codec';
+import { RollupCache, readRollupRows } from './rollup-read';
 import * as rollupRepo from './rollup.repository';
 import { SeriesCatalog, labelsHash, normalizeLabels } from './series-catalog';
 
@@ -60,6 +61,8 @@ export interface SampleStoreOptions {
   chunkCacheBytes?: number;
   /** Bytes of decoded head rows kept for reads (default 256 MiB; 0: none). See head-cache.ts. */
   headCacheBytes?: number;
+  /** Bytes of rollup rows kept for range queries (default 64 MiB; 0: none). See rollup-read.ts. */
+  rollupCacheBytes?: number;
   /**
    * Resolutions of the rollups written with every chunk and offered to range queries (default
    * 1 h; each must divide a day). Every process writing to the store must use the same list.
@@ -123,6 +126,8 @@ const COMPACT_SLICE_MS = 10;
 const IMPORT_CHUNKS_PER_TX = 4000;
 /** Default size of the decoded-chunk cache: the 6 h fleet queries of the benchmark take ~100 MB. */
 const CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
+/** Default size of the rollup cache: a week of the fleet's hourly partials for 1,000 series is ~12 MB. */
+const ROLLUP_CACHE_BYTES = 64 * 1024 * 1024;
 /** Default size of the decoded-head cache: 5 min of the 1,000-GPU fleet's head is ~60 MB decoded. */
 const HEAD_CACHE_BYTES = 256 * 1024 * 1024;
 /**
@@ -156,6 +161,7 @@ export class SampleStore implements Queryable {
   readonly chunkSpanMs: number;
   private readonly compactRowsPerTx: number;
   private readonly chunkCache: ChunkCache | undefined;
+  private readonly rollupCache: RollupCache | undefined;
   private readonly headCache: HeadCache | undefined;
   private readonly catalog = new SeriesCatalog();
   private readonly gaps = new Map<number, number>();
@@ -187,6 +193,8 @@ export class SampleStore implements Queryable {
     this.chunkCache = cacheBytes > 0 ? new ChunkCache(cacheBytes) : undefined;
     const headBytes = opts.headCacheBytes ?? HEAD_CACHE_BYTES;
     this.headCache = headBytes > 0 ? new HeadCache(headBytes) : undefined;
+    const rollupBytes = opts.rollupCacheBytes ?? ROLLUP_CACHE_BYTES;
+    this.rollupCache = rollupBytes > 0 ? new RollupCache(rollupBytes) : undefined;
     this.extras = new CatalogExtrasRepository(drizzleFor(pool), this.schema);
     if (DAY_MS % this.chunkSpanMs !== 0) throw new StorageError('INVALID_BATCH', 'chunkSpanMs must divide a day');
     this.rollupLevelsMs = [...new Set(opts.rollupResolutionsMs ?? ROLLUP_RESOLUTIONS_MS)].sort((a, b) => a - b);
@@ -503,6 +511,12 @@ export class SampleStore implements Queryable {
               };
             }),
           );
+          // readers keep rollup rows by bucket at its change number (rollup-read.ts)
+          await repo.stampChunkChanges(
+            client,
+            this.schema,
+            rows.map((r) => Number(r.start_ms)),
+          );
           if (rows.length === 0) await rollupRepo.markRollupLevelComplete(client, this.schema, res);
           return rows.length;
         });
@@ -554,9 +568,8 @@ export class SampleStore implements Queryable {
     const lastChunk = bucketStart(endMs, this.chunkSpanMs);
     const headMin = await rollupRepo.headMinTs(this.pool, this.schema);
     const rawFrom = Math.max(firstChunk, headMin === undefined ? Infinity : bucketStart(headMin, this.chunkSpanMs));
-    const stored = await rollupRepo.selectRollupRows(
-      this.pool,
-      this.schema,
+    const stored = await readRollupRows(
+      { pool: this.pool, schema: this.schema, spanMs: this.chunkSpanMs, cache: this.rollupCache, nowMs: this.clock() },
       ids,
       resolutionMs,
       firstChunk,
@@ -568,8 +581,7 @@ export class SampleStore implements Queryable {
       if (!c) columns.set(id, (c = new RollupColumns()));
       return c;
     };
-    for (let i = 0; i < stored.seriesIds.length; i++)
-      decodeRollupRows(columnsOf(stored.seriesIds[i]!), stored.data[i]!);
+    for (const [id, pieces] of stored) decodeRollupPieces(columnsOf(id), pieces);
     if (rawFrom <= endMs)
       for (const [id, raw] of await this.readSamples(ids, rawFrom, endMs))
         appendPartials(columnsOf(id), raw.timestamps, raw.words, resolutionMs);
@@ -635,6 +647,7 @@ export class SampleStore implements Queryable {
     }
     // the chunks of days before the cutoff's went with their partitions (or drop_chunks)
     await rollupRepo.deleteRollupsBefore(this.pool, this.schema, utcDayStart(cutoff));
+    this.rollupCache?.forgetBefore(utcDayStart(cutoff));
     const deletedExemplars = await this.extras.deleteExemplarsBefore(cutoff);
     await this.extras.deleteMetadataBefore(cutoff);
     return {
