@@ -13,7 +13,8 @@ export interface AssemblyEvent extends RequestEventV1 {
 }
 
 export function toAssemblyEvent(e: RequestEventV1): AssemblyEvent {
-  return { ...e, eventId: requestEventId(e), timeMs: eventTimeMs(e) };
+  const timeMs = eventTimeMs(e);
+  return { ...e, eventId: requestEventId(e, timeMs), timeMs };
 }
 
 /**

@@ -98,9 +98,15 @@ export function eventTimeMs(e: Pick<RequestEventV1, 'time'>): number {
   return Date.parse(e.time);
 }
 
-/** The event's id: the same request, kind and instant is the same fact. */
-export function requestEventId(e: Pick<RequestEventV1, 'requestId' | 'kind' | 'time'>): string {
-  return deterministicId('request-event', e.requestId, e.kind, eventTimeMs(e));
+/**
+ * The event's id: the same request, kind and instant is the same fact. `timeMs` is the event's
+ * time when the caller has already parsed it.
+ */
+export function requestEventId(
+  e: Pick<RequestEventV1, 'requestId' | 'kind' | 'time'>,
+  timeMs: number = eventTimeMs(e),
+): string {
+  return deterministicId('request-event', e.requestId, e.kind, timeMs);
 }
 
 /** Most HTTP batch items accepted in one POST. */
