@@ -17,7 +17,6 @@ import type { RollupSeriesData } from '@arcwatch/contracts';
 import type { Call, Expr, MatrixSelector, VectorSelector } from './ast';
 import type { Evaluator } from './evaluator';
 import { warnPossibleNonCounter } from './functions';
-import { kahanInc } from './math-helpers';
 import { extrapolate } from './range-functions';
 
 export const ROLLUP_FUNCTIONS: ReadonlySet<string> = new Set([
@@ -225,9 +224,18 @@ function windowValue(
       return 1;
     case 'sum_over_time':
     case 'avg_over_time': {
+      // kahanInc's arithmetic written out, without its [sum, c] pair: one array per partial and
+      // step (q3: 1,000 series × 168 steps)
       let sum = 0;
       let c = 0;
-      for (let i = from; i < to; i++) [sum, c] = kahanInc(s.sum[i], sum, c);
+      for (let i = from; i < to; i++) {
+        const inc = s.sum[i];
+        const t = sum + inc;
+        if (!Number.isFinite(t)) c = 0;
+        else if (Math.abs(sum) >= Math.abs(inc)) c = c + (sum - t + inc);
+        else c = c + (inc - t + sum);
+        sum = t;
+      }
       const total = Number.isFinite(sum) ? sum + c : sum;
       return fn === 'sum_over_time' ? total : total / n;
     }

@@ -36,7 +36,12 @@ interface BucketEntry {
   /** Row bytes (the 8-byte chunk start, then the row) by series id; empty: the series has no row there. */
   rows: Map<number, Uint8Array>;
   bytes: number;
+  /** Series lists (ids joined) this entry holds every series of: a read of one skips the lookups. */
+  holds: Set<string>;
 }
+
+/** Series lists an entry remembers holding; past that it forgets them and looks the ids up again. */
+const HOLDS_KEPT = 16;
 
 /** Buckets of rollup rows, least recently used first, bounded by bytes. */
 export class RollupCache {
@@ -70,7 +75,7 @@ export class RollupCache {
     let e = this.entries.get(key);
     if (!e || e.stamp !== stamp) {
       if (e) this.drop(key, e);
-      e = { stamp, fetchedAtMs: nowMs, rows: new Map(), bytes: ENTRY_OVERHEAD_BYTES };
+      e = { stamp, fetchedAtMs: nowMs, rows: new Map(), bytes: ENTRY_OVERHEAD_BYTES, holds: new Set() };
       this.entries.set(key, e);
       this.bytes += e.bytes;
     }
@@ -114,8 +119,8 @@ export interface RollupReadContext {
 
 /**
  * The stored rollup rows of `ids` at one resolution, for the chunks starting in [fromMs, toMs)
- * (both on bucket boundaries): per series with any, its rows' pieces in chunk order, each piece
- * decodable on its own or in a run (rollup.codec.ts, decodeRollupPieces).
+ * (both on bucket boundaries): per series with any, its rows in chunk order, one piece each as
+ * `splitRollupRows` cuts them (rollup.codec.ts, decodeRollupPieces).
  */
 export async function readRollupRows(
   ctx: RollupReadContext,
@@ -129,7 +134,12 @@ export async function readRollupRows(
   const { cache } = ctx;
   if (!cache) {
     const fetched = await rollupRepo.selectRollupRows(ctx.pool, ctx.schema, ids, resolutionMs, fromMs, toMs);
-    fetched.seriesIds.forEach((id, i) => out.set(id, [fetched.data[i]!]));
+    fetched.seriesIds.forEach((id, i) =>
+      out.set(
+        id,
+        splitRollupRows(fetched.data[i]!).map((p) => p.bytes),
+      ),
+    );
     return out;
   }
   // the numbers first: a write after this read gives its bucket a number the rows fetched below
@@ -141,15 +151,17 @@ export async function readRollupRows(
   // per bucket, where its rows come from: a cached entry still valid, or this read's fetch
   const sources: Array<ReadonlyMap<number, Uint8Array> | undefined> = buckets.map(() => undefined);
   const wanted = new Set<number>();
+  const idsKey = ids.join(',');
   let lo = -1;
   let hi = -1;
   buckets.forEach((b, k) => {
     const e = cache.get(resolutionMs, b);
     const valid =
       e !== undefined && stamps[k] !== '' && e.stamp === stamps[k] && ctx.nowMs - e.fetchedAtMs < ROLLUP_REVALIDATE_MS;
-    const missing = valid ? ids.filter((id) => !e.rows.has(id)) : ids;
+    const missing = !valid ? ids : e.holds.has(idsKey) ? [] : ids.filter((id) => !e.rows.has(id));
     cache.hits += ids.length - missing.length;
     if (valid) sources[k] = e.rows;
+    if (valid && missing.length === 0) remember(e, idsKey);
     if (missing.length === 0) return;
     cache.misses += missing.length;
     for (const id of missing) wanted.add(id);
@@ -178,7 +190,11 @@ export async function readRollupRows(
         const merged = new Map(sources[k] ?? []);
         for (const [id, piece] of rows) merged.set(id, piece);
         sources[k] = merged;
-      } else sources[k] = cache.put(resolutionMs, buckets[k]!, stamps[k]!, ctx.nowMs, rows).rows;
+      } else {
+        const e = cache.put(resolutionMs, buckets[k]!, stamps[k]!, ctx.nowMs, rows);
+        sources[k] = e.rows;
+        if (ids.every((id) => e.rows.has(id))) remember(e, idsKey);
+      }
     }
   }
   for (const id of ids) {
@@ -190,4 +206,9 @@ export async function readRollupRows(
     if (pieces.length > 0) out.set(id, pieces);
   }
   return out;
+}
+
+function remember(e: BucketEntry, idsKey: string): void {
+  if (e.holds.size >= HOLDS_KEPT) e.holds.clear();
+  e.holds.add(idsKey);
 }

@@ -132,6 +132,13 @@ describe('rollup partials', () => {
     const one = encodeRollup(C, Float64Array.from([C + 5, C + 6]), wordsOf(Float64Array.from([1, 2])), HOUR);
     expect(() => splitRollupRows(asRow(one).subarray(0, 8 + one.length - 1))).toThrow(/cut short/);
     expect(splitRollupRows(new Uint8Array(0))).toEqual([]);
+    // a piece is one row: two rows in one piece, or a row cut short, are refused
+    expect(() => decodeRollupPieces(new RollupColumns(), [Buffer.concat([asRow(one), asRow(one)])])).toThrow(
+      /not one row/,
+    );
+    expect(() => decodeRollupPieces(new RollupColumns(), [asRow(one).subarray(0, 8 + one.length - 1)])).toThrow(
+      /cut short/,
+    );
   });
 
   it('refuse a row cut short or of another format', () => {

@@ -55,7 +55,27 @@ export class RollupColumns {
   corr: Float64Array;
   staleAfter: Float64Array;
 
-  constructor(capacity = 8) {
+  /**
+   * Room for `capacity` partials. With `slab`, the columns are views of it from `at` on (11 ×
+   * capacity values): the columns of many series in one allocation (see `slabFor`). Growing past
+   * the capacity moves the columns to arrays of their own.
+   */
+  constructor(capacity = 8, slab?: Float64Array, at = 0) {
+    if (slab) {
+      const col = (k: number): Float64Array => slab.subarray(at + k * capacity, at + (k + 1) * capacity);
+      this.ends = col(0);
+      this.count = col(1);
+      this.sum = col(2);
+      this.min = col(3);
+      this.max = col(4);
+      this.firstTs = col(5);
+      this.firstV = col(6);
+      this.lastTs = col(7);
+      this.lastV = col(8);
+      this.corr = col(9);
+      this.staleAfter = col(10);
+      return;
+    }
     this.ends = new Float64Array(capacity);
     this.count = new Float64Array(capacity);
     this.sum = new Float64Array(capacity);
@@ -406,19 +426,41 @@ function partialSize(flags: number): number {
  * chunk start (int8, big-endian) and then the row's data.
  */
 export function decodeRollupRows(out: RollupColumns, data: Uint8Array): void {
-  decodeRollupPieces(out, [data]);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  out.reserve(out.length + countPartials(view));
+  decodeRowsOf(out, view);
 }
 
 /**
- * `decodeRollupRows` over several pieces of concatenated rows (a series' rows of consecutive
- * buckets, kept apart), in order, with one allocation of the columns for all of them.
+ * `decodeRollupRows` over rows one piece each, as `splitRollupRows` cuts them (the 8-byte chunk
+ * start, then the row), in order, with one allocation of the columns for all of them. A piece
+ * that does not end where its row does is refused.
  */
 export function decodeRollupPieces(out: RollupColumns, pieces: readonly Uint8Array[]): void {
-  const views = pieces.map((p) => new DataView(p.buffer, p.byteOffset, p.byteLength));
+  out.reserve(out.length + countRollupPartials(pieces));
+  // one DataView per underlying buffer, not per piece: a week of 1,000 series is 84,000 pieces
+  let buffer: ArrayBufferLike | undefined;
+  let view: DataView | undefined;
+  for (const p of pieces) {
+    if (p.buffer !== buffer) {
+      buffer = p.buffer;
+      view = new DataView(buffer);
+    }
+    const start = p.byteOffset;
+    if (p.byteLength < 8 + HEADER) throw new StorageError('CORRUPT_CHUNK', 'rollup rows cut short');
+    const end = decodeAt(out, view!, start + 8, Number(view!.getBigInt64(start)), start + p.byteLength);
+    if (end !== start + p.byteLength) throw new StorageError('CORRUPT_CHUNK', 'rollup piece is not one row');
+  }
+}
+
+/** Values a slab needs for columns of `capacity` partials (RollupColumns' constructor). */
+export const SLAB_VALUES_PER_PARTIAL = 11;
+
+/** How many partials rows one piece each (`splitRollupRows`) hold: their headers' counts. */
+export function countRollupPartials(pieces: readonly Uint8Array[]): number {
   let total = 0;
-  for (const v of views) total += countPartials(v);
-  out.reserve(out.length + total);
-  for (const view of views) decodeRowsOf(out, view);
+  for (const p of pieces) if (p.byteLength >= 8 + HEADER) total += p[9]! | (p[10]! << 8);
+  return total;
 }
 
 /**
@@ -469,21 +511,27 @@ function countPartials(view: DataView): number {
   return total;
 }
 
-/** Decodes the row data at `at`; returns where it ends. */
-function decodeAt(out: RollupColumns, view: DataView, at: number, chunkStartMs: number): number {
-  if (view.byteLength < at + HEADER || view.getUint8(at) !== FORMAT)
+/** Decodes the row data at `at`, which may not reach past `limit`; returns where it ends. */
+function decodeAt(
+  out: RollupColumns,
+  view: DataView,
+  at: number,
+  chunkStartMs: number,
+  limit = view.byteLength,
+): number {
+  if (limit < at + HEADER || view.getUint8(at) !== FORMAT)
     throw new StorageError(
       'CORRUPT_CHUNK',
-      `rollup row of unknown format ${view.byteLength > at ? view.getUint8(at) : '(empty)'}`,
+      `rollup row of unknown format ${limit > at ? view.getUint8(at) : '(empty)'}`,
     );
   const n = view.getUint16(at + 1, true);
   let o = at + HEADER;
   const cut = (): StorageError => new StorageError('CORRUPT_CHUNK', `rollup row cut short: ${n} partials`);
   for (let k = 0; k < n; k++) {
-    if (o + STALE_ONLY > view.byteLength) throw cut();
+    if (o + STALE_ONLY > limit) throw cut();
     const flags = view.getUint8(o);
     const size = partialSize(flags);
-    if (o + size > view.byteLength) throw cut();
+    if (o + size > limit) throw cut();
     const endMs = chunkStartMs + view.getInt32(o + 1, true);
     if (flags & NO_SAMPLE) {
       out.push(endMs, 0, 0, NaN, NaN, 0, NaN, 0, NaN, 0, chunkStartMs + view.getInt32(o + 5, true));
