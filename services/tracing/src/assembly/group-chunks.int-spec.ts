@@ -63,9 +63,10 @@ describe('a group of several transactions (PostgreSQL)', () => {
   });
 
   const completedInStats = async (tenant = 'acme') => {
-    const { rows } = await pool.query<{ stats: WindowStats }>(`SELECT stats FROM tracing.minute_stats WHERE tenant = $1`, [
-      tenant,
-    ]);
+    const { rows } = await pool.query<{ stats: WindowStats }>(
+      `SELECT stats FROM tracing.minute_stats WHERE tenant = $1`,
+      [tenant],
+    );
     return rows.reduce((n, r) => n + (r.stats.byStatus.completed ?? 0), 0);
   };
 
