@@ -14,9 +14,35 @@ import { EventBus } from '@arcwatch/messaging';
 import { REPO_ROOT, TEST_INGEST_TOKEN, TEST_NATS_URL, eventually, freePort } from '@arcwatch/testing';
 import { startStack, type Stack } from './support/stack';
 
-// The traffic ran 15 to 12 minutes ago, in three one-minute billing windows.
-const T0 = Math.floor((Date.now() - 15 * 60_000) / 60_000) * 60_000;
+// The traffic ran 15 to 12 minutes ago, in three one-minute billing windows, plus one request at
+// +6 min (placeTraffic says when near midnight).
+let T0 = 0;
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+const DAY_MS = 86_400_000;
+/** From the first request to the last one's end. */
+const TRAFFIC_MS = 7 * 60_000;
+
+/**
+ * Where the traffic starts: 15 minutes ago, but within today (UTC), since acme's budget is a day's
+ * and the alert of a day that has ended starts resolved; and the day must not end while the
+ * notification is on its way. So in the first minutes after midnight the traffic starts at
+ * midnight and the test waits until it has passed, and in the last three minutes before it waits
+ * for the next day. At most ten minutes, around midnight only; without it the test failed from
+ * 00:00 to 00:15 UTC.
+ */
+async function placeTraffic(): Promise<number> {
+  for (;;) {
+    const now = Date.now();
+    const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
+    const t0 = Math.max(Math.floor((now - 15 * 60_000) / 60_000) * 60_000, dayStart);
+    const waitMs = dayStart + DAY_MS - now < 3 * 60_000 ? dayStart + DAY_MS - now + 1_000 : t0 + TRAFFIC_MS - now;
+    if (waitMs <= 0) return t0;
+    process.stderr.write(
+      `costs e2e: waiting ${Math.ceil(waitMs / 1000)} s so that the traffic lies within one UTC day\n`,
+    );
+    await new Promise((r) => setTimeout(r, waitMs));
+  }
+}
 const INVOICE = '7.654321';
 
 interface Stored<T> {
@@ -58,6 +84,7 @@ describe('costs: requests → tracing → billing → cost events, invoice recon
   });
 
   beforeAll(async () => {
+    T0 = await placeTraffic();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-costs-'));
     const hookPort = await freePort();
     await new Promise<void>((resolve) => hook.listen(hookPort, '127.0.0.1', resolve));
@@ -104,7 +131,7 @@ describe('costs: requests → tracing → billing → cost events, invoice recon
       },
     });
     bus = await EventBus.connect({ url: TEST_NATS_URL, name: 'e2e-costs', namespace: stack.namespace });
-  }, 180_000);
+  }, 780_000); // 3 minutes to start the stack, and up to 10 of waiting around midnight
 
   afterAll(async () => {
     await bus?.drain();
