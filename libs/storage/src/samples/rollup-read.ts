@@ -181,7 +181,9 @@ export async function readRollupRows(
     const byBucket = new Map<number, Map<number, Uint8Array>>();
     for (let k = lo; k <= hi; k++) byBucket.set(buckets[k]!, new Map(fetchIds.map((id) => [id, EMPTY])));
     fetched.seriesIds.forEach((id, i) => {
-      for (const piece of splitRollupRows(fetched.data[i]!)) byBucket.get(piece.chunkStartMs)?.set(id, piece.bytes);
+      // a copy per series: the pieces kept would otherwise hold on to node-postgres' read buffer
+      const own = new Uint8Array(fetched.data[i]!);
+      for (const piece of splitRollupRows(own)) byBucket.get(piece.chunkStartMs)?.set(id, piece.bytes);
     });
     for (let k = lo; k <= hi; k++) {
       const rows = byBucket.get(buckets[k]!)!;
