@@ -36,8 +36,9 @@ export interface RequestState {
 /**
  * A request's events by id, as a plain object without a prototype. Its keys are hashes, unique to
  * the request: added one by one to `{}`, every first key would be a new transition of the empty
- * object's shape (10,000 requests, 10,000 shapes to make and later collect), which took most of
- * `evolveAll`'s time; a null-prototype object keeps its properties in a dictionary from the start.
+ * object's shape (10,000 requests, 10,000 shapes to make and later collect): `evolveAll`'s self
+ * time was 112 ms per 50,000 events with them and 66 ms without. A null-prototype object keeps
+ * its properties in a dictionary from the start.
  */
 export function eventMap(
   from?: Readonly<Record<string, AssemblyEvent>>,
