@@ -1,11 +1,9 @@
 import { toMetricsBatchV2, type MetricsBatchV1 } from '@arcwatch/contracts';
-import { createTestDatabase, type TestDatabase } from '@arcwatch/testing';
+import type { TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
-import { createPool } from '../pool';
-import { migrate } from '../migrations/migrate';
 import { SampleStore } from './sample-store';
-import { sampleStoreMigrations } from './sample-store.migrations';
 import { seriesInWindow } from './catalog-extras.repository';
+import { closeSampleStoreDb, openSampleStoreDb } from '../testing/sample-store-db';
 
 /**
  * What the sample store keeps for the Prometheus API beside samples, against PostgreSQL:
@@ -42,15 +40,10 @@ function batch(
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, { max: 4 });
-  await migrate(pool, { schema: SCHEMA, migrations: sampleStoreMigrations(SCHEMA) });
+  ({ db, pool } = await openSampleStoreDb(SCHEMA));
 });
 
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+afterAll(() => closeSampleStoreDb(db, pool));
 
 const names = (labels: Array<Record<string, string>>) =>
   labels.map((l) => `${l.__name__}${l.le ? `{le=${l.le}}` : ''}`).sort();

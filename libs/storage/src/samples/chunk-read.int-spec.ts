@@ -1,11 +1,9 @@
 import { STALE_NAN, isStaleNaN } from '@arcwatch/contracts';
-import { createTestDatabase, type TestDatabase } from '@arcwatch/testing';
+import type { TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
-import { migrate } from '../migrations/migrate';
-import { createPool } from '../pool';
 import { CHUNK_REVALIDATE_MS, ChunkCache, readChunks, type ChunkReadContext, type SeriesRun } from './chunk-read';
 import { SampleStore } from './sample-store';
-import { sampleStoreMigrations } from './sample-store.migrations';
+import { closeSampleStoreDb, openSampleStoreDb, seriesIdsOf } from '../testing/sample-store-db';
 
 const SCHEMA = 'chunkread';
 const T0 = Date.UTC(2025, 2, 10, 10, 0, 0); // on a 2 h bucket boundary
@@ -30,15 +28,10 @@ function series(n: number, from: number): { timestamps: Float64Array; values: Fl
 const bits = (v: ArrayLike<number>): number[] => Array.from(new Uint32Array(Float64Array.from(v).buffer));
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, { max: 4 });
-  await migrate(pool, { schema: SCHEMA, migrations: sampleStoreMigrations(SCHEMA) });
+  ({ db, pool } = await openSampleStoreDb(SCHEMA));
 });
 
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+afterAll(() => closeSampleStoreDb(db, pool));
 
 describe('chunk reads', () => {
   it('decode every series into one array pair, the same with and without the cache, over two connections', async () => {
@@ -201,9 +194,4 @@ describe('chunk reads', () => {
   });
 });
 
-async function idsOf(metric: string): Promise<number[]> {
-  const { rows } = await pool.query<{ id: number }>(`SELECT id FROM ${SCHEMA}.series WHERE metric = $1 ORDER BY id`, [
-    metric,
-  ]);
-  return rows.map((r) => r.id);
-}
+const idsOf = (metric: string): Promise<number[]> => seriesIdsOf(pool, SCHEMA, metric);

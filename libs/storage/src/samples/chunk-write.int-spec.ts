@@ -1,14 +1,13 @@
-import { createTestDatabase, type TestDatabase } from '@arcwatch/testing';
+import type { TestDatabase } from '@arcwatch/testing';
 import fc from 'fast-check';
 import type { Pool, PoolClient } from 'pg';
-import { migrate } from '../migrations/migrate';
 import { ensurePartitionsCovering } from '../partitioning/partitions';
-import { createPool, withTransaction } from '../pool';
+import { withTransaction } from '../pool';
 import { SampleStore } from './sample-store';
-import { sampleStoreMigrations } from './sample-store.migrations';
 import { partsByBytes, upsertChunks, type ChunkWrite } from './sample-store.repository';
 import { encodeChunk } from './chunk.codec';
 import { wordsOf } from './sample-merge';
+import { closeSampleStoreDb, openSampleStoreDb } from '../testing/sample-store-db';
 
 const SCHEMA = 'chunkwrite';
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
@@ -16,16 +15,11 @@ let db: TestDatabase;
 let pool: Pool;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, { max: 2 });
-  await migrate(pool, { schema: SCHEMA, migrations: sampleStoreMigrations(SCHEMA) });
+  ({ db, pool } = await openSampleStoreDb(SCHEMA, 2));
   await ensurePartitionsCovering(pool, `${SCHEMA}.chunks`, T0, T0 + 3_600_000);
 });
 
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+afterAll(() => closeSampleStoreDb(db, pool));
 
 function chunk(seriesId: number, n: number): ChunkWrite {
   const ts = Float64Array.from({ length: n }, (_, i) => T0 + i * 1000);

@@ -1,11 +1,9 @@
 import type { MetricsBatchV1, SeriesData } from '@arcwatch/contracts';
-import { createTestDatabase, type TestDatabase } from '@arcwatch/testing';
+import type { TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
-import { createPool } from '../pool';
-import { migrate } from '../migrations/migrate';
 import { HeadCache, collectHeadParts, seriesBitmap } from './head-cache';
 import { SampleStore } from './sample-store';
-import { sampleStoreMigrations } from './sample-store.migrations';
+import { closeSampleStoreDb, openSampleStoreDb } from '../testing/sample-store-db';
 
 const SCHEMA = 'heads';
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -36,15 +34,10 @@ const text = (d: SeriesData[]) =>
   JSON.stringify(d.map((s) => [s.labels, Array.from(s.timestamps), Array.from(s.values)]));
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, { max: 4 });
-  await migrate(pool, { schema: SCHEMA, migrations: sampleStoreMigrations(SCHEMA) });
+  ({ db, pool } = await openSampleStoreDb(SCHEMA));
 });
 
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+afterAll(() => closeSampleStoreDb(db, pool));
 
 describe('head cache', () => {
   it('reads what an uncached store reads while another process writes and compacts', async () => {

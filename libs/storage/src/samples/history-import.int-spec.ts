@@ -1,10 +1,8 @@
 import { STALE_NAN, isStaleNaN, type MetricsBatchV1 } from '@arcwatch/contracts';
-import { createTestDatabase, type TestDatabase } from '@arcwatch/testing';
+import type { TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
-import { migrate } from '../migrations/migrate';
-import { createPool } from '../pool';
 import { SampleStore } from './sample-store';
-import { sampleStoreMigrations } from './sample-store.migrations';
+import { closeSampleStoreDb, openSampleStoreDb } from '../testing/sample-store-db';
 
 const SCHEMA = 'backfill';
 const T0 = Date.UTC(2025, 2, 10, 11, 0, 0); // one hour before a 2 h bucket boundary
@@ -28,15 +26,10 @@ function series(
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, { max: 4 });
-  await migrate(pool, { schema: SCHEMA, migrations: sampleStoreMigrations(SCHEMA) });
+  ({ db, pool } = await openSampleStoreDb(SCHEMA));
 });
 
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+afterAll(() => closeSampleStoreDb(db, pool));
 
 describe('SampleStore.importHistory', () => {
   it('writes 3 h of two series straight into bucket-aligned chunks and reads them back bit-exactly', async () => {

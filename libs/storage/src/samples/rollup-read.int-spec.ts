@@ -1,11 +1,9 @@
-import { createTestDatabase, type TestDatabase } from '@arcwatch/testing';
+import type { TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
-import { migrate } from '../migrations/migrate';
-import { createPool } from '../pool';
 import { RollupColumns, decodeRollupPieces } from './rollup.codec';
 import { ROLLUP_REVALIDATE_MS, RollupCache, readRollupRows, type RollupReadContext } from './rollup-read';
 import { SampleStore } from './sample-store';
-import { sampleStoreMigrations } from './sample-store.migrations';
+import { closeSampleStoreDb, openSampleStoreDb, seriesIdsOf } from '../testing/sample-store-db';
 
 const SCHEMA = 'rollupread';
 const T0 = Date.UTC(2025, 2, 10, 10, 0, 0); // on a 2 h bucket boundary
@@ -28,22 +26,12 @@ function series(n: number, from: number, scale = 1): { timestamps: Float64Array;
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, { max: 4 });
-  await migrate(pool, { schema: SCHEMA, migrations: sampleStoreMigrations(SCHEMA) });
+  ({ db, pool } = await openSampleStoreDb(SCHEMA));
 });
 
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+afterAll(() => closeSampleStoreDb(db, pool));
 
-async function idsOf(metric: string): Promise<number[]> {
-  const { rows } = await pool.query<{ id: number }>(`SELECT id FROM ${SCHEMA}.series WHERE metric = $1 ORDER BY id`, [
-    metric,
-  ]);
-  return rows.map((r) => r.id);
-}
+const idsOf = (metric: string): Promise<number[]> => seriesIdsOf(pool, SCHEMA, metric);
 
 /** What a read gives, decoded per series (the form selectRollups builds on). */
 function decoded(rows: Map<number, Uint8Array[]>): Map<number, unknown> {

@@ -3,9 +3,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isStaleNaN, type MetricsBatchV1, type SeriesData } from '@arcwatch/contracts';
-import { BENCH_DIR, FIXTURES_DIR, createTestDatabase, type TestDatabase } from '@arcwatch/testing';
+import { BENCH_DIR, FIXTURES_DIR, type TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
-import { createPool } from '../pool';
 import { migrate } from '../migrations/migrate';
 import { partitionName, utcDayStart } from '../partitioning/partitioning';
 import { isTimescaleInstalled } from '../partitioning/partitioning.repository';
@@ -13,6 +12,7 @@ import { batchFromExposition } from '../testing/exposition-batches';
 import { SampleStore } from './sample-store';
 import { sampleStoreMigrations } from './sample-store.migrations';
 import { selectChunksSql } from './sample-store.repository';
+import { closeSampleStoreDb, openSampleStoreDb } from '../testing/sample-store-db';
 
 const SCHEMA = 'collector';
 const T0 = Date.UTC(2025, 2, 10, 12, 0, 0);
@@ -72,15 +72,10 @@ async function chunkTableAt(ms: number): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPool(db.url, { max: 4 });
-  await migrate(pool, { schema: SCHEMA, migrations: sampleStoreMigrations(SCHEMA) });
+  ({ db, pool } = await openSampleStoreDb(SCHEMA));
 });
 
-afterAll(async () => {
-  await pool.end();
-  await db.drop();
-});
+afterAll(() => closeSampleStoreDb(db, pool));
 
 describe('SampleStore', () => {
   it('stores NaN, ±Inf and stale markers bit-exactly, before and after compaction', async () => {
