@@ -96,8 +96,10 @@ describe('the fast path of the request event schemas', () => {
       }),
       { numRuns: 3_000 },
     );
-    // Not vacuous: a good share of the generated events went all the way through.
-    expect(accepted.input).toBeGreaterThan(100);
+    // Not vacuous: a good share of the generated events went all the way through. Over 40 seeds
+    // 113–159 of the 3,000 did (published form 109–157, about 11 apart from run to run); 60 sits
+    // far enough below that a random seed does not fail it.
+    expect(accepted.input).toBeGreaterThan(60);
   });
 
   it('accepts only what zod accepts, with the same result (published form, no raw API key)', () => {
@@ -113,7 +115,7 @@ describe('the fast path of the request event schemas', () => {
       }),
       { numRuns: 3_000 },
     );
-    expect(accepted.v1).toBeGreaterThan(100);
+    expect(accepted.v1).toBeGreaterThan(60);
   });
 
   it('takes the plain events a gateway sends, and leaves the rest to zod', () => {
