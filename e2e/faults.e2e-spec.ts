@@ -37,8 +37,16 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
   let stack: Stack;
   let dir: string;
   const hook = http.createServer();
-  /** alertname → notifications the webhook stand-in received. */
-  const delivered = new Map<string, number>();
+  /**
+   * alertname → the notifications the webhook stand-in received, by Idempotency-Key. Delivery is
+   * at least once: a notification the notifier was killed in the middle of sending (received
+   * here, not yet recorded as delivered) is sent again by the next leader with the same key and
+   * body, and a receiver that honours the key counts it once. A second notification of the same
+   * alert would carry another key, and is counted.
+   */
+  const delivered = new Map<string, Map<string, string>>();
+  /** Deliveries repeated with the same key (a resend after a kill); their bodies must match. */
+  const resent: Array<{ alertname: string; sameBody: boolean }> = [];
   const sent = { requests: 0, samples: 0, alerts: [] as string[] };
   const recoveries: Recovery[] = [];
   let round = 0;
@@ -50,8 +58,18 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
       let body = '';
       req.on('data', (b: Buffer) => (body += b.toString()));
       req.on('end', () => {
-        const msg = JSON.parse(body) as { alerts: Array<{ labels: Record<string, string> }> };
-        for (const a of msg.alerts) delivered.set(a.labels.alertname, (delivered.get(a.labels.alertname) ?? 0) + 1);
+        const msg = JSON.parse(body) as { alerts: Array<{ status: string; labels: Record<string, string> }> };
+        // Without the header every delivery counts on its own, so a duplicate still shows.
+        const key = String(req.headers['idempotency-key'] ?? uniqueToken('no-key'));
+        // Firing notifications only: an alert that outlives resolve_timeout (a slow run) is resolved
+        // and announced once more, as it should be.
+        for (const a of msg.alerts.filter((x) => x.status === 'firing')) {
+          const byKey = delivered.get(a.labels.alertname) ?? new Map<string, string>();
+          delivered.set(a.labels.alertname, byKey);
+          const before = byKey.get(key);
+          if (before !== undefined) resent.push({ alertname: a.labels.alertname, sameBody: before === body });
+          byKey.set(key, body);
+        }
         res.writeHead(200).end('{}');
       });
     });
@@ -195,7 +213,7 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
       `/api/v1/query?query=${q}`,
     );
     const samples = Number(body.data.result[0]?.value[1] ?? 0);
-    const notifications = sent.alerts.reduce((n, a) => n + (delivered.get(a) ?? 0), 0);
+    const notifications = sent.alerts.reduce((n, a) => n + (delivered.get(a)?.size ?? 0), 0);
     return { requests: tracing.n, billed: billing.n, samples, notifications };
   }
 
@@ -245,7 +263,7 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
       body: `fault_probe{series="a"} 5000 ${++lastSampleMs}\n`,
     });
     sent.samples += 1;
-    await eventually(() => ((delivered.get('FaultProbeHigh') ?? 0) > 0 ? true : undefined), 60_000, 'rule alert');
+    await eventually(() => ((delivered.get('FaultProbeHigh')?.size ?? 0) > 0 ? true : undefined), 60_000, 'rule alert');
 
     const asTracing = await EventBus.connect({
       url: stack.natsUrl,
@@ -384,6 +402,8 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
     // Nothing more arrives later: the counts stay exact.
     await new Promise((r) => setTimeout(r, 2_000));
     expect(await projections()).toEqual(expected());
+    // A resend is the notification that was interrupted, byte for byte.
+    expect(resent.filter((r) => !r.sameBody)).toEqual([]);
   }, 120_000);
 });
 

@@ -118,7 +118,8 @@ export class DispatchService implements OnApplicationBootstrap, OnModuleDestroy 
     this.lastSeen = new Date(0);
     this.seen.clear();
     // Whatever the previous holder (or a crash) left recorded but unsent goes out first, with its stored body.
-    await this.delivery.resendPending((r) => this.integrationOf(r));
+    const resent = await this.delivery.resendPending((r) => this.integrationOf(r));
+    if (resent > 0) this.logger.log(`sent again ${resent} notification(s) left pending, with their keys and bodies`);
     return true;
   }
 
