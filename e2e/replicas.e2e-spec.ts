@@ -191,7 +191,15 @@ describe('two replicas of each service: shared work, nothing lost, nothing dupli
         deliver('notifier', a, '/api/v2/alerts', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify([{ labels: { alertname, severity: 'P3' }, startsAt: new Date(now).toISOString() }]),
+          // An explicit end an hour ahead, as Prometheus sends one: without it the notifier resolves
+          // the alert after resolve_timeout (5 min), and a run that slow would see a resolved notification.
+          body: JSON.stringify([
+            {
+              labels: { alertname, severity: 'P3' },
+              startsAt: new Date(now).toISOString(),
+              endsAt: new Date(now + 3_600_000).toISOString(),
+            },
+          ]),
         }),
       ),
     );
