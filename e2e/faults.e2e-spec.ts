@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { EventBus } from '@arcwatch/messaging';
+import { readStream } from '@arcwatch/messaging/src/testing/int-helpers';
 import { cloudEvent } from '@arcwatch/contracts';
 import { REPO_ROOT, eventually, freePort, uniqueToken } from '@arcwatch/testing';
 import { NATS_SERVICES, passwordVariable, renderUsersConf } from './docs/nats-permissions';
@@ -405,18 +406,9 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
       pass: ADMIN_PASSWORD,
     });
     try {
-      const name = admin.streamName('cost');
       /** Every cost event id on the stream, in stream order (duplicates kept). */
-      const published = async (): Promise<string[]> => {
-        const info = await admin.jsm.streams.info(name);
-        const ids: string[] = [];
-        for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-          const m = await admin.jsm.streams.getMessage(name, { seq });
-          if (!m) throw new Error(`${name} has no message ${seq}`);
-          ids.push((JSON.parse(Buffer.from(m.data).toString('utf8')) as { id: string }).id);
-        }
-        return ids;
-      };
+      const published = async (): Promise<string[]> =>
+        (await readStream<{ id: string }>(admin, 'cost')).map((m) => m.body.id);
       // A cost record is committed with its outbox row; the relay publishes it a moment later
       // (on a loaded machine, after this check first looks): wait until every record's event is out.
       let ids: string[] = [];

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { EventBus } from '@arcwatch/messaging';
+import { readStream } from '@arcwatch/messaging/src/testing/int-helpers';
 import { authHeaders, eventually, freePort } from '@arcwatch/testing';
 import { startStack, type ServiceName, type Stack } from './support/stack';
 
@@ -451,13 +452,7 @@ describe('two replicas of each service: shared work, nothing lost, nothing dupli
       ).catch((err: Error) => {
         throw new Error(`${err.message} (published: ${published})\n${stack.logs()}`);
       });
-      const info = await bus.jsm.streams.info(name);
-      const ids: string[] = [];
-      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-        const msg = await bus.jsm.streams.getMessage(name, { seq });
-        if (!msg) throw new Error(`${name} has no message ${seq}`);
-        ids.push((JSON.parse(Buffer.from(msg.data).toString('utf8')) as { id: string }).id);
-      }
+      const ids = (await readStream<{ id: string }>(bus, 'cost')).map((m) => m.body.id);
       expect(ids.length).toBeGreaterThan(0);
       expect(new Set(ids).size).toBe(ids.length);
       expect(new Set(ids)).toEqual(new Set(records.map((r) => r.event_id)));
