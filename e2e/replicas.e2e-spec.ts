@@ -6,8 +6,8 @@
  * over both replicas of each: request lifecycle events to tracing, pushes of samples to the
  * collector, alerts to the notifier. Each process's own /metrics shows that it took its share
  * (the sums across replicas equal what was sent, so no replica did another's work again), and
- * every projection holds exactly what was sent. Then one replica of each (tracing's excepted,
- * until the defect in docs/tracing.md "Known defect" is fixed) is SIGKILLed in the middle of a round and the survivors finish the work with the same exact counts: requests
+ * every projection holds exactly what was sent. Then one replica of each is SIGKILLed in the
+ * middle of a round and the survivors finish the work with the same exact counts: requests
  * assembled once, costed once, each cost event published once, samples stored once, each alert
  * notified once.
  */
@@ -390,13 +390,11 @@ describe('two replicas of each service: shared work, nothing lost, nothing dupli
     process.stdout.write(`replica shares: ${JSON.stringify(report)}\n`);
   }, 180_000);
 
-  it('SIGKILL one replica of each (tracing excepted) mid-round: the survivors finish with exact counts', async () => {
+  it('SIGKILL one replica of each mid-round: the survivors finish with exact counts', async () => {
     expect(leader).toBeGreaterThanOrEqual(0);
-    // Not tracing yet: a killed tracing replica's unacknowledged events come back after the ack
-    // wait, and the survivor's clock can pass them first (docs/tracing.md, "Known defect"; this
-    // test once saw 26 requests of a round left unbilled: billing took their records, stored none).
     const victims: Array<[ServiceName, number]> = [
       ['collector', 1],
+      ['tracing', 1],
       ['billing', 1],
       // The notifier holding the dispatch lease: the other has to take over.
       ['notifier', leader],

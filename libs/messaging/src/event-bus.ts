@@ -11,6 +11,7 @@ import {
   type ConsumerConfig,
   type JetStreamClient,
   type JetStreamManager,
+  type MsgRequest,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
@@ -253,6 +254,28 @@ export class EventBus {
     };
     await Promise.all(Array.from({ length: width }, lane));
     return results;
+  }
+
+  /**
+   * When JetStream stored the oldest message on `filterSubject` that the durable has not acked:
+   * delivered to a member and not acked yet (a member that died holds its messages until the ack
+   * wait runs out), waiting for redelivery, or not delivered at all. Undefined when every message
+   * is acked, or when the durable does not exist (nothing is held). Every message stored before
+   * the time returned has been acked. One consumer info and one message read: not for a path that
+   * runs every few milliseconds (docs/messaging.md, "Throughput").
+   */
+  async oldestUnackedAt(key: StreamKey, durable: string, filterSubject: string): Promise<Date | undefined> {
+    const stream = this.naming.streamName(key);
+    const info = await this.jsm.consumers.info(stream, durable).catch((err: unknown) => {
+      if (isApiError(err, CONSUMER_NOT_FOUND)) return undefined;
+      throw err;
+    });
+    if (info === undefined || (info.num_ack_pending === 0 && info.num_pending === 0)) return undefined;
+    // The first message on the filter after the ack floor. The server's message get has taken
+    // `next_by_subj` (wildcards too) since 2.9; the client types it only for direct gets.
+    const query = { seq: info.ack_floor.stream_seq + 1, next_by_subj: this.naming.toWire(filterSubject) };
+    const msg = await this.jsm.streams.getMessage(stream, query as unknown as MsgRequest);
+    return msg?.time;
   }
 
   /**

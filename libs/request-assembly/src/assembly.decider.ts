@@ -31,17 +31,25 @@ const PHASES_REPORTED: readonly RequestEventKind[] = ['received', 'queued', 'sch
  * periods for phases that are waiting in the stream.
  */
 export function decide(state: RequestState, nowMs: number, policy: AssemblyPolicy, directory: KeyDirectory): Decision {
-  const events = sortedEvents(state);
-  const terminal = events.find((e) => e.kind === 'completed' || e.kind === 'failed' || e.kind === 'cancelled');
-  if (terminal) {
-    const missing = PHASES_REPORTED.filter((k) => !events.some((e) => e.kind === k));
-    const graceEnds = (state.terminalSeenAtMs ?? state.lastSeenAtMs) + policy.completionGraceMs;
-    if (missing.length > 0 && nowMs < graceEnds) return { type: 'wait', untilMs: graceEnds };
-    return { type: 'assemble', record: assemble(state, directory) };
-  }
-  const abandonAt = state.firstSeenAtMs + policy.abandonAfterMs;
-  if (nowMs < abandonAt) return { type: 'wait', untilMs: abandonAt };
+  const deadline = assemblyDeadline(state, policy);
+  if (deadline !== undefined && nowMs < deadline) return { type: 'wait', untilMs: deadline };
   return { type: 'assemble', record: assemble(state, directory) };
+}
+
+/**
+ * The clock time from which `decide` assembles the request: the end of its grace period, or its
+ * abandonment; undefined when it is complete and assembled at any time. A request assembled
+ * because its deadline passed is assembled without what has not arrived by then, so the service
+ * checks that nothing stored before the deadline is still on its way (AssemblyService).
+ */
+export function assemblyDeadline(state: RequestState, policy: AssemblyPolicy): number | undefined {
+  const events = Object.values(state.events); // which kinds are present: no order needed
+  const terminal = events.some((e) => e.kind === 'completed' || e.kind === 'failed' || e.kind === 'cancelled');
+  if (terminal) {
+    const missing = PHASES_REPORTED.some((k) => !events.some((e) => e.kind === k));
+    return missing ? (state.terminalSeenAtMs ?? state.lastSeenAtMs) + policy.completionGraceMs : undefined;
+  }
+  return state.firstSeenAtMs + policy.abandonAfterMs;
 }
 
 /**

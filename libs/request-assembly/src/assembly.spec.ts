@@ -1,5 +1,5 @@
 import { hashApiKey, type RequestEventKind, type RequestEventV1 } from '@arcwatch/contracts';
-import { assemble, decide, DEFAULT_POLICY } from './assembly.decider';
+import { assemble, assemblyDeadline, decide, DEFAULT_POLICY } from './assembly.decider';
 import { InMemoryAssembler } from './assembler';
 import { evolve, evolveAll, toAssemblyEvent, type RequestState } from './request-state';
 import { directoryFromEntries, EMPTY_DIRECTORY } from './tenant-directory';
@@ -27,6 +27,19 @@ const happyPath = [
 ];
 
 describe('assembly decider', () => {
+  it('names the deadline a decision waits for: none when complete, the grace period after the terminal event, abandonment after the first', () => {
+    const policy = { completionGraceMs: 5_000, abandonAfterMs: 600_000 };
+    expect(assemblyDeadline(stateOf(happyPath), policy)).toBeUndefined();
+    const withoutQueued = happyPath.filter((e) => e.kind !== 'queued');
+    let s = stateOf(withoutQueued.slice(0, -1), T0 + 100);
+    expect(assemblyDeadline(s, policy)).toBe(T0 + 100 + 600_000);
+    s = evolve(s, toAssemblyEvent(withoutQueued[withoutQueued.length - 1]), T0 + 2_000);
+    expect(assemblyDeadline(s, policy)).toBe(T0 + 2_000 + 5_000);
+    // decide waits exactly until that deadline.
+    expect(decide(s, T0 + 6_999, policy, EMPTY_DIRECTORY)).toEqual({ type: 'wait', untilMs: T0 + 7_000 });
+    expect(decide(s, T0 + 7_000, policy, EMPTY_DIRECTORY).type).toBe('assemble');
+  });
+
   it('given every phase, when the terminal event arrives, then the request is assembled at once with its timings', () => {
     const d = decide(stateOf(happyPath), T0, DEFAULT_POLICY, EMPTY_DIRECTORY);
     expect(d.type).toBe('assemble');

@@ -9,7 +9,8 @@ type CounterName =
   | 'otlp_spans_mapped'
   | 'otlp_spans_skipped'
   | 'otlp_spans_rejected'
-  | 'outbox_published';
+  | 'outbox_published'
+  | 'deadlines_held';
 
 const HELP: Record<CounterName, string> = {
   events_ingested: 'Lifecycle events stored for assembly.',
@@ -20,6 +21,8 @@ const HELP: Record<CounterName, string> = {
   otlp_spans_skipped: 'OTLP spans without GenAI attributes.',
   otlp_spans_rejected: 'OTLP GenAI spans that could not be mapped.',
   outbox_published: 'Events published from the outbox.',
+  deadlines_held:
+    'Requests past their grace or abandonment deadline held back, once per pass, because an event message stored by then was not acked yet.',
 };
 
 /** The tracing service's own metrics, on the runtime's registry (GET /metrics). */

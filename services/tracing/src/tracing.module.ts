@@ -3,6 +3,7 @@ import { AccessModule, accessOptions } from '@arcwatch/access';
 import { ensurePartitions } from '@arcwatch/storage';
 import { RuntimeModule, type Clock, type Logger, natsAuth } from '@arcwatch/runtime';
 import { AssemblyBacklog } from './assembly/assembly-backlog';
+import { AckedBefore } from './assembly/acked-before';
 import { AssemblyConsumer } from './assembly/assembly.consumer';
 import { AssemblyService } from './assembly/assembly.service';
 import { AssemblyWorker } from './assembly/assembly.worker';
@@ -71,6 +72,7 @@ export class TracingModule {
         tracingOutboxRelayProvider,
         StatsService,
         AssemblyBacklog,
+        AckedBefore,
         AssemblyService,
         AssemblyWorker,
         AssemblyConsumer,

@@ -6,8 +6,9 @@ import type { ConsumerHandle } from '@arcwatch/messaging';
  * (ConsumerHandle.backlog(): no request to the server, which on NATS 2.9 slows delivery down when
  * asked on every pass; docs/messaging.md). `undefined` until the consumer took its first
  * message: then the caller asks the server once, which is cheap while nothing is delivered.
- * With several replicas, another member's unacked group is not seen here; it is at most one
- * group of a few hundred milliseconds, well inside the completion grace period.
+ * Another member's unacked messages are not seen here: a live member's group is a few hundred
+ * milliseconds, but a dead member holds its messages for the ack wait, which is why a request is
+ * assembled by a deadline only once AckedBefore says every message stored by then is acked.
  */
 @Injectable()
 export class AssemblyBacklog {

@@ -14,11 +14,13 @@ import { CLOCK, PG_POOL, type Clock } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { TracingMetrics } from '../metrics';
 import { AssemblyBacklog } from './assembly-backlog';
+import { AckedBefore } from './acked-before';
+import { ASSEMBLY_DURABLE } from './assembly-durable';
 import { completedBatchEntries } from './completed-messages';
 import { enqueueOutbox } from '@arcwatch/outbox';
 
 import { StatsService } from '../stats/stats.service';
-import { decide, type AssemblyPolicy } from '@arcwatch/request-assembly';
+import { assemble, assemblyDeadline, type AssemblyPolicy } from '@arcwatch/request-assembly';
 import { AssemblyRepository, type OpenStateWrite, type RecordOutcome } from './assembly.repository';
 import { evolveAll, toAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
 import { KEY_DIRECTORY } from './key-directory.provider';
@@ -32,7 +34,7 @@ const CHUNKS_IN_FLIGHT = 2;
 const DAY_MS = 86_400_000;
 const ASSEMBLY_SOURCE = 'arcwatch/tracing';
 
-export const ASSEMBLY_DURABLE = 'tracing-assembly';
+export { ASSEMBLY_DURABLE };
 
 /** One consumed event, with the time JetStream stored it (the assembly clock's unit). */
 export interface StoredEvent {
@@ -68,6 +70,7 @@ export class AssemblyService {
     private readonly stats: StatsService,
     private readonly metrics: TracingMetrics,
     private readonly backlog: AssemblyBacklog,
+    private readonly ackedBefore: AckedBefore,
   ) {
     this.repo = new AssemblyRepository(config.dbSchema);
     this.policy = { completionGraceMs: config.completionGraceMs, abandonAfterMs: config.abandonAfterMs };
@@ -163,10 +166,13 @@ export class AssemblyService {
         });
         const state = evolveAll(before, folded);
         if (state === undefined || state === before) continue; // only duplicates: nothing changed
-        const d = decide(state, progress, this.policy, this.directory);
-        if (d.type === 'wait') writes.push({ state, dueAtMs: d.untilMs, existed: before !== undefined });
+        // A request the group completed is assembled here. One that only a deadline assembles
+        // (phases missing, or no end) waits for the due pass, even if the deadline has passed:
+        // that pass first checks that no event stored by then is still unacked (decideDue).
+        const deadline = assemblyDeadline(state, this.policy);
+        if (deadline !== undefined) writes.push({ state, dueAtMs: deadline, existed: before !== undefined });
         else {
-          records.push(d.record);
+          records.push(assemble(state, this.directory));
           if (before !== undefined) closeIds.push(id);
         }
       }
@@ -205,7 +211,8 @@ export class AssemblyService {
    * The assembly clock. While the consumer has nothing undelivered or unacked it is the wall
    * clock; otherwise it is how far the consumer has committed (stored-at time of its latest
    * message), which stands still while the consumer is stalled. With several replicas that is
-   * the furthest one; the others lag it by at most a batch.
+   * the furthest one; the others lag it by at most a batch, and a dead one's messages are not in
+   * it: decisions by a deadline also wait for AckedBefore (decideAndProject).
    */
   async progressMs(): Promise<number> {
     const wall = this.clock.now();
@@ -229,10 +236,27 @@ export class AssemblyService {
   ): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
     const waits: Array<{ requestId: string; dueAtMs: number }> = [];
     const records: RequestCompletedV1[] = [];
+    const pastDeadline: Array<{ state: RequestState; deadline: number }> = [];
     for (const state of states) {
-      const d = decide(state, now, this.policy, this.directory);
-      if (d.type === 'wait') waits.push({ requestId: state.requestId, dueAtMs: d.untilMs });
-      else records.push(d.record);
+      const deadline = assemblyDeadline(state, this.policy);
+      if (deadline === undefined) records.push(assemble(state, this.directory));
+      else if (now < deadline) waits.push({ requestId: state.requestId, dueAtMs: deadline });
+      else pastDeadline.push({ state, deadline });
+    }
+    if (pastDeadline.length > 0) {
+      // Assembled without what has not arrived, so only once every event message stored by the
+      // deadline is acked: one that a dead member pulled is redelivered only after the ack wait,
+      // while the clock runs on with the members still alive. Held ones are decided again next pass.
+      const ackedBefore = await this.ackedBefore.ms(Math.max(...pastDeadline.map((p) => p.deadline)));
+      let held = 0;
+      for (const { state, deadline } of pastDeadline) {
+        if (deadline < ackedBefore) records.push(assemble(state, this.directory));
+        else {
+          waits.push({ requestId: state.requestId, dueAtMs: now + 1 });
+          held++;
+        }
+      }
+      this.metrics.inc('deadlines_held', held);
     }
     await this.repo.reschedule(db, waits);
     return this.project(
