@@ -198,6 +198,11 @@ describe('EventBus consumers (real NATS)', () => {
     );
     await eventually(() => (rest.length >= 1 ? true : undefined), 10_000, 'the prefetched message');
     await sleep(2_500); // past the ack wait: an unacked slow-1 would be back by now
-    expect(rest).toEqual([{ id: 'slow-2', deliveryCount: 2 }]);
+    // Only slow-2, and at least once. Usually exactly once, as its second delivery; one run on a
+    // loaded machine got it as delivery 3 (the nak'ed message handed to a pull the draining
+    // connection still had open, and back after the ack wait) and then again as delivery 1.
+    expect(rest.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(rest.map((r) => r.id))).toEqual(new Set(['slow-2']));
+    expect(rest[0].deliveryCount).toBeGreaterThanOrEqual(2);
   });
 });
