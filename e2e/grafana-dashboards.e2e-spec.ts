@@ -67,6 +67,7 @@ describe('Grafana dashboards against a live ArcWatch', () => {
   let dir: string;
   const procs: RunningProcess[] = [];
   let collectorUrl = '';
+  let tracingUrl = '';
   let settings: IntervalSettings;
   /**
    * The end of the last minute of simulated history in which a request ended: tracing publishes it
@@ -89,7 +90,7 @@ describe('Grafana dashboards against a live ArcWatch', () => {
       await freePortRange(NODES * 2),
     ];
     collectorUrl = `http://127.0.0.1:${collectorPort}`;
-    const tracingUrl = `http://127.0.0.1:${tracingPort}`;
+    tracingUrl = `http://127.0.0.1:${tracingPort}`;
     const common = {
       DATABASE_URL: db.url,
       NATS_URL: 'nats://127.0.0.1:4222',
@@ -344,21 +345,29 @@ describe('Grafana dashboards against a live ArcWatch', () => {
     return { problems: problems.sort(), ran: calls.length };
   };
 
+  /**
+   * The data is there before the dashboards are judged, waited for once by whichever test runs
+   * first: tracing has published the history's last minute (closed minutes are published oldest
+   * first, so the history's are all stored unless a live minute closed before the history was
+   * posted; the tests' retries cover that) and the services' own metrics are scraped.
+   */
+  let dataReady: Promise<void> | undefined;
+  const waitForData = () =>
+    (dataReady ??= (async () => {
+      const ready = async (expr: string) => {
+        const res = await api('/api/v1/query', { query: expr });
+        return res.data && !Array.isArray(res.data) && res.data.result.length > 0 ? true : undefined;
+      };
+      await eventually(
+        () => ready(`max(timestamp(arcwatch_requests_total)) >= ${historyLastMinuteEndMs / 1000}`),
+        120_000,
+        'the last minute of the simulated history stored',
+      );
+      await eventually(() => ready('arcwatch_tracing_open_requests'), 30_000, "tracing's own metrics scraped");
+    })());
+
   it('answers every panel query and template variable of every dashboard with data', async () => {
-    // Wait for the data to be there before judging the dashboards: tracing has published the
-    // history's last minute (closed minutes are published oldest first, so the history's are all
-    // stored unless a live minute closed before the history was posted; the retries below cover
-    // that) and the services' own metrics are scraped.
-    const ready = async (expr: string) => {
-      const res = await api('/api/v1/query', { query: expr });
-      return res.data && !Array.isArray(res.data) && res.data.result.length > 0 ? true : undefined;
-    };
-    await eventually(
-      () => ready(`max(timestamp(arcwatch_requests_total)) >= ${historyLastMinuteEndMs / 1000}`),
-      120_000,
-      'the last minute of the simulated history stored',
-    );
-    await eventually(() => ready('arcwatch_tracing_open_requests'), 30_000, "tracing's own metrics scraped");
+    await waitForData();
 
     let last = { problems: ['not run'], ran: 0 };
     // Rates need two scrapes, and a rate at the range's end needs tracing's first live minutes:
@@ -375,4 +384,75 @@ describe('Grafana dashboards against a live ArcWatch', () => {
     expect(last.problems).toEqual([]);
     expect(last.ran).toBeGreaterThan(180);
   }, 240_000);
+
+  it('shows exemplars where a panel asks for them, each a link that opens its request', async () => {
+    await waitForData();
+    // The link as provisioned; Grafana reads `$$` as a literal `$`, then puts the exemplar
+    // label's value in for ${__value.raw}.
+    const ds = parseYaml(fs.readFileSync(path.join(GRAFANA_DIR, 'provisioning/datasources/arcwatch.yaml'), 'utf8')) as {
+      datasources: Array<{ jsonData: { exemplarTraceIdDestinations?: Array<{ name: string; url?: string }> } }>;
+    };
+    const destinations = ds.datasources[0].jsonData.exemplarTraceIdDestinations ?? [];
+    expect(destinations.map((d) => d.name)).toEqual(['request_id']);
+    const link = (value: string) => (destinations[0].url ?? '').replaceAll('$$', '$').replace('${__value.raw}', value);
+
+    /** Every exemplar query of every dashboard, as Grafana sends it over the last RANGE_MS. */
+    const askAll = async () => {
+      const endMs = Math.floor(Date.now() / 1000) * 1000;
+      const range = { startMs: endMs - RANGE_MS, endMs };
+      const problems: string[] = [];
+      const asked: string[] = [];
+      const ids = new Set<string>();
+      for (const { dashboard } of loadDashboards()) {
+        const queries = panelQueries(dashboard).filter((x) => x.exemplar);
+        if (queries.length === 0) continue;
+        const variables = await resolveVariables(dashboard, range, problems, 'first');
+        if (!variables) continue;
+        for (const q of queries) {
+          const iv = intervals(q, range, settings);
+          const subst = { variables, range, intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs };
+          const expr = substitute(q.expr, subst);
+          asked.push(`${q.dashboard} / ${q.panel}`);
+          const res = await api('/api/v1/query_exemplars', {
+            query: expr,
+            start: String(range.startMs / 1000),
+            end: String(range.endMs / 1000),
+          });
+          const found = z
+            .array(z.object({ exemplars: z.array(z.object({ labels: z.record(z.string(), z.string()) })) }))
+            .safeParse(res.data);
+          const exemplars = found.success ? found.data.flatMap((x) => x.exemplars) : [];
+          if (res.status !== 'success' || exemplars.length === 0)
+            problems.push(`${q.dashboard} / ${q.panel}: ${expr} → ${res.error ?? 'no exemplars'}`);
+          for (const e of exemplars) {
+            if (e.labels.request_id) ids.add(e.labels.request_id);
+            else
+              problems.push(`${q.dashboard} / ${q.panel}: an exemplar without request_id: ${JSON.stringify(e.labels)}`);
+          }
+        }
+      }
+      return { problems, asked, ids };
+    };
+    let last: Awaited<ReturnType<typeof askAll>> = { problems: ['not run'], asked: [], ids: new Set() };
+    await eventually(
+      async () => {
+        last = await askAll();
+        return last.problems.length === 0 ? last : undefined;
+      },
+      60_000,
+      'exemplars on every panel that asks for them',
+    ).catch(() => undefined);
+    const { problems, asked, ids } = last;
+    expect(problems).toEqual([]);
+    expect(asked.length).toBeGreaterThanOrEqual(2);
+    expect(ids.size).toBeGreaterThan(0);
+    // Each link names the console's request view and a request that tracing has.
+    for (const id of ids) {
+      const url = new URL(link(id));
+      expect([url.searchParams.get('view'), url.searchParams.get('id')]).toEqual(['request', id]);
+      const res = await authFetch(`${tracingUrl}/api/v1/requests/${encodeURIComponent(id)}`);
+      expect([id, res.status]).toEqual([id, 200]);
+      expect(((await res.json()) as { requestId?: string }).requestId).toBe(id);
+    }
+  }, 60_000);
 });

@@ -18,6 +18,7 @@ const targetSchema = z.object({
   interval: z.string().optional(),
   instant: z.boolean().optional(),
   range: z.boolean().optional(),
+  exemplar: z.boolean().optional(),
   datasource: z.object({ type: z.string(), uid: z.string() }).optional(),
 });
 
@@ -95,6 +96,8 @@ export interface PanelQuery {
   /** The panel's or target's minimum interval (Grafana's "Min interval"), when set. */
   minInterval?: string;
   instant: boolean;
+  /** Grafana's Exemplars toggle: it also asks /api/v1/query_exemplars for the expression. */
+  exemplar: boolean;
 }
 
 export function panelQueries(d: Dashboard): PanelQuery[] {
@@ -106,6 +109,7 @@ export function panelQueries(d: Dashboard): PanelQuery[] {
       expr: t.expr,
       minInterval: t.interval ?? p.interval,
       instant: t.instant === true && t.range !== true,
+      exemplar: t.exemplar === true,
     })),
   );
 }
