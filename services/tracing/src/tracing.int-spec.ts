@@ -16,7 +16,7 @@ import { Pool } from 'pg';
 import { createTracingApp } from './app';
 import { AssemblyWorker } from './assembly/assembly.worker';
 import { encodeOtlpRequest } from './otlp/otlp-trace.proto';
-import { readSubjects, subjectCounts, testConfig } from './testing/tracing-test-kit';
+import { closeTestSetup, readSubjects, subjectCounts, testConfig } from './testing/tracing-test-kit';
 import { CLOCK } from '@arcwatch/runtime';
 import { ALERT_CONTEXT_SUBJECTS } from '@arcwatch/contracts';
 import { TestClock } from '@arcwatch/testing';
@@ -139,14 +139,7 @@ describe('tracing service (NATS + Postgres)', () => {
     bus = await EventBus.connect({ name: 'tracing-test', namespace: ns });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    for (const key of ['requests', 'metrics', 'deadLetter'] as const)
-      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
-    await bus?.drain();
-    await pool?.end();
-    await db?.drop();
-  });
+  afterAll(() => closeTestSetup({ app, bus, pool, db }));
 
   it('accepts a batch partially, listing the bad items by index, and assembles the good ones', async () => {
     const events = [...lifecycle('http-1'), { requestId: 'http-2', kind: 'started', time: 'yesterday' }];

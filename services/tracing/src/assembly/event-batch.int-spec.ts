@@ -19,7 +19,7 @@ import {
 } from '@arcwatch/contracts';
 import { createTracingApp } from '../app';
 import { AssemblyWorker } from './assembly.worker';
-import { readSubjects, testConfig } from '../testing/tracing-test-kit';
+import { closeTestSetup, readSubjects, testConfig } from '../testing/tracing-test-kit';
 
 /**
  * Several events per JetStream message (io.arcwatch.requests.event-batch.v1): the HTTP ingest
@@ -88,14 +88,7 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
     bus = await EventBus.connect({ name: 'tracing-batch-test', namespace: ns });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    for (const key of ['requests', 'metrics', 'deadLetter'] as const)
-      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
-    await bus?.drain();
-    await pool?.end();
-    await db?.drop();
-  });
+  afterAll(() => closeTestSetup({ app, bus, pool, db }));
 
   it('packs HTTP events per tenant into batch messages, and assembles them; the same POST again changes nothing', async () => {
     const events = [...lifecycle('pack-1', 'acme'), ...lifecycle('pack-2', 'globex'), ...lifecycle('pack-3', 'acme')];

@@ -6,7 +6,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { RequestEventV1 } from '@arcwatch/contracts';
 import { createTracingApp } from '../app';
 import { eventMessages } from '../ingest/event-messages';
-import { testConfig } from '../testing/tracing-test-kit';
+import { closeTestSetup, testConfig } from '../testing/tracing-test-kit';
 import { ASSEMBLY_DURABLE } from './assembly-durable';
 import { AssemblyWorker } from './assembly.worker';
 
@@ -72,14 +72,7 @@ describe('assembly while another member holds a phase (NATS + Postgres)', () => 
     bus = await EventBus.connect({ name: 'held-events-test', namespace: ns });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    for (const key of ['requests', 'metrics', 'deadLetter'] as const)
-      await bus?.jsm.streams.delete(bus.streamName(key)).catch(() => false);
-    await bus?.drain();
-    await pool?.end();
-    await db?.drop();
-  });
+  afterAll(() => closeTestSetup({ app, bus, pool, db }));
 
   it('holds a request past its grace period while its received is pulled and unacked, and assembles it whole once redelivered', async () => {
     // The durable exists once the service has started; with the service stopped, the "dead

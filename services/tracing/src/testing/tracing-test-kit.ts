@@ -1,6 +1,7 @@
 import type { StreamKey } from '@arcwatch/contracts';
 import type { EventBus } from '@arcwatch/messaging';
-import { TEST_AUTH_ENV } from '@arcwatch/testing';
+import type { Pool } from 'pg';
+import { TEST_AUTH_ENV, type TestDatabase } from '@arcwatch/testing';
 import { loadTracingConfig, type TracingConfig } from '../config';
 
 /** Integration tests only: the service's test configuration and stream readers. */
@@ -40,4 +41,22 @@ export async function subjectCounts(bus: EventBus, key: StreamKey): Promise<Reco
   const out: Record<string, number> = {};
   for (const [s, n] of Object.entries(info.state.subjects ?? {})) out[bus.naming.fromWire(s)] = n;
   return out;
+}
+
+/**
+ * An integration test's teardown, whatever its setup got to: the app, the namespace's streams
+ * (and with them its consumers), the test's own bus, pool and database.
+ */
+export async function closeTestSetup(s: {
+  app?: { close(): Promise<void> };
+  bus?: EventBus;
+  pool?: Pool;
+  db?: TestDatabase;
+}): Promise<void> {
+  await s.app?.close();
+  for (const key of ['requests', 'metrics', 'deadLetter'] as const)
+    await s.bus?.jsm.streams.delete(s.bus.streamName(key)).catch(() => false);
+  await s.bus?.drain();
+  await s.pool?.end();
+  await s.db?.drop();
 }
