@@ -20,10 +20,10 @@ export const ACKED_BEFORE_MIN_ASK_MS = 1_000;
  *
  * Asked of the server (one consumer info and one message read) only when such a decision is to
  * be made and the last answer does not cover it, at most once per ACKED_BEFORE_MIN_ASK_MS (on
- * NATS 2.9 a consumer info every 50 ms slows delivery down: docs/messaging.md). An older answer is still true, only more cautious: the oldest unacked
- * message only gets younger, and "nothing unacked" at a time says nothing of what was stored
- * after it. When the server cannot be asked the answer stays the last one (or "nothing yet"): no
- * newer deadline is let through until it can.
+ * NATS 2.9 a consumer info every 50 ms slows delivery down: docs/messaging.md). An older answer
+ * is still true, only more cautious: the oldest unacked message only gets younger, and "nothing
+ * unacked" at a time says nothing of what was stored after it. When the server cannot be asked
+ * the answer stays the last one (or "nothing yet"): no newer deadline is let through until it can.
  */
 @Injectable()
 export class AckedBefore {

@@ -168,7 +168,7 @@ export class AssemblyService {
         if (state === undefined || state === before) continue; // only duplicates: nothing changed
         // A request the group completed is assembled here. One that only a deadline assembles
         // (phases missing, or no end) waits for the due pass, even if the deadline has passed:
-        // that pass first checks that no event stored by then is still unacked (decideDue).
+        // that pass first checks that no event stored by then is still unacked (decideAndProject).
         const deadline = assemblyDeadline(state, this.policy);
         if (deadline !== undefined) writes.push({ state, dueAtMs: deadline, existed: before !== undefined });
         else {
