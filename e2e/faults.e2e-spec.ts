@@ -243,6 +243,16 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
     if (behind !== undefined) throw new Error(`not run: the counts were already off after ${behind}`);
   }
 
+  /** Permission violations in the NATS server's log, but for the forged publish of the first test. */
+  function ownViolations(): string[] {
+    const servers = stack.servers;
+    if (!servers) throw new Error('own servers expected');
+    return servers.nats
+      .log()
+      .split('\n')
+      .filter((l) => /Violation/.test(l) && !/aw\.cost\.v1\.allocated\.acme/.test(l));
+  }
+
   async function caughtUp(what: string): Promise<void> {
     let last: unknown;
     await eventually(
@@ -316,11 +326,7 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
     for (const svc of ['collector', 'tracing', 'billing', 'anomaly', 'notifier', 'console'] as const)
       expect([svc, stack.proc(svc).log().includes(PASSWORDS[svc])]).toEqual([svc, false]);
     // And no service met a refusal of its own.
-    const violations = servers.nats
-      .log()
-      .split('\n')
-      .filter((l) => /Violation/.test(l) && !/aw\.cost\.v1\.allocated\.acme/.test(l));
-    expect(violations).toEqual([]);
+    expect(ownViolations()).toEqual([]);
   }, 180_000);
 
   for (const svc of ['tracing', 'billing', 'collector', 'notifier', 'anomaly', 'console'] as const) {
@@ -441,6 +447,9 @@ describe('faults under load: nothing lost, nothing duplicated', () => {
     expect(await projections()).toEqual(expected());
     // A resend is the notification that was interrupted, byte for byte.
     expect(resent.filter((r) => !r.sameBody)).toEqual([]);
+    // Through every fault, no service met a refusal of its own permissions (a permission a path
+    // uses only under load, such as tracing's read of its oldest unacked message, shows here).
+    expect(ownViolations()).toEqual([]);
   }, 300_000);
 });
 

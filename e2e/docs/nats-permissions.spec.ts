@@ -55,6 +55,10 @@ describe('NATS users and permissions (infra/nats)', () => {
     expect(mayPublish('notifier', '$JS.API.CONSUMER.MSG.NEXT.AW_ALERTS.notifier-alerts')).toBe(true);
     expect(mayPublish('billing', 'aw.dlq.aw.requests.v1.completed.acme')).toBe(true);
     expect(mayPublish('billing', 'aw.dlq.aw.alerts.v1.firing.P1.gpu')).toBe(false);
+    // Tracing reads its assembly durable's oldest unacked message; no one else reads by sequence.
+    expect(mayPublish('tracing', '$JS.API.STREAM.MSG.GET.AW_REQUESTS')).toBe(true);
+    expect(NATS_SERVICES.filter((svc) => mayPublish(svc, '$JS.API.STREAM.MSG.GET.AW_REQUESTS'))).toEqual(['tracing']);
+    expect(mayPublish('tracing', '$JS.API.STREAM.MSG.GET.AW_COST')).toBe(false);
     // No service may delete or purge a stream.
     for (const svc of NATS_SERVICES) {
       expect(mayPublish(svc, '$JS.API.STREAM.DELETE.AW_COST')).toBe(false);

@@ -52,6 +52,20 @@ function streamConsumer(key: StreamKey): string[] {
   ];
 }
 
+/**
+ * JetStream API beyond consuming: tracing reads the oldest message its assembly durable has not
+ * acked, by sequence, before it assembles a request by a deadline (EventBus.oldestUnackedAt).
+ */
+const JETSTREAM_READS: Record<NatsService, StreamKey[]> = {
+  collector: [],
+  tracing: ['requests'],
+  billing: [],
+  anomaly: [],
+  notifier: [],
+  console: [],
+  agent: [],
+};
+
 /** Request/reply (core NATS) beyond the catalogue: who answers which query and who asks. */
 const REQUEST_REPLY: Record<NatsService, { answers: string[]; asks: string[] }> = {
   collector: { answers: [], asks: [] },
@@ -83,6 +97,7 @@ export function servicePermissions(events: readonly PublicEvent[] = PUBLIC_EVENT
       publish.add(`aw.dlq.${subjectPattern(e.subject)}`);
     }
     if (consumed.length > 0) for (const p of streamAdmin('deadLetter')) publish.add(p);
+    for (const key of JETSTREAM_READS[svc]) publish.add(`$JS.API.STREAM.MSG.GET.${streamName(key)}`);
     for (const s of REQUEST_REPLY[svc].asks) publish.add(s);
     out[svc] = {
       publish: [...publish].sort(),
