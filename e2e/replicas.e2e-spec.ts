@@ -303,7 +303,26 @@ describe('two replicas of each service: shared work, nothing lost, nothing dupli
           pending: c.num_pending,
           waiting: c.num_waiting,
         };
-      return `not billed: ${missing.length} (${missing
+      // Where tracing's own requests stand: open, held past their deadline, assembled (per replica),
+      // and the open rows' due times against the consumer's committed progress.
+      const tracingState: Record<string, Record<string, number>> = {};
+      for (const i of live('tracing')) {
+        const text = await metrics('tracing', i).catch(() => '');
+        tracingState[`tracing#${i}`] = Object.fromEntries(
+          [
+            'arcwatch_tracing_open_requests',
+            'arcwatch_tracing_deadlines_held_total',
+            'arcwatch_tracing_requests_assembled_total',
+            'arcwatch_tracing_events_ingested_total',
+          ].map((name) => [name, metricSum(text, name)]),
+        );
+      }
+      const [open] = await sql<{ n: number; min_due: string | null; max_due: string | null }>(
+        'SELECT count(*)::int AS n, min(due_at)::text AS min_due, max(due_at)::text AS max_due FROM tracing.open_requests',
+      );
+      const progress = await sql<Record<string, unknown>>('SELECT * FROM tracing.consumer_progress');
+      return `tracing: ${JSON.stringify(tracingState)}; open rows ${JSON.stringify(open)}; progress ${JSON.stringify(progress)}; now ${new Date().toISOString()}
+not billed: ${missing.length} (${missing
         .slice(0, 5)
         .map((m) => m.request_id)
         .join(', ')}…); tracing outbox rows: ${outbox.n}; of those in ${stream}: ${JSON.stringify(
