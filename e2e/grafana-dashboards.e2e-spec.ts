@@ -36,6 +36,7 @@ import {
   variableQuery,
   type Dashboard,
   type IntervalSettings,
+  type PanelQuery,
   type TimeRange,
 } from './grafana/dashboard-queries';
 
@@ -284,6 +285,15 @@ describe('Grafana dashboards against a live ArcWatch', () => {
     return values;
   };
 
+  /** A panel query as Grafana sends it: variables, intervals and range put in. */
+  const grafanaExpr = (q: PanelQuery, variables: Record<string, string>, range: TimeRange) => {
+    const iv = intervals(q, range, settings);
+    return {
+      expr: substitute(q.expr, { variables, range, intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs }),
+      stepMs: iv.stepMs,
+    };
+  };
+
   interface Call {
     where: string;
     route: string;
@@ -299,9 +309,7 @@ describe('Grafana dashboards against a live ArcWatch', () => {
         const variables = await resolveVariables(dashboard, range, problems, selection);
         if (!variables) continue;
         for (const q of panelQueries(dashboard)) {
-          const iv = intervals(q, range, settings);
-          const subst = { variables, range, intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs };
-          const expr = substitute(q.expr, subst);
+          const { expr, stepMs } = grafanaExpr(q, variables, range);
           const where = `${q.dashboard} / ${q.panel} / ${q.refId}: ${expr}`;
           const instant = { where, route: '/api/v1/query', params: { query: expr, time: at(range.endMs) } };
           // With every variable at "All" the instant query at the range's end is enough to catch
@@ -310,7 +318,7 @@ describe('Grafana dashboards against a live ArcWatch', () => {
             calls.push(instant);
             continue;
           }
-          const step = at(iv.stepMs);
+          const step = at(stepMs);
           calls.push({
             where,
             route: '/api/v1/query_range',
@@ -409,9 +417,7 @@ describe('Grafana dashboards against a live ArcWatch', () => {
         const variables = await resolveVariables(dashboard, range, problems, 'first');
         if (!variables) continue;
         for (const q of queries) {
-          const iv = intervals(q, range, settings);
-          const subst = { variables, range, intervalMs: iv.intervalMs, rateIntervalMs: iv.rateIntervalMs };
-          const expr = substitute(q.expr, subst);
+          const { expr } = grafanaExpr(q, variables, range);
           asked.push(`${q.dashboard} / ${q.panel}`);
           const res = await api('/api/v1/query_exemplars', {
             query: expr,

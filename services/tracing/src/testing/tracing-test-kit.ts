@@ -1,5 +1,6 @@
 import type { StreamKey } from '@arcwatch/contracts';
 import type { EventBus } from '@arcwatch/messaging';
+import { deleteStreams } from '@arcwatch/messaging/src/testing/int-helpers';
 import type { Pool } from 'pg';
 import { TEST_AUTH_ENV, type TestDatabase } from '@arcwatch/testing';
 import { loadTracingConfig, type TracingConfig } from '../config';
@@ -54,8 +55,7 @@ export async function closeTestSetup(s: {
   db?: TestDatabase;
 }): Promise<void> {
   await s.app?.close();
-  for (const key of ['requests', 'metrics', 'deadLetter'] as const)
-    await s.bus?.jsm.streams.delete(s.bus.streamName(key)).catch(() => false);
+  if (s.bus) await deleteStreams(s.bus, ['requests', 'metrics', 'deadLetter']);
   await s.bus?.drain();
   await s.pool?.end();
   await s.db?.drop();
