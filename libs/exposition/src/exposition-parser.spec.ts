@@ -15,6 +15,16 @@ describe('text 0.0.4 values and timestamps', () => {
     expect(r.samples[0].timestampMs).toBeUndefined();
   });
 
+  it('reads every integer timestamp as Number() does: signs, leading zeros, past 15 digits', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('', '+', '-'), fc.stringMatching(/^[0-9]{1,22}$/), (sign, digits) => {
+        const r = prom(`a 1 ${sign}${digits}\n`);
+        expect(r.errors).toEqual([]);
+        expect(Object.is(r.samples[0].timestampMs, Number(sign + digits))).toBe(true);
+      }),
+    );
+  });
+
   it('tolerates blanks and tabs between tokens, a trailing comma, CRLF and leading blanks', () => {
     const r = prom('  a { x = "1" , y="2", }\t 3 \t 17 \r\n');
     expect(r.errors).toEqual([]);

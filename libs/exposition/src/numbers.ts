@@ -83,13 +83,18 @@ function isDecimal(s: string, i: number, b: number): boolean {
 /** Text 0.0.4 timestamps: a signed integer count of milliseconds. */
 export function parseIntegerMs(s: string, a: number, b: number): number | undefined {
   let i = a;
-  if (i < b && (s.charCodeAt(i) === C_MINUS || s.charCodeAt(i) === C_PLUS)) i++;
+  const negative = i < b && s.charCodeAt(i) === C_MINUS;
+  if (i < b && (negative || s.charCodeAt(i) === C_PLUS)) i++;
   if (i >= b) return undefined;
+  let v = 0;
   for (let j = i; j < b; j++) {
     const c = s.charCodeAt(j);
     if (c < C_0 || c > C_9) return undefined;
+    v = v * 10 + (c - C_0);
   }
-  return Number(s.slice(a, b));
+  // Today's times have 13 digits; past EXACT_DIGITS the sum may have rounded, Number() does not.
+  if (b - i > EXACT_DIGITS) return Number(s.slice(a, b));
+  return negative ? -v : v;
 }
 
 /**
