@@ -112,6 +112,34 @@ describe('families in text 0.0.4', () => {
     expect(r.samples.every((s) => s.family === 0)).toBe(true);
   });
 
+  it('reads HELP and TYPE the same with single spaces or any blanks between tokens', () => {
+    const single = prom(
+      '# HELP a  two  spaces kept \n# TYPE a gauge \r\n# HELP b\n# TYPE c\tcounter\n# HELP d\ttext\n',
+    );
+    const blanks = prom(
+      '#  HELP\ta  two  spaces kept \n#\tTYPE  a \t gauge \r\n# HELP \t b\n#   TYPE c\tcounter\n# HELP\td\ttext\n',
+    );
+    const expected = [
+      { name: 'a', type: 'gauge', help: ' two  spaces kept ' },
+      { name: 'b', type: 'untyped', help: '' },
+      { name: 'c', type: 'counter' },
+      { name: 'd', type: 'untyped', help: 'text' },
+    ];
+    expect(single.families).toEqual(expected);
+    expect(blanks.families).toEqual(expected);
+    expect(single.errors).toEqual([]);
+    expect(blanks.errors).toEqual([]);
+  });
+
+  it('refuses an invalid name in HELP or TYPE, and ignores # HELPER', () => {
+    const r = prom('# HELP 1a x\n# TYPE a-b gauge\n# HELPER a x\na 1\n');
+    expect(r.errors.map((e) => [e.line, e.message])).toEqual([
+      [1, 'invalid metric name "1a" in HELP'],
+      [2, 'invalid metric name "a-b" in TYPE'],
+    ]);
+    expect(r.families).toEqual([{ name: 'a', type: 'untyped' }]);
+  });
+
   it('treats other comments and an OpenMetrics # EOF as comments', () => {
     const r = prom('# just a note\n#\n# EOF\na 1\n');
     expect(r.errors).toEqual([]);

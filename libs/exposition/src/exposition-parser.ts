@@ -1,7 +1,7 @@
 import { TextDecoder } from 'node:util';
 import type { Labels } from '@arcwatch/contracts';
 import type { FamilyTracker, MetadataKeyword, ParseSink } from './family-tracker';
-import { detach, LabelCache, type LabelEntry } from './label-cache';
+import { LabelCache, type LabelEntry } from './label-cache';
 import { isMetricNameChar, isValidMetricName, parseLabelBlock } from './labels';
 import { OpenMetricsFamilies } from './openmetrics-families';
 import { PrometheusFamilies } from './prometheus-families';
@@ -58,7 +58,6 @@ export class ExpositionParser {
   private readonly blanks: BlankSentinelPolicy;
   private readonly labelCache: LabelCache;
   private lastEntry: LabelEntry | undefined;
-  private readonly names = new Map<string, string>();
   private readonly families: MetricFamily[] = [];
   private samples: Sample[] = [];
   private readonly errors: ParseError[] = [];
@@ -163,7 +162,7 @@ export class ExpositionParser {
       if (s.charCodeAt(a) === C_HASH) {
         this.prevName = '';
         if (this.strict) this.readOpenMetricsComment(s.slice(a, b));
-        else this.readPrometheusComment(s.slice(a, b));
+        else this.readPrometheusMetadata(s, a, b);
       } else {
         this.readSample(s, a, b);
       }
@@ -199,6 +198,33 @@ export class ExpositionParser {
       return;
     }
     this.tracker.onMetadata(keyword, name, text, this.lineNo);
+  }
+
+  /**
+   * Text 0.0.4's usual `# HELP name text` / `# TYPE name type`, single spaces: read in place.
+   * Anything else goes to readPrometheusComment.
+   */
+  private readPrometheusMetadata(s: string, a: number, b: number): void {
+    const keyword = metadataKeywordAt(s, a, b);
+    const c = a + 7 < b ? s.charCodeAt(a + 7) : C_SPACE;
+    if (keyword === undefined || c === C_SPACE || c === C_TAB) {
+      this.readPrometheusComment(s.slice(a, b));
+      return;
+    }
+    let nameEnd = a + 7;
+    while (nameEnd < b) {
+      const d = s.charCodeAt(nameEnd);
+      if (d === C_SPACE || d === C_TAB) break;
+      nameEnd++;
+    }
+    const name = this.intern(s.slice(a + 7, nameEnd));
+    if (!isValidMetricName(name)) {
+      this.addError(this.lineNo, undefined, `invalid metric name "${name}" in ${keyword}`, 'syntax');
+      return;
+    }
+    const text = nameEnd < b ? s.slice(nameEnd + 1, b) : '';
+    if (keyword === 'TYPE') this.tracker.onMetadata('TYPE', name, text.trim(), this.lineNo);
+    else this.tracker.onMetadata('HELP', name, text, this.lineNo);
   }
 
   /** Text 0.0.4: `# HELP`/`# TYPE` with any blanks between tokens; other comments are ignored. */
@@ -323,11 +349,7 @@ export class ExpositionParser {
   }
 
   private intern(name: string): string {
-    const known = this.names.get(name);
-    if (known !== undefined) return known;
-    const copy = detach(name);
-    this.names.set(copy, copy);
-    return copy;
+    return this.labelCache.name(name);
   }
 
   private addError(line: number, column: number | undefined, message: string, code: ParseErrorCode): void {
@@ -350,6 +372,15 @@ class ParsedSample implements Sample {
     readonly timestampMs: number | undefined,
     readonly exemplar: Exemplar | undefined,
   ) {}
+}
+
+/** `HELP` or `TYPE` when the line starts `# HELP ` or `# TYPE ` (`s[a]` is the `#`). */
+function metadataKeywordAt(s: string, a: number, b: number): 'HELP' | 'TYPE' | undefined {
+  if (a + 7 > b || s.charCodeAt(a + 1) !== C_SPACE || s.charCodeAt(a + 6) !== C_SPACE) return undefined;
+  const c = s.charCodeAt(a + 2);
+  if (c === 72 && s.charCodeAt(a + 3) === 69 && s.charCodeAt(a + 4) === 76 && s.charCodeAt(a + 5) === 80) return 'HELP';
+  if (c === 84 && s.charCodeAt(a + 3) === 89 && s.charCodeAt(a + 4) === 80 && s.charCodeAt(a + 5) === 69) return 'TYPE';
+  return undefined;
 }
 
 /** ` # {labels} value [timestamp]` after a sample (OpenMetrics only); `s[i]` is the `#`. */

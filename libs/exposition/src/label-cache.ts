@@ -22,8 +22,21 @@ export class LabelCache {
 
   constructor(private readonly limit = DEFAULT_LIMIT) {}
 
+  /** Metric names as the parser keeps them (detached), so that a target's next scrape reuses them. */
+  private readonly names = new Map<string, string>();
+
   get size(): number {
     return this.byKey.size;
+  }
+
+  /** The kept copy of a metric name; the first sight of one keeps a detached copy. */
+  name(name: string): string {
+    const known = this.names.get(name);
+    if (known !== undefined) return known;
+    if (this.names.size >= this.limit) this.names.clear();
+    const copy = detach(name);
+    this.names.set(copy, copy);
+    return copy;
   }
 
   /** `guess` is the previous line's entry; returns the entry for `key`, if known. */
