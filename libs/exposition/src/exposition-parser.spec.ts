@@ -131,13 +131,25 @@ describe('families in text 0.0.4', () => {
     expect(blanks.errors).toEqual([]);
   });
 
-  it('refuses an invalid name in HELP or TYPE, and ignores # HELPER', () => {
-    const r = prom('# HELP 1a x\n# TYPE a-b gauge\n# HELPER a x\na 1\n');
+  it('refuses an invalid name in HELP or TYPE (and a sample line of that name), and ignores # HELPER', () => {
+    const r = prom('# HELP 1a x\n1a 2\n# TYPE a-b gauge\n# HELPER a x\na 1\n');
     expect(r.errors.map((e) => [e.line, e.message])).toEqual([
       [1, 'invalid metric name "1a" in HELP'],
-      [2, 'invalid metric name "a-b" in TYPE'],
+      [2, 'expected a metric name'],
+      [3, 'invalid metric name "a-b" in TYPE'],
     ]);
     expect(r.families).toEqual([{ name: 'a', type: 'untyped' }]);
+  });
+
+  it('reads a sample named like the HELP/TYPE before it, or not, or as a prefix of it', () => {
+    const r = prom('# HELP ab x\n# TYPE ab counter\nab 1\n# TYPE ab_x gauge\nab 2\n# HELP abc y\nab{l="1"} 3\nabc 4\n');
+    expect(r.errors).toEqual([]);
+    expect(r.samples.map((x) => [x.name, x.value, r.families[x.family].name])).toEqual([
+      ['ab', 1, 'ab'],
+      ['ab', 2, 'ab'],
+      ['ab', 3, 'ab'],
+      ['abc', 4, 'abc'],
+    ]);
   });
 
   it('treats other comments and an OpenMetrics # EOF as comments', () => {

@@ -70,6 +70,8 @@ export class ExpositionParser {
   private afterEofReported = false;
   private ended = false;
   private prevName = '';
+  /** The name of the last `# HELP` / `# TYPE` line read in place. */
+  private metaName = '';
   private prevFamily = -1;
 
   constructor(options: ParseOptions = {}) {
@@ -217,11 +219,15 @@ export class ExpositionParser {
       if (d === C_SPACE || d === C_TAB) break;
       nameEnd++;
     }
-    const name = this.intern(s.slice(a + 7, nameEnd));
+    // HELP and TYPE of one family name it twice in a row.
+    const meta = this.metaName;
+    const name =
+      meta.length === nameEnd - a - 7 && textAt(s, a + 7, meta) ? meta : this.intern(s.slice(a + 7, nameEnd));
     if (!isValidMetricName(name)) {
       this.addError(this.lineNo, undefined, `invalid metric name "${name}" in ${keyword}`, 'syntax');
       return;
     }
+    this.metaName = name; // valid: a sample line may take it without scanning
     const text = nameEnd < b ? s.slice(nameEnd + 1, b) : '';
     if (keyword === 'TYPE') this.tracker.onMetadata('TYPE', name, text.trim(), this.lineNo);
     else this.tracker.onMetadata('HELP', name, text, this.lineNo);
@@ -249,7 +255,8 @@ export class ExpositionParser {
   private readSample(s: string, a: number, b: number): void {
     const strict = this.strict;
     let i = a;
-    let name = this.prevName;
+    // The previous sample's name, or else the last one a HELP/TYPE line named (its family's first sample).
+    let name = this.prevName.length > 0 ? this.prevName : this.metaName;
     if (
       name.length > 0 &&
       textAt(s, i, name) &&
