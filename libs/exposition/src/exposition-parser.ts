@@ -221,11 +221,14 @@ export class ExpositionParser {
     }
     // HELP and TYPE of one family name it twice in a row.
     const meta = this.metaName;
-    const name =
-      meta.length === nameEnd - a - 7 && textAt(s, a + 7, meta) ? meta : this.intern(s.slice(a + 7, nameEnd));
-    if (!isValidMetricName(name)) {
-      this.addError(this.lineNo, undefined, `invalid metric name "${name}" in ${keyword}`, 'syntax');
-      return;
+    let name = meta;
+    if (meta.length !== nameEnd - a - 7 || !textAt(s, a + 7, meta)) {
+      const written = s.slice(a + 7, nameEnd);
+      if (!isValidMetricName(written)) {
+        this.addError(this.lineNo, undefined, `invalid metric name "${written}" in ${keyword}`, 'syntax');
+        return;
+      }
+      name = this.intern(written);
     }
     this.metaName = name; // valid: a sample line may take it without scanning
     const text = nameEnd < b ? s.slice(nameEnd + 1, b) : '';

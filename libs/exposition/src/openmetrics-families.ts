@@ -36,8 +36,14 @@ interface CurrentFamily {
   group: string | undefined;
   groupTimestamp: number | undefined;
   seenGroups: Set<string>;
-  /** Series (label object → sample names) already seen in the current group. */
-  groupSeries: Map<Labels, string[]>;
+  /**
+   * Series already seen in the current group: label object and sample name, side by side (a
+   * group is one series of a gauge or counter, a few dozen of a histogram).
+   */
+  groupLabels: Labels[];
+  groupNames: string[];
+  /** How many entries of groupLabels / groupNames belong to the current group. */
+  groupSize: number;
 }
 
 /**
@@ -82,44 +88,44 @@ export class OpenMetricsFamilies implements FamilyTracker {
 
   onSample(sample: Sample, rawTimestamp: number | undefined, line: number): number {
     let cur = this.current;
-    if (!cur || !cur.allowed.includes(sample.name)) cur = this.start(sample.name, line);
+    if (!cur || (sample.name !== cur.family.name && !cur.allowed.includes(sample.name)))
+      cur = this.start(sample.name, line);
     const name = cur.family.name;
     const type = cur.family.type;
-    const suffix = sample.name.slice(name.length);
-    const fail = (message: string): void => this.sink.error(line, undefined, message, 'semantic');
+    const suffix = sample.name.length === name.length ? '' : sample.name.slice(name.length);
 
     if (type === 'stateset' && !Object.prototype.hasOwnProperty.call(sample.labels, name))
-      fail(`stateset sample without label "${name}"`);
+      this.fail(line, `stateset sample without label "${name}"`);
     if ((type === 'histogram' || type === 'gaugehistogram') && suffix === '_bucket') {
       const le = sample.labels.le;
-      if (le === undefined) fail('bucket without "le" label');
-      else if (!isCanonicalBound(le)) fail(`invalid "le" value "${le}"`);
+      if (le === undefined) this.fail(line, 'bucket without "le" label');
+      else if (!isCanonicalBound(le)) this.fail(line, `invalid "le" value "${le}"`);
     }
     if (type === 'summary' && suffix === '') {
       const q = sample.labels.quantile;
       const qv = q === undefined ? undefined : parseNumber(q, 0, q.length);
       if (qv === undefined || !(qv >= 0 && qv <= 1))
-        fail(`invalid "quantile" value ${q === undefined ? '(missing)' : `"${q}"`}`);
-      if (sample.value < 0) fail('quantile values cannot be negative');
+        this.fail(line, `invalid "quantile" value ${q === undefined ? '(missing)' : `"${q}"`}`);
+      if (sample.value < 0) this.fail(line, 'quantile values cannot be negative');
     }
 
-    const repeated = this.checkGrouping(cur, sample, rawTimestamp, fail);
+    const repeated = this.checkGrouping(cur, sample, rawTimestamp, line);
     cur.hasSamples = true;
 
     const v = sample.value;
-    if (type === 'stateset' && v !== 0 && v !== 1) fail('stateset values must be 0 or 1');
-    if (type === 'info' && v !== 1) fail('info values must be 1');
+    if (type === 'stateset' && v !== 0 && v !== 1) this.fail(line, 'stateset values must be 0 or 1');
+    if (type === 'info' && v !== 1) this.fail(line, 'info values must be 1');
     if (suffix !== '' && COUNTER_LIKE.has(suffix)) {
-      if (v !== v) fail(`${suffix} cannot be NaN`);
-      else if (v < 0 && suffix !== '_gsum') fail(`${suffix} cannot be negative`);
+      if (v !== v) this.fail(line, `${suffix} cannot be NaN`);
+      else if (v < 0 && suffix !== '_gsum') this.fail(line, `${suffix} cannot be negative`);
     }
     if (sample.exemplar) {
       const allowed =
         ((type === 'histogram' || type === 'gaugehistogram') && suffix === '_bucket') ||
         (type === 'counter' && suffix === '_total');
-      if (!allowed) fail('exemplars are only allowed on counter _total and histogram _bucket samples');
+      if (!allowed) this.fail(line, 'exemplars are only allowed on counter _total and histogram _bucket samples');
       if (exemplarLength(sample.exemplar.labels) > EXEMPLAR_MAX_CODE_POINTS)
-        fail(`exemplar labels longer than ${EXEMPLAR_MAX_CODE_POINTS} characters`);
+        this.fail(line, `exemplar labels longer than ${EXEMPLAR_MAX_CODE_POINTS} characters`);
     }
     // A series repeated at the same timestamp (e.g. timestamps equal after truncation) is
     // returned but left out of the histogram checks, where it would look like a bucket out of order.
@@ -132,36 +138,43 @@ export class OpenMetricsFamilies implements FamilyTracker {
     this.close();
   }
 
+  private fail(line: number, message: string): void {
+    this.sink.error(line, undefined, message, 'semantic');
+  }
+
   /** Returns true when this exact series was already seen in the group at this timestamp. */
-  private checkGrouping(
-    cur: CurrentFamily,
-    sample: Sample,
-    ts: number | undefined,
-    fail: (m: string) => void,
-  ): boolean {
+  private checkGrouping(cur: CurrentFamily, sample: Sample, ts: number | undefined, line: number): boolean {
     const key = groupKey(sample, cur.family);
     const sameGroup = cur.group !== undefined && key === cur.group;
     if (cur.group !== undefined && !sameGroup && cur.seenGroups.has(key)) {
-      fail('samples of one label set must be contiguous (group seen before)');
+      this.fail(line, 'samples of one label set must be contiguous (group seen before)');
     }
     if (sameGroup) {
       if ((ts === undefined) !== (cur.groupTimestamp === undefined))
-        fail('some samples of a group have timestamps and others not');
+        this.fail(line, 'some samples of a group have timestamps and others not');
       else if (
         ts !== undefined &&
         cur.groupTimestamp !== undefined &&
         cur.groupTimestamp > ts &&
         cur.family.type !== 'info'
       ) {
-        fail('timestamps went backwards within a group');
+        this.fail(line, 'timestamps went backwards within a group');
       }
     }
-    if (!sameGroup) cur.groupSeries.clear();
+    const { groupLabels, groupNames } = cur;
+    // Overwritten in place from the start for a new group (truncating the arrays would drop
+    // their storage and allocate it again for every gauge sample).
+    if (!sameGroup) cur.groupSize = 0;
     // Label objects are shared per label text, so (name, labels object) identifies a series here.
-    let names = cur.groupSeries.get(sample.labels);
-    const repeated = sameGroup && ts === cur.groupTimestamp && names !== undefined && names.includes(sample.name);
-    if (names === undefined) cur.groupSeries.set(sample.labels, (names = []));
-    if (!repeated) names.push(sample.name);
+    let repeated = false;
+    if (sameGroup && ts === cur.groupTimestamp)
+      for (let i = 0; i < cur.groupSize && !repeated; i++)
+        repeated = groupLabels[i] === sample.labels && groupNames[i] === sample.name;
+    if (!repeated) {
+      groupLabels[cur.groupSize] = sample.labels;
+      groupNames[cur.groupSize] = sample.name;
+      cur.groupSize++;
+    }
     cur.group = key;
     cur.groupTimestamp = ts;
     cur.seenGroups.add(key);
@@ -183,7 +196,9 @@ export class OpenMetricsFamilies implements FamilyTracker {
       group: undefined,
       groupTimestamp: undefined,
       seenGroups: new Set(),
-      groupSeries: new Map(),
+      groupLabels: [],
+      groupNames: [],
+      groupSize: 0,
     };
     return this.current;
   }

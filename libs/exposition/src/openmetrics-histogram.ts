@@ -98,17 +98,31 @@ function runKey(t: TrackedSample): string {
 
 /** Keys by label object and skipped name: label objects are shared, so most lookups hit. */
 const keyCache = new WeakMap<Labels, Map<string, string>>();
+/** The same for the whole label set (nothing skipped), the key of every gauge and counter sample. */
+const wholeKeyCache = new WeakMap<Labels, string>();
 
 export function labelKey(labels: Labels, skip: string): string {
+  if (skip === '') {
+    const whole = wholeKeyCache.get(labels);
+    if (whole !== undefined) return whole;
+    const key = keyOf(labels, '');
+    wholeKeyCache.set(labels, key);
+    return key;
+  }
   let byskip = keyCache.get(labels);
   const known = byskip?.get(skip);
   if (known !== undefined) return known;
+  const key = keyOf(labels, skip);
+  if (byskip === undefined) keyCache.set(labels, (byskip = new Map()));
+  byskip.set(skip, key);
+  return key;
+}
+
+function keyOf(labels: Labels, skip: string): string {
   const names = Object.keys(labels)
     .filter((n) => n !== skip)
     .sort();
   let key = '';
   for (const n of names) key += n + '\u0000' + labels[n] + '\u0001';
-  if (byskip === undefined) keyCache.set(labels, (byskip = new Map()));
-  byskip.set(skip, key);
   return key;
 }
