@@ -60,7 +60,7 @@ const us = (cpu: number, samples: number): string => fmt((cpu / samples) * 1e6, 
 
 export function parseTable(rows: readonly ParseResultRow[]): string {
   const lines = [
-    '| exposition parse (`@arcwatch/exposition`, one thread, a label cache per target as the collector keeps) | samples | MB | median ms | samples/s | MB/s |',
+    '| exposition parse (`@arcwatch/exposition`, one thread, label caches kept across parses as the collector keeps them) | samples | MB | median ms | samples/s | MB/s |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
