@@ -421,7 +421,7 @@ function readExemplar(s: string, i: number, b: number): Exemplar {
  * Whether `s` holds `t` at `i`. A plain loop: `String.prototype.startsWith` with a position was
  * a third of a sample line's time in a profile of the fleet scrape.
  */
-export function textAt(s: string, i: number, t: string): boolean {
+function textAt(s: string, i: number, t: string): boolean {
   const n = t.length;
   if (i + n > s.length) return false;
   for (let j = 0; j < n; j++) if (s.charCodeAt(i + j) !== t.charCodeAt(j)) return false;

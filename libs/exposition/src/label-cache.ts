@@ -22,7 +22,7 @@ export class LabelCache {
 
   constructor(private readonly limit = DEFAULT_LIMIT) {}
 
-  /** Metric names as the parser keeps them (detached), so that a target's next scrape reuses them. */
+  /** Metric names as the parser keeps them (flat copies), so that a target's next scrape reuses them. */
   private readonly names = new Map<string, string>();
 
   get size(): number {
