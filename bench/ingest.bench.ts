@@ -77,7 +77,7 @@ function measureParse(w: IngestWorkload): ParseResultRow[] {
     }
     return median(runs);
   };
-  // As the collector parses: one label cache per target, kept across its scrapes and pushes.
+  // As the collector parses: label caches kept across parses (it keeps one per scrape target; pushes share one).
   const fleetCache = new LabelCache();
   const nodeCaches = oneScrape.map(() => new LabelCache());
   return [

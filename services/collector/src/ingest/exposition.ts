@@ -1,5 +1,5 @@
 import type { MetricMetadata } from '@arcwatch/contracts';
-import { parseExposition, type ExpositionFormat, type LabelCache, type MetricFamily } from '@arcwatch/exposition';
+import { LabelCache, parseExposition, type ExpositionFormat, type MetricFamily } from '@arcwatch/exposition';
 import type { ScrapedSample } from '../scrape/scrape-batch';
 
 /** The exposition parse as the collector uses it: samples plus the lines that were refused. */
@@ -32,12 +32,15 @@ export function formatOf(contentType: string | undefined, body: string): Exposit
   return 'prometheus';
 }
 
+/** Label caches for parseBody, one per format: the two formats accept different label texts. */
+export type LabelCaches = Record<ExpositionFormat, LabelCache>;
+
+export function newLabelCaches(): LabelCaches {
+  return { prometheus: new LabelCache(), openmetrics: new LabelCache() };
+}
+
 /** `labelCaches`: one per format, kept across calls, so a known label text allocates nothing. */
-export function parseBody(
-  body: string,
-  contentType: string | undefined,
-  labelCaches?: Record<ExpositionFormat, LabelCache>,
-): ParsedExposition {
+export function parseBody(body: string, contentType: string | undefined, labelCaches?: LabelCaches): ParsedExposition {
   const format = formatOf(contentType, body);
   const result = parseExposition(body, { format, ...(labelCaches ? { labelCache: labelCaches[format] } : {}) });
   const parsed: ParsedExposition = {

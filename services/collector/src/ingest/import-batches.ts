@@ -10,7 +10,7 @@ import {
   type MetricsBatchSeries,
   type MetricsBatchV2,
 } from '@arcwatch/contracts';
-import { LabelCache, type ExpositionFormat } from '@arcwatch/exposition';
+import { newLabelCaches, type LabelCaches } from './exposition';
 import type { ScrapedSample } from '../scrape/scrape-batch';
 import { hostOf, labelsKey } from '../scrape/target';
 
@@ -56,10 +56,7 @@ interface Columns {
 }
 
 export class ImportBatchBuilder {
-  readonly labelCaches: Record<ExpositionFormat, LabelCache> = {
-    prometheus: new LabelCache(),
-    openmetrics: new LabelCache(),
-  };
+  readonly labelCaches: LabelCaches = newLabelCaches();
   // Keyed by the parser's label objects: entries go when the label cache drops those objects.
   private readonly merged = new WeakMap<Labels, Map<string, MergedSeries>>();
 

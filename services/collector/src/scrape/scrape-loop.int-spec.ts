@@ -50,7 +50,15 @@ async function loopOver(
       logger: pino({ level: 'silent' }),
     },
   );
-  return { loop, published, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    loop,
+    published,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // the scrape client's kept-alive connection too
+      }),
+  };
 }
 
 const valuesOf = (b: MetricsBatchV1) =>

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { LabelCache, type ExpositionFormat } from '@arcwatch/exposition';
 import type { Clock, Logger, TimerHandle } from '@arcwatch/runtime';
 import { CollectorError } from '../errors';
 import type { BatchPublisher } from '../ingest/batch.publisher';
-import { parseBody } from '../ingest/exposition';
+import { newLabelCaches, parseBody } from '../ingest/exposition';
 import { MetadataThrottle } from '../ingest/metadata-throttle';
 import type { CollectorMetrics } from '../metrics';
 import {
@@ -19,10 +18,6 @@ import { fetchExposition, type FetchOptions } from './scrape.client';
 import type { ScrapeTarget } from './target';
 
 const LABEL_CACHE_SLACK = 1_000;
-
-function newLabelCaches(): Record<ExpositionFormat, LabelCache> {
-  return { prometheus: new LabelCache(), openmetrics: new LabelCache() };
-}
 
 export interface ScrapeLoopDeps {
   cluster: string;
