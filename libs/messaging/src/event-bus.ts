@@ -62,7 +62,12 @@ export interface PublishResult {
   duplicate: boolean;
 }
 
-export interface PublishItem {
+/**
+ * An event to publish: a CloudEvent, or one already serialized (an outbox row holds the JSON it
+ * publishes) with its id beside it.
+ */
+export type PublishItem = EventItem | { subject: string; id: string; json: string };
+export interface EventItem {
   subject: string;
   event: CloudEvent<unknown>;
 }
@@ -216,16 +221,24 @@ export class EventBus {
    * so a re-publish within the duplicate window returns `duplicate: true` and stores nothing.
    */
   async publish<T>(subject: string, event: CloudEvent<T>): Promise<PublishResult> {
+    return this.publishJson(subject, event.id, JSON.stringify(event));
+  }
+
+  /**
+   * Publishes a CloudEvent already serialized, `id` being its id: the same as `publish` of the
+   * parsed event, without parsing and serializing it again.
+   */
+  async publishJson(subject: string, id: string, json: string): Promise<PublishResult> {
     if (this.draining) throw new MessagingError('BUS_DRAINING', `publish to ${subject} after drain() began`);
-    if (!event.id) throw new MessagingError('PUBLISH_FAILED', `${subject}: event has no id`);
+    if (!id) throw new MessagingError('PUBLISH_FAILED', `${subject}: event has no id`);
     try {
-      const ack = await this.js.publish(this.naming.toWire(subject), this.encoder.encode(JSON.stringify(event)), {
-        msgID: event.id,
+      const ack = await this.js.publish(this.naming.toWire(subject), this.encoder.encode(json), {
+        msgID: id,
         timeout: this.publishTimeoutMs,
       });
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
-      throw new MessagingError('PUBLISH_FAILED', `${subject} (event ${event.id}): ${describeError(err)}`, {
+      throw new MessagingError('PUBLISH_FAILED', `${subject} (event ${id}): ${describeError(err)}`, {
         cause: err,
       });
     }
@@ -245,7 +258,11 @@ export class EventBus {
       while (!failed && next < items.length) {
         const i = next++;
         try {
-          results[i] = await this.publish(items[i].subject, items[i].event);
+          const item = items[i];
+          results[i] =
+            'json' in item
+              ? await this.publishJson(item.subject, item.id, item.json)
+              : await this.publish(item.subject, item.event);
         } catch (err) {
           failed = true;
           throw err;

@@ -1,4 +1,11 @@
-export { EventBus, type EventBusOptions, type PublishItem, type PublishResult, type StreamLimits } from './event-bus';
+export {
+  EventBus,
+  type EventBusOptions,
+  type EventItem,
+  type PublishItem,
+  type PublishResult,
+  type StreamLimits,
+} from './event-bus';
 export type { ConsumerBacklog, ConsumerHandle, ConsumerOptions, InboundMessage } from './consumer-runner';
 export type { BatchConsumerOptions, BatchOutcome } from './batch-consumer-runner';
 export { MessagingError, PoisonMessageError, RetryableError, type MessagingErrorCode } from './errors';

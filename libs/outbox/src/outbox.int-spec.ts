@@ -4,7 +4,7 @@ import { createPool, migrate, withTransaction } from '@arcwatch/storage';
 import { createTestDatabase, TEST_NATS_URL, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
 import { enqueueOutbox, OutboxRelay, type OutboxEntry } from './outbox';
-import { outboxMigration } from './outbox.schema';
+import { outboxEventTextMigration, outboxMigration } from './outbox.schema';
 
 const SCHEMA = 'svc';
 
@@ -31,7 +31,10 @@ describe('outbox (PostgreSQL + JetStream)', () => {
     db = await createTestDatabase();
     pool = createPool(db.url);
     await pool.query(`CREATE SCHEMA ${SCHEMA}`);
-    await migrate(pool, { schema: SCHEMA, migrations: [outboxMigration()] });
+    await migrate(pool, {
+      schema: SCHEMA,
+      migrations: [outboxMigration(), outboxEventTextMigration('0001_outbox_event_text')],
+    });
     bus = await EventBus.connect({ url: TEST_NATS_URL, name: 'outbox-test', namespace: testNamespace() });
     await bus.ensureStreams(['requests']);
   });
@@ -83,5 +86,69 @@ describe('outbox (PostgreSQL + JetStream)', () => {
     const before = await streamCount();
     expect(await new OutboxRelay({ pool, schema: SCHEMA, bus }).flush()).toBe(2);
     expect(await streamCount()).toBe(before);
+  });
+
+  it('publishes the JSON it stored, byte for byte, under the event id', async () => {
+    const e = entry(950);
+    await withTransaction(pool, (c) => enqueueOutbox(c, SCHEMA, [e]));
+    const stored = await pool.query<{ event: string }>(`SELECT event FROM ${SCHEMA}.outbox WHERE event_id = 'evt-950'`);
+    expect(stored.rows[0].event).toBe(JSON.stringify(e.event));
+    const seq = (await bus.jsm.streams.info(bus.streamName('requests'))).state.last_seq;
+    expect(await new OutboxRelay({ pool, schema: SCHEMA, bus }).flush()).toBe(1);
+    const m = await bus.jsm.streams.getMessage(bus.streamName('requests'), { seq: seq + 1 });
+    expect(m?.string()).toBe(JSON.stringify(e.event));
+    expect(m?.header.get('Nats-Msg-Id')).toBe('evt-950');
+  });
+
+  it('queues a group larger than one statement takes, in order, each id once', async () => {
+    const many = Array.from({ length: 2_500 }, (_, i) => entry(10_000 + i));
+    await withTransaction(pool, (c) => enqueueOutbox(c, SCHEMA, [...many, many[0]]));
+    const { rows } = await pool.query<{ event_id: string }>(
+      `SELECT event_id FROM ${SCHEMA}.outbox WHERE event_id LIKE 'evt-1____' ORDER BY id`,
+    );
+    expect(rows.map((r) => r.event_id)).toEqual(many.map((e) => e.event.id));
+    await new OutboxRelay({ pool, schema: SCHEMA, bus }).flush();
+  });
+});
+
+describe('an outbox created before events were stored as text', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  let bus: EventBus;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = createPool(db.url);
+    await pool.query(`CREATE SCHEMA ${SCHEMA}`);
+    bus = await EventBus.connect({ url: TEST_NATS_URL, name: 'outbox-upgrade-test', namespace: testNamespace() });
+    await bus.ensureStreams(['requests']);
+  });
+  afterAll(async () => {
+    await bus.drain();
+    await pool.end();
+    await db.drop();
+  });
+
+  it('keeps the rows queued as jsonb and publishes them after the migration', async () => {
+    await migrate(pool, { schema: SCHEMA, migrations: [outboxMigration()] });
+    const e = entry(7);
+    await pool.query(`INSERT INTO ${SCHEMA}.outbox (event_id, subject, event) VALUES ($1, $2, $3::jsonb)`, [
+      e.event.id,
+      e.subject,
+      JSON.stringify(e.event),
+    ]);
+    await migrate(pool, {
+      schema: SCHEMA,
+      migrations: [outboxMigration(), outboxEventTextMigration('0001_outbox_event_text')],
+    });
+    const type = await pool.query<{ t: string }>(
+      `SELECT data_type AS t FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'outbox' AND column_name = 'event'`,
+      [SCHEMA],
+    );
+    expect(type.rows[0].t).toBe('text');
+    const seq = (await bus.jsm.streams.info(bus.streamName('requests'))).state.last_seq;
+    expect(await new OutboxRelay({ pool, schema: SCHEMA, bus }).flush()).toBe(1);
+    const m = await bus.jsm.streams.getMessage(bus.streamName('requests'), { seq: seq + 1 });
+    expect(JSON.parse(m?.string() ?? 'null')).toEqual(e.event);
   });
 });

@@ -1,9 +1,6 @@
-import { asc, inArray } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/node-postgres';
 import type { Pool, PoolClient } from 'pg';
 import type { CloudEvent } from '@arcwatch/contracts';
 import type { EventBus } from '@arcwatch/messaging';
-import { outboxTable, type OutboxTable } from './outbox.schema';
 
 /** A pg client or pool: whatever the caller's transaction runs on. */
 export type Queryable = Pick<PoolClient, 'query'>;
@@ -14,20 +11,32 @@ export interface OutboxEntry {
   event: CloudEvent<unknown>;
 }
 
+/** Rows per INSERT: three parameters each, well under PostgreSQL's 65,535. */
+const ROWS_PER_STATEMENT = 1_000;
+
 /**
  * Queues events in the caller's transaction (`db` is its client). An event id already queued is
- * ignored, so deciding the same thing twice queues it once.
+ * ignored, so deciding the same thing twice queues it once. Each event is serialized here, once:
+ * the row holds the bytes the relay publishes.
  */
 export async function enqueueOutbox(db: Queryable, schema: string, entries: readonly OutboxEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  // One statement whatever the count, its rows as one JSON document: a jsonb[] parameter would be
-  // an array literal with every quote of every event escaped by pg and parsed back by the server.
-  await db.query(
-    `INSERT INTO ${schema}.outbox (event_id, subject, event)
-     SELECT x.e->>'id', x.s, x.e FROM jsonb_to_recordset($1::jsonb) AS x(s text, e jsonb)
-     ON CONFLICT (event_id) DO NOTHING`,
-    [JSON.stringify(entries.map((e) => ({ s: e.subject, e: e.event })))],
-  );
+  for (let from = 0; from < entries.length; from += ROWS_PER_STATEMENT) {
+    const rows = entries.slice(from, from + ROWS_PER_STATEMENT);
+    // One parameter per value, sent as it is: an array parameter would be a literal with every
+    // quote of every event escaped by pg and parsed back by the server.
+    const values: string[] = [];
+    const params: string[] = [];
+    for (const e of rows) {
+      const n = params.length;
+      values.push(`($${n + 1}, $${n + 2}, $${n + 3})`);
+      params.push(e.event.id, e.subject, JSON.stringify(e.event));
+    }
+    await db.query(
+      `INSERT INTO ${schema}.outbox (event_id, subject, event) VALUES ${values.join(', ')}
+       ON CONFLICT (event_id) DO NOTHING`,
+      params,
+    );
+  }
 }
 
 export interface OutboxRelayOptions {
@@ -48,12 +57,9 @@ export interface OutboxRelayOptions {
  * and every consumer ignores by id after that.
  */
 export class OutboxRelay {
-  private readonly table: OutboxTable;
   private running: Promise<number> | undefined;
 
-  constructor(private readonly opts: OutboxRelayOptions) {
-    this.table = outboxTable(opts.schema);
-  }
+  constructor(private readonly opts: OutboxRelayOptions) {}
 
   /** Publishes everything pending; returns how many events went out. Concurrent calls share one run. */
   flush(): Promise<number> {
@@ -74,26 +80,19 @@ export class OutboxRelay {
     const client = await this.opts.pool.connect();
     try {
       await client.query('BEGIN');
-      const db = drizzle(client);
-      const rows = await db
-        .select({ id: this.table.id, subject: this.table.subject, event: this.table.event })
-        .from(this.table)
-        .orderBy(asc(this.table.id))
-        .limit(this.opts.batchSize ?? 500)
-        .for('update', { skipLocked: true });
+      const { rows } = await client.query<{ id: string; event_id: string; subject: string; event: string }>(
+        `SELECT id, event_id, subject, event FROM ${this.opts.schema}.outbox
+          ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.opts.batchSize ?? 500],
+      );
       if (rows.length === 0) {
         await client.query('COMMIT');
         return 0;
       }
-      await this.opts.bus.publishMany(
-        rows.map((r) => ({ subject: r.subject, event: r.event as unknown as CloudEvent<unknown> })),
-      );
-      await db.delete(this.table).where(
-        inArray(
-          this.table.id,
-          rows.map((r) => r.id),
-        ),
-      );
+      await this.opts.bus.publishMany(rows.map((r) => ({ subject: r.subject, id: r.event_id, json: r.event })));
+      await client.query(`DELETE FROM ${this.opts.schema}.outbox WHERE id = ANY($1::bigint[])`, [
+        rows.map((r) => r.id),
+      ]);
       await client.query('COMMIT');
       this.opts.onPublished?.(rows.length);
       return rows.length;

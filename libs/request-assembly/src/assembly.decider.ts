@@ -1,4 +1,10 @@
-import { UNKNOWN_LABEL, type RequestCompletedV1, type RequestEventKind, type RequestStatus } from '@arcwatch/contracts';
+import {
+  UNKNOWN_LABEL,
+  isoTime,
+  type RequestCompletedV1,
+  type RequestEventKind,
+  type RequestStatus,
+} from '@arcwatch/contracts';
 import { sortedEvents, type AssemblyEvent, type RequestState } from './request-state';
 import { resolveTenant, type KeyDirectory } from './tenant-directory';
 
@@ -13,8 +19,7 @@ export const DEFAULT_POLICY: AssemblyPolicy = { completionGraceMs: 5_000, abando
 
 export type Decision = { type: 'wait'; untilMs: number } | { type: 'assemble'; record: RequestCompletedV1 };
 
-/** The phases reported as missing; a failed or cancelled request may legitimately skip the rest. */
-const PHASES_OF_FAILURE: readonly RequestEventKind[] = ['received'];
+/** The phases whose absence makes a request wait out its grace period, and is reported. */
 const PHASES_REPORTED: readonly RequestEventKind[] = ['received', 'queued', 'scheduled', 'first_token'];
 
 /**
@@ -54,54 +59,76 @@ export function assemblyDeadline(state: RequestState, policy: AssemblyPolicy): n
 
 /**
  * The record of a request from whatever it has now. Pure and order-independent: every choice
- * goes through the total order of `sortedEvents`.
+ * goes through the total order of `sortedEvents`. Repeated non-terminal phases (a retried
+ * `received`): the earliest is the phase; the terminal is the earliest terminal event; every
+ * attribute comes from the latest event that states it (later events know more: token counts
+ * grow). One pass forward for the phases and the timeline, one backward for the attributes: the
+ * request path assembles every request, and a search per attribute was a third of its time.
  */
 export function assemble(state: RequestState, directory: KeyDirectory): RequestCompletedV1 {
   const events = sortedEvents(state);
-  if (events.length === 0) throw new Error(`request ${state.requestId} has no events`);
-  const terminal = events.find((e) => e.kind === 'completed' || e.kind === 'failed' || e.kind === 'cancelled');
-  const status: RequestStatus = terminal ? (terminal.kind as RequestStatus) : 'abandoned';
+  const n = events.length;
+  if (n === 0) throw new Error(`request ${state.requestId} has no events`);
 
-  // Repeated non-terminal phases (a retried `received`): the earliest is the phase.
-  const first = (k: RequestEventKind) => events.find((e) => e.kind === k)?.timeMs;
-  const received = first('received');
-  const queued = first('queued');
-  const scheduled = first('scheduled');
-  const firstToken = first('first_token');
+  let terminal: AssemblyEvent | undefined;
+  let received: number | undefined;
+  let queued: number | undefined;
+  let scheduled: number | undefined;
+  let firstToken: number | undefined;
+  const timeline = new Array<{ kind: RequestEventKind; time: string }>(n);
+  for (let i = 0; i < n; i++) {
+    const e = events[i];
+    switch (e.kind) {
+      case 'received':
+        received ??= e.timeMs;
+        break;
+      case 'queued':
+        queued ??= e.timeMs;
+        break;
+      case 'scheduled':
+        scheduled ??= e.timeMs;
+        break;
+      case 'first_token':
+        firstToken ??= e.timeMs;
+        break;
+      default:
+        terminal ??= e;
+    }
+    timeline[i] = { kind: e.kind, time: isoTime(e.timeMs) };
+  }
+  const status: RequestStatus = terminal ? (terminal.kind as RequestStatus) : 'abandoned';
   const end = terminal?.timeMs;
 
-  const apiKeyHash = lastDefined(events, (e) => e.apiKeyHash);
-  const labels = resolveTenant(
-    {
-      tenant: lastDefined(events, (e) => e.tenant),
-      team: lastDefined(events, (e) => e.team),
-      project: lastDefined(events, (e) => e.project),
-    },
-    apiKeyHash,
-    directory,
-  );
-  const completionTokens = lastDefined(events, (e) => e.completionTokens) ?? null;
+  const a = latestAttributes(events);
+  const labels = resolveTenant({ tenant: a.tenant, team: a.team, project: a.project }, a.apiKeyHash, directory);
+  const completionTokens = a.completionTokens ?? null;
 
-  const present = new Set(events.map((e) => e.kind));
-  const reported = status === 'completed' || status === 'abandoned' ? PHASES_REPORTED : PHASES_OF_FAILURE;
+  // A failed or cancelled request may legitimately skip every phase but `received`.
+  const missingPhases: RequestEventKind[] = [];
+  if (received === undefined) missingPhases.push('received');
+  if (status === 'completed' || status === 'abandoned') {
+    if (queued === undefined) missingPhases.push('queued');
+    if (scheduled === undefined) missingPhases.push('scheduled');
+    if (firstToken === undefined) missingPhases.push('first_token');
+  }
 
   return {
     requestId: state.requestId,
     status,
-    startedAt: iso(received ?? events[0].timeMs),
-    endedAt: iso(end ?? events[events.length - 1].timeMs),
+    startedAt: isoTime(received ?? events[0].timeMs),
+    endedAt: isoTime(end ?? events[n - 1].timeMs),
     ...labels,
-    apiKeyHash: apiKeyHash ?? null,
-    model: lastDefined(events, (e) => e.model) ?? UNKNOWN_LABEL,
-    modelVersion: lastDefined(events, (e) => e.modelVersion) ?? UNKNOWN_LABEL,
-    instance: lastDefined(events, (e) => e.instance) ?? null,
-    node: lastDefined(events, (e) => e.node) ?? null,
-    gpuUuids: [...(lastDefined(events, (e) => e.gpuUuids) ?? [])].sort(),
-    promptTokens: lastDefined(events, (e) => e.promptTokens) ?? null,
+    apiKeyHash: a.apiKeyHash ?? null,
+    model: a.model ?? UNKNOWN_LABEL,
+    modelVersion: a.modelVersion ?? UNKNOWN_LABEL,
+    instance: a.instance ?? null,
+    node: a.node ?? null,
+    gpuUuids: a.gpuUuids === undefined ? [] : [...a.gpuUuids].sort(),
+    promptTokens: a.promptTokens ?? null,
     completionTokens,
-    cachedTokens: lastDefined(events, (e) => e.cachedTokens) ?? null,
-    finishReason: lastDefined(events, (e) => e.finishReason) ?? null,
-    error: lastDefined(events, (e) => e.error) ?? null,
+    cachedTokens: a.cachedTokens ?? null,
+    finishReason: a.finishReason ?? null,
+    error: a.error ?? null,
     queueMs: span(queued ?? received, scheduled),
     prefillMs: span(scheduled, firstToken),
     ttftMs: span(received, firstToken),
@@ -110,18 +137,78 @@ export function assemble(state: RequestState, directory: KeyDirectory): RequestC
         ? per(span(firstToken, end), completionTokens - 1)
         : null,
     e2eMs: span(received, end),
-    missingPhases: reported.filter((k) => !present.has(k)),
-    timeline: events.map((e) => ({ kind: e.kind, time: iso(e.timeMs) })),
+    missingPhases,
+    timeline,
   };
 }
 
-/** The value from the latest event that states it: later events know more (token counts grow). */
-function lastDefined<T>(events: AssemblyEvent[], pick: (e: AssemblyEvent) => T | undefined): T | undefined {
+type Attributes = Pick<
+  AssemblyEvent,
+  | 'tenant'
+  | 'team'
+  | 'project'
+  | 'apiKeyHash'
+  | 'model'
+  | 'modelVersion'
+  | 'instance'
+  | 'node'
+  | 'gpuUuids'
+  | 'promptTokens'
+  | 'completionTokens'
+  | 'cachedTokens'
+  | 'finishReason'
+  | 'error'
+>;
+
+/** Each attribute from the latest event, in `events`' order, that states it (is not undefined). */
+function latestAttributes(events: readonly AssemblyEvent[]): Attributes {
+  let tenant: Attributes['tenant'];
+  let team: Attributes['team'];
+  let project: Attributes['project'];
+  let apiKeyHash: Attributes['apiKeyHash'];
+  let model: Attributes['model'];
+  let modelVersion: Attributes['modelVersion'];
+  let instance: Attributes['instance'];
+  let node: Attributes['node'];
+  let gpuUuids: Attributes['gpuUuids'];
+  let promptTokens: Attributes['promptTokens'];
+  let completionTokens: Attributes['completionTokens'];
+  let cachedTokens: Attributes['cachedTokens'];
+  let finishReason: Attributes['finishReason'];
+  let error: Attributes['error'];
   for (let i = events.length - 1; i >= 0; i--) {
-    const v = pick(events[i]);
-    if (v !== undefined) return v;
+    const e = events[i];
+    if (tenant === undefined) tenant = e.tenant;
+    if (team === undefined) team = e.team;
+    if (project === undefined) project = e.project;
+    if (apiKeyHash === undefined) apiKeyHash = e.apiKeyHash;
+    if (model === undefined) model = e.model;
+    if (modelVersion === undefined) modelVersion = e.modelVersion;
+    if (instance === undefined) instance = e.instance;
+    if (node === undefined) node = e.node;
+    if (gpuUuids === undefined) gpuUuids = e.gpuUuids;
+    if (promptTokens === undefined) promptTokens = e.promptTokens;
+    if (completionTokens === undefined) completionTokens = e.completionTokens;
+    if (cachedTokens === undefined) cachedTokens = e.cachedTokens;
+    if (finishReason === undefined) finishReason = e.finishReason;
+    if (error === undefined) error = e.error;
   }
-  return undefined;
+  return {
+    tenant,
+    team,
+    project,
+    apiKeyHash,
+    model,
+    modelVersion,
+    instance,
+    node,
+    gpuUuids,
+    promptTokens,
+    completionTokens,
+    cachedTokens,
+    finishReason,
+    error,
+  };
 }
 
 /** A duration, or null when a bound is missing or the clocks disagree (negative). */
@@ -132,8 +219,4 @@ function span(fromMs: number | undefined, toMs: number | undefined): number | nu
 
 function per(total: number | null, n: number): number | null {
   return total === null ? null : Math.round((total / n) * 1000) / 1000;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

@@ -27,6 +27,12 @@ describe('request event batch contract', () => {
     expect(requestEventBatchV1Schema.safeParse({ events: tooMany }).success).toBe(false);
   });
 
+  it('keeps the message id of earlier versions: a replay of old messages is deduplicated the same way', () => {
+    // sha-256 of "request-event-batch", then each event's request id, kind and epoch ms, every
+    // part followed by NUL (the value earlier versions published for this batch).
+    expect(requestEventBatchId([received, completed])).toBe('2c13537daa5b0169fe1330d680734027');
+  });
+
   it('derives the message id from the event ids, in order', () => {
     const id = requestEventBatchId([received, completed]);
     expect(id).toMatch(/^[0-9a-f]{32}$/);

@@ -30,5 +30,9 @@ export type RequestEventBatchV1 = { events: RequestEventV1[] };
  * order are the same message. One hash over all of them, not one per event.
  */
 export function requestEventBatchId(events: readonly Pick<RequestEventV1, 'requestId' | 'kind' | 'time'>[]): string {
-  return deterministicId('request-event-batch', ...events.flatMap((e) => [e.requestId, e.kind, eventTimeMs(e)]));
+  // deterministicId('request-event-batch', id1, kind1, ms1, id2, …) without the array of 3 parts
+  // per event: one part joined here is the same bytes (each part is followed by NUL).
+  let joined = 'request-event-batch';
+  for (const e of events) joined += `\u0000${e.requestId}\u0000${e.kind}\u0000${eventTimeMs(e)}`;
+  return deterministicId(joined);
 }

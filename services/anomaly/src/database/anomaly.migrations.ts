@@ -1,4 +1,4 @@
-import { outboxMigration } from '@arcwatch/outbox';
+import { outboxEventTextMigration, outboxMigration } from '@arcwatch/outbox';
 import type { Migration } from '@arcwatch/storage';
 
 /**
@@ -19,4 +19,5 @@ export const anomalyMigrations: Migration[] = [
         evaluated_at timestamptz NOT NULL
       );`,
   },
+  outboxEventTextMigration('0002_outbox_event_text'),
 ];

@@ -1,4 +1,4 @@
-import { outboxMigration } from '@arcwatch/outbox';
+import { outboxEventTextMigration, outboxMigration } from '@arcwatch/outbox';
 import type { Migration } from '@arcwatch/storage';
 
 /**
@@ -172,4 +172,5 @@ export const billingMigrations: Migration[] = [
     id: '0004_record_placements_to',
     up: ({ schema: s }) => `ALTER TABLE ${s}.record_placements ADD COLUMN to_ms bigint;`,
   },
+  outboxEventTextMigration('0005_outbox_event_text'),
 ];

@@ -1,4 +1,4 @@
-import { outboxMigration } from '@arcwatch/outbox';
+import { outboxEventTextMigration, outboxMigration } from '@arcwatch/outbox';
 import type { Migration } from '@arcwatch/storage';
 
 /** The notifier schema; ids never change once shipped. Matches database/notifier.schema.ts. */
@@ -72,4 +72,5 @@ export const notifierMigrations: Migration[] = [
         updated_at  timestamptz NOT NULL
       );`,
   },
+  outboxEventTextMigration('0002_outbox_event_text'),
 ];

@@ -120,7 +120,9 @@ describe('assembly repository (PostgreSQL)', () => {
     const second = await withTransaction(pool, (c) => repo.finish(c, [item], [], T0 + 20_000, true));
     expect(second).toEqual([]);
 
-    const outbox = await pool.query<{ event: { id: string; data: unknown } }>('SELECT event FROM tracing.outbox');
+    const outbox = await pool.query<{ event: { id: string; data: unknown } }>(
+      'SELECT event::jsonb AS event FROM tracing.outbox',
+    );
     expect(outbox.rows.map((r) => [r.event.id, r.event.data])).toEqual([['completed-close-1', record]]);
     expect(
       (await pool.query(`SELECT record FROM tracing.requests WHERE request_id = 'close-1'`)).rows.map((r) => r.record),

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import { eventTimeMs, type CloudEvent, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
-import { eventMap, type RequestState } from '@arcwatch/request-assembly';
+import { type CloudEvent, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
+import { eventMap, storedAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
 
 type Db = Pool | PoolClient;
 
@@ -182,7 +182,7 @@ export class AssemblyRepository {
     const queued = queueEach
       ? `queued AS (
          INSERT INTO ${s}.outbox (event_id, subject, event)
-         SELECT i.event_id, i.subject, jsonb_set(i.envelope, '{data}', i.r) FROM input i JOIN gate USING (request_id) ORDER BY i.request_id
+         SELECT i.event_id, i.subject, jsonb_set(i.envelope, '{data}', i.r)::text FROM input i JOIN gate USING (request_id) ORDER BY i.request_id
          ON CONFLICT (event_id) DO NOTHING
        ),`
       : '';
@@ -236,7 +236,7 @@ export class AssemblyRepository {
 /** The derived fields (id, time in ms) are not stored: the id is the key, the time is re-parsed. */
 function toState(r: OpenRow): RequestState {
   const events = eventMap();
-  for (const [eventId, e] of Object.entries(r.events)) events[eventId] = { ...e, eventId, timeMs: eventTimeMs(e) };
+  for (const [eventId, e] of Object.entries(r.events)) events[eventId] = storedAssemblyEvent(e, eventId);
   return {
     requestId: r.request_id,
     events,

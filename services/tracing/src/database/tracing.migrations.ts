@@ -1,3 +1,4 @@
+import { outboxEventTextMigration } from '@arcwatch/outbox';
 import type { Migration } from '@arcwatch/storage';
 
 /**
@@ -104,5 +105,18 @@ export const tracingMigrations: Migration[] = [
        WHERE e.request_id = o.request_id;
       DROP TABLE ${s}.request_events;
       ALTER TABLE ${s}.open_requests ALTER COLUMN events DROP DEFAULT;`,
+  },
+  outboxEventTextMigration('0004_outbox_event_text'),
+  {
+    // The primary key leads with started_at: it then also serves the newest-first listing, so
+    // requests_started (started_at DESC, request_id DESC) is dropped, one index fewer for every
+    // request written; and a request's key lands at the end of the index, where the recent ones
+    // are, instead of at a place set by its id. Every read is bounded by started_at, and a read
+    // by id has its started_at from finished_requests (docs/decisions/0012).
+    id: '0005_requests_key_by_time',
+    up: ({ schema: s }) => `
+      ALTER TABLE ${s}.requests DROP CONSTRAINT requests_pkey;
+      ALTER TABLE ${s}.requests ADD PRIMARY KEY (started_at, request_id);
+      DROP INDEX ${s}.requests_started;`,
   },
 ];

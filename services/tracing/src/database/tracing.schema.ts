@@ -44,7 +44,7 @@ export function tracingTables(schema: string) {
         completionTokens: integer('completion_tokens'),
         record: jsonb('record').$type<RequestCompletedV1>().notNull(),
       },
-      (t) => [primaryKey({ columns: [t.requestId, t.startedAt] })],
+      (t) => [primaryKey({ columns: [t.startedAt, t.requestId] })],
     ),
     minuteStats: s.table(
       'minute_stats',

@@ -1,4 +1,4 @@
-import type { PublishItem } from '@arcwatch/messaging';
+import type { EventItem } from '@arcwatch/messaging';
 import {
   EVENT_TYPES,
   REQUEST_EVENT_BATCH_V1,
@@ -24,7 +24,7 @@ export function eventMessages(
   events: readonly RequestEventV1[],
   perMessage: number,
   tenantOf: (e: RequestEventV1) => string,
-): PublishItem[] {
+): EventItem[] {
   if (perMessage === 1)
     return events.map((e) => ({
       subject: SUBJECTS.requestEvents(tenantOf(e)),
