@@ -11,6 +11,13 @@ export interface OutboxEntry {
   event: CloudEvent<unknown>;
 }
 
+/** An event already serialized (`json`), with its id: queued as it is. */
+export interface SerializedOutboxEntry {
+  subject: string;
+  id: string;
+  json: string;
+}
+
 /** Rows per INSERT: three parameters each, well under PostgreSQL's 65,535. */
 const ROWS_PER_STATEMENT = 1_000;
 
@@ -19,7 +26,11 @@ const ROWS_PER_STATEMENT = 1_000;
  * ignored, so deciding the same thing twice queues it once. Each event is serialized here, once:
  * the row holds the bytes the relay publishes.
  */
-export async function enqueueOutbox(db: Queryable, schema: string, entries: readonly OutboxEntry[]): Promise<void> {
+export async function enqueueOutbox(
+  db: Queryable,
+  schema: string,
+  entries: ReadonlyArray<OutboxEntry | SerializedOutboxEntry>,
+): Promise<void> {
   for (let from = 0; from < entries.length; from += ROWS_PER_STATEMENT) {
     const rows = entries.slice(from, from + ROWS_PER_STATEMENT);
     // One parameter per value, sent as it is: an array parameter would be a literal with every
@@ -29,7 +40,8 @@ export async function enqueueOutbox(db: Queryable, schema: string, entries: read
     for (const e of rows) {
       const n = params.length;
       values.push(`($${n + 1}, $${n + 2}, $${n + 3})`);
-      params.push(e.event.id, e.subject, JSON.stringify(e.event));
+      if ('json' in e) params.push(e.id, e.subject, e.json);
+      else params.push(e.event.id, e.subject, JSON.stringify(e.event));
     }
     await db.query(
       `INSERT INTO ${schema}.outbox (event_id, subject, event) VALUES ${values.join(', ')}

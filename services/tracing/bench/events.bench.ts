@@ -17,6 +17,7 @@
  * events. "published" also waits until the outbox is empty: every request.completed on JetStream.
  */
 import 'reflect-metadata';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import pino from 'pino';
 import { Pool } from 'pg';
@@ -33,6 +34,35 @@ import { testConfig } from '../src/testing/tracing-test-kit';
 const POST_SIZE = 5_000;
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+/**
+ * CPU time (ms) of the servers' processes on this machine so far, from /proc: every PostgreSQL
+ * process (the backends of the service's pool live through the timed part) and nats-server.
+ * Undefined where /proc cannot be read.
+ */
+function serverCpuMs(): { postgres: number; nats: number } | undefined {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  try {
+    const out = { postgres: 0, nats: 0 };
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // ended meanwhile
+      }
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * tick;
+      if (comm.startsWith('postgres')) out.postgres += ms;
+      else if (comm === 'nats-server') out.nats += ms;
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
 
 function benchEvents(requests: number): Array<Record<string, unknown>> {
   const t0 = Date.now() - 60_000;
@@ -160,6 +190,7 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const cpu = process.cpuUsage();
+  const serversAtStart = serverCpuMs();
   for (let i = 0; i < events.length; i += POST_SIZE) {
     const res = await http.inject({
       method: 'POST',
@@ -188,6 +219,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   const done = performance.now();
+  const serversAtDone = serverCpuMs();
   // …and until every request's request.completed has left the outbox for JetStream (the relay
   // runs on the worker's timer, beside the consumer).
   for (;;) {
@@ -218,6 +250,13 @@ async function main(): Promise<void> {
     // for the bare run, the whole service for ArcWatch's. Less sensitive to load than wall time.
     bareProcessCpuMs: Math.round(bare.cpuMs),
     arcwatchProcessCpuMs: Math.round(arcwatchCpu),
+    // PostgreSQL's and nats-server's CPU from the first POST to the last request queryable.
+    ...(serversAtStart && serversAtDone
+      ? {
+          postgresCpuMs: Math.round(serversAtDone.postgres - serversAtStart.postgres),
+          natsCpuMs: Math.round(serversAtDone.nats - serversAtStart.nats),
+        }
+      : {}),
     ratioToBare: Math.round((bare.ms / (done - started)) * 1000) / 1000,
     machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
     loadAverage: { start: loadAtStart.map((x) => x.toFixed(2)), end: loadavg().map((x) => x.toFixed(2)) },

@@ -22,6 +22,8 @@ export interface OpenStateWrite {
 /** An assembled request, and its request.completed event minus the data (which is the record). */
 export interface FinishItem {
   record: RequestCompletedV1;
+  /** The record's JSON when the caller has it already (it is sent as it is). */
+  json?: string;
   /** The single-form event of the request (`finish` with queue `each`); unused in the batch form. */
   outbox?: { eventId: string; subject: string; envelope: CloudEvent<null> };
 }
@@ -214,11 +216,14 @@ export class AssemblyRepository {
       [
         // One JSON document for the whole group: a jsonb[] parameter would be an array literal
         // with every quote of every envelope escaped, built by pg and parsed again by the server.
-        JSON.stringify(
-          sorted.map((i) =>
-            queueEach && i.outbox ? { r: i.record, e: i.outbox.envelope, s: i.outbox.subject } : { r: i.record },
-          ),
-        ),
+        `[${sorted
+          .map((i) => {
+            const r = i.json ?? JSON.stringify(i.record);
+            return queueEach && i.outbox
+              ? `{"r":${r},"e":${JSON.stringify(i.outbox.envelope)},"s":${JSON.stringify(i.outbox.subject)}}`
+              : `{"r":${r}}`;
+          })
+          .join(',')}]`,
         new Date(finishedAtMs),
         closeIds,
       ],

@@ -16,7 +16,7 @@ import { TracingMetrics } from '../metrics';
 import { AssemblyBacklog } from './assembly-backlog';
 import { AckedBefore } from './acked-before';
 import { ASSEMBLY_DURABLE } from './assembly-durable';
-import { completedBatchEntries } from './completed-messages';
+import { completedBatchEntries, serializedBatchEntries } from './completed-messages';
 import { enqueueOutbox } from '@arcwatch/outbox';
 
 import { StatsService } from '../stats/stats.service';
@@ -32,6 +32,10 @@ const MAX_EVENTS_PER_TRANSACTION = 5_000;
 /** Transactions of one group at once (a backlog): one folds and decides while the other waits on PostgreSQL. */
 const CHUNKS_IN_FLIGHT = 2;
 const DAY_MS = 86_400_000;
+/** The three outcomes, shared by every event (a group of 5,000 events made 5,000 objects). */
+const LATE: RecordOutcome = Object.freeze({ late: true, inserted: false });
+const INSERTED: RecordOutcome = Object.freeze({ late: false, inserted: true });
+const DUPLICATE: RecordOutcome = Object.freeze({ late: false, inserted: false });
 const ASSEMBLY_SOURCE = 'arcwatch/tracing';
 
 export { ASSEMBLY_DURABLE };
@@ -152,7 +156,7 @@ export class AssemblyService {
       for (const id of ids) {
         const indexes = byRequest.get(id) ?? [];
         if (finished.has(id)) {
-          for (const i of indexes) outcomes[i] = { late: true, inserted: false };
+          for (const i of indexes) outcomes[i] = LATE;
           continue;
         }
         const before = open.get(id);
@@ -161,7 +165,7 @@ export class AssemblyService {
           const { e, seenAtMs } = events[i];
           const dup = known.has(e.eventId);
           known.add(e.eventId);
-          outcomes[i] = { late: false, inserted: !dup };
+          outcomes[i] = dup ? DUPLICATE : INSERTED;
           return { event: e, seenAtMs: dup ? null : seenAtMs };
         });
         const state = evolveAll(before, folded);
@@ -276,15 +280,24 @@ export class AssemblyService {
     await this.ensurePartitions(records);
     const perMessage = this.config.completedPerMessage;
     if (perMessage > 1) {
+      // Each record serialized once: for the closing statement, then inside its batch message.
+      const json = new Map(records.map((record) => [record, JSON.stringify(record)]));
       const fresh = await this.repo.finish(
         db,
-        records.map((record) => ({ record })),
+        records.map((record) => ({ record, json: json.get(record) })),
         closeIds,
         this.clock.now(),
         false,
       );
       // `fresh` is in request-id order: the same records always make the same messages.
-      await enqueueOutbox(db, this.config.dbSchema, completedBatchEntries(fresh, perMessage, ASSEMBLY_SOURCE));
+      await enqueueOutbox(
+        db,
+        this.config.dbSchema,
+        serializedBatchEntries(
+          completedBatchEntries(fresh, perMessage, ASSEMBLY_SOURCE),
+          (r) => json.get(r) ?? JSON.stringify(r),
+        ),
+      );
       await this.stats.apply(db, fresh);
       return { fresh, late: records.length - fresh.length };
     }

@@ -4,7 +4,7 @@ import {
   requestCompletedBatchId,
   type RequestCompletedV1,
 } from '@arcwatch/contracts';
-import { completedBatchEntries } from './completed-messages';
+import { completedBatchEntries, serializedBatchEntries } from './completed-messages';
 
 const record = (requestId: string, tenant: string, endedAt: string): RequestCompletedV1 =>
   ({ requestId, tenant, endedAt }) as RequestCompletedV1;
@@ -57,5 +57,18 @@ describe('completedBatchEntries', () => {
       requestCompletedBatchId([{ requestId: 'a' }, { requestId: 'd' }]),
     );
     expect(completedBatchEntries([], 2, 'arcwatch/tracing')).toEqual([]);
+  });
+
+  it('serialized from the records’ own JSON, gives the bytes of the events serialized whole', () => {
+    const entries = completedBatchEntries(records, 2, 'arcwatch/tracing');
+    const asked: string[] = [];
+    const serialized = serializedBatchEntries(entries, (r) => {
+      asked.push(r.requestId);
+      return JSON.stringify(r);
+    });
+    expect(serialized).toEqual(
+      entries.map((e) => ({ subject: e.subject, id: e.event.id, json: JSON.stringify(e.event) })),
+    );
+    expect(asked).toEqual(['a', 'c', 'd', 'e', 'b']); // every record's JSON came from the caller
   });
 });

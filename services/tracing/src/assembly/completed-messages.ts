@@ -1,4 +1,4 @@
-import type { OutboxEntry } from '@arcwatch/outbox';
+import type { OutboxEntry, SerializedOutboxEntry } from '@arcwatch/outbox';
 import {
   REQUEST_COMPLETED_BATCH_V1,
   SUBJECTS,
@@ -29,9 +29,41 @@ export function completedBatchEntries(
         id: requestCompletedBatchId(chunk),
         type: REQUEST_COMPLETED_BATCH_V1,
         source,
-        time: chunk.reduce((t, r) => (Date.parse(r.endedAt) > Date.parse(t) ? r.endedAt : t), chunk[0].endedAt),
+        time: latestEnd(chunk),
         data,
       }),
     };
+  });
+}
+
+/** The latest `endedAt` of the records (the first of equal instants written differently). */
+function latestEnd(records: readonly RequestCompletedV1[]): string {
+  let latest = records[0].endedAt;
+  let latestMs = Date.parse(latest);
+  for (const r of records) {
+    const ms = Date.parse(r.endedAt);
+    if (ms > latestMs) {
+      latest = r.endedAt;
+      latestMs = ms;
+    }
+  }
+  return latest;
+}
+
+/**
+ * `entries` serialized, each record's JSON taken from `jsonOf` rather than written again: the
+ * closing statement already sent every record as JSON (AssemblyService.project). The bytes are
+ * JSON.stringify's of the entry's event, `data` being its last key (cloudEvent).
+ */
+export function serializedBatchEntries(
+  entries: readonly OutboxEntry[],
+  jsonOf: (record: RequestCompletedV1) => string,
+): SerializedOutboxEntry[] {
+  return entries.map(({ subject, event }) => {
+    const { records } = event.data as RequestCompletedBatchV1;
+    const head = JSON.stringify({ ...event, data: null });
+    if (!head.endsWith(',"data":null}')) return { subject, id: event.id, json: JSON.stringify(event) };
+    const json = `${head.slice(0, -'null}'.length)}{"records":[${records.map(jsonOf).join(',')}]}}`;
+    return { subject, id: event.id, json };
   });
 }

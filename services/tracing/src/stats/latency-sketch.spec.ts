@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { addValue, emptySketch, mergeSketches, quantile, type LatencySketch } from './latency-sketch';
+import {
+  addValue,
+  addValueInPlace,
+  emptySketch,
+  MAX_BINS,
+  mergeSketches,
+  quantile,
+  type LatencySketch,
+} from './latency-sketch';
 
 const fromValues = (values: number[]): LatencySketch => values.reduce((s, v) => addValue(s, v), emptySketch());
 
@@ -9,6 +17,23 @@ function exactQuantile(values: number[], q: number): number {
 }
 
 describe('latency sketch', () => {
+  it('keeps at most MAX_BINS bins, folding the lowest, and keeps every value counted and the top exact', () => {
+    // Values spread over more buckets than the sketch keeps: 1.02^k spans a bucket each at α = 1 %.
+    const values = Array.from({ length: MAX_BINS + 500 }, (_, k) => 1e-6 * 1.02 ** k);
+    const s = emptySketch();
+    for (const v of values) addValueInPlace(s, v);
+    expect(Object.keys(s.bins).length).toBe(MAX_BINS);
+    expect(Object.values(s.bins).reduce((a, b) => a + b, 0) + s.zeroCount).toBe(values.length);
+    expect(s.count).toBe(values.length);
+    const top = values[values.length - 1];
+    expect(Math.abs(quantile(s, 1) - top)).toBeLessThanOrEqual(top * 0.01);
+    // Adding to a bin it has keeps the count of bins; a value below every bin folds into the lowest.
+    addValueInPlace(s, top);
+    addValueInPlace(s, 1e-8);
+    expect(Object.keys(s.bins).length).toBe(MAX_BINS);
+    expect(s.count).toBe(values.length + 2);
+  });
+
   it('returns every quantile within 1% of the exact one', () => {
     fc.assert(
       fc.property(

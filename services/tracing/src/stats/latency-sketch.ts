@@ -45,17 +45,24 @@ export function copySketch(s: LatencySketch): LatencySketch {
 export function addValueInPlace(s: LatencySketch, value: number, weight = 1): LatencySketch {
   if (!Number.isFinite(value) || value < 0)
     throw new RangeError(`latency sketch takes finite values ≥ 0, got ${value}`);
+  let newBin = false;
   if (value <= MIN_INDEXABLE) s.zeroCount += weight;
   else {
     const i = String(Math.ceil(Math.log(value) / Math.log(gammaOf(s.alpha))));
-    s.bins[i] = (s.bins[i] ?? 0) + weight;
+    const before = s.bins[i];
+    newBin = before === undefined;
+    s.bins[i] = (before ?? 0) + weight;
   }
   s.min = s.count === 0 ? value : Math.min(s.min, value);
   s.max = s.count === 0 ? value : Math.max(s.max, value);
   s.count += weight;
   s.sum += value * weight;
-  const collapsed = collapse(s);
-  if (collapsed !== s) s.bins = collapsed.bins;
+  // Only a new bin can take the sketch past MAX_BINS: the bins are not counted otherwise (counting
+  // them made an array of their keys for every value added).
+  if (newBin) {
+    const collapsed = collapse(s);
+    if (collapsed !== s) s.bins = collapsed.bins;
+  }
   return s;
 }
 

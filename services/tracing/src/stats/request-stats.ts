@@ -157,21 +157,16 @@ export function addRecordInPlace(
   stats: WindowStats,
   r: RequestCompletedV1,
   reason: string | undefined = errorReason(r),
+  endedAtMs: number = Date.parse(r.endedAt),
 ): WindowStats {
-  const ms: Record<LatencyName, number | null> = { queue: r.queueMs, ttft: r.ttftMs, tpot: r.tpotMs, e2e: r.e2eMs };
   for (const name of LATENCIES) {
-    const v = ms[name];
+    const v = r[LATENCY_FIELD[name]];
     if (v !== null) addValueInPlace(stats.latencies[name], v / 1000);
   }
   const buckets = (stats.buckets ??= {});
   for (const name of BUCKETED_LATENCIES) {
-    const v = ms[name];
-    if (v === null) continue;
-    const seconds = v / 1000;
-    const i = bucketIndex(seconds);
-    const list = (buckets[name] ??= emptyBuckets());
-    const exemplar = slower(list[i].exemplar, { requestId: r.requestId, seconds, atMs: Date.parse(r.endedAt) });
-    list[i] = { count: list[i].count + 1, ...(exemplar ? { exemplar } : {}) };
+    const v = r[LATENCY_FIELD[name]];
+    if (v !== null) countInBucket((buckets[name] ??= emptyBuckets()), v / 1000, r.requestId, endedAtMs);
   }
   stats.byStatus[r.status] = (stats.byStatus[r.status] ?? 0) + 1;
   if (reason !== undefined) stats.errorsByReason[reason] = (stats.errorsByReason[reason] ?? 0) + 1;
@@ -179,6 +174,27 @@ export function addRecordInPlace(
   stats.completionTokens += r.completionTokens ?? 0;
   stats.cachedTokens += r.cachedTokens ?? 0;
   return stats;
+}
+
+/** The record's field of each latency. */
+const LATENCY_FIELD = {
+  queue: 'queueMs',
+  ttft: 'ttftMs',
+  tpot: 'tpotMs',
+  e2e: 'e2eMs',
+} as const satisfies Record<LatencyName, keyof RequestCompletedV1>;
+
+/**
+ * One request in its bucket of `list` (the window's own: emptyBuckets, or copied by copyStats),
+ * the bucket changed in place; its exemplar replaced, never changed, when this request is slower
+ * (`slower`'s order: the slowest, then the smaller id).
+ */
+function countInBucket(list: LatencyBucket[], seconds: number, requestId: string, atMs: number): void {
+  const bucket = list[bucketIndex(seconds)];
+  bucket.count += 1;
+  const e = bucket.exemplar;
+  if (e === undefined || seconds > e.seconds || (seconds === e.seconds && requestId < e.requestId))
+    bucket.exemplar = { requestId, seconds, atMs };
 }
 
 /** Merges windows of one key (minutes into their hour): counts add, sketches merge. */

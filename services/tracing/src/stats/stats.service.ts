@@ -59,12 +59,16 @@ export class StatsService {
   /** Adds newly finished requests to their minutes and counters; runs in the caller's transaction. */
   async apply(db: PoolClient, records: RequestCompletedV1[]): Promise<void> {
     if (records.length === 0) return;
-    const keyed = records.map((r) => ({
-      r,
-      minuteMs: windowStart(Date.parse(r.endedAt), MINUTE_MS),
-      key: this.limiter.key(r),
-      reason: this.limiter.reason(errorReason(r)),
-    }));
+    const keyed = records.map((r) => {
+      const endedAtMs = Date.parse(r.endedAt);
+      return {
+        r,
+        endedAtMs,
+        minuteMs: windowStart(endedAtMs, MINUTE_MS),
+        key: this.limiter.key(r),
+        reason: this.limiter.reason(errorReason(r)),
+      };
+    });
     const id = (minuteMs: number, k: StatsKey) => JSON.stringify([minuteMs, k.model, k.modelVersion, k.tenant]);
     const unique = new Map(keyed.map((x) => [id(x.minuteMs, x.key), { minuteMs: x.minuteMs, key: x.key }]));
     await this.repo.ensureMinutes(
@@ -86,8 +90,8 @@ export class StatsService {
       }
       let delta = deltas.get(k);
       if (delta === undefined) deltas.set(k, (delta = emptyStats(x.key, x.minuteMs)));
-      addRecordInPlace(now, x.r, x.reason);
-      addRecordInPlace(delta, x.r, x.reason);
+      addRecordInPlace(now, x.r, x.reason, x.endedAtMs);
+      addRecordInPlace(delta, x.r, x.reason, x.endedAtMs);
     }
     for (const [k, w] of updated) current.set(k, w);
     await this.repo.saveMinutes(db, [...current.values()]);
