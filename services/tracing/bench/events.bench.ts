@@ -210,8 +210,12 @@ async function main(): Promise<void> {
     .get(MetricsRegistry)
     .registry.getSingleMetric('arcwatch_tracing_requests_assembled_total');
   if (assembledCounter === undefined) throw new Error('the service has no assembled-requests counter');
+  const assembledNow = async () => (await assembledCounter.get()).values.reduce((n, v) => n + v.value, 0);
+  // How far assembly had got when the last POST was answered: from there on the consumer runs
+  // alone, and its pace is (the rest) / (done − accepted).
+  const assembledAtAccept = await assembledNow();
   for (;;) {
-    const assembled = (await assembledCounter.get()).values.reduce((n, v) => n + v.value, 0);
+    const assembled = await assembledNow();
     if (assembled >= requests) {
       const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM tracing.requests');
       if (Number(rows[0].n) === requests) break;
@@ -242,6 +246,10 @@ async function main(): Promise<void> {
     httpAcceptMs: Math.round(accepted - started),
     httpAcceptEventsPerSec: rate(accepted - started),
     endToEndMs: Math.round(done - started),
+    assembledAtAccept,
+    assemblyAloneEventsPerSec: Math.round(
+      ((requests - assembledAtAccept) * (events.length / requests)) / ((done - accepted) / 1000),
+    ),
     endToEndEventsPerSec: rate(done - started),
     completedPerMessage: config.completedPerMessage,
     publishedMs: Math.round(published - started),
