@@ -9,12 +9,15 @@
  *    service's default settings) until every request is a row of tracing.requests: JetStream,
  *    the assembly consumer, the projection, the outbox, committed and queryable.
  *
- *   node tools/register.js services/tracing/bench/events.bench.ts [requests=10000] [eventsPerMessage] [completedPerMessage]
+ *   node tools/register.js services/tracing/bench/events.bench.ts [requests=10000] [eventsPerMessage] [completedPerMessage] [--direct]
  *
  * eventsPerMessage overrides TRACING_INGEST_EVENTS_PER_MESSAGE (1 = one message per event; `-`
  * keeps the default) and completedPerMessage TRACING_COMPLETED_PER_MESSAGE (1 = one
  * request.completed per request); without them the service's defaults apply. Each request is 5
  * events. "published" also waits until the outbox is empty: every request.completed on JetStream.
+ * `--direct` leaves the ingest out, to see the assembly consumer on its own: instead of the POSTs,
+ * the messages the ingest would publish (prepared for the bare run) are published into the
+ * service's stream from this process, 256 PubAcks in flight.
  */
 import 'reflect-metadata';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -150,9 +153,11 @@ async function bareJetStream(
 }
 
 async function main(): Promise<void> {
-  const requests = Number(process.argv[2] ?? 10_000);
-  const perMessageArg = process.argv[3];
-  const completedArg = process.argv[4];
+  const direct = process.argv.includes('--direct');
+  const args = process.argv.slice(2).filter((a) => a !== '--direct');
+  const requests = Number(args[0] ?? 10_000);
+  const perMessageArg = args[1];
+  const completedArg = args[2];
   const loadAtStart = loadavg();
   const db = await createTestDatabase();
   const ns = testNamespace();
@@ -191,15 +196,17 @@ async function main(): Promise<void> {
   const started = performance.now();
   const cpu = process.cpuUsage();
   const serversAtStart = serverCpuMs();
-  for (let i = 0; i < events.length; i += POST_SIZE) {
-    const res = await http.inject({
-      method: 'POST',
-      url: '/api/v1/requests/events',
-      headers: authHeaders(),
-      payload: { events: events.slice(i, i + POST_SIZE) },
-    });
-    if (res.statusCode !== 202) throw new Error(`batch refused: ${res.statusCode} ${res.body}`);
-  }
+  if (direct) await app.get(EventBus).publishMany(messages);
+  else
+    for (let i = 0; i < events.length; i += POST_SIZE) {
+      const res = await http.inject({
+        method: 'POST',
+        url: '/api/v1/requests/events',
+        headers: authHeaders(),
+        payload: { events: events.slice(i, i + POST_SIZE) },
+      });
+      if (res.statusCode !== 202) throw new Error(`batch refused: ${res.statusCode} ${res.body}`);
+    }
   const accepted = performance.now();
   // Watched through the service's own counter of assembled requests (it moves after the commit),
   // then confirmed by counting the rows: a count(*) over the growing table every 20 ms would take
@@ -243,6 +250,7 @@ async function main(): Promise<void> {
     messageBytes: bare.bytes,
     bareJetStreamMs: Math.round(bare.ms),
     bareJetStreamEventsPerSec: rate(bare.ms),
+    ingest: direct ? 'direct (the prepared messages published from the benchmark)' : 'HTTP',
     httpAcceptMs: Math.round(accepted - started),
     httpAcceptEventsPerSec: rate(accepted - started),
     endToEndMs: Math.round(done - started),
