@@ -109,45 +109,28 @@ describe('outbox (PostgreSQL + JetStream)', () => {
     expect(rows.map((r) => r.event_id)).toEqual(many.map((e) => e.event.id));
     await new OutboxRelay({ pool, schema: SCHEMA, bus }).flush();
   });
-});
 
-describe('an outbox created before events were stored as text', () => {
-  let db: TestDatabase;
-  let pool: Pool;
-  let bus: EventBus;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    pool = createPool(db.url);
-    await pool.query(`CREATE SCHEMA ${SCHEMA}`);
-    bus = await EventBus.connect({ url: TEST_NATS_URL, name: 'outbox-upgrade-test', namespace: testNamespace() });
-    await bus.ensureStreams(['requests']);
-  });
-  afterAll(async () => {
-    await bus.drain();
-    await pool.end();
-    await db.drop();
-  });
-
-  it('keeps the rows queued as jsonb and publishes them after the migration', async () => {
-    await migrate(pool, { schema: SCHEMA, migrations: [outboxMigration()] });
+  it('an outbox created before events were stored as text keeps its queued rows and publishes them after the migration', async () => {
+    const old = `${SCHEMA}_old`;
+    await pool.query(`CREATE SCHEMA ${old}`);
+    await migrate(pool, { schema: old, migrations: [outboxMigration()] });
     const e = entry(7);
-    await pool.query(`INSERT INTO ${SCHEMA}.outbox (event_id, subject, event) VALUES ($1, $2, $3::jsonb)`, [
+    await pool.query(`INSERT INTO ${old}.outbox (event_id, subject, event) VALUES ($1, $2, $3::jsonb)`, [
       e.event.id,
       e.subject,
       JSON.stringify(e.event),
     ]);
     await migrate(pool, {
-      schema: SCHEMA,
+      schema: old,
       migrations: [outboxMigration(), outboxEventTextMigration('0001_outbox_event_text')],
     });
     const type = await pool.query<{ t: string }>(
       `SELECT data_type AS t FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'outbox' AND column_name = 'event'`,
-      [SCHEMA],
+      [old],
     );
     expect(type.rows[0].t).toBe('text');
     const seq = (await bus.jsm.streams.info(bus.streamName('requests'))).state.last_seq;
-    expect(await new OutboxRelay({ pool, schema: SCHEMA, bus }).flush()).toBe(1);
+    expect(await new OutboxRelay({ pool, schema: old, bus }).flush()).toBe(1);
     const m = await bus.jsm.streams.getMessage(bus.streamName('requests'), { seq: seq + 1 });
     expect(JSON.parse(m?.string() ?? 'null')).toEqual(e.event);
   });
