@@ -5,6 +5,7 @@ import { ensurePartitionsCovering, migrate, withTransaction } from '@arcwatch/st
 import { tracingMigrations } from '../database/tracing.migrations';
 import { assemble } from '@arcwatch/request-assembly';
 import { AssemblyRepository } from './assembly.repository';
+import { RequestsRepository } from '../query/requests.repository';
 import { evolveAll, toAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
 import { EMPTY_DIRECTORY } from '@arcwatch/request-assembly';
 
@@ -66,6 +67,44 @@ describe('assembly repository (PostgreSQL)', () => {
     const [state] = await withTransaction(pool, (c) => repo.lockOpen(c, ['old-1']));
     expect(state).toEqual({ ...stateOf(events, T0), lastSeenAtMs: T0 + 7 });
     expect((await pool.query(`SELECT to_regclass('legacy.request_events') AS t`)).rows[0].t).toBeNull();
+  });
+
+  it('keeps the requests stored before their key led with started_at: found by id and newest first, the extra index gone', async () => {
+    // A schema migrated as far as the version before 0005, holding assembled requests.
+    const schema = 'before_time_key';
+    await pool.query(`CREATE SCHEMA ${schema}`);
+    const upTo = tracingMigrations.findIndex((m) => m.id === '0005_requests_key_by_time');
+    await migrate(pool, { schema, migrations: tracingMigrations.slice(0, upTo) });
+    await ensurePartitionsCovering(pool, `${schema}.requests`, T0, T0 + 86_400_000);
+    const records = ['k-2', 'k-1', 'k-3'].map((id, i) =>
+      assemble(
+        stateOf([ev(id, 'received', i * 1000, { tenant: 'acme' }), ev(id, 'completed', i * 1000 + 50)], T0),
+        EMPTY_DIRECTORY,
+      ),
+    );
+    const old = new AssemblyRepository(schema);
+    await withTransaction(pool, (c) =>
+      old.finish(
+        c,
+        records.map((record) => ({ record })),
+        [],
+        T0,
+        false,
+      ),
+    );
+
+    await migrate(pool, { schema, migrations: tracingMigrations });
+    const key = await pool.query<{ def: string }>(
+      `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = '${schema}.requests'::regclass AND contype = 'p'`,
+    );
+    expect(key.rows.map((r) => r.def)).toEqual(['PRIMARY KEY (started_at, request_id)']);
+    expect((await pool.query(`SELECT to_regclass('${schema}.requests_started') AS t`)).rows[0].t).toBeNull();
+    const reads = new RequestsRepository(pool, schema);
+    expect((await reads.byId('k-1'))?.requestId).toBe('k-1');
+    const listed = await reads.search({ fromMs: T0 - 1000, toMs: T0 + 60_000, limit: 10 });
+    expect(listed.map((r) => r.requestId)).toEqual(['k-3', 'k-1', 'k-2']); // newest first
+    // a second assembly of a stored request is still a no-op under the new key
+    expect(await withTransaction(pool, (c) => old.finish(c, [{ record: records[1] }], [], T0, false))).toEqual([]);
   });
 
   it('merges two states of one request created concurrently (neither saw the other): events by id, earliest arrival, earlier due time', async () => {
