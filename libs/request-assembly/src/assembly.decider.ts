@@ -62,8 +62,10 @@ export function assemblyDeadline(state: RequestState, policy: AssemblyPolicy): n
  * goes through the total order of `sortedEvents`. Repeated non-terminal phases (a retried
  * `received`): the earliest is the phase; the terminal is the earliest terminal event; every
  * attribute comes from the latest event that states it (later events know more: token counts
- * grow). One pass forward for the phases and the timeline, one backward for the attributes: the
- * request path assembles every request, and a search per attribute was a third of its time.
+ * grow). One pass forward for the phases and the timeline, one backward for the attributes,
+ * instead of a search per phase and per attribute: the request path assembles every request, and
+ * 50,000 of them took 327–583 ms the old way against 147–259 ms this way (alternating in one
+ * process).
  */
 export function assemble(state: RequestState, directory: KeyDirectory): RequestCompletedV1 {
   const events = sortedEvents(state);
