@@ -26,11 +26,13 @@ export function storedAssemblyEvent(e: RequestEventV1, eventId: string): Assembl
 }
 
 /**
- * Every event in one shape, whatever fields it came with: spread into literals, each kind's set of
- * fields made its own shape, and the copy went through V8's generic path (2 µs an event on the
- * request path). The contract's fields are copied by name: a field the contract does not have is
- * not kept, as the schema that parsed the event did not keep it. Absent fields are undefined,
- * which JSON, canonicalJson and the stored form leave out as before.
+ * Every event in one shape, whatever fields it came with, so that the decider's loops over a
+ * request's events read one kind of object (a spread made a shape per kind of event). Measured by
+ * itself the two build an event in the same time (280–500 ms per 250,000 events either way, the
+ * id's hash and the time's parse included, alternating in one process). The contract's fields
+ * are copied by name: a field the contract does not have is not kept, as the schema that parsed
+ * the event did not keep it. Absent fields are undefined, which JSON, canonicalJson and the stored
+ * form leave out as before.
  */
 class Assembled implements AssemblyEvent {
   requestId: string;
