@@ -32,7 +32,7 @@ export function normalizeEventInput(raw: unknown, apiKeySalt: string | undefined
     event = parsed.data;
   }
   // `event` is this call's own object (either parse builds a new one): it is changed in place
-  // rather than copied without the key, a copy per event that cost more than the parse.
+  // rather than copied without the key and copied again with the hash.
   const apiKey = event.apiKey;
   if (apiKey !== undefined) {
     if (apiKeySalt === undefined)
