@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LabelCache, parseExposition } from '@arcwatch/exposition';
 import { createPool } from '@arcwatch/storage';
-import { REPO_ROOT, createTestDatabase, uniqueToken } from '@arcwatch/testing';
+import { REPO_ROOT, createTestDatabase, startCpuMeter, uniqueToken } from '@arcwatch/testing';
 import { buildWorkload, STEP_MS, type IngestWorkload } from './support/fleet-pushes';
 import {
   instantValue,
@@ -41,7 +41,6 @@ import {
   type ParseResultRow,
   type SystemResult,
 } from './support/ingest-report';
-import { startCpuMeter } from './support/proc-cpu';
 import { benchArgs } from './support/args';
 
 const args = benchArgs();

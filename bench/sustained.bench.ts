@@ -36,12 +36,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { EventBus } from '@arcwatch/messaging';
 import { createPool } from '@arcwatch/storage';
-import { REPO_ROOT, authFetch, createTestDatabase, uniqueToken } from '@arcwatch/testing';
+import { REPO_ROOT, authFetch, createTestDatabase, startCpuMeter, uniqueToken } from '@arcwatch/testing';
 import pino from 'pino';
 import { loadFleet } from './support/fleet-pushes';
 import { pushAll, startCollectorProcess, type CollectorLayout } from './support/ingest-systems';
 import { describeMachine, fmt, machineInfo, writeGeneratedBlock } from './support/ingest-report';
-import { startCpuMeter } from './support/proc-cpu';
 import { benchArgs } from './support/args';
 
 const args = benchArgs();

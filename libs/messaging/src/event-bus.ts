@@ -62,14 +62,17 @@ export interface PublishResult {
   duplicate: boolean;
 }
 
-/**
- * An event to publish: a CloudEvent, or one already serialized (an outbox row holds the JSON it
- * publishes) with its id beside it.
- */
-export type PublishItem = EventItem | { subject: string; id: string; json: string };
+/** An event to publish: a CloudEvent, or one already serialized. */
+export type PublishItem = EventItem | SerializedEventItem;
 export interface EventItem {
   subject: string;
   event: CloudEvent<unknown>;
+}
+/** A CloudEvent as JSON (an outbox row holds the JSON it publishes), its id beside it. */
+export interface SerializedEventItem {
+  subject: string;
+  id: string;
+  json: string;
 }
 
 const DUPLICATE_WINDOW_MS = 2 * 60_000;

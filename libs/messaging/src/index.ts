@@ -4,6 +4,7 @@ export {
   type EventItem,
   type PublishItem,
   type PublishResult,
+  type SerializedEventItem,
   type StreamLimits,
 } from './event-bus';
 export type { ConsumerBacklog, ConsumerHandle, ConsumerOptions, InboundMessage } from './consumer-runner';

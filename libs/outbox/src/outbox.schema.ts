@@ -1,24 +1,11 @@
-import { bigserial, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 import type { Migration } from '@arcwatch/storage';
 
 /**
  * The outbox table of a service's schema: an event written in the same transaction as the state
  * change that decided it, published after commit, deleted after its PubAck. `event` holds the
- * CloudEvent's JSON as it is published (text since outboxEventTextMigration).
+ * CloudEvent's JSON as it is published (text since outboxEventTextMigration). This migration
+ * creates it; a service lists it among its own with an id of its choosing.
  */
-export function outboxTable(schema: string) {
-  return pgSchema(schema).table('outbox', {
-    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
-    eventId: text('event_id').notNull().unique(),
-    subject: text('subject').notNull(),
-    event: text('event').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  });
-}
-
-export type OutboxTable = ReturnType<typeof outboxTable>;
-
-/** The migration that creates it; a service lists it among its own with an id of its choosing. */
 export function outboxMigration(id = '0000_outbox'): Migration {
   return {
     id,

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { CloudEvent } from '@arcwatch/contracts';
-import type { EventBus } from '@arcwatch/messaging';
+import type { EventBus, SerializedEventItem } from '@arcwatch/messaging';
 
 /** A pg client or pool: whatever the caller's transaction runs on. */
 export type Queryable = Pick<PoolClient, 'query'>;
@@ -11,12 +11,8 @@ export interface OutboxEntry {
   event: CloudEvent<unknown>;
 }
 
-/** An event already serialized (`json`), with its id: queued as it is. */
-export interface SerializedOutboxEntry {
-  subject: string;
-  id: string;
-  json: string;
-}
+/** An event already serialized (`json`), with its id: queued and published as it is. */
+export type SerializedOutboxEntry = SerializedEventItem;
 
 /** Rows per INSERT: three parameters each, well under PostgreSQL's 65,535. */
 const ROWS_PER_STATEMENT = 1_000;

@@ -98,3 +98,4 @@ export * from './paths';
 export * from './processes';
 export * from './test-clock';
 export * from './timescale';
+export * from './proc-cpu';

@@ -20,7 +20,6 @@
  * service's stream from this process, 256 PubAcks in flight.
  */
 import 'reflect-metadata';
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import pino from 'pino';
 import { Pool } from 'pg';
@@ -29,7 +28,7 @@ import { EventBus } from '@arcwatch/messaging';
 import { MetricsRegistry } from '@arcwatch/runtime';
 import { SUBJECTS, UNKNOWN_LABEL, type RequestEventV1 } from '@arcwatch/contracts';
 import { normalizeEventInput } from '@arcwatch/request-assembly';
-import { authHeaders, createTestDatabase, testNamespace } from '@arcwatch/testing';
+import { authHeaders, createTestDatabase, startCpuMeter, testNamespace } from '@arcwatch/testing';
 import { createTracingApp } from '../src/app';
 import { eventMessages } from '../src/ingest/event-messages';
 import { testConfig } from '../src/testing/tracing-test-kit';
@@ -37,35 +36,6 @@ import { testConfig } from '../src/testing/tracing-test-kit';
 const POST_SIZE = 5_000;
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
-
-/**
- * CPU time (ms) of the servers' processes on this machine so far, from /proc: every PostgreSQL
- * process (the backends of the service's pool live through the timed part) and nats-server.
- * Undefined where /proc cannot be read.
- */
-function serverCpuMs(): { postgres: number; nats: number } | undefined {
-  const tick = 1000 / 100; // USER_HZ is 100 on Linux
-  try {
-    const out = { postgres: 0, nats: 0 };
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue; // ended meanwhile
-      }
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = (Number(fields[11]) + Number(fields[12])) * tick;
-      if (comm.startsWith('postgres')) out.postgres += ms;
-      else if (comm === 'nats-server') out.nats += ms;
-    }
-    return out;
-  } catch {
-    return undefined;
-  }
-}
 
 function benchEvents(requests: number): Array<Record<string, unknown>> {
   const t0 = Date.now() - 60_000;
@@ -195,7 +165,8 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const serversAtStart = serverCpuMs();
+  // PostgreSQL's backends of the service's database and nats-server, from the first POST on.
+  const servers = await startCpuMeter([], { admin: pool, database: db.name });
   if (direct) await app.get(EventBus).publishMany(messages);
   else
     for (let i = 0; i < events.length; i += POST_SIZE) {
@@ -230,7 +201,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   const done = performance.now();
-  const serversAtDone = serverCpuMs();
+  const serversCpu = await servers.stop();
   // …and until every request's request.completed has left the outbox for JetStream (the relay
   // runs on the worker's timer, beside the consumer).
   for (;;) {
@@ -267,12 +238,8 @@ async function main(): Promise<void> {
     bareProcessCpuMs: Math.round(bare.cpuMs),
     arcwatchProcessCpuMs: Math.round(arcwatchCpu),
     // PostgreSQL's and nats-server's CPU from the first POST to the last request queryable.
-    ...(serversAtStart && serversAtDone
-      ? {
-          postgresCpuMs: Math.round(serversAtDone.postgres - serversAtStart.postgres),
-          natsCpuMs: Math.round(serversAtDone.nats - serversAtStart.nats),
-        }
-      : {}),
+    postgresCpuMs: Math.round((serversCpu.postgresCpu ?? 0) * 1000),
+    natsCpuMs: Math.round((serversCpu.natsCpu ?? 0) * 1000),
     ratioToBare: Math.round((bare.ms / (done - started)) * 1000) / 1000,
     machine: `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`,
     loadAverage: { start: loadAtStart.map((x) => x.toFixed(2)), end: loadavg().map((x) => x.toFixed(2)) },

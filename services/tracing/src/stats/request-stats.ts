@@ -70,8 +70,15 @@ function emptyBuckets(): LatencyBucket[] {
 function slower(a: LatencyBucket['exemplar'], b: LatencyBucket['exemplar']): LatencyBucket['exemplar'] {
   if (!a) return b;
   if (!b) return a;
-  // Deterministic whatever the order requests were folded in: the slowest, then the smaller id.
-  return b.seconds > a.seconds || (b.seconds === a.seconds && b.requestId < a.requestId) ? b : a;
+  return outranks(b.seconds, b.requestId, a) ? b : a;
+}
+
+/**
+ * Whether a request of `seconds` and `requestId` is the exemplar rather than `e`. Deterministic
+ * whatever the order requests were folded in: the slowest, then the smaller id.
+ */
+function outranks(seconds: number, requestId: string, e: LatencyBucket['exemplar']): boolean {
+  return e === undefined || seconds > e.seconds || (seconds === e.seconds && requestId < e.requestId);
 }
 
 function mergeBuckets(a: LatencyBucket[] | undefined, b: LatencyBucket[] | undefined): LatencyBucket[] | undefined {
@@ -186,15 +193,12 @@ const LATENCY_FIELD = {
 
 /**
  * One request in its bucket of `list` (the window's own: emptyBuckets, or copied by copyStats),
- * the bucket changed in place; its exemplar replaced, never changed, when this request is slower
- * (`slower`'s order: the slowest, then the smaller id).
+ * the bucket changed in place; its exemplar replaced, never changed, when this request outranks it.
  */
 function countInBucket(list: LatencyBucket[], seconds: number, requestId: string, atMs: number): void {
   const bucket = list[bucketIndex(seconds)];
   bucket.count += 1;
-  const e = bucket.exemplar;
-  if (e === undefined || seconds > e.seconds || (seconds === e.seconds && requestId < e.requestId))
-    bucket.exemplar = { requestId, seconds, atMs };
+  if (outranks(seconds, requestId, bucket.exemplar)) bucket.exemplar = { requestId, seconds, atMs };
 }
 
 /** Merges windows of one key (minutes into their hour): counts add, sketches merge. */
