@@ -13,8 +13,7 @@ export interface AssemblyEvent extends RequestEventV1 {
 }
 
 export function toAssemblyEvent(e: RequestEventV1): AssemblyEvent {
-  const timeMs = eventTimeMs(e);
-  return new Assembled(e, requestEventId(e, timeMs), timeMs);
+  return new Assembled(e, undefined, eventTimeMs(e));
 }
 
 /**
@@ -23,6 +22,16 @@ export function toAssemblyEvent(e: RequestEventV1): AssemblyEvent {
  */
 export function storedAssemblyEvent(e: RequestEventV1, eventId: string): AssemblyEvent {
   return new Assembled(e, eventId, eventTimeMs(e));
+}
+
+/**
+ * An event's identity within its request: its kind and instant, which with the request id are
+ * what its id hashes (requestEventId). The key of RequestState.events, so that folding a consumed
+ * event needs no hash; the id is computed only where it is written (an open request's stored
+ * state), once per event.
+ */
+export function eventKey(e: Pick<AssemblyEvent, 'kind' | 'timeMs'>): string {
+  return `${e.kind}@${e.timeMs}`;
 }
 
 /**
@@ -52,10 +61,11 @@ class Assembled implements AssemblyEvent {
   finishReason: string | undefined;
   error: RequestEventV1['error'];
   apiKeyHash: string | undefined;
-  eventId: string;
   timeMs: number;
+  /** Not an own property: the stored form and canonicalJson take the contract's fields only. */
+  #eventId: string | undefined;
 
-  constructor(e: RequestEventV1, eventId: string, timeMs: number) {
+  constructor(e: RequestEventV1, eventId: string | undefined, timeMs: number) {
     this.requestId = e.requestId;
     this.kind = e.kind;
     this.time = e.time;
@@ -73,8 +83,13 @@ class Assembled implements AssemblyEvent {
     this.finishReason = e.finishReason;
     this.error = e.error;
     this.apiKeyHash = e.apiKeyHash;
-    this.eventId = eventId;
     this.timeMs = timeMs;
+    this.#eventId = eventId;
+  }
+
+  /** The deterministic id (a hash), computed when first asked for. */
+  get eventId(): string {
+    return (this.#eventId ??= requestEventId(this, this.timeMs));
   }
 }
 
@@ -85,7 +100,7 @@ class Assembled implements AssemblyEvent {
  */
 export interface RequestState {
   requestId: string;
-  /** Distinct events by event id. */
+  /** Distinct events by eventKey (kind and instant: one event id each). */
   events: Readonly<Record<string, AssemblyEvent>>;
   /** Arrival times by the service's clock (the CLI uses event times). */
   firstSeenAtMs: number;
@@ -95,8 +110,8 @@ export interface RequestState {
 }
 
 /**
- * A request's events by id, as a plain object without a prototype. Its keys are hashes, unique to
- * the request: added one by one to `{}`, every first key would be a new transition of the empty
+ * A request's events by key (eventKey), as a plain object without a prototype. Its keys are unique
+ * to the request: added one by one to `{}`, every first key would be a new transition of the empty
  * object's shape (10,000 requests, 10,000 shapes to make and later collect): `evolveAll`'s self
  * time was 112 ms per 50,000 events with them and 66 ms without. A null-prototype object keeps
  * its properties in a dictionary from the start.
@@ -107,7 +122,7 @@ export function eventMap(
 ): Record<string, AssemblyEvent> {
   const map: Record<string, AssemblyEvent> = Object.create(null) as Record<string, AssemblyEvent>;
   if (from) for (const id of Object.keys(from)) map[id] = from[id];
-  if (add) map[add.eventId] = add;
+  if (add) map[eventKey(add)] = add;
   return map;
 }
 
@@ -129,7 +144,7 @@ export function evolve(state: RequestState | undefined, event: AssemblyEvent, se
   }
   return {
     requestId: state.requestId,
-    events: keepsExisting(state.events[event.eventId], event) ? state.events : eventMap(state.events, event),
+    events: keepsExisting(state.events[eventKey(event)], event) ? state.events : eventMap(state.events, event),
     firstSeenAtMs: Math.min(state.firstSeenAtMs, seenAtMs),
     lastSeenAtMs: Math.max(state.lastSeenAtMs, seenAtMs),
     terminalSeenAtMs: minNullable(state.terminalSeenAtMs, terminalSeen),
@@ -157,9 +172,10 @@ export function evolveAll(
     if (event.requestId !== requestId)
       throw new Error(`event ${event.eventId} of request ${event.requestId} applied to request ${requestId}`);
     const current = map ?? state?.events;
-    if (!keepsExisting(current?.[event.eventId], event)) {
+    const key = eventKey(event);
+    if (!keepsExisting(current?.[key], event)) {
       map ??= eventMap(state?.events);
-      map[event.eventId] = event;
+      map[key] = event;
     }
     if (seenAtMs === null) continue;
     first = Math.min(first, seenAtMs);
@@ -217,7 +233,10 @@ const KIND_RANK: Readonly<Record<RequestEventKind, number>> = Object.fromEntries
   REQUEST_EVENT_KINDS.map((k, i) => [k, i]),
 ) as Record<RequestEventKind, number>;
 
-/** A total order on events that does not depend on arrival: time, then phase, then id. */
+/**
+ * A total order on events that does not depend on arrival: time, then phase, then id. Two events
+ * of one request never reach the id: the same time and phase are the same event.
+ */
 export function compareEvents(a: AssemblyEvent, b: AssemblyEvent): number {
   return (
     a.timeMs - b.timeMs ||

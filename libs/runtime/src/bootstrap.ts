@@ -16,6 +16,8 @@ export interface ServiceAppOptions {
   bodyLimit?: number;
   /** Content-type parsers and other Fastify settings. */
   configureFastify?: (fastify: FastifyInstance) => void;
+  /** Routes whose JSON bodies the handler receives unparsed, as DeferredJson (json-body.ts). */
+  deferredJsonRoutes?: readonly string[];
 }
 
 /**
@@ -25,6 +27,7 @@ export interface ServiceAppOptions {
 export async function createServiceApp(opts: ServiceAppOptions): Promise<NestFastifyApplication> {
   const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
   const adapter = new ServiceFastifyAdapter({ bodyLimit });
+  adapter.deferredJsonRoutes = new Set(opts.deferredJsonRoutes ?? []);
   const fastify = adapter.getInstance() as unknown as FastifyInstance;
   recordRoutes(fastify);
   opts.configureFastify?.(fastify);

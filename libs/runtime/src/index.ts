@@ -9,6 +9,6 @@ export * from './runtime.module';
 export * from './periodic-task';
 export { MetricsRegistry, Counter, Gauge, Histogram } from './metrics/metrics.registry';
 export { HttpErrorFilter, clientMessage, httpCode, type ErrorBody } from './http/http-error.filter';
-export { ServiceFastifyAdapter, unstorableEscape } from './http/json-body';
+export { DeferredJson, ServiceFastifyAdapter, unstorableEscape } from './http/json-body';
 export { PUBLIC_ROUTE, Public, registeredRoutes, type RegisteredRoute } from './http/routes';
 export { postgresReady, natsReady } from './health/readiness';

@@ -17,6 +17,8 @@ export async function createTracingApp(opts: CreateTracingOptions): Promise<Nest
     logger,
     module: TracingModule.forRoot({ ...opts, logger }),
     bodyLimit: opts.config.bodyLimitBytes,
+    // Parsed on an ingest thread (ingest-threads.ts), not on the main thread.
+    deferredJsonRoutes: opts.config.ingestThreads > 0 ? ['/api/v1/requests/events'] : [],
     // OTLP/HTTP protobuf bodies arrive raw; the controller decodes them.
     configureFastify: (fastify) =>
       fastify.addContentTypeParser('application/x-protobuf', { parseAs: 'buffer' }, (_req, body, done) =>

@@ -42,6 +42,13 @@ export const tracingEnv = {
     z.coerce.number().int().min(1).max(REQUEST_EVENT_BATCH_MESSAGE_MAX).default(500),
   ],
   /**
+   * Worker threads that parse, normalise and publish the HTTP batches of lifecycle events
+   * (POST /api/v1/requests/events), so that the main thread, which assembles, does not; 0 does
+   * that work on the main thread. One is enough for a 2-core machine at 50,000 events/s
+   * (docs/decisions/0013-ingest-thread.md).
+   */
+  ingestThreads: ['TRACING_INGEST_THREADS', z.coerce.number().int().min(0).max(16).default(1)],
+  /**
    * Assembled requests per JetStream message: each tenant's newly finished requests of a
    * transaction packed into io.arcwatch.requests.completed-batch.v1 messages of up to this many;
    * 1 publishes io.arcwatch.requests.completed.v1, one message per request, for consumers older

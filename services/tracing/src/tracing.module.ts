@@ -14,6 +14,7 @@ import { AffectedTenantsResponder } from './context/affected-tenants.responder';
 import { tracingMigrations } from './database/tracing.migrations';
 import { IngestController } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
+import { IngestThreads } from './ingest/ingest-threads';
 import { TracingMetrics } from './metrics';
 import { tracingOutboxRelayProvider } from './outbox.provider';
 import { RequestsController } from './query/requests.controller';
@@ -76,6 +77,7 @@ export class TracingModule {
         AssemblyService,
         AssemblyWorker,
         AssemblyConsumer,
+        IngestThreads,
         IngestService,
         RequestsService,
         AffectedTenantsResponder,

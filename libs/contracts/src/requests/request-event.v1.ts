@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deterministicId } from '../cloudevents/envelope';
 import { EVENT_TYPES } from '../subjects';
+import { parseIsoTime } from './iso-time';
 
 /**
  * One step in the life of an LLM request, as the gateway (or the engine) saw it. Published on
@@ -93,9 +94,9 @@ export const requestEventInputSchema = z
   });
 export type RequestEventInput = z.infer<typeof requestEventInputSchema>;
 
-/** Millisecond epoch of an event's time. */
+/** Millisecond epoch of an event's time (Date.parse's, see parseIsoTime). */
 export function eventTimeMs(e: Pick<RequestEventV1, 'time'>): number {
-  return Date.parse(e.time);
+  return parseIsoTime(e.time);
 }
 
 /**

@@ -13,13 +13,50 @@ type BodyParser = (req: FastifyRequest, body: Buffer, done: Done) => void;
  * service, with where it was.
  */
 export class ServiceFastifyAdapter extends FastifyAdapter {
+  /** Routes (as declared, e.g. `/api/v1/x`) whose JSON bodies reach the handler unparsed, as DeferredJson. */
+  deferredJsonRoutes: ReadonlySet<string> = new Set();
+
   override useBodyParser(
     type: string | string[] | RegExp,
     rawBody: boolean,
     options?: NestFastifyBodyParserOptions,
     parser?: BodyParser,
   ): void {
-    super.useBodyParser(type, rawBody, options, type === 'application/json' && parser ? guardJson(parser) : parser);
+    super.useBodyParser(
+      type,
+      rawBody,
+      options,
+      type === 'application/json' && parser ? guardJson(this.deferring(parser)) : parser,
+    );
+  }
+
+  private deferring(parser: BodyParser): BodyParser {
+    return (req, body, done) => {
+      if (body.length > 0 && this.deferredJsonRoutes.has(req.routeOptions.url ?? ''))
+        done(null, new DeferredJson(body, req, parser));
+      else parser(req, body, done);
+    };
+  }
+}
+
+/**
+ * A JSON body that a route parses itself, elsewhere (the tracing ingest hands it to a worker
+ * thread). It has passed the checks every JSON body passes (size, unstorable escapes); `parse`
+ * is Fastify's parser on the same bytes, for the exact error Fastify would have answered with.
+ */
+export class DeferredJson {
+  constructor(
+    readonly bytes: Buffer,
+    private readonly req: FastifyRequest,
+    private readonly parser: BodyParser,
+  ) {}
+
+  parse(): unknown {
+    let out: { err: Error | null; body?: unknown } | undefined;
+    this.parser(this.req, this.bytes, (err, body) => (out = { err, body }));
+    if (out === undefined) throw new Error('the JSON body parser did not answer at once');
+    if (out.err) throw out.err;
+    return out.body;
   }
 }
 

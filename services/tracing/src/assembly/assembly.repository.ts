@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { type CloudEvent, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
-import { eventMap, storedAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
+import { eventKey, eventMap, storedAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
 
 type Db = Pool | PoolClient;
 
@@ -241,7 +241,10 @@ export class AssemblyRepository {
 /** The derived fields (id, time in ms) are not stored: the id is the key, the time is re-parsed. */
 function toState(r: OpenRow): RequestState {
   const events = eventMap();
-  for (const [eventId, e] of Object.entries(r.events)) events[eventId] = storedAssemblyEvent(e, eventId);
+  for (const [eventId, e] of Object.entries(r.events)) {
+    const event = storedAssemblyEvent(e, eventId);
+    events[eventKey(event)] = event;
+  }
   return {
     requestId: r.request_id,
     events,
@@ -253,11 +256,12 @@ function toState(r: OpenRow): RequestState {
 
 /** The stored form of a state's events: the contract's shape, keyed by event id. */
 function storedEvents(state: RequestState): Record<string, RequestEventV1> {
-  // keyed by hashes, as the state's map is (eventMap)
+  // keyed by hashes (a null prototype, as the state's map has: eventMap)
   const out = Object.create(null) as Record<string, RequestEventV1>;
-  for (const [eventId, e] of Object.entries(state.events)) {
+  for (const e of Object.values(state.events)) {
+    // eventId is an own property only of an event built by hand (tests); the class's is a getter
     const { eventId: _id, timeMs: _t, ...event } = e;
-    out[eventId] = event;
+    out[e.eventId] = event;
   }
   return out;
 }

@@ -22,7 +22,7 @@ import { enqueueOutbox } from '@arcwatch/outbox';
 import { StatsService } from '../stats/stats.service';
 import { assemble, assemblyDeadline, type AssemblyPolicy } from '@arcwatch/request-assembly';
 import { AssemblyRepository, type OpenStateWrite, type RecordOutcome } from './assembly.repository';
-import { evolveAll, toAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
+import { eventKey, evolveAll, toAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
 import { KEY_DIRECTORY } from './key-directory.provider';
 import type { KeyDirectory } from '@arcwatch/request-assembly';
 
@@ -163,8 +163,9 @@ export class AssemblyService {
         const known = new Set(before ? Object.keys(before.events) : []);
         const folded = indexes.map((i) => {
           const { e, seenAtMs } = events[i];
-          const dup = known.has(e.eventId);
-          known.add(e.eventId);
+          const key = eventKey(e);
+          const dup = known.has(key);
+          known.add(key);
           outcomes[i] = dup ? DUPLICATE : INSERTED;
           return { event: e, seenAtMs: dup ? null : seenAtMs };
         });

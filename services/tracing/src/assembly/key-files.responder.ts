@@ -3,7 +3,7 @@ import type { Subscription } from '@nats-io/nats-core';
 import type { ConfigFileV1 } from '@arcwatch/contracts';
 import { readConfigText, writeFileAtomic } from '@arcwatch/config-files';
 import { EventBus, serveConfigFiles } from '@arcwatch/messaging';
-import { directoryFromEntries, parseApiKeysYaml } from '@arcwatch/request-assembly';
+import { parseApiKeysYaml } from '@arcwatch/request-assembly';
 import { InjectLogger, type Logger } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { KeyDirectoryHolder } from './key-directory.provider';
@@ -41,7 +41,7 @@ export class KeyFilesResponder implements OnApplicationBootstrap, OnModuleDestro
   async apply(file: string, text: string): Promise<string> {
     const entries = parseApiKeysYaml(text, file);
     writeFileAtomic(file, text);
-    this.holder.current = directoryFromEntries(entries);
+    this.holder.replace(entries);
     return `${entries.length} API key${entries.length === 1 ? '' : 's'}`;
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EventBus } from '@arcwatch/messaging';
-import { REQUEST_EVENT_BATCH_MAX, UNKNOWN_LABEL, type RequestEventV1 } from '@arcwatch/contracts';
+import { EventBus, MessagingError } from '@arcwatch/messaging';
+import type { RequestEventV1 } from '@arcwatch/contracts';
+import { DeferredJson } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { KEY_DIRECTORY } from '../assembly/key-directory.provider';
 import type { KeyDirectory } from '@arcwatch/request-assembly';
@@ -8,13 +9,10 @@ import { TracingMetrics } from '../metrics';
 import { decodeOtlpProtobuf } from '../otlp/otlp-trace.proto';
 import { mapOtlpTraces } from '../otlp/otlp.mapper';
 import { TracingError } from '../errors';
-import { normalizeEventInput } from '@arcwatch/request-assembly';
-import { eventMessages } from './event-messages';
+import { prepareBatch, serializedEventMessages, type BatchResult } from './ingest-batch';
+import { IngestThreads } from './ingest-threads';
 
-export interface BatchResult {
-  accepted: number;
-  rejected: Array<{ index: number; error: string }>;
-}
+export type { BatchResult } from './ingest-batch';
 
 export interface OtlpResult {
   rejectedSpans: number;
@@ -32,27 +30,40 @@ export class IngestService {
     @Inject(TRACING_CONFIG) private readonly config: TracingConfig,
     @Inject(KEY_DIRECTORY) private readonly directory: KeyDirectory,
     private readonly metrics: TracingMetrics,
+    private readonly threads: IngestThreads,
   ) {}
 
+  /**
+   * A POST of lifecycle events: on an ingest thread when the body came unparsed (the route's
+   * bodies do when TRACING_INGEST_THREADS > 0), else here; the same steps and answers either way.
+   */
   async ingestBatch(body: unknown): Promise<BatchResult> {
-    const items = (body as { events?: unknown } | null)?.events;
-    if (!Array.isArray(items)) throw new TracingError('BATCH_INVALID', 'body must be {"events": [ … ]}');
-    if (items.length > REQUEST_EVENT_BATCH_MAX) {
-      throw new TracingError(
-        'BATCH_TOO_LARGE',
-        `${items.length} events in one batch; at most ${REQUEST_EVENT_BATCH_MAX}`,
-      );
-    }
-    const rejected: BatchResult['rejected'] = [];
-    const events: RequestEventV1[] = [];
-    items.forEach((item, index) => {
-      const r = normalizeEventInput(item, this.config.apiKeySalt);
-      if (r.ok) events.push(r.event);
-      else rejected.push({ index, error: r.error });
+    if (body instanceof DeferredJson) return this.onThread(body);
+    const prepared = prepareBatch(body, {
+      apiKeySalt: this.config.apiKeySalt,
+      perMessage: this.config.ingestEventsPerMessage,
+      directory: this.directory,
     });
-    this.metrics.inc('events_rejected', rejected.length);
-    await this.publish(events);
-    return { accepted: events.length, rejected };
+    if ('refused' in prepared) throw new TracingError(prepared.refused.code, prepared.refused.message);
+    this.metrics.inc('events_rejected', prepared.rejected.length);
+    if (prepared.messages.length > 0) await this.bus.publishMany(prepared.messages);
+    return { accepted: prepared.accepted, rejected: prepared.rejected };
+  }
+
+  private async onThread(body: DeferredJson): Promise<BatchResult> {
+    const answer = await this.threads.submit(body.bytes);
+    switch (answer.type) {
+      case 'done':
+        this.metrics.inc('events_rejected', answer.rejected.length);
+        return { accepted: answer.accepted, rejected: answer.rejected };
+      case 'refused':
+        throw new TracingError(answer.code, answer.message);
+      case 'not-json':
+        // Fastify's parser on the same bytes throws the error it answers malformed JSON with.
+        return this.ingestBatch(body.parse());
+      case 'failed':
+        throw new MessagingError(answer.code ?? 'PUBLISH_FAILED', answer.message);
+    }
   }
 
   async ingestOtlp(body: unknown, contentType: string): Promise<OtlpResult> {
@@ -88,10 +99,8 @@ export class IngestService {
   /** See eventMessages: batch messages by default, one per event when configured so. */
   private async publish(events: RequestEventV1[]): Promise<void> {
     if (events.length === 0) return;
-    await this.bus.publishMany(eventMessages(events, this.config.ingestEventsPerMessage, (e) => this.tenantOf(e)));
-  }
-
-  private tenantOf(e: RequestEventV1): string {
-    return e.tenant ?? (e.apiKeyHash ? this.directory(e.apiKeyHash)?.tenant : undefined) ?? UNKNOWN_LABEL;
+    await this.bus.publishMany(
+      serializedEventMessages(events, { perMessage: this.config.ingestEventsPerMessage, directory: this.directory }),
+    );
   }
 }
