@@ -6,6 +6,7 @@ import {
   EVENT_TYPES,
   SUBJECTS,
   cloudEvent,
+  parseIsoTime,
   requestCompletedId,
   type RequestCompletedV1,
   type RequestEventV1,
@@ -327,7 +328,7 @@ export class AssemblyService {
 
   /** A replayed or very late request may start on a day with no partition yet. */
   private async ensurePartitions(records: RequestCompletedV1[]): Promise<void> {
-    const starts = records.map((r) => Date.parse(r.startedAt));
+    const starts = records.map((r) => parseIsoTime(r.startedAt));
     const days = new Set(starts.map((t) => Math.floor(t / DAY_MS)));
     if ([...days].every((d) => this.daysWithPartitions.has(d))) return;
     await ensurePartitionsCovering(

@@ -3,6 +3,7 @@ import {
   REQUEST_COMPLETED_BATCH_V1,
   SUBJECTS,
   cloudEvent,
+  parseIsoTime,
   requestCompletedBatchId,
   type RequestCompletedBatchV1,
   type RequestCompletedV1,
@@ -39,9 +40,9 @@ export function completedBatchEntries(
 /** The latest `endedAt` of the records (the first of equal instants written differently). */
 function latestEnd(records: readonly RequestCompletedV1[]): string {
   let latest = records[0].endedAt;
-  let latestMs = Date.parse(latest);
+  let latestMs = parseIsoTime(latest);
   for (const r of records) {
-    const ms = Date.parse(r.endedAt);
+    const ms = parseIsoTime(r.endedAt);
     if (ms > latestMs) {
       latest = r.endedAt;
       latestMs = ms;

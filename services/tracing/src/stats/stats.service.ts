@@ -6,6 +6,7 @@ import {
   SUBJECTS,
   cloudEvent,
   deterministicId,
+  parseIsoTime,
   type MetricsBatchV1,
   type RequestCompletedV1,
 } from '@arcwatch/contracts';
@@ -59,18 +60,14 @@ export class StatsService {
   /** Adds newly finished requests to their minutes and counters; runs in the caller's transaction. */
   async apply(db: PoolClient, records: RequestCompletedV1[]): Promise<void> {
     if (records.length === 0) return;
-    const keyed = records.map((r) => {
-      const endedAtMs = Date.parse(r.endedAt);
-      return {
-        r,
-        endedAtMs,
-        minuteMs: windowStart(endedAtMs, MINUTE_MS),
-        key: this.limiter.key(r),
-        reason: this.limiter.reason(errorReason(r)),
-      };
-    });
     const id = (minuteMs: number, k: StatsKey) => JSON.stringify([minuteMs, k.model, k.modelVersion, k.tenant]);
-    const unique = new Map(keyed.map((x) => [id(x.minuteMs, x.key), { minuteMs: x.minuteMs, key: x.key }]));
+    const keyed = records.map((r) => {
+      const endedAtMs = parseIsoTime(r.endedAt);
+      const minuteMs = windowStart(endedAtMs, MINUTE_MS);
+      const key = this.limiter.key(r);
+      return { r, endedAtMs, minuteMs, key, id: id(minuteMs, key), reason: this.limiter.reason(errorReason(r)) };
+    });
+    const unique = new Map(keyed.map((x) => [x.id, { minuteMs: x.minuteMs, key: x.key }]));
     await this.repo.ensureMinutes(
       db,
       [...unique.values()].map((u) => emptyStats(u.key, u.minuteMs)),
@@ -80,17 +77,19 @@ export class StatsService {
     const published = new Set(locked.filter((l) => l.published).map(({ stats: w }) => id(w.startMs, w.key)));
     // Windows of this call only, so they are added to in place (one copy per window, not per request).
     const updated = new Map<string, WindowStats>();
+    // What this call adds to minutes already published, for the running counters (below).
     const deltas = new Map<string, WindowStats>();
     for (const x of keyed) {
-      const k = id(x.minuteMs, x.key);
+      const k = x.id;
       let now = updated.get(k);
       if (now === undefined) {
         const stored = current.get(k);
         updated.set(k, (now = stored ? copyStats(stored) : emptyStats(x.key, x.minuteMs)));
       }
+      addRecordInPlace(now, x.r, x.reason, x.endedAtMs);
+      if (!published.has(k)) continue;
       let delta = deltas.get(k);
       if (delta === undefined) deltas.set(k, (delta = emptyStats(x.key, x.minuteMs)));
-      addRecordInPlace(now, x.r, x.reason, x.endedAtMs);
       addRecordInPlace(delta, x.r, x.reason, x.endedAtMs);
     }
     for (const [k, w] of updated) current.set(k, w);
@@ -99,8 +98,7 @@ export class StatsService {
     // so each published sample is the total up to the end of its minute (history sent all at once
     // still rises minute by minute). Requests that arrive for a minute already published are added
     // now: the next minute published of those series carries them.
-    const late = [...deltas].filter(([k]) => published.has(k)).map(([, d]) => d);
-    await this.repo.addToCounters(db, summedIncrements(late));
+    await this.repo.addToCounters(db, summedIncrements([...deltas.values()]));
   }
 
   /**
