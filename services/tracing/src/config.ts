@@ -44,7 +44,7 @@ export const tracingEnv = {
   /**
    * Worker threads that parse, normalise and publish the HTTP batches of lifecycle events
    * (POST /api/v1/requests/events), so that the main thread, which assembles, does not; 0 does
-   * that work on the main thread. One is enough for a 2-core machine at 50,000 events/s
+   * that work on the main thread. More than one helps only where cores are to spare
    * (docs/decisions/0013-ingest-thread.md).
    */
   ingestThreads: ['TRACING_INGEST_THREADS', z.coerce.number().int().min(0).max(16).default(1)],
