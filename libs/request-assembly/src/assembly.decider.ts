@@ -48,7 +48,7 @@ export function decide(state: RequestState, nowMs: number, policy: AssemblyPolic
  * checks that nothing stored before the deadline is still on its way (AssemblyService).
  */
 export function assemblyDeadline(state: RequestState, policy: AssemblyPolicy): number | undefined {
-  const events = Object.values(state.events); // which kinds are present: no order needed
+  const events = state.events; // which kinds are present: no order needed
   const terminal = events.some((e) => e.kind === 'completed' || e.kind === 'failed' || e.kind === 'cancelled');
   if (terminal) {
     const missing = PHASES_REPORTED.some((k) => !events.some((e) => e.kind === k));

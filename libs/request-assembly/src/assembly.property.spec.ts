@@ -161,4 +161,31 @@ describe('assembly properties', () => {
       { numRuns: 200 },
     );
   });
+
+  it('folds a request sent many events (past the lookup by key) as evolve does, one at a time', () => {
+    const event = fc.record({
+      kind: fc.constantFrom<RequestEventKind>('received', 'queued', 'scheduled', 'first_token', 'completed', 'failed'),
+      at: fc.integer({ min: 0, max: 12 }),
+      promptTokens: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 17, maxLength: 60 }), fc.nat(60), (generated, split) => {
+        const timed = generated.map((g, i) => ({
+          event: toAssemblyEvent({
+            requestId: 'req-many',
+            kind: g.kind,
+            time: new Date(T0 + g.at).toISOString(),
+            ...(g.promptTokens === undefined ? {} : { promptTokens: g.promptTokens }),
+          }),
+          seenAtMs: T0 + i,
+        }));
+        let oneByOne: RequestState | undefined;
+        for (const x of timed) oneByOne = evolve(oneByOne, x.event, x.seenAtMs);
+        expect(evolveAll(undefined, timed)).toEqual(oneByOne);
+        const cut = Math.min(split, timed.length);
+        expect(evolveAll(evolveAll(undefined, timed.slice(0, cut)), timed.slice(cut))).toEqual(oneByOne);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });

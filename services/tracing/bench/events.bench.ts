@@ -9,7 +9,7 @@
  *    service's default settings) until every request is a row of tracing.requests: JetStream,
  *    the assembly consumer, the projection, the outbox, committed and queryable.
  *
- *   node tools/register.js services/tracing/bench/events.bench.ts [requests=10000] [eventsPerMessage] [completedPerMessage] [--direct]
+ *   node tools/register.js services/tracing/bench/events.bench.ts [requests=10000] [eventsPerMessage] [completedPerMessage] [--direct] [--posts-in-flight=N]
  *
  * eventsPerMessage overrides TRACING_INGEST_EVENTS_PER_MESSAGE (1 = one message per event; `-`
  * keeps the default) and completedPerMessage TRACING_COMPLETED_PER_MESSAGE (1 = one
@@ -17,7 +17,9 @@
  * events. "published" also waits until the outbox is empty: every request.completed on JetStream.
  * `--direct` leaves the ingest out, to see the assembly consumer on its own: instead of the POSTs,
  * the messages the ingest would publish (prepared for the bare run) are published into the
- * service's stream from this process, 256 PubAcks in flight.
+ * service's stream from this process, 256 PubAcks in flight. `--posts-in-flight=N` sends N POSTs
+ * at a time (default 1: each POST waits for the answer to the one before), as a gateway with
+ * several senders would.
  */
 import 'reflect-metadata';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -124,7 +126,10 @@ async function bareJetStream(
 
 async function main(): Promise<void> {
   const direct = process.argv.includes('--direct');
-  const args = process.argv.slice(2).filter((a) => a !== '--direct');
+  const inFlightArg = process.argv.find((a) => a.startsWith('--posts-in-flight='));
+  const postsInFlight = inFlightArg ? Number(inFlightArg.slice('--posts-in-flight='.length)) : 1;
+  if (!(Number.isInteger(postsInFlight) && postsInFlight >= 1)) throw new Error(`bad ${inFlightArg}`);
+  const args = process.argv.slice(2).filter((a) => a !== '--direct' && a !== inFlightArg);
   const requests = Number(args[0] ?? 10_000);
   const perMessageArg = args[1];
   const completedArg = args[2];
@@ -168,16 +173,23 @@ async function main(): Promise<void> {
   // PostgreSQL's backends of the service's database and nats-server, from the first POST on.
   const servers = await startCpuMeter([], { admin: pool, database: db.name });
   if (direct) await app.get(EventBus).publishMany(messages);
-  else
-    for (let i = 0; i < events.length; i += POST_SIZE) {
-      const res = await http.inject({
-        method: 'POST',
-        url: '/api/v1/requests/events',
-        headers: authHeaders(),
-        payload: { events: events.slice(i, i + POST_SIZE) },
-      });
-      if (res.statusCode !== 202) throw new Error(`batch refused: ${res.statusCode} ${res.body}`);
-    }
+  else {
+    let next = 0;
+    const sender = async (): Promise<void> => {
+      while (next < events.length) {
+        const i = next;
+        next += POST_SIZE;
+        const res = await http.inject({
+          method: 'POST',
+          url: '/api/v1/requests/events',
+          headers: authHeaders(),
+          payload: { events: events.slice(i, i + POST_SIZE) },
+        });
+        if (res.statusCode !== 202) throw new Error(`batch refused: ${res.statusCode} ${res.body}`);
+      }
+    };
+    await Promise.all(Array.from({ length: postsInFlight }, sender));
+  }
   const accepted = performance.now();
   // Watched through the service's own counter of assembled requests (it moves after the commit),
   // then confirmed by counting the rows: a count(*) over the growing table every 20 ms would take
@@ -222,6 +234,7 @@ async function main(): Promise<void> {
     bareJetStreamMs: Math.round(bare.ms),
     bareJetStreamEventsPerSec: rate(bare.ms),
     ingest: direct ? 'direct (the prepared messages published from the benchmark)' : 'HTTP',
+    postsInFlight: direct ? 0 : postsInFlight,
     httpAcceptMs: Math.round(accepted - started),
     httpAcceptEventsPerSec: rate(accepted - started),
     endToEndMs: Math.round(done - started),

@@ -6,7 +6,7 @@ import { tracingMigrations } from '../database/tracing.migrations';
 import { assemble } from '@arcwatch/request-assembly';
 import { AssemblyRepository } from './assembly.repository';
 import { RequestsRepository } from '../query/requests.repository';
-import { evolveAll, toAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
+import { evolveAll, sortedEvents, toAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
 import { EMPTY_DIRECTORY } from '@arcwatch/request-assembly';
 
 /** The assembly state's SQL against a real PostgreSQL: upgrade, concurrent creation, closing. */
@@ -18,6 +18,9 @@ const ev = (
   ms: number,
   extra: Partial<RequestEventV1> = {},
 ): RequestEventV1 => ({ requestId, kind, time: at(ms), ...extra });
+
+/** A state with its events in the one order that does not depend on arrival (the list has none). */
+const canonical = (s: RequestState | undefined) => s && { ...s, events: sortedEvents(s) };
 
 function stateOf(events: RequestEventV1[], seenAtMs: number): RequestState {
   const s = evolveAll(
@@ -65,7 +68,7 @@ describe('assembly repository (PostgreSQL)', () => {
 
     await migrate(pool, { schema: 'legacy', migrations: tracingMigrations });
     const [state] = await withTransaction(pool, (c) => repo.lockOpen(c, ['old-1']));
-    expect(state).toEqual({ ...stateOf(events, T0), lastSeenAtMs: T0 + 7 });
+    expect(canonical(state)).toEqual(canonical({ ...stateOf(events, T0), lastSeenAtMs: T0 + 7 }));
     expect((await pool.query(`SELECT to_regclass('legacy.request_events') AS t`)).rows[0].t).toBeNull();
   });
 
@@ -130,7 +133,7 @@ describe('assembly repository (PostgreSQL)', () => {
     ]) as RequestState;
     await withTransaction(pool, (c) => repo.saveOpen(c, [{ state: later, dueAtMs: T0 + 9_000, existed: true }]));
     const [stored] = await withTransaction(pool, (c) => repo.lockOpen(c, ['race-1']));
-    expect(stored).toEqual(later);
+    expect(canonical(stored)).toEqual(canonical(later));
     expect(
       (
         await pool.query<{ due_at: Date }>(`SELECT due_at FROM tracing.open_requests WHERE request_id = 'race-1'`)

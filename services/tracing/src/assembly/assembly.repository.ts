@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { type CloudEvent, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
-import { eventKey, eventMap, storedAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
+import { storedAssemblyEvent, type AssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
 
 type Db = Pool | PoolClient;
 
@@ -240,11 +240,8 @@ export class AssemblyRepository {
 
 /** The derived fields (id, time in ms) are not stored: the id is the key, the time is re-parsed. */
 function toState(r: OpenRow): RequestState {
-  const events = eventMap();
-  for (const [eventId, e] of Object.entries(r.events)) {
-    const event = storedAssemblyEvent(e, eventId);
-    events[eventKey(event)] = event;
-  }
+  const events: AssemblyEvent[] = [];
+  for (const [eventId, e] of Object.entries(r.events)) events.push(storedAssemblyEvent(e, eventId));
   return {
     requestId: r.request_id,
     events,
@@ -256,9 +253,9 @@ function toState(r: OpenRow): RequestState {
 
 /** The stored form of a state's events: the contract's shape, keyed by event id. */
 function storedEvents(state: RequestState): Record<string, RequestEventV1> {
-  // keyed by hashes (a null prototype, as the state's map has: eventMap)
+  // keyed by hashes: a null prototype, so that no id can be a key an object already has
   const out = Object.create(null) as Record<string, RequestEventV1>;
-  for (const e of Object.values(state.events)) {
+  for (const e of state.events) {
     // eventId is an own property only of an event built by hand (tests); the class's is a getter
     const { eventId: _id, timeMs: _t, ...event } = e;
     out[e.eventId] = event;

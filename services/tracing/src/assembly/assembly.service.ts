@@ -23,7 +23,14 @@ import { enqueueOutbox } from '@arcwatch/outbox';
 import { StatsService } from '../stats/stats.service';
 import { assemble, assemblyDeadline, type AssemblyPolicy } from '@arcwatch/request-assembly';
 import { AssemblyRepository, type OpenStateWrite, type RecordOutcome } from './assembly.repository';
-import { eventKey, evolveAll, toAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
+import {
+  evolveAll,
+  indexOfSame,
+  sameEvent,
+  toAssemblyEvent,
+  type AssemblyEvent,
+  type RequestState,
+} from '@arcwatch/request-assembly';
 import { KEY_DIRECTORY } from './key-directory.provider';
 import type { KeyDirectory } from '@arcwatch/request-assembly';
 
@@ -161,14 +168,14 @@ export class AssemblyService {
           continue;
         }
         const before = open.get(id);
-        const known = new Set(before ? Object.keys(before.events) : []);
-        const folded = indexes.map((i) => {
+        const dups = repeated(
+          before?.events ?? [],
+          indexes.map((i) => events[i].e),
+        );
+        const folded = indexes.map((i, k) => {
           const { e, seenAtMs } = events[i];
-          const key = eventKey(e);
-          const dup = known.has(key);
-          known.add(key);
-          outcomes[i] = dup ? DUPLICATE : INSERTED;
-          return { event: e, seenAtMs: dup ? null : seenAtMs };
+          outcomes[i] = dups[k] ? DUPLICATE : INSERTED;
+          return { event: e, seenAtMs: dups[k] ? null : seenAtMs };
         });
         const state = evolveAll(before, folded);
         if (state === undefined || state === before) continue; // only duplicates: nothing changed
@@ -343,6 +350,25 @@ export class AssemblyService {
   openRequests(): Promise<number> {
     return this.repo.countOpen(this.pool);
   }
+}
+
+/**
+ * For each incoming event of one request, whether the state or an earlier incoming event has its
+ * kind and instant (its id). A handful of events are compared pairwise; past that, by key.
+ */
+export function repeated(known: readonly AssemblyEvent[], incoming: readonly AssemblyEvent[]): boolean[] {
+  if (known.length + incoming.length > 16) {
+    const seen = new Set(known.map((e) => `${e.kind}@${e.timeMs}`));
+    return incoming.map((e) => {
+      const key = `${e.kind}@${e.timeMs}`;
+      return seen.has(key) || !seen.add(key);
+    });
+  }
+  return incoming.map((e, k) => {
+    if (indexOfSame(known, e) >= 0) return true;
+    for (let j = 0; j < k; j++) if (sameEvent(incoming[j], e)) return true;
+    return false;
+  });
 }
 
 function maxStoredAt(items: readonly StoredEvent[]): number {
