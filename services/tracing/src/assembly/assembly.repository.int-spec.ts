@@ -174,4 +174,63 @@ describe('assembly repository (PostgreSQL)', () => {
       new Set(['close-1']),
     );
   });
+  it('projects by COPY (the batch form) the very row the single form writes by INSERT, odd text included', async () => {
+    const state = stateOf(
+      [ev('copy-a', 'received', 0, { model: 'llama-3-8b' }), ev('copy-a', 'failed', 400)],
+      T0 + 450,
+    );
+    const odd = {
+      ...assemble(state, EMPTY_DIRECTORY),
+      tenant: 'tab\there',
+      instance: 'back\\slash "quoted" \u00e9',
+      error: { code: 'engine_error', message: 'line one\nline two\r\n\tindented \\N not null' },
+      tpotMs: null,
+    };
+    const [a, b] = [
+      { ...odd, requestId: 'copy-a' },
+      { ...odd, requestId: 'copy-b' },
+    ];
+    expect(await withTransaction(pool, (c) => repo.finish(c, [{ record: a }], [], T0 + 1_000, false))).toEqual([a]);
+    const each = {
+      record: b,
+      outbox: {
+        eventId: 'completed-copy-b',
+        subject: 'aw.requests.v1.completed.unknown',
+        envelope: cloudEvent({ id: 'completed-copy-b', type: 't', source: 'test', data: null }),
+      },
+    };
+    expect(await withTransaction(pool, (c) => repo.finish(c, [each], [], T0 + 1_000, true))).toEqual([b]);
+    const { rows } = await pool.query(
+      `SELECT * FROM tracing.requests WHERE request_id IN ('copy-a', 'copy-b') ORDER BY request_id`,
+    );
+    expect(rows).toHaveLength(2);
+    const [byCopy, byInsert] = rows.map(({ request_id: _id, record, ...columns }) => ({
+      columns,
+      record: { ...record, requestId: undefined },
+    }));
+    expect(byCopy).toEqual(byInsert);
+    expect(byCopy.columns).toMatchObject({ tenant: 'tab\there', instance: odd.instance, tpot_ms: null });
+    expect(rows[0].record).toEqual(a);
+  });
+
+  it('skips a request that already has its row though its gate is gone, instead of failing the group', async () => {
+    const record = assemble(
+      stateOf([ev('regated-1', 'received', 0), ev('regated-1', 'completed', 900)], T0 + 950),
+      EMPTY_DIRECTORY,
+    );
+    const other = { ...record, requestId: 'regated-2' };
+    await withTransaction(pool, (c) => repo.finish(c, [{ record }], [], T0 + 1_000, false));
+    await pool.query(`DELETE FROM tracing.finished_requests WHERE request_id = 'regated-1'`);
+    const again = await withTransaction(pool, (c) =>
+      repo.finish(c, [{ record }, { record: other }], [], T0 + 2_000, false),
+    );
+    expect(again.map((r) => r.requestId)).toEqual(['regated-1', 'regated-2']);
+    const { rows } = await pool.query<{ request_id: string; n: string }>(
+      `SELECT request_id, count(*) AS n FROM tracing.requests WHERE request_id LIKE 'regated-%' GROUP BY 1 ORDER BY 1`,
+    );
+    expect(rows.map((r) => [r.request_id, Number(r.n)])).toEqual([
+      ['regated-1', 1],
+      ['regated-2', 1],
+    ]);
+  });
 });

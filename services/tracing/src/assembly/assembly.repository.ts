@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { type CloudEvent, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
 import { storedAssemblyEvent, type AssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
 
@@ -162,14 +165,13 @@ export class AssemblyRepository {
   }
 
   /**
-   * Closes requests in one statement: the ones not finished before are gated in
-   * finished_requests and projected into `requests`; the open rows in `closeIds` are deleted.
-   * With `queueEach` each newly finished request's single-form event is queued in the outbox by
-   * the same statement: the item's envelope with the record as its `data`, put together here so
-   * that the record crosses the wire and is parsed once. Without it the caller queues the batch
-   * form from what this returns. Returns the records that were newly finished (the others were a
-   * second assembly of a finished request, reopened by a late event: nothing to do), in
-   * request-id order.
+   * Closes requests: the ones not finished before are gated in finished_requests and projected
+   * into `requests`; the open rows in `closeIds` are deleted. With `queueEach` it is one statement
+   * that also queues each newly finished request's single-form event in the outbox: the item's
+   * envelope with the record as its `data`, put together there so that the record crosses the wire
+   * and is parsed once. Without it (the batch form, the default) the gate is one statement and the
+   * projection a COPY (projectByCopy); the caller queues the batch messages from what this returns. Returns the records that were newly finished (the others were a second assembly of a
+   * finished request, reopened by a late event: nothing to do), in request-id order.
    */
   async finish(
     db: PoolClient,
@@ -179,15 +181,66 @@ export class AssemblyRepository {
     queueEach: boolean,
   ): Promise<RequestCompletedV1[]> {
     if (items.length === 0 && closeIds.length === 0) return [];
-    const s = this.schema;
     const sorted = [...items].sort((a, b) => cmp(a.record.requestId, b.record.requestId));
-    const queued = queueEach
-      ? `queued AS (
-         INSERT INTO ${s}.outbox (event_id, subject, event)
-         SELECT i.event_id, i.subject, jsonb_set(i.envelope, '{data}', i.r)::text FROM input i JOIN gate USING (request_id) ORDER BY i.request_id
-         ON CONFLICT (event_id) DO NOTHING
-       ),`
-      : '';
+    if (queueEach) return this.finishEach(db, sorted, closeIds, finishedAtMs);
+    const s = this.schema;
+    const { rows } = await db.query<{ request_id: string }>(
+      `WITH closed AS (DELETE FROM ${s}.open_requests WHERE request_id = ANY($2::text[]))
+       INSERT INTO ${s}.finished_requests (request_id, started_at, finished_at)
+       SELECT request_id, started_at, $3 FROM json_to_recordset($1::json) AS g(request_id text, started_at timestamptz)
+        ORDER BY request_id
+       ON CONFLICT (request_id) DO NOTHING
+       RETURNING request_id`,
+      [
+        // json, not two arrays: pg escapes each element of an array literal by itself, twice over
+        JSON.stringify(sorted.map((i) => ({ request_id: i.record.requestId, started_at: i.record.startedAt }))),
+        closeIds,
+        new Date(finishedAtMs),
+      ],
+    );
+    const fresh = new Set(rows.map((r) => r.request_id));
+    const projected = sorted.filter((i) => fresh.has(i.record.requestId));
+    if (projected.length > 0) await this.projectByCopy(db, projected);
+    return projected.map((i) => i.record);
+  }
+
+  /**
+   * Newly finished requests into `requests` by COPY: a quarter less of PostgreSQL's CPU than the
+   * same rows by INSERT … SELECT from a JSON document (60 against 80 ms per 1,000 requests with
+   * their commit, medians of 50, docs/benchmarks.md). COPY has no ON CONFLICT: should a request
+   * already have its row (its gate row deleted by hand, say), the COPY fails on the key, is rolled
+   * back to its savepoint, and the rows go in by INSERT … ON CONFLICT DO NOTHING instead, as they
+   * always did, so that such a request is skipped, not retried forever.
+   */
+  private async projectByCopy(db: PoolClient, items: readonly FinishItem[]): Promise<void> {
+    await db.query('SAVEPOINT projection');
+    try {
+      await pipeline(
+        Readable.from([copyRows(items)]),
+        db.query(copyFrom(`COPY ${this.schema}.requests (${REQUEST_COLUMNS}) FROM STDIN`)),
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      await db.query('ROLLBACK TO SAVEPOINT projection');
+      await db.query(
+        `INSERT INTO ${this.schema}.requests (${REQUEST_COLUMNS})
+         SELECT ${requestColumnsOf("r->>'requestId'", "(r->>'startedAt')::timestamptz")}
+           FROM jsonb_array_elements($1::jsonb) AS r
+         ON CONFLICT DO NOTHING`,
+        [`[${items.map((i) => i.json ?? JSON.stringify(i.record)).join(',')}]`],
+      );
+    }
+    await db.query('RELEASE SAVEPOINT projection');
+  }
+
+  /** The single form's one statement: gate, projection, outbox rows and open rows closed. */
+  private async finishEach(
+    db: PoolClient,
+    sorted: readonly FinishItem[],
+    closeIds: readonly string[],
+    finishedAtMs: number,
+  ): Promise<RequestCompletedV1[]> {
+    const s = this.schema;
     const { rows } = await db.query<{ request_id: string }>(
       `WITH input AS (
          SELECT x->'r'->>'requestId' AS request_id, (x->'r'->>'startedAt')::timestamptz AS started_at, x->'r' AS r,
@@ -201,16 +254,16 @@ export class AssemblyRepository {
          RETURNING request_id
        ),
        projected AS (
-         INSERT INTO ${s}.requests (request_id, started_at, ended_at, status, tenant, team, project, model, model_version,
-                                    instance, queue_ms, ttft_ms, tpot_ms, e2e_ms, prompt_tokens, completion_tokens, record)
-         SELECT i.request_id, i.started_at, (r->>'endedAt')::timestamptz, r->>'status',
-                r->>'tenant', r->>'team', r->>'project', r->>'model', r->>'modelVersion', r->>'instance',
-                (r->>'queueMs')::float8, (r->>'ttftMs')::float8, (r->>'tpotMs')::float8, (r->>'e2eMs')::float8,
-                (r->>'promptTokens')::int, (r->>'completionTokens')::int, r
+         INSERT INTO ${s}.requests (${REQUEST_COLUMNS})
+         SELECT ${requestColumnsOf('i.request_id', 'i.started_at')}
            FROM input i JOIN gate USING (request_id)
          ON CONFLICT DO NOTHING
        ),
-       ${queued}
+       queued AS (
+         INSERT INTO ${s}.outbox (event_id, subject, event)
+         SELECT i.event_id, i.subject, jsonb_set(i.envelope, '{data}', i.r)::text FROM input i JOIN gate USING (request_id) ORDER BY i.request_id
+         ON CONFLICT (event_id) DO NOTHING
+       ),
        closed AS (DELETE FROM ${s}.open_requests WHERE request_id = ANY($3::text[]))
        SELECT request_id FROM gate`,
       [
@@ -219,7 +272,7 @@ export class AssemblyRepository {
         `[${sorted
           .map((i) => {
             const r = i.json ?? JSON.stringify(i.record);
-            return queueEach && i.outbox
+            return i.outbox
               ? `{"r":${r},"e":${JSON.stringify(i.outbox.envelope)},"s":${JSON.stringify(i.outbox.subject)}}`
               : `{"r":${r}}`;
           })
@@ -261,6 +314,51 @@ function storedEvents(state: RequestState): Record<string, RequestEventV1> {
     out[e.eventId] = event;
   }
   return out;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+const REQUEST_COLUMNS = `request_id, started_at, ended_at, status, tenant, team, project, model, model_version,
+  instance, queue_ms, ttft_ms, tpot_ms, e2e_ms, prompt_tokens, completion_tokens, record`;
+
+/** The values of REQUEST_COLUMNS from a record `r` (jsonb), its id and start given as SQL. */
+function requestColumnsOf(requestId: string, startedAt: string): string {
+  return `${requestId}, ${startedAt}, (r->>'endedAt')::timestamptz, r->>'status',
+          r->>'tenant', r->>'team', r->>'project', r->>'model', r->>'modelVersion', r->>'instance',
+          (r->>'queueMs')::float8, (r->>'ttftMs')::float8, (r->>'tpotMs')::float8, (r->>'e2eMs')::float8,
+          (r->>'promptTokens')::int, (r->>'completionTokens')::int, r`;
+}
+
+/**
+ * The rows of REQUEST_COLUMNS in COPY's text format, the values the SQL of requestColumnsOf takes
+ * from the same records: a JSON null or absent field is NULL, numbers as JSON writes them, the
+ * record as its JSON.
+ */
+export function copyRows(items: readonly FinishItem[]): string {
+  let out = '';
+  for (const { record: r, json } of items) {
+    out += `${copyText(r.requestId)}\t${copyText(r.startedAt)}\t${copyText(r.endedAt)}\t${copyText(r.status)}\t${copyText(
+      r.tenant,
+    )}\t${copyText(r.team)}\t${copyText(r.project)}\t${copyText(r.model)}\t${copyText(r.modelVersion)}\t${copyText(
+      r.instance,
+    )}\t${copyNumber(r.queueMs)}\t${copyNumber(r.ttftMs)}\t${copyNumber(r.tpotMs)}\t${copyNumber(r.e2eMs)}\t${copyNumber(
+      r.promptTokens,
+    )}\t${copyNumber(r.completionTokens)}\t${copyText(json ?? JSON.stringify(r))}\n`;
+  }
+  return out;
+}
+
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_SPECIALS = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function copyText(v: string | null | undefined): string {
+  if (v === null || v === undefined) return '\\N';
+  return COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : v;
+}
+
+function copyNumber(v: number | null | undefined): string {
+  return typeof v === 'number' && Number.isFinite(v) ? String(v) : '\\N';
 }
 
 function cmp(a: string, b: string): number {
