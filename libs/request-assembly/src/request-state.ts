@@ -166,7 +166,7 @@ export function evolveAll(
   const before: readonly AssemblyEvent[] = state?.events ?? [];
   let list: AssemblyEvent[] | undefined; // a copy of `before`, made at the first change
   // A request may be sent any number of events: past a few, positions are looked up by key.
-  const byKey = before.length + events.length > 16 ? keyIndex(before) : undefined;
+  const byKey = before.length + events.length > PAIRWISE_MAX ? keyIndex(before) : undefined;
   let requestId = state?.requestId;
   let first = state?.firstSeenAtMs ?? Infinity;
   let last = state?.lastSeenAtMs ?? -Infinity;
@@ -207,6 +207,30 @@ export function evolveAll(
     terminalSeenAtMs: terminal,
   };
 }
+
+/**
+ * For each incoming event of one request, whether the state's events or an earlier incoming event
+ * have its kind and instant (its id): a redelivery. Compared pairwise, or by key past a handful.
+ */
+export function repeated(known: readonly AssemblyEvent[], incoming: readonly AssemblyEvent[]): boolean[] {
+  if (known.length + incoming.length > PAIRWISE_MAX) {
+    const seen = new Set(known.map(eventKey));
+    return incoming.map((e) => {
+      const key = eventKey(e);
+      if (seen.has(key)) return true;
+      seen.add(key);
+      return false;
+    });
+  }
+  return incoming.map((e, k) => {
+    if (indexOfSame(known, e) >= 0) return true;
+    for (let j = 0; j < k; j++) if (sameEvent(incoming[j], e)) return true;
+    return false;
+  });
+}
+
+/** Up to this many events of a request are compared pairwise; past it, looked up by key. */
+const PAIRWISE_MAX = 16;
 
 function eventKey(e: AssemblyEvent): string {
   return `${e.kind}@${e.timeMs}`;

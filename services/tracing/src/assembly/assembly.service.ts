@@ -23,14 +23,7 @@ import { enqueueOutbox } from '@arcwatch/outbox';
 import { StatsService } from '../stats/stats.service';
 import { assemble, assemblyDeadline, type AssemblyPolicy } from '@arcwatch/request-assembly';
 import { AssemblyRepository, type OpenStateWrite, type RecordOutcome } from './assembly.repository';
-import {
-  evolveAll,
-  indexOfSame,
-  sameEvent,
-  toAssemblyEvent,
-  type AssemblyEvent,
-  type RequestState,
-} from '@arcwatch/request-assembly';
+import { evolveAll, repeated, toAssemblyEvent, type RequestState } from '@arcwatch/request-assembly';
 import { KEY_DIRECTORY } from './key-directory.provider';
 import type { KeyDirectory } from '@arcwatch/request-assembly';
 
@@ -350,25 +343,6 @@ export class AssemblyService {
   openRequests(): Promise<number> {
     return this.repo.countOpen(this.pool);
   }
-}
-
-/**
- * For each incoming event of one request, whether the state or an earlier incoming event has its
- * kind and instant (its id). A handful of events are compared pairwise; past that, by key.
- */
-export function repeated(known: readonly AssemblyEvent[], incoming: readonly AssemblyEvent[]): boolean[] {
-  if (known.length + incoming.length > 16) {
-    const seen = new Set(known.map((e) => `${e.kind}@${e.timeMs}`));
-    return incoming.map((e) => {
-      const key = `${e.kind}@${e.timeMs}`;
-      return seen.has(key) || !seen.add(key);
-    });
-  }
-  return incoming.map((e, k) => {
-    if (indexOfSame(known, e) >= 0) return true;
-    for (let j = 0; j < k; j++) if (sameEvent(incoming[j], e)) return true;
-    return false;
-  });
 }
 
 function maxStoredAt(items: readonly StoredEvent[]): number {

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import type { RequestEventKind } from '@arcwatch/contracts';
-import { toAssemblyEvent, type AssemblyEvent } from '@arcwatch/request-assembly';
-import { repeated } from './assembly.service';
+import { repeated, toAssemblyEvent, type AssemblyEvent } from './request-state';
 
 const T0 = Date.parse('2025-06-01T00:00:00.000Z');
 
