@@ -68,11 +68,14 @@ export interface EventItem {
   subject: string;
   event: CloudEvent<unknown>;
 }
-/** A CloudEvent as JSON (an outbox row holds the JSON it publishes), its id beside it. */
+/**
+ * A CloudEvent as JSON (an outbox row holds the JSON it publishes), its id beside it. The JSON is
+ * text, or already its UTF-8 bytes, which are published as they are.
+ */
 export interface SerializedEventItem {
   subject: string;
   id: string;
-  json: string;
+  json: string | Uint8Array;
 }
 
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
@@ -229,16 +232,20 @@ export class EventBus {
 
   /**
    * Publishes a CloudEvent already serialized, `id` being its id: the same as `publish` of the
-   * parsed event, without parsing and serializing it again.
+   * parsed event, without parsing and serializing it again. Bytes are sent as they are.
    */
-  async publishJson(subject: string, id: string, json: string): Promise<PublishResult> {
+  async publishJson(subject: string, id: string, json: string | Uint8Array): Promise<PublishResult> {
     if (this.draining) throw new MessagingError('BUS_DRAINING', `publish to ${subject} after drain() began`);
     if (!id) throw new MessagingError('PUBLISH_FAILED', `${subject}: event has no id`);
     try {
-      const ack = await this.js.publish(this.naming.toWire(subject), this.encoder.encode(json), {
-        msgID: id,
-        timeout: this.publishTimeoutMs,
-      });
+      const ack = await this.js.publish(
+        this.naming.toWire(subject),
+        typeof json === 'string' ? this.encoder.encode(json) : json,
+        {
+          msgID: id,
+          timeout: this.publishTimeoutMs,
+        },
+      );
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
       throw new MessagingError('PUBLISH_FAILED', `${subject} (event ${id}): ${describeError(err)}`, {

@@ -134,4 +134,59 @@ describe('outbox (PostgreSQL + JetStream)', () => {
     const m = await bus.jsm.streams.getMessage(bus.streamName('requests'), { seq: seq + 1 });
     expect(JSON.parse(m?.string() ?? 'null')).toEqual(e.event);
   });
+
+  it('queues bytes as they are and publishes committed entries from them: nothing read back, the rows gone', async () => {
+    const e = entry(960);
+    const json = Buffer.from(JSON.stringify({ ...e.event, data: { note: 'grüße 😀 "q" \\' } }), 'utf8');
+    const queued = [{ subject: e.subject, id: e.event.id, json }];
+    await withTransaction(pool, (c) => enqueueOutbox(c, SCHEMA, queued));
+    const stored = await pool.query<{ event: string }>(`SELECT event FROM ${SCHEMA}.outbox WHERE event_id = 'evt-960'`);
+    expect(stored.rows[0].event).toBe(json.toString('utf8'));
+    const seq = (await bus.jsm.streams.info(bus.streamName('requests'))).state.last_seq;
+    const published: number[] = [];
+    const relay = new OutboxRelay({ pool, schema: SCHEMA, bus, onPublished: (n) => published.push(n) });
+    await relay.publishCommitted(queued);
+    expect(published).toEqual([1]);
+    expect(relay.committedPending).toBe(0);
+    expect(await relay.pending()).toBe(0);
+    const m = await bus.jsm.streams.getMessage(bus.streamName('requests'), { seq: seq + 1 });
+    expect(Buffer.from(m?.data ?? []).equals(json)).toBe(true);
+    expect(m?.header.get('Nats-Msg-Id')).toBe('evt-960');
+    expect(await relay.flush()).toBe(0);
+  });
+
+  it('a committed publish that fails leaves its rows, says so, and the next flush publishes them', async () => {
+    const entries = [entry(970), entry(971)].map((e) => ({
+      subject: e.subject,
+      id: e.event.id,
+      json: Buffer.from(JSON.stringify(e.event)),
+    }));
+    await withTransaction(pool, (c) => enqueueOutbox(c, SCHEMA, entries));
+    const closed = await EventBus.connect({ url: TEST_NATS_URL, name: 'outbox-closed', namespace: testNamespace() });
+    await closed.drain();
+    const failures: Array<[string, number]> = [];
+    const broken = new OutboxRelay({
+      pool,
+      schema: SCHEMA,
+      bus: closed,
+      onCommittedFailed: (err, n) => failures.push([(err as Error).message, n]),
+    });
+    await broken.publishCommitted(entries);
+    expect(failures).toEqual([[expect.stringContaining('after drain() began'), 2]]);
+    const before = await streamCount();
+    const relay = new OutboxRelay({ pool, schema: SCHEMA, bus });
+    expect(await relay.pending()).toBe(2);
+    expect(await relay.flush()).toBe(2);
+    expect(await streamCount()).toBe(before + 2);
+  });
+
+  it('refuses bytes that are not UTF-8, and queues nothing of that statement', async () => {
+    const bad = [
+      { subject: 'aw.requests.v1.completed.t', id: 'evt-bad-ok', json: Buffer.from('{"ok":true}') },
+      { subject: 'aw.requests.v1.completed.t', id: 'evt-bad', json: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) },
+    ];
+    await expect(withTransaction(pool, (c) => enqueueOutbox(c, SCHEMA, bad))).rejects.toThrow(/invalid byte sequence/);
+    const { rows } = await pool.query(`SELECT 1 FROM ${SCHEMA}.outbox WHERE event_id LIKE 'evt-bad%'`);
+    expect(rows).toEqual([]);
+  });
 });

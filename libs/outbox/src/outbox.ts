@@ -11,7 +11,11 @@ export interface OutboxEntry {
   event: CloudEvent<unknown>;
 }
 
-/** An event already serialized (`json`), with its id: queued and published as it is. */
+/**
+ * An event already serialized (`json`, text or its UTF-8 bytes), with its id: queued and published
+ * as it is. Bytes go to PostgreSQL as a binary parameter of the text column, unescaped, and to
+ * JetStream without being encoded again.
+ */
 export type SerializedOutboxEntry = SerializedEventItem;
 
 /** Rows per INSERT: three parameters each, well under PostgreSQL's 65,535. */
@@ -32,7 +36,7 @@ export async function enqueueOutbox(
     // One parameter per value, sent as it is: an array parameter would be a literal with every
     // quote of every event escaped by pg and parsed back by the server.
     const values: string[] = [];
-    const params: string[] = [];
+    const params: Array<string | Uint8Array> = [];
     for (const e of rows) {
       const n = params.length;
       values.push(`($${n + 1}, $${n + 2}, $${n + 3})`);
@@ -55,6 +59,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Called with how many events went out, for the service's metrics. */
   onPublished?: (count: number) => void;
+  /** Told when publishing committed entries failed (they stay queued for `flush`). */
+  onCommittedFailed?: (err: unknown, count: number) => void;
 }
 
 /**
@@ -66,13 +72,58 @@ export interface OutboxRelayOptions {
  */
 export class OutboxRelay {
   private running: Promise<number> | undefined;
+  /** The committed entries being published by publishCommitted, one call after the other. */
+  private committed: Promise<void> = Promise.resolve();
+  private committedWaiting = 0;
 
   constructor(private readonly opts: OutboxRelayOptions) {}
 
-  /** Publishes everything pending; returns how many events went out. Concurrent calls share one run. */
+  /**
+   * Publishes everything pending; returns how many events went out. Concurrent calls share one
+   * run. It starts once the publishCommitted calls made before it have settled, so that it does
+   * not read back and publish again what they are sending.
+   */
   flush(): Promise<number> {
-    this.running ??= this.drain().finally(() => (this.running = undefined));
+    this.running ??= this.committed.then(() => this.drain()).finally(() => (this.running = undefined));
     return this.running;
+  }
+
+  /**
+   * Publishes entries that the caller queued (enqueueOutbox) in a transaction that has committed,
+   * from the bytes in hand, then deletes their rows: the relay's read of rows it was just given is
+   * skipped. Calls are published one after the other, in call order. A failure leaves the rows
+   * queued for `flush`, as a crash would, and is reported to `onCommittedFailed`; the promise does
+   * not reject. A row that `flush` of another replica publishes as well goes out twice with one
+   * id, which JetStream drops as a duplicate. Resolves once this call's entries are out (or left).
+   */
+  publishCommitted(entries: readonly SerializedOutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return this.committed;
+    this.committedWaiting++;
+    const run = this.committed.then(async () => {
+      try {
+        await this.opts.bus.publishMany(entries);
+        await this.opts.pool.query(`DELETE FROM ${this.opts.schema}.outbox WHERE event_id = ANY($1::text[])`, [
+          entries.map((e) => e.id),
+        ]);
+        this.opts.onPublished?.(entries.length);
+      } catch (err) {
+        this.opts.onCommittedFailed?.(err, entries.length);
+      } finally {
+        this.committedWaiting--;
+      }
+    });
+    this.committed = run;
+    return run;
+  }
+
+  /** Settles once every publishCommitted call made so far has (before closing the bus, say). */
+  settled(): Promise<void> {
+    return this.committed;
+  }
+
+  /** publishCommitted calls not settled yet (for back-pressure: a caller may wait beyond a few). */
+  get committedPending(): number {
+    return this.committedWaiting;
   }
 
   private async drain(): Promise<number> {

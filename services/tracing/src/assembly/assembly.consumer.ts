@@ -1,3 +1,4 @@
+import { OutboxRelay } from '@arcwatch/outbox';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import {
   EventBus,
@@ -41,6 +42,7 @@ export class AssemblyConsumer implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(EventBus) private readonly bus: EventBus,
     private readonly assembly: AssemblyService,
     private readonly backlog: AssemblyBacklog,
+    private readonly relay: OutboxRelay,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -74,6 +76,8 @@ export class AssemblyConsumer implements OnApplicationBootstrap, OnModuleDestroy
 
   async onModuleDestroy(): Promise<void> {
     await this.handle?.stop();
+    // Messages of committed batches still being published go out before the bus is closed.
+    await this.relay.settled();
   }
 }
 

@@ -211,6 +211,20 @@ describe('assembly repository (PostgreSQL)', () => {
     expect(byCopy).toEqual(byInsert);
     expect(byCopy.columns).toMatchObject({ tenant: 'tab\there', instance: odd.instance, tpot_ms: null });
     expect(rows[0].record).toEqual(a);
+
+    // The same with the records' bytes given: one with a backslash (escaped from its text), one
+    // without (copied as it is), with text outside ASCII.
+    const c = { ...odd, requestId: 'copy-c' };
+    const d = { ...odd, requestId: 'copy-d', instance: 'gpu-é-ü-😀 "quoted"', error: null };
+    const withBytes = [c, d].map((record) => ({ record, bytes: Buffer.from(JSON.stringify(record)) }));
+    expect(await withTransaction(pool, (db) => repo.finish(db, withBytes, [], T0 + 1_000, false))).toEqual([c, d]);
+    const more = await pool.query(
+      `SELECT * FROM tracing.requests WHERE request_id IN ('copy-c', 'copy-d') ORDER BY request_id`,
+    );
+    expect(more.rows.map((r) => r.record)).toEqual([c, d]);
+    const { request_id: _c, record: recordC, ...columnsC } = more.rows[0];
+    expect({ columns: columnsC, record: { ...recordC, requestId: undefined } }).toEqual(byInsert);
+    expect(more.rows[1]).toMatchObject({ instance: 'gpu-é-ü-😀 "quoted"', tenant: 'tab\there' });
   });
 
   it('skips a request that already has its row though its gate is gone, instead of failing the group', async () => {

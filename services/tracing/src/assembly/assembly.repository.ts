@@ -25,8 +25,8 @@ export interface OpenStateWrite {
 /** An assembled request, and its request.completed event minus the data (which is the record). */
 export interface FinishItem {
   record: RequestCompletedV1;
-  /** The record's JSON when the caller has it already (it is sent as it is). */
-  json?: string;
+  /** The record's JSON, as UTF-8, when the caller has it already (it is sent as it is). */
+  bytes?: Buffer;
   /** The single-form event of the request (`finish` with queue `each`); unused in the batch form. */
   outbox?: { eventId: string; subject: string; envelope: CloudEvent<null> };
 }
@@ -216,7 +216,7 @@ export class AssemblyRepository {
     await db.query('SAVEPOINT projection');
     try {
       await pipeline(
-        Readable.from([copyRows(items)]),
+        Readable.from([copyRows(items)], { objectMode: false }),
         db.query(copyFrom(`COPY ${this.schema}.requests (${REQUEST_COLUMNS}) FROM STDIN`)),
       );
     } catch (err) {
@@ -227,7 +227,7 @@ export class AssemblyRepository {
          SELECT ${requestColumnsOf("r->>'requestId'", "(r->>'startedAt')::timestamptz")}
            FROM jsonb_array_elements($1::jsonb) AS r
          ON CONFLICT DO NOTHING`,
-        [`[${items.map((i) => i.json ?? JSON.stringify(i.record)).join(',')}]`],
+        [`[${items.map((i) => recordJson(i)).join(',')}]`],
       );
     }
     await db.query('RELEASE SAVEPOINT projection');
@@ -271,7 +271,7 @@ export class AssemblyRepository {
         // with every quote of every envelope escaped, built by pg and parsed again by the server.
         `[${sorted
           .map((i) => {
-            const r = i.json ?? JSON.stringify(i.record);
+            const r = recordJson(i);
             return i.outbox
               ? `{"r":${r},"e":${JSON.stringify(i.outbox.envelope)},"s":${JSON.stringify(i.outbox.subject)}}`
               : `{"r":${r}}`;
@@ -330,24 +330,48 @@ function requestColumnsOf(requestId: string, startedAt: string): string {
 }
 
 /**
- * The rows of REQUEST_COLUMNS in COPY's text format, the values the SQL of requestColumnsOf takes
- * from the same records: a JSON null or absent field is NULL, numbers as JSON writes them, the
- * record as its JSON.
+ * The rows of REQUEST_COLUMNS in COPY's text format, as UTF-8, the values the SQL of
+ * requestColumnsOf takes from the same records: a JSON null or absent field is NULL, numbers as
+ * JSON writes them, the record as its JSON. A record's bytes, when the item has them, are copied
+ * in as they are: JSON has no raw tab, newline or carriage return, so only a backslash needs
+ * COPY's escaping, and a record with one is escaped from its text.
  */
-export function copyRows(items: readonly FinishItem[]): string {
-  let out = '';
-  for (const { record: r, json } of items) {
-    out += `${copyText(r.requestId)}\t${copyText(r.startedAt)}\t${copyText(r.endedAt)}\t${copyText(r.status)}\t${copyText(
+export function copyRows(items: readonly FinishItem[]): Buffer {
+  const heads = new Array<string>(items.length);
+  const bodies = new Array<Buffer>(items.length);
+  let size = 0;
+  for (let k = 0; k < items.length; k++) {
+    const { record: r, bytes } = items[k];
+    const head = `${copyText(r.requestId)}\t${copyText(r.startedAt)}\t${copyText(r.endedAt)}\t${copyText(r.status)}\t${copyText(
       r.tenant,
     )}\t${copyText(r.team)}\t${copyText(r.project)}\t${copyText(r.model)}\t${copyText(r.modelVersion)}\t${copyText(
       r.instance,
     )}\t${copyNumber(r.queueMs)}\t${copyNumber(r.ttftMs)}\t${copyNumber(r.tpotMs)}\t${copyNumber(r.e2eMs)}\t${copyNumber(
       r.promptTokens,
-    )}\t${copyNumber(r.completionTokens)}\t${copyText(json ?? JSON.stringify(r))}\n`;
+    )}\t${copyNumber(r.completionTokens)}\t`;
+    const body =
+      bytes !== undefined && !bytes.includes(BACKSLASH) ? bytes : Buffer.from(copyText(recordJson(items[k])), 'utf8');
+    heads[k] = head;
+    bodies[k] = body;
+    size += Buffer.byteLength(head, 'utf8') + body.length + 1;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let k = 0; k < items.length; k++) {
+    at += out.write(heads[k], at, 'utf8');
+    at += bodies[k].copy(out, at);
+    out[at++] = NEWLINE;
   }
   return out;
 }
 
+/** The record's JSON text: from its bytes when the item has them. */
+function recordJson(item: FinishItem): string {
+  return item.bytes?.toString('utf8') ?? JSON.stringify(item.record);
+}
+
+const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
 const COPY_SPECIAL = /[\\\n\r\t]/;
 const COPY_SPECIALS = /[\\\n\r\t]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };

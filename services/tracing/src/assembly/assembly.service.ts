@@ -18,7 +18,7 @@ import { AssemblyBacklog } from './assembly-backlog';
 import { AckedBefore } from './acked-before';
 import { ASSEMBLY_DURABLE } from './assembly-durable';
 import { completedBatchEntries, serializedBatchEntries } from './completed-messages';
-import { enqueueOutbox } from '@arcwatch/outbox';
+import { OutboxRelay, enqueueOutbox, type SerializedOutboxEntry } from '@arcwatch/outbox';
 
 import { StatsService } from '../stats/stats.service';
 import { assemble, assemblyDeadline, type AssemblyPolicy } from '@arcwatch/request-assembly';
@@ -38,6 +38,17 @@ const LATE: RecordOutcome = Object.freeze({ late: true, inserted: false });
 const INSERTED: RecordOutcome = Object.freeze({ late: false, inserted: true });
 const DUPLICATE: RecordOutcome = Object.freeze({ late: false, inserted: false });
 const ASSEMBLY_SOURCE = 'arcwatch/tracing';
+/** Committed batches whose messages may wait to be published before the consumer waits for them. */
+const PUBLISHES_WAITING = 4;
+
+/** What a transaction projected: to count, and to publish, once it has committed. */
+interface Projected {
+  fresh: RequestCompletedV1[];
+  late: number;
+  /** The batch messages it queued in the outbox, as queued. */
+  queued: SerializedOutboxEntry[];
+}
+const NOTHING_PROJECTED: Projected = Object.freeze({ fresh: [], late: 0, queued: [] });
 
 export { ASSEMBLY_DURABLE };
 
@@ -76,6 +87,7 @@ export class AssemblyService {
     private readonly metrics: TracingMetrics,
     private readonly backlog: AssemblyBacklog,
     private readonly ackedBefore: AckedBefore,
+    private readonly relay: OutboxRelay,
   ) {
     this.repo = new AssemblyRepository(config.dbSchema);
     this.policy = { completionGraceMs: config.completionGraceMs, abandonAfterMs: config.abandonAfterMs };
@@ -187,7 +199,7 @@ export class AssemblyService {
       if (advance) await this.repo.advanceProgress(db, ASSEMBLY_DURABLE, progress);
       return { outcomes, assembled };
     });
-    this.countAfterCommit(assembled);
+    await this.afterCommit(assembled);
     const late = outcomes.filter((o) => o.late).length;
     const duplicate = outcomes.filter((o) => !o.late && !o.inserted).length;
     if (late > 0) this.metrics.inc('events_late', late);
@@ -205,7 +217,7 @@ export class AssemblyService {
         const due = await this.repo.claimDue(db, now, DUE_BATCH);
         return { claimed: due.length, assembled: await this.decideAndProject(db, due, now) };
       });
-      this.countAfterCommit(n.assembled);
+      await this.afterCommit(n.assembled);
       total += n.assembled.fresh.length;
       if (n.claimed < DUE_BATCH) break;
     }
@@ -235,11 +247,7 @@ export class AssemblyService {
     return caughtUp ? Math.max(wall, committed) : Math.min(wall, committed);
   }
 
-  private async decideAndProject(
-    db: PoolClient,
-    states: RequestState[],
-    now: number,
-  ): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
+  private async decideAndProject(db: PoolClient, states: RequestState[], now: number): Promise<Projected> {
     const waits: Array<{ requestId: string; dueAtMs: number }> = [];
     const records: RequestCompletedV1[] = [];
     const pastDeadline: Array<{ state: RequestState; deadline: number }> = [];
@@ -273,35 +281,30 @@ export class AssemblyService {
   }
 
   /** Finishes the assembled requests (closing their open rows), queues their events, counts them. */
-  private async project(
-    db: PoolClient,
-    records: RequestCompletedV1[],
-    closeIds: string[],
-  ): Promise<{ fresh: RequestCompletedV1[]; late: number }> {
-    if (records.length === 0) return { fresh: [], late: 0 };
+  private async project(db: PoolClient, records: RequestCompletedV1[], closeIds: string[]): Promise<Projected> {
+    if (records.length === 0) return NOTHING_PROJECTED;
     await this.ensurePartitions(records);
     const perMessage = this.config.completedPerMessage;
     if (perMessage > 1) {
-      // Each record serialized once: for the closing statement, then inside its batch message.
-      const json = new Map(records.map((record) => [record, JSON.stringify(record)]));
+      // Each record serialized once, to UTF-8: the COPY of the closing statement sends those
+      // bytes, and its batch message is put together from the same bytes, queued and published
+      // as they are.
+      const bytes = new Map(records.map((record) => [record, Buffer.from(JSON.stringify(record), 'utf8')]));
       const fresh = await this.repo.finish(
         db,
-        records.map((record) => ({ record, json: json.get(record) })),
+        records.map((record) => ({ record, bytes: bytes.get(record) })),
         closeIds,
         this.clock.now(),
         false,
       );
       // `fresh` is in request-id order: the same records always make the same messages.
-      await enqueueOutbox(
-        db,
-        this.config.dbSchema,
-        serializedBatchEntries(
-          completedBatchEntries(fresh, perMessage, ASSEMBLY_SOURCE),
-          (r) => json.get(r) ?? JSON.stringify(r),
-        ),
+      const queued = serializedBatchEntries(
+        completedBatchEntries(fresh, perMessage, ASSEMBLY_SOURCE),
+        (r) => bytes.get(r) ?? Buffer.from(JSON.stringify(r), 'utf8'),
       );
+      await enqueueOutbox(db, this.config.dbSchema, queued);
       await this.stats.apply(db, fresh);
-      return { fresh, late: records.length - fresh.length };
+      return { fresh, late: records.length - fresh.length, queued };
     }
     const items = records.map((r) => {
       const id = requestCompletedId(r.requestId);
@@ -317,13 +320,24 @@ export class AssemblyService {
     });
     const fresh = await this.repo.finish(db, items, closeIds, this.clock.now(), true);
     await this.stats.apply(db, fresh);
-    return { fresh, late: records.length - fresh.length };
+    // The single form's rows were queued by the closing statement itself: the relay publishes them.
+    return { fresh, late: records.length - fresh.length, queued: [] };
   }
 
-  /** Counters move only for what was committed: a rolled-back batch is counted when it is retried. */
-  private countAfterCommit(a: { fresh: RequestCompletedV1[]; late: number }): void {
+  /**
+   * Counters move only for what was committed: a rolled-back batch is counted when it is retried.
+   * The batch messages the transaction queued are published now, from the bytes in hand, without
+   * the relay reading them back (OutboxRelay.publishCommitted); should that fail, they are still
+   * queued and the relay's next pass publishes them. The consumer goes on meanwhile, and waits only
+   * once PUBLISHES_WAITING committed batches are still waiting, so that a slow JetStream slows
+   * assembly down instead of piling up messages in memory.
+   */
+  private async afterCommit(a: Projected): Promise<void> {
     for (const r of a.fresh) this.metrics.assembledRequest(r.status);
     if (a.late > 0) this.metrics.inc('events_late', a.late);
+    if (a.queued.length === 0) return;
+    const published = this.relay.publishCommitted(a.queued);
+    if (this.relay.committedPending > PUBLISHES_WAITING) await published;
   }
 
   /** A replayed or very late request may start on a day with no partition yet. */

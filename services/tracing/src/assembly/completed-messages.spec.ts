@@ -59,16 +59,29 @@ describe('completedBatchEntries', () => {
     expect(completedBatchEntries([], 2, 'arcwatch/tracing')).toEqual([]);
   });
 
-  it('serialized from the records’ own JSON, gives the bytes of the events serialized whole', () => {
+  it('serialized from the records’ own bytes, gives the bytes of the events serialized whole', () => {
     const entries = completedBatchEntries(records, 2, 'arcwatch/tracing');
     const asked: string[] = [];
     const serialized = serializedBatchEntries(entries, (r) => {
       asked.push(r.requestId);
-      return JSON.stringify(r);
+      return Buffer.from(JSON.stringify(r));
     });
-    expect(serialized).toEqual(
+    expect(serialized.map((s) => ({ ...s, json: Buffer.from(s.json).toString('utf8') }))).toEqual(
       entries.map((e) => ({ subject: e.subject, id: e.event.id, json: JSON.stringify(e.event) })),
     );
     expect(asked).toEqual(['a', 'c', 'd', 'e', 'b']); // every record's JSON came from the caller
+  });
+
+  it('keeps non-ASCII text, quotes and backslashes byte for byte', () => {
+    const odd = [
+      record('req-ü-😀', 'tenant-ß', '2026-01-01T00:00:05.000Z'),
+      record('a"b\\c\n', 'tenant-ß', '2026-01-01T00:00:06.000Z'),
+    ];
+    const [entry] = completedBatchEntries(odd, 2, 'arcwatch/tracing');
+    const [bytes] = serializedBatchEntries([entry], (r) => Buffer.from(JSON.stringify(r)));
+    expect(Buffer.from(bytes.json).equals(Buffer.from(JSON.stringify(entry.event), 'utf8'))).toBe(true);
+    expect(
+      JSON.parse(Buffer.from(bytes.json).toString('utf8')).data.records.map((r: RequestCompletedV1) => r.requestId),
+    ).toEqual(['req-ü-😀', 'a"b\\c\n']);
   });
 });

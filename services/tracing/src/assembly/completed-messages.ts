@@ -52,19 +52,28 @@ function latestEnd(records: readonly RequestCompletedV1[]): string {
 }
 
 /**
- * `entries` serialized, each record's JSON taken from `jsonOf` rather than written again: the
- * closing statement already sent every record as JSON (AssemblyService.project). The bytes are
- * JSON.stringify's of the entry's event, `data` being its last key (cloudEvent).
+ * `entries` serialized to UTF-8, each record's bytes taken from `bytesOf` rather than written
+ * again: the closing statement's COPY already sent every record's JSON (AssemblyService.project),
+ * and the same bytes go into the message. The bytes are those of JSON.stringify of the entry's
+ * event, `data` being its last key (cloudEvent).
  */
 export function serializedBatchEntries(
   entries: readonly OutboxEntry[],
-  jsonOf: (record: RequestCompletedV1) => string,
+  bytesOf: (record: RequestCompletedV1) => Buffer,
 ): SerializedOutboxEntry[] {
   return entries.map(({ subject, event }) => {
     const { records } = event.data as RequestCompletedBatchV1;
     const head = JSON.stringify({ ...event, data: null });
-    if (!head.endsWith(',"data":null}')) return { subject, id: event.id, json: JSON.stringify(event) };
-    const json = `${head.slice(0, -'null}'.length)}{"records":[${records.map(jsonOf).join(',')}]}}`;
-    return { subject, id: event.id, json };
+    if (!head.endsWith(',"data":null}')) return { subject, id: event.id, json: Buffer.from(JSON.stringify(event)) };
+    const parts: Buffer[] = [Buffer.from(`${head.slice(0, -'null}'.length)}{"records":[`)];
+    records.forEach((r, i) => {
+      if (i > 0) parts.push(COMMA);
+      parts.push(bytesOf(r));
+    });
+    parts.push(CLOSE);
+    return { subject, id: event.id, json: Buffer.concat(parts) };
   });
 }
+
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']}}');

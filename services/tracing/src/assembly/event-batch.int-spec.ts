@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Pool } from 'pg';
 import { EventBus } from '@arcwatch/messaging';
+import { OutboxRelay } from '@arcwatch/outbox';
 import { authHeaders, createTestDatabase, eventually, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import {
   EVENT_TYPES,
@@ -18,7 +19,6 @@ import {
   type RequestEventV1,
 } from '@arcwatch/contracts';
 import { createTracingApp } from '../app';
-import { AssemblyWorker } from './assembly.worker';
 import { closeTestSetup, readSubjects, testConfig } from '../testing/tracing-test-kit';
 
 /**
@@ -80,7 +80,12 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
     db = await createTestDatabase();
     pool = new Pool({ connectionString: db.url });
     app = await createTracingApp({
-      config: testConfig(db.url, ns, { TRACING_INGEST_EVENTS_PER_MESSAGE: '4', TRACING_COMPLETED_PER_MESSAGE: '2' }),
+      config: testConfig(db.url, ns, {
+        TRACING_INGEST_EVENTS_PER_MESSAGE: '4',
+        TRACING_COMPLETED_PER_MESSAGE: '2',
+        // No periodic pass (no relay) during a test: what is published, the consumer published.
+        TRACING_ASSEMBLY_INTERVAL_MS: '600000',
+      }),
       disableWorkerTimer: true,
     });
     await app.init();
@@ -128,13 +133,22 @@ describe('event batches on JetStream (NATS + Postgres)', () => {
     expect(acme.map((e) => e.requestId).sort()).toEqual([...Array(5).fill('pack-1'), ...Array(5).fill('pack-3')]);
 
     // The assembled requests go out batched per tenant too (at most 2 per message here), each
-    // record exactly what was projected, and each request in one message.
-    await app.get(AssemblyWorker).runOnce(); // relays the outbox
-    const completed = await readSubjects<CloudEvent<RequestCompletedBatchV1>>(
-      bus,
-      'requests',
-      'aw.requests.v1.completed.',
+    // record exactly what was projected, and each request in one message: published after each
+    // commit from the bytes queued, with no relay pass, and gone from the outbox.
+    const completed = await eventually(
+      async () => {
+        const found = await readSubjects<CloudEvent<RequestCompletedBatchV1>>(
+          bus,
+          'requests',
+          'aw.requests.v1.completed.',
+        );
+        return found.flatMap((m) => m.body.data.records).length === 3 ? found : undefined;
+      },
+      10_000,
+      'the three requests published',
     );
+    await app.get(OutboxRelay).settled();
+    expect((await pool.query('SELECT event_id FROM tracing.outbox')).rows).toEqual([]);
     // (How the requests split into transactions depends on how the consumer grouped the messages.)
     for (const m of completed) {
       expect(m.body.type).toBe(REQUEST_COMPLETED_BATCH_V1);
