@@ -158,20 +158,17 @@ export class AssemblyService {
     const ids = [...byRequest.keys()].sort();
     const { outcomes, assembled } = await withTransaction(this.pool, async (db) => {
       const open = new Map((await this.repo.lockOpen(db, ids)).map((st) => [st.requestId, st]));
-      const finished = await this.repo.finishedAmong(
-        db,
-        ids.filter((id) => !open.has(id)),
-      );
       const outcomes = new Array<RecordOutcome>(events.length);
       const writes: OpenStateWrite[] = [];
       const records: RequestCompletedV1[] = [];
       const closeIds: string[] = [];
+      // Requests with no open row may have been assembled before: their events are late. The
+      // ones that would open a row are looked up below; the ones assembled here are refused by
+      // the closing statement's gate, and found out from what it returns.
+      const wouldOpen: Array<{ write: OpenStateWrite; indexes: number[] }> = [];
+      const assembledWithoutRow = new Map<string, number[]>();
       for (const id of ids) {
         const indexes = byRequest.get(id) ?? [];
-        if (finished.has(id)) {
-          for (const i of indexes) outcomes[i] = LATE;
-          continue;
-        }
         const before = open.get(id);
         const dups = repeated(
           before?.events ?? [],
@@ -188,16 +185,29 @@ export class AssemblyService {
         // (phases missing, or no end) waits for the due pass, even if the deadline has passed:
         // that pass first checks that no event stored by then is still unacked (decideAndProject).
         const deadline = assemblyDeadline(state, this.policy);
-        if (deadline !== undefined) writes.push({ state, dueAtMs: deadline, existed: before !== undefined });
-        else {
+        if (deadline !== undefined) {
+          const write = { state, dueAtMs: deadline, existed: before !== undefined };
+          if (before === undefined) wouldOpen.push({ write, indexes });
+          else writes.push(write);
+        } else {
           records.push(assemble(state, this.directory));
           if (before !== undefined) closeIds.push(id);
+          else assembledWithoutRow.set(id, indexes);
         }
       }
+      // After lockOpen on purpose (see finishedAmong): one finished while we waited is seen.
+      const finished = await this.repo.finishedAmong(
+        db,
+        wouldOpen.map((w) => w.write.state.requestId),
+      );
+      for (const { write, indexes } of wouldOpen) {
+        if (!finished.has(write.state.requestId)) writes.push(write);
+        else for (const i of indexes) outcomes[i] = LATE;
+      }
       await this.repo.saveOpen(db, writes);
-      const assembled = await this.project(db, records, closeIds);
+      const projected = await this.project(db, records, closeIds);
       if (advance) await this.repo.advanceProgress(db, ASSEMBLY_DURABLE, progress);
-      return { outcomes, assembled };
+      return { outcomes, assembled: lateWithoutRow(projected, assembledWithoutRow, outcomes) };
     });
     await this.afterCommit(assembled);
     const late = outcomes.filter((o) => o.late).length;
@@ -357,6 +367,27 @@ export class AssemblyService {
   openRequests(): Promise<number> {
     return this.repo.countOpen(this.pool);
   }
+}
+
+/**
+ * A request assembled from a group's events alone, with no open row, that the gate refused had
+ * been assembled before (a replay, or every event of it late): its events are late, like those of
+ * a finished request that would have opened a row, and it is not counted again as a late request.
+ */
+function lateWithoutRow(
+  projected: Projected,
+  assembledWithoutRow: ReadonlyMap<string, readonly number[]>,
+  outcomes: RecordOutcome[],
+): Projected {
+  if (projected.late === 0 || assembledWithoutRow.size === 0) return projected;
+  const fresh = new Set(projected.fresh.map((r) => r.requestId));
+  let refused = 0;
+  for (const [id, indexes] of assembledWithoutRow) {
+    if (fresh.has(id)) continue;
+    for (const i of indexes) outcomes[i] = LATE;
+    refused++;
+  }
+  return refused === 0 ? projected : { ...projected, late: projected.late - refused };
 }
 
 function maxStoredAt(items: readonly StoredEvent[]): number {
