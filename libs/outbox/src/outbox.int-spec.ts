@@ -3,7 +3,7 @@ import { EventBus } from '@arcwatch/messaging';
 import { createPool, migrate, withTransaction } from '@arcwatch/storage';
 import { createTestDatabase, TEST_NATS_URL, testNamespace, type TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
-import { enqueueOutbox, OutboxRelay, type OutboxEntry } from './outbox';
+import { copyIntoOutbox, enqueueOutbox, OutboxRelay, type OutboxEntry } from './outbox';
 import { outboxEventTextMigration, outboxMigration } from './outbox.schema';
 
 const SCHEMA = 'svc';
@@ -188,5 +188,30 @@ describe('outbox (PostgreSQL + JetStream)', () => {
     await expect(withTransaction(pool, (c) => enqueueOutbox(c, SCHEMA, bad))).rejects.toThrow(/invalid byte sequence/);
     const { rows } = await pool.query(`SELECT 1 FROM ${SCHEMA}.outbox WHERE event_id LIKE 'evt-bad%'`);
     expect(rows).toEqual([]);
+  });
+
+  it('copies events queued for the first time, bytes as they are, in order; an id already queued fails the transaction', async () => {
+    const many = Array.from({ length: 3 }, (_, i) => {
+      const e = entry(980 + i);
+      const json = Buffer.from(JSON.stringify({ ...e.event, data: { i, text: 'ünï "c" \\ 😀'.repeat(i * 20_000) } }));
+      return { subject: e.subject, id: e.event.id, json };
+    });
+    await withTransaction(pool, (c) => copyIntoOutbox(c, SCHEMA, many));
+    const { rows } = await pool.query<{ event_id: string; subject: string; event: string }>(
+      `SELECT event_id, subject, event FROM ${SCHEMA}.outbox WHERE event_id LIKE 'evt-98_' ORDER BY id`,
+    );
+    expect(rows.map((r) => [r.event_id, r.subject, r.event])).toEqual(
+      many.map((m) => [m.id, m.subject, m.json.toString('utf8')]),
+    );
+
+    const again = { subject: 'aw.requests.v1.completed.t', id: 'evt-990', json: Buffer.from('{"again":true}') };
+    await expect(
+      withTransaction(pool, async (c) => {
+        await copyIntoOutbox(c, SCHEMA, [again]);
+        await copyIntoOutbox(c, SCHEMA, [many[1]]);
+      }),
+    ).rejects.toThrow(/duplicate key/);
+    expect((await pool.query(`SELECT 1 FROM ${SCHEMA}.outbox WHERE event_id = 'evt-990'`)).rows).toEqual([]);
+    await new OutboxRelay({ pool, schema: SCHEMA, bus }).flush();
   });
 });

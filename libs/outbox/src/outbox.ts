@@ -1,4 +1,6 @@
+import { finished } from 'node:stream/promises';
 import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { CloudEvent } from '@arcwatch/contracts';
 import type { EventBus, SerializedEventItem } from '@arcwatch/messaging';
 
@@ -50,6 +52,51 @@ export async function enqueueOutbox(
     );
   }
 }
+
+/**
+ * Queues events already serialized to UTF-8 in the caller's transaction by one binary COPY: each
+ * event's bytes are written to the connection as they are, where a parameter would be copied
+ * into the statement's message first (for 300 KB events, the largest cost of queueing them). For
+ * events whose ids cannot have been queued before, because they are derived from facts this
+ * transaction is the first to decide (a request that the transaction finished, say): COPY has no
+ * ON CONFLICT, so an id already queued fails the statement, and the transaction with it. Use
+ * enqueueOutbox where an event may be decided twice.
+ */
+export async function copyIntoOutbox(
+  db: Pick<PoolClient, 'query'>,
+  schema: string,
+  entries: ReadonlyArray<{ subject: string; id: string; json: Uint8Array }>,
+): Promise<void> {
+  if (entries.length === 0) return;
+  const stream = (db as PoolClient).query(
+    copyFrom(`COPY ${schema}.outbox (event_id, subject, event) FROM STDIN (FORMAT binary)`),
+  );
+  const done = finished(stream);
+  // The binary format: a signature, flags and header extension (both 0); per row, the number of
+  // fields and each field's length and bytes (text's binary form is its UTF-8); -1 at the end.
+  stream.write(BINARY_COPY_HEADER);
+  for (const e of entries) {
+    const id = Buffer.from(e.id, 'utf8');
+    const subject = Buffer.from(e.subject, 'utf8');
+    const head = Buffer.allocUnsafe(2 + 4 + id.length + 4 + subject.length + 4);
+    let at = head.writeInt16BE(3, 0);
+    at = head.writeInt32BE(id.length, at);
+    at += id.copy(head, at);
+    at = head.writeInt32BE(subject.length, at);
+    at += subject.copy(head, at);
+    head.writeInt32BE(e.json.length, at);
+    stream.write(head);
+    stream.write(e.json);
+  }
+  stream.end(BINARY_COPY_TRAILER);
+  await done;
+}
+
+const BINARY_COPY_HEADER = Buffer.concat([
+  Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'),
+  Buffer.alloc(8), // flags, header extension length
+]);
+const BINARY_COPY_TRAILER = Buffer.from([0xff, 0xff]);
 
 export interface OutboxRelayOptions {
   pool: Pool;

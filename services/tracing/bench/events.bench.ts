@@ -168,6 +168,13 @@ async function main(): Promise<void> {
   }
   const bare = await bareJetStream(messages, postSizes);
 
+  // The POST bodies as a gateway sends them, encoded before the clock starts: the client's own
+  // JSON encoding runs in the client's process, not in the service's (here they share a thread,
+  // and encoding the 250,000 events took 0.3 s of it).
+  const bodies: Buffer[] = [];
+  for (let i = 0; i < events.length; i += POST_SIZE)
+    bodies.push(Buffer.from(JSON.stringify({ events: events.slice(i, i + POST_SIZE) }), 'utf8'));
+
   const started = performance.now();
   const cpu = process.cpuUsage();
   // PostgreSQL's backends of the service's database and nats-server, from the first POST on.
@@ -176,14 +183,13 @@ async function main(): Promise<void> {
   else {
     let next = 0;
     const sender = async (): Promise<void> => {
-      while (next < events.length) {
-        const i = next;
-        next += POST_SIZE;
+      while (next < bodies.length) {
+        const body = bodies[next++];
         const res = await http.inject({
           method: 'POST',
           url: '/api/v1/requests/events',
-          headers: authHeaders(),
-          payload: { events: events.slice(i, i + POST_SIZE) },
+          headers: { ...authHeaders(), 'content-type': 'application/json' },
+          payload: body,
         });
         if (res.statusCode !== 202) throw new Error(`batch refused: ${res.statusCode} ${res.body}`);
       }

@@ -18,7 +18,7 @@ import { AssemblyBacklog } from './assembly-backlog';
 import { AckedBefore } from './acked-before';
 import { ASSEMBLY_DURABLE } from './assembly-durable';
 import { completedBatchEntries, serializedBatchEntries } from './completed-messages';
-import { OutboxRelay, enqueueOutbox, type SerializedOutboxEntry } from '@arcwatch/outbox';
+import { OutboxRelay, copyIntoOutbox, type SerializedOutboxEntry } from '@arcwatch/outbox';
 
 import { StatsService } from '../stats/stats.service';
 import { assemble, assemblyDeadline, type AssemblyPolicy } from '@arcwatch/request-assembly';
@@ -312,7 +312,9 @@ export class AssemblyService {
         completedBatchEntries(fresh, perMessage, ASSEMBLY_SOURCE),
         (r) => bytes.get(r) ?? Buffer.from(JSON.stringify(r), 'utf8'),
       );
-      await enqueueOutbox(db, this.config.dbSchema, queued);
+      // Copied, not inserted: a batch of newly finished requests cannot have been queued before
+      // (its id derives from request ids the gate just let through for the first time).
+      await copyIntoOutbox(db, this.config.dbSchema, queued);
       await this.stats.apply(db, fresh);
       return { fresh, late: records.length - fresh.length, queued };
     }

@@ -60,7 +60,7 @@ function latestEnd(records: readonly RequestCompletedV1[]): string {
 export function serializedBatchEntries(
   entries: readonly OutboxEntry[],
   bytesOf: (record: RequestCompletedV1) => Buffer,
-): SerializedOutboxEntry[] {
+): Array<SerializedOutboxEntry & { json: Buffer }> {
   return entries.map(({ subject, event }) => {
     const { records } = event.data as RequestCompletedBatchV1;
     const head = JSON.stringify({ ...event, data: null });
