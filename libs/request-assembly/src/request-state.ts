@@ -285,6 +285,15 @@ export function compareEvents(a: AssemblyEvent, b: AssemblyEvent): number {
   );
 }
 
-export function sortedEvents(state: RequestState): AssemblyEvent[] {
-  return [...state.events].sort(compareEvents);
+/**
+ * The state's events in the total order of compareEvents. Events mostly arrive in that order, so
+ * a list already in it is returned as it is (it is never changed) instead of a sorted copy: the
+ * request path assembles every request, and the copy and the sort's work space were about 40 % of
+ * what assembling allocated.
+ */
+export function sortedEvents(state: RequestState): readonly AssemblyEvent[] {
+  const events = state.events;
+  for (let i = 1; i < events.length; i++)
+    if (compareEvents(events[i - 1], events[i]) > 0) return [...events].sort(compareEvents);
+  return events;
 }
