@@ -19,7 +19,7 @@ export const tracingOutboxRelayProvider: Provider = {
       onCommittedFailed: (err, n) =>
         logger.warn(
           { err: err instanceof Error ? err.message : String(err), events: n },
-          'publishing committed outbox events failed; the relay publishes them on its next pass',
+          'publishing or clearing committed outbox events failed; the relay publishes what is left on its next pass',
         ),
     }),
 };
