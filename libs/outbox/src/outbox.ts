@@ -136,7 +136,7 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes entries that the caller queued (enqueueOutbox) in a transaction that has committed,
+   * Publishes entries that the caller queued (copyIntoOutbox, enqueueOutbox) in a transaction that has committed,
    * from the bytes in hand, then deletes their rows: the relay's read of rows it was just given is
    * skipped. Calls are published one after the other, in call order. A failure leaves the rows
    * queued for `flush`, as a crash would, and is reported to `onCommittedFailed`; the promise does
