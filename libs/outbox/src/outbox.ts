@@ -136,11 +136,11 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes entries that the caller queued (copyIntoOutbox, enqueueOutbox) in a transaction that has committed,
-   * from the bytes in hand, then deletes their rows: the relay's read of rows it was just given is
-   * skipped. Calls are published one after the other, in call order. A failure leaves the rows
-   * queued for `flush`, as a crash would, and is reported to `onCommittedFailed`; the promise does
-   * not reject. A row that `flush` of another replica publishes as well goes out twice with one
+   * Publishes entries that the caller queued (copyIntoOutbox, enqueueOutbox) in a transaction
+   * that has committed, from the bytes in hand, then deletes their rows: the relay's read of rows
+   * it was just given is skipped. Calls are published one after the other, in call order. A
+   * failure leaves the rows queued for `flush`, as a crash would, and is reported to
+   * `onCommittedFailed`; the promise does not reject. A row that `flush` of another replica publishes as well goes out twice with one
    * id, which JetStream drops as a duplicate. Resolves once this call's entries are out (or left).
    */
   publishCommitted(entries: readonly SerializedOutboxEntry[]): Promise<void> {
