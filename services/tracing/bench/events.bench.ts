@@ -26,13 +26,13 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import pino from 'pino';
 import { Pool } from 'pg';
 import { AckPolicy } from '@nats-io/jetstream';
-import { EventBus } from '@arcwatch/messaging';
+import { EventBus, type SerializedEventItem } from '@arcwatch/messaging';
 import { MetricsRegistry } from '@arcwatch/runtime';
-import { SUBJECTS, UNKNOWN_LABEL, type RequestEventV1 } from '@arcwatch/contracts';
-import { normalizeEventInput } from '@arcwatch/request-assembly';
+import { SUBJECTS } from '@arcwatch/contracts';
+import { EMPTY_DIRECTORY } from '@arcwatch/request-assembly';
 import { authHeaders, createTestDatabase, startCpuMeter, testNamespace } from '@arcwatch/testing';
 import { createTracingApp } from '../src/app';
-import { eventMessages } from '../src/ingest/event-messages';
+import { prepareBatch } from '../src/ingest/ingest-batch';
 import { testConfig } from '../src/testing/tracing-test-kit';
 
 const POST_SIZE = 5_000;
@@ -66,7 +66,7 @@ function benchEvents(requests: number): Array<Record<string, unknown>> {
 
 /** Publishes the messages (bytes prepared beforehand) while a plain consumer acks them. */
 async function bareJetStream(
-  messages: ReturnType<typeof eventMessages>,
+  messages: readonly SerializedEventItem[],
   postSizes: number[],
 ): Promise<{ ms: number; bytes: number; cpuMs: number }> {
   const bus = await EventBus.connect({
@@ -86,8 +86,8 @@ async function bareJetStream(
     const encoder = new TextEncoder();
     const wire = messages.map((m) => ({
       subject: bus.naming.toWire(m.subject),
-      data: encoder.encode(JSON.stringify(m.event)),
-      id: m.event.id,
+      data: typeof m.json === 'string' ? encoder.encode(m.json) : m.json,
+      id: m.id,
     }));
     const bytes = wire.reduce((n, m) => n + m.data.length, 0);
     const consumer = await bus.js.consumers.get(stream, 'bare');
@@ -148,23 +148,18 @@ async function main(): Promise<void> {
   const http = app.getHttpAdapter().getInstance();
   const events = benchEvents(requests);
 
-  // The messages the ingest publishes for each POST: normalised events (API keys hashed) packed
-  // as the service packs them. No API-key file is configured, so an event's tenant is its own.
-  const messages: ReturnType<typeof eventMessages> = [];
+  // The messages the ingest publishes for each POST, made by the ingest's own function
+  // (prepareBatch). No API-key file is configured, so an event's tenant is its own.
+  const messages: SerializedEventItem[] = [];
   const postSizes: number[] = [];
   for (let i = 0; i < events.length; i += POST_SIZE) {
-    const normalised = events.slice(i, i + POST_SIZE).map((raw) => {
-      const r = normalizeEventInput(raw, config.apiKeySalt);
-      if (!r.ok) throw new Error(r.error);
-      return r.event;
-    });
-    const group = eventMessages(
-      normalised,
-      config.ingestEventsPerMessage,
-      (e: RequestEventV1) => e.tenant ?? UNKNOWN_LABEL,
+    const prepared = prepareBatch(
+      { events: events.slice(i, i + POST_SIZE) },
+      { apiKeySalt: config.apiKeySalt, perMessage: config.ingestEventsPerMessage, directory: EMPTY_DIRECTORY },
     );
-    messages.push(...group);
-    postSizes.push(group.length);
+    if ('refused' in prepared || prepared.rejected.length > 0) throw new Error('the benchmark events are refused');
+    messages.push(...prepared.messages);
+    postSizes.push(prepared.messages.length);
   }
   const bare = await bareJetStream(messages, postSizes);
 

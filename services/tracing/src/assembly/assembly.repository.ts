@@ -170,7 +170,8 @@ export class AssemblyRepository {
    * that also queues each newly finished request's single-form event in the outbox: the item's
    * envelope with the record as its `data`, put together there so that the record crosses the wire
    * and is parsed once. Without it (the batch form, the default) the gate is one statement and the
-   * projection a COPY (projectByCopy); the caller queues the batch messages from what this returns. Returns the records that were newly finished (the others were a second assembly of a
+   * projection a COPY (projectByCopy); the caller queues the batch messages from what this
+   * returns. Returns the records that were newly finished (the others were a second assembly of a
    * finished request, reopened by a late event: nothing to do), in request-id order.
    */
   async finish(
