@@ -42,7 +42,8 @@ export class ServiceFastifyAdapter extends FastifyAdapter {
 /**
  * A JSON body that a route parses itself, elsewhere (the tracing ingest hands it to a worker
  * thread). It has passed the checks every JSON body passes (size, unstorable escapes); `parse`
- * is Fastify's parser on the same bytes, for the exact error Fastify would have answered with.
+ * is Fastify's parser on the same bytes, for the exact error Fastify would have answered with
+ * (given back by whoever the bytes were moved to, when they were).
  */
 export class DeferredJson {
   constructor(
@@ -51,9 +52,9 @@ export class DeferredJson {
     private readonly parser: BodyParser,
   ) {}
 
-  parse(): unknown {
+  parse(bytes: Buffer = this.bytes): unknown {
     let out: { err: Error | null; body?: unknown } | undefined;
-    this.parser(this.req, this.bytes, (err, body) => (out = { err, body }));
+    this.parser(this.req, bytes, (err, body) => (out = { err, body }));
     if (out === undefined) throw new Error('the JSON body parser did not answer at once');
     if (out.err) throw out.err;
     return out.body;

@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@arcwatch/testing';
-import { cloudEvent, requestEventId, type RequestEventV1 } from '@arcwatch/contracts';
+import { cloudEvent, requestEventId, type RequestCompletedV1, type RequestEventV1 } from '@arcwatch/contracts';
 import { ensurePartitionsCovering, migrate, withTransaction } from '@arcwatch/storage';
 import { tracingMigrations } from '../database/tracing.migrations';
 import { assemble } from '@arcwatch/request-assembly';
@@ -35,6 +35,33 @@ describe('assembly repository (PostgreSQL)', () => {
   let db: TestDatabase;
   let pool: Pool;
   const repo = new AssemblyRepository('tracing');
+
+  /**
+   * Assembled requests as the versions before 0006 stored them (the record as jsonb, no node or
+   * GPU columns), with their gate rows.
+   */
+  async function storeAsBefore0006(schema: string, records: RequestCompletedV1[]): Promise<void> {
+    for (const r of records)
+      await pool.query(
+        `INSERT INTO ${schema}.requests (request_id, started_at, ended_at, status, tenant, team, project, model, model_version, record)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)`,
+        [
+          r.requestId,
+          r.startedAt,
+          r.endedAt,
+          r.status,
+          r.tenant,
+          r.team,
+          r.project,
+          r.model,
+          r.modelVersion,
+          JSON.stringify(r),
+        ],
+      );
+    await pool.query(
+      `INSERT INTO ${schema}.finished_requests (request_id, started_at, finished_at) SELECT request_id, started_at, now() FROM ${schema}.requests`,
+    );
+  }
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -85,16 +112,8 @@ describe('assembly repository (PostgreSQL)', () => {
         EMPTY_DIRECTORY,
       ),
     );
+    await storeAsBefore0006(schema, records);
     const old = new AssemblyRepository(schema);
-    await withTransaction(pool, (c) =>
-      old.finish(
-        c,
-        records.map((record) => ({ record })),
-        [],
-        T0,
-        false,
-      ),
-    );
 
     await migrate(pool, { schema, migrations: tracingMigrations });
     const key = await pool.query<{ def: string }>(
@@ -185,6 +204,8 @@ describe('assembly repository (PostgreSQL)', () => {
       instance: 'back\\slash "quoted" \u00e9',
       error: { code: 'engine_error', message: 'line one\nline two\r\n\tindented \\N not null' },
       tpotMs: null,
+      node: 'node\t"b"',
+      gpuUuids: ['GPU-1', 'GPU,2', 'GPU "3" \\ {x}', 'NULL', ''],
     };
     const [a, b] = [
       { ...odd, requestId: 'copy-a' },
@@ -209,7 +230,13 @@ describe('assembly repository (PostgreSQL)', () => {
       record: { ...record, requestId: undefined },
     }));
     expect(byCopy).toEqual(byInsert);
-    expect(byCopy.columns).toMatchObject({ tenant: 'tab\there', instance: odd.instance, tpot_ms: null });
+    expect(byCopy.columns).toMatchObject({
+      tenant: 'tab\there',
+      instance: odd.instance,
+      tpot_ms: null,
+      node: odd.node,
+      gpu_uuids: odd.gpuUuids,
+    });
     expect(rows[0].record).toEqual(a);
 
     // The same with the records' bytes given: one with a backslash (escaped from its text), one
@@ -225,6 +252,42 @@ describe('assembly repository (PostgreSQL)', () => {
     const { request_id: _c, record: recordC, ...columnsC } = more.rows[0];
     expect({ columns: columnsC, record: { ...recordC, requestId: undefined } }).toEqual(byInsert);
     expect(more.rows[1]).toMatchObject({ instance: 'gpu-é-ü-😀 "quoted"', tenant: 'tab\there' });
+  });
+
+  it('stores the record as json and the node and GPUs as columns (0006), the requests stored before included', async () => {
+    const schema = 'before_record_json';
+    await pool.query(`CREATE SCHEMA ${schema}`);
+    const upTo = tracingMigrations.findIndex((m) => m.id === '0006_requests_record_json');
+    await migrate(pool, { schema, migrations: tracingMigrations.slice(0, upTo) });
+    await ensurePartitionsCovering(pool, `${schema}.requests`, T0, T0 + 86_400_000);
+    const onGpus = assemble(
+      stateOf(
+        [ev('j-1', 'received', 0, { node: 'node-a', gpuUuids: ['GPU-2', 'GPU-1'] }), ev('j-1', 'completed', 50)],
+        T0,
+      ),
+      EMPTY_DIRECTORY,
+    );
+    const plain = assemble(stateOf([ev('j-2', 'received', 1000), ev('j-2', 'completed', 1050)], T0), EMPTY_DIRECTORY);
+    await storeAsBefore0006(schema, [onGpus, plain]);
+
+    await migrate(pool, { schema, migrations: tracingMigrations });
+    const { rows } = await pool.query(
+      `SELECT request_id, node, gpu_uuids, record, pg_typeof(record)::text AS type FROM ${schema}.requests ORDER BY request_id`,
+    );
+    expect(rows).toEqual([
+      { request_id: 'j-1', node: 'node-a', gpu_uuids: ['GPU-1', 'GPU-2'], record: onGpus, type: 'json' },
+      { request_id: 'j-2', node: null, gpu_uuids: [], record: plain, type: 'json' },
+    ]);
+    // Written after it, by COPY: the record is the text the service sent, byte for byte.
+    const fresh = { ...plain, requestId: 'j-3', node: 'node-b', gpuUuids: ['GPU-9'] };
+    const bytes = Buffer.from(JSON.stringify(fresh));
+    await withTransaction(pool, (c) =>
+      new AssemblyRepository(schema).finish(c, [{ record: fresh, bytes }], [], T0, false),
+    );
+    const stored = await pool.query(
+      `SELECT node, gpu_uuids, record::text AS text FROM ${schema}.requests WHERE request_id = 'j-3'`,
+    );
+    expect(stored.rows).toEqual([{ node: 'node-b', gpu_uuids: ['GPU-9'], text: bytes.toString() }]);
   });
 
   it('skips a request that already has its row though its gate is gone, instead of failing the group', async () => {

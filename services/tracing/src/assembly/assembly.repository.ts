@@ -320,20 +320,21 @@ function storedEvents(state: RequestState): Record<string, RequestEventV1> {
 const UNIQUE_VIOLATION = '23505';
 
 const REQUEST_COLUMNS = `request_id, started_at, ended_at, status, tenant, team, project, model, model_version,
-  instance, queue_ms, ttft_ms, tpot_ms, e2e_ms, prompt_tokens, completion_tokens, record`;
+  instance, queue_ms, ttft_ms, tpot_ms, e2e_ms, prompt_tokens, completion_tokens, node, gpu_uuids, record`;
 
 /** The values of REQUEST_COLUMNS from a record `r` (jsonb), its id and start given as SQL. */
 function requestColumnsOf(requestId: string, startedAt: string): string {
   return `${requestId}, ${startedAt}, (r->>'endedAt')::timestamptz, r->>'status',
           r->>'tenant', r->>'team', r->>'project', r->>'model', r->>'modelVersion', r->>'instance',
           (r->>'queueMs')::float8, (r->>'ttftMs')::float8, (r->>'tpotMs')::float8, (r->>'e2eMs')::float8,
-          (r->>'promptTokens')::int, (r->>'completionTokens')::int, r`;
+          (r->>'promptTokens')::int, (r->>'completionTokens')::int,
+          r->>'node', ARRAY(SELECT jsonb_array_elements_text(r->'gpuUuids')), r::json`;
 }
 
 /**
  * The rows of REQUEST_COLUMNS in COPY's text format, as UTF-8, the values the SQL of
  * requestColumnsOf takes from the same records: a JSON null or absent field is NULL, numbers as
- * JSON writes them, the record as its JSON. A record's bytes, when the item has them, are copied
+ * JSON writes them, the GPUs as an array, the record as its JSON. A record's bytes, when the item has them, are copied
  * in as they are: JSON has no raw tab, newline or carriage return, so only a backslash needs
  * COPY's escaping, and a record with one is escaped from its text.
  */
@@ -349,7 +350,7 @@ export function copyRows(items: readonly FinishItem[]): Buffer {
       r.instance,
     )}\t${copyNumber(r.queueMs)}\t${copyNumber(r.ttftMs)}\t${copyNumber(r.tpotMs)}\t${copyNumber(r.e2eMs)}\t${copyNumber(
       r.promptTokens,
-    )}\t${copyNumber(r.completionTokens)}\t`;
+    )}\t${copyNumber(r.completionTokens)}\t${copyText(r.node)}\t${copyText(arrayLiteral(r.gpuUuids))}\t`;
     const body =
       bytes !== undefined && !bytes.includes(BACKSLASH) ? bytes : Buffer.from(copyText(recordJson(items[k])), 'utf8');
     heads[k] = head;
@@ -381,6 +382,14 @@ function copyText(v: string | null | undefined): string {
   if (v === null || v === undefined) return '\\N';
   return COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]) : v;
 }
+
+/** A text[] literal: every element quoted, so that no value can be read as NULL or split. */
+function arrayLiteral(values: readonly string[] | undefined): string {
+  if (values === undefined || values.length === 0) return '{}';
+  return `{${values.map((v) => `"${v.replace(ARRAY_SPECIALS, '\\$&')}"`).join(',')}}`;
+}
+
+const ARRAY_SPECIALS = /["\\]/g;
 
 function copyNumber(v: number | null | undefined): string {
   return typeof v === 'number' && Number.isFinite(v) ? String(v) : '\\N';

@@ -13,8 +13,8 @@ export class AffectedTenantsRepository {
     private readonly schema: string,
   ) {}
 
-  // Raw SQL: the GPU match is jsonb's `?|` over the record's gpuUuids, which drizzle's builder
-  // does not express; the started_at bound keeps the read to the latest partitions.
+  // Raw SQL: the GPU match is the array overlap `&&`, which drizzle's builder does not express;
+  // the started_at bound keeps the read to the latest partitions.
   async since(
     fromMs: number,
     where: { instance?: string; node?: string; gpus: string[] },
@@ -24,8 +24,8 @@ export class AffectedTenantsRepository {
          FROM ${this.schema}.requests
         WHERE started_at >= $1
           AND (($2::text IS NOT NULL AND instance = $2)
-            OR ($3::text IS NOT NULL AND record->>'node' = $3)
-            OR (cardinality($4::text[]) > 0 AND record->'gpuUuids' ?| $4::text[]))
+            OR ($3::text IS NOT NULL AND node = $3)
+            OR (cardinality($4::text[]) > 0 AND gpu_uuids && $4::text[]))
         GROUP BY tenant
         ORDER BY count(*) DESC, tenant
         LIMIT 20`,

@@ -1,4 +1,14 @@
-import { boolean, doublePrecision, integer, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  doublePrecision,
+  integer,
+  json,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 import type { RequestCompletedV1, RequestEventV1 } from '@arcwatch/contracts';
 
 /**
@@ -42,7 +52,9 @@ export function tracingTables(schema: string) {
         e2eMs: doublePrecision('e2e_ms'),
         promptTokens: integer('prompt_tokens'),
         completionTokens: integer('completion_tokens'),
-        record: jsonb('record').$type<RequestCompletedV1>().notNull(),
+        node: text('node'),
+        gpuUuids: text('gpu_uuids').array().notNull(),
+        record: json('record').$type<RequestCompletedV1>().notNull(),
       },
       (t) => [primaryKey({ columns: [t.startedAt, t.requestId] })],
     ),

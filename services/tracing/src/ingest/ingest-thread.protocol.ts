@@ -27,6 +27,14 @@ export type FromIngestThread =
   | { type: 'start-failed'; message: string }
   | ({ type: 'done'; id: number } & BatchResult)
   | ({ type: 'refused'; id: number } & BatchRefusal)
-  /** The body is not JSON Fastify would accept; the main thread answers as Fastify does. */
-  | { type: 'not-json'; id: number }
+  /**
+   * The body is not JSON Fastify would accept; the main thread answers as Fastify does, from the
+   * bytes given back (they were moved to the thread).
+   */
+  | { type: 'not-json'; id: number; body: Uint8Array }
   | { type: 'failed'; id: number; code: MessagingErrorCode | undefined; message: string };
+
+/** A view over the whole of an ArrayBuffer of its own, which can be moved to another thread. */
+export function ownsBuffer(bytes: Uint8Array): bytes is Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+}

@@ -118,6 +118,16 @@ describe('ingest threads (NATS + Postgres)', () => {
       '{"events": [{"requestId": "\\ud800", "kind": "received", "time": "2025-06-01T12:00:00.000Z"}]}',
     ],
     ['an empty body', ''],
+    // Past a few KB, Fastify's body has an ArrayBuffer of its own, which is moved to the thread;
+    // the thread gives the bytes back when the main thread has to word the error.
+    [
+      'a large body that is not JSON',
+      JSON.stringify({ events: Array.from({ length: 400 }, (_, i) => lifecycle(`big-${i}`)[0]) }).slice(0, -1),
+    ],
+    [
+      'a large body with a prototype key',
+      `{"__proto__": {"polluted": true}, "events": ${JSON.stringify(Array.from({ length: 400 }, (_, i) => lifecycle(`big-${i}`)[0]))}}`,
+    ],
   ];
 
   it.each(bodies)('answers %s as the main thread does', async (_what, body) => {

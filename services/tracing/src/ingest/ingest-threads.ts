@@ -6,7 +6,12 @@ import { MessagingError } from '@arcwatch/messaging';
 import { InjectLogger, natsAuth, type Logger } from '@arcwatch/runtime';
 import { TRACING_CONFIG, type TracingConfig } from '../config';
 import { KeyDirectoryHolder } from '../assembly/key-directory.provider';
-import type { FromIngestThread, IngestThreadData, ToIngestThread } from './ingest-thread.protocol';
+import {
+  ownsBuffer,
+  type FromIngestThread,
+  type IngestThreadData,
+  type ToIngestThread,
+} from './ingest-thread.protocol';
 
 type Answer = Exclude<FromIngestThread, { type: 'ready' } | { type: 'start-failed' }>;
 
@@ -66,7 +71,12 @@ export class IngestThreads implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /** One POST's body through a thread; resolves with the thread's answer once it is final. */
+  /**
+   * One POST's body through a thread; resolves with the thread's answer once it is final. A body
+   * over an ArrayBuffer of its own (what Fastify collects a body into, past a few KB) is moved to
+   * the thread, not copied: the caller must not read it afterwards (a `not-json` answer gives it
+   * back).
+   */
   submit(body: Uint8Array): Promise<Answer> {
     const id = this.nextId++;
     let member: Member | undefined;
@@ -75,7 +85,10 @@ export class IngestThreads implements OnModuleInit, OnApplicationShutdown {
     if (member === undefined) return Promise.resolve(lost(id, 'no ingest thread is running'));
     return new Promise((resolve) => {
       member.pending.set(id, resolve);
-      member.worker.postMessage({ type: 'batch', id, body } satisfies ToIngestThread);
+      member.worker.postMessage(
+        { type: 'batch', id, body } satisfies ToIngestThread,
+        ownsBuffer(body) ? [body.buffer] : [],
+      );
     });
   }
 

@@ -59,8 +59,11 @@ export class IngestService {
       case 'refused':
         throw new TracingError(answer.code, answer.message);
       case 'not-json':
-        // Fastify's parser on the same bytes throws the error it answers malformed JSON with.
-        return this.ingestBatch(body.parse());
+        // Fastify's parser on the same bytes (the thread gives them back: they were moved to it)
+        // throws the error it answers malformed JSON with.
+        return this.ingestBatch(
+          body.parse(Buffer.from(answer.body.buffer, answer.body.byteOffset, answer.body.byteLength)),
+        );
       case 'failed':
         throw new MessagingError(answer.code ?? 'PUBLISH_FAILED', answer.message);
     }

@@ -10,7 +10,12 @@ import { EventBus, MessagingError } from '@arcwatch/messaging';
 import { directoryFromEntries, type KeyDirectory } from '@arcwatch/request-assembly';
 import { createLogger } from '@arcwatch/runtime/src/logger';
 import { prepareBatch } from './ingest-batch';
-import type { IngestThreadData, ToIngestThread, FromIngestThread } from './ingest-thread.protocol';
+import {
+  ownsBuffer,
+  type IngestThreadData,
+  type ToIngestThread,
+  type FromIngestThread,
+} from './ingest-thread.protocol';
 
 const port = ((): MessagePort => {
   if (parentPort === null) throw new Error('ingest.thread.ts runs as a worker thread (ingest-threads.ts)');
@@ -48,7 +53,7 @@ async function handle(bus: EventBus, id: number, body: Uint8Array): Promise<void
       constructorAction: 'error',
     });
   } catch {
-    post({ type: 'not-json', id });
+    port.postMessage({ type: 'not-json', id, body } satisfies FromIngestThread, ownsBuffer(body) ? [body.buffer] : []);
     return;
   }
   try {
