@@ -63,14 +63,12 @@ export async function enqueueOutbox(
  * enqueueOutbox where an event may be decided twice.
  */
 export async function copyIntoOutbox(
-  db: Pick<PoolClient, 'query'>,
+  db: PoolClient,
   schema: string,
   entries: ReadonlyArray<{ subject: string; id: string; json: Uint8Array }>,
 ): Promise<void> {
   if (entries.length === 0) return;
-  const stream = (db as PoolClient).query(
-    copyFrom(`COPY ${schema}.outbox (event_id, subject, event) FROM STDIN (FORMAT binary)`),
-  );
+  const stream = db.query(copyFrom(`COPY ${schema}.outbox (event_id, subject, event) FROM STDIN (FORMAT binary)`));
   const done = finished(stream);
   // The binary format: a signature, flags and header extension (both 0); per row, the number of
   // fields and each field's length and bytes (text's binary form is its UTF-8); -1 at the end.
@@ -140,8 +138,9 @@ export class OutboxRelay {
    * that has committed, from the bytes in hand, then deletes their rows: the relay's read of rows
    * it was just given is skipped. Calls are published one after the other, in call order. A
    * failure leaves the rows queued for `flush`, as a crash would, and is reported to
-   * `onCommittedFailed`; the promise does not reject. A row that `flush` of another replica publishes as well goes out twice with one
-   * id, which JetStream drops as a duplicate. Resolves once this call's entries are out (or left).
+   * `onCommittedFailed`; the promise does not reject. A row that `flush` of another replica
+   * publishes as well goes out twice with one id, which JetStream drops as a duplicate. Resolves
+   * once this call's entries are out (or left).
    */
   publishCommitted(entries: readonly SerializedOutboxEntry[]): Promise<void> {
     if (entries.length === 0) return this.committed;

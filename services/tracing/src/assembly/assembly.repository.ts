@@ -334,9 +334,9 @@ function requestColumnsOf(requestId: string, startedAt: string): string {
 /**
  * The rows of REQUEST_COLUMNS in COPY's text format, as UTF-8, the values the SQL of
  * requestColumnsOf takes from the same records: a JSON null or absent field is NULL, numbers as
- * JSON writes them, the GPUs as an array, the record as its JSON. A record's bytes, when the item has them, are copied
- * in as they are: JSON has no raw tab, newline or carriage return, so only a backslash needs
- * COPY's escaping, and a record with one is escaped from its text.
+ * JSON writes them, the GPUs as an array, the record as its JSON. A record's bytes, when the item
+ * has them, are copied in as they are: JSON has no raw tab, newline or carriage return, so only a
+ * backslash needs COPY's escaping, and a record with one is escaped from its text.
  */
 export function copyRows(items: readonly FinishItem[]): Buffer {
   const heads = new Array<string>(items.length);
