@@ -8,7 +8,8 @@ export type StorageErrorCode =
   | 'INVALID_BATCH'
   | 'SERIES_LIMIT_EXCEEDED'
   | 'INVALID_MATCHER'
-  | 'CORRUPT_CHUNK';
+  | 'CORRUPT_CHUNK'
+  | 'CHUNK_CHANGED';
 
 export class StorageError extends Error {
   constructor(

@@ -1,7 +1,15 @@
 import { decodeHeadPayload } from './head-payload.codec';
 import { extendRollup, rollupWithState, type RollupState } from './rollup.codec';
 import { concat, mergeSorted, sortUnique, wordsOf, type SampleArrays } from './sample-merge';
-import { appendChunkWithTail, decodeChunk, encodeChunkWithTail, type ChunkTail } from './chunk.codec';
+import {
+  appendChunkSuffix,
+  appendChunkWithTail,
+  chunkEdge,
+  decodeChunk,
+  encodeChunkWithTail,
+  type ChunkEdge,
+  type ChunkTail,
+} from './chunk.codec';
 
 /**
  * The pure core of compaction: head payloads → samples grouped by (series, aligned bucket) →
@@ -72,6 +80,7 @@ export function decodeChunkSamples(data: Uint8Array, count: number): SampleArray
   return { timestamps, words };
 }
 
+/** A chunk to write whole. */
 export interface EncodedChunk {
   seriesId: number;
   startMs: number;
@@ -85,6 +94,21 @@ export interface EncodedChunk {
 }
 
 /**
+ * Samples appended to a stored chunk without its bytes (appendKnown): the stored row, while it
+ * still has `fromCount` samples in `fromBytes` bytes, becomes its first `keep` bytes followed by
+ * `suffix`, with `count` samples ending at `endMs`.
+ */
+export interface AppendedChunk extends Omit<EncodedChunk, 'data'> {
+  append: { keep: number; suffix: Uint8Array; fromCount: number; fromBytes: number };
+}
+
+export type ChunkWriteOf = EncodedChunk | AppendedChunk;
+
+export function isAppended(w: ChunkWriteOf): w is AppendedChunk {
+  return (w as Partial<AppendedChunk>).append !== undefined;
+}
+
+/**
  * Where a chunk's encoding and its rollups stand after its last sample, and the stored row it
  * describes (sample count and bytes, which only ever grow: stored samples are never replaced).
  */
@@ -92,6 +116,8 @@ export interface ChunkState {
   count: number;
   bytes: number;
   tail: ChunkTail;
+  /** The chunk's format bytes and the byte its encoding ends in. */
+  edge: ChunkEdge;
   rollups: ReadonlyMap<number, RollupState>;
 }
 
@@ -109,13 +135,18 @@ export class ChunkStates {
     return this.states.size;
   }
 
-  get(seriesId: number, startMs: number, stored: { count: number; data: Uint8Array }): ChunkState | undefined {
+  /** The state of the stored row with `stored.count` samples in `stored.bytes` bytes, if it is the one written. */
+  get(seriesId: number, startMs: number, stored: { count: number; bytes: number }): ChunkState | undefined {
     const s = this.states.get(`${seriesId}:${startMs}`);
-    return s && s.count === stored.count && s.bytes === stored.data.byteLength ? s : undefined;
+    return s && s.count === stored.count && s.bytes === stored.bytes ? s : undefined;
   }
 
-  set(chunk: EncodedChunk): void {
+  set(chunk: ChunkWriteOf): void {
     this.states.set(`${chunk.seriesId}:${chunk.startMs}`, chunk.state);
+  }
+
+  clear(): void {
+    this.states.clear();
   }
 
   /** Forgets the chunks of buckets that start before `startMs` (compaction has moved on). */
@@ -141,18 +172,13 @@ export function mergeChunk(
   const fresh = pending.samples;
   const n = fresh.timestamps.length;
   if (stored && stored.count > 0 && n > 0) {
-    if (known && fresh.timestamps[0]! > known.tail.t && resolutionsMs.every((r) => known.rollups.has(r))) {
-      const next = appendChunkWithTail(stored.data, known.tail, fresh.timestamps, fresh.words, n);
-      if (next) {
-        const rollups = new Map<number, Uint8Array>();
-        const states = new Map<number, RollupState>();
-        for (const res of resolutionsMs) {
-          const r = extendRollup(known.rollups.get(res)!, pending.startMs, fresh.timestamps, fresh.words, res);
-          rollups.set(res, r.data);
-          states.set(res, r.state);
-        }
-        return chunk(pending, fresh.timestamps[n - 1]!, stored.count + n, next, rollups, states);
-      }
+    const appended = known && appendKnown(pending, known, resolutionsMs);
+    if (appended) {
+      const { append, ...rest } = appended;
+      const data = new Uint8Array(append.keep + append.suffix.length);
+      data.set(stored.data.subarray(0, append.keep));
+      data.set(append.suffix, append.keep);
+      return { ...rest, data };
     }
     const old = { timestamps: new Float64Array(stored.count), words: new Uint32Array(2 * stored.count) };
     const tail = decodeChunk(stored.data, stored.count, old.timestamps, old.words);
@@ -169,6 +195,42 @@ export function mergeChunk(
     stored && stored.count > 0 ? mergeSorted(decodeChunkSamples(stored.data, stored.count), fresh) : fresh,
     resolutionsMs,
   );
+}
+
+/**
+ * The pending samples appended to a stored chunk from its known state alone, without the chunk's
+ * bytes: only when they all come after its last sample, its rollups are known at every
+ * resolution asked for, and they continue its encoding (a decimal chunk's scale). Otherwise
+ * undefined, and the chunk goes through mergeChunk with its bytes.
+ */
+export function appendKnown(
+  pending: PendingChunk,
+  known: ChunkState,
+  resolutionsMs: readonly number[] = [],
+): AppendedChunk | undefined {
+  const fresh = pending.samples;
+  const n = fresh.timestamps.length;
+  if (n === 0 || !(fresh.timestamps[0]! > known.tail.t) || !resolutionsMs.every((r) => known.rollups.has(r)))
+    return undefined;
+  const next = appendChunkSuffix(known.edge, known.tail, fresh.timestamps, fresh.words, n);
+  if (!next) return undefined;
+  const rollups = new Map<number, Uint8Array>();
+  const states = new Map<number, RollupState>();
+  for (const res of resolutionsMs) {
+    const r = extendRollup(known.rollups.get(res)!, pending.startMs, fresh.timestamps, fresh.words, res);
+    rollups.set(res, r.data);
+    states.set(res, r.state);
+  }
+  const count = known.count + n;
+  return {
+    seriesId: pending.seriesId,
+    startMs: pending.startMs,
+    endMs: fresh.timestamps[n - 1]!,
+    count,
+    rollups,
+    state: { count, bytes: next.keep + next.suffix.length, tail: next.tail, edge: next.edge, rollups: states },
+    append: { keep: next.keep, suffix: next.suffix, fromCount: known.count, fromBytes: known.bytes },
+  };
 }
 
 function encoded(pending: PendingChunk, merged: SampleArrays, resolutionsMs: readonly number[]): EncodedChunk {
@@ -212,6 +274,6 @@ function chunk(
     count,
     data: enc.data,
     rollups,
-    state: { count, bytes: enc.data.byteLength, tail: enc.tail, rollups: states },
+    state: { count, bytes: enc.data.byteLength, tail: enc.tail, edge: chunkEdge(enc.data, enc.tail), rollups: states },
   };
 }

@@ -4,7 +4,8 @@ import type { Pool, PoolClient } from 'pg';
 import { ensurePartitionsCovering } from '../partitioning/partitions';
 import { withTransaction } from '../pool';
 import { SampleStore } from './sample-store';
-import { partsByBytes, upsertChunks, type ChunkWrite } from './sample-store.repository';
+import { partsByBytes, upsertChunks, writeChunks, type ChunkWrite } from './sample-store.repository';
+import { StorageError } from '../errors';
 import { encodeChunk } from './chunk.codec';
 import { wordsOf } from './sample-merge';
 import { closeSampleStoreDb, openSampleStoreDb } from '../testing/sample-store-db';
@@ -87,5 +88,139 @@ describe('writing chunks', () => {
     );
     const created = rows.filter((r) => res.created.includes(r.relname));
     expect(created.map((r) => r.reloptions)).toEqual(res.created.map(() => ['toast_tuple_target=8160']));
+  });
+});
+
+describe('compaction appending to the chunks it wrote', () => {
+  const LABELS = { job: 'append', instance: 'i' };
+  // Values no decimal chunk holds exactly: XOR chunks, whose appends equal encoding all together.
+  const value = (series: number, i: number) => Math.sin(series * 1000 + i) * 1e3;
+
+  function pass(store: SampleStore, id: string, from: number, n: number) {
+    const series = [1, 2].map((k) => ({
+      labels: { __name__: `appended_${k}`, ...LABELS },
+      samples: Array.from({ length: n }, (_, i) => [T0 + (from + i) * 1000, value(k, from + i)] as [number, number]),
+    }));
+    return store.appendBatch({
+      batchId: id,
+      source: 'scrape',
+      cluster: 'c1',
+      node: 'n1',
+      target: { job: 'append', instance: 'i' },
+      scrapedAtMs: T0 + from * 1000,
+      series,
+    });
+  }
+
+  /** Every statement the store's transactions send, through a pool that records them. */
+  function recording(target: Pool): { pool: Pool; statements: string[] } {
+    const statements: string[] = [];
+    const wrap = (client: PoolClient) =>
+      new Proxy(client, {
+        get(c, prop, receiver) {
+          if (prop !== 'query') return Reflect.get(c, prop, receiver) as unknown;
+          return (text: unknown, values?: unknown[]) => {
+            statements.push(typeof text === 'string' ? text : String((text as { text?: string }).text));
+            return c.query(text as string, values);
+          };
+        },
+      });
+    const proxied = new Proxy(target, {
+      get(p, prop, receiver) {
+        if (prop !== 'connect') return Reflect.get(p, prop, receiver) as unknown;
+        // pool.query connects with a callback: those statements pass unrecorded
+        return (...args: unknown[]) =>
+          args.length > 0 ? (p.connect as (...a: unknown[]) => unknown)(...args) : p.connect().then(wrap);
+      },
+    });
+    return { pool: proxied, statements };
+  }
+
+  async function storedChunks(metric: string): Promise<Array<{ count: number; data: string }>> {
+    const { rows } = await pool.query<{ count: number; data: Buffer }>(
+      `SELECT c.count, c.data FROM ${SCHEMA}.chunks c JOIN ${SCHEMA}.series s ON s.id = c.series_id
+        WHERE s.metric = $1 AND s.labels @> $2::jsonb`,
+      [metric, JSON.stringify(LABELS)],
+    );
+    return rows.map((r) => ({ count: r.count, data: r.data.toString('hex') }));
+  }
+
+  function encodedTogether(series: number, n: number): string {
+    const ts = Float64Array.from({ length: n }, (_, i) => T0 + i * 1000);
+    const values = Float64Array.from({ length: n }, (_, i) => value(series, i));
+    return Buffer.from(encodeChunk(ts, wordsOf(values), n)).toString('hex');
+  }
+
+  async function readBack(store: SampleStore, series: number): Promise<number[]> {
+    const [s] = await store.select(
+      [
+        { name: '__name__', type: '=', value: `appended_${series}` },
+        { name: 'job', type: '=', value: 'append' },
+      ],
+      T0,
+      T0 + 3_600_000,
+    );
+    return Array.from(s!.values);
+  }
+
+  beforeEach(async () => {
+    await pool.query(`DELETE FROM ${SCHEMA}.chunks WHERE start_time = to_timestamp($1 / 1000.0)`, [T0]);
+  });
+
+  it('sends only the new bytes after its first pass, and stores what encoding every sample together gives', async () => {
+    const rec = recording(pool);
+    const store = new SampleStore(rec.pool, { schema: SCHEMA, clock: () => T0 + 3_600_000 });
+    let n = 0;
+    for (const [k, size] of [7, 40, 1, 25].entries()) {
+      await pass(store, `append-${k}`, n, size);
+      n += size;
+      rec.statements.length = 0;
+      await store.compact(0);
+      const updates = rec.statements.filter((q) => q.includes(`UPDATE ${SCHEMA}.chunks`));
+      const reads = rec.statements.filter((q) => /SELECT c\.series_id.*c\.data\s/s.test(q));
+      // the first pass writes whole chunks; every later one appends from the state it kept
+      expect([updates.length, reads.length]).toEqual(k === 0 ? [0, 0] : [1, 0]);
+      for (const series of [1, 2])
+        expect(await storedChunks(`appended_${series}`)).toEqual([{ count: n, data: encodedTogether(series, n) }]);
+    }
+    expect(await readBack(store, 2)).toEqual(Array.from({ length: n }, (_, i) => value(2, i)));
+  });
+
+  it('reads and merges a chunk another writer changed since, instead of appending to it', async () => {
+    const mine = new SampleStore(pool, { schema: SCHEMA, clock: () => T0 + 3_600_000 });
+    const other = new SampleStore(pool, { schema: SCHEMA, clock: () => T0 + 3_600_000 });
+    await pass(mine, 'other-0', 0, 10);
+    await mine.compact(0);
+    await pass(other, 'other-1', 10, 5);
+    await other.compact(0);
+    await pass(mine, 'other-2', 15, 8);
+    await mine.compact(0);
+    for (const series of [1, 2])
+      expect(await storedChunks(`appended_${series}`)).toEqual([{ count: 23, data: encodedTogether(series, 23) }]);
+    expect(await readBack(mine, 1)).toEqual(Array.from({ length: 23 }, (_, i) => value(1, i)));
+  });
+
+  it('refuses an append to a row that is no longer the one it was computed for, writing nothing', async () => {
+    const row = chunk(9, 30);
+    await withTransaction(pool, (client) => upsertChunks(client, SCHEMA, [row]));
+    const append = {
+      seriesId: 9,
+      startMs: T0,
+      endMs: T0 + 40_000,
+      count: 31,
+      keep: 4,
+      suffix: Uint8Array.of(1, 2, 3),
+      fromCount: 30,
+      fromBytes: row.data.byteLength + 1, // not the stored row
+    };
+    const err = await withTransaction(pool, (client) => writeChunks(client, SCHEMA, [], [append])).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).code).toBe('CHUNK_CHANGED');
+    const { rows } = await pool.query<{ count: number; data: Buffer }>(
+      `SELECT count, data FROM ${SCHEMA}.chunks WHERE series_id = 9`,
+    );
+    expect(rows.map((r) => [r.count, r.data.toString('hex')])).toEqual([[30, Buffer.from(row.data).toString('hex')]]);
   });
 });

@@ -1,10 +1,12 @@
 import { BitReader, BitWriter, readInt64, readTimestampDod, writeInt64, writeTimestampDod } from './bit-io';
 import {
-  appendDecimalChunk,
+  appendDecimalSuffix,
   decimalScale,
   decodeDecimalChunk,
   encodeDecimalChunk,
   isDecimalChunk,
+  isDecimalFormat,
+  type DecimalMode,
   type DecimalTail,
 } from './decimal-chunk.codec';
 
@@ -106,12 +108,64 @@ export function appendChunkWithTail(
   valueWords: Uint32Array,
   count: number,
 ): { data: Uint8Array; tail: ChunkTail } | undefined {
-  if (isDecimalChunk(data)) return appendDecimalChunk(data, tail as DecimalTail, timestamps, valueWords, count);
-  const w = new BitWriter(data.length + count * 3 + 16, data, tail.bitLength);
-  const next = { ...(tail as XorTail) };
-  encodeAfter(w, next, timestamps, valueWords, 0, count);
-  next.bitLength = w.bitLength;
-  return { data: w.bytes(), tail: next };
+  const next = appendChunkSuffix(chunkEdge(data, tail), tail, timestamps, valueWords, count);
+  if (!next) return undefined;
+  const out = new Uint8Array(next.keep + next.suffix.length);
+  out.set(data.subarray(0, next.keep));
+  out.set(next.suffix, next.keep);
+  return { data: out, tail: next.tail };
+}
+
+/**
+ * The bytes of a chunk that appending to it reads, besides its tail: the first two (the format:
+ * XOR or decimal, with a decimal chunk's mode and scale) and `last`, the byte the encoding ends
+ * in when it ends inside one (0 when it fills whole bytes). With these and the tail, samples are
+ * appended without the chunk's bytes (appendChunkSuffix).
+ */
+export interface ChunkEdge {
+  first: number;
+  second: number;
+  last: number;
+}
+
+/** The edge of a chunk whose encoding ended at `tail`. */
+export function chunkEdge(data: Uint8Array, tail: ChunkTail): ChunkEdge {
+  return {
+    first: data[0] ?? 0,
+    second: data[1] ?? 0,
+    last: (tail.bitLength & 7) === 0 ? 0 : data[tail.bitLength >>> 3]!,
+  };
+}
+
+/**
+ * appendChunk without the stored bytes: `count` more samples after a chunk described by its edge
+ * and tail. The new chunk is the stored one's first `keep` bytes followed by `suffix` (which
+ * rewrites the byte the encoding ended in), bit for bit what appendChunk gives. Undefined when the
+ * samples cannot continue a decimal chunk.
+ */
+export function appendChunkSuffix(
+  edge: ChunkEdge,
+  tail: ChunkTail,
+  timestamps: ArrayLike<number>,
+  valueWords: Uint32Array,
+  count: number,
+): { keep: number; suffix: Uint8Array; tail: ChunkTail; edge: ChunkEdge } | undefined {
+  const keep = tail.bitLength >>> 3;
+  let out: { suffix: Uint8Array; tail: ChunkTail } | undefined;
+  if (isDecimalFormat(edge.first)) {
+    const mode = (edge.first & 1) as DecimalMode;
+    out = appendDecimalSuffix(mode, edge.second, edge.last, tail as DecimalTail, timestamps, valueWords, count);
+    if (!out) return undefined;
+  } else {
+    const w = new BitWriter(count * 3 + 16, Uint8Array.of(edge.last), tail.bitLength & 7);
+    const next = { ...(tail as XorTail) };
+    encodeAfter(w, next, timestamps, valueWords, 0, count);
+    next.bitLength = tail.bitLength - (tail.bitLength & 7) + w.bitLength;
+    out = { suffix: w.bytes(), tail: next };
+  }
+  const end = out.tail.bitLength;
+  const last = (end & 7) === 0 ? 0 : out.suffix[(end >>> 3) - keep]!;
+  return { keep, suffix: out.suffix, tail: out.tail, edge: { first: edge.first, second: edge.second, last } };
 }
 
 /** Encodes samples [from, count) after the sample `s` describes, updating `s` as it goes. */

@@ -34,7 +34,12 @@ const KEEP_SLACK = 6;
 export type DecimalMode = 0 | 1;
 
 export function isDecimalChunk(data: Uint8Array): boolean {
-  return data.length > 0 && (data[0]! & 0xc0) === DECIMAL_CHUNK_TAG;
+  return data.length > 0 && isDecimalFormat(data[0]!);
+}
+
+/** Whether a chunk whose first byte is `first` is a decimal chunk. */
+export function isDecimalFormat(first: number): boolean {
+  return (first & 0xc0) === DECIMAL_CHUNK_TAG;
 }
 
 const f64 = new Float64Array(1);
@@ -129,30 +134,33 @@ export function encodeDecimalChunk(
 }
 
 /**
- * The decimal chunk `data` (ended at `tail`) followed by `count` more samples, all after its last
- * one, with where it now ends; undefined when one of them is not an exact decimal at the chunk's scale (the caller then
- * encodes the samples together, which picks a larger scale or XOR).
+ * `count` more samples, all after the last one of a decimal chunk of `mode` and `scale` whose
+ * encoding ended at `tail`, written after the chunk's first `tail.bitLength` bits: `last` is the
+ * byte those bits end in (unused when they fill whole bytes). Returns the bytes from that byte
+ * on, and where the encoding now ends; undefined when one of the samples is not an exact decimal
+ * at the chunk's scale (the caller then encodes the samples together, which picks a larger scale
+ * or XOR).
  */
-export function appendDecimalChunk(
-  data: Uint8Array,
+export function appendDecimalSuffix(
+  mode: DecimalMode,
+  scale: number,
+  last: number,
   tail: DecimalTail,
   timestamps: ArrayLike<number>,
   valueWords: Uint32Array,
   count: number,
-): { data: Uint8Array; tail: DecimalTail } | undefined {
-  const mode = (data[0]! & 1) as DecimalMode;
-  const scale = data[1]!;
+): { suffix: Uint8Array; tail: DecimalTail } | undefined {
   const ms = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const m = mantissa(valueOf(valueWords, i), scale);
     if (m === undefined) return undefined;
     ms[i] = m;
   }
-  const w = new BitWriter(data.length + count * 3 + 16, data, tail.bitLength);
+  const w = new BitWriter(count * 3 + 16, Uint8Array.of(last), tail.bitLength & 7);
   const next = { ...tail };
   encodeAfter(w, next, mode, timestamps, ms, 0, count);
-  next.bitLength = w.bitLength;
-  return { data: w.bytes(), tail: next };
+  next.bitLength = tail.bitLength - (tail.bitLength & 7) + w.bitLength;
+  return { suffix: w.bytes(), tail: next };
 }
 
 function encodeAfter(

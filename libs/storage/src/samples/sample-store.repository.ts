@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { StorageError } from '../errors';
 
 type Db = Pool | PoolClient;
 
@@ -164,6 +165,26 @@ export async function chunksAt(
   return rows;
 }
 
+/**
+ * The sample count and byte length of the chunks at these keys, without their bytes: a toasted
+ * chunk's length comes from its TOAST pointer, so a compaction that appends from known states
+ * (ChunkStates) reads no chunk data at all.
+ */
+export async function chunkSizesAt(
+  client: PoolClient,
+  schema: string,
+  seriesIds: readonly number[],
+  startMs: readonly number[],
+): Promise<Array<{ series_id: number; start_ms: string; count: number; bytes: number }>> {
+  const { rows } = await client.query<{ series_id: number; start_ms: string; count: number; bytes: number }>(
+    `SELECT c.series_id, (extract(epoch FROM c.start_time) * 1000)::int8 AS start_ms, c.count, octet_length(c.data) AS bytes
+       FROM unnest($1::int4[], $2::int8[]) AS k(series_id, start_ms)
+       JOIN ${schema}.chunks c ON c.series_id = k.series_id AND c.start_time = to_timestamp(k.start_ms / 1000.0)`,
+    [seriesIds, startMs],
+  );
+  return rows;
+}
+
 export interface ChunkWrite {
   seriesId: number;
   startMs: number;
@@ -230,6 +251,20 @@ export async function upsertChunks(
   rows: readonly ChunkWrite[],
   maxBytesPerStatement = CHUNK_BYTES_PER_STATEMENT,
 ): Promise<void> {
+  await writeChunks(client, schema, rows, [], maxBytesPerStatement);
+}
+
+/**
+ * upsertChunks of whole chunks (`rows`) and appendToChunks of appended ones (`appended`) in one
+ * go, their buckets stamped once.
+ */
+export async function writeChunks(
+  client: PoolClient,
+  schema: string,
+  rows: readonly ChunkWrite[],
+  appended: readonly ChunkAppend[],
+  maxBytesPerStatement = CHUNK_BYTES_PER_STATEMENT,
+): Promise<void> {
   for (const part of partsByBytes(rows, (r) => r.data.byteLength, maxBytesPerStatement)) {
     const packed = packedBytes(part.map((r) => r.data));
     await client.query(
@@ -251,11 +286,66 @@ export async function upsertChunks(
       ],
     );
   }
-  await stampChunkChanges(
-    client,
-    schema,
-    rows.map((r) => r.startMs),
-  );
+  await appendRows(client, schema, appended, maxBytesPerStatement);
+  await stampChunkChanges(client, schema, [...rows.map((r) => r.startMs), ...appended.map((r) => r.startMs)]);
+}
+
+/** Samples appended to a stored chunk: its first `keep` bytes, then `suffix` (AppendedChunk). */
+export interface ChunkAppend {
+  seriesId: number;
+  startMs: number;
+  endMs: number;
+  count: number;
+  keep: number;
+  suffix: Uint8Array;
+  /** The stored row this append is to: its sample count and byte length. */
+  fromCount: number;
+  fromBytes: number;
+}
+
+/**
+ * Appends to stored chunks in PostgreSQL, sending only the new bytes: each row becomes its first
+ * `keep` bytes followed by `suffix`, stamped like upsertChunks' rows. Each row must still be the
+ * one the append was computed for (same count and length); if one is not (another writer changed
+ * it, which the compaction lock rules out), the transaction fails rather than store a chunk that
+ * does not decode.
+ */
+async function appendRows(
+  client: PoolClient,
+  schema: string,
+  rows: readonly ChunkAppend[],
+  maxBytesPerStatement: number,
+): Promise<void> {
+  for (const part of partsByBytes(rows, (r) => r.suffix.byteLength, maxBytesPerStatement)) {
+    const packed = packedBytes(part.map((r) => r.suffix));
+    const res = await client.query(
+      `UPDATE ${schema}.chunks c
+          SET end_time = to_timestamp(u.end_ms / 1000.0), count = u.count,
+              data = substring(c.data FROM 1 FOR u.keep) || substring($5::bytea FROM u.off + 1 FOR u.len),
+              version = pg_current_xact_id()::text::int8
+         FROM unnest($1::int4[], $2::int8[], $3::int8[], $4::int4[], $6::int4[], $7::int4[], $8::int4[], $9::int4[], $10::int4[])
+              AS u(series_id, start_ms, end_ms, count, keep, off, len, from_count, from_bytes)
+        WHERE c.series_id = u.series_id AND c.start_time = to_timestamp(u.start_ms / 1000.0)
+          AND c.count = u.from_count AND octet_length(c.data) = u.from_bytes`,
+      [
+        part.map((r) => r.seriesId),
+        part.map((r) => r.startMs),
+        part.map((r) => r.endMs),
+        part.map((r) => r.count),
+        packed.data,
+        part.map((r) => r.keep),
+        packed.offsets,
+        packed.lengths,
+        part.map((r) => r.fromCount),
+        part.map((r) => r.fromBytes),
+      ],
+    );
+    if (res.rowCount !== part.length)
+      throw new StorageError(
+        'CHUNK_CHANGED',
+        `${part.length - (res.rowCount ?? 0)} of ${part.length} chunks changed since their state was kept`,
+      );
+  }
 }
 
 /**

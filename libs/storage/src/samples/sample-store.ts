@@ -26,10 +26,13 @@ import {
 } from './catalog-extras.repository';
 import {
   ChunkStates,
+  appendKnown,
   bucketStart,
   decodeChunkSamples,
   HeadGrouper,
   mergeChunk,
+  type AppendedChunk,
+  type ChunkWriteOf,
   type EncodedChunk,
   type PendingChunk,
 } from './chunk-compaction';
@@ -397,25 +400,57 @@ export class SampleStore implements Queryable {
             else dropped += p.samples.timestamps.length;
             if (slices.due()) await slices.pause();
           }
-          const stored = await repo.chunksAt(
+          // A chunk whose state this store kept (it wrote the row as it stands) is appended to
+          // in PostgreSQL from the new samples' bytes alone; only the others are read and merged.
+          const sizes = await repo.chunkSizesAt(
             client,
             this.schema,
             pending.map((p) => p.seriesId),
             pending.map((p) => p.startMs),
           );
-          const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
-          const writes: EncodedChunk[] = [];
+          const sizeOf = new Map(sizes.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
+          const appended: AppendedChunk[] = [];
+          const whole: EncodedChunk[] = [];
+          const unknown: PendingChunk[] = [];
           for (const p of pending) {
-            const s = byKey.get(`${p.seriesId}:${p.startMs}`);
-            writes.push(mergeChunk(p, s, this.rollupLevelsMs, s && this.chunkStates.get(p.seriesId, p.startMs, s)));
+            const size = sizeOf.get(`${p.seriesId}:${p.startMs}`);
+            const known = size && this.chunkStates.get(p.seriesId, p.startMs, size);
+            const a = known && appendKnown(p, known, this.rollupLevelsMs);
+            if (a) appended.push(a);
+            else if (size) unknown.push(p);
+            else whole.push(mergeChunk(p, undefined, this.rollupLevelsMs)); // a new chunk
             if (slices.due()) await slices.pause();
           }
-          await repo.upsertChunks(client, this.schema, writes);
+          const stored =
+            unknown.length === 0
+              ? []
+              : await repo.chunksAt(
+                  client,
+                  this.schema,
+                  unknown.map((p) => p.seriesId),
+                  unknown.map((p) => p.startMs),
+                );
+          const byKey = new Map(stored.map((c) => [`${c.series_id}:${c.start_ms}`, c]));
+          for (const p of unknown) {
+            whole.push(mergeChunk(p, byKey.get(`${p.seriesId}:${p.startMs}`), this.rollupLevelsMs));
+            if (slices.due()) await slices.pause();
+          }
+          await repo.writeChunks(
+            client,
+            this.schema,
+            whole,
+            appended.map((a) => ({ ...a, ...a.append })),
+          );
+          const writes: ChunkWriteOf[] = [...whole, ...appended];
           await rollupRepo.upsertRollups(client, this.schema, this.rollupsOf(writes));
           await widenSeriesRanges(client, this.schema, rangesOf(pending));
           return { done: payloads.length < this.compactRowsPerTx, pending, writes };
         }),
-      );
+      ).catch((err: unknown) => {
+        // A chunk changed under a kept state: forget them all, the next pass reads every chunk.
+        if (err instanceof StorageError && err.code === 'CHUNK_CHANGED') this.chunkStates.clear();
+        throw err;
+      });
       // committed: the next pass may append to these chunks without decoding them
       for (const w of tx.writes ?? []) {
         this.chunkStates.set(w);
@@ -483,7 +518,7 @@ export class SampleStore implements Queryable {
   }
 
   /** The rollup rows of chunks being written, one per configured resolution. */
-  private rollupsOf(writes: readonly EncodedChunk[]): rollupRepo.RollupWrite[] {
+  private rollupsOf(writes: readonly ChunkWriteOf[]): rollupRepo.RollupWrite[] {
     const out: rollupRepo.RollupWrite[] = [];
     for (const w of writes)
       for (const res of this.rollupLevelsMs)
