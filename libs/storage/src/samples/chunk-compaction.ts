@@ -102,11 +102,8 @@ export interface AppendedChunk extends Omit<EncodedChunk, 'data'> {
   append: { keep: number; suffix: Uint8Array; fromCount: number; fromBytes: number };
 }
 
+/** What a compaction transaction writes of one chunk: the whole chunk, or an append to it. */
 export type ChunkWriteOf = EncodedChunk | AppendedChunk;
-
-export function isAppended(w: ChunkWriteOf): w is AppendedChunk {
-  return (w as Partial<AppendedChunk>).append !== undefined;
-}
 
 /**
  * Where a chunk's encoding and its rollups stand after its last sample, and the stored row it
