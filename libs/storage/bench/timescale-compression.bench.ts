@@ -164,12 +164,16 @@ async function main(): Promise<void> {
           await s.store.compact(0);
           // what autovacuum does between compactions when it keeps up; explicit, so that the two
           // servers' autovacuum settings (the shared one runs without) do not decide the figures
-          await s.pool.query(`VACUUM ${SCHEMA}.chunks, ${SCHEMA}.head, ${SCHEMA}.batch_log, ${SCHEMA}.series`);
+          await s.pool.query(
+            `VACUUM ${SCHEMA}.chunks, ${SCHEMA}.head, ${SCHEMA}.batch_log, ${SCHEMA}.series, ${SCHEMA}.series_ranges`,
+          );
         }
     }
     const loadMs = performance.now() - started;
     for (const s of sides)
-      await s.pool.query(`VACUUM ANALYZE ${SCHEMA}.chunks, ${SCHEMA}.head, ${SCHEMA}.batch_log, ${SCHEMA}.series`);
+      await s.pool.query(
+        `VACUUM ANALYZE ${SCHEMA}.chunks, ${SCHEMA}.head, ${SCHEMA}.batch_log, ${SCHEMA}.series, ${SCHEMA}.series_ranges`,
+      );
     const readFrom = day + 12 * 3_600_000;
     const readTo = readFrom + 6 * 3_600_000 - 1;
     const plain = await measure(sides[0]!, false, samples, readFrom, readTo);

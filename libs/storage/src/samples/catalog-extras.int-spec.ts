@@ -3,6 +3,8 @@ import type { TestDatabase } from '@arcwatch/testing';
 import type { Pool } from 'pg';
 import { SampleStore } from './sample-store';
 import { seriesInWindow } from './catalog-extras.repository';
+import { migrate } from '../migrations/migrate';
+import { sampleStoreMigrations } from './sample-store.migrations';
 import { closeSampleStoreDb, openSampleStoreDb } from '../testing/sample-store-db';
 
 /**
@@ -163,7 +165,9 @@ describe('sample store: metadata, exemplars, series ranges, pruning', () => {
     expect(Number((await pool.query(`SELECT count(*) AS n FROM ${SCHEMA}.head`)).rows[0].n)).toBe(0);
     await check(); // from the ranges compaction keeps in the catalog
     const ranges = await pool.query(
-      `SELECT id, metric, first_ms, last_ms FROM ${SCHEMA}.series WHERE metric LIKE 'window_%' ORDER BY metric`,
+      `SELECT s.id, s.metric, r.first_ms, r.last_ms FROM ${SCHEMA}.series s
+         LEFT JOIN ${SCHEMA}.series_ranges r ON r.series_id = s.id
+        WHERE s.metric LIKE 'window_%' ORDER BY s.metric`,
     );
     expect(
       ranges.rows.filter((r) => r.metric === 'window_both').map((r) => [Number(r.first_ms), Number(r.last_ms)]),
@@ -179,6 +183,62 @@ describe('sample store: metadata, exemplars, series ranges, pruning', () => {
     expect((await seriesInWindow(pool, SCHEMA, Object.values(ids), t + 300_000, t + 700_000)).sort()).toEqual(
       [ids.window_both, ids.window_late].sort(),
     );
+  });
+
+  it('moves the ranges of a store from before 0007 into their own table, and widens them there in place', async () => {
+    const schema = 'extras_upgrade';
+    const all = sampleStoreMigrations(schema);
+    await migrate(pool, {
+      schema,
+      migrations: all.slice(
+        0,
+        all.findIndex((m) => m.id === '0007_series_ranges'),
+      ),
+    });
+    await pool.query(
+      `INSERT INTO ${schema}.series (metric, labels, labels_hash, first_ms, last_ms) VALUES
+         ('compacted', '{"job":"a"}', '\\x01', $1, $2), ('head_only', '{"job":"a"}', '\\x02', NULL, NULL)`,
+      [T0, T0 + 60_000],
+    );
+    await migrate(pool, { schema, migrations: all });
+    const ranges = await pool.query(
+      `SELECT s.metric, r.first_ms, r.last_ms FROM ${schema}.series s
+         LEFT JOIN ${schema}.series_ranges r ON r.series_id = s.id ORDER BY s.metric`,
+    );
+    expect(
+      ranges.rows.map((r) => [r.metric, r.first_ms && Number(r.first_ms), r.last_ms && Number(r.last_ms)]),
+    ).toEqual([
+      ['compacted', T0, T0 + 60_000],
+      ['head_only', null, null],
+    ]);
+    const cols = await pool.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'series'`,
+      [schema],
+    );
+    expect(cols.rows.map((r) => r.column_name as string)).not.toContain('last_ms');
+    // compaction's widening, pass after pass: the ranges change, the catalog row stays as written
+    const store = new SampleStore(pool, { schema, clock: () => T0 + DAY });
+    const catalogRow = async () =>
+      (
+        await pool.query<{ v: string }>(
+          `SELECT xmin::text || '@' || ctid::text AS v FROM ${schema}.series
+            WHERE metric = 'compacted' AND labels @> '{"job":"vllm"}'`,
+        )
+      ).rows.map((r) => r.v);
+    let written: string[] = [];
+    for (let k = 0; k < 5; k++) {
+      await store.appendBatch(batch(`up-${k}`, T0 + 120_000 + k * 1000, [[{ __name__: 'compacted' }, k]]));
+      await store.compact(0);
+      if (k === 0) written = await catalogRow();
+    }
+    expect(written).toHaveLength(1);
+    expect(await catalogRow()).toEqual(written);
+    const after = await pool.query(
+      `SELECT r.first_ms, r.last_ms FROM ${schema}.series_ranges r JOIN ${schema}.series s ON s.id = r.series_id
+        WHERE s.metric = 'compacted' AND s.labels @> '{"job":"vllm"}'`,
+    );
+    expect(after.rows.map((r) => [Number(r.first_ms), Number(r.last_ms)])).toEqual([[T0 + 120_000, T0 + 124_000]]);
+    await pool.query(`DROP SCHEMA ${schema} CASCADE`);
   });
 
   it('prunes series whose samples retention dropped, with their exemplars; recent series stay', async () => {

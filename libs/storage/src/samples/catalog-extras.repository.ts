@@ -100,17 +100,18 @@ export async function widenSeriesRanges(
   if (ranges.size === 0) return;
   const ids = [...ranges.keys()];
   await db.query(
-    `UPDATE ${schema}.series s
-        SET first_ms = least(coalesce(s.first_ms, u.first_ms), u.first_ms), last_ms = greatest(coalesce(s.last_ms, u.last_ms), u.last_ms)
-       FROM unnest($1::int4[], $2::int8[], $3::int8[]) AS u(id, first_ms, last_ms)
-      WHERE s.id = u.id AND (s.first_ms IS NULL OR s.first_ms > u.first_ms OR s.last_ms < u.last_ms)`,
+    `INSERT INTO ${schema}.series_ranges AS r (series_id, first_ms, last_ms)
+     SELECT * FROM unnest($1::int4[], $2::int8[], $3::int8[])
+     ON CONFLICT (series_id) DO UPDATE
+        SET first_ms = least(r.first_ms, EXCLUDED.first_ms), last_ms = greatest(r.last_ms, EXCLUDED.last_ms)
+      WHERE r.first_ms > EXCLUDED.first_ms OR r.last_ms < EXCLUDED.last_ms`,
     [ids, ids.map((id) => ranges.get(id)!.min), ids.map((id) => ranges.get(id)!.max)],
   );
 }
 
 /**
  * Ids among `ids` whose stored range overlaps [startMs, endMs]. A long list is not sent: the
- * window's series are read by range (index on last_ms) and the caller intersects.
+ * window's series are read from the whole range table (48-byte rows) and the caller intersects.
  */
 export async function seriesInWindow(
   db: Db,
@@ -121,13 +122,14 @@ export async function seriesInWindow(
 ): Promise<number[]> {
   if (ids.length > 10_000) {
     const { rows } = await db.query<{ id: number }>(
-      `SELECT id FROM ${schema}.series WHERE last_ms >= $1 AND first_ms <= $2`,
+      `SELECT series_id AS id FROM ${schema}.series_ranges WHERE last_ms >= $1 AND first_ms <= $2`,
       [startMs, endMs],
     );
     return rows.map((r) => r.id);
   }
   const { rows } = await db.query<{ id: number }>(
-    `SELECT id FROM ${schema}.series WHERE id = ANY($1::int4[]) AND first_ms <= $3 AND last_ms >= $2`,
+    `SELECT series_id AS id FROM ${schema}.series_ranges
+      WHERE series_id = ANY($1::int4[]) AND first_ms <= $3 AND last_ms >= $2`,
     [ids, startMs, endMs],
   );
   return rows.map((r) => r.id);
@@ -135,8 +137,8 @@ export async function seriesInWindow(
 
 /**
  * Removes catalog rows with no sample left: last sample before the cutoff (or never compacted and
- * created before it), no chunk row remaining, and not in the head (`keep`). Exemplars of the
- * removed series go with them. Returns the removed ids.
+ * created before it), no chunk row remaining, and not in the head (`keep`). Their ranges and
+ * exemplars go with them. Returns the removed ids.
  */
 export async function pruneSeries(
   client: PoolClient,
@@ -146,14 +148,18 @@ export async function pruneSeries(
 ): Promise<number[]> {
   const { rows } = await client.query<{ id: number }>(
     `DELETE FROM ${schema}.series s
-      WHERE (s.last_ms < $1 OR (s.last_ms IS NULL AND s.created_at < to_timestamp($1 / 1000.0)))
+      WHERE coalesce((SELECT r.last_ms < $1 FROM ${schema}.series_ranges r WHERE r.series_id = s.id),
+                     s.created_at < to_timestamp($1 / 1000.0))
         AND NOT (s.id = ANY($2::int4[]))
         AND NOT EXISTS (SELECT 1 FROM ${schema}.chunks c WHERE c.series_id = s.id)
       RETURNING s.id`,
     [cutoffMs, keep],
   );
   const ids = rows.map((r) => r.id);
-  if (ids.length > 0) await client.query(`DELETE FROM ${schema}.exemplars WHERE series_id = ANY($1::int4[])`, [ids]);
+  if (ids.length > 0) {
+    await client.query(`DELETE FROM ${schema}.series_ranges WHERE series_id = ANY($1::int4[])`, [ids]);
+    await client.query(`DELETE FROM ${schema}.exemplars WHERE series_id = ANY($1::int4[])`, [ids]);
+  }
   return ids;
 }
 

@@ -3,7 +3,8 @@ import type { Migration, MigrationContext } from '../migrations/migration';
 
 /**
  * The sample store's tables inside a service schema:
- * - series: the catalog (labels without __name__, which is `metric`), unique by labels hash;
+ * - series: the catalog (labels without __name__, which is `metric`), unique by labels hash, and
+ *   series_ranges: each series' first and last compacted sample time (0007);
  * - batch_log: ids of ingested batches, so a redelivered batch is recognised after compaction;
  * - head: one row per ingested batch, raw (see head-payload.codec.ts), until compacted;
  * - chunks: per series and aligned time bucket, encoded samples (chunk.codec.ts: decimal or XOR),
@@ -155,6 +156,26 @@ export function sampleStoreMigrations(schema: string): Migration[] {
       // the whole head (45,000 rows for five minutes of a 1 s fleet) to read a few seconds of it.
       id: '0006_head_max_ts_index',
       up: `CREATE INDEX head_max_ts_idx ON ${schema}.head (max_ts);`,
+    },
+    {
+      // Each series' time range in a narrow table of its own. Every compaction pass widens the
+      // range of every series it folds; in the catalog row that rewrote the labels with it and
+      // added an entry to each of the catalog's three indexes (last_ms among them), 27,500
+      // catalog rows a pass for the 1,000-GPU fleet. Here the update touches 48 bytes, changes no
+      // indexed column and finds room on its page (fillfactor 50), so PostgreSQL updates in place
+      // (HOT) and the catalog rows are written once.
+      id: '0007_series_ranges',
+      up: `
+        CREATE TABLE ${schema}.series_ranges (
+          series_id int4 PRIMARY KEY,
+          first_ms int8 NOT NULL,
+          last_ms int8 NOT NULL
+        ) WITH (fillfactor = 50);
+        INSERT INTO ${schema}.series_ranges (series_id, first_ms, last_ms)
+          SELECT id, first_ms, last_ms FROM ${schema}.series WHERE first_ms IS NOT NULL AND last_ms IS NOT NULL;
+        DROP INDEX ${schema}.series_last_ms_idx;
+        ALTER TABLE ${schema}.series DROP COLUMN first_ms, DROP COLUMN last_ms;
+      `,
     },
   ];
 }

@@ -542,6 +542,7 @@ export async function storeStats(
             (SELECT coalesce(sum(count), 0) FROM ${schema}.chunks) + (SELECT coalesce(sum(samples), 0) FROM ${schema}.head) AS samples,
             ${chunkBytes}
               + pg_total_relation_size('${schema}.head') + pg_total_relation_size('${schema}.series')
+              + pg_total_relation_size('${schema}.series_ranges')
               + pg_total_relation_size('${schema}.batch_log') + pg_total_relation_size('${schema}.rollups') AS bytes`,
   );
   const r = rows[0]!;

@@ -27,9 +27,12 @@ export function sampleStoreTables(schema: string) {
       labels: jsonb('labels').$type<Record<string, string>>().notNull(),
       labelsHash: bytea('labels_hash').notNull().unique(),
       createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-      /** First and last sample time of the compacted data (ms); null until the series' first compaction. */
-      firstMs: bigint('first_ms', { mode: 'number' }),
-      lastMs: bigint('last_ms', { mode: 'number' }),
+    }),
+    /** First and last sample time of a series' compacted data (ms); no row until its first compaction. */
+    seriesRanges: s.table('series_ranges', {
+      seriesId: integer('series_id').primaryKey(),
+      firstMs: bigint('first_ms', { mode: 'number' }).notNull(),
+      lastMs: bigint('last_ms', { mode: 'number' }).notNull(),
     }),
     /** HELP / TYPE / UNIT as targets declared them; one row per distinct declaration of a family. */
     metadata: s.table(
