@@ -156,13 +156,15 @@ export async function chunksAt(
   seriesIds: readonly number[],
   startMs: readonly number[],
 ): Promise<ChunkRow[]> {
-  const { rows } = await client.query<ChunkRow>(
-    `SELECT c.series_id, (extract(epoch FROM c.start_time) * 1000)::int8 AS start_ms, c.count, c.data
-       FROM unnest($1::int4[], $2::int8[]) AS k(series_id, start_ms)
-       JOIN ${schema}.chunks c ON c.series_id = k.series_id AND c.start_time = to_timestamp(k.start_ms / 1000.0)`,
-    [seriesIds, startMs],
-  );
+  const { rows } = await client.query<ChunkRow>(chunksAtSql(schema, 'c.data'), [seriesIds, startMs]);
   return rows;
+}
+
+/** Each chunk row at the keys ($1 series ids, $2 bucket starts in ms): its key, count and `column`. */
+function chunksAtSql(schema: string, column: string): string {
+  return `SELECT c.series_id, (extract(epoch FROM c.start_time) * 1000)::int8 AS start_ms, c.count, ${column}
+       FROM unnest($1::int4[], $2::int8[]) AS k(series_id, start_ms)
+       JOIN ${schema}.chunks c ON c.series_id = k.series_id AND c.start_time = to_timestamp(k.start_ms / 1000.0)`;
 }
 
 /**
@@ -177,9 +179,7 @@ export async function chunkSizesAt(
   startMs: readonly number[],
 ): Promise<Array<{ series_id: number; start_ms: string; count: number; bytes: number }>> {
   const { rows } = await client.query<{ series_id: number; start_ms: string; count: number; bytes: number }>(
-    `SELECT c.series_id, (extract(epoch FROM c.start_time) * 1000)::int8 AS start_ms, c.count, octet_length(c.data) AS bytes
-       FROM unnest($1::int4[], $2::int8[]) AS k(series_id, start_ms)
-       JOIN ${schema}.chunks c ON c.series_id = k.series_id AND c.start_time = to_timestamp(k.start_ms / 1000.0)`,
+    chunksAtSql(schema, 'octet_length(c.data) AS bytes'),
     [seriesIds, startMs],
   );
   return rows;
@@ -255,8 +255,8 @@ export async function upsertChunks(
 }
 
 /**
- * upsertChunks of whole chunks (`rows`) and appendToChunks of appended ones (`appended`) in one
- * go, their buckets stamped once.
+ * Whole chunks (`rows`, as upsertChunks writes them) and appends to stored ones (`appended`, see
+ * appendRows) in one go, their buckets stamped once.
  */
 export async function writeChunks(
   client: PoolClient,

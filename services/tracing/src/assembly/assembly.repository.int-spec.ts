@@ -36,6 +36,15 @@ describe('assembly repository (PostgreSQL)', () => {
   let pool: Pool;
   const repo = new AssemblyRepository('tracing');
 
+  /** A new schema migrated as far as the version before `migrationId`, with partitions for T0's day. */
+  async function migratedUpTo(schema: string, migrationId: string): Promise<string> {
+    await pool.query(`CREATE SCHEMA ${schema}`);
+    const upTo = tracingMigrations.findIndex((m) => m.id === migrationId);
+    await migrate(pool, { schema, migrations: tracingMigrations.slice(0, upTo) });
+    await ensurePartitionsCovering(pool, `${schema}.requests`, T0, T0 + 86_400_000);
+    return schema;
+  }
+
   /**
    * Assembled requests as the versions before 0006 stored them (the record as jsonb, no node or
    * GPU columns), with their gate rows.
@@ -101,11 +110,7 @@ describe('assembly repository (PostgreSQL)', () => {
 
   it('keeps the requests stored before their key led with started_at: found by id and newest first, the extra index gone', async () => {
     // A schema migrated as far as the version before 0005, holding assembled requests.
-    const schema = 'before_time_key';
-    await pool.query(`CREATE SCHEMA ${schema}`);
-    const upTo = tracingMigrations.findIndex((m) => m.id === '0005_requests_key_by_time');
-    await migrate(pool, { schema, migrations: tracingMigrations.slice(0, upTo) });
-    await ensurePartitionsCovering(pool, `${schema}.requests`, T0, T0 + 86_400_000);
+    const schema = await migratedUpTo('before_time_key', '0005_requests_key_by_time');
     const records = ['k-2', 'k-1', 'k-3'].map((id, i) =>
       assemble(
         stateOf([ev(id, 'received', i * 1000, { tenant: 'acme' }), ev(id, 'completed', i * 1000 + 50)], T0),
@@ -255,11 +260,7 @@ describe('assembly repository (PostgreSQL)', () => {
   });
 
   it('stores the record as json and the node and GPUs as columns (0006), the requests stored before included', async () => {
-    const schema = 'before_record_json';
-    await pool.query(`CREATE SCHEMA ${schema}`);
-    const upTo = tracingMigrations.findIndex((m) => m.id === '0006_requests_record_json');
-    await migrate(pool, { schema, migrations: tracingMigrations.slice(0, upTo) });
-    await ensurePartitionsCovering(pool, `${schema}.requests`, T0, T0 + 86_400_000);
+    const schema = await migratedUpTo('before_record_json', '0006_requests_record_json');
     const onGpus = assemble(
       stateOf(
         [ev('j-1', 'received', 0, { node: 'node-a', gpuUuids: ['GPU-2', 'GPU-1'] }), ev('j-1', 'completed', 50)],
